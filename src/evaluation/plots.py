@@ -1,0 +1,77 @@
+"""Figures for the reports: French labels, units, and the source under each figure."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.ticker import FuncFormatter
+
+from .tables import fr_percent
+
+__all__ = ["bar_shares", "map_communes", "add_source"]
+
+PALETTE = "crest"
+
+
+def add_source(ax: Axes, text: str) -> None:
+    """Write ``Source : text`` under the axes."""
+    ax.annotate(f"Source : {text}", xy=(0, 0), xycoords="figure fraction", xytext=(6, 4),
+                textcoords="offset points", fontsize=8, color="0.35", ha="left", va="bottom")
+
+
+def bar_shares(shares: pd.DataFrame, by: str, *, title: str, ylabel: str, source: str,
+               ax: Axes | None = None) -> Axes:
+    """Horizontal bars of shares with their confidence intervals (from ``counts_and_shares``)."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 0.5 * len(shares) + 1.6))
+    labels = shares[by].astype(str).to_numpy()
+    share = shares["share"].to_numpy(dtype=float)
+    err = np.clip(np.vstack([share - shares["ci_low"].to_numpy(dtype=float),
+                             shares["ci_high"].to_numpy(dtype=float) - share]), 0, None)
+    y = np.arange(len(labels))
+    ax.barh(y, share, xerr=np.nan_to_num(err), color="#4c8c9e", ecolor="0.25", capsize=3)
+    ax.set_yticks(y, labels)
+    ax.invert_yaxis()
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: fr_percent(v, digits=0)))
+    ax.set_xlim(0, min(1.0, float(np.nanmax(shares["ci_high"].to_numpy(dtype=float), initial=0.1)) * 1.1))
+    ax.set_xlabel("Part des accompagnements (barres : intervalle de confiance à 95 %)")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    for yi, (s, n) in enumerate(zip(share, shares["count"])):
+        if not np.isnan(s):
+            ax.text(s, yi, f"  {n}", va="center", fontsize=8, color="0.2")
+    add_source(ax, source)
+    ax.figure.tight_layout(rect=(0, 0.04, 1, 1))
+    return ax
+
+
+def map_communes(communes: gpd.GeoDataFrame, *, context: gpd.GeoDataFrame | None = None, title: str,
+                 source: str, legend: str = "Accompagnements", ax: Axes | None = None) -> Axes:
+    """Map of the communes reached, shaded by ``count``; unreached communes in light grey.
+
+    ``communes`` comes from :func:`evaluation.reach.communes_reached`; ``context`` (e.g.
+    the EPCI around the territory) is drawn beneath in outline.
+    """
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 7))
+    if context is not None and not context.empty:
+        context.plot(ax=ax, color="0.96", edgecolor="0.8", linewidth=0.3)
+    unreached = communes[~communes["reached"]]
+    if not unreached.empty:
+        unreached.plot(ax=ax, color="0.85", edgecolor="white", linewidth=0.3)
+    reached = communes[communes["reached"]]
+    if not reached.empty:
+        reached.plot(ax=ax, column="count", cmap=PALETTE, edgecolor="white", linewidth=0.3,
+                     vmin=0, vmax=max(1, int(reached["count"].max())),
+                     legend=True, legend_kwds={"label": legend, "shrink": 0.6})
+    gpd.GeoSeries([communes.geometry.union_all()], crs=communes.crs).boundary.plot(
+        ax=ax, color="0.2", linewidth=0.9)
+    ax.set_axis_off()
+    ax.set_aspect(1 / np.cos(np.deg2rad(communes.geometry.union_all().centroid.y)))
+    ax.set_title(title)
+    add_source(ax, source)
+    ax.figure.tight_layout(rect=(0, 0.04, 1, 1))
+    return ax

@@ -1,0 +1,256 @@
+"""Territory reports: the context a report notebook works on, and rendering with papermill.
+
+A report is ``notebooks/territory_report.ipynb`` executed by papermill with the
+territory's parameters, then exported to a single HTML file without code. Both the
+executed notebook (for analysts) and the HTML are written to ``reports/<slug>/``; they
+replace a previous report only once both are complete.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import platform
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from . import __version__
+from ._io import atomic_dir
+from .config import SLUG_PATTERN, Territory, get_paths, get_territory, load_territories
+from .datasets import Dataset, load_dataset
+from .errors import ConfigError, EvaluationError
+from .reach import classify, counts_and_shares
+from .reference import load_reference, territory_communes
+from .sample import SAMPLE_NOTE
+from .tables import fr_interval, fr_number, fr_percent
+
+__all__ = [
+    "ReportContext",
+    "ReportError",
+    "prepare_context",
+    "render_report",
+    "render_all",
+    "summary_markdown",
+    "territory_facts",
+    "provenance_table",
+]
+
+log = logging.getLogger(__name__)
+
+SAMPLE_SEED = 2024
+
+
+class ReportError(EvaluationError, RuntimeError):
+    """A report notebook failed; the executed notebook is kept for diagnosis."""
+
+
+@dataclass
+class ReportContext:
+    """Everything a report notebook needs for one territory.
+
+    ``accompaniments`` holds the accompaniments whose commune is in the territory,
+    classified (:func:`evaluation.reach.classify`) and with a ``year`` column.
+    """
+
+    territory: Territory
+    reference: gpd.GeoDataFrame
+    communes: gpd.GeoDataFrame
+    dataset: Dataset
+    accompaniments: pd.DataFrame
+    illustrative: bool
+    parameters: dict
+
+    @property
+    def context_communes(self) -> gpd.GeoDataFrame:
+        """Communes of the EPCIs the territory touches (background of maps)."""
+        epcis = set(self.communes["epci_siren"].dropna())
+        return self.reference[self.reference["epci_siren"].isin(epcis)]
+
+    @property
+    def latest_year(self) -> int | None:
+        years = self.accompaniments["year"].dropna()
+        return int(years.max()) if len(years) else None
+
+
+def prepare_context(territory: str, *, data_dir: str | Path | None = None,
+                    reference_dir: str | Path | None = None, territories_file: str | Path | None = None,
+                    processed_dir: str | Path | None = None) -> ReportContext:
+    """Load and validate everything needed to report on ``territory``.
+
+    Parameters are those of the report notebook; ``None`` means the project default
+    (bundled illustrative sample, committed reference, ``data/raw/territories.yml``).
+    """
+    paths = get_paths()
+    terr = get_territory(territory, territories_file)
+    reference = load_reference(reference_dir)
+    communes = territory_communes(terr, reference)
+    data_path = Path(data_dir) if data_dir is not None else paths.sample
+    dataset = load_dataset(data_path, reference=reference, reference_dir=reference_dir,
+                           processed_dir=processed_dir)
+    acc = dataset.accompaniments
+    acc = acc[acc["commune_code"].isin(communes["commune_code"])]
+    acc = classify(acc, reference).assign(year=lambda d: d["start_date"].dt.year.astype("Int64"))
+    illustrative = data_path.resolve() == paths.sample.resolve()
+    parameters = {"territory": territory, "data_dir": str(data_dir) if data_dir else None,
+                  "reference_dir": str(reference_dir) if reference_dir else None,
+                  "territories_file": str(territories_file) if territories_file else None}
+    return ReportContext(terr, reference, communes, dataset, acc, illustrative, parameters)
+
+
+def territory_facts(ctx: ReportContext) -> str:
+    """Plain-text facts about the territory and its data (stable across runs)."""
+    c = ctx.communes
+    by_class = c["density_label"].value_counts().reindex(c["density_label"].dropna().unique())
+    lines = [
+        f"Territoire : {ctx.territory.label} ({ctx.territory.slug})",
+        f"Communes : {len(c)} ; population municipale : {fr_number(int(c['population'].sum()))}",
+        "Communes par niveau de densité : " + ", ".join(f"{k} {v}" for k, v in sorted(by_class.items())),
+        f"Accompagnements dans le territoire : {len(ctx.accompaniments)}",
+    ]
+    if len(c) <= 3:
+        lines += [f"{r.commune_name} ({r.commune_code}) : {r.density_label}" for r in c.itertuples()]
+    return "\n".join(lines)
+
+
+def summary_markdown(ctx: ReportContext, *, alpha: float = 0.05) -> str:
+    """The French summary at the top of a report: headline figures with intervals."""
+    acc = ctx.accompaniments
+    t = ctx.territory
+    parts = [f"# Rapport d'évaluation — {t.label}", ""]
+    if ctx.illustrative:
+        parts += ["> **Données illustratives.** " + SAMPLE_NOTE.format(seed=SAMPLE_SEED)
+                  + " Les chiffres ci-dessous montrent la méthode ; ils ne mesurent pas l'action réelle.", ""]
+    if t.description:
+        parts += [t.description, ""]
+    if acc.empty:
+        return "\n".join(parts + ["Aucun accompagnement n'est enregistré dans ce territoire."])
+    year = ctx.latest_year
+    latest = acc[acc["year"] == year]
+    progs = latest["programme"].value_counts()
+    rural = counts_and_shares(acc, "urban_rural", alpha=alpha).set_index("urban_rural").loc["rural"]
+    qpv = counts_and_shares(acc, "qpv", alpha=alpha).set_index("qpv").loc["QPV"]
+    reached = acc["commune_code"].nunique()
+    first = int(acc["year"].min())
+    level = int(100 * (1 - alpha))
+    parts += [
+        "## Synthèse",
+        "",
+        f"- **{fr_number(len(acc))} accompagnements** de {first} à {year} dans le territoire "
+        f"({len(ctx.communes)} commune{'s' if len(ctx.communes) > 1 else ''}, "
+        f"{fr_number(int(ctx.communes['population'].sum()))} habitants).",
+        f"- En {year} : {fr_number(int(progs.get('creation', 0) + progs.get('development', 0)))} projets "
+        f"accompagnés en création ou développement, {fr_number(int(progs.get('dla', 0)))} structure(s) "
+        f"accompagnée(s) par le DLA" + (f", {fr_number(int(progs.get('tiers_lieu', 0)))} au tiers-lieu"
+                                       if progs.get("tiers_lieu", 0) else "") + ".",
+        f"- Part en commune rurale (niveaux 5 à 7 de la grille de densité) : **{fr_percent(rural['share'])}** "
+        f"(IC {level} % {fr_interval(rural['ci_low'], rural['ci_high'])}).",
+        f"- Part en quartier prioritaire (QPV) : **{fr_percent(qpv['share'])}** "
+        f"(IC {level} % {fr_interval(qpv['ci_low'], qpv['ci_high'])}).",
+        f"- Communes atteintes : **{reached}** sur {len(ctx.communes)}.",
+    ]
+    return "\n".join(parts)
+
+
+def provenance_table(ctx: ReportContext) -> pd.DataFrame:
+    """Inputs and versions behind a report: package version, parameters, file hashes."""
+    rows = [("Paquet evaluation", __version__), ("Python", platform.python_version()),
+            ("Date d'exécution", dt.date.today().isoformat())]
+    rows += [(f"Paramètre {k}", "(défaut)" if v is None else v) for k, v in ctx.parameters.items()]
+    rows += [(f"Fichier {info['file']}", f"sha256 {info['sha256'][:16]}…") for info in ctx.dataset.files.values()]
+    return pd.DataFrame(rows, columns=["Élément", "Valeur"])
+
+
+# --------------------------------------------------------------------------- rendering
+def _export_html(notebook: Path, html: Path, *, title: str) -> None:
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True,
+                            embed_images=True)
+    body, _ = exporter.from_notebook_node(nbformat.read(notebook, as_version=4),
+                                          resources={"metadata": {"name": title}})
+    html.write_text(body.replace('<html>', '<html lang="fr">', 1), encoding="utf-8")
+
+
+def render_report(territory: str, *, data_dir: str | Path | None = None, out_dir: str | Path | None = None,
+                  reference_dir: str | Path | None = None, territories_file: str | Path | None = None,
+                  timeout: int = 900, kernel_name: str | None = None) -> Path:
+    """Execute the report notebook for one territory and export it to HTML.
+
+    Inputs are validated first: an unknown territory or invalid data raise before
+    anything is written. Outputs go to ``out_dir/<territory>/report.ipynb`` and
+    ``report.html``, replacing the previous ones only when both are complete. If the
+    notebook fails, the executed notebook (with the error cell) is kept as
+    ``report.failed.ipynb`` and :class:`ReportError` is raised.
+
+    Parameters
+    ----------
+    timeout
+        Seconds allowed to each cell (papermill's ``execution_timeout``).
+    kernel_name
+        Jupyter kernel; default the project's ``evaluation`` kernel, installed into
+        this environment if missing.
+    """
+    import papermill as pm
+
+    from .kernel import ensure_kernel
+
+    if not SLUG_PATTERN.match(territory):
+        raise ConfigError(f"invalid territory name {territory!r}")
+    paths = get_paths()
+    terr = get_territory(territory, territories_file)
+    # Validate inputs before writing anything.
+    reference = load_reference(reference_dir)
+    territory_communes(terr, reference)
+    load_dataset(Path(data_dir) if data_dir else paths.sample, reference=reference, reference_dir=reference_dir)
+    out_root = Path(out_dir) if out_dir is not None else paths.reports
+    target = out_root / territory
+    kernel = kernel_name or ensure_kernel()
+    params = {"territory": territory,
+              "data_dir": str(Path(data_dir).resolve()) if data_dir else None,
+              "reference_dir": str(Path(reference_dir).resolve()) if reference_dir else None,
+              "territories_file": str(Path(territories_file).resolve()) if territories_file else None}
+    out_root.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{territory}.run.", dir=out_root))
+    try:
+        executed = work / "report.ipynb"
+        try:
+            pm.execute_notebook(str(paths.report_notebook), str(executed), parameters=params,
+                                kernel_name=kernel, execution_timeout=timeout, cwd=str(paths.root),
+                                progress_bar=False, log_output=False, report_mode=True)
+        except Exception as exc:
+            target.mkdir(parents=True, exist_ok=True)
+            if executed.exists():
+                shutil.move(executed, target / "report.failed.ipynb")
+            raise ReportError(f"report {territory!r} failed: {exc}; executed notebook kept in "
+                              f"{target / 'report.failed.ipynb'}") from exc
+        _export_html(executed, work / "report.html", title=f"Rapport d'évaluation — {terr.label}")
+        with atomic_dir(target) as tmp:
+            for name in ("report.ipynb", "report.html"):
+                shutil.move(work / name, tmp / name)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return target / "report.html"
+
+
+def render_all(*, data_dir: str | Path | None = None, out_dir: str | Path | None = None,
+               reference_dir: str | Path | None = None, territories_file: str | Path | None = None,
+               timeout: int = 900) -> dict[str, Path | Exception]:
+    """Render every configured territory; one failure never stops the others.
+
+    Returns a mapping slug → report path, or the exception that territory raised.
+    """
+    results: dict[str, Path | Exception] = {}
+    for slug in load_territories(territories_file):
+        try:
+            results[slug] = render_report(slug, data_dir=data_dir, out_dir=out_dir, reference_dir=reference_dir,
+                                          territories_file=territories_file, timeout=timeout)
+        except EvaluationError as exc:
+            log.error("%s", exc)
+            results[slug] = exc
+    return results

@@ -1,0 +1,304 @@
+"""Illustrative data: a deterministic, realistic generator on the real communes.
+
+**The data this module writes are illustrative, not observed.** They are shaped after
+the press article the project started from (``shared/seeds``): about 68 creation and
+development projects in the latest year, 63 DLA structures of which about half in rural
+communes (notably Châtillonnais and Auxois), the Chenôve accompaniment from 2018 on with
+a tiers-lieu phase from the territory's split date, and collaborations that form more
+often between actors who met at events. Every name is invented.
+
+The files are written the way evaluators' exports look: ``;`` separators,
+``dd/mm/yyyy`` dates, ``oui``/``non``, Windows-1252 or UTF-8 with BOM, and the actors
+table as XLSX.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ._io import atomic_write
+from .config import Territory
+from .reference import territory_communes
+
+__all__ = ["generate_sample", "write_sample", "SAMPLE_NOTE", "FIRST_YEAR", "LAST_YEAR"]
+
+FIRST_YEAR, LAST_YEAR = 2018, 2024
+SAMPLE_NOTE = (
+    "Données illustratives générées par `evaluation sample` (graine {seed}) sur les communes "
+    "réelles de Côte-d'Or : elles ne sont pas observées et ne décrivent aucune structure réelle."
+)
+
+# Communes of Côte-d'Or with priority neighbourhoods (QPV), used to draw `in_qpv`.
+QPV_SHARE = {"21166": 0.55, "21231": 0.2, "21617": 0.3, "21515": 0.25, "21355": 0.25,
+             "21054": 0.15, "21425": 0.2}
+CHENOVE, DIJON = "21166", "21231"
+EPCI_CHATILLONNAIS = {"242101434"}
+EPCI_AUXOIS = {"200071017", "242101491", "242101459", "200071207", "242101442", "200071173"}
+
+CREATION_DEV_PER_YEAR = [40, 45, 49, 53, 58, 63, 68]
+DLA_PER_YEAR = [47, 50, 52, 55, 57, 60, 63]
+TIERS_LIEU_PER_YEAR = [0, 0, 4, 6, 7, 8, 9]
+
+SECTORS_PROJECTS = ["services aux personnes", "commerce de proximité", "agriculture", "numérique",
+                    "artisanat", "alimentation", "culture", "mobilité"]
+SECTORS_DLA = ["insertion par l'activité économique", "action sociale", "culture", "sport",
+               "environnement", "éducation populaire", "services aux personnes"]
+ACTOR_KINDS = {"association": 0.34, "ess_enterprise": 0.14, "business": 0.2, "local_authority": 0.08,
+               "social_landlord": 0.04, "residents_group": 0.08, "institution": 0.12}
+NAME_HEADS = ["Atelier", "Ressourcerie", "Jardins", "Panier", "Maison", "Collectif", "Fabrique",
+              "Comptoir", "Compagnie", "Réseau", "Cercle", "Épicerie", "Garage", "Pépinière"]
+NAME_TAILS = ["des Tilleuls", "du Plateau", "de la Combe", "des Saules", "du Lavoir", "des Vergers",
+              "de la Source", "du Coteau", "des Lilas", "de la Halle", "du Moulin", "des Prés"]
+
+TESTIMONIES = [
+    ("lien social|coopération", "Avant, on se croisait aux réunions de quartier sans jamais travailler ensemble ; "
+                                "depuis les ateliers, on monte un projet commun avec l'épicerie."),
+    ("emploi|sens", "J'ai quitté un travail qui n'avait plus de sens ; l'accompagnement m'a aidée à créer "
+                    "mon activité de services à domicile."),
+    ("coopération|confiance", "Le comité de pilotage nous a mis autour de la même table que le bailleur. "
+                              "Aujourd'hui on se téléphone directement."),
+    ("accès aux services", "Les habitants du Mail n'avaient pas de lieu pour réparer un vélo ou imprimer "
+                           "un CV ; le tiers-lieu répond à ça."),
+    ("rural|isolement", "Dans le Châtillonnais, on est loin de tout : que le DLA vienne jusqu'à nous a "
+                        "changé notre façon de voir l'association."),
+    ("montée en compétences", "Le diagnostic DLA nous a permis de revoir notre modèle économique et de "
+                              "consolider deux postes."),
+    ("emploi|rural", "Sans l'appui du Pôle, l'épicerie du village aurait fermé ; elle emploie "
+                     "maintenant trois personnes."),
+    ("lien social", "Ce qui a changé, c'est qu'on connaît les autres structures du quartier par leur "
+                    "prénom."),
+    ("coopération", "On mutualise désormais un véhicule avec deux autres associations rencontrées "
+                    "au forum."),
+    ("sens|montée en compétences", "On m'a aidé à passer de l'idée au projet, sans jamais décider à "
+                                   "ma place."),
+    ("confiance|lien social", "Les réunions ont permis de lever des méfiances anciennes entre "
+                              "commerçants et associations."),
+    ("accès aux services|rural", "Pour nous, en Auxois, l'accompagnement à distance puis sur place a "
+                                 "été décisif."),
+]
+
+
+def _dates(rng: np.random.Generator, year: int, n: int) -> pd.DatetimeIndex:
+    start = pd.Timestamp(year=year, month=1, day=1)
+    return start + pd.to_timedelta(rng.integers(0, 365, n), unit="D")
+
+
+def _pick(rng: np.random.Generator, pool: pd.DataFrame, weights: np.ndarray, n: int) -> np.ndarray:
+    if n == 0 or pool.empty:
+        return np.array([], dtype=object)
+    w = np.asarray(weights, dtype=float)
+    return pool["commune_code"].to_numpy()[rng.choice(len(pool), size=n, p=w / w.sum())]
+
+
+def _names(rng: np.random.Generator, n: int, prefix: str) -> list[str]:
+    heads = rng.choice(NAME_HEADS, n)
+    tails = rng.choice(NAME_TAILS, n)
+    return [f"{prefix}{h} {t} {i + 1:03d}" for i, (h, t) in enumerate(zip(heads, tails))]
+
+
+def _accompaniments(rng, reference: pd.DataFrame, *, scale: float) -> pd.DataFrame:
+    pop = reference["population"].astype(float).to_numpy()
+    rural = (reference["urban_rural"] == "rural").to_numpy()
+    focus = reference["epci_siren"].isin(EPCI_CHATILLONNAIS | EPCI_AUXOIS).to_numpy()
+    urban_pool, rural_pool = reference[~rural], reference[rural]
+    urban_w = pop[~rural] * np.where(urban_pool["commune_code"] == CHENOVE, 6.0, 1.0)
+    rural_w = np.sqrt(pop[rural]) * np.where(focus[rural], 2.5, 1.0)
+    rows = []
+    for i, year in enumerate(range(FIRST_YEAR, LAST_YEAR + 1)):
+        n_proj = int(round(CREATION_DEV_PER_YEAR[i] * scale))
+        n_dla = int(round(DLA_PER_YEAR[i] * scale))
+        n_tl = int(round(TIERS_LIEU_PER_YEAR[i] * scale))
+        n_proj_rural = rng.binomial(n_proj, 0.27)
+        n_dla_rural = n_dla // 2 + rng.integers(0, 2)
+        share_creation = 0.6
+        proj_codes = np.concatenate([_pick(rng, urban_pool, urban_w, n_proj - n_proj_rural),
+                                     _pick(rng, rural_pool, rural_w, n_proj_rural)])
+        proj_prog = np.where(rng.random(n_proj) < share_creation, "creation", "development")
+        dla_codes = np.concatenate([_pick(rng, urban_pool, urban_w, n_dla - n_dla_rural),
+                                    _pick(rng, rural_pool, rural_w, n_dla_rural)])
+        tl_codes = np.full(n_tl, CHENOVE, dtype=object)
+        codes = np.concatenate([proj_codes, dla_codes, tl_codes])
+        prog = np.concatenate([proj_prog, np.full(n_dla, "dla"), np.full(n_tl, "tiers_lieu")])
+        rows.append(pd.DataFrame({"year": year, "programme": prog, "commune_code": codes}))
+    acc = pd.concat(rows, ignore_index=True)
+    n = len(acc)
+    acc["start"] = np.concatenate([_dates(rng, y, c) for y, c in acc.groupby("year", sort=True).size().items()])
+    months = np.where(acc["programme"] == "dla", rng.integers(6, 19, n), rng.integers(3, 13, n))
+    acc["end"] = acc["start"] + pd.to_timedelta(months * 30, unit="D")
+    cutoff = pd.Timestamp(year=LAST_YEAR, month=12, day=31)
+    qpv_p = acc["commune_code"].map(QPV_SHARE).fillna(0.0).to_numpy()
+    qpv_p = np.where(acc["programme"] == "tiers_lieu", 0.8, qpv_p)
+    acc["in_qpv"] = rng.random(n) < qpv_p
+    is_dla = (acc["programme"] == "dla").to_numpy()
+    acc["sector"] = np.where(is_dla, rng.choice(SECTORS_DLA, n), rng.choice(SECTORS_PROJECTS, n))
+    lam_created = acc["programme"].map({"creation": 1.3, "development": 1.8, "dla": 0.4, "tiers_lieu": 0.8})
+    lam_kept = acc["programme"].map({"creation": 0.0, "development": 3.0, "dla": 6.0, "tiers_lieu": 1.0})
+    acc["jobs_created"] = rng.poisson(lam_created.to_numpy())
+    acc["jobs_maintained"] = rng.poisson(lam_kept.to_numpy()) + is_dla
+    # Some development and DLA accompaniments concern structures accompanied before.
+    structure = np.arange(1, n + 1)
+    reuse = (acc["programme"] != "creation").to_numpy() & (rng.random(n) < 0.15)
+    for j in np.flatnonzero(reuse):
+        earlier = np.flatnonzero((acc["commune_code"].to_numpy()[:j] == acc["commune_code"].iat[j]))
+        if earlier.size:
+            structure[j] = structure[rng.choice(earlier)]
+    names = _names(rng, n, "")
+    return pd.DataFrame({
+        "accompaniment_id": [f"ACC-{k:05d}" for k in range(1, n + 1)],
+        "structure_id": [f"S{s:05d}" for s in structure],
+        "structure_name": [names[s - 1] for s in structure],
+        "programme": acc["programme"],
+        "commune_code": acc["commune_code"],
+        "in_qpv": np.where(acc["in_qpv"], "oui", "non"),
+        "start_date": acc["start"].dt.strftime("%d/%m/%Y"),
+        "end_date": acc["end"].where(acc["end"] <= cutoff).dt.strftime("%d/%m/%Y").fillna(""),
+        "sector": acc["sector"],
+        "jobs_created": acc["jobs_created"],
+        "jobs_maintained": acc["jobs_maintained"],
+    })
+
+
+def _network(rng, reference: pd.DataFrame, chenove: Territory) -> dict[str, pd.DataFrame]:
+    split = pd.Timestamp(chenove.split_date)
+    metro = reference[reference["epci_siren"] == "242100410"]
+    rural_pool = reference[reference["urban_rural"] == "rural"]
+    n = 90
+    kinds = rng.choice(list(ACTOR_KINDS), n, p=list(ACTOR_KINDS.values()))
+    place = rng.choice(["chenove", "metro", "rural"], n, p=[0.55, 0.3, 0.15])
+    communes = np.where(place == "chenove", CHENOVE,
+                        np.where(place == "metro", _pick(rng, metro, metro["population"].to_numpy(), n),
+                                 _pick(rng, rural_pool, np.sqrt(rural_pool["population"].to_numpy()), n)))
+    in_qpv = (communes == CHENOVE) & (rng.random(n) < 0.5)
+    sectors = rng.choice(SECTORS_PROJECTS + SECTORS_DLA, n)
+    actors = pd.DataFrame({"actor_id": [f"A{k:03d}" for k in range(1, n + 1)],
+                           "name": _names(rng, n, ""), "kind": kinds, "sector": sectors,
+                           "commune_code": communes, "in_qpv": in_qpv})
+    # The support organisation and the tiers-lieu are actors too.
+    actors.loc[0, ["name", "kind", "commune_code", "in_qpv", "sector"]] = [
+        "Pôle d'économie solidaire (fictif)", "institution", DIJON, False, "accompagnement"]
+    actors.loc[1, ["name", "kind", "commune_code", "in_qpv", "sector"]] = [
+        "Tiers-lieu du Mail (fictif)", "ess_enterprise", CHENOVE, True, "accompagnement"]
+    # Events: meeting work from 2018, denser with the tiers-lieu phase.
+    ev_rows = []
+    for year in range(FIRST_YEAR, LAST_YEAR + 1):
+        count = 10 if pd.Timestamp(year=year, month=1, day=1) < split else 22
+        dates = _dates(rng, year, count)
+        kinds_ev = rng.choice(["rencontre d'acteurs", "atelier", "comité de pilotage", "forum",
+                               "café des partenaires"], count, p=[0.35, 0.3, 0.15, 0.1, 0.1])
+        organiser = np.where(dates < split, "A001", rng.choice(["A001", "A002"], count, p=[0.4, 0.6]))
+        commune = np.where(rng.random(count) < 0.85, CHENOVE, DIJON)
+        ev_rows.append(pd.DataFrame({"date": dates, "kind": kinds_ev, "organiser": organiser,
+                                     "commune_code": commune}))
+    events = pd.concat(ev_rows, ignore_index=True).sort_values("date", ignore_index=True)
+    events.insert(0, "event_id", [f"E{k:04d}" for k in range(1, len(events) + 1)])
+    # Attendance: actors with a propensity; those of Chenôve come more often.
+    propensity = rng.beta(1.5, 4.0, n) * np.where(communes == CHENOVE, 1.6, 1.0)
+    propensity[:2] = 1.0
+    joins = np.where(rng.random(n) < 0.25, split + pd.to_timedelta(rng.integers(0, 900, n), unit="D"),
+                     pd.Timestamp(FIRST_YEAR, 1, 1))
+    present = (rng.random((len(events), n)) < np.clip(propensity * 0.45, 0, 0.95)) & (
+        events["date"].to_numpy()[:, None] >= joins[None, :])
+    ev_idx, act_idx = np.nonzero(present)
+    attendance = pd.DataFrame({"event_id": events["event_id"].to_numpy()[ev_idx],
+                               "actor_id": actors["actor_id"].to_numpy()[act_idx]})
+    # Co-attendance before the split, as an actor × actor count matrix.
+    before = events["date"].to_numpy() < split
+    m = present[before].astype(float)
+    co_before = m.T @ m
+    iu = np.triu_indices(n, 1)
+    shared = co_before[iu]
+    same_kind = kinds[iu[0]] == kinds[iu[1]]
+    # Before: few ties, barely related to co-presence ("rubbed shoulders but did not work together").
+    p_before = 1 / (1 + np.exp(-(-5.0 + 0.05 * np.minimum(shared, 5))))
+    # After: meeting turns into collaboration (true log-odds effect 0.5 per shared event, capped at 6).
+    p_after = 1 / (1 + np.exp(-(-4.3 + 0.5 * np.minimum(shared, 6) + 0.4 * same_kind)))
+    tie_before = rng.random(shared.size) < p_before
+    tie_after = ~tie_before & (rng.random(shared.size) < p_after)
+    collab = []
+    for mask, start, days in [(tie_before, pd.Timestamp(FIRST_YEAR, 3, 1), (split - pd.Timestamp(FIRST_YEAR, 3, 1)).days),
+                              (tie_after, split + pd.Timedelta(days=60), 1700)]:
+        k = int(mask.sum())
+        a, b = iu[0][mask], iu[1][mask]
+        swap = rng.random(k) < 0.5
+        collab.append(pd.DataFrame({
+            "actor_a": actors["actor_id"].to_numpy()[np.where(swap, b, a)],
+            "actor_b": actors["actor_id"].to_numpy()[np.where(swap, a, b)],
+            "start_date": (start + pd.to_timedelta(rng.integers(0, days, k), unit="D")).strftime("%d/%m/%Y"),
+            "kind": rng.choice(list(("joint_project", "partnership", "purchase", "pooling")), k, p=[0.35, 0.3, 0.15, 0.2]),
+            "source": rng.choice(["enquête réseau", "entretien", "compte rendu de comité"], k),
+            "intensity": rng.choice(["awareness", "cooperation", "coordination", "integration"], k,
+                                    p=[0.2, 0.45, 0.25, 0.1]),
+        }))
+    collaborations = pd.concat(collab, ignore_index=True)
+    events["date"] = events["date"].dt.strftime("%d/%m/%Y")
+    actors["in_qpv"] = np.where(actors["in_qpv"], "oui", "non")
+    return {"actors": actors, "events": events, "attendance": attendance, "collaborations": collaborations}
+
+
+def _testimonies(rng) -> pd.DataFrame:
+    territory = rng.choice(["chenove", "dijon-metropole", "chatillonnais", "auxois"], 36, p=[0.5, 0.2, 0.15, 0.15])
+    picks = rng.integers(0, len(TESTIMONIES), 36)
+    years = rng.integers(2019, LAST_YEAR + 1, 36)
+    dates = [_dates(rng, int(y), 1)[0].strftime("%d/%m/%Y") for y in years]
+    return pd.DataFrame({
+        "testimony_id": [f"T{k:03d}" for k in range(1, 37)],
+        "date": dates,
+        "actor_kind": rng.choice(list(ACTOR_KINDS) + ["habitant", "porteur de projet"], 36),
+        "territory": territory,
+        "themes": [TESTIMONIES[i][0] for i in picks],
+        "text": [TESTIMONIES[i][1] for i in picks],
+    })
+
+
+def generate_sample(reference: pd.DataFrame, territories: dict[str, Territory], *, seed: int = 2024,
+                    scale: float = 1.0) -> dict[str, pd.DataFrame]:
+    """Generate the illustrative raw tables (as text, the way exports look).
+
+    Parameters
+    ----------
+    reference
+        The commune reference; accompaniments are drawn on its communes, urban ones in
+        proportion to population, rural ones to its square root with extra weight on the
+        Châtillonnais and Auxois EPCIs (half of DLA structures rural).
+    territories
+        Must contain ``chenove``: its split date starts the tiers-lieu phase.
+    seed
+        Seed of :func:`numpy.random.default_rng`; the same seed gives the same tables.
+    scale
+        Multiplies the number of accompaniments per year (for benchmarks).
+    """
+    rng = np.random.default_rng(seed)
+    reference = territory_communes(territories["cote-d-or"], reference) if "cote-d-or" in territories else reference
+    tables = {"accompaniments": _accompaniments(rng, reference, scale=scale)}
+    tables.update(_network(rng, reference, territories["chenove"]))
+    tables["testimonies"] = _testimonies(rng)
+    return tables
+
+
+def write_sample(tables: dict[str, pd.DataFrame], out_dir: Path | str, *, seed: int) -> Path:
+    """Write the tables as evaluators' exports (each file written atomically)."""
+    out = Path(out_dir)
+    encodings = {"accompaniments": "cp1252"}
+    for name, table in tables.items():
+        if name == "actors":
+            atomic_write(out / "actors.xlsx", lambda p, t=table: _write_xlsx(t, p))
+            continue
+        atomic_write(out / f"{name}.csv",
+                     lambda p, t=table, e=encodings.get(name, "utf-8-sig"):
+                     t.to_csv(p, sep=";", index=False, encoding=e, lineterminator="\r\n"))
+    note = SAMPLE_NOTE.format(seed=seed)
+    atomic_write(out / "README.md", lambda p: p.write_text(
+        f"# Illustrative sample data\n\n{note}\n\nRegenerate with `evaluation sample --seed {seed}`.\n",
+        encoding="utf-8"))
+    return out
+
+
+def _write_xlsx(table: pd.DataFrame, path: Path) -> None:
+    with pd.ExcelWriter(path, engine="openpyxl") as writer:
+        table.to_excel(writer, index=False, sheet_name="export")
+        writer.book.properties.created = dt.datetime(2024, 12, 31)
+        writer.book.properties.modified = dt.datetime(2024, 12, 31)
