@@ -153,7 +153,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return handler(args)
     except ValidationError as exc:
-        print(exc.problems.fillna("").to_string(index=False), file=sys.stderr)
+        print(exc.table().to_string(index=False), file=sys.stderr)
         print(f"\n{len(exc.problems)} problem(s): nothing was written.", file=sys.stderr)
         return 1
     except EvaluationError as exc:

@@ -218,7 +218,7 @@ def load_territories(path: Path | str | None = None) -> dict[str, Territory]:
         raise ConfigError(f"territories file not found: {path}")
     try:
         doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
+    except (yaml.YAMLError, ValueError) as exc:  # ValueError: an impossible date such as 2020-13-01
         raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
     if not isinstance(doc, dict) or not isinstance(doc.get("territories"), dict) or not doc["territories"]:
         raise ConfigError(f"{path}: expected a top-level 'territories' mapping with at least one territory")

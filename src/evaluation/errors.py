@@ -39,9 +39,14 @@ class ValidationError(EvaluationError, ValueError):
         self.problems = problems.reset_index(drop=True)[PROBLEM_COLUMNS]
         super().__init__(self._message())
 
+    def table(self) -> pd.DataFrame:
+        """The problems as text, empty cells blank (for printing)."""
+        frame = self.problems.astype(object)
+        return frame.where(frame.notna(), "").astype(str)
+
     def _message(self) -> str:
         n = len(self.problems)
-        shown = self.problems.head(50).fillna("").astype(str)
+        shown = self.table().head(50)
         lines = [f"{n} problem{'s' if n > 1 else ''} found in the input data:"]
         lines += [
             f"  {r.file}" + (f", row {r.row}" if r.row else "")

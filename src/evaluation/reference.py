@@ -87,7 +87,7 @@ def urban_rural(level: pd.Series) -> pd.Series:
 
     Missing levels stay missing. Returns a categorical Series named ``urban_rural``.
     """
-    lv = pd.to_numeric(level, errors="coerce")
+    lv = pd.to_numeric(level, errors="coerce").astype("float64")
     out = pd.Series(np.where(lv.isna(), None, np.where(lv >= 5, RURAL, URBAN)), index=level.index)
     return out.astype(pd.CategoricalDtype([URBAN, RURAL])).rename("urban_rural")
 

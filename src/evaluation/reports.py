@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import platform
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -174,7 +175,7 @@ def _export_html(notebook: Path, html: Path, *, title: str) -> None:
                             embed_images=True)
     body, _ = exporter.from_notebook_node(nbformat.read(notebook, as_version=4),
                                           resources={"metadata": {"name": title}})
-    html.write_text(body.replace('<html>', '<html lang="fr">', 1), encoding="utf-8")
+    html.write_text(re.sub(r"<html[^>]*>", '<html lang="fr">', body, count=1), encoding="utf-8")
 
 
 def render_report(territory: str, *, data_dir: str | Path | None = None, out_dir: str | Path | None = None,

@@ -1,0 +1,60 @@
+"""Territories file and paths."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from evaluation.config import ROOT_ENV, get_territory, load_territories, project_root
+from evaluation.errors import ConfigError
+
+
+def test_configured_territories():
+    t = load_territories()
+    assert {"chenove", "dijon-metropole", "chatillonnais", "auxois", "cote-d-or"} <= set(t)
+    assert t["chenove"].communes == ("21166",)
+    assert t["chenove"].split_date == dt.date(2020, 1, 1)
+    assert t["chenove"].qpv[0]["name"] == "Le Mail"
+    assert all(x.label for x in t.values())
+
+
+def test_unknown_territory_lists_known_ones():
+    with pytest.raises(ConfigError, match="unknown territory 'nowhere'.*chenove"):
+        get_territory("nowhere")
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("territories: [", "not valid YAML"),
+        ("other: 1", "top-level 'territories'"),
+        ("territories:\n  Bad Slug:\n    label: x\n    split_date: 2020-01-01\n    communes: ['21166']", "slug"),
+        ("territories:\n  a:\n    split_date: 2020-01-01\n    communes: ['21166']", "'label'"),
+        ("territories:\n  a:\n    label: A\n    split_date: 2020-13-01\n    communes: ['21166']", "month must be in"),
+        ("territories:\n  a:\n    label: A\n    split_date: 2020-01-01", "at least one of"),
+        ("territories:\n  a:\n    label: A\n    split_date: 2020-01-01\n    communes: ['2116']", "malformed codes"),
+    ],
+)
+def test_malformed_territories_file(tmp_path, text, message):
+    path = tmp_path / "territories.yml"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=message):
+        load_territories(path)
+
+
+def test_all_problems_reported_at_once(tmp_path):
+    path = tmp_path / "territories.yml"
+    path.write_text("territories:\n  a:\n    split_date: x\n  b:\n    label: B\n")
+    with pytest.raises(ConfigError) as err:
+        load_territories(path)
+    text = str(err.value)
+    assert "territory 'a'" in text and "territory 'b'" in text
+
+
+def test_root_from_environment(monkeypatch, tmp_path, paths):
+    monkeypatch.setenv(ROOT_ENV, str(paths.root))
+    assert project_root() == paths.root
+    monkeypatch.setenv(ROOT_ENV, str(tmp_path))
+    with pytest.raises(ConfigError, match="data/raw"):
+        project_root()

@@ -1,0 +1,93 @@
+"""Rendering a territory report end to end (papermill, nbconvert), and its content."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from evaluation.reports import prepare_context, render_report, summary_markdown
+
+from .conftest import read_export, write_export
+
+
+@pytest.fixture(scope="module")
+def chenove_report(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("reports")
+    return render_report("chenove", out_dir=out)
+
+
+def _text(html: str) -> str:
+    return re.sub(r"<[^>]+>", " ", html)
+
+
+def test_html_is_french_without_code_and_self_contained(chenove_report):
+    html = chenove_report.read_text(encoding="utf-8")
+    text = _text(html)
+    assert '<html lang="fr">' in html
+    for heading in ("Rapport d'évaluation", "Synthèse", "Portée de l'action", "Communes atteintes",
+                    "Méthode et sources", "Données illustratives"):
+        assert heading in html, heading
+    assert "Grands centres urbains" in text
+    assert "import " not in text and "prepare_context" not in text and "In&nbsp;[" not in html
+    assert html.count("data:image/png;base64") >= 2  # bar chart and map, embedded
+    assert "Traceback" not in text and "Warning" not in text
+    assert (chenove_report.parent / "report.ipynb").is_file()
+
+
+def test_no_names_in_report(chenove_report, paths):
+    html = chenove_report.read_text(encoding="utf-8")
+    names = set(read_export(paths.sample / "accompaniments.csv")["structure_name"])
+    names |= set(pd.read_excel(paths.sample / "actors.xlsx")["name"])
+    assert not [n for n in names if n in html]
+
+
+def test_checked_notebook_output_agrees_with_raw_data(paths):
+    """The output nbval checks states facts that a plain read of the inputs confirms."""
+    nb = json.loads(paths.report_notebook.read_text(encoding="utf-8"))
+    checked = next(c for c in nb["cells"] if "# NBVAL_CHECK_OUTPUT" in "".join(c["source"]))
+    text = "".join(checked["outputs"][0]["text"])
+    raw = read_export(paths.sample / "accompaniments.csv")
+    assert f"Accompagnements dans le territoire : {(raw['commune_code'] == '21166').sum()}\n" in text
+    insee = pd.read_excel(paths.reference / "grille_densite_7_niveaux_2024_bfc.xlsx", skiprows=4, dtype=str)
+    label = insee.set_index("CODGEO").loc["21166", "LIBDENS"]
+    assert f"Chenôve (21166) : {label}" in text
+
+
+def test_summary_figures(paths):
+    ctx = prepare_context("chatillonnais")
+    raw = read_export(paths.sample / "accompaniments.csv")
+    ref = ctx.communes
+    assert len(ctx.accompaniments) == raw["commune_code"].isin(ref["commune_code"]).sum()
+    text = summary_markdown(ctx)
+    assert "Part en commune rurale" in text and "**100,0\u202f%**" in text  # the Châtillonnais is all rural
+    assert ctx.illustrative
+
+
+def test_invalid_data_writes_nothing(sample_copy, tmp_path):
+    acc = read_export(sample_copy / "accompaniments.csv")
+    acc.loc[0, "commune_code"] = "99999"
+    write_export(acc, sample_copy / "accompaniments.csv")
+    out = tmp_path / "out"
+    from evaluation.errors import ValidationError
+
+    with pytest.raises(ValidationError, match="99999"):
+        render_report("chenove", data_dir=sample_copy, out_dir=out)
+    assert not out.exists()
+
+
+def test_plain_papermill_runs_the_notebook(tmp_path, paths):
+    """An evaluator can call papermill directly, from any folder."""
+    out = tmp_path / "out.ipynb"
+    papermill = Path(sys.executable).with_name("papermill")
+    done = subprocess.run([str(papermill), str(paths.report_notebook), str(out), "-p", "territory", "chatillonnais",
+                           "--execution-timeout", "600"], cwd=tmp_path, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    nb = json.loads(out.read_text(encoding="utf-8"))
+    printed = "".join("".join(o.get("text", "")) for c in nb["cells"] for o in c.get("outputs", []))
+    assert "Territoire : Pays Châtillonnais (chatillonnais)" in printed
