@@ -173,6 +173,7 @@ def _export_html(notebook: Path, html: Path, *, title: str) -> None:
 
     exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True,
                             embed_images=True)
+    exporter.log.setLevel(logging.ERROR)  # figures have titles and sources, not alt text
     body, _ = exporter.from_notebook_node(nbformat.read(notebook, as_version=4),
                                           resources={"metadata": {"name": title}})
     html.write_text(re.sub(r"<html[^>]*>", '<html lang="fr">', body, count=1), encoding="utf-8")

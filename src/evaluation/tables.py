@@ -6,9 +6,19 @@ import math
 
 import pandas as pd
 
-__all__ = ["fr_number", "fr_percent", "fr_interval", "shares_table"]
+__all__ = ["PROGRAMME_LABELS", "fr_label", "fr_number", "fr_percent", "fr_interval", "shares_table"]
 
 NBSP = "\u202f"  # narrow no-break space, the French thousands separator
+
+#: French labels of the programme codes used in the raw tables.
+PROGRAMME_LABELS = {"creation": "Création", "development": "Développement", "dla": "DLA",
+                    "tiers_lieu": "Tiers-lieu"}
+
+
+def fr_label(value: object) -> str:
+    """French label of a code (programme codes; others capitalised as they are)."""
+    text = str(value)
+    return PROGRAMME_LABELS.get(text, text[:1].upper() + text[1:])
 
 
 def fr_number(value: float | int | None, *, digits: int = 0) -> str:
@@ -39,7 +49,7 @@ def shares_table(shares: pd.DataFrame, by: str, *, label: str, confidence: int =
     Columns: ``label`` (the group), ``Effectif``, ``Part``, ``IC {confidence} %`` (Wilson).
     """
     return pd.DataFrame({
-        label: shares[by].astype(str).to_numpy(),
+        label: [fr_label(v) for v in shares[by]],
         "Effectif": [fr_number(v) for v in shares["count"]],
         "Part": [fr_percent(v) for v in shares["share"]],
         f"IC {confidence}{NBSP}% (Wilson)": [fr_interval(lo, hi) for lo, hi in zip(shares["ci_low"], shares["ci_high"])],
