@@ -93,3 +93,264 @@ def test_french_formatting():
     assert fr_percent(0.4523) == "45,2\u202f%"
     assert fr_interval(0.1, 0.25) == "[10,0\u202f% ; 25,0\u202f%]"
     assert fr_number(float("nan")) == "–"
+
+
+# --------------------------------------------------------------------------- issue 3
+from scipy import stats as _stats  # noqa: E402
+import pyproj  # noqa: E402
+
+from evaluation.config import Site  # noqa: E402
+from evaluation.reach import (  # noqa: E402
+    aggregate,
+    count_model,
+    coverage,
+    describe_model,
+    distance_decay,
+    distance_summary,
+    distance_to_sites,
+    gini,
+    goodness_of_fit,
+    haversine_km,
+    lorenz_curve,
+    rates_per_10k,
+    reach_summary,
+    representation_index,
+    share_trend,
+    site_points,
+    venue_reach,
+    weighted_quantile,
+)
+
+
+def _communes(pops, areas=None, lat=None, lon=None, codes=None):
+    n = len(pops)
+    return pd.DataFrame({
+        "commune_code": codes or [f"21{i:03d}" for i in range(n)],
+        "population": pops,
+        "urban_rural": areas or ["urbain"] * n,
+        "density_label": ["Grands centres urbains" if a == "urbain" else "Bourgs ruraux"
+                          for a in (areas or ["urbain"] * n)],
+        "lat": lat if lat is not None else [47.0] * n,
+        "lon": lon if lon is not None else [5.0] * n,
+    })
+
+
+class TestRates:
+    def test_exact_poisson_interval_by_hand(self):
+        communes = _communes([20_000, 5_000], ["urbain", "rural"])
+        t = pd.DataFrame({"commune_code": ["21000"] * 8 + ["21001"] * 0, "urban_rural": ["urbain"] * 8})
+        out = rates_per_10k(t, communes, "urban_rural").set_index("urban_rural")
+        assert out.loc["urbain", "rate"] == pytest.approx(8 / 20_000 * 10_000)
+        assert out.loc["urbain", "ci_low"] == pytest.approx(_stats.chi2.ppf(0.025, 16) / 2 / 20_000 * 10_000)
+        assert out.loc["urbain", "ci_high"] == pytest.approx(_stats.chi2.ppf(0.975, 18) / 2 / 20_000 * 10_000)
+        assert out.loc["rural", "rate"] == 0 and out.loc["rural", "ci_low"] == 0
+        assert out.loc["rural", "ci_high"] == pytest.approx(_stats.chi2.ppf(0.975, 2) / 2 / 5_000 * 10_000)
+
+    def test_zero_population_group_is_nan(self):
+        communes = _communes([1000, 0], ["urbain", "rural"])
+        t = pd.DataFrame({"commune_code": ["21000"], "urban_rural": ["urbain"]})
+        out = rates_per_10k(t, communes, "urban_rural").set_index("urban_rural")
+        assert np.isnan(out.loc["rural", "rate"])
+
+    def test_rows_outside_the_territory_do_not_count(self):
+        communes = _communes([1000])
+        t = pd.DataFrame({"commune_code": ["21000", "99999"], "urban_rural": ["urbain", "urbain"]})
+        assert rates_per_10k(t, communes, "urban_rural").loc[0, "count"] == 1
+
+
+class TestRepresentation:
+    def test_index_by_hand(self):
+        communes = _communes([500, 500], ["urbain", "rural"])
+        t = pd.DataFrame({"commune_code": ["21000"] * 30 + ["21001"] * 10,
+                          "urban_rural": ["urbain"] * 30 + ["rural"] * 10})
+        out = representation_index(t, communes, "urban_rural").set_index("urban_rural")
+        assert out.loc["urbain", "index"] == pytest.approx(1.5)
+        assert out.loc["rural", "index"] == pytest.approx(0.5)
+        assert out.loc["rural", "expected"] == pytest.approx(20)
+        lo, hi = wilson_by_hand(10, 40)
+        assert out.loc["rural", "ci_low"] == pytest.approx(lo / 0.5)
+        assert out.loc["rural", "ci_high"] == pytest.approx(hi / 0.5)
+
+    def test_goodness_of_fit_matches_scipy(self):
+        rep = pd.DataFrame({"count": [30, 10, 0], "population": [300, 500, 0]})
+        fit = goodness_of_fit(rep)
+        expected = _stats.chisquare([30, 10], [40 * 300 / 800, 40 * 500 / 800])
+        assert fit["statistic"] == pytest.approx(expected.statistic)
+        assert fit["p_value"] == pytest.approx(expected.pvalue)
+        assert fit["dof"] == 1 and fit["p_value_simulated"] is None
+
+    def test_small_expected_counts_get_a_simulated_p_value(self):
+        rep = pd.DataFrame({"count": [4, 0], "population": [500, 500]})  # 4 of 4 in one group
+        fit = goodness_of_fit(rep, n_simulations=40_000)
+        # Exact: X² is as large only when all 4 fall in one group: 2 × 0.5⁴.
+        assert fit["p_value_simulated"] == pytest.approx(2 * 0.5**4, abs=0.01)
+        assert fit["min_expected"] == 2
+
+
+class TestConcentration:
+    def test_gini_matches_mean_absolute_difference(self):
+        v = np.random.default_rng(3).poisson(3, 50).astype(float)
+        expected = np.abs(v[:, None] - v[None, :]).sum() / (2 * len(v) ** 2 * v.mean())
+        assert gini(v) == pytest.approx(expected)
+
+    def test_gini_extremes(self):
+        assert gini([5, 5, 5, 5]) == pytest.approx(0)
+        assert gini([0, 0, 0, 8]) == pytest.approx(0.75)  # (n − 1) / n
+        assert np.isnan(gini([0, 0]))
+
+    def test_weighted_gini_equals_expanded_units(self):
+        values, weights = np.array([6.0, 1.0, 9.0]), np.array([3, 1, 2])
+        expanded = np.repeat(values / weights, weights)
+        assert gini(values, weights=weights) == pytest.approx(gini(expanded))
+
+    def test_lorenz_curve_ends(self):
+        c = lorenz_curve([3, 1, 0, 6])
+        assert c.iloc[0].tolist() == [0, 0] and c.iloc[-1].tolist() == [1, 1]
+        assert (np.diff(c["y"]) >= 0).all() and c["y"].iloc[1] == 0
+
+    def test_coverage(self):
+        reached = pd.DataFrame({"population": [100, 300, 600], "reached": [True, False, True]})
+        cov = coverage(reached)
+        assert cov["communes_reached"] == 2 and cov["share_population"] == pytest.approx(0.7)
+
+
+class TestDistance:
+    def test_haversine_matches_pyproj_on_the_sphere(self):
+        from evaluation.reach import EARTH_RADIUS_KM
+
+        geod = pyproj.Geod(a=EARTH_RADIUS_KM * 1000, b=EARTH_RADIUS_KM * 1000)
+        lat1, lon1, lat2, lon2 = 47.29256, 5.00477, 47.85839, 4.59183  # Chenôve → Châtillon-sur-Seine
+        assert haversine_km(lat1, lon1, lat2, lon2) == pytest.approx(geod.inv(lon1, lat1, lon2, lat2)[2] / 1000, rel=1e-9)
+
+    def test_nearest_site_and_summary(self, reference):
+        communes = reference[reference["commune_code"].isin(["21166", "21231", "21154"])]
+        sites = site_points([Site("Dijon", commune="21231"), Site("ailleurs", lat=47.85839, lon=4.59183)], reference)
+        d = distance_to_sites(communes, sites)
+        by_code = dict(zip(communes["commune_code"], d))
+        assert by_code["21231"] == 0 and by_code["21154"] == pytest.approx(0, abs=1e-6)
+        t = pd.DataFrame({"commune_code": ["21166"] * 3 + ["21231"] * 1})
+        summ = distance_summary(t, communes, sites)
+        assert summ["median_km"] == pytest.approx(by_code["21166"])
+        assert summ["count"] == 4
+
+    @pytest.mark.parametrize("q", [0.1, 0.5, 0.8, 1.0])
+    def test_weighted_quantile(self, q):
+        rng = np.random.default_rng(0)
+        v, w = rng.random(30) * 50, rng.integers(0, 6, 30)
+        assert weighted_quantile(v, w, q) == np.quantile(np.repeat(v, w), q, method="inverted_cdf")
+
+    def test_decay_bands(self):
+        communes = _communes([1000, 2000, 3000], lat=[47.0, 47.0, 47.0], lon=[5.0, 5.1, 6.0])
+        sites = pd.DataFrame({"label": ["s"], "lat": [47.0], "lon": [5.0]})
+        t = pd.DataFrame({"commune_code": ["21000", "21000", "21001", "21002"]})
+        out = distance_decay(t, communes, sites, bands=(0, 5, 10, 100))
+        assert out["band"].astype(str).tolist() == ["0–5 km", "5–10 km", "10–100 km"]
+        assert out["count"].tolist() == [2, 1, 1]
+        assert out["rate"].tolist() == pytest.approx([20, 5, 10 / 3])
+
+
+class TestCountModel:
+    def _poisson_case(self, seed=0, n=300, rr=1.8):
+        rng = np.random.default_rng(seed)
+        pop = rng.integers(200, 20_000, n)
+        rural = rng.random(n) < 0.5
+        counts = rng.poisson(pop / 1e4 * 8 * np.where(rural, rr, 1.0))
+        communes = _communes(list(pop), ["rural" if r else "urbain" for r in rural])
+        t = pd.DataFrame({"commune_code": communes["commune_code"], "n": counts})
+        return t, communes, counts, pop, rural
+
+    def test_poisson_rate_ratio_is_the_ratio_of_rates(self):
+        t, communes, counts, pop, rural = self._poisson_case()
+        m = count_model(t, communes, weight="n")
+        assert m.family == "poisson"
+        closed = (counts[rural].sum() / pop[rural].sum()) / (counts[~rural].sum() / pop[~rural].sum())
+        assert m.table.loc[0, "rate_ratio"] == pytest.approx(closed, rel=1e-6)
+        se = np.sqrt(1 / counts[rural].sum() + 1 / counts[~rural].sum())
+        assert m.table.loc[0, "ci_high"] == pytest.approx(closed * np.exp(1.959964 * se), rel=1e-4)
+        assert "fois plus" in describe_model(m)
+
+    def test_overdispersed_counts_use_negative_binomial_and_recover_the_effect(self):
+        rng = np.random.default_rng(5)
+        n = 600
+        pop = rng.integers(500, 20_000, n)
+        rural = rng.random(n) < 0.5
+        mu = pop / 1e4 * 6 * np.where(rural, 2.0, 1.0)
+        counts = rng.poisson(mu * rng.gamma(1 / 0.8, 0.8, n))  # NB2 with alpha 0.8
+        communes = _communes(list(pop), ["rural" if r else "urbain" for r in rural])
+        m = count_model(pd.DataFrame({"commune_code": communes["commune_code"], "n": counts}), communes, weight="n")
+        assert m.family == "negative binomial" and m.dispersion > 1.5
+        assert m.table.loc[0, "ci_low"] < 2.0 < m.table.loc[0, "ci_high"]
+        assert 0.4 < m.alpha_nb < 1.4
+
+    def test_no_rural_commune_is_not_estimable(self):
+        communes = _communes([1000, 2000])
+        m = count_model(pd.DataFrame({"commune_code": ["21000"]}), communes)
+        assert m.table.empty and "un seul groupe" in describe_model(m)
+
+    def test_zero_population_commune_is_excluded(self):
+        t, communes, *_ = self._poisson_case(n=50)
+        communes.loc[0, "population"] = 0
+        m = count_model(t, communes, weight="n")
+        assert m.excluded_zero_population == 1 and m.n_communes == 49
+
+
+def test_share_trend_is_linear_by_linear_association():
+    rng = np.random.default_rng(1)
+    years = rng.integers(2018, 2025, 300)
+    hit = rng.random(300) < 0.3 + 0.03 * (years - 2018)
+    t = pd.DataFrame({"year": years, "area": np.where(hit, "rural", "urbain")})
+    table, test = share_trend(t, "area", "rural")
+    r = _stats.pearsonr(years, hit.astype(float))[0]
+    assert test["zscore"] == pytest.approx(np.sqrt(len(years) - 1) * r)
+    assert test["p_value"] == pytest.approx(2 * _stats.norm.sf(abs(test["zscore"])))
+    assert table["total"].sum() == 300 and table["count"].sum() == hit.sum()
+
+
+def test_venue_reach_by_hand(reference):
+    events = pd.DataFrame({"event_id": ["e1", "e2", "e3", "e0"],
+                           "date": pd.to_datetime(["2021-01-05", "2021-01-20", "2021-03-01", "2019-01-01"]),
+                           "commune_code": ["21166", "21166", "21166", "21166"]})
+    actors = pd.DataFrame({"actor_id": ["a", "b", "c", "d", "e"],
+                           "commune_code": ["21166", "21166", "21231", "21154", "21166"],
+                           "in_qpv": [True, False, False, False, True]})
+    attendance = pd.DataFrame({"event_id": ["e1", "e1", "e2", "e2", "e3", "e3", "e0"],
+                               "actor_id": ["a", "b", "a", "c", "d", "a", "e"]})
+    v = venue_reach(events, attendance, actors, reference, commune="21166", since="2020-01-01")
+    origins = v.origins.set_index("origin")["count"]
+    assert v.events == 3 and v.participants == 4  # e (2019 only) is outside the period
+    assert origins.tolist() == [1, 1, 1, 1, 0]  # a QPV, b commune, c Dijon (metropole), d Châtillon (rural)
+    assert v.participations.set_index("visit")["count"].tolist() == [4, 2]
+    assert v.returning["returning"] == 1 and v.returning["share"] == pytest.approx(0.25)
+    assert v.monthly["participations"].tolist() == [4, 2]
+    assert v.monthly["new_participants"].tolist() == [3, 1]
+
+
+class TestSummary:
+    def test_aggregated_path_equals_row_path(self, reference):
+        from evaluation.datasets import load_dataset
+
+        acc = load_dataset(reference=reference).accompaniments
+        summ = reach_summary(acc, reference)
+        rows = classify(acc, reference)
+        for by in ("density_label", "urban_rural", "qpv"):
+            direct = counts_and_shares(rows, by, categories=summ.by[by][by].cat.categories)
+            pd.testing.assert_frame_equal(summ.by[by].reset_index(drop=True), direct.reset_index(drop=True),
+                                          check_dtype=False, check_categorical=False)
+        assert summ.total == len(acc)
+        assert summ.reached["count"].sum() == len(acc)
+
+    def test_single_urban_commune(self, reference):
+        from evaluation.datasets import load_dataset
+
+        acc = load_dataset(reference=reference).accompaniments
+        communes = reference[reference["commune_code"] == "21166"]
+        summ = reach_summary(acc, communes)
+        assert summ.model.table.empty and np.isnan(summ.gini)
+        by = summ.by["urban_rural"].set_index("urban_rural")
+        assert by.loc["rural", "count"] == 0 and by.loc["urbain", "share"] == 1
+
+    def test_aggregate_counts(self):
+        t = pd.DataFrame({"commune_code": ["a", "a", "b"], "programme": ["x", "x", "x"], "in_qpv": [True, True, False],
+                          "start_date": pd.to_datetime(["2020-01-01", "2020-06-01", "2021-01-01"])})
+        out = aggregate(t)
+        assert out["n"].tolist() == [2, 1] and out["year"].tolist() == [2020, 2021]

@@ -1,16 +1,27 @@
-"""Reach: who the work reaches, where — by density level, urban/rural, QPV and EPCI.
+"""Reach: who the work reaches, where — by density level, urban/rural, QPV and EPCI,
+compared with where people live.
 
 Functions take a table with a ``commune_code`` column (accompaniments, actors…) and the
-commune reference, and return tidy frames ready for a report table.
+territory's communes (rows of the commune reference), and return tidy frames ready for a
+report table. Every counting function accepts ``weight=``: the name of a column holding
+counts, so that the same statistics run on per-unit rows or on pre-aggregated counts
+(:func:`aggregate`), which is how :func:`reach_summary` stays fast on a million rows.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 import pandas as pd
+import statsmodels.api as sm
+from scipy import stats
+from statsmodels.stats.contingency_tables import Table
 from statsmodels.stats.proportion import proportion_confint
+from statsmodels.stats.rates import confint_poisson
 
 from .reference import DENSITY_LABELS, RURAL, URBAN
 
@@ -19,20 +30,45 @@ __all__ = [
     "NON_QPV",
     "DENSITY_CATEGORIES",
     "URBAN_RURAL_CATEGORIES",
+    "EARTH_RADIUS_KM",
     "classify",
+    "aggregate",
     "wilson_interval",
     "counts_and_shares",
+    "rates_per_10k",
+    "representation_index",
+    "goodness_of_fit",
     "communes_reached",
+    "coverage",
+    "lorenz_curve",
+    "gini",
+    "haversine_km",
+    "site_points",
+    "distance_to_sites",
+    "weighted_quantile",
+    "distance_summary",
+    "distance_decay",
+    "CountModel",
+    "count_model",
+    "describe_model",
+    "share_trend",
+    "VenueReach",
+    "venue_reach",
+    "ReachSummary",
+    "reach_summary",
 ]
 
 QPV, NON_QPV = "QPV", "hors QPV"
 DENSITY_CATEGORIES = pd.CategoricalDtype(list(DENSITY_LABELS.values()), ordered=True)
 URBAN_RURAL_CATEGORIES = pd.CategoricalDtype([URBAN, RURAL])
+#: Mean Earth radius (IUGG), for great-circle distances.
+EARTH_RADIUS_KM = 6371.0088
 
 _REFERENCE_COLUMNS = ["commune_code", "commune_name", "population", "epci_siren", "epci_name",
                       "density_level", "density_label", "urban_rural"]
 
 
+# --------------------------------------------------------------------------- classify
 def classify(table: pd.DataFrame, reference: pd.DataFrame, *, code_column: str = "commune_code",
              qpv_column: str | None = "in_qpv") -> pd.DataFrame:
     """Add each row's commune attributes: density level and label, urban/rural, EPCI, QPV.
@@ -62,6 +98,8 @@ def classify(table: pd.DataFrame, reference: pd.DataFrame, *, code_column: str =
     ref = pd.DataFrame(reference)[_REFERENCE_COLUMNS].rename(columns={"commune_code": code_column})
     added = [c for c in _REFERENCE_COLUMNS if c != "commune_code"]
     base = table.drop(columns=[c for c in added if c in table.columns])
+    if isinstance(base[code_column].dtype, pd.CategoricalDtype):
+        base = base.assign(**{code_column: base[code_column].astype(str)})
     out = base.reset_index(names="__index__").merge(ref, on=code_column, how="left").set_index("__index__")
     out.index.name = table.index.name
     out["density_label"] = out["density_label"].astype(DENSITY_CATEGORIES)
@@ -71,6 +109,33 @@ def classify(table: pd.DataFrame, reference: pd.DataFrame, *, code_column: str =
         out["qpv"] = pd.Categorical(np.where(flag.isna(), None, np.where(flag.fillna(False), QPV, NON_QPV)),
                                     categories=[QPV, NON_QPV])
     return out
+
+
+def _classified_communes(communes: pd.DataFrame) -> pd.DataFrame:
+    out = pd.DataFrame(communes).copy()
+    out["density_label"] = out["density_label"].astype(DENSITY_CATEGORIES)
+    out["urban_rural"] = out["urban_rural"].astype(URBAN_RURAL_CATEGORIES)
+    return out
+
+
+def aggregate(table: pd.DataFrame, *, by: Sequence[str] = ("commune_code", "programme", "year", "in_qpv"),
+              date_column: str = "start_date") -> pd.DataFrame:
+    """Count rows by ``by`` (adding ``year`` from ``date_column`` when asked): column ``n``.
+
+    The result feeds every function of this module with ``weight="n"``; it has one row
+    per combination present, so statistics on a million accompaniments run on a few
+    thousand rows.
+    """
+    by = list(by)
+    data = table
+    if "year" in by and "year" not in table:
+        data = table.assign(year=table[date_column].dt.year)
+    return data.groupby(by, observed=True, dropna=False, sort=False).size().rename("n").reset_index()
+
+
+# --------------------------------------------------------------------------- shares
+def _weights(table: pd.DataFrame, weight: str | None) -> pd.Series:
+    return table[weight] if weight is not None else pd.Series(1, index=table.index, dtype="int64")
 
 
 def wilson_interval(count: np.ndarray | pd.Series | int, nobs: np.ndarray | pd.Series | int, *,
@@ -95,20 +160,32 @@ def wilson_interval(count: np.ndarray | pd.Series | int, nobs: np.ndarray | pd.S
     return np.where(empty, np.nan, low), np.where(empty, np.nan, high)
 
 
-def counts_and_shares(table: pd.DataFrame, by: str, *, within: Sequence[str] = (), alpha: float = 0.05,
-                      categories: Sequence | None = None) -> pd.DataFrame:
+def _categories(table: pd.DataFrame, by: str, categories: Sequence | None) -> list:
+    if categories is not None:
+        return list(categories)
+    col = table[by]
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        return list(col.cat.categories)
+    return sorted(col.dropna().unique())
+
+
+def counts_and_shares(table: pd.DataFrame, by: str, *, within: Sequence[str] = (), weight: str | None = None,
+                      alpha: float = 0.05, categories: Sequence | None = None) -> pd.DataFrame:
     """Counts of rows by ``by``, their share of the total, and Wilson intervals.
 
     Parameters
     ----------
     table
-        One row per unit counted (e.g. accompaniments, classified by :func:`classify`).
+        One row per unit counted (e.g. accompaniments, classified by :func:`classify`),
+        or aggregated counts with ``weight``.
     by
         The grouping whose shares are computed (e.g. ``"urban_rural"``,
         ``"density_label"``, ``"qpv"``, ``"epci_name"``).
     within
         Columns that define separate totals (e.g. ``["programme"]`` or ``["year"]``):
         shares sum to 1 within each of their combinations.
+    weight
+        Column of counts to add up instead of counting rows.
     alpha
         1 − confidence level of the intervals.
     categories
@@ -123,32 +200,599 @@ def counts_and_shares(table: pd.DataFrame, by: str, *, within: Sequence[str] = (
         the total.
     """
     within = list(within)
-    data = table[within + [by]].dropna(subset=[by])
-    if categories is None:
-        col = table[by]
-        categories = list(col.cat.categories) if isinstance(col.dtype, pd.CategoricalDtype) else sorted(data[by].unique())
-    key = pd.Categorical(data[by], categories=list(categories))
-    counts = (data.assign(**{by: key}).groupby(within + [by], observed=False, dropna=False).size()
+    cats = _categories(table, by, categories)
+    data = table[within + [by]].assign(__w=_weights(table, weight)).dropna(subset=[by])
+    data[by] = pd.Categorical(data[by], categories=cats)
+    counts = (data.groupby(within + [by], observed=False, dropna=False)["__w"].sum()
               .rename("count").reset_index())
+    counts["count"] = counts["count"].astype("int64")
     if within:
         counts["total"] = counts.groupby(within, observed=True, dropna=False)["count"].transform("sum")
     else:
         counts["total"] = counts["count"].sum()
-    counts["share"] = np.where(counts["total"] > 0, counts["count"] / counts["total"].where(counts["total"] > 0, 1),
-                               np.nan)
+    counts["share"] = counts["count"] / counts["total"].where(counts["total"] > 0)
     counts["ci_low"], counts["ci_high"] = wilson_interval(counts["count"], counts["total"], alpha=alpha)
     return counts
 
 
-def communes_reached(table: pd.DataFrame, communes: pd.DataFrame, *, code_column: str = "commune_code") -> pd.DataFrame:
+# --------------------------------------------------------------------------- rates
+def _counts_and_population(table: pd.DataFrame, communes: pd.DataFrame, by: str, *, weight: str | None,
+                           categories: Sequence | None) -> pd.DataFrame:
+    communes = _classified_communes(communes)
+    if by not in communes:
+        raise ValueError(f"the communes table has no column {by!r}: rates need the population of each group")
+    cats = _categories(communes, by, categories)
+    pop = communes.groupby(pd.Categorical(communes[by], categories=cats), observed=False)["population"].sum()
+    inside = table[table["commune_code"].isin(communes["commune_code"])] if "commune_code" in table else table
+    cnt = counts_and_shares(inside, by, weight=weight, categories=cats).set_index(by)["count"]
+    out = pd.DataFrame({by: cats, "count": cnt.reindex(cats).fillna(0).astype("int64").to_numpy(),
+                        "population": pop.reindex(cats).fillna(0).astype("int64").to_numpy()})
+    return out
+
+
+def rates_per_10k(table: pd.DataFrame, communes: pd.DataFrame, by: str, *, weight: str | None = None,
+                  alpha: float = 0.05, per: float = 10_000, categories: Sequence | None = None) -> pd.DataFrame:
+    """Rate of accompaniments per 10,000 inhabitants by group, with exact Poisson intervals.
+
+    .. math:: r_g = 10\\,000 \\; a_g / P_g, \\qquad
+              \\left[\\tfrac{1}{2}\\chi^2_{2a_g,\\,\\alpha/2},\\;
+              \\tfrac{1}{2}\\chi^2_{2a_g+2,\\,1-\\alpha/2}\\right] \\times 10\\,000 / P_g
+
+    where :math:`a_g` is the count in group *g* and :math:`P_g` the population of the
+    territory's communes in that group (the exposure). Only rows in ``communes`` count.
+
+    Parameters
+    ----------
+    communes
+        The territory's communes (reference rows) with ``population`` and the ``by``
+        column (``density_label``, ``urban_rural``, ``epci_name``, ``commune_code``…).
+
+    Returns
+    -------
+    DataFrame
+        ``by``, ``count``, ``population``, ``rate``, ``ci_low``, ``ci_high`` (per ``per``
+        inhabitants); groups with no population get NaN rates.
+
+    References
+    ----------
+    Garwood, F. (1936). Fiducial limits for the Poisson distribution. *Biometrika* 28,
+    437–442 (statsmodels ``confint_poisson(method="exact-c")``).
+    """
+    out = _counts_and_population(table, communes, by, weight=weight, categories=categories)
+    pop = out["population"].to_numpy(dtype=float)
+    safe = np.where(pop > 0, pop, 1.0)
+    low, high = confint_poisson(out["count"].to_numpy(dtype=float), safe, method="exact-c", alpha=alpha)
+    valid = pop > 0
+    out["rate"] = np.where(valid, out["count"] / safe * per, np.nan)
+    out["ci_low"] = np.where(valid, low * per, np.nan)
+    out["ci_high"] = np.where(valid, high * per, np.nan)
+    return out
+
+
+def representation_index(table: pd.DataFrame, communes: pd.DataFrame, by: str, *, weight: str | None = None,
+                         alpha: float = 0.05, categories: Sequence | None = None) -> pd.DataFrame:
+    """Share of accompaniments ÷ share of population, by group, with an interval.
+
+    .. math:: RI_g = \\frac{a_g / A}{P_g / P}
+
+    1 means the group is reached in proportion to its population; above 1, more. The
+    interval is the Wilson interval of the accompaniments' share divided by the
+    population share, which comes from the census and is taken as known.
+
+    Returns
+    -------
+    DataFrame
+        ``by``, ``count``, ``population``, ``share``, ``population_share``, ``expected``
+        (count if accompaniments followed population), ``index``, ``ci_low``,
+        ``ci_high``.
+    """
+    out = _counts_and_population(table, communes, by, weight=weight, categories=categories)
+    total, pop_total = out["count"].sum(), out["population"].sum()
+    out["share"] = out["count"] / total if total else np.nan
+    out["population_share"] = out["population"] / pop_total if pop_total else np.nan
+    out["expected"] = total * out["population_share"]
+    low, high = wilson_interval(out["count"], np.full(len(out), total), alpha=alpha)
+    ps = out["population_share"].where(out["population_share"] > 0)
+    out["index"] = out["share"] / ps
+    out["ci_low"], out["ci_high"] = low / ps, high / ps
+    return out
+
+
+def goodness_of_fit(representation: pd.DataFrame, *, n_simulations: int = 20_000, seed: int = 0) -> dict:
+    """Pearson χ² test of the accompaniments' distribution against the population's.
+
+    .. math:: X^2 = \\sum_g \\frac{(a_g - E_g)^2}{E_g}, \\quad E_g = A\\,P_g/P
+
+    on the groups with population (``representation`` from
+    :func:`representation_index`). When an expected count is below 5 the χ²
+    approximation is poor, so the p-value is also estimated by simulating
+    ``n_simulations`` multinomial draws under the population's distribution (seeded).
+
+    Returns
+    -------
+    dict
+        ``statistic``, ``dof``, ``p_value`` (χ²), ``p_value_simulated`` (or None),
+        ``min_expected``, ``groups``, ``total``.
+    """
+    rep = representation[representation["population"] > 0]
+    observed = rep["count"].to_numpy(dtype=float)
+    total = observed.sum()
+    result = {"statistic": np.nan, "dof": max(len(rep) - 1, 0), "p_value": np.nan, "p_value_simulated": None,
+              "min_expected": np.nan, "groups": len(rep), "total": int(total)}
+    if len(rep) < 2 or total == 0:
+        return result
+    probs = rep["population"].to_numpy(dtype=float)
+    probs = probs / probs.sum()
+    expected = total * probs
+    statistic, p_value = stats.chisquare(observed, expected)
+    result.update(statistic=float(statistic), p_value=float(p_value), min_expected=float(expected.min()))
+    if expected.min() < 5:
+        draws = np.random.default_rng(seed).multinomial(int(total), probs, size=n_simulations)
+        simulated = ((draws - expected) ** 2 / expected).sum(axis=1)
+        result["p_value_simulated"] = float((1 + (simulated >= statistic - 1e-9).sum()) / (n_simulations + 1))
+    return result
+
+
+# --------------------------------------------------------------------------- communes
+def communes_reached(table: pd.DataFrame, communes: pd.DataFrame, *, code_column: str = "commune_code",
+                     weight: str | None = None) -> pd.DataFrame:
     """Count rows per commune of the territory, keeping communes with none.
 
     Returns ``communes`` (the territory's rows of the reference, geometry kept) with
-    ``count`` (rows of ``table`` in the commune) and ``reached`` (count > 0). Rows of
+    ``count`` (rows of ``table`` in the commune), ``reached`` (count > 0) and
+    ``rate_10k`` (count per 10,000 inhabitants; NaN where the population is 0). Rows of
     ``table`` outside ``communes`` are ignored.
     """
-    counts = table[code_column].value_counts()
+    counts = _weights(table, weight).groupby(table[code_column].astype(str)).sum()
     out = communes.copy()
     out["count"] = out["commune_code"].map(counts).fillna(0).astype("int64")
     out["reached"] = out["count"] > 0
+    pop = out["population"].astype(float)
+    out["rate_10k"] = (out["count"] / pop.where(pop > 0)) * 10_000
     return out
+
+
+def coverage(reached: pd.DataFrame) -> dict:
+    """Number and share of the territory's communes and population reached.
+
+    ``reached`` comes from :func:`communes_reached`.
+    """
+    pop = reached["population"].astype(float)
+    n = len(reached)
+    return {
+        "communes": n,
+        "communes_reached": int(reached["reached"].sum()),
+        "share_communes": float(reached["reached"].mean()) if n else np.nan,
+        "population": int(pop.sum()),
+        "population_reached": int(pop[reached["reached"]].sum()),
+        "share_population": float(pop[reached["reached"]].sum() / pop.sum()) if pop.sum() else np.nan,
+    }
+
+
+def lorenz_curve(values: Sequence[float] | pd.Series, *, weights: Sequence[float] | pd.Series | None = None,
+                 ) -> pd.DataFrame:
+    """Lorenz curve of ``values`` across units (communes).
+
+    Units are sorted by ``values / weights`` (by ``values`` without weights); ``x`` is
+    the cumulative share of units (or of weights, e.g. population) and ``y`` the
+    cumulative share of values. The curve starts at (0, 0).
+
+    References
+    ----------
+    Lorenz, M. O. (1905). Methods of measuring the concentration of wealth. *JASA* 9(70).
+    """
+    v = np.asarray(values, dtype=float)
+    w = np.ones_like(v) if weights is None else np.asarray(weights, dtype=float)
+    keep = w > 0
+    v, w = v[keep], w[keep]
+    order = np.argsort(v / w, kind="stable")
+    v, w = v[order], w[order]
+    x = np.concatenate([[0.0], np.cumsum(w) / w.sum()]) if w.sum() else np.array([0.0])
+    y = np.concatenate([[0.0], np.cumsum(v) / v.sum()]) if v.sum() else np.concatenate([[0.0], np.cumsum(w) / w.sum()])
+    return pd.DataFrame({"x": x, "y": y})
+
+
+def gini(values: Sequence[float] | pd.Series, *, weights: Sequence[float] | pd.Series | None = None) -> float:
+    """Gini coefficient: 1 − 2 × the area under the Lorenz curve (trapezoids).
+
+    .. math:: G = 1 - \\sum_i (x_i - x_{i-1})(y_i + y_{i-1})
+
+    0 when every unit gets the same (per weight), close to 1 when one unit gets all.
+    Without weights this equals :math:`\\sum_i\\sum_j |v_i - v_j| / (2 n^2 \\bar v)`.
+    NaN with fewer than two units or no values.
+    """
+    curve = lorenz_curve(values, weights=weights)
+    if len(curve) < 3 or np.asarray(values, dtype=float).sum() <= 0:
+        return float("nan")
+    x, y = curve["x"].to_numpy(), curve["y"].to_numpy()
+    return float(1 - np.sum(np.diff(x) * (y[1:] + y[:-1])))
+
+
+# --------------------------------------------------------------------------- distance
+def haversine_km(lat1, lon1, lat2, lon2) -> np.ndarray:
+    """Great-circle distance (km) on a sphere of radius :data:`EARTH_RADIUS_KM`; broadcasts.
+
+    .. math:: d = 2R \\arcsin\\sqrt{\\sin^2\\frac{\\Delta\\varphi}{2} +
+              \\cos\\varphi_1\\cos\\varphi_2\\sin^2\\frac{\\Delta\\lambda}{2}}
+    """
+    p1, p2 = np.radians(lat1), np.radians(lat2)
+    dphi = p2 - p1
+    dlam = np.radians(lon2) - np.radians(lon1)
+    h = np.sin(dphi / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dlam / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(h, 0, 1)))
+
+
+def site_points(sites, reference: pd.DataFrame) -> pd.DataFrame:
+    """Coordinates of support sites: given lat/lon, or the centroid of the site's commune.
+
+    ``sites`` is a sequence of :class:`evaluation.config.Site` (a territory's ``sites``).
+    """
+    centroids = pd.DataFrame(reference).set_index("commune_code")[["lat", "lon"]]
+    rows = []
+    for s in sites:
+        if s.lat is not None and s.lon is not None:
+            rows.append((s.label, float(s.lat), float(s.lon)))
+        elif s.commune in centroids.index:
+            lat, lon = centroids.loc[s.commune]
+            rows.append((s.label, float(lat), float(lon)))
+        else:
+            raise ValueError(f"site {s.label!r}: commune {s.commune!r} is not in the reference")
+    return pd.DataFrame(rows, columns=["label", "lat", "lon"])
+
+
+def distance_to_sites(communes: pd.DataFrame, sites: pd.DataFrame) -> pd.Series:
+    """Distance (km) from each commune's centroid to the nearest support site.
+
+    Computed as one ``communes × sites`` array (no loop). Returns a Series aligned on
+    ``communes`` named ``distance_km``.
+    """
+    if sites.empty:
+        return pd.Series(np.nan, index=communes.index, name="distance_km")
+    d = haversine_km(communes["lat"].to_numpy()[:, None], communes["lon"].to_numpy()[:, None],
+                     sites["lat"].to_numpy()[None, :], sites["lon"].to_numpy()[None, :])
+    return pd.Series(d.min(axis=1), index=communes.index, name="distance_km")
+
+
+def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float | Sequence[float]) -> np.ndarray:
+    """Quantile of ``values`` each repeated ``weights`` times (inverted CDF).
+
+    Equals ``np.quantile(np.repeat(values, weights), q, method="inverted_cdf")`` without
+    building the repeated array.
+    """
+    v, w = np.asarray(values, dtype=float), np.asarray(weights, dtype=float)
+    keep = w > 0
+    v, w = v[keep], w[keep]
+    if v.size == 0:
+        return np.full(np.shape(q), np.nan)
+    order = np.argsort(v, kind="stable")
+    v, cw = v[order], np.cumsum(w[order])
+    idx = np.searchsorted(cw, np.asarray(q) * cw[-1], side="left")
+    return v[np.minimum(idx, v.size - 1)]
+
+
+def _commune_distances(table: pd.DataFrame, communes: pd.DataFrame, sites: pd.DataFrame, *,
+                       weight: str | None) -> pd.DataFrame:
+    reached = communes_reached(table, communes, weight=weight)
+    reached["distance_km"] = distance_to_sites(reached, sites)
+    return reached
+
+
+def distance_summary(table: pd.DataFrame, communes: pd.DataFrame, sites: pd.DataFrame, *,
+                     weight: str | None = None) -> dict:
+    """Median and 80th-percentile distance from the nearest support site, over accompaniments.
+
+    Each accompaniment is placed at its commune's centroid. The 80th percentile is the
+    radius within which 80 % of the accompaniments lie. Also returned: the same two
+    figures over the population, for comparison.
+    """
+    d = _commune_distances(table, communes, sites, weight=weight)
+    med, p80 = weighted_quantile(d["distance_km"], d["count"], [0.5, 0.8])
+    pmed, pp80 = weighted_quantile(d["distance_km"], d["population"], [0.5, 0.8])
+    return {"median_km": float(med), "p80_km": float(p80), "population_median_km": float(pmed),
+            "population_p80_km": float(pp80), "count": int(d["count"].sum())}
+
+
+DEFAULT_BANDS = (0, 5, 10, 20, 40, 80, np.inf)
+
+
+def distance_decay(table: pd.DataFrame, communes: pd.DataFrame, sites: pd.DataFrame, *,
+                   bands: Sequence[float] = DEFAULT_BANDS, weight: str | None = None,
+                   alpha: float = 0.05) -> pd.DataFrame:
+    """Accompaniments per 10,000 inhabitants by distance band from the nearest site.
+
+    Returns ``band`` (e.g. ``"5–10 km"``), ``communes``, ``count``, ``population``,
+    ``rate``, ``ci_low``, ``ci_high`` (exact Poisson, see :func:`rates_per_10k`); empty
+    bands are dropped.
+    """
+    d = _commune_distances(table, communes, sites, weight=weight)
+    edges = list(bands)
+    labels = [f"{lo:g}–{hi:g} km" if np.isfinite(hi) else f"{lo:g} km et plus" for lo, hi in zip(edges[:-1], edges[1:])]
+    d["band"] = pd.cut(d["distance_km"], edges, labels=labels, right=False, include_lowest=True)
+    per = d.groupby("band", observed=False).agg(communes=("commune_code", "size"), count=("count", "sum"),
+                                                population=("population", "sum")).reset_index()
+    per = per[per["communes"] > 0].reset_index(drop=True)
+    rates = rates_per_10k(d.assign(n=d["count"]), d.assign(band=d["band"]), "band", weight="n",
+                          alpha=alpha, categories=list(per["band"]))
+    return per.assign(rate=rates["rate"].to_numpy(), ci_low=rates["ci_low"].to_numpy(),
+                      ci_high=rates["ci_high"].to_numpy())
+
+
+# --------------------------------------------------------------------------- model
+@dataclass
+class CountModel:
+    """Result of :func:`count_model`."""
+
+    term: str
+    family: str  # "poisson", "negative binomial" or "" when not estimable
+    table: pd.DataFrame  # term, rate_ratio, ci_low, ci_high, p_value
+    dispersion: float = float("nan")  # Pearson χ² / residual df of the Poisson fit
+    alpha_nb: float = float("nan")  # NB2 over-dispersion parameter
+    n_communes: int = 0
+    excluded_zero_population: int = 0
+    reference_level: str = ""
+    note: str = ""
+    aic: dict = field(default_factory=dict)
+
+
+def count_model(table: pd.DataFrame, communes: pd.DataFrame, *,
+                term: Literal["urban_rural", "density_label"] = "urban_rural", weight: str | None = None,
+                alpha: float = 0.05, overdispersion_threshold: float = 1.5) -> CountModel:
+    """Model of accompaniments per commune with a log-population offset: rate ratios.
+
+    .. math:: \\log E[a_c] = \\log P_c + \\beta_0 + \\beta^\\top x_c
+
+    :math:`e^{\\beta}` is the rate ratio of a group against the reference group (urban,
+    or the most populated density level). A Poisson GLM is fitted first; when its
+    dispersion (Pearson χ² / residual degrees of freedom) exceeds
+    ``overdispersion_threshold`` a negative binomial (NB2) model is used instead, whose
+    intervals allow for the extra variance. Communes with no population are excluded
+    (the offset is undefined) and counted in ``excluded_zero_population``.
+
+    References
+    ----------
+    Cameron, A. C. & Trivedi, P. K. (2013). *Regression Analysis of Count Data*, 2nd ed.,
+    Cambridge University Press, ch. 3.
+    """
+    d = communes_reached(table, _classified_communes(communes), weight=weight)
+    zero = int((d["population"].fillna(0) <= 0).sum())
+    d = d[d["population"].fillna(0) > 0]
+    groups = d[term].astype("object").dropna()
+    present = [g for g in d[term].cat.categories if (groups == g).any()]
+    empty = pd.DataFrame(columns=["term", "rate_ratio", "ci_low", "ci_high", "p_value"])
+    if len(present) < 2:
+        return CountModel(term, "", empty, n_communes=len(d), excluded_zero_population=zero,
+                          note="un seul groupe présent : pas de comparaison possible")
+    ref_level = URBAN if term == "urban_rural" and URBAN in present else (
+        d.groupby(d[term].astype("object"))["population"].sum().idxmax())
+    others = [g for g in present if g != ref_level]
+    d = d[d[term].notna()]
+    X = pd.DataFrame({g: (d[term] == g).astype(float).to_numpy() for g in others})
+    X.insert(0, "const", 1.0)
+    if len(d) <= X.shape[1]:
+        return CountModel(term, "", empty, n_communes=len(d), excluded_zero_population=zero,
+                          note="trop peu de communes pour estimer le modèle")
+    y = d["count"].to_numpy(dtype=float)
+    offset = np.log(d["population"].to_numpy(dtype=float))
+    poisson = sm.GLM(y, X, family=sm.families.Poisson(), offset=offset).fit()
+    dispersion = float(poisson.pearson_chi2 / poisson.df_resid) if poisson.df_resid > 0 else float("nan")
+    fit, family, alpha_nb = poisson, "poisson", float("nan")
+    aic = {"poisson": float(poisson.aic)}
+    if dispersion > overdispersion_threshold:
+        nb = sm.NegativeBinomial(y, X, offset=offset, loglike_method="nb2").fit(disp=0, maxiter=200)
+        fit, family = nb, "negative binomial"
+        alpha_nb = float(nb.params["alpha"])
+        aic["negative binomial"] = float(nb.aic)
+    params, ci = fit.params, fit.conf_int(alpha=alpha)
+    rows = [g for g in others]
+    out = pd.DataFrame({
+        "term": rows,
+        "rate_ratio": np.exp(params[rows].to_numpy()),
+        "ci_low": np.exp(ci.loc[rows, 0].to_numpy()),
+        "ci_high": np.exp(ci.loc[rows, 1].to_numpy()),
+        "p_value": fit.pvalues[rows].to_numpy(),
+    })
+    return CountModel(term, family, out, dispersion, alpha_nb, len(d), zero, str(ref_level), aic=aic)
+
+
+def describe_model(model: CountModel, *, alpha: float = 0.05) -> str:
+    """One French sentence reading the rural-vs-urban (or first) rate ratio of a model."""
+    from .tables import fr_number
+
+    if model.table.empty:
+        return f"Le modèle de comptage n'est pas estimable ici ({model.note})."
+    row = model.table.iloc[0]
+    rr, lo, hi = row["rate_ratio"], row["ci_low"], row["ci_high"]
+    level = int(round(100 * (1 - alpha)))
+    group = "les communes rurales" if row["term"] == RURAL else f"les communes « {row['term']} »"
+    ref = "communes urbaines" if model.reference_level == URBAN else f"communes « {model.reference_level} »"
+    if lo > 1:
+        verdict = f"reçoivent {fr_number(rr, digits=1)} fois plus d'accompagnements que les {ref}"
+    elif hi < 1:
+        verdict = (f"reçoivent moins d'accompagnements que les {ref} : {fr_number(rr, digits=2)} fois "
+                   "leur taux")
+    else:
+        verdict = (f"ne se distinguent pas nettement des {ref} (rapport de taux {fr_number(rr, digits=2)}, "
+                   "l'intervalle contient 1)")
+    how = ("modèle binomial négatif, car les comptes sont plus dispersés qu'un modèle de Poisson ne le prévoit"
+           if model.family == "negative binomial" else "modèle de Poisson")
+    return (f"À population égale, {group} {verdict} (IC {level} % {fr_number(lo, digits=2)} à "
+            f"{fr_number(hi, digits=2)} ; {how} ; {model.n_communes} communes).")
+
+
+# --------------------------------------------------------------------------- trend
+def share_trend(table: pd.DataFrame, column: str, value: str, *, year: str = "year", weight: str | None = None,
+                alpha: float = 0.05) -> tuple[pd.DataFrame, dict]:
+    """Share of ``column == value`` by year, and a test for a linear trend across years.
+
+    The test is the linear-by-linear association test of the year × (value, other)
+    table with the years as scores (statsmodels ``Table.test_ordinal_association``),
+    the Cochran–Armitage trend test up to a factor (N − 1)/N.
+
+    Returns
+    -------
+    (DataFrame, dict)
+        Per year: ``year``, ``count``, ``total``, ``share``, ``ci_low``, ``ci_high``;
+        and the test: ``zscore``, ``p_value``, ``direction`` (+1 rising, −1 falling),
+        ``years``.
+
+    References
+    ----------
+    Agresti, A. (2013). *Categorical Data Analysis*, 3rd ed., §3.4.
+    """
+    data = table[table[column].notna() & table[year].notna()]
+    w = _weights(data, weight)
+    hit = (data[column].astype(object) == value).to_numpy()
+    years = data[year].astype(int).to_numpy()
+    per = pd.DataFrame({"year": years, "hit": np.where(hit, w, 0), "w": w.to_numpy()}).groupby("year").sum()
+    out = pd.DataFrame({"year": per.index.to_numpy(), "count": per["hit"].to_numpy().astype(int),
+                        "total": per["w"].to_numpy().astype(int)})
+    out["share"] = out["count"] / out["total"].where(out["total"] > 0)
+    out["ci_low"], out["ci_high"] = wilson_interval(out["count"], out["total"], alpha=alpha)
+    test = {"zscore": float("nan"), "p_value": float("nan"), "direction": 0, "years": len(out)}
+    contingency = np.column_stack([out["count"], out["total"] - out["count"]]).astype(float)
+    if len(out) >= 2 and contingency[:, 0].sum() > 0 and contingency[:, 1].sum() > 0:
+        res = Table(contingency).test_ordinal_association(row_scores=out["year"].to_numpy(dtype=float),
+                                                          col_scores=np.array([1.0, 0.0]))
+        test.update(zscore=float(res.zscore), p_value=float(res.pvalue), direction=int(np.sign(res.zscore)))
+    return out, test
+
+
+# --------------------------------------------------------------------------- venue
+ORIGINS = ["QPV de la commune", "Reste de la commune", "Reste de l'intercommunalité", "Communes rurales",
+           "Autres communes urbaines"]
+
+
+@dataclass
+class VenueReach:
+    """Reach of a venue (the tiers-lieu) from its events and their attendance."""
+
+    events: int
+    participants: int
+    origins: pd.DataFrame  # origin, count, total, share, ci_low, ci_high
+    participations: pd.DataFrame  # visit ("première venue" / "retour"), count, share…
+    monthly: pd.DataFrame  # month, events, participations, new_participants
+    returning: dict  # participants, returning, share, ci_low, ci_high
+
+
+def venue_reach(events: pd.DataFrame, attendance: pd.DataFrame, actors: pd.DataFrame, reference: pd.DataFrame,
+                *, commune: str, since: object = None, until: object = None, alpha: float = 0.05) -> VenueReach:
+    """Who comes to the events held in ``commune`` (from ``since``), and who comes back.
+
+    Participants are the actors present at those events. Each is given one origin, the
+    first that applies: the commune's QPV (actor in the commune and in a QPV), the rest
+    of the commune, the rest of the commune's EPCI (the metropole for Chenôve), a rural
+    commune (INSEE levels 5–7), another urban commune. A participation is a first visit
+    when it is the actor's first event of the period, a return otherwise; the share of
+    participants who come back is those with two events or more.
+
+    Returns
+    -------
+    VenueReach
+        Counts with Wilson intervals, and activity by month.
+    """
+    ev = events[events["commune_code"] == commune]
+    if since is not None:
+        ev = ev[ev["date"] >= pd.Timestamp(since)]
+    if until is not None:
+        ev = ev[ev["date"] < pd.Timestamp(until)]
+    att = (attendance.merge(ev[["event_id", "date"]], on="event_id")
+           .sort_values(["date", "event_id"], kind="stable"))
+    att["first"] = ~att["actor_id"].duplicated()
+    people = actors[actors["actor_id"].isin(att["actor_id"])]
+    ref = pd.DataFrame(reference).set_index("commune_code")
+    epci = ref["epci_siren"].get(commune)
+    code = people["commune_code"].astype(str)
+    here = (code == commune).to_numpy()
+    qpv = people["in_qpv"].astype("boolean").fillna(False).to_numpy()
+    same_epci = (code.map(ref["epci_siren"]) == epci).to_numpy()
+    rural = (code.map(ref["urban_rural"]).astype(object) == RURAL).to_numpy()
+    origin = np.select([here & qpv, here, same_epci, rural], ORIGINS[:4], default=ORIGINS[4])
+    origins = counts_and_shares(pd.DataFrame({"origin": origin}), "origin", categories=ORIGINS, alpha=alpha)
+    visits = pd.DataFrame({"visit": np.where(att["first"], "première venue", "retour")})
+    participations = counts_and_shares(visits, "visit", categories=["première venue", "retour"], alpha=alpha)
+    month = att["date"].dt.to_period("M")
+    monthly = pd.DataFrame({
+        "events": ev.groupby(ev["date"].dt.to_period("M"))["event_id"].nunique(),
+        "participations": att.groupby(month).size(),
+        "new_participants": att[att["first"]].groupby(month[att["first"]]).size(),
+    }).fillna(0).astype("int64").rename_axis("month").reset_index()
+    per_actor = att.groupby("actor_id").size()
+    n, back = len(per_actor), int((per_actor >= 2).sum())
+    low, high = wilson_interval(back, n, alpha=alpha)
+    return VenueReach(events=len(ev), participants=n, origins=origins, participations=participations,
+                      monthly=monthly, returning={"participants": n, "returning": back,
+                                                  "share": back / n if n else float("nan"),
+                                                  "ci_low": float(low), "ci_high": float(high)})
+
+
+# --------------------------------------------------------------------------- summary
+@dataclass
+class ReachSummary:
+    """Every reach statistic of one territory (see :func:`reach_summary`)."""
+
+    total: int
+    by: dict[str, pd.DataFrame]
+    by_programme: dict[str, pd.DataFrame]
+    by_year: dict[str, pd.DataFrame]
+    rates: dict[str, pd.DataFrame]
+    representation: dict[str, pd.DataFrame]
+    fit: dict[str, dict]
+    reached: pd.DataFrame
+    coverage: dict
+    lorenz: pd.DataFrame
+    gini: float
+    gini_population: float
+    distance: dict
+    decay: pd.DataFrame
+    model: CountModel
+    model_density: CountModel
+    trends: dict[str, tuple[pd.DataFrame, dict]]
+
+
+def reach_summary(accompaniments: pd.DataFrame, communes: pd.DataFrame, *, sites: pd.DataFrame | None = None,
+                  alpha: float = 0.05) -> ReachSummary:
+    """All reach statistics of a territory from its accompaniments (raw or classified).
+
+    Rows are first aggregated by commune, programme, year and QPV (:func:`aggregate`),
+    classified on the small aggregate, and every statistic runs on it.
+
+    Parameters
+    ----------
+    accompaniments
+        Accompaniments with ``commune_code``, ``programme``, ``in_qpv``, ``start_date``.
+    communes
+        The territory's communes (reference rows, with ``lat``/``lon`` for distances).
+    sites
+        Support sites (:func:`site_points`); distances are skipped without them.
+    """
+    communes = _classified_communes(communes)
+    inside = accompaniments[accompaniments["commune_code"].isin(communes["commune_code"])]
+    agg = classify(aggregate(inside), communes)
+    agg = agg[agg["density_label"].notna()] if len(agg) else agg
+    w = "n"
+    groups = {"density_label": None, "urban_rural": None, "qpv": [QPV, NON_QPV], "epci_name": None}
+    by = {g: counts_and_shares(agg, g, weight=w, alpha=alpha, categories=c) for g, c in groups.items()}
+    by_programme = {g: counts_and_shares(agg, g, within=["programme"], weight=w, alpha=alpha, categories=c)
+                    for g, c in groups.items() if g != "epci_name"}
+    by_year = {g: counts_and_shares(agg, g, within=["year"], weight=w, alpha=alpha, categories=c)
+               for g, c in groups.items() if g != "epci_name"}
+    rates = {g: rates_per_10k(agg, communes, g, weight=w, alpha=alpha)
+             for g in ("density_label", "urban_rural", "epci_name")}
+    representation = {g: representation_index(agg, communes, g, weight=w, alpha=alpha)
+                      for g in ("density_label", "urban_rural")}
+    fit = {g: goodness_of_fit(r) for g, r in representation.items()}
+    reached = communes_reached(agg, communes, weight=w)
+    sites = sites if sites is not None else pd.DataFrame(columns=["label", "lat", "lon"])
+    return ReachSummary(
+        total=int(agg[w].sum()) if len(agg) else 0,
+        by=by, by_programme=by_programme, by_year=by_year, rates=rates, representation=representation, fit=fit,
+        reached=reached, coverage=coverage(reached),
+        lorenz=lorenz_curve(reached["count"], weights=reached["population"]),
+        gini=gini(reached["count"]), gini_population=gini(reached["count"], weights=reached["population"]),
+        distance=distance_summary(agg, communes, sites, weight=w) if len(sites) else {},
+        decay=distance_decay(agg, communes, sites, weight=w, alpha=alpha) if len(sites) else pd.DataFrame(),
+        model=count_model(agg, communes, term="urban_rural", weight=w, alpha=alpha),
+        model_density=count_model(agg, communes, term="density_label", weight=w, alpha=alpha),
+        trends={"rural": share_trend(agg, "urban_rural", RURAL, weight=w, alpha=alpha),
+                "qpv": share_trend(agg, "qpv", QPV, weight=w, alpha=alpha)},
+    )
