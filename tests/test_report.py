@@ -30,8 +30,10 @@ def test_html_is_french_without_code_and_self_contained(chenove_report):
     html = chenove_report.read_text(encoding="utf-8")
     text = _text(html)
     assert '<html lang="fr">' in html
-    for heading in ("Rapport d'évaluation", "Synthèse", "Portée de l'action", "Communes atteintes",
-                    "Méthode et sources", "Données illustratives"):
+    for heading in ("Rapport d'évaluation", "Synthèse", "Portée de l'action", "Par niveau de densité",
+                    "Indice de représentation", "Taux pour 10 000 habitants", "Évolution d'une année sur l'autre",
+                    "Communes atteintes", "Modèle de comptage par commune", "Fréquentation du tiers-lieu",
+                    "QPV de la commune", "Méthode et sources", "Données illustratives"):
         assert heading in html, heading
     assert "Grands centres urbains" in text
     assert "import " not in text and "prepare_context" not in text and "In&nbsp;[" not in html
@@ -91,3 +93,15 @@ def test_plain_papermill_runs_the_notebook(tmp_path, paths):
     nb = json.loads(out.read_text(encoding="utf-8"))
     printed = "".join("".join(o.get("text", "")) for c in nb["cells"] for o in c.get("outputs", []))
     assert "Territoire : Pays Châtillonnais (chatillonnais)" in printed
+
+
+def test_reach_reading_per_territory():
+    from evaluation.reports import reach_reading
+
+    chenove = prepare_context("chenove")
+    text = reach_reading(chenove, chenove.reach())
+    assert "Toutes les communes du territoire sont urbaines" in text and "quartier prioritaire" in text
+    cdo = prepare_context("cote-d-or")
+    text = reach_reading(cdo, cdo.reach())
+    assert "indice de représentation" in text and "À population égale" in text and "80 %" in text
+    assert prepare_context("chatillonnais").venue() is None

@@ -129,12 +129,21 @@ class Territory:
     departements: tuple[str, ...] = ()
     qpv: tuple[dict[str, str], ...] = ()
     sites: tuple[Site, ...] = ()
+    venue: Site | None = None
     description: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
 
 _ALLOWED_KEYS = {"label", "split_date", "communes", "epcis", "departements", "qpv", "sites",
-                 "description"}
+                 "venue", "description"}
+
+
+def _parse_site(s: Any, where: str, problems: list[str]) -> Site | None:
+    if not isinstance(s, dict) or "label" not in s or not ({"commune"} <= set(s) or {"lat", "lon"} <= set(s)):
+        problems.append(f"{where} needs a 'label' and a 'commune' or 'lat'/'lon'")
+        return None
+    return Site(label=str(s["label"]), commune=str(s["commune"]) if s.get("commune") else None,
+                lat=float(s["lat"]) if "lat" in s else None, lon=float(s["lon"]) if "lon" in s else None)
 
 
 def _as_codes(value: Any, *, where: str, key: str, pattern: str, problems: list[str]) -> tuple[str, ...]:
@@ -182,14 +191,8 @@ def _parse_territory(slug: Any, spec: Any, problems: list[str], file: Path) -> T
                      pattern=r"\d[\dAB]|\d{3}", problems=problems)
     if not (communes or epcis or deps):
         problems.append(f"{where}: give at least one of 'communes', 'epcis', 'departements'")
-    sites = []
-    for i, s in enumerate(spec.get("sites") or []):
-        if not isinstance(s, dict) or "label" not in s or not ({"commune"} <= set(s) or {"lat", "lon"} <= set(s)):
-            problems.append(f"{where}: site {i + 1} needs a 'label' and a 'commune' or 'lat'/'lon'")
-            continue
-        sites.append(Site(label=str(s["label"]), commune=str(s["commune"]) if s.get("commune") else None,
-                          lat=float(s["lat"]) if "lat" in s else None,
-                          lon=float(s["lon"]) if "lon" in s else None))
+    sites = [_parse_site(s, f"{where}: site {i + 1}", problems) for i, s in enumerate(spec.get("sites") or [])]
+    venue = _parse_site(spec["venue"], f"{where}: venue", problems) if spec.get("venue") else None
     qpv = spec.get("qpv") or []
     if not isinstance(qpv, list) or not all(isinstance(q, dict) and "name" in q for q in qpv):
         problems.append(f"{where}: 'qpv' must be a list of mappings with a 'name'")
@@ -199,7 +202,7 @@ def _parse_territory(slug: Any, spec: Any, problems: list[str], file: Path) -> T
     return Territory(slug=slug, label=label.strip(), split_date=split, communes=communes,
                      epcis=epcis, departements=deps,
                      qpv=tuple({k: str(v) for k, v in q.items()} for q in qpv),
-                     sites=tuple(sites), description=str(spec.get("description", "")).strip())
+                     sites=tuple(x for x in sites if x), venue=venue, description=str(spec.get("description", "")).strip())
 
 
 def load_territories(path: Path | str | None = None) -> dict[str, Territory]:

@@ -11,7 +11,7 @@ from matplotlib.ticker import FuncFormatter
 
 from .tables import fr_percent
 
-__all__ = ["bar_shares", "map_communes", "add_source"]
+__all__ = ["bar_shares", "map_communes", "lorenz_plot", "interval_plot", "monthly_plot", "add_source"]
 
 PALETTE = "crest"
 
@@ -36,21 +36,24 @@ def bar_shares(shares: pd.DataFrame, by: str, *, title: str, ylabel: str, source
     ax.set_yticks(y, labels)
     ax.invert_yaxis()
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: fr_percent(v, digits=0)))
-    ax.set_xlim(0, min(1.0, float(np.nanmax(shares["ci_high"].to_numpy(dtype=float), initial=0.1)) * 1.1))
+    ax.set_xlim(0, min(1.0, float(np.nanmax(shares["ci_high"].to_numpy(dtype=float), initial=0.1))) * 1.12)
     ax.set_xlabel("Part des accompagnements (barres : intervalle de confiance à 95 %)")
     ax.set_ylabel(ylabel)
     ax.set_title(title)
-    for yi, (s, n) in enumerate(zip(share, shares["count"])):
+    ends = np.fmax(share, shares["ci_high"].to_numpy(dtype=float))
+    for yi, (s, end, n) in enumerate(zip(share, ends, shares["count"])):
         if not np.isnan(s):
-            ax.text(s, yi, f"  {n}", va="center", fontsize=8, color="0.2")
+            ax.text(end, yi, f"  {n}", va="center", fontsize=8, color="0.2")
     add_source(ax, source)
     ax.figure.tight_layout(rect=(0, 0.04, 1, 1))
     return ax
 
 
 def map_communes(communes: gpd.GeoDataFrame, *, context: gpd.GeoDataFrame | None = None, title: str,
-                 source: str, legend: str = "Accompagnements", ax: Axes | None = None) -> Axes:
-    """Map of the communes reached, shaded by ``count``; unreached communes in light grey.
+                 source: str, column: str = "count", legend: str = "Accompagnements",
+                 ax: Axes | None = None) -> Axes:
+    """Choropleth of the communes reached, shaded by ``column`` (``count`` or ``rate_10k``);
+    unreached communes in light grey, the territory outlined.
 
     ``communes`` comes from :func:`evaluation.reach.communes_reached`; ``context`` (e.g.
     the EPCI around the territory) is drawn beneath in outline.
@@ -64,14 +67,74 @@ def map_communes(communes: gpd.GeoDataFrame, *, context: gpd.GeoDataFrame | None
         unreached.plot(ax=ax, color="0.85", edgecolor="white", linewidth=0.3)
     reached = communes[communes["reached"]]
     if not reached.empty:
-        reached.plot(ax=ax, column="count", cmap=PALETTE, edgecolor="white", linewidth=0.3,
-                     vmin=0, vmax=max(1, int(reached["count"].max())),
+        reached.plot(ax=ax, column=column, cmap=PALETTE, edgecolor="white", linewidth=0.3,
+                     vmin=0, vmax=max(1.0, float(reached[column].max())),
                      legend=True, legend_kwds={"label": legend, "shrink": 0.6})
     gpd.GeoSeries([communes.geometry.union_all()], crs=communes.crs).boundary.plot(
         ax=ax, color="0.2", linewidth=0.9)
     ax.set_axis_off()
     ax.set_aspect(1 / np.cos(np.deg2rad(communes.geometry.union_all().centroid.y)))
     ax.set_title(title)
+    add_source(ax, source)
+    ax.figure.tight_layout(rect=(0, 0.04, 1, 1))
+    return ax
+
+
+def lorenz_plot(curve: pd.DataFrame, *, gini_value: float, title: str, xlabel: str, source: str,
+                ax: Axes | None = None) -> Axes:
+    """Lorenz curve (from ``lorenz_curve``) against the line of equality."""
+    from .tables import fr_number
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6.5, 5.8))
+    ax.plot([0, 1], [0, 1], color="0.6", linestyle="--", linewidth=1, label="Égalité parfaite")
+    ax.plot(curve["x"], curve["y"], color="#2a6f81", linewidth=2,
+            label=f"Accompagnements (Gini {fr_number(gini_value, digits=2)})")
+    ax.fill_between(curve["x"], curve["y"], curve["x"], color="#2a6f81", alpha=0.1)
+    pct = FuncFormatter(lambda v, _: fr_percent(v, digits=0))
+    ax.xaxis.set_major_formatter(pct)
+    ax.yaxis.set_major_formatter(pct)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("Part cumulée des accompagnements")
+    ax.set_title(title)
+    ax.legend(loc="upper left", fontsize=9)
+    add_source(ax, source)
+    ax.figure.tight_layout(rect=(0, 0.04, 1, 1))
+    return ax
+
+
+def interval_plot(frame: pd.DataFrame, *, x: str, y: str = "rate", low: str = "ci_low", high: str = "ci_high",
+                  title: str, xlabel: str, ylabel: str, source: str, percent: bool = False,
+                  ax: Axes | None = None) -> Axes:
+    """Points with interval bars joined by a line (distance decay, yearly shares)."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 4))
+    pos = np.arange(len(frame))
+    val = frame[y].to_numpy(dtype=float)
+    err = np.clip(np.vstack([val - frame[low].to_numpy(dtype=float), frame[high].to_numpy(dtype=float) - val]), 0, None)
+    ax.errorbar(pos, val, yerr=np.nan_to_num(err), marker="o", color="#2a6f81", ecolor="0.4", capsize=3)
+    ax.set_xticks(pos, [str(v) for v in frame[x]])
+    ax.set_ylim(bottom=0)
+    if percent:
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: fr_percent(v, digits=0)))
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    add_source(ax, source)
+    ax.figure.tight_layout(rect=(0, 0.04, 1, 1))
+    return ax
+
+
+def monthly_plot(monthly: pd.DataFrame, *, title: str, source: str, ax: Axes | None = None) -> Axes:
+    """Participations and new participants by month (from ``venue_reach``)."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(9, 3.8))
+    x = monthly["month"].dt.to_timestamp()
+    ax.bar(x, monthly["participations"], width=20, color="#9cc5cf", label="Participations")
+    ax.bar(x, monthly["new_participants"], width=20, color="#2a6f81", label="dont premières venues")
+    ax.set_ylabel("Participations d'acteurs")
+    ax.set_title(title)
+    ax.legend(fontsize=9)
     add_source(ax, source)
     ax.figure.tight_layout(rect=(0, 0.04, 1, 1))
     return ax

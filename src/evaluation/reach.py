@@ -112,7 +112,7 @@ def classify(table: pd.DataFrame, reference: pd.DataFrame, *, code_column: str =
 
 
 def _classified_communes(communes: pd.DataFrame) -> pd.DataFrame:
-    out = pd.DataFrame(communes).copy()
+    out = communes.copy()  # a GeoDataFrame stays one (maps)
     out["density_label"] = out["density_label"].astype(DENSITY_CATEGORIES)
     out["urban_rural"] = out["urban_rural"].astype(URBAN_RURAL_CATEGORIES)
     return out
@@ -608,15 +608,13 @@ def describe_model(model: CountModel, *, alpha: float = 0.05) -> str:
     if lo > 1:
         verdict = f"reçoivent {fr_number(rr, digits=1)} fois plus d'accompagnements que les {ref}"
     elif hi < 1:
-        verdict = (f"reçoivent moins d'accompagnements que les {ref} : {fr_number(rr, digits=2)} fois "
-                   "leur taux")
+        verdict = f"reçoivent moins d'accompagnements que les {ref}"
     else:
-        verdict = (f"ne se distinguent pas nettement des {ref} (rapport de taux {fr_number(rr, digits=2)}, "
-                   "l'intervalle contient 1)")
+        verdict = f"ne se distinguent pas nettement des {ref}, l'intervalle de confiance contenant 1"
     how = ("modèle binomial négatif, car les comptes sont plus dispersés qu'un modèle de Poisson ne le prévoit"
            if model.family == "negative binomial" else "modèle de Poisson")
-    return (f"À population égale, {group} {verdict} (IC {level} % {fr_number(lo, digits=2)} à "
-            f"{fr_number(hi, digits=2)} ; {how} ; {model.n_communes} communes).")
+    return (f"À population égale, {group} {verdict} (rapport de taux {fr_number(rr, digits=2)}, IC {level} % "
+            f"{fr_number(lo, digits=2)} à {fr_number(hi, digits=2)} ; {how} ; {model.n_communes} communes).")
 
 
 # --------------------------------------------------------------------------- trend

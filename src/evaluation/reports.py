@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from . import __version__
@@ -25,10 +26,21 @@ from ._io import atomic_dir
 from .config import SLUG_PATTERN, Territory, get_paths, get_territory, load_territories
 from .datasets import Dataset, load_dataset
 from .errors import ConfigError, EvaluationError
-from .reach import classify, counts_and_shares
+from .reach import (
+    QPV,
+    ReachSummary,
+    VenueReach,
+    classify,
+    counts_and_shares,
+    describe_model,
+    reach_summary,
+    site_points,
+    venue_reach,
+)
+from .reference import RURAL
 from .reference import load_reference, territory_communes
 from .sample import SAMPLE_NOTE
-from .tables import fr_interval, fr_number, fr_percent
+from .tables import fr_interval, fr_number, fr_p, fr_percent
 
 __all__ = [
     "ReportContext",
@@ -37,6 +49,7 @@ __all__ = [
     "render_report",
     "render_all",
     "summary_markdown",
+    "reach_reading",
     "territory_facts",
     "provenance_table",
 ]
@@ -71,6 +84,25 @@ class ReportContext:
         """Communes of the EPCIs the territory touches (background of maps)."""
         epcis = set(self.communes["epci_siren"].dropna())
         return self.reference[self.reference["epci_siren"].isin(epcis)]
+
+    @property
+    def sites(self) -> pd.DataFrame:
+        """Coordinates of the territory's support sites."""
+        return site_points(self.territory.sites, self.reference)
+
+    def reach(self, *, alpha: float = 0.05) -> ReachSummary:
+        """Every reach statistic of the territory (:func:`evaluation.reach.reach_summary`)."""
+        return reach_summary(self.accompaniments, self.communes, sites=self.sites, alpha=alpha)
+
+    def venue(self, *, alpha: float = 0.05) -> VenueReach | None:
+        """Reach of the territory's tiers-lieu from its events since the split date, if any."""
+        v = self.territory.venue
+        d = self.dataset
+        if v is None or v.commune is None or d.events.empty:
+            return None
+        out = venue_reach(d.events, d.attendance, d.actors, self.reference, commune=v.commune,
+                          since=self.territory.split_date, alpha=alpha)
+        return out if out.events else None
 
     @property
     def latest_year(self) -> int | None:
@@ -155,6 +187,52 @@ def summary_markdown(ctx: ReportContext, *, alpha: float = 0.05) -> str:
         f"- Communes atteintes : **{reached}** sur {len(ctx.communes)}.",
     ]
     return "\n".join(parts)
+
+
+def reach_reading(ctx: ReportContext, summary: ReachSummary, *, alpha: float = 0.05) -> str:
+    """A short French reading of the reach results, to open the reach chapter."""
+    if summary.total == 0:
+        return "Aucun accompagnement n'est enregistré dans ce territoire : la portée ne peut pas être mesurée."
+    level = int(round(100 * (1 - alpha)))
+    years = ctx.accompaniments["year"].dropna()
+    out = [f"De {int(years.min())} à {int(years.max())}, **{fr_number(summary.total)} accompagnements** "
+           f"concernent des structures du territoire."]
+    rep = summary.representation["urban_rural"].set_index("urban_rural")
+    if rep["population"].gt(0).all():
+        r = rep.loc[RURAL]
+        out.append(
+            f"{fr_percent(r['share'])} d'entre eux sont en commune rurale, où vit {fr_percent(r['population_share'])} "
+            f"de la population : indice de représentation {fr_number(r['index'], digits=2)} "
+            f"(IC {level} % {fr_number(r['ci_low'], digits=2)} à {fr_number(r['ci_high'], digits=2)} ; "
+            "1 = autant que le poids de la population).")
+    else:
+        only = "rurales" if rep.loc[RURAL, "population"] > 0 else "urbaines"
+        out.append(f"Toutes les communes du territoire sont {only} au sens de la grille de densité de l'INSEE.")
+    qpv = summary.by["qpv"].set_index("qpv").loc[QPV]
+    out.append(f"{fr_percent(qpv['share'])} concernent une structure située en quartier prioritaire (QPV), "
+               f"IC {level} % {fr_interval(qpv['ci_low'], qpv['ci_high'])}.")
+    cov = summary.coverage
+    if cov["communes"] > 1:
+        out.append(f"L'action touche {cov['communes_reached']} des {cov['communes']} communes, qui regroupent "
+                   f"{fr_percent(cov['share_population'])} de la population du territoire.")
+    if summary.distance and cov["communes"] > 1:
+        dist = summary.distance
+        half = (f"à moins de {fr_number(dist['median_km'], digits=1)} km d'un lieu d'accompagnement"
+                if dist["median_km"] > 0 else "dans une commune où se trouve un lieu d'accompagnement")
+        out.append(f"La moitié des accompagnements se situent {half}, 80 % à moins de "
+                   f"{fr_number(dist['p80_km'], digits=1)} km.")
+    model = summary.model if not summary.model.table.empty else summary.model_density
+    if not model.table.empty:
+        out.append(describe_model(model, alpha=alpha))
+    _, test = summary.trends["rural"]
+    if not np.isnan(test["p_value"]):
+        if test["p_value"] < alpha:
+            trend = "augmente" if test["direction"] > 0 else "diminue"
+            out.append(f"La part rurale {trend} d'une année sur l'autre (test de tendance, {fr_p(test['p_value'])}).")
+        else:
+            out.append(f"La part rurale ne montre pas de tendance nette d'une année sur l'autre "
+                       f"(test de tendance, {fr_p(test['p_value'])}).")
+    return " ".join(out)
 
 
 def provenance_table(ctx: ReportContext) -> pd.DataFrame:

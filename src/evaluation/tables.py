@@ -6,7 +6,9 @@ import math
 
 import pandas as pd
 
-__all__ = ["PROGRAMME_LABELS", "fr_label", "fr_number", "fr_percent", "fr_interval", "shares_table"]
+__all__ = ["PROGRAMME_LABELS", "fr_label", "fr_number", "fr_percent", "fr_interval", "fr_ratio",
+           "fr_ratio_interval", "fr_pvalue", "fr_p", "shares_table", "representation_table", "rates_table",
+           "model_table"]
 
 NBSP = "\u202f"  # narrow no-break space, the French thousands separator
 
@@ -54,3 +56,63 @@ def shares_table(shares: pd.DataFrame, by: str, *, label: str, confidence: int =
         "Part": [fr_percent(v) for v in shares["share"]],
         f"IC {confidence}{NBSP}% (Wilson)": [fr_interval(lo, hi) for lo, hi in zip(shares["ci_low"], shares["ci_high"])],
     })
+
+
+def fr_ratio(value: float, *, digits: int = 2) -> str:
+    """A ratio with a decimal comma, ``–`` for NaN."""
+    return fr_number(value, digits=digits)
+
+
+def fr_ratio_interval(low: float, high: float, *, digits: int = 2) -> str:
+    """``"[0,85 ; 1,20]"``."""
+    if any(v is None or (isinstance(v, float) and math.isnan(v)) for v in (low, high)):
+        return "–"
+    return f"[{fr_number(low, digits=digits)} ; {fr_number(high, digits=digits)}]"
+
+
+def representation_table(rep: pd.DataFrame, by: str, *, label: str) -> pd.DataFrame:
+    """Counts, shares, expected counts and representation index (from ``representation_index``)."""
+    return pd.DataFrame({
+        label: [fr_label(v) for v in rep[by]],
+        "Effectif": [fr_number(v) for v in rep["count"]],
+        "Part": [fr_percent(v) for v in rep["share"]],
+        "Part de la population": [fr_percent(v) for v in rep["population_share"]],
+        "Attendu si proportionnel": [fr_number(v, digits=1) for v in rep["expected"]],
+        "Indice de représentation": [fr_ratio(v) for v in rep["index"]],
+        f"IC 95{NBSP}%": [fr_ratio_interval(lo, hi) for lo, hi in zip(rep["ci_low"], rep["ci_high"])],
+    })
+
+
+def rates_table(rates: pd.DataFrame, by: str, *, label: str) -> pd.DataFrame:
+    """Rates per 10,000 inhabitants with exact Poisson intervals (from ``rates_per_10k``)."""
+    return pd.DataFrame({
+        label: [fr_label(v) for v in rates[by]],
+        "Accompagnements": [fr_number(v) for v in rates["count"]],
+        "Population": [fr_number(v) for v in rates["population"]],
+        "Pour 10 000 hab.": [fr_number(v, digits=1) for v in rates["rate"]],
+        f"IC 95{NBSP}% (Poisson exact)": [fr_ratio_interval(lo, hi, digits=1)
+                                          for lo, hi in zip(rates["ci_low"], rates["ci_high"])],
+    })
+
+
+def model_table(table: pd.DataFrame, *, reference_level: str) -> pd.DataFrame:
+    """Rate ratios of a count model (from ``count_model``)."""
+    return pd.DataFrame({
+        f"Groupe (référence : {fr_label(reference_level)})": [fr_label(v) for v in table["term"]],
+        "Rapport de taux": [fr_ratio(v) for v in table["rate_ratio"]],
+        f"IC 95{NBSP}%": [fr_ratio_interval(lo, hi) for lo, hi in zip(table["ci_low"], table["ci_high"])],
+        "p": [fr_pvalue(v) for v in table["p_value"]],
+    })
+
+
+def fr_p(p: float) -> str:
+    """A p-value in a sentence: ``"p = 0,012"`` or ``"p < 0,001"``."""
+    text = fr_pvalue(p)
+    return f"p {text}" if text.startswith("<") else f"p = {text}"
+
+
+def fr_pvalue(p: float) -> str:
+    """``0.0123`` → ``"0,012"``; below 0.001 → ``"< 0,001"``."""
+    if p is None or (isinstance(p, float) and math.isnan(p)):
+        return "–"
+    return f"<{NBSP}0,001" if p < 0.001 else fr_number(p, digits=3)
