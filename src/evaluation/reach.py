@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
@@ -95,15 +96,17 @@ def classify(table: pd.DataFrame, reference: pd.DataFrame, *, code_column: str =
         (categorical) and ``qpv``. Rows whose commune is not in the reference get
         missing values.
     """
-    ref = pd.DataFrame(reference)[_REFERENCE_COLUMNS].rename(columns={"commune_code": code_column})
     added = [c for c in _REFERENCE_COLUMNS if c != "commune_code"]
-    base = table.drop(columns=[c for c in added if c in table.columns])
-    if isinstance(base[code_column].dtype, pd.CategoricalDtype):
-        base = base.assign(**{code_column: base[code_column].astype(str)})
-    out = base.reset_index(names="__index__").merge(ref, on=code_column, how="left").set_index("__index__")
-    out.index.name = table.index.name
-    out["density_label"] = out["density_label"].astype(DENSITY_CATEGORIES)
-    out["urban_rural"] = out["urban_rural"].astype(URBAN_RURAL_CATEGORIES)
+    ref = pd.DataFrame(reference)[_REFERENCE_COLUMNS].drop_duplicates("commune_code").set_index("commune_code")
+    # Look the attributes up once per distinct code, then spread them by position.
+    codes, uniques = pd.factorize(table[code_column])
+    attrs = ref.reindex(pd.Index(np.asarray(uniques, dtype=object)))[added]
+    attrs = pd.concat([attrs, attrs.iloc[:0].reindex([None])])  # code −1 (missing) → the empty last row
+    attrs["density_label"] = attrs["density_label"].astype(DENSITY_CATEGORIES)
+    attrs["urban_rural"] = attrs["urban_rural"].astype(URBAN_RURAL_CATEGORIES)
+    looked_up = attrs.take(np.where(codes < 0, len(attrs) - 1, codes))
+    looked_up.index = table.index
+    out = pd.concat([table.drop(columns=[c for c in added if c in table.columns]), looked_up], axis=1)
     if qpv_column is not None and qpv_column in out:
         flag = out[qpv_column].astype("boolean")
         out["qpv"] = pd.Categorical(np.where(flag.isna(), None, np.where(flag.fillna(False), QPV, NON_QPV)),
@@ -112,6 +115,8 @@ def classify(table: pd.DataFrame, reference: pd.DataFrame, *, code_column: str =
 
 
 def _classified_communes(communes: pd.DataFrame) -> pd.DataFrame:
+    if communes["density_label"].dtype == DENSITY_CATEGORIES and communes["urban_rural"].dtype == URBAN_RURAL_CATEGORIES:
+        return communes
     out = communes.copy()  # a GeoDataFrame stays one (maps)
     out["density_label"] = out["density_label"].astype(DENSITY_CATEGORIES)
     out["urban_rural"] = out["urban_rural"].astype(URBAN_RURAL_CATEGORIES)
@@ -124,7 +129,8 @@ def aggregate(table: pd.DataFrame, *, by: Sequence[str] = ("commune_code", "prog
 
     The result feeds every function of this module with ``weight="n"``; it has one row
     per combination present, so statistics on a million accompaniments run on a few
-    thousand rows.
+    thousand rows (pandas' hash groupby measured faster here than factorising the keys
+    and counting with ``np.bincount``).
     """
     by = list(by)
     data = table
@@ -201,18 +207,39 @@ def counts_and_shares(table: pd.DataFrame, by: str, *, within: Sequence[str] = (
     """
     within = list(within)
     cats = _categories(table, by, categories)
-    data = table[within + [by]].assign(__w=_weights(table, weight)).dropna(subset=[by])
-    data[by] = pd.Categorical(data[by], categories=cats)
-    counts = (data.groupby(within + [by], observed=False, dropna=False)["__w"].sum()
-              .rename("count").reset_index())
-    counts["count"] = counts["count"].astype("int64")
-    if within:
-        counts["total"] = counts.groupby(within, observed=True, dropna=False)["count"].transform("sum")
+    col = table[by]
+    if isinstance(col.dtype, pd.CategoricalDtype) and list(col.cat.categories) == cats:
+        by_codes = col.cat.codes.to_numpy()
     else:
-        counts["total"] = counts["count"].sum()
-    counts["share"] = counts["count"] / counts["total"].where(counts["total"] > 0)
-    counts["ci_low"], counts["ci_high"] = wilson_interval(counts["count"], counts["total"], alpha=alpha)
-    return counts
+        by_codes = pd.Categorical(col, categories=cats).codes
+    weights = _weights(table, weight).to_numpy(dtype="float64")
+    # Groups of `within` (sorted, missing last), then a (groups × categories) table of sums.
+    factorized = [pd.factorize(table[c], sort=True) for c in within]
+    sizes = [len(u) + 1 for _, u in factorized]  # + a slot for missing values
+    group = (np.ravel_multi_index([np.where(k < 0, n - 1, k) for (k, _), n in zip(factorized, sizes)], sizes)
+             if within else np.zeros(len(table), dtype=np.int64))
+    n_groups, n_cats = int(np.prod(sizes)) if within else 1, len(cats)
+    keep = by_codes >= 0
+    sums = np.bincount(group[keep] * n_cats + by_codes[keep], weights=weights[keep],
+                       minlength=n_groups * n_cats).reshape(n_groups, n_cats)
+    present = np.unique(group[keep]) if within else np.array([0])
+    sums = sums[present]
+    out = pd.DataFrame({c: _group_values(u, np.repeat(k, n_cats))
+                        for c, (_, u), k in zip(within, factorized, np.unravel_index(present, sizes) if within else [])})
+    out[by] = pd.Categorical(np.tile(np.asarray(cats, dtype=object), len(present)), categories=cats)
+    out["count"] = sums.ravel().round().astype("int64")
+    out["total"] = np.repeat(sums.sum(axis=1).round().astype("int64"), n_cats)
+    out["share"] = out["count"] / out["total"].where(out["total"] > 0)
+    out["ci_low"], out["ci_high"] = wilson_interval(out["count"], out["total"], alpha=alpha)
+    return out
+
+
+def _group_values(uniques: pd.Index, codes: np.ndarray) -> pd.Series:
+    """Values of factorised groups (dtype kept); the extra last code stands for a missing value."""
+    values = pd.Series(pd.Index(uniques).take(np.minimum(codes, max(len(uniques) - 1, 0))) if len(uniques)
+                       else [None] * len(codes))
+    missing = codes >= len(uniques)
+    return values.mask(missing) if missing.any() else values
 
 
 # --------------------------------------------------------------------------- rates
@@ -221,13 +248,16 @@ def _counts_and_population(table: pd.DataFrame, communes: pd.DataFrame, by: str,
     communes = _classified_communes(communes)
     if by not in communes:
         raise ValueError(f"the communes table has no column {by!r}: rates need the population of each group")
-    cats = _categories(communes, by, categories)
-    pop = communes.groupby(pd.Categorical(communes[by], categories=cats), observed=False)["population"].sum()
-    inside = table[table["commune_code"].isin(communes["commune_code"])] if "commune_code" in table else table
-    cnt = counts_and_shares(inside, by, weight=weight, categories=cats).set_index(by)["count"]
-    out = pd.DataFrame({by: cats, "count": cnt.reindex(cats).fillna(0).astype("int64").to_numpy(),
-                        "population": pop.reindex(cats).fillna(0).astype("int64").to_numpy()})
-    return out
+    return _group_exposure(communes_reached(table, communes, weight=weight), by, categories=categories)
+
+
+def _group_exposure(per_commune: pd.DataFrame, by: str, *, categories: Sequence | None = None) -> pd.DataFrame:
+    """Counts and population by group from one row per commune (``communes_reached``)."""
+    cats = _categories(per_commune, by, categories)
+    key = pd.Categorical(per_commune[by], categories=cats)
+    sums = per_commune.groupby(key, observed=False)[["count", "population"]].sum()
+    return pd.DataFrame({by: cats, "count": sums["count"].to_numpy().astype("int64"),
+                         "population": sums["population"].fillna(0).to_numpy().astype("int64")})
 
 
 def rates_per_10k(table: pd.DataFrame, communes: pd.DataFrame, by: str, *, weight: str | None = None,
@@ -259,6 +289,12 @@ def rates_per_10k(table: pd.DataFrame, communes: pd.DataFrame, by: str, *, weigh
     437–442 (statsmodels ``confint_poisson(method="exact-c")``).
     """
     out = _counts_and_population(table, communes, by, weight=weight, categories=categories)
+    return _with_poisson_rates(out, alpha=alpha, per=per)
+
+
+def _with_poisson_rates(frame: pd.DataFrame, *, alpha: float, per: float = 10_000) -> pd.DataFrame:
+    """Add ``rate``, ``ci_low``, ``ci_high`` (exact Poisson) from ``count`` and ``population``."""
+    out = frame.copy()
     pop = out["population"].to_numpy(dtype=float)
     safe = np.where(pop > 0, pop, 1.0)
     low, high = confint_poisson(out["count"].to_numpy(dtype=float), safe, method="exact-c", alpha=alpha)
@@ -286,7 +322,12 @@ def representation_index(table: pd.DataFrame, communes: pd.DataFrame, by: str, *
         (count if accompaniments followed population), ``index``, ``ci_low``,
         ``ci_high``.
     """
-    out = _counts_and_population(table, communes, by, weight=weight, categories=categories)
+    return _representation(_counts_and_population(table, communes, by, weight=weight, categories=categories),
+                           alpha=alpha)
+
+
+def _representation(counts: pd.DataFrame, *, alpha: float) -> pd.DataFrame:
+    out = counts.copy()
     total, pop_total = out["count"].sum(), out["population"].sum()
     out["share"] = out["count"] / total if total else np.nan
     out["population_share"] = out["population"] / pop_total if pop_total else np.nan
@@ -343,7 +384,8 @@ def communes_reached(table: pd.DataFrame, communes: pd.DataFrame, *, code_column
     ``rate_10k`` (count per 10,000 inhabitants; NaN where the population is 0). Rows of
     ``table`` outside ``communes`` are ignored.
     """
-    counts = _weights(table, weight).groupby(table[code_column].astype(str)).sum()
+    counts = _weights(table, weight).groupby(table[code_column], observed=True).sum()
+    counts.index = counts.index.astype(str)
     out = communes.copy()
     out["count"] = out["commune_code"].map(counts).fillna(0).astype("int64")
     out["reached"] = out["count"] > 0
@@ -471,21 +513,22 @@ def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float | Sequen
 
 
 def _commune_distances(table: pd.DataFrame, communes: pd.DataFrame, sites: pd.DataFrame, *,
-                       weight: str | None) -> pd.DataFrame:
-    reached = communes_reached(table, communes, weight=weight)
+                       weight: str | None, reached: pd.DataFrame | None) -> pd.DataFrame:
+    reached = communes_reached(table, communes, weight=weight) if reached is None else reached.copy()
     reached["distance_km"] = distance_to_sites(reached, sites)
     return reached
 
 
 def distance_summary(table: pd.DataFrame, communes: pd.DataFrame, sites: pd.DataFrame, *,
-                     weight: str | None = None) -> dict:
+                     weight: str | None = None, reached: pd.DataFrame | None = None) -> dict:
     """Median and 80th-percentile distance from the nearest support site, over accompaniments.
 
     Each accompaniment is placed at its commune's centroid. The 80th percentile is the
     radius within which 80 % of the accompaniments lie. Also returned: the same two
-    figures over the population, for comparison.
+    figures over the population, for comparison. ``reached`` (from
+    :func:`communes_reached`) may be passed to skip counting ``table`` again.
     """
-    d = _commune_distances(table, communes, sites, weight=weight)
+    d = _commune_distances(table, communes, sites, weight=weight, reached=reached)
     med, p80 = weighted_quantile(d["distance_km"], d["count"], [0.5, 0.8])
     pmed, pp80 = weighted_quantile(d["distance_km"], d["population"], [0.5, 0.8])
     return {"median_km": float(med), "p80_km": float(p80), "population_median_km": float(pmed),
@@ -497,24 +540,21 @@ DEFAULT_BANDS = (0, 5, 10, 20, 40, 80, np.inf)
 
 def distance_decay(table: pd.DataFrame, communes: pd.DataFrame, sites: pd.DataFrame, *,
                    bands: Sequence[float] = DEFAULT_BANDS, weight: str | None = None,
-                   alpha: float = 0.05) -> pd.DataFrame:
+                   alpha: float = 0.05, reached: pd.DataFrame | None = None) -> pd.DataFrame:
     """Accompaniments per 10,000 inhabitants by distance band from the nearest site.
 
     Returns ``band`` (e.g. ``"5–10 km"``), ``communes``, ``count``, ``population``,
     ``rate``, ``ci_low``, ``ci_high`` (exact Poisson, see :func:`rates_per_10k`); empty
-    bands are dropped.
+    bands are dropped. ``reached`` as in :func:`distance_summary`.
     """
-    d = _commune_distances(table, communes, sites, weight=weight)
+    d = _commune_distances(table, communes, sites, weight=weight, reached=reached)
     edges = list(bands)
     labels = [f"{lo:g}–{hi:g} km" if np.isfinite(hi) else f"{lo:g} km et plus" for lo, hi in zip(edges[:-1], edges[1:])]
     d["band"] = pd.cut(d["distance_km"], edges, labels=labels, right=False, include_lowest=True)
     per = d.groupby("band", observed=False).agg(communes=("commune_code", "size"), count=("count", "sum"),
                                                 population=("population", "sum")).reset_index()
     per = per[per["communes"] > 0].reset_index(drop=True)
-    rates = rates_per_10k(d.assign(n=d["count"]), d.assign(band=d["band"]), "band", weight="n",
-                          alpha=alpha, categories=list(per["band"]))
-    return per.assign(rate=rates["rate"].to_numpy(), ci_low=rates["ci_low"].to_numpy(),
-                      ci_high=rates["ci_high"].to_numpy())
+    return _with_poisson_rates(per, alpha=alpha)
 
 
 # --------------------------------------------------------------------------- model
@@ -536,7 +576,8 @@ class CountModel:
 
 def count_model(table: pd.DataFrame, communes: pd.DataFrame, *,
                 term: Literal["urban_rural", "density_label"] = "urban_rural", weight: str | None = None,
-                alpha: float = 0.05, overdispersion_threshold: float = 1.5) -> CountModel:
+                alpha: float = 0.05, overdispersion_threshold: float = 1.5,
+                reached: pd.DataFrame | None = None) -> CountModel:
     """Model of accompaniments per commune with a log-population offset: rate ratios.
 
     .. math:: \\log E[a_c] = \\log P_c + \\beta_0 + \\beta^\\top x_c
@@ -546,14 +587,15 @@ def count_model(table: pd.DataFrame, communes: pd.DataFrame, *,
     dispersion (Pearson χ² / residual degrees of freedom) exceeds
     ``overdispersion_threshold`` a negative binomial (NB2) model is used instead, whose
     intervals allow for the extra variance. Communes with no population are excluded
-    (the offset is undefined) and counted in ``excluded_zero_population``.
+    (the offset is undefined) and counted in ``excluded_zero_population``. ``reached``
+    (from :func:`communes_reached`) may be passed to skip counting ``table`` again.
 
     References
     ----------
     Cameron, A. C. & Trivedi, P. K. (2013). *Regression Analysis of Count Data*, 2nd ed.,
     Cambridge University Press, ch. 3.
     """
-    d = communes_reached(table, _classified_communes(communes), weight=weight)
+    d = communes_reached(table, _classified_communes(communes), weight=weight) if reached is None else reached
     zero = int((d["population"].fillna(0) <= 0).sum())
     d = d[d["population"].fillna(0) > 0]
     groups = d[term].astype("object").dropna()
@@ -578,7 +620,9 @@ def count_model(table: pd.DataFrame, communes: pd.DataFrame, *,
     fit, family, alpha_nb = poisson, "poisson", float("nan")
     aic = {"poisson": float(poisson.aic)}
     if dispersion > overdispersion_threshold:
-        nb = sm.NegativeBinomial(y, X, offset=offset, loglike_method="nb2").fit(disp=0, maxiter=200)
+        start = np.append(poisson.params.to_numpy(), 1.0)  # from the Poisson fit: fewer iterations
+        nb = sm.NegativeBinomial(y, X, offset=offset, loglike_method="nb2").fit(start_params=start, disp=0,
+                                                                                maxiter=200)
         fit, family = nb, "negative binomial"
         alpha_nb = float(nb.params["alpha"])
         aic["negative binomial"] = float(nb.aic)
@@ -763,34 +807,48 @@ def reach_summary(accompaniments: pd.DataFrame, communes: pd.DataFrame, *, sites
     sites
         Support sites (:func:`site_points`); distances are skipped without them.
     """
-    communes = _classified_communes(communes)
-    inside = accompaniments[accompaniments["commune_code"].isin(communes["commune_code"])]
-    agg = classify(aggregate(inside), communes)
-    agg = agg[agg["density_label"].notna()] if len(agg) else agg
+    geometry = communes.geometry if isinstance(communes, gpd.GeoDataFrame) else None
+    communes = _classified_communes(pd.DataFrame(communes.drop(columns="geometry", errors="ignore")))
+    agg = aggregate(accompaniments)
+    agg = agg[agg["commune_code"].isin(communes["commune_code"])]
+    # Only the classes the tables need, looked up per commune (cheaper than a full classify).
+    classes = communes.set_index("commune_code")[["density_label", "urban_rural"]]
+    agg = agg.join(classes, on="commune_code")
+    flag = agg["in_qpv"].astype("boolean")
+    agg["qpv"] = pd.Categorical(np.where(flag.isna(), None, np.where(flag.fillna(False), QPV, NON_QPV)),
+                                categories=[QPV, NON_QPV])
     w = "n"
-    groups = {"density_label": None, "urban_rural": None, "qpv": [QPV, NON_QPV], "epci_name": None}
-    by = {g: counts_and_shares(agg, g, weight=w, alpha=alpha, categories=c) for g, c in groups.items()}
-    by_programme = {g: counts_and_shares(agg, g, within=["programme"], weight=w, alpha=alpha, categories=c)
-                    for g, c in groups.items() if g != "epci_name"}
-    by_year = {g: counts_and_shares(agg, g, within=["year"], weight=w, alpha=alpha, categories=c)
-               for g, c in groups.items() if g != "epci_name"}
-    rates = {g: rates_per_10k(agg, communes, g, weight=w, alpha=alpha)
-             for g in ("density_label", "urban_rural", "epci_name")}
-    representation = {g: representation_index(agg, communes, g, weight=w, alpha=alpha)
-                      for g in ("density_label", "urban_rural")}
-    fit = {g: goodness_of_fit(r) for g, r in representation.items()}
+    # Statistics of commune attributes run on one row per commune; the others on the aggregate.
     reached = communes_reached(agg, communes, weight=w)
+    per_commune = reached[reached["density_label"].notna()]
+    qpv_cats = [QPV, NON_QPV]
+    by = {g: counts_and_shares(per_commune, g, weight="count", alpha=alpha)
+          for g in ("density_label", "urban_rural", "epci_name")}
+    # Programme × year × class counts (a few hundred rows) for the tables by programme and year.
+    keys = ["programme", "year", "qpv", "density_label", "urban_rural"]
+    small = agg.groupby(keys, observed=True, dropna=False)[w].sum().reset_index()
+    by["qpv"] = counts_and_shares(small, "qpv", weight=w, alpha=alpha, categories=qpv_cats)
+    groups = {"density_label": None, "urban_rural": None, "qpv": qpv_cats}
+    by_programme = {g: counts_and_shares(small, g, within=["programme"], weight=w, alpha=alpha, categories=c)
+                    for g, c in groups.items()}
+    by_year = {g: counts_and_shares(small, g, within=["year"], weight=w, alpha=alpha, categories=c)
+               for g, c in groups.items()}
+    exposure = {g: _group_exposure(reached, g) for g in ("density_label", "urban_rural", "epci_name")}
+    rates = {g: _with_poisson_rates(e, alpha=alpha) for g, e in exposure.items()}
+    representation = {g: _representation(exposure[g], alpha=alpha) for g in ("density_label", "urban_rural")}
+    fit = {g: goodness_of_fit(r) for g, r in representation.items()}
     sites = sites if sites is not None else pd.DataFrame(columns=["label", "lat", "lon"])
     return ReachSummary(
         total=int(agg[w].sum()) if len(agg) else 0,
         by=by, by_programme=by_programme, by_year=by_year, rates=rates, representation=representation, fit=fit,
-        reached=reached, coverage=coverage(reached),
+        reached=gpd.GeoDataFrame(reached, geometry=geometry) if geometry is not None else reached,
+        coverage=coverage(reached),
         lorenz=lorenz_curve(reached["count"], weights=reached["population"]),
         gini=gini(reached["count"]), gini_population=gini(reached["count"], weights=reached["population"]),
-        distance=distance_summary(agg, communes, sites, weight=w) if len(sites) else {},
-        decay=distance_decay(agg, communes, sites, weight=w, alpha=alpha) if len(sites) else pd.DataFrame(),
-        model=count_model(agg, communes, term="urban_rural", weight=w, alpha=alpha),
-        model_density=count_model(agg, communes, term="density_label", weight=w, alpha=alpha),
-        trends={"rural": share_trend(agg, "urban_rural", RURAL, weight=w, alpha=alpha),
-                "qpv": share_trend(agg, "qpv", QPV, weight=w, alpha=alpha)},
+        distance=distance_summary(agg, communes, sites, reached=reached) if len(sites) else {},
+        decay=distance_decay(agg, communes, sites, alpha=alpha, reached=reached) if len(sites) else pd.DataFrame(),
+        model=count_model(agg, communes, term="urban_rural", alpha=alpha, reached=reached),
+        model_density=count_model(agg, communes, term="density_label", alpha=alpha, reached=reached),
+        trends={"rural": share_trend(small, "urban_rural", RURAL, weight=w, alpha=alpha),
+                "qpv": share_trend(small, "qpv", QPV, weight=w, alpha=alpha)},
     )

@@ -22,9 +22,8 @@ import pandas as pd
 
 from ._io import atomic_write
 from .config import Territory
-from .reference import territory_communes
 
-__all__ = ["generate_sample", "write_sample", "SAMPLE_NOTE", "FIRST_YEAR", "LAST_YEAR"]
+__all__ = ["generate_sample", "generate_accompaniments", "write_sample", "SAMPLE_NOTE", "FIRST_YEAR", "LAST_YEAR"]
 
 FIRST_YEAR, LAST_YEAR = 2018, 2024
 SAMPLE_NOTE = (
@@ -139,13 +138,19 @@ def _accompaniments(rng, reference: pd.DataFrame, *, scale: float) -> pd.DataFra
     lam_kept = acc["programme"].map({"creation": 0.0, "development": 3.0, "dla": 6.0, "tiers_lieu": 1.0})
     acc["jobs_created"] = rng.poisson(lam_created.to_numpy())
     acc["jobs_maintained"] = rng.poisson(lam_kept.to_numpy()) + is_dla
-    # Some development and DLA accompaniments concern structures accompanied before.
+    # Some development and DLA accompaniments concern a structure accompanied before in the
+    # same commune: each such row points to a uniformly drawn earlier row of its commune.
     structure = np.arange(1, n + 1)
     reuse = (acc["programme"] != "creation").to_numpy() & (rng.random(n) < 0.15)
-    for j in np.flatnonzero(reuse):
-        earlier = np.flatnonzero((acc["commune_code"].to_numpy()[:j] == acc["commune_code"].iat[j]))
-        if earlier.size:
-            structure[j] = structure[rng.choice(earlier)]
+    order = np.lexsort((np.arange(n), acc["commune_code"].to_numpy()))
+    rank = np.empty(n, dtype=np.int64)
+    rank[order] = acc["commune_code"].iloc[order].groupby(acc["commune_code"].iloc[order].to_numpy()).cumcount().to_numpy()
+    draw = np.floor(rng.random(n) * rank).astype(np.int64)  # earlier rank in the commune
+    earlier = np.flatnonzero(reuse & (rank > 0))
+    pos_in_order = np.empty(n, dtype=np.int64)
+    pos_in_order[order] = np.arange(n)
+    target = order[pos_in_order[earlier] - rank[earlier] + draw[earlier]]
+    structure[earlier] = structure[target]
     names = _names(rng, n, "")
     return pd.DataFrame({
         "accompaniment_id": [f"ACC-{k:05d}" for k in range(1, n + 1)],
@@ -254,6 +259,14 @@ def _testimonies(rng) -> pd.DataFrame:
     })
 
 
+def generate_accompaniments(reference: pd.DataFrame, *, seed: int = 2024, scale: float = 1.0) -> pd.DataFrame:
+    """Only the accompaniments table of :func:`generate_sample`, on any commune reference.
+
+    Vectorised, so that ``scale`` can reach a million rows (benchmarks).
+    """
+    return _accompaniments(np.random.default_rng(seed), reference, scale=scale)
+
+
 def generate_sample(reference: pd.DataFrame, territories: dict[str, Territory], *, seed: int = 2024,
                     scale: float = 1.0) -> dict[str, pd.DataFrame]:
     """Generate the illustrative raw tables (as text, the way exports look).
@@ -261,7 +274,7 @@ def generate_sample(reference: pd.DataFrame, territories: dict[str, Territory], 
     Parameters
     ----------
     reference
-        The commune reference; accompaniments are drawn on its communes, urban ones in
+        The commune reference; accompaniments are drawn on all its communes, urban ones in
         proportion to population, rural ones to its square root with extra weight on the
         Châtillonnais and Auxois EPCIs (half of DLA structures rural).
     territories
@@ -272,7 +285,6 @@ def generate_sample(reference: pd.DataFrame, territories: dict[str, Territory], 
         Multiplies the number of accompaniments per year (for benchmarks).
     """
     rng = np.random.default_rng(seed)
-    reference = territory_communes(territories["cote-d-or"], reference) if "cote-d-or" in territories else reference
     tables = {"accompaniments": _accompaniments(rng, reference, scale=scale)}
     tables.update(_network(rng, reference, territories["chenove"]))
     tables["testimonies"] = _testimonies(rng)

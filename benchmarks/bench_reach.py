@@ -1,0 +1,67 @@
+"""Full reach summary on a million accompaniments vs the floor of reading and counting them.
+
+A large reference is built with ``evaluation reference`` for the eight départements of
+Bourgogne-Franche-Comté (3,697 communes, INSEE's official density levels), a million
+accompaniments are generated on all its communes (``evaluation sample``'s generator with a
+scale factor) and validated into the processed parquet cache. Both sides then start from
+that parquet file:
+
+* floor: read it and count accompaniments by commune once (``value_counts``);
+* ours: read it and compute :func:`evaluation.reach.reach_summary` (counts, shares and
+  Wilson intervals by density, urban/rural, QPV and EPCI, per programme and per year,
+  rates, representation indices, goodness of fit, communes reached, Lorenz and Gini,
+  distances, both count models, trend tests).
+
+Target: ours ≤ 3 × floor.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from _timing import best_of  # noqa: E402
+
+from evaluation.config import Site  # noqa: E402
+from evaluation.datasets import load_dataset  # noqa: E402
+from evaluation.reach import reach_summary, site_points  # noqa: E402
+from evaluation.reference import load_reference, rebuild_reference  # noqa: E402
+from evaluation.sample import generate_accompaniments  # noqa: E402
+
+TARGET = 3.0
+BFC = ["21", "25", "39", "58", "70", "71", "89", "90"]
+ROWS = 1_000_000
+
+
+def run() -> tuple[str, bool]:
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        rebuild_reference(BFC, out_dir=tmp / "reference")
+        reference = load_reference(tmp / "reference")
+        base = len(generate_accompaniments(reference, seed=1))
+        acc = generate_accompaniments(reference, seed=1, scale=ROWS / base)
+        (tmp / "data").mkdir()
+        acc.to_csv(tmp / "data" / "accompaniments.csv", sep=";", index=False)
+        dataset = load_dataset(tmp / "data", reference=reference, reference_dir=tmp / "reference",
+                               processed_dir=tmp / "processed")
+        parquet = next((tmp / "processed").glob("*/accompaniments.parquet"))
+        sites = site_points([Site("Dijon", commune="21231"), Site("Besançon", commune="25056")], reference)
+
+        def floor() -> object:
+            return pd.read_parquet(parquet)["commune_code"].value_counts()
+
+        def ours() -> object:
+            return reach_summary(pd.read_parquet(parquet), reference, sites=sites)
+
+        t_floor = best_of(floor)
+        t_ours = best_of(ours)
+        n = len(dataset.accompaniments)
+    ratio = t_ours / t_floor
+    line = (f"reach_summary: ratio={ratio:.2f} target<={TARGET:g} (full reach summary vs read parquet + count by "
+            f"commune, {n} accompaniments, {len(reference)} communes; {t_ours * 1e3:.0f} ms vs {t_floor * 1e3:.0f} ms)")
+    return line, ratio <= TARGET
