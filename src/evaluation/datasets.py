@@ -136,6 +136,7 @@ SCHEMAS: dict[str, Schema] = {
                 Column("actor_a", "id"),
                 Column("actor_b", "id"),
                 Column("start_date", "date"),
+                Column("end_date", "date", required=False, nullable=True),
                 Column("kind", "choice", choices=COLLABORATION_KINDS),
                 Column("source", "text", nullable=True),
                 Column("intensity", "choice", required=False, nullable=True, choices=INTENSITY_LEVELS),

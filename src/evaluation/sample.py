@@ -239,6 +239,11 @@ def _network(rng, reference: pd.DataFrame, chenove: Territory) -> dict[str, pd.D
                                     p=[0.2, 0.45, 0.25, 0.1]),
         }))
     collaborations = pd.concat(collab, ignore_index=True)
+    # About a third of the early ties ended before the split (projects that closed).
+    began = pd.to_datetime(collaborations["start_date"], format="%d/%m/%Y")
+    ended = (began < split).to_numpy() & (rng.random(len(collaborations)) < 0.35)
+    end = began + (split - began) * rng.uniform(0.2, 0.95, len(collaborations))
+    collaborations.insert(3, "end_date", np.where(ended, end.dt.strftime("%d/%m/%Y"), ""))
     events["date"] = events["date"].dt.strftime("%d/%m/%Y")
     actors["in_qpv"] = np.where(actors["in_qpv"], "oui", "non")
     return {"actors": actors, "events": events, "attendance": attendance, "collaborations": collaborations}

@@ -1,0 +1,244 @@
+"""Networking effects, checked against networkx, brute force and generated cases with known effects."""
+
+from __future__ import annotations
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+import pytest
+import statsmodels.api as sm
+from networkx.algorithms import bipartite
+
+from evaluation.network import (
+    Period,
+    analyse_network,
+    brokerage,
+    collaboration_ties,
+    conversion,
+    copresence,
+    describe,
+    dyad_model,
+    dyad_robust_cov,
+    dyads,
+    ei_index,
+    export_network,
+    qap_test,
+    split_periods,
+    tie_change,
+    to_graph,
+)
+
+
+def random_attendance(seed=0, actors=60, events=25, rows=400):
+    rng = np.random.default_rng(seed)
+    att = pd.DataFrame({"event_id": [f"E{k:03d}" for k in rng.integers(0, events, rows)],
+                        "actor_id": [f"A{k:03d}" for k in rng.integers(0, actors, rows)]})
+    ev = pd.DataFrame({"event_id": [f"E{k:03d}" for k in range(events)],
+                       "date": pd.Timestamp("2019-01-01") + pd.to_timedelta(rng.integers(0, 1000, events), unit="D")})
+    return att, ev
+
+
+class TestCopresence:
+    @pytest.mark.parametrize("seed", [0, 1, 2])
+    def test_matches_networkx_weighted_projection(self, seed):
+        att, ev = random_attendance(seed)
+        ours = copresence(att, ev)
+        b = nx.Graph()
+        pairs = att.drop_duplicates()
+        b.add_nodes_from(pairs["actor_id"].unique(), bipartite=0)
+        b.add_nodes_from(pairs["event_id"].unique(), bipartite=1)
+        b.add_edges_from(pairs.itertuples(index=False))
+        ref = bipartite.weighted_projected_graph(b, pairs["actor_id"].unique())
+        expected = sorted((min(u, v), max(u, v), d["weight"]) for u, v, d in ref.edges(data=True))
+        assert list(ours.itertuples(index=False, name=None)) == expected
+
+    def test_period_filter(self):
+        att = pd.DataFrame({"event_id": ["e1", "e1", "e2", "e2"], "actor_id": ["a", "b", "a", "b"]})
+        ev = pd.DataFrame({"event_id": ["e1", "e2"], "date": pd.to_datetime(["2019-05-01", "2021-05-01"])})
+        before, after = split_periods("2020-01-01")
+        assert copresence(att, ev)["weight"].tolist() == [2]
+        assert copresence(att, ev, period=before)["weight"].tolist() == [1]
+        assert copresence(att, ev, period=Period("x", pd.Timestamp("2022-01-01"))).empty
+
+
+class TestCollaboration:
+    def test_active_ties_and_intensity(self):
+        levels = ["awareness", "cooperation", "coordination", "integration"]
+        col = pd.DataFrame({
+            "actor_a": ["a", "b", "a", "c"], "actor_b": ["b", "a", "c", "d"],
+            "start_date": pd.to_datetime(["2018-01-01", "2021-01-01", "2018-06-01", "2021-06-01"]),
+            "end_date": pd.to_datetime([None, None, "2019-06-01", None]),
+            "intensity": pd.Categorical(["awareness", "coordination", None, "integration"], categories=levels,
+                                        ordered=True)})
+        before, after = split_periods("2020-01-01")
+        b = collaboration_ties(col, period=before)
+        a = collaboration_ties(col, period=after)
+        assert set(zip(b["actor_a"], b["actor_b"])) == {("a", "b"), ("a", "c")}
+        assert set(zip(a["actor_a"], a["actor_b"])) == {("a", "b"), ("c", "d")}  # a–c ended in 2019
+        ab = a.set_index(["actor_a", "actor_b"]).loc[("a", "b")]
+        assert ab["weight"] == 2 and ab["intensity"] == "coordination"
+        change = tie_change(b, a, actors_before=["a", "b", "c"], actors_after=["a", "b", "c", "d"])
+        assert (change["new"], change["kept"], change["lost"]) == (1, 1, 1)
+        assert change["jaccard"] == pytest.approx(1 / 3) and change["joined"] == ["d"] and change["left"] == []
+
+
+class TestDescribe:
+    @pytest.mark.parametrize("seed", [0, 3])
+    def test_against_networkx(self, seed):
+        g = nx.gnp_random_graph(40, 0.08, seed=seed)
+        g.add_nodes_from([100, 101])  # isolates
+        g = nx.relabel_nodes(g, {n: f"n{n}" for n in g})
+        kinds = {n: ("x" if k % 3 else "y") for k, n in enumerate(g)}
+        nx.set_node_attributes(g, kinds, "kind")
+        d = describe(g, attributes=("kind",))
+        assert d["density"] == pytest.approx(nx.density(g))
+        assert d["clustering"] == pytest.approx(nx.average_clustering(g))
+        assert d["components"] == nx.number_connected_components(g)
+        assert d["largest_component_share"] == pytest.approx(len(max(nx.connected_components(g), key=len)) / len(g))
+        degrees = np.array([k for _, k in g.degree()])
+        n = len(g)
+        assert d["centralisation"] == pytest.approx((degrees.max() - degrees).sum() / ((n - 1) * (n - 2)))
+        reach = np.mean([(len(nx.single_source_shortest_path_length(g, v, cutoff=2)) - 1) / (n - 1) for v in g])
+        assert d["two_step_reach"] == pytest.approx(reach)
+        parts = nx.community.louvain_communities(g, weight="weight", seed=0)
+        assert d["modularity"] == pytest.approx(nx.community.modularity(g, parts))
+        ext = sum(kinds[u] != kinds[v] for u, v in g.edges())
+        assert d["ei_kind"] == pytest.approx((ext - (g.number_of_edges() - ext)) / g.number_of_edges())
+
+    def test_star_is_fully_centralised(self):
+        g = nx.relabel_nodes(nx.star_graph(5), str)
+        assert describe(g, attributes=())["centralisation"] == pytest.approx(1.0)
+
+    def test_ei_index_by_hand(self):
+        edges = pd.DataFrame({"actor_a": ["a", "a", "b", "c"], "actor_b": ["b", "c", "c", "z"]})
+        area = pd.Series({"a": "urbain", "b": "urbain", "c": "rural"})
+        assert ei_index(edges, area) == pytest.approx((2 - 1) / 3)  # z unknown: left out
+
+    def test_brokerage_matches_networkx(self):
+        g = nx.relabel_nodes(nx.karate_club_graph(), str)
+        out = brokerage(g, ["0", "33", "missing"]).set_index("actor_id")
+        assert out.loc["0", "betweenness"] == pytest.approx(nx.betweenness_centrality(g)["0"])
+        assert out.loc["33", "constraint"] == pytest.approx(nx.constraint(g)["33"])
+        assert out.loc["0", "effective_size"] == pytest.approx(nx.effective_size(g)["0"])
+        assert np.isnan(out.loc["missing", "degree"])
+
+
+def _dyads_with_effect(seed, n=120, beta=0.5, base=-4.0):
+    """Dyads whose new ties follow a known logit: base + beta × co-presence."""
+    rng = np.random.default_rng(seed)
+    i, j = np.triu_indices(n, 1)
+    social = rng.gamma(2.0, 0.5, n)
+    x = rng.poisson(social[i] * social[j])
+    y = (rng.random(len(i)) < 1 / (1 + np.exp(-(base + beta * x)))).astype(np.int8)
+    return pd.DataFrame({"i": i, "j": j, "copresence": x, "new_tie": y})
+
+
+class TestConversionAndModel:
+    def test_conversion_recovers_known_risk_ratio(self):
+        rng = np.random.default_rng(4)
+        met = rng.random(40_000) < 0.3
+        new = rng.random(40_000) < np.where(met, 0.06, 0.02)
+        d = pd.DataFrame({"copresence": met.astype(int), "new_tie": new.astype(int)})
+        c = conversion(d)
+        assert c.met_total == met.sum() and c.met_new == (met & new).sum()
+        assert c.ci_low < 3.0 < c.ci_high
+        assert c.risk_ratio == pytest.approx(c.risk_met / c.risk_unmet)
+
+    def test_model_recovers_known_effect(self):
+        d = _dyads_with_effect(7)
+        m = dyad_model(d, controls=())
+        row = m.table.set_index("term").loc["copresence"]
+        assert row["ci_low"] < np.exp(0.5) < row["ci_high"]
+        naive = sm.Logit(d["new_tie"], sm.add_constant(d[["copresence"]].astype(float))).fit(disp=0)
+        assert row["odds_ratio"] == pytest.approx(np.exp(naive.params["copresence"]))
+        assert row["se"] == pytest.approx(max(row["se_robust"], row["se_naive"]))
+
+    def test_dyad_robust_cov_equals_brute_force(self):
+        rng = np.random.default_rng(0)
+        n = 12
+        i, j = np.triu_indices(n, 1)
+        X = sm.add_constant(rng.normal(size=(len(i), 2)))
+        y = (rng.random(len(i)) < 0.3).astype(float)
+        fit = sm.Logit(y, X).fit(disp=0)
+        s = fit.model.score_obs(fit.params)
+        h_inv = np.linalg.inv(-fit.model.hessian(fit.params))
+        meat = sum(np.outer(s[a], s[b]) for a in range(len(i)) for b in range(len(i))
+                   if {i[a], j[a]} & {i[b], j[b]})
+        np.testing.assert_allclose(dyad_robust_cov(s, h_inv, i, j, n), h_inv @ meat @ h_inv, rtol=1e-10)
+
+    def test_dyads_table(self, reference):
+        actors = pd.DataFrame({"kind": ["association", "association", "business"],
+                               "sector": ["x", "y", "x"], "commune_code": ["21166", "21166", "21154"],
+                               "in_qpv": [True, True, False], "urban_rural": ["urbain", "urbain", "rural"]},
+                              index=pd.Index(["a", "b", "c"], name="actor_id"))
+        cop = pd.DataFrame({"actor_a": ["a", "a"], "actor_b": ["b", "c"], "weight": [3, 1]})
+        before = pd.DataFrame({"actor_a": ["b"], "actor_b": ["c"]})
+        after = pd.DataFrame({"actor_a": ["a"], "actor_b": ["c"]})
+        coords = reference.set_index("commune_code")[["lat", "lon"]]
+        d = dyads(actors, cop, before, after, coordinates=coords).set_index(["actor_a", "actor_b"])
+        assert list(d.index) == [("a", "b"), ("a", "c")]  # b–c collaborated before: not at risk
+        assert d.loc[("a", "b"), "copresence"] == 3 and d.loc[("a", "c"), "new_tie"] == 1
+        assert d.loc[("a", "b"), "same_kind"] == 1 and d.loc[("a", "b"), "both_qpv"] == 1
+        assert d.loc[("a", "c"), "urban_rural_pair"] == 1 and d.loc[("a", "b"), "distance_km"] == 0
+        assert d.loc[("a", "c"), "distance_km"] > 50
+
+
+class TestQAP:
+    def test_matches_a_plain_permutation_loop(self):
+        rng = np.random.default_rng(1)
+        n = 15
+        x = np.triu(rng.poisson(1.0, (n, n)), 1)
+        x = x + x.T
+        ties = [(0, 1), (2, 5), (3, 4), (7, 9), (1, 12)]
+        y = np.zeros((n, n))
+        for a, b in ties:
+            y[a, b] = y[b, a] = 1
+        res = qap_test(x, (np.array([a for a, _ in ties]), np.array([b for _, b in ties])), n,
+                       permutations=200, seed=3, batch=64)
+        iu = np.triu_indices(n, 1)
+        assert res.statistic == pytest.approx(np.corrcoef(x[iu], y[iu])[0, 1])
+        # Replay the same permutations with a plain loop (same generator, same batches).
+        gen = np.random.default_rng(3)
+        perms = np.vstack([np.argsort(gen.random((size, n)), axis=1) for size in (64, 64, 64, 8)])
+        plain = np.array([np.corrcoef(x[np.ix_(p, p)][iu], y[iu])[0, 1] for p in perms])
+        np.testing.assert_allclose(res.null, plain, atol=1e-12)
+        assert res.p_value == pytest.approx((1 + (plain >= res.statistic - 1e-12).sum()) / 201)
+
+    def test_detects_a_planted_association(self):
+        d = _dyads_with_effect(2, n=80, beta=0.8)
+        n = 80
+        x = np.zeros((n, n))
+        x[d["i"], d["j"]] = x[d["j"], d["i"]] = d["copresence"]
+        new = d[d["new_tie"] == 1]
+        res = qap_test(x, (new["i"].to_numpy(), new["j"].to_numpy()), n, permutations=300, seed=0)
+        assert res.p_value < 0.01 and res.permutations == 300
+
+
+def test_analysis_on_the_sample_and_export(tmp_path, reference):
+    from evaluation.config import get_territory
+    from evaluation.datasets import load_dataset
+
+    d = load_dataset(reference=reference)
+    t = get_territory("chenove")
+    na = analyse_network(d.actors, d.events, d.attendance, d.collaborations, reference, communes=["21166"],
+                         periods=split_periods(t.split_date), brokers=["A001", "A002"], permutations=200)
+    assert set(na.description["network"]) == {"coprésence", "collaboration"}
+    assert na.change["new"] > na.change["lost"]
+    assert na.conversion.risk_ratio > 1  # the sample plants the effect
+    assert na.qap.p_value < 0.05
+    paths = export_network(na.collaboration["après"], na.actors.loc[na.active["après"]], tmp_path, name="collab_apres")
+    g = nx.read_graphml(paths[2])
+    assert g.number_of_edges() == len(na.collaboration["après"])
+    assert g.number_of_nodes() == len(na.active["après"])
+    names = set(pd.read_excel(d.data_dir / "actors.xlsx")["name"])
+    text = "".join(p.read_text(encoding="utf-8") for p in paths)
+    assert not [n for n in names if n in text]
+    assert to_graph(na.collaboration["après"], na.active["après"]).number_of_nodes() == len(na.active["après"])
+
+
+def test_territory_without_network_data(reference):
+    from evaluation.datasets import load_dataset
+
+    d = load_dataset(reference=reference)
+    assert analyse_network(d.actors, d.events, d.attendance, d.collaborations.iloc[:0], reference,
+                           communes=["21154"], periods=split_periods("2020-01-01")) is None
