@@ -33,17 +33,21 @@ def test_html_is_french_without_code_and_self_contained(chenove_report):
     for heading in ("Rapport d'évaluation", "Synthèse", "Portée de l'action", "Par niveau de densité",
                     "Indice de représentation", "Taux pour 10 000 habitants", "Évolution d'une année sur l'autre",
                     "Communes atteintes", "Modèle de comptage par commune", "Fréquentation du tiers-lieu",
-                    "QPV de la commune", "Méthode et sources", "Données illustratives"):
+                    "QPV de la commune", "Effets de réseau", "Description des réseaux",
+                    "De la co-présence à la collaboration", "Modèle des nouvelles collaborations",
+                    "Méthode et sources", "Données illustratives"):
         assert heading in html, heading
     assert "Grands centres urbains" in text
     assert "import " not in text and "prepare_context" not in text and "In&nbsp;[" not in html
     assert html.count("data:image/png;base64") >= 2  # bar chart and map, embedded
     assert "Traceback" not in text and "Warning" not in text
     assert (chenove_report.parent / "report.ipynb").is_file()
+    assert (chenove_report.parent / "reseau" / "collaboration_apres.graphml").is_file()
 
 
 def test_no_names_in_report(chenove_report, paths):
-    html = chenove_report.read_text(encoding="utf-8")
+    outputs = [chenove_report, chenove_report.parent / "report.ipynb", *(chenove_report.parent / "reseau").iterdir()]
+    html = "".join(p.read_text(encoding="utf-8") for p in outputs)
     names = set(read_export(paths.sample / "accompaniments.csv")["structure_name"])
     names |= set(pd.read_excel(paths.sample / "actors.xlsx")["name"])
     assert not [n for n in names if n in html]
@@ -105,3 +109,11 @@ def test_reach_reading_per_territory():
     text = reach_reading(cdo, cdo.reach())
     assert "indice de représentation" in text and "À population égale" in text and "80 %" in text
     assert prepare_context("chatillonnais").venue() is None
+
+
+def test_territory_without_network_says_so_in_one_line():
+    from evaluation.reports import network_reading
+
+    ctx = prepare_context("auxois")
+    assert ctx.network() is None
+    assert network_reading(ctx, None).count(".") == 1

@@ -130,12 +130,13 @@ class Territory:
     qpv: tuple[dict[str, str], ...] = ()
     sites: tuple[Site, ...] = ()
     venue: Site | None = None
+    network_roles: dict[str, str] = field(default_factory=dict)
     description: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
 
 _ALLOWED_KEYS = {"label", "split_date", "communes", "epcis", "departements", "qpv", "sites",
-                 "venue", "description"}
+                 "venue", "network_roles", "description"}
 
 
 def _parse_site(s: Any, where: str, problems: list[str]) -> Site | None:
@@ -193,6 +194,10 @@ def _parse_territory(slug: Any, spec: Any, problems: list[str], file: Path) -> T
         problems.append(f"{where}: give at least one of 'communes', 'epcis', 'departements'")
     sites = [_parse_site(s, f"{where}: site {i + 1}", problems) for i, s in enumerate(spec.get("sites") or [])]
     venue = _parse_site(spec["venue"], f"{where}: venue", problems) if spec.get("venue") else None
+    roles = spec.get("network_roles") or {}
+    if not isinstance(roles, dict):
+        problems.append(f"{where}: 'network_roles' must map actor ids to role labels")
+        roles = {}
     qpv = spec.get("qpv") or []
     if not isinstance(qpv, list) or not all(isinstance(q, dict) and "name" in q for q in qpv):
         problems.append(f"{where}: 'qpv' must be a list of mappings with a 'name'")
@@ -202,7 +207,8 @@ def _parse_territory(slug: Any, spec: Any, problems: list[str], file: Path) -> T
     return Territory(slug=slug, label=label.strip(), split_date=split, communes=communes,
                      epcis=epcis, departements=deps,
                      qpv=tuple({k: str(v) for k, v in q.items()} for q in qpv),
-                     sites=tuple(x for x in sites if x), venue=venue, description=str(spec.get("description", "")).strip())
+                     sites=tuple(x for x in sites if x), venue=venue,
+                     network_roles={str(k): str(v) for k, v in roles.items()}, description=str(spec.get("description", "")).strip())
 
 
 def load_territories(path: Path | str | None = None) -> dict[str, Territory]:

@@ -370,7 +370,8 @@ def dyads(actors: pd.DataFrame, copresence_before: pd.DataFrame, ties_before: pd
     Returns
     -------
     DataFrame
-        ``i``, ``j`` (integer positions in ``universe``), ``actor_a``, ``actor_b``,
+        ``i``, ``j`` (integer positions in ``universe``), ``actor_a``, ``actor_b``
+        (categoricals, so that millions of dyads stay small),
         ``copresence`` (shared events before), ``new_tie`` (0/1: a tie in the later
         period), and the controls ``same_kind``, ``same_sector``, ``same_commune``,
         ``both_qpv``, ``urban_rural_pair`` (one urban, one rural), ``distance_km``.
@@ -395,7 +396,10 @@ def dyads(actors: pd.DataFrame, copresence_before: pd.DataFrame, ties_before: pd
 
     before = matrix_lookup(ties_before, None) > 0
     info = actors.reindex(ids)
-    out = pd.DataFrame({"i": i, "j": j, "actor_a": ids[i], "actor_b": ids[j],
+    labels = pd.Index(ids)
+    out = pd.DataFrame({"i": i.astype(np.int32), "j": j.astype(np.int32),
+                        "actor_a": pd.Categorical.from_codes(i, categories=labels),
+                        "actor_b": pd.Categorical.from_codes(j, categories=labels),
                         "copresence": matrix_lookup(copresence_before, "weight"),
                         "new_tie": (matrix_lookup(ties_after, None) > 0).astype(np.int8)})
 

@@ -11,7 +11,8 @@ from matplotlib.ticker import FuncFormatter
 
 from .tables import fr_percent
 
-__all__ = ["bar_shares", "map_communes", "lorenz_plot", "interval_plot", "monthly_plot", "add_source"]
+__all__ = ["bar_shares", "map_communes", "lorenz_plot", "interval_plot", "monthly_plot", "network_drawing",
+           "add_source"]
 
 PALETTE = "crest"
 
@@ -138,3 +139,52 @@ def monthly_plot(monthly: pd.DataFrame, *, title: str, source: str, ax: Axes | N
     add_source(ax, source)
     ax.figure.tight_layout(rect=(0, 0.04, 1, 1))
     return ax
+
+
+def network_drawing(graphs: dict[str, "nx.Graph"], *, roles: dict[str, str], title: str, source: str,
+                    seed: int = 0):
+    """Side-by-side drawings of the collaboration network per period, same positions.
+
+    Nodes are coloured by actor kind and shaped by urban (circle) or rural (triangle)
+    commune; only actors with a role (the support organisation, the tiers-lieu) are
+    labelled, by their role — no name is drawn.
+    """
+    import networkx as nx
+    from matplotlib.lines import Line2D
+
+    from .tables import fr_label
+
+    union = nx.compose_all(list(graphs.values()))
+    pos = nx.spring_layout(union, seed=seed, k=1.6 / max(np.sqrt(max(len(union), 1)), 1))
+    kinds = sorted({d.get("kind", "") for _, d in union.nodes(data=True)})
+    palette = dict(zip(kinds, sns_palette(len(kinds))))
+    fig, axes = plt.subplots(1, len(graphs), figsize=(7 * len(graphs), 6.5))
+    axes = np.atleast_1d(axes)
+    for ax, (label, g) in zip(axes, graphs.items()):
+        nx.draw_networkx_edges(g, pos, ax=ax, edge_color="0.55", width=0.8, alpha=0.7)
+        for shape, area in (("o", "urbain"), ("^", "rural")):
+            nodes = [n for n, d in g.nodes(data=True) if (d.get("urban_rural") == "rural") == (area == "rural")]
+            nx.draw_networkx_nodes(g, pos, nodelist=nodes, ax=ax, node_shape=shape, node_size=55,
+                                   node_color=[palette[g.nodes[n].get("kind", "")] for n in nodes],
+                                   edgecolors="white", linewidths=0.5)
+        labelled = {n: r for n, r in roles.items() if n in g}
+        nx.draw_networkx_labels(g, {n: (x, y + 0.06) for n, (x, y) in pos.items() if n in labelled},
+                                labels=labelled, ax=ax, font_size=8, font_weight="bold")
+        ax.set_title(f"{label} : {g.number_of_nodes()} acteurs, {g.number_of_edges()} liens")
+        ax.set_axis_off()
+    handles = [Line2D([], [], marker="o", linestyle="", color=palette[k], label=fr_label(k)) for k in kinds]
+    handles += [Line2D([], [], marker="o", linestyle="", color="0.4", label="Commune urbaine"),
+                Line2D([], [], marker="^", linestyle="", color="0.4", label="Commune rurale")]
+    fig.legend(handles=handles, loc="lower center", ncol=min(len(handles), 5), fontsize=8, frameon=False,
+               bbox_to_anchor=(0.5, 0.04))
+    fig.suptitle(title, fontweight="bold")
+    add_source(axes[0], source)
+    fig.tight_layout(rect=(0, 0.12, 1, 0.95))
+    return fig
+
+
+def sns_palette(n: int) -> list:
+    """A colour-blind-safe categorical palette of ``n`` colours."""
+    import seaborn as sns
+
+    return sns.color_palette("colorblind", n)

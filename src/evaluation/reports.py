@@ -37,6 +37,7 @@ from .reach import (
     site_points,
     venue_reach,
 )
+from .network import NetworkAnalysis, analyse_network, split_periods
 from .reference import RURAL
 from .reference import load_reference, territory_communes
 from .sample import SAMPLE_NOTE
@@ -50,6 +51,7 @@ __all__ = [
     "render_all",
     "summary_markdown",
     "reach_reading",
+    "network_reading",
     "territory_facts",
     "provenance_table",
 ]
@@ -93,6 +95,16 @@ class ReportContext:
     def reach(self, *, alpha: float = 0.05) -> ReachSummary:
         """Every reach statistic of the territory (:func:`evaluation.reach.reach_summary`)."""
         return reach_summary(self.accompaniments, self.communes, sites=self.sites, alpha=alpha)
+
+    def network(self, *, permutations: int = 1000, seed: int = 0, alpha: float = 0.05) -> NetworkAnalysis | None:
+        """The networking-effects analysis before/after the territory's split date, if it has data."""
+        d = self.dataset
+        if d.actors.empty:
+            return None
+        return analyse_network(d.actors, d.events, d.attendance, d.collaborations, self.reference,
+                               communes=self.communes["commune_code"], periods=split_periods(self.territory.split_date),
+                               brokers=list(self.territory.network_roles), permutations=permutations, seed=seed,
+                               alpha=alpha)
 
     def venue(self, *, alpha: float = 0.05) -> VenueReach | None:
         """Reach of the territory's tiers-lieu from its events since the split date, if any."""
@@ -235,6 +247,50 @@ def reach_reading(ctx: ReportContext, summary: ReachSummary, *, alpha: float = 0
     return " ".join(out)
 
 
+def network_reading(ctx: ReportContext, analysis: NetworkAnalysis | None, *, alpha: float = 0.05) -> str:
+    """A French reading of the networking effects: did co-presence become collaboration?"""
+    if analysis is None:
+        return "Ce territoire n'a pas de données de réseau (acteurs, rencontres, collaborations) : chapitre sans objet."
+    level = int(round(100 * (1 - alpha)))
+    split = f"{ctx.territory.split_date:%d/%m/%Y}"
+    first, second = (p.label for p in analysis.periods[:2])
+    ch, c, m, q = analysis.change, analysis.conversion, analysis.model, analysis.qap
+    out = [f"Avant le {split}, {len(analysis.active[first])} acteurs étaient actifs et {ch['ties_before']} liens de "
+           f"collaboration étaient déclarés ; après, {len(analysis.active[second])} acteurs et {ch['ties_after']} liens "
+           f"({ch['new']} nouveaux, {ch['kept']} maintenus, {ch['lost']} arrêtés ; stabilité de Jaccard "
+           f"{fr_number(ch['jaccard'], digits=2)})."]
+    if c.met_total and c.unmet_total:
+        out.append(
+            f"Parmi les paires d'acteurs qui s'étaient côtoyées aux rencontres avant le {split} sans travailler "
+            f"ensemble, **{fr_percent(c.risk_met)}** ont commencé à collaborer ensuite, contre "
+            f"{fr_percent(c.risk_unmet)} des paires qui ne s'étaient pas croisées")
+        if np.isfinite(c.ci_low):
+            verdict = ("une différence nette" if c.ci_low > 1 else
+                       "moins souvent" if c.ci_high < 1 else "sans différence nette")
+            out[-1] += (f" : rapport de risques {fr_number(c.risk_ratio, digits=2)} (IC {level} % "
+                        f"{fr_number(c.ci_low, digits=2)} à {fr_number(c.ci_high, digits=2)}), {verdict}.")
+        else:
+            out[-1] += "."
+    if not m.table.empty:
+        row = m.table.set_index("term").loc["copresence"]
+        out.append(f"À caractéristiques comparables (type, secteur, commune, QPV, distance), chaque rencontre partagée "
+                   f"multiplie la chance d'une nouvelle collaboration par {fr_number(row['odds_ratio'], digits=2)} "
+                   f"(IC {level} % {fr_number(row['ci_low'], digits=2)} à {fr_number(row['ci_high'], digits=2)}).")
+    if np.isfinite(q.statistic):
+        out.append(f"Un test de permutation (QAP, {q.permutations} permutations) confirme "
+                   if q.p_value < alpha else f"Un test de permutation (QAP, {q.permutations} permutations) ne confirme pas ")
+        out[-1] += (f"le lien entre co-présence et collaboration ultérieure ({fr_p(q.p_value)}).")
+    return " ".join(out)
+
+
+def ascii_slug(text: str) -> str:
+    """``"après"`` → ``"apres"``: file names without accents or spaces."""
+    import unicodedata
+
+    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", plain.lower()).strip("-") or "periode"
+
+
 def provenance_table(ctx: ReportContext) -> pd.DataFrame:
     """Inputs and versions behind a report: package version, parameters, file hashes."""
     rows = [("Paquet evaluation", __version__), ("Python", platform.python_version()),
@@ -291,12 +347,12 @@ def render_report(territory: str, *, data_dir: str | Path | None = None, out_dir
     out_root = Path(out_dir) if out_dir is not None else paths.reports
     target = out_root / territory
     kernel = kernel_name or ensure_kernel()
-    params = {"territory": territory,
+    out_root.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{territory}.run.", dir=out_root))
+    params = {"territory": territory, "output_dir": str(work),
               "data_dir": str(Path(data_dir).resolve()) if data_dir else None,
               "reference_dir": str(Path(reference_dir).resolve()) if reference_dir else None,
               "territories_file": str(Path(territories_file).resolve()) if territories_file else None}
-    out_root.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{territory}.run.", dir=out_root))
     try:
         executed = work / "report.ipynb"
         try:
@@ -311,8 +367,9 @@ def render_report(territory: str, *, data_dir: str | Path | None = None, out_dir
                               f"{target / 'report.failed.ipynb'}") from exc
         _export_html(executed, work / "report.html", title=f"Rapport d'évaluation — {terr.label}")
         with atomic_dir(target) as tmp:
-            for name in ("report.ipynb", "report.html"):
-                shutil.move(work / name, tmp / name)
+            for name in ("report.ipynb", "report.html", "reseau"):
+                if (work / name).exists():
+                    shutil.move(work / name, tmp / name)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return target / "report.html"

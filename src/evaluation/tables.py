@@ -6,21 +6,25 @@ import math
 
 import pandas as pd
 
-__all__ = ["PROGRAMME_LABELS", "fr_label", "fr_number", "fr_percent", "fr_interval", "fr_ratio",
+__all__ = ["PROGRAMME_LABELS", "KIND_LABELS", "fr_label", "fr_number", "fr_percent", "fr_interval", "fr_ratio",
            "fr_ratio_interval", "fr_pvalue", "fr_p", "shares_table", "representation_table", "rates_table",
-           "model_table"]
+           "model_table", "network_description_table", "odds_table"]
 
 NBSP = "\u202f"  # narrow no-break space, the French thousands separator
 
 #: French labels of the programme codes used in the raw tables.
 PROGRAMME_LABELS = {"creation": "Création", "development": "Développement", "dla": "DLA",
                     "tiers_lieu": "Tiers-lieu"}
+#: French labels of the actor kinds used in the raw tables.
+KIND_LABELS = {"association": "Association", "ess_enterprise": "Entreprise de l'ESS", "business": "Entreprise",
+               "local_authority": "Collectivité", "social_landlord": "Bailleur social",
+               "residents_group": "Collectif d'habitants", "institution": "Institution"}
 
 
 def fr_label(value: object) -> str:
-    """French label of a code (programme codes; others capitalised as they are)."""
+    """French label of a code (programme and actor kind codes; others capitalised as they are)."""
     text = str(value)
-    return PROGRAMME_LABELS.get(text, text[:1].upper() + text[1:])
+    return PROGRAMME_LABELS.get(text, KIND_LABELS.get(text, text[:1].upper() + text[1:]))
 
 
 def fr_number(value: float | int | None, *, digits: int = 0) -> str:
@@ -116,3 +120,38 @@ def fr_pvalue(p: float) -> str:
     if p is None or (isinstance(p, float) and math.isnan(p)):
         return "–"
     return f"<{NBSP}0,001" if p < 0.001 else fr_number(p, digits=3)
+
+
+_DESCRIPTION_ROWS = {
+    "actors": ("Acteurs", 0), "ties": ("Liens", 0), "density": ("Densité", 3), "mean_degree": ("Degré moyen", 2),
+    "clustering": ("Coefficient de regroupement", 2), "components": ("Composantes", 0),
+    "largest_component_share": ("Part dans la plus grande composante", None),
+    "centralisation": ("Centralisation des degrés", 2), "modularity": ("Modularité (Louvain)", 2),
+    "two_step_reach": ("Portée à deux pas (part moyenne)", None), "ei_kind": ("Indice E-I par type d'acteur", 2),
+    "ei_urban_rural": ("Indice E-I urbain/rural", 2), "ei_qpv": ("Indice E-I QPV/hors QPV", 2),
+    "bridging_urban_rural": ("Liens urbain–rural", None), "bridging_qpv": ("Liens QPV–hors QPV", None),
+}
+
+
+def network_description_table(description: pd.DataFrame) -> pd.DataFrame:
+    """One column per (network, period), one row per measure, French labels."""
+    cols = {}
+    for row in description.itertuples(index=False):
+        values = row._asdict()
+        cols[f"{values['network'].capitalize()} — {values['period']}"] = [
+            (fr_percent(values[k]) if digits is None else fr_number(values[k], digits=digits))
+            for k, (_, digits) in _DESCRIPTION_ROWS.items()]
+    return pd.DataFrame(cols, index=[label for label, _ in _DESCRIPTION_ROWS.values()]).rename_axis("Mesure")
+
+
+def odds_table(table: pd.DataFrame) -> pd.DataFrame:
+    """Odds ratios of the dyad model (from ``dyad_model``)."""
+    labels = {"copresence": "Événements partagés avant (par événement)", "same_kind": "Même type d'acteur",
+              "same_sector": "Même secteur", "same_commune": "Même commune", "both_qpv": "Tous deux en QPV",
+              "urban_rural_pair": "Paire urbain–rural", "distance_km": "Distance (par 10 km)"}
+    return pd.DataFrame({
+        "Variable": [labels.get(t, t) for t in table["term"]],
+        "Rapport de cotes": [fr_ratio(v) for v in table["odds_ratio"]],
+        f"IC 95{NBSP}%": [fr_ratio_interval(lo, hi) for lo, hi in zip(table["ci_low"], table["ci_high"])],
+        "p": [fr_pvalue(v) for v in table["p_value"]],
+    })
