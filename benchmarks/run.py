@@ -22,9 +22,10 @@ def main(names: list[str]) -> int:
         spec = importlib.util.spec_from_file_location(path.stem, path)
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
-        line, ok = module.run()
-        print(line, flush=True)
-        status |= 0 if ok else 1
+        results = module.run()
+        for line, ok in results if isinstance(results, list) else [results]:
+            print(line, flush=True)
+            status |= 0 if ok else 1
     return status
 
 

@@ -115,13 +115,6 @@ def active_actors(attendance: pd.DataFrame, events: pd.DataFrame, collaborations
     return pd.Index(sorted(ids.unique()), name="actor_id")
 
 
-def _pair_frame(i: np.ndarray, j: np.ndarray, labels: np.ndarray, weight: np.ndarray) -> pd.DataFrame:
-    a, b = labels[i], labels[j]
-    swap = a > b
-    return pd.DataFrame({"actor_a": np.where(swap, b, a), "actor_b": np.where(swap, a, b),
-                         "weight": weight}).sort_values(["actor_a", "actor_b"], ignore_index=True)
-
-
 def copresence(attendance: pd.DataFrame, events: pd.DataFrame, *, period: Period | None = None) -> pd.DataFrame:
     """Co-presence ties: pairs of actors who attended the same events, weighted by their number.
 
@@ -133,17 +126,24 @@ def copresence(attendance: pd.DataFrame, events: pd.DataFrame, *, period: Period
     Returns
     -------
     DataFrame
-        ``actor_a`` < ``actor_b`` (as strings), ``weight`` (shared events), sorted.
+        ``actor_a`` < ``actor_b`` (categoricals of the actor ids: millions of ties stay
+        small), ``weight`` (shared events), sorted.
     """
     att = _period_attendance(attendance, events, period)
     if att.empty:
         return pd.DataFrame({"actor_a": pd.Series([], dtype=object), "actor_b": pd.Series([], dtype=object),
                              "weight": pd.Series([], dtype="int64")})
-    a_codes, actors = pd.factorize(att["actor_id"].astype(str))
+    # Sorted codes: code order is label order, so the upper triangle (row < col) already
+    # gives actor_a < actor_b and sorting by codes sorts by labels, with no string work.
+    a_codes, actors = pd.factorize(att["actor_id"].astype(str), sort=True)
     e_codes, _ = pd.factorize(att["event_id"].astype(str))
     incidence = sp.csr_matrix((np.ones(len(att), dtype=np.int32), (a_codes, e_codes)))
     shared = sp.triu(incidence @ incidence.T, k=1).tocoo()
-    return _pair_frame(shared.row, shared.col, np.asarray(actors, dtype=object), shared.data.astype("int64"))
+    order = np.lexsort((shared.col, shared.row))
+    labels = pd.Index(np.asarray(actors, dtype=object))
+    return pd.DataFrame({"actor_a": pd.Categorical.from_codes(shared.row[order], categories=labels),
+                         "actor_b": pd.Categorical.from_codes(shared.col[order], categories=labels),
+                         "weight": shared.data[order].astype("int64")})
 
 
 def collaboration_ties(collaborations: pd.DataFrame, *, period: Period | None = None) -> pd.DataFrame:
