@@ -141,7 +141,7 @@ def monthly_plot(monthly: pd.DataFrame, *, title: str, source: str, ax: Axes | N
     return ax
 
 
-def network_drawing(graphs: dict[str, "nx.Graph"], *, roles: dict[str, str], title: str, source: str,
+def network_drawing(graphs: dict, *, roles: dict[str, str], title: str, source: str,
                     seed: int = 0):
     """Side-by-side drawings of the collaboration network per period, same positions.
 

@@ -10,7 +10,6 @@ counts, so that the same statistics run on per-unit rows or on pre-aggregated co
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -810,7 +809,8 @@ def reach_summary(accompaniments: pd.DataFrame, communes: pd.DataFrame, *, sites
     geometry = communes.geometry if isinstance(communes, gpd.GeoDataFrame) else None
     communes = _classified_communes(pd.DataFrame(communes.drop(columns="geometry", errors="ignore")))
     agg = aggregate(accompaniments)
-    agg = agg[agg["commune_code"].isin(communes["commune_code"])]
+    # get_indexer rather than isin: several times faster on pyarrow-backed strings.
+    agg = agg[pd.Index(communes["commune_code"].unique()).get_indexer(agg["commune_code"]) >= 0]
     # Only the classes the tables need, looked up per commune (cheaper than a full classify).
     classes = communes.set_index("commune_code")[["density_label", "urban_rural"]]
     agg = agg.join(classes, on="commune_code")
