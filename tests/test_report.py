@@ -35,6 +35,7 @@ def test_html_is_french_without_code_and_self_contained(chenove_report):
                     "Communes atteintes", "Modèle de comptage par commune", "Fréquentation du tiers-lieu",
                     "QPV de la commune", "Effets de réseau", "Description des réseaux",
                     "De la co-présence à la collaboration", "Modèle des nouvelles collaborations",
+                    "Ce qui ne se quantifie pas", "Indicateurs clés", "Précautions de lecture", "Sommaire",
                     "Méthode et sources", "Données illustratives"):
         assert heading in html, heading
     assert "Grands centres urbains" in text
@@ -43,10 +44,13 @@ def test_html_is_french_without_code_and_self_contained(chenove_report):
     assert "Traceback" not in text and "Warning" not in text
     assert (chenove_report.parent / "report.ipynb").is_file()
     assert (chenove_report.parent / "reseau" / "collaboration_apres.graphml").is_file()
+    assert (chenove_report.parent / "indicators.xlsx").is_file()
+    assert "scrapbook" not in html  # glued values stay in the notebook
 
 
 def test_no_names_in_report(chenove_report, paths):
-    outputs = [chenove_report, chenove_report.parent / "report.ipynb", *(chenove_report.parent / "reseau").iterdir()]
+    outputs = [chenove_report, chenove_report.parent / "report.ipynb", chenove_report.parent / "indicators.csv",
+               *(chenove_report.parent / "reseau").iterdir()]
     html = "".join(p.read_text(encoding="utf-8") for p in outputs)
     names = set(read_export(paths.sample / "accompaniments.csv")["structure_name"])
     names |= set(pd.read_excel(paths.sample / "actors.xlsx")["name"])
@@ -66,13 +70,23 @@ def test_checked_notebook_output_agrees_with_raw_data(paths):
 
 
 def test_summary_figures(paths):
+    from evaluation.reports import publish
+
     ctx = prepare_context("chatillonnais")
     raw = read_export(paths.sample / "accompaniments.csv")
-    ref = ctx.communes
-    assert len(ctx.accompaniments) == raw["commune_code"].isin(ref["commune_code"]).sum()
-    text = summary_markdown(ctx)
-    assert "Part en commune rurale" in text and "**100,0\u202f%**" in text  # the Châtillonnais is all rural
+    assert len(ctx.accompaniments) == raw["commune_code"].isin(ctx.communes["commune_code"]).sum()
+    summary = ctx.reach()
+    text = summary_markdown(ctx, summary, None, publish(ctx, summary, None, None))
+    assert "## Synthèse" in text and "témoignages" in text
     assert ctx.illustrative
+
+
+def test_rendering_is_reproducible(chenove_report, tmp_path):
+    again = render_report("chenove", out_dir=tmp_path)
+    first = (chenove_report.parent / "indicators.csv").read_bytes()
+    assert first == (again.parent / "indicators.csv").read_bytes()
+    assert (chenove_report.parent / "reseau" / "collaboration_apres_edges.csv").read_bytes() == \
+        (again.parent / "reseau" / "collaboration_apres_edges.csv").read_bytes()
 
 
 def test_invalid_data_writes_nothing(sample_copy, tmp_path):

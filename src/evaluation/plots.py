@@ -25,10 +25,14 @@ def add_source(ax: Axes, text: str) -> None:
 
 def bar_shares(shares: pd.DataFrame, by: str, *, title: str, ylabel: str, source: str,
                ax: Axes | None = None) -> Axes:
-    """Horizontal bars of shares with their confidence intervals (from ``counts_and_shares``)."""
+    """Horizontal bars of shares with their confidence intervals (from ``counts_and_shares``);
+    rows marked ``suppressed`` are drawn without a bar, marked ``s``."""
     if ax is None:
         _, ax = plt.subplots(figsize=(8, 0.5 * len(shares) + 1.6))
     labels = shares[by].astype(str).to_numpy()
+    hidden = shares["suppressed"].to_numpy(dtype=bool) if "suppressed" in shares else np.zeros(len(shares), bool)
+    shares = shares.assign(share=shares["share"].where(~hidden), ci_low=shares["ci_low"].where(~hidden),
+                           ci_high=shares["ci_high"].where(~hidden))
     share = shares["share"].to_numpy(dtype=float)
     err = np.clip(np.vstack([share - shares["ci_low"].to_numpy(dtype=float),
                              shares["ci_high"].to_numpy(dtype=float) - share]), 0, None)
@@ -42,8 +46,10 @@ def bar_shares(shares: pd.DataFrame, by: str, *, title: str, ylabel: str, source
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     ends = np.fmax(share, shares["ci_high"].to_numpy(dtype=float))
-    for yi, (s, end, n) in enumerate(zip(share, ends, shares["count"])):
-        if not np.isnan(s):
+    for yi, (s, end, n, secret) in enumerate(zip(share, ends, shares["count"], hidden)):
+        if secret:
+            ax.text(0, yi, "  s (secret statistique)", va="center", fontsize=8, color="0.35")
+        elif not np.isnan(s):
             ax.text(end, yi, f"  {n}", va="center", fontsize=8, color="0.2")
     add_source(ax, source)
     ax.figure.tight_layout(rect=(0, 0.04, 1, 1))
@@ -54,7 +60,8 @@ def map_communes(communes: gpd.GeoDataFrame, *, context: gpd.GeoDataFrame | None
                  source: str, column: str = "count", legend: str = "Accompagnements",
                  ax: Axes | None = None) -> Axes:
     """Choropleth of the communes reached, shaded by ``column`` (``count`` or ``rate_10k``);
-    unreached communes in light grey, the territory outlined.
+    unreached communes in light grey, communes marked ``suppressed`` (disclosure control)
+    hatched without a value, the territory outlined.
 
     ``communes`` comes from :func:`evaluation.reach.communes_reached`; ``context`` (e.g.
     the EPCI around the territory) is drawn beneath in outline.
@@ -66,13 +73,22 @@ def map_communes(communes: gpd.GeoDataFrame, *, context: gpd.GeoDataFrame | None
     unreached = communes[~communes["reached"]]
     if not unreached.empty:
         unreached.plot(ax=ax, color="0.85", edgecolor="white", linewidth=0.3)
-    reached = communes[communes["reached"]]
+    secret = communes["suppressed"].to_numpy(dtype=bool) if "suppressed" in communes else np.zeros(len(communes), bool)
+    if secret.any():
+        communes[secret].plot(ax=ax, color="0.65", edgecolor="white", linewidth=0.3, hatch="///")
+    reached = communes[communes["reached"] & ~secret]
     if not reached.empty:
         reached.plot(ax=ax, column=column, cmap=PALETTE, edgecolor="white", linewidth=0.3,
                      vmin=0, vmax=max(1.0, float(reached[column].max())),
                      legend=True, legend_kwds={"label": legend, "shrink": 0.6})
     gpd.GeoSeries([communes.geometry.union_all()], crs=communes.crs).boundary.plot(
         ax=ax, color="0.2", linewidth=0.9)
+    from matplotlib.patches import Patch
+
+    keys = [Patch(facecolor="0.85", edgecolor="white", label="Aucun accompagnement")]
+    if secret.any():
+        keys.append(Patch(facecolor="0.65", hatch="///", edgecolor="white", label="Secret statistique (petits effectifs)"))
+    ax.legend(handles=keys, loc="lower left", fontsize=8, frameon=False)
     ax.set_axis_off()
     ax.set_aspect(1 / np.cos(np.deg2rad(communes.geometry.union_all().centroid.y)))
     ax.set_title(title)
@@ -110,6 +126,8 @@ def interval_plot(frame: pd.DataFrame, *, x: str, y: str = "rate", low: str = "c
     """Points with interval bars joined by a line (distance decay, yearly shares)."""
     if ax is None:
         _, ax = plt.subplots(figsize=(8, 4))
+    if "suppressed" in frame:  # withheld points are not drawn
+        frame = frame.assign(**{c: frame[c].where(~frame["suppressed"].astype(bool)) for c in (y, low, high)})
     pos = np.arange(len(frame))
     val = frame[y].to_numpy(dtype=float)
     err = np.clip(np.vstack([val - frame[low].to_numpy(dtype=float), frame[high].to_numpy(dtype=float) - val]), 0, None)

@@ -39,7 +39,8 @@ def quotes_by_theme(testimonies: pd.DataFrame, *, per_theme: int = 1, themes: It
     """Quotes chosen per theme: the most recent testimonies of each theme, each quoted once.
 
     Themes are taken from the most to the least frequent; within a theme the most recent
-    testimony not quoted yet is chosen (ties by id), so the choice is deterministic.
+    testimony whose text is not quoted yet is chosen (ties by id), so the choice is
+    deterministic and no quote appears twice.
     Returns ``theme``, ``text``, ``actor_kind``, ``year``, ``testimony_id``.
     """
     data = testimonies.assign(theme_list=split_themes(testimonies["themes"]))
@@ -52,8 +53,8 @@ def quotes_by_theme(testimonies: pd.DataFrame, *, per_theme: int = 1, themes: It
         for r in data.itertuples():
             if picked >= per_theme:
                 break
-            if theme in r.theme_list and r.testimony_id not in used:
-                used.add(r.testimony_id)
+            if theme in r.theme_list and r.text not in used:
+                used.add(r.text)
                 rows.append({"theme": theme, "text": r.text, "actor_kind": r.actor_kind,
                              "year": int(r.date.year), "testimony_id": r.testimony_id})
                 picked += 1

@@ -37,7 +37,10 @@ from .reach import (
     site_points,
     venue_reach,
 )
+from .disclosure import DEFAULT_THRESHOLD, Disclosure, suppress
+from .indicators import territory_indicators
 from .network import NetworkAnalysis, analyse_network, split_periods
+from .qualitative import for_territory, quotes_by_theme, theme_counts
 from .reference import RURAL
 from .reference import load_reference, territory_communes
 from .sample import SAMPLE_NOTE
@@ -49,7 +52,12 @@ __all__ = [
     "prepare_context",
     "render_report",
     "render_all",
+    "Publication",
+    "publish",
     "summary_markdown",
+    "caveats_markdown",
+    "table_of_contents",
+    "headline",
     "reach_reading",
     "network_reading",
     "territory_facts",
@@ -116,6 +124,12 @@ class ReportContext:
                           since=self.territory.split_date, alpha=alpha)
         return out if out.events else None
 
+    def testimonies(self) -> pd.DataFrame:
+        """Testimonies recorded for this territory or for a territory inside it."""
+        inside = {slug for slug, t in load_territories(self.parameters["territories_file"]).items()
+                  if set(territory_communes(t, self.reference)["commune_code"]) <= set(self.communes["commune_code"])}
+        return for_territory(self.dataset.testimonies, inside)
+
     @property
     def latest_year(self) -> int | None:
         years = self.accompaniments["year"].dropna()
@@ -147,6 +161,76 @@ def prepare_context(territory: str, *, data_dir: str | Path | None = None,
     return ReportContext(terr, reference, communes, dataset, acc, illustrative, parameters)
 
 
+@dataclass
+class Publication:
+    """The tables a report publishes, after disclosure control (see :func:`publish`)."""
+
+    threshold: int
+    suppressed_cells: int
+    indicators: pd.DataFrame
+    representation: dict[str, pd.DataFrame]
+    rural_by_programme: pd.DataFrame
+    rates: dict[str, pd.DataFrame]
+    qpv: pd.DataFrame
+    reached: gpd.GeoDataFrame
+    themes: pd.DataFrame
+    quotes: pd.DataFrame
+    testimonies: int
+    venue_origins: pd.DataFrame | None
+    venue_participations: pd.DataFrame | None
+    conversion_hidden: tuple[bool, bool]
+    trends: dict[str, pd.DataFrame]
+    decay: pd.DataFrame
+
+    def _counted(self, protect: Disclosure) -> Publication:
+        self.suppressed_cells = protect.suppressed_cells
+        return self
+
+
+def publish(ctx: ReportContext, summary: ReachSummary, network: NetworkAnalysis | None, venue: VenueReach | None,
+            *, threshold: int = DEFAULT_THRESHOLD, source: str = "", alpha: float = 0.05) -> Publication:
+    """Apply disclosure control to every table the report shows, counting the withheld cells.
+
+    Each table whose total is published gets primary and secondary suppression
+    (:func:`evaluation.disclosure.suppress`); overlapping counts (themes) get primary
+    suppression only; the map withholds communes with 1 to ``threshold − 1``
+    accompaniments (and, secondarily, the next smallest, since the total is published).
+    """
+    protect = Disclosure(threshold)
+    testimonies = ctx.testimonies()
+    indicators = territory_indicators(summary=summary, accompaniments=ctx.accompaniments, network=network,
+                                      testimonies=testimonies, disclosure=protect, source=source, alpha=alpha)
+    by_programme = protect(summary.by_programme["urban_rural"], within=["programme"])
+    themes = theme_counts(testimonies, alpha=alpha)
+    conversion_hidden = (False, False)
+    if network is not None:
+        c = network.conversion
+        conversion_hidden = (protect.value(c.met_new), protect.value(c.unmet_new))
+    return Publication(
+        threshold=protect.threshold, suppressed_cells=0, indicators=indicators,
+        representation={g: protect(r) for g, r in summary.representation.items()},
+        rural_by_programme=by_programme[by_programme["urban_rural"] == RURAL],
+        rates={g: protect(r) for g, r in summary.rates.items()},
+        qpv=protect(summary.by["qpv"]),
+        reached=protect(summary.reached),
+        themes=protect(themes, within=["theme"]) if len(themes) else themes.assign(suppressed=False),
+        quotes=quotes_by_theme(testimonies), testimonies=len(testimonies),
+        venue_origins=protect(venue.origins) if venue is not None else None,
+        venue_participations=protect(venue.participations) if venue is not None else None,
+        conversion_hidden=conversion_hidden,
+        trends={k: _protect_yearly(per_year, protect) for k, (per_year, _) in summary.trends.items()},
+        decay=protect(summary.decay) if len(summary.decay) else summary.decay,
+    )._counted(protect)
+
+
+def _protect_yearly(per_year: pd.DataFrame, protect: Disclosure) -> pd.DataFrame:
+    """A yearly share is withheld when its count, or the rest of its year, is small."""
+    count, rest = per_year["count"], per_year["total"] - per_year["count"]
+    hidden = ((count > 0) & (count < protect.threshold)) | ((rest > 0) & (rest < protect.threshold))
+    protect.suppressed_cells += int(hidden.sum())
+    return per_year.assign(suppressed=hidden.to_numpy())
+
+
 def territory_facts(ctx: ReportContext) -> str:
     """Plain-text facts about the territory and its data (stable across runs)."""
     c = ctx.communes
@@ -162,9 +246,12 @@ def territory_facts(ctx: ReportContext) -> str:
     return "\n".join(lines)
 
 
-def summary_markdown(ctx: ReportContext, *, alpha: float = 0.05) -> str:
-    """The French summary at the top of a report: headline figures with intervals."""
-    acc = ctx.accompaniments
+def summary_markdown(ctx: ReportContext, summary: ReachSummary, network: NetworkAnalysis | None,
+                     publication: Publication, *, alpha: float = 0.05) -> str:
+    """The French one-page summary opening a report: reading in a few sentences.
+
+    The headline indicator table and the caveats (:func:`caveats_markdown`) follow it.
+    """
     t = ctx.territory
     parts = [f"# Rapport d'évaluation — {t.label}", ""]
     if ctx.illustrative:
@@ -172,33 +259,81 @@ def summary_markdown(ctx: ReportContext, *, alpha: float = 0.05) -> str:
                   + " Les chiffres ci-dessous montrent la méthode ; ils ne mesurent pas l'action réelle.", ""]
     if t.description:
         parts += [t.description, ""]
-    if acc.empty:
+    parts += ["## Synthèse", ""]
+    if summary.total == 0:
         return "\n".join(parts + ["Aucun accompagnement n'est enregistré dans ce territoire."])
-    year = ctx.latest_year
-    latest = acc[acc["year"] == year]
-    progs = latest["programme"].value_counts()
-    rural = counts_and_shares(acc, "urban_rural", alpha=alpha).set_index("urban_rural").loc["rural"]
-    qpv = counts_and_shares(acc, "qpv", alpha=alpha).set_index("qpv").loc["QPV"]
-    reached = acc["commune_code"].nunique()
-    first = int(acc["year"].min())
-    level = int(100 * (1 - alpha))
-    parts += [
-        "## Synthèse",
-        "",
-        f"- **{fr_number(len(acc))} accompagnements** de {first} à {year} dans le territoire "
-        f"({len(ctx.communes)} commune{'s' if len(ctx.communes) > 1 else ''}, "
-        f"{fr_number(int(ctx.communes['population'].sum()))} habitants).",
-        f"- En {year} : {fr_number(int(progs.get('creation', 0) + progs.get('development', 0)))} projets "
-        f"accompagnés en création ou développement, {fr_number(int(progs.get('dla', 0)))} structure(s) "
-        f"accompagnée(s) par le DLA" + (f", {fr_number(int(progs.get('tiers_lieu', 0)))} au tiers-lieu"
-                                       if progs.get("tiers_lieu", 0) else "") + ".",
-        f"- Part en commune rurale (niveaux 5 à 7 de la grille de densité) : **{fr_percent(rural['share'])}** "
-        f"(IC {level} % {fr_interval(rural['ci_low'], rural['ci_high'])}).",
-        f"- Part en quartier prioritaire (QPV) : **{fr_percent(qpv['share'])}** "
-        f"(IC {level} % {fr_interval(qpv['ci_low'], qpv['ci_high'])}).",
-        f"- Communes atteintes : **{reached}** sur {len(ctx.communes)}.",
+    ind = publication.indicators.set_index("code")
+    years = ctx.accompaniments["year"].dropna()
+    sentences = [f"De {int(years.min())} à {int(years.max())}, {fr_number(summary.total)} accompagnements ont concerné "
+                 f"des structures du territoire ({len(ctx.communes)} commune{'s' if len(ctx.communes) > 1 else ''}, "
+                 f"{fr_number(int(ctx.communes['population'].sum()))} habitants)."]
+    level = int(round(100 * (1 - alpha)))
+    rural, qpv = ind.loc["part_rural"], ind.loc["part_qpv"]
+    mixed = summary.representation["urban_rural"]["population"].gt(0).all()
+    where = []
+    if mixed and not rural["secret"]:
+        where.append(f"{fr_percent(rural['valeur'])} en commune rurale (IC {level} % "
+                     f"{fr_interval(rural['ic_bas'], rural['ic_haut'])})")
+    if not qpv["secret"] and qpv["valeur"] > 0:
+        where.append(f"{fr_percent(qpv['valeur'])} en quartier prioritaire (IC {level} % "
+                     f"{fr_interval(qpv['ic_bas'], qpv['ic_haut'])})")
+    if where:
+        sentences.append("Ils sont pour " + " et ".join(where) + ".")
+    if network is not None and "taux_conversion" in ind.index and not ind.loc["taux_conversion", "secret"]:
+        c = network.conversion
+        sentences.append(f"Parmi les acteurs qui se côtoyaient sans travailler ensemble, {fr_percent(c.risk_met)} des "
+                         f"paires ont ensuite collaboré, contre {fr_percent(c.risk_unmet)} des paires qui ne s'étaient "
+                         f"pas croisées (rapport {fr_number(c.risk_ratio, digits=1)}).")
+    if publication.testimonies:
+        top = publication.themes.iloc[0]["theme"] if len(publication.themes) else ""
+        sentences.append(f"{publication.testimonies} témoignages complètent ces chiffres ; le thème le plus cité est "
+                         f"« {top} ».")
+    return "\n".join(parts + [" ".join(sentences)])
+
+
+CHAPTERS = ["Synthèse", "Portée de l'action", "Effets de réseau", "Ce qui ne se quantifie pas", "Méthode et sources"]
+
+
+def table_of_contents() -> str:
+    """Links to the report's chapters (anchors as nbconvert makes them from headings)."""
+    from urllib.parse import quote
+
+    return "**Sommaire** : " + " · ".join(f"[{c}](#{quote(c.replace(' ', '-'), safe=chr(39) + '-')})"
+                                           for c in CHAPTERS)
+
+
+HEADLINE_CODES = ["acc_total", "part_rural", "part_qpv", "taux_10k", "liens_nouveaux", "taux_conversion"]
+
+
+def headline(ctx: ReportContext, publication: Publication) -> dict:
+    """Headline figures for the index page (JSON-safe; withheld values are ``None``)."""
+    ind = publication.indicators.set_index("code")
+    figures = {}
+    for code in HEADLINE_CODES:
+        if code in ind.index:
+            row = ind.loc[code]
+            figures[code] = {k: (None if pd.isna(row[c]) else float(row[c]))
+                             for k, c in (("value", "valeur"), ("low", "ic_bas"), ("high", "ic_haut"))}
+            figures[code].update(label=str(row["indicateur"]), unit=str(row["unite"]), secret=bool(row["secret"]))
+    return {"territory": ctx.territory.slug, "label": ctx.territory.label, "illustrative": ctx.illustrative,
+            "suppressed_cells": publication.suppressed_cells, "figures": figures}
+
+
+def caveats_markdown(ctx: ReportContext, publication: Publication) -> str:
+    """The caveats shown under the headline indicators."""
+    items = []
+    if ctx.illustrative:
+        items.append("les données sont **illustratives** (générées), pas observées ;")
+    items += [
+        "chaque accompagnement est rattaché à la commune de la structure : la grille de densité et la population "
+        "sont celles de la commune entière ; l'appartenance à un QPV est celle déclarée dans les exports ;",
+        "les distances sont mesurées à vol d'oiseau entre centres de communes ;",
+        f"secret statistique : les effectifs de 1 à {publication.threshold - 1} ne sont pas publiés, ni ceux qui "
+        f"permettraient de les retrouver par différence ; **{publication.suppressed_cells} cellule(s)** sont "
+        "masquées (« s ») dans ce rapport ;",
+        "aucun nom de personne ou de structure n'apparaît dans le rapport.",
     ]
-    return "\n".join(parts)
+    return "**Précautions de lecture** :\n\n" + "\n".join(f"- {i}" for i in items)
 
 
 def reach_reading(ctx: ReportContext, summary: ReachSummary, *, alpha: float = 0.05) -> str:
@@ -308,8 +443,12 @@ def _export_html(notebook: Path, html: Path, *, title: str) -> None:
     exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True,
                             embed_images=True)
     exporter.log.setLevel(logging.ERROR)  # figures have titles and sources, not alt text
-    body, _ = exporter.from_notebook_node(nbformat.read(notebook, as_version=4),
-                                          resources={"metadata": {"name": title}})
+    nb = nbformat.read(notebook, as_version=4)
+    for cell in nb.cells:  # scrapbook's glued values are data for the index page, not for readers
+        if cell.cell_type == "code":
+            cell.outputs = [o for o in cell.outputs
+                            if not any(k.startswith("application/scrapbook") for k in o.get("data", {}))]
+    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
     html.write_text(re.sub(r"<html[^>]*>", '<html lang="fr">', body, count=1), encoding="utf-8")
 
 
@@ -367,7 +506,7 @@ def render_report(territory: str, *, data_dir: str | Path | None = None, out_dir
                               f"{target / 'report.failed.ipynb'}") from exc
         _export_html(executed, work / "report.html", title=f"Rapport d'évaluation — {terr.label}")
         with atomic_dir(target) as tmp:
-            for name in ("report.ipynb", "report.html", "reseau"):
+            for name in ("report.ipynb", "report.html", "indicators.csv", "indicators.xlsx", "reseau"):
                 if (work / name).exists():
                     shutil.move(work / name, tmp / name)
     finally:

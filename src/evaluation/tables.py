@@ -8,7 +8,7 @@ import pandas as pd
 
 __all__ = ["PROGRAMME_LABELS", "KIND_LABELS", "fr_label", "fr_number", "fr_percent", "fr_interval", "fr_ratio",
            "fr_ratio_interval", "fr_pvalue", "fr_p", "shares_table", "representation_table", "rates_table",
-           "model_table", "network_description_table", "odds_table"]
+           "model_table", "network_description_table", "odds_table", "indicators_table", "SECRET"]
 
 NBSP = "\u202f"  # narrow no-break space, the French thousands separator
 
@@ -49,17 +49,32 @@ def fr_interval(low: float, high: float, *, digits: int = 1) -> str:
     return f"[{fr_percent(low, digits=digits)} ; {fr_percent(high, digits=digits)}]"
 
 
+SECRET = "s"  # a cell withheld by disclosure control (secret statistique)
+
+
+def _secret(source: pd.DataFrame, table: pd.DataFrame, *, keep: tuple[str, ...]) -> pd.DataFrame:
+    """Replace the cells of rows marked ``suppressed`` (see :mod:`evaluation.disclosure`) by ``s``."""
+    if "suppressed" not in source:
+        return table
+    hidden = source["suppressed"].to_numpy(dtype=bool)
+    for col in table.columns:
+        if col not in keep:
+            table.loc[hidden, col] = SECRET
+    return table
+
+
 def shares_table(shares: pd.DataFrame, by: str, *, label: str, confidence: int = 95) -> pd.DataFrame:
     """Format the output of :func:`evaluation.reach.counts_and_shares` for a French report.
 
     Columns: ``label`` (the group), ``Effectif``, ``Part``, ``IC {confidence} %`` (Wilson).
+    Rows marked ``suppressed`` show ``s`` (secret statistique).
     """
-    return pd.DataFrame({
+    return _secret(shares, pd.DataFrame({
         label: [fr_label(v) for v in shares[by]],
         "Effectif": [fr_number(v) for v in shares["count"]],
         "Part": [fr_percent(v) for v in shares["share"]],
         f"IC {confidence}{NBSP}% (Wilson)": [fr_interval(lo, hi) for lo, hi in zip(shares["ci_low"], shares["ci_high"])],
-    })
+    }), keep=(label,))
 
 
 def fr_ratio(value: float, *, digits: int = 2) -> str:
@@ -76,7 +91,7 @@ def fr_ratio_interval(low: float, high: float, *, digits: int = 2) -> str:
 
 def representation_table(rep: pd.DataFrame, by: str, *, label: str) -> pd.DataFrame:
     """Counts, shares, expected counts and representation index (from ``representation_index``)."""
-    return pd.DataFrame({
+    return _secret(rep, pd.DataFrame({
         label: [fr_label(v) for v in rep[by]],
         "Effectif": [fr_number(v) for v in rep["count"]],
         "Part": [fr_percent(v) for v in rep["share"]],
@@ -84,19 +99,19 @@ def representation_table(rep: pd.DataFrame, by: str, *, label: str) -> pd.DataFr
         "Attendu si proportionnel": [fr_number(v, digits=1) for v in rep["expected"]],
         "Indice de représentation": [fr_ratio(v) for v in rep["index"]],
         f"IC 95{NBSP}%": [fr_ratio_interval(lo, hi) for lo, hi in zip(rep["ci_low"], rep["ci_high"])],
-    })
+    }), keep=(label, "Part de la population", "Attendu si proportionnel"))
 
 
 def rates_table(rates: pd.DataFrame, by: str, *, label: str) -> pd.DataFrame:
     """Rates per 10,000 inhabitants with exact Poisson intervals (from ``rates_per_10k``)."""
-    return pd.DataFrame({
+    return _secret(rates, pd.DataFrame({
         label: [fr_label(v) for v in rates[by]],
         "Accompagnements": [fr_number(v) for v in rates["count"]],
         "Population": [fr_number(v) for v in rates["population"]],
         "Pour 10 000 hab.": [fr_number(v, digits=1) for v in rates["rate"]],
         f"IC 95{NBSP}% (Poisson exact)": [fr_ratio_interval(lo, hi, digits=1)
                                           for lo, hi in zip(rates["ci_low"], rates["ci_high"])],
-    })
+    }), keep=(label, "Population"))
 
 
 def model_table(table: pd.DataFrame, *, reference_level: str) -> pd.DataFrame:
@@ -155,3 +170,26 @@ def odds_table(table: pd.DataFrame) -> pd.DataFrame:
         f"IC 95{NBSP}%": [fr_ratio_interval(lo, hi) for lo, hi in zip(table["ci_low"], table["ci_high"])],
         "p": [fr_pvalue(v) for v in table["p_value"]],
     })
+
+
+def indicators_table(indicators: pd.DataFrame) -> pd.DataFrame:
+    """The indicator table (from ``territory_indicators``) formatted for reading."""
+    def value(row) -> str:
+        if row.secret:
+            return SECRET
+        if row.unite == "part":
+            return fr_percent(row.valeur)
+        digits = 0 if float(row.valeur).is_integer() else (1 if row.unite.startswith("pour") else 2)
+        return fr_number(row.valeur, digits=digits)
+
+    def interval(row) -> str:
+        if row.secret or pd.isna(row.ic_bas):
+            return ""
+        if row.unite == "part":
+            return fr_interval(row.ic_bas, row.ic_haut)
+        return fr_ratio_interval(row.ic_bas, row.ic_haut, digits=1 if row.unite.startswith("pour") else 2)
+
+    rows = list(indicators.itertuples(index=False))
+    return pd.DataFrame({"Indicateur": [r.indicateur for r in rows], "Valeur": [value(r) for r in rows],
+                         f"IC 95{NBSP}%": [interval(r) for r in rows], "Unité": [r.unite for r in rows],
+                         "Période": [r.periode for r in rows]})

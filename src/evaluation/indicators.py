@@ -1,0 +1,156 @@
+"""The indicator table of a territory, for an ANRU dossier: CSV and formatted XLSX.
+
+One row per indicator with its French label, definition, value, interval where one
+applies, unit, period, source and whether it is withheld by disclosure control.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ._io import atomic_write
+from .disclosure import Disclosure
+from .reach import ReachSummary, wilson_interval
+from .reference import RURAL
+
+__all__ = ["INDICATOR_COLUMNS", "territory_indicators", "write_indicators"]
+
+INDICATOR_COLUMNS = ["code", "indicateur", "definition", "valeur", "ic_bas", "ic_haut", "unite", "periode",
+                     "source", "secret"]
+
+
+def territory_indicators(*, summary: ReachSummary, accompaniments: pd.DataFrame, network=None,
+                         testimonies: pd.DataFrame | None = None, disclosure: Disclosure | None = None,
+                         source: str, alpha: float = 0.05) -> pd.DataFrame:
+    """Headline indicators of one territory with their intervals.
+
+    Counts of accompaniments, structures, jobs and testimonies below the disclosure
+    threshold are withheld (``valeur`` empty, ``secret`` true), and so are shares and rates
+    computed on such counts; counts of communes, actors and ties describe the territory
+    and its network, not individual structures, and are published.
+    """
+    disclosure = disclosure or Disclosure()
+    years = accompaniments["year"].dropna().astype(int)
+    period = f"{years.min()}–{years.max()}" if len(years) else ""
+    latest = int(years.max()) if len(years) else None
+    last = accompaniments[accompaniments["year"] == latest] if latest else accompaniments.iloc[:0]
+    rows: list[dict] = []
+
+    def add(code, label, definition, value, *, low=np.nan, high=np.nan, unit="", when=period, count=None,
+            protect=True):
+        secret = (disclosure.value(count if count is not None else value)
+                  if protect and pd.notna(value) else False)
+        rows.append({"code": code, "indicateur": label, "definition": definition,
+                     "valeur": np.nan if secret else value, "ic_bas": np.nan if secret else low,
+                     "ic_haut": np.nan if secret else high, "unite": unit, "periode": when, "source": source,
+                     "secret": bool(secret)})
+
+    n = summary.total
+    add("acc_total", "Accompagnements", "Projets et structures accompagnés dont la commune est dans le territoire.",
+        n, unit="accompagnements")
+    creation = int(last["programme"].isin(["creation", "development"]).sum())
+    add("acc_creation_dev", "Projets accompagnés en création ou développement",
+        "Accompagnements des programmes création et développement commencés la dernière année.", creation,
+        unit="projets", when=str(latest or ""))
+    add("acc_dla", "Structures accompagnées par le DLA",
+        "Accompagnements du Dispositif local d'accompagnement commencés la dernière année.",
+        int((last["programme"] == "dla").sum()), unit="structures", when=str(latest or ""))
+    for code, column, value, label in (("part_rural", "urban_rural", RURAL, "Part en commune rurale"),
+                                       ("part_qpv", "qpv", "QPV", "Part en quartier prioritaire (QPV)")):
+        row = summary.by[column].set_index(column).loc[value]
+        add(code, label, ("Part des accompagnements dans une commune rurale (niveaux 5 à 7 de la grille de "
+                          "densité INSEE) ; intervalle de Wilson." if code == "part_rural" else
+                          "Part des accompagnements de structures situées en QPV ; intervalle de Wilson."),
+            row["share"], low=row["ci_low"], high=row["ci_high"], unit="part", count=row["count"])
+    rates = summary.rates["urban_rural"]
+    count, pop = int(rates["count"].sum()), int(rates["population"].sum())
+    if pop:
+        from statsmodels.stats.rates import confint_poisson
+
+        lo, hi = confint_poisson(count, pop, method="exact-c", alpha=alpha)
+        add("taux_10k", "Accompagnements pour 10 000 habitants",
+            "Accompagnements rapportés à la population municipale du territoire ; intervalle de Poisson exact.",
+            count / pop * 1e4, low=lo * 1e4, high=hi * 1e4, unit="pour 10 000 habitants", count=count)
+    add("communes_atteintes", "Communes atteintes", "Communes du territoire comptant au moins un accompagnement.",
+        summary.coverage["communes_reached"], unit="communes", protect=False)
+    for code, column, label in (("emplois_crees", "jobs_created", "Emplois créés"),
+                                ("emplois_maintenus", "jobs_maintained", "Emplois maintenus")):
+        add(code, label, f"Somme déclarée par les structures accompagnées ({label.lower()}).",
+            int(pd.to_numeric(accompaniments[column], errors="coerce").fillna(0).sum()), unit="emplois")
+    if network is not None:
+        first, second = (p.label for p in network.periods[:2])
+        add("acteurs_reseau", "Acteurs du réseau", f"Acteurs actifs dans la période « {second} ».",
+            len(network.active[second]), unit="acteurs", when=second, protect=False)
+        add("liens_avant", "Liens de collaboration avant", "Liens de collaboration actifs avant la date charnière.",
+            network.change["ties_before"], unit="liens", when=first, protect=False)
+        add("liens_apres", "Liens de collaboration après", "Liens de collaboration actifs après la date charnière.",
+            network.change["ties_after"], unit="liens", when=second, protect=False)
+        add("liens_nouveaux", "Nouveaux liens de collaboration", "Liens actifs après et pas avant.",
+            network.change["new"], unit="liens", when=second, protect=False)
+        c = network.conversion
+        lo, hi = wilson_interval(c.met_new, c.met_total, alpha=alpha)
+        add("taux_conversion", "Taux de conversion de la co-présence en collaboration",
+            "Part des paires d'acteurs qui s'étaient côtoyées aux rencontres avant, sans collaborer, et qui "
+            "collaborent après ; intervalle de Wilson.", c.risk_met, low=float(lo), high=float(hi), unit="part",
+            when=second, count=c.met_new)
+        add("rapport_conversion", "Rapport de risques de conversion",
+            "Taux de conversion des paires qui se sont côtoyées ÷ taux des paires qui ne se sont pas croisées ; "
+            "intervalle de Katz.", c.risk_ratio, low=c.ci_low, high=c.ci_high, unit="rapport", when=second,
+            count=min(c.met_new, c.unmet_new))
+    if testimonies is not None:
+        add("temoignages", "Témoignages recueillis", "Témoignages et observations qualitatives codés par thème.",
+            len(testimonies), unit="témoignages")
+    return pd.DataFrame(rows, columns=INDICATOR_COLUMNS)
+
+
+def write_indicators(indicators: pd.DataFrame, out_dir: Path | str) -> list[Path]:
+    """Write ``indicators.csv`` (UTF-8 with BOM, ``;``, decimal comma: opens in French Excel)
+    and ``indicators.xlsx`` (formatted, with a sheet of definitions), atomically."""
+    out = Path(out_dir)
+    csv_path, xlsx_path = out / "indicators.csv", out / "indicators.xlsx"
+    table = indicators.assign(secret=np.where(indicators["secret"], "oui", "non"))
+    table[["valeur", "ic_bas", "ic_haut"]] = table[["valeur", "ic_bas", "ic_haut"]].astype(float).round(6)
+    atomic_write(csv_path, lambda p: table.to_csv(p, sep=";", decimal=",", index=False, encoding="utf-8-sig"))
+    atomic_write(xlsx_path, lambda p: _write_xlsx(indicators, p))
+    return [csv_path, xlsx_path]
+
+
+def _write_xlsx(indicators: pd.DataFrame, path: Path) -> None:
+    import datetime as dt
+
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    headers = {"code": "Code", "indicateur": "Indicateur", "valeur": "Valeur", "ic_bas": "IC 95 % bas",
+               "ic_haut": "IC 95 % haut", "unite": "Unité", "periode": "Période", "source": "Source",
+               "secret": "Secret statistique"}
+    main = indicators[list(headers)].rename(columns=headers)
+    main[["Valeur", "IC 95 % bas", "IC 95 % haut"]] = main[["Valeur", "IC 95 % bas", "IC 95 % haut"]].astype(float).round(6)
+    main["Secret statistique"] = np.where(indicators["secret"], "oui", "non")
+    definitions = indicators[["code", "indicateur", "definition", "source"]].rename(
+        columns={"code": "Code", "indicateur": "Indicateur", "definition": "Définition", "source": "Source"})
+    with pd.ExcelWriter(path, engine="openpyxl") as writer:
+        main.to_excel(writer, sheet_name="Indicateurs", index=False)
+        definitions.to_excel(writer, sheet_name="Définitions", index=False)
+        book = writer.book
+        book.properties.created = book.properties.modified = dt.datetime(2000, 1, 1)
+        header_fill = PatternFill("solid", fgColor="2A6F81")
+        for sheet in book.worksheets:
+            sheet.freeze_panes = "A2"
+            for cell in sheet[1]:
+                cell.font = Font(bold=True, color="FFFFFF")
+                cell.fill = header_fill
+                cell.alignment = Alignment(wrap_text=True, vertical="center")
+            for k, column in enumerate(sheet.iter_cols(min_row=1, max_row=sheet.max_row), start=1):
+                width = max(len(str(c.value)) if c.value is not None else 0 for c in column)
+                sheet.column_dimensions[get_column_letter(k)].width = min(max(10, width + 2), 70)
+        sheet = book["Indicateurs"]
+        for row in sheet.iter_rows(min_row=2):
+            unit = row[5].value
+            for cell in row[2:5]:
+                cell.number_format = "0.0%" if unit == "part" else "#,##0.0" if isinstance(cell.value, float) else "#,##0"
+        for row in book["Définitions"].iter_rows(min_row=2):
+            row[2].alignment = Alignment(wrap_text=True, vertical="top")

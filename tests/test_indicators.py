@@ -1,0 +1,55 @@
+"""Indicator table: values against independent computations, XLSX layout, reproducibility."""
+
+from __future__ import annotations
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from evaluation.indicators import write_indicators
+from evaluation.reports import prepare_context, publish
+
+from .conftest import read_export
+
+
+@pytest.fixture(scope="module")
+def chenove():
+    ctx = prepare_context("chenove")
+    summary, net, venue = ctx.reach(), ctx.network(permutations=200), ctx.venue()
+    return ctx, publish(ctx, summary, net, venue, source="test")
+
+
+def test_values(chenove, paths):
+    ctx, pub = chenove
+    ind = pub.indicators.set_index("code")
+    raw = read_export(paths.sample / "accompaniments.csv")
+    here = raw[raw["commune_code"] == "21166"]
+    assert ind.loc["acc_total", "valeur"] == len(here)
+    assert ind.loc["emplois_crees", "valeur"] == here["jobs_created"].astype(int).sum()
+    assert ind.loc["part_qpv", "valeur"] == pytest.approx((here["in_qpv"] == "oui").mean())
+    assert ind.loc["taux_10k", "valeur"] == pytest.approx(len(here) / 13_910 * 1e4)
+    assert ind.loc["temoignages", "valeur"] == (read_export(paths.sample / "testimonies.csv")["territory"] == "chenove").sum()
+    assert {"liens_avant", "liens_apres", "liens_nouveaux", "taux_conversion", "acteurs_reseau"} <= set(ind.index)
+
+
+def test_small_counts_are_withheld():
+    ctx = prepare_context("chatillonnais")
+    pub = publish(ctx, ctx.reach(), ctx.network(), ctx.venue(), threshold=100)
+    ind = pub.indicators.set_index("code")
+    assert ind.loc["acc_dla", "secret"] and pd.isna(ind.loc["acc_dla", "valeur"])
+    assert not ind.loc["communes_atteintes", "secret"]
+    assert pub.suppressed_cells > 0
+
+
+def test_files(chenove, tmp_path):
+    _, pub = chenove
+    csv, xlsx = write_indicators(pub.indicators, tmp_path)
+    back = pd.read_csv(csv, sep=";", decimal=",", encoding="utf-8-sig")
+    assert back["code"].tolist() == pub.indicators["code"].tolist()
+    assert set(back["secret"]) <= {"oui", "non"}
+    book = openpyxl.load_workbook(xlsx)
+    assert book.sheetnames == ["Indicateurs", "Définitions"]
+    sheet = book["Indicateurs"]
+    assert sheet["A1"].font.bold and sheet.freeze_panes == "A2"
+    assert sheet.column_dimensions["B"].width > 20
+    assert book["Définitions"].max_row == len(pub.indicators) + 1
