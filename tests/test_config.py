@@ -58,3 +58,24 @@ def test_root_from_environment(monkeypatch, tmp_path, paths):
     monkeypatch.setenv(ROOT_ENV, str(tmp_path))
     with pytest.raises(ConfigError, match="data/raw"):
         project_root()
+
+
+def test_every_epci_of_a_departement(tmp_path):
+    path = tmp_path / "territories.yml"
+    path.write_text("territories:\n  chenove:\n    label: C\n    split_date: 2020-01-01\n    communes: ['21166']\n"
+                    "generate:\n  - {every_epci_of: '21', split_date: 2021-06-01}\n", encoding="utf-8")
+    t = load_territories(path)
+    generated = [x for x in t.values() if x.slug.startswith("epci-")]
+    assert len(generated) == 19  # the EPCI of Côte-d'Or in the reference
+    metro = t["epci-dijon-metropole"]
+    assert metro.epcis == ("242100410",) and metro.label == "Dijon Métropole"
+    assert metro.split_date == dt.date(2021, 6, 1)
+
+
+def test_malformed_generate_rule(tmp_path):
+    path = tmp_path / "territories.yml"
+    path.write_text("territories:\n  a:\n    label: A\n    split_date: 2020-01-01\n    communes: ['21166']\n"
+                    "generate:\n  - {every_epci_of: '99', split_date: 2020-01-01}\n  - {nonsense: 1}\n")
+    with pytest.raises(ConfigError) as err:
+        load_territories(path)
+    assert "no EPCI of département 99" in str(err.value) and "every_epci_of" in str(err.value)

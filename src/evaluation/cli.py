@@ -3,7 +3,7 @@
 ::
 
     evaluation report TERRITORY [--data DIR] [--out DIR]
-    evaluation report --all [--data DIR] [--out DIR]
+    evaluation report --all [--data DIR] [--out DIR] [--workers N] [--scheduler ADDRESS]
     evaluation validate [--data DIR]
     evaluation sample [--out DIR] [--seed N]
     evaluation reference --departements 21[,71,…] [--density-file PATH]
@@ -47,6 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--all", action="store_true", help="render every configured territory")
     p.add_argument("--out", type=Path, metavar="DIR", help="output folder (default: reports/)")
     p.add_argument("--timeout", type=int, default=900, help="seconds allowed to each notebook cell")
+    p.add_argument("--workers", type=int, default=None, help="parallel runs with --all (default: number of cores)")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="send the runs to an existing Dask cluster")
     _common(p)
 
     p = sub.add_parser("validate", help="check the raw tables and list every problem")
@@ -72,7 +74,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from .reports import render_all, render_report
+    from .batch import render_batch
+    from .reports import render_report
 
     if args.all == bool(args.territory):
         print("evaluation report: give a TERRITORY or --all (not both)", file=sys.stderr)
@@ -82,10 +85,19 @@ def _report(args: argparse.Namespace) -> int:
     if args.territory:
         print(render_report(args.territory, **kwargs))
         return 0
-    results = render_all(**kwargs)
-    failed = {k: v for k, v in results.items() if isinstance(v, Exception)}
-    for slug, res in results.items():
-        print(f"{'FAILED' if slug in failed else 'ok':6} {slug:20} {res}")
+    from .config import load_territories
+    from .datasets import load_dataset
+    from .reference import load_reference
+
+    load_territories(args.territories)  # a malformed file stops everything before any run
+    load_dataset(args.data, reference=load_reference(args.reference), reference_dir=args.reference)
+    results = render_batch(workers=args.workers, scheduler=args.scheduler, **kwargs)
+    for r in results:
+        detail = r.path if r.ok else (r.error.splitlines()[0] if r.error else "")
+        print(f"{'ok' if r.ok else 'FAILED':6} {r.territory:28} {detail}")
+    failed = [r.territory for r in results if not r.ok]
+    if failed:
+        print(f"{len(failed)} territory report(s) failed: {', '.join(failed)}", file=sys.stderr)
     return 1 if failed else 0
 
 

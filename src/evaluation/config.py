@@ -30,10 +30,20 @@ __all__ = [
     "load_territories",
     "get_territory",
     "SLUG_PATTERN",
+    "ascii_slug",
 ]
 
 ROOT_ENV = "EVALUATION_ROOT"
 SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
+
+
+def ascii_slug(text: str, *, max_length: int = 60) -> str:
+    """``"CC du Pays Châtillonnais"`` → ``"cc-du-pays-chatillonnais"`` (file and folder names)."""
+    import unicodedata
+
+    plain = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", plain.lower()).strip("-")[:max_length].strip("-")
+    return slug or "x"
 
 
 def project_root() -> Path:
@@ -220,7 +230,9 @@ def load_territories(path: Path | str | None = None) -> dict[str, Territory]:
         The YAML file (default: ``data/raw/territories.yml`` of the project). Its top-level
         key ``territories`` maps a slug to ``label``, ``split_date`` and at least one of
         ``communes`` (INSEE codes), ``epcis`` (SIREN) or ``departements``; optional
-        ``qpv`` and ``sites``.
+        ``qpv``, ``sites``, ``venue``, ``network_roles``. An optional top-level
+        ``generate`` list declares territories in bulk, e.g. ``- {every_epci_of: "21",
+        split_date: 2020-01-01}`` for one territory per EPCI of Côte-d'Or.
     """
     path = Path(path) if path is not None else get_paths().territories
     if not path.is_file():
@@ -237,9 +249,41 @@ def load_territories(path: Path | str | None = None) -> dict[str, Territory]:
         t = _parse_territory(slug, spec, problems, path)
         if t is not None:
             territories[slug] = t
+    for i, rule in enumerate(doc.get("generate") or []):
+        for slug, spec in _generated(rule, where=f"{path.name}, generate rule {i + 1}", problems=problems):
+            if slug in territories:
+                continue  # a territory written by hand wins over a generated one
+            t = _parse_territory(slug, spec, problems, path)
+            if t is not None:
+                territories[slug] = t
     if problems:
         raise ConfigError(f"{path} is invalid:\n  " + "\n  ".join(problems))
     return territories
+
+
+def _generated(rule: Any, *, where: str, problems: list[str]) -> list[tuple[str, dict]]:
+    """Territories declared in bulk: ``{every_epci_of: "21", split_date: …}`` gives one
+    territory per EPCI with communes in that département (from the commune reference)."""
+    if not isinstance(rule, dict) or "every_epci_of" not in rule or "split_date" not in rule:
+        problems.append(f"{where}: expected 'every_epci_of' (a département code) and 'split_date'")
+        return []
+    from .reference import load_reference
+
+    reference = load_reference(rule.get("reference"))
+    dep = str(rule["every_epci_of"]).zfill(2)
+    epcis = (reference.loc[reference["departement"] == dep, ["epci_siren", "epci_name"]].dropna()
+             .drop_duplicates().sort_values("epci_siren"))
+    if epcis.empty:
+        problems.append(f"{where}: no EPCI of département {dep} in the commune reference")
+    prefix = str(rule.get("prefix", "epci"))
+    def short(name: str) -> str:
+        slug = re.sub(r"^communaute-(de-communes|d-agglomeration|urbaine)-", "", ascii_slug(name, max_length=200))
+        return re.sub(r"^(de-la|du|des|de|d)-", "", slug)[:40].strip("-")
+
+    return [(f"{prefix}-{short(name)}",
+             {"label": name, "split_date": rule["split_date"], "epcis": [siren],
+              **({"sites": rule["sites"]} if "sites" in rule else {})})
+            for siren, name in epcis.itertuples(index=False)]
 
 
 def get_territory(slug: str, path: Path | str | None = None) -> Territory:

@@ -23,7 +23,7 @@ import pandas as pd
 
 from . import __version__
 from ._io import atomic_dir
-from .config import SLUG_PATTERN, Territory, get_paths, get_territory, load_territories
+from .config import SLUG_PATTERN, Territory, ascii_slug, get_paths, get_territory, load_territories
 from .datasets import Dataset, load_dataset
 from .errors import ConfigError, EvaluationError
 from .reach import (
@@ -51,7 +51,6 @@ __all__ = [
     "ReportError",
     "prepare_context",
     "render_report",
-    "render_all",
     "Publication",
     "publish",
     "summary_markdown",
@@ -62,6 +61,7 @@ __all__ = [
     "network_reading",
     "territory_facts",
     "provenance_table",
+    "ascii_slug",
 ]
 
 log = logging.getLogger(__name__)
@@ -418,14 +418,6 @@ def network_reading(ctx: ReportContext, analysis: NetworkAnalysis | None, *, alp
     return " ".join(out)
 
 
-def ascii_slug(text: str) -> str:
-    """``"après"`` → ``"apres"``: file names without accents or spaces."""
-    import unicodedata
-
-    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", plain.lower()).strip("-") or "periode"
-
-
 def provenance_table(ctx: ReportContext) -> pd.DataFrame:
     """Inputs and versions behind a report: package version, parameters, file hashes."""
     rows = [("Paquet evaluation", __version__), ("Python", platform.python_version()),
@@ -512,21 +504,3 @@ def render_report(territory: str, *, data_dir: str | Path | None = None, out_dir
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return target / "report.html"
-
-
-def render_all(*, data_dir: str | Path | None = None, out_dir: str | Path | None = None,
-               reference_dir: str | Path | None = None, territories_file: str | Path | None = None,
-               timeout: int = 900) -> dict[str, Path | Exception]:
-    """Render every configured territory; one failure never stops the others.
-
-    Returns a mapping slug → report path, or the exception that territory raised.
-    """
-    results: dict[str, Path | Exception] = {}
-    for slug in load_territories(territories_file):
-        try:
-            results[slug] = render_report(slug, data_dir=data_dir, out_dir=out_dir, reference_dir=reference_dir,
-                                          territories_file=territories_file, timeout=timeout)
-        except EvaluationError as exc:
-            log.error("%s", exc)
-            results[slug] = exc
-    return results

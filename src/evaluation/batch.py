@@ -1,0 +1,214 @@
+"""Render every territory at once: a local pool of processes or an existing Dask cluster.
+
+One failing territory never stops the others: its executed notebook (with the error
+cell) is kept as ``reports/<slug>/report.failed.ipynb`` and the summary lists it. A run
+that hits papermill's port collision (``ZMQError: Address already in use``,
+papermill#511) or a dead kernel is retried once. ``reports/index.html`` then lists every
+territory with its headline figures, read from the executed notebooks (scrapbook).
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import datetime as dt
+import html
+import logging
+import multiprocessing
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from ._io import atomic_write
+from .config import get_paths, load_territories
+from .tables import fr_interval, fr_number, fr_percent
+
+__all__ = ["RunResult", "render_batch", "render_one", "write_index", "is_transient"]
+
+log = logging.getLogger(__name__)
+
+TRANSIENT_MARKERS = ("Address already in use", "DeadKernelError", "Kernel died", "kernel died")
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """Outcome of one territory's run."""
+
+    territory: str
+    ok: bool
+    path: str  # the HTML report, or the failed notebook
+    error: str = ""
+    attempts: int = 1
+    seconds: float = 0.0
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Whether a failure is papermill's port collision or a dead kernel (worth one retry)."""
+    seen = []
+    while exc is not None and exc not in seen:
+        seen.append(exc)
+        text = f"{type(exc).__name__}: {exc}"
+        if any(m in text for m in TRANSIENT_MARKERS):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+def render_one(territory: str, options: dict) -> RunResult:
+    """Render one territory, retrying once on a transient kernel failure; never raises.
+
+    Runs in a worker process (local pool or Dask worker), so it takes and returns plain,
+    picklable values.
+    """
+    import time
+
+    from .reports import render_report
+
+    start = time.perf_counter()
+    for attempt in (1, 2):
+        try:
+            path = render_report(territory, **options)
+            return RunResult(territory, True, str(path), attempts=attempt, seconds=time.perf_counter() - start)
+        except Exception as exc:  # noqa: BLE001 - one territory's failure is reported, not raised
+            if attempt == 1 and is_transient(exc):
+                log.warning("%s: transient kernel failure, retrying once (%s)", territory, exc)
+                continue
+            out = Path(options.get("out_dir") or get_paths().reports) / territory / "report.failed.ipynb"
+            return RunResult(territory, False, str(out) if out.exists() else "", error=str(exc).strip()[:2000],
+                             attempts=attempt, seconds=time.perf_counter() - start)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _progress(total: int, *, enabled: bool):
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, unit="territoire", desc="Rapports", disable=not enabled)
+
+
+def render_batch(territories: list[str] | None = None, *, data_dir: str | Path | None = None,
+                 out_dir: str | Path | None = None, reference_dir: str | Path | None = None,
+                 territories_file: str | Path | None = None, timeout: int = 900, workers: int | None = None,
+                 scheduler: str | None = None, batch_timeout: float | None = None,
+                 progress: bool = True) -> list[RunResult]:
+    """Render territories in parallel and write ``index.html``; returns one result each.
+
+    Parameters
+    ----------
+    territories
+        Slugs to render (default: every territory of the territories file).
+    workers
+        Processes of the local pool (default: the number of cores). Processes are
+        spawned, not forked, so that kernels do not inherit sockets.
+    scheduler
+        Address of an existing Dask cluster (``tcp://host:8786``) to send the runs to
+        instead; its workers must see the same project folder and data.
+    timeout
+        Seconds allowed to each notebook cell.
+    batch_timeout
+        Wall-clock limit of the whole batch (default: 30 minutes per territory per
+        worker); territories not finished by then are reported as failed.
+    """
+    slugs = list(territories) if territories else list(load_territories(territories_file))
+    options = {"data_dir": str(data_dir) if data_dir else None, "out_dir": str(out_dir) if out_dir else None,
+               "reference_dir": str(reference_dir) if reference_dir else None,
+               "territories_file": str(territories_file) if territories_file else None, "timeout": timeout}
+    workers = max(1, workers or os.cpu_count() or 1)
+    limit = batch_timeout or 1800 * max(1, -(-len(slugs) // workers))
+    results: dict[str, RunResult] = {}
+    bar = _progress(len(slugs), enabled=progress)
+    if scheduler:
+        from dask.distributed import Client, as_completed
+
+        with Client(scheduler) as client:
+            futures = {client.submit(render_one, s, options, key=f"evaluation-report-{s}", pure=False): s
+                       for s in slugs}
+            try:
+                for future in as_completed(futures, timeout=limit):
+                    results[futures[future]] = future.result()
+                    bar.update()
+            except Exception as exc:  # noqa: BLE001 - time limit or lost cluster: report what is missing
+                log.error("batch stopped: %s", exc)
+    else:
+        context = multiprocessing.get_context("spawn")
+        with cf.ProcessPoolExecutor(max_workers=min(workers, len(slugs)), mp_context=context) as pool:
+            futures = {pool.submit(render_one, s, options): s for s in slugs}
+            try:
+                for future in cf.as_completed(futures, timeout=limit):
+                    results[futures[future]] = future.result()
+                    bar.update()
+            except cf.TimeoutError:
+                log.error("batch time limit of %.0f s reached", limit)
+                for f in futures:
+                    f.cancel()
+    bar.close()
+    ordered = [results.get(s, RunResult(s, False, "", error="not finished within the batch time limit"))
+               for s in slugs]
+    write_index(ordered, out_dir=out_dir, territories_file=territories_file)
+    return ordered
+
+
+def _headline(notebook: Path) -> dict | None:
+    import scrapbook as sb
+
+    try:
+        return sb.read_notebook(str(notebook)).scraps["headline"].data
+    except Exception:  # noqa: BLE001 - a report without glued figures still gets a row
+        return None
+
+
+def _cell(figure: dict | None, *, percent: bool = False, digits: int = 0) -> str:
+    if not figure:
+        return ""
+    if figure.get("secret"):
+        return "s"
+    value = figure.get("value")
+    if value is None:
+        return "–"
+    text = fr_percent(value) if percent else fr_number(value, digits=digits)
+    if percent and figure.get("low") is not None:
+        text += f"<br><small>{fr_interval(figure['low'], figure['high'])}</small>"
+    return text
+
+
+def write_index(results: list[RunResult], *, out_dir: str | Path | None = None,
+                territories_file: str | Path | None = None) -> Path:
+    """Write ``index.html``: one row per territory, headline figures and links; failures listed."""
+    root = Path(out_dir) if out_dir else get_paths().reports
+    labels = {slug: t.label for slug, t in load_territories(territories_file).items()}
+    rows, illustrative = [], False
+    for r in results:
+        name = html.escape(labels.get(r.territory, r.territory))
+        if r.ok:
+            head = _headline(root / r.territory / "report.ipynb") or {}
+            illustrative |= bool(head.get("illustrative"))
+            f = head.get("figures", {})
+            cells = [_cell(f.get("acc_total")), _cell(f.get("part_rural"), percent=True),
+                     _cell(f.get("part_qpv"), percent=True), _cell(f.get("taux_10k"), digits=1),
+                     _cell(f.get("liens_nouveaux")), _cell(f.get("taux_conversion"), percent=True)]
+            links = (f'<a href="{r.territory}/report.html">rapport</a> · '
+                     f'<a href="{r.territory}/indicators.xlsx">indicateurs</a>')
+            rows.append(f"<tr><td>{name}</td>" + "".join(f"<td>{c}</td>" for c in cells) + f"<td>{links}</td></tr>")
+        else:
+            link = (f'<a href="{r.territory}/report.failed.ipynb">carnet en erreur</a>' if r.path else "")
+            rows.append(f'<tr class="failed"><td>{name}</td><td colspan="6">Échec : '
+                        f"{html.escape(r.error.splitlines()[0] if r.error else '')}</td><td>{link}</td></tr>")
+    failed = sum(not r.ok for r in results)
+    note = ('<p class="note"><strong>Données illustratives</strong> : générées, non observées.</p>'
+            if illustrative else "")
+    page = f"""<!DOCTYPE html>
+<html lang="fr"><head><meta charset="utf-8"><title>Rapports d'évaluation par territoire</title>
+<style>body{{font-family:sans-serif;margin:2em;max-width:75em}}table{{border-collapse:collapse}}
+td,th{{border-bottom:1px solid #ccc;padding:.4em .8em;text-align:right;vertical-align:top}}
+td:first-child,th:first-child{{text-align:left}}tr.failed td{{color:#a00}}.note{{background:#f4f4f4;padding:.6em}}
+</style></head><body>
+<h1>Rapports d'évaluation par territoire</h1>
+{note}<p>{len(results)} territoires, {failed} en échec. Généré le {dt.date.today():%d/%m/%Y}.</p>
+<table><thead><tr><th>Territoire</th><th>Accompagnements</th><th>Part rurale (IC 95 %)</th>
+<th>Part en QPV (IC 95 %)</th><th>Pour 10 000 hab.</th><th>Nouveaux liens</th>
+<th>Conversion (IC 95 %)</th><th>Documents</th></tr></thead>
+<tbody>
+{chr(10).join(rows)}
+</tbody></table>
+<p>« s » : secret statistique (petits effectifs).</p>
+</body></html>
+"""
+    return atomic_write(root / "index.html", lambda p: p.write_text(page, encoding="utf-8"))

@@ -1,0 +1,112 @@
+"""Batch rendering: parallel local pool, a failing territory, retries, Dask, index page."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from evaluation.batch import is_transient, render_batch, render_one
+
+TERRITORIES = """
+territories:
+  chenove:
+    label: "Chenôve — quartier du Mail"
+    split_date: 2020-01-01
+    communes: ["21166"]
+    venue: {label: "Tiers-lieu du Mail", commune: "21166"}
+  broken:
+    label: "Territoire en erreur"
+    split_date: 2020-01-01
+    communes: ["21154"]
+    sites:
+      - {label: "Site inconnu", commune: "99999"}
+"""
+
+
+@pytest.fixture(scope="module")
+def local_run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("batch")
+    (root / "territories.yml").write_text(TERRITORIES, encoding="utf-8")
+    results = render_batch(out_dir=root / "reports", territories_file=root / "territories.yml", workers=2,
+                           progress=False)
+    return root, {r.territory: r for r in results}
+
+
+def test_one_failure_does_not_stop_the_others(local_run):
+    root, results = local_run
+    assert results["chenove"].ok and Path(results["chenove"].path).is_file()
+    broken = results["broken"]
+    assert not broken.ok and "99999" in broken.error
+    assert Path(broken.path).name == "report.failed.ipynb" and Path(broken.path).is_file()
+
+
+def test_index_page(local_run):
+    root, _ = local_run
+    page = (root / "reports" / "index.html").read_text(encoding="utf-8")
+    assert 'href="chenove/report.html"' in page and "Chenôve" in page
+    assert "Territoire en erreur" in page and "Échec" in page and "report.failed.ipynb" in page
+    assert "Données illustratives" in page
+    assert "147" in page  # Chenôve's accompaniments, read from the executed notebook
+
+
+def test_cli_exits_non_zero_when_one_fails(local_run, tmp_path):
+    root, _ = local_run
+    done = subprocess.run([sys.executable, "-m", "evaluation.cli", "report", "--all", "--workers", "2",
+                           "--territories", str(root / "territories.yml"), "--out", str(tmp_path)],
+                          capture_output=True, text=True)
+    assert done.returncode == 1
+    assert "FAILED" in done.stdout and "broken" in done.stderr
+    assert (tmp_path / "chenove" / "report.html").is_file()
+
+
+def test_dask_cluster_gives_the_same_results(local_run, tmp_path):
+    distributed = pytest.importorskip("dask.distributed")
+    root, results = local_run
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster:
+        out = render_batch(["chenove"], out_dir=tmp_path, territories_file=root / "territories.yml",
+                           scheduler=cluster.scheduler_address, progress=False)
+    assert out[0].ok
+    local = Path(results["chenove"].path).parent
+    for name in ("indicators.csv", "reseau/collaboration_apres_edges.csv"):
+        assert (tmp_path / "chenove" / name).read_bytes() == (local / name).read_bytes()
+
+
+def test_transient_failures_are_retried_once(monkeypatch, tmp_path):
+    calls = []
+
+    def flaky(territory, **options):
+        calls.append(territory)
+        if len(calls) == 1:
+            raise RuntimeError("ZMQError: Address already in use (addr='tcp://127.0.0.1:5555')")
+        return tmp_path / territory / "report.html"
+
+    monkeypatch.setattr("evaluation.reports.render_report", flaky)
+    result = render_one("chenove", {"out_dir": str(tmp_path)})
+    assert result.ok and result.attempts == 2 and calls == ["chenove", "chenove"]
+
+
+def test_other_failures_are_not_retried(monkeypatch, tmp_path):
+    calls = []
+
+    def broken(territory, **options):
+        calls.append(territory)
+        raise ValueError("bad data")
+
+    monkeypatch.setattr("evaluation.reports.render_report", broken)
+    result = render_one("x", {"out_dir": str(tmp_path)})
+    assert not result.ok and result.attempts == 1 and calls == ["x"] and "bad data" in result.error
+
+
+def test_is_transient_follows_the_cause_chain():
+    try:
+        try:
+            raise RuntimeError("DeadKernelError: Kernel died")
+        except RuntimeError as inner:
+            raise ValueError("report failed") from inner
+    except ValueError as outer:
+        assert is_transient(outer)
+    assert not is_transient(ValueError("no"))
