@@ -39,6 +39,7 @@ class RunResult:
     error: str = ""
     attempts: int = 1
     seconds: float = 0.0
+    headline: dict | None = None  # figures glued in the executed notebook (scrapbook)
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -57,7 +58,8 @@ def render_one(territory: str, options: dict) -> RunResult:
     """Render one territory, retrying once on a transient kernel failure; never raises.
 
     Runs in a worker process (local pool or Dask worker), so it takes and returns plain,
-    picklable values.
+    picklable values; the headline figures are read there too, so that the index page
+    costs the parent nothing.
     """
     import time
 
@@ -67,7 +69,8 @@ def render_one(territory: str, options: dict) -> RunResult:
     for attempt in (1, 2):
         try:
             path = render_report(territory, **options)
-            return RunResult(territory, True, str(path), attempts=attempt, seconds=time.perf_counter() - start)
+            return RunResult(territory, True, str(path), attempts=attempt, seconds=time.perf_counter() - start,
+                             headline=_headline(Path(path).parent / "report.ipynb"))
         except Exception as exc:  # noqa: BLE001 - one territory's failure is reported, not raised
             if attempt == 1 and is_transient(exc):
                 log.warning("%s: transient kernel failure, retrying once (%s)", territory, exc)
@@ -76,6 +79,23 @@ def render_one(territory: str, options: dict) -> RunResult:
             return RunResult(territory, False, str(out) if out.exists() else "", error=str(exc).strip()[:2000],
                              attempts=attempt, seconds=time.perf_counter() - start)
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _single_threaded() -> None:
+    """Pool initializer: several kernels share the cores, so one BLAS/OpenMP thread each
+    avoids oversubscription (kernels inherit the worker's environment)."""
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(var, "1")
+
+
+def _largest_first(slugs: list[str], *, territories_file, reference_dir) -> list[str]:
+    """Order runs by number of communes, largest first, so that short runs fill the end
+    of the batch (longest-processing-time-first scheduling)."""
+    from .reference import load_reference, territory_communes
+
+    reference = load_reference(reference_dir)
+    sizes = {slug: len(territory_communes(t, reference)) for slug, t in load_territories(territories_file).items()}
+    return sorted(slugs, key=lambda s: -sizes.get(s, 0))
 
 
 def _progress(total: int, *, enabled: bool):
@@ -129,8 +149,10 @@ def render_batch(territories: list[str] | None = None, *, data_dir: str | Path |
                 log.error("batch stopped: %s", exc)
     else:
         context = multiprocessing.get_context("spawn")
-        with cf.ProcessPoolExecutor(max_workers=min(workers, len(slugs)), mp_context=context) as pool:
-            futures = {pool.submit(render_one, s, options): s for s in slugs}
+        queue = _largest_first(slugs, territories_file=territories_file, reference_dir=reference_dir)
+        with cf.ProcessPoolExecutor(max_workers=min(workers, len(slugs)), mp_context=context,
+                                    initializer=_single_threaded) as pool:
+            futures = {pool.submit(render_one, s, options): s for s in queue}
             try:
                 for future in cf.as_completed(futures, timeout=limit):
                     results[futures[future]] = future.result()
@@ -178,7 +200,7 @@ def write_index(results: list[RunResult], *, out_dir: str | Path | None = None,
     for r in results:
         name = html.escape(labels.get(r.territory, r.territory))
         if r.ok:
-            head = _headline(root / r.territory / "report.ipynb") or {}
+            head = r.headline or {}
             illustrative |= bool(head.get("illustrative"))
             f = head.get("figures", {})
             cells = [_cell(f.get("acc_total")), _cell(f.get("part_rural"), percent=True),

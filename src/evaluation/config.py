@@ -241,11 +241,13 @@ def load_territories(path: Path | str | None = None) -> dict[str, Territory]:
         doc = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (yaml.YAMLError, ValueError) as exc:  # ValueError: an impossible date such as 2020-13-01
         raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
-    if not isinstance(doc, dict) or not isinstance(doc.get("territories"), dict) or not doc["territories"]:
-        raise ConfigError(f"{path}: expected a top-level 'territories' mapping with at least one territory")
+    if (not isinstance(doc, dict) or not isinstance(doc.get("territories", {}), dict)
+            or not (doc.get("territories") or doc.get("generate"))):
+        raise ConfigError(f"{path}: expected a top-level 'territories' mapping (or a 'generate' list) "
+                          "with at least one territory")
     problems: list[str] = []
     territories = {}
-    for slug, spec in doc["territories"].items():
+    for slug, spec in (doc.get("territories") or {}).items():
         t = _parse_territory(slug, spec, problems, path)
         if t is not None:
             territories[slug] = t

@@ -13,6 +13,9 @@ __all__ = ["KERNEL_NAME", "ensure_kernel"]
 
 KERNEL_NAME = "evaluation"
 KERNEL_DISPLAY_NAME = "Python (evaluation)"
+# Report runs go through papermill on local TCP sockets; the kernel's warning about
+# unencrypted TCP, printed at every start, would bury real errors in batch logs.
+LOG_LEVEL = "--IPKernelApp.log_level=ERROR"
 
 
 def ensure_kernel(*, force: bool = False) -> str:
@@ -26,13 +29,20 @@ def ensure_kernel(*, force: bool = False) -> str:
     manager = KernelSpecManager()
     try:
         spec = manager.get_kernel_spec(KERNEL_NAME)
-        current = spec.argv[0] == sys.executable
+        current = spec.argv[0] == sys.executable and LOG_LEVEL in spec.argv
     except NoSuchKernel:
         current = False
     if force or not current:
+        import json
+        from pathlib import Path
+
         from ipykernel.kernelspec import install
 
-        install(kernel_name=KERNEL_NAME, display_name=KERNEL_DISPLAY_NAME, prefix=sys.prefix)
+        folder = Path(install(kernel_name=KERNEL_NAME, display_name=KERNEL_DISPLAY_NAME, prefix=sys.prefix))
+        spec_file = folder / "kernel.json"
+        spec = json.loads(spec_file.read_text(encoding="utf-8"))
+        spec["argv"].append(LOG_LEVEL)
+        spec_file.write_text(json.dumps(spec, indent=1), encoding="utf-8")
     return KERNEL_NAME
 
 

@@ -419,10 +419,27 @@ def network_reading(ctx: ReportContext, analysis: NetworkAnalysis | None, *, alp
 
 
 def provenance_table(ctx: ReportContext) -> pd.DataFrame:
-    """Inputs and versions behind a report: package version, parameters, file hashes."""
+    """Inputs and versions behind a report: package version, parameters, reference editions,
+    SHA-256 of every input file, date of the run."""
+    import json
+
+    from ._io import sha256_file
+    from .reference import REFERENCE_CSV, REFERENCE_PROVENANCE
+
+    paths = get_paths()
     rows = [("Paquet evaluation", __version__), ("Python", platform.python_version()),
             ("Date d'exécution", dt.date.today().isoformat())]
     rows += [(f"Paramètre {k}", "(défaut)" if v is None else v) for k, v in ctx.parameters.items()]
+    ref_dir = Path(ctx.parameters["reference_dir"]) if ctx.parameters.get("reference_dir") else paths.reference
+    prov_file = ref_dir / REFERENCE_PROVENANCE
+    if prov_file.is_file():
+        prov = json.loads(prov_file.read_text(encoding="utf-8"))["sources"]
+        rows.append(("Grille de densité (INSEE)", f"{prov['density']['file']} (population {prov['density'].get('population_year')}), "
+                                                   f"sha256 {prov['density']['sha256'][:16]}…"))
+        rows.append(("Communes (INSEE, IGN)", prov["communes"]["from"]))
+    rows.append((f"Référentiel {REFERENCE_CSV}", f"sha256 {sha256_file(ref_dir / REFERENCE_CSV)[:16]}…"))
+    terr_file = Path(ctx.parameters["territories_file"]) if ctx.parameters.get("territories_file") else paths.territories
+    rows.append((f"Territoires {terr_file.name}", f"sha256 {sha256_file(terr_file)[:16]}…"))
     rows += [(f"Fichier {info['file']}", f"sha256 {info['sha256'][:16]}…") for info in ctx.dataset.files.values()]
     return pd.DataFrame(rows, columns=["Élément", "Valeur"])
 

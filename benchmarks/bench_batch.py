@@ -1,0 +1,84 @@
+"""Batch rendering of the 19 EPCI territories of Côte-d'Or.
+
+* ``report``: one full report (papermill run of the report notebook and HTML export)
+  against papermill running, on the same kernel, a notebook that only imports the same
+  libraries — the floor set by kernel start and imports. Target ≤ 2×.
+* ``batch``: throughput of ``evaluation report --all --workers 2`` (validation, notebook,
+  HTML, indicators, index page) against a plain sequential loop of
+  ``papermill.execute_notebook`` calls on the same notebook in one process. Target ≥ 1.7×.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+import papermill as pm
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from evaluation.batch import render_batch  # noqa: E402
+from evaluation.config import get_paths, load_territories  # noqa: E402
+from evaluation.kernel import ensure_kernel  # noqa: E402
+from evaluation.reports import render_report  # noqa: E402
+
+TERRITORIES = """territories: {}
+generate:
+  - every_epci_of: "21"
+    split_date: 2020-01-01
+    sites:
+      - {label: "Pôle d'économie solidaire (Dijon)", commune: "21231"}
+"""
+
+
+def _import_only_notebook(path: Path) -> None:
+    """A notebook whose one cell imports what the report notebook imports."""
+    report = nbformat.read(get_paths().report_notebook, as_version=4)
+    imports = [line for cell in report.cells if cell.cell_type == "code" for line in cell.source.splitlines()
+               if line.startswith(("import ", "from ", "%matplotlib"))]
+    nb = nbformat.v4.new_notebook(metadata=report.metadata)
+    nb.cells = [nbformat.v4.new_code_cell("\n".join(imports))]
+    nbformat.write(nb, path)
+
+
+def _timed(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def run() -> list[tuple[str, bool]]:
+    kernel = ensure_kernel()
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        terr = tmp / "territories.yml"
+        terr.write_text(TERRITORIES, encoding="utf-8")
+        slugs = list(load_territories(terr))
+        floor_nb = tmp / "imports.ipynb"
+        _import_only_notebook(floor_nb)
+        render_report(slugs[0], out_dir=tmp / "warm", territories_file=terr)  # fill the data cache
+        t_floor = min(_timed(lambda: pm.execute_notebook(str(floor_nb), str(tmp / "floor.ipynb"), kernel_name=kernel,
+                                                          progress_bar=False)) for _ in range(2))
+        t_report = min(_timed(lambda: render_report(slugs[0], out_dir=tmp / "one", territories_file=terr))
+                       for _ in range(2))
+        report_ratio = t_report / t_floor
+        notebook = str(get_paths().report_notebook)
+        t_seq = _timed(lambda: [pm.execute_notebook(notebook, str(tmp / f"seq-{s}.ipynb"), kernel_name=kernel,
+                                                    parameters={"territory": s, "territories_file": str(terr)},
+                                                    progress_bar=False) for s in slugs])
+        results = []
+        t_batch = _timed(lambda: results.extend(render_batch(out_dir=tmp / "batch", territories_file=terr,
+                                                             workers=2, progress=False)))
+        ok = sum(r.ok for r in results)
+    batch_ratio = t_seq / t_batch
+    return [
+        (f"report: ratio={report_ratio:.2f} target<=2 (one full report, notebook and HTML, vs papermill on a "
+         f"notebook that only imports the same libraries, same kernel; {t_report:.1f} s vs {t_floor:.1f} s)",
+         report_ratio <= 2),
+        (f"batch: ratio={batch_ratio:.2f} target>=1.7 (sequential papermill loop in one process vs "
+         f"`report --all --workers 2`, {len(slugs)} EPCI territories, {ok} rendered; "
+         f"{t_seq:.0f} s vs {t_batch:.0f} s)", batch_ratio >= 1.7 and ok == len(slugs)),
+    ]
