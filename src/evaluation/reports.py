@@ -25,24 +25,22 @@ from . import __version__
 from ._io import atomic_dir
 from .config import SLUG_PATTERN, Territory, ascii_slug, get_paths, get_territory, load_territories
 from .datasets import Dataset, load_dataset
+from .disclosure import DEFAULT_THRESHOLD, Disclosure
 from .errors import ConfigError, EvaluationError
+from .indicators import territory_indicators
+from .network import NetworkAnalysis, analyse_network, split_periods
+from .qualitative import for_territory, quotes_by_theme, theme_counts
 from .reach import (
     QPV,
     ReachSummary,
     VenueReach,
     classify,
-    counts_and_shares,
     describe_model,
     reach_summary,
     site_points,
     venue_reach,
 )
-from .disclosure import DEFAULT_THRESHOLD, Disclosure, suppress
-from .indicators import territory_indicators
-from .network import NetworkAnalysis, analyse_network, split_periods
-from .qualitative import for_territory, quotes_by_theme, theme_counts
-from .reference import RURAL
-from .reference import load_reference, territory_communes
+from .reference import RURAL, load_reference, territory_communes
 from .sample import SAMPLE_NOTE
 from .tables import fr_interval, fr_number, fr_p, fr_percent
 
@@ -64,7 +62,6 @@ __all__ = [
     "ascii_slug",
 ]
 
-log = logging.getLogger(__name__)
 
 SAMPLE_SEED = 2024
 
