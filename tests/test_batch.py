@@ -110,3 +110,16 @@ def test_is_transient_follows_the_cause_chain():
     except ValueError as outer:
         assert is_transient(outer)
     assert not is_transient(ValueError("no"))
+
+
+def test_invalid_data_stops_the_batch_before_any_run(sample_copy, tmp_path):
+    from evaluation.errors import ValidationError
+
+    from .conftest import read_export, write_export
+
+    acc = read_export(sample_copy / "accompaniments.csv")
+    acc.loc[2, "commune_code"] = "00000"
+    write_export(acc, sample_copy / "accompaniments.csv")
+    with pytest.raises(ValidationError, match="row 4"):
+        render_batch(data_dir=sample_copy, out_dir=tmp_path / "out", progress=False)
+    assert not (tmp_path / "out").exists()

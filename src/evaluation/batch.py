@@ -88,16 +88,6 @@ def _single_threaded() -> None:
         os.environ.setdefault(var, "1")
 
 
-def _largest_first(slugs: list[str], *, territories_file, reference_dir) -> list[str]:
-    """Order runs by number of communes, largest first, so that short runs fill the end
-    of the batch (longest-processing-time-first scheduling)."""
-    from .reference import load_reference, territory_communes
-
-    reference = load_reference(reference_dir)
-    sizes = {slug: len(territory_communes(t, reference)) for slug, t in load_territories(territories_file).items()}
-    return sorted(slugs, key=lambda s: -sizes.get(s, 0))
-
-
 def _progress(total: int, *, enabled: bool):
     from tqdm.auto import tqdm
 
@@ -110,6 +100,9 @@ def render_batch(territories: list[str] | None = None, *, data_dir: str | Path |
                  scheduler: str | None = None, batch_timeout: float | None = None,
                  progress: bool = True) -> list[RunResult]:
     """Render territories in parallel and write ``index.html``; returns one result each.
+
+    The territories file, the territories' communes and the data are validated once,
+    before any run: an error there raises and nothing is written.
 
     Parameters
     ----------
@@ -127,10 +120,19 @@ def render_batch(territories: list[str] | None = None, *, data_dir: str | Path |
         Wall-clock limit of the whole batch (default: 30 minutes per territory per
         worker); territories not finished by then are reported as failed.
     """
-    slugs = list(territories) if territories else list(load_territories(territories_file))
+    from .datasets import load_dataset
+    from .reference import load_reference, territory_communes
+
+    configured = load_territories(territories_file)
+    slugs = list(territories) if territories else list(configured)
+    # Validate once for every run: the territories' communes and the data.
+    reference = load_reference(reference_dir)
+    sizes = {s: len(territory_communes(configured[s], reference)) for s in slugs if s in configured}
+    load_dataset(data_dir, reference=reference, reference_dir=reference_dir)
     options = {"data_dir": str(data_dir) if data_dir else None, "out_dir": str(out_dir) if out_dir else None,
                "reference_dir": str(reference_dir) if reference_dir else None,
-               "territories_file": str(territories_file) if territories_file else None, "timeout": timeout}
+               "territories_file": str(territories_file) if territories_file else None, "timeout": timeout,
+               "validate": False}
     workers = max(1, workers or os.cpu_count() or 1)
     limit = batch_timeout or 1800 * max(1, -(-len(slugs) // workers))
     results: dict[str, RunResult] = {}
@@ -149,7 +151,7 @@ def render_batch(territories: list[str] | None = None, *, data_dir: str | Path |
                 log.error("batch stopped: %s", exc)
     else:
         context = multiprocessing.get_context("spawn")
-        queue = _largest_first(slugs, territories_file=territories_file, reference_dir=reference_dir)
+        queue = sorted(slugs, key=lambda s: -sizes.get(s, 0))  # largest first: short runs fill the end
         with cf.ProcessPoolExecutor(max_workers=min(workers, len(slugs)), mp_context=context,
                                     initializer=_single_threaded) as pool:
             futures = {pool.submit(render_one, s, options): s for s in queue}

@@ -85,12 +85,6 @@ def _report(args: argparse.Namespace) -> int:
     if args.territory:
         print(render_report(args.territory, **kwargs))
         return 0
-    from .config import load_territories
-    from .datasets import load_dataset
-    from .reference import load_reference
-
-    load_territories(args.territories)  # a malformed file stops everything before any run
-    load_dataset(args.data, reference=load_reference(args.reference), reference_dir=args.reference)
     results = render_batch(workers=args.workers, scheduler=args.scheduler, **kwargs)
     for r in results:
         detail = r.path if r.ok else (r.error.splitlines()[0] if r.error else "")

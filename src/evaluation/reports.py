@@ -460,7 +460,7 @@ def _export_html(notebook: Path, html: Path, *, title: str) -> None:
 
 def render_report(territory: str, *, data_dir: str | Path | None = None, out_dir: str | Path | None = None,
                   reference_dir: str | Path | None = None, territories_file: str | Path | None = None,
-                  timeout: int = 900, kernel_name: str | None = None) -> Path:
+                  timeout: int = 900, kernel_name: str | None = None, validate: bool = True) -> Path:
     """Execute the report notebook for one territory and export it to HTML.
 
     Inputs are validated first: an unknown territory or invalid data raise before
@@ -476,6 +476,9 @@ def render_report(territory: str, *, data_dir: str | Path | None = None, out_dir
     kernel_name
         Jupyter kernel; default the project's ``evaluation`` kernel, installed into
         this environment if missing.
+    validate
+        Check the territory and the data first (``False`` when the caller already did,
+        as :func:`evaluation.batch.render_batch` does once for all territories).
     """
     import papermill as pm
 
@@ -485,10 +488,10 @@ def render_report(territory: str, *, data_dir: str | Path | None = None, out_dir
         raise ConfigError(f"invalid territory name {territory!r}")
     paths = get_paths()
     terr = get_territory(territory, territories_file)
-    # Validate inputs before writing anything.
-    reference = load_reference(reference_dir)
-    territory_communes(terr, reference)
-    load_dataset(Path(data_dir) if data_dir else paths.sample, reference=reference, reference_dir=reference_dir)
+    if validate:  # before writing anything (a batch validates once for all its runs)
+        reference = load_reference(reference_dir)
+        territory_communes(terr, reference)
+        load_dataset(Path(data_dir) if data_dir else paths.sample, reference=reference, reference_dir=reference_dir)
     out_root = Path(out_dir) if out_dir is not None else paths.reports
     target = out_root / territory
     kernel = kernel_name or ensure_kernel()
