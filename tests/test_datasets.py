@@ -166,3 +166,24 @@ class TestCache:
 def test_split_themes():
     out = split_themes(pd.Series(["Emploi|rural", "lien social ; confiance", None]))
     assert out.tolist() == [["emploi", "rural"], ["lien social", "confiance"], []]
+
+
+class TestFrenchColumnNames:
+    def test_aliases_and_messy_headers(self, tmp_path, codes):
+        (tmp_path / "accompaniments.csv").write_text(
+            "Identifiant accompagnement;ID structure;Dispositif;Code INSEE;QPV;Date de début;Date de fin;"
+            "Secteur;Emplois créés;Emplois maintenus\n"
+            "a1;s1;dla;21166;oui;03/02/2022;;culture;1;4\n", encoding="cp1252")
+        (tmp_path / "actors.csv").write_text(" Actor_ID ;Nom;Type;Secteur;CODGEO;En QPV\nA1;X;association;y;21166;non\n",
+                                            encoding="utf-8")
+        tables, _ = validate_tables(tmp_path, commune_codes=codes)
+        acc, actors = tables["accompaniments"], tables["actors"]
+        assert acc.loc[2, "commune_code"] == "21166" and acc.loc[2, "start_date"] == pd.Timestamp("2022-02-03")
+        assert acc.loc[2, "jobs_maintained"] == 4 and bool(acc.loc[2, "in_qpv"])
+        assert actors.loc[2, "actor_id"] == "A1" and actors.loc[2, "kind"] == "association"
+
+    def test_schema_name_wins_over_an_alias(self):
+        from evaluation.datasets import canonical_columns
+
+        mapping = canonical_columns(["commune_code", "Code INSEE", "QPV"], "accompaniments")
+        assert mapping == {"QPV": "in_qpv"}  # commune_code already present: Code INSEE stays as is

@@ -20,6 +20,8 @@ import hashlib
 import io
 import json
 import logging
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -42,6 +44,9 @@ __all__ = [
     "validate_tables",
     "load_dataset",
     "split_themes",
+    "COLUMN_ALIASES",
+    "normalise_name",
+    "canonical_columns",
 ]
 
 log = logging.getLogger(__name__)
@@ -157,6 +162,82 @@ SCHEMAS: dict[str, Schema] = {
     ]
 }
 TABLES = tuple(SCHEMAS)
+
+#: Column names evaluators' French exports use, per table, mapped to the schema's names.
+#: Names are compared after :func:`normalise_name` (lower case, no accents, ``_`` for
+#: spaces and punctuation), so ``Code INSEE``, ``code_insee`` and ``CODE-INSEE`` match.
+_COMMUNE = ("code_commune", "code_insee", "codgeo", "insee", "code_geo", "commune_insee")
+COLUMN_ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
+    "accompaniments": {
+        "accompaniment_id": ("id_accompagnement", "identifiant_accompagnement", "n_accompagnement"),
+        "structure_id": ("id_structure", "identifiant_structure"),
+        "structure_name": ("nom_structure", "raison_sociale", "structure"),
+        "programme": ("dispositif", "type_accompagnement"),
+        "commune_code": _COMMUNE,
+        "in_qpv": ("qpv", "en_qpv", "quartier_prioritaire"),
+        "start_date": ("date_debut", "debut", "date_de_debut"),
+        "end_date": ("date_fin", "fin", "date_de_fin"),
+        "sector": ("secteur", "secteur_activite", "domaine"),
+        "jobs_created": ("emplois_crees", "nb_emplois_crees"),
+        "jobs_maintained": ("emplois_maintenus", "nb_emplois_maintenus"),
+    },
+    "actors": {
+        "actor_id": ("id_acteur", "identifiant_acteur"),
+        "name": ("nom", "raison_sociale", "nom_acteur"),
+        "kind": ("type", "type_acteur", "categorie"),
+        "sector": ("secteur", "secteur_activite"),
+        "commune_code": _COMMUNE,
+        "in_qpv": ("qpv", "en_qpv", "quartier_prioritaire"),
+    },
+    "events": {
+        "event_id": ("id_evenement", "id_rencontre", "identifiant_evenement"),
+        "kind": ("type", "type_evenement", "format"),
+        "commune_code": _COMMUNE,
+        "organiser": ("organisateur", "id_organisateur"),
+        "title": ("titre", "intitule"),
+    },
+    "attendance": {"event_id": ("id_evenement", "id_rencontre"), "actor_id": ("id_acteur",)},
+    "collaborations": {
+        "actor_a": ("acteur_a", "id_acteur_a"), "actor_b": ("acteur_b", "id_acteur_b"),
+        "start_date": ("date_debut", "debut"), "end_date": ("date_fin", "fin"),
+        "kind": ("type", "type_collaboration", "nature"), "intensity": ("intensite",),
+    },
+    "testimonies": {
+        "testimony_id": ("id_temoignage", "identifiant_temoignage"),
+        "actor_kind": ("type_acteur", "profil"), "territory": ("territoire",),
+        "themes": ("theme", "thematiques"), "text": ("texte", "citation", "verbatim", "temoignage"),
+    },
+}
+
+
+def normalise_name(name: object) -> str:
+    """``" Code INSEE "`` → ``"code_insee"``: lower case, no accents, ``_`` between words."""
+    import unicodedata
+
+    plain = unicodedata.normalize("NFKD", str(name)).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "_", plain.lower()).strip("_")
+
+
+def canonical_columns(columns: Sequence[str], table: str) -> dict[str, str]:
+    """Renaming from a file's column names to the schema's: exact names after
+    :func:`normalise_name`, then the French aliases of :data:`COLUMN_ALIASES`.
+
+    A schema column already present is never taken by an alias.
+    """
+    wanted = {c.name for c in SCHEMAS[table].columns}
+    lookup = {canonical: canonical for canonical in wanted}
+    for canonical, aliases in COLUMN_ALIASES.get(table, {}).items():
+        lookup.update({alias: canonical for alias in aliases})
+    mapping, taken = {}, set()
+    normalised = {col: normalise_name(col) for col in columns}
+    for col, norm in normalised.items():  # exact names first
+        if norm in wanted and norm not in taken:
+            mapping[col], taken = norm, taken | {norm}
+    for col, norm in normalised.items():
+        target = lookup.get(norm)
+        if col not in mapping and target and target not in taken:
+            mapping[col], taken = target, taken | {target}
+    return {k: v for k, v in mapping.items() if k != v}
 
 
 # --------------------------------------------------------------------------- reading
@@ -458,6 +539,10 @@ def validate_tables(data_dir: Path | str, *, commune_codes: frozenset[str] | Non
         if raw.empty:
             problems.add(path.name, None, None, None, "the file has no data rows")
             continue
+        renamed = canonical_columns(list(raw.columns), name)
+        if renamed:
+            log.info("%s: columns read as %s", path.name, ", ".join(f"{a!r} → {b}" for a, b in renamed.items()))
+            raw = raw.rename(columns=renamed)
         tables[name] = parse_table(raw, SCHEMAS[name], file=path.name, problems=problems,
                                    commune_codes=commune_codes)
     _check_references(tables, {n: p.name for n, p in paths.items()}, problems)
