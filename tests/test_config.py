@@ -48,8 +48,15 @@ def test_all_problems_reported_at_once(tmp_path):
     path.write_text("territories:\n  a:\n    split_date: x\n  b:\n    label: B\n")
     with pytest.raises(ConfigError) as err:
         load_territories(path)
-    text = str(err.value)
-    assert "territory 'a'" in text and "territory 'b'" in text
+    table = err.value.problems
+    # Each problem is located at the line of the setting concerned (or of its territory).
+    got = set(zip(table["row"], table["column"], table["code"]))
+    assert {(2, "territories: a: label", "label_missing"), (3, "territories: a: split_date", "split_date_invalid"),
+            (2, "territories: a", "no_area"), (4, "territories: b: split_date", "split_date_missing"),
+            (4, "territories: b", "no_area")} == got
+    assert table["fix"].str.len().gt(0).all()
+    french = err.value.table(lang="fr")
+    assert "obligatoire" in french.loc[french["code"] == "label_missing", "problem"].iloc[0]
 
 
 def test_root_from_environment(monkeypatch, tmp_path, paths):

@@ -24,7 +24,8 @@ def _problems(data_dir, codes) -> pd.DataFrame:
 
 class TestSample:
     def test_types(self, paths, codes):
-        tables, files = validate_tables(paths.sample, commune_codes=codes)
+        dataset = validate_tables(paths.sample, commune_codes=codes)
+        tables, files = dataset.tables, dataset.paths
         acc = tables["accompaniments"]
         assert files["actors"].suffix == ".xlsx"
         assert acc["commune_code"].dtype == "string" and acc["commune_code"].str.len().eq(5).all()
@@ -34,7 +35,7 @@ class TestSample:
         assert tables["collaborations"]["intensity"].cat.ordered
 
     def test_values_match_a_plain_read(self, paths, codes):
-        tables, _ = validate_tables(paths.sample, commune_codes=codes)
+        tables = validate_tables(paths.sample, commune_codes=codes).tables
         raw = read_export(paths.sample / "accompaniments.csv")
         acc = tables["accompaniments"]
         assert len(acc) == len(raw)
@@ -47,7 +48,7 @@ class TestSample:
         assert acc.index[0] == 2
 
     def test_sample_matches_the_press_article(self, paths, codes, reference):
-        acc = validate_tables(paths.sample, commune_codes=codes)[0]["accompaniments"]
+        acc = validate_tables(paths.sample, commune_codes=codes).accompaniments
         last = acc[acc["start_date"].dt.year == acc["start_date"].dt.year.max()]
         assert last["programme"].isin(["creation", "development"]).sum() == 68
         dla = last[last["programme"] == "dla"]
@@ -83,8 +84,8 @@ class TestBadInput:
         write_export(col, sample_copy / "collaborations.csv")
         problems = _problems(sample_copy, codes)
         text = problems.astype(str).agg(" ".join, axis=1)
-        assert text.str.contains("attendance.csv 2 actor_id A999 unknown actor_id").any()
-        assert text.str.contains("attendance.csv 3 event_id E9999 unknown event_id").any()
+        assert text.str.contains("attendance.csv 2 actor_id A999 unknown actor").any()
+        assert text.str.contains("attendance.csv 3 event_id E9999 unknown event").any()
         assert text.str.contains("itself").any()
         assert text.str.contains("declared twice").any()
 
@@ -122,7 +123,7 @@ class TestFormats:
             "jobs_created,jobs_maintained,\n"
             "a1,s1,creation,21166,Oui,2021-03-04,,numérique,\"1,0\",2,\n"
             ",,,,,,,,,,\n", encoding="utf-8")
-        tables, _ = validate_tables(tmp_path, commune_codes=codes | {"01001"})
+        tables = validate_tables(tmp_path, commune_codes=codes | {"01001"}).tables
         acc = tables["accompaniments"]
         assert list(acc.index) == [2]
         assert acc.loc[2, "start_date"] == pd.Timestamp("2021-03-04")
@@ -137,7 +138,7 @@ class TestFormats:
                               "end_date": [None, None], "sector": ["x", "y"], "jobs_created": [0, 1],
                               "jobs_maintained": [3.0, 4.0]})
         frame.to_excel(tmp_path / "accompaniments.xlsx", index=False)
-        tables, _ = validate_tables(tmp_path, commune_codes=codes | {"01001"})
+        tables = validate_tables(tmp_path, commune_codes=codes | {"01001"}).tables
         acc = tables["accompaniments"]
         assert acc["commune_code"].tolist() == ["21166", "01001"]  # leading zero repaired
         assert acc["start_date"].tolist() == list(pd.to_datetime(["2022-05-01", "2022-06-01"]))
@@ -176,7 +177,7 @@ class TestFrenchColumnNames:
             "a1;s1;dla;21166;oui;03/02/2022;;culture;1;4\n", encoding="cp1252")
         (tmp_path / "actors.csv").write_text(" Actor_ID ;Nom;Type;Secteur;CODGEO;En QPV\nA1;X;association;y;21166;non\n",
                                             encoding="utf-8")
-        tables, _ = validate_tables(tmp_path, commune_codes=codes)
+        tables = validate_tables(tmp_path, commune_codes=codes).tables
         acc, actors = tables["accompaniments"], tables["actors"]
         assert acc.loc[2, "commune_code"] == "21166" and acc.loc[2, "start_date"] == pd.Timestamp("2022-02-03")
         assert acc.loc[2, "jobs_maintained"] == 4 and bool(acc.loc[2, "in_qpv"])

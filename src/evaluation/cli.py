@@ -4,10 +4,13 @@
 
     evaluation report TERRITORY [--data DIR] [--out DIR]
     evaluation report --all [--data DIR] [--out DIR] [--workers N] [--scheduler ADDRESS]
-    evaluation validate [--data DIR]
+    evaluation validate [--data DIR] [--sep SEP] [--encoding ENC] [--header-row N]
     evaluation sample [--out DIR] [--seed N]
     evaluation reference --departements 21[,71,…] [--density-file PATH]
     evaluation territories
+
+Problems in the input are printed as one table (file, row, column, value, what is wrong,
+how to fix it), in English or in French (``--lang fr``, or ``EVALUATION_LANG=fr``).
 
 Exit codes: 0 success, 1 invalid input or a failed report, 2 wrong usage.
 """
@@ -16,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -23,6 +27,7 @@ from pathlib import Path
 import pandas as pd
 
 from .errors import EvaluationError, ValidationError
+from .problems import LANGS
 
 __all__ = ["main", "build_parser"]
 
@@ -40,6 +45,8 @@ def _common(p: argparse.ArgumentParser, *, data: bool = True) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="evaluation", description=__doc__.split("\n\n")[0])
     parser.add_argument("-v", "--verbose", action="store_true", help="log what is detected and done")
+    parser.add_argument("--lang", choices=LANGS, default=os.environ.get("EVALUATION_LANG", "en"),
+                        help="language of problem tables (default: $EVALUATION_LANG or en)")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("report", help="render the report of one territory, or of all")
@@ -51,8 +58,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scheduler", metavar="ADDRESS", help="send the runs to an existing Dask cluster")
     _common(p)
 
-    p = sub.add_parser("validate", help="check the raw tables and list every problem")
+    p = sub.add_parser("validate", help="check the raw tables and territories.yml, list every problem")
     _common(p)
+    p.add_argument("--sep", help="CSV separator of every file (default: detected)")
+    p.add_argument("--encoding", help="encoding of every CSV file, e.g. cp1252 (default: detected)")
+    p.add_argument("--header-row", type=int, metavar="N",
+                   help="spreadsheet row of the column names in every file (default: detected)")
 
     p = sub.add_parser("sample", help="regenerate the illustrative data")
     p.add_argument("--out", type=Path, metavar="DIR", help="output folder (default: data/raw/sample)")
@@ -96,20 +107,45 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
+    """Check territories.yml and every table; one problems table for all of them."""
     from .config import get_paths, load_territories
-    from .datasets import validate_tables
-    from .reference import load_reference
+    from .datasets import ReadOptions, validate_tables
+    from .problems import Problems
+    from .reference import load_former_communes, load_reference
 
-    if args.territories:
-        load_territories(args.territories)
+    problems = Problems()
+    territories = None
+    try:
+        territories = list(load_territories(args.territories))
+    except ValidationError as exc:
+        problems.extend(exc.recorded)
     reference = load_reference(args.reference)
     data_dir = args.data or get_paths().sample
-    tables, paths = validate_tables(data_dir, commune_codes=frozenset(reference["commune_code"]))
+    overrides = {"sep": args.sep, "encoding": args.encoding, "header_row": args.header_row}
+    read_options = ReadOptions(**overrides) if any(v is not None for v in overrides.values()) else None
+    try:
+        dataset = validate_tables(data_dir, commune_codes=reference["commune_code"],
+                                  former_communes=load_former_communes(args.reference), territories=territories,
+                                  read_options=read_options)
+    except ValidationError as exc:
+        problems.extend(exc.recorded)
+    if problems:
+        raise ValidationError(problems.frame())
     print(f"{data_dir}: all tables valid")
-    for name, table in tables.items():
-        source = paths[name].name if name in paths else "(absent)"
+    for name, table in dataset.tables.items():
+        source = dataset.files[name]["file"] if name in dataset.files else "(absent)"
         print(f"  {name:15} {len(table):6} rows  {source}")
+    if len(dataset.notices):
+        print("\nRepaired while reading:")
+        print(_problem_text(dataset.notices, args.lang).to_string(index=False))
     return 0
+
+
+def _problem_text(table: pd.DataFrame, lang: str) -> pd.DataFrame:
+    headers = {"fr": {"file": "fichier", "row": "ligne", "column": "colonne", "value": "valeur",
+                      "problem": "problème", "fix": "correction", "code": "code"}}
+    frame = table.astype(object).where(table.notna(), "").astype(str)
+    return frame.rename(columns=headers.get(lang, {}))
 
 
 def _sample(args: argparse.Namespace) -> int:
@@ -159,8 +195,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return handler(args)
     except ValidationError as exc:
-        print(exc.table().to_string(index=False), file=sys.stderr)
-        print(f"\n{len(exc.problems)} problem(s): nothing was written.", file=sys.stderr)
+        with pd.option_context("display.max_colwidth", 120, "display.width", 250):
+            print(_problem_text(exc.table(lang=args.lang), args.lang).to_string(index=False), file=sys.stderr)
+        done = ("problème(s) : rien n'a été écrit." if args.lang == "fr" else "problem(s): nothing was written.")
+        print(f"\n{len(exc.problems)} {done}", file=sys.stderr)
         return 1
     except EvaluationError as exc:
         print(f"error: {exc}", file=sys.stderr)

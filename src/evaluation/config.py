@@ -149,76 +149,117 @@ _ALLOWED_KEYS = {"label", "split_date", "communes", "epcis", "departements", "qp
                  "venue", "network_roles", "description"}
 
 
-def _parse_site(s: Any, where: str, problems: list[str]) -> Site | None:
+class _Report:
+    """Problems of ``territories.yml``, located by the YAML line of the setting concerned."""
+
+    def __init__(self, file: Path, lines: dict[tuple, int]) -> None:
+        from .problems import Problems
+
+        self.file, self.lines, self.problems = file, lines, Problems()
+
+    def add(self, where: tuple, code: str, *, value: Any = None, **params: Any) -> None:
+        line = next((self.lines[where[:k]] for k in range(len(where), 0, -1) if where[:k] in self.lines), None)
+        self.problems.add(self.file.name, code, rows=[line], column=": ".join(map(str, where)) or None,
+                          values=[None if value is None else str(value)], **params)
+
+    def count(self) -> int:
+        return len(self.problems.frame())
+
+
+def _yaml_lines(node: Any, prefix: tuple = ()) -> dict[tuple, int]:
+    """Line (1-based) of every mapping key and list item of a composed YAML document."""
+    lines: dict[tuple, int] = {}
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            where = prefix + (key.value,)
+            lines[where] = key.start_mark.line + 1
+            lines.update(_yaml_lines(value, where))
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            lines[prefix + (i + 1,)] = item.start_mark.line + 1
+            lines.update(_yaml_lines(item, prefix + (i + 1,)))
+    return lines
+
+
+def _parse_site(s: Any, where: tuple, report: _Report) -> Site | None:
     if not isinstance(s, dict) or "label" not in s or not ({"commune"} <= set(s) or {"lat", "lon"} <= set(s)):
-        problems.append(f"{where} needs a 'label' and a 'commune' or 'lat'/'lon'")
+        report.add(where, "site_invalid", value=s)
         return None
     return Site(label=str(s["label"]), commune=str(s["commune"]) if s.get("commune") else None,
                 lat=float(s["lat"]) if "lat" in s else None, lon=float(s["lon"]) if "lon" in s else None)
 
 
-def _as_codes(value: Any, *, where: str, key: str, pattern: str, problems: list[str]) -> tuple[str, ...]:
+_CODE_PATTERNS = {"communes": (r"\d[\dAB]\d{3}", "5-character INSEE codes such as '21166'",
+                               "des codes INSEE à 5 caractères comme '21166'"),
+                  "epcis": (r"\d{9}", "9-digit SIREN numbers such as '242100410'",
+                            "des numéros SIREN à 9 chiffres comme '242100410'"),
+                  "departements": (r"\d[\dAB]|\d{3}", "département codes such as '21'",
+                                   "des codes de département comme '21'")}
+
+
+def _as_codes(value: Any, *, where: tuple, key: str, report: _Report) -> tuple[str, ...]:
     if value is None:
         return ()
     if not isinstance(value, list):
-        problems.append(f"{where}: '{key}' must be a list")
+        report.add(where + (key,), "list_expected", value=value, key=key)
         return ()
+    pattern, expected, expected_fr = _CODE_PATTERNS[key]
     codes = tuple(str(v).strip() for v in value)
     bad = [c for c in codes if not re.fullmatch(pattern, c)]
     if bad:
-        problems.append(f"{where}: '{key}' has malformed codes {bad} (expected {pattern})")
+        report.add(where + (key,), "codes_malformed", value=", ".join(bad), key=key, bad=bad,
+                   expected=expected, expected_fr=expected_fr)
     return codes
 
 
-def _parse_territory(slug: Any, spec: Any, problems: list[str], file: Path) -> Territory | None:
-    where = f"{file.name}, territory '{slug}'"
+def _parse_territory(slug: Any, spec: Any, report: _Report, where: tuple) -> Territory | None:
+    before = report.count()
     if not isinstance(slug, str) or not SLUG_PATTERN.match(slug):
-        problems.append(f"{where}: the slug must be lowercase letters, digits and hyphens")
+        report.add(where, "slug_invalid", value=slug, suggestion=ascii_slug(str(slug)))
         return None
     if not isinstance(spec, dict):
-        problems.append(f"{where}: expected a mapping of settings")
+        report.add(where, "territory_not_mapping", value=spec)
         return None
     unknown = set(spec) - _ALLOWED_KEYS
     if unknown:
-        problems.append(f"{where}: unknown keys {sorted(unknown)}")
+        report.add(where, "unknown_keys", value=", ".join(sorted(unknown)), keys=sorted(unknown),
+                   allowed=sorted(_ALLOWED_KEYS))
     label = spec.get("label")
     if not isinstance(label, str) or not label.strip():
-        problems.append(f"{where}: 'label' (the French name) is required")
+        report.add(where + ("label",), "label_missing", value=label)
     split = spec.get("split_date")
     if isinstance(split, str):
         try:
             split = dt.date.fromisoformat(split)
         except ValueError:
-            problems.append(f"{where}: 'split_date' {split!r} is not a date (YYYY-MM-DD)")
+            report.add(where + ("split_date",), "split_date_invalid", value=split)
             split = None
     elif not isinstance(split, dt.date):
-        problems.append(f"{where}: 'split_date' (YYYY-MM-DD) is required")
+        report.add(where + ("split_date",), "split_date_missing", value=split)
         split = None
-    communes = _as_codes(spec.get("communes"), where=where, key="communes",
-                         pattern=r"\d[\dAB]\d{3}", problems=problems)
-    epcis = _as_codes(spec.get("epcis"), where=where, key="epcis", pattern=r"\d{9}",
-                      problems=problems)
-    deps = _as_codes(spec.get("departements"), where=where, key="departements",
-                     pattern=r"\d[\dAB]|\d{3}", problems=problems)
+    communes = _as_codes(spec.get("communes"), where=where, key="communes", report=report)
+    epcis = _as_codes(spec.get("epcis"), where=where, key="epcis", report=report)
+    deps = _as_codes(spec.get("departements"), where=where, key="departements", report=report)
     if not (communes or epcis or deps):
-        problems.append(f"{where}: give at least one of 'communes', 'epcis', 'departements'")
-    sites = [_parse_site(s, f"{where}: site {i + 1}", problems) for i, s in enumerate(spec.get("sites") or [])]
-    venue = _parse_site(spec["venue"], f"{where}: venue", problems) if spec.get("venue") else None
+        report.add(where, "no_area")
+    sites = [_parse_site(s, where + ("sites", i + 1), report) for i, s in enumerate(spec.get("sites") or [])]
+    venue = _parse_site(spec["venue"], where + ("venue",), report) if spec.get("venue") else None
     roles = spec.get("network_roles") or {}
     if not isinstance(roles, dict):
-        problems.append(f"{where}: 'network_roles' must map actor ids to role labels")
+        report.add(where + ("network_roles",), "roles_invalid", value=roles)
         roles = {}
     qpv = spec.get("qpv") or []
     if not isinstance(qpv, list) or not all(isinstance(q, dict) and "name" in q for q in qpv):
-        problems.append(f"{where}: 'qpv' must be a list of mappings with a 'name'")
+        report.add(where + ("qpv",), "qpv_invalid", value=qpv)
         qpv = []
-    if problems and any(p.startswith(where) for p in problems):
+    if report.count() > before:
         return None
     return Territory(slug=slug, label=label.strip(), split_date=split, communes=communes,
                      epcis=epcis, departements=deps,
                      qpv=tuple({k: str(v) for k, v in q.items()} for q in qpv),
                      sites=tuple(x for x in sites if x), venue=venue,
-                     network_roles={str(k): str(v) for k, v in roles.items()}, description=str(spec.get("description", "")).strip())
+                     network_roles={str(k): str(v) for k, v in roles.items()},
+                     description=str(spec.get("description", "")).strip())
 
 
 def load_territories(path: Path | str | None = None) -> dict[str, Territory]:
@@ -233,41 +274,54 @@ def load_territories(path: Path | str | None = None) -> dict[str, Territory]:
         ``qpv``, ``sites``, ``venue``, ``network_roles``. An optional top-level
         ``generate`` list declares territories in bulk, e.g. ``- {every_epci_of: "21",
         split_date: 2020-01-01}`` for one territory per EPCI of Côte-d'Or.
+
+    Raises
+    ------
+    TerritoriesError
+        With a problems table (line, setting, value, what is wrong, how to fix it).
     """
+    from .errors import TerritoriesError
+
     path = Path(path) if path is not None else get_paths().territories
+    report = _Report(path, {})
     if not path.is_file():
-        raise ConfigError(f"territories file not found: {path}")
+        report.add((), "territories_missing", value=str(path))
+        raise TerritoriesError(report.problems.frame())
+    text = path.read_text(encoding="utf-8")
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        report.lines = _yaml_lines(yaml.compose(text))
+        doc = yaml.safe_load(text)
     except (yaml.YAMLError, ValueError) as exc:  # ValueError: an impossible date such as 2020-13-01
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+        mark = getattr(exc, "problem_mark", None)
+        report.problems.add(path.name, "yaml_invalid", rows=[mark.line + 1 if mark else None],
+                            error=str(getattr(exc, "problem", None) or exc))
+        raise TerritoriesError(report.problems.frame()) from exc
     if (not isinstance(doc, dict) or not isinstance(doc.get("territories", {}), dict)
             or not (doc.get("territories") or doc.get("generate"))):
-        raise ConfigError(f"{path}: expected a top-level 'territories' mapping (or a 'generate' list) "
-                          "with at least one territory")
-    problems: list[str] = []
+        report.add((), "yaml_top_level")
+        raise TerritoriesError(report.problems.frame())
     territories = {}
     for slug, spec in (doc.get("territories") or {}).items():
-        t = _parse_territory(slug, spec, problems, path)
+        t = _parse_territory(slug, spec, report, ("territories", slug))
         if t is not None:
             territories[slug] = t
     for i, rule in enumerate(doc.get("generate") or []):
-        for slug, spec in _generated(rule, where=f"{path.name}, generate rule {i + 1}", problems=problems):
+        for slug, spec in _generated(rule, where=("generate", i + 1), report=report):
             if slug in territories:
                 continue  # a territory written by hand wins over a generated one
-            t = _parse_territory(slug, spec, problems, path)
+            t = _parse_territory(slug, spec, report, ("generate", i + 1))
             if t is not None:
                 territories[slug] = t
-    if problems:
-        raise ConfigError(f"{path} is invalid:\n  " + "\n  ".join(problems))
+    if report.count():
+        raise TerritoriesError(report.problems.frame())
     return territories
 
 
-def _generated(rule: Any, *, where: str, problems: list[str]) -> list[tuple[str, dict]]:
+def _generated(rule: Any, *, where: tuple, report: _Report) -> list[tuple[str, dict]]:
     """Territories declared in bulk: ``{every_epci_of: "21", split_date: …}`` gives one
     territory per EPCI with communes in that département (from the commune reference)."""
     if not isinstance(rule, dict) or "every_epci_of" not in rule or "split_date" not in rule:
-        problems.append(f"{where}: expected 'every_epci_of' (a département code) and 'split_date'")
+        report.add(where, "generate_invalid", value=rule)
         return []
     from .reference import load_reference
 
@@ -276,8 +330,9 @@ def _generated(rule: Any, *, where: str, problems: list[str]) -> list[tuple[str,
     epcis = (reference.loc[reference["departement"] == dep, ["epci_siren", "epci_name"]].dropna()
              .drop_duplicates().sort_values("epci_siren"))
     if epcis.empty:
-        problems.append(f"{where}: no EPCI of département {dep} in the commune reference")
+        report.add(where + ("every_epci_of",), "generate_no_epci", value=dep, dep=dep)
     prefix = str(rule.get("prefix", "epci"))
+
     def short(name: str) -> str:
         slug = re.sub(r"^communaute-(de-communes|d-agglomeration|urbaine)-", "", ascii_slug(name, max_length=200))
         return re.sub(r"^(de-la|du|des|de|d)-", "", slug)[:40].strip("-")

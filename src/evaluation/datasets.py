@@ -3,10 +3,15 @@ collaborations, testimonies.
 
 Each table is one file in the data folder, ``<table>.csv`` or ``<table>.xlsx``, as
 evaluators export them: ``;`` or ``,`` separators, UTF-8 (with or without BOM) or
-Windows-1252, ``dd/mm/yyyy`` or ISO dates, decimal commas. Every problem in every file
-is collected in one pass and raised as one :class:`~evaluation.errors.ValidationError`
-whose table names the file, the row as the user sees it in a spreadsheet (the header is
-row 1), the column and the value. Nothing is written when validation fails.
+Windows-1252, ``dd/mm/yyyy`` or ISO dates, decimal commas and thousands separators,
+title rows above the column names, French column names. Every problem in every file is
+collected in one pass and raised as one :class:`~evaluation.errors.ValidationError` whose
+table names the file, the row as the user sees it in a spreadsheet (the header is row 1),
+the column, the value, what is wrong and how to fix it. Nothing is written when
+validation fails; raw files are only ever opened for reading.
+
+Names of actors and structures are replaced by keyed pseudonyms as soon as the tables
+are validated (:mod:`evaluation.pseudonyms`).
 
 Validated, typed tables are cached as parquet in ``data/processed/`` under a key made of
 the content hashes of the input files and of the commune reference; they are reused
@@ -21,7 +26,7 @@ import io
 import json
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -31,7 +36,9 @@ import pandas as pd
 
 from ._io import atomic_dir, sha256_file
 from .config import get_paths
-from .errors import PROBLEM_COLUMNS, ValidationError
+from .errors import ValidationError
+from .problems import Problems, render_problems
+from .pseudonyms import PseudonymKey, pseudonymise, redact_names, resolve_key
 
 __all__ = [
     "Column",
@@ -39,11 +46,14 @@ __all__ = [
     "SCHEMAS",
     "TABLES",
     "Dataset",
+    "ReadOptions",
     "read_raw",
     "parse_table",
     "validate_tables",
     "load_dataset",
     "split_themes",
+    "pseudonymise_tables",
+    "NAME_COLUMNS",
     "COLUMN_ALIASES",
     "normalise_name",
     "canonical_columns",
@@ -241,13 +251,33 @@ def canonical_columns(columns: Sequence[str], table: str) -> dict[str, str]:
 
 
 # --------------------------------------------------------------------------- reading
-def _decode(raw: bytes) -> tuple[str, str]:
-    for encoding in ("utf-8-sig", "cp1252"):
+SEPARATORS = (";", ",", "\t", "|")
+#: How many lines at the top of a file are searched for the row of column names.
+HEADER_SEARCH_ROWS = 30
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """How to read one file; every ``None`` is detected automatically (and logged).
+
+    ``header_row`` is the spreadsheet row (1 = first) holding the column names.
+    """
+
+    sep: str | None = None
+    encoding: str | None = None
+    header_row: int | None = None
+    sheet: str | int = 0
+
+
+def _decode(raw: bytes, encoding: str | None) -> tuple[str, str]:
+    if encoding is not None:
+        return raw.decode(encoding), encoding
+    for candidate in ("utf-8-sig", "cp1252"):
         try:
-            return raw.decode(encoding), encoding
+            return raw.decode(candidate), candidate
         except UnicodeDecodeError:
             continue
-    return raw.decode("latin-1"), "latin-1"  # pragma: no cover - latin-1 decodes any byte
+    return raw.decode("latin-1"), "latin-1"
 
 
 def _cell_text(values: pd.Series) -> pd.Series:
@@ -256,9 +286,7 @@ def _cell_text(values: pd.Series) -> pd.Series:
     def one(v: object) -> str:
         if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NaT:
             return ""
-        if isinstance(v, (dt.datetime, pd.Timestamp)):
-            return v.strftime("%d/%m/%Y")
-        if isinstance(v, dt.date):
+        if isinstance(v, (dt.datetime, pd.Timestamp, dt.date)):
             return v.strftime("%d/%m/%Y")
         if isinstance(v, float) and v.is_integer():
             return str(int(v))
@@ -267,61 +295,105 @@ def _cell_text(values: pd.Series) -> pd.Series:
     return values.map(one).astype(object)
 
 
-def read_raw(path: Path | str) -> pd.DataFrame:
+def _known_names(table: str | None) -> set[str]:
+    """Normalised column names (schema names and French aliases) that identify a header row."""
+    if table is None:
+        return set()
+    names = {c.name for c in SCHEMAS[table].columns}
+    for aliases in COLUMN_ALIASES.get(table, {}).values():
+        names.update(aliases)
+    return names
+
+
+def _header_score(cells: Sequence[object], known: set[str]) -> int:
+    return len({normalise_name(c) for c in cells if str(c).strip()} & known)
+
+
+def _pick_header(rows: Sequence[Sequence[object]], known: set[str]) -> int:
+    """0-based index of the row with the most known column names (the first row if none)."""
+    scores = [_header_score(r, known) for r in rows[:HEADER_SEARCH_ROWS]]
+    return int(np.argmax(scores)) if scores and max(scores) >= min(2, len(known)) else 0
+
+
+def _read_xlsx(path: Path, options: ReadOptions, known: set[str]) -> tuple[pd.DataFrame, int]:
+    grid = pd.read_excel(path, sheet_name=options.sheet, header=None, dtype=object)
+    grid = grid.apply(_cell_text) if not grid.empty else grid
+    header = (options.header_row - 1 if options.header_row else _pick_header(grid.to_numpy().tolist(), known))
+    if grid.empty:
+        return pd.DataFrame(), 1
+    names = grid.iloc[header].tolist()
+    body = grid.iloc[header + 1:]
+    body.columns = [n if n != "" else f"Unnamed: {i}" for i, n in enumerate(names)]
+    log.info("%s: sheet %r, column names on row %d", path.name, options.sheet, header + 1)
+    return body.reset_index(drop=True), header + 1
+
+
+def _read_csv(path: Path, options: ReadOptions, known: set[str]) -> tuple[pd.DataFrame, int]:
+    text, encoding = _decode(path.read_bytes(), options.encoding)
+    lines = text.splitlines()[:HEADER_SEARCH_ROWS]
+    if options.header_row:
+        header = options.header_row - 1
+        sep = options.sep or max(SEPARATORS, key=(lines[header] if header < len(lines) else "").count)
+    else:
+        candidates = [options.sep] if options.sep else list(SEPARATORS)
+        scored = [(_header_score(line.split(s), known), -i, line.count(s), s)
+                  for s in candidates for i, line in enumerate(lines)]
+        best = max(scored, default=(0, 0, 0, options.sep or ";"))
+        if best[0] >= min(2, len(known)) and known:
+            header, sep = -best[1], best[3]
+        else:  # no known names: the header is the first line, the separator its most frequent one
+            header = 0
+            sep = options.sep or max(SEPARATORS, key=(lines[0] if lines else "").count)
+    log.info("%s: encoding %s, separator %r, column names on line %d", path.name, encoding, sep, header + 1)
+    frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, skip_blank_lines=False,
+                        skiprows=header, engine="python" if len(sep) > 1 else "c")
+    return frame.astype(object), header + 1
+
+
+def read_raw(path: Path | str, *, table: str | None = None, options: ReadOptions | None = None) -> pd.DataFrame:
     """Read one raw CSV or XLSX file as text cells, without interpreting values.
 
-    Column names are stripped; fully empty rows and unnamed empty columns (trailing
-    separators) are dropped. The index is the row number as a spreadsheet shows it
-    (header = 1). The separator and encoding of a CSV are detected and logged.
+    Parameters
+    ----------
+    path
+        A ``.csv`` (any of ``;`` ``,`` tab ``|`` separators, UTF-8 with or without BOM,
+        Windows-1252 or Latin-1) or ``.xlsx`` file.
+    table
+        The table the file holds; its column names (and their French aliases) are used to
+        find the row of column names below title rows, and the separator.
+    options
+        Overrides of what is otherwise detected: separator, encoding, header row, sheet.
+
+    Returns
+    -------
+    DataFrame
+        Text cells, stripped; fully empty rows and unnamed empty columns (trailing
+        separators) dropped. The index is the row number as a spreadsheet shows it.
     """
-    path = Path(path)
-    if path.suffix.lower() in {".xlsx", ".xlsm"}:
-        frame = pd.read_excel(path, dtype=object, header=0)
-        frame = frame.apply(_cell_text)
-    else:
-        text, encoding = _decode(path.read_bytes())
-        first = text.split("\n", 1)[0]
-        sep = max([";", ",", "\t"], key=first.count)
-        log.info("%s: encoding %s, separator %r", path.name, encoding, sep)
-        frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
-                            skip_blank_lines=False)
-        frame = frame.astype(object)
-    frame.index = pd.RangeIndex(2, len(frame) + 2, name="row")
+    path, options = Path(path), options or ReadOptions()
+    known = _known_names(table)
+    reader = _read_xlsx if path.suffix.lower() in {".xlsx", ".xlsm"} else _read_csv
+    frame, header = reader(path, options, known)
+    frame.index = pd.RangeIndex(header + 1, header + 1 + len(frame), name="row")
     frame.columns = [str(c).strip() for c in frame.columns]
-    frame = frame.apply(lambda s: s.astype(str).str.strip())
+    frame = frame.apply(lambda s: s.astype(str).str.strip()) if len(frame.columns) else frame
     empty_cols = [c for c in frame.columns if c.startswith("Unnamed:") and (frame[c] == "").all()]
     frame = frame.drop(columns=empty_cols)
-    return frame.loc[~(frame == "").all(axis=1)]
+    return frame.loc[~(frame == "").all(axis=1)] if len(frame.columns) else frame
 
 
 # --------------------------------------------------------------------------- parsing
-class _Problems:
-    def __init__(self) -> None:
-        self.rows: list[dict] = []
-
-    def add(self, file: str, rows: pd.Index | list | None, column: str | None, values, problem: str) -> None:
-        if rows is None:
-            self.rows.append({"file": file, "row": None, "column": column, "value": None, "problem": problem})
-            return
-        values = list(values) if values is not None else [None] * len(rows)
-        self.rows.extend({"file": file, "row": int(r), "column": column, "value": v, "problem": problem}
-                         for r, v in zip(rows, values))
-
-    def frame(self) -> pd.DataFrame:
-        out = pd.DataFrame(self.rows, columns=PROBLEM_COLUMNS)
-        out["row"] = out["row"].astype("Int64")
-        return out
-
-
 def _parse_number(text: pd.Series) -> pd.Series:
-    cleaned = (text.str.replace(r"[\s\u00a0\u202f]", "", regex=True)
-               .str.replace(",", ".", regex=False))
+    """French or English numbers: ``1 234,5``, ``1.234,5``, ``1234.5`` → 1234.5."""
+    cleaned = text.str.replace(r"[\s\u00a0\u202f']", "", regex=True)
+    comma = cleaned.str.contains(",", regex=False)
+    cleaned = cleaned.mask(comma, cleaned.str.replace(".", "", regex=False).str.replace(",", ".", regex=False))
     return pd.to_numeric(cleaned.replace("", None), errors="coerce")
 
 
 def _parse_date(text: pd.Series) -> pd.Series:
     out = pd.to_datetime(text, format="%d/%m/%Y", errors="coerce")
-    for fmt in ("%Y-%m-%d", "%d/%m/%y", "%d-%m-%Y", "%d.%m.%Y"):
+    for fmt in ("%Y-%m-%d", "%d/%m/%y", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d %H:%M:%S", "%d/%m/%Y %H:%M"):
         todo = out.isna() & (text != "")
         if not todo.any():
             break
@@ -329,94 +401,122 @@ def _parse_date(text: pd.Series) -> pd.Series:
     return out
 
 
-def _parse_column(col: Column, text: pd.Series, *, file: str, problems: _Problems,
-                  commune_codes: frozenset[str] | None) -> pd.Series:
+@dataclass(frozen=True)
+class _Checks:
+    """What cells are checked against, beyond their own type."""
+
+    file: str
+    problems: Problems
+    notices: Problems
+    commune_codes: frozenset[str] | None = None
+    former_communes: pd.DataFrame | None = None
+
+
+def _commune(col: Column, text: pd.Series, empty: pd.Series, checks: _Checks) -> pd.Series:
+    code = text.str.upper()
+    repair = code.str.fullmatch(r"\d{4}")
+    if repair.any():
+        log.warning("%s: %d commune codes had lost their leading zero and were repaired",
+                    checks.file, int(repair.sum()))
+        checks.notices.add(checks.file, "leading_zero_repaired", rows=text.index[repair], column=col.name,
+                           values=text[repair])
+        code = code.mask(repair, "0" + code)
+    bad_form = ~empty & ~code.str.fullmatch(r"\d[\dAB]\d{3}")
+    if bad_form.any():
+        checks.problems.add(checks.file, "commune_malformed", rows=text.index[bad_form], column=col.name,
+                            values=text[bad_form])
+    if checks.commune_codes is not None:
+        codes = pd.Index(list(checks.commune_codes))
+        unknown = ~empty & ~bad_form & pd.Series(codes.get_indexer(code.fillna("")) < 0, index=code.index)
+        former = checks.former_communes
+        merged = unknown & code.isin(former.index) if former is not None else unknown & False
+        for old, rows in code[merged].groupby(code[merged]).groups.items():
+            info = former.loc[old]
+            checks.problems.add(checks.file, "commune_merged", rows=rows, column=col.name, values=text[rows],
+                                name=info["commune_name"], successor=info["successor_code"],
+                                successor_name=info["successor_name"])
+        gone = unknown & ~merged
+        if gone.any():
+            checks.problems.add(checks.file, "commune_unknown", rows=text.index[gone], column=col.name,
+                                values=text[gone])
+    return code.mask(empty).astype("string")
+
+
+def _parse_column(col: Column, text: pd.Series, checks: _Checks) -> pd.Series:
+    problems, file = checks.problems, checks.file
+
+    def flag(mask: pd.Series, code: str, **params) -> None:
+        if mask.any():
+            problems.add(file, code, rows=text.index[mask], column=col.name, values=text[mask], **params)
+
     empty = text == ""
-    if not col.nullable and empty.any():
-        problems.add(file, text.index[empty], col.name, None, "empty value in a required column")
+    if not col.nullable:
+        flag(empty, "value_empty")
     kind = col.kind
     if kind in ("id", "text"):
         return text.mask(empty).astype("string")
     if kind == "choice":
         norm = text.str.lower().str.replace(r"[\s-]+", "_", regex=True)
         bad = ~empty & ~norm.isin(col.choices)
-        if bad.any():
-            problems.add(file, text.index[bad], col.name, text[bad],
-                         f"unknown value; expected one of {', '.join(col.choices)}")
+        flag(bad, "choice_unknown", choices=list(col.choices))
         return pd.Categorical(norm.mask(empty | bad), categories=col.choices,
                               ordered=col.choices == INTENSITY_LEVELS)
     if kind == "commune":
-        code = text.str.upper()
-        repair = code.str.fullmatch(r"\d{4}")
-        if repair.any():
-            log.warning("%s: %d commune codes had lost their leading zero and were repaired",
-                        file, int(repair.sum()))
-            code = code.mask(repair, "0" + code)
-        bad_form = ~empty & ~code.str.fullmatch(r"\d[\dAB]\d{3}")
-        if bad_form.any():
-            problems.add(file, text.index[bad_form], col.name, text[bad_form],
-                         "not an INSEE commune code (5 characters, e.g. 21166)")
-        if commune_codes is not None:
-            unknown = ~empty & ~bad_form & ~code.isin(commune_codes)
-            if unknown.any():
-                problems.add(file, text.index[unknown], col.name, text[unknown],
-                             "commune code not in the commune reference")
-        return code.mask(empty).astype("string")
+        return _commune(col, text, empty, checks)
     if kind == "bool":
         low = text.str.lower()
-        bad = ~empty & ~low.isin(TRUE_WORDS | FALSE_WORDS)
-        if bad.any():
-            problems.add(file, text.index[bad], col.name, text[bad], "expected oui/non (or true/false, 1/0)")
+        flag(~empty & ~low.isin(TRUE_WORDS | FALSE_WORDS), "bool_invalid")
         return low.map(lambda v: True if v in TRUE_WORDS else (False if v in FALSE_WORDS else pd.NA)).astype("boolean")
     if kind == "date":
         parsed = _parse_date(text)
-        bad = ~empty & parsed.isna()
-        if bad.any():
-            problems.add(file, text.index[bad], col.name, text[bad], "not a date (expected dd/mm/yyyy)")
+        flag(~empty & parsed.isna(), "date_invalid")
         latest = pd.Timestamp(dt.date.today()) + pd.DateOffset(years=1)
-        out_of_range = parsed.notna() & ((parsed < EARLIEST_DATE) | (parsed > latest))
-        if out_of_range.any():
-            problems.add(file, text.index[out_of_range], col.name, text[out_of_range],
-                         f"date out of range ({EARLIEST_DATE:%d/%m/%Y} to {latest:%d/%m/%Y})")
+        flag(parsed.notna() & ((parsed < EARLIEST_DATE) | (parsed > latest)), "date_out_of_range",
+             first=f"{EARLIEST_DATE:%d/%m/%Y}", last=f"{latest:%d/%m/%Y}")
         return parsed.astype("datetime64[ns]")
     number = _parse_number(text)
     bad = ~empty & number.isna()
     if kind == "int":
         bad |= number.notna() & (number % 1 != 0)
-    if bad.any():
-        problems.add(file, text.index[bad], col.name, text[bad],
-                     "not a whole number" if kind == "int" else "not a number")
+    flag(bad, "int_invalid" if kind == "int" else "number_invalid")
     if col.min_value is not None:
-        low = number.notna() & (number < col.min_value)
-        if low.any():
-            problems.add(file, text.index[low], col.name, text[low], f"must be ≥ {col.min_value:g}")
+        flag(number.notna() & (number < col.min_value), "below_minimum", minimum=f"{col.min_value:g}")
     number = number.mask(bad)
     return number.round().astype("Int64") if kind == "int" else number.astype("Float64")
 
 
-def parse_table(raw: pd.DataFrame, schema: Schema, *, file: str, problems: _Problems | None = None,
-                commune_codes: frozenset[str] | None = None) -> pd.DataFrame:
+def _aliases(table: str, column: str) -> dict[str, str]:
+    names = COLUMN_ALIASES.get(table, {}).get(column, ())
+    if not names:
+        return {"aliases_en": "", "aliases_fr": ""}
+    shown = ", ".join(names[:3])
+    return {"aliases_en": f" (or a French name such as {shown})", "aliases_fr": f" (ou un nom français comme {shown})"}
+
+
+def parse_table(raw: pd.DataFrame, schema: Schema, *, file: str, problems: Problems | None = None,
+                notices: Problems | None = None, commune_codes: frozenset[str] | None = None,
+                former_communes: pd.DataFrame | None = None) -> pd.DataFrame:
     """Type the text cells of one raw table according to its schema.
 
     Problems (missing or duplicated columns, unparsable values, duplicated keys, end
-    before start) are added to ``problems``; when called without it, they are raised as
-    a :class:`ValidationError`. Unknown extra columns are kept as text.
+    before start, unknown or merged communes) are added to ``problems``; when called
+    without it, they are raised as a :class:`ValidationError`. Automatic repairs (lost
+    leading zeros) are added to ``notices``. Unknown extra columns are kept as text.
     """
     own = problems is None
-    problems = problems if problems is not None else _Problems()
-    dup_cols = raw.columns[raw.columns.duplicated()].unique().tolist()
-    for c in dup_cols:
-        problems.add(file, None, c, None, "column appears more than once")
+    checks = _Checks(file, problems if problems is not None else Problems(),
+                     notices if notices is not None else Problems(), commune_codes, former_communes)
+    for c in raw.columns[raw.columns.duplicated()].unique():
+        checks.problems.add(file, "column_duplicated", column=c)
     raw = raw.loc[:, ~raw.columns.duplicated()]
     out = {}
     for col in schema.columns:
         if col.name not in raw.columns:
             if col.required:
-                problems.add(file, None, col.name, None,
-                             f"missing column (found: {', '.join(raw.columns) or 'none'})")
+                checks.problems.add(file, "column_missing", column=col.name, found=", ".join(raw.columns) or "-",
+                                    **_aliases(schema.name, col.name))
             continue
-        out[col.name] = _parse_column(col, raw[col.name], file=file, problems=problems,
-                                      commune_codes=commune_codes)
+        out[col.name] = _parse_column(col, raw[col.name], checks)
     known = {c.name for c in schema.columns}
     for extra in (c for c in raw.columns if c not in known):
         out[extra] = raw[extra].replace("", None).astype("string")
@@ -425,50 +525,60 @@ def parse_table(raw: pd.DataFrame, schema: Schema, *, file: str, problems: _Prob
         dup = table.duplicated(list(schema.key), keep=False) & table[list(schema.key)].notna().all(axis=1)
         if dup.any():
             values = table.loc[dup, list(schema.key)].astype(str).agg(" / ".join, axis=1)
-            problems.add(file, table.index[dup], " / ".join(schema.key), values, "duplicated identifier")
+            checks.problems.add(file, "id_duplicated", rows=table.index[dup], column=" / ".join(schema.key),
+                                values=values)
     if {"start_date", "end_date"} <= set(table):
         bad = table["end_date"] < table["start_date"]
         if bad.any():
-            problems.add(file, table.index[bad], "end_date", table.loc[bad, "end_date"].dt.strftime("%d/%m/%Y"),
-                         "end date before start date")
-    if own and problems.rows:
-        raise ValidationError(problems.frame())
+            checks.problems.add(file, "end_before_start", rows=table.index[bad], column="end_date",
+                                values=table.loc[bad, "end_date"].dt.strftime("%d/%m/%Y"))
+    if own and checks.problems:
+        raise ValidationError(checks.problems.frame())
     return table
 
 
-def _check_references(tables: dict[str, pd.DataFrame], files: dict[str, str], problems: _Problems) -> None:
-    def refs(table: str, column: str, target: str, target_col: str) -> None:
+def _check_references(tables: dict[str, pd.DataFrame], files: dict[str, str], problems: Problems,
+                      territories: Collection[str] | None, territories_file: str) -> None:
+    def refs(table: str, column: str, target: str, target_col: str, code: str) -> None:
         if table not in tables or target not in tables or column not in tables[table]:
             return
         values = tables[table][column]
-        bad = values.notna() & ~values.isin(tables[target][target_col].dropna())
+        targets = pd.Index(tables[target][target_col].dropna().astype(str).unique())
+        bad = values.notna() & (targets.get_indexer(values.fillna("").astype(str)) < 0)
         if bad.any():
-            problems.add(files[table], values.index[bad], column, values[bad],
-                         f"unknown {target_col} (not in {files[target]})")
+            problems.add(files[table], code, rows=values.index[bad], column=column, values=values[bad],
+                         target=files[target])
 
-    refs("attendance", "event_id", "events", "event_id")
-    refs("attendance", "actor_id", "actors", "actor_id")
-    refs("events", "organiser", "actors", "actor_id")
-    refs("collaborations", "actor_a", "actors", "actor_id")
-    refs("collaborations", "actor_b", "actors", "actor_id")
+    refs("attendance", "event_id", "events", "event_id", "event_unknown")
+    refs("attendance", "actor_id", "actors", "actor_id", "actor_unknown")
+    refs("events", "organiser", "actors", "actor_id", "actor_unknown")
+    refs("collaborations", "actor_a", "actors", "actor_id", "actor_unknown")
+    refs("collaborations", "actor_b", "actors", "actor_id", "actor_unknown")
     for dependent, needs in [("attendance", ("events", "actors")), ("collaborations", ("actors",))]:
         for need in needs:
             if dependent in tables and need not in tables:
-                problems.add(files[dependent], None, None, None, f"needs the {need} table, which is missing")
+                problems.add(files[dependent], "table_needed", table=need)
+    testimonies = tables.get("testimonies")
+    if territories is not None and testimonies is not None and "territory" in testimonies:
+        where = testimonies["territory"]
+        bad = where.notna() & ~where.isin(list(territories))
+        if bad.any():
+            problems.add(files["testimonies"], "territory_unknown", rows=where.index[bad], column="territory",
+                         values=where[bad], target=territories_file, slugs=", ".join(sorted(territories)))
     collab = tables.get("collaborations")
     if collab is not None and {"actor_a", "actor_b"} <= set(collab):
-        self_tie = collab["actor_a"] == collab["actor_b"]
+        self_tie = (collab["actor_a"] == collab["actor_b"]).fillna(False).astype(bool)
         if self_tie.any():
-            problems.add(files["collaborations"], collab.index[self_tie.fillna(False)], "actor_b",
-                         collab.loc[self_tie.fillna(False), "actor_b"], "an actor cannot collaborate with itself")
+            problems.add(files["collaborations"], "self_tie", rows=collab.index[self_tie], column="actor_b",
+                         values=collab.loc[self_tie, "actor_b"])
         lo = np.minimum(collab["actor_a"].astype(str), collab["actor_b"].astype(str))
         hi = np.maximum(collab["actor_a"].astype(str), collab["actor_b"].astype(str))
         pair = pd.DataFrame({"lo": lo, "hi": hi, "kind": collab.get("kind"),
                              "start": collab.get("start_date")}, index=collab.index)
         dup = pair.duplicated(keep=False)
         if dup.any():
-            problems.add(files["collaborations"], collab.index[dup], "actor_a / actor_b",
-                         (lo[dup] + " – " + hi[dup]), "the same tie is declared twice (same kind and date)")
+            problems.add(files["collaborations"], "tie_duplicated", rows=collab.index[dup], column="actor_a / actor_b",
+                         values=lo[dup] + " – " + hi[dup])
 
 
 def split_themes(themes: pd.Series) -> pd.Series:
@@ -478,36 +588,50 @@ def split_themes(themes: pd.Series) -> pd.Series:
 
 
 # --------------------------------------------------------------------------- dataset
+#: Columns holding names of people or structures, replaced by pseudonyms at load.
+NAME_COLUMNS = {"actors": ("name",), "accompaniments": ("structure_name",)}
+#: Free-text columns in which known names are replaced by their pseudonyms.
+FREE_TEXT_COLUMNS = {"testimonies": ("text",), "events": ("title",)}
+
+
 @dataclass
 class Dataset:
     """The validated raw tables of one data folder.
 
     ``files`` maps each table to the file it was read from and that file's SHA-256, for
-    provenance. Tables whose file is absent are empty, typed frames.
+    provenance. Tables whose file is absent are empty, typed frames. Names are already
+    pseudonymised (``pseudonyms`` says with which key: source, fingerprint, stability).
+    ``notices`` lists what was repaired automatically (same columns as a problems table).
     """
 
     tables: dict[str, pd.DataFrame]
     files: dict[str, dict[str, str]] = field(default_factory=dict)
     data_dir: Path | None = None
     from_cache: bool = False
+    notices: pd.DataFrame = field(default_factory=lambda: render_problems(Problems().frame()))
+    pseudonyms: dict[str, object] = field(default_factory=dict)
 
     def __getattr__(self, name: str) -> pd.DataFrame:
         if name in TABLES:
             return self.tables[name]
         raise AttributeError(name)
 
+    @property
+    def paths(self) -> dict[str, Path]:
+        """The file each table was read from."""
+        return {name: self.data_dir / info["file"] for name, info in self.files.items()}
 
-def _find_files(data_dir: Path, problems: _Problems) -> dict[str, Path]:
+
+def _find_files(data_dir: Path, problems: Problems) -> dict[str, Path]:
     found = {}
     for name, schema in SCHEMAS.items():
         candidates = [p for ext in ("csv", "xlsx") for p in [data_dir / f"{name}.{ext}"] if p.is_file()]
         if len(candidates) > 1:
-            problems.add(f"{name}.csv / {name}.xlsx", None, None, None,
-                         "two files for the same table: keep only one")
+            problems.add(f"{name}.csv / {name}.xlsx", "two_files", table=name)
         elif candidates:
             found[name] = candidates[0]
         elif schema.required_file:
-            problems.add(f"{name}.csv", None, None, None, f"file not found in {data_dir}")
+            problems.add(f"{name}.csv", "file_missing", folder=str(data_dir), table=name)
     return found
 
 
@@ -516,45 +640,132 @@ def _empty_table(schema: Schema) -> pd.DataFrame:
                        schema, file=schema.name)
 
 
-def validate_tables(data_dir: Path | str, *, commune_codes: frozenset[str] | None = None,
-                    ) -> tuple[dict[str, pd.DataFrame], dict[str, Path]]:
-    """Read, type and cross-check every table of a data folder; raise on any problem.
+def pseudonymise_tables(tables: dict[str, pd.DataFrame], key: PseudonymKey) -> dict[str, pd.DataFrame]:
+    """Replace the names of :data:`NAME_COLUMNS` by keyed pseudonyms, and the same names in
+    the free text of :data:`FREE_TEXT_COLUMNS` (see :mod:`evaluation.pseudonyms`)."""
+    out = dict(tables)
+    names = pd.concat([tables[t][c] for t, cols in NAME_COLUMNS.items() for c in cols
+                       if t in tables and c in tables[t]] or [pd.Series([], dtype="string")])
+    for t, cols in NAME_COLUMNS.items():
+        for c in (c for c in cols if t in out and c in out[t]):
+            out[t] = out[t].assign(**{c: pseudonymise(out[t][c], key)})
+    for t, cols in FREE_TEXT_COLUMNS.items():
+        for c in (c for c in cols if t in out and c in out[t]):
+            out[t] = out[t].assign(**{c: redact_names(out[t][c], names, key)})
+    return out
 
-    Returns the typed tables and the files they came from. Raises one
-    :class:`ValidationError` listing every problem of every file.
+
+#: Optional file of a data folder overriding what is detected, per table (or ``"*"`` for all).
+READ_OPTIONS_FILE = "read_options.yml"
+
+
+def _folder_read_options(data_dir: Path, problems: Problems) -> dict[str, ReadOptions]:
+    """``read_options.yml`` of a data folder, e.g. ``accompaniments: {sep: ";", header_row: 3}``."""
+    import yaml
+
+    path = data_dir / READ_OPTIONS_FILE
+    if not path.is_file():
+        return {}
+    fields = set(ReadOptions.__dataclass_fields__)
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        if not isinstance(doc, dict):
+            raise ValueError("expected one entry per table")
+        out = {}
+        for table, spec in doc.items():
+            if table != "*" and table not in SCHEMAS:
+                raise ValueError(f"unknown table {table!r}")
+            if not isinstance(spec, dict) or set(spec) - fields:
+                raise ValueError(f"{table}: settings must be among {sorted(fields)}")
+            out[table] = ReadOptions(**spec)
+        return out
+    except (yaml.YAMLError, ValueError, TypeError) as exc:
+        problems.add(path.name, "read_options_invalid", error=str(exc)[:200])
+        return {}
+
+
+def _read_options(read_options: Mapping[str, ReadOptions] | ReadOptions | None, table: str) -> ReadOptions:
+    if isinstance(read_options, ReadOptions):
+        return read_options
+    return (read_options or {}).get(table) or (read_options or {}).get("*") or ReadOptions()
+
+
+def validate_tables(data_dir: Path | str, *, commune_codes: Collection[str] | None = None,
+                    former_communes: pd.DataFrame | None = None, territories: Collection[str] | None = None,
+                    territories_file: str = "territories.yml",
+                    read_options: Mapping[str, ReadOptions] | ReadOptions | None = None,
+                    pseudonym_key: PseudonymKey | None = None) -> Dataset:
+    """Read, type, cross-check and pseudonymise every table of a data folder; raise on any problem.
+
+    Parameters
+    ----------
+    data_dir
+        Folder holding ``<table>.csv`` or ``<table>.xlsx`` files.
+    commune_codes
+        Valid INSEE codes (the commune reference); other codes are problems.
+    former_communes
+        Codes that no longer exist, indexed by code, with ``commune_name``,
+        ``successor_code`` and ``successor_name`` (:func:`evaluation.reference.load_former_communes`):
+        the problem then names the successor.
+    territories
+        Slugs of ``territories.yml``; a testimony's ``territory`` must be one of them.
+    read_options
+        :class:`ReadOptions` for all files, or a mapping from table name (or ``"*"``) to
+        options; by default those of the folder's ``read_options.yml`` if it has one,
+        else everything is detected.
+    pseudonym_key
+        Key of the name pseudonyms (default: :func:`evaluation.pseudonyms.resolve_key`).
+
+    Returns
+    -------
+    Dataset
+        The typed tables (empty tables for absent optional files), the files read with
+        their hashes, and what was repaired automatically.
+
+    Raises
+    ------
+    ValidationError
+        Listing every problem of every file, with how to fix it.
     """
     data_dir = Path(data_dir)
-    problems = _Problems()
+    problems, notices = Problems(), Problems()
     if not data_dir.is_dir():
-        problems.add(str(data_dir), None, None, None, "data folder not found")
+        problems.add(str(data_dir), "folder_missing")
         raise ValidationError(problems.frame())
+    codes = frozenset(commune_codes) if commune_codes is not None else None
+    if read_options is None:
+        read_options = _folder_read_options(data_dir, problems)
     paths = _find_files(data_dir, problems)
     tables: dict[str, pd.DataFrame] = {}
     for name, path in paths.items():
         try:
-            raw = read_raw(path)
+            raw = read_raw(path, table=name, options=_read_options(read_options, name))
         except Exception as exc:  # unreadable file: report it, keep checking the others
-            problems.add(path.name, None, None, None, f"cannot read the file: {exc}")
+            problems.add(path.name, "unreadable", error=f"{type(exc).__name__}: {exc}"[:200])
             continue
         if raw.empty:
-            problems.add(path.name, None, None, None, "the file has no data rows")
+            problems.add(path.name, "no_rows")
             continue
         renamed = canonical_columns(list(raw.columns), name)
         if renamed:
             log.info("%s: columns read as %s", path.name, ", ".join(f"{a!r} → {b}" for a, b in renamed.items()))
             raw = raw.rename(columns=renamed)
-        tables[name] = parse_table(raw, SCHEMAS[name], file=path.name, problems=problems,
-                                   commune_codes=commune_codes)
-    _check_references(tables, {n: p.name for n, p in paths.items()}, problems)
-    if problems.rows:
+        tables[name] = parse_table(raw, SCHEMAS[name], file=path.name, problems=problems, notices=notices,
+                                   commune_codes=codes, former_communes=former_communes)
+    _check_references(tables, {n: p.name for n, p in paths.items()}, problems, territories, territories_file)
+    if problems:
         raise ValidationError(problems.frame())
     for name, schema in SCHEMAS.items():
         tables.setdefault(name, _empty_table(schema))
-    return tables, paths
+    key = pseudonym_key or resolve_key()
+    files = {n: {"file": p.name, "sha256": sha256_file(p)} for n, p in paths.items()}
+    return Dataset(pseudonymise_tables(tables, key), files, data_dir,
+                   notices=render_problems(notices.frame()),
+                   pseudonyms={"source": key.source, "fingerprint": key.fingerprint, "stable": key.stable})
 
 
-def _cache_key(paths: dict[str, Path], reference_file: Path | None) -> str:
-    h = hashlib.sha256(f"schema {SCHEMA_VERSION}\n".encode())
+def _cache_key(paths: dict[str, Path], reference_file: Path | None, extra: str) -> str:
+    h = hashlib.sha256(f"schema {SCHEMA_VERSION}\n{extra}\n".encode())
     for name in sorted(paths):
         h.update(f"{name} {paths[name].suffix} {sha256_file(paths[name])}\n".encode())
     if reference_file is not None and reference_file.is_file():
@@ -564,8 +775,10 @@ def _cache_key(paths: dict[str, Path], reference_file: Path | None) -> str:
 
 def load_dataset(data_dir: Path | str | None = None, *, reference: pd.DataFrame | None = None,
                  reference_dir: Path | str | None = None, processed_dir: Path | str | None = None,
-                 use_cache: bool = True) -> Dataset:
-    """Load, validate and cache the raw tables of a data folder.
+                 territories: Collection[str] | None = None,
+                 read_options: Mapping[str, ReadOptions] | ReadOptions | None = None,
+                 pseudonym_key: PseudonymKey | None = None, use_cache: bool = True) -> Dataset:
+    """Load, validate, pseudonymise and cache the raw tables of a data folder.
 
     Parameters
     ----------
@@ -574,38 +787,47 @@ def load_dataset(data_dir: Path | str | None = None, *, reference: pd.DataFrame 
         (default: the bundled illustrative sample ``data/raw/sample``).
     reference
         The commune reference (default: loaded from ``reference_dir``); commune codes
-        not in it are errors.
+        not in it are errors, and merged communes are named with their successor.
     processed_dir
         Where typed tables are cached (default ``data/processed``).
+    territories, read_options, pseudonym_key
+        As in :func:`validate_tables`.
     use_cache
-        Reuse cached tables when the input files' hashes match.
+        Reuse cached tables when the input files' hashes (and the key) match. Never used
+        with a random pseudonym key, so that such pseudonyms live only for the run.
     """
-    from .reference import REFERENCE_CSV, load_reference
+    from .reference import REFERENCE_CSV, load_former_communes, load_reference
 
     paths_cfg = get_paths()
     data_dir = Path(data_dir) if data_dir is not None else paths_cfg.sample
     ref_dir = Path(reference_dir) if reference_dir is not None else paths_cfg.reference
     if reference is None:
         reference = load_reference(ref_dir)
-    codes = frozenset(reference["commune_code"])
+    key = pseudonym_key or resolve_key()
     processed = Path(processed_dir) if processed_dir is not None else paths_cfg.processed
+    use_cache = use_cache and key.stable
 
-    files_found = {n: p for n in TABLES for ext in ("csv", "xlsx")
+    files_found = {n: p for n in (*TABLES, "read_options") for ext in ("csv", "xlsx", "yml")
                    for p in [data_dir / f"{n}.{ext}"] if p.is_file()}
-    key = _cache_key(files_found, ref_dir / REFERENCE_CSV)
-    cache = processed / f"{data_dir.name}-{key}"
+    extra = json.dumps({"key": key.fingerprint, "territories": sorted(territories or []),
+                        "read": repr(read_options)})
+    cache = processed / f"{data_dir.name}-{_cache_key(files_found, ref_dir / REFERENCE_CSV, extra)}"
     manifest = cache / "manifest.json"
     if use_cache and manifest.is_file():
         meta = json.loads(manifest.read_text(encoding="utf-8"))
         tables = {n: pd.read_parquet(cache / f"{n}.parquet") for n in TABLES}
-        return Dataset(tables, meta["files"], data_dir, from_cache=True)
+        notices = pd.read_parquet(cache / "notices.parquet")
+        return Dataset(tables, meta["files"], data_dir, from_cache=True, notices=notices,
+                       pseudonyms=meta["pseudonyms"])
 
-    tables, paths = validate_tables(data_dir, commune_codes=codes)
-    files = {n: {"file": p.name, "sha256": sha256_file(p)} for n, p in paths.items()}
+    dataset = validate_tables(data_dir, commune_codes=reference["commune_code"],
+                              former_communes=load_former_communes(ref_dir), territories=territories,
+                              read_options=read_options, pseudonym_key=key)
     if use_cache:
         with atomic_dir(cache) as tmp:
-            for name, table in tables.items():
+            for name, table in dataset.tables.items():
                 table.to_parquet(tmp / f"{name}.parquet")
-            (tmp / "manifest.json").write_text(json.dumps({"files": files, "key": key}, indent=2),
-                                               encoding="utf-8")
-    return Dataset(tables, files, data_dir)
+            dataset.notices.to_parquet(tmp / "notices.parquet")
+            (tmp / "manifest.json").write_text(
+                json.dumps({"files": dataset.files, "pseudonyms": dataset.pseudonyms}, indent=2), encoding="utf-8")
+    return dataset

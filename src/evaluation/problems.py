@@ -1,0 +1,296 @@
+"""What can be wrong in an evaluator's files, said in French or English, with how to fix it.
+
+Loaders do not write messages: they record a problem *code* and its parameters with a
+:class:`Problems` collector (one call per kind of problem and column, for all the rows at
+once). The table shown to the user is rendered from :data:`CATALOGUE` in the language
+asked for, once per distinct message rather than once per row, so a file with a million
+broken cells is reported as fast as one with three.
+
+Columns of a rendered problems table (:data:`PROBLEM_COLUMNS`): ``file``, ``row`` (as the
+user sees it in a spreadsheet, header = row 1; for ``territories.yml`` the line), ``column``,
+``value``, ``problem`` (what is wrong), ``fix`` (how to fix it) and ``code`` (stable
+identifier of the kind of problem, for programs and tests).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["Lang", "LANGS", "Message", "CATALOGUE", "PROBLEM_COLUMNS", "Problems", "render_problems"]
+
+Lang = Literal["en", "fr"]
+LANGS: tuple[Lang, ...] = ("en", "fr")
+PROBLEM_COLUMNS = ["file", "row", "column", "value", "problem", "fix", "code"]
+_RAW_COLUMNS = ["file", "row", "column", "value", "code", "params"]
+
+
+@dataclass(frozen=True)
+class Message:
+    """One kind of problem: what is wrong and how to fix it, in English and in French.
+
+    The texts are :meth:`str.format` templates; ``{value}``, ``{column}`` and ``{file}``
+    are always available, other fields come from the parameters recorded with the problem.
+    """
+
+    en: str
+    fix_en: str
+    fr: str
+    fix_fr: str
+
+
+_ACTOR_LIST = "actors.csv / actors.xlsx"
+
+#: Every problem a loader or the territories file can report.
+CATALOGUE: dict[str, Message] = {
+    # ---- files
+    "folder_missing": Message(
+        "data folder not found", "check the path given with --data (or data_dir in the notebook)",
+        "dossier de données introuvable", "vérifier le chemin donné avec --data (ou data_dir dans le carnet)"),
+    "file_missing": Message(
+        "file not found in {folder}", "export the table as {table}.csv or {table}.xlsx into that folder",
+        "fichier absent de {folder}", "exporter la table sous le nom {table}.csv ou {table}.xlsx dans ce dossier"),
+    "two_files": Message(
+        "two files for the same table", "keep only one of {table}.csv and {table}.xlsx",
+        "deux fichiers pour la même table", "ne garder que {table}.csv ou {table}.xlsx"),
+    "unreadable": Message(
+        "the file cannot be read ({error})",
+        "re-export it from the spreadsheet as CSV (UTF-8, ';' separator) or XLSX",
+        "le fichier est illisible ({error})",
+        "le réexporter depuis le tableur en CSV (UTF-8, séparateur « ; ») ou en XLSX"),
+    "no_rows": Message(
+        "the file has no data rows", "export the table with its rows, or remove the file if the table is not used",
+        "le fichier ne contient aucune ligne de données",
+        "réexporter la table avec ses lignes, ou retirer le fichier si la table ne sert pas"),
+    "read_options_invalid": Message(
+        "invalid reading options: {error}",
+        "write one entry per table, e.g. accompaniments: {{sep: ';', encoding: cp1252, header_row: 3}}",
+        "options de lecture invalides : {error}",
+        "écrire une entrée par table, ex. accompaniments: {{sep: ';', encoding: cp1252, header_row: 3}}"),
+    "table_needed": Message(
+        "needs the {table} table, which is missing", "add {table}.csv (or .xlsx) to the data folder",
+        "nécessite la table {table}, absente", "ajouter {table}.csv (ou .xlsx) au dossier de données"),
+    # ---- columns
+    "column_duplicated": Message(
+        "column appears more than once", "rename or delete one of the columns named like this",
+        "colonne présente plusieurs fois", "renommer ou supprimer l'une des colonnes de ce nom"),
+    "column_missing": Message(
+        "missing column (columns found: {found})", "add a column named {column}{aliases_en}",
+        "colonne manquante (colonnes trouvées : {found})", "ajouter une colonne nommée {column}{aliases_fr}"),
+    # ---- cells
+    "value_empty": Message(
+        "empty cell in a required column", "fill in the cell",
+        "cellule vide dans une colonne obligatoire", "remplir la cellule"),
+    "choice_unknown": Message(
+        "unknown value", "use one of: {choices}",
+        "valeur inconnue", "utiliser l'une des valeurs : {choices}"),
+    "commune_malformed": Message(
+        "not an INSEE commune code",
+        "give the commune's 5-character INSEE code (e.g. 21166 for Chenôve), not its postcode",
+        "pas un code commune INSEE",
+        "indiquer le code INSEE à 5 caractères de la commune (ex. 21166 pour Chenôve), pas son code postal"),
+    "commune_unknown": Message(
+        "commune code not in the commune reference",
+        "check the code in INSEE's Code officiel géographique, or extend the reference with "
+        "`evaluation reference --departements …`",
+        "code commune absent du référentiel des communes",
+        "vérifier le code dans le Code officiel géographique de l'INSEE, ou étendre le référentiel avec "
+        "`evaluation reference --departements …`"),
+    "commune_merged": Message(
+        "commune code no longer exists: {name} has merged into {successor_name} ({successor})",
+        "replace {value} by {successor}",
+        "ce code commune n'existe plus : {name} a fusionné dans {successor_name} ({successor})",
+        "remplacer {value} par {successor}"),
+    "bool_invalid": Message(
+        "not a yes/no value", "write oui or non (vrai/faux, true/false and 1/0 also work)",
+        "pas une valeur oui/non", "écrire oui ou non (vrai/faux, true/false et 1/0 conviennent aussi)"),
+    "date_invalid": Message(
+        "not a date", "write the date as dd/mm/yyyy (e.g. 03/02/2022) and check that the day exists",
+        "pas une date", "écrire la date au format jj/mm/aaaa (ex. 03/02/2022) et vérifier que le jour existe"),
+    "date_out_of_range": Message(
+        "date out of the plausible range ({first} to {last})", "check the year",
+        "date hors de la période plausible ({first} – {last})", "vérifier l'année"),
+    "int_invalid": Message(
+        "not a whole number", "write a whole number without units or text (e.g. 3)",
+        "pas un nombre entier", "écrire un nombre entier, sans unité ni texte (ex. 3)"),
+    "number_invalid": Message(
+        "not a number", "write a number (a decimal comma is fine, e.g. 2,5)",
+        "pas un nombre", "écrire un nombre (la virgule décimale convient, ex. 2,5)"),
+    "below_minimum": Message(
+        "must be at least {minimum}", "correct the value: a count of jobs cannot be negative",
+        "doit valoir au moins {minimum}", "corriger la valeur : un nombre d'emplois ne peut pas être négatif"),
+    "id_duplicated": Message(
+        "duplicated identifier", "give each row its own identifier, or delete the repeated row",
+        "identifiant en double", "donner à chaque ligne son propre identifiant, ou supprimer la ligne répétée"),
+    "end_before_start": Message(
+        "end date before start date", "correct the dates (are they swapped?)",
+        "date de fin antérieure à la date de début", "corriger les dates (sont-elles inversées ?)"),
+    "actor_unknown": Message(
+        "unknown actor (not in {target})", "add the actor to {target}, or correct the identifier",
+        "acteur inconnu (absent de {target})", "ajouter l'acteur à {target}, ou corriger l'identifiant"),
+    "event_unknown": Message(
+        "unknown event (not in {target})", "add the event to {target}, or correct the identifier",
+        "événement inconnu (absent de {target})", "ajouter l'événement à {target}, ou corriger l'identifiant"),
+    "self_tie": Message(
+        "an actor cannot collaborate with itself", "correct actor_a or actor_b, or delete the row",
+        "un acteur ne peut pas collaborer avec lui-même", "corriger actor_a ou actor_b, ou supprimer la ligne"),
+    "tie_duplicated": Message(
+        "the same collaboration is declared twice (same pair, kind and date)", "delete one of the rows",
+        "la même collaboration est déclarée deux fois (même paire, nature et date)", "supprimer l'une des lignes"),
+    "territory_unknown": Message(
+        "territory not defined in {target}", "use one of: {slugs}; or add the territory to {target}",
+        "territoire non défini dans {target}", "utiliser l'un de : {slugs} ; ou ajouter le territoire à {target}"),
+    # ---- territories.yml
+    "territories_missing": Message(
+        "territories file not found", "create it (copy data/raw/territories.yml) or give its path with --territories",
+        "fichier des territoires introuvable",
+        "le créer (copier data/raw/territories.yml) ou donner son chemin avec --territories"),
+    "yaml_invalid": Message(
+        "not valid YAML: {error}", "correct the line shown (indent with spaces, put ':' after each key, "
+        "write dates as YYYY-MM-DD)",
+        "YAML invalide : {error}", "corriger la ligne indiquée (indentation par espaces, « : » après chaque "
+        "clé, dates au format AAAA-MM-JJ)"),
+    "yaml_top_level": Message(
+        "expected a top-level 'territories' mapping (or a 'generate' list) with at least one territory",
+        "start the file with 'territories:' followed by one indented block per territory",
+        "une rubrique 'territories' (ou une liste 'generate') avec au moins un territoire est attendue",
+        "commencer le fichier par 'territories:' suivi d'un bloc indenté par territoire"),
+    "slug_invalid": Message(
+        "the slug must be lowercase letters, digits and hyphens", "rename it, e.g. {suggestion}",
+        "l'identifiant ne doit contenir que minuscules, chiffres et tirets", "le renommer, par ex. {suggestion}"),
+    "territory_not_mapping": Message(
+        "expected a mapping of settings", "indent label:, split_date: … under the territory",
+        "des réglages sont attendus sous le territoire", "indenter label:, split_date: … sous le territoire"),
+    "unknown_keys": Message(
+        "unknown settings {keys}", "remove them or correct their spelling; allowed: {allowed}",
+        "réglages inconnus {keys}", "les retirer ou corriger leur orthographe ; réglages admis : {allowed}"),
+    "label_missing": Message(
+        "'label' (the French name) is required", "add label: with the territory's name",
+        "'label' (le nom en français) est obligatoire", "ajouter label: avec le nom du territoire"),
+    "split_date_invalid": Message(
+        "'split_date' is not a date", "write it as YYYY-MM-DD, e.g. 2020-01-01",
+        "'split_date' n'est pas une date", "l'écrire au format AAAA-MM-JJ, ex. 2020-01-01"),
+    "split_date_missing": Message(
+        "'split_date' (YYYY-MM-DD) is required", "add split_date: with the date that separates the two periods",
+        "'split_date' (AAAA-MM-JJ) est obligatoire", "ajouter split_date: avec la date qui sépare les deux périodes"),
+    "list_expected": Message(
+        "'{key}' must be a list", "write {key}: ['…', '…']",
+        "'{key}' doit être une liste", "écrire {key}: ['…', '…']"),
+    "codes_malformed": Message(
+        "'{key}' has malformed codes {bad}", "use {expected}",
+        "'{key}' contient des codes mal formés {bad}", "utiliser {expected_fr}"),
+    "no_area": Message(
+        "give at least one of 'communes', 'epcis', 'departements'",
+        "list the territory's communes (INSEE codes), EPCI (SIREN) or départements",
+        "indiquer au moins l'un de 'communes', 'epcis', 'departements'",
+        "lister les communes (codes INSEE), EPCI (SIREN) ou départements du territoire"),
+    "site_invalid": Message(
+        "a site needs a 'label' and a 'commune' or 'lat'/'lon'", "add label: and commune: (its INSEE code)",
+        "un lieu doit avoir un 'label' et une 'commune' ou 'lat'/'lon'", "ajouter label: et commune: (son code INSEE)"),
+    "roles_invalid": Message(
+        "'network_roles' must map actor ids to role labels", "write network_roles: {{A001: tiers-lieu}}",
+        "'network_roles' doit associer des identifiants d'acteurs à des rôles",
+        "écrire network_roles: {{A001: tiers-lieu}}"),
+    "qpv_invalid": Message(
+        "'qpv' must be a list of mappings with a 'name'", "write qpv: [{{name: Le Mail}}]",
+        "'qpv' doit être une liste de quartiers avec un 'name'", "écrire qpv: [{{name: Le Mail}}]"),
+    "generate_invalid": Message(
+        "expected 'every_epci_of' (a département code) and 'split_date'",
+        "write - {{every_epci_of: '21', split_date: 2020-01-01}}",
+        "'every_epci_of' (un code de département) et 'split_date' sont attendus",
+        "écrire - {{every_epci_of: '21', split_date: 2020-01-01}}"),
+    "generate_no_epci": Message(
+        "no EPCI of département {dep} in the commune reference",
+        "check the code, or extend the reference with `evaluation reference --departements {dep}`",
+        "aucun EPCI du département {dep} dans le référentiel des communes",
+        "vérifier le code, ou étendre le référentiel avec `evaluation reference --departements {dep}`"),
+    # ---- repairs (notices, not errors)
+    "leading_zero_repaired": Message(
+        "commune code had lost its leading zero; read as 0{value}",
+        "nothing to do; to keep the zero, format the column as text in the spreadsheet",
+        "le code commune avait perdu son zéro initial ; lu comme 0{value}",
+        "rien à faire ; pour garder le zéro, mettre la colonne au format texte dans le tableur"),
+}
+
+
+class Problems:
+    """Collects problems while files are checked, to raise them all at once.
+
+    Each :meth:`add` records one kind of problem for many rows; ``rows=None`` means the
+    problem concerns the whole file or column.
+    """
+
+    def __init__(self) -> None:
+        self._chunks: list[pd.DataFrame] = []
+
+    def add(self, file: str, code: str, *, rows: Iterable | None = None, column: str | None = None,
+            values: Iterable | None = None, **params: Any) -> None:
+        if code not in CATALOGUE:
+            raise KeyError(f"no message for problem code {code!r}")
+        rows = [None] if rows is None else list(rows)
+        values = [None] * len(rows) if values is None else [None if v is None or v is pd.NA else str(v)
+                                                             for v in values]
+        self._chunks.append(pd.DataFrame({
+            "file": file, "row": pd.array(rows, dtype="Int64"), "column": column, "value": values,
+            "code": code, "params": json.dumps(params, ensure_ascii=False, sort_keys=True, default=str),
+        }))
+
+    def extend(self, frame: pd.DataFrame) -> None:
+        """Add the problems of another collector's :meth:`frame`."""
+        self._chunks.append(frame[_RAW_COLUMNS])
+
+    def __bool__(self) -> bool:
+        return any(len(c) for c in self._chunks)
+
+    def frame(self) -> pd.DataFrame:
+        """The recorded problems, unrendered: ``file, row, column, value, code, params``."""
+        if not self._chunks:
+            return pd.DataFrame({c: pd.Series(dtype="Int64" if c == "row" else object) for c in _RAW_COLUMNS})
+        return pd.concat(self._chunks, ignore_index=True)
+
+
+def _format(template: str, fields: dict[str, Any]) -> str:
+    class Blank(dict):
+        def __missing__(self, key: str) -> str:
+            return ""
+
+    return template.format_map(Blank(fields))
+
+
+def _text(x: object) -> str:
+    return x if isinstance(x, str) else ""
+
+
+def render_problems(raw: pd.DataFrame, *, lang: Lang = "en") -> pd.DataFrame:
+    """Render recorded problems (:meth:`Problems.frame`) as the table shown to the user.
+
+    Messages are formatted once per distinct (code, parameters, column, file), and per
+    value only for messages that quote the value, rather than once per row. Rows are sorted by file, then row, keeping the order in
+    which problems were found within a row.
+    """
+    if lang not in LANGS:
+        raise ValueError(f"lang must be one of {LANGS}, not {lang!r}")
+    if raw.empty:
+        return pd.DataFrame({c: pd.Series(dtype="Int64" if c == "row" else object) for c in PROBLEM_COLUMNS})
+    uses_value = {code: "{value}" in m.en + m.fix_en + m.fr + m.fix_fr for code, m in CATALOGUE.items()}
+    keyed = raw[["code", "params", "column", "file"]].assign(
+        value=raw["value"].where(raw["code"].map(uses_value).astype(bool)))
+    group = keyed.groupby(list(keyed.columns), dropna=False, sort=False).ngroup().to_numpy()
+    _, first, inverse = np.unique(group, return_index=True, return_inverse=True)
+    texts = []
+    for code, params, column, file, value in keyed.iloc[first].itertuples(index=False):
+        message = CATALOGUE[code]
+        fields = {"value": _text(value), "column": _text(column), "file": _text(file), **json.loads(params)}
+        fields = {k: (", ".join(map(str, v)) if isinstance(v, list) else v) for k, v in fields.items()}
+        problem, fix = (message.en, message.fix_en) if lang == "en" else (message.fr, message.fix_fr)
+        texts.append((_format(problem, fields), _format(fix, fields)))
+    texts = np.array(texts, dtype=object).reshape(-1, 2)[inverse]
+    out = raw.drop(columns="params").assign(problem=texts[:, 0], fix=texts[:, 1])
+    order = np.lexsort((np.arange(len(out)), out["row"].fillna(0).to_numpy(dtype="int64"),
+                        out["file"].astype(str).to_numpy()))
+    return out.iloc[order].reset_index(drop=True)[PROBLEM_COLUMNS]

@@ -1,0 +1,157 @@
+"""Pseudonyms for the names of actors and supported structures.
+
+Names are replaced as soon as the raw tables are loaded by a keyed hash,
+
+.. math:: \\mathrm{pseudonym}(n) = \\texttt{"P-"} \\,\\|\\, \\mathrm{hex}_{10}\\big(\\mathrm{HMAC\\text{-}SHA256}(k, \\mathrm{norm}(n))\\big)
+
+where :math:`\\mathrm{norm}` folds case, accents and spacing, so that the same structure
+spelled ``"Régie de quartier"`` or ``"REGIE DE QUARTIER "`` gets the same pseudonym in
+every table. Without the key nobody can recompute the pseudonym of a given name (unlike
+a plain hash, which anyone can compute for a list of candidate names: RFC 2104;
+CNIL, *Guide de la pseudonymisation*, 2022). Names quoted in testimonies are replaced
+by the same pseudonyms.
+
+The key is read, in this order, from the environment variable :data:`KEY_ENV`, from the
+file named by :data:`KEY_FILE_ENV`, or from :data:`DEFAULT_KEY_FILE` in the user's home.
+A key file inside the project folder is refused (it could be committed). Without a key,
+a random one is drawn for the run: pseudonyms are then not stable from one run to the
+next, and reports say so. The key itself is never written anywhere; reports show only
+its fingerprint (an HMAC of a constant), which tells whether two reports used the same key.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import hmac
+import os
+import re
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+__all__ = ["KEY_ENV", "KEY_FILE_ENV", "DEFAULT_KEY_FILE", "PseudonymKey", "resolve_key", "pseudonymise",
+           "redact_names", "shared_run_key"]
+
+KEY_ENV = "EVALUATION_PSEUDONYM_KEY"
+KEY_FILE_ENV = "EVALUATION_PSEUDONYM_KEY_FILE"
+#: Set by :func:`shared_run_key` for child processes: the key in :data:`KEY_ENV` is random.
+EPHEMERAL_ENV = "EVALUATION_PSEUDONYM_KEY_EPHEMERAL"
+DEFAULT_KEY_FILE = Path("~/.config/evaluation/pseudonym.key")
+MIN_KEY_BYTES = 16
+
+
+@dataclass(frozen=True)
+class PseudonymKey:
+    """A pseudonymisation key and where it came from (the secret is never shown)."""
+
+    secret: bytes = field(repr=False)
+    source: str
+    stable: bool
+
+    @property
+    def fingerprint(self) -> str:
+        """Twelve hex digits identifying the key without revealing it."""
+        return hmac.new(self.secret, b"evaluation key fingerprint", hashlib.sha256).hexdigest()[:12]
+
+
+def _inside_project(path: Path) -> bool:
+    from .config import project_root
+
+    try:
+        root = project_root()
+    except Exception:  # no project (installed package): nothing to protect
+        return False
+    return path.resolve().is_relative_to(root)
+
+
+def resolve_key(key: bytes | str | None = None) -> PseudonymKey:
+    """The key to use: ``key`` if given, else from the environment or a key file, else random.
+
+    Raises
+    ------
+    ConfigError
+        If the key is shorter than 16 bytes, or its file is missing or inside the project.
+    """
+    from .errors import ConfigError
+
+    if key is not None:
+        secret, source, stable = (key.encode() if isinstance(key, str) else key), "argument", True
+    elif os.environ.get(KEY_ENV):
+        secret = os.environ[KEY_ENV].encode()
+        stable = not os.environ.get(EPHEMERAL_ENV)
+        source = f"environment variable {KEY_ENV}" if stable else "random key drawn for this run"
+    else:
+        path = Path(os.environ.get(KEY_FILE_ENV) or DEFAULT_KEY_FILE).expanduser()
+        if os.environ.get(KEY_FILE_ENV) and not path.is_file():
+            raise ConfigError(f"{KEY_FILE_ENV} names {path}, which is not a file")
+        if path.is_file():
+            if _inside_project(path):
+                raise ConfigError(f"the pseudonym key file {path} is inside the project folder, where it could be "
+                                  "committed: move it outside (e.g. to ~/.config/evaluation/pseudonym.key)")
+            secret, source, stable = path.read_bytes().strip(), f"file {path}", True
+        else:
+            return PseudonymKey(secrets.token_bytes(32), "random key drawn for this run", False)
+    if len(secret) < MIN_KEY_BYTES:
+        raise ConfigError(f"the pseudonym key from {source} is too short: give at least {MIN_KEY_BYTES} "
+                          "characters (e.g. `python -c 'import secrets; print(secrets.token_hex(32))'`)")
+    return PseudonymKey(secret, source, stable)
+
+
+@contextlib.contextmanager
+def shared_run_key() -> Iterator[PseudonymKey]:
+    """Make every child process of this run (notebook kernels, workers) use the same key.
+
+    When no key is configured, a random one is drawn and put in the environment of the
+    children for the duration of the block, marked as random so that reports still say
+    pseudonyms are not stable across runs.
+    """
+    key = resolve_key()
+    if key.stable or os.environ.get(KEY_ENV):
+        yield key
+        return
+    os.environ[KEY_ENV], os.environ[EPHEMERAL_ENV] = key.secret.hex(), "1"
+    try:
+        yield resolve_key()
+    finally:
+        os.environ.pop(KEY_ENV, None)
+        os.environ.pop(EPHEMERAL_ENV, None)
+
+
+def _normalise(names: pd.Series) -> pd.Series:
+    from .datasets import normalise_name
+
+    return names.map(normalise_name, na_action="ignore")
+
+
+def pseudonymise(names: pd.Series, key: PseudonymKey) -> pd.Series:
+    """Replace each name by its keyed pseudonym (``P-`` and 10 hex digits); missing stay missing.
+
+    The hash is computed once per distinct name.
+    """
+    norm = _normalise(names.astype("string"))
+    distinct = norm.dropna().unique()
+    table = {n: "P-" + hmac.new(key.secret, n.encode(), hashlib.sha256).hexdigest()[:10] for n in distinct}
+    return norm.map(table).astype("string").rename(names.name)
+
+
+def redact_names(texts: pd.Series, names: pd.Series, key: PseudonymKey) -> pd.Series:
+    """Replace, in free text, every whole-word occurrence of a known name by its pseudonym.
+
+    Matching ignores case; names are tried longest first so that ``"Régie de quartier
+    Chenôve"`` wins over ``"Régie de quartier"``. Names shorter than 3 characters are left
+    alone (they would match ordinary words).
+    """
+    known = names.dropna().astype(str).str.strip()
+    known = known[known.str.len() >= 3].drop_duplicates()
+    if known.empty or texts.empty:
+        return texts
+    lookup = dict(zip(_normalise(known), pseudonymise(known, key)))
+    pattern = re.compile(r"(?<!\w)(?:" + "|".join(re.escape(n) for n in sorted(known, key=len, reverse=True))
+                         + r")(?!\w)", flags=re.IGNORECASE)
+    from .datasets import normalise_name
+
+    return texts.astype("string").str.replace(pattern, lambda m: lookup[normalise_name(m.group(0))], regex=True)
