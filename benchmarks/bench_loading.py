@@ -18,6 +18,7 @@ from _timing import best_of  # noqa: E402
 from evaluation.config import load_territories  # noqa: E402
 from evaluation.datasets import load_dataset, validate_tables  # noqa: E402
 from evaluation.reference import load_reference  # noqa: E402
+from evaluation.pseudonyms import resolve_key  # noqa: E402
 from evaluation.sample import generate_sample, write_sample  # noqa: E402
 
 TARGET = 0.5
@@ -30,9 +31,11 @@ def run() -> tuple[str, bool]:
         data, processed = Path(tmp) / "exports", Path(tmp) / "processed"
         tables = generate_sample(reference, load_territories(), seed=1, scale=20)
         write_sample(tables, data, seed=1)
-        load_dataset(data, reference=reference, processed_dir=processed)  # fill the cache
-        t_validate = best_of(lambda: validate_tables(data, commune_codes=codes))
-        t_cached = best_of(lambda: load_dataset(data, reference=reference, processed_dir=processed))
+        key = resolve_key("benchmark-key-0123456789")  # a stable key: the cache is used
+        load_dataset(data, reference=reference, processed_dir=processed, pseudonym_key=key)  # fill the cache
+        t_validate = best_of(lambda: validate_tables(data, commune_codes=codes, pseudonym_key=key))
+        t_cached = best_of(lambda: load_dataset(data, reference=reference, processed_dir=processed,
+                                                pseudonym_key=key))
     ratio = t_cached / t_validate
     n = len(tables["accompaniments"])
     line = (f"load_cache: ratio={ratio:.2f} target<={TARGET} (cached load_dataset vs validate_tables "

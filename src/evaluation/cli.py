@@ -69,6 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, metavar="DIR", help="output folder (default: data/raw/sample)")
     p.add_argument("--seed", type=int, default=2024)
     p.add_argument("--scale", type=float, default=1.0, help="multiply the number of accompaniments")
+    p.add_argument("--force", action="store_true", help="replace the exports already in the output folder")
     _common(p, data=False)
 
     p = sub.add_parser("reference", help="rebuild the commune reference for some départements")
@@ -155,7 +156,7 @@ def _sample(args: argparse.Namespace) -> int:
 
     tables = generate_sample(load_reference(args.reference), load_territories(args.territories),
                              seed=args.seed, scale=args.scale)
-    out = write_sample(tables, args.out or get_paths().sample, seed=args.seed)
+    out = write_sample(tables, args.out or get_paths().sample, seed=args.seed, overwrite=args.force)
     print(f"illustrative data (seed {args.seed}) written to {out}: "
           + ", ".join(f"{k} {len(v)}" for k, v in tables.items()))
     return 0

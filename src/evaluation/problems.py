@@ -233,7 +233,7 @@ class Problems:
         if code not in CATALOGUE:
             raise KeyError(f"no message for problem code {code!r}")
         rows = [None] if rows is None else list(rows)
-        values = [None] * len(rows) if values is None else [None if v is None or v is pd.NA else str(v)
+        values = [None] * len(rows) if values is None else [None if v is None or v is pd.NA or v == "" else str(v)
                                                              for v in values]
         self._chunks.append(pd.DataFrame({
             "file": file, "row": pd.array(rows, dtype="Int64"), "column": column, "value": values,

@@ -22,6 +22,7 @@ import pandas as pd
 
 from ._io import atomic_write
 from .config import Territory
+from .errors import ConfigError
 
 __all__ = ["generate_sample", "generate_accompaniments", "write_sample", "SAMPLE_NOTE", "FIRST_YEAR", "LAST_YEAR"]
 
@@ -298,9 +299,18 @@ def generate_sample(reference: pd.DataFrame, territories: dict[str, Territory], 
     return tables
 
 
-def write_sample(tables: dict[str, pd.DataFrame], out_dir: Path | str, *, seed: int) -> Path:
-    """Write the tables as evaluators' exports (each file written atomically)."""
+def write_sample(tables: dict[str, pd.DataFrame], out_dir: Path | str, *, seed: int,
+                 overwrite: bool = False) -> Path:
+    """Write the tables as evaluators' exports (each file written atomically).
+
+    A folder that already holds exports is left alone unless ``overwrite`` is true, so
+    that raw data are never replaced by accident.
+    """
     out = Path(out_dir)
+    existing = sorted(p.name for p in out.glob("*") if p.stem in tables) if out.is_dir() else []
+    if existing and not overwrite:
+        raise ConfigError(f"{out} already holds exports ({', '.join(existing)}): raw data are never overwritten; "
+                          "choose another folder with --out, or pass --force to replace them")
     encodings = {"accompaniments": "cp1252"}
     for name, table in tables.items():
         if name == "actors":
