@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -9,6 +10,8 @@ from pathlib import Path
 import pytest
 
 from evaluation.batch import is_transient, render_batch, render_one
+
+from .conftest import read_export, write_export
 
 TERRITORIES = """
 territories:
@@ -27,11 +30,15 @@ territories:
 
 
 @pytest.fixture(scope="module")
-def local_run(tmp_path_factory):
+def local_run(tmp_path_factory, paths):
+    """Two territories; the data keep only the testimonies of territories this file defines."""
     root = tmp_path_factory.mktemp("batch")
     (root / "territories.yml").write_text(TERRITORIES, encoding="utf-8")
+    shutil.copytree(paths.sample, root / "data")
+    testimonies = read_export(root / "data" / "testimonies.csv")
+    write_export(testimonies[testimonies["territory"] == "chenove"], root / "data" / "testimonies.csv")
     results = render_batch(out_dir=root / "reports", territories_file=root / "territories.yml", workers=2,
-                           progress=False)
+                           data_dir=root / "data", progress=False)
     return root, {r.territory: r for r in results}
 
 
@@ -48,14 +55,15 @@ def test_index_page(local_run):
     page = (root / "reports" / "index.html").read_text(encoding="utf-8")
     assert 'href="chenove/report.html"' in page and "Chenôve" in page
     assert "Territoire en erreur" in page and "Échec" in page and "report.failed.ipynb" in page
-    assert "Données illustratives" in page
+    assert "Données illustratives" not in page  # a copy of the sample is not the bundled sample
     assert "147" in page  # Chenôve's accompaniments, read from the executed notebook
 
 
 def test_cli_exits_non_zero_when_one_fails(local_run, tmp_path):
     root, _ = local_run
     done = subprocess.run([sys.executable, "-m", "evaluation.cli", "report", "--all", "--workers", "2",
-                           "--territories", str(root / "territories.yml"), "--out", str(tmp_path)],
+                           "--territories", str(root / "territories.yml"), "--data", str(root / "data"),
+                           "--out", str(tmp_path)],
                           capture_output=True, text=True)
     assert done.returncode == 1
     assert "FAILED" in done.stdout and "broken" in done.stderr
@@ -68,6 +76,7 @@ def test_dask_cluster_gives_the_same_results(local_run, tmp_path):
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                   dashboard_address=None) as cluster:
         out = render_batch(["chenove"], out_dir=tmp_path, territories_file=root / "territories.yml",
+                           data_dir=root / "data",
                            scheduler=cluster.scheduler_address, progress=False)
     assert out[0].ok
     local = Path(results["chenove"].path).parent
@@ -114,8 +123,6 @@ def test_is_transient_follows_the_cause_chain():
 
 def test_invalid_data_stops_the_batch_before_any_run(sample_copy, tmp_path):
     from evaluation.errors import ValidationError
-
-    from .conftest import read_export, write_export
 
     acc = read_export(sample_copy / "accompaniments.csv")
     acc.loc[2, "commune_code"] = "00000"

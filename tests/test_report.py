@@ -131,3 +131,14 @@ def test_territory_without_network_says_so_in_one_line():
     ctx = prepare_context("auxois")
     assert ctx.network() is None
     assert network_reading(ctx, None).count(".") == 1
+
+
+def test_the_pseudonym_key_is_never_written(chenove_report):
+    from .conftest import TEST_KEY
+    from .test_integrity import output_texts
+
+    texts = output_texts(chenove_report.parent)
+    assert len(texts) > 10
+    assert not [p for p, t in texts.items() if TEST_KEY in t or TEST_KEY.encode().hex() in t]
+    text = _text(texts[chenove_report])
+    assert "stables entre exécutions" in text and "pas stables" not in text

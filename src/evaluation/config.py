@@ -181,12 +181,19 @@ def _yaml_lines(node: Any, prefix: tuple = ()) -> dict[tuple, int]:
     return lines
 
 
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
 def _parse_site(s: Any, where: tuple, report: _Report) -> Site | None:
-    if not isinstance(s, dict) or "label" not in s or not ({"commune"} <= set(s) or {"lat", "lon"} <= set(s)):
+    ok = isinstance(s, dict) and "label" in s and ("commune" in s or {"lat", "lon"} <= set(s))
+    if ok and "lat" in s and (_number(s.get("lat")) is None or _number(s.get("lon")) is None):
+        ok = False
+    if not ok:
         report.add(where, "site_invalid", value=s)
         return None
     return Site(label=str(s["label"]), commune=str(s["commune"]) if s.get("commune") else None,
-                lat=float(s["lat"]) if "lat" in s else None, lon=float(s["lon"]) if "lon" in s else None)
+                lat=_number(s.get("lat")), lon=_number(s.get("lon")))
 
 
 _CODE_PATTERNS = {"communes": (r"\d[\dAB]\d{3}", "5-character INSEE codes such as '21166'",
@@ -242,7 +249,11 @@ def _parse_territory(slug: Any, spec: Any, report: _Report, where: tuple) -> Ter
     deps = _as_codes(spec.get("departements"), where=where, key="departements", report=report)
     if not (communes or epcis or deps):
         report.add(where, "no_area")
-    sites = [_parse_site(s, where + ("sites", i + 1), report) for i, s in enumerate(spec.get("sites") or [])]
+    sites = spec.get("sites") or []
+    if not isinstance(sites, list):
+        report.add(where + ("sites",), "list_expected", value=sites, key="sites")
+        sites = []
+    sites = [_parse_site(s, where + ("sites", i + 1), report) for i, s in enumerate(sites)]
     venue = _parse_site(spec["venue"], where + ("venue",), report) if spec.get("venue") else None
     roles = spec.get("network_roles") or {}
     if not isinstance(roles, dict):
@@ -305,7 +316,11 @@ def load_territories(path: Path | str | None = None) -> dict[str, Territory]:
         t = _parse_territory(slug, spec, report, ("territories", slug))
         if t is not None:
             territories[slug] = t
-    for i, rule in enumerate(doc.get("generate") or []):
+    rules = doc.get("generate") or []
+    if not isinstance(rules, list):
+        report.add(("generate",), "list_expected", value=rules, key="generate")
+        rules = []
+    for i, rule in enumerate(rules):
         for slug, spec in _generated(rule, where=("generate", i + 1), report=report):
             if slug in territories:
                 continue  # a territory written by hand wins over a generated one
@@ -325,7 +340,7 @@ def _generated(rule: Any, *, where: tuple, report: _Report) -> list[tuple[str, d
         return []
     from .reference import load_reference
 
-    reference = load_reference(rule.get("reference"))
+    reference = load_reference()
     dep = str(rule["every_epci_of"]).zfill(2)
     epcis = (reference.loc[reference["departement"] == dep, ["epci_siren", "epci_name"]].dropna()
              .drop_duplicates().sort_values("epci_siren"))

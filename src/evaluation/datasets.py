@@ -571,8 +571,9 @@ def _check_references(tables: dict[str, pd.DataFrame], files: dict[str, str], pr
         if self_tie.any():
             problems.add(files["collaborations"], "self_tie", rows=collab.index[self_tie], column="actor_b",
                          values=collab.loc[self_tie, "actor_b"])
-        lo = np.minimum(collab["actor_a"].astype(str), collab["actor_b"].astype(str))
-        hi = np.maximum(collab["actor_a"].astype(str), collab["actor_b"].astype(str))
+        a, b = (collab[c].fillna("").astype(str).to_numpy(dtype=object) for c in ("actor_a", "actor_b"))
+        lo, hi = pd.Series(np.where(a <= b, a, b), index=collab.index), pd.Series(np.where(a <= b, b, a),
+                                                                                   index=collab.index)
         pair = pd.DataFrame({"lo": lo, "hi": hi, "kind": collab.get("kind"),
                              "start": collab.get("start_date")}, index=collab.index)
         dup = pair.duplicated(keep=False)

@@ -63,7 +63,7 @@ TESTIMONIES = [
     ("emploi|sens", ANY, "J'ai quitté un travail qui n'avait plus de sens ; l'accompagnement m'a aidée à créer mon "
                          "activité de services à domicile."),
     ("coopération|confiance", ("chenove",), "Le comité de pilotage nous a mis autour de la même table que le "
-                                            "bailleur. Aujourd'hui on se téléphone directement."),
+                                            "bailleur et {actor}. Aujourd'hui on se téléphone directement."),
     ("accès aux services", ("chenove",), "Les habitants du Mail n'avaient pas de lieu pour réparer un vélo ou "
                                          "imprimer un CV ; le tiers-lieu répond à ça."),
     ("rural|isolement", ("chatillonnais",), "Dans le Châtillonnais, on est loin de tout : que le DLA vienne jusqu'à "
@@ -74,8 +74,8 @@ TESTIMONIES = [
                                                   "emploie maintenant trois personnes."),
     ("lien social", ("chenove", "dijon-metropole"), "Ce qui a changé, c'est qu'on connaît les autres structures du "
                                                     "quartier par leur prénom."),
-    ("coopération", ("chenove", "dijon-metropole"), "On mutualise désormais un véhicule avec deux autres associations "
-                                                    "rencontrées au forum."),
+    ("coopération", ("chenove", "dijon-metropole"), "On mutualise désormais un véhicule avec {actor}, rencontré "
+                                                    "au forum."),
     ("sens|montée en compétences", ANY, "On m'a aidé à passer de l'idée au projet, sans jamais décider à ma place."),
     ("confiance|lien social", ("chenove", "dijon-metropole"), "Les réunions ont permis de lever des méfiances "
                                                               "anciennes entre commerçants et associations."),
@@ -252,7 +252,8 @@ def _network(rng, reference: pd.DataFrame, chenove: Territory) -> dict[str, pd.D
     return {"actors": actors, "events": events, "attendance": attendance, "collaborations": collaborations}
 
 
-def _testimonies(rng, n: int = 36) -> pd.DataFrame:
+def _testimonies(rng, actors: pd.DataFrame, n: int = 36) -> pd.DataFrame:
+    """Testimonies; some name an actor, as real ones do (names are pseudonymised at load)."""
     territory = rng.choice(list(ANY), n, p=[0.5, 0.2, 0.15, 0.15])
     picks = [int(rng.choice([k for k, (_, where, _) in enumerate(TESTIMONIES) if t in where])) for t in territory]
     years = rng.integers(2019, LAST_YEAR + 1, n)
@@ -263,7 +264,8 @@ def _testimonies(rng, n: int = 36) -> pd.DataFrame:
         "actor_kind": rng.choice(list(ACTOR_KINDS) + ["habitant", "porteur de projet"], n),
         "territory": territory,
         "themes": [TESTIMONIES[i][0] for i in picks],
-        "text": [TESTIMONIES[i][2] for i in picks],
+        "text": [TESTIMONIES[i][2].format(actor=actors["name"].iloc[(7 * k) % len(actors)])
+                 for k, i in enumerate(picks)],
     })
 
 
@@ -295,7 +297,7 @@ def generate_sample(reference: pd.DataFrame, territories: dict[str, Territory], 
     rng = np.random.default_rng(seed)
     tables = {"accompaniments": _accompaniments(rng, reference, scale=scale)}
     tables.update(_network(rng, reference, territories["chenove"]))
-    tables["testimonies"] = _testimonies(rng)
+    tables["testimonies"] = _testimonies(rng, tables["actors"])
     return tables
 
 
