@@ -142,3 +142,26 @@ def test_the_pseudonym_key_is_never_written(chenove_report):
     assert not [p for p, t in texts.items() if TEST_KEY in t or TEST_KEY.encode().hex() in t]
     text = _text(texts[chenove_report])
     assert "stables entre exécutions" in text and "pas stables" not in text
+
+
+def test_a_killed_run_leaves_the_previous_report_intact(chenove_report):
+    """SIGKILL while the notebook runs: the previous report stays as it was, complete."""
+    import os
+    import signal
+    import time
+
+    from evaluation._io import sha256_file
+
+    folder = chenove_report.parent
+    before = {p.relative_to(folder): sha256_file(p) for p in folder.rglob("*") if p.is_file()}
+    proc = subprocess.Popen([sys.executable, "-m", "evaluation.cli", "report", "chenove", "--out", str(folder.parent)],
+                            start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while not list(folder.parent.glob(".chenove.run.*/report.ipynb")) and time.monotonic() < deadline:
+        assert proc.poll() is None, "the run ended before it could be interrupted"
+        time.sleep(0.05)
+    time.sleep(1.0)  # a few cells into the notebook
+    os.killpg(proc.pid, signal.SIGKILL)  # the command and its kernel
+    proc.wait()
+    after = {p.relative_to(folder): sha256_file(p) for p in folder.rglob("*") if p.is_file()}
+    assert after == before
