@@ -188,3 +188,47 @@ class TestFrenchColumnNames:
 
         mapping = canonical_columns(["commune_code", "Code INSEE", "QPV"], "accompaniments")
         assert mapping == {"QPV": "in_qpv"}  # commune_code already present: Code INSEE stays as is
+
+
+class TestOverrides:
+    """Detection can be overridden: per table in read_options.yml, for all files on the command line."""
+
+    @staticmethod
+    def _workbook(path):
+        import openpyxl
+
+        book = openpyxl.Workbook()
+        book.active.title = "Notes"
+        book.active["A1"] = "Export du CRM, voir l'onglet Export"
+        sheet = book.create_sheet("Export")
+        sheet.append(["accompaniment_id", "structure_id", "programme", "commune_code", "in_qpv", "start_date",
+                      "end_date", "sector", "jobs_created", "jobs_maintained"])
+        sheet.append(["a1", "s1", "dla", "21166", "oui", "03/02/2022", "", "x", 1, 2])
+        book.save(path)
+
+    def test_sheet_detected_or_given_in_read_options_file(self, tmp_path, codes):
+        self._workbook(tmp_path / "accompaniments.xlsx")
+        acc = validate_tables(tmp_path, commune_codes=codes).accompaniments  # the sheet with the header
+        assert acc.loc[2, "accompaniment_id"] == "a1" and acc.loc[2, "jobs_maintained"] == 2
+        (tmp_path / "read_options.yml").write_text("accompaniments: {sheet: Notes}\n", encoding="utf-8")
+        problems = _problems(tmp_path, codes)
+        assert problems["code"].tolist() == ["no_rows"]  # the forced sheet holds only a note
+
+    def test_invalid_read_options_file(self, tmp_path, codes):
+        self._workbook(tmp_path / "accompaniments.xlsx")
+        (tmp_path / "read_options.yml").write_text("accompaniments: {separator: ';'}\n", encoding="utf-8")
+        problems = _problems(tmp_path, codes)
+        assert problems.loc[problems["file"] == "read_options.yml", "code"].tolist() == ["read_options_invalid"]
+
+    def test_command_line_overrides(self, tmp_path, capsys):
+        from evaluation.cli import main
+
+        (tmp_path / "accompaniments.csv").write_text(
+            "Export\n\naccompaniment_id;structure_id;programme;commune_code;in_qpv;start_date;end_date;sector;"
+            "jobs_created;jobs_maintained\na1;s1;dla;21166;oui;03/02/2022;;économie;1;2\n", encoding="utf-8")
+        assert main(["validate", "--data", str(tmp_path)]) == 0  # detected: header on line 3
+        assert main(["validate", "--data", str(tmp_path), "--header-row", "3", "--sep", ";"]) == 0
+        assert main(["validate", "--data", str(tmp_path), "--header-row", "1"]) == 1  # forced, and wrong
+        assert "accompaniments.csv" in capsys.readouterr().err
+        assert main(["validate", "--data", str(tmp_path), "--encoding", "ascii"]) == 1
+        assert "cannot be read" in capsys.readouterr().err

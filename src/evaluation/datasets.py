@@ -260,13 +260,15 @@ HEADER_SEARCH_ROWS = 30
 class ReadOptions:
     """How to read one file; every ``None`` is detected automatically (and logged).
 
-    ``header_row`` is the spreadsheet row (1 = first) holding the column names.
+    ``header_row`` is the spreadsheet row (1 = first) holding the column names; ``sheet``
+    the workbook's sheet (name or 0-based position; default: the sheet whose header holds
+    the most known column names, the first one on a tie).
     """
 
     sep: str | None = None
     encoding: str | None = None
     header_row: int | None = None
-    sheet: str | int = 0
+    sheet: str | int | None = None
 
 
 def _decode(raw: bytes, encoding: str | None) -> tuple[str, str]:
@@ -316,15 +318,23 @@ def _pick_header(rows: Sequence[Sequence[object]], known: set[str]) -> int:
 
 
 def _read_xlsx(path: Path, options: ReadOptions, known: set[str]) -> tuple[pd.DataFrame, int]:
-    grid = pd.read_excel(path, sheet_name=options.sheet, header=None, dtype=object)
-    grid = grid.apply(_cell_text) if not grid.empty else grid
-    header = (options.header_row - 1 if options.header_row else _pick_header(grid.to_numpy().tolist(), known))
-    if grid.empty:
+    sheets = pd.read_excel(path, sheet_name=None if options.sheet is None else [options.sheet], header=None,
+                           dtype=object)
+    best = None
+    for name, grid in sheets.items():
+        grid = grid.apply(_cell_text) if not grid.empty else grid
+        rows = grid.to_numpy().tolist()
+        header = options.header_row - 1 if options.header_row else _pick_header(rows, known)
+        score = _header_score(rows[header], known) if header < len(rows) else -1
+        if best is None or score > best[0]:
+            best = (score, name, grid, header)
+    _, name, grid, header = best
+    if grid.empty or header >= len(grid):
         return pd.DataFrame(), 1
     names = grid.iloc[header].tolist()
     body = grid.iloc[header + 1:]
     body.columns = [n if n != "" else f"Unnamed: {i}" for i, n in enumerate(names)]
-    log.info("%s: sheet %r, column names on row %d", path.name, options.sheet, header + 1)
+    log.info("%s: sheet %r, column names on row %d", path.name, name, header + 1)
     return body.reset_index(drop=True), header + 1
 
 
