@@ -155,3 +155,20 @@ def test_messages_are_formatted_once_per_distinct_text():
     assert len(table) == 100_002 and table["problem"].nunique() == 2
     assert table.loc[table["row"] == 100_005, "fix"].iloc[0] == "remplacer 21073 par 21272"
     assert table["row"].is_monotonic_increasing
+
+
+def test_redaction_of_names_in_free_text():
+    from evaluation.pseudonyms import pseudonymise, redact_names, resolve_key
+
+    key = resolve_key("unit-test-key-0123456789")
+    names = pd.Series(["Régie de quartier", "Régie de quartier du Mail", "Le Fournil 12", "AB"],
+                      index=[2, 3, 2, 3])  # row labels repeat across tables
+    texts = pd.Series(["Avec la RÉGIE DE QUARTIER DU MAIL et la Régie de quartier.",
+                       "Le Fournil 123 n'est pas Le Fournil 12 ; AB reste AB.", None])
+    out = redact_names(texts, names, key)
+    p = dict(zip(names, pseudonymise(names, key)))
+    assert out[0] == f"Avec la {p['Régie de quartier du Mail']} et la {p['Régie de quartier']}."
+    assert out[1] == f"Le Fournil 123 n'est pas {p['Le Fournil 12']} ; AB reste AB."
+    assert out.isna()[2]
+    # Same name, other spelling: same pseudonym.
+    assert pseudonymise(pd.Series(["  régie de QUARTIER "]), key)[0] == p["Régie de quartier"]

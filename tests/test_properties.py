@@ -138,3 +138,14 @@ def test_malformed_territories_give_our_error(doc, garbage):
             assert len(exc.problems) > 0 and exc.problems["fix"].str.len().gt(0).all()
         else:
             assert all(t.label and t.split_date for t in territories.values())
+
+
+@settings(max_examples=200, deadline=None)
+@given(names=st.lists(st.one_of(st.none(), st.text(max_size=20)), max_size=20))
+def test_vectorised_name_normalisation_matches_the_scalar_one(names):
+    from evaluation.datasets import normalise_name, normalise_names
+
+    got = normalise_names(pd.Series(names, dtype="string")).tolist()
+    expected = [pd.NA if n is None else normalise_name(n) for n in names]
+    assert len(got) == len(expected)
+    assert all((g is pd.NA and e is pd.NA) or g == e for g, e in zip(got, expected))

@@ -56,6 +56,7 @@ __all__ = [
     "NAME_COLUMNS",
     "COLUMN_ALIASES",
     "normalise_name",
+    "normalise_names",
     "canonical_columns",
 ]
 
@@ -226,6 +227,13 @@ def normalise_name(name: object) -> str:
 
     plain = unicodedata.normalize("NFKD", str(name)).encode("ascii", "ignore").decode()
     return re.sub(r"[^a-z0-9]+", "_", plain.lower()).strip("_")
+
+
+def normalise_names(names: pd.Series) -> pd.Series:
+    """:func:`normalise_name` on a whole Series at once (missing values stay missing)."""
+    plain = (names.astype("string").str.normalize("NFKD").str.encode("ascii", "ignore").str.decode("ascii")
+             .astype("string").str.lower())
+    return plain.str.replace(r"[^a-z0-9]+", "_", regex=True).str.strip("_")
 
 
 def canonical_columns(columns: Sequence[str], table: str) -> dict[str, str]:
@@ -767,7 +775,8 @@ def validate_tables(data_dir: Path | str, *, commune_codes: Collection[str] | No
     if problems:
         raise ValidationError(problems.frame())
     for name, schema in SCHEMAS.items():
-        tables.setdefault(name, _empty_table(schema))
+        if name not in tables:
+            tables[name] = _empty_table(schema)
     key = pseudonym_key or resolve_key()
     files = {n: {"file": p.name, "sha256": sha256_file(p)} for n, p in paths.items()}
     return Dataset(pseudonymise_tables(tables, key), files, data_dir,

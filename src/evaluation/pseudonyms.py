@@ -31,6 +31,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 __all__ = ["KEY_ENV", "KEY_FILE_ENV", "DEFAULT_KEY_FILE", "PseudonymKey", "resolve_key", "pseudonymise",
@@ -121,21 +122,18 @@ def shared_run_key() -> Iterator[PseudonymKey]:
         os.environ.pop(EPHEMERAL_ENV, None)
 
 
-def _normalise(names: pd.Series) -> pd.Series:
-    from .datasets import normalise_name
-
-    return names.map(normalise_name, na_action="ignore")
-
-
 def pseudonymise(names: pd.Series, key: PseudonymKey) -> pd.Series:
     """Replace each name by its keyed pseudonym (``P-`` and 10 hex digits); missing stay missing.
 
-    The hash is computed once per distinct name.
+    Names are normalised and hashed once per distinct spelling, then spread back to the rows.
     """
-    norm = _normalise(names.astype("string"))
-    distinct = norm.dropna().unique()
-    table = {n: "P-" + hmac.new(key.secret, n.encode(), hashlib.sha256).hexdigest()[:10] for n in distinct}
-    return norm.map(table).astype("string").rename(names.name)
+    from .datasets import normalise_names
+
+    codes, spellings = pd.factorize(names.astype("string"), use_na_sentinel=True)
+    normalised = normalise_names(pd.Series(spellings, dtype="string")).tolist()
+    hashed = np.array([None] + ["P-" + hmac.new(key.secret, n.encode(), hashlib.sha256).hexdigest()[:10]
+                                for n in normalised], dtype=object)
+    return pd.Series(hashed[codes + 1], index=names.index, name=names.name, dtype="string")
 
 
 def redact_names(texts: pd.Series, names: pd.Series, key: PseudonymKey) -> pd.Series:
@@ -143,15 +141,21 @@ def redact_names(texts: pd.Series, names: pd.Series, key: PseudonymKey) -> pd.Se
 
     Matching ignores case; names are tried longest first so that ``"Régie de quartier
     Chenôve"`` wins over ``"Régie de quartier"``. Names shorter than 3 characters are left
-    alone (they would match ordinary words).
+    alone (they would match ordinary words). Only names all of whose words occur in the
+    texts enter the pattern, so thousands of names cost little on short testimonies.
     """
-    known = names.dropna().astype(str).str.strip()
-    known = known[known.str.len() >= 3].drop_duplicates()
-    if known.empty or texts.empty:
-        return texts
-    lookup = dict(zip(_normalise(known), pseudonymise(known, key)))
-    pattern = re.compile(r"(?<!\w)(?:" + "|".join(re.escape(n) for n in sorted(known, key=len, reverse=True))
-                         + r")(?!\w)", flags=re.IGNORECASE)
     from .datasets import normalise_name
 
+    known = names.dropna().astype(str).str.strip()
+    known = known[known.str.len() >= 3].drop_duplicates().reset_index(drop=True)
+    if known.empty or texts.empty:
+        return texts
+    words = set(texts.dropna().astype(str).str.casefold().str.findall(r"\w+").explode().dropna())
+    name_words = known.str.casefold().str.findall(r"\w+").explode()
+    known = known[name_words.isin(words).groupby(level=0).all().reindex(known.index, fill_value=False)]
+    if known.empty:
+        return texts
+    lookup = dict(zip(known.map(normalise_name), pseudonymise(known, key)))
+    pattern = re.compile(r"(?<!\w)(?:" + "|".join(re.escape(n) for n in sorted(known, key=len, reverse=True))
+                         + r")(?!\w)", flags=re.IGNORECASE)
     return texts.astype("string").str.replace(pattern, lambda m: lookup[normalise_name(m.group(0))], regex=True)
