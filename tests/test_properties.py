@@ -149,3 +149,25 @@ def test_vectorised_name_normalisation_matches_the_scalar_one(names):
     expected = [pd.NA if n is None else normalise_name(n) for n in names]
     assert len(got) == len(expected)
     assert all((g is pd.NA and e is pd.NA) or g == e for g, e in zip(got, expected))
+
+
+@SETTINGS
+@given(rows=st.lists(st.lists(CELLS, min_size=3, max_size=5), max_size=6),
+       header=st.sampled_from([["CODGEO", "LIBGEO", "DENS"], ["codgeo", "libgeo", "dens", "PMUN21"], ["a", "b"]]),
+       title=st.sampled_from(["", "Grille communale de densité\n\n"]), suffix=st.sampled_from([".csv", ".xlsx"]))
+def test_malformed_density_grids_give_our_error(rows, header, title, suffix):
+    from evaluation.reference import read_density_grid
+
+    with tempfile.TemporaryDirectory() as tmp:
+        frame = pd.DataFrame([(r + [""] * len(header))[:len(header)] for r in rows], columns=header, dtype=object)
+        path = Path(tmp) / f"grille{suffix}"
+        if suffix == ".csv":
+            path.write_text(title + frame.to_csv(sep=";", index=False), encoding="utf-8")
+        else:
+            _write(frame, path, "xlsx")
+        try:
+            grid = read_density_grid(path)
+        except ValidationError as exc:
+            assert len(exc.problems) > 0 and exc.problems["fix"].str.len().gt(0).all()
+        else:
+            assert grid["density_level"].between(1, 7).all() and grid["commune_code"].is_unique

@@ -65,11 +65,17 @@ class TestDensityGrid:
         with pytest.raises(EvaluationError, match="CODGEO"):
             read_density_grid(path)
 
-    def test_rejects_malformed_levels(self, tmp_path):
+    def test_rejects_malformed_rows_all_at_once(self, tmp_path):
+        from evaluation.errors import ValidationError
+
         path = tmp_path / "x.csv"
-        path.write_text("CODGEO;LIBGEO;DENS\n21001;A;9\n21002;B;3\n")
-        with pytest.raises(EvaluationError, match="malformed"):
+        path.write_text("Grille communale de densité\n\nCODGEO;LIBGEO;DENS\n21001;A;9\n21002;B;3\n21X01;C;2\n"
+                        "21002;D;4\n")
+        with pytest.raises(ValidationError) as err:
             read_density_grid(path)
+        got = err.value.problems[["row", "column", "value", "code"]].values.tolist()
+        assert got == [[4, "DENS", "9", "density_level_invalid"], [5, "CODGEO", "21002", "id_duplicated"],
+                       [6, "CODGEO", "21X01", "commune_malformed"], [7, "CODGEO", "21002", "id_duplicated"]]
 
 
 def test_urban_rural_follows_insee_convention():

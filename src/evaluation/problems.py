@@ -145,6 +145,22 @@ CATALOGUE: dict[str, Message] = {
     "territory_unknown": Message(
         "territory not defined in {target}", "use one of: {slugs}; or add the territory to {target}",
         "territoire non défini dans {target}", "utiliser l'un de : {slugs} ; ou ajouter le territoire à {target}"),
+    # ---- INSEE density grid
+    "density_file_missing": Message(
+        "INSEE density file not found in {folder}",
+        "download the 'grille communale de densité à 7 niveaux' from insee.fr and give its path with --density-file",
+        "fichier de densité de l'INSEE absent de {folder}",
+        "télécharger la « grille communale de densité à 7 niveaux » sur insee.fr et donner son chemin avec "
+        "--density-file"),
+    "density_no_header": Message(
+        "no 'CODGEO' header in the first 40 rows of any sheet (INSEE's layout expected)",
+        "give INSEE's file as published (XLSX or CSV), without renaming its columns",
+        "aucun en-tête « CODGEO » dans les 40 premières lignes (présentation de l'INSEE attendue)",
+        "fournir le fichier de l'INSEE tel que publié (XLSX ou CSV), sans renommer ses colonnes"),
+    "density_level_invalid": Message(
+        "not a density level (1 to 7)", "give INSEE's file as published; levels are whole numbers from 1 to 7",
+        "pas un niveau de densité (1 à 7)",
+        "fournir le fichier de l'INSEE tel que publié ; les niveaux sont des entiers de 1 à 7"),
     # ---- territories.yml
     "territories_missing": Message(
         "territories file not found", "create it (copy data/raw/territories.yml) or give its path with --territories",

