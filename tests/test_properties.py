@@ -25,7 +25,9 @@ from evaluation.pseudonyms import resolve_key
 from .fixtures.make_messy import _accompaniments
 
 KEY = resolve_key("property-tests-key-0123456789")
-SETTINGS = settings(max_examples=int(os.environ.get("PROPERTY_EXAMPLES", "40")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# PROPERTY_EXAMPLES=1000 make test searches longer than the default run.
+SETTINGS = settings(max_examples=int(os.environ.get("PROPERTY_EXAMPLES", "40")), deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow])
 
 # Cells an export may hold: plausible values, near misses and garbage.
 CELLS = st.one_of(

@@ -286,8 +286,8 @@ def render_problems(raw: pd.DataFrame, *, lang: Lang = "en") -> pd.DataFrame:
     """Render recorded problems (:meth:`Problems.frame`) as the table shown to the user.
 
     Messages are formatted once per distinct (code, parameters, column, file), and per
-    value only for messages that quote the value, rather than once per row. Rows are sorted by file, then row, keeping the order in
-    which problems were found within a row.
+    value only for messages that quote the value, rather than once per row. Rows are
+    sorted by file, then row, keeping the order in which problems were found within a row.
     """
     if lang not in LANGS:
         raise ValueError(f"lang must be one of {LANGS}, not {lang!r}")

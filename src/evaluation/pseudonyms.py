@@ -1,15 +1,15 @@
 """Pseudonyms for the names of actors and supported structures.
 
-Names are replaced as soon as the raw tables are loaded by a keyed hash,
+Names are replaced, as soon as the raw tables are loaded, by a keyed hash::
 
-.. math:: \\mathrm{pseudonym}(n) = \\texttt{"P-"} \\,\\|\\, \\mathrm{hex}_{10}\\big(\\mathrm{HMAC\\text{-}SHA256}(k, \\mathrm{norm}(n))\\big)
+    pseudonym(n) = "P-" + the first 10 hex digits of HMAC-SHA256(k, norm(n))
 
-where :math:`\\mathrm{norm}` folds case, accents and spacing, so that the same structure
-spelled ``"Régie de quartier"`` or ``"REGIE DE QUARTIER "`` gets the same pseudonym in
-every table. Without the key nobody can recompute the pseudonym of a given name (unlike
-a plain hash, which anyone can compute for a list of candidate names: RFC 2104;
-CNIL, *Guide de la pseudonymisation*, 2022). Names quoted in testimonies are replaced
-by the same pseudonyms.
+where ``norm`` folds case, accents and spacing, so that the same structure spelled
+``"Régie de quartier"`` or ``"REGIE DE QUARTIER "`` gets the same pseudonym in every
+table. Without the key nobody can recompute the pseudonym of a given name, unlike a plain
+hash, which anyone can compute for a list of candidate names (Krawczyk, Bellare & Canetti,
+RFC 2104, 1997; EDPB, *Guidelines 01/2025 on pseudonymisation*). Names quoted in
+testimonies and event titles are replaced by the same pseudonyms.
 
 The key is read, in this order, from the environment variable :data:`KEY_ENV`, from the
 file named by :data:`KEY_FILE_ENV`, or from :data:`DEFAULT_KEY_FILE` in the user's home.

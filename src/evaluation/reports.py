@@ -23,13 +23,20 @@ import pandas as pd
 
 from . import __version__
 from ._io import atomic_dir
-from .config import SLUG_PATTERN, Territory, ascii_slug, get_paths, get_territory, load_territories
+from .config import (
+    SLUG_PATTERN,
+    Territory,
+    ascii_slug,
+    get_paths,
+    get_territory,
+    load_territories,
+)
 from .datasets import Dataset, load_dataset
-from .pseudonyms import shared_run_key
 from .disclosure import DEFAULT_THRESHOLD, Disclosure
 from .errors import ConfigError, EvaluationError
 from .indicators import territory_indicators
 from .network import NetworkAnalysis, analyse_network, split_periods
+from .pseudonyms import shared_run_key
 from .qualitative import for_territory, quotes_by_theme, theme_counts
 from .reach import (
     QPV,
@@ -450,8 +457,8 @@ def provenance_table(ctx: ReportContext) -> pd.DataFrame:
     rows.append((f"Territoires {terr_file.name}", f"sha256 {sha256_file(terr_file)[:16]}…"))
     rows += [(f"Fichier {info['file']}", f"sha256 {info['sha256'][:16]}…") for info in ctx.dataset.files.values()]
     pseudo = ctx.dataset.pseudonyms
-    rows.append(("Pseudonymes (HMAC-SHA256)", f"empreinte de la clé {pseudo.get('fingerprint', '?')}, "
-                 + ("stables entre exécutions" if pseudo.get("stable") else "clé aléatoire, non stables entre exécutions")))
+    stability = "stables entre exécutions" if pseudo.get("stable") else "clé aléatoire, non stables entre exécutions"
+    rows.append(("Pseudonymes (HMAC-SHA256)", f"empreinte de la clé {pseudo.get('fingerprint', '?')}, {stability}"))
     return pd.DataFrame(rows, columns=["Élément", "Valeur"])
 
 
