@@ -581,8 +581,10 @@ def _check_references(tables: dict[str, pd.DataFrame], files: dict[str, str], pr
         where = testimonies["territory"]
         bad = where.notna() & ~where.isin(list(territories))
         if bad.any():
+            known = sorted(territories)
+            slugs = ", ".join(known[:8]) + (f"… ({len(known)} in all)" if len(known) > 8 else "")
             problems.add(files["testimonies"], "territory_unknown", rows=where.index[bad], column="territory",
-                         values=where[bad], target=territories_file, slugs=", ".join(sorted(territories)))
+                         values=where[bad], target=territories_file, slugs=slugs)
     collab = tables.get("collaborations")
     if collab is not None and {"actor_a", "actor_b"} <= set(collab):
         self_tie = (collab["actor_a"] == collab["actor_b"]).fillna(False).astype(bool)
