@@ -86,3 +86,14 @@ def test_malformed_generate_rule(tmp_path):
     with pytest.raises(ConfigError) as err:
         load_territories(path)
     assert "no EPCI of département 99" in str(err.value) and "every_epci_of" in str(err.value)
+
+
+def test_a_bad_generate_rule_is_reported_once_not_per_epci(tmp_path):
+    path = tmp_path / "territories.yml"
+    path.write_text("territories:\n  a:\n    label: A\n    split_date: 2020-01-01\n    communes: ['21166']\n"
+                    "generate:\n  - {every_epci_of: '21', split_date: demain}\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as err:
+        load_territories(path)
+    table = err.value.problems
+    assert table[["row", "column", "value", "code"]].values.tolist() == [
+        [7, "generate: 1: split_date", "demain", "split_date_invalid"]]

@@ -155,15 +155,20 @@ class _Report:
     def __init__(self, file: Path, lines: dict[tuple, int]) -> None:
         from .problems import Problems
 
-        self.file, self.lines, self.problems = file, lines, Problems()
+        self.file, self.lines, self.problems, self._seen, self.found = file, lines, Problems(), set(), 0
 
     def add(self, where: tuple, code: str, *, value: Any = None, **params: Any) -> None:
+        self.found += 1
+        if (where, code, str(value)) in self._seen:  # e.g. one generate rule's date, for each of its EPCI
+            return
+        self._seen.add((where, code, str(value)))
         line = next((self.lines[where[:k]] for k in range(len(where), 0, -1) if where[:k] in self.lines), None)
         self.problems.add(self.file.name, code, rows=[line], column=": ".join(map(str, where)) or None,
                           values=[None if value is None else str(value)], **params)
 
     def count(self) -> int:
-        return len(self.problems.frame())
+        """Problems found so far (a problem repeated at the same place is shown once)."""
+        return self.found
 
 
 def _yaml_lines(node: Any, prefix: tuple = ()) -> dict[tuple, int]:

@@ -260,8 +260,8 @@ class Problems:
         """Add the problems of another collector's :meth:`frame`."""
         self._chunks.append(frame[_RAW_COLUMNS])
 
-    def __bool__(self) -> bool:
-        return any(len(c) for c in self._chunks)
+    def __len__(self) -> int:
+        return sum(len(c) for c in self._chunks)
 
     def frame(self) -> pd.DataFrame:
         """The recorded problems, unrendered: ``file, row, column, value, code, params``."""
