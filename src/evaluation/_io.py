@@ -10,7 +10,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-__all__ = ["sha256_file", "atomic_write", "atomic_dir"]
+__all__ = ["sha256_file", "decode_text", "atomic_write", "atomic_dir"]
 
 
 def sha256_file(path: Path | str) -> str:
@@ -20,6 +20,19 @@ def sha256_file(path: Path | str) -> str:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
+
+
+def decode_text(raw: bytes, encoding: str | None = None) -> tuple[str, str]:
+    """Decode a text export: ``encoding`` if given, else UTF-8 (BOM or not), else
+    Windows-1252, else Latin-1 (which decodes any byte). Returns the text and the encoding."""
+    if encoding is not None:
+        return raw.decode(encoding), encoding
+    for candidate in ("utf-8-sig", "cp1252"):
+        try:
+            return raw.decode(candidate), candidate
+        except UnicodeDecodeError:
+            continue
+    return raw.decode("latin-1"), "latin-1"
 
 
 def _umask() -> int:

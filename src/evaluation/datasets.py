@@ -34,7 +34,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from ._io import atomic_dir, sha256_file
+from ._io import atomic_dir, decode_text, sha256_file
 from .config import get_paths
 from .errors import ValidationError
 from .problems import Problems, render_problems
@@ -279,17 +279,6 @@ class ReadOptions:
     sheet: str | int | None = None
 
 
-def _decode(raw: bytes, encoding: str | None) -> tuple[str, str]:
-    if encoding is not None:
-        return raw.decode(encoding), encoding
-    for candidate in ("utf-8-sig", "cp1252"):
-        try:
-            return raw.decode(candidate), candidate
-        except UnicodeDecodeError:
-            continue
-    return raw.decode("latin-1"), "latin-1"
-
-
 def _cell_text(values: pd.Series) -> pd.Series:
     """Spreadsheet cells (numbers, datetimes, text) as the text a user sees."""
 
@@ -347,7 +336,7 @@ def _read_xlsx(path: Path, options: ReadOptions, known: set[str]) -> tuple[pd.Da
 
 
 def _read_csv(path: Path, options: ReadOptions, known: set[str]) -> tuple[pd.DataFrame, int]:
-    text, encoding = _decode(path.read_bytes(), options.encoding)
+    text, encoding = decode_text(path.read_bytes(), options.encoding)
     lines = text.splitlines()[:HEADER_SEARCH_ROWS]
     if options.header_row:
         header = options.header_row - 1

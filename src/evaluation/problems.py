@@ -266,8 +266,12 @@ class Problems:
     def frame(self) -> pd.DataFrame:
         """The recorded problems, unrendered: ``file, row, column, value, code, params``."""
         if not self._chunks:
-            return pd.DataFrame({c: pd.Series(dtype="Int64" if c == "row" else object) for c in _RAW_COLUMNS})
+            return _empty(_RAW_COLUMNS)
         return pd.concat(self._chunks, ignore_index=True)
+
+
+def _empty(columns: list[str]) -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype="Int64" if c == "row" else object) for c in columns})
 
 
 def _format(template: str, fields: dict[str, Any]) -> str:
@@ -292,7 +296,7 @@ def render_problems(raw: pd.DataFrame, *, lang: Lang = "en") -> pd.DataFrame:
     if lang not in LANGS:
         raise ValueError(f"lang must be one of {LANGS}, not {lang!r}")
     if raw.empty:
-        return pd.DataFrame({c: pd.Series(dtype="Int64" if c == "row" else object) for c in PROBLEM_COLUMNS})
+        return _empty(PROBLEM_COLUMNS)
     uses_value = {code: "{value}" in m.en + m.fix_en + m.fr + m.fix_fr for code, m in CATALOGUE.items()}
     keyed = raw[["code", "params", "column", "file"]].assign(
         value=raw["value"].where(raw["code"].map(uses_value).astype(bool)))

@@ -38,7 +38,7 @@ import pandas as pd
 import shapely
 
 from . import __version__
-from ._io import atomic_write, sha256_file
+from ._io import atomic_write, decode_text, sha256_file
 from .config import Territory, get_paths
 from .errors import ConfigError, EvaluationError
 
@@ -99,16 +99,6 @@ def urban_rural(level: pd.Series) -> pd.Series:
 def _find_header(frame: pd.DataFrame, token: str = "CODGEO") -> int | None:
     hits = frame.apply(lambda col: col.astype(str).str.strip().str.upper() == token).any(axis=1)
     return int(np.flatnonzero(hits.to_numpy())[0]) if hits.any() else None
-
-
-def _read_csv_text(path: Path) -> str:
-    raw = path.read_bytes()
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise EvaluationError(f"{path}: cannot decode the file as UTF-8 or Windows-1252")
 
 
 def read_density_grid(path: Path | str) -> pd.DataFrame:
@@ -190,7 +180,7 @@ def _read_density_table(path: Path) -> tuple[pd.DataFrame | None, int]:
             return None, 0
         sheet, header = found[0]
         return pd.read_excel(path, sheet_name=sheet, header=header, dtype=object), header
-    lines = _read_csv_text(path).splitlines()
+    lines = decode_text(path.read_bytes())[0].splitlines()
     header = next((i for i, line in enumerate(lines[:40]) if re.search(r"\bCODGEO\b", line, re.I)), None)
     if header is None:
         return None, 0
