@@ -1,19 +1,31 @@
 # The README's commands. Each creates or reuses the project's virtual environment.
+#
+# The environment is created with uv (installed by this Makefile into the environment, from
+# the package index) and falls back to pip when uv cannot be had. Wheels only: nothing is
+# compiled on a fresh machine (the project itself is pure Python).
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 KERNEL := $(VENV)/share/jupyter/kernels/evaluation/kernel.json
+EXTRAS := .[test,lab]
 
 .PHONY: report test lab bench clean-reports
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet --only-binary :all: uv \
+	  || echo "uv could not be installed: falling back to pip (slower)"
 
 # Reinstall when the package metadata changes.
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[test,lab]'
+	@if [ -x $(BIN)/uv ]; then \
+	  echo "installing with uv"; \
+	  $(BIN)/uv pip install --quiet --python $(BIN)/python --only-binary :all: -e '$(EXTRAS)'; \
+	else \
+	  echo "installing with pip"; \
+	  $(BIN)/python -m pip install --quiet --only-binary :all: -e '$(EXTRAS)'; \
+	fi
 	touch $(STAMP)
 
 $(KERNEL): $(STAMP)
@@ -26,7 +38,7 @@ test: $(KERNEL)
 	$(BIN)/python -m pytest
 
 lab: $(KERNEL)
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) notebooks/
 
 bench: $(KERNEL)
 	$(BIN)/python benchmarks/run.py
