@@ -99,7 +99,7 @@ def render_batch(territories: list[str] | None = None, *, data_dir: str | Path |
                  out_dir: str | Path | None = None, reference_dir: str | Path | None = None,
                  territories_file: str | Path | None = None, timeout: int = 900, workers: int | None = None,
                  scheduler: str | None = None, batch_timeout: float | None = None,
-                 progress: bool = True) -> list[RunResult]:
+                 progress: bool = True, warm: bool = True) -> list[RunResult]:
     """Render territories in parallel and write ``index.html``; returns one result each.
 
     The territories file, the territories' communes and the data are validated once,
@@ -120,6 +120,10 @@ def render_batch(territories: list[str] | None = None, *, data_dir: str | Path |
     batch_timeout
         Wall-clock limit of the whole batch (default: 30 minutes per territory per
         worker); territories not finished by then are reported as failed.
+    warm
+        Run the notebooks on warm kernels (:mod:`evaluation.warm`): each worker process,
+        local or Dask, keeps kernels that have imported the libraries and resets them to
+        a clean namespace between territories. ``False`` starts a kernel per territory.
     """
     from .datasets import load_dataset
     from .reference import load_reference, territory_communes
@@ -133,7 +137,7 @@ def render_batch(territories: list[str] | None = None, *, data_dir: str | Path |
     options = {"data_dir": str(data_dir) if data_dir else None, "out_dir": str(out_dir) if out_dir else None,
                "reference_dir": str(reference_dir) if reference_dir else None,
                "territories_file": str(territories_file) if territories_file else None, "timeout": timeout,
-               "validate": False}
+               "validate": False, "warm": warm}
     workers = max(1, workers or os.cpu_count() or 1)
     limit = batch_timeout or 1800 * max(1, -(-len(slugs) // workers))
     # Every kernel of the batch uses the same pseudonym key, random if none is configured.

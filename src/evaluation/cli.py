@@ -56,6 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=int, default=900, help="seconds allowed to each notebook cell")
     p.add_argument("--workers", type=int, default=None, help="parallel runs with --all (default: number of cores)")
     p.add_argument("--scheduler", metavar="ADDRESS", help="send the runs to an existing Dask cluster")
+    p.add_argument("--fresh-kernels", action="store_true",
+                   help="with --all: start a kernel for every territory instead of reusing warm ones")
     _common(p)
 
     p = sub.add_parser("validate", help="check the raw tables and territories.yml, list every problem")
@@ -97,7 +99,7 @@ def _report(args: argparse.Namespace) -> int:
     if args.territory:
         print(render_report(args.territory, **kwargs))
         return 0
-    results = render_batch(workers=args.workers, scheduler=args.scheduler, **kwargs)
+    results = render_batch(workers=args.workers, scheduler=args.scheduler, warm=not args.fresh_kernels, **kwargs)
     for r in results:
         detail = r.path if r.ok else (r.error.splitlines()[0] if r.error else "")
         print(f"{'ok' if r.ok else 'FAILED':6} {r.territory:28} {detail}")

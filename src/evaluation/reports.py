@@ -479,9 +479,19 @@ def _export_html(notebook: Path, html: Path, *, title: str) -> None:
     html.write_text(re.sub(r"<html[^>]*>", '<html lang="fr">', body, count=1), encoding="utf-8")
 
 
+def _engine(warm: bool) -> dict:
+    """papermill's engine options: its default (a kernel started for the run) or a warm one."""
+    if not warm:
+        return {}
+    from .warm import WARM_ENGINE  # registers the engine with papermill
+
+    return {"engine_name": WARM_ENGINE, "notebook_path": str(get_paths().report_notebook)}
+
+
 def render_report(territory: str, *, data_dir: str | Path | None = None, out_dir: str | Path | None = None,
                   reference_dir: str | Path | None = None, territories_file: str | Path | None = None,
-                  timeout: int = 900, kernel_name: str | None = None, validate: bool = True) -> Path:
+                  timeout: int = 900, kernel_name: str | None = None, validate: bool = True,
+                  warm: bool = False) -> Path:
     """Execute the report notebook for one territory and export it to HTML.
 
     Inputs are validated first: an unknown territory or invalid data raise before
@@ -500,6 +510,9 @@ def render_report(territory: str, *, data_dir: str | Path | None = None, out_dir
     validate
         Check the territory and the data first (``False`` when the caller already did,
         as :func:`evaluation.batch.render_batch` does once for all territories).
+    warm
+        Run on a warm kernel of this process's pool (:mod:`evaluation.warm`) instead of
+        starting one for the run; batches do.
     """
     import papermill as pm
 
@@ -529,7 +542,7 @@ def render_report(territory: str, *, data_dir: str | Path | None = None, out_dir
             try:
                 pm.execute_notebook(str(paths.report_notebook), str(executed), parameters=params,
                                     kernel_name=kernel, execution_timeout=timeout, cwd=str(paths.root),
-                                    progress_bar=False, log_output=False, report_mode=True)
+                                    progress_bar=False, log_output=False, report_mode=True, **_engine(warm))
             except Exception as exc:
                 target.mkdir(parents=True, exist_ok=True)
                 if executed.exists():
