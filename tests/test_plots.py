@@ -1,0 +1,49 @@
+"""Figures: what a reader sees when the reference lacks a commune's polygon."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import seaborn  # noqa: E402,F401  (registers the "crest" palette the maps use)
+
+from evaluation import plots  # noqa: E402
+
+from .conftest import square  # noqa: E402
+
+
+def communes(geometries) -> gpd.GeoDataFrame:
+    n = len(geometries)
+    return gpd.GeoDataFrame({"commune_code": [f"7113{i}" for i in range(n)], "count": [3, 0, 2][:n],
+                             "reached": [True, False, True][:n], "rate_10k": [10.0, 0.0, 22.7][:n]},
+                            geometry=gpd.GeoSeries(geometries, crs="EPSG:4326"))
+
+
+def legend_texts(ax) -> list[str]:
+    return [t.get_text() for t in ax.get_legend().get_texts()]
+
+
+def test_map_says_how_many_communes_have_no_shape():
+    """Ciel (71131) is in INSEE's list and has no polygon: the map draws the others and its
+    legend counts the commune it cannot draw, reached or not."""
+    ax = plots.map_communes(communes([square(4.9, 46.8), square(4.92, 46.8), None]), title="t", source="s",
+                            column="rate_10k")
+    assert "1 commune sans contour connu, non représentée (dont 1 atteinte)" in legend_texts(ax)
+    assert len(ax.collections) >= 2  # the drawn communes and the outline
+    plt.close(ax.figure)
+
+
+def test_map_without_any_shape_says_so():
+    ax = plots.map_communes(communes([None, None]), title="t", source="s")
+    assert "Aucun contour de commune disponible" in [t.get_text() for t in ax.texts]
+    assert "2 communes sans contour connu, non représentées (dont 1 atteinte)" in legend_texts(ax)
+    plt.close(ax.figure)
+
+
+def test_map_with_every_shape_has_no_such_line():
+    shapes = [square(4.9, 46.8), square(4.92, 46.8)]
+    ax = plots.map_communes(communes(shapes), title="t", source="s")
+    assert not any("sans contour" in t for t in legend_texts(ax))
+    plt.close(ax.figure)
