@@ -25,8 +25,9 @@ report: $(KERNEL)
 test: $(KERNEL)
 	$(BIN)/python -m pytest
 
+# Jupyter refuses to start as root without --allow-root (containers, some servers).
 lab: $(KERNEL)
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/jupyter lab notebooks/ $$(if [ "$$(id -u)" = 0 ]; then echo --allow-root; fi)
 
 bench: $(KERNEL)
 	$(BIN)/python benchmarks/run.py

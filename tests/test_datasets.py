@@ -440,3 +440,13 @@ def test_file_named_with_the_wrong_extension_is_said_in_french(tmp_path, codes):
     french = err.value.table(lang="fr")
     assert french[["file", "problem", "fix"]].values.tolist() == [
         ["accompaniments.xlsx", "ce fichier est un CSV nommé .xlsx", "renommez-le accompaniments.csv"]]
+
+
+def test_readme_documents_every_value_alias(paths):
+    from evaluation.datasets import VALUE_ALIASES
+
+    readme = (paths.root / "README.md").read_text(encoding="utf-8")
+    for code, words in VALUE_ALIASES.items():
+        assert f"`{code}`" in readme, code
+        for word in words:
+            assert word in readme, (code, word)
