@@ -450,3 +450,20 @@ def test_readme_documents_every_value_alias(paths):
         assert f"`{code}`" in readme, code
         for word in words:
             assert word in readme, (code, word)
+
+
+@pytest.mark.parametrize("where", ["first", "later"])
+def test_a_row_with_a_cell_too_many_is_located_not_shifted(tmp_path, codes, where):
+    # An unquoted ";" inside a testimony: pandas would take the first column for an index
+    # (first row) or stop with its own message (later row).
+    rows = ['T1;12/12/2023;habitant;chenove;emploi;"Bien ; merci"', "T2;12/12/2023;habitant;chenove;emploi;Bien"]
+    bad = "T3;12/12/2023;habitant;chenove;emploi;Bien ; merci"
+    rows = [bad] + rows if where == "first" else rows + [bad]
+    (tmp_path / "accompaniments.csv").write_text(ACC_HEADER + "a1;s1;dla;21166;oui;03/02/2022;;x;1;2\n")
+    (tmp_path / "testimonies.csv").write_text("Titre de l'export\n" + "testimony_id;date;actor_kind;territory;themes;text\n"
+                                              + "\n".join(rows) + "\n", encoding="utf-8")
+    with pytest.raises(ValidationError) as err:
+        validate_tables(tmp_path, commune_codes=codes)
+    problems = err.value.problems
+    row = 3 if where == "first" else 5
+    assert problems[["file", "row", "code"]].values.tolist() == [["testimonies.csv", row, "cells_beyond_header"]]

@@ -429,9 +429,26 @@ def _read_csv(path: Path, options: ReadOptions, known: set[str]) -> tuple[pd.Dat
             header = 0
             sep = options.sep or max(SEPARATORS, key=(lines[0] if lines else "").count)
     log.info("%s: encoding %s, separator %r, column names on line %d", path.name, encoding, sep, header + 1)
-    frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, skip_blank_lines=False,
-                        skiprows=header, engine="python" if len(sep) > 1 else "c")
+    try:
+        frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, skip_blank_lines=False,
+                            skiprows=header, engine="python" if len(sep) > 1 else "c")
+    except pd.errors.ParserError as exc:
+        found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
+        if found:
+            raise CellsBeyondHeader(int(found[2]), sep) from exc
+        raise
+    if not isinstance(frame.index, pd.RangeIndex):
+        # pandas took the first column for an index: the first data row has a cell more than the header.
+        raise CellsBeyondHeader(header + 2, sep)
     return frame.astype(object), header + 1
+
+
+class CellsBeyondHeader(ValueError):
+    """A CSV row with more cells than the header has names (row as a spreadsheet shows it)."""
+
+    def __init__(self, row: int, sep: str) -> None:
+        super().__init__(f"row {row} has more cells than the header")
+        self.row, self.sep = row, sep
 
 
 def read_raw(path: Path | str, *, table: str | None = None, options: ReadOptions | None = None) -> pd.DataFrame:
@@ -965,6 +982,9 @@ def _read_table(path: Path, table: str, options: ReadOptions, problems: Problems
         return None
     try:
         raw = read_raw(path, table=table, options=options)
+    except CellsBeyondHeader as exc:  # read on, it would shift every cell of the row: say where
+        problems.add(path.name, "cells_beyond_header", rows=[exc.row], sep=exc.sep)
+        return None
     except Exception as exc:  # unreadable file: report it, keep checking the others
         problems.add(path.name, "unreadable", error=f"{type(exc).__name__}: {exc}"[:200])
         return None

@@ -74,6 +74,11 @@ CATALOGUE: dict[str, Message] = {
         "open it in the spreadsheet and save it as {stem}.xlsx (Excel workbook) or {stem}.csv",
         "ce fichier est un ancien classeur Excel (.xls)",
         "l'ouvrir dans le tableur et l'enregistrer sous {stem}.xlsx (classeur Excel) ou {stem}.csv"),
+    "cells_beyond_header": Message(
+        "this row has more cells than there are column names (a '{sep}' inside a text without quotes?)",
+        "put the text between double quotes, or remove the extra separator",
+        "cette ligne a plus de cellules que de noms de colonnes (un « {sep} » dans un texte sans guillemets ?)",
+        "mettre le texte entre guillemets droits, ou retirer le séparateur en trop"),
     "no_rows": Message(
         "the file has no data rows", "export the table with its rows, or remove the file if the table is not used",
         "le fichier ne contient aucune ligne de données",
