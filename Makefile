@@ -37,6 +37,7 @@ report: $(KERNEL)
 test: $(KERNEL)
 	$(BIN)/python -m pytest
 
+# Jupyter refuses to start as root without --allow-root (containers, some servers).
 lab: $(KERNEL)
 	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) notebooks/
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from evaluation.batch import is_transient, render_batch, render_one
+from evaluation.batch import error_message, is_transient, render_batch, render_one, write_index
 
 from .conftest import read_export, write_export
 
@@ -32,7 +32,9 @@ territories:
 @pytest.fixture(scope="module")
 def local_run(tmp_path_factory, paths):
     """Two territories; the data keep only the testimonies of territories this file defines."""
-    root = tmp_path_factory.mktemp("batch")
+    # A deep folder: the error kept for a failed run must not depend on the length of its paths.
+    root = tmp_path_factory.mktemp("batch") / ("a-rather-long-folder-name-" * 4) / ("and-another-one-" * 6)
+    root.mkdir(parents=True)
     (root / "territories.yml").write_text(TERRITORIES, encoding="utf-8")
     shutil.copytree(paths.sample, root / "data")
     testimonies = read_export(root / "data" / "testimonies.csv")
@@ -47,6 +49,9 @@ def test_one_failure_does_not_stop_the_others(local_run):
     assert results["chenove"].ok and Path(results["chenove"].path).is_file()
     broken = results["broken"]
     assert not broken.ok and "99999" in broken.error
+    # The exception's own message, not the traceback's first lines.
+    assert "Traceback" not in broken.error and "----" not in broken.error.splitlines()[0]
+    assert "99999" in broken.error.splitlines()[0]
     assert Path(broken.path).name == "report.failed.ipynb" and Path(broken.path).is_file()
 
 
@@ -108,6 +113,39 @@ def test_other_failures_are_not_retried(monkeypatch, tmp_path):
     monkeypatch.setattr("evaluation.reports.render_report", broken)
     result = render_one("x", {"out_dir": str(tmp_path)})
     assert not result.ok and result.attempts == 1 and calls == ["x"] and "bad data" in result.error
+
+
+def test_error_message_is_the_end_not_the_start():
+    from papermill.exceptions import PapermillExecutionError
+
+    long_path = "/" + "/".join(["deep-folder"] * 300)
+    traceback = [f'File "{long_path}/module.py", line {i}, in f' for i in range(20)] + [
+        "\x1b[0;31mConfigError\x1b[0m: site 'Site inconnu': commune 99999 not in the reference"]
+    cell = PapermillExecutionError(3, 3, "x = 1", "ConfigError", "site 'Site inconnu': commune 99999 not in the "
+                                   "reference", traceback)
+    try:
+        try:
+            raise cell
+        except PapermillExecutionError as inner:
+            raise RuntimeError(f"report 'broken' failed: {inner}; executed notebook kept in {long_path}") from inner
+    except RuntimeError as outer:
+        assert len(str(outer)) > 4000  # the old 2,000-character cut kept only paths
+        assert error_message(outer) == "ConfigError: site 'Site inconnu': commune 99999 not in the reference"
+    # Without a notebook cell, the end of the message is kept.
+    long = ValueError("\n".join([f"  at {long_path}"] * 5 + ["the end says what went wrong"]))
+    kept = error_message(long, limit=100)
+    assert kept.startswith("…") and kept.endswith("the end says what went wrong") and len(kept) == 100
+    assert error_message(ValueError("short")) == "ValueError: short"
+
+
+def test_index_shows_the_failure_message(tmp_path):
+    from evaluation.batch import RunResult
+
+    (tmp_path / "territories.yml").write_text(TERRITORIES, encoding="utf-8")
+    write_index([RunResult("broken", False, "", error="ConfigError: commune 99999 <inconnue>\nsecond line")],
+                out_dir=tmp_path, territories_file=tmp_path / "territories.yml")
+    page = (tmp_path / "index.html").read_text(encoding="utf-8")
+    assert "Échec : ConfigError: commune 99999 &lt;inconnue&gt;" in page and "second line" in page
 
 
 def test_is_transient_follows_the_cause_chain():

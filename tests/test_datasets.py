@@ -232,3 +232,238 @@ class TestOverrides:
         assert "accompaniments.csv" in capsys.readouterr().err
         assert main(["validate", "--data", str(tmp_path), "--encoding", "ascii"]) == 1
         assert "cannot be read" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- French values
+ACC_HEADER = ("accompaniment_id;structure_id;programme;commune_code;in_qpv;start_date;end_date;sector;"
+              "jobs_created;jobs_maintained\n")
+
+
+class TestFrenchValues:
+    """Every coded column reads the documented French words; anything else is a located problem."""
+
+    def test_report_labels_fold_to_their_codes(self):
+        # The report layer's French labels are what evaluators write: each must read as its code.
+        from evaluation.datasets import ACTOR_KINDS, PROGRAMMES, choice_lookup, normalise_name
+        from evaluation.tables import KIND_LABELS, PROGRAMME_LABELS
+
+        for labels, codes in ((PROGRAMME_LABELS, PROGRAMMES), (KIND_LABELS, ACTOR_KINDS)):
+            assert set(labels) == set(codes)
+            lookup = choice_lookup(codes)
+            for code, label in labels.items():
+                for spelling in (label, label.upper(), f"  {label.lower()} ", label.replace("-", " ")):
+                    assert lookup[normalise_name(spelling)] == code, spelling
+
+    def test_no_word_means_two_codes_of_one_column(self):
+        from evaluation.datasets import VALUE_ALIASES, normalise_name
+
+        for schema in SCHEMAS.values():
+            for col in (c for c in schema.columns if c.kind == "choice"):
+                words = [normalise_name(w) for code in col.choices for w in (code, *VALUE_ALIASES.get(code, ()))]
+                owners = {}
+                for code in col.choices:
+                    for w in {normalise_name(x) for x in (code, *VALUE_ALIASES.get(code, ()))}:
+                        owners.setdefault(w, set()).add(code)
+                assert all(len(v) == 1 for v in owners.values()), (schema.name, col.name)
+                assert words
+
+    def test_french_values_are_read(self, tmp_path, codes):
+        rows = ["a1;s1;Création;21166;OUI;03/02/2022;;x;1;0", "a2;s2;DÉVELOPPEMENT;21166;Non ;03/02/2022;;x;0;1",
+                "a3;s3;Dla;21166;vrai;03/02/2022;;x;0;1", "a4;s4;Tiers lieu;21166;non;03/02/2022;;x;0;1",
+                "a5;s5;tiers-lieu;21166;non;03/02/2022;;x;0;1", "a6;s6; creation ;21166;non;03/02/2022;;x;0;1"]
+        (tmp_path / "accompaniments.csv").write_bytes((ACC_HEADER + "\n".join(rows) + "\n").encode("cp1252"))
+        (tmp_path / "actors.csv").write_text(
+            "actor_id;name;kind;sector;commune_code;in_qpv\n"
+            "A1;x;Association;s;21166;non\nA2;y;Entreprise de l'ESS;s;21166;non\nA3;z;ENTREPRISE;s;21166;non\n"
+            "A4;w;Collectivité;s;21166;non\nA5;v;Bailleur social;s;21166;non\nA6;u;Collectif d’habitants;s;21166;non\n"
+            "A7;t;institution;s;21166;non\n", encoding="utf-8")
+        (tmp_path / "collaborations.csv").write_text(
+            "Acteur A;Acteur B;Date de début;Date de fin;Nature;Source;Intensité\n"
+            "A1;A2;01/02/2021;01/02/2022;Projet commun;enquête;Connaissance\n"
+            "A1;A3;01/02/2021;;Partenariat;enquête;Coopération\n"
+            "A2;A3;01/02/2021;;Achat;enquête;COORDINATION\n"
+            "A4;A5;01/02/2021;;mutualisation;enquête;intégration\n", encoding="utf-8")
+        dataset = validate_tables(tmp_path, commune_codes=codes)
+        acc = dataset.accompaniments
+        assert acc["programme"].tolist() == ["creation", "development", "dla", "tiers_lieu", "tiers_lieu",
+                                             "creation"]
+        assert acc["in_qpv"].tolist() == [True, False, True, False, False, False]
+        assert dataset.actors["kind"].tolist() == ["association", "ess_enterprise", "business", "local_authority",
+                                                   "social_landlord", "residents_group", "institution"]
+        collab = dataset.collaborations
+        assert collab["kind"].tolist() == ["joint_project", "partnership", "purchase", "pooling"]
+        assert collab["intensity"].tolist() == ["awareness", "cooperation", "coordination", "integration"]
+        # "Date de fin" ends the first tie (it used to be ignored in collaborations).
+        assert collab["end_date"].tolist()[0] == pd.Timestamp("2022-02-01") and collab["end_date"].isna().sum() == 3
+
+    def test_unknown_programme_is_a_located_problem(self, tmp_path, codes):
+        (tmp_path / "accompaniments.csv").write_bytes(
+            (ACC_HEADER + "a1;s1;Création;21166;non;03/02/2022;;x;1;0\n"
+             "a2;s2;Accompagnement renforcé;21166;non;03/02/2022;;x;1;0\n").encode("cp1252"))
+        with pytest.raises(ValidationError) as err:
+            validate_tables(tmp_path, commune_codes=codes)
+        problems = err.value.problems
+        assert problems[["file", "row", "column", "value", "code"]].values.tolist() == [
+            ["accompaniments.csv", 3, "programme", "Accompagnement renforcé", "choice_unknown"]]
+        assert "creation, development, dla, tiers_lieu" in problems.loc[0, "fix"]
+        french = err.value.table(lang="fr").iloc[0]
+        assert "Création, Développement, DLA, Tiers-lieu" in french["fix"]
+
+
+# --------------------------------------------------------------------------- column aliases
+class TestColumnAliasesEverywhere:
+    """The alias table walked against every schema."""
+
+    def test_shared_aliases_read_in_every_table_with_the_column(self):
+        from evaluation.datasets import SHARED_ALIASES, canonical_columns
+
+        walked = 0
+        for table, schema in SCHEMAS.items():
+            for col in schema.columns:
+                for alias in SHARED_ALIASES.get(col.name, ()):
+                    spelled = alias.replace("_", " ").upper()
+                    assert canonical_columns([spelled], table) == {spelled: col.name}, (table, alias)
+                    walked += 1
+        assert walked > 50
+
+    def test_every_column_of_several_tables_has_shared_aliases(self):
+        from collections import Counter
+
+        from evaluation.datasets import SHARED_ALIASES
+
+        counts = Counter(c.name for s in SCHEMAS.values() for c in s.columns)
+        assert {name for name, n in counts.items() if n > 1} <= set(SHARED_ALIASES)
+
+    def test_every_alias_names_one_column_of_its_table(self):
+        from evaluation.datasets import COLUMN_ALIASES, canonical_columns
+
+        for table, aliases in COLUMN_ALIASES.items():
+            schema_names = {c.name for c in SCHEMAS[table].columns}
+            owners = {}
+            for column, names in aliases.items():
+                assert column in schema_names, (table, column)
+                for alias in names:
+                    owners.setdefault(alias, set()).add(column)
+                    assert alias not in schema_names, (table, alias)
+                    assert canonical_columns([alias], table) == {alias: column}, (table, alias)
+            assert all(len(v) == 1 for v in owners.values()), table
+
+
+# --------------------------------------------------------------------------- dropped columns
+class TestColumnsOutsideTheModel:
+    def test_name_headers(self):
+        from evaluation.datasets import holds_names
+
+        for header in ["Nom de la structure", "Chargé(e) de mission", "Contact", "Référent", "Responsable",
+                       "Prénom", "NOM", "Interlocuteur", "Porteur de projet", "E-mail", "Courriel",
+                       "Téléphone", "Tél. portable", "Raison sociale", "Suivi par", "Référente ESS"]:
+            assert holds_names(header), header
+        for header in ["Type de structure", "Date du contact", "Nom de la commune", "Nombre de bénévoles",
+                       "Commentaire", "Montant", "Code postal", "Statut juridique de la structure", ""]:
+            assert not holds_names(header), header
+
+    def test_dropped_listed_and_names_redacted_never_cached(self, sample_copy, tmp_path, reference):
+        from evaluation.datasets import pseudonymise_tables
+        from evaluation.pseudonyms import resolve_key
+
+        staff = ["Julie Martin", "Paul Durand", "Karima Benali"]
+        contacts = ["contact@pont-solidaire.fr", "03 80 12 34 56"]
+        acc = read_export(sample_copy / "accompaniments.csv").drop(columns="structure_name")
+        n = len(acc)
+        acc.insert(2, "Chargé(e) de mission", [staff[i % 3] for i in range(n)])
+        acc["Contact"] = [contacts[i % 2] for i in range(n)]
+        acc["Nom de la structure"] = "Épicerie du Pont"
+        acc["Commentaire interne"] = "RAS"
+        write_export(acc, sample_copy / "accompaniments.csv")
+        tm = read_export(sample_copy / "testimonies.csv")
+        tm.loc[0, "text"] = "Julie Martin nous a suivis ; écrire à contact@pont-solidaire.fr ou au 03 80 12 34 56."
+        write_export(tm, sample_copy / "testimonies.csv")
+        processed = tmp_path / "processed"
+        dataset = load_dataset(sample_copy, reference=reference, processed_dir=processed)
+
+        ignored = dataset.ignored_columns(lang="fr")
+        assert ignored[["file", "column", "code"]].values.tolist() == [
+            ["accompaniments.csv", "Chargé(e) de mission", "column_ignored_names"],
+            ["accompaniments.csv", "Contact", "column_ignored_names"],
+            ["accompaniments.csv", "Commentaire interne", "column_ignored"]]
+        # "Nom de la structure" is the French name of structure_name: read, and pseudonymised.
+        assert dataset.accompaniments["structure_name"].str.fullmatch(r"P-[0-9a-f]{10}").all()
+        assert set(acc.columns) - {"Chargé(e) de mission", "Contact", "Commentaire interne", "Nom de la structure"} \
+            == set(dataset.accompaniments.columns) - {"structure_name"}
+        assert set(staff + contacts) <= set(dataset.extra_names)
+        text = dataset.testimonies.loc[dataset.testimonies.index[0], "text"]
+        assert not any(s in text for s in staff + contacts) and text.count("P-") == 3
+
+        raw_values = staff + contacts + ["Épicerie du Pont", "Chargé(e) de mission", "Commentaire interne", "RAS"]
+        parquet = list(processed.rglob("*.parquet"))
+        assert parquet
+        for path in processed.rglob("*"):
+            if path.is_file():
+                data = path.read_bytes()
+                assert not any(v.encode() in data for v in staff + contacts + ["RAS"]), path
+        for path in parquet:
+            frame = pd.read_parquet(path)
+            cells = " ".join(map(str, frame.to_numpy().ravel()))
+            if path.name != "ignored.parquet":  # the list of ignored columns names them, nothing else
+                assert not any(v in cells or v in frame.columns for v in raw_values), path
+            else:
+                assert not any(v in cells for v in staff + contacts + ["Épicerie du Pont", "RAS"])
+        # From the cache: same tables, the dropped columns still listed, the names read again from the raw files.
+        again = load_dataset(sample_copy, reference=reference, processed_dir=processed)
+        assert again.from_cache
+        pd.testing.assert_frame_equal(again.ignored_columns(), dataset.ignored_columns())
+        assert set(again.extra_names) == set(dataset.extra_names)
+        # The extra names are what pseudonymise_tables redacts: without them, the staff name would stay.
+        raw_tm = {"testimonies": pd.DataFrame({"text": pd.Series([tm.loc[0, "text"]], dtype="string")})}
+        key = resolve_key("unit-test-key-0123456789")
+        assert "Julie Martin" in pseudonymise_tables(raw_tm, key)["testimonies"].loc[0, "text"]
+        assert "Julie Martin" not in pseudonymise_tables(raw_tm, key, extra_names=dataset.extra_names)[
+            "testimonies"].loc[0, "text"]
+
+    def test_validate_lists_ignored_columns_in_french(self, tmp_path, capsys):
+        from evaluation.cli import main
+
+        (tmp_path / "accompaniments.csv").write_text(
+            ACC_HEADER.rstrip("\n") + ";Référent;Remarque\na1;s1;dla;21166;oui;03/02/2022;;x;1;2;Paul Durand;ok\n",
+            encoding="utf-8")
+        assert main(["--lang", "fr", "validate", "--data", str(tmp_path)]) == 0
+        out = capsys.readouterr().out
+        assert "Colonnes ignorées" in out and "Référent" in out and "Remarque" in out
+        assert "contenant des noms" in out and "Paul Durand" not in out
+
+
+def test_file_named_with_the_wrong_extension_is_said_in_french(tmp_path, codes):
+    (tmp_path / "accompaniments.xlsx").write_bytes((ACC_HEADER + "a1;s1;dla;21166;oui;03/02/2022;;x;1;2\n")
+                                                   .encode("cp1252"))
+    with pytest.raises(ValidationError) as err:
+        validate_tables(tmp_path, commune_codes=codes)
+    french = err.value.table(lang="fr")
+    assert french[["file", "problem", "fix"]].values.tolist() == [
+        ["accompaniments.xlsx", "ce fichier est un CSV nommé .xlsx", "renommez-le accompaniments.csv"]]
+
+
+def test_readme_documents_every_value_alias(paths):
+    from evaluation.datasets import VALUE_ALIASES
+
+    readme = (paths.root / "README.md").read_text(encoding="utf-8")
+    for code, words in VALUE_ALIASES.items():
+        assert f"`{code}`" in readme, code
+        for word in words:
+            assert word in readme, (code, word)
+
+
+@pytest.mark.parametrize("where", ["first", "later"])
+def test_a_row_with_a_cell_too_many_is_located_not_shifted(tmp_path, codes, where):
+    # An unquoted ";" inside a testimony: pandas would take the first column for an index
+    # (first row) or stop with its own message (later row).
+    rows = ['T1;12/12/2023;habitant;chenove;emploi;"Bien ; merci"', "T2;12/12/2023;habitant;chenove;emploi;Bien"]
+    bad = "T3;12/12/2023;habitant;chenove;emploi;Bien ; merci"
+    rows = [bad] + rows if where == "first" else rows + [bad]
+    (tmp_path / "accompaniments.csv").write_text(ACC_HEADER + "a1;s1;dla;21166;oui;03/02/2022;;x;1;2\n")
+    (tmp_path / "testimonies.csv").write_text("Titre de l'export\n" + "testimony_id;date;actor_kind;territory;themes;text\n"
+                                              + "\n".join(rows) + "\n", encoding="utf-8")
+    with pytest.raises(ValidationError) as err:
+        validate_tables(tmp_path, commune_codes=codes)
+    problems = err.value.problems
+    row = 3 if where == "first" else 5
+    assert problems[["file", "row", "code"]].values.tolist() == [["testimonies.csv", row, "cells_beyond_header"]]

@@ -6,6 +6,7 @@ import re
 import tomllib
 
 import nbformat
+import pytest
 
 import yaml
 
@@ -52,3 +53,24 @@ def test_ci_runs_the_readme_test_command(paths):
     assert "make test" in (paths.root / ".ci" / "run").read_text()
     readme = (paths.root / "README.md").read_text()
     assert "make test" in readme and "make report" in readme
+
+
+@pytest.mark.parametrize("uid, flag", [("0", True), ("1000", False)])
+def test_make_lab_allows_root_only_as_root(paths, tmp_path, uid, flag):
+    import shutil
+    import subprocess
+
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    recipe = subprocess.run(["make", "-n", "lab"], cwd=paths.root, capture_output=True,
+                            text=True, check=True).stdout.strip().splitlines()[-1]
+    assert recipe.startswith(".venv/bin/jupyter lab notebooks/")
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "id").write_text(f"#!/bin/sh\necho {uid}\n")
+    (fake / "jupyter").write_text('#!/bin/sh\necho "$@"\n')
+    for tool in fake.iterdir():
+        tool.chmod(0o755)
+    done = subprocess.run(["/bin/sh", "-c", recipe.replace(".venv/bin/jupyter", str(fake / "jupyter"), 1)],
+                          env={"PATH": f"{fake}:/usr/bin:/bin"}, capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["lab", "notebooks/"] + (["--allow-root"] if flag else [])

@@ -15,6 +15,7 @@ import html
 import logging
 import multiprocessing
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,7 +24,7 @@ from .config import get_paths, load_territories
 from .pseudonyms import shared_run_key
 from .tables import fr_interval, fr_number, fr_percent
 
-__all__ = ["RunResult", "render_batch", "render_one", "write_index", "is_transient"]
+__all__ = ["RunResult", "render_batch", "render_one", "write_index", "is_transient", "error_message"]
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +56,32 @@ def is_transient(exc: BaseException) -> bool:
     return False
 
 
+#: Longest error message kept for the summary and the index page.
+MAX_ERROR_CHARS = 2000
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def error_message(exc: BaseException, *, limit: int = MAX_ERROR_CHARS) -> str:
+    """What a failed run says, for a person: the exception's own message, not its traceback.
+
+    When the failure happened in a notebook cell (papermill's ``PapermillExecutionError``,
+    anywhere in the cause chain), that is ``ename: evalue`` of the cell's exception, cut at
+    its end if longer than ``limit``. Otherwise it is ``Type: message`` of ``exc``, keeping
+    its last ``limit`` characters: the end of a traceback is where the error is said, and
+    the start holds file paths whose length depends on where the project lives.
+    """
+    seen: list[BaseException] = []
+    cause: BaseException | None = exc
+    while cause is not None and cause not in seen:
+        if getattr(cause, "ename", None) and hasattr(cause, "evalue"):
+            text = _ANSI.sub("", f"{cause.ename}: {cause.evalue}").strip()
+            return text if len(text) <= limit else text[:limit - 1] + "…"
+        seen.append(cause)
+        cause = cause.__cause__ or cause.__context__
+    text = _ANSI.sub("", f"{type(exc).__name__}: {exc}").strip()
+    return text if len(text) <= limit else "…" + text[-(limit - 1):]
+
+
 def render_one(territory: str, options: dict) -> RunResult:
     """Render one territory, retrying once on a transient kernel failure; never raises.
 
@@ -77,7 +104,7 @@ def render_one(territory: str, options: dict) -> RunResult:
                 log.warning("%s: transient kernel failure, retrying once (%s)", territory, exc)
                 continue
             out = Path(options.get("out_dir") or get_paths().reports) / territory / "report.failed.ipynb"
-            return RunResult(territory, False, str(out) if out.exists() else "", error=str(exc).strip()[:2000],
+            return RunResult(territory, False, str(out) if out.exists() else "", error=error_message(exc),
                              attempts=attempt, seconds=time.perf_counter() - start)
     raise AssertionError("unreachable")  # pragma: no cover
 
@@ -220,8 +247,11 @@ def write_index(results: list[RunResult], *, out_dir: str | Path | None = None,
             rows.append(f"<tr><td>{name}</td>" + "".join(f"<td>{c}</td>" for c in cells) + f"<td>{links}</td></tr>")
         else:
             link = (f'<a href="{r.territory}/report.failed.ipynb">carnet en erreur</a>' if r.path else "")
+            first, *rest = (r.error or "").splitlines() or [""]
+            more = (f"<details><summary>suite du message</summary><pre>{html.escape(chr(10).join(rest))}</pre>"
+                    "</details>" if any(line.strip() for line in rest) else "")
             rows.append(f'<tr class="failed"><td>{name}</td><td colspan="6">Échec : '
-                        f"{html.escape(r.error.splitlines()[0] if r.error else '')}</td><td>{link}</td></tr>")
+                        f"{html.escape(first)}{more}</td><td>{link}</td></tr>")
     failed = sum(not r.ok for r in results)
     note = ('<p class="note"><strong>Données illustratives</strong> : générées, non observées.</p>'
             if illustrative else "")

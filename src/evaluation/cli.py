@@ -141,6 +141,11 @@ def _validate(args: argparse.Namespace) -> int:
     if len(dataset.notices):
         print("\nRepaired while reading:")
         print(_problem_text(dataset.notices, args.lang).to_string(index=False))
+    if len(dataset.ignored):
+        print("\nColonnes ignorées (hors du modèle de données, non lues) :" if args.lang == "fr" else
+              "\nIgnored columns (not in the data model, not read):")
+        with pd.option_context("display.max_colwidth", 120, "display.width", 250):
+            print(_problem_text(dataset.ignored_columns(lang=args.lang), args.lang).to_string(index=False))
     return 0
 
 

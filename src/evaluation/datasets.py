@@ -37,7 +37,7 @@ import pandas as pd
 from ._io import atomic_dir, decode_text, sha256_file
 from .config import get_paths
 from .errors import ValidationError
-from .problems import Problems, render_problems
+from .problems import Lang, Problems, render_problems
 from .pseudonyms import PseudonymKey, pseudonymise, redact_names, resolve_key
 
 __all__ = [
@@ -55,20 +55,68 @@ __all__ = [
     "pseudonymise_tables",
     "NAME_COLUMNS",
     "COLUMN_ALIASES",
+    "SHARED_ALIASES",
+    "TABLE_ALIASES",
+    "VALUE_ALIASES",
+    "PROGRAMMES",
+    "ACTOR_KINDS",
+    "COLLABORATION_KINDS",
+    "INTENSITY_LEVELS",
     "normalise_name",
     "normalise_names",
     "canonical_columns",
+    "choice_lookup",
+    "holds_names",
+    "raw_names",
 ]
 
 log = logging.getLogger(__name__)
 
 Kind = Literal["id", "text", "commune", "bool", "date", "int", "float", "choice"]
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 
+#: Programmes of the support organisation (``tables.PROGRAMME_LABELS`` gives their French names).
+PROGRAMMES = ("creation", "development", "dla", "tiers_lieu")
+#: Kinds of local actors (``tables.KIND_LABELS`` gives their French names).
+ACTOR_KINDS = ("association", "ess_enterprise", "business", "local_authority", "social_landlord",
+               "residents_group", "institution")
 COLLABORATION_KINDS = ("joint_project", "partnership", "purchase", "pooling")
 #: Ordered intensity scale of network-evaluation surveys.
 INTENSITY_LEVELS = ("awareness", "cooperation", "coordination", "integration")
 
+#: French (and spelled-out) words read as each code of a coded column. Values are compared
+#: after :func:`normalise_name` (case, accents, spaces, hyphens and apostrophes folded), so
+#: ``Tiers-lieu``, ``TIERS LIEU`` and ``tiers_lieu`` are the same value; the code itself is
+#: always accepted. The first word of each entry is the French name shown in problems.
+VALUE_ALIASES: dict[str, tuple[str, ...]] = {
+    # programmes
+    "creation": ("Création", "Création d'activité", "Création d'entreprise", "Création d'activités"),
+    "development": ("Développement", "Développement d'activité", "Consolidation"),
+    "dla": ("DLA", "Dispositif local d'accompagnement"),
+    "tiers_lieu": ("Tiers-lieu", "Tiers lieux", "Tiers-lieux"),
+    # collaboration kinds
+    "joint_project": ("Projet commun", "Projets communs", "Projet partagé", "Projet en commun"),
+    "partnership": ("Partenariat", "Partenariats"),
+    "purchase": ("Achat", "Achats", "Prestation", "Achat de prestation"),
+    "pooling": ("Mutualisation", "Mutualisations", "Mise en commun"),
+    # intensity of a tie, weakest to strongest
+    "awareness": ("Connaissance", "Interconnaissance", "Connaissance mutuelle"),
+    "cooperation": ("Coopération",),
+    "coordination": ("Coordination",),
+    "integration": ("Intégration",),
+    # actor kinds
+    "association": ("Association", "Asso"),
+    "ess_enterprise": ("Entreprise de l'ESS", "Entreprise ESS", "Structure de l'ESS",
+                       "Entreprise de l'économie sociale et solidaire"),
+    "business": ("Entreprise", "Entreprise privée", "Entreprise classique", "Commerce"),
+    "local_authority": ("Collectivité", "Collectivité territoriale", "Collectivité locale"),
+    "social_landlord": ("Bailleur social", "Bailleur", "Bailleurs sociaux"),
+    "residents_group": ("Collectif d'habitants", "Collectif habitants", "Groupe d'habitants",
+                        "Association d'habitants"),
+    "institution": ("Institution", "Institution publique", "Établissement public"),
+}
+
+#: Yes/no cells, compared after :func:`normalise_name` (``OUI``, `` Oui `` and ``oui`` are one value).
 TRUE_WORDS = {"1", "true", "vrai", "oui", "o", "yes", "y", "x"}
 FALSE_WORDS = {"0", "false", "faux", "non", "n", "no"}
 EARLIEST_DATE = pd.Timestamp("1990-01-01")
@@ -79,6 +127,9 @@ class Column:
     """One column of a raw table.
 
     ``required`` columns must be present; ``nullable`` columns may have empty cells.
+    A ``choice`` column holds one of ``choices`` (or a word of :data:`VALUE_ALIASES` for
+    it), as a categorical (ordered when the choices are a scale) if ``categorical``, else
+    as plain strings.
     """
 
     name: str
@@ -87,6 +138,7 @@ class Column:
     nullable: bool = False
     choices: tuple[str, ...] = ()
     min_value: float | None = None
+    categorical: bool = True
 
 
 @dataclass(frozen=True)
@@ -107,7 +159,7 @@ SCHEMAS: dict[str, Schema] = {
             (
                 Column("accompaniment_id", "id"),
                 Column("structure_id", "id"),
-                Column("programme", "text"),
+                Column("programme", "choice", choices=PROGRAMMES, categorical=False),
                 Column("commune_code", "commune"),
                 Column("in_qpv", "bool"),
                 Column("start_date", "date"),
@@ -125,7 +177,7 @@ SCHEMAS: dict[str, Schema] = {
             (
                 Column("actor_id", "id"),
                 Column("name", "text", nullable=True),
-                Column("kind", "text"),
+                Column("kind", "choice", choices=ACTOR_KINDS, categorical=False),
                 Column("sector", "text", nullable=True),
                 Column("commune_code", "commune"),
                 Column("in_qpv", "bool"),
@@ -174,65 +226,90 @@ SCHEMAS: dict[str, Schema] = {
 }
 TABLES = tuple(SCHEMAS)
 
-#: Column names evaluators' French exports use, per table, mapped to the schema's names.
+#: French column names of evaluators' exports for a schema column, in every table that has
+#: that column (``Date de début`` is ``start_date`` in accompaniments and in collaborations).
 #: Names are compared after :func:`normalise_name` (lower case, no accents, ``_`` for
 #: spaces and punctuation), so ``Code INSEE``, ``code_insee`` and ``CODE-INSEE`` match.
-_COMMUNE = ("code_commune", "code_insee", "codgeo", "insee", "code_geo", "commune_insee")
-COLUMN_ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
+SHARED_ALIASES: dict[str, tuple[str, ...]] = {
+    "commune_code": ("code_commune", "code_insee", "codgeo", "insee", "code_geo", "commune_insee",
+                     "code_insee_commune", "code_officiel_geographique"),
+    "in_qpv": ("qpv", "en_qpv", "quartier_prioritaire", "quartier_prioritaire_de_la_ville"),
+    "start_date": ("date_debut", "debut", "date_de_debut", "date_demarrage", "date_de_demarrage"),
+    "end_date": ("date_fin", "fin", "date_de_fin", "date_cloture", "date_de_cloture"),
+    "sector": ("secteur", "secteur_activite", "secteur_d_activite", "domaine", "domaine_d_activite"),
+    "kind": ("type", "nature", "categorie"),
+    "date": ("date_de_l_evenement", "jour"),
+    "event_id": ("id_evenement", "id_rencontre", "identifiant_evenement", "n_evenement"),
+    "actor_id": ("id_acteur", "identifiant_acteur", "n_acteur"),
+}
+#: French column names whose meaning depends on the table (an actor's ``kind`` is not an event's).
+TABLE_ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
     "accompaniments": {
         "accompaniment_id": ("id_accompagnement", "identifiant_accompagnement", "n_accompagnement"),
-        "structure_id": ("id_structure", "identifiant_structure"),
-        "structure_name": ("nom_structure", "raison_sociale", "structure"),
-        "programme": ("dispositif", "type_accompagnement"),
-        "commune_code": _COMMUNE,
-        "in_qpv": ("qpv", "en_qpv", "quartier_prioritaire"),
-        "start_date": ("date_debut", "debut", "date_de_debut"),
-        "end_date": ("date_fin", "fin", "date_de_fin"),
-        "sector": ("secteur", "secteur_activite", "secteur_d_activite", "domaine"),
-        "jobs_created": ("emplois_crees", "nb_emplois_crees"),
-        "jobs_maintained": ("emplois_maintenus", "nb_emplois_maintenus"),
+        "structure_id": ("id_structure", "identifiant_structure", "n_structure"),
+        "structure_name": ("nom_structure", "raison_sociale", "structure", "nom_de_la_structure"),
+        "programme": ("dispositif", "type_accompagnement", "type_d_accompagnement", "programme_d_accompagnement"),
+        "jobs_created": ("emplois_crees", "nb_emplois_crees", "nombre_d_emplois_crees"),
+        "jobs_maintained": ("emplois_maintenus", "nb_emplois_maintenus", "nombre_d_emplois_maintenus"),
     },
     "actors": {
-        "actor_id": ("id_acteur", "identifiant_acteur"),
-        "name": ("nom", "raison_sociale", "nom_acteur"),
-        "kind": ("type", "type_acteur", "categorie"),
-        "sector": ("secteur", "secteur_activite", "secteur_d_activite"),
-        "commune_code": _COMMUNE,
-        "in_qpv": ("qpv", "en_qpv", "quartier_prioritaire"),
+        "name": ("nom", "raison_sociale", "nom_acteur", "nom_de_l_acteur"),
+        "kind": ("type_acteur", "type_d_acteur", "categorie_d_acteur", "type_de_structure"),
     },
     "events": {
-        "event_id": ("id_evenement", "id_rencontre", "identifiant_evenement"),
-        "kind": ("type", "type_evenement", "format"),
-        "commune_code": _COMMUNE,
+        "kind": ("type_evenement", "type_d_evenement", "format"),
         "organiser": ("organisateur", "id_organisateur"),
         "title": ("titre", "intitule"),
+        "date": ("date_evenement",),
     },
-    "attendance": {"event_id": ("id_evenement", "id_rencontre"), "actor_id": ("id_acteur",)},
     "collaborations": {
         "actor_a": ("acteur_a", "id_acteur_a"), "actor_b": ("acteur_b", "id_acteur_b"),
-        "start_date": ("date_debut", "debut"), "end_date": ("date_fin", "fin"),
-        "kind": ("type", "type_collaboration", "nature"), "intensity": ("intensite",),
+        "kind": ("type_collaboration", "type_de_collaboration", "nature_de_la_collaboration"),
+        "intensity": ("intensite", "niveau", "intensite_du_lien"),
     },
     "testimonies": {
         "testimony_id": ("id_temoignage", "identifiant_temoignage"),
         "actor_kind": ("type_acteur", "profil"), "territory": ("territoire",),
         "themes": ("theme", "thematiques"), "text": ("texte", "citation", "verbatim", "temoignage"),
+        "date": ("date_temoignage", "date_du_temoignage"),
     },
 }
 
 
+def _table_aliases(table: str) -> dict[str, tuple[str, ...]]:
+    columns = [c.name for c in SCHEMAS[table].columns]
+    own = TABLE_ALIASES.get(table, {})
+    return {c: SHARED_ALIASES.get(c, ()) + own.get(c, ()) for c in columns
+            if SHARED_ALIASES.get(c) or own.get(c)}
+
+
+#: Every French column name read, per table: :data:`SHARED_ALIASES` for each of the table's
+#: columns, then the table's own :data:`TABLE_ALIASES`.
+COLUMN_ALIASES: dict[str, dict[str, tuple[str, ...]]] = {t: _table_aliases(t) for t in SCHEMAS}
+
+
+#: Characters NFKD does not reduce to ASCII but a French writer uses for ASCII ones: typographic
+#: apostrophes (``d’habitants`` is ``d'habitants``) and ligatures (``Œuvre`` is ``Oeuvre``).
+_FOLD = str.maketrans({"’": "'", "‘": "'", "ʼ": "'", "´": "'", "`": "'", "œ": "oe", "Œ": "OE", "æ": "ae",
+                       "Æ": "AE"})
+
+
 def normalise_name(name: object) -> str:
-    """``" Code INSEE "`` → ``"code_insee"``: lower case, no accents, ``_`` between words."""
+    """``" Code INSEE "`` → ``"code_insee"``: lower case, no accents, ``_`` between words.
+
+    Typographic apostrophes fold like ``'`` and ligatures to their letters
+    (``"Collectif d’habitants"`` and ``"collectif d'habitants"`` are one name).
+    """
     import unicodedata
 
-    plain = unicodedata.normalize("NFKD", str(name)).encode("ascii", "ignore").decode()
+    plain = unicodedata.normalize("NFKD", str(name).translate(_FOLD)).encode("ascii", "ignore").decode()
     return re.sub(r"[^a-z0-9]+", "_", plain.lower()).strip("_")
 
 
 def normalise_names(names: pd.Series) -> pd.Series:
     """:func:`normalise_name` on a whole Series at once (missing values stay missing)."""
-    plain = (names.astype("string").str.normalize("NFKD").str.encode("ascii", "ignore").str.decode("ascii")
-             .astype("string").str.lower())
+    plain = (names.astype("string").str.translate(_FOLD).str.normalize("NFKD").str.encode("ascii", "ignore")
+             .str.decode("ascii").astype("string").str.lower())
     return plain.str.replace(r"[^a-z0-9]+", "_", regex=True).str.strip("_")
 
 
@@ -352,9 +429,26 @@ def _read_csv(path: Path, options: ReadOptions, known: set[str]) -> tuple[pd.Dat
             header = 0
             sep = options.sep or max(SEPARATORS, key=(lines[0] if lines else "").count)
     log.info("%s: encoding %s, separator %r, column names on line %d", path.name, encoding, sep, header + 1)
-    frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, skip_blank_lines=False,
-                        skiprows=header, engine="python" if len(sep) > 1 else "c")
+    try:
+        frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, skip_blank_lines=False,
+                            skiprows=header, engine="python" if len(sep) > 1 else "c")
+    except pd.errors.ParserError as exc:
+        found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
+        if found:
+            raise CellsBeyondHeader(int(found[2]), sep) from exc
+        raise
+    if not isinstance(frame.index, pd.RangeIndex):
+        # pandas took the first column for an index: the first data row has a cell more than the header.
+        raise CellsBeyondHeader(header + 2, sep)
     return frame.astype(object), header + 1
+
+
+class CellsBeyondHeader(ValueError):
+    """A CSV row with more cells than the header has names (row as a spreadsheet shows it)."""
+
+    def __init__(self, row: int, sep: str) -> None:
+        super().__init__(f"row {row} has more cells than the header")
+        self.row, self.sep = row, sep
 
 
 def read_raw(path: Path | str, *, table: str | None = None, options: ReadOptions | None = None) -> pd.DataFrame:
@@ -463,17 +557,21 @@ def _parse_column(col: Column, text: pd.Series, checks: _Checks) -> pd.Series:
     if kind in ("id", "text"):
         return text.mask(empty).astype("string")
     if kind == "choice":
-        norm = text.str.lower().str.replace(r"[\s-]+", "_", regex=True)
-        bad = ~empty & ~norm.isin(col.choices)
-        flag(bad, "choice_unknown", choices=list(col.choices))
-        return pd.Categorical(norm.mask(empty | bad), categories=col.choices,
-                              ordered=col.choices == INTENSITY_LEVELS)
+        codes = normalise_names(text).map(choice_lookup(col.choices))
+        bad = ~empty & codes.isna()
+        flag(bad, "choice_unknown", choices=list(col.choices), names=[VALUE_ALIASES.get(c, (c,))[0]
+                                                                      for c in col.choices])
+        codes = codes.mask(empty | bad)
+        if not col.categorical:
+            return codes.astype("string")
+        return pd.Categorical(codes, categories=col.choices, ordered=col.choices == INTENSITY_LEVELS)
     if kind == "commune":
         return _commune(col, text, empty, checks)
     if kind == "bool":
-        low = text.str.lower()
-        flag(~empty & ~low.isin(TRUE_WORDS | FALSE_WORDS), "bool_invalid")
-        return low.map(lambda v: True if v in TRUE_WORDS else (False if v in FALSE_WORDS else pd.NA)).astype("boolean")
+        folded = normalise_names(text)
+        flag(~empty & ~folded.isin(TRUE_WORDS | FALSE_WORDS), "bool_invalid")
+        answer = pd.Series(pd.NA, index=text.index, dtype="boolean")
+        return answer.mask(folded.isin(TRUE_WORDS), True).mask(folded.isin(FALSE_WORDS), False)
     if kind == "date":
         parsed = _parse_date(text)
         flag(~empty & parsed.isna(), "date_invalid")
@@ -492,6 +590,12 @@ def _parse_column(col: Column, text: pd.Series, checks: _Checks) -> pd.Series:
     return number.round().astype("Int64") if kind == "int" else number.astype("Float64")
 
 
+def choice_lookup(choices: Sequence[str]) -> dict[str, str]:
+    """Folded spelling (:func:`normalise_name`) → code, for the codes ``choices`` and their
+    French words in :data:`VALUE_ALIASES`."""
+    return {normalise_name(word): code for code in choices for word in (code, *VALUE_ALIASES.get(code, ()))}
+
+
 def _aliases(table: str, column: str) -> dict[str, str]:
     names = COLUMN_ALIASES.get(table, {}).get(column, ())
     if not names:
@@ -508,7 +612,8 @@ def parse_table(raw: pd.DataFrame, schema: Schema, *, file: str, problems: Probl
     Problems (missing or duplicated columns, unparsable values, duplicated keys, end
     before start, unknown or merged communes) are added to ``problems``; when called
     without it, they are raised as a :class:`ValidationError`. Automatic repairs (lost
-    leading zeros) are added to ``notices``. Unknown extra columns are kept as text.
+    leading zeros) are added to ``notices``. Columns not in the schema are left out
+    (:func:`validate_tables` lists them).
     """
     own = problems is None
     checks = _Checks(file, problems if problems is not None else Problems(),
@@ -524,9 +629,6 @@ def parse_table(raw: pd.DataFrame, schema: Schema, *, file: str, problems: Probl
                                     **_aliases(schema.name, col.name))
             continue
         out[col.name] = _parse_column(col, raw[col.name], checks)
-    known = {c.name for c in schema.columns}
-    for extra in (c for c in raw.columns if c not in known):
-        out[extra] = raw[extra].replace("", None).astype("string")
     table = pd.DataFrame(out, index=raw.index)
     if schema.key and all(k in table for k in schema.key):
         dup = table.duplicated(list(schema.key), keep=False) & table[list(schema.key)].notna().all(axis=1)
@@ -563,7 +665,7 @@ def _check_references(tables: dict[str, pd.DataFrame], files: dict[str, str], pr
     refs("collaborations", "actor_b", "actors", "actor_id", "actor_unknown")
     for dependent, needs in [("attendance", ("events", "actors")), ("collaborations", ("actors",))]:
         for need in needs:
-            if dependent in tables and need not in tables:
+            if dependent in tables and need not in files:  # a file that failed is reported already
                 problems.add(files[dependent], "table_needed", table=need)
     testimonies = tables.get("testimonies")
     if territories is not None and testimonies is not None and "territory" in testimonies:
@@ -603,6 +705,79 @@ NAME_COLUMNS = {"actors": ("name",), "accompaniments": ("structure_name",)}
 #: Free-text columns in which known names are replaced by their pseudonyms.
 FREE_TEXT_COLUMNS = {"testimonies": ("text",), "events": ("title",)}
 
+#: Words of a column name (after :func:`normalise_name`) that say the column holds names of
+#: people, structures or contacts: such a column, when it is not in the data model, is
+#: dropped like any other, but its values are first added to the names redacted from free text.
+NAME_HEADER_WORDS = frozenset({
+    "nom", "noms", "prenom", "prenoms", "name", "names", "firstname", "lastname", "surname", "contact", "contacts",
+    "referent", "referente", "referents", "responsable", "responsables", "charge", "chargee", "charges",
+    "interlocuteur", "interlocutrice", "interlocuteurs", "porteur", "porteuse", "porteurs", "porteuses",
+    "structure", "structures", "organisme", "organisation", "denomination", "enseigne", "sigle", "mail", "email",
+    "mails", "emails", "courriel", "courriels", "telephone", "tel", "portable", "mobile", "phone", "dirigeant",
+    "dirigeante", "president", "presidente", "gerant", "gerante", "directeur", "directrice", "signataire",
+    "accompagnateur", "accompagnatrice", "conseiller", "conseillere", "animateur", "animatrice", "coordinateur",
+    "coordinatrice", "salarie", "salariee", "salaries", "benevole", "benevoles", "representant", "representante",
+    "participant", "participante", "participants", "beneficiaire", "beneficiaires", "partenaire", "partenaires",
+    "personne", "personnes", "auteur", "autrice", "temoin", "interviewe", "interviewee", "suivi", "membre",
+    "membres", "adherent", "adherente", "adherents",
+})
+#: Phrases (folded) that mark a name column even without one of :data:`NAME_HEADER_WORDS`.
+NAME_HEADER_PHRASES = ("raison_sociale", "suivi_par", "e_mail", "charge_de_mission", "charge_e_de_mission")
+#: First words of a column name that describe something *about* a person or structure
+#: (``Type de structure``, ``Date du contact``, ``Nombre de bénévoles``), not a name.
+NOT_NAME_FIRST_WORDS = frozenset({
+    "type", "types", "categorie", "nature", "code", "codes", "id", "identifiant", "numero", "n", "no", "num", "nb",
+    "nombre", "date", "dates", "statut", "forme", "secteur", "taille", "montant", "qualite", "fonction", "role",
+    "poste", "genre", "sexe", "age", "annee", "mode", "motif", "objet", "duree", "siret", "siren", "effectif",
+    "effectifs",
+})
+#: Words of a column name that say it holds places (``Nom de la commune``), kept out of the names.
+PLACE_HEADER_WORDS = frozenset({
+    "commune", "communes", "ville", "localite", "quartier", "territoire", "departement", "region", "epci", "lieu",
+    "site", "adresse", "pays", "cp", "postal", "iris", "qpv",
+})
+
+
+def holds_names(column: str) -> bool:
+    """Whether a column name says it holds names of people, structures or contacts.
+
+    ``Nom de la structure``, ``Chargé(e) de mission``, ``Contact``, ``Référent``, ``Prénom``,
+    ``E-mail`` and ``Téléphone`` do; ``Type de structure``, ``Date du contact`` and
+    ``Nom de la commune`` do not (see :data:`NAME_HEADER_WORDS`, :data:`NAME_HEADER_PHRASES`,
+    :data:`NOT_NAME_FIRST_WORDS`, :data:`PLACE_HEADER_WORDS`).
+    """
+    folded = normalise_name(column)
+    words = folded.split("_")
+    if not folded or words[0] in NOT_NAME_FIRST_WORDS or PLACE_HEADER_WORDS & set(words):
+        return False
+    return bool(NAME_HEADER_WORDS & set(words)) or any(p in folded for p in NAME_HEADER_PHRASES)
+
+
+def _name_cells(cells: pd.DataFrame) -> pd.Series:
+    """Every non-empty cell of ``cells``, and each part of a cell listing several names
+    (separated by ``;``, ``/``, ``|`` or a line break), as one Series of strings."""
+    values = pd.Series(cells.to_numpy().ravel(), dtype="string").str.strip()
+    values = values[values.notna() & (values != "")]
+    parts = values.str.split(r"\s*[;/|\n]\s*", regex=True).explode().astype("string").str.strip()
+    out = pd.concat([values, parts[parts.notna() & (parts != "")]], ignore_index=True)
+    return out.drop_duplicates().reset_index(drop=True)
+
+
+def _drop_extra_columns(raw: pd.DataFrame, schema: Schema, file: str,
+                        ignored: Problems) -> tuple[pd.DataFrame, pd.Series]:
+    """Drop the columns of ``raw`` that are not in ``schema``, recording each in ``ignored``;
+    return the kept columns and the names held by the dropped name columns."""
+    wanted = {c.name for c in schema.columns}
+    extra = [c for c in dict.fromkeys(raw.columns) if c not in wanted]
+    if not extra:
+        return raw, pd.Series([], dtype="string")
+    named = [c for c in extra if holds_names(c)]
+    for column in extra:
+        ignored.add(file, "column_ignored_names" if column in named else "column_ignored", column=column)
+    log.info("%s: %d column(s) not in the data model, not read: %s", file, len(extra), ", ".join(map(repr, extra)))
+    names = _name_cells(raw.loc[:, raw.columns.isin(named)]) if named else pd.Series([], dtype="string")
+    return raw.loc[:, ~raw.columns.isin(extra)], names
+
 
 @dataclass
 class Dataset:
@@ -612,6 +787,12 @@ class Dataset:
     provenance. Tables whose file is absent are empty, typed frames. Names are already
     pseudonymised (``pseudonyms`` says with which key: source, fingerprint, stability).
     ``notices`` lists what was repaired automatically (same columns as a problems table).
+    ``ignored`` records the columns of the files that are not in the data model, dropped at
+    load (as :meth:`Problems.frame` records them; :meth:`ignored_columns` renders them).
+    ``extra_names`` holds the raw names found in the dropped columns that hold names
+    (:func:`holds_names`): they are redacted from free text, and are kept only in memory,
+    never cached nor logged (when the tables come from the cache, they are read again from
+    the raw files on first use).
     """
 
     tables: dict[str, pd.DataFrame]
@@ -620,11 +801,26 @@ class Dataset:
     from_cache: bool = False
     notices: pd.DataFrame = field(default_factory=lambda: render_problems(Problems().frame()))
     pseudonyms: dict[str, object] = field(default_factory=dict)
+    ignored: pd.DataFrame = field(default_factory=lambda: Problems().frame())
+    _extra_names: pd.Series | None = field(default=None, repr=False)
+    _options: Mapping[str, ReadOptions] | ReadOptions | None = field(default=None, repr=False)
 
     def __getattr__(self, name: str) -> pd.DataFrame:
         if name in TABLES:
             return self.tables[name]
         raise AttributeError(name)
+
+    @property
+    def extra_names(self) -> pd.Series:
+        """Raw names held by the columns dropped at load (never written anywhere)."""
+        if self._extra_names is None:
+            self._extra_names = (raw_names(self.data_dir, read_options=self._options)[1]
+                                 if self.data_dir is not None else pd.Series([], dtype="string"))
+        return self._extra_names
+
+    def ignored_columns(self, *, lang: Lang = "en") -> pd.DataFrame:
+        """The columns dropped at load, one row per file and column, in English or French."""
+        return render_problems(self.ignored, lang=lang)[["file", "column", "problem", "fix", "code"]]
 
     @property
     def paths(self) -> dict[str, Path]:
@@ -650,12 +846,19 @@ def _empty_table(schema: Schema) -> pd.DataFrame:
                        schema, file=schema.name)
 
 
-def pseudonymise_tables(tables: dict[str, pd.DataFrame], key: PseudonymKey) -> dict[str, pd.DataFrame]:
+def pseudonymise_tables(tables: dict[str, pd.DataFrame], key: PseudonymKey, *,
+                        extra_names: pd.Series | None = None) -> dict[str, pd.DataFrame]:
     """Replace the names of :data:`NAME_COLUMNS` by keyed pseudonyms, and the same names in
-    the free text of :data:`FREE_TEXT_COLUMNS` (see :mod:`evaluation.pseudonyms`)."""
+    the free text of :data:`FREE_TEXT_COLUMNS` (see :mod:`evaluation.pseudonyms`).
+
+    ``extra_names`` (names from columns dropped at load, :attr:`Dataset.extra_names`) are
+    replaced in free text too, by their own pseudonyms.
+    """
     out = dict(tables)
-    names = pd.concat([tables[t][c] for t, cols in NAME_COLUMNS.items() for c in cols
-                       if t in tables and c in tables[t]] or [pd.Series([], dtype="string")])
+    names = pd.concat([tables[t][c].astype("string") for t, cols in NAME_COLUMNS.items() for c in cols
+                       if t in tables and c in tables[t]]
+                      + [pd.Series([], dtype="string") if extra_names is None else extra_names.astype("string")],
+                      ignore_index=True)
     for t, cols in NAME_COLUMNS.items():
         for c in (c for c in cols if t in out and c in out[t]):
             out[t] = out[t].assign(**{c: pseudonymise(out[t][c], key)})
@@ -747,19 +950,13 @@ def validate_tables(data_dir: Path | str, *, commune_codes: Collection[str] | No
         read_options = _folder_read_options(data_dir, problems)
     paths = _find_files(data_dir, problems)
     tables: dict[str, pd.DataFrame] = {}
+    ignored, extra_names = Problems(), []
     for name, path in paths.items():
-        try:
-            raw = read_raw(path, table=name, options=_read_options(read_options, name))
-        except Exception as exc:  # unreadable file: report it, keep checking the others
-            problems.add(path.name, "unreadable", error=f"{type(exc).__name__}: {exc}"[:200])
+        raw = _read_table(path, name, _read_options(read_options, name), problems)
+        if raw is None:
             continue
-        if raw.empty:
-            problems.add(path.name, "no_rows")
-            continue
-        renamed = canonical_columns(list(raw.columns), name)
-        if renamed:
-            log.info("%s: columns read as %s", path.name, ", ".join(f"{a!r} → {b}" for a, b in renamed.items()))
-            raw = raw.rename(columns=renamed)
+        raw, names = _drop_extra_columns(raw, SCHEMAS[name], path.name, ignored)
+        extra_names.append(names)
         tables[name] = parse_table(raw, SCHEMAS[name], file=path.name, problems=problems, notices=notices,
                                    commune_codes=codes, former_communes=former_communes)
     _check_references(tables, {n: p.name for n, p in paths.items()}, problems, territories, territories_file)
@@ -770,9 +967,78 @@ def validate_tables(data_dir: Path | str, *, commune_codes: Collection[str] | No
             tables[name] = _empty_table(schema)
     key = pseudonym_key or resolve_key()
     files = {n: {"file": p.name, "sha256": sha256_file(p)} for n, p in paths.items()}
-    return Dataset(pseudonymise_tables(tables, key), files, data_dir,
+    extra = pd.concat(extra_names or [pd.Series([], dtype="string")], ignore_index=True).drop_duplicates()
+    return Dataset(pseudonymise_tables(tables, key, extra_names=extra), files, data_dir,
                    notices=render_problems(notices.frame()),
-                   pseudonyms={"source": key.source, "fingerprint": key.fingerprint, "stable": key.stable})
+                   pseudonyms={"source": key.source, "fingerprint": key.fingerprint, "stable": key.stable},
+                   ignored=ignored.frame(), _extra_names=extra.reset_index(drop=True), _options=read_options)
+
+
+def _read_table(path: Path, table: str, options: ReadOptions, problems: Problems) -> pd.DataFrame | None:
+    """One raw file as text cells with the schema's column names, or ``None`` (and a problem)."""
+    mismatch = _content_mismatch(path)
+    if mismatch:
+        problems.add(path.name, mismatch, stem=path.stem, suffix=path.suffix)
+        return None
+    try:
+        raw = read_raw(path, table=table, options=options)
+    except CellsBeyondHeader as exc:  # read on, it would shift every cell of the row: say where
+        problems.add(path.name, "cells_beyond_header", rows=[exc.row], sep=exc.sep)
+        return None
+    except Exception as exc:  # unreadable file: report it, keep checking the others
+        problems.add(path.name, "unreadable", error=f"{type(exc).__name__}: {exc}"[:200])
+        return None
+    if raw.empty:
+        problems.add(path.name, "no_rows")
+        return None
+    renamed = canonical_columns(list(raw.columns), table)
+    if renamed:
+        log.info("%s: columns read as %s", path.name, ", ".join(f"{a!r} → {b}" for a, b in renamed.items()))
+        raw = raw.rename(columns=renamed)
+    return raw
+
+
+#: First bytes of a zip archive (an XLSX workbook) and of an old binary Excel workbook (XLS).
+_ZIP_MAGIC, _OLE_MAGIC = b"PK\x03\x04", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+def _content_mismatch(path: Path) -> str | None:
+    """The problem code when a file's content does not match its extension, else ``None``.
+
+    A ``.csv`` holding a workbook, a ``.xlsx`` holding text (a CSV renamed), or an old
+    ``.xls`` workbook under either name.
+    """
+    with path.open("rb") as fh:
+        head = fh.read(8)
+    if head.startswith(_OLE_MAGIC):
+        return "file_is_xls"
+    if path.suffix.lower() == ".csv":
+        return "file_is_xlsx" if head.startswith(_ZIP_MAGIC) else None
+    if head.startswith(_ZIP_MAGIC) or not head:
+        return None
+    sample = path.read_bytes()[:4096]
+    return "file_is_csv" if b"\x00" not in sample else None
+
+
+def raw_names(data_dir: Path | str, *,
+              read_options: Mapping[str, ReadOptions] | ReadOptions | None = None) -> tuple[pd.Series, pd.Series]:
+    """The raw names of a data folder, read again from its files: those of
+    :data:`NAME_COLUMNS`, and those of the columns outside the data model that hold names
+    (:func:`holds_names`). Unreadable files are skipped. Kept in memory only."""
+    data_dir = Path(data_dir)
+    if read_options is None:
+        read_options = _folder_read_options(data_dir, Problems())
+    known, extra = [], []
+    for name, path in _find_files(data_dir, Problems()).items():
+        raw = _read_table(path, name, _read_options(read_options, name), Problems())
+        if raw is None:
+            continue
+        cols = [c for c in NAME_COLUMNS.get(name, ()) if c in raw.columns]
+        known.append(_name_cells(raw.loc[:, raw.columns.isin(cols)]) if cols else pd.Series([], dtype="string"))
+        extra.append(_drop_extra_columns(raw, SCHEMAS[name], path.name, Problems())[1])
+    empty = [pd.Series([], dtype="string")]
+    return (pd.concat(known + empty, ignore_index=True).drop_duplicates().reset_index(drop=True),
+            pd.concat(extra + empty, ignore_index=True).drop_duplicates().reset_index(drop=True))
 
 
 def _cache_key(paths: dict[str, Path], reference_file: Path | None, extra: str) -> str:
@@ -828,8 +1094,9 @@ def load_dataset(data_dir: Path | str | None = None, *, reference: pd.DataFrame 
         meta = json.loads(manifest.read_text(encoding="utf-8"))
         tables = {n: pd.read_parquet(cache / f"{n}.parquet") for n in TABLES}
         notices = pd.read_parquet(cache / "notices.parquet")
+        ignored = pd.read_parquet(cache / "ignored.parquet").astype({"row": "Int64"})
         return Dataset(tables, meta["files"], data_dir, from_cache=True, notices=notices,
-                       pseudonyms=meta["pseudonyms"])
+                       pseudonyms=meta["pseudonyms"], ignored=ignored, _options=read_options)
 
     dataset = validate_tables(data_dir, commune_codes=reference["commune_code"],
                               former_communes=load_former_communes(ref_dir), territories=territories,
@@ -839,6 +1106,7 @@ def load_dataset(data_dir: Path | str | None = None, *, reference: pd.DataFrame 
             for name, table in dataset.tables.items():
                 table.to_parquet(tmp / f"{name}.parquet")
             dataset.notices.to_parquet(tmp / "notices.parquet")
+            dataset.ignored.to_parquet(tmp / "ignored.parquet")  # file and column names, never values
             (tmp / "manifest.json").write_text(
                 json.dumps({"files": dataset.files, "pseudonyms": dataset.pseudonyms}, indent=2), encoding="utf-8")
     return dataset

@@ -63,6 +63,22 @@ CATALOGUE: dict[str, Message] = {
         "re-export it from the spreadsheet as CSV (UTF-8, ';' separator) or XLSX",
         "le fichier est illisible ({error})",
         "le réexporter depuis le tableur en CSV (UTF-8, séparateur « ; ») ou en XLSX"),
+    "file_is_csv": Message(
+        "this file is a CSV named {suffix}", "rename it {stem}.csv",
+        "ce fichier est un CSV nommé {suffix}", "renommez-le {stem}.csv"),
+    "file_is_xlsx": Message(
+        "this file is an Excel workbook (XLSX) named .csv", "rename it {stem}.xlsx",
+        "ce fichier est un classeur Excel (XLSX) nommé .csv", "renommez-le {stem}.xlsx"),
+    "file_is_xls": Message(
+        "this file is an old Excel workbook (.xls)",
+        "open it in the spreadsheet and save it as {stem}.xlsx (Excel workbook) or {stem}.csv",
+        "ce fichier est un ancien classeur Excel (.xls)",
+        "l'ouvrir dans le tableur et l'enregistrer sous {stem}.xlsx (classeur Excel) ou {stem}.csv"),
+    "cells_beyond_header": Message(
+        "this row has more cells than there are column names (a '{sep}' inside a text without quotes?)",
+        "put the text between double quotes, or remove the extra separator",
+        "cette ligne a plus de cellules que de noms de colonnes (un « {sep} » dans un texte sans guillemets ?)",
+        "mettre le texte entre guillemets droits, ou retirer le séparateur en trop"),
     "no_rows": Message(
         "the file has no data rows", "export the table with its rows, or remove the file if the table is not used",
         "le fichier ne contient aucune ligne de données",
@@ -87,8 +103,10 @@ CATALOGUE: dict[str, Message] = {
         "empty cell in a required column", "fill in the cell",
         "cellule vide dans une colonne obligatoire", "remplir la cellule"),
     "choice_unknown": Message(
-        "unknown value", "use one of: {choices}",
-        "valeur inconnue", "utiliser l'une des valeurs : {choices}"),
+        "unknown value (not one of the allowed values)",
+        "use one of: {choices} (or their French names: {names}; case and accents do not matter)",
+        "valeur inconnue (pas l'une des valeurs admises)",
+        "utiliser l'une des valeurs : {names} (ou les codes {choices} ; majuscules et accents indifférents)"),
     "commune_malformed": Message(
         "not an INSEE commune code",
         "give the commune's 5-character INSEE code (e.g. 21166 for Chenôve), not its postcode",
@@ -225,6 +243,17 @@ CATALOGUE: dict[str, Message] = {
         "check the code, or extend the reference with `evaluation reference --departements {dep}`",
         "aucun EPCI du département {dep} dans le référentiel des communes",
         "vérifier le code, ou étendre le référentiel avec `evaluation reference --departements {dep}`"),
+    # ---- columns left out (information, not errors)
+    "column_ignored": Message(
+        "column not in the data model: not read", "nothing to do; if it holds one of the table's columns, "
+        "rename it (see the README's list of columns and French names)",
+        "colonne hors du modèle de données : non lue", "rien à faire ; si elle contient l'une des colonnes de la "
+        "table, la renommer (voir la liste des colonnes et noms français du README)"),
+    "column_ignored_names": Message(
+        "column not in the data model, holding names: not read; its names are removed from testimonies and "
+        "titles", "nothing to do; better still, leave it out of the export",
+        "colonne hors du modèle de données contenant des noms : non lue ; ses noms sont retirés des "
+        "témoignages et des intitulés", "rien à faire ; mieux encore, la retirer de l'export"),
     # ---- repairs (notices, not errors)
     "leading_zero_repaired": Message(
         "commune code had lost its leading zero; read as 0{value}",
