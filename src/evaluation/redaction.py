@@ -431,7 +431,12 @@ def _model_mentions(doc, places: frozenset[str]) -> list[Mention]:
             continue
         if _is_place(ent.text, places) or not any(ch.isupper() for ch in ent.text):
             continue
-        out.append(Mention(ent.start_char, ent.end_char, "person" if ent.label_ == "PER" else "structure"))
+        start = ent.start_char
+        for tok in ent:  # "M. Le Goff": the honorific stays
+            if fold_key(tok.text) not in HONORIFICS and tok.text != ".":
+                start = tok.idx
+                break
+        out.append(Mention(start, ent.end_char, "person" if ent.label_ == "PER" else "structure"))
     return out
 
 
