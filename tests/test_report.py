@@ -168,3 +168,11 @@ def test_a_killed_run_leaves_the_previous_report_intact(chenove_report):
     proc.wait()
     after = {p.relative_to(folder): sha256_file(p) for p in folder.rglob("*") if p.is_file()}
     assert after == before
+
+
+def test_names_sentence_is_stated_only_after_the_check(chenove_report, paths):
+    """The sentence saying no name appears is added by the renderer once every output was searched."""
+    text = _text(chenove_report.read_text(encoding="utf-8"))
+    assert "Aucun nom de personne ou de structure des exports n'apparaît dans ce rapport" in text
+    notebook = (paths.notebooks / "territory_report.ipynb").read_text(encoding="utf-8")
+    assert "Aucun nom de personne" not in notebook

@@ -200,7 +200,7 @@ def render_batch(territories: list[str] | None = None, *, data_dir: str | Path |
         bar.close()
     ordered = [results.get(s, RunResult(s, False, "", error="not finished within the batch time limit"))
                for s in slugs]
-    write_index(ordered, out_dir=out_dir, territories_file=territories_file)
+    write_index(ordered, out_dir=out_dir, territories_file=territories_file, data_dir=data_dir)
     return ordered
 
 
@@ -228,8 +228,14 @@ def _cell(figure: dict | None, *, percent: bool = False, digits: int = 0) -> str
 
 
 def write_index(results: list[RunResult], *, out_dir: str | Path | None = None,
-                territories_file: str | Path | None = None) -> Path:
-    """Write ``index.html``: one row per territory, headline figures and links; failures listed."""
+                territories_file: str | Path | None = None, data_dir: str | Path | None = None) -> Path:
+    """Write ``index.html``: one row per territory, headline figures and links; failures listed.
+
+    The page is first searched for every raw name of the exports of ``data_dir`` (default
+    the sample; :func:`evaluation.leaks.check_outputs`): a hit raises and nothing is written.
+    """
+    from .leaks import check_outputs, raw_names
+
     root = Path(out_dir) if out_dir else get_paths().reports
     labels = {slug: t.label for slug, t in load_territories(territories_file).items()}
     rows, illustrative = [], False
@@ -272,4 +278,5 @@ td:first-child,th:first-child{{text-align:left}}tr.failed td{{color:#a00}}.note{
 <p>« s » : secret statistique (petits effectifs).</p>
 </body></html>
 """
+    check_outputs([], raw_names(Path(data_dir) if data_dir else get_paths().sample), texts={"index.html": page})
     return atomic_write(root / "index.html", lambda p: p.write_text(page, encoding="utf-8"))

@@ -702,8 +702,8 @@ def split_themes(themes: pd.Series) -> pd.Series:
 # --------------------------------------------------------------------------- dataset
 #: Columns holding names of people or structures, replaced by pseudonyms at load.
 NAME_COLUMNS = {"actors": ("name",), "accompaniments": ("structure_name",)}
-#: Free-text columns in which known names are replaced by their pseudonyms.
-FREE_TEXT_COLUMNS = {"testimonies": ("text",), "events": ("title",)}
+#: Free-text columns redacted at load (:func:`pseudonymise_tables`).
+FREE_TEXT_COLUMNS = {"testimonies": ("text",), "events": ("title",), "collaborations": ("source",)}
 
 #: Words of a column name (after :func:`normalise_name`) that say the column holds names of
 #: people, structures or contacts: such a column, when it is not in the data model, is
@@ -847,24 +847,31 @@ def _empty_table(schema: Schema) -> pd.DataFrame:
 
 
 def pseudonymise_tables(tables: dict[str, pd.DataFrame], key: PseudonymKey, *,
-                        extra_names: pd.Series | None = None) -> dict[str, pd.DataFrame]:
-    """Replace the names of :data:`NAME_COLUMNS` by keyed pseudonyms, and the same names in
-    the free text of :data:`FREE_TEXT_COLUMNS` (see :mod:`evaluation.pseudonyms`).
+                        extra_names: Mapping[str, Collection[str]] | pd.Series | None = None
+                        ) -> dict[str, pd.DataFrame]:
+    """Replace the names of :data:`NAME_COLUMNS` by keyed pseudonyms, and redact the free text
+    of :data:`FREE_TEXT_COLUMNS`: known names → their pseudonyms, other persons and
+    organisations → ``[personne]`` / ``[structure]`` (see :mod:`evaluation.redaction`).
 
-    ``extra_names`` (names from columns dropped at load, :attr:`Dataset.extra_names`) are
-    replaced in free text too, by their own pseudonyms.
+    ``extra_names`` maps ``"person"`` and ``"structure"`` to raw names found in columns
+    that are not kept (staff, contacts; :attr:`Dataset.extra_names`): they are redacted from
+    free text like known names. A plain Series is taken as structure names (matched whole).
     """
+    from .redaction import redact_texts
+
     out = dict(tables)
-    names = pd.concat([tables[t][c].astype("string") for t, cols in NAME_COLUMNS.items() for c in cols
-                       if t in tables and c in tables[t]]
-                      + [pd.Series([], dtype="string") if extra_names is None else extra_names.astype("string")],
-                      ignore_index=True)
+    extra = ({"structure": extra_names.dropna().tolist()} if isinstance(extra_names, pd.Series)
+             else extra_names or {})
+    names = pd.concat([tables[t][c] for t, cols in NAME_COLUMNS.items() for c in cols
+                       if t in tables and c in tables[t]] + [pd.Series(list(extra.get("structure", ())), dtype="string")])
+    persons = pd.Series(list(extra.get("person", ())), dtype="string")
     for t, cols in NAME_COLUMNS.items():
         for c in (c for c in cols if t in out and c in out[t]):
             out[t] = out[t].assign(**{c: pseudonymise(out[t][c], key)})
     for t, cols in FREE_TEXT_COLUMNS.items():
         for c in (c for c in cols if t in out and c in out[t]):
-            out[t] = out[t].assign(**{c: redact_names(out[t][c], names, key)})
+            known = redact_names(out[t][c], names, key, persons=persons)
+            out[t] = out[t].assign(**{c: redact_texts(known)})
     return out
 
 
@@ -1073,6 +1080,7 @@ def load_dataset(data_dir: Path | str | None = None, *, reference: pd.DataFrame 
         Reuse cached tables when the input files' hashes (and the key) match. Never used
         with a random pseudonym key, so that such pseudonyms live only for the run.
     """
+    from .redaction import redaction_version
     from .reference import REFERENCE_CSV, load_former_communes, load_reference
 
     paths_cfg = get_paths()
@@ -1087,7 +1095,7 @@ def load_dataset(data_dir: Path | str | None = None, *, reference: pd.DataFrame 
     files_found = {n: p for n in (*TABLES, "read_options") for ext in ("csv", "xlsx", "yml")
                    for p in [data_dir / f"{n}.{ext}"] if p.is_file()}
     extra = json.dumps({"key": key.fingerprint, "territories": sorted(territories or []),
-                        "read": repr(read_options)})
+                        "read": repr(read_options), "redaction": redaction_version()})
     cache = processed / f"{data_dir.name}-{_cache_key(files_found, ref_dir / REFERENCE_CSV, extra)}"
     manifest = cache / "manifest.json"
     if use_cache and manifest.is_file():

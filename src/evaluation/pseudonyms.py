@@ -25,7 +25,6 @@ import contextlib
 import hashlib
 import hmac
 import os
-import re
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -35,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 __all__ = ["KEY_ENV", "KEY_FILE_ENV", "DEFAULT_KEY_FILE", "PseudonymKey", "resolve_key", "pseudonymise",
-           "redact_names", "shared_run_key"]
+           "redact_names", "pseudonym_lookup", "shared_run_key"]
 
 KEY_ENV = "EVALUATION_PSEUDONYM_KEY"
 KEY_FILE_ENV = "EVALUATION_PSEUDONYM_KEY_FILE"
@@ -136,26 +135,35 @@ def pseudonymise(names: pd.Series, key: PseudonymKey) -> pd.Series:
     return pd.Series(hashed[codes + 1], index=names.index, name=names.name, dtype="string")
 
 
-def redact_names(texts: pd.Series, names: pd.Series, key: PseudonymKey) -> pd.Series:
+def redact_names(texts: pd.Series, names: pd.Series, key: PseudonymKey, *,
+                 persons: pd.Series | None = None) -> pd.Series:
     """Replace, in free text, every whole-word occurrence of a known name by its pseudonym.
 
-    Matching ignores case; names are tried longest first so that ``"Régie de quartier
-    Chenôve"`` wins over ``"Régie de quartier"``. Names shorter than 3 characters are left
-    alone (they would match ordinary words). Only names all of whose words occur in the
+    Matching folds case, accents, punctuation and spacing (``"EPICERIE-DU-PONT"`` matches
+    ``"Épicerie du Pont"``; :func:`evaluation.redaction.fold`); names are tried longest
+    first so that ``"Régie de quartier Chenôve"`` wins over ``"Régie de quartier"``. Names
+    shorter than 3 letters are left alone (they would match ordinary words). ``persons``
+    are people's names, also matched in reverse order and by their surname alone
+    (:func:`evaluation.redaction.known_names`). Only names all of whose words occur in the
     texts enter the pattern, so thousands of names cost little on short testimonies.
+    This is the first pass of :func:`evaluation.redaction.redact_texts`.
     """
-    from .datasets import normalise_name
+    from .redaction import known_names
 
+    known = pseudonym_lookup(names, key)
+    people = pseudonym_lookup(persons, key) if persons is not None else {}
+    if (not known and not people) or texts.empty:
+        return texts
+    matcher = known_names(known, people, texts=texts.dropna().astype(str))
+    codes, distinct = pd.factorize(texts.astype("string"), use_na_sentinel=True)
+    values = pd.array([pd.NA, *(matcher.sub(t) for t in distinct.astype(str))], dtype="string")
+    return pd.Series(values[codes + 1], index=texts.index, name=texts.name, dtype="string")
+
+
+def pseudonym_lookup(names: pd.Series | None, key: PseudonymKey) -> dict[str, str]:
+    """Each distinct raw name (stripped, at least 3 characters) → its pseudonym."""
+    if names is None:
+        return {}
     known = names.dropna().astype(str).str.strip()
     known = known[known.str.len() >= 3].drop_duplicates().reset_index(drop=True)
-    if known.empty or texts.empty:
-        return texts
-    words = set(texts.dropna().astype(str).str.casefold().str.findall(r"\w+").explode().dropna())
-    name_words = known.str.casefold().str.findall(r"\w+").explode()
-    known = known[name_words.isin(words).groupby(level=0).all().reindex(known.index, fill_value=False)]
-    if known.empty:
-        return texts
-    lookup = dict(zip(known.map(normalise_name), pseudonymise(known, key)))
-    pattern = re.compile(r"(?<!\w)(?:" + "|".join(re.escape(n) for n in sorted(known, key=len, reverse=True))
-                         + r")(?!\w)", flags=re.IGNORECASE)
-    return texts.astype("string").str.replace(pattern, lambda m: lookup[normalise_name(m.group(0))], regex=True)
+    return dict(zip(known, pseudonymise(known, key)))

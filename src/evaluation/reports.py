@@ -35,6 +35,7 @@ from .datasets import Dataset, load_dataset
 from .disclosure import DEFAULT_THRESHOLD, Disclosure
 from .errors import ConfigError, EvaluationError
 from .indicators import territory_indicators
+from .leaks import check_outputs, output_files, raw_names
 from .network import NetworkAnalysis, analyse_network, split_periods
 from .pseudonyms import shared_run_key
 from .qualitative import for_territory, quotes_by_theme, theme_counts
@@ -492,6 +493,28 @@ def _engine(warm: bool) -> dict:
     return {"engine_name": WARM_ENGINE, "notebook_path": str(get_paths().report_notebook)}
 
 
+#: Tag of the notebook's Markdown cell that receives :data:`NAMES_CHECKED` once the check passed.
+NAMES_CHECK_TAG = "names-check"
+NAMES_CHECKED = ("- Aucun nom de personne ou de structure des exports n'apparaît dans ce rapport ni dans ses "
+                 "fichiers : les {n} noms lus dans les exports y ont été recherchés à la fin de l'exécution "
+                 "(casse, accents et ponctuation ignorés), y compris dans les tables mises en cache.")
+
+
+def _state_names_checked(notebook: Path, searched: int) -> None:
+    """Add the sentence saying no name was found to the tagged cell of the executed notebook.
+
+    Called only after :func:`evaluation.leaks.check_outputs` passed: a notebook run
+    without that check never says so.
+    """
+    import nbformat
+
+    nb = nbformat.read(notebook, as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "markdown" and NAMES_CHECK_TAG in cell.metadata.get("tags", []):
+            cell.source = cell.source.rstrip() + "\n" + NAMES_CHECKED.format(n=f"{searched:,}".replace(",", " "))
+    nbformat.write(nb, notebook)
+
+
 def render_report(territory: str, *, data_dir: str | Path | None = None, out_dir: str | Path | None = None,
                   reference_dir: str | Path | None = None, territories_file: str | Path | None = None,
                   timeout: int = 900, kernel_name: str | None = None, validate: bool = True,
@@ -553,7 +576,14 @@ def render_report(territory: str, *, data_dir: str | Path | None = None, out_dir
                     shutil.move(executed, target / "report.failed.ipynb")
                 raise ReportError(f"report {territory!r} failed: {exc}; executed notebook kept in "
                                   f"{target / 'report.failed.ipynb'}") from exc
+        # Defence in depth: no raw name in anything written, before anything is published.
+        source = Path(data_dir) if data_dir else paths.sample
+        names = raw_names(source)
+        cached = sorted(paths.processed.glob(f"{source.name}-*/*.parquet")) if paths.processed.is_dir() else []
+        searched = check_outputs([*output_files(work), *cached], names, root=work)
+        _state_names_checked(executed, searched)
         _export_html(executed, work / "report.html", title=f"Rapport d'évaluation — {terr.label}")
+        check_outputs([work / "report.html", executed], names, root=work)
         with atomic_dir(target) as tmp:
             for name in ("report.ipynb", "report.html", "indicators.csv", "indicators.xlsx", "reseau"):
                 if (work / name).exists():

@@ -1,0 +1,214 @@
+"""Defence in depth: search every output of a run for the raw names of the exports.
+
+Names are pseudonymised and free text redacted at load (:mod:`evaluation.pseudonyms`,
+:mod:`evaluation.redaction`). As a last check, before a run publishes anything, the files
+it wrote — HTML, notebook, CSV, XLSX (cell values), GraphML, the index page, and the
+processed tables cached in ``data/processed`` — are searched for every raw name of the
+exports, folded like the matching (case, accents, punctuation, spacing;
+:func:`evaluation.redaction.fold`). A hit raises :class:`NameLeakError`, naming the output
+file and where in it (line, notebook cell, sheet and cell, column and row), and where the
+name comes from in the exports (file, column, row) — never the name itself, since the
+message may be shown in ``index.html``.
+
+The raw names are read again from the exports (never cached): every value of the data
+model's name columns (:data:`evaluation.datasets.NAME_COLUMNS`) and of the other columns
+whose header says they hold names (:data:`NAME_HEADER_WORDS`: ``Contact``,
+``Chargé(e) de mission``, ``Nom de la structure``…, but not ``Type de structure``).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from .errors import EvaluationError
+from .redaction import KEEP_WORDS, fold, fold_key, known_names, place_names
+
+__all__ = ["NAME_HEADER_WORDS", "RawName", "Leak", "NameLeakError", "raw_names", "find_leaks", "check_outputs",
+           "output_files"]
+
+#: Words of a column header (folded) that mark a column holding names of people or structures.
+NAME_HEADER_WORDS = frozenset(
+    "nom noms name names prenom contact contacts courriel email charge chargee responsable referent referente "
+    "interlocuteur interlocutrice salarie salariee benevole dirigeant dirigeante gerant gerante president "
+    "presidente accompagnateur accompagnatrice conseiller conseillere structure raison porteur porteuse "
+    "signataire auteur auteure".split())
+#: Words of a column header (folded) that mark a code or a count about names, not names.
+NOT_NAME_HEADER_WORDS = frozenset("type id identifiant code nombre nb date categorie statut secteur kind forme "
+                                  "juridique taille effectif".split())
+#: Words of a name that say it is a public body of a place (``Mairie de Chenôve``), not searched.
+_PUBLIC_BODY_WORDS = frozenset("ville commune mairie de du des d la le les l communaute communes "
+                               "agglomeration metropole departement conseil".split())
+_DATA_URI = re.compile(r"data:[\w/+.-]+;base64,[A-Za-z0-9+/=\s]+")
+
+
+class NameLeakError(EvaluationError, RuntimeError):
+    """A raw name of the exports was found in an output: nothing was published."""
+
+
+@dataclass(frozen=True)
+class RawName:
+    """A name read from the exports and where it was read (file, column, row)."""
+
+    name: str
+    source: str
+
+
+@dataclass(frozen=True)
+class Leak:
+    """A raw name found in an output file: the file, where in it, and the name's source."""
+
+    file: str
+    where: str
+    source: str
+
+    def __str__(self) -> str:
+        return f"{self.file} ({self.where}): the name of {self.source}"
+
+
+def _name_columns(columns: Sequence[str], table: str) -> list[str]:
+    from .datasets import NAME_COLUMNS, canonical_columns
+
+    canonical = canonical_columns(columns, table)
+    wanted = set(NAME_COLUMNS.get(table, ()))
+    out = []
+    for col in columns:
+        if canonical.get(col) in wanted:
+            out.append(col)
+        elif col not in canonical and (words := set(fold_key(col).split())) & NAME_HEADER_WORDS \
+                and not words & NOT_NAME_HEADER_WORDS:
+            out.append(col)
+    return out
+
+
+def raw_names(data_dir: Path | str) -> list[RawName]:
+    """Every name of the exports of ``data_dir`` (see the module's docstring), read as raw text.
+
+    Names shorter than three letters, and names of a public body of a place
+    (``Mairie de Chenôve``) or of a place alone, are left out: they would be found in
+    every report that names the place.
+    """
+    from .datasets import TABLES, _folder_read_options, _read_options, read_raw
+    from .problems import Problems
+
+    data_dir = Path(data_dir)
+    options = _folder_read_options(data_dir, Problems())
+    places = place_names()
+    out, seen = [], set()
+    for table in TABLES:
+        for path in (data_dir / f"{table}.{ext}" for ext in ("csv", "xlsx")):
+            if not path.is_file():
+                continue
+            try:
+                raw = read_raw(path, table=table, options=_read_options(options, table))
+            except Exception:  # noqa: BLE001 - unreadable files are reported by validation
+                continue
+            for col in _name_columns(list(raw.columns), table):
+                for row, value in raw[col].items():
+                    key = fold_key(str(value))
+                    words = [w for w in key.split() if w not in _PUBLIC_BODY_WORDS]
+                    if (len(key.replace(" ", "")) < 3 or key in seen or key in places or key in KEEP_WORDS
+                            or (words and " ".join(words) in places)):
+                        continue
+                    seen.add(key)
+                    out.append(RawName(str(value).strip(), f"{path.name}, column {col!r}, row {row}"))
+    return out
+
+
+# --------------------------------------------------------------------------- reading outputs
+def _walk(node: object, where: str) -> Iterator[tuple[str, str]]:
+    if isinstance(node, str):
+        yield where, node
+    elif isinstance(node, dict):
+        for k, v in node.items():
+            yield from _walk(v, where)
+    elif isinstance(node, list):
+        for v in node:
+            yield from _walk(v, where)
+
+
+def _text_chunks(path: Path) -> Iterator[tuple[str, str]]:
+    """``(where, text)`` pieces of what a reader or a program can get out of an output file."""
+    suffix = path.suffix.lower()
+    if suffix == ".xlsx":
+        import openpyxl
+
+        book = openpyxl.load_workbook(path, read_only=True)
+        for ws in book.worksheets:
+            for row in ws.iter_rows():
+                for cell in row:
+                    if cell.value is not None and not isinstance(cell.value, (int, float)):
+                        yield f"sheet {ws.title!r}, cell {cell.coordinate}", str(cell.value)
+        book.close()
+    elif suffix == ".ipynb":
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        yield from _walk(nb.get("metadata", {}), "notebook metadata")
+        for i, cell in enumerate(nb.get("cells", []), start=1):
+            yield from ((w, html.unescape(_DATA_URI.sub("", t))) for w, t in _walk(cell, f"cell {i}"))
+    elif suffix == ".parquet":
+        frame = pd.read_parquet(path)
+        for col in frame.columns:
+            values = frame[col]
+            if values.dtype == object or pd.api.types.is_string_dtype(values):
+                text = values.dropna().astype(str)
+                for row, value in text.items():
+                    yield f"column {col!r}, row {row}", value
+    elif suffix in {".png", ".jpg", ".jpeg", ".svg", ".pdf", ".gif"}:
+        return  # figures carry no names (labels are roles); PDFs are made from the checked HTML
+    else:
+        text = path.read_text(encoding="utf-8", errors="replace")
+        for n, line in enumerate(html.unescape(_DATA_URI.sub("", text)).splitlines(), start=1):
+            yield f"line {n}", line
+
+
+def output_files(folder: Path | str) -> list[Path]:
+    """Every file under ``folder`` (or ``folder`` itself if it is a file)."""
+    folder = Path(folder)
+    return [folder] if folder.is_file() else sorted(p for p in folder.rglob("*") if p.is_file())
+
+
+def find_leaks(paths: Iterable[Path], names: Sequence[RawName], *, root: Path | None = None,
+               texts: Mapping[str, str] | None = None) -> list[Leak]:
+    """Where each raw name occurs in the files ``paths`` (and in the named ``texts``).
+
+    A name occurs where its folded words occur in a row, as whole words, with any spacing or
+    punctuation between them (the same matching as :func:`evaluation.redaction.known_names`).
+    """
+    if not names:
+        return []
+    leaks = []
+    sources = {fold_key(n.name): n.source for n in names}
+
+    def search(label: str, chunks: Iterable[tuple[str, str]]) -> None:
+        chunks = list(chunks)
+        matcher = known_names(dict.fromkeys(sources, ""), texts=[t for _, t in chunks], places=frozenset())
+        if matcher.pattern is None:
+            return
+        for where, text in chunks:
+            for m in matcher.pattern.finditer(fold(text)):
+                leaks.append(Leak(label, where, sources[" ".join(m.group(0).split())]))
+
+    for path in paths:
+        search(str(path.relative_to(root)) if root is not None and path.is_relative_to(root) else str(path),
+               _text_chunks(path))
+    for label, text in (texts or {}).items():
+        search(label, ((f"line {n}", line) for n, line in enumerate(text.splitlines(), start=1)))
+    return leaks
+
+
+def check_outputs(paths: Iterable[Path], names: Sequence[RawName], *, root: Path | None = None,
+                  texts: Mapping[str, str] | None = None) -> int:
+    """Raise :class:`NameLeakError` if any raw name occurs in the outputs; return how many names were searched."""
+    leaks = find_leaks(paths, names, root=root, texts=texts)
+    if leaks:
+        shown = "\n".join(f"  - {leak}" for leak in leaks[:20])
+        more = f"\n  … and {len(leaks) - 20} more" if len(leaks) > 20 else ""
+        raise NameLeakError(f"{len(leaks)} raw name(s) of the exports found in the outputs; nothing was "
+                            f"published:\n{shown}{more}")
+    return len(names)
