@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -294,16 +295,48 @@ class TestCountModel:
         assert m.excluded_zero_population == 1 and m.n_communes == 49
 
 
-def test_share_trend_is_linear_by_linear_association():
-    rng = np.random.default_rng(1)
-    years = rng.integers(2018, 2025, 300)
-    hit = rng.random(300) < 0.3 + 0.03 * (years - 2018)
-    t = pd.DataFrame({"year": years, "area": np.where(hit, "rural", "urbain")})
-    table, test = share_trend(t, "area", "rural")
-    r = _stats.pearsonr(years, hit.astype(float))[0]
-    assert test["zscore"] == pytest.approx(np.sqrt(len(years) - 1) * r)
-    assert test["p_value"] == pytest.approx(2 * _stats.norm.sf(abs(test["zscore"])))
-    assert table["total"].sum() == 300 and table["count"].sum() == hit.sum()
+class TestShareTrend:
+    def test_is_the_cochran_armitage_statistic(self):
+        # Cochran–Armitage's z² is N r² (Pearson's r between year and hit over the units).
+        rng = np.random.default_rng(1)
+        years = rng.integers(2018, 2025, 300)
+        hit = rng.random(300) < 0.3 + 0.03 * (years - 2018)
+        t = pd.DataFrame({"year": years, "area": np.where(hit, "rural", "urbain")})
+        table, test = share_trend(t, "area", "rural")
+        r = _stats.pearsonr(years, hit.astype(float))[0]
+        assert test.estimable and test.reason is None and test.warnings == ()
+        assert test.zscore == pytest.approx(np.sqrt(len(years)) * r, rel=1e-12)
+        assert test["p_value"] == pytest.approx(2 * _stats.norm.sf(abs(test.zscore)))
+        assert table["total"].sum() == 300 and table["count"].sum() == hit.sum()
+
+    def test_a_year_with_no_hit_and_a_year_with_only_hits_match_r(self):
+        hits, totals = [0, 4, 6, 9, 12], [10, 12, 11, 13, 12]
+        years = np.arange(2019, 2024)
+        t = pd.DataFrame({"year": np.repeat(years, totals),
+                          "hit": np.concatenate([[True] * k + [False] * (n - k) for k, n in zip(hits, totals)])})
+        t["area"] = np.where(t["hit"], "rural", "urbain")
+        per_year, test = share_trend(t, "area", "rural")
+        assert per_year["count"].tolist() == hits and per_year["total"].tolist() == totals
+        # R 4.2.2 (Debian 4.2.2.20221110-2):
+        #   r <- prop.trend.test(c(0,4,6,9,12), c(10,12,11,13,12), score = 2019:2023)
+        #   r$statistic  # X-squared 24.7476486214523
+        #   r$p.value    # 6.53484749511065e-07
+        assert test.zscore**2 == pytest.approx(24.7476486214523, rel=1e-12)
+        assert test.p_value == pytest.approx(6.53484749511065e-07, rel=1e-9)
+        assert test.direction == 1 and test.estimable
+
+    def test_too_few_events_is_not_estimable(self):
+        t = pd.DataFrame({"year": [2019] * 10 + [2020] * 10, "area": ["rural"] * 3 + ["urbain"] * 17})
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            _, test = share_trend(t, "area", "rural")
+        assert not caught
+        assert not test.estimable and test.reason == "too_few_events" and np.isnan(test.p_value)
+
+    def test_a_single_year_has_no_variation(self):
+        t = pd.DataFrame({"year": [2019] * 30, "area": ["rural"] * 15 + ["urbain"] * 15})
+        _, test = share_trend(t, "area", "rural")
+        assert not test.estimable and test.reason == "no_variation" and test.direction == 0
 
 
 def test_venue_reach_by_hand(reference):

@@ -19,10 +19,10 @@ import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 from scipy import stats
-from statsmodels.stats.contingency_tables import Table
 from statsmodels.stats.proportion import proportion_confint
 from statsmodels.stats.rates import confint_poisson
 
+from .estimation import capture_warnings, confidence_level, events_reason, z_value
 from .reference import DENSITY_LABELS, RURAL, URBAN
 
 __all__ = [
@@ -51,6 +51,8 @@ __all__ = [
     "CountModel",
     "count_model",
     "describe_model",
+    "TrendTest",
+    "cochran_armitage",
     "share_trend",
     "VenueReach",
     "venue_reach",
@@ -645,7 +647,7 @@ def describe_model(model: CountModel, *, alpha: float = 0.05) -> str:
         return f"Le modèle de comptage n'est pas estimable ici ({model.note})."
     row = model.table.iloc[0]
     rr, lo, hi = row["rate_ratio"], row["ci_low"], row["ci_high"]
-    level = int(round(100 * (1 - alpha)))
+    level = f"{confidence_level(alpha):g}"
     group = "les communes rurales" if row["term"] == RURAL else f"les communes « {row['term']} »"
     ref = "communes urbaines" if model.reference_level == URBAN else f"communes « {model.reference_level} »"
     if lo > 1:
@@ -661,24 +663,78 @@ def describe_model(model: CountModel, *, alpha: float = 0.05) -> str:
 
 
 # --------------------------------------------------------------------------- trend
-def share_trend(table: pd.DataFrame, column: str, value: str, *, year: str = "year", weight: str | None = None,
-                alpha: float = 0.05) -> tuple[pd.DataFrame, dict]:
-    """Share of ``column == value`` by year, and a test for a linear trend across years.
+@dataclass
+class TrendTest:
+    """Result of the trend test of :func:`share_trend` (Cochran–Armitage).
 
-    The test is the linear-by-linear association test of the year × (value, other)
-    table with the years as scores (statsmodels ``Table.test_ordinal_association``),
-    the Cochran–Armitage trend test up to a factor (N − 1)/N.
+    Also readable as a mapping (``test["p_value"]``) for callers written against the
+    former dict.
+    """
 
-    Returns
-    -------
-    (DataFrame, dict)
-        Per year: ``year``, ``count``, ``total``, ``share``, ``ci_low``, ``ci_high``;
-        and the test: ``zscore``, ``p_value``, ``direction`` (+1 rising, −1 falling),
-        ``years``.
+    zscore: float
+    p_value: float
+    direction: int  # +1 rising, −1 falling, 0 flat or not estimable
+    years: int
+    events: int = 0  # the rarer outcome's total (hits or non-hits)
+    estimable: bool = False
+    reason: str | None = None  # a code of evaluation.estimation.REASONS
+    warnings: tuple[str, ...] = ()
+
+    def __getitem__(self, key: str):
+        return getattr(self, key)
+
+
+def cochran_armitage(hits: np.ndarray, totals: np.ndarray, scores: np.ndarray) -> tuple[float, float]:
+    """Cochran–Armitage test for a linear trend in proportions (R's ``prop.trend.test``).
+
+    .. math:: z = \\frac{\\sum_i x_i (s_i - \\bar s)}
+                       {\\sqrt{\\bar p (1 - \\bar p) \\sum_i n_i (s_i - \\bar s)^2}},
+              \\qquad \\bar s = \\frac{\\sum_i n_i s_i}{N}, \\quad \\bar p = \\frac{\\sum_i x_i}{N}
+
+    with :math:`x_i` hits out of :math:`n_i` in group *i* of score :math:`s_i`;
+    :math:`z^2` is R's ``prop.trend.test`` statistic. Computed from the counts as they
+    are: a group with no hit or only hits needs no correction (statsmodels' ``Table``
+    would add 0.5 to every cell of a table with a zero). Returns the signed ``z`` and
+    its two-sided p-value; NaN when every unit is a hit, none is, or the scores do not
+    vary.
 
     References
     ----------
-    Agresti, A. (2013). *Categorical Data Analysis*, 3rd ed., §3.4.
+    Armitage, P. (1955). Tests for linear trends in proportions and frequencies.
+    *Biometrics* 11(3), 375–386. Agresti, A. (2013). *Categorical Data Analysis*, 3rd ed., §5.3.5.
+    """
+    x, n, s = (np.asarray(v, dtype=float) for v in (hits, totals, scores))
+    total = n.sum()
+    if total <= 0:
+        return float("nan"), float("nan")
+    p = x.sum() / total
+    centred = s - (n * s).sum() / total
+    variance = p * (1 - p) * (n * centred**2).sum()
+    if not variance > 0:
+        return float("nan"), float("nan")
+    z = float((x * centred).sum() / np.sqrt(variance))
+    return z, float(2 * stats.norm.sf(abs(z)))
+
+
+def share_trend(table: pd.DataFrame, column: str, value: str, *, year: str = "year", weight: str | None = None,
+                alpha: float = 0.05) -> tuple[pd.DataFrame, TrendTest]:
+    """Share of ``column == value`` by year, and a test for a linear trend across years.
+
+    The test is the Cochran–Armitage trend test with the years as scores
+    (:func:`cochran_armitage`, R's ``prop.trend.test``). It is estimable with at least
+    two years and at least 10 of the rarer outcome (one parameter, see
+    :mod:`evaluation.estimation`); otherwise ``zscore`` and ``p_value`` are NaN and
+    ``reason`` says why (``"no_data"``, ``"no_variation"``, ``"too_few_events"``).
+
+    Returns
+    -------
+    (DataFrame, TrendTest)
+        Per year: ``year``, ``count``, ``total``, ``share``, ``ci_low``, ``ci_high``;
+        and the test.
+
+    References
+    ----------
+    Armitage, P. (1955), see :func:`cochran_armitage`.
     """
     data = table[table[column].notna() & table[year].notna()]
     w = _weights(data, weight)
@@ -689,12 +745,19 @@ def share_trend(table: pd.DataFrame, column: str, value: str, *, year: str = "ye
                         "total": per["w"].to_numpy().astype(int)})
     out["share"] = out["count"] / out["total"].where(out["total"] > 0)
     out["ci_low"], out["ci_high"] = wilson_interval(out["count"], out["total"], alpha=alpha)
-    test = {"zscore": float("nan"), "p_value": float("nan"), "direction": 0, "years": len(out)}
-    contingency = np.column_stack([out["count"], out["total"] - out["count"]]).astype(float)
-    if len(out) >= 2 and contingency[:, 0].sum() > 0 and contingency[:, 1].sum() > 0:
-        res = Table(contingency).test_ordinal_association(row_scores=out["year"].to_numpy(dtype=float),
-                                                          col_scores=np.array([1.0, 0.0]))
-        test.update(zscore=float(res.zscore), p_value=float(res.pvalue), direction=int(np.sign(res.zscore)))
+    hits, total = int(out["count"].sum()), int(out["total"].sum())
+    events = min(hits, total - hits)
+    counted = int((out["total"] > 0).sum())
+    reason = "no_data" if counted == 0 else "no_variation" if counted < 2 else events_reason(events, 1)
+    test = TrendTest(float("nan"), float("nan"), 0, len(out), events, estimable=reason is None, reason=reason)
+    if reason is None:
+        with capture_warnings() as captured:
+            z, p = cochran_armitage(out["count"].to_numpy(), out["total"].to_numpy(), out["year"].to_numpy())
+        test.warnings = captured.codes
+        if np.isfinite(z):
+            test.zscore, test.p_value, test.direction = z, p, int(np.sign(z))
+        else:
+            test.estimable, test.reason = False, "no_variation"
     return out, test
 
 
@@ -787,7 +850,7 @@ class ReachSummary:
     decay: pd.DataFrame
     model: CountModel
     model_density: CountModel
-    trends: dict[str, tuple[pd.DataFrame, dict]]
+    trends: dict[str, tuple[pd.DataFrame, TrendTest]]
 
 
 def reach_summary(accompaniments: pd.DataFrame, communes: pd.DataFrame, *, sites: pd.DataFrame | None = None,
