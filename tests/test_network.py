@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import networkx as nx
 import numpy as np
 import pandas as pd
@@ -143,6 +145,54 @@ class TestConversionAndModel:
         assert c.met_total == met.sum() and c.met_new == (met & new).sum()
         assert c.ci_low < 3.0 < c.ci_high
         assert c.risk_ratio == pytest.approx(c.risk_met / c.risk_unmet)
+
+    @staticmethod
+    def _table(a, b, c, d):
+        """Dyads of a 2 × 2 table: a of a + b met pairs and c of c + d unmet pairs tie."""
+        return pd.DataFrame({"copresence": np.repeat([1, 1, 0, 0], [a, b, c, d]),
+                             "new_tie": np.repeat([1, 0, 1, 0], [a, b, c, d])})
+
+    @pytest.mark.parametrize(("cells", "expected"), [
+        # R 4.2.2 (Debian 4.2.2.20221110-2), epitools 0.5-10.1:
+        #   riskratio.wald(matrix(c(990, 10, 0, 5), 2, 2, byrow = TRUE))$measure[2, ]
+        #   # 100, 53.9728917163116, 185.27819581284
+        # p-value (epitools gives exact and χ² p-values only), the Wald test of log RR in base R:
+        #   2 * pnorm(-abs(log(100) / sqrt(1/5 - 1/5 + 1/10 - 1/1000)))  # 1.65058233967705e-48
+        ((5, 0, 10, 990), (100.0, 53.9728917163116, 185.27819581284, 1.65058233967705e-48)),
+        # b = 0 again, larger a:
+        #   riskratio.wald(matrix(c(30, 20, 0, 8), 2, 2, byrow = TRUE))$measure[2, ]
+        #   # 2.5, 1.78035896846952, 3.51052799502159
+        #   2 * pnorm(-abs(log(2.5) / sqrt(1/8 - 1/8 + 1/20 - 1/50)))  # 1.22177997798799e-07
+        ((8, 0, 20, 30), (2.5, 1.78035896846952, 3.51052799502159, 1.22177997798799e-07)),
+        # d = 0:
+        #   riskratio.wald(matrix(c(0, 8, 30, 20), 2, 2, byrow = TRUE))$measure[2, ]
+        #   # 0.4, 0.284857434955122, 0.561684479203455
+        #   2 * pnorm(-abs(log(0.4) / sqrt(1/20 - 1/50 + 1/8 - 1/8)))  # 1.22177997798800e-07
+        ((20, 30, 8, 0), (0.4, 0.284857434955122, 0.561684479203455, 1.22177997798800e-07)),
+    ])
+    def test_zero_non_event_cells_match_r(self, cells, expected):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            c = conversion(self._table(*cells))
+        assert not caught
+        rr, low, high, p = expected
+        assert c.estimable and c.reason is None and c.warnings == ()
+        assert c.risk_ratio == pytest.approx(rr, rel=1e-12)
+        assert c.ci_low == pytest.approx(low, rel=1e-9) and c.ci_high == pytest.approx(high, rel=1e-9)
+        assert c.p_value == pytest.approx(p, rel=1e-6)
+
+    @pytest.mark.parametrize(("cells", "reason"), [
+        ((0, 50, 12, 900), "zero_cell"), ((12, 50, 0, 900), "zero_cell"), ((1, 30, 1, 900), "too_few_events"),
+        ((0, 30, 0, 900), "no_variation"), ((0, 0, 3, 900), "no_variation"),
+    ])
+    def test_not_estimable(self, cells, reason):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            c = conversion(self._table(*cells))
+        assert not caught
+        assert not c.estimable and c.reason == reason
+        assert np.isnan([c.risk_ratio, c.ci_low, c.ci_high, c.p_value]).all()
+        assert c.met_new == cells[0] and c.unmet_total == cells[2] + cells[3]
 
     def test_model_recovers_known_effect(self):
         d = _dyads_with_effect(7)

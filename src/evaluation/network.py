@@ -35,6 +35,7 @@ import statsmodels.api as sm
 from statsmodels.stats.contingency_tables import Table2x2
 
 from ._io import atomic_write
+from .estimation import capture_warnings, events_reason, z_value
 from .reference import RURAL
 
 __all__ = [
@@ -306,7 +307,12 @@ def tie_change(before: pd.DataFrame, after: pd.DataFrame, *, actors_before: Sequ
 # --------------------------------------------------------------------------- conversion
 @dataclass
 class Conversion:
-    """Result of :func:`conversion`: the 2 × 2 table and the risk ratio."""
+    """Result of :func:`conversion`: the 2 × 2 table and the risk ratio.
+
+    ``risk_ratio``, ``ci_low``, ``ci_high`` and ``p_value`` are NaN when the ratio is not
+    estimable (``estimable`` False, ``reason`` a code of
+    :data:`evaluation.estimation.REASONS`).
+    """
 
     met_new: int
     met_total: int
@@ -318,18 +324,33 @@ class Conversion:
     ci_low: float
     ci_high: float
     p_value: float
+    estimable: bool = False
+    reason: str | None = None
+    warnings: tuple[str, ...] = ()
 
 
 def conversion(dyad_table: pd.DataFrame, *, alpha: float = 0.05) -> Conversion:
     """Share of pairs who start collaborating, among pairs who met vs pairs who never met.
 
-    On the dyads of :func:`dyads` (pairs not collaborating in the earlier period):
+    On the dyads of :func:`dyads` (pairs not collaborating in the earlier period), with
+    *a* of the *a + b* pairs who co-attended and *c* of the *c + d* pairs who never met
+    starting a collaboration:
 
-    .. math:: RR = \\frac{P(\\text{new tie} \\mid \\text{co-attended})}
-                        {P(\\text{new tie} \\mid \\text{never met})}
+    .. math:: RR = \\frac{a / (a + b)}{c / (c + d)}, \\qquad
+              \\exp\\Big(\\log RR \\pm z_{1-\\alpha/2}
+              \\sqrt{\\tfrac{1}{a} - \\tfrac{1}{a+b} + \\tfrac{1}{c} - \\tfrac{1}{c+d}}\\Big)
 
-    with a Katz log interval (statsmodels ``Table2x2.riskratio_confint``). With no new
-    tie in a group the ratio is 0 or infinite and the interval is not computed.
+    the Katz log interval, and the Wald p-value of :math:`\\log RR = 0` (statsmodels
+    ``Table2x2`` with ``shift_zeros=False``: the counts as they are, the textbook
+    formula, which holds when b = 0 or d = 0 — epitools' ``riskratio.wald`` in R).
+    Estimable when both groups have pairs, a > 0 and c > 0 (otherwise the ratio is 0 or
+    infinite: ``"zero_cell"``) and a + c ≥ 10 new ties (one parameter, see
+    :mod:`evaluation.estimation`: ``"too_few_events"``).
+
+    References
+    ----------
+    Katz, D., Baptista, J., Azen, S. P. & Pike, M. C. (1978). Obtaining confidence
+    intervals for the risk ratio in cohort studies. *Biometrics* 34(3), 469–474.
     """
     met = dyad_table["copresence"].to_numpy() > 0
     new = dyad_table["new_tie"].to_numpy().astype(bool)
@@ -337,14 +358,26 @@ def conversion(dyad_table: pd.DataFrame, *, alpha: float = 0.05) -> Conversion:
     c, d = int((~met & new).sum()), int((~met & ~new).sum())
     risk_met = a / (a + b) if a + b else float("nan")
     risk_unmet = c / (c + d) if c + d else float("nan")
-    rr, low, high, p = float("nan"), float("nan"), float("nan"), float("nan")
-    if a + b and c + d:
-        rr = risk_met / risk_unmet if risk_unmet else float("inf")
-        if min(a, c) > 0:
-            table = Table2x2(np.array([[a, b], [c, d]], dtype=float))
+    if not (a + b and c + d):
+        reason = "no_data" if not (a + b + c + d) else "no_variation"
+    elif a + c == 0:
+        reason = "no_variation"
+    elif a == 0 or c == 0:
+        reason = "zero_cell"
+    else:
+        reason = events_reason(a + c, 1)
+    out = Conversion(a, a + b, c, c + d, risk_met, risk_unmet, float("nan"), float("nan"), float("nan"),
+                     float("nan"), estimable=reason is None, reason=reason)
+    if reason is None:
+        with capture_warnings() as captured:
+            table = Table2x2(np.array([[a, b], [c, d]], dtype=float), shift_zeros=False)
             low, high = table.riskratio_confint(alpha=alpha)
-            p = float(table.riskratio_pvalue())
-    return Conversion(a, a + b, c, c + d, risk_met, risk_unmet, float(rr), float(low), float(high), p)
+            out.risk_ratio, out.ci_low, out.ci_high = float(table.riskratio), float(low), float(high)
+            out.p_value = float(table.riskratio_pvalue())
+        out.warnings = captured.codes
+        if not (np.isfinite(out.ci_low) and np.isfinite(out.ci_high)):
+            out.estimable, out.reason = False, "infinite_interval"
+    return out
 
 
 def dyads(actors: pd.DataFrame, copresence_before: pd.DataFrame, ties_before: pd.DataFrame,
