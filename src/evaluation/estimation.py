@@ -56,6 +56,7 @@ REASONS: dict[str, str] = {
     "no_data": "nothing to estimate from (no unit, no pair, no year)",
     "no_variation": "the outcome or the compared groups do not vary (a single group, no event at all, "
                     "every unit an event)",
+    "too_few_units": "no more units (communes) than coefficients to estimate",
     "too_few_events": f"fewer than {MIN_EVENTS_PER_PARAMETER} events per estimated parameter",
     "zero_cell": "a compared group has no event: the ratio is 0 or infinite",
     "not_converged": "the fit did not reach the maximum of the likelihood (no convergence, or the "
