@@ -203,6 +203,25 @@ class TestConversionAndModel:
         assert row["odds_ratio"] == pytest.approx(np.exp(naive.params["copresence"]))
         assert row["se"] == pytest.approx(max(row["se_robust"], row["se_naive"]))
 
+    def test_model_estimability_rules(self):
+        d = _dyads_with_effect(7, n=40)
+        events = int(d["new_tie"].sum())
+        assert 20 <= events < 30  # 10 per coefficient: two coefficients, not three
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            two = dyad_model(d.assign(same_kind=d.index % 2, same_sector=d.index % 3 == 0), controls=("same_kind",))
+            three = dyad_model(d.assign(same_kind=d.index % 2, same_sector=d.index % 3 == 0),
+                               controls=("same_kind", "same_sector"))
+            # quasi-separation: every dyad of the same commune starts a tie
+            separated = dyad_model(d.assign(same_commune=(d["new_tie"] == 1) & (d.index % 2 == 0)),
+                                   controls=("same_commune",))
+        assert not caught
+        assert two.estimable and two.parameters == 2 and two.table["estimable"].all() and two.converged
+        assert two.gradient_max < 1e-6
+        assert not three.estimable and three.reason == "too_few_events" and three.parameters == 3
+        assert not separated.estimable and separated.reason in {"not_converged", "infinite_interval"}
+        assert separated.warnings and separated.table.empty
+
     def test_dyad_robust_cov_equals_brute_force(self):
         rng = np.random.default_rng(0)
         n = 12
@@ -244,7 +263,7 @@ class TestQAP:
         for a, b in ties:
             y[a, b] = y[b, a] = 1
         res = qap_test(x, (np.array([a for a, _ in ties]), np.array([b for _, b in ties])), n,
-                       permutations=200, seed=3, batch=64)
+                       permutations=200, seed=3, batch=64, min_ties=1)
         iu = np.triu_indices(n, 1)
         assert res.statistic == pytest.approx(np.corrcoef(x[iu], y[iu])[0, 1])
         # Replay the same permutations with a plain loop (same generator, same batches).
@@ -284,6 +303,32 @@ def test_analysis_on_the_sample_and_export(tmp_path, reference):
     text = "".join(p.read_text(encoding="utf-8") for p in paths)
     assert not [n for n in names if n in text]
     assert to_graph(na.collaboration["après"], na.active["après"]).number_of_nodes() == len(na.active["après"])
+
+
+def test_a_tiny_territory_is_not_estimable_and_silent(reference):
+    """Two new ties: no risk ratio, no odds ratio, no QAP — with the reasons, and no warning."""
+    actors = pd.DataFrame({"actor_id": [f"A{k}" for k in range(1, 9)], "kind": ["association", "entreprise"] * 4,
+                           "sector": ["culture", "commerce", "social", "culture"] * 2, "commune_code": "21166",
+                           "in_qpv": [True, False] * 4})
+    events = pd.DataFrame({"event_id": ["E1", "E2", "E3"], "commune_code": "21166",
+                           "date": pd.to_datetime(["2019-03-01", "2019-06-01", "2021-03-01"])})
+    attendance = pd.DataFrame({"event_id": ["E1"] * 5 + ["E2"] * 5 + ["E3"] * 3,
+                               "actor_id": ["A1", "A2", "A3", "A4", "A5", "A3", "A4", "A5", "A6", "A7",
+                                            "A1", "A6", "A8"]})
+    collaborations = pd.DataFrame({"actor_a": ["A1", "A3", "A6"], "actor_b": ["A2", "A4", "A8"],
+                                   "start_date": pd.to_datetime(["2019-01-15", "2021-01-10", "2021-05-01"]),
+                                   "kind": "partenariat"})
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        na = analyse_network(actors, events, attendance, collaborations, reference, communes=["21166"],
+                             periods=split_periods("2020-01-01"), permutations=99)
+    assert not caught, [str(w.message) for w in caught]
+    assert na.change["new"] == 2
+    c, m, q = na.conversion, na.model, na.qap
+    assert (c.met_new, c.unmet_new) == (1, 0)  # A6–A8: A8 was not active before
+    assert not c.estimable and c.reason == "zero_cell" and np.isnan(c.ci_low)
+    assert not m.estimable and m.reason == "too_few_events" and m.table.empty and m.new_ties == 1
+    assert not q.estimable and q.reason == "too_few_events" and np.isnan(q.p_value)
 
 
 def test_territory_without_network_data(reference):

@@ -39,6 +39,7 @@ from scipy import stats
 
 __all__ = [
     "MIN_EVENTS_PER_PARAMETER",
+    "GRADIENT_TOLERANCE",
     "REASONS",
     "WARNING_CODES",
     "z_value",
@@ -50,6 +51,10 @@ __all__ = [
 
 #: Minimum events per estimated coefficient (Peduzzi et al. 1996).
 MIN_EVENTS_PER_PARAMETER = 10
+
+#: Largest |score| accepted at a maximum of a log-likelihood, per event modelled (the
+#: score of an intercept is a sum over units, Σ (y − μ), which grows with the counts).
+GRADIENT_TOLERANCE = 1e-6
 
 #: Why an estimate is not estimable (code → English meaning; the report says it in French).
 REASONS: dict[str, str] = {
@@ -96,16 +101,24 @@ def confidence_level(alpha: float) -> float:
     return round(100 * (1 - alpha), 6)
 
 
-def events_reason(events: float, parameters: int, *, total: float | None = None) -> str | None:
+def events_reason(events: float, parameters: int, *, total: float | None = None,
+                  per_parameter: int = MIN_EVENTS_PER_PARAMETER) -> str | None:
     """The reason an estimate of ``parameters`` coefficients on ``events`` events is not estimable.
 
     ``"no_variation"`` when there is no event (or, given ``total``, every unit is an
-    event), ``"too_few_events"`` when ``events < 10 × parameters``, ``None`` otherwise.
+    event), ``"too_few_events"`` when ``events < per_parameter × parameters`` (10 by
+    default; Vittinghoff & McCulloch 2007 argue 5 is often enough), ``None`` otherwise.
     For a binary outcome pass the rarer outcome's count as ``events``.
+
+    References
+    ----------
+    Vittinghoff, E. & McCulloch, C. E. (2007). Relaxing the rule of ten events per
+    variable in logistic and Cox regression. *American Journal of Epidemiology* 165(6),
+    710–718.
     """
     if events <= 0 or (total is not None and events >= total):
         return "no_variation"
-    if events < MIN_EVENTS_PER_PARAMETER * max(parameters, 1):
+    if events < per_parameter * max(parameters, 1):
         return "too_few_events"
     return None
 

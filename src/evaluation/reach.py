@@ -22,7 +22,7 @@ from scipy import stats
 from statsmodels.stats.proportion import proportion_confint
 from statsmodels.stats.rates import confint_poisson
 
-from .estimation import capture_warnings, confidence_level, events_reason, z_value
+from .estimation import GRADIENT_TOLERANCE, MIN_EVENTS_PER_PARAMETER, capture_warnings, confidence_level, events_reason, z_value
 from .reference import DENSITY_LABELS, RURAL, URBAN
 
 __all__ = [
@@ -590,10 +590,6 @@ class CountModel:
     warnings: tuple[str, ...] = ()
 
 
-#: Largest |score| accepted at a maximum of the log-likelihood of the count model, per
-#: accompaniment modelled (the score of the intercept is Σ (a_c − μ_c), which grows with the counts).
-GRADIENT_TOLERANCE = 1e-6
-
 _MODEL_COLUMNS = ["term", "rate_ratio", "ci_low", "ci_high", "p_value", "se", "estimable", "reason"]
 
 
@@ -615,7 +611,8 @@ def _negative_binomial(y: np.ndarray, X: pd.DataFrame, offset: np.ndarray, start
 def count_model(table: pd.DataFrame, communes: pd.DataFrame, *,
                 term: Literal["urban_rural", "density_label"] = "urban_rural", weight: str | None = None,
                 alpha: float = 0.05, overdispersion_threshold: float = 1.5,
-                reached: pd.DataFrame | None = None) -> CountModel:
+                reached: pd.DataFrame | None = None,
+                min_events_per_parameter: int = MIN_EVENTS_PER_PARAMETER) -> CountModel:
     """Model of accompaniments per commune with a log-population offset: rate ratios.
 
     .. math:: \\log E[a_c] = \\log P_c + \\beta_0 + \\beta^\\top x_c
@@ -646,7 +643,8 @@ def count_model(table: pd.DataFrame, communes: pd.DataFrame, *,
 
     **Estimability** (:mod:`evaluation.estimation`): at least two groups present
     (``"no_variation"``), more communes than coefficients (``"too_few_units"``), at least
-    10 accompaniments per coefficient besides the intercept (``"too_few_events"``), a
+    ``min_events_per_parameter`` (10) accompaniments per coefficient besides the intercept
+    (``"too_few_events"``), a
     converged fit (``"not_converged"``), accompaniments in the reference group
     (``"zero_cell"``); per row, accompaniments in the group (``"zero_cell"``) and a finite
     interval (``"infinite_interval"``). Warnings raised by the fits are captured
@@ -681,7 +679,7 @@ def count_model(table: pd.DataFrame, communes: pd.DataFrame, *,
         return CountModel(term, "", empty, note="trop peu de communes pour estimer le modèle",
                           reason="too_few_units", **base)
     per_group = d.groupby(d[term].astype("object"))["count"].sum()
-    reason = events_reason(y.sum(), len(others)) or ("zero_cell" if per_group.get(ref_level, 0) == 0 else None)
+    reason = events_reason(y.sum(), len(others), per_parameter=min_events_per_parameter) or ("zero_cell" if per_group.get(ref_level, 0) == 0 else None)
     if reason is not None:
         return CountModel(term, "", empty, reason=reason, **base)
     offset = np.log(d["population"].to_numpy(dtype=float))
