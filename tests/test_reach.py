@@ -450,6 +450,23 @@ class TestSummary:
         assert summ.total == len(acc)
         assert summ.reached["count"].sum() == len(acc)
 
+    def test_a_tiny_territory_is_not_estimable_and_silent(self, reference):
+        ref = reference[reference["density_level"].notna()]
+        communes = pd.concat([ref[ref["urban_rural"].astype(str) == "urbain"].head(2),
+                              ref[ref["urban_rural"].astype(str) == "rural"].head(3)])
+        codes = communes["commune_code"].tolist()
+        acc = pd.DataFrame({"accompaniment_id": ["a1", "a2", "a3", "a4"], "programme": "creation",
+                            "commune_code": [codes[0], codes[0], codes[1], codes[2]], "in_qpv": [True, False, False, False],
+                            "start_date": pd.to_datetime(["2020-01-10", "2021-02-01", "2022-03-01", "2022-05-01"])})
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            summ = reach_summary(acc, communes)
+        assert not caught, [str(w.message) for w in caught]
+        assert not summ.model.estimable and summ.model.reason == "too_few_events" and summ.model.table.empty
+        assert not summ.model_density.estimable and summ.model_density.table.empty
+        _, rural = summ.trends["rural"]
+        assert not rural.estimable and rural.reason == "too_few_events" and np.isnan(rural.p_value)
+
     def test_single_urban_commune(self, reference):
         from evaluation.datasets import load_dataset
 
