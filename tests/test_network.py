@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import networkx as nx
 import numpy as np
 import pandas as pd
@@ -144,6 +146,54 @@ class TestConversionAndModel:
         assert c.ci_low < 3.0 < c.ci_high
         assert c.risk_ratio == pytest.approx(c.risk_met / c.risk_unmet)
 
+    @staticmethod
+    def _table(a, b, c, d):
+        """Dyads of a 2 × 2 table: a of a + b met pairs and c of c + d unmet pairs tie."""
+        return pd.DataFrame({"copresence": np.repeat([1, 1, 0, 0], [a, b, c, d]),
+                             "new_tie": np.repeat([1, 0, 1, 0], [a, b, c, d])})
+
+    @pytest.mark.parametrize(("cells", "expected"), [
+        # R 4.2.2 (Debian 4.2.2.20221110-2), epitools 0.5-10.1:
+        #   riskratio.wald(matrix(c(990, 10, 0, 5), 2, 2, byrow = TRUE))$measure[2, ]
+        #   # 100, 53.9728917163116, 185.27819581284
+        # p-value (epitools gives exact and χ² p-values only), the Wald test of log RR in base R:
+        #   2 * pnorm(-abs(log(100) / sqrt(1/5 - 1/5 + 1/10 - 1/1000)))  # 1.65058233967705e-48
+        ((5, 0, 10, 990), (100.0, 53.9728917163116, 185.27819581284, 1.65058233967705e-48)),
+        # b = 0 again, larger a:
+        #   riskratio.wald(matrix(c(30, 20, 0, 8), 2, 2, byrow = TRUE))$measure[2, ]
+        #   # 2.5, 1.78035896846952, 3.51052799502159
+        #   2 * pnorm(-abs(log(2.5) / sqrt(1/8 - 1/8 + 1/20 - 1/50)))  # 1.22177997798799e-07
+        ((8, 0, 20, 30), (2.5, 1.78035896846952, 3.51052799502159, 1.22177997798799e-07)),
+        # d = 0:
+        #   riskratio.wald(matrix(c(0, 8, 30, 20), 2, 2, byrow = TRUE))$measure[2, ]
+        #   # 0.4, 0.284857434955122, 0.561684479203455
+        #   2 * pnorm(-abs(log(0.4) / sqrt(1/20 - 1/50 + 1/8 - 1/8)))  # 1.22177997798800e-07
+        ((20, 30, 8, 0), (0.4, 0.284857434955122, 0.561684479203455, 1.22177997798800e-07)),
+    ])
+    def test_zero_non_event_cells_match_r(self, cells, expected):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            c = conversion(self._table(*cells))
+        assert not caught
+        rr, low, high, p = expected
+        assert c.estimable and c.reason is None and c.warnings == ()
+        assert c.risk_ratio == pytest.approx(rr, rel=1e-12)
+        assert c.ci_low == pytest.approx(low, rel=1e-9) and c.ci_high == pytest.approx(high, rel=1e-9)
+        assert c.p_value == pytest.approx(p, rel=1e-6)
+
+    @pytest.mark.parametrize(("cells", "reason"), [
+        ((0, 50, 12, 900), "zero_cell"), ((12, 50, 0, 900), "zero_cell"), ((1, 30, 1, 900), "too_few_events"),
+        ((0, 30, 0, 900), "no_variation"), ((0, 0, 3, 900), "no_variation"),
+    ])
+    def test_not_estimable(self, cells, reason):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            c = conversion(self._table(*cells))
+        assert not caught
+        assert not c.estimable and c.reason == reason
+        assert np.isnan([c.risk_ratio, c.ci_low, c.ci_high, c.p_value]).all()
+        assert c.met_new == cells[0] and c.unmet_total == cells[2] + cells[3]
+
     def test_model_recovers_known_effect(self):
         d = _dyads_with_effect(7)
         m = dyad_model(d, controls=())
@@ -152,6 +202,25 @@ class TestConversionAndModel:
         naive = sm.Logit(d["new_tie"], sm.add_constant(d[["copresence"]].astype(float))).fit(disp=0)
         assert row["odds_ratio"] == pytest.approx(np.exp(naive.params["copresence"]))
         assert row["se"] == pytest.approx(max(row["se_robust"], row["se_naive"]))
+
+    def test_model_estimability_rules(self):
+        d = _dyads_with_effect(7, n=40)
+        events = int(d["new_tie"].sum())
+        assert 20 <= events < 30  # 10 per coefficient: two coefficients, not three
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            two = dyad_model(d.assign(same_kind=d.index % 2, same_sector=d.index % 3 == 0), controls=("same_kind",))
+            three = dyad_model(d.assign(same_kind=d.index % 2, same_sector=d.index % 3 == 0),
+                               controls=("same_kind", "same_sector"))
+            # quasi-separation: every dyad of the same commune starts a tie
+            separated = dyad_model(d.assign(same_commune=(d["new_tie"] == 1) & (d.index % 2 == 0)),
+                                   controls=("same_commune",))
+        assert not caught
+        assert two.estimable and two.parameters == 2 and two.table["estimable"].all() and two.converged
+        assert two.gradient_max < 1e-6
+        assert not three.estimable and three.reason == "too_few_events" and three.parameters == 3
+        assert not separated.estimable and separated.reason in {"not_converged", "infinite_interval"}
+        assert separated.warnings and separated.table.empty
 
     def test_dyad_robust_cov_equals_brute_force(self):
         rng = np.random.default_rng(0)
@@ -194,7 +263,7 @@ class TestQAP:
         for a, b in ties:
             y[a, b] = y[b, a] = 1
         res = qap_test(x, (np.array([a for a, _ in ties]), np.array([b for _, b in ties])), n,
-                       permutations=200, seed=3, batch=64)
+                       permutations=200, seed=3, batch=64, min_ties=1)
         iu = np.triu_indices(n, 1)
         assert res.statistic == pytest.approx(np.corrcoef(x[iu], y[iu])[0, 1])
         # Replay the same permutations with a plain loop (same generator, same batches).
@@ -234,6 +303,32 @@ def test_analysis_on_the_sample_and_export(tmp_path, reference):
     text = "".join(p.read_text(encoding="utf-8") for p in paths)
     assert not [n for n in names if n in text]
     assert to_graph(na.collaboration["après"], na.active["après"]).number_of_nodes() == len(na.active["après"])
+
+
+def test_a_tiny_territory_is_not_estimable_and_silent(reference):
+    """Two new ties: no risk ratio, no odds ratio, no QAP — with the reasons, and no warning."""
+    actors = pd.DataFrame({"actor_id": [f"A{k}" for k in range(1, 9)], "kind": ["association", "entreprise"] * 4,
+                           "sector": ["culture", "commerce", "social", "culture"] * 2, "commune_code": "21166",
+                           "in_qpv": [True, False] * 4})
+    events = pd.DataFrame({"event_id": ["E1", "E2", "E3"], "commune_code": "21166",
+                           "date": pd.to_datetime(["2019-03-01", "2019-06-01", "2021-03-01"])})
+    attendance = pd.DataFrame({"event_id": ["E1"] * 5 + ["E2"] * 5 + ["E3"] * 3,
+                               "actor_id": ["A1", "A2", "A3", "A4", "A5", "A3", "A4", "A5", "A6", "A7",
+                                            "A1", "A6", "A8"]})
+    collaborations = pd.DataFrame({"actor_a": ["A1", "A3", "A6"], "actor_b": ["A2", "A4", "A8"],
+                                   "start_date": pd.to_datetime(["2019-01-15", "2021-01-10", "2021-05-01"]),
+                                   "kind": "partenariat"})
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        na = analyse_network(actors, events, attendance, collaborations, reference, communes=["21166"],
+                             periods=split_periods("2020-01-01"), permutations=99)
+    assert not caught, [str(w.message) for w in caught]
+    assert na.change["new"] == 2
+    c, m, q = na.conversion, na.model, na.qap
+    assert (c.met_new, c.unmet_new) == (1, 0)  # A6–A8: A8 was not active before
+    assert not c.estimable and c.reason == "zero_cell" and np.isnan(c.ci_low)
+    assert not m.estimable and m.reason == "too_few_events" and m.table.empty and m.new_ties == 1
+    assert not q.estimable and q.reason == "too_few_events" and np.isnan(q.p_value)
 
 
 def test_territory_without_network_data(reference):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -11,6 +13,8 @@ from scipy import stats
 
 from evaluation.reach import classify, communes_reached, counts_and_shares, wilson_interval
 from evaluation.tables import fr_interval, fr_number, fr_percent
+
+FIXTURES = Path(__file__).parent / "fixtures"
 
 
 def wilson_by_hand(k, n, z=stats.norm.ppf(0.975)):
@@ -282,6 +286,81 @@ class TestCountModel:
         assert m.table.loc[0, "ci_low"] < 2.0 < m.table.loc[0, "ci_high"]
         assert 0.4 < m.alpha_nb < 1.4
 
+    def test_negative_binomial_on_seven_levels_matches_r(self):
+        """NB2 on overdispersed counts of 200 communes in the 7 density levels, against MASS::glm.nb.
+
+        tests/fixtures/nb_density.csv was drawn once with numpy (NB2, alpha 0.7) and is
+        committed, so that R and this test read the same numbers.
+        """
+        from evaluation.reference import DENSITY_LABELS
+
+        data = pd.read_csv(FIXTURES / "nb_density.csv", dtype={"commune_code": str})
+        communes = pd.DataFrame({"commune_code": data["commune_code"], "population": data["population"],
+                                 "density_label": data["density_level"].map(DENSITY_LABELS),
+                                 "urban_rural": np.where(data["density_level"] >= 5, "rural", "urbain")})
+        counts = data[["commune_code", "count"]].rename(columns={"count": "n"})
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            m = count_model(counts, communes, term="density_label", weight="n")
+        assert not caught
+        assert m.family == "negative binomial" and m.reference_level == DENSITY_LABELS[4]
+        assert m.estimable and m.converged and m.reason is None and m.warnings == ()
+        assert m.gradient_max < 1e-8
+        assert m.table["term"].tolist() == [DENSITY_LABELS[k] for k in (1, 2, 3, 5, 6, 7)]
+        # R 4.2.2 (Debian 4.2.2.20221110-2), MASS 7.3-58.2:
+        #   d <- read.csv("tests/fixtures/nb_density.csv"); d$level <- relevel(factor(d$density_level), ref = "4")
+        #   m <- glm.nb(count ~ level + offset(log(population)), data = d,
+        #               control = glm.control(epsilon = 1e-12, maxit = 100))
+        #   exp(coef(m))[-1]
+        r_rate_ratios = [0.953664330621800560, 0.877650367679561727, 0.810102277467971921,
+                         0.369794642205928392, 0.441249289865189021, 0.348476793019892594]
+        #   m$theta  # 1.516531736476948 (theta = 1 / alpha)
+        r_theta = 1.516531736476948
+        # Standard errors of the observed information of (beta, alpha) jointly, same R session, numDeriv 2016.8-1.1:
+        #   X <- model.matrix(m); y <- d$count; off <- log(d$population)
+        #   nll <- function(p) { b <- p[1:ncol(X)]; a <- p[ncol(X) + 1]; mu <- exp(X %*% b + off)
+        #                        -sum(dnbinom(y, size = 1 / a, mu = mu, log = TRUE)) }
+        #   sqrt(diag(solve(numDeriv::hessian(nll, c(coef(m), 1 / m$theta)))))[2:7]
+        r_se_observed = [0.2290053461107224, 0.2145440695167717, 0.2052694599317388,
+                         0.2544448916275858, 0.2417184344463747, 0.2703287941260532]
+        #   sqrt(diag(vcov(m)))[-1]  # MASS: expected information of beta at fixed theta
+        r_se_mass = [0.230978334795396, 0.215279341153171, 0.205403713785841,
+                     0.251065011409936, 0.240615302627906, 0.269446640222314]
+        assert m.table["rate_ratio"].to_numpy() == pytest.approx(r_rate_ratios, rel=1e-6)
+        assert 1 / m.alpha_nb == pytest.approx(r_theta, rel=1e-6)
+        assert m.table["se"].to_numpy() == pytest.approx(r_se_observed, rel=1e-6)
+        assert m.table["se"].to_numpy() == pytest.approx(r_se_mass, rel=0.02)  # the two informations, ~1 % apart
+        z = _stats.norm.ppf(0.975)
+        assert m.table["ci_high"].to_numpy() == pytest.approx(np.array(r_rate_ratios) * np.exp(z * np.array(r_se_observed)),
+                                                              rel=1e-6)
+
+    def test_too_few_accompaniments_is_not_estimable_and_silent(self):
+        communes = _communes([1000, 2000, 3000, 4000], ["urbain", "urbain", "rural", "rural"])
+        t = pd.DataFrame({"commune_code": ["21000", "21002", "21003"]})
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            m = count_model(t, communes)
+        assert not caught
+        assert not m.estimable and m.reason == "too_few_events" and m.table.empty and m.events == 3
+        assert "trop peu" in describe_model(m)
+
+    def test_a_group_without_accompaniment_is_a_zero_cell(self):
+        rng = np.random.default_rng(3)
+        pop = rng.integers(1000, 9000, 30)
+        areas = ["urbain"] * 20 + ["rural"] * 10
+        communes = _communes(list(pop), areas)
+        communes.loc[20:, "density_label"] = ["Bourgs ruraux"] * 5 + ["Rural à habitat dispersé"] * 5
+        counts = np.r_[rng.poisson(pop[:25] / 100), np.zeros(5, dtype=int)]
+        t = pd.DataFrame({"commune_code": communes["commune_code"], "n": counts})
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            m = count_model(t, communes, term="density_label", weight="n")
+        assert not caught
+        assert m.estimable
+        row = m.table.set_index("term").loc["Rural à habitat dispersé"]
+        assert not row["estimable"] and row["reason"] == "zero_cell" and np.isnan(row["rate_ratio"])
+        assert m.table.set_index("term").loc["Bourgs ruraux", "estimable"]
+
     def test_no_rural_commune_is_not_estimable(self):
         communes = _communes([1000, 2000])
         m = count_model(pd.DataFrame({"commune_code": ["21000"]}), communes)
@@ -294,16 +373,48 @@ class TestCountModel:
         assert m.excluded_zero_population == 1 and m.n_communes == 49
 
 
-def test_share_trend_is_linear_by_linear_association():
-    rng = np.random.default_rng(1)
-    years = rng.integers(2018, 2025, 300)
-    hit = rng.random(300) < 0.3 + 0.03 * (years - 2018)
-    t = pd.DataFrame({"year": years, "area": np.where(hit, "rural", "urbain")})
-    table, test = share_trend(t, "area", "rural")
-    r = _stats.pearsonr(years, hit.astype(float))[0]
-    assert test["zscore"] == pytest.approx(np.sqrt(len(years) - 1) * r)
-    assert test["p_value"] == pytest.approx(2 * _stats.norm.sf(abs(test["zscore"])))
-    assert table["total"].sum() == 300 and table["count"].sum() == hit.sum()
+class TestShareTrend:
+    def test_is_the_cochran_armitage_statistic(self):
+        # Cochran–Armitage's z² is N r² (Pearson's r between year and hit over the units).
+        rng = np.random.default_rng(1)
+        years = rng.integers(2018, 2025, 300)
+        hit = rng.random(300) < 0.3 + 0.03 * (years - 2018)
+        t = pd.DataFrame({"year": years, "area": np.where(hit, "rural", "urbain")})
+        table, test = share_trend(t, "area", "rural")
+        r = _stats.pearsonr(years, hit.astype(float))[0]
+        assert test.estimable and test.reason is None and test.warnings == ()
+        assert test.zscore == pytest.approx(np.sqrt(len(years)) * r, rel=1e-12)
+        assert test["p_value"] == pytest.approx(2 * _stats.norm.sf(abs(test.zscore)))
+        assert table["total"].sum() == 300 and table["count"].sum() == hit.sum()
+
+    def test_a_year_with_no_hit_and_a_year_with_only_hits_match_r(self):
+        hits, totals = [0, 4, 6, 9, 12], [10, 12, 11, 13, 12]
+        years = np.arange(2019, 2024)
+        t = pd.DataFrame({"year": np.repeat(years, totals),
+                          "hit": np.concatenate([[True] * k + [False] * (n - k) for k, n in zip(hits, totals)])})
+        t["area"] = np.where(t["hit"], "rural", "urbain")
+        per_year, test = share_trend(t, "area", "rural")
+        assert per_year["count"].tolist() == hits and per_year["total"].tolist() == totals
+        # R 4.2.2 (Debian 4.2.2.20221110-2):
+        #   r <- prop.trend.test(c(0,4,6,9,12), c(10,12,11,13,12), score = 2019:2023)
+        #   r$statistic  # X-squared 24.7476486214523
+        #   r$p.value    # 6.53484749511065e-07
+        assert test.zscore**2 == pytest.approx(24.7476486214523, rel=1e-12)
+        assert test.p_value == pytest.approx(6.53484749511065e-07, rel=1e-9)
+        assert test.direction == 1 and test.estimable
+
+    def test_too_few_events_is_not_estimable(self):
+        t = pd.DataFrame({"year": [2019] * 10 + [2020] * 10, "area": ["rural"] * 3 + ["urbain"] * 17})
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            _, test = share_trend(t, "area", "rural")
+        assert not caught
+        assert not test.estimable and test.reason == "too_few_events" and np.isnan(test.p_value)
+
+    def test_a_single_year_has_no_variation(self):
+        t = pd.DataFrame({"year": [2019] * 30, "area": ["rural"] * 15 + ["urbain"] * 15})
+        _, test = share_trend(t, "area", "rural")
+        assert not test.estimable and test.reason == "no_variation" and test.direction == 0
 
 
 def test_venue_reach_by_hand(reference):
@@ -338,6 +449,23 @@ class TestSummary:
                                           check_dtype=False, check_categorical=False)
         assert summ.total == len(acc)
         assert summ.reached["count"].sum() == len(acc)
+
+    def test_a_tiny_territory_is_not_estimable_and_silent(self, reference):
+        ref = reference[reference["density_level"].notna()]
+        communes = pd.concat([ref[ref["urban_rural"].astype(str) == "urbain"].head(2),
+                              ref[ref["urban_rural"].astype(str) == "rural"].head(3)])
+        codes = communes["commune_code"].tolist()
+        acc = pd.DataFrame({"accompaniment_id": ["a1", "a2", "a3", "a4"], "programme": "creation",
+                            "commune_code": [codes[0], codes[0], codes[1], codes[2]], "in_qpv": [True, False, False, False],
+                            "start_date": pd.to_datetime(["2020-01-10", "2021-02-01", "2022-03-01", "2022-05-01"])})
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            summ = reach_summary(acc, communes)
+        assert not caught, [str(w.message) for w in caught]
+        assert not summ.model.estimable and summ.model.reason == "too_few_events" and summ.model.table.empty
+        assert not summ.model_density.estimable and summ.model_density.table.empty
+        _, rural = summ.trends["rural"]
+        assert not rural.estimable and rural.reason == "too_few_events" and np.isnan(rural.p_value)
 
     def test_single_urban_commune(self, reference):
         from evaluation.datasets import load_dataset

@@ -19,10 +19,10 @@ import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 from scipy import stats
-from statsmodels.stats.contingency_tables import Table
 from statsmodels.stats.proportion import proportion_confint
 from statsmodels.stats.rates import confint_poisson
 
+from .estimation import GRADIENT_TOLERANCE, MIN_EVENTS_PER_PARAMETER, capture_warnings, confidence_level, events_reason, z_value
 from .reference import DENSITY_LABELS, RURAL, URBAN
 
 __all__ = [
@@ -49,8 +49,11 @@ __all__ = [
     "distance_summary",
     "distance_decay",
     "CountModel",
+    "GRADIENT_TOLERANCE",
     "count_model",
     "describe_model",
+    "TrendTest",
+    "cochran_armitage",
     "share_trend",
     "VenueReach",
     "venue_reach",
@@ -559,93 +562,180 @@ def distance_decay(table: pd.DataFrame, communes: pd.DataFrame, sites: pd.DataFr
 # --------------------------------------------------------------------------- model
 @dataclass
 class CountModel:
-    """Result of :func:`count_model`."""
+    """Result of :func:`count_model`.
+
+    ``estimable`` is False when the model as a whole cannot be read (``reason``, a code of
+    :data:`evaluation.estimation.REASONS`); ``table`` is then empty. Each row of
+    ``table`` also carries its own ``estimable`` and ``reason`` (a level with no
+    accompaniment has a rate ratio of 0: ``"zero_cell"``), with NaN figures when False.
+    """
 
     term: str
     family: str  # "poisson", "negative binomial" or "" when not estimable
-    table: pd.DataFrame  # term, rate_ratio, ci_low, ci_high, p_value
+    table: pd.DataFrame  # term, rate_ratio, ci_low, ci_high, p_value, se, estimable, reason
     dispersion: float = float("nan")  # Pearson χ² / residual df of the Poisson fit
-    alpha_nb: float = float("nan")  # NB2 over-dispersion parameter
+    alpha_nb: float = float("nan")  # NB2 over-dispersion parameter (Var = μ + α μ²; R's theta = 1/α)
     n_communes: int = 0
     excluded_zero_population: int = 0
     reference_level: str = ""
     note: str = ""
     aic: dict = field(default_factory=dict)
+    events: int = 0  # accompaniments in the modelled communes
+    parameters: int = 0  # coefficients besides the intercept
+    converged: bool = False  # the optimiser converged and the score is near zero
+    gradient_max: float = float("nan")  # max |∂ℓ/∂θ| at the estimate (θ = β, and α for NB2)
+    iterations: int = 0  # of the final Newton (NB) or IRLS (Poisson) fit
+    estimable: bool = False
+    reason: str | None = None
+    warnings: tuple[str, ...] = ()
+
+
+_MODEL_COLUMNS = ["term", "rate_ratio", "ci_low", "ci_high", "p_value", "se", "estimable", "reason"]
+
+
+def _negative_binomial(y: np.ndarray, X: pd.DataFrame, offset: np.ndarray, start: np.ndarray):
+    """NB2 maximum likelihood: BFGS on (β, log α) from ``start``, then Newton on (β, α).
+
+    statsmodels' default BFGS stops when its own step criterion is met, which can be
+    short of the maximum (relative error 5·10⁻⁵ on rate ratios measured against R's
+    ``MASS::glm.nb``); Newton's method from there converges quadratically. Returns the
+    Newton fit and the largest absolute score at its estimate.
+    """
+    model = sm.NegativeBinomial(y, X, offset=offset, loglike_method="nb2")
+    first = model.fit(start_params=start, method="bfgs", disp=0, maxiter=500)
+    fit = model.fit(start_params=first.params.to_numpy(), method="newton", disp=0, maxiter=100, tol=1e-12)
+    gradient = np.abs(model.score(fit.params.to_numpy())).max()
+    return fit, float(gradient)
 
 
 def count_model(table: pd.DataFrame, communes: pd.DataFrame, *,
                 term: Literal["urban_rural", "density_label"] = "urban_rural", weight: str | None = None,
                 alpha: float = 0.05, overdispersion_threshold: float = 1.5,
-                reached: pd.DataFrame | None = None) -> CountModel:
+                reached: pd.DataFrame | None = None,
+                min_events_per_parameter: int = MIN_EVENTS_PER_PARAMETER) -> CountModel:
     """Model of accompaniments per commune with a log-population offset: rate ratios.
 
     .. math:: \\log E[a_c] = \\log P_c + \\beta_0 + \\beta^\\top x_c
 
     :math:`e^{\\beta}` is the rate ratio of a group against the reference group (urban,
-    or the most populated density level). A Poisson GLM is fitted first; when its
+    or the most populated density level). A Poisson GLM (IRLS) is fitted first; when its
     dispersion (Pearson χ² / residual degrees of freedom) exceeds
-    ``overdispersion_threshold`` a negative binomial (NB2) model is used instead, whose
+    ``overdispersion_threshold`` a negative binomial model is used instead, whose
     intervals allow for the extra variance. Communes with no population are excluded
     (the offset is undefined) and counted in ``excluded_zero_population``. ``reached``
     (from :func:`communes_reached`) may be passed to skip counting ``table`` again.
 
+    **Negative binomial.** NB2, :math:`\\operatorname{Var}(a_c) = \\mu_c + \\alpha\\mu_c^2`
+    (R's ``MASS::glm.nb`` has :math:`\\theta = 1/\\alpha`). The dispersion
+    :math:`\\alpha` is estimated by maximum likelihood *jointly* with :math:`\\beta`
+    (statsmodels ``NegativeBinomial``): BFGS from the Poisson estimates, then Newton's
+    method to the maximum (:func:`_negative_binomial`). The fit counts as converged when
+    the optimiser says so and every component of the score is at most
+    :data:`GRADIENT_TOLERANCE` × the number of accompaniments in absolute value
+    (``gradient_max`` records the largest; the same check applies to the Poisson fit). Standard
+    errors are the square roots of the inverse **observed** information of
+    :math:`(\\beta, \\alpha)` jointly (the negative Hessian of the log-likelihood at the
+    maximum, as Stata's ``nbreg``); ``MASS::glm.nb`` reports instead the expected
+    information of :math:`\\beta` at fixed :math:`\\theta`, which differs by about 1 % on
+    moderate samples. Poisson standard errors are the GLM's (expected = observed
+    information for the log link). Intervals are Wald intervals on the log scale,
+    :math:`\\exp(\\hat\\beta \\pm z_{1-\\alpha/2}\\,\\mathrm{se})`.
+
+    **Estimability** (:mod:`evaluation.estimation`): at least two groups present
+    (``"no_variation"``), more communes than coefficients (``"too_few_units"``), at least
+    ``min_events_per_parameter`` (10) accompaniments per coefficient besides the intercept
+    (``"too_few_events"``), a
+    converged fit (``"not_converged"``), accompaniments in the reference group
+    (``"zero_cell"``); per row, accompaniments in the group (``"zero_cell"``) and a finite
+    interval (``"infinite_interval"``). Warnings raised by the fits are captured
+    (``warnings``), never shown.
+
     References
     ----------
     Cameron, A. C. & Trivedi, P. K. (2013). *Regression Analysis of Count Data*, 2nd ed.,
-    Cambridge University Press, ch. 3.
+    Cambridge University Press, ch. 3. Venables, W. N. & Ripley, B. D. (2002). *Modern
+    Applied Statistics with S*, 4th ed., §7.4.
     """
     d = communes_reached(table, _classified_communes(communes), weight=weight) if reached is None else reached
     zero = int((d["population"].fillna(0) <= 0).sum())
     d = d[d["population"].fillna(0) > 0]
     groups = d[term].astype("object").dropna()
     present = [g for g in d[term].cat.categories if (groups == g).any()]
-    empty = pd.DataFrame(columns=["term", "rate_ratio", "ci_low", "ci_high", "p_value"])
+    empty = pd.DataFrame(columns=_MODEL_COLUMNS)
     if len(present) < 2:
         return CountModel(term, "", empty, n_communes=len(d), excluded_zero_population=zero,
-                          note="un seul groupe présent : pas de comparaison possible")
+                          note="un seul groupe présent : pas de comparaison possible", events=int(d["count"].sum()),
+                          reason="no_variation" if len(d) else "no_data")
     ref_level = URBAN if term == "urban_rural" and URBAN in present else (
         d.groupby(d[term].astype("object"))["population"].sum().idxmax())
     others = [g for g in present if g != ref_level]
     d = d[d[term].notna()]
     X = pd.DataFrame({g: (d[term] == g).astype(float).to_numpy() for g in others})
     X.insert(0, "const", 1.0)
-    if len(d) <= X.shape[1]:
-        return CountModel(term, "", empty, n_communes=len(d), excluded_zero_population=zero,
-                          note="trop peu de communes pour estimer le modèle")
     y = d["count"].to_numpy(dtype=float)
+    base = dict(n_communes=len(d), excluded_zero_population=zero, reference_level=str(ref_level),
+                events=int(y.sum()), parameters=len(others))
+    if len(d) <= X.shape[1]:
+        return CountModel(term, "", empty, note="trop peu de communes pour estimer le modèle",
+                          reason="too_few_units", **base)
+    per_group = d.groupby(d[term].astype("object"))["count"].sum()
+    reason = events_reason(y.sum(), len(others), per_parameter=min_events_per_parameter) or ("zero_cell" if per_group.get(ref_level, 0) == 0 else None)
+    if reason is not None:
+        return CountModel(term, "", empty, reason=reason, **base)
     offset = np.log(d["population"].to_numpy(dtype=float))
-    poisson = sm.GLM(y, X, family=sm.families.Poisson(), offset=offset).fit()
-    dispersion = float(poisson.pearson_chi2 / poisson.df_resid) if poisson.df_resid > 0 else float("nan")
-    fit, family, alpha_nb = poisson, "poisson", float("nan")
-    aic = {"poisson": float(poisson.aic)}
-    if dispersion > overdispersion_threshold:
-        start = np.append(poisson.params.to_numpy(), 1.0)  # from the Poisson fit: fewer iterations
-        nb = sm.NegativeBinomial(y, X, offset=offset, loglike_method="nb2").fit(start_params=start, disp=0,
-                                                                                maxiter=200)
-        fit, family = nb, "negative binomial"
-        alpha_nb = float(nb.params["alpha"])
-        aic["negative binomial"] = float(nb.aic)
-    params, ci = fit.params, fit.conf_int(alpha=alpha)
-    rows = [g for g in others]
-    out = pd.DataFrame({
-        "term": rows,
-        "rate_ratio": np.exp(params[rows].to_numpy()),
-        "ci_low": np.exp(ci.loc[rows, 0].to_numpy()),
-        "ci_high": np.exp(ci.loc[rows, 1].to_numpy()),
-        "p_value": fit.pvalues[rows].to_numpy(),
-    })
-    return CountModel(term, family, out, dispersion, alpha_nb, len(d), zero, str(ref_level), aic=aic)
+    with capture_warnings() as captured:
+        poisson = sm.GLM(y, X, family=sm.families.Poisson(), offset=offset).fit()
+        dispersion = float(poisson.pearson_chi2 / poisson.df_resid) if poisson.df_resid > 0 else float("nan")
+        fit, family, alpha_nb = poisson, "poisson", float("nan")
+        aic = {"poisson": float(poisson.aic)}
+        converged, iterations = bool(poisson.converged), int(poisson.fit_history["iteration"])
+        gradient = float(np.abs(poisson.model.score(poisson.params.to_numpy())).max())
+        if dispersion > overdispersion_threshold:
+            start = np.append(poisson.params.to_numpy(), 1.0)  # from the Poisson fit: fewer iterations
+            fit, gradient = _negative_binomial(y, X, offset, start)
+            family, alpha_nb = "negative binomial", float(fit.params["alpha"])
+            aic["negative binomial"] = float(fit.aic)
+            converged = bool(fit.mle_retvals["converged"]) and alpha_nb > 0
+            iterations = int(fit.mle_retvals["iterations"])
+        converged = converged and gradient <= GRADIENT_TOLERANCE * max(1.0, y.sum())
+        rows = list(others)
+        beta, se = fit.params[rows].to_numpy(), fit.bse[rows].to_numpy()
+        z = z_value(alpha)
+        out = pd.DataFrame({"term": rows, "rate_ratio": np.exp(beta), "ci_low": np.exp(beta - z * se),
+                            "ci_high": np.exp(beta + z * se), "p_value": fit.pvalues[rows].to_numpy(), "se": se})
+    model = CountModel(term, family, empty, dispersion, alpha_nb, aic=aic, converged=converged,
+                       gradient_max=gradient, iterations=iterations, warnings=captured.codes, **base)
+    if not converged:
+        model.reason = "not_converged"
+        return model
+    finite = np.isfinite(out[["ci_low", "ci_high", "se"]]).all(axis=1).to_numpy() & (out["ci_low"] > 0).to_numpy()
+    has_events = per_group.reindex(rows).fillna(0).to_numpy() > 0
+    out["estimable"] = has_events & finite
+    out["reason"] = np.where(~has_events, "zero_cell", np.where(~finite, "infinite_interval", None))
+    out.loc[~out["estimable"], ["rate_ratio", "ci_low", "ci_high", "p_value", "se"]] = np.nan
+    model.table, model.estimable = out, True
+    return model
 
 
 def describe_model(model: CountModel, *, alpha: float = 0.05) -> str:
     """One French sentence reading the rural-vs-urban (or first) rate ratio of a model."""
     from .tables import fr_number
 
-    if model.table.empty:
-        return f"Le modèle de comptage n'est pas estimable ici ({model.note})."
-    row = model.table.iloc[0]
+    why = {"no_data": "aucune commune avec population",
+           "no_variation": "un seul groupe présent : pas de comparaison possible",
+           "too_few_units": "trop peu de communes pour estimer le modèle",
+           "too_few_events": f"{model.events} accompagnement{'s' if model.events > 1 else ''} : trop peu pour "
+                             f"estimer {model.parameters} rapport{'s' if model.parameters > 1 else ''} de taux",
+           "zero_cell": "aucun accompagnement dans le groupe de référence",
+           "not_converged": "l'ajustement n'a pas convergé",
+           "infinite_interval": "intervalle de confiance non borné"}
+    readable = model.table[model.table["estimable"].astype(bool)] if "estimable" in model.table else model.table
+    if not model.estimable or readable.empty:
+        reason = model.reason or (model.table["reason"].iloc[0] if len(model.table) else None)
+        return f"Le modèle de comptage n'est pas estimable ici ({model.note or why.get(reason, reason)})."
+    row = readable.iloc[0]
     rr, lo, hi = row["rate_ratio"], row["ci_low"], row["ci_high"]
-    level = int(round(100 * (1 - alpha)))
+    level = f"{confidence_level(alpha):g}".replace(".", ",")
     group = "les communes rurales" if row["term"] == RURAL else f"les communes « {row['term']} »"
     ref = "communes urbaines" if model.reference_level == URBAN else f"communes « {model.reference_level} »"
     if lo > 1:
@@ -661,24 +751,78 @@ def describe_model(model: CountModel, *, alpha: float = 0.05) -> str:
 
 
 # --------------------------------------------------------------------------- trend
-def share_trend(table: pd.DataFrame, column: str, value: str, *, year: str = "year", weight: str | None = None,
-                alpha: float = 0.05) -> tuple[pd.DataFrame, dict]:
-    """Share of ``column == value`` by year, and a test for a linear trend across years.
+@dataclass
+class TrendTest:
+    """Result of the trend test of :func:`share_trend` (Cochran–Armitage).
 
-    The test is the linear-by-linear association test of the year × (value, other)
-    table with the years as scores (statsmodels ``Table.test_ordinal_association``),
-    the Cochran–Armitage trend test up to a factor (N − 1)/N.
+    Also readable as a mapping (``test["p_value"]``) for callers written against the
+    former dict.
+    """
 
-    Returns
-    -------
-    (DataFrame, dict)
-        Per year: ``year``, ``count``, ``total``, ``share``, ``ci_low``, ``ci_high``;
-        and the test: ``zscore``, ``p_value``, ``direction`` (+1 rising, −1 falling),
-        ``years``.
+    zscore: float
+    p_value: float
+    direction: int  # +1 rising, −1 falling, 0 flat or not estimable
+    years: int
+    events: int = 0  # the rarer outcome's total (hits or non-hits)
+    estimable: bool = False
+    reason: str | None = None  # a code of evaluation.estimation.REASONS
+    warnings: tuple[str, ...] = ()
+
+    def __getitem__(self, key: str):
+        return getattr(self, key)
+
+
+def cochran_armitage(hits: np.ndarray, totals: np.ndarray, scores: np.ndarray) -> tuple[float, float]:
+    """Cochran–Armitage test for a linear trend in proportions (R's ``prop.trend.test``).
+
+    .. math:: z = \\frac{\\sum_i x_i (s_i - \\bar s)}
+                       {\\sqrt{\\bar p (1 - \\bar p) \\sum_i n_i (s_i - \\bar s)^2}},
+              \\qquad \\bar s = \\frac{\\sum_i n_i s_i}{N}, \\quad \\bar p = \\frac{\\sum_i x_i}{N}
+
+    with :math:`x_i` hits out of :math:`n_i` in group *i* of score :math:`s_i`;
+    :math:`z^2` is R's ``prop.trend.test`` statistic. Computed from the counts as they
+    are: a group with no hit or only hits needs no correction (statsmodels' ``Table``
+    would add 0.5 to every cell of a table with a zero). Returns the signed ``z`` and
+    its two-sided p-value; NaN when every unit is a hit, none is, or the scores do not
+    vary.
 
     References
     ----------
-    Agresti, A. (2013). *Categorical Data Analysis*, 3rd ed., §3.4.
+    Armitage, P. (1955). Tests for linear trends in proportions and frequencies.
+    *Biometrics* 11(3), 375–386. Agresti, A. (2013). *Categorical Data Analysis*, 3rd ed., §5.3.5.
+    """
+    x, n, s = (np.asarray(v, dtype=float) for v in (hits, totals, scores))
+    total = n.sum()
+    if total <= 0:
+        return float("nan"), float("nan")
+    p = x.sum() / total
+    centred = s - (n * s).sum() / total
+    variance = p * (1 - p) * (n * centred**2).sum()
+    if not variance > 0:
+        return float("nan"), float("nan")
+    z = float((x * centred).sum() / np.sqrt(variance))
+    return z, float(2 * stats.norm.sf(abs(z)))
+
+
+def share_trend(table: pd.DataFrame, column: str, value: str, *, year: str = "year", weight: str | None = None,
+                alpha: float = 0.05) -> tuple[pd.DataFrame, TrendTest]:
+    """Share of ``column == value`` by year, and a test for a linear trend across years.
+
+    The test is the Cochran–Armitage trend test with the years as scores
+    (:func:`cochran_armitage`, R's ``prop.trend.test``). It is estimable with at least
+    two years and at least 10 of the rarer outcome (one parameter, see
+    :mod:`evaluation.estimation`); otherwise ``zscore`` and ``p_value`` are NaN and
+    ``reason`` says why (``"no_data"``, ``"no_variation"``, ``"too_few_events"``).
+
+    Returns
+    -------
+    (DataFrame, TrendTest)
+        Per year: ``year``, ``count``, ``total``, ``share``, ``ci_low``, ``ci_high``;
+        and the test.
+
+    References
+    ----------
+    Armitage, P. (1955), see :func:`cochran_armitage`.
     """
     data = table[table[column].notna() & table[year].notna()]
     w = _weights(data, weight)
@@ -689,12 +833,19 @@ def share_trend(table: pd.DataFrame, column: str, value: str, *, year: str = "ye
                         "total": per["w"].to_numpy().astype(int)})
     out["share"] = out["count"] / out["total"].where(out["total"] > 0)
     out["ci_low"], out["ci_high"] = wilson_interval(out["count"], out["total"], alpha=alpha)
-    test = {"zscore": float("nan"), "p_value": float("nan"), "direction": 0, "years": len(out)}
-    contingency = np.column_stack([out["count"], out["total"] - out["count"]]).astype(float)
-    if len(out) >= 2 and contingency[:, 0].sum() > 0 and contingency[:, 1].sum() > 0:
-        res = Table(contingency).test_ordinal_association(row_scores=out["year"].to_numpy(dtype=float),
-                                                          col_scores=np.array([1.0, 0.0]))
-        test.update(zscore=float(res.zscore), p_value=float(res.pvalue), direction=int(np.sign(res.zscore)))
+    hits, total = int(out["count"].sum()), int(out["total"].sum())
+    events = min(hits, total - hits)
+    counted = int((out["total"] > 0).sum())
+    reason = "no_data" if counted == 0 else "no_variation" if counted < 2 else events_reason(events, 1)
+    test = TrendTest(float("nan"), float("nan"), 0, len(out), events, estimable=reason is None, reason=reason)
+    if reason is None:
+        with capture_warnings() as captured:
+            z, p = cochran_armitage(out["count"].to_numpy(), out["total"].to_numpy(), out["year"].to_numpy())
+        test.warnings = captured.codes
+        if np.isfinite(z):
+            test.zscore, test.p_value, test.direction = z, p, int(np.sign(z))
+        else:
+            test.estimable, test.reason = False, "no_variation"
     return out, test
 
 
@@ -787,7 +938,7 @@ class ReachSummary:
     decay: pd.DataFrame
     model: CountModel
     model_density: CountModel
-    trends: dict[str, tuple[pd.DataFrame, dict]]
+    trends: dict[str, tuple[pd.DataFrame, TrendTest]]
 
 
 def reach_summary(accompaniments: pd.DataFrame, communes: pd.DataFrame, *, sites: pd.DataFrame | None = None,
