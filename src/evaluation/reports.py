@@ -486,7 +486,9 @@ def _publish_model(model, ratio: str, *, withheld: bool, units: int, not_converg
                    dispersion: float = float("nan")) -> PublishedModel:
     """A count or dyad model for publication: its ratios when estimable and not withheld."""
     table = model.table
-    reason = ("not_converged" if not_converged else
+    params = len(table) + 1 if len(table) else 2
+    reason = ("too_few_events" if events and events < params else  # fewer events than coefficients
+              "not_converged" if not_converged else
               "too_few_events" if table.empty and hasattr(model, "new_ties") else
               "no_variation" if table.empty else None)
     if table.empty:

@@ -79,7 +79,7 @@ def setup() -> None:
 
 
 def _secret(what: str, pub: Publication) -> str:
-    return f"{what} est {SECRET_TEXT} (effectifs de 1 à {pub.threshold - 1} non publiés)."
+    return f"{what} {SECRET_TEXT} (effectifs de 1 à {pub.threshold - 1} non publiés)."
 
 
 def _plural(n: int, word: str) -> str:
@@ -101,7 +101,7 @@ def summary_markdown(pub: Publication) -> str:
         return "\n".join(parts + ["Aucun accompagnement n'est enregistré dans ce territoire."])
     ind = pub.indicators.set_index("code")
     count = (f"{fr_number(pub.total)} accompagnements ont" if pub.total is not None
-             else f"des accompagnements (effectif {SECRET_TEXT}) ont")
+             else f"des accompagnements (leur nombre {SECRET_TEXT}) ont")
     sentences = [f"De {pub.years[0]} à {pub.years[1]}, {count} concerné des structures du territoire "
                  f"({_plural(pub.communes, 'commune')}, {fr_number(pub.population)} habitants)."]
     level = ci_label(pub.alpha)
@@ -190,7 +190,7 @@ def _model_sentence(pub: Publication) -> str:
         return ""
     if m.first.withheld:
         return ("Le modèle de comptage n'est pas publié : ses rapports de taux permettraient de retrouver des "
-                f"effectifs {SECRET_TEXT}.")
+                "effectifs qui relèvent du secret statistique.")
     if not m.first.estimable:
         return f"Modèle de comptage par commune ({_plural(m.units, 'commune')}) : {fr_not_estimable(m.first.reason)}."
     e, ref, term = m.first, m.reference_level, m.table["term"].iloc[0]
@@ -264,7 +264,7 @@ def density(pub: Publication) -> list[Item]:
     fit = pub.fit.get("density_label")
     if fit is None:
         items.append("Le test d'ajustement à la distribution de la population n'est pas publié : il permettrait de "
-                     f"retrouver des effectifs {SECRET_TEXT}.")
+                     "retrouver des effectifs qui relèvent du secret statistique.")
     elif fit["groups"] >= 2:
         simulated = (f" ; effectifs attendus faibles, {fr_p(fit['p_value_simulated'])} (simulé)"
                      if fit["p_value_simulated"] is not None else "")
@@ -369,7 +369,7 @@ def venue(pub: Publication) -> list[Item]:
     r = v.returning
     back = (f"dont {fr_percent(r.value)} sont revenus au moins une fois ({ci_label(pub.alpha)} "
             f"{fr_interval(r.low, r.high)})" if r.shown else
-            f"le nombre de ceux qui sont revenus est {SECRET_TEXT}" if r.withheld else
+            f"le nombre de ceux qui sont revenus {SECRET_TEXT}" if r.withheld else
             "la part de ceux qui sont revenus n'est pas estimable")
     return [f"{v.events} événements depuis le {pub.territory.split_date:%d/%m/%Y} ; {v.participants} acteurs "
             f"différents y ont participé, {back}.",
@@ -383,7 +383,7 @@ def _risk_ratio_text(pub: Publication) -> str:
     net = pub.network
     e, conv = net.risk_ratio, net.conversion
     if e.withheld:
-        return f"le rapport de risques n'est pas publié, ses effectifs étant {SECRET_TEXT}"
+        return "le rapport de risques n'est pas publié, ses effectifs relevant du secret statistique"
     if not e.estimable:
         return "rapport de risques : " + fr_not_estimable(e.reason, events=_new_ties(int(conv["count"].sum())))
     verdict = ("une différence nette" if e.low > 1 else "moins souvent" if e.high < 1 else "sans différence nette")
@@ -421,7 +421,7 @@ def network_reading(pub: Publication) -> str:
     if conv["pairs"].gt(0).all():
         if conv["suppressed"].any():
             out.append(f"Parmi les paires d'acteurs qui s'étaient côtoyées aux rencontres avant le {split} sans "
-                       "travailler ensemble, le nombre de celles qui ont commencé à collaborer ensuite est "
+                       "travailler ensemble, le nombre de celles qui ont commencé à collaborer ensuite "
                        f"{SECRET_TEXT} (effectifs de 1 à {pub.threshold - 1} non publiés).")
         else:
             met, unmet = conv["rate"]
@@ -490,7 +490,7 @@ def network_details(pub: Publication) -> list[Item]:
     items.append("Les réseaux sont exportés (CSV des liens et des acteurs, GraphML) dans le dossier `reseau/` du "
                  "rapport, pour Gephi, igraph ou RSiena." if net.exports else
                  "Les réseaux ne sont pas exportés : leurs liens permettraient de retrouver des effectifs "
-                 f"{SECRET_TEXT}.")
+                 "qui relèvent du secret statistique.")
     return items
 
 

@@ -51,7 +51,7 @@ WARNING_NOTES = {
              "publiés",
 }
 
-SECRET_TEXT = "couvert par le secret statistique"
+SECRET_TEXT = "relève du secret statistique"  # « X relève du secret statistique »
 
 
 def confidence(alpha: float) -> str:
