@@ -43,6 +43,7 @@ def withheld_cells(ctx, pub: Publication, measures) -> pd.DataFrame:
     pairs += [(f"rates/{g}", pub.rates[g], s.rates[g]) for g in pub.rates]
     pairs += [("qpv", pub.qpv, s.by["qpv"]), ("reached", pub.reached, s.reached),
               ("themes", pub.themes, theme_counts(ctx.testimonies(), alpha=pub.alpha))]
+    pairs.append(("density_shares", pub.density_shares, s.by["density_label"]))
     rural = s.by_programme["urban_rural"]
     pairs.append(("rural_by_programme", pub.rural_by_programme, rural[rural["urban_rural"] == RURAL]))
     pairs += [(f"trend/{k}", pub.trends[k], s.trends[k][0]) for k in pub.trends]
@@ -96,8 +97,39 @@ def published_spellings(pub: Publication) -> set[str]:
     return out
 
 
+def published_counts(pub: Publication) -> set[int]:
+    """Whole numbers the publication publishes (a withheld count may equal one of them)."""
+    out: set[int] = set()
+
+    def add(values) -> None:
+        out.update(int(v) for v in values if pd.notna(v) and float(v).is_integer())
+
+    for frame in (pub.qpv, pub.rural_by_programme, pub.themes, *pub.representation.values(), *pub.rates.values()):
+        add(frame["count"])
+    ind = pub.indicators
+    add(ind.loc[~ind["secret"], "valeur"])
+    add([pub.total, pub.communes, pub.coverage.get("communes_reached"), pub.coverage.get("communes"),
+         pub.threshold - 1])
+    if pub.testimonies_shown:
+        add([pub.testimonies])
+    if pub.venue is not None:
+        add([pub.venue.events, pub.venue.participants])
+    net = pub.network
+    if net is not None:
+        add([v for v in net.change.values() if isinstance(v, int | np.integer)])
+        add(net.active.values())
+        add(net.conversion["pairs"])
+        add([net.model.units, net.model.events, net.qap_permutations])
+        for col in net.description.select_dtypes("number"):
+            add(net.description[col])
+        if len(net.brokerage):
+            add(net.brokerage["degree"])
+    return out
+
+
 def _count_tokens(text: str) -> set[int]:
-    return {int(t.replace("\u202f", "")) for t in re.findall(r"(?<![\d,.])\d{1,3}(?:\u202f\d{3})*(?![\d,])", text)}
+    text = re.sub(r"10[\s\u202f]000|10 km", " ", text)  # units in labels ("pour 10 000 habitants")
+    return {int(t.replace("\u202f", "")) for t in re.findall(r"(?<![\w,.\-])\d{1,3}(?:\u202f\d{3})*(?![\w,])", text)}
 
 
 @pytest.mark.parametrize("threshold", [5, 100])
@@ -124,10 +156,8 @@ def test_no_withheld_value_anywhere(tmp_path, threshold):
     page = report.read_text(encoding="utf-8")
     prose = " ".join(_text(p) for p in re.findall(r"<p>.*?</p>|<li>.*?</li>", page, flags=re.S))
     cells_text = [_text(c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", page, flags=re.S)]
-    published_counts = {int(v) for frame in (pub.qpv, pub.rural_by_programme, *pub.representation.values(),
-                                             *pub.rates.values(), pub.themes) for v in frame["count"].dropna()}
-    leaked = (counts - published_counts) & (_count_tokens(prose) | {int(t.replace("\u202f", "")) for t in cells_text
-                                                                  if re.fullmatch(r"\d[\d\u202f]*", t)})
+    shown = _count_tokens(prose) | {int(t.replace("\u202f", "")) for t in cells_text if re.fullmatch(r"\d[\d\u202f]*", t)}
+    leaked = (counts - published_counts(pub)) & shown
     assert not leaked, leaked
     # no warning, traceback or local path in what a reader sees
     nb = nbformat.read(folder / "report.ipynb", as_version=4)
@@ -255,6 +285,36 @@ def test_warnings_are_captured_as_codes():
         np.exp(np.array([1000.0]))
         warnings.warn("Tight layout not applied", UserWarning)
     assert codes == ["not_converged", "overflow", "other"]
+
+
+@pytest.mark.parametrize("territory", ["chenove", "dijon-metropole", "chatillonnais", "auxois", "cote-d-or"])
+def test_builders_raise_no_warning(territory):
+    """Every section of every bundled territory is built and drawn without a Python warning
+    (matplotlib's layout warnings included: they would be printed in the report)."""
+    import io
+    import warnings
+
+    import matplotlib
+    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
+
+    from evaluation import sections
+
+    matplotlib.use("agg")
+    sections.setup()
+    ctx = prepare_context(territory)
+    m = measure(ctx, permutations=99)
+    pub = publish(ctx, m.summary, m.network, m.venue, warnings=m.warnings)
+    builders = [getattr(sections, name) for name in sections.__all__
+                if name not in ("show", "setup", "table_of_contents", "CHAPTERS")]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for builder in builders:
+            out = builder(pub)
+            for item in out if isinstance(out, list) else [out]:
+                if isinstance(item, Figure):
+                    item.savefig(io.BytesIO(), format="png")
+                    plt.close(item)
 
 
 # --------------------------------------------------------------------------- notebook

@@ -48,7 +48,7 @@ def bar_shares(shares: pd.DataFrame, by: str, *, title: str, ylabel: str, source
     ax.set_xlabel(f"Part des accompagnements (barres : intervalle de confiance à {confidence(alpha)} %)")
     ax.set_ylabel(ylabel)
     ax.set_title(title)
-    ends = np.fmax(share, shares["ci_high"].to_numpy(dtype=float))
+    ends = np.fmin(np.fmax(share, shares["ci_high"].to_numpy(dtype=float)), ax.get_xlim()[1])
     for yi, (s, end, n, secret) in enumerate(zip(share, ends, shares["count"], hidden)):
         if secret:
             ax.text(0, yi, "  s (secret statistique)", va="center", fontsize=8, color="0.35")

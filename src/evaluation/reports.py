@@ -247,6 +247,11 @@ class Estimate:
         return self.estimable and not self.withheld
 
 
+def _field(result: object, name: str) -> float:
+    """A number of a measure's result, whether a dict or a typed result."""
+    return float(result[name] if isinstance(result, dict) else getattr(result, name))
+
+
 def _flags(result: object) -> tuple[bool, str | None]:
     """``estimable`` and ``reason`` of a measure's result (typed result or dict; default estimable)."""
     if isinstance(result, dict):
@@ -310,7 +315,7 @@ class NetworkPublication:
 class VenuePublication:
     label: str
     events: int
-    participants: int
+    participants: int | None  # None: withheld (it equals the count of first visits)
     returning: Estimate  # share of participants who came back (Wilson interval)
     origins: pd.DataFrame
     participations: pd.DataFrame
@@ -335,7 +340,7 @@ class Publication:
     reached: gpd.GeoDataFrame
     themes: pd.DataFrame
     quotes: pd.DataFrame
-    testimonies: int
+    testimonies: int  # shown only when ``testimonies_shown`` (the indicator is not withheld)
     venue_origins: pd.DataFrame | None
     venue_participations: pd.DataFrame | None
     conversion_hidden: tuple[bool, bool]
@@ -366,6 +371,8 @@ class Publication:
     model: PublishedModel | None = None
     venue: VenuePublication | None = None
     network: NetworkPublication | None = None
+    testimonies_shown: bool = True
+    density_shares: pd.DataFrame | None = None  # shares by density level with Wilson intervals (the bar chart)
     warnings: list[str] = field(default_factory=list)  # codes of the warnings captured while computing
     provenance: pd.DataFrame | None = None
 
@@ -439,6 +446,11 @@ def publish(ctx: ReportContext, summary: ReachSummary, network: NetworkAnalysis 
         trends={k: _blank(t) for k, t in trends.items()},
         decay=_blank(protect(summary.decay)) if len(summary.decay) else summary.decay,
     )
+    # The bar chart's shares: the same cells as the representation table, withheld alike.
+    flags = representation["density_label"].set_index("density_label")["suppressed"]
+    shares = summary.by["density_label"]
+    pub.density_shares = _blank(shares.assign(
+        suppressed=shares["density_label"].map(flags).fillna(False).astype(bool).to_numpy()))
     _describe(pub, ctx, summary, representation, trends, alpha=alpha, source=source,
               warnings=warnings.get("reach", []))
     if venue is not None:
@@ -460,6 +472,7 @@ def _describe(pub: Publication, ctx: ReportContext, summary: ReachSummary, repre
     pub.pseudonyms_stable = bool(ctx.dataset.pseudonyms.get("stable", False))
     pub.repaired_codes = int((ctx.dataset.notices["code"] == "leading_zero_repaired").sum())
     pub.total = None if ind.loc["acc_total", "secret"] else int(summary.total)
+    pub.testimonies_shown = "temoignages" not in ind.index or not bool(ind.loc["temoignages", "secret"])
     pub.years = (int(years.min()), int(years.max())) if len(years) else None
     pub.communes, pub.population = len(c), int(c["population"].sum())
     by_class = c["density_label"].value_counts()
@@ -468,8 +481,8 @@ def _describe(pub: Publication, ctx: ReportContext, summary: ReachSummary, repre
         pub.commune_classes = [(r.commune_name, r.commune_code, str(r.density_label)) for r in c.itertuples()]
     pub.fit = {g: (None if representation[g]["suppressed"].any() else dict(summary.fit[g])) for g in summary.fit}
     # A trend test is a statistic, not a share, rate or count: published with withheld years.
-    pub.trend_tests = {k: _estimate(test["zscore"], p_value=test["p_value"], need_interval=False, result=test)
-                       for k, (_, test) in summary.trends.items()}
+    pub.trend_tests = {k: _estimate(_field(test, "zscore"), p_value=_field(test, "p_value"), need_interval=False,
+                                    result=test) for k, (_, test) in summary.trends.items()}
     pub.coverage = dict(summary.coverage)
     pub.lorenz, pub.gini, pub.gini_population = summary.lorenz, summary.gini, summary.gini_population
     pub.distance = dict(summary.distance)
@@ -513,7 +526,9 @@ def _publish_venue(ctx: ReportContext, venue: VenueReach, pub: Publication, prot
     back, n = r["returning"], r["participants"]
     withheld = (0 < back < protect.threshold) or (0 < n - back < protect.threshold)
     protect.suppressed_cells += int(withheld)
-    return VenuePublication(ctx.territory.venue.label, venue.events, venue.participants,
+    first = pub.venue_participations["suppressed"].iloc[0] if len(pub.venue_participations) else False
+    participants = None if first or 0 < n < protect.threshold else venue.participants
+    return VenuePublication(ctx.territory.venue.label, venue.events, participants,
                             _estimate(r["share"], r["ci_low"], r["ci_high"], withheld=withheld),
                             pub.venue_origins, pub.venue_participations, venue.monthly)
 

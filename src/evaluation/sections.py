@@ -125,7 +125,8 @@ def summary_markdown(pub: Publication) -> str:
                          f"pas croisées{ratio}.")
     if pub.testimonies:
         top = pub.themes.iloc[0]["theme"] if len(pub.themes) else ""
-        sentences.append(f"{pub.testimonies} témoignages complètent ces chiffres ; le thème le plus cité est "
+        count = f"{pub.testimonies} témoignages" if pub.testimonies_shown else "Des témoignages"
+        sentences.append(f"{count} complètent ces chiffres ; le thème le plus cité est "
                          f"« {top} ».")
     return "\n".join(parts + [" ".join(sentences)])
 
@@ -270,7 +271,8 @@ def density(pub: Publication) -> list[Item]:
                      if fit["p_value_simulated"] is not None else "")
         items.append(f"Test d'ajustement du χ² à la distribution de la population : χ² = "
                      f"{fr_number(fit['statistic'], digits=1)}, {fit['dof']} ddl, {fr_p(fit['p_value'])}{simulated}.")
-    items.append(plots.bar_shares(rep, "density_label", title="Accompagnements par niveau de densité de la commune",
+    items.append(plots.bar_shares(pub.density_shares, "density_label",
+                                  title="Accompagnements par niveau de densité de la commune",
                                   ylabel="", source=pub.source, alpha=pub.alpha).figure)
     return items
 
@@ -371,8 +373,9 @@ def venue(pub: Publication) -> list[Item]:
             f"{fr_interval(r.low, r.high)})" if r.shown else
             f"le nombre de ceux qui sont revenus {SECRET_TEXT}" if r.withheld else
             "la part de ceux qui sont revenus n'est pas estimable")
-    return [f"{v.events} événements depuis le {pub.territory.split_date:%d/%m/%Y} ; {v.participants} acteurs "
-            f"différents y ont participé, {back}.",
+    who = (f"{v.participants} acteurs différents y ont participé, {back}" if v.participants is not None else
+           f"le nombre d'acteurs différents qui y ont participé {SECRET_TEXT}")
+    return [f"{v.events} événements depuis le {pub.territory.split_date:%d/%m/%Y} ; {who}.",
             shares_table(v.origins, "origin", label=GROUP_LABELS["origin"], alpha=pub.alpha),
             shares_table(v.participations, "visit", label=GROUP_LABELS["visit"], alpha=pub.alpha),
             plots.monthly_plot(v.monthly, title=f"Activité mensuelle — {v.label}", source=pub.source).figure]
@@ -500,8 +503,8 @@ def testimonies(pub: Publication) -> list[Item]:
     if pub.testimonies == 0:
         return ["Aucun témoignage n'est enregistré pour ce territoire."]
     themes = pub.themes.assign(theme=pub.themes["theme"].str.capitalize())
-    items: list[Item] = [shares_table(themes, "theme", label=f"Thème (sur {pub.testimonies} témoignages)",
-                                      alpha=pub.alpha)]
+    label = f"Thème (sur {pub.testimonies} témoignages)" if pub.testimonies_shown else "Thème"
+    items: list[Item] = [shares_table(themes, "theme", label=label, alpha=pub.alpha)]
     items += [f"**{q.theme.capitalize()}**\n\n> « {q.text} »\n>\n> — {fr_label(q.actor_kind)}, {q.year}"
               for q in pub.quotes.itertuples()]
     return items
