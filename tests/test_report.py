@@ -11,7 +11,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from evaluation.reports import prepare_context, render_report, summary_markdown
+from evaluation.reports import prepare_context, publish, render_report
+from evaluation.sections import network_reading, reach_reading, summary_markdown
 
 from .conftest import read_export, write_export
 
@@ -73,13 +74,11 @@ def test_checked_notebook_output_agrees_with_raw_data(paths):
 
 
 def test_summary_figures(paths):
-    from evaluation.reports import publish
-
     ctx = prepare_context("chatillonnais")
     raw = read_export(paths.sample / "accompaniments.csv")
     assert len(ctx.accompaniments) == raw["commune_code"].isin(ctx.communes["commune_code"]).sum()
     summary = ctx.reach()
-    text = summary_markdown(ctx, summary, None, publish(ctx, summary, None, None))
+    text = summary_markdown(publish(ctx, summary, None, None))
     assert "## Synthèse" in text and "témoignages" in text
     assert ctx.illustrative
 
@@ -117,23 +116,19 @@ def test_plain_papermill_runs_the_notebook(tmp_path, paths):
 
 
 def test_reach_reading_per_territory():
-    from evaluation.reports import reach_reading
-
     chenove = prepare_context("chenove")
-    text = reach_reading(chenove, chenove.reach())
+    text = reach_reading(publish(chenove, chenove.reach(), None, None))
     assert "Toutes les communes du territoire sont urbaines" in text and "quartier prioritaire" in text
     cdo = prepare_context("cote-d-or")
-    text = reach_reading(cdo, cdo.reach())
+    text = reach_reading(publish(cdo, cdo.reach(), None, None))
     assert "indice de représentation" in text and "À population égale" in text and "80 %" in text
     assert prepare_context("chatillonnais").venue() is None
 
 
 def test_territory_without_network_says_so_in_one_line():
-    from evaluation.reports import network_reading
-
     ctx = prepare_context("auxois")
     assert ctx.network() is None
-    assert network_reading(ctx, None).count(".") == 1
+    assert network_reading(publish(ctx, ctx.reach(), None, None)).count(".") == 1
 
 
 def test_the_pseudonym_key_is_never_written(chenove_report):

