@@ -13,7 +13,8 @@ Rules
   estimable when the number of events — for a logistic model the rarer of the two
   outcomes, for a count model the total count — is at least
   :data:`MIN_EVENTS_PER_PARAMETER` (10) per estimated coefficient, the intercept not
-  counted. A risk ratio and a trend test have one parameter: at least 10 events.
+  counted. A risk ratio, a trend test and a QAP correlation have one parameter: at
+  least 10 events.
 * **Zero cells**: a ratio with no event in a compared group is 0 or infinite and has no
   Wald interval (``"zero_cell"``). A zero among the *non*-events (b = 0 or d = 0 in a
   2 × 2 table) is not a problem: the textbook formulas hold, nothing is shifted.
@@ -34,7 +35,6 @@ from __future__ import annotations
 import warnings
 from types import TracebackType
 
-import numpy as np
 from scipy import stats
 
 __all__ = [
@@ -143,6 +143,7 @@ def warning_code(warning: warnings.WarningMessage) -> str:
 class capture_warnings:  # noqa: N801 - used as a context manager, like warnings.catch_warnings
     """Record every warning raised inside the block, let none escape, keep their codes.
 
+    >>> import numpy as np
     >>> with capture_warnings() as captured:
     ...     _ = np.exp(np.array([1000.0]))
     >>> captured.codes

@@ -521,13 +521,13 @@ def dyad_model(dyad_table: pd.DataFrame, *, exposure: str = "count", controls: S
     dyad-robust and the conventional standard error (Angrist & Pischke 2009, §8.2). Both
     are reported (``se_robust``, ``se_naive``). Controls without variation are dropped.
 
-    **Estimability** (:mod:`evaluation.estimation`): at least 10 of the rarer outcome
-    (new ties, usually) per coefficient besides the intercept (``min_events_per_parameter``,
-    Peduzzi et al. 1996;
-    ``"too_few_events"``, ``"no_variation"`` without any new tie), a converged fit whose
-    score is near zero (``"not_converged"``), no separation and finite intervals
-    (``"infinite_interval"``). The model is not fitted when there are too few events.
-    Warnings raised by the fit are captured (``warnings``), never shown.
+    **Estimability** (:mod:`evaluation.estimation`): at least ``min_events_per_parameter``
+    (10, Peduzzi et al. 1996) of the rarer outcome — new ties, usually — per coefficient
+    besides the intercept (``"too_few_events"``; ``"no_variation"`` without any new tie
+    or without variation in co-attendance), a converged fit whose score is near zero
+    (``"not_converged"``), no separation and finite intervals (``"infinite_interval"``).
+    The model is not fitted when there are too few events. Warnings raised by the fit
+    are captured (``warnings``), never shown.
 
     References
     ----------
@@ -550,7 +550,8 @@ def dyad_model(dyad_table: pd.DataFrame, *, exposure: str = "count", controls: S
     parameters = X.shape[1] - 1
     events = min(y.sum(), len(y) - y.sum())
     base = dict(n_dyads=len(d), n_actors=n_actors, new_ties=int(y.sum()), exposure=exposure, parameters=parameters)
-    reason = "no_data" if not len(d) else ("no_variation" if x.nunique() < 2 else events_reason(events, parameters, per_parameter=min_events_per_parameter))
+    reason = ("no_data" if not len(d) else "no_variation" if x.nunique() < 2
+              else events_reason(events, parameters, per_parameter=min_events_per_parameter))
     if reason is not None:
         return DyadModel(empty, note="trop peu de nouveaux liens", reason=reason, **base)
     with capture_warnings() as captured:

@@ -22,7 +22,14 @@ from scipy import stats
 from statsmodels.stats.proportion import proportion_confint
 from statsmodels.stats.rates import confint_poisson
 
-from .estimation import GRADIENT_TOLERANCE, MIN_EVENTS_PER_PARAMETER, capture_warnings, confidence_level, events_reason, z_value
+from .estimation import (
+    GRADIENT_TOLERANCE,
+    MIN_EVENTS_PER_PARAMETER,
+    capture_warnings,
+    confidence_level,
+    events_reason,
+    z_value,
+)
 from .reference import DENSITY_LABELS, RURAL, URBAN
 
 __all__ = [
@@ -679,7 +686,8 @@ def count_model(table: pd.DataFrame, communes: pd.DataFrame, *,
         return CountModel(term, "", empty, note="trop peu de communes pour estimer le modèle",
                           reason="too_few_units", **base)
     per_group = d.groupby(d[term].astype("object"))["count"].sum()
-    reason = events_reason(y.sum(), len(others), per_parameter=min_events_per_parameter) or ("zero_cell" if per_group.get(ref_level, 0) == 0 else None)
+    reason = (events_reason(y.sum(), len(others), per_parameter=min_events_per_parameter)
+              or ("zero_cell" if per_group.get(ref_level, 0) == 0 else None))
     if reason is not None:
         return CountModel(term, "", empty, reason=reason, **base)
     offset = np.log(d["population"].to_numpy(dtype=float))
@@ -692,17 +700,25 @@ def count_model(table: pd.DataFrame, communes: pd.DataFrame, *,
         gradient = float(np.abs(poisson.model.score(poisson.params.to_numpy())).max())
         if dispersion > overdispersion_threshold:
             start = np.append(poisson.params.to_numpy(), 1.0)  # from the Poisson fit: fewer iterations
-            fit, gradient = _negative_binomial(y, X, offset, start)
-            family, alpha_nb = "negative binomial", float(fit.params["alpha"])
-            aic["negative binomial"] = float(fit.aic)
-            converged = bool(fit.mle_retvals["converged"]) and alpha_nb > 0
-            iterations = int(fit.mle_retvals["iterations"])
+            family = "negative binomial"
+            try:
+                fit, gradient = _negative_binomial(y, X, offset, start)
+            except np.linalg.LinAlgError:  # a singular Hessian on the way: no maximum found
+                fit, gradient = None, float("nan")
+            if fit is not None:
+                alpha_nb = float(fit.params["alpha"])
+                aic["negative binomial"] = float(fit.aic)
+                converged = bool(fit.mle_retvals["converged"]) and alpha_nb > 0
+                iterations = int(fit.mle_retvals["iterations"])
+            else:
+                converged = False
         converged = converged and gradient <= GRADIENT_TOLERANCE * max(1.0, y.sum())
-        rows = list(others)
-        beta, se = fit.params[rows].to_numpy(), fit.bse[rows].to_numpy()
-        z = z_value(alpha)
-        out = pd.DataFrame({"term": rows, "rate_ratio": np.exp(beta), "ci_low": np.exp(beta - z * se),
-                            "ci_high": np.exp(beta + z * se), "p_value": fit.pvalues[rows].to_numpy(), "se": se})
+        if converged:
+            rows = list(others)
+            beta, se = fit.params[rows].to_numpy(), fit.bse[rows].to_numpy()
+            z = z_value(alpha)
+            out = pd.DataFrame({"term": rows, "rate_ratio": np.exp(beta), "ci_low": np.exp(beta - z * se),
+                                "ci_high": np.exp(beta + z * se), "p_value": fit.pvalues[rows].to_numpy(), "se": se})
     model = CountModel(term, family, empty, dispersion, alpha_nb, aic=aic, converged=converged,
                        gradient_max=gradient, iterations=iterations, warnings=captured.codes, **base)
     if not converged:
@@ -713,6 +729,9 @@ def count_model(table: pd.DataFrame, communes: pd.DataFrame, *,
     out["estimable"] = has_events & finite
     out["reason"] = np.where(~has_events, "zero_cell", np.where(~finite, "infinite_interval", None))
     out.loc[~out["estimable"], ["rate_ratio", "ci_low", "ci_high", "p_value", "se"]] = np.nan
+    if not out["estimable"].any():  # no row can be read: the model cannot either
+        model.reason = str(out["reason"].iloc[0])
+        return model
     model.table, model.estimable = out, True
     return model
 
