@@ -34,7 +34,7 @@ import subprocess
 import sys
 import zipfile
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import geopandas as gpd
@@ -638,8 +638,8 @@ def rebuild_reference(departements: Iterable[str] | str, *, density_file: Path |
     year = int(density["population_year"].iloc[0])
     pop_column = f"PMUN{year % 100:02d}"
     source = Path(tables.source)
-    build = ReferenceBuild(reference, former, left_out.reset_index(drop=True), {}, Path(
-        out_dir if out_dir else paths.processed / "reference"))
+    build = ReferenceBuild(reference, former, left_out.reset_index(drop=True), {},
+                           Path(out_dir if out_dir else paths.processed / "reference"))
     status_cols = ["commune_code", "commune_name", "departement", "population", "epci_siren", "epci_status"]
     provenance = {
         "built_by": f"evaluation {__version__}, `evaluation reference --departements "
@@ -680,7 +680,7 @@ def rebuild_reference(departements: Iterable[str] | str, *, density_file: Path |
             },
         },
     }
-    build.provenance.update(provenance)
+    build = replace(build, provenance=provenance)
     write_reference(reference, build.out_dir, provenance=provenance, former_communes=former)
     return build
 
