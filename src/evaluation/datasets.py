@@ -238,7 +238,7 @@ SHARED_ALIASES: dict[str, tuple[str, ...]] = {
     "end_date": ("date_fin", "fin", "date_de_fin", "date_cloture", "date_de_cloture"),
     "sector": ("secteur", "secteur_activite", "secteur_d_activite", "domaine", "domaine_d_activite"),
     "kind": ("type", "nature", "categorie"),
-    "date": ("jour", "date_du_jour"),
+    "date": ("jour",),
     "event_id": ("id_evenement", "id_rencontre", "identifiant_evenement", "n_evenement"),
     "actor_id": ("id_acteur", "identifiant_acteur", "n_acteur"),
 }
