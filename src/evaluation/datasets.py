@@ -238,7 +238,7 @@ SHARED_ALIASES: dict[str, tuple[str, ...]] = {
     "end_date": ("date_fin", "fin", "date_de_fin", "date_cloture", "date_de_cloture"),
     "sector": ("secteur", "secteur_activite", "secteur_d_activite", "domaine", "domaine_d_activite"),
     "kind": ("type", "nature", "categorie"),
-    "date": ("date_de_l_evenement", "jour"),
+    "date": ("jour",),
     "event_id": ("id_evenement", "id_rencontre", "identifiant_evenement", "n_evenement"),
     "actor_id": ("id_acteur", "identifiant_acteur", "n_acteur"),
 }
@@ -260,7 +260,7 @@ TABLE_ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
         "kind": ("type_evenement", "type_d_evenement", "format"),
         "organiser": ("organisateur", "id_organisateur"),
         "title": ("titre", "intitule"),
-        "date": ("date_evenement",),
+        "date": ("date_evenement", "date_de_l_evenement"),
     },
     "collaborations": {
         "actor_a": ("acteur_a", "id_acteur_a"), "actor_b": ("acteur_b", "id_acteur_b"),
