@@ -651,16 +651,19 @@ def _empty_table(schema: Schema) -> pd.DataFrame:
 
 
 def pseudonymise_tables(tables: dict[str, pd.DataFrame], key: PseudonymKey, *,
-                        extra_names: Mapping[str, Collection[str]] | None = None) -> dict[str, pd.DataFrame]:
+                        extra_names: Mapping[str, Collection[str]] | None = None,
+                        place_names: Collection[str] = ()) -> dict[str, pd.DataFrame]:
     """Replace the names of :data:`NAME_COLUMNS` by keyed pseudonyms, and redact the free text
     of :data:`FREE_TEXT_COLUMNS`: known names → their pseudonyms, other persons and
     organisations → ``[personne]`` / ``[structure]`` (see :mod:`evaluation.redaction`).
 
     ``extra_names`` maps ``"person"`` and ``"structure"`` to raw names found in columns
     that are not kept (staff, contacts): they are redacted from free text like known names.
+    ``place_names`` (the reference's communes) stay in free text, with the bundled ones.
     """
-    from .redaction import redact_texts
+    from .redaction import place_names as kept_places, redact_texts
 
+    places = kept_places(place_names)
     out = dict(tables)
     extra = extra_names or {}
     names = pd.concat([tables[t][c] for t, cols in NAME_COLUMNS.items() for c in cols
@@ -672,7 +675,7 @@ def pseudonymise_tables(tables: dict[str, pd.DataFrame], key: PseudonymKey, *,
     for t, cols in FREE_TEXT_COLUMNS.items():
         for c in (c for c in cols if t in out and c in out[t]):
             known = redact_names(out[t][c], names, key, persons=persons)
-            out[t] = out[t].assign(**{c: redact_texts(known)})
+            out[t] = out[t].assign(**{c: redact_texts(known, places=places)})
     return out
 
 
@@ -715,7 +718,7 @@ def validate_tables(data_dir: Path | str, *, commune_codes: Collection[str] | No
                     former_communes: pd.DataFrame | None = None, territories: Collection[str] | None = None,
                     territories_file: str = "territories.yml",
                     read_options: Mapping[str, ReadOptions] | ReadOptions | None = None,
-                    pseudonym_key: PseudonymKey | None = None) -> Dataset:
+                    pseudonym_key: PseudonymKey | None = None, place_names: Collection[str] = ()) -> Dataset:
     """Read, type, cross-check and pseudonymise every table of a data folder; raise on any problem.
 
     Parameters
@@ -736,6 +739,8 @@ def validate_tables(data_dir: Path | str, *, commune_codes: Collection[str] | No
         else everything is detected.
     pseudonym_key
         Key of the name pseudonyms (default: :func:`evaluation.pseudonyms.resolve_key`).
+    place_names
+        Names of the reference's communes, kept in free text (besides the bundled ones).
 
     Returns
     -------
@@ -781,7 +786,7 @@ def validate_tables(data_dir: Path | str, *, commune_codes: Collection[str] | No
             tables[name] = _empty_table(schema)
     key = pseudonym_key or resolve_key()
     files = {n: {"file": p.name, "sha256": sha256_file(p)} for n, p in paths.items()}
-    return Dataset(pseudonymise_tables(tables, key), files, data_dir,
+    return Dataset(pseudonymise_tables(tables, key, place_names=place_names), files, data_dir,
                    notices=render_problems(notices.frame()),
                    pseudonyms={"source": key.source, "fingerprint": key.fingerprint, "stable": key.stable})
 
@@ -845,7 +850,9 @@ def load_dataset(data_dir: Path | str | None = None, *, reference: pd.DataFrame 
 
     dataset = validate_tables(data_dir, commune_codes=reference["commune_code"],
                               former_communes=load_former_communes(ref_dir), territories=territories,
-                              read_options=read_options, pseudonym_key=key)
+                              read_options=read_options, pseudonym_key=key,
+                              place_names=reference["commune_name"].dropna().tolist()
+                              if "commune_name" in reference else ())
     if use_cache:
         with atomic_dir(cache) as tmp:
             for name, table in dataset.tables.items():
