@@ -666,8 +666,8 @@ def pseudonymise_tables(tables: dict[str, pd.DataFrame], key: PseudonymKey, *,
     places = kept_places(place_names)
     out = dict(tables)
     extra = extra_names or {}
-    names = pd.concat([tables[t][c] for t, cols in NAME_COLUMNS.items() for c in cols
-                       if t in tables and c in tables[t]] + [pd.Series(list(extra.get("structure", ())), dtype="string")])
+    names = pd.concat([tables[t][c] for t, cols in NAME_COLUMNS.items() for c in cols if t in tables and c in tables[t]]
+                      + [pd.Series(list(extra.get("structure", ())), dtype="string")])
     persons = pd.Series(list(extra.get("person", ())), dtype="string")
     for t, cols in NAME_COLUMNS.items():
         for c in (c for c in cols if t in out and c in out[t]):
