@@ -847,8 +847,8 @@ def _empty_table(schema: Schema) -> pd.DataFrame:
 
 
 def pseudonymise_tables(tables: dict[str, pd.DataFrame], key: PseudonymKey, *,
-                        extra_names: Mapping[str, Collection[str]] | pd.Series | None = None
-                        ) -> dict[str, pd.DataFrame]:
+                        extra_names: Mapping[str, Collection[str]] | pd.Series | None = None,
+                        place_names: Collection[str] = ()) -> dict[str, pd.DataFrame]:
     """Replace the names of :data:`NAME_COLUMNS` by keyed pseudonyms, and redact the free text
     of :data:`FREE_TEXT_COLUMNS`: known names → their pseudonyms, other persons and
     organisations → ``[personne]`` / ``[structure]`` (see :mod:`evaluation.redaction`).
@@ -856,9 +856,11 @@ def pseudonymise_tables(tables: dict[str, pd.DataFrame], key: PseudonymKey, *,
     ``extra_names`` maps ``"person"`` and ``"structure"`` to raw names found in columns
     that are not kept (staff, contacts; :attr:`Dataset.extra_names`): they are redacted from
     free text like known names. A plain Series is taken as structure names (matched whole).
+    ``place_names`` (the reference's communes) stay in free text, with the bundled ones.
     """
-    from .redaction import redact_texts
+    from .redaction import place_names as kept_places, redact_texts
 
+    places = kept_places(place_names)
     out = dict(tables)
     extra = ({"structure": extra_names.dropna().tolist()} if isinstance(extra_names, pd.Series)
              else extra_names or {})
@@ -871,7 +873,7 @@ def pseudonymise_tables(tables: dict[str, pd.DataFrame], key: PseudonymKey, *,
     for t, cols in FREE_TEXT_COLUMNS.items():
         for c in (c for c in cols if t in out and c in out[t]):
             known = redact_names(out[t][c], names, key, persons=persons)
-            out[t] = out[t].assign(**{c: redact_texts(known)})
+            out[t] = out[t].assign(**{c: redact_texts(known, places=places)})
     return out
 
 
@@ -914,7 +916,7 @@ def validate_tables(data_dir: Path | str, *, commune_codes: Collection[str] | No
                     former_communes: pd.DataFrame | None = None, territories: Collection[str] | None = None,
                     territories_file: str = "territories.yml",
                     read_options: Mapping[str, ReadOptions] | ReadOptions | None = None,
-                    pseudonym_key: PseudonymKey | None = None) -> Dataset:
+                    pseudonym_key: PseudonymKey | None = None, place_names: Collection[str] = ()) -> Dataset:
     """Read, type, cross-check and pseudonymise every table of a data folder; raise on any problem.
 
     Parameters
@@ -935,6 +937,8 @@ def validate_tables(data_dir: Path | str, *, commune_codes: Collection[str] | No
         else everything is detected.
     pseudonym_key
         Key of the name pseudonyms (default: :func:`evaluation.pseudonyms.resolve_key`).
+    place_names
+        Names of the reference's communes, kept in free text (besides the bundled ones).
 
     Returns
     -------
@@ -975,7 +979,7 @@ def validate_tables(data_dir: Path | str, *, commune_codes: Collection[str] | No
     key = pseudonym_key or resolve_key()
     files = {n: {"file": p.name, "sha256": sha256_file(p)} for n, p in paths.items()}
     extra = pd.concat(extra_names or [pd.Series([], dtype="string")], ignore_index=True).drop_duplicates()
-    return Dataset(pseudonymise_tables(tables, key, extra_names=extra), files, data_dir,
+    return Dataset(pseudonymise_tables(tables, key, extra_names=extra, place_names=place_names), files, data_dir,
                    notices=render_problems(notices.frame()),
                    pseudonyms={"source": key.source, "fingerprint": key.fingerprint, "stable": key.stable},
                    ignored=ignored.frame(), _extra_names=extra.reset_index(drop=True), _options=read_options)
@@ -1108,7 +1112,9 @@ def load_dataset(data_dir: Path | str | None = None, *, reference: pd.DataFrame 
 
     dataset = validate_tables(data_dir, commune_codes=reference["commune_code"],
                               former_communes=load_former_communes(ref_dir), territories=territories,
-                              read_options=read_options, pseudonym_key=key)
+                              read_options=read_options, pseudonym_key=key,
+                              place_names=reference["commune_name"].dropna().tolist()
+                              if "commune_name" in reference else ())
     if use_cache:
         with atomic_dir(cache) as tmp:
             for name, table in dataset.tables.items():
