@@ -768,7 +768,9 @@ def render_report(territory: str, *, data_dir: str | Path | None = None, out_dir
                 target.mkdir(parents=True, exist_ok=True)
                 if executed.exists():
                     shutil.move(executed, target / "report.failed.ipynb")
-                raise ReportError(f"report {territory!r} failed: {exc}; executed notebook kept in "
+                # papermill's error carries the whole traceback: keep what went wrong, where
+                what = (f"{exc.ename}: {exc.evalue} (cell {exc.exec_count})" if hasattr(exc, "ename") else str(exc))
+                raise ReportError(f"report {territory!r} failed: {what}; executed notebook kept in "
                                   f"{target / 'report.failed.ipynb'}") from exc
         # Defence in depth: no raw name in anything written, before anything is published.
         source = Path(data_dir) if data_dir else paths.sample

@@ -18,7 +18,7 @@ from matplotlib.figure import Figure
 
 from . import plots
 from .reference import RURAL
-from .reports import Estimate, Publication
+from .reports import Estimate, Publication, captured_warnings
 from .sample import SAMPLE_NOTE
 from .tables import (
     GROUP_LABELS,
@@ -53,20 +53,26 @@ SAMPLE_SEED = 2024
 CHAPTERS = ["Synthèse", "Portée de l'action", "Effets de réseau", "Ce qui ne se quantifie pas", "Méthode et sources"]
 
 
+#: Codes of the warnings raised while displaying (drawing figures…), said in :func:`method`.
+DISPLAY_WARNINGS: list[str] = []
+
+
 def show(items: Iterable[Item] | Item) -> None:
     """Display a builder's output in a notebook: Markdown, tables without index (unless
-    the index is named), figures (then closed, so they are not shown twice)."""
+    the index is named), figures (then closed, so they are not shown twice). Warnings
+    raised while drawing are not printed: their codes go to :data:`DISPLAY_WARNINGS`."""
     import matplotlib.pyplot as plt
     from IPython.display import Markdown, display
 
-    for item in [items] if isinstance(items, str | pd.DataFrame | Figure) else items:
-        if isinstance(item, Figure):
-            display(item)
-            plt.close(item)
-        elif isinstance(item, pd.DataFrame):
-            display(item.style if item.index.name else item.style.hide(axis="index"))
-        else:
-            display(Markdown(item))
+    with captured_warnings(DISPLAY_WARNINGS):
+        for item in [items] if isinstance(items, str | pd.DataFrame | Figure) else items:
+            if isinstance(item, Figure):
+                display(item)
+                plt.close(item)
+            elif isinstance(item, pd.DataFrame):
+                display(item.style if item.index.name else item.style.hide(axis="index"))
+            else:
+                display(Markdown(item))
 
 
 def setup() -> None:
@@ -540,9 +546,10 @@ def method(pub: Publication) -> str:
         "**Estimabilité** : une estimation n'est publiée que si elle repose sur assez de cas, que son ajustement a "
         "convergé et que son intervalle de confiance est borné ; sinon le rapport dit pourquoi.",
     ]
-    if pub.warnings:
+    codes = sorted(set(pub.warnings) | set(DISPLAY_WARNINGS))
+    if codes:
         lines.append("**Au calcul** : " + " ; ".join(WARNING_NOTES.get(c, WARNING_NOTES["other"])
-                                                     for c in pub.warnings) + ".")
+                                                     for c in codes) + ".")
     lines.append("**Noms** : les noms des exports sont remplacés par des pseudonymes ; dans les textes libres, les "
                  "autres noms de personnes et de structures par « [personne] » et « [structure] » (modèle de langue "
                  "français).")
