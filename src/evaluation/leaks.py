@@ -12,7 +12,7 @@ message may be shown in ``index.html``.
 
 The raw names are read again from the exports (never cached): every value of the data
 model's name columns (:data:`evaluation.datasets.NAME_COLUMNS`) and of the other columns
-whose header says they hold names (:data:`NAME_HEADER_WORDS`: ``Contact``,
+whose header says they hold names (:func:`evaluation.datasets.holds_names`: ``Contact``,
 ``Chargé(e) de mission``, ``Nom de la structure``…, but not ``Type de structure``).
 """
 
@@ -30,18 +30,9 @@ import pandas as pd
 from .errors import EvaluationError
 from .redaction import KEEP_WORDS, fold, fold_key, known_names, place_names
 
-__all__ = ["NAME_HEADER_WORDS", "RawName", "Leak", "NameLeakError", "raw_names", "find_leaks", "check_outputs",
+__all__ = ["RawName", "Leak", "NameLeakError", "raw_names", "find_leaks", "check_outputs",
            "output_files"]
 
-#: Words of a column header (folded) that mark a column holding names of people or structures.
-NAME_HEADER_WORDS = frozenset(
-    "nom noms name names prenom contact contacts courriel email charge chargee responsable referent referente "
-    "interlocuteur interlocutrice salarie salariee benevole dirigeant dirigeante gerant gerante president "
-    "presidente accompagnateur accompagnatrice conseiller conseillere structure raison porteur porteuse "
-    "signataire auteur auteure".split())
-#: Words of a column header (folded) that mark a code or a count about names, not names.
-NOT_NAME_HEADER_WORDS = frozenset("type id identifiant code nombre nb date categorie statut secteur kind forme "
-                                  "juridique taille effectif".split())
 #: Words of a name that say it is a public body of a place (``Mairie de Chenôve``), not searched.
 _PUBLIC_BODY_WORDS = frozenset("ville commune mairie de du des d la le les l communaute communes "
                                "agglomeration metropole departement conseil".split())
@@ -73,7 +64,7 @@ class Leak:
 
 
 def _name_columns(columns: Sequence[str], table: str) -> list[str]:
-    from .datasets import NAME_COLUMNS, canonical_columns
+    from .datasets import NAME_COLUMNS, canonical_columns, holds_names
 
     canonical = canonical_columns(columns, table)
     wanted = set(NAME_COLUMNS.get(table, ()))
@@ -81,8 +72,7 @@ def _name_columns(columns: Sequence[str], table: str) -> list[str]:
     for col in columns:
         if canonical.get(col) in wanted:
             out.append(col)
-        elif col not in canonical and (words := set(fold_key(col).split())) & NAME_HEADER_WORDS \
-                and not words & NOT_NAME_HEADER_WORDS:
+        elif col not in canonical and holds_names(col):
             out.append(col)
     return out
 
