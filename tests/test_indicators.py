@@ -19,6 +19,16 @@ def chenove():
     return ctx, publish(ctx, summary, net, venue, source="test")
 
 
+def insee_population(path, code: str) -> int:
+    """A commune's PMUN column in INSEE's density file, read cell by cell (independent of our reader)."""
+    import openpyxl
+
+    rows = openpyxl.load_workbook(path, read_only=True).active.iter_rows(values_only=True)
+    header = next(r for r in rows if r and "CODGEO" in r)
+    pmun = next(i for i, h in enumerate(header) if str(h).startswith("PMUN"))
+    return int(next(r[pmun] for r in rows if r[header.index("CODGEO")] == code))
+
+
 def test_values(chenove, paths):
     ctx, pub = chenove
     ind = pub.indicators.set_index("code")
@@ -27,7 +37,9 @@ def test_values(chenove, paths):
     assert ind.loc["acc_total", "valeur"] == len(here)
     assert ind.loc["emplois_crees", "valeur"] == here["jobs_created"].astype(int).sum()
     assert ind.loc["part_qpv", "valeur"] == pytest.approx((here["in_qpv"] == "oui").mean())
-    assert ind.loc["taux_10k", "valeur"] == pytest.approx(len(here) / 13_910 * 1e4)
+    # Chenôve's municipal population (PMUN21) as INSEE's density file gives it, read with openpyxl.
+    population = insee_population(paths.reference / "grille_densite_7_niveaux_2024_bfc.xlsx", "21166")
+    assert ind.loc["taux_10k", "valeur"] == pytest.approx(len(here) / population * 1e4)
     assert ind.loc["temoignages", "valeur"] == (read_export(paths.sample / "testimonies.csv")["territory"] == "chenove").sum()
     assert {"liens_avant", "liens_apres", "liens_nouveaux", "taux_conversion", "acteurs_reseau"} <= set(ind.index)
 

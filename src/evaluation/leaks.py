@@ -64,15 +64,17 @@ class Leak:
 
 
 def _name_columns(columns: Sequence[str], table: str) -> list[str]:
-    from .datasets import NAME_COLUMNS, canonical_columns, holds_names
+    """The columns of a raw table that hold names: the data model's name columns, and the
+    columns outside the data model whose header says so (:func:`datasets.holds_names`)."""
+    from .datasets import NAME_COLUMNS, SCHEMAS, canonical_columns, holds_names
 
     canonical = canonical_columns(columns, table)
     wanted = set(NAME_COLUMNS.get(table, ()))
+    modelled = {c.name for c in SCHEMAS[table].columns}
     out = []
     for col in columns:
-        if canonical.get(col) in wanted:
-            out.append(col)
-        elif col not in canonical and holds_names(col):
+        name = canonical.get(col, col)
+        if name in wanted or (name not in modelled and holds_names(col)):
             out.append(col)
     return out
 
