@@ -33,7 +33,6 @@ from .tables import (
     fr_number,
     fr_p,
     fr_percent,
-    fr_ratio_interval,
     indicators_table,
     model_table,
     network_description_table,
