@@ -413,12 +413,13 @@ class TestColumnsOutsideTheModel:
         assert again.from_cache
         pd.testing.assert_frame_equal(again.ignored_columns(), dataset.ignored_columns())
         assert set(again.extra_names) == set(dataset.extra_names)
-        # The extra names are what pseudonymise_tables redacts: without them, the staff name would stay.
+        # The extra names are what pseudonymise_tables redacts: without them, the contact address
+        # would stay (the named-entity pass finds people, not addresses).
         raw_tm = {"testimonies": pd.DataFrame({"text": pd.Series([tm.loc[0, "text"]], dtype="string")})}
         key = resolve_key("unit-test-key-0123456789")
-        assert "Julie Martin" in pseudonymise_tables(raw_tm, key)["testimonies"].loc[0, "text"]
-        assert "Julie Martin" not in pseudonymise_tables(raw_tm, key, extra_names=dataset.extra_names)[
-            "testimonies"].loc[0, "text"]
+        assert "contact@pont-solidaire.fr" in pseudonymise_tables(raw_tm, key)["testimonies"].loc[0, "text"]
+        assert not any(s in pseudonymise_tables(raw_tm, key, extra_names=dataset.extra_names)["testimonies"].loc[
+            0, "text"] for s in staff + contacts)
 
     def test_validate_lists_ignored_columns_in_french(self, tmp_path, capsys):
         from evaluation.cli import main
