@@ -14,7 +14,7 @@ import platform
 import re
 import shutil
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import geopandas as gpd
@@ -49,6 +49,7 @@ from .reach import (
     venue_reach,
 )
 from .reference import RURAL, load_reference, territory_communes
+from .secrecy_audit import LinkedCells, Publishable, distance_bands, joint_suppress, linked_cells
 from .sample import SAMPLE_NOTE
 from .tables import fr_interval, fr_number, fr_p, fr_percent
 
@@ -186,54 +187,90 @@ class Publication:
     conversion_hidden: tuple[bool, bool]
     trends: dict[str, pd.DataFrame]
     decay: pd.DataFrame
+    conversion_counts: pd.DataFrame | None = None
 
-    def _counted(self, protect: Disclosure) -> Publication:
-        self.suppressed_cells = protect.suppressed_cells
-        return self
+    def publishable(self) -> Publishable:
+        """The publication's count tables, as :mod:`evaluation.secrecy_audit` links them."""
+        return Publishable(reached=self.reached, representation=self.representation, rates=self.rates,
+                           qpv=self.qpv, rural_by_programme=self.rural_by_programme, trends=self.trends,
+                           decay=self.decay if len(self.decay) else None, indicators=self.indicators,
+                           venue_origins=self.venue_origins, venue_participations=self.venue_participations,
+                           conversion=self.conversion_counts, themes=self.themes if len(self.themes) else None)
 
 
 def publish(ctx: ReportContext, summary: ReachSummary, network: NetworkAnalysis | None, venue: VenueReach | None,
             *, threshold: int = DEFAULT_THRESHOLD, source: str = "", alpha: float = 0.05) -> Publication:
-    """Apply disclosure control to every table the report shows, counting the withheld cells.
+    """Apply disclosure control to every table the report shows, all tables together.
 
-    Each table whose total is published gets primary and secondary suppression
-    (:func:`evaluation.disclosure.suppress`); overlapping counts (themes) get primary
-    suppression only; the map withholds communes with 1 to ``threshold − 1``
-    accompaniments (and, secondarily, the next smallest, since the total is published).
+    The counts of every table (and of the indicators) are linked by the relations of
+    :func:`evaluation.secrecy_audit.linked_cells` (density levels → urban/rural → total,
+    communes → EPCI, distance bands and total, programme × year × QPV margins, the
+    tiers-lieu's participants, the conversion table); suppression is decided on all of
+    them at once (:func:`evaluation.secrecy_audit.joint_suppress`), so that no withheld
+    count can be recovered from another table. Themes (overlapping counts) get primary
+    suppression only. ``suppressed_cells`` counts the rows shown as ``s``.
     """
-    protect = Disclosure(threshold)
     testimonies = ctx.testimonies()
+    # Raw indicators (nothing withheld yet: a threshold of 1 withholds no count), protected below.
     indicators = territory_indicators(summary=summary, accompaniments=ctx.accompaniments, network=network,
-                                      testimonies=testimonies, disclosure=protect, source=source, alpha=alpha)
-    by_programme = protect(summary.by_programme["urban_rural"], within=["programme"])
+                                      testimonies=testimonies, disclosure=Disclosure(1), source=source, alpha=alpha)
+    by_programme = summary.by_programme["urban_rural"]
     themes = theme_counts(testimonies, alpha=alpha)
-    conversion_hidden = (False, False)
+    reached = summary.reached.copy()
+    if len(summary.decay):
+        reached["distance_band"] = distance_bands(reached, ctx.sites).to_numpy()
+    conversion = None
     if network is not None:
         c = network.conversion
-        conversion_hidden = (protect.value(c.met_new), protect.value(c.unmet_new))
-    return Publication(
-        threshold=protect.threshold, suppressed_cells=0, indicators=indicators,
-        representation={g: protect(r) for g, r in summary.representation.items()},
-        rural_by_programme=by_programme[by_programme["urban_rural"] == RURAL],
-        rates={g: protect(r) for g, r in summary.rates.items()},
-        qpv=protect(summary.by["qpv"]),
-        reached=protect(summary.reached),
-        themes=protect(themes, within=["theme"]) if len(themes) else themes.assign(suppressed=False),
+        conversion = pd.DataFrame({"group": ["met", "unmet"], "new": [c.met_new, c.unmet_new],
+                                   "total": [c.met_total, c.unmet_total]})
+    raw = Publication(
+        threshold=int(threshold), suppressed_cells=0, indicators=indicators,
+        representation=dict(summary.representation),
+        rural_by_programme=by_programme[by_programme["urban_rural"] == RURAL].reset_index(drop=True),
+        rates=dict(summary.rates), qpv=summary.by["qpv"], reached=reached, themes=themes,
         quotes=quotes_by_theme(testimonies), testimonies=len(testimonies),
-        venue_origins=protect(venue.origins) if venue is not None else None,
-        venue_participations=protect(venue.participations) if venue is not None else None,
-        conversion_hidden=conversion_hidden,
-        trends={k: _protect_yearly(per_year, protect) for k, (per_year, _) in summary.trends.items()},
-        decay=protect(summary.decay) if len(summary.decay) else summary.decay,
-    )._counted(protect)
+        venue_origins=venue.origins if venue is not None else None,
+        venue_participations=venue.participations if venue is not None else None,
+        conversion_hidden=(False, False), trends={k: per_year for k, (per_year, _) in summary.trends.items()},
+        decay=summary.decay, conversion_counts=conversion)
+    decided = joint_suppress(linked_cells(raw.publishable()), threshold=int(threshold))
+    return _apply_suppression(raw, decided)
 
 
-def _protect_yearly(per_year: pd.DataFrame, protect: Disclosure) -> pd.DataFrame:
-    """A yearly share is withheld when its count, or the rest of its year, is small."""
-    count, rest = per_year["count"], per_year["total"] - per_year["count"]
-    hidden = ((count > 0) & (count < protect.threshold)) | ((rest > 0) & (rest < protect.threshold))
-    protect.suppressed_cells += int(hidden.sum())
-    return per_year.assign(suppressed=hidden.to_numpy())
+def _apply_suppression(raw: Publication, decided: LinkedCells) -> Publication:
+    """Copy the publication with each table's ``suppressed`` column (and withheld indicators) set."""
+    def mark(frame: pd.DataFrame | None, table: str) -> pd.DataFrame | None:
+        if frame is None:
+            return None
+        hidden = np.zeros(len(frame), dtype=bool)
+        hidden[decided.suppressed_rows(table)] = True
+        return frame.assign(suppressed=hidden)
+
+    ind = raw.indicators.copy()
+    secret = np.zeros(len(ind), dtype=bool)
+    secret[decided.suppressed_rows("indicators")] = True
+    ind["secret"] = ind["secret"].to_numpy(dtype=bool) | secret
+    ind.loc[ind["secret"], ["valeur", "ic_bas", "ic_haut"]] = np.nan
+    representation = {g: mark(r, f"representation:{g}") for g, r in raw.representation.items()}
+    for g, r in representation.items():  # the expected counts reveal the total when every row is withheld
+        if len(r) and r["suppressed"].all():
+            representation[g] = r.assign(expected=np.nan)
+    conversion = mark(raw.conversion_counts, "conversion")
+    hidden_conv = tuple(bool(v) for v in conversion["suppressed"]) if conversion is not None else (False, False)
+    rows = decided.rows
+    shown_tables = ~rows["table"].isin(["indicators"])
+    return replace(
+        raw, indicators=ind, representation=representation,
+        rural_by_programme=mark(raw.rural_by_programme, "rural_by_programme"),
+        rates={g: mark(r, f"rates:{g}") for g, r in raw.rates.items()}, qpv=mark(raw.qpv, "qpv"),
+        reached=mark(raw.reached, "reached"),
+        themes=mark(raw.themes, "themes") if len(raw.themes) else raw.themes.assign(suppressed=False),
+        venue_origins=mark(raw.venue_origins, "venue_origins"),
+        venue_participations=mark(raw.venue_participations, "venue_participations"),
+        conversion_hidden=hidden_conv, trends={k: mark(t, f"trends:{k}") for k, t in raw.trends.items()},
+        decay=mark(raw.decay, "decay") if len(raw.decay) else raw.decay, conversion_counts=conversion,
+        suppressed_cells=int((rows["suppressed"] & shown_tables).sum()) + int(ind["secret"].sum()))
 
 
 def territory_facts(ctx: ReportContext) -> str:
