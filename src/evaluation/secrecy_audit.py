@@ -704,6 +704,13 @@ def joint_suppress(linked: LinkedCells, *, threshold: int, max_rounds: int = 200
         failing = pd.Index(out.cells["cell"]).get_indexer(result.loc[~result["ok"], "cell"])
         if not len(failing):
             break
+        # a secondary cell pinned by what is published protects nothing: once nothing else
+        # fails, it is published again
+        pinned = failing[(result.loc[~result["ok"], "high"] - result.loc[~result["ok"], "low"]).to_numpy() < 1e-9]
+        harmless = pinned[values[pinned] >= threshold]
+        if len(harmless) == len(failing):
+            _restore(out, harmless)
+            break
         # for each failing cell, the cells sharing a relation with it, positive for its siblings
         share = (R[:, failing].T @ signed).tocsr()
         picks = _smallest_published(share, candidate_value, withheld)
@@ -715,6 +722,15 @@ def joint_suppress(linked: LinkedCells, *, threshold: int, max_rounds: int = 200
             break
         _withhold(out, picks)
     return out
+
+
+def _restore(linked: LinkedCells, cells: np.ndarray) -> None:
+    """Show again the rows of ``cells`` whose withheld cells are all among ``cells`` (in place)."""
+    rows = np.unique(linked.positions[cells].indices)
+    others = linked.withheld.copy()
+    others[cells] = False
+    rows = rows[(linked.positions[:, rows].T @ others.astype(np.int64)) == 0]
+    linked.rows.iloc[rows, linked.rows.columns.get_loc("suppressed")] = False
 
 
 def _smallest_published(part: sparse.csr_matrix, candidate_value: np.ndarray, withheld: np.ndarray) -> np.ndarray:
