@@ -493,21 +493,25 @@ def _lower_bounds(linked: LinkedCells, withheld: np.ndarray) -> np.ndarray:
 
 def sensitive(linked: LinkedCells, *, threshold: int, withheld: np.ndarray | None = None) -> np.ndarray:
     """Withheld cells the audit must protect: counts a table shows, and derived totals or
-    complements that are small themselves (1 to ``threshold − 1``) or of unknown value.
+    complements (or cells printed nowhere) that are small themselves (1 to ``threshold − 1``)
+    or of unknown value.
     A large total hidden only because it shares a row with a withheld count is not one."""
     withheld = linked.withheld if withheld is None else withheld
     v = linked.cells["value"].to_numpy(dtype=float)
-    derived = linked.cells["derived"].to_numpy(dtype=bool)
+    unplaced = np.diff(linked.positions.indptr) == 0  # printed nowhere: a margin like the derived ones
+    derived = linked.cells["derived"].to_numpy(dtype=bool) | unplaced
     return withheld & (~derived | np.isnan(v) | ((v > 0) & (v < threshold)))
 
 
 def audit_cells(linked: LinkedCells, *, threshold: int, withheld: np.ndarray | None = None,
-                targets: np.ndarray | None = None, exact: bool = True) -> pd.DataFrame:
+                targets: np.ndarray | None = None, exact: bool = True,
+                nonzero_known: bool = False) -> pd.DataFrame:
     """The feasible range of every sensitive withheld cell given what is published.
 
     For each withheld cell *i*: ``low = min x_i`` and ``high = max x_i`` subject to
-    ``R x = rhs``, published cells fixed to their values, withheld cells ≥ their lower
-    bound (see :func:`_lower_bounds`), atoms ≥ 0; integrality relaxed. Solved with HiGHS
+    ``R x = rhs``, published cells fixed to their values, every unknown ≥ 0 (with
+    ``nonzero_known``, withheld cells that a reader can tell are non-zero ≥ 1, see
+    :func:`_lower_bounds`); integrality relaxed. Solved with HiGHS
     (``scipy.optimize.linprog(method="highs")``) on each connected block of the
     relations separately, published cells substituted out. Fewer programs are solved
     than two per cell, with the same results: one program finds every cell that can grow
@@ -534,7 +538,8 @@ def audit_cells(linked: LinkedCells, *, threshold: int, withheld: np.ndarray | N
     known = ~withheld
     rhs = linked.rhs - R[:, :n][:, known] @ np.nan_to_num(values[known])
     U = R[:, np.flatnonzero(unknown)].tocsr()
-    lb = np.concatenate([_lower_bounds(linked, withheld)[withheld], np.zeros(k)])
+    lb = np.concatenate([_lower_bounds(linked, withheld)[withheld] if nonzero_known else np.zeros(int(withheld.sum())),
+                         np.zeros(k)])
     n_withheld = int(withheld.sum())  # withheld cells are the first unknowns, then the atoms
     is_target = np.zeros(n_withheld + k, dtype=bool)
     is_target[:n_withheld] = targets[withheld]
@@ -688,6 +693,7 @@ def joint_suppress(linked: LinkedCells, *, threshold: int, max_rounds: int = 200
     grand = out.cells["cell"].to_numpy() == "total"
     candidate_value = np.where((values > 0) & placed & suppressible_cell & ~derived & ~grand, values, np.inf)
     signed = R[:, :n].tocsr()
+    restored = np.zeros(n, dtype=bool)
     for _ in range(max_rounds):
         withheld = out.withheld
         unknown_cells = cell_part @ withheld.astype(np.int64)
@@ -709,8 +715,11 @@ def joint_suppress(linked: LinkedCells, *, threshold: int, max_rounds: int = 200
         pinned = failing[(result.loc[~result["ok"], "high"] - result.loc[~result["ok"], "low"]).to_numpy() < 1e-9]
         harmless = pinned[values[pinned] >= threshold]
         if len(harmless) == len(failing):
-            _restore(out, harmless)
-            break
+            if restored[harmless].all() or not _restore(out, harmless, threshold=threshold):
+                break
+            restored[harmless] = True
+            candidate_value[harmless] = np.inf  # not chosen again
+            continue
         # for each failing cell, the cells sharing a relation with it, positive for its siblings
         share = (R[:, failing].T @ signed).tocsr()
         picks = _smallest_published(share, candidate_value, withheld)
@@ -724,13 +733,15 @@ def joint_suppress(linked: LinkedCells, *, threshold: int, max_rounds: int = 200
     return out
 
 
-def _restore(linked: LinkedCells, cells: np.ndarray) -> None:
-    """Show again the rows of ``cells`` whose withheld cells are all among ``cells`` (in place)."""
+def _restore(linked: LinkedCells, cells: np.ndarray, *, threshold: int) -> bool:
+    """Show again the rows of ``cells`` whose other withheld cells are not sensitive (in place)."""
     rows = np.unique(linked.positions[cells].indices)
-    others = linked.withheld.copy()
+    others = sensitive(linked, threshold=threshold)
     others[cells] = False
     rows = rows[(linked.positions[:, rows].T @ others.astype(np.int64)) == 0]
+    rows = rows[linked.rows["suppressed"].to_numpy(dtype=bool)[rows]]
     linked.rows.iloc[rows, linked.rows.columns.get_loc("suppressed")] = False
+    return bool(len(rows))
 
 
 def _smallest_published(part: sparse.csr_matrix, candidate_value: np.ndarray, withheld: np.ndarray) -> np.ndarray:
