@@ -76,7 +76,8 @@ class LinkedCells:
         One row per cell: ``cell`` (unique name, e.g. ``"density|Petites villes"``),
         ``table`` (the table it belongs to), ``value`` (float; NaN when not known),
         ``derived`` (a total or complement a share reveals, as opposed to a count a
-        table shows: never chosen for secondary suppression, and audited only when small).
+        table shows: chosen for secondary suppression only when on a single row, and
+        audited only when small).
     rows
         One row per row of the publication's tables: ``table`` (key of the frame, e.g.
         ``"representation:density_label"``), ``index`` (position in that frame),
@@ -666,8 +667,8 @@ def joint_suppress(linked: LinkedCells, *, threshold: int, max_rounds: int = 200
 
     1. Primary: every cell from 1 to ``threshold − 1`` is withheld (all its rows
        suppressed).
-    2. Relations: while a relation has exactly one unknown (a withheld cell, the others
-       and no atom being published), the smallest published non-zero cell of that
+    2. Relations: while a relation has exactly one unknown, a sensitive withheld cell
+       (:func:`sensitive`; the others and no atom being published), the smallest published non-zero cell of that
        relation (on a row that can be suppressed) is withheld, all such relations at once.
     3. Audit: while :func:`audit_cells` finds withheld cells whose range is narrower than
        ``threshold − 1``, for each of them the smallest published non-zero cell sharing a
@@ -691,13 +692,17 @@ def joint_suppress(linked: LinkedCells, *, threshold: int, max_rounds: int = 200
     derived = out.cells["derived"].to_numpy(dtype=bool)
     # the territory total is printed throughout a report: withheld only when small itself
     grand = out.cells["cell"].to_numpy() == "total"
-    candidate_value = np.where((values > 0) & placed & suppressible_cell & ~derived & ~grand, values, np.inf)
+    # a derived total spanning several rows (a table's total) is not chosen; a complement on one row is
+    one_row = np.diff(out.positions.indptr) == 1
+    candidate_value = np.where((values > 0) & placed & suppressible_cell & (~derived | one_row) & ~grand,
+                               values, np.inf)
     signed = R[:, :n].tocsr()
     restored = np.zeros(n, dtype=bool)
     for _ in range(max_rounds):
         withheld = out.withheld
         unknown_cells = cell_part @ withheld.astype(np.int64)
-        lone = np.flatnonzero((unknown_cells == 1) & (atom_count == 0))
+        pinned_sensitive = cell_part @ sensitive(out, threshold=threshold, withheld=withheld).astype(np.int64)
+        lone = np.flatnonzero((unknown_cells == 1) & (atom_count == 0) & (pinned_sensitive == 1))
         # orient each lone relation so that its withheld cell has a positive sign: its siblings too
         sign = np.sign(np.asarray((signed[lone].multiply(withheld.astype(float)[None, :])).sum(axis=1)).ravel())
         picks = _smallest_published(sparse.diags(sign) @ signed[lone], candidate_value, withheld)
