@@ -709,9 +709,18 @@ def joint_suppress(linked: LinkedCells, *, threshold: int, max_rounds: int = 200
         if not len(picks):
             break
         _withhold(out, picks)
+    # Withholding more cells only widens the others' ranges: a cell found wide enough stays so,
+    # and each round audits only the cells still failing and those newly withheld.
+    checked = np.zeros(n, dtype=bool)
+    failing_before = np.zeros(n, dtype=bool)
     for _ in range(max_rounds):
         withheld = out.withheld
-        result = audit_cells(out, threshold=threshold, withheld=withheld, exact=False)
+        todo = (withheld & ~checked) | failing_before
+        result = audit_cells(out, threshold=threshold, withheld=withheld, exact=False,
+                             targets=todo & sensitive(out, threshold=threshold, withheld=withheld))
+        checked |= withheld
+        failing_before = np.zeros(n, dtype=bool)
+        failing_before[pd.Index(out.cells["cell"]).get_indexer(result.loc[~result["ok"], "cell"])] = True
         failing = pd.Index(out.cells["cell"]).get_indexer(result.loc[~result["ok"], "cell"])
         if not len(failing):
             break
