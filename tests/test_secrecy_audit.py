@@ -115,7 +115,8 @@ def _leak_summary(reference):
     codes = np.repeat(list(LEAK_COUNTS), list(LEAK_COUNTS.values()))
     n = len(codes)
     acc = pd.DataFrame({"commune_code": codes, "programme": np.where(np.arange(n) % 2, "creation", "dla"),
-                        "in_qpv": False, "start_date": pd.to_datetime("2021-01-01") + pd.to_timedelta(np.arange(n) % 3 * 365, "D")})
+                        "in_qpv": False,
+                        "start_date": pd.to_datetime("2021-01-01") + pd.to_timedelta(np.arange(n) % 3 * 365, "D")})
     return reach_summary(acc, communes)
 
 

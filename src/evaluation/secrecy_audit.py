@@ -369,7 +369,8 @@ def linked_cells(tables: Publishable) -> LinkedCells:
             continue
         ys = per["year"].astype(int).to_numpy()
         c_hit = b.cells([f"year_{hit}|{y}" for y in ys], per["count"], table=f"trend_{key}")
-        c_rest = b.cells([f"year_{rest}|{y}" for y in ys], per["total"] - per["count"], table=f"trend_{key}", derived=True)
+        c_rest = b.cells([f"year_{rest}|{y}" for y in ys], per["total"] - per["count"], table=f"trend_{key}",
+                         derived=True)
         c_tot = b.cells([f"year_{key}_total|{y}" for y in ys], per["total"], table=f"trend_{key}", derived=True)
         rows = b.rows(f"trends:{key}", per)
         for ids in (c_hit, c_rest, c_tot):
@@ -457,7 +458,8 @@ def linked_cells(tables: Publishable) -> LinkedCells:
         cv = tables.conversion
         groups = cv["group"].astype(str).to_numpy()
         new = b.cells([f"conversion_new|{g}" for g in groups], cv["new"], table="conversion")
-        rest = b.cells([f"conversion_other|{g}" for g in groups], cv["total"] - cv["new"], table="conversion", derived=True)
+        rest = b.cells([f"conversion_other|{g}" for g in groups], cv["total"] - cv["new"], table="conversion",
+                       derived=True)
         tot = b.cells([f"conversion_pairs|{g}" for g in groups], cv["total"], table="conversion", derived=True)
         b.place(new, b.rows("conversion", cv))
         b.place(tot, b.rows("conversion_pairs", None, len(cv), suppressible=False))
@@ -779,6 +781,7 @@ def _smallest_published(part: sparse.csr_matrix, candidate_value: np.ndarray, wi
 def distance_bands(communes: pd.DataFrame, sites: pd.DataFrame, *, bands: Sequence[float] = DEFAULT_BANDS) -> pd.Series:
     """The distance band of each commune, labelled as :func:`evaluation.reach.distance_decay` does."""
     edges = list(bands)
-    labels = [f"{lo:g}–{hi:g} km" if np.isfinite(hi) else f"{lo:g} km et plus" for lo, hi in zip(edges[:-1], edges[1:])]
+    labels = [f"{lo:g}–{hi:g} km" if np.isfinite(hi) else f"{lo:g} km et plus"
+              for lo, hi in zip(edges[:-1], edges[1:])]
     d = distance_to_sites(communes, sites)
     return pd.cut(d, edges, labels=labels, right=False, include_lowest=True).astype(object).rename("distance_band")
