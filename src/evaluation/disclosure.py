@@ -7,6 +7,12 @@ smallest other non-zero cell of that group is suppressed too (**secondary
 suppression**), repeated until no group has exactly one suppressed cell. Zero counts are
 structural and stay published.
 
+:func:`suppress` protects one table. A report's tables share counts (density levels add
+up to urban and rural, communes to EPCIs, programmes, years and QPV are margins of one
+table), so a report decides suppression for all of them together and audits the result
+by linear programming: see :mod:`evaluation.secrecy_audit` (used by
+:func:`evaluation.reports.publish`).
+
 References
 ----------
 Hundepool, A. et al. (2012). *Statistical Disclosure Control*, Wiley, ch. 4 (cell

@@ -26,7 +26,7 @@ import shutil
 import tempfile
 import warnings as pywarnings
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import geopandas as gpd
@@ -53,6 +53,7 @@ from .pseudonyms import shared_run_key
 from .qualitative import for_territory, quotes_by_theme, theme_counts
 from .reach import ReachSummary, VenueReach, classify, reach_summary, site_points, venue_reach
 from .reference import RURAL, load_reference, territory_communes
+from .secrecy_audit import LinkedCells, Publishable, distance_bands, joint_suppress, linked_cells
 from .tables import ci_label
 
 __all__ = [
@@ -347,6 +348,7 @@ class Publication:
     conversion_hidden: tuple[bool, bool]
     trends: dict[str, pd.DataFrame]
     decay: pd.DataFrame
+    conversion_counts: pd.DataFrame | None = None  # met/unmet: new ties (blanked when withheld), pairs
     # What the text builders read (all protected).
     alpha: float = 0.05
     source: str = ""
@@ -377,9 +379,13 @@ class Publication:
     warnings: list[str] = field(default_factory=list)  # codes of the warnings captured while computing
     provenance: pd.DataFrame | None = None
 
-    def _counted(self, protect: Disclosure) -> Publication:
-        self.suppressed_cells = protect.suppressed_cells
-        return self
+    def publishable(self) -> Publishable:
+        """The publication's count tables, as :mod:`evaluation.secrecy_audit` links them."""
+        return Publishable(reached=self.reached, representation=self.representation, rates=self.rates,
+                           qpv=self.qpv, rural_by_programme=self.rural_by_programme, trends=self.trends,
+                           decay=self.decay if len(self.decay) else None, indicators=self.indicators,
+                           venue_origins=self.venue_origins, venue_participations=self.venue_participations,
+                           conversion=self.conversion_counts, themes=self.themes if len(self.themes) else None)
 
 
 _BLANKED = ("count", "share", "ci_low", "ci_high", "rate", "rate_10k", "index", "expected_count")
@@ -402,50 +408,67 @@ def publish(ctx: ReportContext, summary: ReachSummary, network: NetworkAnalysis 
             warnings: dict[str, list[str]] | None = None) -> Publication:
     """Turn the measures' results into the publication: disclosure control, then estimability.
 
-    Each table whose total is published gets primary and secondary suppression
-    (:func:`evaluation.disclosure.suppress`); overlapping counts (themes) get primary
-    suppression only; the map withholds communes with 1 to ``threshold − 1``
-    accompaniments (and, secondarily, the next smallest, since the total is published).
+    Suppression is decided for every table the report shows, all tables together: their
+    counts (and the indicators') are linked by the relations of
+    :func:`evaluation.secrecy_audit.linked_cells` (density levels → urban/rural → total,
+    communes → EPCI, distance bands and total, programme × year × QPV margins, the
+    tiers-lieu's participants, the conversion table), and
+    :func:`evaluation.secrecy_audit.joint_suppress` withholds cells until none can be
+    recovered from the others (themes, overlapping counts, get primary suppression only).
     Withheld cells are blanked. Numbers derived from withheld cells are withheld too: a
     count model's rate ratios when a group it compares is withheld (with one binary term
     the ratio and the total give the counts back), the goodness-of-fit test when one of
     its cells is, the conversion risk ratio when one of its counts is, and the network
-    files (whose ties give the conversion counts back). Estimates
-    that cannot be estimated (the measure says so, the interval is not finite, the fit
-    did not converge: ``warnings`` from :func:`measure`) are marked so, without numbers.
+    files (whose ties give the conversion counts back). Estimates that cannot be estimated
+    (the measure says so, the interval is not finite, the fit did not converge:
+    ``warnings`` from :func:`measure`) are marked so, without numbers.
     """
     warnings = warnings or {}
-    protect = Disclosure(threshold)
+    protect = Disclosure(threshold)  # counts what the venue publication withholds on top
     testimonies = ctx.testimonies()
+    # Raw indicators (nothing withheld yet: a threshold of 1 withholds no count), protected below.
     indicators = territory_indicators(summary=summary, accompaniments=ctx.accompaniments, network=network,
-                                      testimonies=testimonies, disclosure=protect, source=source, alpha=alpha)
-    by_programme = protect(summary.by_programme["urban_rural"], within=["programme"])
+                                      testimonies=testimonies, disclosure=Disclosure(1), source=source, alpha=alpha)
+    by_programme = summary.by_programme["urban_rural"]
     themes = theme_counts(testimonies, alpha=alpha)
-    conversion_hidden = (False, False)
+    reached = summary.reached.copy()
+    if len(summary.decay):
+        reached["distance_band"] = distance_bands(reached, ctx.sites).to_numpy()
+    conversion = None
+    if network is not None:
+        c = network.conversion
+        conversion = pd.DataFrame({"group": ["met", "unmet"], "new": [c.met_new, c.unmet_new],
+                                   "total": [c.met_total, c.unmet_total]})
+    raw = Publication(
+        threshold=int(threshold), suppressed_cells=0, indicators=indicators,
+        representation=dict(summary.representation),
+        rural_by_programme=by_programme[by_programme["urban_rural"] == RURAL].reset_index(drop=True),
+        rates=dict(summary.rates), qpv=summary.by["qpv"], reached=reached, themes=themes,
+        quotes=quotes_by_theme(testimonies), testimonies=len(testimonies),
+        venue_origins=venue.origins if venue is not None else None,
+        venue_participations=venue.participations if venue is not None else None,
+        conversion_hidden=(False, False), trends={k: per_year for k, (per_year, _) in summary.trends.items()},
+        decay=summary.decay, conversion_counts=conversion)
+    flagged = _apply_suppression(raw, joint_suppress(linked_cells(raw.publishable()), threshold=int(threshold)))
     conversion_table = None
     if network is not None:
         c = network.conversion
-        conversion_table = protect(pd.DataFrame({"group": ["met", "unmet"], "pairs": [c.met_total, c.unmet_total],
-                                                 "count": [c.met_new, c.unmet_new],
-                                                 "rate": [c.risk_met, c.risk_unmet]}))
-        conversion_hidden = tuple(bool(h) for h in conversion_table["suppressed"])
-    representation = {g: protect(r) for g, r in summary.representation.items()}
-    rates = {g: protect(r) for g, r in summary.rates.items()}
-    trends = {k: _protect_yearly(per_year, protect) for k, (per_year, _) in summary.trends.items()}
-    pub = Publication(
-        threshold=protect.threshold, suppressed_cells=0, indicators=indicators,
+        conversion_table = pd.DataFrame({"group": ["met", "unmet"], "pairs": [c.met_total, c.unmet_total],
+                                         "count": [c.met_new, c.unmet_new], "rate": [c.risk_met, c.risk_unmet],
+                                         "suppressed": list(flagged.conversion_hidden)})
+        hidden = conversion_table["suppressed"].to_numpy()
+        flagged.conversion_counts = flagged.conversion_counts.assign(
+            new=flagged.conversion_counts["new"].astype(float).where(~hidden))
+    representation, trends = flagged.representation, flagged.trends
+    pub = replace(
+        flagged,
         representation={g: _blank(r) for g, r in representation.items()},
-        rural_by_programme=_blank(by_programme[by_programme["urban_rural"] == RURAL]),
-        rates={g: _blank(r) for g, r in rates.items()},
-        qpv=_blank(protect(summary.by["qpv"])),
-        reached=_blank(protect(summary.reached)),
-        themes=_blank(protect(themes, within=["theme"])) if len(themes) else themes.assign(suppressed=False),
-        quotes=quotes_by_theme(testimonies), testimonies=len(testimonies),
-        venue_origins=_blank(protect(venue.origins)) if venue is not None else None,
-        venue_participations=_blank(protect(venue.participations)) if venue is not None else None,
-        conversion_hidden=conversion_hidden,
+        rural_by_programme=_blank(flagged.rural_by_programme), rates={g: _blank(r) for g, r in flagged.rates.items()},
+        qpv=_blank(flagged.qpv), reached=_blank(flagged.reached), themes=_blank(flagged.themes),
+        venue_origins=_blank(flagged.venue_origins) if venue is not None else None,
+        venue_participations=_blank(flagged.venue_participations) if venue is not None else None,
         trends={k: _blank(t) for k, t in trends.items()},
-        decay=_blank(protect(summary.decay)) if len(summary.decay) else summary.decay,
+        decay=_blank(flagged.decay) if len(flagged.decay) else flagged.decay,
     )
     # The bar chart's shares: the same cells as the representation table, withheld alike.
     flags = representation["density_label"].set_index("density_label")["suppressed"]
@@ -460,7 +483,8 @@ def publish(ctx: ReportContext, summary: ReachSummary, network: NetworkAnalysis 
         pub.network = _publish_network(ctx, network, conversion_table, warnings=warnings.get("network", []))
     pub.warnings = sorted({code for codes in warnings.values() for code in codes})
     pub.provenance = provenance_table(ctx)
-    return pub._counted(protect)
+    pub.suppressed_cells += protect.suppressed_cells
+    return pub
 
 
 def _describe(pub: Publication, ctx: ReportContext, summary: ReachSummary, representation: dict,
@@ -564,12 +588,39 @@ def _publish_network(ctx: ReportContext, net: NetworkAnalysis, conversion_table:
         qap_permutations=q.permutations, qap_seed=q.seed, brokerage=pd.DataFrame(rows), exports=exports)
 
 
-def _protect_yearly(per_year: pd.DataFrame, protect: Disclosure) -> pd.DataFrame:
-    """A yearly share is withheld when its count, or the rest of its year, is small."""
-    count, rest = per_year["count"], per_year["total"] - per_year["count"]
-    hidden = ((count > 0) & (count < protect.threshold)) | ((rest > 0) & (rest < protect.threshold))
-    protect.suppressed_cells += int(hidden.sum())
-    return per_year.assign(suppressed=hidden.to_numpy())
+def _apply_suppression(raw: Publication, decided: LinkedCells) -> Publication:
+    """Copy the publication with each table's ``suppressed`` column (and withheld indicators) set."""
+    def mark(frame: pd.DataFrame | None, table: str) -> pd.DataFrame | None:
+        if frame is None:
+            return None
+        hidden = np.zeros(len(frame), dtype=bool)
+        hidden[decided.suppressed_rows(table)] = True
+        return frame.assign(suppressed=hidden)
+
+    ind = raw.indicators.copy()
+    secret = np.zeros(len(ind), dtype=bool)
+    secret[decided.suppressed_rows("indicators")] = True
+    ind["secret"] = ind["secret"].to_numpy(dtype=bool) | secret
+    ind.loc[ind["secret"], ["valeur", "ic_bas", "ic_haut"]] = np.nan
+    representation = {g: mark(r, f"representation:{g}") for g, r in raw.representation.items()}
+    for g, r in representation.items():  # the expected counts reveal the total when every row is withheld
+        if len(r) and r["suppressed"].all():
+            representation[g] = r.assign(expected=np.nan)
+    conversion = mark(raw.conversion_counts, "conversion")
+    hidden_conv = tuple(bool(v) for v in conversion["suppressed"]) if conversion is not None else (False, False)
+    rows = decided.rows
+    shown_tables = ~rows["table"].isin(["indicators"])
+    return replace(
+        raw, indicators=ind, representation=representation,
+        rural_by_programme=mark(raw.rural_by_programme, "rural_by_programme"),
+        rates={g: mark(r, f"rates:{g}") for g, r in raw.rates.items()}, qpv=mark(raw.qpv, "qpv"),
+        reached=mark(raw.reached, "reached"),
+        themes=mark(raw.themes, "themes") if len(raw.themes) else raw.themes.assign(suppressed=False),
+        venue_origins=mark(raw.venue_origins, "venue_origins"),
+        venue_participations=mark(raw.venue_participations, "venue_participations"),
+        conversion_hidden=hidden_conv, trends={k: mark(t, f"trends:{k}") for k, t in raw.trends.items()},
+        decay=mark(raw.decay, "decay") if len(raw.decay) else raw.decay, conversion_counts=conversion,
+        suppressed_cells=int((rows["suppressed"] & shown_tables).sum()) + int(ind["secret"].sum()))
 
 
 def write_outputs(pub: Publication, output_dir: str | Path | None) -> list[Path]:

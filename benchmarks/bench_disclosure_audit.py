@@ -1,0 +1,63 @@
+"""Linear-programming audit of secrecy against rendering, on the 19 EPCI of Côte-d'Or.
+
+``disclosure_audit``: the audit (:func:`evaluation.secrecy_audit.audit`) of the 19 EPCI
+reports' publications (built with ``reports.prepare_context``, the reach summary, the
+network and venue analyses and ``reports.publish``, no notebook) against rendering the
+same 19 reports with ``evaluation report --all --workers 2``
+(:func:`evaluation.batch.render_batch`). Target ≤ 0.2, so that the audit can run on
+every batch.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from bench_batch import TERRITORIES  # noqa: E402
+
+from evaluation import reports  # noqa: E402
+from evaluation.batch import render_batch  # noqa: E402
+from evaluation.config import get_paths, load_territories  # noqa: E402
+from evaluation.pseudonyms import KEY_ENV  # noqa: E402
+from evaluation.secrecy_audit import audit  # noqa: E402
+
+
+def run() -> list[tuple[str, bool]]:
+    os.environ.setdefault(KEY_ENV, "benchmark-key-0123456789")
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        terr = tmp / "territories.yml"
+        terr.write_text(TERRITORIES, encoding="utf-8")
+        slugs = list(load_territories(terr))
+        data = tmp / "data"
+        shutil.copytree(get_paths().sample, data, ignore=shutil.ignore_patterns("testimonies.*"))
+        publications = []
+        start = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for slug in slugs:
+                ctx = reports.prepare_context(slug, data_dir=data, territories_file=terr)
+                publications.append(reports.publish(ctx, ctx.reach(), ctx.network(), ctx.venue()))
+        t_publish = time.perf_counter() - start
+        start = time.perf_counter()
+        audits = [audit(p) for p in publications]
+        t_audit = time.perf_counter() - start
+        start = time.perf_counter()
+        results = render_batch(out_dir=tmp / "batch", workers=2, progress=False, territories_file=terr,
+                               data_dir=data)
+        t_render = time.perf_counter() - start
+    ok_reports = sum(r.ok for r in results)
+    cells = sum(len(a) for a in audits)
+    failing = sum(int((~a["ok"]).sum()) for a in audits)
+    ratio = t_audit / t_render
+    return [(f"disclosure_audit: ratio={ratio:.3f} target<=0.2 (LP audit of the {len(slugs)} EPCI publications of "
+             f"Côte-d'Or, {cells} withheld cells, {failing} failing, vs `report --all --workers 2` rendering them, "
+             f"{ok_reports} rendered; {t_audit:.1f} s vs {t_render:.0f} s; building the publications "
+             f"(measures + joint suppression): {t_publish:.0f} s)", ratio <= 0.2 and failing == 0)]
