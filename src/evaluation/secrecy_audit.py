@@ -262,6 +262,21 @@ class _Builder:
         return LinkedCells(cells, rows, positions, relations, np.zeros(self.n_rel), self.atoms)
 
 
+def _published_total(frame: pd.DataFrame, *, indicators: pd.DataFrame | None = None) -> float:
+    """The total of a table's counts as a reader knows it: the sum of its counts when all are
+    shown, else its ``total`` column (or the territory's ``acc_total`` indicator), else
+    unknown (NaN). A publication blanks withheld counts, so their sum is not the total."""
+    counts = frame["count"].astype(float)
+    if counts.notna().all():
+        return float(counts.sum())
+    if "total" in frame and frame["total"].notna().any():
+        return float(frame["total"].dropna().iloc[0])
+    if indicators is not None and "acc_total" in set(indicators["code"]):
+        value = indicators.set_index("code").loc["acc_total", "valeur"]
+        return float(value) if pd.notna(value) else float("nan")
+    return float("nan")
+
+
 def linked_cells(tables: Publishable) -> LinkedCells:
     """Every count of a report's tables as cells, and the linear relations between them.
 
@@ -294,7 +309,7 @@ def linked_cells(tables: Publishable) -> LinkedCells:
     # ---- geography: communes and their aggregates
     commune = b.cells([f"commune|{c}" for c in codes], counts, table="reached")
     b.place(commune, b.rows("reached", reached))
-    total = b.cell("total", counts.sum(), table="total")
+    total = b.cell("total", _published_total(reached, indicators=tables.indicators), table="total")
     b.sums([total], commune, np.zeros(len(commune), int))
     classified = b.cell("classified", np.nan, table="total", derived=True)
     for by, name in (("density_label", "density"), ("urban_rural", "urban_rural"), ("epci_name", "epci")):
@@ -394,7 +409,7 @@ def linked_cells(tables: Publishable) -> LinkedCells:
             b.sums(list(parents), kids, np.repeat([0, 1], len(years)))
     q = tables.qpv
     q_ids = b.cells([f"qpv|{v}" for v in q["qpv"].astype(str)], q["count"], table="qpv")
-    q_known = b.cell("qpv_known", float(q["count"].sum()), table="qpv", derived=True)
+    q_known = b.cell("qpv_known", _published_total(q), table="qpv", derived=True)
     rows = b.rows("qpv", q)
     b.place(q_ids, rows)
     b.place(q_known, rows)
@@ -437,7 +452,7 @@ def linked_cells(tables: Publishable) -> LinkedCells:
     if tables.venue_origins is not None:
         o = tables.venue_origins
         ids = b.cells([f"venue_origin|{v}" for v in o["origin"].astype(str)], o["count"], table="venue")
-        people = b.cell("venue_participants", float(o["count"].sum()), table="venue", derived=True)
+        people = b.cell("venue_participants", _published_total(o), table="venue", derived=True)
         rows = b.rows("venue_origins", o)
         b.place(ids, rows)
         b.place(people, rows)
@@ -445,7 +460,7 @@ def linked_cells(tables: Publishable) -> LinkedCells:
         if tables.venue_participations is not None:
             p = tables.venue_participations
             ids = b.cells([f"venue_visit|{v}" for v in p["visit"].astype(str)], p["count"], table="venue")
-            visits = b.cell("venue_participations", float(p["count"].sum()), table="venue", derived=True)
+            visits = b.cell("venue_participations", _published_total(p), table="venue", derived=True)
             rows = b.rows("venue_participations", p)
             b.place(ids, rows)
             b.place(visits, rows)
@@ -636,7 +651,10 @@ def audit(publication, *, extra: Sequence[tuple[Mapping[str, float], float]] = (
     for terms, value in extra:
         linked = linked.with_published(terms, value)
     targets = sensitive(linked, threshold=publication.threshold)  # the only use of withheld values
-    return audit_cells(linked.masked(), threshold=publication.threshold, targets=targets)
+    # A cell the publication leaves empty (an indicator that cannot be estimated) is unknown
+    # to a reader, like a withheld one.
+    unknown = linked.withheld | np.isnan(linked.cells["value"].to_numpy(dtype=float))
+    return audit_cells(linked.masked(), threshold=publication.threshold, targets=targets, withheld=unknown)
 
 
 def _unbounded(A: sparse.spmatrix) -> np.ndarray:
