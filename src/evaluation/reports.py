@@ -46,6 +46,7 @@ from .config import (
 from .datasets import Dataset, load_dataset
 from .disclosure import DEFAULT_THRESHOLD, Disclosure
 from .errors import ConfigError, EvaluationError
+from .estimation import warning_code
 from .indicators import territory_indicators, write_indicators
 from .leaks import check_outputs, output_files, raw_names
 from .network import NetworkAnalysis, analyse_network, export_network, split_periods
@@ -63,7 +64,6 @@ __all__ = [
     "render_report",
     "Measures",
     "measure",
-    "warning_code",
     "captured_warnings",
     "Estimate",
     "PublishedModel",
@@ -181,26 +181,13 @@ class Measures:
     :func:`publish` turns them into the :class:`Publication`).
 
     ``warnings`` holds, per measure (``"reach"``, ``"network"``, ``"venue"``), the codes of
-    the Python warnings raised while computing it (see :func:`warning_code`).
+    the Python warnings raised while computing it (codes of :data:`evaluation.estimation.WARNING_CODES`).
     """
 
     summary: ReachSummary
     network: NetworkAnalysis | None
     venue: VenueReach | None
     warnings: dict[str, list[str]] = field(default_factory=dict)
-
-
-def warning_code(w: pywarnings.WarningMessage) -> str:
-    """A code for a captured warning: ``not_converged`` (statsmodels' ConvergenceWarning or a
-    message saying so), ``overflow``, ``numerical`` (other floating-point warnings) or ``other``."""
-    name, text = w.category.__name__, str(w.message).lower()
-    if "convergence" in name.lower() or "converge" in text or "maximum number of iterations" in text:
-        return "not_converged"
-    if "overflow" in text:
-        return "overflow"
-    if issubclass(w.category, RuntimeWarning) or "divide" in text or "invalid value" in text:
-        return "numerical"
-    return "other"
 
 
 @contextmanager
@@ -481,7 +468,11 @@ def publish(ctx: ReportContext, summary: ReachSummary, network: NetworkAnalysis 
         pub.venue = _publish_venue(ctx, venue, pub, protect)
     if network is not None:
         pub.network = _publish_network(ctx, network, conversion_table, warnings=warnings.get("network", []))
-    pub.warnings = sorted({code for codes in warnings.values() for code in codes})
+    results = [summary.model, summary.model_density, *(test for _, test in summary.trends.values())]
+    if network is not None:
+        results += [network.conversion, network.model, network.qap]
+    recorded = {code for r in results for code in (getattr(r, "warnings", None) or ())}
+    pub.warnings = sorted(recorded | {code for codes in warnings.values() for code in codes})
     pub.provenance = provenance_table(ctx)
     pub.suppressed_cells += protect.suppressed_cells
     return pub
@@ -516,7 +507,7 @@ def _describe(pub: Publication, ctx: ReportContext, summary: ReachSummary, repre
     model = summary.model if not summary.model.table.empty else summary.model_density
     group = representation.get(model.term)
     pub.model = _publish_model(model, "rate_ratio", withheld=group is not None and bool(group["suppressed"].any()),
-                               units=model.n_communes, not_converged="not_converged" in warnings,
+                               units=model.n_communes, not_converged="convergence" in warnings,
                                dispersion=model.dispersion)
 
 
@@ -566,7 +557,7 @@ def _publish_network(ctx: ReportContext, net: NetworkAnalysis, conversion_table:
         else "no_variation"
     risk = _estimate(c.risk_ratio, c.ci_low, c.ci_high, c.p_value, result=c, reason=reason, withheld=hidden)
     model = _publish_model(net.model, "odds_ratio", withheld=False, units=net.model.n_dyads,
-                           not_converged="not_converged" in warnings, events=net.model.new_ties)
+                           not_converged="convergence" in warnings, events=net.model.new_ties)
     q = net.qap
     qap = _estimate(q.statistic, p_value=q.p_value, result=q, need_interval=False,
                     reason=None if np.isfinite(q.statistic) else "no_variation")

@@ -40,13 +40,16 @@ NOT_ESTIMABLE = {
 
 #: What the method section says, in words, about the warnings captured while computing
 #: (codes recorded by :func:`evaluation.reports.measure`).
-WARNING_NOTES = {
-    "not_converged": "l'ajustement d'un modèle n'a pas pleinement convergé : ses estimations sont signalées "
-                     "comme non estimables",
+WARNING_NOTES = {  # one note per code of evaluation.estimation.WARNING_CODES
+    "convergence": "l'ajustement d'un modèle n'a pas pleinement convergé : ses estimations sont signalées "
+                   "comme non estimables",
+    "perfect_separation": "un modèle prédisait parfaitement certaines paires (séparation) : ses rapports, non "
+                          "bornés, ne sont pas publiés",
+    "hessian": "la précision d'un modèle n'a pas pu être calculée : ses estimations ne sont pas publiées",
     "overflow": "un calcul a dépassé la précision numérique (valeurs extrêmes, le plus souvent sur de très petits "
                 "effectifs) : les intervalles concernés, non bornés, ne sont pas publiés",
-    "numerical": "des calculs ont rencontré des valeurs indéfinies (division par zéro, effectifs nuls) : les "
-                 "chiffres concernés ne sont pas publiés",
+    "invalid_value": "des calculs ont rencontré des valeurs indéfinies (division par zéro, effectifs nuls) : les "
+                     "chiffres concernés ne sont pas publiés",
     "other": "des avertissements techniques ont été émis pendant le calcul ; ils ne modifient pas les chiffres "
              "publiés",
 }
