@@ -18,7 +18,8 @@ is not fooled by selection: each actor has an *activity* :math:`A_i` (lognormal,
 With ``effect=1`` meeting has no effect at all, yet pairs who met are pairs of active
 actors and form more ties: a crude comparison of met and unmet pairs finds an "effect".
 The tables have the columns of the package's data model (``actors``, ``events``,
-``attendance``, ``collaborations``), every actor in one commune.
+``attendance``, ``collaborations``), every actor in one commune; ``pairs`` and ``prior``
+are the pair table and prior activity built directly with arrays, for studies of many runs.
 """
 
 from __future__ import annotations
@@ -43,6 +44,29 @@ class SimulatedNetwork:
     effect: float  # the planted co-presence effect ρ
     split_date: pd.Timestamp
     commune_code: str
+    pairs: pd.DataFrame  # the pair table of the actors active before, built directly (see below)
+    prior: pd.DataFrame  # events attended and ties held before, per actor active before
+
+
+def _direct_tables(ids: np.ndarray, before: np.ndarray, i: np.ndarray, j: np.ndarray, tie_before: np.ndarray,
+                   new_tie: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The pair table and prior activity the report's pipeline would build, with array operations only.
+
+    Actors active before (an event or a tie before) form the universe; pairs tied before
+    are left out; ``i``/``j`` are positions among the active actors in id order, as in
+    :func:`evaluation.network.dyads`. Lets a simulation study skip the pandas pipeline.
+    """
+    n = len(ids)
+    ties = np.bincount(i[tie_before], minlength=n) + np.bincount(j[tie_before], minlength=n)
+    active = before.any(axis=1) | (ties > 0)
+    position = np.cumsum(active) - 1
+    keep = active[i] & active[j] & ~tie_before
+    pairs = pd.DataFrame({"i": position[i[keep]].astype(np.int32), "j": position[j[keep]].astype(np.int32),
+                          "copresence": (before[i[keep]] & before[j[keep]]).sum(axis=1).astype(np.int64),
+                          "new_tie": new_tie[keep].astype(np.int8)})
+    prior = pd.DataFrame({"events": before.sum(axis=1)[active].astype(np.int64), "ties": ties[active].astype(np.int64)},
+                         index=pd.Index(ids[active], name="actor_id"))
+    return pairs, prior
 
 
 def _attend(rng: np.random.Generator, p: np.ndarray, n_events: int) -> np.ndarray:
@@ -109,5 +133,6 @@ def simulate_selection(*, n_actors: int = 150, events_before: int = 20, events_a
                                   "start_date": split + pd.to_timedelta(rng.integers(lo, hi, k), unit="D"),
                                   "kind": "partnership", "source": "simulation"}))
     collaborations = pd.concat(rows, ignore_index=True)
+    pairs, prior = _direct_tables(ids, before, i, j, tie_before, new_tie)
     return SimulatedNetwork(actors, events, attendance, collaborations, pd.Series(activity, index=ids, name="activity"),
-                            float(effect), split, commune_code)
+                            float(effect), split, commune_code, pairs, prior)
