@@ -253,3 +253,16 @@ class TestStratifiedQAP:
         strata = activity_strata(np.array([0, 0, 0, 0, 5, 9, 1, 1, 2, 3]), bins=5)
         assert np.bincount(strata).tolist() == [2, 2, 2, 2, 2]
         assert strata[5] == 4 and strata[4] == 4
+
+
+def test_analyse_network_adds_the_adjusted_results(reference):
+    """On a simulated territory without any effect: the crude ratio 'finds' one, the adjusted one does not."""
+    s = simulate_selection(seed=11, effect=1.0)
+    na = nw.analyse_network(s.actors, s.events, s.attendance, s.collaborations, reference,
+                            communes=[s.commune_code], periods=nw.split_periods(s.split_date), permutations=200)
+    assert na.conversion.ci_low > 1
+    assert na.effect.model == "actor_fixed_effects" and na.effect.ci_low <= 1 <= na.effect.ci_high
+    assert na.effect.n_pairs == len(na.dyads) and na.effect.n_new_ties == int(na.dyads["new_tie"].sum())
+    assert na.falsification.effect.estimable
+    assert na.qap_stratified.permutations == 200 and np.isfinite(na.qap_stratified.statistic)
+    assert na.effect.e_value == pytest.approx(e_value(na.effect.estimate))

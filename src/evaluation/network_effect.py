@@ -96,6 +96,8 @@ __all__ = [
     "e_value_interval",
     "activity_strata",
     "stratified_qap",
+    "AdjustedEffects",
+    "adjusted_effects",
 ]
 
 ModelCode = Literal["actor_fixed_effects", "prior_activity_controls"]
@@ -544,3 +546,40 @@ def stratified_qap(x: np.ndarray, y_edges: tuple[np.ndarray, np.ndarray], n: int
     return QAPResult(observed, float((1 + (null >= observed - tol).sum()) / (permutations + 1)),
                      float((1 + (np.abs(null) >= abs(observed) - tol).sum()) / (permutations + 1)),
                      permutations, seed, float(null.mean()), float(null.std()), null)
+
+
+# --------------------------------------------------------------------------- analysis
+@dataclass(frozen=True)
+class AdjustedEffects:
+    """The adjusted estimate, its falsification test and the stratified QAP of one territory."""
+
+    effect: NetworkEffect
+    falsification: Falsification
+    qap: QAPResult  # stratified by activity before
+    strata: int  # number of activity strata of the QAP
+
+
+def adjusted_effects(*, nodes: pd.DataFrame, attendance: pd.DataFrame, events: pd.DataFrame,
+                     collaborations: pd.DataFrame, copresence_after: pd.DataFrame, ties_before: pd.DataFrame,
+                     periods: Sequence[Period], universe: pd.Index, universe_after: pd.Index, dyad_table: pd.DataFrame,
+                     coordinates: pd.DataFrame | None, x: np.ndarray, new_edges: tuple[np.ndarray, np.ndarray],
+                     permutations: int = 1000, seed: int = 0, bins: int = 5, alpha: float = 0.05) -> AdjustedEffects:
+    """Everything :func:`evaluation.network.analyse_network` adds about selection.
+
+    * :func:`network_effect` on the report's pair table, with the activity before
+      (:func:`prior_activity`: events and ties);
+    * :func:`falsification` on the actors active in both periods, co-presence after
+      against ties before, activity = events attended after;
+    * :func:`stratified_qap` on the matrix ``x`` of co-presence before (pairs tied before
+      zeroed) and the new ties, within ``bins`` strata of events attended before.
+    """
+    first, second = periods[0], periods[1]
+    activity = prior_activity(attendance, events, collaborations, universe=universe, period=first)
+    effect = network_effect(dyad_table, activity=activity, alpha=alpha)
+    both = universe.intersection(universe_after)
+    placebo_table = falsification_dyads(nodes, copresence_after, ties_before, universe=both, coordinates=coordinates)
+    placebo = falsification(placebo_table, activity=prior_activity(attendance, events, None, universe=both,
+                                                                    period=second)[["events"]], alpha=alpha)
+    strata = activity_strata(activity["events"].to_numpy(), bins=bins)
+    qap = stratified_qap(x, new_edges, len(universe), strata, permutations=permutations, seed=seed)
+    return AdjustedEffects(effect, placebo, qap, bins)
