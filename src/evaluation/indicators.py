@@ -16,7 +16,7 @@ from .disclosure import Disclosure
 from .reach import ReachSummary, wilson_interval
 from .reference import RURAL
 
-__all__ = ["INDICATOR_COLUMNS", "territory_indicators", "write_indicators"]
+__all__ = ["INDICATOR_COLUMNS", "EFFECT_MODELS", "EFFECT_REASONS", "territory_indicators", "write_indicators"]
 
 INDICATOR_COLUMNS = ["code", "indicateur", "definition", "valeur", "ic_bas", "ic_haut", "unite", "periode",
                      "source", "secret"]
@@ -90,20 +90,64 @@ def territory_indicators(*, summary: ReachSummary, accompaniments: pd.DataFrame,
             network.change["ties_after"], unit="liens", when=second, protect=False)
         add("liens_nouveaux", "Nouveaux liens de collaboration", "Liens actifs après et pas avant.",
             network.change["new"], unit="liens", when=second, protect=False)
+        _network_effect_rows(add, network, when=second)
         c = network.conversion
         lo, hi = wilson_interval(c.met_new, c.met_total, alpha=alpha)
-        add("taux_conversion", "Taux de conversion de la co-présence en collaboration",
+        crude = ("Brut : ne tient pas compte de ce que les acteurs les plus actifs se rencontrent et collaborent "
+                 "davantage, rencontres ou non (voir effet_reseau).")
+        add("taux_conversion", "Taux de conversion brut de la co-présence en collaboration",
             "Part des paires d'acteurs qui s'étaient côtoyées aux rencontres avant, sans collaborer, et qui "
-            "collaborent après ; intervalle de Wilson.", c.risk_met, low=float(lo), high=float(hi), unit="part",
-            when=second, count=c.met_new)
-        add("rapport_conversion", "Rapport de risques de conversion",
+            f"collaborent après ; intervalle de Wilson. {crude}", c.risk_met, low=float(lo), high=float(hi),
+            unit="part", when=second, count=c.met_new)
+        add("rapport_conversion", "Rapport de risques de conversion brut",
             "Taux de conversion des paires qui se sont côtoyées ÷ taux des paires qui ne se sont pas croisées ; "
-            "intervalle de Katz.", c.risk_ratio, low=c.ci_low, high=c.ci_high, unit="rapport", when=second,
+            f"intervalle de Katz. {crude}", c.risk_ratio, low=c.ci_low, high=c.ci_high, unit="rapport", when=second,
             count=min(c.met_new, c.unmet_new))
     if testimonies is not None:
         add("temoignages", "Témoignages recueillis", "Témoignages et observations qualitatives codés par thème.",
             len(testimonies), unit="témoignages")
     return pd.DataFrame(rows, columns=INDICATOR_COLUMNS)
+
+
+#: How each model of :func:`evaluation.network_effect.network_effect` is named in definitions.
+EFFECT_MODELS = {
+    "actor_fixed_effects": "modèle de Poisson des nouveaux liens par paire d'acteurs avec un effet fixe par acteur "
+                           "(propension de chaque acteur à nouer des liens)",
+    "prior_activity_controls": "modèle de Poisson des nouveaux liens par paire d'acteurs ajusté sur l'activité "
+                               "antérieure des deux acteurs (rencontres suivies et liens avant)",
+}
+
+
+#: Why a model was used, or why nothing was estimable (codes of ``NetworkEffect.reason``).
+EFFECT_REASONS = {
+    "fixed_effects": "assez de nouveaux liens, répartis entre assez d'acteurs, pour un effet fixe par acteur",
+    "too_few_new_ties_for_fixed_effects": "trop peu de nouveaux liens pour un effet fixe par acteur",
+    "too_few_actors_with_ties_for_fixed_effects": "trop peu d'acteurs ayant noué un nouveau lien pour un effet fixe "
+                                                  "par acteur",
+    "no_contrast_within_actors": "parmi les acteurs ayant noué de nouveaux liens, aucun nouveau lien entre paires qui "
+                                 "se sont côtoyées, ou aucun entre paires qui ne se sont pas croisées",
+    "fixed_effects_not_converged": "l'estimation avec un effet fixe par acteur n'a pas abouti",
+    "too_few_new_ties": "moins de deux nouveaux liens",
+    "no_new_tie_among_met_or_unmet": "aucun nouveau lien entre paires qui se sont côtoyées, ou aucun entre paires "
+                                     "qui ne se sont pas croisées",
+    "no_exposure_contrast": "toutes les paires se sont côtoyées, ou aucune",
+}
+
+
+def _network_effect_rows(add, network, *, when: str) -> None:
+    """``effet_reseau`` (adjusted ratio) and ``effet_reseau_evalue`` (1 when estimable, else 0)."""
+    e = getattr(network, "effect", None)
+    if e is None:
+        return
+    model = EFFECT_MODELS.get(e.model, "aucun modèle estimable")
+    add("effet_reseau", "Effet des rencontres sur les nouvelles collaborations (ajusté)",
+        "Rapport des probabilités de nouvelle collaboration entre paires qui se sont côtoyées aux rencontres avant et "
+        f"paires qui ne se sont pas croisées, à propension des acteurs égale ; {model} ; intervalle robuste aux "
+        "dépendances entre paires partageant un acteur (Aronow, Samii et Assenova 2015).",
+        e.estimate, low=e.ci_low, high=e.ci_high, unit="rapport", when=when, count=e.n_new_ties)
+    add("effet_reseau_evalue", "Effet des rencontres estimable",
+        "1 si les données permettent d'estimer l'effet des rencontres en tenant compte de l'activité des acteurs, "
+        f"0 sinon ; ici : {EFFECT_REASONS.get(e.reason, e.reason)}.", int(e.estimable), unit="oui (1) / non (0)", when=when, protect=False)
 
 
 def write_indicators(indicators: pd.DataFrame, out_dir: Path | str) -> list[Path]:
