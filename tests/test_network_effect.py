@@ -12,6 +12,8 @@ from evaluation.network_effect import (
     activity_strata,
     e_value,
     e_value_interval,
+    Falsification,
+    NetworkEffect,
     falsification,
     falsification_dyads,
     fe_poisson,
@@ -266,3 +268,35 @@ def test_analyse_network_adds_the_adjusted_results(reference):
     assert na.falsification.effect.estimable
     assert na.qap_stratified.permutations == 200 and np.isfinite(na.qap_stratified.statistic)
     assert na.effect.e_value == pytest.approx(e_value(na.effect.estimate))
+
+
+class TestReading:
+    """The French reading of the report layer, from typed results only."""
+
+    @staticmethod
+    def effect(estimate, low, high, model="actor_fixed_effects", reason="fixed_effects", estimable=True):
+        return NetworkEffect(estimate, low, high, 0.01, model if estimable else None, reason, estimable, 5000, 60,
+                             40, "any", e_value=e_value(estimate), e_value_ci=e_value_interval(estimate, low, high))
+
+    def test_leads_with_adjusted_estimate_model_falsification_and_e_value(self):
+        from evaluation.reports import network_effect_reading
+
+        placebo = Falsification(self.effect(2.5, 1.4, 4.4), warning=True)
+        text = network_effect_reading(self.effect(3.9, 1.8, 8.7), placebo, split_date="2020-01-01")
+        assert text.startswith("**À propension des acteurs égale") and "avant le 01/01/2020" in text
+        assert "3,90 (IC 95 % 1,80 à 8,70" in text and "effet fixe pour chaque acteur" in text
+        assert "signal d'alerte" in text
+        # E-values of VanderWeele & Ding's example: 7.3 for the estimate, 3.0 for the bound.
+        assert "un facteur de confusion non mesuré" in text and "par au moins 7,3" in text and "au moins 3,0" in text
+
+    def test_says_when_meeting_and_activity_cannot_be_separated(self):
+        from evaluation.reports import network_effect_reading
+
+        text = network_effect_reading(self.effect(1.1, 0.7, 1.7), Falsification(self.effect(1.0, 0.6, 1.6), False))
+        assert "ne permettent pas de séparer l'effet des rencontres de celui de l'activité" in text
+        assert "pas d'association nette" in text and "l'intervalle contient déjà 1" in text
+        text = network_effect_reading(self.effect(np.nan, np.nan, np.nan, reason="too_few_new_ties", estimable=False))
+        assert text.startswith("**Les données ne permettent pas de séparer") and "moins de deux nouveaux liens" in text
+        fallback = self.effect(2.0, 1.2, 3.3, model="prior_activity_controls", reason="too_few_new_ties_for_fixed_effects")
+        text = network_effect_reading(fallback)
+        assert "ajustée sur l'activité antérieure" in text and "trop peu de nouveaux liens" in text

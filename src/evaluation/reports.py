@@ -35,7 +35,8 @@ from .datasets import Dataset, load_dataset
 from .disclosure import DEFAULT_THRESHOLD, Disclosure
 from .errors import ConfigError, EvaluationError
 from .indicators import territory_indicators
-from .network import NetworkAnalysis, analyse_network, split_periods
+from .network import NetworkAnalysis, QAPResult, analyse_network, split_periods
+from .network_effect import Falsification, NetworkEffect
 from .pseudonyms import shared_run_key
 from .qualitative import for_territory, quotes_by_theme, theme_counts
 from .reach import (
@@ -65,6 +66,7 @@ __all__ = [
     "headline",
     "reach_reading",
     "network_reading",
+    "network_effect_reading",
     "territory_facts",
     "provenance_table",
     "ascii_slug",
@@ -288,7 +290,16 @@ def summary_markdown(ctx: ReportContext, summary: ReachSummary, network: Network
         c = network.conversion
         sentences.append(f"Parmi les acteurs qui se côtoyaient sans travailler ensemble, {fr_percent(c.risk_met)} des "
                          f"paires ont ensuite collaboré, contre {fr_percent(c.risk_unmet)} des paires qui ne s'étaient "
-                         f"pas croisées (rapport {fr_number(c.risk_ratio, digits=1)}).")
+                         f"pas croisées (rapport brut {fr_number(c.risk_ratio, digits=1)}).")
+        effect = ind.loc["effet_reseau"] if "effet_reseau" in ind.index else None
+        if effect is not None and not effect["secret"] and pd.notna(effect["valeur"]):
+            sentences.append(f"À propension des acteurs égale, le rapport ajusté est de "
+                             f"{fr_number(effect['valeur'], digits=1)} (IC {level} % "
+                             f"{fr_number(effect['ic_bas'], digits=2)} à {fr_number(effect['ic_haut'], digits=2)}).")
+        elif effect is not None and effect["valeur"] is not None and pd.isna(effect["valeur"]) \
+                and not effect["secret"]:
+            sentences.append("Les données ne permettent pas de séparer l'effet des rencontres de celui de "
+                             "l'activité des acteurs.")
     if publication.testimonies:
         top = publication.themes.iloc[0]["theme"] if len(publication.themes) else ""
         sentences.append(f"{publication.testimonies} témoignages complètent ces chiffres ; le thème le plus cité est "
@@ -417,19 +428,114 @@ def network_reading(ctx: ReportContext, analysis: NetworkAnalysis | None, *, alp
         if np.isfinite(c.ci_low):
             verdict = ("une différence nette" if c.ci_low > 1 else
                        "moins souvent" if c.ci_high < 1 else "sans différence nette")
-            out[-1] += (f" : rapport de risques {fr_number(c.risk_ratio, digits=2)} (IC {level} % "
+            out[-1] += (f" : rapport de risques brut {fr_number(c.risk_ratio, digits=2)} (IC {level} % "
                         f"{fr_number(c.ci_low, digits=2)} à {fr_number(c.ci_high, digits=2)}), {verdict}.")
         else:
             out[-1] += "."
     if not m.table.empty:
         row = m.table.set_index("term").loc["copresence"]
-        out.append(f"À caractéristiques comparables (type, secteur, commune, QPV, distance), chaque rencontre partagée "
-                   f"multiplie la chance d'une nouvelle collaboration par {fr_number(row['odds_ratio'], digits=2)} "
+        out.append(f"Dans un modèle logistique brut, à caractéristiques comparables (type, secteur, commune, QPV, "
+                   f"distance) mais sans tenir compte de l'activité des acteurs, chaque rencontre partagée va de pair "
+                   f"avec une chance de nouvelle collaboration multipliée par {fr_number(row['odds_ratio'], digits=2)} "
                    f"(IC {level} % {fr_number(row['ci_low'], digits=2)} à {fr_number(row['ci_high'], digits=2)}).")
     if np.isfinite(q.statistic):
-        out.append(f"Un test de permutation (QAP, {q.permutations} permutations) confirme "
-                   if q.p_value < alpha else f"Un test de permutation (QAP, {q.permutations} permutations) ne confirme pas ")
-        out[-1] += (f"le lien entre co-présence et collaboration ultérieure ({fr_p(q.p_value)}).")
+        found = "trouve une" if q.p_value < alpha else "ne trouve pas de"
+        out.append(f"Un test de permutation (QAP, {q.permutations} permutations) qui traite tous les acteurs comme "
+                   f"interchangeables {found} corrélation brute entre co-présence "
+                   f"et collaboration ultérieure ({fr_p(q.p_value)}) ; comme il ignore que les acteurs "
+                   "actifs se rencontrent et collaborent davantage, il ne confirme pas un effet des rencontres.")
+    if c.met_total and c.unmet_total:
+        adjusted = getattr(analysis, "effect", None)
+        out.append("Ces comparaisons sont **brutes** : " + (
+            "l'estimation ajustée ci-dessus est celle à retenir." if adjusted is not None and adjusted.estimable else
+            "elles ne séparent pas l'effet des rencontres de celui de l'activité des acteurs."))
+    return " ".join(out)
+
+
+def network_effect_reading(effect: NetworkEffect | None, falsification: Falsification | None = None,
+                           qap: QAPResult | None = None, *, split_date: object = None, strata: int = 5,
+                           alpha: float = 0.05) -> str:
+    """A French reading of the adjusted networking effect, in markdown, from typed results only.
+
+    Leads with the estimate adjusted for each actor's propensity to form ties (or says
+    plainly that the data cannot separate meeting from activity), names the model and why
+    it was used, then the falsification test, the E-value sentence and the QAP stratified
+    by activity. Takes the results of :mod:`evaluation.network_effect` (``None`` for any
+    that is missing) and returns markdown.
+    """
+    from .indicators import EFFECT_REASONS
+
+    if effect is None:
+        return ""
+    level = int(round(100 * (1 - alpha)))
+    when = f" avant le {pd.Timestamp(split_date):%d/%m/%Y}" if split_date is not None else " avant"
+
+    def ratio(e: NetworkEffect) -> str:
+        return (f"{fr_number(e.estimate, digits=2)} (IC {level} % {fr_number(e.ci_low, digits=2)} à "
+                f"{fr_number(e.ci_high, digits=2)}, {fr_p(e.p_value)})")
+
+    if not effect.estimable:
+        return (f"**Les données ne permettent pas de séparer l'effet des rencontres de celui de l'activité des "
+                f"acteurs** ({EFFECT_REASONS.get(effect.reason, effect.reason)}). Les comparaisons ci-dessous sont "
+                "brutes : les acteurs les plus actifs participent davantage aux rencontres et nouent davantage de "
+                "liens, rencontres ou non ; elles ne mesurent donc pas l'effet des rencontres.")
+    out = []
+    if effect.ci_low > 1:
+        out.append(f"**À propension des acteurs égale, les paires qui s'étaient côtoyées aux rencontres{when} ont "
+                   f"eu plus souvent une nouvelle collaboration ensuite** : rapport {ratio(effect)}.")
+    elif effect.ci_high < 1:
+        out.append(f"**À propension des acteurs égale, les paires qui s'étaient côtoyées aux rencontres{when} ont "
+                   f"eu moins souvent une nouvelle collaboration ensuite** : rapport {ratio(effect)}.")
+    else:
+        out.append(f"**Une fois prise en compte la propension de chaque acteur à nouer des liens, les données ne "
+                   f"permettent pas de séparer l'effet des rencontres de celui de l'activité des acteurs** : rapport "
+                   f"{ratio(effect)}, un intervalle qui contient 1 (aucune différence). Un écart brut entre paires qui "
+                   "se sont côtoyées et paires qui ne se sont pas croisées peut venir de ce que les acteurs les plus "
+                   "actifs participent davantage aux rencontres et collaborent davantage, rencontres ou non.")
+    why = EFFECT_REASONS.get(effect.reason, effect.reason)
+    if effect.model == "actor_fixed_effects":
+        out.append(f"Modèle : régression de Poisson sur les {fr_number(effect.n_pairs)} paires d'acteurs sans "
+                   "collaboration avant, avec un effet fixe pour chaque acteur, qui absorbe sa propension générale à "
+                   "nouer des liens : la comparaison porte sur des paires des mêmes acteurs qui se sont plus ou moins "
+                   "côtoyées (Santos Silva et Tenreyro, 2006 ; Graham, 2017), avec des erreurs types robustes aux "
+                   f"dépendances entre paires partageant un acteur. Ce modèle est retenu car les données comptent "
+                   f"{why} ({fr_number(effect.n_new_ties)} nouveaux liens, {fr_number(effect.n_actors_with_ties)} "
+                   "acteurs).")
+    else:
+        out.append(f"Modèle : régression de Poisson sur les {fr_number(effect.n_pairs)} paires d'acteurs sans "
+                   "collaboration avant, ajustée sur l'activité antérieure des deux acteurs (rencontres suivies, liens "
+                   f"de collaboration), avec des erreurs types robustes aux dépendances entre paires. Un effet fixe par "
+                   f"acteur n'a pas pu être retenu ({why} : {fr_number(effect.n_new_ties)} nouveaux liens, "
+                   f"{fr_number(effect.n_actors_with_ties)} acteurs) ; cet ajustement ne retire que la part mesurée de "
+                   "l'activité, et l'estimation reste fragile.")
+    if falsification is not None:
+        f = falsification.effect
+        if not f.estimable:
+            out.append(f"Le test de falsification n'a pas pu être mené ({EFFECT_REASONS.get(f.reason, f.reason)}).")
+        else:
+            verdict = ("**signal d'alerte** : le modèle laisse une part de sélection, et l'effet estimé ci-dessus est "
+                       "sans doute surestimé." if falsification.warning else
+                       "pas d'association nette, ce qui est rassurant sans être une preuve.")
+            out.append(f"Test de falsification : les rencontres d'après la date charnière ne peuvent pas avoir causé "
+                       f"les collaborations qui existaient déjà avant ; avec le même type de modèle, elles y sont "
+                       f"associées par un rapport {ratio(f)} : {verdict}")
+    if np.isfinite(effect.e_value) and effect.estimate != 1:
+        sentence = (f"Sensibilité : pour expliquer entièrement ce rapport, un facteur de confusion non mesuré (au-delà "
+                    f"de la propension de chaque acteur) devrait multiplier par au moins "
+                    f"{fr_number(effect.e_value, digits=1)} à la fois la chance de se côtoyer et celle de collaborer "
+                    "(valeur E, VanderWeele et Ding, 2017)")
+        if effect.e_value_ci > 1:
+            sentence += (f" ; pour que l'intervalle de confiance atteigne 1, par au moins "
+                         f"{fr_number(effect.e_value_ci, digits=1)}.")
+        else:
+            sentence += " ; l'intervalle contient déjà 1."
+        out.append(sentence)
+    if qap is not None and np.isfinite(qap.statistic):
+        found = "trouve un" if qap.p_value < alpha else "ne trouve pas de"
+        out.append(f"Un test de permutation (QAP, {qap.permutations} permutations) qui n'échange que des acteurs de "
+                   f"même niveau d'activité ({strata} classes selon le nombre de rencontres suivies avant) {found} "
+                   f"lien entre co-présence et nouvelles collaborations ({fr_p(qap.p_value)}) ; il ne tient compte de "
+                   "l'activité que par classes et ne remplace pas l'estimation ajustée.")
     return " ".join(out)
 
 
