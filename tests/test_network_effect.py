@@ -287,7 +287,7 @@ class TestReading:
         assert "3,90 (IC 95 % 1,80 à 8,70" in text and "effet fixe pour chaque acteur" in text
         assert "signal d'alerte" in text
         # E-values of VanderWeele & Ding's example: 7.3 for the estimate, 3.0 for the bound.
-        assert "un facteur de confusion non mesuré" in text and "par au moins 7,3" in text and "au moins 3,0" in text
+        assert "un facteur de confusion non mesuré devrait multiplier par au moins 7,3" in text and "au moins 3,0" in text
 
     def test_says_when_meeting_and_activity_cannot_be_separated(self):
         from evaluation.reports import network_effect_reading

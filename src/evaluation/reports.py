@@ -520,8 +520,8 @@ def network_effect_reading(effect: NetworkEffect | None, falsification: Falsific
                        f"les collaborations qui existaient déjà avant ; avec le même type de modèle, elles y sont "
                        f"associées par un rapport {ratio(f)} : {verdict}")
     if np.isfinite(effect.e_value) and effect.estimate != 1:
-        sentence = (f"Sensibilité : pour expliquer entièrement ce rapport, un facteur de confusion non mesuré (au-delà "
-                    f"de la propension de chaque acteur) devrait multiplier par au moins "
+        sentence = (f"Sensibilité : pour expliquer entièrement ce rapport au-delà de la propension de chaque acteur, "
+                    f"un facteur de confusion non mesuré devrait multiplier par au moins "
                     f"{fr_number(effect.e_value, digits=1)} à la fois la chance de se côtoyer et celle de collaborer "
                     "(valeur E, VanderWeele et Ding, 2017)")
         if effect.e_value_ci > 1:
