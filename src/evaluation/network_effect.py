@@ -194,7 +194,7 @@ def fe_poisson(y: np.ndarray, X: np.ndarray | pd.DataFrame, i: np.ndarray, j: np
     beta = np.zeros(k)
     for it in range(1, max_iter + 1):
         z = eta + (yk - mu) / mu
-        chol = _gram_cholesky(rows, cols, mu, n)
+        chol, mu_factored = _gram_cholesky(rows, cols, mu, n), mu
         resid = _partial_out(chol, rows, cols, mu, np.column_stack([z, Xk]), n)
         zt, Xt = resid[:, 0], resid[:, 1:]
         XtW = Xt.T * mu
@@ -208,9 +208,13 @@ def fe_poisson(y: np.ndarray, X: np.ndarray | pd.DataFrame, i: np.ndarray, j: np
             deviance = dev
             break
         deviance = dev
-    # Inference at the estimate: residualise X with the final weights.
-    chol = _gram_cholesky(rows, cols, mu, n)
-    Xt = _partial_out(chol, rows, cols, mu, Xk, n)
+    # Inference at the estimate: residualise X with the final weights. At convergence they
+    # differ from those of the last factorisation by less than the tolerance, so the last
+    # Cholesky factor is reused when the fit converged (one n³ factorisation saved).
+    chol_w = mu if not converged else mu_factored
+    if not converged:
+        chol = _gram_cholesky(rows, cols, mu, n)
+    Xt = _partial_out(chol, rows, cols, chol_w, Xk, n)
     bread = np.linalg.inv((Xt.T * mu) @ Xt)
     scores = Xt * (yk - mu)[:, None]
     robust = dyad_robust_cov(scores, bread, rows, cols, n)
@@ -221,8 +225,10 @@ def fe_poisson(y: np.ndarray, X: np.ndarray | pd.DataFrame, i: np.ndarray, j: np
     # Actor effects: log of the offset-free part, recovered from η = α_i + α_j + xβ.
     alpha = np.full(n_actors, -np.inf)
     if n:
-        offset = eta - Xk @ beta
-        alpha[kept_actors] = _actor_effects(offset, rows, cols, n)
+        # η − xβ = α_i + α_j exactly at the IRLS solution: any weights recover α; reuse the factor.
+        offset = (eta - Xk @ beta) * chol_w
+        rhs = np.bincount(rows, offset, minlength=n) + np.bincount(cols, offset, minlength=n)
+        alpha[kept_actors] = sla.cho_solve(chol, rhs)
     return FEPoissonFit(pd.Series(beta, index=names), cov, se_robust, se_naive, alpha, int(keep.sum()), n, it,
                         converged, deviance)
 
@@ -233,13 +239,6 @@ def _gram_cholesky(rows: np.ndarray, cols: np.ndarray, w: np.ndarray, n: int):
     gram += gram.T
     gram[np.diag_indices(n)] = np.bincount(rows, w, minlength=n) + np.bincount(cols, w, minlength=n)
     return sla.cho_factor(gram, lower=True, check_finite=False)
-
-
-def _actor_effects(offset: np.ndarray, rows: np.ndarray, cols: np.ndarray, n: int) -> np.ndarray:
-    """Least-squares :math:`\\alpha` with :math:`\\alpha_i + \\alpha_j = ` ``offset`` (exact at the fit)."""
-    chol = _gram_cholesky(rows, cols, np.ones(len(rows)), n)
-    rhs = np.bincount(rows, offset, minlength=n) + np.bincount(cols, offset, minlength=n)
-    return sla.cho_solve(chol, rhs)
 
 
 # --------------------------------------------------------------------------- activity
