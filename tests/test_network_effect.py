@@ -300,3 +300,10 @@ class TestReading:
         fallback = self.effect(2.0, 1.2, 3.3, model="prior_activity_controls", reason="too_few_new_ties_for_fixed_effects")
         text = network_effect_reading(fallback)
         assert "ajustée sur l'activité antérieure" in text and "trop peu de nouveaux liens" in text
+
+
+def test_every_reason_code_has_french_words():
+    from evaluation.indicators import EFFECT_REASONS
+    from evaluation.network_effect import REASONS
+
+    assert set(REASONS) == set(EFFECT_REASONS)

@@ -131,6 +131,7 @@ EFFECT_REASONS = {
     "no_new_tie_among_met_or_unmet": "aucun nouveau lien entre paires qui se sont côtoyées, ou aucun entre paires "
                                      "qui ne se sont pas croisées",
     "no_exposure_contrast": "toutes les paires se sont côtoyées, ou aucune",
+    "controls_model_failed": "le modèle ajusté sur l'activité antérieure n'a pas pu être estimé",
 }
 
 

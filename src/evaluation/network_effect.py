@@ -113,6 +113,7 @@ REASONS = {
     "too_few_new_ties": "fewer than 2 new ties in all",
     "no_new_tie_among_met_or_unmet": "no new tie among the pairs who met, or among those who did not",
     "no_exposure_contrast": "every pair met, or none did",
+    "controls_model_failed": "the prior-activity model could not be fitted (singular or not converged)",
 }
 
 
@@ -404,7 +405,10 @@ def network_effect(dyad_table: pd.DataFrame, *, activity: pd.DataFrame | None = 
                            alpha=alpha, model="actor_fixed_effects", reason="fixed_effects",
                            controls=tuple(pair), **base)
         reason = "fixed_effects_not_converged"
-    return _controls_fit(d, y, x, activity, controls, reason=reason, alpha=alpha, base=base)
+    try:
+        return _controls_fit(d, y, x, activity, controls, reason=reason, alpha=alpha, base=base)
+    except (np.linalg.LinAlgError, ValueError, FloatingPointError):
+        return not_estimable("controls_model_failed")
 
 
 def _controls_fit(d: pd.DataFrame, y: np.ndarray, x: np.ndarray, activity: pd.DataFrame | None,
@@ -416,6 +420,8 @@ def _controls_fit(d: pd.DataFrame, y: np.ndarray, x: np.ndarray, activity: pd.Da
     X = sm.add_constant(pd.DataFrame({"copresence": x, **act, **pair}), has_constant="add")
     fit = sm.GLM(y, X, family=sm.families.Poisson()).fit()
     params = fit.params.to_numpy()
+    if not (fit.converged and np.isfinite(params).all()):
+        raise ValueError("prior-activity model not converged")
     bread = np.linalg.inv(-fit.model.hessian(params))
     n_actors = int(max(d["i"].max(), d["j"].max()) + 1)
     robust = dyad_robust_cov(fit.model.score_obs(params), bread, d["i"].to_numpy(), d["j"].to_numpy(), n_actors)

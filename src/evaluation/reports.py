@@ -296,8 +296,7 @@ def summary_markdown(ctx: ReportContext, summary: ReachSummary, network: Network
             sentences.append(f"À propension des acteurs égale, le rapport ajusté est de "
                              f"{fr_number(effect['valeur'], digits=1)} (IC {level} % "
                              f"{fr_number(effect['ic_bas'], digits=2)} à {fr_number(effect['ic_haut'], digits=2)}).")
-        elif effect is not None and effect["valeur"] is not None and pd.isna(effect["valeur"]) \
-                and not effect["secret"]:
+        elif effect is not None and pd.isna(effect["valeur"]) and not effect["secret"]:
             sentences.append("Les données ne permettent pas de séparer l'effet des rencontres de celui de "
                              "l'activité des acteurs.")
     if publication.testimonies:
