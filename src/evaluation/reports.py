@@ -66,6 +66,7 @@ __all__ = [
     "captured_warnings",
     "Estimate",
     "PublishedModel",
+    "PublishedEffect",
     "NetworkPublication",
     "VenuePublication",
     "Publication",
