@@ -150,6 +150,19 @@ def test_index_shows_the_failure_message(tmp_path):
     assert "Échec : ConfigError: commune 99999 &lt;inconnue&gt;" in page and "second line" in page
 
 
+def test_index_shows_the_adjusted_effect_beside_the_crude_conversion(tmp_path):
+    from evaluation.batch import RunResult
+
+    (tmp_path / "territories.yml").write_text(TERRITORIES, encoding="utf-8")
+    figures = {"effet_reseau": {"value": 2.8656, "low": 1.2314, "high": 6.6685, "secret": False, "estimable": True},
+               "taux_conversion": {"value": None, "low": None, "high": None, "secret": True, "estimable": True}}
+    write_index([RunResult("broken", True, "", headline={"figures": figures, "interval": "IC 95 %"})],
+                out_dir=tmp_path, territories_file=tmp_path / "territories.yml")
+    page = (tmp_path / "index.html").read_text(encoding="utf-8")
+    assert "Effet des rencontres, ajusté (IC 95 %)" in page and "Conversion brute (IC 95 %)" in page
+    assert "<td>2,87<br><small>[1,23 ; 6,67]</small></td><td>s</td>" in page
+
+
 def test_is_transient_follows_the_cause_chain():
     try:
         try:

@@ -65,3 +65,42 @@ def test_files(chenove, tmp_path):
     assert sheet["A1"].font.bold and sheet.freeze_panes == "A2"
     assert sheet.column_dimensions["B"].width > 20
     assert book["Définitions"].max_row == len(pub.indicators) + 1
+
+
+def test_network_effect_indicators_beside_the_crude_ones():
+    from types import SimpleNamespace
+
+    from evaluation.indicators import territory_indicators
+    from evaluation.network import Conversion
+    from evaluation.network_effect import NetworkEffect
+
+    ctx = prepare_context("chenove")
+    summary = ctx.reach()
+    effect = NetworkEffect(1.8, 1.1, 2.9, 0.02, "actor_fixed_effects", "fixed_effects", True, 2000, 40, 30, "any")
+    periods = [SimpleNamespace(label="avant"), SimpleNamespace(label="après")]
+    network = SimpleNamespace(periods=periods, active={"avant": [1], "après": [1, 2]},
+                              change={"ties_before": 3, "ties_after": 5, "new": 2},
+                              conversion=Conversion(10, 100, 5, 200, 0.1, 0.025, 4.0, 1.4, 11.5, 0.01), effect=effect)
+    ind = territory_indicators(summary=summary, accompaniments=ctx.accompaniments, network=network,
+                               source="test").set_index("code")
+    row = ind.loc["effet_reseau"]
+    assert (row["valeur"], row["ic_bas"], row["ic_haut"]) == (1.8, 1.1, 2.9) and not row["secret"]
+    assert "effet fixe par acteur" in row["definition"]
+    assert ind.loc["effet_reseau_evalue", "valeur"] == 1
+    assert "brut" in ind.loc["taux_conversion", "indicateur"] and "brut" in ind.loc["rapport_conversion", "indicateur"]
+    # Not estimable: no value, the flag at 0 and the reason in words.
+    network.effect = NetworkEffect(float("nan"), float("nan"), float("nan"), float("nan"), None, "too_few_new_ties",
+                                   False, 2000, 1, 2, "any")
+    ind = territory_indicators(summary=summary, accompaniments=ctx.accompaniments, network=network,
+                               source="test").set_index("code")
+    assert pd.isna(ind.loc["effet_reseau", "valeur"]) and ind.loc["effet_reseau_evalue", "valeur"] == 0
+    assert "moins de deux nouveaux liens" in ind.loc["effet_reseau_evalue", "definition"]
+    assert not ind.loc["effet_reseau", "estimable"]
+    assert ind.loc["effet_reseau", "motif"] == "moins de deux nouveaux liens"
+    # A conversion count below the disclosure threshold: the adjusted ratio is withheld with it.
+    network.effect = NetworkEffect(1.8, 1.1, 2.9, 0.02, "prior_activity_controls", "too_few_new_ties_for_fixed_effects",
+                                   True, 2000, 13, 9, "any")
+    network.conversion = Conversion(10, 100, 3, 200, 0.1, 0.015, 6.7, 1.9, 23.6, 0.01)
+    ind = territory_indicators(summary=summary, accompaniments=ctx.accompaniments, network=network,
+                               source="test").set_index("code")
+    assert ind.loc["effet_reseau", "secret"] and "activité antérieure" in ind.loc["effet_reseau", "definition"]

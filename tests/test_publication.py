@@ -124,6 +124,9 @@ def published_counts(pub: Publication) -> set[int]:
             add(net.description[col])
         if len(net.brokerage):
             add(net.brokerage["degree"])
+        e = net.effect
+        if e is not None and e.effect.shown:  # the counts its reading names (none when it is withheld)
+            add([e.pairs, e.new_ties, e.actors_with_ties, e.qap_permutations, e.strata])
     return out
 
 
@@ -175,7 +178,8 @@ def test_prose_reads_only_the_publication():
     ctx = prepare_context("chenove")
     m = measure(ctx, permutations=99)
     pub = publish(ctx, m.summary, m.network, m.venue, threshold=100)
-    prose = " ".join([sections.summary_markdown(pub), sections.reach_reading(pub), sections.network_reading(pub)]
+    prose = " ".join([sections.summary_markdown(pub), sections.reach_reading(pub), sections.network_effect(pub),
+                      sections.network_reading(pub)]
                      + [i for i in sections.network_details(pub) if isinstance(i, str)])
     qpv = m.summary.by["qpv"].set_index("qpv").iloc[0]
     raw = read_export(get_paths().sample / "accompaniments.csv")
@@ -186,6 +190,10 @@ def test_prose_reads_only_the_publication():
     assert fr_percent(c.risk_met) not in prose and fr_percent(c.risk_unmet) not in prose
     assert "relève du secret statistique" in prose
     assert pub.network.exports is None  # the ties would give the conversion counts back
+    effect = pub.network.effect  # the adjusted effect rests on the same counts: withheld with them
+    assert effect.effect.withheld and not effect.effect.shown and np.isnan(effect.e_value)
+    assert "secret statistique" in sections.network_effect(pub)
+    assert pub.indicators.set_index("code").loc["effet_reseau", "secret"]
     again = publish(ctx, m.summary, m.network, m.venue, threshold=5)
     assert fr_percent(c.risk_met) in sections.network_reading(again)  # published when not withheld
 

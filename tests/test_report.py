@@ -35,11 +35,17 @@ def test_html_is_french_without_code_and_self_contained(chenove_report):
                     "Indice de représentation", "Taux pour 10 000 habitants", "Évolution d'une année sur l'autre",
                     "Communes atteintes", "Modèle de comptage par commune", "Fréquentation du tiers-lieu",
                     "QPV de la commune", "Effets de réseau", "Description des réseaux",
-                    "De la co-présence à la collaboration", "Modèle des nouvelles collaborations",
+                    "De la co-présence à la collaboration : comparaison brute",
+                    "Modèle logistique brut des nouvelles collaborations",
                     "Ce qui ne se quantifie pas", "Indicateurs clés", "Précautions de lecture", "Sommaire",
                     "Méthode et sources", "Données illustratives"):
         assert heading in html, heading
     assert "Grands centres urbains" in text
+    # The network chapter leads with the adjusted estimate, its model, falsification and E-value.
+    assert "avec un effet fixe par acteur" in text and "Test de falsification" in text
+    assert "un facteur de confusion non mesuré devrait multiplier par au moins" in text
+    assert text.index("avec un effet fixe par acteur") < text.index("rapport de risques brut")
+    assert "confirme le lien" not in text
     assert "import " not in text and "prepare_context" not in text and "In&nbsp;[" not in html
     assert html.count("data:image/png;base64") >= 2  # bar chart and map, embedded
     assert "Traceback" not in text and "Warning" not in text

@@ -22,7 +22,7 @@ from pathlib import Path
 from ._io import atomic_write
 from .config import get_paths, load_territories
 from .pseudonyms import shared_run_key
-from .tables import fr_interval, fr_number, fr_percent
+from .tables import fr_interval, fr_number, fr_percent, fr_ratio_interval
 
 __all__ = ["RunResult", "render_batch", "render_one", "write_index", "is_transient", "error_message"]
 
@@ -213,7 +213,7 @@ def _headline(notebook: Path) -> dict | None:
         return None
 
 
-def _cell(figure: dict | None, *, percent: bool = False, digits: int = 0) -> str:
+def _cell(figure: dict | None, *, percent: bool = False, ratio: bool = False, digits: int = 0) -> str:
     if not figure:
         return ""
     if figure.get("secret"):
@@ -226,6 +226,8 @@ def _cell(figure: dict | None, *, percent: bool = False, digits: int = 0) -> str
     text = fr_percent(value) if percent else fr_number(value, digits=digits)
     if percent and figure.get("low") is not None:
         text += f"<br><small>{fr_interval(figure['low'], figure['high'])}</small>"
+    if ratio and figure.get("low") is not None:
+        text += f"<br><small>{fr_ratio_interval(figure['low'], figure['high'])}</small>"
     return text
 
 
@@ -249,7 +251,8 @@ def write_index(results: list[RunResult], *, out_dir: str | Path | None = None,
             f = head.get("figures", {})
             cells = [_cell(f.get("acc_total")), _cell(f.get("part_rural"), percent=True),
                      _cell(f.get("part_qpv"), percent=True), _cell(f.get("taux_10k"), digits=1),
-                     _cell(f.get("liens_nouveaux")), _cell(f.get("taux_conversion"), percent=True)]
+                     _cell(f.get("liens_nouveaux")), _cell(f.get("effet_reseau"), ratio=True, digits=2),
+                     _cell(f.get("taux_conversion"), percent=True)]
             links = (f'<a href="{r.territory}/report.html">rapport</a> · '
                      f'<a href="{r.territory}/indicators.xlsx">indicateurs</a>')
             rows.append(f"<tr><td>{name}</td>" + "".join(f"<td>{c}</td>" for c in cells) + f"<td>{links}</td></tr>")
@@ -258,7 +261,7 @@ def write_index(results: list[RunResult], *, out_dir: str | Path | None = None,
             first, *rest = (r.error or "").splitlines() or [""]
             more = (f"<details><summary>suite du message</summary><pre>{html.escape(chr(10).join(rest))}</pre>"
                     "</details>" if any(line.strip() for line in rest) else "")
-            rows.append(f'<tr class="failed"><td>{name}</td><td colspan="6">Échec : '
+            rows.append(f'<tr class="failed"><td>{name}</td><td colspan="7">Échec : '
                         f"{html.escape(first)}{more}</td><td>{link}</td></tr>")
     failed = sum(not r.ok for r in results)
     # The interval label the reports used (they follow their alpha), e.g. "IC 95 %".
@@ -276,7 +279,7 @@ td:first-child,th:first-child{{text-align:left}}tr.failed td{{color:#a00}}.note{
 {note}<p>{len(results)} territoires, {failed} en échec. Généré le {dt.date.today():%d/%m/%Y}.</p>
 <table><thead><tr><th>Territoire</th><th>Accompagnements</th><th>Part rurale ({ci})</th>
 <th>Part en QPV ({ci})</th><th>Pour 10 000 hab.</th><th>Nouveaux liens</th>
-<th>Conversion ({ci})</th><th>Documents</th></tr></thead>
+<th>Effet des rencontres, ajusté ({ci})</th><th>Conversion brute ({ci})</th><th>Documents</th></tr></thead>
 <tbody>
 {chr(10).join(rows)}
 </tbody></table>

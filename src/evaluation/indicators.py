@@ -17,7 +17,7 @@ from ._io import atomic_write
 from .disclosure import Disclosure
 from .reach import ReachSummary, wilson_interval
 from .reference import RURAL
-from .tables import NOT_ESTIMABLE, ci_label
+from .tables import CRUDE_NOTE, EFFECT_MODELS, EFFECT_REASONS, NOT_ESTIMABLE, ci_label
 
 __all__ = ["INDICATOR_COLUMNS", "territory_indicators", "write_indicators"]
 
@@ -56,7 +56,8 @@ def territory_indicators(*, summary: ReachSummary, accompaniments: pd.DataFrame,
                      "valeur": value if shown else np.nan, "ic_bas": low if shown else np.nan,
                      "ic_haut": high if shown else np.nan, "unite": unit, "periode": when, "source": source,
                      "secret": bool(secret), "estimable": bool(estimable or secret),
-                     "motif": "" if estimable or secret else NOT_ESTIMABLE.get(reason or "", "non estimable")})
+                     "motif": "" if estimable or secret else NOT_ESTIMABLE.get(reason or "", EFFECT_REASONS.get(
+                         reason or "", "non estimable"))})
 
     n = summary.total
     add("acc_total", "Accompagnements", "Projets et structures accompagnés dont la commune est dans le territoire.",
@@ -105,14 +106,29 @@ def territory_indicators(*, summary: ReachSummary, accompaniments: pd.DataFrame,
         ratio_ok = getattr(c, "estimable", True) and min(c.met_new, c.unmet_new) > 0 and np.isfinite(c.ci_low)
         ratio_reason = getattr(c, "reason", None) or ("zero_cell" if min(c.met_new, c.unmet_new) == 0
                                                       else "infinite_interval")
-        add("taux_conversion", "Taux de conversion de la co-présence en collaboration",
+        e = getattr(network, "effect", None)
+        if e is not None:  # withheld with the conversion counts, as in the publication
+            add("effet_reseau", "Effet des rencontres sur les nouvelles collaborations (ajusté)",
+                "Rapport des probabilités de nouvelle collaboration entre paires qui se sont côtoyées aux rencontres "
+                "avant et paires qui ne se sont pas croisées, à propension des acteurs égale ; "
+                f"{EFFECT_MODELS.get(e.model, 'aucun modèle estimable')} ; intervalle robuste aux dépendances entre "
+                "paires partageant un acteur (Aronow, Samii et Assenova 2015).",
+                e.estimate, low=e.ci_low, high=e.ci_high, unit="rapport", when=second,
+                count=min((v for v in (c.met_new, c.unmet_new) if v > 0), default=0),
+                estimable=e.estimable, reason=None if e.estimable else e.reason)
+            add("effet_reseau_evalue", "Effet des rencontres estimable",
+                "1 si les données permettent d'estimer l'effet des rencontres en tenant compte de l'activité des "
+                f"acteurs, 0 sinon ; ici : {EFFECT_REASONS.get(e.reason, e.reason)}.", int(e.estimable),
+                unit="oui (1) / non (0)", when=second, protect=False)
+        add("taux_conversion", "Taux de conversion brut de la co-présence en collaboration",
             "Part des paires d'acteurs qui s'étaient côtoyées aux rencontres avant, sans collaborer, et qui "
-            "collaborent après ; intervalle de Wilson.", c.risk_met, low=float(lo), high=float(hi), unit="part",
-            when=second, count=c.met_new)
-        add("rapport_conversion", "Rapport de risques de conversion",
+            f"collaborent après ; intervalle de Wilson. {CRUDE_NOTE}", c.risk_met, low=float(lo), high=float(hi),
+            unit="part", when=second, count=c.met_new)
+        add("rapport_conversion", "Rapport de risques de conversion brut",
             "Taux de conversion des paires qui se sont côtoyées ÷ taux des paires qui ne se sont pas croisées ; "
-            "intervalle de Katz.", c.risk_ratio, low=c.ci_low, high=c.ci_high, unit="rapport", when=second,
-            count=min(c.met_new, c.unmet_new), estimable=ratio_ok, reason=None if ratio_ok else ratio_reason)
+            f"intervalle de Katz. {CRUDE_NOTE}", c.risk_ratio, low=c.ci_low, high=c.ci_high, unit="rapport",
+            when=second, count=min(c.met_new, c.unmet_new), estimable=ratio_ok,
+            reason=None if ratio_ok else ratio_reason)
     if testimonies is not None:
         add("temoignages", "Témoignages recueillis", "Témoignages et observations qualitatives codés par thème.",
             len(testimonies), unit="témoignages")

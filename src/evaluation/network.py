@@ -26,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import networkx as nx
 import numpy as np
@@ -37,6 +38,9 @@ from statsmodels.stats.contingency_tables import Table2x2
 from ._io import atomic_write
 from .estimation import GRADIENT_TOLERANCE, MIN_EVENTS_PER_PARAMETER, capture_warnings, events_reason, z_value
 from .reference import RURAL
+
+if TYPE_CHECKING:
+    from .network_effect import Falsification, NetworkEffect
 
 __all__ = [
     "Period",
@@ -716,7 +720,12 @@ class NetworkAnalysis:
     dyads: pd.DataFrame
     conversion: Conversion
     model: DyadModel
-    qap: QAPResult
+    qap: QAPResult  # plain QAP: not valid when actors differ in activity (see ``qap_stratified``)
+    # Adjusted for each actor's propensity to form ties (evaluation.network_effect).
+    effect: NetworkEffect | None = None
+    falsification: Falsification | None = None
+    qap_stratified: QAPResult | None = None
+    qap_strata: int = 0  # activity classes of ``qap_stratified``
 
     def graph(self, period: str, network: str = "collaboration") -> nx.Graph:
         edges = (self.collaboration if network == "collaboration" else self.copresence)[period]
@@ -728,6 +737,10 @@ def analyse_network(actors: pd.DataFrame, events: pd.DataFrame, attendance: pd.D
                     periods: Sequence[Period], brokers: Sequence[str] = (), permutations: int = 1000,
                     seed: int = 0, alpha: float = 0.05) -> NetworkAnalysis | None:
     """The territory's actors' networks per period, their change, conversion, model and QAP.
+
+    Beside the crude conversion and dyad model it adds the estimate adjusted for each
+    actor's propensity to form ties, its falsification test and a QAP stratified by
+    activity (:func:`evaluation.network_effect.adjusted_effects`).
 
     The territory's network is made of the events held in its ``communes``, the actors who
     attended them or are located there, and the declared ties between those actors. The
@@ -775,5 +788,13 @@ def analyse_network(actors: pd.DataFrame, events: pd.DataFrame, attendance: pd.D
     tr, tc = pos[tied_before["actor_a"]].to_numpy(), pos[tied_before["actor_b"]].to_numpy()
     x[tr, tc] = x[tc, tr] = 0
     qap = qap_test(x, (new["i"].to_numpy(), new["j"].to_numpy()), n, permutations=permutations, seed=seed)
+    from .network_effect import adjusted_effects
+
+    adjusted = adjusted_effects(nodes=nodes, attendance=att, events=ev, collaborations=col,
+                                copresence_after=cop[second], ties_before=tie[first], periods=periods,
+                                universe=universe, universe_after=active[second], dyad_table=dyad_table,
+                                coordinates=coords, x=x, new_edges=(new["i"].to_numpy(), new["j"].to_numpy()),
+                                permutations=permutations, seed=seed, alpha=alpha)
     return NetworkAnalysis(list(periods), nodes, active, cop, tie, pd.DataFrame(rows), change, brok, dyad_table,
-                           conversion(dyad_table, alpha=alpha), dyad_model(dyad_table, alpha=alpha), qap)
+                           conversion(dyad_table, alpha=alpha), dyad_model(dyad_table, alpha=alpha), qap,
+                           adjusted.effect, adjusted.falsification, adjusted.qap, adjusted.strata)

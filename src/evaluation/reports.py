@@ -67,6 +67,7 @@ __all__ = [
     "captured_warnings",
     "Estimate",
     "PublishedModel",
+    "PublishedEffect",
     "NetworkPublication",
     "VenuePublication",
     "Publication",
@@ -280,6 +281,35 @@ class PublishedModel:
 
 
 @dataclass
+class PublishedEffect:
+    """The networking effect adjusted for each actor's propensity to form ties, as published
+    (see :func:`evaluation.network_effect.network_effect` and :func:`publish`).
+
+    ``effect`` is the rate ratio of new ties between pairs who met before and pairs who did
+    not, withheld with the conversion counts it rests on; ``model`` and ``why`` are the
+    codes of the model used and of why it was used (``model`` is ``None`` and
+    ``effect.reason`` says why when nothing was estimable). The E-values are NaN when the
+    effect is not shown; the falsification test (co-presence after against ties before) is
+    withheld with the effect, or when it rests on fewer ties before than the threshold.
+    ``qap`` is the QAP stratified by activity (one-sided p; ``strata`` classes).
+    """
+
+    effect: Estimate
+    model: str | None
+    why: str
+    pairs: int
+    new_ties: int
+    actors_with_ties: int
+    e_value: float
+    e_value_ci: float
+    falsification: Estimate | None  # None: no falsification test was run
+    falsification_warning: bool
+    qap: Estimate | None
+    qap_permutations: int = 0
+    strata: int = 0
+
+
+@dataclass
 class NetworkPublication:
     """What the network chapter publishes (counts of actors and ties describe the network and
     are published; conversion counts are protected)."""
@@ -298,6 +328,7 @@ class NetworkPublication:
     qap_seed: int
     brokerage: pd.DataFrame  # period, role, degree, betweenness, constraint, effective_size
     exports: dict[str, tuple[pd.DataFrame, pd.DataFrame]] | None  # name → (edges, nodes); None: withheld
+    effect: PublishedEffect | None = None  # adjusted for actors' propensity (None: not measured)
 
 
 @dataclass
@@ -405,10 +436,11 @@ def publish(ctx: ReportContext, summary: ReachSummary, network: NetworkAnalysis 
     Withheld cells are blanked. Numbers derived from withheld cells are withheld too: a
     count model's rate ratios when a group it compares is withheld (with one binary term
     the ratio and the total give the counts back), the goodness-of-fit test when one of
-    its cells is, the conversion risk ratio when one of its counts is, and the network
-    files (whose ties give the conversion counts back). Estimates that cannot be estimated
-    (the measure says so, the interval is not finite, the fit did not converge:
-    ``warnings`` from :func:`measure`) are marked so, without numbers.
+    its cells is, the conversion risk ratio and the adjusted networking effect (with its
+    E-values and falsification test) when one of the conversion counts is, and the network
+    files (whose ties give the conversion counts back). Estimates
+    that cannot be estimated (the measure says so, the interval is not finite, the fit
+    did not converge: ``warnings`` from :func:`measure`) are marked so, without numbers.
     """
     warnings = warnings or {}
     protect = Disclosure(threshold)  # counts what the venue publication withholds on top
@@ -467,7 +499,7 @@ def publish(ctx: ReportContext, summary: ReachSummary, network: NetworkAnalysis 
     if venue is not None:
         pub.venue = _publish_venue(ctx, venue, pub, protect)
     if network is not None:
-        pub.network = _publish_network(ctx, network, conversion_table, warnings=warnings.get("network", []))
+        pub.network = _publish_network(ctx, network, conversion_table, protect, warnings=warnings.get("network", []))
     results = [summary.model, summary.model_density, *(test for _, test in summary.trends.values())]
     if network is not None:
         results += [network.conversion, network.model, network.qap]
@@ -549,8 +581,32 @@ def _publish_venue(ctx: ReportContext, venue: VenueReach, pub: Publication, prot
                             pub.venue_origins, pub.venue_participations, venue.monthly)
 
 
-def _publish_network(ctx: ReportContext, net: NetworkAnalysis, conversion_table: pd.DataFrame, *,
-                     warnings: list[str]) -> NetworkPublication:
+def _publish_effect(net: NetworkAnalysis, *, hidden: bool, protect: Disclosure) -> PublishedEffect | None:
+    """The adjusted effect, its E-values, falsification test and stratified QAP for publication:
+    withheld when the conversion counts are (``hidden``)."""
+    e = net.effect
+    if e is None:
+        return None
+    effect = _estimate(e.estimate, e.ci_low, e.ci_high, e.p_value, result=e, withheld=hidden)
+    placebo, warning = None, False
+    if net.falsification is not None:
+        f = net.falsification.effect
+        placebo = _estimate(f.estimate, f.ci_low, f.ci_high, f.p_value, result=f,
+                            withheld=hidden or 0 < f.n_new_ties < protect.threshold)
+        warning = bool(placebo.shown and net.falsification.warning)
+    qap, q = None, net.qap_stratified
+    if q is not None:
+        qap = _estimate(q.statistic, p_value=q.p_value, result=q, need_interval=False,
+                        reason=None if np.isfinite(q.statistic) else "no_variation")
+    shown = effect.shown
+    return PublishedEffect(effect, e.model, e.reason, e.n_pairs, e.n_new_ties, e.n_actors_with_ties,
+                           e.e_value if shown else float("nan"), e.e_value_ci if shown else float("nan"),
+                           placebo, warning, qap, q.permutations if q is not None else 0,
+                           net.qap_strata)
+
+
+def _publish_network(ctx: ReportContext, net: NetworkAnalysis, conversion_table: pd.DataFrame,
+                     protect: Disclosure, *, warnings: list[str]) -> NetworkPublication:
     c, ch = net.conversion, net.change
     hidden = bool(conversion_table["suppressed"].any())
     reason = ("zero_cell" if min(c.met_new, c.unmet_new) == 0 else None) if c.met_total and c.unmet_total \
@@ -576,7 +632,8 @@ def _publish_network(ctx: ReportContext, net: NetworkAnalysis, conversion_table:
         periods=[p.label for p in net.periods], active={k: len(v) for k, v in net.active.items()}, change=change,
         description=net.description, graphs={p.label: net.graph(p.label) for p in net.periods}, roles=roles,
         conversion=_blank(conversion_table), risk_ratio=risk, model=model, qap=qap,
-        qap_permutations=q.permutations, qap_seed=q.seed, brokerage=pd.DataFrame(rows), exports=exports)
+        qap_permutations=q.permutations, qap_seed=q.seed, brokerage=pd.DataFrame(rows), exports=exports,
+        effect=_publish_effect(net, hidden=hidden, protect=protect))
 
 
 def _apply_suppression(raw: Publication, decided: LinkedCells) -> Publication:
@@ -646,7 +703,8 @@ def report_publication(territory: str, *, data_dir: str | Path | None = None,
     return pub
 
 
-HEADLINE_CODES = ["acc_total", "part_rural", "part_qpv", "taux_10k", "liens_nouveaux", "taux_conversion"]
+HEADLINE_CODES = ["acc_total", "part_rural", "part_qpv", "taux_10k", "liens_nouveaux", "effet_reseau",
+                  "taux_conversion"]
 
 
 def headline(publication: Publication) -> dict:

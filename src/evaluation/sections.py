@@ -21,6 +21,8 @@ from .reference import RURAL
 from .reports import Estimate, Publication, captured_warnings
 from .sample import SAMPLE_NOTE
 from .tables import (
+    EFFECT_MODELS,
+    EFFECT_REASONS,
     GROUP_LABELS,
     SECRET,
     SECRET_TEXT,
@@ -44,7 +46,8 @@ from .tables import (
 
 __all__ = ["show", "setup", "summary", "summary_markdown", "caveats_markdown", "table_of_contents",
            "territory_facts", "reach_reading", "density", "urban_rural", "rates", "qpv", "trends",
-           "communes_reached", "distance", "count_model", "venue", "network_reading", "network_details",
+           "communes_reached", "distance", "count_model", "venue", "network_effect", "network_reading",
+           "network_details",
            "testimonies", "method", "provenance", "CHAPTERS"]
 
 Item = str | pd.DataFrame | Figure
@@ -124,10 +127,18 @@ def summary_markdown(pub: Publication) -> str:
     net = pub.network
     if net is not None and not net.conversion["suppressed"].any() and net.conversion["pairs"].gt(0).all():
         met, unmet = net.conversion["rate"]
-        ratio = (f" (rapport {fr_number(net.risk_ratio.value, digits=1)})" if net.risk_ratio.shown else "")
+        ratio = (f" (rapport brut {fr_number(net.risk_ratio.value, digits=1)})" if net.risk_ratio.shown else "")
         sentences.append(f"Parmi les acteurs qui se côtoyaient sans travailler ensemble, {fr_percent(met)} des "
                          f"paires ont ensuite collaboré, contre {fr_percent(unmet)} des paires qui ne s'étaient "
                          f"pas croisées{ratio}.")
+    effect = net.effect if net is not None else None
+    if effect is not None and effect.effect.shown:
+        e = effect.effect
+        sentences.append(f"À propension des acteurs égale, le rapport ajusté est de {fr_number(e.value, digits=1)} "
+                         f"({level} {fr_number(e.low, digits=2)} à {fr_number(e.high, digits=2)}).")
+    elif effect is not None and not effect.effect.estimable:
+        sentences.append("Les données ne permettent pas de séparer l'effet des rencontres de celui de l'activité "
+                         "des acteurs.")
     if pub.testimonies:
         top = pub.themes.iloc[0]["theme"] if len(pub.themes) else ""
         count = f"{pub.testimonies} témoignages" if pub.testimonies_shown else "Des témoignages"
@@ -395,7 +406,8 @@ def _risk_ratio_text(pub: Publication) -> str:
     if not e.estimable:
         return "rapport de risques : " + fr_not_estimable(e.reason, events=_new_ties(int(conv["count"].sum())))
     verdict = ("une différence nette" if e.low > 1 else "moins souvent" if e.high < 1 else "sans différence nette")
-    return (f"rapport de risques {fr_number(e.value, digits=2)} ({ci_label(pub.alpha)} {fr_number(e.low, digits=2)} "
+    return (f"rapport de risques brut {fr_number(e.value, digits=2)} ({ci_label(pub.alpha)} "
+            f"{fr_number(e.low, digits=2)} "
             f"à {fr_number(e.high, digits=2)}), {verdict}")
 
 
@@ -406,11 +418,92 @@ def _new_ties(n: int) -> str:
 def _dyad_model_text(pub: Publication) -> str:
     m = pub.network.model
     if not m.first.estimable:
-        return f"Modèle des nouvelles collaborations : {fr_not_estimable(m.first.reason, events=_new_ties(m.events))}."
+        return ("Modèle logistique brut des nouvelles collaborations : "
+                f"{fr_not_estimable(m.first.reason, events=_new_ties(m.events))}.")
     e = m.first
-    return (f"À caractéristiques comparables (type, secteur, commune, QPV, distance), chaque rencontre partagée "
-            f"multiplie la chance d'une nouvelle collaboration par {fr_number(e.value, digits=2)} "
-            f"({ci_label(pub.alpha)} {fr_number(e.low, digits=2)} à {fr_number(e.high, digits=2)}).")
+    return (f"Dans un modèle logistique brut, à caractéristiques comparables (type, secteur, commune, QPV, distance) "
+            f"mais sans tenir compte de l'activité des acteurs, chaque rencontre partagée va de pair avec une chance "
+            f"de nouvelle collaboration multipliée par {fr_number(e.value, digits=2)} ({ci_label(pub.alpha)} "
+            f"{fr_number(e.low, digits=2)} à {fr_number(e.high, digits=2)}).")
+
+
+def _ratio(e: Estimate, pub: Publication) -> str:
+    return (f"{fr_number(e.value, digits=2)} ({ci_label(pub.alpha)} {fr_number(e.low, digits=2)} à "
+            f"{fr_number(e.high, digits=2)}, {fr_p(e.p_value)})")
+
+
+def network_effect(pub: Publication) -> str:
+    """The adjusted networking effect, leading the network chapter: the estimate at equal
+    propensity of the actors to form ties (or that the data cannot separate meeting from
+    activity), the model and why, the falsification test, the E-value and the QAP
+    stratified by activity."""
+    net = pub.network
+    if net is None or net.effect is None:
+        return ""
+    pe, e = net.effect, net.effect.effect
+    split = f"{pub.territory.split_date:%d/%m/%Y}"
+    if e.withheld:
+        return ("**Effet des rencontres à propension des acteurs égale** : l'estimation n'est pas publiée, les "
+                f"effectifs de nouvelles collaborations sur lesquels elle repose relevant du secret statistique "
+                f"(effectifs de 1 à {pub.threshold - 1} non publiés). Les comparaisons ci-dessous sont brutes.")
+    if not e.estimable:
+        return (f"**Les données ne permettent pas de séparer l'effet des rencontres de celui de l'activité des "
+                f"acteurs** ({EFFECT_REASONS.get(e.reason or '', fr_not_estimable(e.reason))}). Les comparaisons "
+                "ci-dessous sont brutes : les acteurs les plus actifs participent davantage aux rencontres et nouent "
+                "davantage de liens, rencontres ou non ; elles ne mesurent donc pas l'effet des rencontres.")
+    if e.low > 1 or e.high < 1:
+        more = "plus" if e.low > 1 else "moins"
+        out = [f"**À propension des acteurs égale, les paires qui s'étaient côtoyées aux rencontres avant le {split} "
+               f"ont eu {more} souvent une nouvelle collaboration ensuite** : rapport {_ratio(e, pub)}."]
+    else:
+        out = ["**Une fois prise en compte la propension de chaque acteur à nouer des liens, les données ne "
+               "permettent pas de séparer l'effet des rencontres de celui de l'activité des acteurs** : rapport "
+               f"{_ratio(e, pub)}, un intervalle qui contient 1 (aucune différence). Un écart brut entre paires qui "
+               "se sont côtoyées et paires qui ne se sont pas croisées peut venir de ce que les acteurs les plus "
+               "actifs participent davantage aux rencontres et collaborent davantage, rencontres ou non."]
+    counts = f"{_new_ties(pe.new_ties)}, {_plural(pe.actors_with_ties, 'acteur')} concernés"
+    why = EFFECT_REASONS.get(pe.why, pe.why)
+    if pe.model == "actor_fixed_effects":
+        out.append(f"Modèle : {EFFECT_MODELS[pe.model]}, sur les {fr_number(pe.pairs)} paires d'acteurs sans "
+                   "collaboration avant ; l'effet fixe absorbe la propension générale de chaque acteur à nouer des "
+                   "liens, et la comparaison porte sur des paires des mêmes acteurs qui se sont plus ou moins côtoyées "
+                   "(Santos Silva et Tenreyro, 2006 ; Graham, 2017) ; erreurs types robustes aux dépendances entre "
+                   f"paires partageant un acteur. Ce modèle est retenu car les données comptent {why} ({counts}).")
+    else:
+        out.append(f"Modèle : {EFFECT_MODELS.get(pe.model or '', '')}, sur les {fr_number(pe.pairs)} paires d'acteurs "
+                   "sans collaboration avant, avec des erreurs types robustes aux dépendances entre paires. Un effet "
+                   f"fixe par acteur n'a pas pu être retenu ({why} : {counts}) ; cet ajustement ne retire que la part "
+                   "mesurée de l'activité, et l'estimation reste fragile.")
+    f = pe.falsification
+    if f is not None and f.withheld:
+        out.append("Le test de falsification n'est pas publié : il repose sur trop peu de liens (secret statistique).")
+    elif f is not None and not f.estimable:
+        out.append(f"Le test de falsification n'a pas pu être mené "
+                   f"({EFFECT_REASONS.get(f.reason or '', fr_not_estimable(f.reason))}).")
+    elif f is not None:
+        verdict = ("**signal d'alerte** : le modèle laisse une part de sélection, et l'effet estimé ci-dessus est "
+                   "sans doute surestimé." if pe.falsification_warning else
+                   "pas d'association nette, ce qui est rassurant sans être une preuve.")
+        out.append("Test de falsification : les rencontres d'après la date charnière ne peuvent pas avoir causé les "
+                   "collaborations qui existaient déjà avant ; avec le même type de modèle, elles y sont associées par "
+                   f"un rapport {_ratio(f, pub)} : {verdict}")
+    if pd.notna(pe.e_value) and e.value != 1:
+        sentence = ("Sensibilité : pour expliquer entièrement ce rapport au-delà de la propension de chaque acteur, "
+                    "un facteur de confusion non mesuré devrait multiplier par au moins "
+                    f"{fr_number(pe.e_value, digits=1)} à la fois la chance de se côtoyer et celle de collaborer "
+                    "(valeur E, VanderWeele et Ding, 2017)")
+        sentence += (f" ; pour que l'intervalle de confiance atteigne 1, par au moins "
+                     f"{fr_number(pe.e_value_ci, digits=1)}." if pe.e_value_ci > 1 else
+                     " ; l'intervalle contient déjà 1.")
+        out.append(sentence)
+    q = pe.qap
+    if q is not None and q.shown:
+        found = "trouve un" if q.p_value < pub.alpha else "ne trouve pas de"
+        out.append(f"Un test de permutation (QAP, {pe.qap_permutations} permutations) qui n'échange que des acteurs "
+                   f"de même niveau d'activité ({pe.strata} classes selon le nombre de rencontres suivies avant) "
+                   f"{found} lien entre co-présence et nouvelles collaborations ({fr_p(q.p_value)}) ; il ne tient "
+                   "compte de l'activité que par classes et ne remplace pas l'estimation ajustée.")
+    return " ".join(out)
 
 
 def network_reading(pub: Publication) -> str:
@@ -439,11 +532,17 @@ def network_reading(pub: Publication) -> str:
     out.append(_dyad_model_text(pub))
     q = net.qap
     if q.shown:
-        verb = "confirme" if q.p_value < pub.alpha else "ne confirme pas"
-        out.append(f"Un test de permutation (QAP, {net.qap_permutations} permutations) {verb} le lien entre "
-                   f"co-présence et collaboration ultérieure ({fr_p(q.p_value)}).")
+        found = "trouve une" if q.p_value < pub.alpha else "ne trouve pas de"
+        out.append(f"Un test de permutation (QAP, {net.qap_permutations} permutations) qui traite tous les acteurs "
+                   f"comme interchangeables {found} corrélation brute entre co-présence et collaboration ultérieure "
+                   f"({fr_p(q.p_value)}) ; comme il ignore que les acteurs actifs se rencontrent et collaborent "
+                   "davantage, il ne confirme pas un effet des rencontres.")
     elif not q.estimable:
         out.append(f"Test de permutation (QAP) : {fr_not_estimable(q.reason)}.")
+    if net.effect is not None and conv["pairs"].gt(0).all():
+        out.append("Ces comparaisons sont **brutes** : " + (
+            "l'estimation ajustée ci-dessus est celle à retenir." if net.effect.effect.shown else
+            "elles ne séparent pas l'effet des rencontres de celui de l'activité des acteurs."))
     return " ".join(out)
 
 
@@ -463,7 +562,7 @@ def network_details(pub: Publication) -> list[Item]:
                                      "Acteurs partis", "Acteurs présents aux deux périodes"],
                       "Valeur": [fr_number(ch[k]) for k in ("ties_before", "ties_after", "new", "kept", "lost")]
                       + [fr_number(ch["jaccard"], digits=2)] + [fr_number(ch[k]) for k in ("joined", "left", "stayed")]}),
-        "### De la co-présence à la collaboration"]
+        "### De la co-présence à la collaboration : comparaison brute"]
     conv = net.conversion
     hidden = conv["suppressed"].to_numpy(dtype=bool)
     items.append(pd.DataFrame({
@@ -473,7 +572,7 @@ def network_details(pub: Publication) -> list[Item]:
         "Taux": [SECRET if h else fr_percent(v, digits=2) for v, h in zip(conv["rate"], hidden)]}))
     rr = _risk_ratio_text(pub)
     items.append(rr[:1].upper() + rr[1:] + ".")
-    items.append("### Modèle des nouvelles collaborations (paires d'acteurs)")
+    items.append("### Modèle logistique brut des nouvelles collaborations (paires d'acteurs)")
     m = net.model
     if not len(m.table):
         items.append(_dyad_model_text(pub))
@@ -482,12 +581,16 @@ def network_details(pub: Publication) -> list[Item]:
         q = net.qap
         qap = (f"r = {fr_number(q.value, digits=3)}, {fr_p(q.p_value)} ({net.qap_permutations} permutations, "
                f"graine {net.qap_seed})" if q.shown else fr_not_estimable(q.reason))
+        sq = net.effect.qap if net.effect is not None else None
+        stratified = (f" ; restreint à des acteurs de même niveau d'activité : {fr_p(sq.p_value)}"
+                      if sq is not None and sq.shown else "")
         items.append(
             f"Régression logistique sur {fr_number(m.units)} paires ({_new_ties(m.events)}). Les erreurs types "
             "tiennent compte de ce que les paires partageant un acteur ne sont pas indépendantes (estimateur robuste "
             "dyadique d'Aronow, Samii et Assenova, 2015 ; on retient pour chaque coefficient la plus prudente de cette "
-            "erreur et de l'erreur classique). Test QAP de la corrélation entre co-présence avant et nouvelles "
-            f"collaborations : {qap}.")
+            "erreur et de l'erreur classique). Ce modèle ne tient pas compte de l'activité des acteurs : voir "
+            "l'estimation ajustée en tête de chapitre. Test QAP de la corrélation brute entre co-présence avant et "
+            f"nouvelles collaborations, tous acteurs interchangeables : {qap}{stratified}.")
     if net.roles and len(net.brokerage):
         b = net.brokerage
         items += ["### Rôle d'intermédiaire des structures d'appui", pd.DataFrame({
@@ -536,8 +639,14 @@ def method(pub: Publication) -> str:
         "**Tendance** : test d'association linéaire (Cochran–Armitage) entre l'année et la part.",
         "**Réseaux** : co-présence = produit matriciel creux acteurs × rencontres ; collaborations actives dans la "
         "période (commencées avant sa fin, non terminées avant son début). Conversion : paires sans collaboration "
-        "avant, rapport de risques avec intervalle de Katz. Modèle logistique dyadique, erreurs robustes dyadiques ; "
-        "test QAP par permutation des étiquettes d'acteurs.",
+        "avant, rapport de risques avec intervalle de Katz ; modèle logistique dyadique, erreurs robustes dyadiques ; "
+        "test QAP par permutation des étiquettes d'acteurs : comparaisons **brutes**, que l'activité des acteurs "
+        "suffit à produire. **Effet ajusté** : régression de Poisson des nouveaux liens par paire avec un effet fixe par "
+        "acteur (sa propension à nouer des liens ; Santos Silva et Tenreyro 2006, Graham 2017), erreurs robustes "
+        "dyadiques (Aronow, Samii et Assenova 2015) ; à défaut (trop peu de nouveaux liens ou d'acteurs liés), "
+        "ajustement sur l'activité antérieure (rencontres suivies, liens avant). Test de falsification : co-présence "
+        "après et liens avant. Valeur E (VanderWeele et Ding 2017). Test QAP restreint à des acteurs de même classe "
+        "d'activité.",
         "**Témoignages** : thèmes codés par l'évaluateur ; un témoignage peut aborder plusieurs thèmes.",
         f"**Secret statistique** : effectifs de 1 à {pub.threshold - 1} masqués (« s »), avec masquage secondaire pour "
         "qu'ils ne se déduisent pas des totaux ; les parts, taux, rapports et phrases qui permettraient de les "

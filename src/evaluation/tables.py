@@ -6,7 +6,8 @@ import math
 
 import pandas as pd
 
-__all__ = ["PROGRAMME_LABELS", "KIND_LABELS", "GROUP_LABELS", "NOT_ESTIMABLE", "WARNING_NOTES", "fr_label",
+__all__ = ["PROGRAMME_LABELS", "KIND_LABELS", "GROUP_LABELS", "NOT_ESTIMABLE", "WARNING_NOTES", "EFFECT_MODELS",
+           "EFFECT_REASONS", "CRUDE_NOTE", "fr_label",
            "fr_number", "fr_percent", "fr_interval", "fr_ratio", "fr_ratio_interval", "fr_pvalue", "fr_p",
            "confidence", "ci_label", "fr_not_estimable", "shares_table", "representation_table", "rates_table",
            "model_table", "network_description_table", "odds_table", "indicators_table", "SECRET",
@@ -37,6 +38,36 @@ NOT_ESTIMABLE = {
     "no_variation": "pas de variation à comparer (un seul groupe, ou aucun cas), l'effet n'est pas estimable",
     "zero_cell": "un des groupes comparés ne compte aucun cas, le rapport n'est pas estimable",
 }
+
+#: The models of the adjusted networking effect (``model`` of
+#: :class:`evaluation.network_effect.NetworkEffect`), as named in the report and the indicators.
+EFFECT_MODELS = {
+    "actor_fixed_effects": "modèle de Poisson des nouveaux liens par paire d'acteurs avec un effet fixe par acteur "
+                           "(propension de chaque acteur à nouer des liens)",
+    "prior_activity_controls": "modèle de Poisson des nouveaux liens par paire d'acteurs ajusté sur l'activité "
+                               "antérieure des deux acteurs (rencontres suivies et liens avant)",
+}
+
+#: Why a model of the adjusted networking effect was used, or why nothing was estimable
+#: (``reason`` of :class:`evaluation.network_effect.NetworkEffect`).
+EFFECT_REASONS = {
+    "fixed_effects": "assez de nouveaux liens, répartis entre assez d'acteurs, pour un effet fixe par acteur",
+    "too_few_new_ties_for_fixed_effects": "trop peu de nouveaux liens pour un effet fixe par acteur",
+    "too_few_actors_with_ties_for_fixed_effects": "trop peu d'acteurs ayant noué un nouveau lien pour un effet fixe "
+                                                  "par acteur",
+    "no_contrast_within_actors": "parmi les acteurs ayant noué de nouveaux liens, aucun nouveau lien entre paires qui "
+                                 "se sont côtoyées, ou aucun entre paires qui ne se sont pas croisées",
+    "fixed_effects_not_converged": "l'estimation avec un effet fixe par acteur n'a pas abouti",
+    "too_few_new_ties": "moins de deux nouveaux liens",
+    "no_new_tie_among_met_or_unmet": "aucun nouveau lien entre paires qui se sont côtoyées, ou aucun entre paires "
+                                     "qui ne se sont pas croisées",
+    "no_exposure_contrast": "toutes les paires se sont côtoyées, ou aucune",
+    "controls_model_failed": "le modèle ajusté sur l'activité antérieure n'a pas pu être estimé",
+}
+
+#: What « brut » means for the crude conversion rate, risk ratio, dyad model and QAP.
+CRUDE_NOTE = ("Brut : ne tient pas compte de ce que les acteurs les plus actifs se rencontrent et collaborent "
+              "davantage, rencontres ou non (voir effet_reseau).")
 
 #: What the method section says, in words, about the warnings captured while computing
 #: (codes recorded by :func:`evaluation.reports.measure`).
