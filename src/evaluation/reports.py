@@ -725,6 +725,9 @@ def headline(publication: Publication) -> dict:
             "figures": figures}
 
 
+_PATH_PARAMETERS = ("data_dir", "reference_dir", "territories_file", "output_dir")
+
+
 def provenance_table(ctx: ReportContext) -> pd.DataFrame:
     """Inputs and versions behind a report: package version, parameters, reference editions,
     SHA-256 of every input file, date of the run."""
@@ -736,7 +739,10 @@ def provenance_table(ctx: ReportContext) -> pd.DataFrame:
     paths = get_paths()
     rows = [("Paquet evaluation", __version__), ("Python", platform.python_version()),
             ("Date d'exécution", dt.date.today().isoformat())]
-    rows += [(f"Paramètre {k}", "(défaut)" if v is None else v) for k, v in ctx.parameters.items()]
+    # Folders and files by their name only: a local path says nothing to a reader (files are
+    # identified by their hashes below).
+    rows += [(f"Paramètre {k}", "(défaut)" if v is None else Path(v).name if k in _PATH_PARAMETERS else v)
+             for k, v in ctx.parameters.items()]
     ref_dir = Path(ctx.parameters["reference_dir"]) if ctx.parameters.get("reference_dir") else paths.reference
     prov_file = ref_dir / REFERENCE_PROVENANCE
     if prov_file.is_file():

@@ -313,10 +313,11 @@ def qpv(pub: Publication) -> list[Item]:
     return [shares_table(pub.qpv, "qpv", label=GROUP_LABELS["qpv"], alpha=pub.alpha)]
 
 
-def _trend_sentence(test: Estimate, pub: Publication) -> str:
+def _trend_sentence(test: Estimate, what: str) -> str:
+    head = f"Tendance de la part des accompagnements {what}"
     if not test.estimable:
-        return f"Test de tendance : {fr_not_estimable(test.reason)}."
-    return f"Test de tendance (association linéaire) : z = {fr_number(test.value, digits=2)}, {fr_p(test.p_value)}."
+        return f"{head} : {fr_not_estimable(test.reason)}."
+    return f"{head} (test d'association linéaire) : z = {fr_number(test.value, digits=2)}, {fr_p(test.p_value)}."
 
 
 def trends(pub: Publication) -> list[Item]:
@@ -331,7 +332,7 @@ def trends(pub: Publication) -> list[Item]:
                                          title=f"Part des accompagnements {what}, par année",
                                          xlabel="Année de début", ylabel=f"Part ({ci_label(pub.alpha)})",
                                          source=pub.source).figure)
-        items.append(_trend_sentence(pub.trend_tests[key], pub))
+        items.append(_trend_sentence(pub.trend_tests[key], what))
     return items
 
 
