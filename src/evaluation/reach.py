@@ -26,7 +26,6 @@ from .estimation import (
     GRADIENT_TOLERANCE,
     MIN_EVENTS_PER_PARAMETER,
     capture_warnings,
-    confidence_level,
     events_reason,
     z_value,
 )
@@ -58,7 +57,6 @@ __all__ = [
     "CountModel",
     "GRADIENT_TOLERANCE",
     "count_model",
-    "describe_model",
     "TrendTest",
     "cochran_armitage",
     "share_trend",
@@ -734,39 +732,6 @@ def count_model(table: pd.DataFrame, communes: pd.DataFrame, *,
         return model
     model.table, model.estimable = out, True
     return model
-
-
-def describe_model(model: CountModel, *, alpha: float = 0.05) -> str:
-    """One French sentence reading the rural-vs-urban (or first) rate ratio of a model."""
-    from .tables import fr_number
-
-    why = {"no_data": "aucune commune avec population",
-           "no_variation": "un seul groupe présent : pas de comparaison possible",
-           "too_few_units": "trop peu de communes pour estimer le modèle",
-           "too_few_events": f"{model.events} accompagnement{'s' if model.events > 1 else ''} : trop peu pour "
-                             f"estimer {model.parameters} rapport{'s' if model.parameters > 1 else ''} de taux",
-           "zero_cell": "aucun accompagnement dans le groupe de référence",
-           "not_converged": "l'ajustement n'a pas convergé",
-           "infinite_interval": "intervalle de confiance non borné"}
-    readable = model.table[model.table["estimable"].astype(bool)] if "estimable" in model.table else model.table
-    if not model.estimable or readable.empty:
-        reason = model.reason or (model.table["reason"].iloc[0] if len(model.table) else None)
-        return f"Le modèle de comptage n'est pas estimable ici ({model.note or why.get(reason, reason)})."
-    row = readable.iloc[0]
-    rr, lo, hi = row["rate_ratio"], row["ci_low"], row["ci_high"]
-    level = f"{confidence_level(alpha):g}".replace(".", ",")
-    group = "les communes rurales" if row["term"] == RURAL else f"les communes « {row['term']} »"
-    ref = "communes urbaines" if model.reference_level == URBAN else f"communes « {model.reference_level} »"
-    if lo > 1:
-        verdict = f"reçoivent {fr_number(rr, digits=1)} fois plus d'accompagnements que les {ref}"
-    elif hi < 1:
-        verdict = f"reçoivent moins d'accompagnements que les {ref}"
-    else:
-        verdict = f"ne se distinguent pas nettement des {ref}, l'intervalle de confiance contenant 1"
-    how = ("modèle binomial négatif, car les comptes sont plus dispersés qu'un modèle de Poisson ne le prévoit"
-           if model.family == "negative binomial" else "modèle de Poisson")
-    return (f"À population égale, {group} {verdict} (rapport de taux {fr_number(rr, digits=2)}, IC {level} % "
-            f"{fr_number(lo, digits=2)} à {fr_number(hi, digits=2)} ; {how} ; {model.n_communes} communes).")
 
 
 # --------------------------------------------------------------------------- trend
