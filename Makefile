@@ -41,7 +41,7 @@ test: $(KERNEL)
 
 # Jupyter refuses to start as root without --allow-root (containers, some servers).
 lab: $(KERNEL)
-	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) notebooks/
+	$(BIN)/jupyter lab notebooks/ $$(if [ "$$(id -u)" = 0 ]; then echo --allow-root; fi)
 
 bench: $(KERNEL)
 	$(BIN)/python benchmarks/run.py
