@@ -483,8 +483,9 @@ def linked_cells(tables: Publishable) -> LinkedCells:
             met = new[groups == "met"]
             if "taux_conversion" in where and len(met):
                 b.place(met, where["taux_conversion"])
-            if "rapport_conversion" in where:
-                b.place(new, where["rapport_conversion"])
+            for code in ("rapport_conversion", "effet_reseau"):  # ratios of the two groups' new ties
+                if code in where:
+                    b.place(new, where[code])
     # ---- themes (overlapping counts: no relation)
     if tables.themes is not None and len(tables.themes):
         t = tables.themes
