@@ -255,7 +255,8 @@ def test_thin_territory_says_what_cannot_be_estimated(thin_exports, tmp_path):
     report = render_report("chenove", data_dir=thin_exports, out_dir=tmp_path)
     page = report.read_text(encoding="utf-8")
     text = _text(page)
-    assert "2 nouvelles collaborations : trop peu pour estimer un effet" in text
+    # The conversion counts are withheld (below the threshold): the sentence does not give their total.
+    assert "trop peu pour estimer un effet" in text and "2 nouvelles collaborations :" not in text
     assert "non estimable" in text  # the risk ratio indicator (no new tie among pairs who never met)
     assert "inf" not in re.findall(r"[\w]+", text) and "0,00 [0,00" not in text
     nb = nbformat.read(report.parent / "report.ipynb", as_version=4)

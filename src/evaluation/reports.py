@@ -499,7 +499,10 @@ def publish(ctx: ReportContext, summary: ReachSummary, network: NetworkAnalysis 
     if venue is not None:
         pub.venue = _publish_venue(ctx, venue, pub, protect)
     if network is not None:
-        pub.network = _publish_network(ctx, network, conversion_table, protect, warnings=warnings.get("network", []))
+        venue_withheld = any(t is not None and bool(t["suppressed"].any())
+                             for t in (pub.venue_origins, pub.venue_participations))
+        pub.network = _publish_network(ctx, network, conversion_table, protect, warnings=warnings.get("network", []),
+                                       venue_withheld=venue_withheld)
     results = [summary.model, summary.model_density, *(test for _, test in summary.trends.values())]
     if network is not None:
         results += [network.conversion, network.model, network.qap]
@@ -532,7 +535,10 @@ def _describe(pub: Publication, ctx: ReportContext, summary: ReachSummary, repre
     pub.trend_tests = {k: _estimate(_field(test, "zscore"), p_value=_field(test, "p_value"), need_interval=False,
                                     result=test) for k, (_, test) in summary.trends.items()}
     pub.coverage = dict(summary.coverage)
-    pub.lorenz, pub.gini, pub.gini_population = summary.lorenz, summary.gini, summary.gini_population
+    # The Lorenz curve and the Gini indices are drawn from every commune's count: with a withheld
+    # commune, the curve's steps (and the indices) would give the counts back.
+    if not pub.reached["suppressed"].any():
+        pub.lorenz, pub.gini, pub.gini_population = summary.lorenz, summary.gini, summary.gini_population
     pub.distance = dict(summary.distance)
     pub.sites = list(ctx.sites["label"]) if len(ctx.sites) else []
     pub.context_communes = ctx.context_communes
@@ -606,7 +612,9 @@ def _publish_effect(net: NetworkAnalysis, *, hidden: bool, protect: Disclosure) 
 
 
 def _publish_network(ctx: ReportContext, net: NetworkAnalysis, conversion_table: pd.DataFrame,
-                     protect: Disclosure, *, warnings: list[str]) -> NetworkPublication:
+                     protect: Disclosure, *, warnings: list[str], venue_withheld: bool = False) -> NetworkPublication:
+    """The network chapter's publication. The network files are withheld when a conversion
+    count or a tiers-lieu origin is: their ties and actors' communes would give them back."""
     c, ch = net.conversion, net.change
     hidden = bool(conversion_table["suppressed"].any())
     reason = ("zero_cell" if min(c.met_new, c.unmet_new) == 0 else None) if c.met_total and c.unmet_total \
@@ -622,7 +630,7 @@ def _publish_network(ctx: ReportContext, net: NetworkAnalysis, conversion_table:
              "betweenness": r.betweenness, "constraint": r.constraint, "effective_size": r.effective_size}
             for label, b in net.brokerage.items() for r in b.itertuples(index=False)]
     exports = None
-    if not hidden:
+    if not hidden and not venue_withheld:
         node_columns = ["kind", "sector", "commune_code", "urban_rural", "qpv"]
         exports = {f"{kind}_{ascii_slug(p.label)}": (edges[p.label], net.actors.loc[net.active[p.label], node_columns])
                    for p in net.periods for kind, edges in (("collaboration", net.collaboration),

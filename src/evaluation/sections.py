@@ -345,7 +345,10 @@ def communes_reached(pub: Publication) -> list[Item]:
                            source=pub.source).figure,
         f"{cov['communes_reached']} commune(s) atteinte(s) sur {cov['communes']} ({fr_percent(cov['share_communes'])}), "
         f"regroupant {fr_percent(cov['share_population'])} de la population du territoire."]
-    if cov["communes"] > 1:
+    if cov["communes"] > 1 and pub.lorenz is None:
+        items.append("La courbe de concentration entre communes et l'indice de Gini ne sont pas publiés : "
+                     "ils redonneraient les effectifs de communes qui relèvent du secret statistique.")
+    elif cov["communes"] > 1:
         items.append(plots.lorenz_plot(pub.lorenz, gini_value=pub.gini_population,
                                        title="Concentration des accompagnements entre communes",
                                        xlabel="Part cumulée de la population (communes classées par taux croissant)",
@@ -405,7 +408,7 @@ def _risk_ratio_text(pub: Publication) -> str:
     if e.withheld:
         return "le rapport de risques n'est pas publié, ses effectifs relevant du secret statistique"
     if not e.estimable:
-        return "rapport de risques : " + fr_not_estimable(e.reason, events=_new_ties(int(conv["count"].sum())))
+        return "rapport de risques : " + fr_not_estimable(e.reason, events=_events_said(pub, int(conv["count"].sum())))
     verdict = ("une différence nette" if e.low > 1 else "moins souvent" if e.high < 1 else "sans différence nette")
     return (f"rapport de risques brut {fr_number(e.value, digits=2)} ({ci_label(pub.alpha)} "
             f"{fr_number(e.low, digits=2)} "
@@ -416,11 +419,17 @@ def _new_ties(n: int) -> str:
     return f"{fr_number(n)} nouvelle{'s' if n > 1 else ''} collaboration{'s' if n > 1 else ''}"
 
 
+def _events_said(pub: Publication, n: int) -> str:
+    """The new ties an estimate rests on, in words, unless a conversion count is withheld:
+    the total of the two groups' new ties and one published group would give the other back."""
+    return "" if pub.network.conversion["suppressed"].any() else _new_ties(n)
+
+
 def _dyad_model_text(pub: Publication) -> str:
     m = pub.network.model
     if not m.first.estimable:
         return ("Modèle logistique brut des nouvelles collaborations : "
-                f"{fr_not_estimable(m.first.reason, events=_new_ties(m.events))}.")
+                f"{fr_not_estimable(m.first.reason, events=_events_said(pub, m.events))}.")
     e = m.first
     return (f"Dans un modèle logistique brut, à caractéristiques comparables (type, secteur, commune, QPV, distance) "
             f"mais sans tenir compte de l'activité des acteurs, chaque rencontre partagée va de pair avec une chance "
