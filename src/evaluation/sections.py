@@ -127,14 +127,14 @@ def summary_markdown(pub: Publication) -> str:
     net = pub.network
     if net is not None and not net.conversion["suppressed"].any() and net.conversion["pairs"].gt(0).all():
         met, unmet = net.conversion["rate"]
-        ratio = (f" (rapport brut {fr_number(net.risk_ratio.value, digits=1)})" if net.risk_ratio.shown else "")
+        ratio = (f" (rapport brut {fr_number(net.risk_ratio.value, digits=2)})" if net.risk_ratio.shown else "")
         sentences.append(f"Parmi les acteurs qui se côtoyaient sans travailler ensemble, {fr_percent(met)} des "
                          f"paires ont ensuite collaboré, contre {fr_percent(unmet)} des paires qui ne s'étaient "
                          f"pas croisées{ratio}.")
     effect = net.effect if net is not None else None
     if effect is not None and effect.effect.shown:
         e = effect.effect
-        sentences.append(f"À propension des acteurs égale, le rapport ajusté est de {fr_number(e.value, digits=1)} "
+        sentences.append(f"À propension des acteurs égale, le rapport ajusté est de {fr_number(e.value, digits=2)} "
                          f"({level} {fr_number(e.low, digits=2)} à {fr_number(e.high, digits=2)}).")
     elif effect is not None and not effect.effect.estimable:
         sentences.append("Les données ne permettent pas de séparer l'effet des rencontres de celui de l'activité "
