@@ -29,6 +29,7 @@ from evaluation.config import get_paths, load_territories  # noqa: E402
 from evaluation.kernel import ensure_kernel  # noqa: E402
 from evaluation.pseudonyms import KEY_ENV  # noqa: E402
 from evaluation.reports import render_report  # noqa: E402
+from evaluation.warm import import_lines  # noqa: E402
 
 TERRITORIES = """territories: {}
 generate:
@@ -39,13 +40,21 @@ generate:
 """
 
 
+def epci_territories(tmp: Path) -> tuple[Path, list[str], Path]:
+    """A territories file with the 19 EPCI of Côte-d'Or and a copy of the sample without its
+    testimonies (they name territories this file does not define), in ``tmp``."""
+    terr = tmp / "territories.yml"
+    terr.write_text(TERRITORIES, encoding="utf-8")
+    data = tmp / "data"
+    shutil.copytree(get_paths().sample, data, ignore=shutil.ignore_patterns("testimonies.*"))
+    return terr, list(load_territories(terr)), data
+
+
 def _import_only_notebook(path: Path) -> None:
     """A notebook whose one cell imports what the report notebook imports."""
     report = nbformat.read(get_paths().report_notebook, as_version=4)
-    imports = [line for cell in report.cells if cell.cell_type == "code" for line in cell.source.splitlines()
-               if line.startswith(("import ", "from ", "%matplotlib"))]
     nb = nbformat.v4.new_notebook(metadata=report.metadata)
-    nb.cells = [nbformat.v4.new_code_cell("\n".join(imports))]
+    nb.cells = [nbformat.v4.new_code_cell(import_lines(get_paths().report_notebook))]
     nbformat.write(nb, path)
 
 
@@ -60,12 +69,7 @@ def run() -> list[tuple[str, bool]]:
     os.environ.setdefault(KEY_ENV, "benchmark-key-0123456789")  # as an evaluator with a key: cache used
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        terr = tmp / "territories.yml"
-        terr.write_text(TERRITORIES, encoding="utf-8")
-        slugs = list(load_territories(terr))
-        # The sample without its testimonies, which name territories this file does not define.
-        data = tmp / "data"
-        shutil.copytree(get_paths().sample, data, ignore=shutil.ignore_patterns("testimonies.*"))
+        terr, slugs, data = epci_territories(tmp)
         options = {"territories_file": terr, "data_dir": data}
         floor_nb = tmp / "imports.ipynb"
         _import_only_notebook(floor_nb)

@@ -11,7 +11,6 @@ every batch.
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 import tempfile
 import time
@@ -20,11 +19,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from bench_batch import TERRITORIES  # noqa: E402
+from bench_batch import epci_territories  # noqa: E402
 
 from evaluation import reports  # noqa: E402
 from evaluation.batch import render_batch  # noqa: E402
-from evaluation.config import get_paths, load_territories  # noqa: E402
 from evaluation.pseudonyms import KEY_ENV  # noqa: E402
 from evaluation.secrecy_audit import audit  # noqa: E402
 
@@ -33,11 +31,7 @@ def run() -> list[tuple[str, bool]]:
     os.environ.setdefault(KEY_ENV, "benchmark-key-0123456789")
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        terr = tmp / "territories.yml"
-        terr.write_text(TERRITORIES, encoding="utf-8")
-        slugs = list(load_territories(terr))
-        data = tmp / "data"
-        shutil.copytree(get_paths().sample, data, ignore=shutil.ignore_patterns("testimonies.*"))
+        terr, slugs, data = epci_territories(tmp)
         publications = []
         start = time.perf_counter()
         with warnings.catch_warnings():
