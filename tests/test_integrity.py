@@ -152,6 +152,7 @@ def all_reports(tmp_path_factory, paths):
     """`evaluation report --all` as a new user runs it: no pseudonym key configured."""
     out = tmp_path_factory.mktemp("all-reports")
     env = {k: v for k, v in os.environ.items() if not k.startswith("EVALUATION_PSEUDONYM")}
+    env["HOME"] = str(tmp_path_factory.mktemp("home"))  # no ~/.config/evaluation/pseudonym.key either
     before = _hashes(paths.raw)
     done = subprocess.run([sys.executable, "-m", "evaluation.cli", "report", "--all", "--workers", "2",
                            "--out", str(out)], capture_output=True, text=True, env=env)

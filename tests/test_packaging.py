@@ -63,7 +63,7 @@ def test_make_lab_allows_root_only_as_root(paths, tmp_path, uid, flag):
 
     if shutil.which("make") is None:
         pytest.skip("make is not installed")
-    recipe = subprocess.run(["make", "-n", "lab"], cwd=paths.root, capture_output=True,
+    recipe = subprocess.run(["make", "--no-print-directory", "-n", "lab"], cwd=paths.root, capture_output=True,
                             text=True, check=True).stdout.strip().splitlines()[-1]
     assert recipe.startswith(".venv/bin/jupyter lab notebooks/")
     fake = tmp_path / "bin"
