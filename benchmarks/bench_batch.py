@@ -3,7 +3,7 @@
 * ``report``: one full report (papermill run of the report notebook and HTML export)
   against papermill running, on the same kernel, a notebook that only imports the same
   libraries — the floor set by kernel start and imports. Target ≤ 2×.
-* ``report_warm``: the same report on a warm kernel (:mod:`evaluation.warm`, the pool
+* ``report_warm``: the same report on a warm kernel (:mod:`evaluation.report.warm`, the pool
   batches use) against a kernel started for the run (papermill's default). Target ≤ 0.4.
 * ``batch``: throughput of ``evaluation report --all --workers 2`` (validation, warm
   kernels, notebook, HTML, indicators, index page) against a plain sequential loop of
@@ -24,12 +24,12 @@ import papermill as pm
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from evaluation.batch import render_batch  # noqa: E402
+from evaluation.report.batch import render_batch  # noqa: E402
 from evaluation.config import get_paths, load_territories  # noqa: E402
 from evaluation.kernel import ensure_kernel  # noqa: E402
-from evaluation.pseudonyms import KEY_ENV  # noqa: E402
-from evaluation.reports import render_report  # noqa: E402
-from evaluation.warm import import_lines  # noqa: E402
+from evaluation.io.pseudonyms import KEY_ENV  # noqa: E402
+from evaluation.report.publication import render_report  # noqa: E402
+from evaluation.report.warm import import_lines  # noqa: E402
 
 TERRITORIES = """territories: {}
 generate:

@@ -16,10 +16,10 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _timing import best_of  # noqa: E402
 
 from evaluation.config import load_territories  # noqa: E402
-from evaluation.datasets import load_dataset, validate_tables  # noqa: E402
-from evaluation.pseudonyms import resolve_key  # noqa: E402
-from evaluation.reference import load_reference  # noqa: E402
-from evaluation.sample import generate_sample, write_sample  # noqa: E402
+from evaluation.io.datasets import load_dataset, validate_tables  # noqa: E402
+from evaluation.io.pseudonyms import resolve_key  # noqa: E402
+from evaluation.geo.reference import load_reference  # noqa: E402
+from evaluation.io.sample import generate_sample, write_sample  # noqa: E402
 
 TARGET = 0.5
 

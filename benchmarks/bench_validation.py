@@ -5,7 +5,7 @@
   :func:`evaluation.problems.render_problems`, which formats each distinct message once,
   vs formatting each row's message and fix (a plain loop). Target: at most a fifth.
 - ``pseudonyms``: 1,000,000 names (5,000 distinct structures) replaced by their HMAC
-  pseudonyms with :func:`evaluation.pseudonyms.pseudonymise` (one hash per distinct name)
+  pseudonyms with :func:`evaluation.io.pseudonyms.pseudonymise` (one hash per distinct name)
   vs hashing every row. Target: at most half.
 
 Both sides give the same strings (checked).
@@ -25,9 +25,9 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from _timing import best_of  # noqa: E402
 
-from evaluation.datasets import normalise_name  # noqa: E402
+from evaluation.io.datasets import normalise_name  # noqa: E402
 from evaluation.problems import CATALOGUE, Problems, render_problems  # noqa: E402
-from evaluation.pseudonyms import pseudonymise, resolve_key  # noqa: E402
+from evaluation.io.pseudonyms import pseudonymise, resolve_key  # noqa: E402
 
 N_PROBLEMS, N_NAMES, N_DISTINCT = 500_000, 1_000_000, 5_000
 

@@ -12,8 +12,8 @@ import pytest
 import shapely
 
 from evaluation.config import get_paths
-from evaluation.pseudonyms import KEY_ENV
-from evaluation.reference import load_reference
+from evaluation.io.pseudonyms import KEY_ENV
+from evaluation.geo.reference import load_reference
 
 # A fixed pseudonym key for the test session, so that runs are comparable (an evaluator's
 # real key lives outside the repository). Tests of the no-key behaviour remove it.

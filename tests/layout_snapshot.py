@@ -1,7 +1,7 @@
 """What a report shows, for every bundled territory, as bytes a refactoring must not change.
 
 ``indicators.csv`` and the network files are written by the notebook's own call
-(:func:`evaluation.reports.report_publication` with ``output_dir``); the text of every section
+(:func:`evaluation.report.publication.report_publication` with ``output_dir``); the text of every section
 (Markdown, tables as CSV, each figure's titles, labels, tick labels, texts and plotted
 coordinates) is built by the same section builders the notebook calls, in its order.
 
@@ -47,7 +47,7 @@ def section_text(pub) -> str:
     import pandas as pd
     from matplotlib.figure import Figure
 
-    from evaluation import sections
+    from evaluation.report import sections
 
     out = io.StringIO()
     for name in SECTIONS:
@@ -69,8 +69,9 @@ def snapshot(territory: str, directory: Path) -> dict[str, bytes]:
     import matplotlib
 
     matplotlib.use("Agg")
-    from evaluation import reports, sections
-    from evaluation.pseudonyms import EPHEMERAL_ENV, KEY_ENV, KEY_FILE_ENV
+    from evaluation.report import publication as reports
+    from evaluation.report import sections
+    from evaluation.io.pseudonyms import EPHEMERAL_ENV, KEY_ENV, KEY_FILE_ENV
 
     sections.setup()
     out = Path(directory) / territory

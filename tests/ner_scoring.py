@@ -17,7 +17,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from evaluation.redaction import Mention, find_mentions
+from evaluation.io.redaction import Mention, find_mentions
 
 HERE = Path(__file__).parent / "fixtures" / "ner"
 

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from evaluation.cli import main
-from evaluation.datasets import validate_tables
+from evaluation.io.datasets import validate_tables
 
 from .conftest import read_export, write_export
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from evaluation.datasets import SCHEMAS, load_dataset, read_raw, split_themes, validate_tables
+from evaluation.io.datasets import SCHEMAS, load_dataset, read_raw, split_themes, validate_tables
 from evaluation.errors import ValidationError
 
 from .conftest import read_export, write_export
@@ -184,7 +184,7 @@ class TestFrenchColumnNames:
         assert actors.loc[2, "actor_id"] == "A1" and actors.loc[2, "kind"] == "association"
 
     def test_schema_name_wins_over_an_alias(self):
-        from evaluation.datasets import canonical_columns
+        from evaluation.io.datasets import canonical_columns
 
         mapping = canonical_columns(["commune_code", "Code INSEE", "QPV"], "accompaniments")
         assert mapping == {"QPV": "in_qpv"}  # commune_code already present: Code INSEE stays as is
@@ -244,8 +244,8 @@ class TestFrenchValues:
 
     def test_report_labels_fold_to_their_codes(self):
         # The report layer's French labels are what evaluators write: each must read as its code.
-        from evaluation.datasets import ACTOR_KINDS, PROGRAMMES, choice_lookup, normalise_name
-        from evaluation.tables import KIND_LABELS, PROGRAMME_LABELS
+        from evaluation.io.datasets import ACTOR_KINDS, PROGRAMMES, choice_lookup, normalise_name
+        from evaluation.report.tables import KIND_LABELS, PROGRAMME_LABELS
 
         for labels, codes in ((PROGRAMME_LABELS, PROGRAMMES), (KIND_LABELS, ACTOR_KINDS)):
             assert set(labels) == set(codes)
@@ -255,7 +255,7 @@ class TestFrenchValues:
                     assert lookup[normalise_name(spelling)] == code, spelling
 
     def test_no_word_means_two_codes_of_one_column(self):
-        from evaluation.datasets import VALUE_ALIASES, normalise_name
+        from evaluation.io.datasets import VALUE_ALIASES, normalise_name
 
         for schema in SCHEMAS.values():
             for col in (c for c in schema.columns if c.kind == "choice"):
@@ -315,7 +315,7 @@ class TestColumnAliasesEverywhere:
     """The alias table walked against every schema."""
 
     def test_shared_aliases_read_in_every_table_with_the_column(self):
-        from evaluation.datasets import SHARED_ALIASES, canonical_columns
+        from evaluation.io.datasets import SHARED_ALIASES, canonical_columns
 
         walked = 0
         for table, schema in SCHEMAS.items():
@@ -329,13 +329,13 @@ class TestColumnAliasesEverywhere:
     def test_every_column_of_several_tables_has_shared_aliases(self):
         from collections import Counter
 
-        from evaluation.datasets import SHARED_ALIASES
+        from evaluation.io.datasets import SHARED_ALIASES
 
         counts = Counter(c.name for s in SCHEMAS.values() for c in s.columns)
         assert {name for name, n in counts.items() if n > 1} <= set(SHARED_ALIASES)
 
     def test_every_alias_names_one_column_of_its_table(self):
-        from evaluation.datasets import COLUMN_ALIASES, canonical_columns
+        from evaluation.io.datasets import COLUMN_ALIASES, canonical_columns
 
         for table, aliases in COLUMN_ALIASES.items():
             schema_names = {c.name for c in SCHEMAS[table].columns}
@@ -352,7 +352,7 @@ class TestColumnAliasesEverywhere:
 # --------------------------------------------------------------------------- dropped columns
 class TestColumnsOutsideTheModel:
     def test_name_headers(self):
-        from evaluation.datasets import holds_names
+        from evaluation.io.datasets import holds_names
 
         for header in ["Nom de la structure", "Chargé(e) de mission", "Contact", "Référent", "Responsable",
                        "Prénom", "NOM", "Interlocuteur", "Porteur de projet", "E-mail", "Courriel",
@@ -363,8 +363,8 @@ class TestColumnsOutsideTheModel:
             assert not holds_names(header), header
 
     def test_dropped_listed_and_names_redacted_never_cached(self, sample_copy, tmp_path, reference):
-        from evaluation.datasets import pseudonymise_tables
-        from evaluation.pseudonyms import resolve_key
+        from evaluation.io.datasets import pseudonymise_tables
+        from evaluation.io.pseudonyms import resolve_key
 
         staff = ["Julie Martin", "Paul Durand", "Karima Benali"]
         contacts = ["contact@pont-solidaire.fr", "03 80 12 34 56"]
@@ -444,7 +444,7 @@ def test_file_named_with_the_wrong_extension_is_said_in_french(tmp_path, codes):
 
 
 def test_readme_documents_every_value_alias(paths):
-    from evaluation.datasets import VALUE_ALIASES
+    from evaluation.io.datasets import VALUE_ALIASES
 
     readme = (paths.root / "README.md").read_text(encoding="utf-8")
     for code, words in VALUE_ALIASES.items():

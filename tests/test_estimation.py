@@ -9,7 +9,7 @@ import pytest
 from scipy import stats
 from statsmodels.tools.sm_exceptions import ConvergenceWarning, PerfectSeparationWarning
 
-from evaluation.estimation import (
+from evaluation.measures.estimation import (
     REASONS,
     WARNING_CODES,
     capture_warnings,

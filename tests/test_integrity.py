@@ -87,7 +87,7 @@ def test_commands_never_touch_raw_files(argv, guard, tmp_path):
 
 def test_loading_for_a_notebook_never_touches_raw_files(guard, tmp_path):
     """What the report notebook's kernel does, run here under the audit hook."""
-    from evaluation.reports import prepare_context
+    from evaluation.report.publication import prepare_context
 
     ctx = prepare_context("chenove", processed_dir=tmp_path)
     assert ctx.reach().total > 0 and ctx.network() is not None

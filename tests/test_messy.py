@@ -12,10 +12,10 @@ import pandas as pd
 import pytest
 
 from evaluation.config import load_territories
-from evaluation.datasets import validate_tables
+from evaluation.io.datasets import validate_tables
 from evaluation.errors import ValidationError
 from evaluation.problems import CATALOGUE, Problems, render_problems
-from evaluation.reference import load_former_communes
+from evaluation.geo.reference import load_former_communes
 
 from .fixtures import make_messy
 
@@ -160,7 +160,7 @@ def test_messages_are_formatted_once_per_distinct_text():
 
 
 def test_redaction_of_names_in_free_text():
-    from evaluation.pseudonyms import pseudonymise, redact_names, resolve_key
+    from evaluation.io.pseudonyms import pseudonymise, redact_names, resolve_key
 
     key = resolve_key("unit-test-key-0123456789")
     names = pd.Series(["Régie de quartier", "Régie de quartier du Mail", "Le Fournil 12", "AB"],

@@ -11,7 +11,7 @@ import pytest
 import statsmodels.api as sm
 from networkx.algorithms import bipartite
 
-from evaluation.network import (
+from evaluation.measures.network import (
     Period,
     analyse_network,
     brokerage,
@@ -285,7 +285,7 @@ class TestQAP:
 
 def test_analysis_on_the_sample_and_export(tmp_path, reference):
     from evaluation.config import get_territory
-    from evaluation.datasets import load_dataset
+    from evaluation.io.datasets import load_dataset
 
     d = load_dataset(reference=reference)
     t = get_territory("chenove")
@@ -332,7 +332,7 @@ def test_a_tiny_territory_is_not_estimable_and_silent(reference):
 
 
 def test_territory_without_network_data(reference):
-    from evaluation.datasets import load_dataset
+    from evaluation.io.datasets import load_dataset
 
     d = load_dataset(reference=reference)
     assert analyse_network(d.actors, d.events, d.attendance, d.collaborations.iloc[:0], reference,

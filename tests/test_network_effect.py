@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 import statsmodels.api as sm
 
-from evaluation import network as nw
-from evaluation.network_effect import (
+from evaluation.measures import network as nw
+from evaluation.measures.network_effect import (
     activity_strata,
     e_value,
     e_value_interval,
@@ -23,7 +23,7 @@ from evaluation.network_effect import (
     prior_activity,
     stratified_qap,
 )
-from evaluation.network_simulation import simulate_selection
+from evaluation.measures.network_simulation import simulate_selection
 
 RUNS = 50
 
@@ -274,7 +274,7 @@ def test_analyse_network_adds_the_adjusted_results(reference):
 
 @pytest.fixture(scope="module")
 def chenove_measures():
-    from evaluation.reports import measure, prepare_context
+    from evaluation.report.publication import measure, prepare_context
 
     ctx = prepare_context("chenove")
     return ctx, measure(ctx, permutations=99)
@@ -292,8 +292,8 @@ class TestReading:
     def reading(measures, effect, placebo=None, *, threshold=5):
         import dataclasses
 
-        from evaluation import sections
-        from evaluation.reports import publish
+        from evaluation.report import sections
+        from evaluation.report.publication import publish
 
         ctx, m = measures
         net = dataclasses.replace(m.network, effect=effect, falsification=placebo)
@@ -344,7 +344,7 @@ class TestReading:
 
 
 def test_every_reason_code_has_french_words():
-    from evaluation.tables import EFFECT_REASONS
-    from evaluation.network_effect import REASONS
+    from evaluation.report.tables import EFFECT_REASONS
+    from evaluation.measures.network_effect import REASONS
 
     assert set(REASONS) == set(EFFECT_REASONS)

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from evaluation.errors import ConfigError
-from evaluation.pseudonyms import (
+from evaluation.io.pseudonyms import (
     EPHEMERAL_ENV,
     KEY_ENV,
     KEY_FILE_ENV,

@@ -17,12 +17,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evaluation.batch import RunResult, _headline, write_index
+from evaluation.report.batch import RunResult, _headline, write_index
 from evaluation.config import get_paths
-from evaluation.qualitative import theme_counts
-from evaluation.reach import RURAL
-from evaluation.reports import Publication, measure, prepare_context, publish, render_report
-from evaluation.tables import fr_number, fr_percent
+from evaluation.measures.qualitative import theme_counts
+from evaluation.measures.reach import RURAL
+from evaluation.report.publication import Publication, measure, prepare_context, publish, render_report
+from evaluation.report.tables import fr_number, fr_percent
 
 from .conftest import read_export, write_export
 from .test_integrity import output_texts
@@ -173,7 +173,7 @@ def test_no_withheld_value_anywhere(tmp_path, threshold):
 def test_prose_reads_only_the_publication():
     """The cases measured in the issue, without rendering: at threshold 100 the prose of Chenôve
     no longer gives the QPV share (67,3 %) nor the conversion rates (3,4 % and 1,2 %)."""
-    from evaluation import sections
+    from evaluation.report import sections
 
     ctx = prepare_context("chenove")
     m = measure(ctx, permutations=99)
@@ -200,9 +200,9 @@ def test_prose_reads_only_the_publication():
 
 # --------------------------------------------------------------------------- alpha
 def test_interval_labels_follow_alpha(tmp_path):
-    from evaluation import sections
-    from evaluation.indicators import write_indicators
-    from evaluation.plots import bar_shares
+    from evaluation.report import sections
+    from evaluation.report.indicators import write_indicators
+    from evaluation.report.figures import bar_shares
 
     ctx = prepare_context("chatillonnais")
     m = measure(ctx, alpha=0.1, permutations=99)
@@ -229,7 +229,7 @@ def test_interval_labels_follow_alpha(tmp_path):
     _, xlsx = write_indicators(pub.indicators, tmp_path, alpha=0.1)
     header = [c.value for c in openpyxl.load_workbook(xlsx)["Indicateurs"][1]]
     assert "IC 90\u202f% bas" in header and not any("95" in str(h) for h in header)
-    from evaluation.reports import headline
+    from evaluation.report.publication import headline
 
     head = headline(pub)
     assert head["interval"] == "IC 90\u202f%"
@@ -271,7 +271,7 @@ def test_not_estimable_when_the_measure_says_so():
     """A result flagged ``estimable=False`` by its measure is published without numbers, with its reason."""
     import dataclasses
 
-    from evaluation import sections
+    from evaluation.report import sections
 
     ctx = prepare_context("chenove")
     m = measure(ctx, permutations=99)
@@ -290,7 +290,7 @@ def test_warnings_are_captured_as_codes():
 
     from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
-    from evaluation.reports import captured_warnings
+    from evaluation.report.publication import captured_warnings
 
     codes: list[str] = []
     with captured_warnings(codes):
@@ -303,9 +303,9 @@ def test_warnings_are_captured_as_codes():
 def test_method_says_captured_warnings_in_words():
     from dataclasses import replace
 
-    from evaluation import sections
-    from evaluation.estimation import WARNING_CODES
-    from evaluation.tables import WARNING_NOTES
+    from evaluation.report import sections
+    from evaluation.measures.estimation import WARNING_CODES
+    from evaluation.report.tables import WARNING_NOTES
 
     assert set(WARNING_NOTES) == set(WARNING_CODES)  # a French note for every code a measure records
     ctx = prepare_context("chenove")
@@ -327,7 +327,7 @@ def test_builders_raise_no_warning(territory):
     import matplotlib.pyplot as plt
     from matplotlib.figure import Figure
 
-    from evaluation import sections
+    from evaluation.report import sections
 
     matplotlib.use("agg")
     sections.setup()

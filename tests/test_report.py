@@ -11,8 +11,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from evaluation.reports import prepare_context, publish, render_report
-from evaluation.sections import network_reading, reach_reading, summary_markdown
+from evaluation.report.publication import prepare_context, publish, render_report
+from evaluation.report.sections import network_reading, reach_reading, summary_markdown
 
 from .conftest import read_export, write_export
 

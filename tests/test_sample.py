@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from evaluation.config import load_territories
-from evaluation.sample import generate_accompaniments, generate_sample
+from evaluation.io.sample import generate_accompaniments, generate_sample
 
 
 def test_reused_structures_stay_in_their_commune_and_come_later(reference):

@@ -10,10 +10,10 @@ import pandas as pd
 import pytest
 from scipy import sparse
 
-from evaluation.disclosure import suppress
-from evaluation.reach import reach_summary
-from evaluation.reference import RURAL
-from evaluation.secrecy_audit import (
+from evaluation.report.disclosure import suppress
+from evaluation.measures.reach import reach_summary
+from evaluation.geo.reference import RURAL
+from evaluation.report.secrecy_audit import (
     LinkedCells,
     Publishable,
     audit,
@@ -165,7 +165,7 @@ class TestIssueLeak:
 # --------------------------------------------------------------------------- every bundled territory
 @pytest.fixture(scope="module")
 def contexts():
-    from evaluation import reports
+    from evaluation.report import publication as reports
 
     cache = {}
 
@@ -182,7 +182,7 @@ def contexts():
 @pytest.mark.parametrize("slug, threshold", list(itertools.product(
     ["chenove", "dijon-metropole", "chatillonnais", "auxois", "cote-d-or"], [5, 11, 100])))
 def test_audit_passes_on_every_bundled_territory(contexts, slug, threshold):
-    from evaluation import reports
+    from evaluation.report import publication as reports
 
     ctx, summary, network, venue = contexts(slug)
     with warnings.catch_warnings():

@@ -26,8 +26,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from .errors import EvaluationError, ValidationError
-from .problems import LANGS
+from evaluation.errors import EvaluationError, ValidationError
+from evaluation.problems import LANGS
 
 __all__ = ["main", "build_parser", "reference_summary"]
 
@@ -88,8 +88,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from .batch import render_batch
-    from .reports import render_report
+    from evaluation.report.batch import render_batch
+    from evaluation.report.publication import render_report
 
     if args.all == bool(args.territory):
         print("evaluation report: give a TERRITORY or --all (not both)", file=sys.stderr)
@@ -111,10 +111,10 @@ def _report(args: argparse.Namespace) -> int:
 
 def _validate(args: argparse.Namespace) -> int:
     """Check territories.yml and every table; one problems table for all of them."""
-    from .config import get_paths, load_territories
-    from .datasets import ReadOptions, validate_tables
-    from .problems import Problems
-    from .reference import load_former_communes, load_reference
+    from evaluation.config import get_paths, load_territories
+    from evaluation.io.datasets import ReadOptions, validate_tables
+    from evaluation.problems import Problems
+    from evaluation.geo.reference import load_former_communes, load_reference
 
     problems = Problems()
     territories = None
@@ -157,9 +157,9 @@ def _problem_text(table: pd.DataFrame, lang: str) -> pd.DataFrame:
 
 
 def _sample(args: argparse.Namespace) -> int:
-    from .config import get_paths, load_territories
-    from .reference import load_reference
-    from .sample import generate_sample, write_sample
+    from evaluation.config import get_paths, load_territories
+    from evaluation.geo.reference import load_reference
+    from evaluation.io.sample import generate_sample, write_sample
 
     tables = generate_sample(load_reference(args.reference), load_territories(args.territories),
                              seed=args.seed, scale=args.scale)
@@ -170,8 +170,8 @@ def _sample(args: argparse.Namespace) -> int:
 
 
 def _reference(args: argparse.Namespace) -> int:
-    from .config import get_paths
-    from .reference import rebuild_reference
+    from evaluation.config import get_paths
+    from evaluation.geo.reference import rebuild_reference
 
     out = args.out or get_paths().processed / "reference"
     wanted = args.departements.strip()
@@ -209,8 +209,8 @@ def reference_summary(build) -> list[str]:
 
 
 def _territories(args: argparse.Namespace) -> int:
-    from .config import load_territories
-    from .reference import load_reference, territory_communes
+    from evaluation.config import load_territories
+    from evaluation.geo.reference import load_reference, territory_communes
 
     reference = load_reference(args.reference)
     rows = [{"slug": t.slug, "label": t.label, "communes": len(territory_communes(t, reference)),

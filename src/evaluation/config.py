@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from .errors import ConfigError
+from evaluation.errors import ConfigError
 
 __all__ = [
     "ROOT_ENV",
@@ -128,7 +128,7 @@ class Territory:
 
     Its communes are the union of ``communes`` (INSEE codes), the members of ``epcis``
     (SIREN) and of ``departements``, resolved against the commune reference by
-    :func:`evaluation.reference.territory_communes`.
+    :func:`evaluation.geo.reference.territory_communes`.
     """
 
     slug: str
@@ -153,7 +153,7 @@ class _Report:
     """Problems of ``territories.yml``, located by the YAML line of the setting concerned."""
 
     def __init__(self, file: Path, lines: dict[tuple, int]) -> None:
-        from .problems import Problems
+        from evaluation.problems import Problems
 
         self.file, self.lines, self.problems, self._seen, self.found = file, lines, Problems(), set(), 0
 
@@ -296,7 +296,7 @@ def load_territories(path: Path | str | None = None) -> dict[str, Territory]:
     TerritoriesError
         With a problems table (line, setting, value, what is wrong, how to fix it).
     """
-    from .errors import TerritoriesError
+    from evaluation.errors import TerritoriesError
 
     path = Path(path) if path is not None else get_paths().territories
     report = _Report(path, {})
@@ -343,7 +343,7 @@ def _generated(rule: Any, *, where: tuple, report: _Report) -> list[tuple[str, d
     if not isinstance(rule, dict) or "every_epci_of" not in rule or "split_date" not in rule:
         report.add(where, "generate_invalid", value=rule)
         return []
-    from .reference import load_reference
+    from evaluation.geo.reference import load_reference
 
     reference = load_reference()
     dep = str(rule["every_epci_of"]).zfill(2)

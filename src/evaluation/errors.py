@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .problems import PROBLEM_COLUMNS, Lang, render_problems
+from evaluation.problems import PROBLEM_COLUMNS, Lang, render_problems
 
 __all__ = ["EvaluationError", "ConfigError", "ValidationError", "TerritoriesError", "PROBLEM_COLUMNS"]
 

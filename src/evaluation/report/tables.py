@@ -40,7 +40,7 @@ NOT_ESTIMABLE = {
 }
 
 #: The models of the adjusted networking effect (``model`` of
-#: :class:`evaluation.network_effect.NetworkEffect`), as named in the report and the indicators.
+#: :class:`evaluation.measures.network_effect.NetworkEffect`), as named in the report and the indicators.
 EFFECT_MODELS = {
     "actor_fixed_effects": "modèle de Poisson des nouveaux liens par paire d'acteurs avec un effet fixe par acteur "
                            "(propension de chaque acteur à nouer des liens)",
@@ -49,7 +49,7 @@ EFFECT_MODELS = {
 }
 
 #: Why a model of the adjusted networking effect was used, or why nothing was estimable
-#: (``reason`` of :class:`evaluation.network_effect.NetworkEffect`).
+#: (``reason`` of :class:`evaluation.measures.network_effect.NetworkEffect`).
 EFFECT_REASONS = {
     "fixed_effects": "assez de nouveaux liens, répartis entre assez d'acteurs, pour un effet fixe par acteur",
     "too_few_new_ties_for_fixed_effects": "trop peu de nouveaux liens pour un effet fixe par acteur",
@@ -70,8 +70,8 @@ CRUDE_NOTE = ("Brut : ne tient pas compte de ce que les acteurs les plus actifs 
               "davantage, rencontres ou non (voir effet_reseau).")
 
 #: What the method section says, in words, about the warnings captured while computing
-#: (codes recorded by :func:`evaluation.reports.measure`).
-WARNING_NOTES = {  # one note per code of evaluation.estimation.WARNING_CODES
+#: (codes recorded by :func:`evaluation.report.publication.measure`).
+WARNING_NOTES = {  # one note per code of evaluation.measures.estimation.WARNING_CODES
     "convergence": "l'ajustement d'un modèle n'a pas pleinement convergé : ses estimations sont signalées "
                    "comme non estimables",
     "perfect_separation": "un modèle prédisait parfaitement certaines paires (séparation) : ses rapports, non "
@@ -141,7 +141,7 @@ SECRET = "s"  # a cell withheld by disclosure control (secret statistique)
 
 
 def _secret(source: pd.DataFrame, table: pd.DataFrame, *, keep: tuple[str, ...]) -> pd.DataFrame:
-    """Replace the cells of rows marked ``suppressed`` (see :mod:`evaluation.disclosure`) by ``s``."""
+    """Replace the cells of rows marked ``suppressed`` (see :mod:`evaluation.report.disclosure`) by ``s``."""
     if "suppressed" not in source:
         return table
     hidden = source["suppressed"].to_numpy(dtype=bool)
@@ -152,7 +152,7 @@ def _secret(source: pd.DataFrame, table: pd.DataFrame, *, keep: tuple[str, ...])
 
 
 def shares_table(shares: pd.DataFrame, by: str, *, label: str, alpha: float = 0.05) -> pd.DataFrame:
-    """Format the output of :func:`evaluation.reach.counts_and_shares` for a French report.
+    """Format the output of :func:`evaluation.measures.reach.counts_and_shares` for a French report.
 
     Columns: ``label`` (the group), ``Effectif``, ``Part``, ``IC 95 %`` (Wilson; the level
     follows ``alpha``).

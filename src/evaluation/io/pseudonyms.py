@@ -59,7 +59,7 @@ class PseudonymKey:
 
 
 def _inside_project(path: Path) -> bool:
-    from .config import project_root
+    from evaluation.config import project_root
 
     try:
         root = project_root()
@@ -76,7 +76,7 @@ def resolve_key(key: bytes | str | None = None) -> PseudonymKey:
     ConfigError
         If the key is shorter than 16 bytes, or its file is missing or inside the project.
     """
-    from .errors import ConfigError
+    from evaluation.errors import ConfigError
 
     if key is not None:
         secret, source, stable = (key.encode() if isinstance(key, str) else key), "argument", True
@@ -126,7 +126,7 @@ def pseudonymise(names: pd.Series, key: PseudonymKey) -> pd.Series:
 
     Names are normalised and hashed once per distinct spelling, then spread back to the rows.
     """
-    from .datasets import normalise_names
+    from evaluation.io.datasets import normalise_names
 
     codes, spellings = pd.factorize(names.astype("string"), use_na_sentinel=True)
     normalised = normalise_names(pd.Series(spellings, dtype="string")).tolist()
@@ -140,15 +140,15 @@ def redact_names(texts: pd.Series, names: pd.Series, key: PseudonymKey, *,
     """Replace, in free text, every whole-word occurrence of a known name by its pseudonym.
 
     Matching folds case, accents, punctuation and spacing (``"EPICERIE-DU-PONT"`` matches
-    ``"Épicerie du Pont"``; :func:`evaluation.redaction.fold`); names are tried longest
+    ``"Épicerie du Pont"``; :func:`evaluation.io.redaction.fold`); names are tried longest
     first so that ``"Régie de quartier Chenôve"`` wins over ``"Régie de quartier"``. Names
     shorter than 3 letters are left alone (they would match ordinary words). ``persons``
     are people's names, also matched in reverse order and by their surname alone
-    (:func:`evaluation.redaction.known_names`). Only names all of whose words occur in the
+    (:func:`evaluation.io.redaction.known_names`). Only names all of whose words occur in the
     texts enter the pattern, so thousands of names cost little on short testimonies.
-    This is the first pass of :func:`evaluation.redaction.redact_texts`.
+    This is the first pass of :func:`evaluation.io.redaction.redact_texts`.
     """
-    from .redaction import known_names
+    from evaluation.io.redaction import known_names
 
     known = pseudonym_lookup(names, key)
     people = pseudonym_lookup(persons, key) if persons is not None else {}

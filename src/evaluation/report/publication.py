@@ -5,7 +5,7 @@ territory's data and :func:`measure` runs every measure on it (raw results, warn
 captured as codes). :func:`publish` turns those results into the :class:`Publication`:
 disclosure control, numbers derived from withheld cells withheld too, estimability
 checked. Everything a reader sees — each sentence, table and figure
-(:mod:`evaluation.sections`), the indicator files and network exports
+(:mod:`evaluation.report.sections`), the indicator files and network exports
 (:func:`write_outputs`), the headline figures of the index (:func:`headline`) — is
 built from the publication alone.
 
@@ -33,9 +33,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from . import __version__
-from ._io import atomic_dir
-from .config import (
+from evaluation import __version__
+from evaluation._io import atomic_dir
+from evaluation.config import (
     SLUG_PATTERN,
     Territory,
     ascii_slug,
@@ -43,19 +43,19 @@ from .config import (
     get_territory,
     load_territories,
 )
-from .datasets import Dataset, load_dataset
-from .disclosure import DEFAULT_THRESHOLD, Disclosure
-from .errors import ConfigError, EvaluationError
-from .estimation import warning_code
-from .indicators import territory_indicators, write_indicators
-from .leaks import check_outputs, output_files, raw_names
-from .network import NetworkAnalysis, analyse_network, export_network, split_periods
-from .pseudonyms import shared_run_key
-from .qualitative import for_territory, quotes_by_theme, theme_counts
-from .reach import ReachSummary, VenueReach, classify, reach_summary, site_points, venue_reach
-from .reference import RURAL, load_reference, territory_communes
-from .secrecy_audit import LinkedCells, Publishable, distance_bands, joint_suppress, linked_cells
-from .tables import ci_label
+from evaluation.io.datasets import Dataset, load_dataset
+from evaluation.report.disclosure import DEFAULT_THRESHOLD, Disclosure
+from evaluation.errors import ConfigError, EvaluationError
+from evaluation.measures.estimation import warning_code
+from evaluation.report.indicators import territory_indicators, write_indicators
+from evaluation.report.leaks import check_outputs, output_files, raw_names
+from evaluation.measures.network import NetworkAnalysis, analyse_network, export_network, split_periods
+from evaluation.io.pseudonyms import shared_run_key
+from evaluation.measures.qualitative import for_territory, quotes_by_theme, theme_counts
+from evaluation.measures.reach import ReachSummary, VenueReach, classify, reach_summary, site_points, venue_reach
+from evaluation.geo.reference import RURAL, load_reference, territory_communes
+from evaluation.report.secrecy_audit import LinkedCells, Publishable, distance_bands, joint_suppress, linked_cells
+from evaluation.report.tables import ci_label
 
 __all__ = [
     "ReportContext",
@@ -92,7 +92,7 @@ class ReportContext:
     """Everything a report notebook needs for one territory.
 
     ``accompaniments`` holds the accompaniments whose commune is in the territory,
-    classified (:func:`evaluation.reach.classify`) and with a ``year`` column.
+    classified (:func:`evaluation.measures.reach.classify`) and with a ``year`` column.
     """
 
     territory: Territory
@@ -115,7 +115,7 @@ class ReportContext:
         return site_points(self.territory.sites, self.reference)
 
     def reach(self, *, alpha: float = 0.05) -> ReachSummary:
-        """Every reach statistic of the territory (:func:`evaluation.reach.reach_summary`)."""
+        """Every reach statistic of the territory (:func:`evaluation.measures.reach.reach_summary`)."""
         return reach_summary(self.accompaniments, self.communes, sites=self.sites, alpha=alpha)
 
     def network(self, *, permutations: int = 1000, seed: int = 0, alpha: float = 0.05) -> NetworkAnalysis | None:
@@ -182,7 +182,7 @@ class Measures:
     :func:`publish` turns them into the :class:`Publication`).
 
     ``warnings`` holds, per measure (``"reach"``, ``"network"``, ``"venue"``), the codes of
-    the Python warnings raised while computing it (codes of :data:`evaluation.estimation.WARNING_CODES`).
+    the Python warnings raised while computing it (codes of :data:`evaluation.measures.estimation.WARNING_CODES`).
     """
 
     summary: ReachSummary
@@ -283,7 +283,7 @@ class PublishedModel:
 @dataclass
 class PublishedEffect:
     """The networking effect adjusted for each actor's propensity to form ties, as published
-    (see :func:`evaluation.network_effect.network_effect` and :func:`publish`).
+    (see :func:`evaluation.measures.network_effect.network_effect` and :func:`publish`).
 
     ``effect`` is the rate ratio of new ties between pairs who met before and pairs who did
     not, withheld with the conversion counts it rests on; ``model`` and ``why`` are the
@@ -398,7 +398,7 @@ class Publication:
     provenance: pd.DataFrame | None = None
 
     def publishable(self) -> Publishable:
-        """The publication's count tables, as :mod:`evaluation.secrecy_audit` links them."""
+        """The publication's count tables, as :mod:`evaluation.report.secrecy_audit` links them."""
         return Publishable(reached=self.reached, representation=self.representation, rates=self.rates,
                            qpv=self.qpv, rural_by_programme=self.rural_by_programme, trends=self.trends,
                            decay=self.decay if len(self.decay) else None, indicators=self.indicators,
@@ -428,10 +428,10 @@ def publish(ctx: ReportContext, summary: ReachSummary, network: NetworkAnalysis 
 
     Suppression is decided for every table the report shows, all tables together: their
     counts (and the indicators') are linked by the relations of
-    :func:`evaluation.secrecy_audit.linked_cells` (density levels → urban/rural → total,
+    :func:`evaluation.report.secrecy_audit.linked_cells` (density levels → urban/rural → total,
     communes → EPCI, distance bands and total, programme × year × QPV margins, the
     tiers-lieu's participants, the conversion table), and
-    :func:`evaluation.secrecy_audit.joint_suppress` withholds cells until none can be
+    :func:`evaluation.report.secrecy_audit.joint_suppress` withholds cells until none can be
     recovered from the others (themes, overlapping counts, get primary suppression only).
     Withheld cells are blanked. Numbers derived from withheld cells are withheld too: a
     count model's rate ratios when a group it compares is withheld (with one binary term
@@ -741,8 +741,8 @@ def provenance_table(ctx: ReportContext) -> pd.DataFrame:
     SHA-256 of every input file, date of the run."""
     import json
 
-    from ._io import sha256_file
-    from .reference import REFERENCE_CSV, REFERENCE_PROVENANCE
+    from evaluation._io import sha256_file
+    from evaluation.geo.reference import REFERENCE_CSV, REFERENCE_PROVENANCE
 
     paths = get_paths()
     rows = [("Paquet evaluation", __version__), ("Python", platform.python_version()),
@@ -793,7 +793,7 @@ def _engine(warm: bool) -> dict:
     """papermill's engine options: its default (a kernel started for the run) or a warm one."""
     if not warm:
         return {}
-    from .warm import WARM_ENGINE  # registers the engine with papermill
+    from evaluation.report.warm import WARM_ENGINE  # registers the engine with papermill
 
     return {"engine_name": WARM_ENGINE, "notebook_path": str(get_paths().report_notebook)}
 
@@ -808,7 +808,7 @@ NAMES_CHECKED = ("- Aucun nom de personne ou de structure des exports n'apparaî
 def _state_names_checked(notebook: Path, searched: int) -> None:
     """Add the sentence saying no name was found to the tagged cell of the executed notebook.
 
-    Called only after :func:`evaluation.leaks.check_outputs` passed: a notebook run
+    Called only after :func:`evaluation.report.leaks.check_outputs` passed: a notebook run
     without that check never says so.
     """
     import nbformat
@@ -843,14 +843,14 @@ def render_report(territory: str, *, data_dir: str | Path | None = None, out_dir
         Other parameters of the notebook, e.g. ``{"disclosure_threshold": 11, "alpha": 0.1}``.
     validate
         Check the territory and the data first (``False`` when the caller already did,
-        as :func:`evaluation.batch.render_batch` does once for all territories).
+        as :func:`evaluation.report.batch.render_batch` does once for all territories).
     warm
-        Run on a warm kernel of this process's pool (:mod:`evaluation.warm`) instead of
+        Run on a warm kernel of this process's pool (:mod:`evaluation.report.warm`) instead of
         starting one for the run; batches do.
     """
     import papermill as pm
 
-    from .kernel import ensure_kernel
+    from evaluation.kernel import ensure_kernel
 
     if not SLUG_PATTERN.match(territory):
         raise ConfigError(f"invalid territory name {territory!r}")

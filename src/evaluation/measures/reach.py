@@ -22,14 +22,14 @@ from scipy import stats
 from statsmodels.stats.proportion import proportion_confint
 from statsmodels.stats.rates import confint_poisson
 
-from .estimation import (
+from evaluation.measures.estimation import (
     GRADIENT_TOLERANCE,
     MIN_EVENTS_PER_PARAMETER,
     capture_warnings,
     events_reason,
     z_value,
 )
-from .reference import DENSITY_LABELS, RURAL, URBAN
+from evaluation.geo.reference import DENSITY_LABELS, RURAL, URBAN
 
 __all__ = [
     "QPV",
@@ -86,7 +86,7 @@ def classify(table: pd.DataFrame, reference: pd.DataFrame, *, code_column: str =
     table
         Any table with a commune code column (accompaniments, actors, events).
     reference
-        The commune reference (:func:`evaluation.reference.load_reference`).
+        The commune reference (:func:`evaluation.geo.reference.load_reference`).
     code_column
         The column holding INSEE commune codes.
     qpv_column
@@ -570,7 +570,7 @@ class CountModel:
     """Result of :func:`count_model`.
 
     ``estimable`` is False when the model as a whole cannot be read (``reason``, a code of
-    :data:`evaluation.estimation.REASONS`); ``table`` is then empty. Each row of
+    :data:`evaluation.measures.estimation.REASONS`); ``table`` is then empty. Each row of
     ``table`` also carries its own ``estimable`` and ``reason`` (a level with no
     accompaniment has a rate ratio of 0: ``"zero_cell"``), with NaN figures when False.
     """
@@ -646,7 +646,7 @@ def count_model(table: pd.DataFrame, communes: pd.DataFrame, *,
     information for the log link). Intervals are Wald intervals on the log scale,
     :math:`\\exp(\\hat\\beta \\pm z_{1-\\alpha/2}\\,\\mathrm{se})`.
 
-    **Estimability** (:mod:`evaluation.estimation`): at least two groups present
+    **Estimability** (:mod:`evaluation.measures.estimation`): at least two groups present
     (``"no_variation"``), more communes than coefficients (``"too_few_units"``), at least
     ``min_events_per_parameter`` (10) accompaniments per coefficient besides the intercept
     (``"too_few_events"``), a
@@ -749,7 +749,7 @@ class TrendTest:
     years: int
     events: int = 0  # the rarer outcome's total (hits or non-hits)
     estimable: bool = False
-    reason: str | None = None  # a code of evaluation.estimation.REASONS
+    reason: str | None = None  # a code of evaluation.measures.estimation.REASONS
     warnings: tuple[str, ...] = ()
 
     def __getitem__(self, key: str):
@@ -795,7 +795,7 @@ def share_trend(table: pd.DataFrame, column: str, value: str, *, year: str = "ye
     The test is the Cochran–Armitage trend test with the years as scores
     (:func:`cochran_armitage`, R's ``prop.trend.test``). It is estimable with at least
     two years and at least 10 of the rarer outcome (one parameter, see
-    :mod:`evaluation.estimation`); otherwise ``zscore`` and ``p_value`` are NaN and
+    :mod:`evaluation.measures.estimation`); otherwise ``zscore`` and ``p_value`` are NaN and
     ``reason`` says why (``"no_data"``, ``"no_variation"``, ``"too_few_events"``).
 
     Returns

@@ -42,10 +42,10 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from . import __version__
-from ._io import atomic_write, decode_text, sha256_file
-from .config import Territory, get_paths
-from .errors import ConfigError, EvaluationError
+from evaluation import __version__
+from evaluation._io import atomic_write, decode_text, sha256_file
+from evaluation.config import Territory, get_paths
+from evaluation.errors import ConfigError, EvaluationError
 
 __all__ = [
     "DENSITY_LABELS",
@@ -128,8 +128,8 @@ def read_density_grid(path: Path | str) -> pd.DataFrame:
         (1–7), ``density_label`` (INSEE's label), ``population_grid`` (the municipal
         population INSEE used, from the ``PMUNyy`` column) and ``population_year``.
     """
-    from .errors import ValidationError
-    from .problems import Problems
+    from evaluation.errors import ValidationError
+    from evaluation.problems import Problems
 
     path = Path(path)
     problems = Problems()

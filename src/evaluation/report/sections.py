@@ -1,11 +1,11 @@
 """The report's sections: one builder per notebook cell, each reading the publication alone.
 
-Every builder takes a :class:`evaluation.reports.Publication` — the protected, checked
+Every builder takes a :class:`evaluation.report.publication.Publication` — the protected, checked
 numbers — and returns what the cell shows: Markdown text, tables (DataFrames already
 formatted in French) and figures, in order. :func:`show` displays them. No builder sees
 the measures' raw results, so no sentence can print a withheld cell: where a number is
 withheld the sentence says it is covered by statistical secrecy, and where it cannot be
-estimated it says why (:data:`evaluation.tables.NOT_ESTIMABLE`).
+estimated it says why (:data:`evaluation.report.tables.NOT_ESTIMABLE`).
 """
 
 from __future__ import annotations
@@ -16,11 +16,11 @@ from urllib.parse import quote
 import pandas as pd
 from matplotlib.figure import Figure
 
-from . import plots
-from .reference import RURAL
-from .reports import Estimate, Publication, captured_warnings
-from .sample import SAMPLE_NOTE
-from .tables import (
+from evaluation.report import figures
+from evaluation.geo.reference import RURAL
+from evaluation.report.publication import Estimate, Publication, captured_warnings
+from evaluation.io.sample import SAMPLE_NOTE
+from evaluation.report.tables import (
     EFFECT_MODELS,
     EFFECT_REASONS,
     GROUP_LABELS,
@@ -287,7 +287,7 @@ def density(pub: Publication) -> list[Item]:
                      if fit["p_value_simulated"] is not None else "")
         items.append(f"Test d'ajustement du χ² à la distribution de la population : χ² = "
                      f"{fr_number(fit['statistic'], digits=1)}, {fit['dof']} ddl, {fr_p(fit['p_value'])}{simulated}.")
-    items.append(plots.bar_shares(pub.density_shares, "density_label",
+    items.append(figures.bar_shares(pub.density_shares, "density_label",
                                   title="Accompagnements par niveau de densité de la commune",
                                   ylabel="", source=pub.source, alpha=pub.alpha).figure)
     return items
@@ -328,7 +328,7 @@ def trends(pub: Publication) -> list[Item]:
         if per_year["total"].sum() == 0 or per_year["count"].eq(0).all():
             items.append(f"Aucun accompagnement {what} sur la période.")
             continue
-        items.append(plots.interval_plot(per_year, x="year", y="share", percent=True,
+        items.append(figures.interval_plot(per_year, x="year", y="share", percent=True,
                                          title=f"Part des accompagnements {what}, par année",
                                          xlabel="Année de début", ylabel=f"Part ({ci_label(pub.alpha)})",
                                          source=pub.source).figure)
@@ -340,7 +340,7 @@ def communes_reached(pub: Publication) -> list[Item]:
     """Map of the communes reached, coverage, concentration (Lorenz curve and Gini)."""
     t, cov = pub.territory, pub.coverage
     items: list[Item] = [
-        plots.map_communes(pub.reached, context=pub.context_communes, column="rate_10k",
+        figures.map_communes(pub.reached, context=pub.context_communes, column="rate_10k",
                            legend="Pour 10 000 habitants", title=f"Accompagnements pour 10 000 habitants — {t.label}",
                            source=pub.source).figure,
         f"{cov['communes_reached']} commune(s) atteinte(s) sur {cov['communes']} ({fr_percent(cov['share_communes'])}), "
@@ -349,7 +349,7 @@ def communes_reached(pub: Publication) -> list[Item]:
         items.append("La courbe de concentration entre communes et l'indice de Gini ne sont pas publiés : "
                      "ils redonneraient les effectifs de communes qui relèvent du secret statistique.")
     elif cov["communes"] > 1:
-        items.append(plots.lorenz_plot(pub.lorenz, gini_value=pub.gini_population,
+        items.append(figures.lorenz_plot(pub.lorenz, gini_value=pub.gini_population,
                                        title="Concentration des accompagnements entre communes",
                                        xlabel="Part cumulée de la population (communes classées par taux croissant)",
                                        source=pub.source).figure)
@@ -367,7 +367,7 @@ def distance(pub: Publication) -> list[Item]:
             f"proche : médiane {fr_number(d['median_km'], digits=1)} km, 80 % des accompagnements à moins de "
             f"{fr_number(d['p80_km'], digits=1)} km (population : médiane {fr_number(d['population_median_km'], digits=1)}"
             f" km, 80 % à moins de {fr_number(d['population_p80_km'], digits=1)} km).",
-            plots.interval_plot(pub.decay, x="band", title="Accompagnements pour 10 000 habitants selon la distance",
+            figures.interval_plot(pub.decay, x="band", title="Accompagnements pour 10 000 habitants selon la distance",
                                 xlabel="Distance au lieu d'accompagnement le plus proche",
                                 ylabel=f"Pour 10 000 habitants ({ci_label(pub.alpha)})", source=pub.source).figure]
 
@@ -398,7 +398,7 @@ def venue(pub: Publication) -> list[Item]:
     return [f"{v.events} événements depuis le {pub.territory.split_date:%d/%m/%Y} ; {who}.",
             shares_table(v.origins, "origin", label=GROUP_LABELS["origin"], alpha=pub.alpha),
             shares_table(v.participations, "visit", label=GROUP_LABELS["visit"], alpha=pub.alpha),
-            plots.monthly_plot(v.monthly, title=f"Activité mensuelle — {v.label}", source=pub.source).figure]
+            figures.monthly_plot(v.monthly, title=f"Activité mensuelle — {v.label}", source=pub.source).figure]
 
 
 # --------------------------------------------------------------------------- network
@@ -563,7 +563,7 @@ def network_details(pub: Publication) -> list[Item]:
         return []
     ch = net.change
     items: list[Item] = [
-        plots.network_drawing({p.capitalize(): g for p, g in net.graphs.items()}, roles=net.roles,
+        figures.network_drawing({p.capitalize(): g for p, g in net.graphs.items()}, roles=net.roles,
                               title="Réseau de collaboration avant et après", source=pub.source),
         "### Description des réseaux", network_description_table(net.description),
         "### Évolution des liens de collaboration",
@@ -675,5 +675,5 @@ def method(pub: Publication) -> str:
 
 
 def provenance(pub: Publication) -> pd.DataFrame:
-    """Inputs and versions behind the report (see :func:`evaluation.reports.provenance_table`)."""
+    """Inputs and versions behind the report (see :func:`evaluation.report.publication.provenance_table`)."""
     return pub.provenance

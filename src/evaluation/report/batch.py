@@ -19,10 +19,10 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from ._io import atomic_write
-from .config import get_paths, load_territories
-from .pseudonyms import shared_run_key
-from .tables import fr_interval, fr_number, fr_percent, fr_ratio_interval
+from evaluation._io import atomic_write
+from evaluation.config import get_paths, load_territories
+from evaluation.io.pseudonyms import shared_run_key
+from evaluation.report.tables import fr_interval, fr_number, fr_percent, fr_ratio_interval
 
 __all__ = ["RunResult", "render_batch", "render_one", "write_index", "is_transient", "error_message"]
 
@@ -91,7 +91,7 @@ def render_one(territory: str, options: dict) -> RunResult:
     """
     import time
 
-    from .reports import render_report
+    from evaluation.report.publication import render_report
 
     start = time.perf_counter()
     for attempt in (1, 2):
@@ -148,12 +148,12 @@ def render_batch(territories: list[str] | None = None, *, data_dir: str | Path |
         Wall-clock limit of the whole batch (default: 30 minutes per territory per
         worker); territories not finished by then are reported as failed.
     warm
-        Run the notebooks on warm kernels (:mod:`evaluation.warm`): each worker process,
+        Run the notebooks on warm kernels (:mod:`evaluation.report.warm`): each worker process,
         local or Dask, keeps kernels that have imported the libraries and resets them to
         a clean namespace between territories. ``False`` starts a kernel per territory.
     """
-    from .datasets import load_dataset
-    from .reference import load_reference, territory_communes
+    from evaluation.io.datasets import load_dataset
+    from evaluation.geo.reference import load_reference, territory_communes
 
     configured = load_territories(territories_file)
     slugs = list(territories) if territories else list(configured)
@@ -236,9 +236,9 @@ def write_index(results: list[RunResult], *, out_dir: str | Path | None = None,
     """Write ``index.html``: one row per territory, headline figures and links; failures listed.
 
     The page is first searched for every raw name of the exports of ``data_dir`` (default
-    the sample; :func:`evaluation.leaks.check_outputs`): a hit raises and nothing is written.
+    the sample; :func:`evaluation.report.leaks.check_outputs`): a hit raises and nothing is written.
     """
-    from .leaks import check_outputs, raw_names
+    from evaluation.report.leaks import check_outputs, raw_names
 
     root = Path(out_dir) if out_dir else get_paths().reports
     labels = {slug: t.label for slug, t in load_territories(territories_file).items()}

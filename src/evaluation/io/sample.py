@@ -20,9 +20,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ._io import atomic_write
-from .config import Territory
-from .errors import ConfigError
+from evaluation._io import atomic_write
+from evaluation.config import Territory
+from evaluation.errors import ConfigError
 
 __all__ = ["generate_sample", "generate_accompaniments", "write_sample", "SAMPLE_NOTE", "FIRST_YEAR", "LAST_YEAR"]
 

@@ -35,12 +35,12 @@ import scipy.sparse as sp
 import statsmodels.api as sm
 from statsmodels.stats.contingency_tables import Table2x2
 
-from ._io import atomic_write
-from .estimation import GRADIENT_TOLERANCE, MIN_EVENTS_PER_PARAMETER, capture_warnings, events_reason, z_value
-from .reference import RURAL
+from evaluation._io import atomic_write
+from evaluation.measures.estimation import GRADIENT_TOLERANCE, MIN_EVENTS_PER_PARAMETER, capture_warnings, events_reason, z_value
+from evaluation.geo.reference import RURAL
 
 if TYPE_CHECKING:
-    from .network_effect import Falsification, NetworkEffect
+    from evaluation.measures.network_effect import Falsification, NetworkEffect
 
 __all__ = [
     "Period",
@@ -315,7 +315,7 @@ class Conversion:
 
     ``risk_ratio``, ``ci_low``, ``ci_high`` and ``p_value`` are NaN when the ratio is not
     estimable (``estimable`` False, ``reason`` a code of
-    :data:`evaluation.estimation.REASONS`).
+    :data:`evaluation.measures.estimation.REASONS`).
     """
 
     met_new: int
@@ -349,7 +349,7 @@ def conversion(dyad_table: pd.DataFrame, *, alpha: float = 0.05) -> Conversion:
     formula, which holds when b = 0 or d = 0 — epitools' ``riskratio.wald`` in R).
     Estimable when both groups have pairs, a > 0 and c > 0 (otherwise the ratio is 0 or
     infinite: ``"zero_cell"``) and a + c ≥ 10 new ties (one parameter, see
-    :mod:`evaluation.estimation`: ``"too_few_events"``).
+    :mod:`evaluation.measures.estimation`: ``"too_few_events"``).
 
     References
     ----------
@@ -414,7 +414,7 @@ def dyads(actors: pd.DataFrame, copresence_before: pd.DataFrame, ties_before: pd
         ``both_qpv``, ``urban_rural_pair`` (one urban, one rural), ``distance_km``.
         Built with array operations over the upper triangle (no loop over pairs).
     """
-    from .reach import haversine_km
+    from evaluation.measures.reach import haversine_km
 
     ids = np.asarray(sorted(map(str, universe if universe is not None else actors.index)), dtype=object)
     n = len(ids)
@@ -483,7 +483,7 @@ class DyadModel:
     """Result of :func:`dyad_model`.
 
     ``estimable`` is False when the model cannot be read (``reason``, a code of
-    :data:`evaluation.estimation.REASONS`); ``table`` is then empty. Rows also carry
+    :data:`evaluation.measures.estimation.REASONS`); ``table`` is then empty. Rows also carry
     ``estimable`` and ``reason`` (a term whose interval is not finite).
     """
 
@@ -525,7 +525,7 @@ def dyad_model(dyad_table: pd.DataFrame, *, exposure: str = "count", controls: S
     dyad-robust and the conventional standard error (Angrist & Pischke 2009, §8.2). Both
     are reported (``se_robust``, ``se_naive``). Controls without variation are dropped.
 
-    **Estimability** (:mod:`evaluation.estimation`): at least ``min_events_per_parameter``
+    **Estimability** (:mod:`evaluation.measures.estimation`): at least ``min_events_per_parameter``
     (10, Peduzzi et al. 1996) of the rarer outcome — new ties, usually — per coefficient
     besides the intercept (``"too_few_events"``; ``"no_variation"`` without any new tie
     or without variation in co-attendance), a converged fit whose score is near zero
@@ -536,7 +536,7 @@ def dyad_model(dyad_table: pd.DataFrame, *, exposure: str = "count", controls: S
     References
     ----------
     Angrist, J. D. & Pischke, J.-S. (2009). *Mostly Harmless Econometrics*, §8.2.
-    Peduzzi, P. et al. (1996), see :mod:`evaluation.estimation`.
+    Peduzzi, P. et al. (1996), see :mod:`evaluation.measures.estimation`.
     """
     from scipy import stats
     from statsmodels.tools.sm_exceptions import PerfectSeparationError
@@ -611,7 +611,7 @@ class QAPResult:
     null: np.ndarray = field(default_factory=lambda: np.empty(0))  # the permuted statistics
     ties: int = 0  # ties of ``y`` (new collaborations)
     estimable: bool = False
-    reason: str | None = None  # a code of evaluation.estimation.REASONS
+    reason: str | None = None  # a code of evaluation.measures.estimation.REASONS
     warnings: tuple[str, ...] = ()
 
 
@@ -628,7 +628,7 @@ def qap_test(x: np.ndarray, y_edges: tuple[np.ndarray, np.ndarray], n: int, *, p
     varies: each permutation costs one gather over the ties, all permutations of a batch
     at once.
 
-    Estimable (:mod:`evaluation.estimation`) when ``x`` varies and there are ties but not
+    Estimable (:mod:`evaluation.measures.estimation`) when ``x`` varies and there are ties but not
     every dyad is one (``"no_variation"``), and at least ``min_ties`` ties — 10 by
     default, the events-per-parameter rule for one coefficient (``"too_few_events"``);
     otherwise the statistic and p-values are NaN and no permutation is drawn.
@@ -721,7 +721,7 @@ class NetworkAnalysis:
     conversion: Conversion
     model: DyadModel
     qap: QAPResult  # plain QAP: not valid when actors differ in activity (see ``qap_stratified``)
-    # Adjusted for each actor's propensity to form ties (evaluation.network_effect).
+    # Adjusted for each actor's propensity to form ties (evaluation.measures.network_effect).
     effect: NetworkEffect | None = None
     falsification: Falsification | None = None
     qap_stratified: QAPResult | None = None
@@ -740,14 +740,14 @@ def analyse_network(actors: pd.DataFrame, events: pd.DataFrame, attendance: pd.D
 
     Beside the crude conversion and dyad model it adds the estimate adjusted for each
     actor's propensity to form ties, its falsification test and a QAP stratified by
-    activity (:func:`evaluation.network_effect.adjusted_effects`).
+    activity (:func:`evaluation.measures.network_effect.adjusted_effects`).
 
     The territory's network is made of the events held in its ``communes``, the actors who
     attended them or are located there, and the declared ties between those actors. The
     first two periods are compared (earlier → later). Returns ``None`` when the territory
     has no event and no tie.
     """
-    from .reach import classify
+    from evaluation.measures.reach import classify
 
     communes = set(map(str, communes))
     ev = events[events["commune_code"].astype(str).isin(communes)]
@@ -788,7 +788,7 @@ def analyse_network(actors: pd.DataFrame, events: pd.DataFrame, attendance: pd.D
     tr, tc = pos[tied_before["actor_a"]].to_numpy(), pos[tied_before["actor_b"]].to_numpy()
     x[tr, tc] = x[tc, tr] = 0
     qap = qap_test(x, (new["i"].to_numpy(), new["j"].to_numpy()), n, permutations=permutations, seed=seed)
-    from .network_effect import adjusted_effects
+    from evaluation.measures.network_effect import adjusted_effects
 
     adjusted = adjusted_effects(nodes=nodes, attendance=att, events=ev, collaborations=col,
                                 copresence_after=cop[second], ties_before=tie[first], periods=periods,

@@ -11,7 +11,7 @@ the column, the value, what is wrong and how to fix it. Nothing is written when
 validation fails; raw files are only ever opened for reading.
 
 Names of actors and structures are replaced by keyed pseudonyms as soon as the tables
-are validated (:mod:`evaluation.pseudonyms`).
+are validated (:mod:`evaluation.io.pseudonyms`).
 
 Validated, typed tables are cached as parquet in ``data/processed/`` under a key made of
 the content hashes of the input files and of the commune reference; they are reused
@@ -34,11 +34,11 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from ._io import atomic_dir, decode_text, sha256_file
-from .config import get_paths
-from .errors import ValidationError
-from .problems import Lang, Problems, render_problems
-from .pseudonyms import PseudonymKey, pseudonymise, redact_names, resolve_key
+from evaluation._io import atomic_dir, decode_text, sha256_file
+from evaluation.config import get_paths
+from evaluation.errors import ValidationError
+from evaluation.problems import Lang, Problems, render_problems
+from evaluation.io.pseudonyms import PseudonymKey, pseudonymise, redact_names, resolve_key
 
 __all__ = [
     "Column",
@@ -851,14 +851,14 @@ def pseudonymise_tables(tables: dict[str, pd.DataFrame], key: PseudonymKey, *,
                         place_names: Collection[str] = ()) -> dict[str, pd.DataFrame]:
     """Replace the names of :data:`NAME_COLUMNS` by keyed pseudonyms, and redact the free text
     of :data:`FREE_TEXT_COLUMNS`: known names → their pseudonyms, other persons and
-    organisations → ``[personne]`` / ``[structure]`` (see :mod:`evaluation.redaction`).
+    organisations → ``[personne]`` / ``[structure]`` (see :mod:`evaluation.io.redaction`).
 
     ``extra_names`` maps ``"person"`` and ``"structure"`` to raw names found in columns
     that are not kept (staff, contacts; :attr:`Dataset.extra_names`): they are redacted from
     free text like known names. A plain Series is taken as structure names (matched whole).
     ``place_names`` (the reference's communes) stay in free text, with the bundled ones.
     """
-    from .redaction import place_names as kept_places, redact_texts
+    from evaluation.io.redaction import place_names as kept_places, redact_texts
 
     places = kept_places(place_names)
     out = dict(tables)
@@ -927,7 +927,7 @@ def validate_tables(data_dir: Path | str, *, commune_codes: Collection[str] | No
         Valid INSEE codes (the commune reference); other codes are problems.
     former_communes
         Codes that no longer exist, indexed by code, with ``commune_name``,
-        ``successor_code`` and ``successor_name`` (:func:`evaluation.reference.load_former_communes`):
+        ``successor_code`` and ``successor_name`` (:func:`evaluation.geo.reference.load_former_communes`):
         the problem then names the successor.
     territories
         Slugs of ``territories.yml``; a testimony's ``territory`` must be one of them.
@@ -936,7 +936,7 @@ def validate_tables(data_dir: Path | str, *, commune_codes: Collection[str] | No
         options; by default those of the folder's ``read_options.yml`` if it has one,
         else everything is detected.
     pseudonym_key
-        Key of the name pseudonyms (default: :func:`evaluation.pseudonyms.resolve_key`).
+        Key of the name pseudonyms (default: :func:`evaluation.io.pseudonyms.resolve_key`).
     place_names
         Names of the reference's communes, kept in free text (besides the bundled ones).
 
@@ -1084,8 +1084,8 @@ def load_dataset(data_dir: Path | str | None = None, *, reference: pd.DataFrame 
         Reuse cached tables when the input files' hashes (and the key) match. Never used
         with a random pseudonym key, so that such pseudonyms live only for the run.
     """
-    from .redaction import redaction_version
-    from .reference import REFERENCE_CSV, load_former_communes, load_reference
+    from evaluation.io.redaction import redaction_version
+    from evaluation.geo.reference import REFERENCE_CSV, load_former_communes, load_reference
 
     paths_cfg = get_paths()
     data_dir = Path(data_dir) if data_dir is not None else paths_cfg.sample

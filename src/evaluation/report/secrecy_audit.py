@@ -56,8 +56,8 @@ from scipy import sparse
 from scipy.optimize import linprog
 from scipy.sparse.csgraph import connected_components
 
-from .reach import DEFAULT_BANDS, distance_to_sites
-from .reference import DENSITY_LABELS, RURAL, RURAL_LEVELS, URBAN
+from evaluation.measures.reach import DEFAULT_BANDS, distance_to_sites
+from evaluation.geo.reference import DENSITY_LABELS, RURAL, RURAL_LEVELS, URBAN
 
 __all__ = ["LinkedCells", "Publishable", "linked_cells", "joint_suppress", "audit", "audit_cells", "sensitive",
            "distance_bands", "AUDIT_COLUMNS"]
@@ -143,7 +143,7 @@ class LinkedCells:
 class Publishable:
     """The tables of one report that carry counts, as :func:`linked_cells` reads them.
 
-    Frames are those of :class:`evaluation.reports.Publication` (optionally with a
+    Frames are those of :class:`evaluation.report.publication.Publication` (optionally with a
     boolean ``suppressed`` column). ``reached`` needs ``commune_code``, ``count``,
     ``density_label``, ``urban_rural``, ``epci_name`` and, when ``decay`` is given,
     ``distance_band``. ``indicators`` is the indicator table (codes and ``valeur``); its
@@ -638,7 +638,7 @@ def audit(publication, *, extra: Sequence[tuple[Mapping[str, float], float]] = (
     """Audit a report's publication: the feasible range of every withheld cell.
 
     The cells and relations are derived from the publication's own tables
-    (:func:`linked_cells` on :meth:`evaluation.reports.Publication.publishable`), so the
+    (:func:`linked_cells` on :meth:`evaluation.report.publication.Publication.publishable`), so the
     audit sees what the report shows. ``extra`` adds numbers published elsewhere (in
     sentences, for instance) as ``(terms, value)`` pairs, see
     :meth:`LinkedCells.with_published`.
@@ -798,7 +798,7 @@ def _smallest_published(part: sparse.csr_matrix, candidate_value: np.ndarray, wi
 
 # --------------------------------------------------------------------------- helpers
 def distance_bands(communes: pd.DataFrame, sites: pd.DataFrame, *, bands: Sequence[float] = DEFAULT_BANDS) -> pd.Series:
-    """The distance band of each commune, labelled as :func:`evaluation.reach.distance_decay` does."""
+    """The distance band of each commune, labelled as :func:`evaluation.measures.reach.distance_decay` does."""
     edges = list(bands)
     labels = [f"{lo:g}–{hi:g} km" if np.isfinite(hi) else f"{lo:g} km et plus"
               for lo, hi in zip(edges[:-1], edges[1:])]

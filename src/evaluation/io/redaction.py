@@ -4,7 +4,7 @@ Free text is redacted in two passes:
 
 1. **Known names** — every name of the data (actors, supported structures, and the extra
    names the loader collected from staff or contact columns) is replaced by its keyed
-   pseudonym (:func:`evaluation.pseudonyms.pseudonymise`). Matching folds case, accents,
+   pseudonym (:func:`evaluation.io.pseudonyms.pseudonymise`). Matching folds case, accents,
    punctuation and spacing (:func:`fold`): ``"EPICERIE DU PONT"``,
    ``"epicerie-du-pont"`` and ``"Épicerie  du Pont"`` all match ``"Épicerie du Pont"``.
    A person's name also matches in the other order (``"DUBOIS Jean-Pierre"``), and their
@@ -139,7 +139,7 @@ def load_model():
     """spaCy's French pipeline with only what the redaction needs (tokeniser and NER), loaded once."""
     import spacy
 
-    from .errors import ConfigError
+    from evaluation.errors import ConfigError
 
     try:
         return spacy.load(MODEL, exclude=["parser", "lemmatizer", "attribute_ruler", "morphologizer", "senter"])
@@ -183,7 +183,7 @@ def common_surnames() -> frozenset[str]:
 @functools.cache
 def _reference_place_names(path: Path | None) -> tuple[str, ...]:
     if path is None:
-        from .config import get_paths
+        from evaluation.config import get_paths
 
         path = get_paths().reference / "communes.csv"
     if not Path(path).is_file():

@@ -1,18 +1,18 @@
 """Defence in depth: search every output of a run for the raw names of the exports.
 
-Names are pseudonymised and free text redacted at load (:mod:`evaluation.pseudonyms`,
-:mod:`evaluation.redaction`). As a last check, before a run publishes anything, the files
+Names are pseudonymised and free text redacted at load (:mod:`evaluation.io.pseudonyms`,
+:mod:`evaluation.io.redaction`). As a last check, before a run publishes anything, the files
 it wrote — HTML, notebook, CSV, XLSX (cell values), GraphML, the index page, and the
 processed tables cached in ``data/processed`` — are searched for every raw name of the
 exports, folded like the matching (case, accents, punctuation, spacing;
-:func:`evaluation.redaction.fold`). A hit raises :class:`NameLeakError`, naming the output
+:func:`evaluation.io.redaction.fold`). A hit raises :class:`NameLeakError`, naming the output
 file and where in it (line, notebook cell, sheet and cell, column and row), and where the
 name comes from in the exports (file, column, row) — never the name itself, since the
 message may be shown in ``index.html``.
 
 The raw names are read again from the exports (never cached): every value of the data
-model's name columns (:data:`evaluation.datasets.NAME_COLUMNS`) and of the other columns
-whose header says they hold names (:func:`evaluation.datasets.holds_names`: ``Contact``,
+model's name columns (:data:`evaluation.io.datasets.NAME_COLUMNS`) and of the other columns
+whose header says they hold names (:func:`evaluation.io.datasets.holds_names`: ``Contact``,
 ``Chargé(e) de mission``, ``Nom de la structure``…, but not ``Type de structure``).
 """
 
@@ -27,8 +27,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from .errors import EvaluationError
-from .redaction import KEEP_WORDS, fold, fold_key, known_names, place_names
+from evaluation.errors import EvaluationError
+from evaluation.io.redaction import KEEP_WORDS, fold, fold_key, known_names, place_names
 
 __all__ = ["RawName", "Leak", "NameLeakError", "raw_names", "find_leaks", "check_outputs",
            "output_files"]
@@ -66,7 +66,7 @@ class Leak:
 def _name_columns(columns: Sequence[str], table: str) -> list[str]:
     """The columns of a raw table that hold names: the data model's name columns, and the
     columns outside the data model whose header says so (:func:`datasets.holds_names`)."""
-    from .datasets import NAME_COLUMNS, SCHEMAS, canonical_columns, holds_names
+    from evaluation.io.datasets import NAME_COLUMNS, SCHEMAS, canonical_columns, holds_names
 
     canonical = canonical_columns(columns, table)
     wanted = set(NAME_COLUMNS.get(table, ()))
@@ -86,8 +86,8 @@ def raw_names(data_dir: Path | str) -> list[RawName]:
     (``Mairie de Chenôve``) or of a place alone, are left out: they would be found in
     every report that names the place.
     """
-    from .datasets import TABLES, _folder_read_options, _read_options, read_raw
-    from .problems import Problems
+    from evaluation.io.datasets import TABLES, _folder_read_options, _read_options, read_raw
+    from evaluation.problems import Problems
 
     data_dir = Path(data_dir)
     options = _folder_read_options(data_dir, Problems())
@@ -170,7 +170,7 @@ def find_leaks(paths: Iterable[Path], names: Sequence[RawName], *, root: Path | 
     """Where each raw name occurs in the files ``paths`` (and in the named ``texts``).
 
     A name occurs where its folded words occur in a row, as whole words, with any spacing or
-    punctuation between them (the same matching as :func:`evaluation.redaction.known_names`).
+    punctuation between them (the same matching as :func:`evaluation.io.redaction.known_names`).
     """
     if not names:
         return []

@@ -10,8 +10,8 @@ structural and stay published.
 :func:`suppress` protects one table. A report's tables share counts (density levels add
 up to urban and rural, communes to EPCIs, programmes, years and QPV are margins of one
 table), so a report decides suppression for all of them together and audits the result
-by linear programming: see :mod:`evaluation.secrecy_audit` (used by
-:func:`evaluation.reports.publish`).
+by linear programming: see :mod:`evaluation.report.secrecy_audit` (used by
+:func:`evaluation.report.publication.publish`).
 
 References
 ----------

@@ -13,11 +13,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ._io import atomic_write
-from .disclosure import Disclosure
-from .reach import ReachSummary, wilson_interval
-from .reference import RURAL
-from .tables import CRUDE_NOTE, EFFECT_MODELS, EFFECT_REASONS, NOT_ESTIMABLE, ci_label
+from evaluation._io import atomic_write
+from evaluation.report.disclosure import Disclosure
+from evaluation.measures.reach import ReachSummary, wilson_interval
+from evaluation.geo.reference import RURAL
+from evaluation.report.tables import CRUDE_NOTE, EFFECT_MODELS, EFFECT_REASONS, NOT_ESTIMABLE, ci_label
 
 __all__ = ["INDICATOR_COLUMNS", "territory_indicators", "write_indicators"]
 
