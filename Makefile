@@ -36,7 +36,10 @@ $(KERNEL): $(STAMP)
 report: $(KERNEL)
 	$(BIN)/evaluation report --all
 
+# The guard rails first (issue 14): the linter, then the import contract (layers, no cycles).
 test: $(KERNEL)
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests/test_imports.py
 	$(BIN)/python -m pytest
 
 # Jupyter refuses to start as root without --allow-root (containers, some servers).

@@ -24,11 +24,12 @@ import papermill as pm
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from evaluation.report.batch import render_batch  # noqa: E402
-from evaluation.config import get_paths, load_territories  # noqa: E402
-from evaluation.kernel import ensure_kernel  # noqa: E402
+from evaluation.config import get_paths  # noqa: E402
+from evaluation.geo.territories import load_territories
 from evaluation.io.pseudonyms import KEY_ENV  # noqa: E402
-from evaluation.report.publication import render_report  # noqa: E402
+from evaluation.kernel import ensure_kernel  # noqa: E402
+from evaluation.report.batch import render_batch  # noqa: E402
+from evaluation.report.render import render_report  # noqa: E402
 from evaluation.report.warm import import_lines  # noqa: E402
 
 TERRITORIES = """territories: {}
@@ -42,7 +43,8 @@ generate:
 
 def epci_territories(tmp: Path) -> tuple[Path, list[str], Path]:
     """A territories file with the 19 EPCI of Côte-d'Or and a copy of the sample without its
-    testimonies (they name territories this file does not define), in ``tmp``."""
+    testimonies (they name territories this file does not define), in ``tmp``.
+    """
     terr = tmp / "territories.yml"
     terr.write_text(TERRITORIES, encoding="utf-8")
     data = tmp / "data"

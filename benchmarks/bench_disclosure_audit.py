@@ -1,8 +1,8 @@
 """Linear-programming audit of secrecy against rendering, on the 19 EPCI of Côte-d'Or.
 
 ``disclosure_audit``: the audit (:func:`evaluation.report.secrecy_audit.audit`) of the 19 EPCI
-reports' publications (built with ``reports.prepare_context``, the reach summary, the
-network and venue analyses and ``reports.publish``, no notebook) against rendering the
+reports' publications (built with ``context.prepare_context``, the reach summary, the
+network and venue analyses and ``publication.publish``, no notebook) against rendering the
 same 19 reports with ``evaluation report --all --workers 2``
 (:func:`evaluation.report.batch.render_batch`). Target ≤ 0.2, so that the audit can run on
 every batch.
@@ -20,10 +20,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 
 from bench_batch import epci_territories  # noqa: E402
-
-from evaluation import reports  # noqa: E402
-from evaluation.report.batch import render_batch  # noqa: E402
 from evaluation.io.pseudonyms import KEY_ENV  # noqa: E402
+from evaluation.report import context, publication  # noqa: E402
+from evaluation.report.batch import render_batch  # noqa: E402
 from evaluation.report.secrecy_audit import audit  # noqa: E402
 
 
@@ -37,8 +36,8 @@ def run() -> list[tuple[str, bool]]:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             for slug in slugs:
-                ctx = reports.prepare_context(slug, data_dir=data, territories_file=terr)
-                publications.append(reports.publish(ctx, ctx.reach(), ctx.network(), ctx.venue()))
+                ctx = context.prepare_context(slug, data_dir=data, territories_file=terr)
+                publications.append(publication.publish(ctx, ctx.reach(), ctx.network(), ctx.venue()))
         t_publish = time.perf_counter() - start
         start = time.perf_counter()
         audits = [audit(p) for p in publications]

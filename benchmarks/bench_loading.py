@@ -14,11 +14,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 
 from _timing import best_of  # noqa: E402
-
-from evaluation.config import load_territories  # noqa: E402
+from evaluation.geo.reference import load_reference  # noqa: E402
+from evaluation.geo.territories import load_territories  # noqa: E402
 from evaluation.io.datasets import load_dataset, validate_tables  # noqa: E402
 from evaluation.io.pseudonyms import resolve_key  # noqa: E402
-from evaluation.geo.reference import load_reference  # noqa: E402
 from evaluation.io.sample import generate_sample, write_sample  # noqa: E402
 
 TARGET = 0.5

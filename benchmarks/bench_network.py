@@ -12,7 +12,7 @@
   against a 4 GiB budget. Target ratio ≤ 1.
 * ``network_effect``: the adjusted model (Poisson with one fixed effect per actor,
   dyad-robust errors, :func:`evaluation.measures.network_effect.network_effect`) vs today's crude
-  logit :func:`evaluation.measures.network.dyad_model`, on the same pair table of a simulated
+  logit :func:`evaluation.measures.network_inference.dyad_model`, on the same pair table of a simulated
   territory of 3,000 actors whose activity drives attendance and ties (4.5 million pairs,
   the same pair controls on both sides), in one child process. Target ratio ≤ 3.
 """
@@ -32,8 +32,8 @@ from networkx.algorithms import bipartite
 sys.path.insert(0, str(Path(__file__).parent))
 
 from _timing import best_of  # noqa: E402
-
-from evaluation.measures.network import copresence, qap_test  # noqa: E402
+from evaluation.measures.network_build import copresence
+from evaluation.measures.network_inference import qap_test  # noqa: E402
 
 
 def _attendance(actors: int, events: int, rows: int, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -94,7 +94,7 @@ def bench_qap() -> tuple[str, bool]:
 
     g = nx.Graph()
     g.add_nodes_from(range(n))
-    g.add_weighted_edges_from(zip(r, c, edges["weight"]))
+    g.add_weighted_edges_from(zip(r, c, edges["weight"], strict=False))
     pairs = pd.DataFrame({"a": iu[0], "b": iu[1]})
     new = pd.DataFrame({"a": y_edges[0], "b": y_edges[1], "y": 1.0})
 
@@ -121,7 +121,8 @@ def bench_qap() -> tuple[str, bool]:
 
 DYAD_CHILD = """
 import resource, time, numpy as np, pandas as pd
-from evaluation.measures.network import dyads, dyad_model
+from evaluation.measures.network_build import dyads
+from evaluation.measures.network_inference import dyad_model
 rng = np.random.default_rng(0)
 n = 3000
 ids = pd.Index([f"A{k:04d}" for k in range(n)], name="actor_id")
@@ -160,7 +161,8 @@ def bench_dyad_model() -> tuple[str, bool]:
 
 EFFECT_CHILD = """
 import time, numpy as np, pandas as pd
-from evaluation.measures import network as nw
+from evaluation.measures import network_build as nw
+from evaluation.measures.network_inference import dyad_model
 from evaluation.measures.network_effect import network_effect, prior_activity
 from evaluation.measures.network_simulation import simulate_selection
 s = simulate_selection(n_actors=3000, events_before=40, events_after=40, attendance_rate=0.02,
@@ -180,7 +182,7 @@ def best(f, repeat=2):
     for _ in range(repeat):
         t = time.perf_counter(); out = f(); times.append(time.perf_counter() - t)
     return min(times), out
-t_logit, model = best(lambda: nw.dyad_model(table))
+t_logit, model = best(lambda: dyad_model(table))
 t_fe, effect = best(lambda: network_effect(table, activity=activity))
 row = model.table.set_index("term").loc["copresence"]
 print(len(universe), len(table), int(table["new_tie"].sum()), effect.model, round(effect.estimate, 3),

@@ -26,12 +26,13 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).parent))
 
 from _timing import best_of  # noqa: E402
-
-from evaluation.config import Site  # noqa: E402
+from evaluation.geo.build import rebuild_reference
+from evaluation.geo.reference import load_reference  # noqa: E402
+from evaluation.geo.territory import Site  # noqa: E402
 from evaluation.io.datasets import load_dataset  # noqa: E402
-from evaluation.measures.reach import reach_summary, site_points  # noqa: E402
-from evaluation.geo.reference import load_reference, rebuild_reference  # noqa: E402
 from evaluation.io.sample import generate_accompaniments  # noqa: E402
+from evaluation.measures.distance import site_points
+from evaluation.measures.reach import reach_summary  # noqa: E402
 
 TARGET = 3.0
 BFC = ["21", "25", "39", "58", "70", "71", "89", "90"]

@@ -18,9 +18,10 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-from _timing import best_of  # noqa: E402
 
-from evaluation.io.redaction import MODEL, known_names, load_model, redact_texts  # noqa: E402
+from _timing import best_of  # noqa: E402
+from evaluation.io.redaction import known_names, redact_texts  # noqa: E402
+from evaluation.io.redaction_words import MODEL, load_model
 
 N_TEXTS, N_NAMES = 10_000, 2_000
 FIRST = ["Marie", "Karim", "Jean-Pierre", "Fatima", "Thomas", "Nathalie", "Mamadou", "Sophie", "Julien", "Inès"]

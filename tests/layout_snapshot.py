@@ -69,9 +69,8 @@ def snapshot(territory: str, directory: Path) -> dict[str, bytes]:
     import matplotlib
 
     matplotlib.use("Agg")
-    from evaluation.report import publication as reports
-    from evaluation.report import sections
     from evaluation.io.pseudonyms import EPHEMERAL_ENV, KEY_ENV, KEY_FILE_ENV
+    from evaluation.report import publication, sections
 
     sections.setup()
     out = Path(directory) / territory
@@ -79,7 +78,7 @@ def snapshot(territory: str, directory: Path) -> dict[str, bytes]:
     saved = {name: os.environ.pop(name, None) for name in (KEY_ENV, EPHEMERAL_ENV, KEY_FILE_ENV)}
     os.environ[KEY_ENV] = "layout-guard-key-not-a-secret"
     try:
-        pub = reports.report_publication(territory, output_dir=out)
+        pub = publication.report_publication(territory, output_dir=out)
         text = section_text(pub)
     finally:
         for name, value in saved.items():
@@ -94,7 +93,7 @@ def snapshot(territory: str, directory: Path) -> dict[str, bytes]:
 
 
 def main() -> None:
-    from evaluation.config import load_territories
+    from evaluation.geo.territories import load_territories
 
     shutil.rmtree(EXPECTED / "layout", ignore_errors=True)
     with tempfile.TemporaryDirectory() as tmp:

@@ -69,7 +69,7 @@ def score(examples: list[dict]) -> Scores:
     def overlaps(span: tuple[int, int], m: Mention) -> bool:
         return span[0] < m.end and m.start < span[1]
 
-    for e, ms in zip(examples, found):
+    for e, ms in zip(examples, found, strict=False):
         text = e["text"]
         gold = {k: _spans(text, e[k]) for k in ("per", "org", "loc")}
         for kind in ("per", "org"):

@@ -100,7 +100,7 @@ def test_transient_failures_are_retried_once(monkeypatch, tmp_path):
             raise RuntimeError("ZMQError: Address already in use (addr='tcp://127.0.0.1:5555')")
         return tmp_path / territory / "report.html"
 
-    monkeypatch.setattr("evaluation.report.publication.render_report", flaky)
+    monkeypatch.setattr("evaluation.report.batch.render_report", flaky)
     result = render_one("chenove", {"out_dir": str(tmp_path)})
     assert result.ok and result.attempts == 2 and calls == ["chenove", "chenove"]
 
@@ -112,7 +112,7 @@ def test_other_failures_are_not_retried(monkeypatch, tmp_path):
         calls.append(territory)
         raise ValueError("bad data")
 
-    monkeypatch.setattr("evaluation.report.publication.render_report", broken)
+    monkeypatch.setattr("evaluation.report.batch.render_report", broken)
     result = render_one("x", {"out_dir": str(tmp_path)})
     assert not result.ok and result.attempts == 1 and calls == ["x"] and "bad data" in result.error
 

@@ -87,7 +87,8 @@ def test_reference_command_says_when_the_density_file_lacks_a_departement(tiny_d
 
 def test_territories_with_another_reference(tmp_path, paths, capsys):
     """`territories --reference DIR` counts communes on that reference: here a copy of the
-    committed one without Ahuy (21003, in Dijon Métropole's 23 communes)."""
+    committed one without Ahuy (21003, in Dijon Métropole's 23 communes).
+    """
     import shutil
 
     ref = tmp_path / "ref"

@@ -5,8 +5,10 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from evaluation.io.datasets import SCHEMAS, load_dataset, read_raw, split_themes, validate_tables
 from evaluation.errors import ValidationError
+from evaluation.io.datasets import load_dataset, validate_tables
+from evaluation.io.readers import read_raw
+from evaluation.io.schema import SCHEMAS, split_themes
 
 from .conftest import read_export, write_export
 
@@ -68,7 +70,7 @@ class TestBadInput:
         acc.loc[12, "end_date"] = "01/01/2015"        # end before start -> row 14
         write_export(acc, sample_copy / "accompaniments.csv")
         problems = _problems(sample_copy, codes)
-        got = set(zip(problems["row"], problems["column"]))
+        got = set(zip(problems["row"], problems["column"], strict=False))
         assert {(5, "start_date"), (7, "commune_code"), (9, "accompaniment_id"), (10, "accompaniment_id"),
                 (12, "jobs_created"), (13, "in_qpv"), (14, "end_date")} <= got
         assert (problems["file"] == "accompaniments.csv").all()
@@ -184,7 +186,7 @@ class TestFrenchColumnNames:
         assert actors.loc[2, "actor_id"] == "A1" and actors.loc[2, "kind"] == "association"
 
     def test_schema_name_wins_over_an_alias(self):
-        from evaluation.io.datasets import canonical_columns
+        from evaluation.io.schema import canonical_columns
 
         mapping = canonical_columns(["commune_code", "Code INSEE", "QPV"], "accompaniments")
         assert mapping == {"QPV": "in_qpv"}  # commune_code already present: Code INSEE stays as is
@@ -244,7 +246,8 @@ class TestFrenchValues:
 
     def test_report_labels_fold_to_their_codes(self):
         # The report layer's French labels are what evaluators write: each must read as its code.
-        from evaluation.io.datasets import ACTOR_KINDS, PROGRAMMES, choice_lookup, normalise_name
+        from evaluation._text import normalise_name
+        from evaluation.io.schema import ACTOR_KINDS, PROGRAMMES, choice_lookup
         from evaluation.report.tables import KIND_LABELS, PROGRAMME_LABELS
 
         for labels, codes in ((PROGRAMME_LABELS, PROGRAMMES), (KIND_LABELS, ACTOR_KINDS)):
@@ -255,7 +258,8 @@ class TestFrenchValues:
                     assert lookup[normalise_name(spelling)] == code, spelling
 
     def test_no_word_means_two_codes_of_one_column(self):
-        from evaluation.io.datasets import VALUE_ALIASES, normalise_name
+        from evaluation._text import normalise_name
+        from evaluation.io.schema import VALUE_ALIASES
 
         for schema in SCHEMAS.values():
             for col in (c for c in schema.columns if c.kind == "choice"):
@@ -315,7 +319,7 @@ class TestColumnAliasesEverywhere:
     """The alias table walked against every schema."""
 
     def test_shared_aliases_read_in_every_table_with_the_column(self):
-        from evaluation.io.datasets import SHARED_ALIASES, canonical_columns
+        from evaluation.io.schema import SHARED_ALIASES, canonical_columns
 
         walked = 0
         for table, schema in SCHEMAS.items():
@@ -329,13 +333,13 @@ class TestColumnAliasesEverywhere:
     def test_every_column_of_several_tables_has_shared_aliases(self):
         from collections import Counter
 
-        from evaluation.io.datasets import SHARED_ALIASES
+        from evaluation.io.schema import SHARED_ALIASES
 
         counts = Counter(c.name for s in SCHEMAS.values() for c in s.columns)
         assert {name for name, n in counts.items() if n > 1} <= set(SHARED_ALIASES)
 
     def test_every_alias_names_one_column_of_its_table(self):
-        from evaluation.io.datasets import COLUMN_ALIASES, canonical_columns
+        from evaluation.io.schema import COLUMN_ALIASES, canonical_columns
 
         for table, aliases in COLUMN_ALIASES.items():
             schema_names = {c.name for c in SCHEMAS[table].columns}
@@ -352,7 +356,7 @@ class TestColumnAliasesEverywhere:
 # --------------------------------------------------------------------------- dropped columns
 class TestColumnsOutsideTheModel:
     def test_name_headers(self):
-        from evaluation.io.datasets import holds_names
+        from evaluation.io.schema import holds_names
 
         for header in ["Nom de la structure", "Chargé(e) de mission", "Contact", "Référent", "Responsable",
                        "Prénom", "NOM", "Interlocuteur", "Porteur de projet", "E-mail", "Courriel",
@@ -444,7 +448,7 @@ def test_file_named_with_the_wrong_extension_is_said_in_french(tmp_path, codes):
 
 
 def test_readme_documents_every_value_alias(paths):
-    from evaluation.io.datasets import VALUE_ALIASES
+    from evaluation.io.schema import VALUE_ALIASES
 
     readme = (paths.root / "README.md").read_text(encoding="utf-8")
     for code, words in VALUE_ALIASES.items():

@@ -62,11 +62,11 @@ def test_capture_warnings_keeps_codes_and_lets_nothing_escape():
         warnings.simplefilter("always")
         with capture_warnings() as captured:
             np.exp(np.array([1000.0]))
-            warnings.warn("no convergence", ConvergenceWarning)
-            warnings.warn("separation", PerfectSeparationWarning)
-            warnings.warn("no convergence again", ConvergenceWarning)
+            warnings.warn("no convergence", ConvergenceWarning, stacklevel=2)
+            warnings.warn("separation", PerfectSeparationWarning, stacklevel=2)
+            warnings.warn("no convergence again", ConvergenceWarning, stacklevel=2)
             np.log(np.array([-1.0]))
-            warnings.warn("Tight layout not applied", UserWarning)
+            warnings.warn("Tight layout not applied", UserWarning, stacklevel=2)
     assert not outside
     assert captured.codes == ("overflow", "convergence", "perfect_separation", "invalid_value", "other")
     assert set(captured.codes) <= set(WARNING_CODES)

@@ -11,13 +11,13 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from evaluation.report.context import prepare_context
 from evaluation.report.disclosure import Disclosure
 from evaluation.report.indicators import territory_indicators
-from evaluation.report.publication import prepare_context
 
 # A commune reference for the test. Codes, names, density levels and populations are those
 # of INSEE's grille communale de densité 2024 (national file, PMUN21), read once with
-# evaluation.geo.reference.read_density_grid; areas and coordinates are rounded, EPCI made up.
+# evaluation.geo.density_grid.read_density_grid; areas and coordinates are rounded, EPCI made up.
 REFERENCE = pd.DataFrame(
     [("71153", "Le Creusot", 20731, 2, 18.3, 4.43, 46.80),
      ("71306", "Montceau-les-Mines", 16831, 2, 16.5, 4.36, 46.67),

@@ -6,8 +6,9 @@ import openpyxl
 import pandas as pd
 import pytest
 
+from evaluation.report.context import prepare_context
 from evaluation.report.indicators import write_indicators
-from evaluation.report.publication import prepare_context, publish
+from evaluation.report.publication import publish
 
 from .conftest import read_export
 
@@ -70,9 +71,9 @@ def test_files(chenove, tmp_path):
 def test_network_effect_indicators_beside_the_crude_ones():
     from types import SimpleNamespace
 
-    from evaluation.report.indicators import territory_indicators
-    from evaluation.measures.network import Conversion
     from evaluation.measures.network_effect import NetworkEffect
+    from evaluation.measures.network_inference import Conversion
+    from evaluation.report.indicators import territory_indicators
 
     ctx = prepare_context("chenove")
     summary = ctx.reach()

@@ -87,7 +87,7 @@ def test_commands_never_touch_raw_files(argv, guard, tmp_path):
 
 def test_loading_for_a_notebook_never_touches_raw_files(guard, tmp_path):
     """What the report notebook's kernel does, run here under the audit hook."""
-    from evaluation.report.publication import prepare_context
+    from evaluation.report.context import prepare_context
 
     ctx = prepare_context("chenove", processed_dir=tmp_path)
     assert ctx.reach().total > 0 and ctx.network() is not None
@@ -130,7 +130,7 @@ def output_texts(folder: Path) -> dict[Path, str]:
         elif path.suffix == ".ipynb":
             strings: list[str] = []
 
-            def walk(node: object) -> None:
+            def walk(node: object, strings: list[str] = strings) -> None:
                 if isinstance(node, str):
                     strings.append(node)
                 elif isinstance(node, dict):

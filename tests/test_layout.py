@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from evaluation.config import load_territories
+from evaluation.geo.territories import load_territories
 
 from .layout_snapshot import EXPECTED, snapshot
 

@@ -8,7 +8,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from evaluation.report import publication as reports
+from evaluation.report import render
 from evaluation.report.batch import RunResult, write_index
 from evaluation.report.leaks import NameLeakError, RawName, check_outputs, find_leaks, raw_names
 
@@ -59,7 +59,7 @@ def test_a_hit_is_located_without_showing_the_name(tmp_path):
 
 
 def test_index_page_with_a_name_is_not_written(tmp_path, monkeypatch):
-    monkeypatch.setattr("evaluation.report.leaks.raw_names", lambda data_dir: NAMES)
+    monkeypatch.setattr("evaluation.report.batch.raw_names", lambda data_dir: NAMES)
     failed = RunResult("chenove", False, "", error="KeyError: 'Épicerie du Pont'")
     with pytest.raises(NameLeakError, match="index.html"):
         write_index([failed], out_dir=tmp_path)
@@ -70,9 +70,9 @@ def test_index_page_with_a_name_is_not_written(tmp_path, monkeypatch):
 
 def test_a_report_with_a_raw_name_is_not_published(tmp_path, monkeypatch):
     """A name the redaction missed (here: a phrase the report prints) stops the run before publication."""
-    monkeypatch.setattr(reports, "raw_names", lambda data_dir: [RawName("Grands centres urbains", "test")])
+    monkeypatch.setattr(render, "raw_names", lambda data_dir: [RawName("Grands centres urbains", "test")])
     located = r"raw name\(s\) of the exports found[\s\S]*  - report.ipynb \(cell \d+\): the name of test"
     with pytest.raises(NameLeakError, match=located):
-        reports.render_report("chenove", out_dir=tmp_path)
+        render.render_report("chenove", out_dir=tmp_path)
     assert not (tmp_path / "chenove").exists()
     assert [p.name for p in tmp_path.iterdir()] == []

@@ -9,18 +9,20 @@ import pandas as pd
 import pytest
 import statsmodels.api as sm
 
-from evaluation.measures import network as nw
+from evaluation.measures import network, network_build, network_inference
+from evaluation.measures.fe_poisson import fe_poisson
 from evaluation.measures.network_effect import (
-    activity_strata,
+    NetworkEffect,
     e_value,
     e_value_interval,
-    Falsification,
-    NetworkEffect,
-    falsification,
-    falsification_dyads,
-    fe_poisson,
     network_effect,
     prior_activity,
+)
+from evaluation.measures.network_robustness import (
+    Falsification,
+    activity_strata,
+    falsification,
+    falsification_dyads,
     stratified_qap,
 )
 from evaluation.measures.network_simulation import simulate_selection
@@ -31,12 +33,12 @@ RUNS = 50
 def simulated_dyads(seed: int, effect: float, **options):
     """The pipeline of the report (co-presence, ties, pair table) on one simulated territory."""
     s = simulate_selection(seed=seed, effect=effect, **options)
-    before, after = nw.split_periods(s.split_date)
+    before, after = network_build.split_periods(s.split_date)
     nodes = s.actors.set_index("actor_id").assign(urban_rural="urbain")
-    universe = nw.active_actors(s.attendance, s.events, s.collaborations, before)
-    table = nw.dyads(nodes, nw.copresence(s.attendance, s.events, period=before),
-                     nw.collaboration_ties(s.collaborations, period=before),
-                     nw.collaboration_ties(s.collaborations, period=after), universe=universe)
+    universe = network_build.active_actors(s.attendance, s.events, s.collaborations, before)
+    table = network_build.dyads(nodes, network_build.copresence(s.attendance, s.events, period=before),
+                     network_build.collaboration_ties(s.collaborations, period=before),
+                     network_build.collaboration_ties(s.collaborations, period=after), universe=universe)
     return s, universe, table
 
 
@@ -70,15 +72,15 @@ class TestSimulation:
         pd.testing.assert_frame_equal(direct.reset_index(drop=True),
                                       table[["i", "j", "copresence", "new_tie"]].astype(direct.dtypes.to_dict()),
                                       check_dtype=False)
-        before, _ = nw.split_periods(s.split_date)
+        before, _ = network_build.split_periods(s.split_date)
         prior = prior_activity(s.attendance, s.events, s.collaborations, universe=universe, period=before)
         pd.testing.assert_frame_equal(prior, s.prior, check_dtype=False)
 
 
 def crude_excludes_one(seed: int) -> tuple[bool, bool]:
     table = simulate_selection(seed=seed, effect=1.0).pairs
-    c = nw.conversion(table)
-    row = nw.dyad_model(table).table.set_index("term").loc["copresence"]
+    c = network_inference.conversion(table)
+    row = network_inference.dyad_model(table).table.set_index("term").loc["copresence"]
     return c.ci_low > 1, row["ci_low"] > 1
 
 
@@ -155,7 +157,7 @@ class TestFixedEffectsPoisson:
         design = np.column_stack([X.to_numpy()[keep], dummies[keep][:, degree > 0]])
         model = sm.GLM(y[keep], design, family=sm.families.Poisson())
         params = model.fit(tol=1e-13).params
-        full = nw.dyad_robust_cov(model.score_obs(params), np.linalg.inv(-model.hessian(params)), i[keep], j[keep], n)
+        full = network_inference.dyad_robust_cov(model.score_obs(params), np.linalg.inv(-model.hessian(params)), i[keep], j[keep], n)
         np.testing.assert_allclose(ours.se_robust, np.sqrt(np.diag(full)[:2]), rtol=1e-4)
 
 
@@ -209,12 +211,12 @@ class TestModelChoice:
 
 def falsification_run(seed: int):
     s = simulate_selection(seed=seed, effect=3.0)
-    before, after = nw.split_periods(s.split_date)
+    before, after = network_build.split_periods(s.split_date)
     nodes = s.actors.set_index("actor_id").assign(urban_rural="urbain")
-    universe = nw.active_actors(s.attendance, s.events, s.collaborations, before).intersection(
-        nw.active_actors(s.attendance, s.events, s.collaborations, after))
-    table = falsification_dyads(nodes, nw.copresence(s.attendance, s.events, period=after),
-                                nw.collaboration_ties(s.collaborations, period=before), universe=universe)
+    universe = network_build.active_actors(s.attendance, s.events, s.collaborations, before).intersection(
+        network_build.active_actors(s.attendance, s.events, s.collaborations, after))
+    table = falsification_dyads(nodes, network_build.copresence(s.attendance, s.events, period=after),
+                                network_build.collaboration_ties(s.collaborations, period=before), universe=universe)
     activity = prior_activity(s.attendance, s.events, None, universe=universe, period=after)
     return table, falsification(table, activity=activity)
 
@@ -226,7 +228,7 @@ def test_falsification_is_quiet_where_crude_comparison_is_not():
         table, result = falsification_run(seed)
         assert result.effect.model == "actor_fixed_effects"
         warnings.append(result.warning)
-        crude.append(nw.conversion(table).ci_low > 1)
+        crude.append(network_inference.conversion(table).ci_low > 1)
     assert np.mean(warnings) <= 0.25 and np.mean(crude) >= 0.75
 
 
@@ -242,7 +244,7 @@ class TestStratifiedQAP:
 
     def test_one_stratum_is_the_plain_qap(self):
         x, y, n = self.case()
-        plain = nw.qap_test(x, y, n, permutations=300, seed=3)
+        plain = network_inference.qap_test(x, y, n, permutations=300, seed=3)
         ours = stratified_qap(x, y, n, np.zeros(n, dtype=int), permutations=300, seed=3)
         np.testing.assert_allclose(ours.null, plain.null)
         assert ours.p_value == plain.p_value and ours.statistic == plain.statistic
@@ -262,8 +264,8 @@ class TestStratifiedQAP:
 def test_analyse_network_adds_the_adjusted_results(reference):
     """On a simulated territory without any effect: the crude ratio 'finds' one, the adjusted one does not."""
     s = simulate_selection(seed=11, effect=1.0)
-    na = nw.analyse_network(s.actors, s.events, s.attendance, s.collaborations, reference,
-                            communes=[s.commune_code], periods=nw.split_periods(s.split_date), permutations=200)
+    na = network.analyse_network(s.actors, s.events, s.attendance, s.collaborations, reference,
+                            communes=[s.commune_code], periods=network_build.split_periods(s.split_date), permutations=200)
     assert na.conversion.ci_low > 1
     assert na.effect.model == "actor_fixed_effects" and na.effect.ci_low <= 1 <= na.effect.ci_high
     assert na.effect.n_pairs == len(na.dyads) and na.effect.n_new_ties == int(na.dyads["new_tie"].sum())
@@ -274,7 +276,7 @@ def test_analyse_network_adds_the_adjusted_results(reference):
 
 @pytest.fixture(scope="module")
 def chenove_measures():
-    from evaluation.report.publication import measure, prepare_context
+    from evaluation.report.context import measure, prepare_context
 
     ctx = prepare_context("chenove")
     return ctx, measure(ctx, permutations=99)
@@ -332,7 +334,8 @@ class TestReading:
 
     def test_withheld_with_the_conversion_counts(self, chenove_measures):
         """At a threshold above the conversion counts the effect, its E-value and the falsification
-        are not published: the text says so and carries none of their numbers."""
+        are not published: the text says so and carries none of their numbers.
+        """
         placebo = Falsification(self.effect(2.5, 1.4, 4.4), warning=True)
         text, pub = self.reading(chenove_measures, self.effect(3.9, 1.8, 8.7), placebo, threshold=100)
         assert pub.network.conversion["suppressed"].any()
@@ -344,7 +347,7 @@ class TestReading:
 
 
 def test_every_reason_code_has_french_words():
-    from evaluation.report.tables import EFFECT_REASONS
     from evaluation.measures.network_effect import REASONS
+    from evaluation.report.tables import EFFECT_REASONS
 
     assert set(REASONS) == set(EFFECT_REASONS)

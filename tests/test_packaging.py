@@ -7,7 +7,6 @@ import tomllib
 
 import nbformat
 import pytest
-
 import yaml
 
 

@@ -9,7 +9,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import seaborn  # noqa: E402,F401  (registers the "crest" palette the maps use)
 
-from evaluation import plots  # noqa: E402
+from evaluation.report import figures as plots  # noqa: E402
 
 from .conftest import square  # noqa: E402
 
@@ -27,7 +27,8 @@ def legend_texts(ax) -> list[str]:
 
 def test_map_says_how_many_communes_have_no_shape():
     """Ciel (71131) is in INSEE's list and has no polygon: the map draws the others and its
-    legend counts the commune it cannot draw, reached or not."""
+    legend counts the commune it cannot draw, reached or not.
+    """
     ax = plots.map_communes(communes([square(4.9, 46.8), square(4.92, 46.8), None]), title="t", source="s",
                             column="rate_10k")
     assert "1 commune sans contour connu, non représentée (dont 1 atteinte)" in legend_texts(ax)

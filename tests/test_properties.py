@@ -16,11 +16,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from evaluation.config import load_territories
-from evaluation.io.datasets import COLUMN_ALIASES, SCHEMAS, load_dataset
 from evaluation.errors import ValidationError
-from evaluation.problems import PROBLEM_COLUMNS
+from evaluation.geo.territories import load_territories
+from evaluation.io.datasets import load_dataset
 from evaluation.io.pseudonyms import resolve_key
+from evaluation.io.schema import COLUMN_ALIASES, SCHEMAS
+from evaluation.problems import PROBLEM_COLUMNS
 
 from .fixtures.make_messy import _accompaniments
 
@@ -145,12 +146,12 @@ def test_malformed_territories_give_our_error(doc, garbage):
 @settings(max_examples=200, deadline=None)
 @given(names=st.lists(st.one_of(st.none(), st.text(max_size=20)), max_size=20))
 def test_vectorised_name_normalisation_matches_the_scalar_one(names):
-    from evaluation.io.datasets import normalise_name, normalise_names
+    from evaluation._text import normalise_name, normalise_names
 
     got = normalise_names(pd.Series(names, dtype="string")).tolist()
     expected = [pd.NA if n is None else normalise_name(n) for n in names]
     assert len(got) == len(expected)
-    assert all((g is pd.NA and e is pd.NA) or g == e for g, e in zip(got, expected))
+    assert all((g is pd.NA and e is pd.NA) or g == e for g, e in zip(got, expected, strict=False))
 
 
 @SETTINGS
@@ -158,7 +159,7 @@ def test_vectorised_name_normalisation_matches_the_scalar_one(names):
        header=st.sampled_from([["CODGEO", "LIBGEO", "DENS"], ["codgeo", "libgeo", "dens", "PMUN21"], ["a", "b"]]),
        title=st.sampled_from(["", "Grille communale de densité\n\n"]), suffix=st.sampled_from([".csv", ".xlsx"]))
 def test_malformed_density_grids_give_our_error(rows, header, title, suffix):
-    from evaluation.geo.reference import read_density_grid
+    from evaluation.geo.density_grid import read_density_grid
 
     with tempfile.TemporaryDirectory() as tmp:
         frame = pd.DataFrame([(r + [""] * len(header))[:len(header)] for r in rows], columns=header, dtype=object)

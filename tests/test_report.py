@@ -11,7 +11,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from evaluation.report.publication import prepare_context, publish, render_report
+from evaluation.report.context import prepare_context
+from evaluation.report.publication import publish
+from evaluation.report.render import render_report
 from evaluation.report.sections import network_reading, reach_reading, summary_markdown
 
 from .conftest import read_export, write_export

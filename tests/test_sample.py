@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from evaluation.config import load_territories
+from evaluation.geo.territories import load_territories
 from evaluation.io.sample import generate_accompaniments, generate_sample
 
 
@@ -35,7 +35,7 @@ def test_collaborations_form_more_after_co_attendance(reference):
     shared = pairs.groupby(["actor_id_x", "actor_id_y"]).size()
     col = tables["collaborations"].assign(start=lambda d: pd.to_datetime(d["start_date"], format="%d/%m/%Y"))
     col = col[col["start"] >= split]
-    after = {tuple(sorted(p)) for p in zip(col["actor_a"], col["actor_b"])}
+    after = {tuple(sorted(p)) for p in zip(col["actor_a"], col["actor_b"], strict=False)}
     often = {p for p, k in shared.items() if k >= 3}
     n = len(tables["actors"])
     never = n * (n - 1) / 2 - len(shared)

@@ -10,18 +10,12 @@ import pandas as pd
 import pytest
 from scipy import sparse
 
-from evaluation.report.disclosure import suppress
-from evaluation.measures.reach import reach_summary
 from evaluation.geo.reference import RURAL
-from evaluation.report.secrecy_audit import (
-    LinkedCells,
-    Publishable,
-    audit,
-    audit_cells,
-    joint_suppress,
-    linked_cells,
-    sensitive,
-)
+from evaluation.measures.reach import reach_summary
+from evaluation.report.disclosure import suppress
+from evaluation.report.secrecy_audit import audit, audit_cells, joint_suppress, sensitive
+from evaluation.report.secrecy_cells import LinkedCells, Publishable
+from evaluation.report.secrecy_links import linked_cells
 
 
 def two_by_two(*, own_rows: bool = True) -> LinkedCells:
@@ -60,20 +54,20 @@ class TestLinearProgrammingRanges:
         result = audit_cells(two_by_two().masked(), threshold=5, nonzero_known=True).set_index("cell")
         expected = brute_force_ranges((10, 10, 9, 11), lb=1)
         assert expected == [(1, 8), (2, 9), (1, 8), (2, 9)]
-        for cell, (lo, hi) in zip("abcd", expected):
+        for cell, (lo, hi) in zip("abcd", expected, strict=False):
             assert (result.loc[cell, "low"], result.loc[cell, "high"]) == (lo, hi)
         assert result["ok"].all()  # 7 ≥ 5 − 1
         assert not audit_cells(two_by_two().masked(), threshold=9, nonzero_known=True)["ok"].any()  # 7 < 9 − 1
         # by default only non-negativity: a ∈ [0, 9] (Fréchet bounds max(0, c1 − r2) … min(r1, c1))
         default = audit_cells(two_by_two().masked(), threshold=5).set_index("cell")
-        assert list(zip(default["low"], default["high"])) == brute_force_ranges((10, 10, 9, 11), lb=0)
+        assert list(zip(default["low"], default["high"], strict=False)) == brute_force_ranges((10, 10, 9, 11), lb=0)
 
     def test_lower_bound_zero_when_a_row_holds_other_withheld_cells(self):
         # the four cells on one suppressed row: a zero could hide there, so the lower bound is 0
         result = audit_cells(two_by_two(own_rows=False).masked(), threshold=5, nonzero_known=True).set_index("cell")
         expected = brute_force_ranges((10, 10, 9, 11), lb=0)
         assert expected == [(0, 9), (1, 10), (0, 9), (1, 10)]
-        for cell, (lo, hi) in zip("abcd", expected):
+        for cell, (lo, hi) in zip("abcd", expected, strict=False):
             assert (result.loc[cell, "low"], result.loc[cell, "high"]) == (lo, hi)
 
     def test_a_number_printed_elsewhere_pins_a_cell(self):
@@ -165,7 +159,7 @@ class TestIssueLeak:
 # --------------------------------------------------------------------------- every bundled territory
 @pytest.fixture(scope="module")
 def contexts():
-    from evaluation.report import publication as reports
+    from evaluation.report import context
 
     cache = {}
 
@@ -173,7 +167,7 @@ def contexts():
         if slug not in cache:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                ctx = reports.prepare_context(slug)
+                ctx = context.prepare_context(slug)
                 cache[slug] = (ctx, ctx.reach(), ctx.network(permutations=50), ctx.venue())
         return cache[slug]
     return get
@@ -182,12 +176,12 @@ def contexts():
 @pytest.mark.parametrize("slug, threshold", list(itertools.product(
     ["chenove", "dijon-metropole", "chatillonnais", "auxois", "cote-d-or"], [5, 11, 100])))
 def test_audit_passes_on_every_bundled_territory(contexts, slug, threshold):
-    from evaluation.report import publication as reports
+    from evaluation.report import publication
 
     ctx, summary, network, venue = contexts(slug)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        pub = reports.publish(ctx, summary, network, venue, threshold=threshold)
+        pub = publication.publish(ctx, summary, network, venue, threshold=threshold)
     result = audit(pub)
     assert list(result.columns) == ["cell", "table", "low", "high", "ok"]
     assert len(result)  # something is withheld at these thresholds on the sample

@@ -13,10 +13,10 @@ import psutil
 import pytest
 import scrapbook as sb
 
-from evaluation.report.batch import render_batch
-from evaluation.config import load_territories
+from evaluation.geo.territories import load_territories
 from evaluation.kernel import ensure_kernel
-from evaluation.report.publication import render_report
+from evaluation.report.batch import render_batch
+from evaluation.report.render import render_report
 from evaluation.report.warm import WARM_ENGINE, kernel_pool, shutdown_pools
 
 

@@ -24,7 +24,8 @@ def sha256_file(path: Path | str) -> str:
 
 def decode_text(raw: bytes, encoding: str | None = None) -> tuple[str, str]:
     """Decode a text export: ``encoding`` if given, else UTF-8 (BOM or not), else
-    Windows-1252, else Latin-1 (which decodes any byte). Returns the text and the encoding."""
+    Windows-1252, else Latin-1 (which decodes any byte). Returns the text and the encoding.
+    """
     if encoding is not None:
         return raw.decode(encoding), encoding
     for candidate in ("utf-8-sig", "cp1252"):

@@ -43,6 +43,7 @@ def _common(p: argparse.ArgumentParser, *, data: bool = True) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``evaluation`` command's parser: one sub-command per task (report, validate, sample, reference, territories)."""
     parser = argparse.ArgumentParser(prog="evaluation", description=__doc__.split("\n\n")[0])
     parser.add_argument("-v", "--verbose", action="store_true", help="log what is detected and done")
     parser.add_argument("--lang", choices=LANGS, default=os.environ.get("EVALUATION_LANG", "en"),
@@ -89,7 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _report(args: argparse.Namespace) -> int:
     from evaluation.report.batch import render_batch
-    from evaluation.report.publication import render_report
+    from evaluation.report.render import render_report
 
     if args.all == bool(args.territory):
         print("evaluation report: give a TERRITORY or --all (not both)", file=sys.stderr)
@@ -111,10 +112,12 @@ def _report(args: argparse.Namespace) -> int:
 
 def _validate(args: argparse.Namespace) -> int:
     """Check territories.yml and every table; one problems table for all of them."""
-    from evaluation.config import get_paths, load_territories
-    from evaluation.io.datasets import ReadOptions, validate_tables
-    from evaluation.problems import Problems
+    from evaluation.config import get_paths
     from evaluation.geo.reference import load_former_communes, load_reference
+    from evaluation.geo.territories import load_territories
+    from evaluation.io.datasets import validate_tables
+    from evaluation.io.readers import ReadOptions
+    from evaluation.problems import Problems
 
     problems = Problems()
     territories = None
@@ -157,8 +160,9 @@ def _problem_text(table: pd.DataFrame, lang: str) -> pd.DataFrame:
 
 
 def _sample(args: argparse.Namespace) -> int:
-    from evaluation.config import get_paths, load_territories
+    from evaluation.config import get_paths
     from evaluation.geo.reference import load_reference
+    from evaluation.geo.territories import load_territories
     from evaluation.io.sample import generate_sample, write_sample
 
     tables = generate_sample(load_reference(args.reference), load_territories(args.territories),
@@ -171,7 +175,7 @@ def _sample(args: argparse.Namespace) -> int:
 
 def _reference(args: argparse.Namespace) -> int:
     from evaluation.config import get_paths
-    from evaluation.geo.reference import rebuild_reference
+    from evaluation.geo.build import rebuild_reference
 
     out = args.out or get_paths().processed / "reference"
     wanted = args.departements.strip()
@@ -209,8 +213,8 @@ def reference_summary(build) -> list[str]:
 
 
 def _territories(args: argparse.Namespace) -> int:
-    from evaluation.config import load_territories
     from evaluation.geo.reference import load_reference, territory_communes
+    from evaluation.geo.territories import load_territories
 
     reference = load_reference(args.reference)
     rows = [{"slug": t.slug, "label": t.label, "communes": len(territory_communes(t, reference)),
@@ -220,6 +224,7 @@ def _territories(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``evaluation`` command; return its exit status (0 when done, 1 on bad input or a failed report)."""
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")

@@ -1,4 +1,4 @@
-"""Paths and territories: the one place where the project's locations are decided.
+"""Paths: the one place where the project's locations are decided.
 
 Every path is derived from the project root, found (in this order) from the
 ``EVALUATION_ROOT`` environment variable or by walking up from this file to the folder
@@ -9,26 +9,19 @@ same files.
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import re
-from dataclasses import dataclass, field
+import unicodedata
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import yaml
 
 from evaluation.errors import ConfigError
 
 __all__ = [
     "ROOT_ENV",
     "Paths",
-    "Site",
-    "Territory",
     "project_root",
     "get_paths",
-    "load_territories",
-    "get_territory",
     "SLUG_PATTERN",
     "ascii_slug",
 ]
@@ -39,8 +32,6 @@ SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 
 def ascii_slug(text: str, *, max_length: int = 60) -> str:
     """``"CC du Pays Châtillonnais"`` → ``"cc-du-pays-chatillonnais"`` (file and folder names)."""
-    import unicodedata
-
     plain = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode()
     slug = re.sub(r"[^a-z0-9]+", "-", plain.lower()).strip("-")[:max_length].strip("-")
     return slug or "x"
@@ -71,22 +62,27 @@ class Paths:
 
     @property
     def raw(self) -> Path:
+        """Raw inputs, never modified by code: ``data/raw``."""
         return self.root / "data" / "raw"
 
     @property
     def reference(self) -> Path:
+        """The committed commune reference: ``data/raw/reference``."""
         return self.raw / "reference"
 
     @property
     def sample(self) -> Path:
+        """The generated illustrative exports: ``data/raw/sample``."""
         return self.raw / "sample"
 
     @property
     def territories(self) -> Path:
+        """The territories file: ``data/raw/territories.yml``."""
         return self.raw / "territories.yml"
 
     @property
     def processed(self) -> Path:
+        """Validated, typed tables (parquet cache): ``data/processed``."""
         return self.root / "data" / "processed"
 
     @property
@@ -96,14 +92,17 @@ class Paths:
 
     @property
     def reports(self) -> Path:
+        """Generated reports: ``reports/``."""
         return self.root / "reports"
 
     @property
     def notebooks(self) -> Path:
+        """The report notebooks: ``notebooks/``."""
         return self.root / "notebooks"
 
     @property
     def report_notebook(self) -> Path:
+        """The territory report notebook run by papermill."""
         return self.notebooks / "territory_report.ipynb"
 
 
@@ -112,262 +111,3 @@ def get_paths(root: Path | str | None = None) -> Paths:
     return Paths(Path(root).resolve() if root is not None else project_root())
 
 
-@dataclass(frozen=True)
-class Site:
-    """A place where support is given (for distances): a commune and/or coordinates."""
-
-    label: str
-    commune: str | None = None
-    lat: float | None = None
-    lon: float | None = None
-
-
-@dataclass(frozen=True)
-class Territory:
-    """A territory an evaluation report is rendered for.
-
-    Its communes are the union of ``communes`` (INSEE codes), the members of ``epcis``
-    (SIREN) and of ``departements``, resolved against the commune reference by
-    :func:`evaluation.geo.reference.territory_communes`.
-    """
-
-    slug: str
-    label: str
-    split_date: dt.date
-    communes: tuple[str, ...] = ()
-    epcis: tuple[str, ...] = ()
-    departements: tuple[str, ...] = ()
-    qpv: tuple[dict[str, str], ...] = ()
-    sites: tuple[Site, ...] = ()
-    venue: Site | None = None
-    network_roles: dict[str, str] = field(default_factory=dict)
-    description: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
-
-
-_ALLOWED_KEYS = {"label", "split_date", "communes", "epcis", "departements", "qpv", "sites",
-                 "venue", "network_roles", "description"}
-
-
-class _Report:
-    """Problems of ``territories.yml``, located by the YAML line of the setting concerned."""
-
-    def __init__(self, file: Path, lines: dict[tuple, int]) -> None:
-        from evaluation.problems import Problems
-
-        self.file, self.lines, self.problems, self._seen, self.found = file, lines, Problems(), set(), 0
-
-    def add(self, where: tuple, code: str, *, value: Any = None, **params: Any) -> None:
-        self.found += 1
-        if (where, code, str(value)) in self._seen:  # e.g. one generate rule's date, for each of its EPCI
-            return
-        self._seen.add((where, code, str(value)))
-        line = next((self.lines[where[:k]] for k in range(len(where), 0, -1) if where[:k] in self.lines), None)
-        self.problems.add(self.file.name, code, rows=[line], column=": ".join(map(str, where)) or None,
-                          values=[None if value is None else str(value)], **params)
-
-    def count(self) -> int:
-        """Problems found so far (a problem repeated at the same place is shown once)."""
-        return self.found
-
-
-def _yaml_lines(node: Any, prefix: tuple = ()) -> dict[tuple, int]:
-    """Line (1-based) of every mapping key and list item of a composed YAML document."""
-    lines: dict[tuple, int] = {}
-    if isinstance(node, yaml.MappingNode):
-        for key, value in node.value:
-            where = prefix + (key.value,)
-            lines[where] = key.start_mark.line + 1
-            lines.update(_yaml_lines(value, where))
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            lines[prefix + (i + 1,)] = item.start_mark.line + 1
-            lines.update(_yaml_lines(item, prefix + (i + 1,)))
-    return lines
-
-
-def _number(value: Any) -> float | None:
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
-
-
-def _parse_site(s: Any, where: tuple, report: _Report) -> Site | None:
-    ok = isinstance(s, dict) and "label" in s and ("commune" in s or {"lat", "lon"} <= set(s))
-    if ok and "lat" in s and (_number(s.get("lat")) is None or _number(s.get("lon")) is None):
-        ok = False
-    if not ok:
-        report.add(where, "site_invalid", value=s)
-        return None
-    return Site(label=str(s["label"]), commune=str(s["commune"]) if s.get("commune") else None,
-                lat=_number(s.get("lat")), lon=_number(s.get("lon")))
-
-
-_CODE_PATTERNS = {"communes": (r"\d[\dAB]\d{3}", "5-character INSEE codes such as '21166'",
-                               "des codes INSEE à 5 caractères comme '21166'"),
-                  "epcis": (r"\d{9}", "9-digit SIREN numbers such as '242100410'",
-                            "des numéros SIREN à 9 chiffres comme '242100410'"),
-                  "departements": (r"\d[\dAB]|\d{3}", "département codes such as '21'",
-                                   "des codes de département comme '21'")}
-
-
-def _as_codes(value: Any, *, where: tuple, key: str, report: _Report) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    if not isinstance(value, list):
-        report.add(where + (key,), "list_expected", value=value, key=key)
-        return ()
-    pattern, expected, expected_fr = _CODE_PATTERNS[key]
-    codes = tuple(str(v).strip() for v in value)
-    bad = [c for c in codes if not re.fullmatch(pattern, c)]
-    if bad:
-        report.add(where + (key,), "codes_malformed", value=", ".join(bad), key=key, bad=bad,
-                   expected=expected, expected_fr=expected_fr)
-    return codes
-
-
-def _parse_territory(slug: Any, spec: Any, report: _Report, where: tuple) -> Territory | None:
-    before = report.count()
-    if not isinstance(slug, str) or not SLUG_PATTERN.match(slug):
-        report.add(where, "slug_invalid", value=slug, suggestion=ascii_slug(str(slug)))
-        return None
-    if not isinstance(spec, dict):
-        report.add(where, "territory_not_mapping", value=spec)
-        return None
-    unknown = set(spec) - _ALLOWED_KEYS
-    if unknown:
-        report.add(where, "unknown_keys", value=", ".join(sorted(unknown)), keys=sorted(unknown),
-                   allowed=sorted(_ALLOWED_KEYS))
-    label = spec.get("label")
-    if not isinstance(label, str) or not label.strip():
-        report.add(where + ("label",), "label_missing", value=label)
-    split = spec.get("split_date")
-    if isinstance(split, str):
-        try:
-            split = dt.date.fromisoformat(split)
-        except ValueError:
-            report.add(where + ("split_date",), "split_date_invalid", value=split)
-            split = None
-    elif not isinstance(split, dt.date):
-        report.add(where + ("split_date",), "split_date_missing", value=split)
-        split = None
-    communes = _as_codes(spec.get("communes"), where=where, key="communes", report=report)
-    epcis = _as_codes(spec.get("epcis"), where=where, key="epcis", report=report)
-    deps = _as_codes(spec.get("departements"), where=where, key="departements", report=report)
-    if not (communes or epcis or deps):
-        report.add(where, "no_area")
-    sites = spec.get("sites") or []
-    if not isinstance(sites, list):
-        report.add(where + ("sites",), "list_expected", value=sites, key="sites")
-        sites = []
-    sites = [_parse_site(s, where + ("sites", i + 1), report) for i, s in enumerate(sites)]
-    venue = _parse_site(spec["venue"], where + ("venue",), report) if spec.get("venue") else None
-    roles = spec.get("network_roles") or {}
-    if not isinstance(roles, dict):
-        report.add(where + ("network_roles",), "roles_invalid", value=roles)
-        roles = {}
-    qpv = spec.get("qpv") or []
-    if not isinstance(qpv, list) or not all(isinstance(q, dict) and "name" in q for q in qpv):
-        report.add(where + ("qpv",), "qpv_invalid", value=qpv)
-        qpv = []
-    if report.count() > before:
-        return None
-    return Territory(slug=slug, label=label.strip(), split_date=split, communes=communes,
-                     epcis=epcis, departements=deps,
-                     qpv=tuple({k: str(v) for k, v in q.items()} for q in qpv),
-                     sites=tuple(x for x in sites if x), venue=venue,
-                     network_roles={str(k): str(v) for k, v in roles.items()},
-                     description=str(spec.get("description", "")).strip())
-
-
-def load_territories(path: Path | str | None = None) -> dict[str, Territory]:
-    """Read and check ``territories.yml``; every problem is reported in one error.
-
-    Parameters
-    ----------
-    path
-        The YAML file (default: ``data/raw/territories.yml`` of the project). Its top-level
-        key ``territories`` maps a slug to ``label``, ``split_date`` and at least one of
-        ``communes`` (INSEE codes), ``epcis`` (SIREN) or ``departements``; optional
-        ``qpv``, ``sites``, ``venue``, ``network_roles``. An optional top-level
-        ``generate`` list declares territories in bulk, e.g. ``- {every_epci_of: "21",
-        split_date: 2020-01-01}`` for one territory per EPCI of Côte-d'Or.
-
-    Raises
-    ------
-    TerritoriesError
-        With a problems table (line, setting, value, what is wrong, how to fix it).
-    """
-    from evaluation.errors import TerritoriesError
-
-    path = Path(path) if path is not None else get_paths().territories
-    report = _Report(path, {})
-    if not path.is_file():
-        report.add((), "territories_missing", value=str(path))
-        raise TerritoriesError(report.problems.frame())
-    text = path.read_text(encoding="utf-8")
-    try:
-        report.lines = _yaml_lines(yaml.compose(text))
-        doc = yaml.safe_load(text)
-    except (yaml.YAMLError, ValueError) as exc:  # ValueError: an impossible date such as 2020-13-01
-        mark = getattr(exc, "problem_mark", None)
-        report.problems.add(path.name, "yaml_invalid", rows=[mark.line + 1 if mark else None],
-                            error=str(getattr(exc, "problem", None) or exc))
-        raise TerritoriesError(report.problems.frame()) from exc
-    if (not isinstance(doc, dict) or not isinstance(doc.get("territories", {}), dict)
-            or not (doc.get("territories") or doc.get("generate"))):
-        report.add((), "yaml_top_level")
-        raise TerritoriesError(report.problems.frame())
-    territories = {}
-    for slug, spec in (doc.get("territories") or {}).items():
-        t = _parse_territory(slug, spec, report, ("territories", slug))
-        if t is not None:
-            territories[slug] = t
-    rules = doc.get("generate") or []
-    if not isinstance(rules, list):
-        report.add(("generate",), "list_expected", value=rules, key="generate")
-        rules = []
-    for i, rule in enumerate(rules):
-        for slug, spec in _generated(rule, where=("generate", i + 1), report=report):
-            if slug in territories:
-                continue  # a territory written by hand wins over a generated one
-            t = _parse_territory(slug, spec, report, ("generate", i + 1))
-            if t is not None:
-                territories[slug] = t
-    if report.count():
-        raise TerritoriesError(report.problems.frame())
-    return territories
-
-
-def _generated(rule: Any, *, where: tuple, report: _Report) -> list[tuple[str, dict]]:
-    """Territories declared in bulk: ``{every_epci_of: "21", split_date: …}`` gives one
-    territory per EPCI with communes in that département (from the commune reference)."""
-    if not isinstance(rule, dict) or "every_epci_of" not in rule or "split_date" not in rule:
-        report.add(where, "generate_invalid", value=rule)
-        return []
-    from evaluation.geo.reference import load_reference
-
-    reference = load_reference()
-    dep = str(rule["every_epci_of"]).zfill(2)
-    epcis = (reference.loc[reference["departement"] == dep, ["epci_siren", "epci_name"]].dropna()
-             .drop_duplicates().sort_values("epci_siren"))
-    if epcis.empty:
-        report.add(where + ("every_epci_of",), "generate_no_epci", value=dep, dep=dep)
-    prefix = str(rule.get("prefix", "epci"))
-
-    def short(name: str) -> str:
-        slug = re.sub(r"^communaute-(de-communes|d-agglomeration|urbaine)-", "", ascii_slug(name, max_length=200))
-        return re.sub(r"^(de-la|du|des|de|d)-", "", slug)[:40].strip("-")
-
-    return [(f"{prefix}-{short(name)}",
-             {"label": name, "split_date": rule["split_date"], "epcis": [siren],
-              **({"sites": rule["sites"]} if "sites" in rule else {})})
-            for siren, name in epcis.itertuples(index=False)]
-
-
-def get_territory(slug: str, path: Path | str | None = None) -> Territory:
-    """Return one territory by slug, with the list of known slugs if it is unknown."""
-    territories = load_territories(path)
-    if slug not in territories:
-        raise ConfigError(
-            f"unknown territory {slug!r}; territories.yml defines: {', '.join(territories)}"
-        )
-    return territories[slug]

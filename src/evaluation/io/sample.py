@@ -21,8 +21,8 @@ import numpy as np
 import pandas as pd
 
 from evaluation._io import atomic_write
-from evaluation.config import Territory
 from evaluation.errors import ConfigError
+from evaluation.geo.territory import Territory
 
 __all__ = ["generate_sample", "generate_accompaniments", "write_sample", "SAMPLE_NOTE", "FIRST_YEAR", "LAST_YEAR"]
 
@@ -99,7 +99,7 @@ def _pick(rng: np.random.Generator, pool: pd.DataFrame, weights: np.ndarray, n: 
 def _names(rng: np.random.Generator, n: int, prefix: str) -> list[str]:
     heads = rng.choice(NAME_HEADS, n)
     tails = rng.choice(NAME_TAILS, n)
-    return [f"{prefix}{h} {t} {i + 1:03d}" for i, (h, t) in enumerate(zip(heads, tails))]
+    return [f"{prefix}{h} {t} {i + 1:03d}" for i, (h, t) in enumerate(zip(heads, tails, strict=False))]
 
 
 def _accompaniments(rng, reference: pd.DataFrame, *, scale: float) -> pd.DataFrame:
@@ -319,7 +319,7 @@ def write_sample(tables: dict[str, pd.DataFrame], out_dir: Path | str, *, seed: 
             atomic_write(out / "actors.xlsx", lambda p, t=table: _write_xlsx(t, p))
             continue
         atomic_write(out / f"{name}.csv",
-                     lambda p, t=table, e=encodings.get(name, "utf-8-sig"):
+                     lambda p, t=table, e=encodings.get(name, "utf-8-sig"):  # noqa: B008 (binds this table's encoding)
                      t.to_csv(p, sep=";", index=False, encoding=e, lineterminator="\r\n"))
     note = SAMPLE_NOTE.format(seed=seed)
     atomic_write(out / "README.md", lambda p: p.write_text(

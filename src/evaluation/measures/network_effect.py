@@ -1,8 +1,8 @@
-"""The networking effect adjusted for actor heterogeneity: meeting, or just being active?
+"""The networking effect adjusted for actor heterogeneity: the effect of meeting, apart from being active.
 
 Actors who go to many events also form many partnerships, meeting or not. Comparing pairs
-who met with pairs who did not (:func:`evaluation.measures.network.conversion`,
-:func:`evaluation.measures.network.dyad_model`) then credits the meetings with what active actors
+who met with pairs who did not (:func:`evaluation.measures.network_inference.conversion`,
+:func:`evaluation.measures.network_inference.dyad_model`) then credits the meetings with what active actors
 would have done anyway. This module estimates the effect of co-presence *within* actors:
 
 * :func:`fe_poisson` — a Poisson model of new ties on the pair table with a fixed effect
@@ -33,8 +33,8 @@ whatever the distribution of :math:`y` (0/1 included, where :math:`e^\\beta` is 
 ratio, Zou 2004), and unlike the logit its actor effects cause no incidental-parameter
 bias in :math:`\\beta` (Charbonneau 2017; Weidner & Zylkin 2021; the logit needs Graham's
 2017 tetrad conditional likelihood instead). Inference is dyad-robust (Aronow, Samii &
-Assenova 2015; :func:`evaluation.measures.network.dyad_robust_cov`) on the scores with the actor
-effects partialled out, and, as in :func:`evaluation.measures.network.dyad_model`, each standard
+Assenova 2015; :func:`evaluation.measures.network_inference.dyad_robust_cov`) on the scores with the actor
+effects partialled out, and, as in :func:`evaluation.measures.network_inference.dyad_model`, each standard
 error is the larger of the dyad-robust and the model-based one.
 
 ``pyfixest`` (``fepois`` with both actor columns as fixed effects, the pair table stacked
@@ -77,29 +77,16 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-import scipy.linalg as sla
+import statsmodels.api as sm
 from scipy import stats
 
-from evaluation.measures.estimation import MIN_EVENTS_PER_PARAMETER
-from evaluation.measures.network import CONTROLS, Period, QAPResult, _period_attendance, collaboration_ties, dyad_robust_cov, dyads
+from evaluation.measures.estimation import z_value
+from evaluation.measures.fe_poisson import fe_poisson
+from evaluation.measures.network_build import Period, _period_attendance, collaboration_ties
+from evaluation.measures.network_inference import CONTROLS, dyad_robust_cov
 
-__all__ = [
-    "ModelCode",
-    "FEPoissonFit",
-    "fe_poisson",
-    "prior_activity",
-    "NetworkEffect",
-    "network_effect",
-    "falsification_dyads",
-    "Falsification",
-    "falsification",
-    "e_value",
-    "e_value_interval",
-    "activity_strata",
-    "stratified_qap",
-    "AdjustedEffects",
-    "adjusted_effects",
-]
+__all__ = ["ModelCode", "Exposure", "REASONS", "prior_activity", "NetworkEffect", "network_effect", "e_value",
+           "e_value_interval"]
 
 ModelCode = Literal["actor_fixed_effects", "prior_activity_controls"]
 Exposure = Literal["any", "count"]
@@ -118,137 +105,12 @@ REASONS = {
 }
 
 
-# --------------------------------------------------------------------------- estimator
-@dataclass
-class FEPoissonFit:
-    """Result of :func:`fe_poisson`."""
-
-    params: pd.Series  # β, one per column of X
-    cov: np.ndarray  # the covariance used: per coefficient the larger of dyad-robust and model-based variances
-    se_robust: np.ndarray
-    se_naive: np.ndarray
-    fixed_effects: np.ndarray  # α per actor position; -inf for actors without any tie
-    n_pairs: int  # pairs kept (both actors with at least one tie)
-    n_actors: int  # actors kept
-    iterations: int
-    converged: bool
-    deviance: float
-
-
-def _partial_out(chol, rows: np.ndarray, cols: np.ndarray, w: np.ndarray, v: np.ndarray, n: int) -> np.ndarray:
-    """Residuals of the weighted regression of each column of ``v`` on the actor dummies.
-
-    Solves :math:`(F^\\top W F) u = F^\\top W v` and returns :math:`v - F u`, with
-    :math:`(F u)_{ij} = u_i + u_j`.
-    """
-    wv = w[:, None] * v
-    rhs = np.stack([np.bincount(rows, wv[:, k], minlength=n) + np.bincount(cols, wv[:, k], minlength=n)
-                    for k in range(v.shape[1])], axis=1)
-    u = sla.cho_solve(chol, rhs)
-    return v - u[rows] - u[cols]
-
-
-def fe_poisson(y: np.ndarray, X: np.ndarray | pd.DataFrame, i: np.ndarray, j: np.ndarray, n_actors: int, *,
-               tol: float = 1e-10, max_iter: int = 100) -> FEPoissonFit:
-    """Poisson pseudo-maximum likelihood with one fixed effect per actor of each pair.
-
-    .. math:: E[y_{ij}] = \\exp(\\alpha_i + \\alpha_j + x_{ij}^\\top \\beta)
-
-    Fitted by IRLS (Fisher scoring, Newton's method for the canonical Poisson link): at
-    each step the working response :math:`z = \\eta + (y - \\mu)/\\mu` and the columns of
-    X are residualised on the actor dummies with weights μ (Frisch–Waugh–Lovell), the
-    weighted normal equations :math:`F^\\top W F u = F^\\top W v` being solved exactly by
-    a Cholesky factorisation of the :math:`n \\times n` matrix (diagonal
-    :math:`\\sum_{j} \\mu_{ij}`, off-diagonal :math:`\\mu_{ij}`); then β by weighted least
-    squares. Stops when the deviance changes by less than ``tol`` (relative).
-
-    Pairs with an actor who has no tie (:math:`\\sum_j y_{ij} = 0`) are dropped: that
-    actor's :math:`\\hat\\alpha` is :math:`-\\infty` and its pairs have
-    :math:`\\hat\\mu = 0` whatever β. The covariance uses the residualised scores
-    :math:`\\tilde x_{ij}(y_{ij} - \\hat\\mu_{ij})` and the bread
-    :math:`(\\tilde X^\\top W \\tilde X)^{-1}`: dyad-robust
-    (:func:`evaluation.measures.network.dyad_robust_cov`) and model-based; each coefficient keeps
-    the larger variance.
-
-    Parameters
-    ----------
-    y
-        Outcome per pair (0/1 or counts).
-    X
-        Pair covariates, without a constant (the actor effects contain it).
-    i, j
-        Integer positions (< ``n_actors``) of the two actors of each pair.
-    """
-    names = list(X.columns) if isinstance(X, pd.DataFrame) else [f"x{k}" for k in range(np.shape(X)[1])]
-    X = np.asarray(X, dtype=float)
-    y = np.asarray(y, dtype=float)
-    i, j = np.asarray(i, dtype=np.int64), np.asarray(j, dtype=np.int64)
-    degree = np.bincount(i, y, minlength=n_actors) + np.bincount(j, y, minlength=n_actors)
-    keep = (degree[i] > 0) & (degree[j] > 0)
-    kept_actors = np.flatnonzero(degree > 0)
-    pos = np.full(n_actors, -1, dtype=np.int64)
-    pos[kept_actors] = np.arange(len(kept_actors))
-    rows, cols, yk, Xk = pos[i[keep]], pos[j[keep]], y[keep], X[keep]
-    n, k = len(kept_actors), X.shape[1]
-    mu = (yk + yk.mean()) / 2
-    eta = np.log(mu)
-    deviance, converged, it = np.inf, False, 0
-    beta = np.zeros(k)
-    for it in range(1, max_iter + 1):
-        z = eta + (yk - mu) / mu
-        chol, mu_factored = _gram_cholesky(rows, cols, mu, n), mu
-        resid = _partial_out(chol, rows, cols, mu, np.column_stack([z, Xk]), n)
-        zt, Xt = resid[:, 0], resid[:, 1:]
-        XtW = Xt.T * mu
-        beta = np.linalg.solve(XtW @ Xt, XtW @ zt)
-        eta = z - (zt - Xt @ beta)
-        mu = np.exp(eta)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            dev = 2 * float(np.sum(np.where(yk > 0, yk * np.log(yk / mu), 0.0) - (yk - mu)))
-        if abs(deviance - dev) <= tol * max(1.0, abs(dev)):
-            converged = True
-            deviance = dev
-            break
-        deviance = dev
-    # Inference at the estimate: residualise X with the final weights. At convergence they
-    # differ from those of the last factorisation by less than the tolerance, so the last
-    # Cholesky factor is reused when the fit converged (one n³ factorisation saved).
-    chol_w = mu if not converged else mu_factored
-    if not converged:
-        chol = _gram_cholesky(rows, cols, mu, n)
-    Xt = _partial_out(chol, rows, cols, chol_w, Xk, n)
-    bread = np.linalg.inv((Xt.T * mu) @ Xt)
-    scores = Xt * (yk - mu)[:, None]
-    robust = dyad_robust_cov(scores, bread, rows, cols, n)
-    se_robust = np.sqrt(np.clip(np.diag(robust), 0, None))
-    se_naive = np.sqrt(np.diag(bread))
-    scale = np.where(se_robust >= se_naive, 1.0, se_naive / np.where(se_robust > 0, se_robust, 1.0))
-    cov = robust * np.outer(scale, scale)  # per-coefficient max, correlations of the robust estimate
-    # Actor effects: log of the offset-free part, recovered from η = α_i + α_j + xβ.
-    alpha = np.full(n_actors, -np.inf)
-    if n:
-        # η − xβ = α_i + α_j exactly at the IRLS solution: any weights recover α; reuse the factor.
-        offset = (eta - Xk @ beta) * chol_w
-        rhs = np.bincount(rows, offset, minlength=n) + np.bincount(cols, offset, minlength=n)
-        alpha[kept_actors] = sla.cho_solve(chol, rhs)
-    return FEPoissonFit(pd.Series(beta, index=names), cov, se_robust, se_naive, alpha, int(keep.sum()), n, it,
-                        converged, deviance)
-
-
-def _gram_cholesky(rows: np.ndarray, cols: np.ndarray, w: np.ndarray, n: int):
-    """Cholesky factor of :math:`F^\\top W F` (dense n × n; 72 MB at 3,000 actors)."""
-    gram = np.bincount(rows * n + cols, w, minlength=n * n).reshape(n, n)
-    gram += gram.T
-    gram[np.diag_indices(n)] = np.bincount(rows, w, minlength=n) + np.bincount(cols, w, minlength=n)
-    return sla.cho_factor(gram, lower=True, check_finite=False)
-
-
 # --------------------------------------------------------------------------- activity
 def prior_activity(attendance: pd.DataFrame, events: pd.DataFrame, collaborations: pd.DataFrame | None, *,
                    universe: Sequence[str], period: Period | None) -> pd.DataFrame:
     """Each actor's activity in a period, measured without the outcome: events and ties.
 
-    Returns a frame indexed by ``actor_id`` in the order of :func:`evaluation.measures.network.dyads`
+    Returns a frame indexed by ``actor_id`` in the order of :func:`evaluation.measures.network_build.dyads`
     (sorted ids, so row *k* is the actor of position *k*), with ``events`` (events
     attended in the period) and ``ties`` (collaboration ties active in it; 0 when
     ``collaborations`` is None).
@@ -330,7 +192,7 @@ def _activity_controls(d: pd.DataFrame, activity: pd.DataFrame) -> dict[str, np.
 
 
 def _result(beta: float, se: float, se_robust: float, se_naive: float, *, alpha: float, **kw) -> NetworkEffect:
-    z = stats.norm.ppf(1 - alpha / 2)
+    z = z_value(alpha)
     est, low, high = np.exp(beta), np.exp(beta - z * se), np.exp(beta + z * se)
     return NetworkEffect(estimate=float(est), ci_low=float(low), ci_high=float(high),
                          p_value=float(2 * stats.norm.sf(abs(beta / se))), estimable=True, se=float(se),
@@ -343,7 +205,7 @@ def network_effect(dyad_table: pd.DataFrame, *, activity: pd.DataFrame | None = 
                    alpha: float = 0.05) -> NetworkEffect:
     """The effect of co-presence on new ties, adjusted for each actor's propensity.
 
-    On the pair table of :func:`evaluation.measures.network.dyads` (pairs not tied before;
+    On the pair table of :func:`evaluation.measures.network_build.dyads` (pairs not tied before;
     ``copresence``, ``new_tie``, ``i``, ``j`` and pair controls):
 
     1. **actor fixed effects** (``model="actor_fixed_effects"``): the Poisson model of
@@ -414,8 +276,6 @@ def network_effect(dyad_table: pd.DataFrame, *, activity: pd.DataFrame | None = 
 
 def _controls_fit(d: pd.DataFrame, y: np.ndarray, x: np.ndarray, activity: pd.DataFrame | None,
                   controls: Sequence[str], *, reason: str, alpha: float, base: dict) -> NetworkEffect:
-    import statsmodels.api as sm
-
     act = _activity_controls(d, activity) if activity is not None else {}
     pair = _pair_controls(d, controls)
     X = sm.add_constant(pd.DataFrame({"copresence": x, **act, **pair}), has_constant="add")
@@ -430,43 +290,6 @@ def _controls_fit(d: pd.DataFrame, y: np.ndarray, x: np.ndarray, activity: pd.Da
     se_robust, se_naive = float(np.sqrt(max(robust[k, k], 0.0))), float(np.sqrt(bread[k, k]))
     return _result(float(params[k]), max(se_robust, se_naive), se_robust, se_naive, alpha=alpha,
                    model="prior_activity_controls", reason=reason, controls=tuple(act) + tuple(pair), **base)
-
-
-# --------------------------------------------------------------------------- falsification
-def falsification_dyads(actors: pd.DataFrame, copresence_after: pd.DataFrame, ties_before: pd.DataFrame, *,
-                        universe: Sequence[str], coordinates: pd.DataFrame | None = None) -> pd.DataFrame:
-    """The pair table of the falsification test: co-presence *after* and ties *before*.
-
-    Same columns as :func:`evaluation.measures.network.dyads`, every pair of ``universe`` kept
-    (none is excluded), ``copresence`` counting the events shared in the later period and
-    ``new_tie`` whether the pair was already tied in the earlier period. Meetings cannot
-    cause ties that predate them: an "effect" here measures the selection the model
-    leaves in.
-    """
-    empty = ties_before.iloc[:0]
-    return dyads(actors, copresence_after, empty, ties_before, universe=universe, coordinates=coordinates)
-
-
-@dataclass(frozen=True)
-class Falsification:
-    """Result of :func:`falsification`: the placebo estimate and whether it raises a warning."""
-
-    effect: NetworkEffect
-    warning: bool  # the placebo interval excludes 1
-
-
-def falsification(dyad_table: pd.DataFrame, *, activity: pd.DataFrame | None = None, exposure: Exposure = "any",
-                  controls: Sequence[str] = CONTROLS, min_new_ties: int = 20, min_actors: int = 10,
-                  alpha: float = 0.05) -> Falsification:
-    """Co-presence after predicting ties before, with the model of :func:`network_effect`.
-
-    ``dyad_table`` comes from :func:`falsification_dyads`; ``activity`` should measure
-    activity in the later period without the ties before (e.g. events attended after).
-    ``warning`` is true when the placebo interval excludes 1.
-    """
-    effect = network_effect(dyad_table, activity=activity, exposure=exposure, controls=controls,
-                            min_new_ties=min_new_ties, min_actors=min_actors, alpha=alpha)
-    return Falsification(effect, effect.significant)
 
 
 # --------------------------------------------------------------------------- sensitivity
@@ -494,104 +317,3 @@ def e_value_interval(ratio: float, low: float, high: float) -> float:
     if low <= 1 <= high:
         return 1.0
     return e_value(low if ratio > 1 else high)
-
-
-# --------------------------------------------------------------------------- QAP
-def activity_strata(activity: pd.Series | np.ndarray, *, bins: int = 5) -> np.ndarray:
-    """Stratum (0 … ``bins`` − 1) of each actor by quantile of its activity (ranks, ties broken by order).
-
-    Ranks rather than :func:`pandas.qcut`: many actors attend the same number of events,
-    and equal-count bins stay defined.
-    """
-    v = np.asarray(activity, dtype=float)
-    if len(v) == 0:
-        return np.zeros(0, dtype=np.int64)
-    ranks = stats.rankdata(v, method="ordinal") - 1
-    return (ranks * bins // len(v)).astype(np.int64)
-
-
-def stratified_qap(x: np.ndarray, y_edges: tuple[np.ndarray, np.ndarray], n: int, strata: np.ndarray, *,
-                   permutations: int = 1000, seed: int = 0, batch: int = 250,
-                   min_ties: int = MIN_EVENTS_PER_PARAMETER) -> QAPResult:
-    """QAP test whose permutations only exchange actors of the same activity stratum.
-
-    The statistic is that of :func:`evaluation.measures.network.qap_test` (Pearson's correlation
-    over the dyads between ``x`` and the ties ``y_edges``). The plain QAP treats all
-    actors as exchangeable; when some are more active than others — they meet more *and*
-    tie more — its null of "no association" is rejected by activity alone. Here each
-    permutation shuffles actors within their stratum (:func:`activity_strata`), so the
-    reference distribution keeps who is active: a version of the restricted permutations
-    Krackhardt (1988) allows for structured data. Strata of one actor stay fixed.
-    Not estimable (``estimable`` False, ``reason`` a code of
-    :data:`evaluation.measures.estimation.REASONS`) on the same rules as the plain test.
-    """
-    strata = np.asarray(strata)
-    iu = np.triu_indices(n, k=1)
-    xv = x[iu].astype(float)
-    m = xv.size
-    yr, yc = np.minimum(*y_edges), np.maximum(*y_edges)
-    p = len(yr) / m if m else float("nan")
-    mean_x, sd_x = (xv.mean(), xv.std()) if m else (0.0, 0.0)
-    sd_y = np.sqrt(p * (1 - p)) if m else 0.0
-    k = len(yr)
-    reason = ("no_data" if m == 0 else "no_variation" if not (sd_x > 0 and sd_y > 0)
-              else "too_few_events" if k < min_ties else None)
-    if reason is not None:
-        nan = float("nan")
-        return QAPResult(nan, nan, nan, permutations, seed, nan, nan, ties=k, reason=reason)
-
-    def corr(sum_xy: np.ndarray) -> np.ndarray:
-        return (sum_xy / m - mean_x * p) / (sd_x * sd_y)
-
-    observed = float(corr(np.array([x[yr, yc].sum()], dtype=float))[0])
-    order0 = np.argsort(strata, kind="stable")
-    rng = np.random.default_rng(seed)
-    null = np.empty(permutations)
-    for start in range(0, permutations, batch):
-        size = min(batch, permutations - start)
-        # Sorting on stratum + uniform noise shuffles within strata only.
-        shuffled = np.argsort(strata[None, :] + rng.random((size, n)), axis=1)
-        perms = np.empty_like(shuffled)
-        perms[:, order0] = shuffled
-        null[start:start + size] = corr(x[perms[:, yr], perms[:, yc]].sum(axis=1).astype(float))
-    tol = 1e-12
-    return QAPResult(observed, float((1 + (null >= observed - tol).sum()) / (permutations + 1)),
-                     float((1 + (np.abs(null) >= abs(observed) - tol).sum()) / (permutations + 1)),
-                     permutations, seed, float(null.mean()), float(null.std()), null, ties=k, estimable=True)
-
-
-# --------------------------------------------------------------------------- analysis
-@dataclass(frozen=True)
-class AdjustedEffects:
-    """The adjusted estimate, its falsification test and the stratified QAP of one territory."""
-
-    effect: NetworkEffect
-    falsification: Falsification
-    qap: QAPResult  # stratified by activity before
-    strata: int  # number of activity strata of the QAP
-
-
-def adjusted_effects(*, nodes: pd.DataFrame, attendance: pd.DataFrame, events: pd.DataFrame,
-                     collaborations: pd.DataFrame, copresence_after: pd.DataFrame, ties_before: pd.DataFrame,
-                     periods: Sequence[Period], universe: pd.Index, universe_after: pd.Index, dyad_table: pd.DataFrame,
-                     coordinates: pd.DataFrame | None, x: np.ndarray, new_edges: tuple[np.ndarray, np.ndarray],
-                     permutations: int = 1000, seed: int = 0, bins: int = 5, alpha: float = 0.05) -> AdjustedEffects:
-    """Everything :func:`evaluation.measures.network.analyse_network` adds about selection.
-
-    * :func:`network_effect` on the report's pair table, with the activity before
-      (:func:`prior_activity`: events and ties);
-    * :func:`falsification` on the actors active in both periods, co-presence after
-      against ties before, activity = events attended after;
-    * :func:`stratified_qap` on the matrix ``x`` of co-presence before (pairs tied before
-      zeroed) and the new ties, within ``bins`` strata of events attended before.
-    """
-    first, second = periods[0], periods[1]
-    activity = prior_activity(attendance, events, collaborations, universe=universe, period=first)
-    effect = network_effect(dyad_table, activity=activity, alpha=alpha)
-    both = universe.intersection(universe_after)
-    placebo_table = falsification_dyads(nodes, copresence_after, ties_before, universe=both, coordinates=coordinates)
-    placebo = falsification(placebo_table, activity=prior_activity(attendance, events, None, universe=both,
-                                                                    period=second)[["events"]], alpha=alpha)
-    strata = activity_strata(activity["events"].to_numpy(), bins=bins)
-    qap = stratified_qap(x, new_edges, len(universe), strata, permutations=permutations, seed=seed)
-    return AdjustedEffects(effect, placebo, qap, bins)

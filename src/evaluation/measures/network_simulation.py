@@ -54,7 +54,7 @@ def _direct_tables(ids: np.ndarray, before: np.ndarray, i: np.ndarray, j: np.nda
 
     Actors active before (an event or a tie before) form the universe; pairs tied before
     are left out; ``i``/``j`` are positions among the active actors in id order, as in
-    :func:`evaluation.measures.network.dyads`. Lets a simulation study skip the pandas pipeline.
+    :func:`evaluation.measures.network_build.dyads`. Lets a simulation study skip the pandas pipeline.
     """
     n = len(ids)
     ties = np.bincount(i[tie_before], minlength=n) + np.bincount(j[tie_before], minlength=n)

@@ -6,8 +6,8 @@ from collections.abc import Iterable
 
 import pandas as pd
 
-from evaluation.io.datasets import split_themes
-from evaluation.measures.reach import wilson_interval
+from evaluation.io.schema import split_themes
+from evaluation.measures.stats import wilson_interval
 
 __all__ = ["for_territory", "theme_counts", "quotes_by_theme"]
 

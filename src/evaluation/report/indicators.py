@@ -8,15 +8,18 @@ and whether it could be estimated at all (``estimable``, with the reason in word
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from statsmodels.stats.rates import confint_poisson
 
 from evaluation._io import atomic_write
-from evaluation.report.disclosure import Disclosure
-from evaluation.measures.reach import ReachSummary, wilson_interval
 from evaluation.geo.reference import RURAL
+from evaluation.measures.reach import ReachSummary
+from evaluation.measures.stats import wilson_interval
+from evaluation.report.disclosure import Disclosure
 from evaluation.report.tables import CRUDE_NOTE, EFFECT_MODELS, EFFECT_REASONS, NOT_ESTIMABLE, ci_label
 
 __all__ = ["INDICATOR_COLUMNS", "territory_indicators", "write_indicators"]
@@ -79,7 +82,6 @@ def territory_indicators(*, summary: ReachSummary, accompaniments: pd.DataFrame,
     rates = summary.rates["urban_rural"]
     count, pop = int(rates["count"].sum()), int(rates["population"].sum())
     if pop:
-        from statsmodels.stats.rates import confint_poisson
 
         lo, hi = confint_poisson(count, pop, method="exact-c", alpha=alpha)
         add("taux_10k", "Accompagnements pour 10 000 habitants",
@@ -138,7 +140,8 @@ def territory_indicators(*, summary: ReachSummary, accompaniments: pd.DataFrame,
 def write_indicators(indicators: pd.DataFrame, out_dir: Path | str, *, alpha: float = 0.05) -> list[Path]:
     """Write ``indicators.csv`` (UTF-8 with BOM, ``;``, decimal comma: opens in French Excel)
     and ``indicators.xlsx`` (formatted, with a sheet of definitions; interval headers say the
-    level of ``alpha``), atomically. ``secret`` and ``estimable`` read ``oui``/``non``."""
+    level of ``alpha``), atomically. ``secret`` and ``estimable`` read ``oui``/``non``.
+    """
     out = Path(out_dir)
     csv_path, xlsx_path = out / "indicators.csv", out / "indicators.xlsx"
     table = indicators.assign(secret=np.where(indicators["secret"], "oui", "non"),
@@ -150,10 +153,8 @@ def write_indicators(indicators: pd.DataFrame, out_dir: Path | str, *, alpha: fl
 
 
 def _write_xlsx(indicators: pd.DataFrame, path: Path, *, alpha: float) -> None:
-    import datetime as dt
-
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.utils import get_column_letter
+    from openpyxl.styles import Alignment, Font, PatternFill  # openpyxl only when an XLSX file is written
+    from openpyxl.utils import get_column_letter  # openpyxl only when an XLSX file is written
 
     low, high = f"{ci_label(alpha)} bas", f"{ci_label(alpha)} haut"
     headers = {"code": "Code", "indicateur": "Indicateur", "valeur": "Valeur", "ic_bas": low,

@@ -5,14 +5,14 @@ Names are pseudonymised and free text redacted at load (:mod:`evaluation.io.pseu
 it wrote — HTML, notebook, CSV, XLSX (cell values), GraphML, the index page, and the
 processed tables cached in ``data/processed`` — are searched for every raw name of the
 exports, folded like the matching (case, accents, punctuation, spacing;
-:func:`evaluation.io.redaction.fold`). A hit raises :class:`NameLeakError`, naming the output
+:func:`evaluation.io.redaction_words.fold`). A hit raises :class:`NameLeakError`, naming the output
 file and where in it (line, notebook cell, sheet and cell, column and row), and where the
 name comes from in the exports (file, column, row) — never the name itself, since the
 message may be shown in ``index.html``.
 
 The raw names are read again from the exports (never cached): every value of the data
-model's name columns (:data:`evaluation.io.datasets.NAME_COLUMNS`) and of the other columns
-whose header says they hold names (:func:`evaluation.io.datasets.holds_names`: ``Contact``,
+model's name columns (:data:`evaluation.io.schema.NAME_COLUMNS`) and of the other columns
+whose header says they hold names (:func:`evaluation.io.schema.holds_names`: ``Contact``,
 ``Chargé(e) de mission``, ``Nom de la structure``…, but not ``Type de structure``).
 """
 
@@ -28,7 +28,11 @@ from pathlib import Path
 import pandas as pd
 
 from evaluation.errors import EvaluationError
-from evaluation.io.redaction import KEEP_WORDS, fold, fold_key, known_names, place_names
+from evaluation.io.readers import _folder_read_options, _read_options, read_raw
+from evaluation.io.redaction import known_names
+from evaluation.io.redaction_words import KEEP_WORDS, fold, fold_key, place_names
+from evaluation.io.schema import NAME_COLUMNS, SCHEMAS, TABLES, canonical_columns, holds_names
+from evaluation.problems import Problems
 
 __all__ = ["RawName", "Leak", "NameLeakError", "raw_names", "find_leaks", "check_outputs",
            "output_files"]
@@ -65,9 +69,8 @@ class Leak:
 
 def _name_columns(columns: Sequence[str], table: str) -> list[str]:
     """The columns of a raw table that hold names: the data model's name columns, and the
-    columns outside the data model whose header says so (:func:`datasets.holds_names`)."""
-    from evaluation.io.datasets import NAME_COLUMNS, SCHEMAS, canonical_columns, holds_names
-
+    columns outside the data model whose header says so (:func:`datasets.holds_names`).
+    """
     canonical = canonical_columns(columns, table)
     wanted = set(NAME_COLUMNS.get(table, ()))
     modelled = {c.name for c in SCHEMAS[table].columns}
@@ -86,9 +89,6 @@ def raw_names(data_dir: Path | str) -> list[RawName]:
     (``Mairie de Chenôve``) or of a place alone, are left out: they would be found in
     every report that names the place.
     """
-    from evaluation.io.datasets import TABLES, _folder_read_options, _read_options, read_raw
-    from evaluation.problems import Problems
-
     data_dir = Path(data_dir)
     options = _folder_read_options(data_dir, Problems())
     places = place_names()
@@ -118,7 +118,7 @@ def _walk(node: object, where: str) -> Iterator[tuple[str, str]]:
     if isinstance(node, str):
         yield where, node
     elif isinstance(node, dict):
-        for k, v in node.items():
+        for v in node.values():
             yield from _walk(v, where)
     elif isinstance(node, list):
         for v in node:
@@ -129,7 +129,7 @@ def _text_chunks(path: Path) -> Iterator[tuple[str, str]]:
     """``(where, text)`` pieces of what a reader or a program can get out of an output file."""
     suffix = path.suffix.lower()
     if suffix == ".xlsx":
-        import openpyxl
+        import openpyxl  # openpyxl only when an XLSX output is searched
 
         book = openpyxl.load_workbook(path, read_only=True)
         for ws in book.worksheets:

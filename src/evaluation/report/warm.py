@@ -31,6 +31,7 @@ from multiprocessing import util as mp_util
 from pathlib import Path
 
 import nbformat
+import psutil
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import run_sync
 from papermill.clientwrap import PapermillNotebookClient
@@ -104,8 +105,6 @@ def _execute(km: AsyncKernelManager, code: str, *, timeout: float) -> None:
 
 def _rss_mb(km: AsyncKernelManager) -> float | None:
     """Resident memory of the kernel process in MiB (None when it cannot be read)."""
-    import psutil
-
     pid = getattr(getattr(km, "provisioner", None), "pid", None)
     try:
         return psutil.Process(pid).memory_info().rss / 2**20 if pid else None
@@ -200,7 +199,7 @@ _POOLS_LOCK = threading.Lock()
 
 def kernel_pool(kernel_name: str, notebook: Path | str, *,
                 memory_limit_mb: float = DEFAULT_MEMORY_LIMIT_MB) -> KernelPool:
-    """This process's pool for ``kernel_name``, warmed with ``notebook``'s imports."""
+    """The pool of this process for ``kernel_name``, warmed with ``notebook``'s imports."""
     warmup = import_lines(notebook)
     with _POOLS_LOCK:
         pool = _POOLS.get((kernel_name, warmup))
@@ -233,6 +232,7 @@ class WarmEngine(NBClientEngine):
     @classmethod
     def execute_managed_notebook(cls, nb_man, kernel_name, log_output=False, stdout_file=None, stderr_file=None,
                                  start_timeout=60, execution_timeout=None, **kwargs):
+        """Run the notebook on a warm kernel of the pool (papermill's engine interface)."""
         pool = kernel_pool(kernel_name, kwargs.pop("notebook_path"),
                            memory_limit_mb=kwargs.pop("memory_limit_mb", DEFAULT_MEMORY_LIMIT_MB))
         km = pool.acquire(cwd=os.getcwd())  # papermill has moved into the run's cwd

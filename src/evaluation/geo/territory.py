@@ -1,0 +1,43 @@
+"""A territory and its sites: the communes, QPV, tiers-lieu sites and split date one report covers."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["Site", "Territory"]
+
+
+@dataclass(frozen=True)
+class Site:
+    """A place where support is given (for distances): a commune and/or coordinates."""
+
+    label: str
+    commune: str | None = None
+    lat: float | None = None
+    lon: float | None = None
+
+
+
+@dataclass(frozen=True)
+class Territory:
+    """A territory an evaluation report is rendered for.
+
+    Its communes are the union of ``communes`` (INSEE codes), the members of ``epcis``
+    (SIREN) and of ``departements``, resolved against the commune reference by
+    :func:`evaluation.geo.reference.territory_communes`.
+    """
+
+    slug: str
+    label: str
+    split_date: dt.date
+    communes: tuple[str, ...] = ()
+    epcis: tuple[str, ...] = ()
+    departements: tuple[str, ...] = ()
+    qpv: tuple[dict[str, str], ...] = ()
+    sites: tuple[Site, ...] = ()
+    venue: Site | None = None
+    network_roles: dict[str, str] = field(default_factory=dict)
+    description: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)

@@ -1,0 +1,272 @@
+"""Typing a raw table's text cells by its schema (numbers, dates, communes, codes) and checking keys and cross-table references, every problem collected."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Collection
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from evaluation._text import normalise_names
+from evaluation.errors import ValidationError
+from evaluation.geo.reference import COMMUNE_CODE_PATTERN
+from evaluation.io.schema import (
+    COLUMN_ALIASES,
+    EARLIEST_DATE,
+    FALSE_WORDS,
+    INTENSITY_LEVELS,
+    TRUE_WORDS,
+    VALUE_ALIASES,
+    Column,
+    Schema,
+    choice_lookup,
+    holds_names,
+)
+from evaluation.problems import Problems
+
+__all__ = ["parse_table"]
+
+log = logging.getLogger(__name__)
+
+
+def _parse_number(text: pd.Series) -> pd.Series:
+    """French or English numbers: ``1 234,5``, ``1.234,5``, ``1234.5`` → 1234.5."""
+    cleaned = text.str.replace(r"[\s\u00a0\u202f']", "", regex=True)
+    comma = cleaned.str.contains(",", regex=False)
+    cleaned = cleaned.mask(comma, cleaned.str.replace(".", "", regex=False).str.replace(",", ".", regex=False))
+    return pd.to_numeric(cleaned.replace("", None), errors="coerce")
+
+
+
+def _parse_date(text: pd.Series) -> pd.Series:
+    out = pd.to_datetime(text, format="%d/%m/%Y", errors="coerce")
+    for fmt in ("%Y-%m-%d", "%d/%m/%y", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d %H:%M:%S", "%d/%m/%Y %H:%M"):
+        todo = out.isna() & (text != "")
+        if not todo.any():
+            break
+        out[todo] = pd.to_datetime(text[todo], format=fmt, errors="coerce")
+    return out
+
+
+
+@dataclass(frozen=True)
+class _Checks:
+    """What cells are checked against, beyond their own type."""
+
+    file: str
+    problems: Problems
+    notices: Problems
+    commune_codes: frozenset[str] | None = None
+    former_communes: pd.DataFrame | None = None
+
+
+
+def _commune(col: Column, text: pd.Series, empty: pd.Series, checks: _Checks) -> pd.Series:
+    code = text.str.upper()
+    repair = code.str.fullmatch(r"\d{4}")
+    if repair.any():
+        log.warning("%s: %d commune codes had lost their leading zero and were repaired",
+                    checks.file, int(repair.sum()))
+        checks.notices.add(checks.file, "leading_zero_repaired", rows=text.index[repair], column=col.name,
+                           values=text[repair])
+        code = code.mask(repair, "0" + code)
+    bad_form = ~empty & ~code.str.fullmatch(COMMUNE_CODE_PATTERN)
+    if bad_form.any():
+        checks.problems.add(checks.file, "commune_malformed", rows=text.index[bad_form], column=col.name,
+                            values=text[bad_form])
+    if checks.commune_codes is not None:
+        codes = pd.Index(list(checks.commune_codes))
+        unknown = ~empty & ~bad_form & pd.Series(codes.get_indexer(code.fillna("")) < 0, index=code.index)
+        former = checks.former_communes
+        merged = unknown & code.isin(former.index) if former is not None else unknown & False
+        for old, rows in code[merged].groupby(code[merged]).groups.items():
+            info = former.loc[old]
+            checks.problems.add(checks.file, "commune_merged", rows=rows, column=col.name, values=text[rows],
+                                name=info["commune_name"], successor=info["successor_code"],
+                                successor_name=info["successor_name"])
+        gone = unknown & ~merged
+        if gone.any():
+            checks.problems.add(checks.file, "commune_unknown", rows=text.index[gone], column=col.name,
+                                values=text[gone])
+    return code.mask(empty).astype("string")
+
+
+
+def _parse_column(col: Column, text: pd.Series, checks: _Checks) -> pd.Series:
+    problems, file = checks.problems, checks.file
+
+    def flag(mask: pd.Series, code: str, **params) -> None:
+        if mask.any():
+            problems.add(file, code, rows=text.index[mask], column=col.name, values=text[mask], **params)
+
+    empty = text == ""
+    if not col.nullable:
+        flag(empty, "value_empty")
+    kind = col.kind
+    if kind in ("id", "text"):
+        return text.mask(empty).astype("string")
+    if kind == "choice":
+        codes = normalise_names(text).map(choice_lookup(col.choices))
+        bad = ~empty & codes.isna()
+        flag(bad, "choice_unknown", choices=list(col.choices), names=[VALUE_ALIASES.get(c, (c,))[0]
+                                                                      for c in col.choices])
+        codes = codes.mask(empty | bad)
+        if not col.categorical:
+            return codes.astype("string")
+        return pd.Categorical(codes, categories=col.choices, ordered=col.choices == INTENSITY_LEVELS)
+    if kind == "commune":
+        return _commune(col, text, empty, checks)
+    if kind == "bool":
+        folded = normalise_names(text)
+        flag(~empty & ~folded.isin(TRUE_WORDS | FALSE_WORDS), "bool_invalid")
+        answer = pd.Series(pd.NA, index=text.index, dtype="boolean")
+        return answer.mask(folded.isin(TRUE_WORDS), True).mask(folded.isin(FALSE_WORDS), False)
+    if kind == "date":
+        parsed = _parse_date(text)
+        flag(~empty & parsed.isna(), "date_invalid")
+        latest = pd.Timestamp(dt.date.today()) + pd.DateOffset(years=1)
+        flag(parsed.notna() & ((parsed < EARLIEST_DATE) | (parsed > latest)), "date_out_of_range",
+             first=f"{EARLIEST_DATE:%d/%m/%Y}", last=f"{latest:%d/%m/%Y}")
+        return parsed.astype("datetime64[ns]")
+    number = _parse_number(text)
+    bad = ~empty & number.isna()
+    if kind == "int":
+        bad |= number.notna() & (number % 1 != 0)
+    flag(bad, "int_invalid" if kind == "int" else "number_invalid")
+    if col.min_value is not None:
+        flag(number.notna() & (number < col.min_value), "below_minimum", minimum=f"{col.min_value:g}")
+    number = number.mask(bad)
+    return number.round().astype("Int64") if kind == "int" else number.astype("Float64")
+
+
+
+def _aliases(table: str, column: str) -> dict[str, str]:
+    names = COLUMN_ALIASES.get(table, {}).get(column, ())
+    if not names:
+        return {"aliases_en": "", "aliases_fr": ""}
+    shown = ", ".join(names[:3])
+    return {"aliases_en": f" (or a French name such as {shown})", "aliases_fr": f" (ou un nom français comme {shown})"}
+
+
+
+def parse_table(raw: pd.DataFrame, schema: Schema, *, file: str, problems: Problems | None = None,
+                notices: Problems | None = None, commune_codes: frozenset[str] | None = None,
+                former_communes: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Type the text cells of one raw table according to its schema.
+
+    Problems (missing or duplicated columns, unparsable values, duplicated keys, end
+    before start, unknown or merged communes) are added to ``problems``; when called
+    without it, they are raised as a :class:`ValidationError`. Automatic repairs (lost
+    leading zeros) are added to ``notices``. Columns not in the schema are left out
+    (:func:`validate_tables` lists them).
+    """
+    own = problems is None
+    checks = _Checks(file, problems if problems is not None else Problems(),
+                     notices if notices is not None else Problems(), commune_codes, former_communes)
+    for c in raw.columns[raw.columns.duplicated()].unique():
+        checks.problems.add(file, "column_duplicated", column=c)
+    raw = raw.loc[:, ~raw.columns.duplicated()]
+    out = {}
+    for col in schema.columns:
+        if col.name not in raw.columns:
+            if col.required:
+                checks.problems.add(file, "column_missing", column=col.name, found=", ".join(raw.columns) or "-",
+                                    **_aliases(schema.name, col.name))
+            continue
+        out[col.name] = _parse_column(col, raw[col.name], checks)
+    table = pd.DataFrame(out, index=raw.index)
+    if schema.key and all(k in table for k in schema.key):
+        dup = table.duplicated(list(schema.key), keep=False) & table[list(schema.key)].notna().all(axis=1)
+        if dup.any():
+            values = table.loc[dup, list(schema.key)].astype(str).agg(" / ".join, axis=1)
+            checks.problems.add(file, "id_duplicated", rows=table.index[dup], column=" / ".join(schema.key),
+                                values=values)
+    if {"start_date", "end_date"} <= set(table):
+        bad = table["end_date"] < table["start_date"]
+        if bad.any():
+            checks.problems.add(file, "end_before_start", rows=table.index[bad], column="end_date",
+                                values=table.loc[bad, "end_date"].dt.strftime("%d/%m/%Y"))
+    if own and checks.problems:
+        raise ValidationError(checks.problems.frame())
+    return table
+
+
+
+def _check_references(tables: dict[str, pd.DataFrame], files: dict[str, str], problems: Problems,
+                      territories: Collection[str] | None, territories_file: str) -> None:
+    def refs(table: str, column: str, target: str, target_col: str, code: str) -> None:
+        if table not in tables or target not in tables or column not in tables[table]:
+            return
+        values = tables[table][column]
+        targets = pd.Index(tables[target][target_col].dropna().astype(str).unique())
+        bad = values.notna() & (targets.get_indexer(values.fillna("").astype(str)) < 0)
+        if bad.any():
+            problems.add(files[table], code, rows=values.index[bad], column=column, values=values[bad],
+                         target=files[target])
+
+    refs("attendance", "event_id", "events", "event_id", "event_unknown")
+    refs("attendance", "actor_id", "actors", "actor_id", "actor_unknown")
+    refs("events", "organiser", "actors", "actor_id", "actor_unknown")
+    refs("collaborations", "actor_a", "actors", "actor_id", "actor_unknown")
+    refs("collaborations", "actor_b", "actors", "actor_id", "actor_unknown")
+    for dependent, needs in [("attendance", ("events", "actors")), ("collaborations", ("actors",))]:
+        for need in needs:
+            if dependent in tables and need not in files:  # a file that failed is reported already
+                problems.add(files[dependent], "table_needed", table=need)
+    testimonies = tables.get("testimonies")
+    if territories is not None and testimonies is not None and "territory" in testimonies:
+        where = testimonies["territory"]
+        bad = where.notna() & ~where.isin(list(territories))
+        if bad.any():
+            known = sorted(territories)
+            slugs = ", ".join(known[:8]) + (f"… ({len(known)} in all)" if len(known) > 8 else "")
+            problems.add(files["testimonies"], "territory_unknown", rows=where.index[bad], column="territory",
+                         values=where[bad], target=territories_file, slugs=slugs)
+    collab = tables.get("collaborations")
+    if collab is not None and {"actor_a", "actor_b"} <= set(collab):
+        self_tie = (collab["actor_a"] == collab["actor_b"]).fillna(False).astype(bool)
+        if self_tie.any():
+            problems.add(files["collaborations"], "self_tie", rows=collab.index[self_tie], column="actor_b",
+                         values=collab.loc[self_tie, "actor_b"])
+        a, b = (collab[c].fillna("").astype(str).to_numpy(dtype=object) for c in ("actor_a", "actor_b"))
+        lo, hi = pd.Series(np.where(a <= b, a, b), index=collab.index), pd.Series(np.where(a <= b, b, a),
+                                                                                   index=collab.index)
+        pair = pd.DataFrame({"lo": lo, "hi": hi, "kind": collab.get("kind"),
+                             "start": collab.get("start_date")}, index=collab.index)
+        dup = pair.duplicated(keep=False)
+        if dup.any():
+            problems.add(files["collaborations"], "tie_duplicated", rows=collab.index[dup], column="actor_a / actor_b",
+                         values=lo[dup] + " – " + hi[dup])
+
+
+
+def _name_cells(cells: pd.DataFrame) -> pd.Series:
+    """Every non-empty cell of ``cells``, and each part of a cell listing several names
+    (separated by ``;``, ``/``, ``|`` or a line break), as one Series of strings.
+    """
+    values = pd.Series(cells.to_numpy().ravel(), dtype="string").str.strip()
+    values = values[values.notna() & (values != "")]
+    parts = values.str.split(r"\s*[;/|\n]\s*", regex=True).explode().astype("string").str.strip()
+    out = pd.concat([values, parts[parts.notna() & (parts != "")]], ignore_index=True)
+    return out.drop_duplicates().reset_index(drop=True)
+
+
+
+def _drop_extra_columns(raw: pd.DataFrame, schema: Schema, file: str,
+                        ignored: Problems) -> tuple[pd.DataFrame, pd.Series]:
+    """Drop the columns of ``raw`` that are not in ``schema``, recording each in ``ignored``;
+    return the kept columns and the names held by the dropped name columns.
+    """
+    wanted = {c.name for c in schema.columns}
+    extra = [c for c in dict.fromkeys(raw.columns) if c not in wanted]
+    if not extra:
+        return raw, pd.Series([], dtype="string")
+    named = [c for c in extra if holds_names(c)]
+    for column in extra:
+        ignored.add(file, "column_ignored_names" if column in named else "column_ignored", column=column)
+    log.info("%s: %d column(s) not in the data model, not read: %s", file, len(extra), ", ".join(map(repr, extra)))
+    names = _name_cells(raw.loc[:, raw.columns.isin(named)]) if named else pd.Series([], dtype="string")
+    return raw.loc[:, ~raw.columns.isin(extra)], names

@@ -1,0 +1,226 @@
+"""What a report may show: the publication's typed results, with withheld cells blanked (built by :func:`evaluation.report.publication.publish`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from evaluation.geo.territory import Territory
+from evaluation.report.secrecy_cells import Publishable
+
+__all__ = ["Estimate", "PublishedModel", "PublishedEffect", "NetworkPublication", "VenuePublication", "Publication"]
+
+
+@dataclass
+class Estimate:
+    """A published estimate (ratio, trend, correlation) or why it is not published.
+
+    ``estimable`` is false when the measure says so (its ``estimable``/``reason``), when the
+    interval or the value is not finite, or when the model did not converge; ``withheld``
+    when publishing it would reveal a cell withheld by disclosure control. Either way the
+    numbers are NaN.
+    """
+
+    value: float = float("nan")
+    low: float = float("nan")
+    high: float = float("nan")
+    p_value: float = float("nan")
+    estimable: bool = True
+    reason: str | None = None
+    withheld: bool = False
+
+    @property
+    def shown(self) -> bool:
+        """Whether the estimate is printed: estimable and not withheld."""
+        return self.estimable and not self.withheld
+
+
+def _field(result: object, name: str) -> float:
+    """A number of a measure's result, whether a dict or a typed result."""
+    return float(result[name] if isinstance(result, dict) else getattr(result, name))
+
+
+def _flags(result: object) -> tuple[bool, str | None]:
+    """``estimable`` and ``reason`` of a measure's result (typed result or dict; default estimable)."""
+    if isinstance(result, dict):
+        return bool(result.get("estimable", True)), result.get("reason")
+    return bool(getattr(result, "estimable", True)), getattr(result, "reason", None)
+
+
+def _estimate(value: float, low: float = float("nan"), high: float = float("nan"), p_value: float = float("nan"),
+              *, result: object = None, reason: str | None = None, withheld: bool = False,
+              need_interval: bool = True) -> Estimate:
+    """An :class:`Estimate`, not estimable when ``result`` says so, ``reason`` is given or a
+    number is not finite.
+    """
+    said, said_reason = _flags(result)
+    estimable = said and reason is None
+    reason = said_reason or reason
+    numbers = [value, low, high] if need_interval else [value]
+    if estimable and not all(np.isfinite(float(v)) for v in numbers):
+        estimable = False
+        reason = reason or ("infinite_interval" if not np.isnan(float(value)) else "no_variation")
+    if not estimable or withheld:
+        return Estimate(estimable=estimable, reason=reason if not estimable else None, withheld=withheld)
+    return Estimate(float(value), float(low), float(high), float(p_value), True, None, False)
+
+
+@dataclass
+class PublishedModel:
+    """A published model: its table of ratios (empty when not shown) and what it rests on."""
+
+    family: str
+    reference_level: str
+    table: pd.DataFrame  # term, ratio (rate_ratio or odds_ratio), ci_low, ci_high, p_value
+    first: Estimate  # the first term (rural vs urban; co-presence)
+    units: int  # communes or dyads
+    events: int = 0  # new ties (dyad model)
+    dispersion: float = float("nan")
+    note: str = ""
+
+
+@dataclass
+class PublishedEffect:
+    """The networking effect adjusted for each actor's propensity to form ties, as published
+    (see :func:`evaluation.measures.network_effect.network_effect` and :func:`publish`).
+
+    ``effect`` is the rate ratio of new ties between pairs who met before and pairs who did
+    not, withheld with the conversion counts it rests on; ``model`` and ``why`` are the
+    codes of the model used and of why it was used (``model`` is ``None`` and
+    ``effect.reason`` says why when nothing was estimable). The E-values are NaN when the
+    effect is not shown; the falsification test (co-presence after against ties before) is
+    withheld with the effect, or when it rests on fewer ties before than the threshold.
+    ``qap`` is the QAP stratified by activity (one-sided p; ``strata`` classes).
+    """
+
+    effect: Estimate
+    model: str | None
+    why: str
+    pairs: int
+    new_ties: int
+    actors_with_ties: int
+    e_value: float
+    e_value_ci: float
+    falsification: Estimate | None  # None: no falsification test was run
+    falsification_warning: bool
+    qap: Estimate | None
+    qap_permutations: int = 0
+    strata: int = 0
+
+
+@dataclass
+class NetworkPublication:
+    """What the network chapter publishes (counts of actors and ties describe the network and
+    are published; conversion counts are protected).
+    """
+
+    periods: list[str]
+    active: dict[str, int]
+    change: dict  # ties_before, ties_after, new, kept, lost, jaccard, joined, left, stayed (numbers)
+    description: pd.DataFrame
+    graphs: dict  # period label → networkx graph of pseudonymous actors (for the drawing)
+    roles: dict[str, str]
+    conversion: pd.DataFrame  # group ("met"/"unmet"), pairs, count (new ties), rate, suppressed
+    risk_ratio: Estimate
+    model: PublishedModel
+    qap: Estimate  # value = correlation, p_value one-sided
+    qap_permutations: int
+    qap_seed: int
+    brokerage: pd.DataFrame  # period, role, degree, betweenness, constraint, effective_size
+    exports: dict[str, tuple[pd.DataFrame, pd.DataFrame]] | None  # name → (edges, nodes); None: withheld
+    effect: PublishedEffect | None = None  # adjusted for actors' propensity (None: not measured)
+
+
+@dataclass
+class VenuePublication:
+    """The tiers-lieu's reach as published (withheld cells blanked)."""
+
+    label: str
+    events: int
+    participants: int | None  # None: withheld (it equals the count of first visits)
+    returning: Estimate  # share of participants who came back (Wilson interval)
+    origins: pd.DataFrame
+    participations: pd.DataFrame
+    monthly: pd.DataFrame
+
+
+@dataclass
+class Publication:
+    """Everything a report shows, after disclosure control and estimability checks (see
+    :func:`publish`). Every sentence, table, figure, indicator file and headline figure is
+    built from it alone: withheld cells carry ``suppressed`` and have their counts, shares
+    and rates blanked (NaN), so that no builder can print them.
+    """
+
+    threshold: int
+    suppressed_cells: int
+    indicators: pd.DataFrame
+    representation: dict[str, pd.DataFrame]
+    rural_by_programme: pd.DataFrame
+    rates: dict[str, pd.DataFrame]
+    qpv: pd.DataFrame
+    reached: gpd.GeoDataFrame
+    themes: pd.DataFrame
+    quotes: pd.DataFrame
+    testimonies: int  # shown only when ``testimonies_shown`` (the indicator is not withheld)
+    venue_origins: pd.DataFrame | None
+    venue_participations: pd.DataFrame | None
+    conversion_hidden: tuple[bool, bool]
+    trends: dict[str, pd.DataFrame]
+    decay: pd.DataFrame
+    conversion_counts: pd.DataFrame | None = None  # met/unmet: new ties (blanked when withheld), pairs
+    # What the text builders read (all protected).
+    alpha: float = 0.05
+    source: str = ""
+    territory: Territory | None = None
+    illustrative: bool = False
+    pseudonyms_stable: bool = False
+    repaired_codes: int = 0
+    total: int | None = None  # None: withheld
+    years: tuple[int, int] | None = None
+    communes: int = 0
+    population: int = 0
+    communes_by_class: dict[str, int] = field(default_factory=dict)
+    commune_classes: list[tuple[str, str, str]] = field(default_factory=list)  # name, code, density label
+    fit: dict[str, dict | None] = field(default_factory=dict)  # None: withheld
+    trend_tests: dict[str, Estimate] = field(default_factory=dict)  # value = z
+    coverage: dict = field(default_factory=dict)
+    lorenz: pd.DataFrame | None = None
+    gini: float = float("nan")
+    gini_population: float = float("nan")
+    distance: dict = field(default_factory=dict)
+    sites: list[str] = field(default_factory=list)
+    context_communes: gpd.GeoDataFrame | None = None
+    model: PublishedModel | None = None
+    venue: VenuePublication | None = None
+    network: NetworkPublication | None = None
+    testimonies_shown: bool = True
+    density_shares: pd.DataFrame | None = None  # shares by density level with Wilson intervals (the bar chart)
+    warnings: list[str] = field(default_factory=list)  # codes of the warnings captured while computing
+    provenance: pd.DataFrame | None = None
+
+    def publishable(self) -> Publishable:
+        """The publication's count tables, as :mod:`evaluation.report.secrecy_audit` links them."""
+        return Publishable(reached=self.reached, representation=self.representation, rates=self.rates,
+                           qpv=self.qpv, rural_by_programme=self.rural_by_programme, trends=self.trends,
+                           decay=self.decay if len(self.decay) else None, indicators=self.indicators,
+                           venue_origins=self.venue_origins, venue_participations=self.venue_participations,
+                           conversion=self.conversion_counts, themes=self.themes if len(self.themes) else None)
+
+
+_BLANKED = ("count", "share", "ci_low", "ci_high", "rate", "rate_10k", "index", "expected_count")
+
+
+def _blank(frame: pd.DataFrame) -> pd.DataFrame:
+    """Blank (NaN) the counts, shares, rates and intervals of the rows marked ``suppressed``."""
+    if "suppressed" not in frame or not frame["suppressed"].any():
+        return frame
+    hidden = frame["suppressed"].to_numpy(dtype=bool)
+    out = frame.copy()
+    for col in _BLANKED:
+        if col in out:
+            out[col] = out[col].astype(float).where(~hidden)
+    return out

@@ -1,0 +1,156 @@
+"""Rendering a report: papermill runs the notebook, nbconvert exports HTML without code, and the outputs are checked for raw names before they replace the previous report."""
+
+from __future__ import annotations
+
+import logging
+import re
+import shutil
+import tempfile
+from pathlib import Path
+
+from evaluation._io import atomic_dir
+from evaluation.config import SLUG_PATTERN, get_paths
+from evaluation.errors import ConfigError
+from evaluation.geo.reference import (
+    load_reference,
+    territory_communes,
+)
+from evaluation.geo.territories import get_territory, load_territories
+from evaluation.io.datasets import load_dataset
+from evaluation.io.pseudonyms import shared_run_key
+from evaluation.kernel import ensure_kernel
+from evaluation.report.context import ReportError
+from evaluation.report.leaks import check_outputs, output_files, raw_names
+from evaluation.report.warm import WARM_ENGINE
+
+__all__ = ["NAMES_CHECK_TAG", "NAMES_CHECKED", "render_report"]
+
+
+def _export_html(notebook: Path, html: Path, *, title: str) -> None:
+    import nbformat  # Jupyter's packages only when a notebook is rendered
+    from nbconvert import HTMLExporter  # nbconvert is slow to import: only when a report is exported
+
+    exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True,
+                            embed_images=True)
+    exporter.log.setLevel(logging.ERROR)  # figures have titles and sources, not alt text
+    nb = nbformat.read(notebook, as_version=4)
+    for cell in nb.cells:  # scrapbook's glued values are data for the index page, not for readers
+        if cell.cell_type == "code":
+            cell.outputs = [o for o in cell.outputs
+                            if not any(k.startswith("application/scrapbook") for k in o.get("data", {}))]
+    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
+    html.write_text(re.sub(r"<html[^>]*>", '<html lang="fr">', body, count=1), encoding="utf-8")
+
+
+def _engine(warm: bool) -> dict:
+    """Papermill's engine options: its default (a kernel started for the run) or a warm one."""
+    if not warm:
+        return {}
+
+    return {"engine_name": WARM_ENGINE, "notebook_path": str(get_paths().report_notebook)}
+
+
+#: Tag of the notebook's Markdown cell that receives :data:`NAMES_CHECKED` once the check passed.
+NAMES_CHECK_TAG = "names-check"
+
+
+NAMES_CHECKED = ("- Aucun nom de personne ou de structure des exports n'apparaît dans ce rapport ni dans ses "
+                 "fichiers : les {n} noms lus dans les exports y ont été recherchés à la fin de l'exécution "
+                 "(casse, accents et ponctuation ignorés), y compris dans les tables mises en cache.")
+
+
+def _state_names_checked(notebook: Path, searched: int) -> None:
+    """Add the sentence saying no name was found to the tagged cell of the executed notebook.
+
+    Called only after :func:`evaluation.report.leaks.check_outputs` passed: a notebook run
+    without that check never says so.
+    """
+    import nbformat  # Jupyter's packages only when a notebook is rendered
+
+    nb = nbformat.read(notebook, as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "markdown" and NAMES_CHECK_TAG in cell.metadata.get("tags", []):
+            cell.source = cell.source.rstrip() + "\n" + NAMES_CHECKED.format(n=f"{searched:,}".replace(",", " "))
+    nbformat.write(nb, notebook)
+
+
+def render_report(territory: str, *, data_dir: str | Path | None = None, out_dir: str | Path | None = None,
+                  reference_dir: str | Path | None = None, territories_file: str | Path | None = None,
+                  timeout: int = 900, kernel_name: str | None = None, validate: bool = True,
+                  warm: bool = False, parameters: dict | None = None) -> Path:
+    """Execute the report notebook for one territory and export it to HTML.
+
+    Inputs are validated first: an unknown territory or invalid data raise before
+    anything is written. Outputs go to ``out_dir/<territory>/report.ipynb`` and
+    ``report.html``, replacing the previous ones only when both are complete. If the
+    notebook fails, the executed notebook (with the error cell) is kept as
+    ``report.failed.ipynb`` and :class:`ReportError` is raised.
+
+    Parameters
+    ----------
+    timeout
+        Seconds allowed to each cell (papermill's ``execution_timeout``).
+    kernel_name
+        Jupyter kernel; default the project's ``evaluation`` kernel, installed into
+        this environment if missing.
+    parameters
+        Other parameters of the notebook, e.g. ``{"disclosure_threshold": 11, "alpha": 0.1}``.
+    validate
+        Check the territory and the data first (``False`` when the caller already did,
+        as :func:`evaluation.report.batch.render_batch` does once for all territories).
+    warm
+        Run on a warm kernel of this process's pool (:mod:`evaluation.report.warm`) instead of
+        starting one for the run; batches do.
+    """
+    import papermill as pm  # papermill is slow to import: only when a report is rendered
+
+
+    if not SLUG_PATTERN.match(territory):
+        raise ConfigError(f"invalid territory name {territory!r}")
+    paths = get_paths()
+    terr = get_territory(territory, territories_file)
+    if validate:  # before writing anything (a batch validates once for all its runs)
+        reference = load_reference(reference_dir)
+        territory_communes(terr, reference)
+        load_dataset(Path(data_dir) if data_dir else paths.sample, reference=reference, reference_dir=reference_dir,
+                     territories=list(load_territories(territories_file)))
+    out_root = Path(out_dir) if out_dir is not None else paths.reports
+    target = out_root / territory
+    kernel = kernel_name or ensure_kernel()
+    out_root.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{territory}.run.", dir=out_root))
+    params = {"territory": territory, "output_dir": str(work),
+              "data_dir": str(Path(data_dir).resolve()) if data_dir else None,
+              "reference_dir": str(Path(reference_dir).resolve()) if reference_dir else None,
+              "territories_file": str(Path(territories_file).resolve()) if territories_file else None,
+              **(parameters or {})}
+    try:
+        executed = work / "report.ipynb"
+        with shared_run_key():  # one key for this run, even when none is configured
+            try:
+                pm.execute_notebook(str(paths.report_notebook), str(executed), parameters=params,
+                                    kernel_name=kernel, execution_timeout=timeout, cwd=str(paths.root),
+                                    progress_bar=False, log_output=False, report_mode=True, **_engine(warm))
+            except Exception as exc:
+                target.mkdir(parents=True, exist_ok=True)
+                if executed.exists():
+                    shutil.move(executed, target / "report.failed.ipynb")
+                # papermill's error carries the whole traceback: keep what went wrong, where
+                what = (f"{exc.ename}: {exc.evalue} (cell {exc.exec_count})" if hasattr(exc, "ename") else str(exc))
+                raise ReportError(f"report {territory!r} failed: {what}; executed notebook kept in "
+                                  f"{target / 'report.failed.ipynb'}") from exc
+        # Defence in depth: no raw name in anything written, before anything is published.
+        source = Path(data_dir) if data_dir else paths.sample
+        names = raw_names(source)
+        cached = sorted(paths.processed.glob(f"{source.name}-*/*.parquet")) if paths.processed.is_dir() else []
+        searched = check_outputs([*output_files(work), *cached], names, root=work)
+        _state_names_checked(executed, searched)
+        _export_html(executed, work / "report.html", title=f"Rapport d'évaluation — {terr.label}")
+        check_outputs([work / "report.html", executed], names, root=work)
+        with atomic_dir(target) as tmp:
+            for name in ("report.ipynb", "report.html", "indicators.csv", "indicators.xlsx", "reseau"):
+                if (work / name).exists():
+                    shutil.move(work / name, tmp / name)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return target / "report.html"

@@ -1,0 +1,225 @@
+"""The report's reach chapter, one builder per notebook cell (see :mod:`evaluation.report.sections`)."""
+
+from __future__ import annotations
+
+from evaluation.geo.reference import RURAL
+from evaluation.report import figures
+from evaluation.report.published import Estimate, Publication
+from evaluation.report.sections_base import Item, _plural, _secret
+from evaluation.report.tables import (
+    GROUP_LABELS,
+    SECRET_TEXT,
+    ci_label,
+    fr_interval,
+    fr_not_estimable,
+    fr_number,
+    fr_p,
+    fr_percent,
+    model_table,
+    rates_table,
+    representation_table,
+    shares_table,
+)
+
+__all__ = ["reach_reading", "density", "urban_rural", "rates", "qpv", "trends", "communes_reached", "distance",
+           "count_model", "venue"]
+
+
+def _model_sentence(pub: Publication) -> str:
+    m = pub.model
+    if m is None:
+        return ""
+    if m.first.withheld:
+        return ("Le modèle de comptage n'est pas publié : ses rapports de taux permettraient de retrouver des "
+                "effectifs qui relèvent du secret statistique.")
+    if not m.first.estimable:
+        return f"Modèle de comptage par commune ({_plural(m.units, 'commune')}) : {fr_not_estimable(m.first.reason)}."
+    e, ref, term = m.first, m.reference_level, m.table["term"].iloc[0]
+    group = "les communes rurales" if term == RURAL else f"les communes « {term} »"
+    ref = "communes urbaines" if ref == "urbain" else f"communes « {ref} »"
+    if e.low > 1:
+        verdict = f"reçoivent {fr_number(e.value, digits=1)} fois plus d'accompagnements que les {ref}"
+    elif e.high < 1:
+        verdict = f"reçoivent moins d'accompagnements que les {ref}"
+    else:
+        verdict = f"ne se distinguent pas nettement des {ref}, l'intervalle de confiance contenant 1"
+    how = ("modèle binomial négatif, car les comptes sont plus dispersés qu'un modèle de Poisson ne le prévoit"
+           if m.family == "negative binomial" else "modèle de Poisson")
+    return (f"À population égale, {group} {verdict} (rapport de taux {fr_number(e.value, digits=2)}, "
+            f"{ci_label(pub.alpha)} {fr_number(e.low, digits=2)} à {fr_number(e.high, digits=2)} ; {how} ; "
+            f"{m.units} communes).")
+
+
+def reach_reading(pub: Publication) -> str:
+    """A short French reading of the reach results, to open the reach chapter."""
+    if pub.total == 0 or pub.years is None:
+        return "Aucun accompagnement n'est enregistré dans ce territoire : la portée ne peut pas être mesurée."
+    level = ci_label(pub.alpha)
+    count = f"**{fr_number(pub.total)} accompagnements**" if pub.total is not None else "les accompagnements"
+    out = [f"De {pub.years[0]} à {pub.years[1]}, {count} concernent des structures du territoire."]
+    rep = pub.representation["urban_rural"].set_index("urban_rural")
+    if rep["population"].gt(0).all():
+        r = rep.loc[RURAL]
+        if r["suppressed"]:
+            out.append(_secret("Le nombre d'accompagnements en commune rurale", pub))
+        else:
+            out.append(
+                f"{fr_percent(r['share'])} d'entre eux sont en commune rurale, où vit "
+                f"{fr_percent(r['population_share'])} de la population : indice de représentation "
+                f"{fr_number(r['index'], digits=2)} ({level} {fr_number(r['ci_low'], digits=2)} à "
+                f"{fr_number(r['ci_high'], digits=2)} ; 1 = autant que le poids de la population).")
+    else:
+        only = "rurales" if rep.loc[RURAL, "population"] > 0 else "urbaines"
+        out.append(f"Toutes les communes du territoire sont {only} au sens de la grille de densité de l'INSEE.")
+    q = pub.qpv.set_index("qpv").iloc[0]
+    if q["suppressed"]:
+        out.append(_secret("Le nombre d'accompagnements de structures situées en quartier prioritaire (QPV)", pub))
+    else:
+        out.append(f"{fr_percent(q['share'])} concernent une structure située en quartier prioritaire (QPV), "
+                   f"{level} {fr_interval(q['ci_low'], q['ci_high'])}.")
+    cov = pub.coverage
+    if cov["communes"] > 1:
+        out.append(f"L'action touche {cov['communes_reached']} des {cov['communes']} communes, qui regroupent "
+                   f"{fr_percent(cov['share_population'])} de la population du territoire.")
+    dist = pub.distance
+    if dist and cov["communes"] > 1:
+        half = (f"à moins de {fr_number(dist['median_km'], digits=1)} km d'un lieu d'accompagnement"
+                if dist["median_km"] > 0 else "dans une commune où se trouve un lieu d'accompagnement")
+        out.append(f"La moitié des accompagnements se situent {half}, 80 % à moins de "
+                   f"{fr_number(dist['p80_km'], digits=1)} km.")
+    out.append(_model_sentence(pub))
+    test = pub.trend_tests.get("rural")
+    if test is not None and test.shown:
+        trend = ("augmente" if test.value > 0 else "diminue") if test.p_value < pub.alpha else None
+        out.append(f"La part rurale {trend} d'une année sur l'autre (test de tendance, {fr_p(test.p_value)})."
+                   if trend else "La part rurale ne montre pas de tendance nette d'une année sur l'autre "
+                   f"(test de tendance, {fr_p(test.p_value)}).")
+    return " ".join(s for s in out if s)
+
+
+def density(pub: Publication) -> list[Item]:
+    """Representation by density level: table, goodness-of-fit test, bar chart."""
+    rep = pub.representation["density_label"]
+    items: list[Item] = [representation_table(rep, "density_label", label=GROUP_LABELS["density_label"],
+                                              alpha=pub.alpha)]
+    fit = pub.fit.get("density_label")
+    if fit is None:
+        items.append("Le test d'ajustement à la distribution de la population n'est pas publié : il permettrait de "
+                     "retrouver des effectifs qui relèvent du secret statistique.")
+    elif fit["groups"] >= 2:
+        simulated = (f" ; effectifs attendus faibles, {fr_p(fit['p_value_simulated'])} (simulé)"
+                     if fit["p_value_simulated"] is not None else "")
+        items.append(f"Test d'ajustement du χ² à la distribution de la population : χ² = "
+                     f"{fr_number(fit['statistic'], digits=1)}, {fit['dof']} ddl, {fr_p(fit['p_value'])}{simulated}.")
+    items.append(figures.bar_shares(pub.density_shares, "density_label",
+                                  title="Accompagnements par niveau de densité de la commune",
+                                  ylabel="", source=pub.source, alpha=pub.alpha).figure)
+    return items
+
+
+def urban_rural(pub: Publication) -> list[Item]:
+    """Representation urban/rural and the rural share of each programme."""
+    return [representation_table(pub.representation["urban_rural"], "urban_rural", label=GROUP_LABELS["urban_rural"],
+                                 alpha=pub.alpha),
+            "**Part du rural dans chaque programme**",
+            shares_table(pub.rural_by_programme, "programme", label=GROUP_LABELS["programme"], alpha=pub.alpha)]
+
+
+def rates(pub: Publication) -> list[Item]:
+    """Rates per 10,000 inhabitants by space, density level and (when several) EPCI."""
+    groups = ["urban_rural", "density_label"] + (["epci_name"] if pub.rates["epci_name"]["epci_name"].nunique() > 1
+                                                 else [])
+    return [rates_table(pub.rates[g], g, label=GROUP_LABELS[g], alpha=pub.alpha) for g in groups]
+
+
+def qpv(pub: Publication) -> list[Item]:
+    """Accompaniments in and out of priority neighbourhoods."""
+    return [shares_table(pub.qpv, "qpv", label=GROUP_LABELS["qpv"], alpha=pub.alpha)]
+
+
+def _trend_sentence(test: Estimate, what: str) -> str:
+    head = f"Tendance de la part des accompagnements {what}"
+    if not test.estimable:
+        return f"{head} : {fr_not_estimable(test.reason)}."
+    return f"{head} (test d'association linéaire) : z = {fr_number(test.value, digits=2)}, {fr_p(test.p_value)}."
+
+
+def trends(pub: Publication) -> list[Item]:
+    """Yearly rural and QPV shares with their intervals, and the trend tests."""
+    items: list[Item] = []
+    for key, what in (("rural", "en commune rurale"), ("qpv", "en quartier prioritaire")):
+        per_year = pub.trends[key]
+        if per_year["total"].sum() == 0 or per_year["count"].eq(0).all():
+            items.append(f"Aucun accompagnement {what} sur la période.")
+            continue
+        items.append(figures.interval_plot(per_year, x="year", y="share", percent=True,
+                                         title=f"Part des accompagnements {what}, par année",
+                                         xlabel="Année de début", ylabel=f"Part ({ci_label(pub.alpha)})",
+                                         source=pub.source).figure)
+        items.append(_trend_sentence(pub.trend_tests[key], what))
+    return items
+
+
+def communes_reached(pub: Publication) -> list[Item]:
+    """Map of the communes reached, coverage, concentration (Lorenz curve and Gini)."""
+    t, cov = pub.territory, pub.coverage
+    items: list[Item] = [
+        figures.map_communes(pub.reached, context=pub.context_communes, column="rate_10k",
+                           legend="Pour 10 000 habitants", title=f"Accompagnements pour 10 000 habitants — {t.label}",
+                           source=pub.source).figure,
+        f"{cov['communes_reached']} commune(s) atteinte(s) sur {cov['communes']} ({fr_percent(cov['share_communes'])}), "
+        f"regroupant {fr_percent(cov['share_population'])} de la population du territoire."]
+    if cov["communes"] > 1 and pub.lorenz is None:
+        items.append("La courbe de concentration entre communes et l'indice de Gini ne sont pas publiés : "
+                     "ils redonneraient les effectifs de communes qui relèvent du secret statistique.")
+    elif cov["communes"] > 1:
+        items.append(figures.lorenz_plot(pub.lorenz, gini_value=pub.gini_population,
+                                       title="Concentration des accompagnements entre communes",
+                                       xlabel="Part cumulée de la population (communes classées par taux croissant)",
+                                       source=pub.source).figure)
+        items.append(f"Indice de Gini entre communes : {fr_number(pub.gini, digits=2)} (pondéré par la population : "
+                     f"{fr_number(pub.gini_population, digits=2)}).")
+    return items
+
+
+def distance(pub: Publication) -> list[Item]:
+    """Distances to the support sites and the rate by distance band."""
+    d = pub.distance
+    if not d or pub.communes <= 1:
+        return ["Le territoire compte une seule commune : la distance n'est pas analysée."]
+    return [f"Lieux retenus : {', '.join(pub.sites)} (centre de la commune). Distance à vol d'oiseau au lieu le plus "
+            f"proche : médiane {fr_number(d['median_km'], digits=1)} km, 80 % des accompagnements à moins de "
+            f"{fr_number(d['p80_km'], digits=1)} km (population : médiane {fr_number(d['population_median_km'], digits=1)}"
+            f" km, 80 % à moins de {fr_number(d['population_p80_km'], digits=1)} km).",
+            figures.interval_plot(pub.decay, x="band", title="Accompagnements pour 10 000 habitants selon la distance",
+                                xlabel="Distance au lieu d'accompagnement le plus proche",
+                                ylabel=f"Pour 10 000 habitants ({ci_label(pub.alpha)})", source=pub.source).figure]
+
+
+def count_model(pub: Publication) -> list[Item]:
+    """The count model per commune: reading, rate ratios, over-dispersion."""
+    m = pub.model
+    items: list[Item] = [_model_sentence(pub)]
+    if m is not None and len(m.table):
+        items.append(model_table(m.table.rename(columns={"ratio": "rate_ratio"}), reference_level=m.reference_level,
+                                 alpha=pub.alpha))
+        items.append(f"Surdispersion (χ² de Pearson / ddl du modèle de Poisson) : {fr_number(m.dispersion, digits=2)}.")
+    return items
+
+
+def venue(pub: Publication) -> list[Item]:
+    """Attendance of the tiers-lieu: origins, first visits and returns, monthly activity."""
+    v = pub.venue
+    if v is None:
+        return ["Pas de tiers-lieu ni d'événements enregistrés pour ce territoire."]
+    r = v.returning
+    back = (f"dont {fr_percent(r.value)} sont revenus au moins une fois ({ci_label(pub.alpha)} "
+            f"{fr_interval(r.low, r.high)})" if r.shown else
+            f"le nombre de ceux qui sont revenus {SECRET_TEXT}" if r.withheld else
+            "la part de ceux qui sont revenus n'est pas estimable")
+    who = (f"{v.participants} acteurs différents y ont participé, {back}" if v.participants is not None else
+           f"le nombre d'acteurs différents qui y ont participé {SECRET_TEXT}")
+    return [f"{v.events} événements depuis le {pub.territory.split_date:%d/%m/%Y} ; {who}.",
+            shares_table(v.origins, "origin", label=GROUP_LABELS["origin"], alpha=pub.alpha),
+            shares_table(v.participations, "visit", label=GROUP_LABELS["visit"], alpha=pub.alpha),
+            figures.monthly_plot(v.monthly, title=f"Activité mensuelle — {v.label}", source=pub.source).figure]
