@@ -286,7 +286,7 @@ def test_analysis_on_the_sample_and_export(tmp_path, reference):
     t = get_territory("chenove")
     na = analyse_network(d.actors, d.events, d.attendance, d.collaborations, reference, communes=["21166"],
                          periods=split_periods(t.split_date), brokers=["A001", "A002"], permutations=200)
-    assert set(na.description["network"]) == {"coprésence", "collaboration"}
+    assert set(na.description["network"]) == {"copresence", "collaboration"}
     assert na.change["new"] > na.change["lost"]
     assert na.conversion.risk_ratio > 1  # the sample plants the effect
     assert na.qap.p_value < 0.05

@@ -23,8 +23,12 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
+
+if TYPE_CHECKING:  # the command's modules are imported when it runs
+    from evaluation.geo.build import ReferenceBuild
 
 from evaluation.errors import EvaluationError, ValidationError
 from evaluation.problems import LANGS
@@ -187,7 +191,7 @@ def _reference(args: argparse.Namespace) -> int:
     return 0
 
 
-def reference_summary(build) -> list[str]:
+def reference_summary(build: ReferenceBuild) -> list[str]:
     """What ``evaluation reference`` built, every gap and repair listed (``ReferenceBuild``)."""
     ref, prov = build.reference, build.provenance
     missing = int(ref["density_level"].isna().sum())

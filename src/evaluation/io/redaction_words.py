@@ -7,8 +7,12 @@ import unicodedata
 from collections.abc import Iterable
 from importlib import metadata, resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
+
+if TYPE_CHECKING:  # spaCy is slow to import
+    from spacy.language import Language
 
 from evaluation.config import get_paths
 from evaluation.errors import ConfigError
@@ -122,7 +126,7 @@ def redaction_version() -> str:
 
 
 @functools.cache
-def load_model():
+def load_model() -> Language:
     """SpaCy's French pipeline with only what the redaction needs (tokeniser and NER), loaded once."""
     import spacy  # spaCy and its French model take seconds to load: only when texts are redacted
 

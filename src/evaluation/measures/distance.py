@@ -6,7 +6,9 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 
+from evaluation.geo.territory import Site
 from evaluation.measures.shares import _with_poisson_rates, communes_reached
 from evaluation.measures.stats import weighted_quantile
 
@@ -18,7 +20,7 @@ __all__ = ["EARTH_RADIUS_KM", "haversine_km", "site_points", "distance_to_sites"
 EARTH_RADIUS_KM = 6371.0088
 
 
-def haversine_km(lat1, lon1, lat2, lon2) -> np.ndarray:
+def haversine_km(lat1: ArrayLike, lon1: ArrayLike, lat2: ArrayLike, lon2: ArrayLike) -> np.ndarray:
     """Great-circle distance (km) on a sphere of radius :data:`EARTH_RADIUS_KM`; broadcasts.
 
     .. math:: d = 2R \\arcsin\\sqrt{\\sin^2\\frac{\\Delta\\varphi}{2} +
@@ -31,7 +33,7 @@ def haversine_km(lat1, lon1, lat2, lon2) -> np.ndarray:
     return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(h, 0, 1)))
 
 
-def site_points(sites, reference: pd.DataFrame) -> pd.DataFrame:
+def site_points(sites: Sequence[Site], reference: pd.DataFrame) -> pd.DataFrame:
     """Coordinates of support sites: given lat/lon, or the centroid of the site's commune.
 
     ``sites`` is a sequence of :class:`evaluation.geo.territory.Site` (a territory's ``sites``).

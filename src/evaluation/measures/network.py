@@ -117,7 +117,7 @@ def analyse_network(actors: pd.DataFrame, events: pd.DataFrame, attendance: pd.D
         cop[p.label] = copresence(att, ev, period=p)
         tie[p.label] = collaboration_ties(col, period=p)
         node_attrs = nodes.loc[active[p.label], ["kind", "urban_rural", "qpv"]]
-        for network, edges in (("coprésence", cop[p.label]), ("collaboration", tie[p.label])):
+        for network, edges in (("copresence", cop[p.label]), ("collaboration", tie[p.label])):
             rows.append({"period": p.label, "network": network,
                          **describe(to_graph(edges, node_attrs), seed=seed)})
         brok[p.label] = brokerage(to_graph(tie[p.label], node_attrs), list(brokers))

@@ -11,11 +11,14 @@ from evaluation.geo.reference import RURAL
 from evaluation.measures.shares import counts_and_shares
 from evaluation.measures.stats import wilson_interval
 
-__all__ = ["ORIGINS", "VenueReach", "venue_reach"]
+__all__ = ["ORIGINS", "VISITS", "VenueReach", "venue_reach"]
 
 
-ORIGINS = ["QPV de la commune", "Reste de la commune", "Reste de l'intercommunalité", "Communes rurales",
-           "Autres communes urbaines"]
+#: Codes of where a participant comes from, in the tables' order (French labels:
+#: :data:`evaluation.report.tables.VENUE_LABELS`).
+ORIGINS = ["qpv_of_commune", "rest_of_commune", "rest_of_epci", "rural_communes", "other_urban_communes"]
+#: Codes of a participation: an actor's first event at the tiers-lieu, or a return.
+VISITS = ["first_visit", "return_visit"]
 
 
 @dataclass
@@ -25,7 +28,7 @@ class VenueReach:
     events: int
     participants: int
     origins: pd.DataFrame  # origin, count, total, share, ci_low, ci_high
-    participations: pd.DataFrame  # visit ("première venue" / "retour"), count, share…
+    participations: pd.DataFrame  # visit (``first_visit`` / ``return_visit``), count, share…
     monthly: pd.DataFrame  # month, events, participations, new_participants
     returning: dict  # participants, returning, share, ci_low, ci_high
 
@@ -64,8 +67,8 @@ def venue_reach(events: pd.DataFrame, attendance: pd.DataFrame, actors: pd.DataF
     rural = (code.map(ref["urban_rural"]).astype(object) == RURAL).to_numpy()
     origin = np.select([here & qpv, here, same_epci, rural], ORIGINS[:4], default=ORIGINS[4])
     origins = counts_and_shares(pd.DataFrame({"origin": origin}), "origin", categories=ORIGINS, alpha=alpha)
-    visits = pd.DataFrame({"visit": np.where(att["first"], "première venue", "retour")})
-    participations = counts_and_shares(visits, "visit", categories=["première venue", "retour"], alpha=alpha)
+    visits = pd.DataFrame({"visit": np.where(att["first"], VISITS[0], VISITS[1])})
+    participations = counts_and_shares(visits, "visit", categories=VISITS, alpha=alpha)
     month = att["date"].dt.to_period("M")
     monthly = pd.DataFrame({
         "events": ev.groupby(ev["date"].dt.to_period("M"))["event_id"].nunique(),

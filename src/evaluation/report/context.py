@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import platform
 import warnings as pywarnings
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -142,7 +143,7 @@ class Measures:
 
 
 @contextmanager
-def captured_warnings(codes: list[str]):
+def captured_warnings(codes: list[str]) -> Iterator[list[str]]:
     """Capture every warning raised inside the block and append its code to ``codes``
     (nothing is printed: a report never shows a Python warning).
     """

@@ -12,6 +12,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter
@@ -174,7 +175,7 @@ def monthly_plot(monthly: pd.DataFrame, *, title: str, source: str, ax: Axes | N
 
 
 def network_drawing(graphs: dict, *, roles: dict[str, str], title: str, source: str,
-                    seed: int = 0):
+                    seed: int = 0) -> Figure:
     """Side-by-side drawings of the collaboration network per period, same positions.
 
     Nodes are coloured by actor kind and shaped by urban (circle) or rural (triangle)

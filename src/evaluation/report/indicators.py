@@ -17,6 +17,7 @@ from statsmodels.stats.rates import confint_poisson
 
 from evaluation._io import atomic_write
 from evaluation.geo.reference import RURAL
+from evaluation.measures.network import NetworkAnalysis
 from evaluation.measures.reach import ReachSummary
 from evaluation.measures.stats import wilson_interval
 from evaluation.report.disclosure import Disclosure
@@ -28,7 +29,8 @@ INDICATOR_COLUMNS = ["code", "indicateur", "definition", "valeur", "ic_bas", "ic
                      "source", "secret", "estimable", "motif"]
 
 
-def territory_indicators(*, summary: ReachSummary, accompaniments: pd.DataFrame, network=None,
+def territory_indicators(*, summary: ReachSummary, accompaniments: pd.DataFrame,
+                         network: NetworkAnalysis | None = None,
                          testimonies: pd.DataFrame | None = None, disclosure: Disclosure | None = None,
                          source: str, alpha: float = 0.05) -> pd.DataFrame:
     """Headline indicators of one territory with their intervals.

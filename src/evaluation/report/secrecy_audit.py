@@ -56,6 +56,7 @@ from scipy import sparse
 from scipy.optimize import linprog
 from scipy.sparse.csgraph import connected_components
 
+from evaluation.report.published import Publication
 from evaluation.report.secrecy_cells import LinkedCells
 from evaluation.report.secrecy_links import linked_cells
 
@@ -201,7 +202,7 @@ def audit_cells(linked: LinkedCells, *, threshold: int, withheld: np.ndarray | N
                          "ok": ((high - low) >= gap) | (high <= 1e-9)})
 
 
-def audit(publication, *, extra: Sequence[tuple[Mapping[str, float], float]] = ()) -> pd.DataFrame:
+def audit(publication: Publication, *, extra: Sequence[tuple[Mapping[str, float], float]] = ()) -> pd.DataFrame:
     """Audit a report's publication: the feasible range of every withheld cell.
 
     The cells and relations are derived from the publication's own tables

@@ -10,6 +10,7 @@ import pandas as pd
 from evaluation.geo.reference import DENSITY_LABELS, RURAL, RURAL_LEVELS, URBAN
 from evaluation.measures.classify import NON_QPV, QPV
 from evaluation.measures.distance import DEFAULT_BANDS, distance_to_sites
+from evaluation.measures.venue import VISITS
 from evaluation.report.secrecy_cells import LinkedCells, Publishable, _Builder
 
 __all__ = ["linked_cells", "distance_bands"]
@@ -223,7 +224,7 @@ def linked_cells(tables: Publishable) -> LinkedCells:  # noqa: C901 (one flat li
             p = tables.venue_participations
             ids, _ = _venue_table(b, p, key="visit", prefix="venue_visit", total="venue_participations",
                                   rows="venue_participations")
-            first = [i for i, v in zip(ids, p["visit"].astype(str), strict=False) if v == "première venue"]
+            first = [i for i, v in zip(ids, p["visit"].astype(str), strict=False) if v == VISITS[0]]
             if first:
                 b.sums([people], first, [0])
     # ---- conversion of co-presence into collaboration

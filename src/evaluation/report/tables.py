@@ -13,7 +13,7 @@ __all__ = ["PROGRAMME_LABELS", "KIND_LABELS", "GROUP_LABELS", "NOT_ESTIMABLE", "
            "fr_number", "fr_percent", "fr_interval", "fr_ratio_interval", "fr_pvalue", "fr_p",
            "confidence", "ci_label", "fr_not_estimable", "shares_table", "representation_table", "rates_table",
            "model_table", "network_description_table", "odds_table", "indicators_table", "SECRET",
-           "SECRET_TEXT"]
+           "SECRET_TEXT", "VENUE_LABELS", "NETWORK_LABELS"]
 
 NBSP = "\u202f"  # narrow no-break space, the French thousands separator
 
@@ -111,9 +111,17 @@ def fr_not_estimable(reason: str | None, *, events: str = "") -> str:
     return f"{events} : {text}" if events else text
 
 
+#: French labels of the tiers-lieu's codes (:data:`evaluation.measures.venue.ORIGINS`, ``VISITS``).
+VENUE_LABELS = {"qpv_of_commune": "QPV de la commune", "rest_of_commune": "Reste de la commune",
+                "rest_of_epci": "Reste de l'intercommunalité", "rural_communes": "Communes rurales",
+                "other_urban_communes": "Autres communes urbaines", "first_visit": "première venue",
+                "return_visit": "retour"}
+
+
 def fr_label(value: object) -> str:
-    """French label of a code (programme and actor kind codes; others capitalised as they are)."""
+    """French label of a code (programme, actor kind and tiers-lieu codes; others capitalised as they are)."""
     text = str(value)
+    text = VENUE_LABELS.get(text, text)
     return PROGRAMME_LABELS.get(text, KIND_LABELS.get(text, text[:1].upper() + text[1:]))
 
 
@@ -234,12 +242,17 @@ _DESCRIPTION_ROWS = {
 }
 
 
+#: French names of the networks (codes of :func:`evaluation.measures.network.analyse_network`'s description).
+NETWORK_LABELS = {"copresence": "coprésence", "collaboration": "collaboration"}
+
+
 def network_description_table(description: pd.DataFrame) -> pd.DataFrame:
     """One column per (network, period), one row per measure, French labels."""
     cols = {}
     for row in description.itertuples(index=False):
         values = row._asdict()
-        cols[f"{values['network'].capitalize()} — {values['period']}"] = [
+        network = NETWORK_LABELS.get(values["network"], values["network"])
+        cols[f"{network.capitalize()} — {values['period']}"] = [
             (fr_percent(values[k]) if digits is None else fr_number(values[k], digits=digits))
             for k, (_, digits) in _DESCRIPTION_ROWS.items()]
     return pd.DataFrame(cols, index=[label for label, _ in _DESCRIPTION_ROWS.values()]).rename_axis("Mesure")
