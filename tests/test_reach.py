@@ -428,7 +428,7 @@ def test_venue_reach_by_hand(reference):
     assert v.events == 3 and v.participants == 4  # e (2019 only) is outside the period
     assert origins.tolist() == [1, 1, 1, 1, 0]  # a QPV, b commune, c Dijon (metropole), d Châtillon (rural)
     assert v.participations.set_index("visit")["count"].tolist() == [4, 2]
-    assert v.returning["returning"] == 1 and v.returning["share"] == pytest.approx(0.25)
+    assert v.returning.returning == 1 and v.returning.share == pytest.approx(0.25)
     assert v.monthly["participations"].tolist() == [4, 2]
     assert v.monthly["new_participants"].tolist() == [3, 1]
 

@@ -11,7 +11,7 @@ from evaluation.geo.reference import RURAL
 from evaluation.measures.shares import counts_and_shares
 from evaluation.measures.stats import wilson_interval
 
-__all__ = ["ORIGINS", "VISITS", "VenueReach", "venue_reach"]
+__all__ = ["ORIGINS", "VISITS", "Returning", "VenueReach", "venue_reach"]
 
 
 #: Codes of where a participant comes from, in the tables' order (French labels:
@@ -19,6 +19,20 @@ __all__ = ["ORIGINS", "VISITS", "VenueReach", "venue_reach"]
 ORIGINS = ["qpv_of_commune", "rest_of_commune", "rest_of_epci", "rural_communes", "other_urban_communes"]
 #: Codes of a participation: an actor's first event at the tiers-lieu, or a return.
 VISITS = ["first_visit", "return_visit"]
+
+
+@dataclass(frozen=True)
+class Returning:
+    """Participants who came back: ``returning`` of ``participants`` attended at least twice.
+
+    ``share`` is ``returning / participants`` (NaN without participants), with its Wilson interval.
+    """
+
+    participants: int
+    returning: int
+    share: float
+    ci_low: float
+    ci_high: float
 
 
 @dataclass
@@ -30,7 +44,7 @@ class VenueReach:
     origins: pd.DataFrame  # origin, count, total, share, ci_low, ci_high
     participations: pd.DataFrame  # visit (``first_visit`` / ``return_visit``), count, share…
     monthly: pd.DataFrame  # month, events, participations, new_participants
-    returning: dict  # participants, returning, share, ci_low, ci_high
+    returning: Returning
 
 
 def venue_reach(events: pd.DataFrame, attendance: pd.DataFrame, actors: pd.DataFrame, reference: pd.DataFrame,
@@ -79,6 +93,6 @@ def venue_reach(events: pd.DataFrame, attendance: pd.DataFrame, actors: pd.DataF
     n, back = len(per_actor), int((per_actor >= 2).sum())
     low, high = wilson_interval(back, n, alpha=alpha)
     return VenueReach(events=len(ev), participants=n, origins=origins, participations=participations,
-                      monthly=monthly, returning={"participants": n, "returning": back,
-                                                  "share": back / n if n else float("nan"),
-                                                  "ci_low": float(low), "ci_high": float(high)})
+                      monthly=monthly, returning=Returning(participants=n, returning=back,
+                                                           share=back / n if n else float("nan"),
+                                                           ci_low=float(low), ci_high=float(high)))

@@ -213,13 +213,13 @@ def _publish_model(model, ratio: str, *, withheld: bool, units: int, not_converg
 
 def _publish_venue(ctx: ReportContext, venue: VenueReach, pub: Publication, protect: Disclosure) -> VenuePublication:
     r = venue.returning
-    back, n = r["returning"], r["participants"]
+    back, n = r.returning, r.participants
     withheld = (0 < back < protect.threshold) or (0 < n - back < protect.threshold)
     protect.suppressed_cells += int(withheld)
     first = pub.venue_participations["suppressed"].iloc[0] if len(pub.venue_participations) else False
     participants = None if first or 0 < n < protect.threshold else venue.participants
     return VenuePublication(ctx.territory.venue.label, venue.events, participants,
-                            _estimate(r["share"], r["ci_low"], r["ci_high"], withheld=withheld),
+                            _estimate(r.share, r.ci_low, r.ci_high, withheld=withheld),
                             pub.venue_origins, pub.venue_participations, venue.monthly)
 
 
