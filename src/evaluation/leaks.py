@@ -10,7 +10,8 @@ file and where in it (line, notebook cell, sheet and cell, column and row), and 
 name comes from in the exports (file, column, row) — never the name itself, since the
 message may be shown in ``index.html``.
 
-The raw names are read again from the exports (never cached): every value of the data
+The raw names are read again from the exports (never written to disk; a process keeps them
+in memory only while the export files are unchanged): every value of the data
 model's name columns (:data:`evaluation.datasets.NAME_COLUMNS`) and of the other columns
 whose header says they hold names (:func:`evaluation.datasets.holds_names`: ``Contact``,
 ``Chargé(e) de mission``, ``Nom de la structure``…, but not ``Type de structure``).
@@ -79,17 +80,37 @@ def _name_columns(columns: Sequence[str], table: str) -> list[str]:
     return out
 
 
+def _stamp(paths: Iterable[Path]) -> tuple[tuple[str, int, int], ...]:
+    """Path, modification time and size of each file: a key that changes when a file does."""
+    return tuple((str(p.resolve()), (st := p.stat()).st_mtime_ns, st.st_size) for p in sorted(paths))
+
+
+#: Raw names per state of an export folder (a batch worker renders many territories from one).
+_RAW_NAMES: dict[tuple, list[RawName]] = {}
+#: Cached processed tables already searched for a set of names, per state of the file.
+_CLEAN_CACHED: set[tuple] = set()
+
+
 def raw_names(data_dir: Path | str) -> list[RawName]:
     """Every name of the exports of ``data_dir`` (see the module's docstring), read as raw text.
 
     Names shorter than three letters, and names of a public body of a place
     (``Mairie de Chenôve``) or of a place alone, are left out: they would be found in
-    every report that names the place.
+    every report that names the place. The result is kept in memory while no file of
+    ``data_dir`` changes (modification time and size).
     """
+    data_dir = Path(data_dir)
+    key = _stamp(p for p in data_dir.iterdir() if p.is_file()) if data_dir.is_dir() else ()
+    if key not in _RAW_NAMES:
+        _RAW_NAMES.clear()
+        _RAW_NAMES[key] = _read_raw_names(data_dir)
+    return list(_RAW_NAMES[key])
+
+
+def _read_raw_names(data_dir: Path) -> list[RawName]:
     from .datasets import TABLES, _folder_read_options, _read_options, read_raw
     from .problems import Problems
 
-    data_dir = Path(data_dir)
     options = _folder_read_options(data_dir, Problems())
     places = place_names()
     out, seen = [], set()
@@ -186,9 +207,17 @@ def find_leaks(paths: Iterable[Path], names: Sequence[RawName], *, root: Path | 
             for m in matcher.pattern.finditer(fold(text)):
                 leaks.append(Leak(label, where, sources[" ".join(m.group(0).split())]))
 
+    names_key = hash(tuple(sorted(sources)))
     for path in paths:
+        # processed tables are inputs of many runs: one search per state of the file and names
+        key = (_stamp([path]), names_key) if path.suffix == ".parquet" else None
+        if key in _CLEAN_CACHED:
+            continue
+        before = len(leaks)
         search(str(path.relative_to(root)) if root is not None and path.is_relative_to(root) else str(path),
                _text_chunks(path))
+        if key is not None and len(leaks) == before:
+            _CLEAN_CACHED.add(key)
     for label, text in (texts or {}).items():
         search(label, ((f"line {n}", line) for n, line in enumerate(text.splitlines(), start=1)))
     return leaks
