@@ -387,7 +387,7 @@ def build_document(pub, notebook: str | Path, *, as_of: dt.date | None, edition:
     cells = [(c.cell_type, c.source) for c in nb.cells]
     body, appendix = document_blocks(pub, cells)
     t = pub.territory
-    warning = (f"Données illustratives. {SAMPLE_NOTE.format(seed=SAMPLE_SEED)} Les chiffres de ce rapport montrent "
+    warning = (SAMPLE_NOTE.format(seed=SAMPLE_SEED).replace("`", "") + " Les chiffres de ce rapport montrent "
                "la méthode ; ils ne mesurent pas l'action réelle.") if pub.illustrative else None
     return Document(title="Rapport d'évaluation", territory=t.label, as_of=as_of,
                     run_date=run_date or dt.date.today(), edition=edition, warning=warning, blocks=body,
