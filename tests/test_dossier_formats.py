@@ -303,3 +303,33 @@ def test_without_pango_the_pdf_is_skipped_and_said(tmp_path, monkeypatch, caplog
     word = docx.Document(io.BytesIO((tmp_path / "report.docx").read_bytes()))
     assert "Châtillonnais" in "\n".join(p.text for p in word.paragraphs[:5])
     assert "État au 31 décembre 2024" in "\n".join(p.text for p in word.paragraphs[:8])
+
+
+def test_index_links_the_formats_written(tmp_path):
+    from evaluation.batch import RunResult, write_index
+
+    for slug, files in (("chenove", ("report.html", "report.docx", "report.pdf")), ("auxois", ("report.html",))):
+        (tmp_path / slug).mkdir()
+        for name in files:
+            (tmp_path / slug / name).write_bytes(b"")
+    page = write_index([RunResult("chenove", True, str(tmp_path / "chenove" / "report.html")),
+                        RunResult("auxois", True, str(tmp_path / "auxois" / "report.html"))],
+                       out_dir=tmp_path).read_text(encoding="utf-8")
+    assert ('<a href="chenove/report.html">rapport (HTML)</a> · <a href="chenove/report.docx">Word</a> · '
+            '<a href="chenove/report.pdf">PDF</a> · <a href="chenove/indicators.xlsx">indicateurs</a>') in page
+    assert '<a href="auxois/report.html">rapport (HTML)</a> · <a href="auxois/indicators.xlsx">' in page
+    assert "auxois/report.pdf" not in page
+
+
+def test_command_checks_formats_and_says_once_when_the_pdf_cannot_be_made(monkeypatch, capsys, tmp_path):
+    from evaluation import cli, pdf_report
+
+    assert cli.main(["report", "chenove", "--formats", "html,odt"]) == 2
+    assert "unknown report format(s) 'odt'" in capsys.readouterr().err
+    calls = []
+    monkeypatch.setattr("evaluation.reports.render_report", lambda territory, **kw: calls.append(kw) or tmp_path)
+    monkeypatch.setattr(pdf_report, "pdf_unavailable", lambda: "WeasyPrint cannot load the Pango library (test)")
+    assert cli.main(["report", "chenove"]) == 0
+    err = capsys.readouterr().err
+    assert err.count("report.pdf will not be written: WeasyPrint cannot load the Pango library (test)") == 1
+    assert calls[0]["formats"] == ("html", "docx")  # HTML and Word still written, no second message per report
