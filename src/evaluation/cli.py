@@ -2,8 +2,8 @@
 
 ::
 
-    evaluation report TERRITORY [--data DIR] [--out DIR]
-    evaluation report --all [--data DIR] [--out DIR] [--workers N] [--scheduler ADDRESS]
+    evaluation report TERRITORY [--data DIR] [--out DIR] [--formats html,docx,pdf]
+    evaluation report --all [--data DIR] [--out DIR] [--workers N] [--scheduler ADDRESS] [--formats …]
     evaluation validate [--data DIR] [--sep SEP] [--encoding ENC] [--header-row N]
     evaluation sample [--out DIR] [--seed N]
     evaluation reference --departements 21[,71,…]|all [--density-file PATH] [--out DIR]
@@ -56,6 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=int, default=900, help="seconds allowed to each notebook cell")
     p.add_argument("--workers", type=int, default=None, help="parallel runs with --all (default: number of cores)")
     p.add_argument("--scheduler", metavar="ADDRESS", help="send the runs to an existing Dask cluster")
+    p.add_argument("--formats", default="html,docx,pdf", metavar="LIST",
+                   help="formats to write, comma-separated among html, docx, pdf (default: all three)")
     p.add_argument("--fresh-kernels", action="store_true",
                    help="with --all: start a kernel for every territory instead of reusing warm ones")
     _common(p)
@@ -89,13 +91,23 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _report(args: argparse.Namespace) -> int:
     from .batch import render_batch
+    from .formats import parse_formats
+    from .pdf_report import pdf_unavailable
     from .reports import render_report
 
     if args.all == bool(args.territory):
         print("evaluation report: give a TERRITORY or --all (not both)", file=sys.stderr)
         return 2
+    try:
+        formats = parse_formats(args.formats)
+    except EvaluationError as exc:
+        print(f"evaluation report: {exc}", file=sys.stderr)
+        return 2
+    if "pdf" in formats and pdf_unavailable():  # said once, before the runs; HTML and Word are still written
+        print(f"evaluation report: report.pdf will not be written: {pdf_unavailable()}", file=sys.stderr)
+        formats = tuple(f for f in formats if f != "pdf") or ("html",)
     kwargs = dict(data_dir=args.data, out_dir=args.out, reference_dir=args.reference,
-                  territories_file=args.territories, timeout=args.timeout)
+                  territories_file=args.territories, timeout=args.timeout, formats=formats)
     if args.territory:
         print(render_report(args.territory, **kwargs))
         return 0

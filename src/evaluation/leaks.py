@@ -3,7 +3,9 @@
 Names are pseudonymised and free text redacted at load (:mod:`evaluation.pseudonyms`,
 :mod:`evaluation.redaction`). As a last check, before a run publishes anything, the files
 it wrote — HTML, notebook, CSV, XLSX (cell values), GraphML, the index page, and the
-processed tables cached in ``data/processed`` — are searched for every raw name of the
+processed tables cached in ``data/processed``, the Word document (paragraphs, tables,
+headers and footers, alternative text, properties) and the PDF (each page's text,
+bookmarks, document information) — are searched for every raw name of the
 exports, folded like the matching (case, accents, punctuation, spacing;
 :func:`evaluation.redaction.fold`). A hit raises :class:`NameLeakError`, naming the output
 file and where in it (line, notebook cell, sheet and cell, column and row), and where the
@@ -172,12 +174,62 @@ def _text_chunks(path: Path) -> Iterator[tuple[str, str]]:
                 text = values.dropna().astype(str)
                 for row, value in text.items():
                     yield f"column {col!r}, row {row}", value
-    elif suffix in {".png", ".jpg", ".jpeg", ".svg", ".pdf", ".gif"}:
-        return  # figures carry no names (labels are roles); PDFs are made from the checked HTML
+    elif suffix == ".docx":
+        yield from _docx_chunks(path)
+    elif suffix == ".pdf":
+        yield from _pdf_chunks(path)
+    elif suffix in {".png", ".jpg", ".jpeg", ".svg", ".gif"} or path.name.endswith(".pickle"):
+        return  # figures carry no names (labels are roles); the pickle is read by the run, never published
     else:
         text = path.read_text(encoding="utf-8", errors="replace")
         for n, line in enumerate(html.unescape(_DATA_URI.sub("", text)).splitlines(), start=1):
             yield f"line {n}", line
+
+
+def _docx_chunks(path: Path) -> Iterator[tuple[str, str]]:
+    """Text of a Word document: paragraphs, table cells, headers and footers, the figures'
+    alternative text and the document's properties."""
+    import docx
+
+    document = docx.Document(str(path))
+    props = document.core_properties
+    for name in ("title", "subject", "author", "keywords", "comments", "category"):
+        if getattr(props, name):
+            yield "document properties", str(getattr(props, name))
+    for n, par in enumerate(document.paragraphs, start=1):
+        yield f"paragraph {n}", par.text
+    for t, table in enumerate(document.tables, start=1):
+        for r, row in enumerate(table.rows, start=1):
+            yield f"table {t}, row {r}", " | ".join(cell.text for cell in row.cells)
+    for section in document.sections:
+        for part, label in ((section.header, "header"), (section.footer, "footer"),
+                            (section.first_page_header, "first-page header"),
+                            (section.first_page_footer, "first-page footer")):
+            for par in part.paragraphs:
+                yield label, par.text
+    for n, shape in enumerate(document.inline_shapes, start=1):
+        doc_pr = shape._inline.docPr  # noqa: SLF001 - alternative text lives on wp:docPr
+        yield f"figure {n} (alternative text)", " ".join(filter(None, (doc_pr.get("title"), doc_pr.get("descr"))))
+
+
+def _pdf_chunks(path: Path) -> Iterator[tuple[str, str]]:
+    """Text of a PDF: each page's text, the bookmarks and the document's information."""
+    from pypdf import PdfReader
+
+    reader = PdfReader(str(path))
+    for key, value in (reader.metadata or {}).items():
+        yield "document information", f"{key}: {value}"
+
+    def outline(items, depth=0) -> Iterator[tuple[str, str]]:
+        for item in items:
+            if isinstance(item, list):
+                yield from outline(item, depth + 1)
+            else:
+                yield "bookmarks", str(item.title)
+
+    yield from outline(reader.outline)
+    for n, page in enumerate(reader.pages, start=1):  # a page as one text: a name may wrap across lines
+        yield f"page {n}", " ".join((page.extract_text() or "").split())
 
 
 def output_files(folder: Path | str) -> list[Path]:

@@ -25,6 +25,7 @@ import re
 import shutil
 import tempfile
 import warnings as pywarnings
+from collections.abc import Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -708,6 +709,10 @@ def report_publication(territory: str, *, data_dir: str | Path | None = None,
     pub = publish(ctx, m.summary, m.network, m.venue, threshold=threshold, source=source, alpha=alpha,
                   warnings=m.warnings)
     write_outputs(pub, output_dir)
+    if output_dir:  # for the Word and PDF documents (evaluation.formats.render_documents)
+        from .document import report_as_of, save_publication
+
+        save_publication(pub, output_dir, as_of=report_as_of(ctx.dataset))
     return pub
 
 
@@ -823,8 +828,9 @@ def _state_names_checked(notebook: Path, searched: int) -> None:
 def render_report(territory: str, *, data_dir: str | Path | None = None, out_dir: str | Path | None = None,
                   reference_dir: str | Path | None = None, territories_file: str | Path | None = None,
                   timeout: int = 900, kernel_name: str | None = None, validate: bool = True,
-                  warm: bool = False, parameters: dict | None = None) -> Path:
-    """Execute the report notebook for one territory and export it to HTML.
+                  warm: bool = False, parameters: dict | None = None,
+                  formats: Sequence[str] | str | None = None) -> Path:
+    """Execute the report notebook for one territory and export it to HTML, Word and PDF.
 
     Inputs are validated first: an unknown territory or invalid data raise before
     anything is written. Outputs go to ``out_dir/<territory>/report.ipynb`` and
@@ -841,6 +847,10 @@ def render_report(territory: str, *, data_dir: str | Path | None = None, out_dir
         this environment if missing.
     parameters
         Other parameters of the notebook, e.g. ``{"disclosure_threshold": 11, "alpha": 0.1}``.
+    formats
+        Formats written beside the notebook (:data:`evaluation.formats.FORMATS`, default all:
+        ``report.html``, ``report.docx``, ``report.pdf``; see :func:`evaluation.formats.render_documents`).
+        The path returned is the first format's file.
     validate
         Check the territory and the data first (``False`` when the caller already did,
         as :func:`evaluation.batch.render_batch` does once for all territories).
@@ -852,8 +862,11 @@ def render_report(territory: str, *, data_dir: str | Path | None = None, out_dir
 
     from .kernel import ensure_kernel
 
+    from .formats import FORMAT_FILES, parse_formats, render_documents
+
     if not SLUG_PATTERN.match(territory):
         raise ConfigError(f"invalid territory name {territory!r}")
+    formats = parse_formats(formats)
     paths = get_paths()
     terr = get_territory(territory, territories_file)
     if validate:  # before writing anything (a batch validates once for all its runs)
@@ -892,12 +905,16 @@ def render_report(territory: str, *, data_dir: str | Path | None = None, out_dir
         cached = sorted(paths.processed.glob(f"{source.name}-*/*.parquet")) if paths.processed.is_dir() else []
         searched = check_outputs([*output_files(work), *cached], names, root=work)
         _state_names_checked(executed, searched)
-        _export_html(executed, work / "report.html", title=f"Rapport d'évaluation — {terr.label}")
-        check_outputs([work / "report.html", executed], names, root=work)
+        if "html" in formats:
+            _export_html(executed, work / "report.html", title=f"Rapport d'évaluation — {terr.label}")
+        documents = render_documents(work, executed, formats=formats)
+        check_outputs([p for p in (work / "report.html", executed) if p.exists()] + documents, names, root=work)
         with atomic_dir(target) as tmp:
-            for name in ("report.ipynb", "report.html", "indicators.csv", "indicators.xlsx", "reseau"):
+            for name in ("report.ipynb", "report.html", "report.docx", "report.pdf", "indicators.csv",
+                         "indicators.xlsx", "reseau"):
                 if (work / name).exists():
                     shutil.move(work / name, tmp / name)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    return target / "report.html"
+    first = next((target / FORMAT_FILES[f] for f in formats if (target / FORMAT_FILES[f]).exists()), None)
+    return first or target / "report.ipynb"
