@@ -171,3 +171,86 @@ def test_milestones_read_from_territories_file(paths, tmp_path):
     with pytest.raises(TerritoriesError) as err:
         load_territories(tmp_path / "t.yml")
     assert "milestones" in err.value.table().to_string()
+
+
+def _counts(data: Path, until: str) -> tuple[int, int]:
+    """QPV accompaniments and all accompaniments of Chenôve started by ``until``, read with plain pandas."""
+    acc = read_export(data / "accompaniments.csv")
+    acc = acc[(acc["commune_code"] == "21166") & (pd.to_datetime(acc["start_date"], dayfirst=True) <= until)]
+    return int(acc["in_qpv"].str.lower().isin(["oui", "1", "true", "vrai"]).sum()), len(acc)
+
+
+def test_comparison_with_the_baseline(published):
+    from statsmodels.stats.proportion import confint_proportions_2indep
+
+    from evaluation.evolution_report import evolution_section
+    from evaluation.reports import report_publication
+
+    folder, data = published
+    pub = report_publication("chenove", data_dir=data, as_of="2024-12-31", baseline=folder)
+    e = pub.evolution
+    assert (e.baseline_date.isoformat(), e.current_date.isoformat(), e.edition) == (
+        "2022-12-31", "2024-12-31", "point-etape-2022")
+    rows = e.rows.set_index("code")
+    (xb, nb), (xn, nn) = _counts(data, "2022-12-31"), _counts(data, "2024-12-31")
+    qpv = rows.loc["part_qpv"]
+    assert not qpv["withheld"]
+    assert (qpv["baseline"], qpv["current"]) == pytest.approx((xb / nb, xn / nn))
+    low, high = confint_proportions_2indep(xn - xb, nn - nb, xb, nb, method="newcomb", compare="diff")
+    w = (nn - nb) / nn
+    assert (qpv["ci_low"], qpv["ci_high"]) == pytest.approx((w * low, w * high))
+    assert rows.loc["acc_total", "change"] == nn - nb and rows.loc["acc_total", "method"] == "poisson"
+    assert e.ties is not None and e.ties.current == e.ties.baseline + e.ties.new - e.ties.lost
+    assert len(e.revisions) == 0 and e.changed_files == []
+    text = "\n".join(x for x in evolution_section(pub) if isinstance(x, str))
+    assert "## Évolution depuis le point d'étape du 31/12/2022" in text and "Aucune" in text
+
+
+def test_a_corrected_export_shows_as_revisions(published):
+    from evaluation.reports import report_publication
+
+    folder, data = published
+    path = data / "accompaniments.csv"
+    original = path.read_bytes()
+    acc = read_export(path)
+    row = acc.index[(acc["commune_code"] == "21166")
+                    & (pd.to_datetime(acc["start_date"], dayfirst=True) <= "2021-12-31")][0]
+    before = sum(int(v or 0) for v, c, d in zip(acc["jobs_created"], acc["commune_code"],
+                                                 pd.to_datetime(acc["start_date"], dayfirst=True))
+                 if c == "21166" and d <= pd.Timestamp("2022-12-31"))
+    acc.loc[row, "jobs_created"] = str(int(acc.loc[row, "jobs_created"] or 0) + 7)
+    try:
+        write_export(acc, path)
+        e = report_publication("chenove", data_dir=data, baseline=folder).evolution
+        rev = e.revisions.set_index("code")
+        assert list(rev.index) == ["emplois_crees"]
+        assert (rev.loc["emplois_crees", "published"], rev.loc["emplois_crees", "recomputed"]) == (before, before + 7)
+        assert e.changed_files == ["accompaniments.csv"]
+    finally:
+        path.write_bytes(original)
+
+
+def test_withheld_changes_are_not_recomputable():
+    from evaluation.evolution_report import evolution_rows
+
+    def ind(values):
+        return pd.DataFrame({"code": list(values), "indicateur": list(values),
+                             "unite": ["accompagnements", "part", "pour 10 000 habitants"],
+                             "valeur": list(values.values()), "secret": False, "estimable": True})
+
+    # 3 accompaniments since the baseline (below 5): the change and the baseline values are withheld,
+    # so that "now − baseline" cannot be done from the table (the current values are published anyway).
+    now = ind({"acc_total": 43, "part_qpv": 20 / 43, "taux_10k": 43 / 1000 * 1e4})
+    base = ind({"acc_total": 40, "part_qpv": 18 / 40, "taux_10k": 40 / 1000 * 1e4})
+    rows = evolution_rows(now, base, shares={"part_qpv": (18, 40, 20, 43)}, population=1000, threshold=5)
+    assert rows["withheld"].all()
+    assert rows["baseline"].isna().all() and rows["change"].isna().all() and rows["ci_low"].isna().all()
+    assert list(rows["current"]) == pytest.approx([43, 20 / 43, 430])
+    # 40 since, of which 3 in QPV: the share's change is withheld, the total's is not.
+    now = ind({"acc_total": 80, "part_qpv": 21 / 80, "taux_10k": 800})
+    rows = evolution_rows(now, base, shares={"part_qpv": (18, 40, 21, 80)}, population=1000, threshold=5)
+    assert list(rows["withheld"]) == [False, True, False]
+    # a withheld indicator on either side stays withheld
+    secret = base.assign(secret=[True, False, False])
+    rows = evolution_rows(now, secret, shares={"part_qpv": (18, 40, 21, 80)}, population=1000, threshold=5)
+    assert rows.loc[0, "withheld"] and pd.isna(rows.loc[0, "baseline"])

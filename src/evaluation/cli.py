@@ -2,7 +2,7 @@
 
 ::
 
-    evaluation report TERRITORY [--as-of DATE] [--data DIR] [--out DIR]
+    evaluation report TERRITORY [--as-of DATE] [--baseline EDITION] [--data DIR] [--out DIR]
     evaluation report --all [--data DIR] [--out DIR] [--workers N] [--scheduler ADDRESS]
     evaluation publish TERRITORY (--as-of DATE --edition NAME | --all-milestones) [--baseline EDITION]
     evaluation verify EDITION_FOLDER
@@ -62,6 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="with --all: start a kernel for every territory instead of reusing warm ones")
     p.add_argument("--as-of", metavar="DATE",
                    help="evaluate the situation on that date, YYYY-MM-DD (default: the latest date of the data)")
+    p.add_argument("--baseline", metavar="EDITION",
+                   help="add the chapter comparing with this earlier edition (its name or folder)")
     _common(p)
 
     p = sub.add_parser("publish", help="freeze the report of a territory at a date as an edition (point d'étape)")
@@ -118,11 +120,11 @@ def _report(args: argparse.Namespace) -> int:
     kwargs = dict(data_dir=args.data, out_dir=args.out, reference_dir=args.reference,
                   territories_file=args.territories, timeout=args.timeout)
     if args.territory:
-        print(render_report(args.territory, **kwargs,
-                            parameters={"as_of": args.as_of} if args.as_of else None))
+        extra = {k: v for k, v in (("as_of", args.as_of), ("baseline", args.baseline)) if v}
+        print(render_report(args.territory, **kwargs, parameters=extra or None))
         return 0
-    if args.as_of:
-        print("evaluation report: --as-of is given with one TERRITORY (for several dates of one territory, "
+    if args.as_of or args.baseline:
+        print("evaluation report: --as-of and --baseline are given with one TERRITORY (for several dates of one territory, "
               "use `evaluation publish TERRITORY --all-milestones`)", file=sys.stderr)
         return 2
     results = render_batch(workers=args.workers, scheduler=args.scheduler, warm=not args.fresh_kernels, **kwargs)

@@ -708,11 +708,14 @@ def write_outputs(pub: Publication, output_dir: str | Path | None) -> list[Path]
 def report_publication(territory: str, *, data_dir: str | Path | None = None,
                        reference_dir: str | Path | None = None, territories_file: str | Path | None = None,
                        threshold: int = DEFAULT_THRESHOLD, alpha: float = 0.05,
-                       output_dir: str | Path | None = None, as_of: object = None) -> Publication:
+                       output_dir: str | Path | None = None, as_of: object = None,
+                       baseline: str | Path | None = None) -> Publication:
     """What a report notebook does before showing anything: load and validate the territory's
     data (:func:`prepare_context`), run the measures (:func:`measure`), publish them
     (:func:`publish`) and write the publication's files (:func:`write_outputs`). ``as_of``: the
-    date evaluated (« état au »; default: the latest date of the data)."""
+    date evaluated (« état au »; default: the latest date of the data). ``baseline``: an earlier
+    edition (name or folder) to compare with (:mod:`evaluation.evolution_report`), checked
+    first (:func:`evaluation.editions.check_baseline`)."""
     ctx = prepare_context(territory, data_dir=data_dir, reference_dir=reference_dir,
                           territories_file=territories_file, as_of=as_of)
     ctx.parameters.update(disclosure_threshold=threshold, alpha=alpha)
@@ -721,6 +724,14 @@ def report_publication(territory: str, *, data_dir: str | Path | None = None,
     m = measure(ctx, alpha=alpha)
     pub = publish(ctx, m.summary, m.network, m.venue, threshold=threshold, source=source, alpha=alpha,
                   warnings=m.warnings)
+    if baseline is not None:
+        from .editions import check_baseline
+        from .evolution_report import compare_with_baseline
+
+        folder, manifest = check_baseline(baseline, territory, threshold=threshold, reference_dir=reference_dir,
+                                          before=ctx.snapshot.date)
+        pub.evolution = compare_with_baseline(ctx, pub, m, folder=folder, manifest=manifest, threshold=threshold,
+                                              alpha=alpha, source=source)
     write_outputs(pub, output_dir)
     return pub
 
@@ -880,6 +891,14 @@ def render_report(territory: str, *, data_dir: str | Path | None = None, out_dir
         stated = resolve_as_of(dataset.tables, as_of).date
         if as_of is not None:
             parameters = {**parameters, "as_of": stated.isoformat()}
+        if (parameters or {}).get("baseline"):
+            from .disclosure import DEFAULT_THRESHOLD as _THRESHOLD
+            from .editions import check_baseline
+
+            folder, _ = check_baseline(parameters["baseline"], territory, reference_dir=reference_dir,
+                                       threshold=int(parameters.get("disclosure_threshold", _THRESHOLD)),
+                                       out_dir=out_dir, before=stated)
+            parameters = {**parameters, "baseline": str(folder.resolve())}
     out_root = Path(out_dir) if out_dir is not None else paths.reports
     target = out_root / territory
     kernel = kernel_name or ensure_kernel()
