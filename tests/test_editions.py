@@ -254,3 +254,19 @@ def test_withheld_changes_are_not_recomputable():
     secret = base.assign(secret=[True, False, False])
     rows = evolution_rows(now, secret, shares={"part_qpv": (18, 40, 21, 80)}, population=1000, threshold=5)
     assert rows.loc[0, "withheld"] and pd.isna(rows.loc[0, "baseline"])
+
+
+def test_committed_example_editions_are_sealed_and_their_inputs_unchanged(paths):
+    """The examples CI verifies (.ci/run): sealed manifests whose inputs are this clone's files."""
+    from evaluation.manifest import changed_inputs
+
+    folders = sorted((paths.root / "examples").glob("*/editions/*"))
+    assert [f.name for f in folders] == ["point-etape-2022", "point-etape-2024"]
+    for folder in folders:
+        m = read_manifest(folder)
+        assert changed_inputs(m) == [], f"{folder.name}: publish it again (see the README)"
+        csv = pd.read_csv(folder / "indicators.csv", sep=";", decimal=",", encoding="utf-8-sig")
+        assert next(o["sha256"] for o in m["outputs"] if o["path"] == "indicators.csv") == sha(
+            folder / "indicators.csv")
+        assert list(csv["code"]) == [r["code"] for r in m["indicators"]]
+    assert "evaluation verify" in (paths.root / ".ci" / "run").read_text()

@@ -74,6 +74,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="one edition per milestone of the territory in territories.yml (named after it)")
     p.add_argument("--baseline", metavar="EDITION",
                    help="add the chapter comparing with this earlier edition (its name or folder)")
+    p.add_argument("--chain", action="store_true",
+                   help="with --all-milestones: compare each edition with the one before")
     p.add_argument("--replace", action="store_true", help="publish again an edition that exists")
     p.add_argument("--threshold", type=int, default=5, help="disclosure threshold (default 5)")
     p.add_argument("--out", type=Path, metavar="DIR", help="output folder (default: reports/)")
@@ -147,7 +149,11 @@ def _publish(args: argparse.Namespace) -> int:
                    territories_file=args.territories, threshold=args.threshold, replace=args.replace,
                    timeout=args.timeout, baseline=args.baseline)
     if args.all_milestones:
-        folders = publish_milestones(args.territory, **options)
+        if args.baseline:
+            print("evaluation publish: with --all-milestones, use --chain to compare each edition with the one "
+                  "before", file=sys.stderr)
+            return 2
+        folders = publish_milestones(args.territory, chain=args.chain, **options)
     else:
         folders = [publish_edition(args.territory, edition=args.edition, as_of=args.as_of, **options)]
     for folder in folders:

@@ -187,10 +187,11 @@ def publish_edition(territory: str, *, edition: str, as_of: object = None, data_
     return target
 
 
-def publish_milestones(territory: str, **options) -> list[Path]:
+def publish_milestones(territory: str, *, chain: bool = False, **options) -> list[Path]:
     """One edition per milestone of the territory (``milestones`` in ``territories.yml``),
     named after it, in date order; ``options`` are those of :func:`publish_edition`. Every
-    date is checked before the first edition is written."""
+    date is checked before the first edition is written. ``chain``: each edition after the
+    first is compared with the one before (its baseline)."""
     from .snapshot import resolve_as_of
 
     terr = get_territory(territory, options.get("territories_file"))
@@ -201,8 +202,12 @@ def publish_milestones(territory: str, **options) -> list[Path]:
                          territories_file=options.get("territories_file"))
     for date in terr.milestones.values():  # every date refused before any edition is written
         resolve_as_of(dataset.tables, date)
-    return [publish_edition(territory, edition=name, as_of=date, **options)
-            for name, date in sorted(terr.milestones.items(), key=lambda kv: kv[1])]
+    folders: list[Path] = []
+    for name, date in sorted(terr.milestones.items(), key=lambda kv: kv[1]):
+        if chain:
+            options["baseline"] = folders[-1] if folders else None
+        folders.append(publish_edition(territory, edition=name, as_of=date, **options))
+    return folders
 
 
 @dataclass

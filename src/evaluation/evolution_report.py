@@ -45,6 +45,7 @@ PROTECTED_COUNTS = ("acc_total", "taux_10k", "emplois_crees", "emplois_maintenus
 #: Indicators whose change has no interval here (say why in the table).
 NO_INTERVAL = {"emplois_crees": "somme déclarée", "emplois_maintenus": "somme déclarée",
                "communes_atteintes": "dénombrement", "acteurs_reseau": "dénombrement",
+               "liens_avant": "dénombrement", "liens_apres": "dénombrement", "liens_nouveaux": "dénombrement",
                "temoignages": "dénombrement", "acc_creation_dev": "années différentes",
                "acc_dla": "années différentes",
                "taux_conversion": "mêmes paires suivies plus longtemps",
@@ -229,7 +230,7 @@ def evolution_section(pub) -> list:
         f"## Évolution depuis le point d'étape du {e.baseline_date:%d/%m/%Y}\n\n"
         f"Comparaison avec l'édition « {e.edition} » (état au {e.baseline_date:%d/%m/%Y}). Les deux dates sont "
         f"recalculées à partir des données d'aujourd'hui ; les chiffres publiés alors et recalculés autrement sont "
-        f"listés plus bas comme révisions. Les données de {e.current_date:%d/%m/%Y} contiennent celles du point "
+        f"listés plus bas comme révisions. Les données du {e.current_date:%d/%m/%Y} contiennent celles du point "
         f"d'étape : les intervalles des évolutions portent sur ce qui a commencé depuis, comparé à ce qui précédait "
         f"(écart de parts : intervalle de Newcombe ; nombre : intervalle de Poisson exact). « {SECRET} » : secret "
         f"statistique (y compris une évolution qui, rapprochée des chiffres publiés, redonnerait un effectif masqué)."]

@@ -199,9 +199,10 @@ def changed_inputs(manifest: Mapping, *, root: Path | None = None) -> list[Input
     return out
 
 
-def changed_indicators(recorded: list[dict], current: list[dict], *, tolerance: float = 1e-9) -> list[IndicatorChange]:
-    """Every indicator field that differs between two indicator records (numbers within
-    ``tolerance`` are equal; an indicator present on one side only is a difference)."""
+def changed_indicators(recorded: list[dict], current: list[dict], *, tolerance: float = 1.5e-6) -> list[IndicatorChange]:
+    """Every indicator field that differs between two indicator records (numbers, recorded to
+    6 decimals, are equal within ``tolerance``: their published precision, a last digit
+    rounded either way; an indicator present on one side only is a difference)."""
     old = {r["code"]: r for r in recorded}
     new = {r["code"]: r for r in current}
     out = []
@@ -213,7 +214,7 @@ def changed_indicators(recorded: list[dict], current: list[dict], *, tolerance: 
         for f in INDICATOR_FIELDS[1:]:
             x, y = a.get(f), b.get(f)
             if f in _NUMBERS and x is not None and y is not None:
-                if not math.isclose(float(x), float(y), rel_tol=tolerance, abs_tol=tolerance):
+                if not math.isclose(float(x), float(y), rel_tol=1e-9, abs_tol=tolerance):
                     out.append(IndicatorChange(code, f, x, y))
             elif x != y:
                 out.append(IndicatorChange(code, f, x, y))

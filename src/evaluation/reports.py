@@ -882,7 +882,7 @@ def render_report(territory: str, *, data_dir: str | Path | None = None, out_dir
     paths = get_paths()
     terr = get_territory(territory, territories_file)
     as_of = (parameters or {}).get("as_of")
-    stated = None  # the « état au » of the title, once checked
+    stated = dt.date.fromisoformat(str(as_of)) if as_of and not validate else None  # the title's « état au »
     if validate:  # before writing anything (a batch validates once for all its runs)
         reference = load_reference(reference_dir)
         territory_communes(terr, reference)
