@@ -125,3 +125,13 @@ def test_cli_refuses_a_date_before_the_data_and_writes_nothing(tmp_path, capsys)
     assert main(["report", "chenove", "--as-of", "2010-01-01", "--out", str(tmp_path)]) == 1
     assert "before the first record" in capsys.readouterr().err
     assert not any(tmp_path.iterdir())
+
+
+def test_no_dated_record_is_not_an_error():
+    empty = {"accompaniments": pd.DataFrame({"start_date": pd.Series([], dtype="datetime64[ns]"),
+                                             "end_date": pd.Series([], dtype="datetime64[ns]")})}
+    s = resolve_as_of(empty, None, today=dt.date(2025, 1, 1))
+    assert s.default and s.date == dt.date(2025, 1, 1)
+    assert resolve_as_of(empty, "2024-06-30", today=dt.date(2025, 1, 1)).date == dt.date(2024, 6, 30)
+    with pytest.raises(SnapshotError, match="after today"):
+        resolve_as_of(empty, "2026-01-01", today=dt.date(2025, 1, 1))

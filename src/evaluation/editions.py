@@ -26,7 +26,6 @@ from .disclosure import DEFAULT_THRESHOLD
 from .errors import ConfigError, EvaluationError
 from .manifest import (
     FORMAT,
-    MANIFEST,
     IndicatorChange,
     InputChange,
     ManifestError,

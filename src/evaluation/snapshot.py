@@ -96,9 +96,14 @@ def resolve_as_of(tables: Mapping[str, pd.DataFrame], as_of: object = None, *,
     """
     today = today or dt.date.today()
     span = data_dates(tables)
-    if span is None:
-        raise SnapshotError("the data hold no dated record (accompaniments, events, ties, testimonies): "
-                            "no date to evaluate at")
+    if span is None:  # nothing recorded yet: any date up to today shows the same (empty) data
+        if as_of is None or (isinstance(as_of, str) and not as_of.strip()):
+            return Snapshot(today, True, today, today)
+        date = _parse(as_of)
+        if date > today:
+            raise SnapshotError(f"as_of {date.isoformat()} is after today ({today.isoformat()}): "
+                                f"give a date up to today")
+        return Snapshot(date, False, date, date)
     first, latest = span
     if as_of is None or (isinstance(as_of, str) and not as_of.strip()):
         return Snapshot(min(latest, today), True, first, latest)
