@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 from pypdf import PdfReader
 
-from evaluation.document import markdown_blocks, report_as_of
+from evaluation.document import markdown_blocks
 from evaluation.errors import ConfigError
 from evaluation.formats import parse_formats
 from evaluation.leaks import RawName, find_leaks
@@ -253,17 +253,6 @@ def test_markdown_blocks_keep_headings_bold_links_and_quotes():
     assert blocks[0].level == 2 and blocks[0].text == "Synthèse"
     assert blocks[1].spans[0].bold and blocks[2].kind == "quote" and blocks[3].kind == "bullet"
     assert blocks[3].spans[-1].href == "#S"
-
-
-def test_as_of_is_the_latest_date_not_after_today():
-    today = dt.date.today()
-    data = SimpleNamespace(
-        accompaniments=pd.DataFrame({"start_date": pd.to_datetime(["2023-01-05", "2024-03-01"]),
-                                     "end_date": pd.to_datetime([None, str(today.replace(year=today.year + 2))])}),
-        events=pd.DataFrame({"date": pd.to_datetime(["2024-06-30"])}),
-        collaborations=pd.DataFrame(columns=["start_date"]), testimonies=None)
-    assert report_as_of(data) == dt.date(2024, 6, 30)
-    assert report_as_of(SimpleNamespace()) is None
 
 
 def test_docx_and_pdf_text_is_searched_for_names(tmp_path):

@@ -255,6 +255,7 @@ def write_index(results: list[RunResult], *, out_dir: str | Path | None = None,
     The page is first searched for every raw name of the exports of ``data_dir`` (default
     the sample; :func:`evaluation.leaks.check_outputs`): a hit raises and nothing is written.
     """
+    from .edition_index import trajectories_html
     from .leaks import check_outputs, raw_names
 
     root = Path(out_dir) if out_dir else get_paths().reports
@@ -301,6 +302,7 @@ td:first-child,th:first-child{{text-align:left}}tr.failed td{{color:#a00}}.note{
 {chr(10).join(rows)}
 </tbody></table>
 <p>« s » : secret statistique (petits effectifs) ; « n.e. » : non estimable sur ces données.</p>
+{trajectories_html(root, labels)}
 </body></html>
 """
     check_outputs([], raw_names(Path(data_dir) if data_dir else get_paths().sample), texts={"index.html": page})

@@ -146,10 +146,11 @@ class Territory:
     network_roles: dict[str, str] = field(default_factory=dict)
     description: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    milestones: dict[str, dt.date] = field(default_factory=dict)  # edition name → date (points d'étape)
 
 
 _ALLOWED_KEYS = {"label", "split_date", "communes", "epcis", "departements", "qpv", "sites",
-                 "venue", "network_roles", "description"}
+                 "venue", "network_roles", "description", "milestones"}
 
 
 class _Report:
@@ -271,6 +272,7 @@ def _parse_territory(slug: Any, spec: Any, report: _Report, where: tuple) -> Ter
     if not isinstance(qpv, list) or not all(isinstance(q, dict) and "name" in q for q in qpv):
         report.add(where + ("qpv",), "qpv_invalid", value=qpv)
         qpv = []
+    milestones = _parse_milestones(spec.get("milestones"), where + ("milestones",), report)
     if report.count() > before:
         return None
     return Territory(slug=slug, label=label.strip(), split_date=split, communes=communes,
@@ -278,7 +280,28 @@ def _parse_territory(slug: Any, spec: Any, report: _Report, where: tuple) -> Ter
                      qpv=tuple({k: str(v) for k, v in q.items()} for q in qpv),
                      sites=tuple(x for x in sites if x), venue=venue,
                      network_roles={str(k): str(v) for k, v in roles.items()},
-                     description=str(spec.get("description", "")).strip())
+                     description=str(spec.get("description", "")).strip(), milestones=milestones)
+
+
+def _parse_milestones(value: Any, where: tuple, report: _Report) -> dict[str, dt.date]:
+    """``milestones: {convention: 2020-12-31, point-etape-1: 2022-12-31}``: edition name → date."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        report.add(where, "milestones_invalid", value=value)
+        return {}
+    out = {}
+    for name, date in value.items():
+        if isinstance(date, str):
+            try:
+                date = dt.date.fromisoformat(date)
+            except ValueError:
+                date = None
+        if not isinstance(name, str) or not SLUG_PATTERN.match(name) or not isinstance(date, dt.date):
+            report.add(where + (name,), "milestones_invalid", value=f"{name}: {date}")
+            continue
+        out[name] = date
+    return out
 
 
 def load_territories(path: Path | str | None = None) -> dict[str, Territory]:

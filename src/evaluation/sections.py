@@ -17,6 +17,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from . import plots
+from .evolution_report import evolution_section
 from .reference import RURAL
 from .reports import Estimate, Publication, captured_warnings
 from .sample import SAMPLE_NOTE
@@ -48,7 +49,7 @@ __all__ = ["show", "setup", "summary", "summary_markdown", "caveats_markdown", "
            "territory_facts", "reach_reading", "density", "urban_rural", "rates", "qpv", "trends",
            "communes_reached", "distance", "count_model", "venue", "network_effect", "network_reading",
            "network_details",
-           "testimonies", "method", "provenance", "CHAPTERS"]
+           "testimonies", "evolution", "method", "provenance", "as_of_title", "as_of_sentence", "CHAPTERS"]
 
 Item = str | pd.DataFrame | Figure
 SAMPLE_SEED = 2024
@@ -98,7 +99,9 @@ def _plural(n: int, word: str) -> str:
 def summary_markdown(pub: Publication) -> str:
     """The French one-page summary opening a report: reading in a few sentences."""
     t = pub.territory
-    parts = [f"# Rapport d'évaluation — {t.label}", ""]
+    parts = [f"# Rapport d'évaluation — {t.label}" + (f" — {as_of_title(pub)}" if pub.snapshot else ""), ""]
+    if pub.snapshot is not None:
+        parts += [as_of_sentence(pub), ""]
     if pub.illustrative:
         parts += ["> **Données illustratives.** " + SAMPLE_NOTE.format(seed=SAMPLE_SEED)
                   + " Les chiffres ci-dessous montrent la méthode ; ils ne mesurent pas l'action réelle.", ""]
@@ -180,6 +183,21 @@ def caveats_markdown(pub: Publication) -> str:
                      "été rétablis à la lecture ;")
     items[-1] = items[-1].rstrip(" ;") + "."
     return "**Précautions de lecture** :\n\n" + "\n".join(f"- {i}" for i in items)
+
+
+def as_of_title(pub: Publication) -> str:
+    """« état au 31/12/2024 »."""
+    return f"état au {pub.snapshot.date:%d/%m/%Y}"
+
+
+def as_of_sentence(pub: Publication) -> str:
+    """The date the report evaluates, and why that date."""
+    s = pub.snapshot
+    why = ("la date la plus récente des données, faute de date demandée" if s.default
+           else "la date demandée pour ce rapport")
+    return (f"**État au {s.date:%d/%m/%Y}** ({why}) : seuls les accompagnements, rencontres, présences, liens de "
+            "collaboration et témoignages commencés à cette date sont comptés ; une fin postérieure est ignorée "
+            "(l'accompagnement ou le lien est alors en cours).")
 
 
 def summary(pub: Publication) -> list[Item]:
@@ -626,6 +644,12 @@ def testimonies(pub: Publication) -> list[Item]:
     items += [f"**{q.theme.capitalize()}**\n\n> « {q.text} »\n>\n> — {fr_label(q.actor_kind)}, {q.year}"
               for q in pub.quotes.itertuples()]
     return items
+
+
+def evolution(pub: Publication) -> list:
+    """The chapter « Évolution depuis le point d'étape du … » when a baseline edition was given
+    (:func:`evaluation.evolution_report.evolution_section`); nothing otherwise."""
+    return evolution_section(pub)
 
 
 def method(pub: Publication) -> str:
