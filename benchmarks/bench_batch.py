@@ -72,7 +72,8 @@ def run() -> list[tuple[str, bool]]:
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         terr, slugs, data = epci_territories(tmp)
-        options = {"territories_file": terr, "data_dir": data}
+        # notebook and HTML, as the papermill sides (the Word and PDF formats: bench_formats.py)
+        options = {"territories_file": terr, "data_dir": data, "formats": "html"}
         floor_nb = tmp / "imports.ipynb"
         _import_only_notebook(floor_nb)
         render_report(slugs[0], out_dir=tmp / "warm", **options)  # fill the data cache

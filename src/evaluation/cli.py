@@ -2,8 +2,10 @@
 
 ::
 
-    evaluation report TERRITORY [--data DIR] [--out DIR]
-    evaluation report --all [--data DIR] [--out DIR] [--workers N] [--scheduler ADDRESS]
+    evaluation report TERRITORY [--as-of DATE] [--baseline EDITION] [--data DIR] [--out DIR] [--formats html,docx,pdf]
+    evaluation report --all [--data DIR] [--out DIR] [--workers N] [--scheduler ADDRESS] [--formats …]
+    evaluation publish TERRITORY (--as-of DATE --edition NAME | --all-milestones) [--baseline EDITION]
+    evaluation verify EDITION_FOLDER
     evaluation validate [--data DIR] [--sep SEP] [--encoding ENC] [--header-row N]
     evaluation sample [--out DIR] [--seed N]
     evaluation reference --departements 21[,71,…]|all [--density-file PATH] [--out DIR]
@@ -61,9 +63,34 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=int, default=900, help="seconds allowed to each notebook cell")
     p.add_argument("--workers", type=int, default=None, help="parallel runs with --all (default: number of cores)")
     p.add_argument("--scheduler", metavar="ADDRESS", help="send the runs to an existing Dask cluster")
+    p.add_argument("--formats", default="html,docx,pdf", metavar="LIST",
+                   help="formats to write, comma-separated among html, docx, pdf (default: all three)")
     p.add_argument("--fresh-kernels", action="store_true",
                    help="with --all: start a kernel for every territory instead of reusing warm ones")
+    p.add_argument("--as-of", metavar="DATE",
+                   help="evaluate the situation on that date, YYYY-MM-DD (default: the latest date of the data)")
+    p.add_argument("--baseline", metavar="EDITION",
+                   help="add the chapter comparing with this earlier edition (its name or folder)")
     _common(p)
+
+    p = sub.add_parser("publish", help="freeze the report of a territory at a date as an edition (point d'étape)")
+    p.add_argument("territory", help="territory slug (see `evaluation territories`)")
+    p.add_argument("--as-of", metavar="DATE", help="the date evaluated, YYYY-MM-DD (default: the latest date of the data)")
+    p.add_argument("--edition", metavar="NAME", help="name of the edition (lowercase, digits, hyphens)")
+    p.add_argument("--all-milestones", action="store_true",
+                   help="one edition per milestone of the territory in territories.yml (named after it)")
+    p.add_argument("--baseline", metavar="EDITION",
+                   help="add the chapter comparing with this earlier edition (its name or folder)")
+    p.add_argument("--chain", action="store_true",
+                   help="with --all-milestones: compare each edition with the one before")
+    p.add_argument("--replace", action="store_true", help="publish again an edition that exists")
+    p.add_argument("--threshold", type=int, default=5, help="disclosure threshold (default 5)")
+    p.add_argument("--out", type=Path, metavar="DIR", help="output folder (default: reports/)")
+    p.add_argument("--timeout", type=int, default=900, help="seconds allowed to each notebook cell")
+    _common(p)
+
+    p = sub.add_parser("verify", help="recompute an edition from its inputs and compare with its manifest")
+    p.add_argument("edition", type=Path, help="the edition folder, e.g. reports/chenove/editions/point-etape-2022")
 
     p = sub.add_parser("validate", help="check the raw tables and territories.yml, list every problem")
     _common(p)
@@ -94,16 +121,31 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _report(args: argparse.Namespace) -> int:
     from evaluation.report.batch import render_batch
+    from evaluation.report.formats import parse_formats
+    from evaluation.report.pdf_report import pdf_unavailable
     from evaluation.report.render import render_report
 
     if args.all == bool(args.territory):
         print("evaluation report: give a TERRITORY or --all (not both)", file=sys.stderr)
         return 2
+    try:
+        formats = parse_formats(args.formats)
+    except EvaluationError as exc:
+        print(f"evaluation report: {exc}", file=sys.stderr)
+        return 2
+    if "pdf" in formats and pdf_unavailable():  # said once, before the runs; HTML and Word are still written
+        print(f"evaluation report: report.pdf will not be written: {pdf_unavailable()}", file=sys.stderr)
+        formats = tuple(f for f in formats if f != "pdf") or ("html",)
     kwargs = dict(data_dir=args.data, out_dir=args.out, reference_dir=args.reference,
-                  territories_file=args.territories, timeout=args.timeout)
+                  territories_file=args.territories, timeout=args.timeout, formats=formats)
     if args.territory:
-        print(render_report(args.territory, **kwargs))
+        extra = {k: v for k, v in (("as_of", args.as_of), ("baseline", args.baseline)) if v}
+        print(render_report(args.territory, **kwargs, parameters=extra or None))
         return 0
+    if args.as_of or args.baseline:
+        print("evaluation report: --as-of and --baseline are given with one TERRITORY (for several dates of one territory, "
+              "use `evaluation publish TERRITORY --all-milestones`)", file=sys.stderr)
+        return 2
     results = render_batch(workers=args.workers, scheduler=args.scheduler, warm=not args.fresh_kernels, **kwargs)
     for r in results:
         detail = r.path if r.ok else (r.error.splitlines()[0] if r.error else "")
@@ -112,6 +154,45 @@ def _report(args: argparse.Namespace) -> int:
     if failed:
         print(f"{len(failed)} territory report(s) failed: {', '.join(failed)}", file=sys.stderr)
     return 1 if failed else 0
+
+
+def _publish(args: argparse.Namespace) -> int:
+    from evaluation.report.editions import publish_edition, publish_milestones
+
+    if args.all_milestones == bool(args.edition) or (args.all_milestones and args.as_of):
+        print("evaluation publish: give --edition NAME (with --as-of DATE), or --all-milestones", file=sys.stderr)
+        return 2
+    options = dict(data_dir=args.data, out_dir=args.out, reference_dir=args.reference,
+                   territories_file=args.territories, threshold=args.threshold, replace=args.replace,
+                   timeout=args.timeout, baseline=args.baseline)
+    if args.all_milestones:
+        if args.baseline:
+            print("evaluation publish: with --all-milestones, use --chain to compare each edition with the one "
+                  "before", file=sys.stderr)
+            return 2
+        folders = publish_milestones(args.territory, chain=args.chain, **options)
+    else:
+        folders = [publish_edition(args.territory, edition=args.edition, as_of=args.as_of, **options)]
+    for folder in folders:
+        print(folder)
+    return 0
+
+
+def _verify(args: argparse.Namespace) -> int:
+    from evaluation.report.editions import verify_edition
+
+    result = verify_edition(args.edition)
+    for name in result.absent_outputs:
+        print(f"note: output {name} is not kept in this folder (not checked)")
+    if result.ok:
+        print(f"{args.edition}: verified, every input has its recorded SHA-256 and every indicator recomputes "
+              f"to its published value")
+        return 0
+    for line in result.lines():
+        print(line, file=sys.stderr)
+    print(f"{args.edition}: NOT verified ({len(result.inputs)} input(s) changed, "
+          f"{len(result.indicators)} indicator difference(s))", file=sys.stderr)
+    return 1
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -232,7 +313,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
-    handler = {"report": _report, "validate": _validate, "sample": _sample,
+    handler = {"report": _report, "publish": _publish, "verify": _verify, "validate": _validate, "sample": _sample,
                "reference": _reference, "territories": _territories}[args.command]
     try:
         return handler(args)

@@ -228,6 +228,11 @@ CATALOGUE: dict[str, Message] = {
         "'network_roles' must map actor ids to role labels", "write network_roles: {{A001: tiers-lieu}}",
         "'network_roles' doit associer des identifiants d'acteurs à des rôles",
         "écrire network_roles: {{A001: tiers-lieu}}"),
+    "milestones_invalid": Message(
+        "'milestones' must map edition names (lowercase, digits, hyphens) to dates",
+        "write milestones: {{convention: 2020-12-31, point-etape-1: 2022-12-31}}",
+        "'milestones' doit associer des noms d'édition (minuscules, chiffres, tirets) à des dates",
+        "écrire milestones: {{convention: 2020-12-31, point-etape-1: 2022-12-31}}"),
     "qpv_invalid": Message(
         "'qpv' must be a list of mappings with a 'name'", "write qpv: [{{name: Le Mail}}]",
         "'qpv' doit être une liste de quartiers avec un 'name'", "écrire qpv: [{{name: Le Mail}}]"),

@@ -20,8 +20,11 @@ from evaluation.problems import Problems
 __all__ = ["load_territories", "get_territory"]
 
 
+#: libyaml's safe loader when PyYAML was built with it (ten times faster), else the pure-Python one.
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 _ALLOWED_KEYS = {"label", "split_date", "communes", "epcis", "departements", "qpv", "sites",
-                 "venue", "network_roles", "description"}
+                 "venue", "network_roles", "description", "milestones"}
 
 
 
@@ -148,6 +151,7 @@ def _parse_territory(slug: Any, spec: Any, report: _Report, where: tuple) -> Ter
     if not isinstance(qpv, list) or not all(isinstance(q, dict) and "name" in q for q in qpv):
         report.add(where + ("qpv",), "qpv_invalid", value=qpv)
         qpv = []
+    milestones = _parse_milestones(spec.get("milestones"), where + ("milestones",), report)
     if report.count() > before:
         return None
     return Territory(slug=slug, label=label.strip(), split_date=split, communes=communes,
@@ -155,7 +159,28 @@ def _parse_territory(slug: Any, spec: Any, report: _Report, where: tuple) -> Ter
                      qpv=tuple({k: str(v) for k, v in q.items()} for q in qpv),
                      sites=tuple(x for x in sites if x), venue=venue,
                      network_roles={str(k): str(v) for k, v in roles.items()},
-                     description=str(spec.get("description", "")).strip())
+                     description=str(spec.get("description", "")).strip(), milestones=milestones)
+
+
+def _parse_milestones(value: Any, where: tuple, report: _Report) -> dict[str, dt.date]:
+    """``milestones: {convention: 2020-12-31, point-etape-1: 2022-12-31}``: edition name → date."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        report.add(where, "milestones_invalid", value=value)
+        return {}
+    out = {}
+    for name, date in value.items():
+        if isinstance(date, str):
+            try:
+                date = dt.date.fromisoformat(date)
+            except ValueError:
+                date = None
+        if not isinstance(name, str) or not SLUG_PATTERN.match(name) or not isinstance(date, dt.date):
+            report.add(where + (name,), "milestones_invalid", value=f"{name}: {date}")
+            continue
+        out[name] = date
+    return out
 
 
 
@@ -184,8 +209,8 @@ def load_territories(path: Path | str | None = None) -> dict[str, Territory]:
         raise TerritoriesError(report.problems.frame())
     text = path.read_text(encoding="utf-8")
     try:
-        report.lines = _yaml_lines(yaml.compose(text))
-        doc = yaml.safe_load(text)
+        report.lines = _yaml_lines(yaml.compose(text, Loader=_YAML_LOADER))
+        doc = yaml.load(text, Loader=_YAML_LOADER)  # noqa: S506 - a safe loader
     except (yaml.YAMLError, ValueError) as exc:  # ValueError: an impossible date such as 2020-13-01
         mark = getattr(exc, "problem_mark", None)
         report.problems.add(path.name, "yaml_invalid", rows=[mark.line + 1 if mark else None],

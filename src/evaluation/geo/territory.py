@@ -41,3 +41,4 @@ class Territory:
     network_roles: dict[str, str] = field(default_factory=dict)
     description: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    milestones: dict[str, dt.date] = field(default_factory=dict)  # edition name → date (points d'étape)

@@ -17,6 +17,7 @@ import multiprocessing
 import os
 import re
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +29,8 @@ from evaluation.geo.reference import load_reference, territory_communes
 from evaluation.geo.territories import load_territories
 from evaluation.io.datasets import load_dataset
 from evaluation.io.pseudonyms import shared_run_key
+from evaluation.report.edition_index import trajectories_html
+from evaluation.report.formats import FORMAT_FILES, parse_formats
 from evaluation.report.leaks import check_outputs, raw_names
 from evaluation.report.render import render_report
 from evaluation.report.tables import fr_interval, fr_number, fr_percent, fr_ratio_interval
@@ -129,7 +132,8 @@ def render_batch(territories: list[str] | None = None, *, data_dir: str | Path |
                  out_dir: str | Path | None = None, reference_dir: str | Path | None = None,
                  territories_file: str | Path | None = None, timeout: int = 900, workers: int | None = None,
                  scheduler: str | None = None, batch_timeout: float | None = None,
-                 progress: bool = True, warm: bool = True) -> list[RunResult]:
+                 progress: bool = True, warm: bool = True,
+                 formats: Sequence[str] | str | None = None) -> list[RunResult]:
     """Render territories in parallel and write ``index.html``; returns one result each.
 
     The territories file, the territories' communes and the data are validated once,
@@ -154,6 +158,8 @@ def render_batch(territories: list[str] | None = None, *, data_dir: str | Path |
         Run the notebooks on warm kernels (:mod:`evaluation.report.warm`): each worker process,
         local or Dask, keeps kernels that have imported the libraries and resets them to
         a clean namespace between territories. ``False`` starts a kernel per territory.
+    formats
+        Formats of each report (:func:`evaluation.report.formats.parse_formats`; default all three).
     """
     configured = load_territories(territories_file)
     slugs = list(territories) if territories else list(configured)
@@ -164,7 +170,7 @@ def render_batch(territories: list[str] | None = None, *, data_dir: str | Path |
     options = {"data_dir": str(data_dir) if data_dir else None, "out_dir": str(out_dir) if out_dir else None,
                "reference_dir": str(reference_dir) if reference_dir else None,
                "territories_file": str(territories_file) if territories_file else None, "timeout": timeout,
-               "validate": False, "warm": warm}
+               "validate": False, "warm": warm, "formats": parse_formats(formats)}
     workers = max(1, workers or os.cpu_count() or 1)
     limit = batch_timeout or 1800 * max(1, -(-len(slugs) // workers))
     # Every kernel of the batch uses the same pseudonym key, random if none is configured.
@@ -232,6 +238,16 @@ def _cell(figure: dict | None, *, percent: bool = False, ratio: bool = False, di
     return text
 
 
+#: Link text of each format of a report on the index page.
+FORMAT_LINKS = {"html": "rapport (HTML)", "docx": "Word", "pdf": "PDF"}
+
+
+def _document_links(root: Path, territory: str) -> list[str]:
+    """Links to the formats a territory's report was written in (those present in its folder)."""
+    return [f'<a href="{territory}/{FORMAT_FILES[f]}">{text}</a>' for f, text in FORMAT_LINKS.items()
+            if (root / territory / FORMAT_FILES[f]).is_file()]
+
+
 def write_index(results: list[RunResult], *, out_dir: str | Path | None = None,
                 territories_file: str | Path | None = None, data_dir: str | Path | None = None) -> Path:
     """Write ``index.html``: one row per territory, headline figures and links; failures listed.
@@ -252,8 +268,8 @@ def write_index(results: list[RunResult], *, out_dir: str | Path | None = None,
                      _cell(f.get("part_qpv"), percent=True), _cell(f.get("taux_10k"), digits=1),
                      _cell(f.get("liens_nouveaux")), _cell(f.get("effet_reseau"), ratio=True, digits=2),
                      _cell(f.get("taux_conversion"), percent=True)]
-            links = (f'<a href="{r.territory}/report.html">rapport</a> · '
-                     f'<a href="{r.territory}/indicators.xlsx">indicateurs</a>')
+            links = " · ".join([*_document_links(root, r.territory),
+                                f'<a href="{r.territory}/indicators.xlsx">indicateurs</a>'])
             rows.append(f"<tr><td>{name}</td>" + "".join(f"<td>{c}</td>" for c in cells) + f"<td>{links}</td></tr>")
         else:
             link = (f'<a href="{r.territory}/report.failed.ipynb">carnet en erreur</a>' if r.path else "")
@@ -283,6 +299,7 @@ td:first-child,th:first-child{{text-align:left}}tr.failed td{{color:#a00}}.note{
 {chr(10).join(rows)}
 </tbody></table>
 <p>« s » : secret statistique (petits effectifs) ; « n.e. » : non estimable sur ces données.</p>
+{trajectories_html(root, labels)}
 </body></html>
 """
     check_outputs([], raw_names(Path(data_dir) if data_dir else get_paths().sample), texts={"index.html": page})

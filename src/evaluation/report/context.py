@@ -8,7 +8,7 @@ import platform
 import warnings as pywarnings
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import geopandas as gpd
@@ -34,6 +34,8 @@ from evaluation.measures.network import NetworkAnalysis, analyse_network
 from evaluation.measures.network_build import split_periods
 from evaluation.measures.qualitative import for_territory
 from evaluation.measures.reach import ReachSummary, reach_summary
+from evaluation.measures.snapshot import Snapshot, resolve_as_of
+from evaluation.measures.snapshot import as_of as snapshot_tables
 from evaluation.measures.venue import VenueReach, venue_reach
 
 __all__ = ["ReportError", "ReportContext", "prepare_context", "Measures", "captured_warnings", "measure",
@@ -59,6 +61,7 @@ class ReportContext:
     accompaniments: pd.DataFrame
     illustrative: bool
     parameters: dict
+    snapshot: Snapshot | None = None  # the « état au » the tables were restricted to
 
     @property
     def context_communes(self) -> gpd.GeoDataFrame:
@@ -78,8 +81,8 @@ class ReportContext:
     def network(self, *, permutations: int = 1000, seed: int = 0, alpha: float = 0.05) -> NetworkAnalysis | None:
         """The networking-effects analysis before/after the territory's split date, if it has data."""
         d = self.dataset
-        if d.actors.empty:
-            return None
+        if d.actors.empty or (self.snapshot is not None and self.snapshot.date < self.territory.split_date):
+            return None  # before the split date there is no "after" to compare with
         return analyse_network(d.actors, d.events, d.attendance, d.collaborations, self.reference,
                                communes=self.communes["commune_code"], periods=split_periods(self.territory.split_date),
                                brokers=list(self.territory.network_roles), permutations=permutations, seed=seed,
@@ -104,11 +107,13 @@ class ReportContext:
 
 def prepare_context(territory: str, *, data_dir: str | Path | None = None,
                     reference_dir: str | Path | None = None, territories_file: str | Path | None = None,
-                    processed_dir: str | Path | None = None) -> ReportContext:
+                    processed_dir: str | Path | None = None, as_of: object = None) -> ReportContext:
     """Load and validate everything needed to report on ``territory``.
 
     Parameters are those of the report notebook; ``None`` means the project default
     (bundled illustrative sample, committed reference, ``data/raw/territories.yml``).
+    The tables are those of the date ``as_of`` (:func:`evaluation.measures.snapshot.as_of`;
+    default: the latest date of the data, see :func:`evaluation.measures.snapshot.resolve_as_of`).
     """
     paths = get_paths()
     terr = get_territory(territory, territories_file)
@@ -117,14 +122,17 @@ def prepare_context(territory: str, *, data_dir: str | Path | None = None,
     data_path = Path(data_dir) if data_dir is not None else paths.sample
     dataset = load_dataset(data_path, reference=reference, reference_dir=reference_dir,
                            processed_dir=processed_dir, territories=list(load_territories(territories_file)))
+    snapshot = resolve_as_of(dataset.tables, as_of)
+    dataset = replace(dataset, tables=snapshot_tables(dataset.tables, snapshot.date))
     acc = dataset.accompaniments
     acc = acc[acc["commune_code"].isin(communes["commune_code"])]
     acc = classify(acc, reference).assign(year=lambda d: d["start_date"].dt.year.astype("Int64"))
     illustrative = data_path.resolve() == paths.sample.resolve()
     parameters = {"territory": territory, "data_dir": str(data_dir) if data_dir else None,
                   "reference_dir": str(reference_dir) if reference_dir else None,
-                  "territories_file": str(territories_file) if territories_file else None}
-    return ReportContext(terr, reference, communes, dataset, acc, illustrative, parameters)
+                  "territories_file": str(territories_file) if territories_file else None,
+                  "as_of": snapshot.date.isoformat()}
+    return ReportContext(terr, reference, communes, dataset, acc, illustrative, parameters, snapshot)
 
 
 @dataclass

@@ -32,19 +32,26 @@ INDICATOR_COLUMNS = ["code", "indicateur", "definition", "valeur", "ic_bas", "ic
 def territory_indicators(*, summary: ReachSummary, accompaniments: pd.DataFrame,
                          network: NetworkAnalysis | None = None,
                          testimonies: pd.DataFrame | None = None, disclosure: Disclosure | None = None,
-                         source: str, alpha: float = 0.05) -> pd.DataFrame:
+                         source: str, alpha: float = 0.05, as_of: dt.date | None = None) -> pd.DataFrame:
     """Headline indicators of one territory with their intervals.
 
     Counts of accompaniments, structures, jobs and testimonies below the disclosure
     threshold are withheld (``valeur`` empty, ``secret`` true), and so are shares and rates
     computed on such counts; counts of communes, actors and ties describe the territory
     and its network, not individual structures, and are published.
+
+    ``as_of`` (the « état au » of a dated report) makes "the latest year" the year of that
+    date, even when nothing started in it, and the definition says so when that year is not
+    complete on that date.
     """
     disclosure = disclosure or Disclosure()
     years = accompaniments["year"].dropna().astype(int)
     period = f"{years.min()}–{years.max()}" if len(years) else ""
-    latest = int(years.max()) if len(years) else None
+    latest = as_of.year if as_of is not None else int(years.max()) if len(years) else None
     last = accompaniments[accompaniments["year"] == latest] if latest else accompaniments.iloc[:0]
+    latest_period = str(latest or "")  # a year: the secrecy audit links it to the yearly tables
+    partial = ("" if as_of is None or (as_of.month, as_of.day) == (12, 31)
+               else f" (année {latest} en cours : jusqu'au {as_of:%d/%m/%Y})")
     rows: list[dict] = []
 
     def add(code, label, definition, value, *, low=np.nan, high=np.nan, unit="", when=period, count=None,
@@ -69,11 +76,11 @@ def territory_indicators(*, summary: ReachSummary, accompaniments: pd.DataFrame,
         n, unit="accompagnements")
     creation = int(last["programme"].isin(["creation", "development"]).sum())
     add("acc_creation_dev", "Projets accompagnés en création ou développement",
-        "Accompagnements des programmes création et développement commencés la dernière année.", creation,
-        unit="projets", when=str(latest or ""))
+        f"Accompagnements des programmes création et développement commencés la dernière année{partial}.", creation,
+        unit="projets", when=latest_period)
     add("acc_dla", "Structures accompagnées par le DLA",
-        "Accompagnements du Dispositif local d'accompagnement commencés la dernière année.",
-        int((last["programme"] == "dla").sum()), unit="structures", when=str(latest or ""))
+        f"Accompagnements du Dispositif local d'accompagnement commencés la dernière année{partial}.",
+        int((last["programme"] == "dla").sum()), unit="structures", when=latest_period)
     for code, column, value, label in (("part_rural", "urban_rural", RURAL, "Part en commune rurale"),
                                        ("part_qpv", "qpv", "QPV", "Part en quartier prioritaire (QPV)")):
         row = summary.by[column].set_index(column).loc[value]

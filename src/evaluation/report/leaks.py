@@ -3,14 +3,17 @@
 Names are pseudonymised and free text redacted at load (:mod:`evaluation.io.pseudonyms`,
 :mod:`evaluation.io.redaction`). As a last check, before a run publishes anything, the files
 it wrote — HTML, notebook, CSV, XLSX (cell values), GraphML, the index page, and the
-processed tables cached in ``data/processed`` — are searched for every raw name of the
+processed tables cached in ``data/processed``, the Word document (paragraphs, tables,
+headers and footers, alternative text, properties) and the PDF (each page's text,
+bookmarks, document information) — are searched for every raw name of the
 exports, folded like the matching (case, accents, punctuation, spacing;
 :func:`evaluation.io.redaction_words.fold`). A hit raises :class:`NameLeakError`, naming the output
 file and where in it (line, notebook cell, sheet and cell, column and row), and where the
 name comes from in the exports (file, column, row) — never the name itself, since the
 message may be shown in ``index.html``.
 
-The raw names are read again from the exports (never cached): every value of the data
+The raw names are read again from the exports (never written to disk; a process keeps them
+in memory only while the export files are unchanged): every value of the data
 model's name columns (:data:`evaluation.io.schema.NAME_COLUMNS`) and of the other columns
 whose header says they hold names (:func:`evaluation.io.schema.holds_names`: ``Contact``,
 ``Chargé(e) de mission``, ``Nom de la structure``…, but not ``Type de structure``).
@@ -82,14 +85,34 @@ def _name_columns(columns: Sequence[str], table: str) -> list[str]:
     return out
 
 
+def _stamp(paths: Iterable[Path]) -> tuple[tuple[str, int, int], ...]:
+    """Path, modification time and size of each file: a key that changes when a file does."""
+    return tuple((str(p.resolve()), (st := p.stat()).st_mtime_ns, st.st_size) for p in sorted(paths))
+
+
+#: Raw names per state of an export folder (a batch worker renders many territories from one).
+_RAW_NAMES: dict[tuple, list[RawName]] = {}
+#: Cached processed tables already searched for a set of names, per state of the file.
+_CLEAN_CACHED: set[tuple] = set()
+
+
 def raw_names(data_dir: Path | str) -> list[RawName]:
     """Every name of the exports of ``data_dir`` (see the module's docstring), read as raw text.
 
     Names shorter than three letters, and names of a public body of a place
     (``Mairie de Chenôve``) or of a place alone, are left out: they would be found in
-    every report that names the place.
+    every report that names the place. The result is kept in memory while no file of
+    ``data_dir`` changes (modification time and size).
     """
     data_dir = Path(data_dir)
+    key = _stamp(p for p in data_dir.iterdir() if p.is_file()) if data_dir.is_dir() else ()
+    if key not in _RAW_NAMES:
+        _RAW_NAMES.clear()
+        _RAW_NAMES[key] = _read_raw_names(data_dir)
+    return list(_RAW_NAMES[key])
+
+
+def _read_raw_names(data_dir: Path) -> list[RawName]:
     options = _folder_read_options(data_dir, Problems())
     places = place_names()
     out, seen = [], set()
@@ -129,15 +152,7 @@ def _text_chunks(path: Path) -> Iterator[tuple[str, str]]:
     """``(where, text)`` pieces of what a reader or a program can get out of an output file."""
     suffix = path.suffix.lower()
     if suffix == ".xlsx":
-        import openpyxl  # openpyxl only when an XLSX output is searched
-
-        book = openpyxl.load_workbook(path, read_only=True)
-        for ws in book.worksheets:
-            for row in ws.iter_rows():
-                for cell in row:
-                    if cell.value is not None and not isinstance(cell.value, (int, float)):
-                        yield f"sheet {ws.title!r}, cell {cell.coordinate}", str(cell.value)
-        book.close()
+        yield from _xlsx_chunks(path)
     elif suffix == ".ipynb":
         nb = json.loads(path.read_text(encoding="utf-8"))
         yield from _walk(nb.get("metadata", {}), "notebook metadata")
@@ -151,12 +166,76 @@ def _text_chunks(path: Path) -> Iterator[tuple[str, str]]:
                 text = values.dropna().astype(str)
                 for row, value in text.items():
                     yield f"column {col!r}, row {row}", value
-    elif suffix in {".png", ".jpg", ".jpeg", ".svg", ".pdf", ".gif"}:
-        return  # figures carry no names (labels are roles); PDFs are made from the checked HTML
+    elif suffix == ".docx":
+        yield from _docx_chunks(path)
+    elif suffix == ".pdf":
+        yield from _pdf_chunks(path)
+    elif suffix in {".png", ".jpg", ".jpeg", ".svg", ".gif"} or path.name.endswith(".pickle"):
+        return  # figures carry no names (labels are roles); the pickle is read by the run, never published
     else:
         text = path.read_text(encoding="utf-8", errors="replace")
         for n, line in enumerate(html.unescape(_DATA_URI.sub("", text)).splitlines(), start=1):
             yield f"line {n}", line
+
+
+def _xlsx_chunks(path: Path) -> Iterator[tuple[str, str]]:
+    """Text cells of every sheet of a workbook."""
+    import openpyxl  # openpyxl only when an XLSX output is searched
+
+    book = openpyxl.load_workbook(path, read_only=True)
+    for ws in book.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                if cell.value is not None and not isinstance(cell.value, (int, float)):
+                    yield f"sheet {ws.title!r}, cell {cell.coordinate}", str(cell.value)
+    book.close()
+
+
+def _docx_chunks(path: Path) -> Iterator[tuple[str, str]]:
+    """Text of a Word document: paragraphs, table cells, headers and footers, the figures'
+    alternative text and the document's properties.
+    """
+    import docx  # python-docx only when a Word output is searched
+
+    document = docx.Document(str(path))
+    props = document.core_properties
+    for name in ("title", "subject", "author", "keywords", "comments", "category"):
+        if getattr(props, name):
+            yield "document properties", str(getattr(props, name))
+    for n, par in enumerate(document.paragraphs, start=1):
+        yield f"paragraph {n}", par.text
+    for t, table in enumerate(document.tables, start=1):
+        for r, row in enumerate(table.rows, start=1):
+            yield f"table {t}, row {r}", " | ".join(cell.text for cell in row.cells)
+    for section in document.sections:
+        for part, label in ((section.header, "header"), (section.footer, "footer"),
+                            (section.first_page_header, "first-page header"),
+                            (section.first_page_footer, "first-page footer")):
+            for par in part.paragraphs:
+                yield label, par.text
+    for n, shape in enumerate(document.inline_shapes, start=1):
+        doc_pr = shape._inline.docPr  # noqa: SLF001 - alternative text lives on wp:docPr
+        yield f"figure {n} (alternative text)", " ".join(filter(None, (doc_pr.get("title"), doc_pr.get("descr"))))
+
+
+def _pdf_chunks(path: Path) -> Iterator[tuple[str, str]]:
+    """Text of a PDF: each page's text, the bookmarks and the document's information."""
+    from pypdf import PdfReader  # pypdf only when a PDF output is searched
+
+    reader = PdfReader(str(path))
+    for key, value in (reader.metadata or {}).items():
+        yield "document information", f"{key}: {value}"
+
+    def outline(items, depth=0) -> Iterator[tuple[str, str]]:
+        for item in items:
+            if isinstance(item, list):
+                yield from outline(item, depth + 1)
+            else:
+                yield "bookmarks", str(item.title)
+
+    yield from outline(reader.outline)
+    for n, page in enumerate(reader.pages, start=1):  # a page as one text: a name may wrap across lines
+        yield f"page {n}", " ".join((page.extract_text() or "").split())
 
 
 def output_files(folder: Path | str) -> list[Path]:
@@ -186,9 +265,17 @@ def find_leaks(paths: Iterable[Path], names: Sequence[RawName], *, root: Path | 
             for m in matcher.pattern.finditer(fold(text)):
                 leaks.append(Leak(label, where, sources[" ".join(m.group(0).split())]))
 
+    names_key = hash(tuple(sorted(sources)))
     for path in paths:
+        # processed tables are inputs of many runs: one search per state of the file and names
+        key = (_stamp([path]), names_key) if path.suffix == ".parquet" else None
+        if key in _CLEAN_CACHED:
+            continue
+        before = len(leaks)
         search(str(path.relative_to(root)) if root is not None and path.is_relative_to(root) else str(path),
                _text_chunks(path))
+        if key is not None and len(leaks) == before:
+            _CLEAN_CACHED.add(key)
     for label, text in (texts or {}).items():
         search(label, ((f"line {n}", line) for n, line in enumerate(text.splitlines(), start=1)))
     return leaks

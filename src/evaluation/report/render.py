@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+import os
 import re
 import shutil
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 from evaluation._io import atomic_dir
@@ -19,7 +22,11 @@ from evaluation.geo.territories import get_territory, load_territories
 from evaluation.io.datasets import load_dataset
 from evaluation.io.pseudonyms import shared_run_key
 from evaluation.kernel import ensure_kernel
+from evaluation.measures.snapshot import resolve_as_of
+from evaluation.report.baseline import check_baseline
 from evaluation.report.context import ReportError
+from evaluation.report.disclosure import DEFAULT_THRESHOLD
+from evaluation.report.formats import FORMAT_FILES, parse_formats, render_documents
 from evaluation.report.leaks import check_outputs, output_files, raw_names
 from evaluation.report.warm import WARM_ENGINE
 
@@ -77,8 +84,9 @@ def _state_names_checked(notebook: Path, searched: int) -> None:
 def render_report(territory: str, *, data_dir: str | Path | None = None, out_dir: str | Path | None = None,
                   reference_dir: str | Path | None = None, territories_file: str | Path | None = None,
                   timeout: int = 900, kernel_name: str | None = None, validate: bool = True,
-                  warm: bool = False, parameters: dict | None = None) -> Path:
-    """Execute the report notebook for one territory and export it to HTML.
+                  warm: bool = False, parameters: dict | None = None,
+                  formats: Sequence[str] | str | None = None) -> Path:
+    """Execute the report notebook for one territory and export it to HTML, Word and PDF.
 
     Inputs are validated first: an unknown territory or invalid data raise before
     anything is written. Outputs go to ``out_dir/<territory>/report.ipynb`` and
@@ -95,6 +103,11 @@ def render_report(territory: str, *, data_dir: str | Path | None = None, out_dir
         this environment if missing.
     parameters
         Other parameters of the notebook, e.g. ``{"disclosure_threshold": 11, "alpha": 0.1}``.
+    formats
+        Formats written beside the notebook (:data:`evaluation.report.formats.FORMATS`, default
+        all: ``report.html``, ``report.docx``, ``report.pdf``; see
+        :func:`evaluation.report.formats.render_documents`). The path returned is the first
+        format's file.
     validate
         Check the territory and the data first (``False`` when the caller already did,
         as :func:`evaluation.report.batch.render_batch` does once for all territories).
@@ -104,16 +117,26 @@ def render_report(territory: str, *, data_dir: str | Path | None = None, out_dir
     """
     import papermill as pm  # papermill is slow to import: only when a report is rendered
 
-
     if not SLUG_PATTERN.match(territory):
         raise ConfigError(f"invalid territory name {territory!r}")
+    formats = parse_formats(formats)
     paths = get_paths()
     terr = get_territory(territory, territories_file)
+    as_of = (parameters or {}).get("as_of")
+    stated = dt.date.fromisoformat(str(as_of)) if as_of and not validate else None  # the title's « état au »
     if validate:  # before writing anything (a batch validates once for all its runs)
         reference = load_reference(reference_dir)
         territory_communes(terr, reference)
-        load_dataset(Path(data_dir) if data_dir else paths.sample, reference=reference, reference_dir=reference_dir,
-                     territories=list(load_territories(territories_file)))
+        dataset = load_dataset(Path(data_dir) if data_dir else paths.sample, reference=reference,
+                               reference_dir=reference_dir, territories=list(load_territories(territories_file)))
+        stated = resolve_as_of(dataset.tables, as_of).date
+        if as_of is not None:
+            parameters = {**parameters, "as_of": stated.isoformat()}
+        if (parameters or {}).get("baseline"):
+            folder, _ = check_baseline(parameters["baseline"], territory, reference_dir=reference_dir,
+                                       threshold=int(parameters.get("disclosure_threshold", DEFAULT_THRESHOLD)),
+                                       out_dir=out_dir, before=stated)
+            parameters = {**parameters, "baseline": str(folder.resolve())}
     out_root = Path(out_dir) if out_dir is not None else paths.reports
     target = out_root / territory
     kernel = kernel_name or ensure_kernel()
@@ -145,12 +168,19 @@ def render_report(territory: str, *, data_dir: str | Path | None = None, out_dir
         cached = sorted(paths.processed.glob(f"{source.name}-*/*.parquet")) if paths.processed.is_dir() else []
         searched = check_outputs([*output_files(work), *cached], names, root=work)
         _state_names_checked(executed, searched)
-        _export_html(executed, work / "report.html", title=f"Rapport d'évaluation — {terr.label}")
-        check_outputs([work / "report.html", executed], names, root=work)
+        if "html" in formats:
+            title = f"Rapport d'évaluation — {terr.label}" + (f" — état au {stated:%d/%m/%Y}" if stated else "")
+            _export_html(executed, work / "report.html", title=title)
+        documents = render_documents(work, executed, formats=formats)
+        check_outputs([p for p in (work / "report.html", executed) if p.exists()] + documents, names, root=work)
         with atomic_dir(target) as tmp:
-            for name in ("report.ipynb", "report.html", "indicators.csv", "indicators.xlsx", "reseau"):
+            for name in ("report.ipynb", "report.html", "report.docx", "report.pdf", "indicators.csv",
+                         "indicators.xlsx", "reseau"):
                 if (work / name).exists():
                     shutil.move(work / name, tmp / name)
+            if (target / "editions").is_dir():  # published editions outlive the report (hard links: no copy)
+                shutil.copytree(target / "editions", tmp / "editions", copy_function=os.link, symlinks=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    return target / "report.html"
+    first = next((target / FORMAT_FILES[f] for f in formats if (target / FORMAT_FILES[f]).exists()), None)
+    return first or target / "report.ipynb"

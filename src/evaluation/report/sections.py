@@ -18,6 +18,7 @@ from matplotlib.figure import Figure
 
 from evaluation.io.sample import SAMPLE_NOTE
 from evaluation.report.context import captured_warnings
+from evaluation.report.evolution_report import evolution_section
 from evaluation.report.published import Publication
 from evaluation.report.sections_base import Item, _plural
 from evaluation.report.sections_network import network_details, network_effect, network_reading
@@ -51,7 +52,7 @@ __all__ = ["show", "setup", "summary", "summary_markdown", "caveats_markdown", "
            "territory_facts", "reach_reading", "density", "urban_rural", "rates", "qpv", "trends",
            "communes_reached", "distance", "count_model", "venue", "network_effect", "network_reading",
            "network_details",
-           "testimonies", "method", "provenance", "CHAPTERS"]
+           "testimonies", "evolution", "method", "provenance", "as_of_title", "as_of_sentence", "CHAPTERS"]
 
 SAMPLE_SEED = 2024
 CHAPTERS = ["Synthèse", "Portée de l'action", "Effets de réseau", "Ce qui ne se quantifie pas", "Méthode et sources"]
@@ -93,7 +94,9 @@ def setup() -> None:
 def summary_markdown(pub: Publication) -> str:
     """The French one-page summary opening a report: reading in a few sentences."""
     t = pub.territory
-    parts = [f"# Rapport d'évaluation — {t.label}", ""]
+    parts = [f"# Rapport d'évaluation — {t.label}" + (f" — {as_of_title(pub)}" if pub.snapshot else ""), ""]
+    if pub.snapshot is not None:
+        parts += [as_of_sentence(pub), ""]
     if pub.illustrative:
         parts += ["> **Données illustratives.** " + SAMPLE_NOTE.format(seed=SAMPLE_SEED)
                   + " Les chiffres ci-dessous montrent la méthode ; ils ne mesurent pas l'action réelle.", ""]
@@ -177,6 +180,21 @@ def caveats_markdown(pub: Publication) -> str:
     return "**Précautions de lecture** :\n\n" + "\n".join(f"- {i}" for i in items)
 
 
+def as_of_title(pub: Publication) -> str:
+    """« état au 31/12/2024 »."""
+    return f"état au {pub.snapshot.date:%d/%m/%Y}"
+
+
+def as_of_sentence(pub: Publication) -> str:
+    """The date the report evaluates, and why that date."""
+    s = pub.snapshot
+    why = ("la date la plus récente des données, faute de date demandée" if s.default
+           else "la date demandée pour ce rapport")
+    return (f"**État au {s.date:%d/%m/%Y}** ({why}) : seuls les accompagnements, rencontres, présences, liens de "
+            "collaboration et témoignages commencés à cette date sont comptés ; une fin postérieure est ignorée "
+            "(l'accompagnement ou le lien est alors en cours).")
+
+
 def summary(pub: Publication) -> list[Item]:
     """The opening page: summary, headline indicators, caveats, table of contents."""
     return [summary_markdown(pub), "**Indicateurs clés**", indicators_table(pub.indicators, alpha=pub.alpha),
@@ -212,6 +230,13 @@ def testimonies(pub: Publication) -> list[Item]:
     items += [f"**{q.theme.capitalize()}**\n\n> « {q.text} »\n>\n> — {fr_label(q.actor_kind)}, {q.year}"
               for q in pub.quotes.itertuples()]
     return items
+
+
+def evolution(pub: Publication) -> list[Item]:
+    """The chapter « Évolution depuis le point d'étape du … » when a baseline edition was given
+    (:func:`evaluation.report.evolution_report.evolution_section`); nothing otherwise.
+    """
+    return evolution_section(pub)
 
 
 def method(pub: Publication) -> str:

@@ -1,0 +1,144 @@
+"""The data as they stood on a date (« état au »): io layer.
+
+A dated report evaluates the situation on a date ``as_of``: only the accompaniments,
+events, attendance, ties and testimonies that had started (or taken place) by then, with
+end dates after it treated as open (the end was not known on that date). Actors carry no
+date and are kept: an actor with no event or tie by then is simply inactive.
+
+Pure functions over the validated tables; nothing here reads or writes a file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import pandas as pd
+
+from evaluation.errors import EvaluationError
+
+__all__ = ["SnapshotError", "DATED_COLUMNS", "Snapshot", "data_dates", "resolve_as_of", "as_of"]
+
+
+class SnapshotError(EvaluationError, ValueError):
+    """An ``as_of`` date the data cannot be evaluated at (before the first record, after today)."""
+
+
+#: For each table, the column giving the date a row started (or took place) and the column
+#: of its end, if any.
+DATED_COLUMNS: dict[str, tuple[str, str | None]] = {
+    "accompaniments": ("start_date", "end_date"),
+    "events": ("date", None),
+    "collaborations": ("start_date", "end_date"),
+    "testimonies": ("date", None),
+}
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The date a report is evaluated at.
+
+    ``date`` is the « état au »; ``default`` is true when it was not asked for and is the
+    latest date of the data (a report states it); ``first`` and ``latest`` are the data's
+    first start date and latest date (:func:`data_dates`).
+    """
+
+    date: dt.date
+    default: bool
+    first: dt.date
+    latest: dt.date
+
+
+def data_dates(tables: Mapping[str, pd.DataFrame]) -> tuple[dt.date, dt.date] | None:
+    """First start date and latest date (start or end) of the dated tables (``None``: no dated row).
+
+    The first is a start (:data:`DATED_COLUMNS`): before it nothing had happened. The latest
+    is any recorded date, ends included, so that the default snapshot keeps every row as
+    recorded.
+    """
+    def column(name: str, col: str | None) -> pd.Series:
+        table = tables.get(name)
+        if table is None or col is None or col not in table:
+            return pd.Series([], dtype="datetime64[ns]")
+        return pd.to_datetime(table[col], errors="coerce").dropna()
+
+    starts = pd.concat([column(n, s) for n, (s, _) in DATED_COLUMNS.items()])
+    ends = pd.concat([column(n, e) for n, (_, e) in DATED_COLUMNS.items()])
+    if starts.empty:
+        return None
+    return starts.min().date(), max(starts.max(), ends.max() if len(ends) else starts.max()).date()
+
+
+def _parse(value: object) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    text = str(value).strip()
+    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
+        try:
+            return dt.datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    raise SnapshotError(f"as_of {value!r} is not a date: write it as YYYY-MM-DD (e.g. 2024-12-31) or DD/MM/YYYY")
+
+
+def resolve_as_of(tables: Mapping[str, pd.DataFrame], as_of: object = None, *,
+                  today: dt.date | None = None) -> Snapshot:
+    """The date to evaluate at: ``as_of`` checked, or by default the latest date of the data.
+
+    Raises
+    ------
+    SnapshotError
+        When ``as_of`` is not a date, is before the first record of the data or after
+        ``today`` (default: today's date), with what to do instead.
+    """
+    today = today or dt.date.today()
+    span = data_dates(tables)
+    if span is None:  # nothing recorded yet: any date up to today shows the same (empty) data
+        if as_of is None or (isinstance(as_of, str) and not as_of.strip()):
+            return Snapshot(today, True, today, today)
+        date = _parse(as_of)
+        if date > today:
+            raise SnapshotError(f"as_of {date.isoformat()} is after today ({today.isoformat()}): "
+                                f"give a date up to today")
+        return Snapshot(date, False, date, date)
+    first, latest = span
+    if as_of is None or (isinstance(as_of, str) and not as_of.strip()):
+        return Snapshot(min(latest, today), True, first, latest)
+    date = _parse(as_of)
+    if date > today:
+        raise SnapshotError(f"as_of {date.isoformat()} is after today ({today.isoformat()}): "
+                            f"give a date up to today, or leave it out to use the latest date of the data "
+                            f"({latest.isoformat()})")
+    if date < first:
+        raise SnapshotError(f"as_of {date.isoformat()} is before the first record of the data "
+                            f"({first.isoformat()}): give a date from {first.isoformat()} on")
+    return Snapshot(date, False, first, latest)
+
+
+def as_of(tables: Mapping[str, pd.DataFrame], date: dt.date | pd.Timestamp | str) -> dict[str, pd.DataFrame]:
+    """The tables as they stood at the end of ``date``.
+
+    Rows of the dated tables (:data:`DATED_COLUMNS`) whose start is after ``date`` are
+    dropped, and end dates after ``date`` are emptied (the row is open on that date);
+    attendance is kept for the events kept. Other tables (actors) are returned unchanged.
+    The input frames are not modified; the index of each table is kept.
+    """
+    cut = pd.Timestamp(date).normalize()
+    out = dict(tables)
+    for name, (start, end) in DATED_COLUMNS.items():
+        if name not in tables or start not in tables[name]:
+            continue
+        table = tables[name]
+        started = pd.to_datetime(table[start], errors="coerce")
+        kept = table[(started <= cut).fillna(False).to_numpy()].copy()
+        if end is not None and end in kept:
+            ends = pd.to_datetime(kept[end], errors="coerce")
+            kept[end] = kept[end].where(~(ends > cut).fillna(False))
+        out[name] = kept
+    if "attendance" in tables and "events" in out:
+        attendance = tables["attendance"]
+        out["attendance"] = attendance[attendance["event_id"].isin(out["events"]["event_id"])].copy()
+    return out

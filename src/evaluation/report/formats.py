@@ -1,0 +1,74 @@
+"""Which formats a report is written in, and the Word and PDF step of a run (report layer).
+
+``evaluation report … --formats html,docx,pdf`` (default: all three). The HTML is the
+executed notebook exported by :func:`evaluation.reports.render_report`; the Word and PDF
+documents are built by :func:`render_documents` from the publication the notebook's run
+left in its output folder (:func:`evaluation.document.save_publication`), in the order of
+the executed notebook, once the search for raw names passed (so they carry the same
+sentence saying so). When WeasyPrint or the Pango library it needs is missing, the PDF is
+skipped with a message saying what is missing (:func:`evaluation.pdf_report.pdf_unavailable`)
+and HTML and Word are still written.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from evaluation.errors import ConfigError
+from evaluation.report.document import PUBLICATION_FILE, build_document, load_publication
+from evaluation.report.docx_report import write_docx
+from evaluation.report.pdf_report import pdf_unavailable, write_pdf
+
+__all__ = ["FORMATS", "parse_formats", "render_documents", "FORMAT_FILES"]
+
+#: Every format of a report, in the order of the index page's links.
+FORMATS: tuple[str, ...] = ("html", "docx", "pdf")
+#: File of each format in a report's folder.
+FORMAT_FILES = {"html": "report.html", "docx": "report.docx", "pdf": "report.pdf"}
+
+log = logging.getLogger(__name__)
+
+
+def parse_formats(formats: str | Iterable[str] | None) -> tuple[str, ...]:
+    """``"html,docx"`` → ``("html", "docx")``; ``None`` → every format. Unknown names raise
+    :class:`evaluation.errors.ConfigError` naming them and the allowed ones.
+    """
+    if formats is None:
+        return FORMATS
+    names = [f.strip().lower() for f in (formats.split(",") if isinstance(formats, str) else formats)]
+    names = [n for n in names if n]
+    unknown = [n for n in names if n not in FORMATS]
+    if unknown or not names:
+        raise ConfigError(f"unknown report format(s) {', '.join(map(repr, unknown)) or '(none given)'}: "
+                          f"choose among {', '.join(FORMATS)}")
+    return tuple(f for f in FORMATS if f in names)
+
+
+def render_documents(folder: str | Path, notebook: str | Path, *, formats: Sequence[str] = FORMATS,
+                     edition: str | None = None) -> list[Path]:
+    """Write ``report.docx`` and/or ``report.pdf`` into ``folder`` from the publication left
+    there by the notebook's run, in the order of the executed ``notebook``; return the files
+    written. The PDF is skipped (logged as a warning) when it cannot be made here.
+    """
+    folder = Path(folder)
+    wanted = [f for f in ("docx", "pdf") if f in formats]
+    if not wanted:
+        return []
+    if "pdf" in wanted:
+        missing = pdf_unavailable()
+        if missing:
+            log.warning("report.pdf not written: %s", missing)
+            wanted.remove("pdf")
+            if not wanted:
+                return []
+    pub, as_of = load_publication(folder)
+    (folder / PUBLICATION_FILE).unlink()
+    doc = build_document(pub, notebook, as_of=as_of, edition=edition)
+    written = []
+    if "docx" in wanted:
+        written.append(write_docx(doc, folder / FORMAT_FILES["docx"]))
+    if "pdf" in wanted:
+        written.append(write_pdf(doc, folder / FORMAT_FILES["pdf"]))
+    return written

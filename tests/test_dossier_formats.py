@@ -1,0 +1,325 @@
+"""The Word and PDF reports: same headings, figures and withheld cells as the HTML; layout rules.
+
+One Chenôve report is rendered in the three formats, with a disclosure threshold of 11 so
+that indicators are withheld too. The DOCX is read with python-docx, the PDF with pypdf,
+the HTML with regular expressions (nbconvert's headings, pandas' table cells).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html as htmllib
+import io
+import logging
+import re
+from pathlib import Path
+
+import docx
+import pandas as pd
+import pytest
+from pypdf import PdfReader
+
+from evaluation.errors import ConfigError
+from evaluation.report.document import markdown_blocks
+from evaluation.report.formats import parse_formats
+from evaluation.report.leaks import RawName, find_leaks
+from evaluation.report.render import render_report
+
+THRESHOLD = 11
+NBSPS = {"\u00a0", "\u202f"}
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("formats")
+    html = render_report("chenove", out_dir=out, parameters={"disclosure_threshold": THRESHOLD})
+    return html.parent
+
+
+@pytest.fixture(scope="module")
+def word(report):
+    return docx.Document(str(report / "report.docx"))
+
+
+@pytest.fixture(scope="module")
+def pdf(report):
+    return PdfReader(str(report / "report.pdf"))
+
+
+@pytest.fixture(scope="module")
+def pages(pdf) -> list[str]:
+    return [page.extract_text() or "" for page in pdf.pages]
+
+
+def _squash(text: str) -> str:
+    """Text without any spacing (PDF extraction and Word differ in spaces and line breaks)."""
+    return re.sub(r"\s+", "", "".join(" " if c in NBSPS else c for c in text))
+
+
+def _html_headings(report: Path) -> list[tuple[int, str]]:
+    html = (report / "report.html").read_text(encoding="utf-8")
+    found = re.findall(r"<h([1-3])[^>]*>(.*?)</h\1>", html, flags=re.S)
+    return [(int(level), htmllib.unescape(re.sub(r"<[^>]+>", "", text)).replace("¶", "").strip())
+            for level, text in found]
+
+
+def _word_headings(word) -> list[tuple[int, str]]:
+    return [(int(p.style.name.split()[-1]), p.text.strip()) for p in word.paragraphs
+            if p.style.name.startswith("Heading ")]
+
+
+def _outline(pdf) -> list[str]:
+    def walk(items):
+        for item in items:
+            yield from walk(item) if isinstance(item, list) else [item.title]
+    return list(walk(pdf.outline))
+
+
+def _word_tables(word) -> list[list[list[str]]]:
+    return [[[cell.text for cell in row.cells] for row in table.rows] for table in word.tables]
+
+
+def _french_to_float(text: str) -> float:
+    """``"66,9 %"`` → 0.669, ``"14 445"`` → 14445 (read back independently of the formatter)."""
+    clean = "".join(c for c in text if c not in NBSPS and c != " ").replace(",", ".")
+    return float(clean[:-1]) / 100 if clean.endswith("%") else float(clean)
+
+
+# --------------------------------------------------------------------------- structure
+def test_headings_and_their_order_match_the_html(report, word, pdf):
+    html = _html_headings(report)
+    assert len(html) > 15 and html[0][0] == 1 and ("Méthode et sources" in [t for _, t in html])
+    body = _word_headings(word)
+    assert body[-1] == (2, "Annexe : tableau des indicateurs")
+    assert body[:-1] == html
+    assert _outline(pdf) == [t for _, t in html] + ["Annexe : tableau des indicateurs"]
+
+
+def test_captions_are_numbered_without_gaps_with_sources_and_alt_text(word, pages):
+    captions = [p.text for p in word.paragraphs if p.style.name == "Caption"]
+    tables = [int(m.group(1)) for c in captions if (m := re.match(r"Tableau (\d+) : \S", c))]
+    figures = [int(m.group(1)) for c in captions if (m := re.match(r"Figure (\d+) : \S", c))]
+    assert tables == list(range(1, len(word.tables) + 1))
+    assert figures == list(range(1, len(word.inline_shapes) + 1)) and len(figures) >= 4
+    assert len(captions) == len(tables) + len(figures)
+    # Word numbers them with SEQ fields, so that it renumbers a chapter pasted elsewhere.
+    xml = word.element.xml
+    assert xml.count(" SEQ Tableau ") == len(tables) and xml.count(" SEQ Figure ") == len(figures)
+    # Every caption is followed (after its table or figure) by a source line.
+    assert sum(p.text.startswith("Source : ") for p in word.paragraphs) == len(captions)
+    for shape in word.inline_shapes:
+        alt = shape._inline.docPr.get("descr")
+        assert alt and len(alt) > 30
+    text = "\n".join(pages)
+    pdf_tables = sorted({int(n) for n in re.findall(r"Tableau (\d+) :", text)})
+    pdf_figures = sorted({int(n) for n in re.findall(r"Figure (\d+) :", text)})
+    assert pdf_tables == tables and pdf_figures == figures
+
+
+def test_word_page_setup_toc_fields_and_cover(word, report):
+    section = word.sections[0]
+    assert round(section.page_width.cm, 1) == 21.0 and round(section.page_height.cm, 1) == 29.7
+    assert section.gutter.cm > 0 and section.left_margin.cm >= 2
+    assert section.different_first_page_header_footer
+    assert " PAGE " in section.footer._element.xml
+    xml = word.element.xml
+    assert 'TOC \\o "1-3"' in xml
+    assert "w:updateFields" in word.settings.element.xml
+    cover = "\n".join(p.text for p in word.paragraphs[:12])
+    assert "Chenôve — quartier du Mail" in cover and "État au " in cover and "Édité le " in cover
+    assert "Données illustratives générées par evaluation sample" in cover
+    # « état au »: the latest date of the data, not after today
+    assert re.search(r"État au \d{1,2}(er)? \w+ 20\d\d", cover)
+    for style in ("Heading 1", "Heading 2", "Heading 3"):
+        assert word.styles[style].builtin
+
+
+def test_pdf_is_a4_with_bookmarks_embedded_fonts_header_and_page_numbers(pdf, pages):
+    assert all(round(float(p.mediabox.width)) == 595 and round(float(p.mediabox.height)) == 842 for p in pdf.pages)
+    assert {"Synthèse", "Portée de l'action", "Effets de réseau", "Méthode et sources"} <= set(_outline(pdf))
+    fonts = 0
+    for page in pdf.pages:
+        for font in page["/Resources"].get("/Font", {}).values():
+            font = font.get_object()
+            described = font["/DescendantFonts"][0].get_object() if "/DescendantFonts" in font else font
+            descriptor = described["/FontDescriptor"].get_object()
+            assert any(k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3")), font.get("/BaseFont")
+            fonts += 1
+    assert fonts
+    n = len(pages)
+    assert "Page" not in pages[0]  # the cover has no number
+    for i, text in enumerate(pages[1:], start=2):
+        assert f"Page {i} sur {n}" in text
+        assert "Chenôve — quartier du Mail — état au" in text
+    # The table of contents links to the chapters' pages.
+    links = [a.get_object() for a in pdf.pages[1].get("/Annots", [])]
+    assert len(links) >= 5 and all(a["/Subtype"] == "/Link" for a in links)
+
+
+# --------------------------------------------------------------------------- content
+def test_every_indicator_figure_appears_in_both_with_the_same_french_formatting(report, word, pages):
+    csv = pd.read_csv(report / "indicators.csv", sep=";", decimal=",", encoding="utf-8-sig")
+    appendix = _word_tables(word)[-1]
+    header = appendix[0]
+    assert header[:3] == ["Indicateur", "Définition", "Valeur"]
+    rows = {r[0]: r for r in appendix[1:]}
+    html = htmllib.unescape((report / "report.html").read_text(encoding="utf-8"))
+    text = _squash("".join(pages))
+    assert len(rows) == len(csv)
+    for ind in csv.itertuples():
+        row = rows[ind.indicateur]
+        value = row[2]
+        assert row[1] == ind.definition
+        if ind.secret == "oui":
+            assert value == "s", ind.code
+        elif ind.estimable == "non":
+            assert value == "non estimable", ind.code
+        else:  # the figure as written reads back as the CSV's value
+            decimals = len(value.split(",")[1].rstrip(" %\u202f\u00a0")) if "," in value else 0
+            half_unit = 0.5 * 10 ** -decimals / (100 if "%" in value else 1)  # rounded to the digits shown
+            assert abs(_french_to_float(value) - ind.valeur) <= half_unit + 1e-9, (ind.code, value)
+            assert "." not in value
+        # the same string in the HTML's table of headline indicators and on a page of the PDF
+        assert re.search(rf">{re.escape(ind.indicateur)}</td>\s*<td[^>]*>{re.escape(value)}</td>", html), ind.code
+        assert _squash(ind.indicateur + value) in text or (
+            _squash(ind.indicateur) in text and _squash(value) in text), ind.code
+    assert (csv["secret"] == "oui").sum() >= 2  # the threshold of 11 withholds some indicators
+
+
+def test_every_withheld_cell_is_s_in_both(report, word, pages):
+    html = (report / "report.html").read_text(encoding="utf-8")
+    html_s = len(re.findall(r"<td[^>]*>s</td>", html))
+    tables = _word_tables(word)
+    body_s = sum(cell == "s" for t in tables[:-1] for row in t[1:] for cell in row)
+    appendix_s = sum(row[2] == "s" for row in tables[-1][1:])
+    assert html_s > 0 and body_s == html_s
+    csv = pd.read_csv(report / "indicators.csv", sep=";", decimal=",", encoding="utf-8-sig")
+    assert appendix_s == (csv["secret"] == "oui").sum()
+    # In the PDF, each row with a withheld cell is whole on a page that shows « s » as a word.
+    words = [re.findall(r"\w+", p) for p in pages]
+    for t in tables:
+        for row in t[1:]:
+            if "s" in row:
+                needed = set(re.findall(r"\w+", " ".join(row)))
+                assert any(needed <= set(w) and "s" in w for w in words), row
+    # No withheld number leaks through the withheld rows: a threshold of 11 hides every count below it.
+    for t in tables:
+        counts = [i for i, h in enumerate(t[0]) if h in {"Effectif", "Accompagnements"}]
+        for row in t[1:]:
+            for i in counts:
+                if row[i] not in {"s", "–", ""}:
+                    value = _french_to_float(row[i])
+                    assert value == 0 or value >= THRESHOLD, (t[0], row)
+
+
+def test_no_table_row_is_cut_across_pdf_pages(word, pages):
+    """Every row of every table has all its words on one page (a cut row spreads over two)."""
+    words = [set(re.findall(r"\w+", p)) for p in pages]
+    for t in _word_tables(word):
+        for row in t:
+            needed = set(re.findall(r"\w+", " ".join(row)))
+            assert any(needed <= w for w in words), row
+
+
+def test_figures_fit_their_page(pdf):
+    """Figures are never cut: every image is drawn inside the page's printable area."""
+    for page in pdf.pages:
+        for image in page.images:
+            assert image.image.width > 600  # print resolution, downscaled from nothing smaller
+    for page in pdf.pages:  # images are placed by the transformation matrix current at their `Do`
+        boxes = []
+
+        def visit(op, args, cm, tm, boxes=boxes):
+            if op == b"Do":
+                boxes.append((cm[4], cm[5], cm[0], cm[3]))
+
+        page.extract_text(visitor_operand_before=visit)
+        for x, y, w, h in boxes:
+            assert 0 <= x and x + w <= float(page.mediabox.width) and 0 <= y and y + h <= float(page.mediabox.height)
+
+
+# --------------------------------------------------------------------------- pieces
+def test_parse_formats():
+    assert parse_formats(None) == ("html", "docx", "pdf")
+    assert parse_formats("pdf, HTML") == ("html", "pdf")
+    with pytest.raises(ConfigError, match="'odt'.*html, docx, pdf"):
+        parse_formats("html,odt")
+
+
+def test_markdown_blocks_keep_headings_bold_links_and_quotes():
+    blocks = markdown_blocks("<!-- hidden -->\n## Synthèse\n\n**Indicateurs clés**\n\n> « cité »\n\n- un [lien](#S)")
+    assert [type(b).__name__ for b in blocks] == ["Heading", "Paragraph", "Paragraph", "Paragraph"]
+    assert blocks[0].level == 2 and blocks[0].text == "Synthèse"
+    assert blocks[1].spans[0].bold and blocks[2].kind == "quote" and blocks[3].kind == "bullet"
+    assert blocks[3].spans[-1].href == "#S"
+
+
+def test_docx_and_pdf_text_is_searched_for_names(tmp_path):
+    from evaluation.report.pdf_report import pdf_unavailable
+
+    d = docx.Document()
+    d.add_paragraph("Rien ici.")
+    d.add_table(rows=1, cols=2).rows[0].cells[1].text = "avec EPICERIE du pont"
+    d.save(tmp_path / "report.docx")
+    names = [RawName("Épicerie du Pont", "actors.csv, column 'name', row 2")]
+    leaks = find_leaks([tmp_path / "report.docx"], names, root=tmp_path)
+    assert [(leak.file, leak.where) for leak in leaks] == [("report.docx", "table 1, row 1")]
+    if pdf_unavailable():
+        pytest.skip(pdf_unavailable())
+    from weasyprint import HTML
+
+    words = " ".join(["mot"] * 14)
+    HTML(string=f'<p style="width:6cm">{words} Épicerie du Pont</p>').write_pdf(tmp_path / "report.pdf")
+    assert [leak.where for leak in find_leaks([tmp_path / "report.pdf"], names)] == ["page 1"]
+
+
+def test_without_pango_the_pdf_is_skipped_and_said(tmp_path, monkeypatch, caplog, paths):
+    """HTML and Word are still written; the reason is logged (and printed once by the command)."""
+    from evaluation.report import formats, pdf_report
+    from evaluation.report.context import prepare_context
+    from evaluation.report.document import save_publication
+    from evaluation.report.publication import publish
+
+    ctx = prepare_context("chatillonnais")
+    pub = publish(ctx, ctx.reach(), None, None, source="test")
+    save_publication(pub, tmp_path, as_of=dt.date(2024, 12, 31))
+    monkeypatch.setattr(pdf_report, "pdf_unavailable", lambda: "WeasyPrint cannot load the Pango library (test)")
+    with caplog.at_level(logging.WARNING, logger="evaluation.formats"):
+        written = formats.render_documents(tmp_path, paths.report_notebook)
+    assert [p.name for p in written] == ["report.docx"]
+    assert "report.pdf not written: WeasyPrint cannot load the Pango library" in caplog.text
+    assert not (tmp_path / "report.pdf").exists() and not (tmp_path / ".publication.pickle").exists()
+    word = docx.Document(io.BytesIO((tmp_path / "report.docx").read_bytes()))
+    assert "Châtillonnais" in "\n".join(p.text for p in word.paragraphs[:5])
+    assert "État au 31 décembre 2024" in "\n".join(p.text for p in word.paragraphs[:8])
+
+
+def test_index_links_the_formats_written(tmp_path):
+    from evaluation.report.batch import RunResult, write_index
+
+    for slug, files in (("chenove", ("report.html", "report.docx", "report.pdf")), ("auxois", ("report.html",))):
+        (tmp_path / slug).mkdir()
+        for name in files:
+            (tmp_path / slug / name).write_bytes(b"")
+    page = write_index([RunResult("chenove", True, str(tmp_path / "chenove" / "report.html")),
+                        RunResult("auxois", True, str(tmp_path / "auxois" / "report.html"))],
+                       out_dir=tmp_path).read_text(encoding="utf-8")
+    assert ('<a href="chenove/report.html">rapport (HTML)</a> · <a href="chenove/report.docx">Word</a> · '
+            '<a href="chenove/report.pdf">PDF</a> · <a href="chenove/indicators.xlsx">indicateurs</a>') in page
+    assert '<a href="auxois/report.html">rapport (HTML)</a> · <a href="auxois/indicators.xlsx">' in page
+    assert "auxois/report.pdf" not in page
+
+
+def test_command_checks_formats_and_says_once_when_the_pdf_cannot_be_made(monkeypatch, capsys, tmp_path):
+    from evaluation import cli
+    from evaluation.report import pdf_report
+
+    assert cli.main(["report", "chenove", "--formats", "html,odt"]) == 2
+    assert "unknown report format(s) 'odt'" in capsys.readouterr().err
+    calls = []
+    monkeypatch.setattr("evaluation.report.render.render_report", lambda territory, **kw: calls.append(kw) or tmp_path)
+    monkeypatch.setattr(pdf_report, "pdf_unavailable", lambda: "WeasyPrint cannot load the Pango library (test)")
+    assert cli.main(["report", "chenove"]) == 0
+    err = capsys.readouterr().err
+    assert err.count("report.pdf will not be written: WeasyPrint cannot load the Pango library (test)") == 1
+    assert calls[0]["formats"] == ("html", "docx")  # HTML and Word still written, no second message per report
