@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -41,6 +42,10 @@ def _figure_text(fig) -> str:
     return "\n".join(lines)
 
 
+#: Provenance rows that describe the run, not the data: the date and the versions of the machine.
+_RUN_ROWS = re.compile(r"^(\d+,(?:Date d'exécution|Python|Paquet evaluation)),.*$", re.MULTILINE)
+
+
 def section_text(pub) -> str:
     """Every section builder's output for ``pub`` as one text (figures closed after reading)."""
     import matplotlib.pyplot as plt
@@ -61,7 +66,7 @@ def section_text(pub) -> str:
                 out.write(item.to_csv() + "\n")
             else:
                 out.write(str(item) + "\n")
-    return out.getvalue()
+    return _RUN_ROWS.sub(r"\1,<run>", out.getvalue())
 
 
 def snapshot(territory: str, directory: Path) -> dict[str, bytes]:

@@ -135,7 +135,10 @@ def _report(args: argparse.Namespace) -> int:
         return 2
     if "pdf" in formats and pdf_unavailable():  # said once, before the runs; HTML and Word are still written
         print(f"evaluation report: report.pdf will not be written: {pdf_unavailable()}", file=sys.stderr)
-        formats = tuple(f for f in formats if f != "pdf") or ("html",)
+        formats = tuple(f for f in formats if f != "pdf")
+        if not formats:
+            print("evaluation report: no format asked for can be written; nothing was rendered", file=sys.stderr)
+            return 1
     kwargs = dict(data_dir=args.data, out_dir=args.out, reference_dir=args.reference,
                   territories_file=args.territories, timeout=args.timeout, formats=formats)
     if args.territory:

@@ -182,10 +182,11 @@ def provenance_table(ctx: ReportContext) -> pd.DataFrame:
     """
     paths = get_paths()
     rows = [("Paquet evaluation", __version__), ("Python", platform.python_version()),
-            ("Date d'exécution", dt.date.today().isoformat())]
+            ("Date d'exécution", f"{dt.date.today():%d/%m/%Y}")]
     # Folders and files by their name only: a local path says nothing to a reader (files are
     # identified by their hashes below).
-    rows += [(f"Paramètre {k}", "(défaut)" if v is None else Path(v).name if k in _PATH_PARAMETERS else v)
+    rows += [(f"Paramètre {k}", "(défaut)" if v is None else Path(v).name if k in _PATH_PARAMETERS
+              else str(v).replace(".", ",") if isinstance(v, float) else v)
              for k, v in ctx.parameters.items()]
     ref_dir = Path(ctx.parameters["reference_dir"]) if ctx.parameters.get("reference_dir") else paths.reference
     prov_file = ref_dir / REFERENCE_PROVENANCE

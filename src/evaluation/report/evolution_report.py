@@ -120,19 +120,24 @@ def evolution_rows(now: pd.DataFrame, base: pd.DataFrame, *, shares: dict[str, t
         if withheld:
             old, change, low, high = np.nan, np.nan, np.nan, np.nan
         rows.append({"code": code, "indicateur": r.indicateur, "unite": r.unite, "baseline": old, "current": cur,
-                     "change": change, "ci_low": low, "ci_high": high, "method": method, "withheld": withheld})
+                     "change": change, "ci_low": low, "ci_high": high, "method": method, "withheld": withheld,
+                     "current_secret": bool(r.secret)})
     return pd.DataFrame(rows)
 
 
 def _revisions(published: list[dict], recomputed: pd.DataFrame) -> pd.DataFrame:
     """Published baseline figures that today's data recompute differently (the chapter's
     baseline column, already protected, is the recomputed side).
+
+    Rows the chapter withholds are left out: their baseline value is hidden because, beside
+    today's value, it would give back a small count, and printing the published value as a
+    revision would undo that (a withheld cell is not a revision).
     """
     again = recomputed.set_index("code")
     rows = []
     for p in published:
         code = p["code"]
-        if code not in again.index:
+        if code not in again.index or bool(again.loc[code, "withheld"]):
             continue
         pub_shown = p["valeur"] is not None and not p["secret"] and p["estimable"]
         new = again.loc[code, "baseline"]
@@ -228,7 +233,9 @@ def evolution_section(pub) -> list:
         "Indicateur": e.rows["indicateur"],
         f"Point d'étape ({e.baseline_date:%d/%m/%Y})": [SECRET if w else _value(v, u) for v, u, w in
                                                          zip(e.rows["baseline"], e.rows["unite"], e.rows["withheld"], strict=False)],
-        f"État au {e.current_date:%d/%m/%Y}": [_value(v, u) for v, u in zip(e.rows["current"], e.rows["unite"], strict=False)],
+        f"État au {e.current_date:%d/%m/%Y}": [SECRET if s else _value(v, u) for v, u, s in
+                                              zip(e.rows["current"], e.rows["unite"], e.rows["current_secret"],
+                                                  strict=True)],
         "Évolution": [SECRET if w else _change(v, u) for v, u, w in
                       zip(e.rows["change"], e.rows["unite"], e.rows["withheld"], strict=False)],
         f"{level} de l'évolution": [_interval(lo, hi, u) for lo, hi, u in

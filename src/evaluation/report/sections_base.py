@@ -11,7 +11,7 @@ from evaluation.report.tables import (
     fr_number,
 )
 
-__all__ = ["Item"]
+__all__ = ["Item", "before_split"]
 
 
 Item = str | pd.DataFrame | Figure
@@ -23,3 +23,12 @@ def _secret(what: str, pub: Publication) -> str:
 
 def _plural(n: int, word: str) -> str:
     return f"{fr_number(n)} {word}{'s' if n > 1 else ''}"
+
+
+def before_split(pub: Publication) -> str | None:
+    """The sentence saying the report's date is before the territory's « avant / après » date, if it is."""
+    s, split = pub.snapshot, pub.territory.split_date
+    if s is None or s.date >= split:
+        return None
+    return (f"Au {s.date:%d/%m/%Y}, la date qui sépare « avant » et « après » pour ce territoire ({split:%d/%m/%Y}) "
+            f"n'est pas encore atteinte : il n'y a pas encore de période « après » à comparer.")

@@ -6,7 +6,7 @@ import pandas as pd
 
 from evaluation.report import figures
 from evaluation.report.published import Estimate, Publication
-from evaluation.report.sections_base import Item, _plural
+from evaluation.report.sections_base import Item, _plural, before_split
 from evaluation.report.tables import (
     EFFECT_MODELS,
     EFFECT_REASONS,
@@ -143,6 +143,8 @@ def network_effect(pub: Publication) -> str:
 def network_reading(pub: Publication) -> str:
     """A French reading of the networking effects: whether co-presence became collaboration."""
     net = pub.network
+    if net is None and before_split(pub):
+        return before_split(pub) + " Le chapitre sur les effets de réseau est sans objet à cette date."
     if net is None:
         return "Ce territoire n'a pas de données de réseau (acteurs, rencontres, collaborations) : chapitre sans objet."
     split = f"{pub.territory.split_date:%d/%m/%Y}"

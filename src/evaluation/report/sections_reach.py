@@ -5,7 +5,7 @@ from __future__ import annotations
 from evaluation.geo.reference import RURAL
 from evaluation.report import figures
 from evaluation.report.published import Estimate, Publication
-from evaluation.report.sections_base import Item, _plural, _secret
+from evaluation.report.sections_base import Item, _plural, _secret, before_split
 from evaluation.report.tables import (
     GROUP_LABELS,
     SECRET_TEXT,
@@ -210,6 +210,8 @@ def count_model(pub: Publication) -> list[Item]:
 def venue(pub: Publication) -> list[Item]:
     """Attendance of the tiers-lieu: origins, first visits and returns, monthly activity."""
     v = pub.venue
+    if v is None and pub.territory.venue is not None and before_split(pub):
+        return [before_split(pub) + " La fréquentation du tiers-lieu, comptée à partir de cette date, est sans objet."]
     if v is None:
         return ["Pas de tiers-lieu ni d'événements enregistrés pour ce territoire."]
     r = v.returning
