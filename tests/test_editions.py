@@ -256,6 +256,27 @@ def test_withheld_changes_are_not_recomputable():
     assert rows.loc[0, "withheld"] and pd.isna(rows.loc[0, "baseline"])
 
 
+def test_a_withheld_comparison_is_not_a_revision():
+    """Unchanged data: the rows the comparison withholds must not come back as revisions printing the
+    baseline's published value (3 accompaniments since the baseline: 40 published, 43 now; 10 jobs since: shown)."""
+    from evaluation.report.evolution_report import _revisions, evolution_rows
+
+    now = pd.DataFrame({"code": ["acc_total", "emplois_crees"], "indicateur": ["a", "e"],
+                        "unite": ["accompagnements", "emplois"], "valeur": [43, 12], "secret": False,
+                        "estimable": True})
+    base = now.assign(valeur=[40, 2])
+    rows = evolution_rows(now, base, shares={}, population=1000, threshold=5)
+    assert list(rows["withheld"]) == [True, False]
+    published = [{"code": "acc_total", "valeur": 40.0, "secret": False, "estimable": True},
+                 {"code": "emplois_crees", "valeur": 2.0, "secret": False, "estimable": True}]
+    assert _revisions(published, rows).empty
+    # a real correction of a shown figure is still a revision, with both values
+    published[1]["valeur"] = 1.0
+    rev = _revisions(published, rows)
+    assert list(rev["code"]) == ["emplois_crees"] and list(rev["published"]) == [1.0]
+    assert list(rev["recomputed"]) == [2.0]
+
+
 def test_committed_example_editions_are_sealed_and_their_inputs_unchanged(paths):
     """The examples CI verifies (.ci/run): sealed manifests whose inputs are this clone's files."""
     from evaluation.report.manifest import changed_inputs
