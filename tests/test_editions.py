@@ -258,7 +258,8 @@ def test_withheld_changes_are_not_recomputable():
 
 def test_a_withheld_comparison_is_not_a_revision():
     """Unchanged data: the rows the comparison withholds must not come back as revisions printing the
-    baseline's published value (3 accompaniments since the baseline: 40 published, 43 now; 10 jobs since: shown)."""
+    baseline's published value (3 accompaniments since the baseline: 40 published, 43 now; 10 jobs since: shown).
+    """
     from evaluation.report.evolution_report import _revisions, evolution_rows
 
     now = pd.DataFrame({"code": ["acc_total", "emplois_crees"], "indicateur": ["a", "e"],
