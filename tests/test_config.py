@@ -35,6 +35,12 @@ def test_unknown_territory_lists_known_ones():
         ("territories:\n  a:\n    label: A\n    split_date: 2020-13-01\n    communes: ['21166']", "month must be in"),
         ("territories:\n  a:\n    label: A\n    split_date: 2020-01-01", "at least one of"),
         ("territories:\n  a:\n    label: A\n    split_date: 2020-01-01\n    communes: ['2116']", "malformed codes"),
+        ("territories:\n  a:\n    label: A <b>gras</b>\n    split_date: 2020-01-01\n    communes: ['21166']",
+         "read as HTML"),
+        ("territories:\n  a:\n    label: A\n    split_date: 2020-01-01\n    communes: ['21166']\n"
+         "    sites: [{label: Nulle part, lat: 95.0, lon: 400.0}]", "out of range"),
+        ("territories:\n  a:\n    label: A\n    split_date: 2020-01-01\n    communes: ['21166']\n"
+         "    venue: {label: Tiers-lieu, lat: 47.29, lon: 5.0}", "needs a 'commune'"),
     ],
 )
 def test_malformed_territories_file(tmp_path, text, message):

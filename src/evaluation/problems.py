@@ -204,6 +204,19 @@ CATALOGUE: dict[str, Message] = {
     "label_missing": Message(
         "'label' (the French name) is required", "add label: with the territory's name",
         "'label' (le nom en français) est obligatoire", "ajouter label: avec le nom du territoire"),
+    "label_markup": Message(
+        "'label' contains '<' or '>' (it would be read as HTML in the report)", "write the name without < or >",
+        "'label' contient '<' ou '>' (lu comme du HTML dans le rapport)", "écrire le nom sans < ni >"),
+    "coordinates_invalid": Message(
+        "'lat'/'lon' out of range (latitude −90 to 90, longitude −180 to 180)",
+        "give the site's latitude and longitude in degrees (WGS 84), e.g. lat: 47.29, lon: 5.04, or its commune",
+        "'lat'/'lon' hors des bornes (latitude de −90 à 90, longitude de −180 à 180)",
+        "indiquer la latitude et la longitude du lieu en degrés (WGS 84), ex. lat: 47.29, lon: 5.04, ou sa commune"),
+    "venue_commune_missing": Message(
+        "the tiers-lieu ('venue') needs a 'commune' (its INSEE code): its reach is counted by commune",
+        "add commune: with the INSEE code of the commune where the tiers-lieu is",
+        "le tiers-lieu ('venue') doit avoir une 'commune' (code INSEE) : sa portée se compte par commune",
+        "ajouter commune: avec le code INSEE de la commune du tiers-lieu"),
     "split_date_invalid": Message(
         "'split_date' is not a date", "write it as YYYY-MM-DD, e.g. 2020-01-01",
         "'split_date' n'est pas une date", "l'écrire au format AAAA-MM-JJ, ex. 2020-01-01"),

@@ -77,6 +77,10 @@ def _parse_site(s: Any, where: tuple, report: _Report) -> Site | None:
     if not ok:
         report.add(where, "site_invalid", value=s)
         return None
+    lat, lon = _number(s.get("lat")), _number(s.get("lon"))
+    if lat is not None and not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        report.add(where, "coordinates_invalid", value=f"lat {lat}, lon {lon}")
+        return None
     return Site(label=str(s["label"]), commune=str(s["commune"]) if s.get("commune") else None,
                 lat=_number(s.get("lat")), lon=_number(s.get("lon")))
 
@@ -122,6 +126,8 @@ def _parse_territory(slug: Any, spec: Any, report: _Report, where: tuple) -> Ter
     label = spec.get("label")
     if not isinstance(label, str) or not label.strip():
         report.add(where + ("label",), "label_missing", value=label)
+    elif "<" in label or ">" in label:
+        report.add(where + ("label",), "label_markup", value=label)
     split = spec.get("split_date")
     if isinstance(split, str):
         try:
@@ -143,6 +149,8 @@ def _parse_territory(slug: Any, spec: Any, report: _Report, where: tuple) -> Ter
         sites = []
     sites = [_parse_site(s, where + ("sites", i + 1), report) for i, s in enumerate(sites)]
     venue = _parse_site(spec["venue"], where + ("venue",), report) if spec.get("venue") else None
+    if venue is not None and venue.commune is None:
+        report.add(where + ("venue",), "venue_commune_missing", value=spec["venue"])
     roles = spec.get("network_roles") or {}
     if not isinstance(roles, dict):
         report.add(where + ("network_roles",), "roles_invalid", value=roles)
