@@ -137,3 +137,24 @@ def test_no_dated_record_is_not_an_error():
     assert resolve_as_of(empty, "2024-06-30", today=dt.date(2025, 1, 1)).date == dt.date(2024, 6, 30)
     with pytest.raises(SnapshotError, match="after today"):
         resolve_as_of(empty, "2026-01-01", today=dt.date(2025, 1, 1))
+
+
+def test_a_report_dated_before_the_split_date_says_so():
+    """Before the « avant / après » date there is no "after": the network and tiers-lieu chapters say
+    why they are empty, instead of claiming the territory has no network data or no tiers-lieu.
+    """
+    import datetime as dt
+    from types import SimpleNamespace
+
+    from evaluation.measures.snapshot import Snapshot
+    from evaluation.report.sections_network import network_reading
+    from evaluation.report.sections_reach import venue
+
+    territory = SimpleNamespace(split_date=dt.date(2021, 1, 1), venue=SimpleNamespace(commune="21166"))
+    early = SimpleNamespace(network=None, venue=None, territory=territory,
+                            snapshot=Snapshot(dt.date(2020, 12, 31), False, dt.date(2019, 1, 1), dt.date(2024, 6, 1)))
+    assert "31/12/2020" in network_reading(early) and "01/01/2021" in network_reading(early)
+    assert "n'est pas encore atteinte" in venue(early)[0]
+    late = SimpleNamespace(**{**vars(early), "snapshot": Snapshot(dt.date(2022, 6, 30), False, dt.date(2019, 1, 1),
+                                                                   dt.date(2024, 6, 1))})
+    assert "pas de données de réseau" in network_reading(late)
