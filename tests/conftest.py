@@ -19,6 +19,8 @@ from evaluation.io.pseudonyms import KEY_ENV
 # real key lives outside the repository). Tests of the no-key behaviour remove it.
 TEST_KEY = "tests-only-key-0123456789abcdef"
 os.environ.setdefault(KEY_ENV, TEST_KEY)
+# Reports in HTML only, except where a test asks for the Word and PDF formats (tests/test_dossier_formats.py).
+os.environ.setdefault("EVALUATION_FORMATS", "html")
 
 
 @pytest.fixture(scope="session")

@@ -32,7 +32,8 @@ NBSPS = {"\u00a0", "\u202f"}
 @pytest.fixture(scope="module")
 def report(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("formats")
-    html = render_report("chenove", out_dir=out, parameters={"disclosure_threshold": THRESHOLD})
+    html = render_report("chenove", out_dir=out, parameters={"disclosure_threshold": THRESHOLD},
+                         formats="html,docx,pdf")
     return html.parent
 
 
@@ -239,8 +240,11 @@ def test_figures_fit_their_page(pdf):
 
 
 # --------------------------------------------------------------------------- pieces
-def test_parse_formats():
+def test_parse_formats(monkeypatch):
+    monkeypatch.delenv("EVALUATION_FORMATS", raising=False)
     assert parse_formats(None) == ("html", "docx", "pdf")
+    monkeypatch.setenv("EVALUATION_FORMATS", "pdf,html")
+    assert parse_formats(None) == ("html", "pdf")
     assert parse_formats("pdf, HTML") == ("html", "pdf")
     with pytest.raises(ConfigError, match="'odt'.*html, docx, pdf"):
         parse_formats("html,odt")
@@ -314,6 +318,7 @@ def test_command_checks_formats_and_says_once_when_the_pdf_cannot_be_made(monkey
     from evaluation import cli
     from evaluation.report import pdf_report
 
+    monkeypatch.delenv("EVALUATION_FORMATS", raising=False)  # the command's default: all three
     assert cli.main(["report", "chenove", "--formats", "html,odt"]) == 2
     assert "unknown report format(s) 'odt'" in capsys.readouterr().err
     calls = []
@@ -323,3 +328,6 @@ def test_command_checks_formats_and_says_once_when_the_pdf_cannot_be_made(monkey
     err = capsys.readouterr().err
     assert err.count("report.pdf will not be written: WeasyPrint cannot load the Pango library (test)") == 1
     assert calls[0]["formats"] == ("html", "docx")  # HTML and Word still written, no second message per report
+    # the PDF alone was asked for and cannot be made: nothing is rendered, and the command fails
+    assert cli.main(["report", "chenove", "--formats", "pdf"]) == 1
+    assert "nothing was rendered" in capsys.readouterr().err and len(calls) == 1

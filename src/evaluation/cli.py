@@ -63,8 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=int, default=900, help="seconds allowed to each notebook cell")
     p.add_argument("--workers", type=int, default=None, help="parallel runs with --all (default: number of cores)")
     p.add_argument("--scheduler", metavar="ADDRESS", help="send the runs to an existing Dask cluster")
-    p.add_argument("--formats", default="html,docx,pdf", metavar="LIST",
-                   help="formats to write, comma-separated among html, docx, pdf (default: all three)")
+    p.add_argument("--formats", default=None, metavar="LIST",
+                   help="formats to write, comma-separated among html, docx, pdf "
+                        "(default: EVALUATION_FORMATS if set, else all three)")
     p.add_argument("--fresh-kernels", action="store_true",
                    help="with --all: start a kernel for every territory instead of reusing warm ones")
     p.add_argument("--as-of", metavar="DATE",

@@ -6,22 +6,23 @@ documents are built by :func:`render_documents` from the publication the noteboo
 left in its output folder (:func:`evaluation.document.save_publication`), in the order of
 the executed notebook, once the search for raw names passed (so they carry the same
 sentence saying so). When WeasyPrint or the Pango library it needs is missing, the PDF is
-skipped with a message saying what is missing (:func:`evaluation.pdf_report.pdf_unavailable`)
+skipped with a message saying what is missing (:func:`evaluation.report.pdf_report.pdf_unavailable`)
 and HTML and Word are still written.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from evaluation.errors import ConfigError
+from evaluation.report import pdf_report
 from evaluation.report.document import PUBLICATION_FILE, build_document, load_publication
 from evaluation.report.docx_report import write_docx
-from evaluation.report.pdf_report import pdf_unavailable, write_pdf
 
-__all__ = ["FORMATS", "parse_formats", "render_documents", "FORMAT_FILES"]
+__all__ = ["FORMATS", "FORMATS_ENV", "parse_formats", "render_documents", "FORMAT_FILES"]
 
 #: Every format of a report, in the order of the index page's links.
 FORMATS: tuple[str, ...] = ("html", "docx", "pdf")
@@ -31,12 +32,16 @@ FORMAT_FILES = {"html": "report.html", "docx": "report.docx", "pdf": "report.pdf
 log = logging.getLogger(__name__)
 
 
+#: Environment variable giving the default formats (e.g. ``html`` on a machine that only previews).
+FORMATS_ENV = "EVALUATION_FORMATS"
+
 def parse_formats(formats: str | Iterable[str] | None) -> tuple[str, ...]:
-    """``"html,docx"`` → ``("html", "docx")``; ``None`` → every format. Unknown names raise
+    """``"html,docx"`` → ``("html", "docx")``; ``None`` → the formats of the environment variable
+    ``EVALUATION_FORMATS`` if set, else every format. Unknown names raise
     :class:`evaluation.errors.ConfigError` naming them and the allowed ones.
     """
     if formats is None:
-        return FORMATS
+        formats = os.environ.get(FORMATS_ENV) or ",".join(FORMATS)
     names = [f.strip().lower() for f in (formats.split(",") if isinstance(formats, str) else formats)]
     names = [n for n in names if n]
     unknown = [n for n in names if n not in FORMATS]
@@ -57,7 +62,7 @@ def render_documents(folder: str | Path, notebook: str | Path, *, formats: Seque
     if not wanted:
         return []
     if "pdf" in wanted:
-        missing = pdf_unavailable()
+        missing = pdf_report.pdf_unavailable()
         if missing:
             log.warning("report.pdf not written: %s", missing)
             wanted.remove("pdf")
@@ -70,5 +75,5 @@ def render_documents(folder: str | Path, notebook: str | Path, *, formats: Seque
     if "docx" in wanted:
         written.append(write_docx(doc, folder / FORMAT_FILES["docx"]))
     if "pdf" in wanted:
-        written.append(write_pdf(doc, folder / FORMAT_FILES["pdf"]))
+        written.append(pdf_report.write_pdf(doc, folder / FORMAT_FILES["pdf"]))
     return written
