@@ -140,8 +140,8 @@ def test_cli_validate_in_french_names_everything_and_writes_nothing(tmp_path):
 
 
 def test_every_message_is_used_and_every_code_used_has_a_message():
-    src = Path(validate_tables.__code__.co_filename).parent
-    text = "\n".join(p.read_text(encoding="utf-8") for p in src.glob("*.py") if p.name != "problems.py")
+    src = Path(validate_tables.__code__.co_filename).parents[1]  # the package: io/, geo/… and the base modules
+    text = "\n".join(p.read_text(encoding="utf-8") for p in src.rglob("*.py") if p.name != "problems.py")
     used = set(re.findall(r'"([a-z_]+)"', text)) & set(CATALOGUE)
     assert used == set(CATALOGUE)
     for message in CATALOGUE.values():
