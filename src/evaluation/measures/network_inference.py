@@ -254,8 +254,21 @@ class QAPResult:
     warnings: tuple[str, ...] = ()
 
 
+def _permutations(rng: np.random.Generator, size: int, n: int, strata: np.ndarray | None) -> np.ndarray:
+    """``size`` random permutations of ``n`` actors (one per row), within ``strata`` when given."""
+    noise = rng.random((size, n))
+    if strata is None:
+        return np.argsort(noise, axis=1)
+    strata = np.asarray(strata)
+    shuffled = np.argsort(strata[None, :] + noise, axis=1)  # by stratum, at random within it
+    perms = np.empty_like(shuffled)
+    perms[:, np.argsort(strata, kind="stable")] = shuffled
+    return perms
+
+
 def qap_test(x: np.ndarray, y_edges: tuple[np.ndarray, np.ndarray], n: int, *, permutations: int = 1000,
-             seed: int = 0, batch: int = 250, min_ties: int = MIN_EVENTS_PER_PARAMETER) -> QAPResult:
+             seed: int = 0, batch: int = 250, min_ties: int = MIN_EVENTS_PER_PARAMETER,
+             strata: np.ndarray | None = None) -> QAPResult:
     """QAP test of the correlation between a dense dyadic matrix and a set of ties.
 
     The statistic is Pearson's correlation over the :math:`n(n-1)/2` dyads between
@@ -265,7 +278,9 @@ def qap_test(x: np.ndarray, y_edges: tuple[np.ndarray, np.ndarray], n: int, *, p
     ``permutations`` times (seeded). Because permuting labels only reorders the dyads,
     the means and variances are unchanged and only :math:`\\sum_{ab \\in Y} x_{\\pi(a)\\pi(b)}`
     varies: each permutation costs one gather over the ties, all permutations of a batch
-    at once.
+    at once. With ``strata`` (one integer code per actor), a permutation only exchanges
+    actors of the same stratum (restricted permutations, Krackhardt 1988): sorting on
+    stratum + uniform noise shuffles within strata, and strata of one actor stay fixed.
 
     Estimable (:mod:`evaluation.measures.estimation`) when ``x`` varies and there are ties but not
     every dyad is one (``"no_variation"``), and at least ``min_ties`` ties — 10 by
@@ -298,9 +313,8 @@ def qap_test(x: np.ndarray, y_edges: tuple[np.ndarray, np.ndarray], n: int, *, p
         rng = np.random.default_rng(seed)
         null = np.empty(permutations)
         for start in range(0, permutations, batch):
-            size = min(batch, permutations - start)
-            perms = np.argsort(rng.random((size, n)), axis=1)
-            null[start:start + size] = corr(x[perms[:, yr], perms[:, yc]].sum(axis=1).astype(float))
+            perms = _permutations(rng, min(batch, permutations - start), n, strata)
+            null[start:start + len(perms)] = corr(x[perms[:, yr], perms[:, yc]].sum(axis=1).astype(float))
     tol = 1e-12
     return QAPResult(observed, float((1 + (null >= observed - tol).sum()) / (permutations + 1)),
                      float((1 + (np.abs(null) >= abs(observed) - tol).sum()) / (permutations + 1)),

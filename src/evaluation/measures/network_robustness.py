@@ -12,7 +12,7 @@ from scipy import stats
 from evaluation.measures.estimation import MIN_EVENTS_PER_PARAMETER
 from evaluation.measures.network_build import Period, dyads
 from evaluation.measures.network_effect import Exposure, NetworkEffect, network_effect, prior_activity
-from evaluation.measures.network_inference import CONTROLS, QAPResult
+from evaluation.measures.network_inference import CONTROLS, QAPResult, qap_test
 
 __all__ = ["falsification_dyads", "Falsification", "falsification", "activity_strata", "stratified_qap",
            "AdjustedEffects", "adjusted_effects"]
@@ -82,39 +82,8 @@ def stratified_qap(x: np.ndarray, y_edges: tuple[np.ndarray, np.ndarray], n: int
     Not estimable (``estimable`` False, ``reason`` a code of
     :data:`evaluation.measures.estimation.REASONS`) on the same rules as the plain test.
     """
-    strata = np.asarray(strata)
-    iu = np.triu_indices(n, k=1)
-    xv = x[iu].astype(float)
-    m = xv.size
-    yr, yc = np.minimum(*y_edges), np.maximum(*y_edges)
-    p = len(yr) / m if m else float("nan")
-    mean_x, sd_x = (xv.mean(), xv.std()) if m else (0.0, 0.0)
-    sd_y = np.sqrt(p * (1 - p)) if m else 0.0
-    k = len(yr)
-    reason = ("no_data" if m == 0 else "no_variation" if not (sd_x > 0 and sd_y > 0)
-              else "too_few_events" if k < min_ties else None)
-    if reason is not None:
-        nan = float("nan")
-        return QAPResult(nan, nan, nan, permutations, seed, nan, nan, ties=k, reason=reason)
-
-    def corr(sum_xy: np.ndarray) -> np.ndarray:
-        return (sum_xy / m - mean_x * p) / (sd_x * sd_y)
-
-    observed = float(corr(np.array([x[yr, yc].sum()], dtype=float))[0])
-    order0 = np.argsort(strata, kind="stable")
-    rng = np.random.default_rng(seed)
-    null = np.empty(permutations)
-    for start in range(0, permutations, batch):
-        size = min(batch, permutations - start)
-        # Sorting on stratum + uniform noise shuffles within strata only.
-        shuffled = np.argsort(strata[None, :] + rng.random((size, n)), axis=1)
-        perms = np.empty_like(shuffled)
-        perms[:, order0] = shuffled
-        null[start:start + size] = corr(x[perms[:, yr], perms[:, yc]].sum(axis=1).astype(float))
-    tol = 1e-12
-    return QAPResult(observed, float((1 + (null >= observed - tol).sum()) / (permutations + 1)),
-                     float((1 + (np.abs(null) >= abs(observed) - tol).sum()) / (permutations + 1)),
-                     permutations, seed, float(null.mean()), float(null.std()), null, ties=k, estimable=True)
+    return qap_test(x, y_edges, n, permutations=permutations, seed=seed, batch=batch, min_ties=min_ties,
+                    strata=np.asarray(strata))
 
 
 @dataclass(frozen=True)
