@@ -472,3 +472,20 @@ def test_a_row_with_a_cell_too_many_is_located_not_shifted(tmp_path, codes, wher
     problems = err.value.problems
     row = 3 if where == "first" else 5
     assert problems[["file", "row", "code"]].values.tolist() == [["testimonies.csv", row, "cells_beyond_header"]]
+
+
+def test_network_roles_must_name_actors_of_the_actors_table(paths, codes):
+    """A typo in territories.yml's network_roles would leave a role with no actor behind it."""
+    from dataclasses import replace
+
+    from evaluation.geo.territories import load_territories
+
+    territories = load_territories(paths.territories)
+    assert validate_tables(paths.sample, commune_codes=codes, territories=territories)  # the bundled roles are known
+    chenove = territories["chenove"]
+    territories = {**territories, "chenove": replace(chenove, network_roles={**chenove.network_roles, "A9999": "X"})}
+    with pytest.raises(ValidationError) as err:
+        validate_tables(paths.sample, commune_codes=codes, territories=territories)
+    problems = err.value.problems
+    assert problems[["file", "column", "value", "code"]].values.tolist() == [
+        ["territories.yml", "chenove.network_roles", "A9999", "role_actor_unknown"]]

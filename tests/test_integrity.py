@@ -113,7 +113,7 @@ def test_an_invalid_folder_is_not_touched(sample_copy):
 # --------------------------------------------------------------------------- names
 def raw_names(paths) -> list[str]:
     """Every name of a structure or actor in the raw exports, read without our loaders."""
-    actors = pd.read_excel(paths.sample / "actors.xlsx", dtype=str)["name"]
+    actors = pd.read_excel(paths.sample / "actors.xlsx", dtype=str, engine="openpyxl")["name"]
     structures = read_export(paths.sample / "accompaniments.csv")["structure_name"]
     names = pd.concat([actors, structures]).dropna().str.strip()
     return sorted(set(names[names != ""]))

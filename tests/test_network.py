@@ -294,7 +294,7 @@ def test_analysis_on_the_sample_and_export(tmp_path, reference):
     g = nx.read_graphml(paths[2])
     assert g.number_of_edges() == len(na.collaboration["après"])
     assert g.number_of_nodes() == len(na.active["après"])
-    names = set(pd.read_excel(d.data_dir / "actors.xlsx")["name"])
+    names = set(pd.read_excel(d.data_dir / "actors.xlsx", engine="openpyxl")["name"])
     text = "".join(p.read_text(encoding="utf-8") for p in paths)
     assert not [n for n in names if n in text]
     assert to_graph(na.collaboration["après"], na.active["après"]).number_of_nodes() == len(na.active["après"])

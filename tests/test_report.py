@@ -62,7 +62,7 @@ def test_no_names_in_report(chenove_report, paths):
                *(chenove_report.parent / "reseau").iterdir()]
     html = "".join(p.read_text(encoding="utf-8") for p in outputs)
     names = set(read_export(paths.sample / "accompaniments.csv")["structure_name"])
-    names |= set(pd.read_excel(paths.sample / "actors.xlsx")["name"])
+    names |= set(pd.read_excel(paths.sample / "actors.xlsx", engine="openpyxl")["name"])
     assert not [n for n in names if n in html]
 
 
@@ -73,7 +73,7 @@ def test_checked_notebook_output_agrees_with_raw_data(paths):
     text = (EXPECTED / "territory_report.1.txt").read_text(encoding="utf-8")
     raw = read_export(paths.sample / "accompaniments.csv")
     assert f"Accompagnements dans le territoire : {(raw['commune_code'] == '21166').sum()}\n" in text
-    insee = pd.read_excel(paths.reference / "grille_densite_7_niveaux_2024_bfc.xlsx", skiprows=4, dtype=str)
+    insee = pd.read_excel(paths.reference / "grille_densite_7_niveaux_2024_bfc.xlsx", skiprows=4, dtype=str, engine="openpyxl")
     label = insee.set_index("CODGEO").loc["21166", "LIBDENS"]
     assert f"Chenôve (21166) : {label}" in text
     # One population vintage: INSEE's population municipale 2021 (PMUN21) of the density file.

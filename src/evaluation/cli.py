@@ -213,7 +213,7 @@ def _validate(args: argparse.Namespace) -> int:
     problems = Problems()
     territories = None
     try:
-        territories = list(load_territories(args.territories))
+        territories = load_territories(args.territories)
     except ValidationError as exc:
         problems.extend(exc.recorded)
     reference = load_reference(args.reference)

@@ -241,6 +241,10 @@ CATALOGUE: dict[str, Message] = {
         "'network_roles' must map actor ids to role labels", "write network_roles: {{A001: tiers-lieu}}",
         "'network_roles' doit associer des identifiants d'acteurs à des rôles",
         "écrire network_roles: {{A001: tiers-lieu}}"),
+    "role_actor_unknown": Message(
+        "actor listed in 'network_roles' but not in {target}", "correct the identifier, or add the actor to {target}",
+        "acteur cité dans 'network_roles' mais absent de {target}",
+        "corriger l'identifiant, ou ajouter l'acteur à {target}"),
     "milestones_invalid": Message(
         "'milestones' must map edition names (lowercase, digits, hyphens) to dates",
         "write milestones: {{convention: 2020-12-31, point-etape-1: 2022-12-31}}",

@@ -33,6 +33,7 @@ from evaluation._io import atomic_dir, sha256_file
 from evaluation.config import get_paths
 from evaluation.errors import ValidationError
 from evaluation.geo.reference import REFERENCE_CSV, load_former_communes, load_reference
+from evaluation.geo.territory import Territory
 from evaluation.io.parsing import _check_references, _drop_extra_columns, _name_cells, parse_table
 from evaluation.io.pseudonyms import PseudonymKey, pseudonymise, redact_names, resolve_key
 from evaluation.io.readers import (
@@ -151,7 +152,8 @@ def pseudonymise_tables(tables: dict[str, pd.DataFrame], key: PseudonymKey, *,
 
 
 def validate_tables(data_dir: Path | str, *, commune_codes: Collection[str] | None = None,
-                    former_communes: pd.DataFrame | None = None, territories: Collection[str] | None = None,
+                    former_communes: pd.DataFrame | None = None,
+                    territories: Collection[str] | Mapping[str, Territory] | None = None,
                     territories_file: str = "territories.yml",
                     read_options: Mapping[str, ReadOptions] | ReadOptions | None = None,
                     pseudonym_key: PseudonymKey | None = None, place_names: Collection[str] = ()) -> Dataset:
@@ -169,6 +171,8 @@ def validate_tables(data_dir: Path | str, *, commune_codes: Collection[str] | No
         the problem then names the successor.
     territories
         Slugs of ``territories.yml``; a testimony's ``territory`` must be one of them.
+        Given as the territories themselves (:func:`evaluation.geo.territories.load_territories`),
+        the actors named in their ``network_roles`` must also be in the actors table.
     read_options
         :class:`ReadOptions` for all files, or a mapping from table name (or ``"*"``) to
         options; by default those of the folder's ``read_options.yml`` if it has one,
@@ -283,7 +287,7 @@ def _cache_key(paths: dict[str, Path], reference_file: Path | None, extra: str) 
 
 def load_dataset(data_dir: Path | str | None = None, *, reference: pd.DataFrame | None = None,
                  reference_dir: Path | str | None = None, processed_dir: Path | str | None = None,
-                 territories: Collection[str] | None = None,
+                 territories: Collection[str] | Mapping[str, Territory] | None = None,
                  read_options: Mapping[str, ReadOptions] | ReadOptions | None = None,
                  pseudonym_key: PseudonymKey | None = None, use_cache: bool = True) -> Dataset:
     """Load, validate, pseudonymise and cache the raw tables of a data folder.
@@ -315,7 +319,8 @@ def load_dataset(data_dir: Path | str | None = None, *, reference: pd.DataFrame 
 
     files_found = {n: p for n in (*TABLES, "read_options") for ext in ("csv", "xlsx", "yml")
                    for p in [data_dir / f"{n}.{ext}"] if p.is_file()}
-    extra = json.dumps({"key": key.fingerprint, "territories": sorted(territories or []),
+    roles = {s: sorted(t.network_roles) for s, t in territories.items()} if isinstance(territories, Mapping) else {}
+    extra = json.dumps({"key": key.fingerprint, "territories": sorted(territories or []), "roles": roles,
                         "read": repr(read_options), "redaction": redaction_version()})
     cache = processed / f"{data_dir.name}-{_cache_key(files_found, ref_dir / REFERENCE_CSV, extra)}"
     manifest = cache / "manifest.json"

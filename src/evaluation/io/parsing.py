@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -13,6 +13,7 @@ import pandas as pd
 from evaluation._text import normalise_names
 from evaluation.errors import ValidationError
 from evaluation.geo.reference import COMMUNE_CODE_PATTERN
+from evaluation.geo.territory import Territory
 from evaluation.io.schema import (
     COLUMN_ALIASES,
     EARLIEST_DATE,
@@ -196,7 +197,7 @@ def parse_table(raw: pd.DataFrame, schema: Schema, *, file: str, problems: Probl
 
 
 def _check_references(tables: dict[str, pd.DataFrame], files: dict[str, str], problems: Problems,
-                      territories: Collection[str] | None, territories_file: str) -> None:
+                      territories: Collection[str] | Mapping[str, Territory] | None, territories_file: str) -> None:
     def refs(table: str, column: str, target: str, target_col: str, code: str) -> None:
         if table not in tables or target not in tables or column not in tables[table]:
             return
@@ -225,6 +226,14 @@ def _check_references(tables: dict[str, pd.DataFrame], files: dict[str, str], pr
             slugs = ", ".join(known[:8]) + (f"… ({len(known)} in all)" if len(known) > 8 else "")
             problems.add(files["testimonies"], "territory_unknown", rows=where.index[bad], column="territory",
                          values=where[bad], target=territories_file, slugs=slugs)
+    actors = tables.get("actors")
+    if isinstance(territories, Mapping) and actors is not None and "actor_id" in actors:
+        known = pd.Index(actors["actor_id"].dropna().astype(str).unique())
+        for slug, territory in territories.items():
+            missing = [a for a in territory.network_roles if a not in known]
+            if missing:
+                problems.add(territories_file, "role_actor_unknown", column=f"{slug}.network_roles",
+                             rows=[None] * len(missing), values=missing, target=files["actors"])
     collab = tables.get("collaborations")
     if collab is not None and {"actor_a", "actor_b"} <= set(collab):
         self_tie = (collab["actor_a"] == collab["actor_b"]).fillna(False).astype(bool)

@@ -91,7 +91,7 @@ def _pick_header(rows: Sequence[Sequence[object]], known: set[str]) -> int:
 
 def _read_xlsx(path: Path, options: ReadOptions, known: set[str]) -> tuple[pd.DataFrame, int]:
     sheets = pd.read_excel(path, sheet_name=None if options.sheet is None else [options.sheet], header=None,
-                           dtype=object)
+                           dtype=object, engine="openpyxl")  # explicit: pandas 4 changes the default
     best = None
     for name, grid in sheets.items():
         grid = grid.apply(_cell_text) if not grid.empty else grid

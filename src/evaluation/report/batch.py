@@ -166,7 +166,7 @@ def render_batch(territories: list[str] | None = None, *, data_dir: str | Path |
     # Validate once for every run: the territories' communes and the data.
     reference = load_reference(reference_dir)
     sizes = {s: len(territory_communes(configured[s], reference)) for s in slugs if s in configured}
-    load_dataset(data_dir, reference=reference, reference_dir=reference_dir, territories=list(configured))
+    load_dataset(data_dir, reference=reference, reference_dir=reference_dir, territories=configured)
     options = {"data_dir": str(data_dir) if data_dir else None, "out_dir": str(out_dir) if out_dir else None,
                "reference_dir": str(reference_dir) if reference_dir else None,
                "territories_file": str(territories_file) if territories_file else None, "timeout": timeout,

@@ -121,7 +121,7 @@ def prepare_context(territory: str, *, data_dir: str | Path | None = None,
     communes = territory_communes(terr, reference)
     data_path = Path(data_dir) if data_dir is not None else paths.sample
     dataset = load_dataset(data_path, reference=reference, reference_dir=reference_dir,
-                           processed_dir=processed_dir, territories=list(load_territories(territories_file)))
+                           processed_dir=processed_dir, territories=load_territories(territories_file))
     snapshot = resolve_as_of(dataset.tables, as_of)
     dataset = replace(dataset, tables=snapshot_tables(dataset.tables, snapshot.date))
     acc = dataset.accompaniments

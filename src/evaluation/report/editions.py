@@ -63,7 +63,7 @@ def _inputs(territory: str, *, data_dir, reference_dir, territories_file) -> tup
     terr_file = Path(territories_file) if territories_file else paths.territories
     reference = load_reference(ref)
     territory_communes(get_territory(territory, terr_file), reference)
-    dataset = load_dataset(data, reference=reference, reference_dir=ref, territories=list(load_territories(terr_file)))
+    dataset = load_dataset(data, reference=reference, reference_dir=ref, territories=load_territories(terr_file))
     return input_files(exports=dataset.paths.values(), reference_dir=ref, territories_file=terr_file,
                        read_options=data / "read_options.yml"), dataset
 

@@ -128,7 +128,7 @@ def render_report(territory: str, *, data_dir: str | Path | None = None, out_dir
         reference = load_reference(reference_dir)
         territory_communes(terr, reference)
         dataset = load_dataset(Path(data_dir) if data_dir else paths.sample, reference=reference,
-                               reference_dir=reference_dir, territories=list(load_territories(territories_file)))
+                               reference_dir=reference_dir, territories=load_territories(territories_file))
         stated = resolve_as_of(dataset.tables, as_of).date
         if as_of is not None:
             parameters = {**parameters, "as_of": stated.isoformat()}
