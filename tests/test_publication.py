@@ -366,3 +366,18 @@ def test_report_notebook_is_thin():
         assert re.search(rf"^{name} = ", params.source, flags=re.M), name
     body = [c for c in code if c is not params and "import" not in c.source]
     assert all(c.source.count("sections.") == 1 for c in body)  # one builder per cell
+
+
+def test_a_territory_without_sites_says_so_rather_than_one_commune():
+    """`sites: []` in territories.yml: the distance paragraph says no site is declared."""
+    import dataclasses
+
+    from evaluation.report.sections_reach import distance
+
+    ctx = prepare_context("chatillonnais")
+    ctx = dataclasses.replace(ctx, territory=dataclasses.replace(ctx.territory, sites=()))
+    m = measure(ctx, permutations=99)
+    pub = publish(ctx, m.summary, m.network, m.venue)
+    assert pub.communes > 1
+    text = " ".join(i for i in distance(pub) if isinstance(i, str))
+    assert "Aucun lieu d'accompagnement" in text and "une seule commune" not in text

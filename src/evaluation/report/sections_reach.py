@@ -185,6 +185,9 @@ def communes_reached(pub: Publication) -> list[Item]:
 def distance(pub: Publication) -> list[Item]:
     """Distances to the support sites and the rate by distance band."""
     d = pub.distance
+    if not pub.sites:
+        return ["Aucun lieu d'accompagnement n'est déclaré pour ce territoire (rubrique « sites » de "
+                "territories.yml) : la distance n'est pas analysée."]
     if not d or pub.communes <= 1:
         return ["Le territoire compte une seule commune : la distance n'est pas analysée."]
     return [f"Lieux retenus : {', '.join(pub.sites)} (centre de la commune). Distance à vol d'oiseau au lieu le plus "
