@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
-from evaluation._io import atomic_dir, atomic_write
+from evaluation._io import atomic_dir, atomic_write, remove_orphans, work_dir
 
 
 def test_failing_write_keeps_the_previous_file(tmp_path):
@@ -33,3 +36,15 @@ def test_failing_folder_keeps_the_previous_folder(tmp_path):
     with atomic_dir(target) as tmp:
         (tmp / "report.html").write_text("new")
     assert (target / "report.html").read_text() == "new"
+
+
+def test_only_the_folders_of_dead_processes_of_this_host_are_removed(tmp_path):
+    mine = work_dir(tmp_path, "chenove.run")
+    code = f"from evaluation._io import work_dir; print(work_dir({str(tmp_path)!r}, 'beaune.run'))"
+    dead = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    elsewhere = tmp_path / ".auxois.run.@otherhost-1.abcd"  # a Dask worker's, on another machine
+    elsewhere.mkdir()
+    plain = tmp_path / ".not-ours"
+    plain.mkdir()
+    assert remove_orphans(tmp_path) == [tmp_path / dead.rsplit("/", 1)[-1]]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([mine.name, elsewhere.name, plain.name])

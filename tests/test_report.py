@@ -156,7 +156,7 @@ def test_a_killed_run_leaves_the_previous_report_intact(chenove_report):
     import signal
     import time
 
-    from evaluation._io import sha256_file
+    from evaluation._io import remove_orphans, sha256_file
 
     folder = chenove_report.parent
     before = {p.relative_to(folder): sha256_file(p) for p in folder.rglob("*") if p.is_file()}
@@ -171,6 +171,10 @@ def test_a_killed_run_leaves_the_previous_report_intact(chenove_report):
     proc.wait()
     after = {p.relative_to(folder): sha256_file(p) for p in folder.rglob("*") if p.is_file()}
     assert after == before
+    left = sorted(folder.parent.glob(".chenove.run.*"))
+    assert left, "SIGKILL runs no clean-up: the working folder is left"
+    assert sorted(remove_orphans(folder.parent)) == left  # what the next run does first
+    assert not list(folder.parent.glob(".chenove.run.*"))
 
 
 def test_names_sentence_is_stated_only_after_the_check(chenove_report, paths):

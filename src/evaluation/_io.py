@@ -5,12 +5,14 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import re
 import shutil
+import socket
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-__all__ = ["sha256_file", "decode_text", "atomic_write", "atomic_dir"]
+__all__ = ["sha256_file", "decode_text", "atomic_write", "atomic_dir", "work_dir", "remove_orphans"]
 
 
 def sha256_file(path: Path | str) -> str:
@@ -71,12 +73,12 @@ def atomic_dir(path: Path | str) -> Iterator[Path]:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+    tmp = work_dir(path.parent, path.name)
     os.chmod(tmp, 0o777 & ~_umask())
     try:
         yield tmp
         if path.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{path.name}.old.", dir=path.parent))
+            old = work_dir(path.parent, f"{path.name}.old")
             os.replace(path, old / "x")
             os.replace(tmp, path)
             shutil.rmtree(old, ignore_errors=True)
@@ -85,3 +87,48 @@ def atomic_dir(path: Path | str) -> Iterator[Path]:
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _owner() -> str:
+    """``host-pid`` of this process, as written in the names of its working folders."""
+    return f"{re.sub(r'[^A-Za-z0-9]+', '_', socket.gethostname())}-{os.getpid()}"
+
+
+_OWNED = re.compile(r"^\..+\.@(?P<host>[A-Za-z0-9_]+)-(?P<pid>\d+)\.")
+
+
+def work_dir(parent: Path | str, stem: str) -> Path:
+    """A new hidden folder ``.{stem}.@{host}-{pid}.XXXX`` in ``parent``, named after its owner.
+
+    The owner's host and process id let :func:`remove_orphans` tell a folder left by a
+    killed process (``SIGKILL`` runs no clean-up) from one a live process is writing.
+    """
+    Path(parent).mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=f".{stem}.@{_owner()}.", dir=parent))
+
+
+def remove_orphans(parent: Path | str) -> list[Path]:
+    """Delete the :func:`work_dir` folders of ``parent`` whose process, on this host, is gone.
+
+    Folders made on other hosts (a shared disk under a Dask cluster) are left alone: their
+    process cannot be checked from here. Returns the folders removed.
+    """
+    parent, host = Path(parent), _owner().rsplit("-", 1)[0]
+    removed = []
+    for entry in parent.iterdir() if parent.is_dir() else ():
+        owned = _OWNED.match(entry.name)
+        if owned is None or owned["host"] != host or not entry.is_dir() or _alive(int(owned["pid"])):
+            continue
+        shutil.rmtree(entry, ignore_errors=True)
+        removed.append(entry)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # signal 0: existence check only
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True

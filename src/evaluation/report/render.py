@@ -7,11 +7,10 @@ import logging
 import os
 import re
 import shutil
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from evaluation._io import atomic_dir
+from evaluation._io import atomic_dir, remove_orphans, work_dir
 from evaluation.config import SLUG_PATTERN, get_paths
 from evaluation.errors import ConfigError
 from evaluation.geo.reference import (
@@ -140,8 +139,8 @@ def render_report(territory: str, *, data_dir: str | Path | None = None, out_dir
     out_root = Path(out_dir) if out_dir is not None else paths.reports
     target = out_root / territory
     kernel = kernel_name or ensure_kernel()
-    out_root.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{territory}.run.", dir=out_root))
+    remove_orphans(out_root)  # working folders of runs that were killed
+    work = work_dir(out_root, f"{territory}.run")
     params = {"territory": territory, "output_dir": str(work),
               "data_dir": str(Path(data_dir).resolve()) if data_dir else None,
               "reference_dir": str(Path(reference_dir).resolve()) if reference_dir else None,
