@@ -339,7 +339,7 @@ class TestColumnAliasesEverywhere:
         assert {name for name, n in counts.items() if n > 1} <= set(SHARED_ALIASES)
 
     def test_every_alias_names_one_column_of_its_table(self):
-        from evaluation.io.schema import COLUMN_ALIASES, canonical_columns
+        from evaluation.io.schema import COLUMN_ALIASES, canonical_columns, header_key
 
         for table, aliases in COLUMN_ALIASES.items():
             schema_names = {c.name for c in SCHEMAS[table].columns}
@@ -347,10 +347,25 @@ class TestColumnAliasesEverywhere:
             for column, names in aliases.items():
                 assert column in schema_names, (table, column)
                 for alias in names:
-                    owners.setdefault(alias, set()).add(column)
+                    owners.setdefault(header_key(alias), set()).add(column)  # one owner, connecting words aside
                     assert alias not in schema_names, (table, alias)
                     assert canonical_columns([alias], table) == {alias: column}, (table, alias)
             assert all(len(v) == 1 for v in owners.values()), table
+
+    @pytest.mark.parametrize(("header", "table", "column"), [
+        ("N° d'accompagnement", "accompaniments", "accompaniment_id"),
+        ("Numéro de l’accompagnement", "accompaniments", "accompaniment_id"),
+        ("N° de la structure", "accompaniments", "structure_id"),
+        ("No. événement", "events", "event_id"),
+        ("Date de l'événement", "events", "date"),
+        ("Type d'acteur", "actors", "kind"),
+        ("Date de fin", "collaborations", "end_date"),
+        ("Nombre d'emplois créés", "accompaniments", "jobs_created"),
+    ])
+    def test_french_headers_with_elisions_and_numero(self, header, table, column):
+        from evaluation.io.schema import canonical_columns
+
+        assert canonical_columns([header], table) == {header: column}
 
 
 # --------------------------------------------------------------------------- dropped columns

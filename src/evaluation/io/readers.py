@@ -16,7 +16,7 @@ import yaml
 
 from evaluation._io import decode_text
 from evaluation._text import normalise_name
-from evaluation.io.schema import COLUMN_ALIASES, SCHEMAS
+from evaluation.io.schema import COLUMN_ALIASES, SCHEMAS, header_key
 from evaluation.problems import Problems
 
 __all__ = ["ReadOptions", "READ_OPTIONS_FILE", "CellsBeyondHeader", "read_raw"]
@@ -73,12 +73,12 @@ def _known_names(table: str | None) -> set[str]:
     names = {c.name for c in SCHEMAS[table].columns}
     for aliases in COLUMN_ALIASES.get(table, {}).values():
         names.update(aliases)
-    return names
+    return {header_key(n) for n in names}
 
 
 
 def _header_score(cells: Sequence[object], known: set[str]) -> int:
-    return len({normalise_name(c) for c in cells if str(c).strip()} & known)
+    return len({header_key(normalise_name(c)) for c in cells if str(c).strip()} & known)
 
 
 

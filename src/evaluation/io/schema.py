@@ -10,7 +10,7 @@ import pandas as pd
 
 from evaluation._text import normalise_name
 
-__all__ = ["Kind", "Column", "Schema", "SCHEMAS", "TABLES", "NAME_COLUMNS", "FREE_TEXT_COLUMNS", "COLUMN_ALIASES",
+__all__ = ["Kind", "Column", "Schema", "SCHEMAS", "TABLES", "NAME_COLUMNS", "FREE_TEXT_COLUMNS", "COLUMN_ALIASES", "header_key",
            "SHARED_ALIASES", "TABLE_ALIASES", "VALUE_ALIASES", "PROGRAMMES", "ACTOR_KINDS",
            "COLLABORATION_KINDS", "INTENSITY_LEVELS", "canonical_columns", "choice_lookup", "holds_names",
            "split_themes"]
@@ -270,23 +270,40 @@ COLUMN_ALIASES: dict[str, dict[str, tuple[str, ...]]] = {t: _table_aliases(t) fo
 
 
 
+#: Words a French header may add or elide without changing its meaning (``N° d'accompagnement``,
+#: ``Numéro de l'accompagnement`` and ``n_accompagnement`` are one header), and the spellings
+#: of « numéro ».
+_HEADER_FILLERS = frozenset({"d", "l", "de", "du", "des", "la", "le", "les"})
+_HEADER_NUMBER = frozenset({"n", "no", "num", "numero", "nr"})
+
+
+def header_key(name: str) -> str:
+    """A header after :func:`normalise_name`, without French connecting words, « numéro » as ``n``.
+
+    ``"n_d_accompagnement"`` → ``"n_accompagnement"``; ``"date_de_debut"`` → ``"date_debut"``.
+    """
+    words = ["n" if w in _HEADER_NUMBER else w for w in name.split("_") if w not in _HEADER_FILLERS]
+    return "_".join(words)
+
+
 def canonical_columns(columns: Sequence[str], table: str) -> dict[str, str]:
     """Renaming from a file's column names to the schema's: exact names after
-    :func:`normalise_name`, then the French aliases of :data:`COLUMN_ALIASES`.
+    :func:`normalise_name`, then the French aliases of :data:`COLUMN_ALIASES`, compared
+    without connecting words (:func:`header_key`).
 
     A schema column already present is never taken by an alias.
     """
     wanted = {c.name for c in SCHEMAS[table].columns}
-    lookup = {canonical: canonical for canonical in wanted}
+    lookup = {header_key(canonical): canonical for canonical in wanted}
     for canonical, aliases in COLUMN_ALIASES.get(table, {}).items():
-        lookup.update({alias: canonical for alias in aliases})
+        lookup.update({header_key(alias): canonical for alias in aliases})
     mapping, taken = {}, set()
     normalised = {col: normalise_name(col) for col in columns}
     for col, norm in normalised.items():  # exact names first
         if norm in wanted and norm not in taken:
             mapping[col], taken = norm, taken | {norm}
     for col, norm in normalised.items():
-        target = lookup.get(norm)
+        target = lookup.get(header_key(norm))
         if col not in mapping and target and target not in taken:
             mapping[col], taken = target, taken | {target}
     return {k: v for k, v in mapping.items() if k != v}
