@@ -60,6 +60,14 @@ def test_files(chenove, tmp_path):
     back = pd.read_csv(csv, sep=";", decimal=",", encoding="utf-8-sig")
     assert back["code"].tolist() == pub.indicators["code"].tolist()
     assert set(back["secret"]) <= {"oui", "non"}
+    shown = pub.indicators["valeur"].notna().to_numpy()
+    assert ((back["valeur"] - pub.indicators["valeur"].astype(float)).abs()[shown] < 1e-6).all()
+    # counts as French Excel users type them (« 38 », not « 38,0 »), shares with their decimals
+    raw = pd.read_csv(csv, sep=";", dtype=str, encoding="utf-8-sig", keep_default_na=False).set_index("code")
+    assert raw.loc["acc_total", "valeur"] == str(int(pub.indicators.set_index("code").loc["acc_total", "valeur"]))
+    share = pub.indicators.set_index("code").loc["part_qpv", "valeur"]
+    assert raw.loc["part_qpv", "valeur"] == f"{share:.6f}".rstrip("0").replace(".", ",").rstrip(",") \
+        + (",0" if float(share).is_integer() else "")
     book = openpyxl.load_workbook(xlsx)
     assert book.sheetnames == ["Indicateurs", "Définitions"]
     sheet = book["Indicateurs"]

@@ -146,6 +146,21 @@ def territory_indicators(*, summary: ReachSummary, accompaniments: pd.DataFrame,
     return pd.DataFrame(rows, columns=INDICATOR_COLUMNS)
 
 
+#: Units of indicators that are not counts (shares, rates, ratios): written with their decimals.
+RATIO_UNITS = frozenset({"part", "rapport", "pour 10 000 habitants"})
+
+
+def _csv_number(value: float, *, count: bool) -> str:
+    """A value of ``indicators.csv``: a count as an integer (``38``), another number with a
+    decimal comma and its decimals (``0,024809``), missing as empty.
+    """
+    if np.isnan(value):
+        return ""
+    if count and float(value).is_integer():
+        return str(int(value))
+    return np.format_float_positional(value, trim="0").replace(".", ",")
+
+
 def write_indicators(indicators: pd.DataFrame, out_dir: Path | str, *, alpha: float = 0.05) -> list[Path]:
     """Write ``indicators.csv`` (UTF-8 with BOM, ``;``, decimal comma: opens in French Excel)
     and ``indicators.xlsx`` (formatted, with a sheet of definitions; interval headers say the
@@ -156,6 +171,8 @@ def write_indicators(indicators: pd.DataFrame, out_dir: Path | str, *, alpha: fl
     table = indicators.assign(secret=np.where(indicators["secret"], "oui", "non"),
                               estimable=np.where(indicators["estimable"], "oui", "non"))
     table[["valeur", "ic_bas", "ic_haut"]] = table[["valeur", "ic_bas", "ic_haut"]].astype(float).round(6)
+    table["valeur"] = [_csv_number(v, count=u not in RATIO_UNITS) for v, u in zip(table["valeur"], table["unite"],
+                                                                                  strict=True)]
     atomic_write(csv_path, lambda p: table.to_csv(p, sep=";", decimal=",", index=False, encoding="utf-8-sig"))
     atomic_write(xlsx_path, lambda p: _write_xlsx(indicators, p, alpha=alpha))
     return [csv_path, xlsx_path]
