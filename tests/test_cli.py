@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import filecmp
+import re
 import subprocess
 import sys
 
@@ -29,6 +30,10 @@ def test_territories(capsys):
 def test_validate_sample(capsys):
     assert main(["validate"]) == 0
     assert "all tables valid" in capsys.readouterr().out
+    assert main(["--lang", "fr", "validate"]) == 0
+    out = capsys.readouterr().out
+    assert "toutes les tables sont valides" in out and " lignes " in out
+    assert not {"valid", "rows", "Repaired", "Ignored"} & set(re.findall(r"[A-Za-z]+", out))
 
 
 def test_validate_names_the_broken_row(sample_copy, tmp_path):

@@ -228,12 +228,13 @@ def _validate(args: argparse.Namespace) -> int:
         problems.extend(exc.recorded)
     if problems:
         raise ValidationError(problems.frame())
-    print(f"{data_dir}: all tables valid")
+    fr = args.lang == "fr"
+    print(f"{data_dir} : toutes les tables sont valides" if fr else f"{data_dir}: all tables valid")
     for name, table in dataset.tables.items():
-        source = dataset.files[name]["file"] if name in dataset.files else "(absent)"
-        print(f"  {name:15} {len(table):6} rows  {source}")
+        source = dataset.files[name]["file"] if name in dataset.files else ("(absente)" if fr else "(absent)")
+        print(f"  {name:15} {len(table):6} {'lignes' if fr else 'rows'}  {source}")
     if len(dataset.notices):
-        print("\nRepaired while reading:")
+        print("\nCorrigé à la lecture :" if fr else "\nRepaired while reading:")
         print(_problem_text(dataset.notices, args.lang).to_string(index=False))
     if len(dataset.ignored):
         print("\nColonnes ignorées (hors du modèle de données, non lues) :" if args.lang == "fr" else
@@ -330,7 +331,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"\n{len(exc.problems)} {done}", file=sys.stderr)
         return 1
     except EvaluationError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"{'erreur' if args.lang == 'fr' else 'error'}: {exc}", file=sys.stderr)
         return 1
 
 
