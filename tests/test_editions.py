@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import shutil
+from collections.abc import Iterator
 from importlib.metadata import version
 from pathlib import Path
 
@@ -68,8 +70,9 @@ def test_verify_passes_on_untouched_inputs(published):
     assert main(["verify", str(folder)]) == 0
 
 
-def test_verify_names_a_changed_input_and_the_indicators_it_changes(published, capsys):
-    folder, data = published
+@contextlib.contextmanager
+def _seven_more_jobs_in_2021(data: Path) -> Iterator[None]:
+    """A corrected export: one Chenôve accompaniment of 2021 with 7 more jobs created, restored after."""
     path = data / "accompaniments.csv"
     original = path.read_bytes()
     acc = read_export(path)
@@ -78,6 +81,14 @@ def test_verify_names_a_changed_input_and_the_indicators_it_changes(published, c
     acc.loc[row, "jobs_created"] = str(int(acc.loc[row, "jobs_created"] or 0) + 7)
     try:
         write_export(acc, path)
+        yield
+    finally:
+        path.write_bytes(original)
+
+
+def test_verify_names_a_changed_input_and_the_indicators_it_changes(published, capsys):
+    folder, data = published
+    with _seven_more_jobs_in_2021(data):
         result = verify_edition(folder)
         assert not result.ok
         assert [c.path.rsplit("/", 1)[-1] for c in result.inputs] == ["accompaniments.csv"]
@@ -86,8 +97,6 @@ def test_verify_names_a_changed_input_and_the_indicators_it_changes(published, c
         assert main(["verify", str(folder)]) == 1
         err = capsys.readouterr().err
         assert "accompaniments.csv: SHA-256 changed" in err and "indicator emplois_crees valeur" in err
-    finally:
-        path.write_bytes(original)
 
 
 def test_one_byte_changed_fails_naming_the_file(published, capsys):
@@ -210,24 +219,16 @@ def test_a_corrected_export_shows_as_revisions(published):
     from evaluation.report.publication import report_publication
 
     folder, data = published
-    path = data / "accompaniments.csv"
-    original = path.read_bytes()
-    acc = read_export(path)
-    row = acc.index[(acc["commune_code"] == "21166")
-                    & (pd.to_datetime(acc["start_date"], dayfirst=True) <= "2021-12-31")][0]
+    acc = read_export(data / "accompaniments.csv")
     before = sum(int(v or 0) for v, c, d in zip(acc["jobs_created"], acc["commune_code"],
                                                  pd.to_datetime(acc["start_date"], dayfirst=True), strict=False)
                  if c == "21166" and d <= pd.Timestamp("2022-12-31"))
-    acc.loc[row, "jobs_created"] = str(int(acc.loc[row, "jobs_created"] or 0) + 7)
-    try:
-        write_export(acc, path)
+    with _seven_more_jobs_in_2021(data):
         e = report_publication("chenove", data_dir=data, baseline=folder).evolution
         rev = e.revisions.set_index("code")
         assert list(rev.index) == ["emplois_crees"]
         assert (rev.loc["emplois_crees", "published"], rev.loc["emplois_crees", "recomputed"]) == (before, before + 7)
         assert e.changed_files == ["accompaniments.csv"]
-    finally:
-        path.write_bytes(original)
 
 
 def test_withheld_changes_are_not_recomputable():
