@@ -86,8 +86,8 @@ def test_network_effect_indicators_beside_the_crude_ones():
     ctx = prepare_context("chenove")
     summary = ctx.reach()
     effect = NetworkEffect(1.8, 1.1, 2.9, 0.02, "actor_fixed_effects", "fixed_effects", True, 2000, 40, 30, "any")
-    periods = [SimpleNamespace(label="avant"), SimpleNamespace(label="après")]
-    network = SimpleNamespace(periods=periods, active={"avant": [1], "après": [1, 2]},
+    periods = [SimpleNamespace(label="before"), SimpleNamespace(label="after")]
+    network = SimpleNamespace(periods=periods, active={"before": [1], "after": [1, 2]},
                               change={"ties_before": 3, "ties_after": 5, "new": 2},
                               conversion=Conversion(10, 100, 5, 200, 0.1, 0.025, 4.0, 1.4, 11.5, 0.01), effect=effect)
     ind = territory_indicators(summary=summary, accompaniments=ctx.accompaniments, network=network,
@@ -96,6 +96,7 @@ def test_network_effect_indicators_beside_the_crude_ones():
     assert (row["valeur"], row["ic_bas"], row["ic_haut"]) == (1.8, 1.1, 2.9) and not row["secret"]
     assert "effet fixe par acteur" in row["definition"]
     assert ind.loc["effet_reseau_evalue", "valeur"] == 1
+    assert ind.loc["acteurs_reseau", "periode"] == "après" and ind.loc["liens_avant", "periode"] == "avant"
     assert "brut" in ind.loc["taux_conversion", "indicateur"] and "brut" in ind.loc["rapport_conversion", "indicateur"]
     # Not estimable: no value, the flag at 0 and the reason in words.
     network.effect = NetworkEffect(float("nan"), float("nan"), float("nan"), float("nan"), None, "too_few_new_ties",

@@ -290,14 +290,14 @@ def test_analysis_on_the_sample_and_export(tmp_path, reference):
     assert na.change["new"] > na.change["lost"]
     assert na.conversion.risk_ratio > 1  # the sample plants the effect
     assert na.qap.p_value < 0.05
-    paths = export_network(na.collaboration["après"], na.actors.loc[na.active["après"]], tmp_path, name="collab_apres")
+    paths = export_network(na.collaboration["after"], na.actors.loc[na.active["after"]], tmp_path, name="collab_apres")
     g = nx.read_graphml(paths[2])
-    assert g.number_of_edges() == len(na.collaboration["après"])
-    assert g.number_of_nodes() == len(na.active["après"])
+    assert g.number_of_edges() == len(na.collaboration["after"])
+    assert g.number_of_nodes() == len(na.active["after"])
     names = set(pd.read_excel(d.data_dir / "actors.xlsx", engine="openpyxl")["name"])
     text = "".join(p.read_text(encoding="utf-8") for p in paths)
     assert not [n for n in names if n in text]
-    assert to_graph(na.collaboration["après"], na.active["après"]).number_of_nodes() == len(na.active["après"])
+    assert to_graph(na.collaboration["after"], na.active["after"]).number_of_nodes() == len(na.active["after"])
 
 
 def test_a_tiny_territory_is_not_estimable_and_silent(reference):

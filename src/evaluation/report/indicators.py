@@ -21,7 +21,14 @@ from evaluation.measures.network import NetworkAnalysis
 from evaluation.measures.reach import ReachSummary
 from evaluation.measures.stats import wilson_interval
 from evaluation.report.disclosure import Disclosure
-from evaluation.report.tables import CRUDE_NOTE, EFFECT_MODELS, EFFECT_REASONS, NOT_ESTIMABLE, ci_label
+from evaluation.report.tables import (
+    CRUDE_NOTE,
+    EFFECT_MODELS,
+    EFFECT_REASONS,
+    NOT_ESTIMABLE,
+    ci_label,
+    period_label,
+)
 
 __all__ = ["INDICATOR_COLUMNS", "territory_indicators", "write_indicators"]
 
@@ -104,8 +111,9 @@ def territory_indicators(*, summary: ReachSummary, accompaniments: pd.DataFrame,
             int(pd.to_numeric(accompaniments[column], errors="coerce").fillna(0).sum()), unit="emplois")
     if network is not None:
         first, second = (p.label for p in network.periods[:2])
-        add("acteurs_reseau", "Acteurs du réseau", f"Acteurs actifs dans la période « {second} ».",
-            len(network.active[second]), unit="acteurs", when=second, protect=False)
+        add("acteurs_reseau", "Acteurs du réseau", f"Acteurs actifs dans la période « {period_label(second)} ».",
+            len(network.active[second]), unit="acteurs", when=period_label(second), protect=False)
+        first, second = period_label(first), period_label(second)
         add("liens_avant", "Liens de collaboration avant", "Liens de collaboration actifs avant la date charnière.",
             network.change["ties_before"], unit="liens", when=first, protect=False)
         add("liens_apres", "Liens de collaboration après", "Liens de collaboration actifs après la date charnière.",

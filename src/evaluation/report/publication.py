@@ -52,7 +52,7 @@ from evaluation.report.published import (
 from evaluation.report.secrecy_audit import joint_suppress
 from evaluation.report.secrecy_cells import LinkedCells
 from evaluation.report.secrecy_links import distance_bands, linked_cells
-from evaluation.report.tables import ci_label
+from evaluation.report.tables import ci_label, period_label
 
 __all__ = ["publish", "write_outputs", "report_publication", "HEADLINE_CODES", "headline"]
 
@@ -269,19 +269,22 @@ def _publish_network(ctx: ReportContext, net: NetworkAnalysis, conversion_table:
     qap = _estimate(q.statistic, p_value=q.p_value, result=q, need_interval=False,
                     reason=None if np.isfinite(q.statistic) else "no_variation")
     roles = dict(ctx.territory.network_roles)
-    rows = [{"period": label, "role": roles.get(r.actor_id, r.actor_id), "degree": r.degree,
+    rows = [{"period": period_label(label), "role": roles.get(r.actor_id, r.actor_id), "degree": r.degree,
              "betweenness": r.betweenness, "constraint": r.constraint, "effective_size": r.effective_size}
             for label, b in net.brokerage.items() for r in b.itertuples(index=False)]
     exports = None
     if not hidden and not venue_withheld:
         node_columns = ["kind", "sector", "commune_code", "urban_rural", "qpv"]
-        exports = {f"{kind}_{ascii_slug(p.label)}": (edges[p.label], net.actors.loc[net.active[p.label], node_columns])
+        exports = {f"{kind}_{ascii_slug(period_label(p.label))}": (edges[p.label],
+                                                                   net.actors.loc[net.active[p.label], node_columns])
                    for p in net.periods for kind, edges in (("collaboration", net.collaboration),
                                                             ("copresence", net.copresence))}
     change = {k: (len(v) if isinstance(v, list) else v) for k, v in ch.items()}
     return NetworkPublication(
-        periods=[p.label for p in net.periods], active={k: len(v) for k, v in net.active.items()}, change=change,
-        description=net.description, graphs={p.label: net.graph(p.label) for p in net.periods}, roles=roles,
+        periods=[period_label(p.label) for p in net.periods],
+        active={period_label(k): len(v) for k, v in net.active.items()}, change=change,
+        description=net.description, graphs={period_label(p.label): net.graph(p.label) for p in net.periods},
+        roles=roles,
         conversion=_blank(conversion_table), risk_ratio=risk, model=model, qap=qap,
         qap_permutations=q.permutations, qap_seed=q.seed, brokerage=pd.DataFrame(rows), exports=exports,
         effect=_publish_effect(net, hidden=hidden, protect=protect))

@@ -246,13 +246,22 @@ _DESCRIPTION_ROWS = {
 NETWORK_LABELS = {"copresence": "coprésence", "collaboration": "collaboration"}
 
 
+#: French words of the period codes of :func:`evaluation.measures.network_build.split_periods`.
+PERIOD_LABELS = {"before": "avant", "after": "après"}
+
+
+def period_label(code: str) -> str:
+    """« avant » / « après » for a period code; any other period is shown by its own label."""
+    return PERIOD_LABELS.get(code, code)
+
+
 def network_description_table(description: pd.DataFrame) -> pd.DataFrame:
     """One column per (network, period), one row per measure, French labels."""
     cols = {}
     for row in description.itertuples(index=False):
         values = row._asdict()
         network = NETWORK_LABELS.get(values["network"], values["network"])
-        cols[f"{network.capitalize()} — {values['period']}"] = [
+        cols[f"{network.capitalize()} — {period_label(values['period'])}"] = [
             (fr_percent(values[k]) if digits is None else fr_number(values[k], digits=digits))
             for k, (_, digits) in _DESCRIPTION_ROWS.items()]
     return pd.DataFrame(cols, index=[label for label, _ in _DESCRIPTION_ROWS.values()]).rename_axis("Mesure")
