@@ -79,6 +79,7 @@ def test_files(chenove, tmp_path):
 def test_network_effect_indicators_beside_the_crude_ones():
     from types import SimpleNamespace
 
+    from evaluation.measures.network_build import TieChange
     from evaluation.measures.network_effect import NetworkEffect
     from evaluation.measures.network_inference import Conversion
     from evaluation.report.indicators import territory_indicators
@@ -88,7 +89,7 @@ def test_network_effect_indicators_beside_the_crude_ones():
     effect = NetworkEffect(1.8, 1.1, 2.9, 0.02, "actor_fixed_effects", "fixed_effects", True, 2000, 40, 30, "any")
     periods = [SimpleNamespace(label="before"), SimpleNamespace(label="after")]
     network = SimpleNamespace(periods=periods, active={"before": [1], "after": [1, 2]},
-                              change={"ties_before": 3, "ties_after": 5, "new": 2},
+                              change=TieChange(3, 5, 2, 3, 0, 0.6, [], [], 1),
                               conversion=Conversion(10, 100, 5, 200, 0.1, 0.025, 4.0, 1.4, 11.5, 0.01), effect=effect)
     ind = territory_indicators(summary=summary, accompaniments=ctx.accompaniments, network=network,
                                source="test").set_index("code")

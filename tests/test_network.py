@@ -75,8 +75,8 @@ class TestCollaboration:
         ab = a.set_index(["actor_a", "actor_b"]).loc[("a", "b")]
         assert ab["weight"] == 2 and ab["intensity"] == "coordination"
         change = tie_change(b, a, actors_before=["a", "b", "c"], actors_after=["a", "b", "c", "d"])
-        assert (change["new"], change["kept"], change["lost"]) == (1, 1, 1)
-        assert change["jaccard"] == pytest.approx(1 / 3) and change["joined"] == ["d"] and change["left"] == []
+        assert (change.new, change.kept, change.lost) == (1, 1, 1)
+        assert change.jaccard == pytest.approx(1 / 3) and change.joined == ["d"] and change.left == []
 
 
 class TestDescribe:
@@ -287,7 +287,7 @@ def test_analysis_on_the_sample_and_export(tmp_path, reference):
     na = analyse_network(d.actors, d.events, d.attendance, d.collaborations, reference, communes=["21166"],
                          periods=split_periods(t.split_date), brokers=["A001", "A002"], permutations=200)
     assert set(na.description["network"]) == {"copresence", "collaboration"}
-    assert na.change["new"] > na.change["lost"]
+    assert na.change.new > na.change.lost
     assert na.conversion.risk_ratio > 1  # the sample plants the effect
     assert na.qap.p_value < 0.05
     paths = export_network(na.collaboration["after"], na.actors.loc[na.active["after"]], tmp_path, name="collab_apres")
@@ -318,7 +318,7 @@ def test_a_tiny_territory_is_not_estimable_and_silent(reference):
         na = analyse_network(actors, events, attendance, collaborations, reference, communes=["21166"],
                              periods=split_periods("2020-01-01"), permutations=99)
     assert not caught, [str(w.message) for w in caught]
-    assert na.change["new"] == 2
+    assert na.change.new == 2
     c, m, q = na.conversion, na.model, na.qap
     assert (c.met_new, c.unmet_new) == (1, 0)  # A6–A8: A8 was not active before
     assert not c.estimable and c.reason == "zero_cell" and np.isnan(c.ci_low)

@@ -113,7 +113,7 @@ def published_counts(pub: Publication) -> set[int]:
         add(frame["count"])
     ind = pub.indicators
     add(ind.loc[~ind["secret"], "valeur"])
-    add([pub.total, pub.communes, pub.coverage.get("communes_reached"), pub.coverage.get("communes"),
+    add([pub.total, pub.communes, pub.coverage.communes_reached, pub.coverage.communes,
          pub.threshold - 1])
     if pub.testimonies_shown:
         add([pub.testimonies])

@@ -178,16 +178,16 @@ class TestRepresentation:
         rep = pd.DataFrame({"count": [30, 10, 0], "population": [300, 500, 0]})
         fit = goodness_of_fit(rep)
         expected = _stats.chisquare([30, 10], [40 * 300 / 800, 40 * 500 / 800])
-        assert fit["statistic"] == pytest.approx(expected.statistic)
-        assert fit["p_value"] == pytest.approx(expected.pvalue)
-        assert fit["dof"] == 1 and fit["p_value_simulated"] is None
+        assert fit.statistic == pytest.approx(expected.statistic)
+        assert fit.p_value == pytest.approx(expected.pvalue)
+        assert fit.dof == 1 and fit.p_value_simulated is None
 
     def test_small_expected_counts_get_a_simulated_p_value(self):
         rep = pd.DataFrame({"count": [4, 0], "population": [500, 500]})  # 4 of 4 in one group
         fit = goodness_of_fit(rep, n_simulations=40_000)
         # Exact: X² is as large only when all 4 fall in one group: 2 × 0.5⁴.
-        assert fit["p_value_simulated"] == pytest.approx(2 * 0.5**4, abs=0.01)
-        assert fit["min_expected"] == 2
+        assert fit.p_value_simulated == pytest.approx(2 * 0.5**4, abs=0.01)
+        assert fit.min_expected == 2
 
 
 class TestConcentration:
@@ -214,7 +214,7 @@ class TestConcentration:
     def test_coverage(self):
         reached = pd.DataFrame({"population": [100, 300, 600], "reached": [True, False, True]})
         cov = coverage(reached)
-        assert cov["communes_reached"] == 2 and cov["share_population"] == pytest.approx(0.7)
+        assert cov.communes_reached == 2 and cov.share_population == pytest.approx(0.7)
 
 
 class TestDistance:
@@ -233,8 +233,8 @@ class TestDistance:
         assert by_code["21231"] == 0 and by_code["21154"] == pytest.approx(0, abs=1e-6)
         t = pd.DataFrame({"commune_code": ["21166"] * 3 + ["21231"] * 1})
         summ = distance_summary(t, communes, sites)
-        assert summ["median_km"] == pytest.approx(by_code["21166"])
-        assert summ["count"] == 4
+        assert summ.median_km == pytest.approx(by_code["21166"])
+        assert summ.count == 4
 
     @pytest.mark.parametrize("q", [0.1, 0.5, 0.8, 1.0])
     def test_weighted_quantile(self, q):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -12,7 +13,7 @@ from evaluation.geo.territory import Site
 from evaluation.measures.shares import _with_poisson_rates, communes_reached
 from evaluation.measures.stats import weighted_quantile
 
-__all__ = ["EARTH_RADIUS_KM", "haversine_km", "site_points", "distance_to_sites", "distance_summary",
+__all__ = ["DistanceSummary", "EARTH_RADIUS_KM", "haversine_km", "site_points", "distance_to_sites", "distance_summary",
            "DEFAULT_BANDS", "distance_decay"]
 
 
@@ -71,8 +72,19 @@ def _commune_distances(table: pd.DataFrame, communes: pd.DataFrame, sites: pd.Da
     return reached
 
 
+@dataclass(frozen=True)
+class DistanceSummary:
+    """Distances (km, as the crow flies) from the nearest support site."""
+
+    median_km: float  # over accompaniments
+    p80_km: float  # 80 % of the accompaniments lie within
+    population_median_km: float  # the same over the population
+    population_p80_km: float
+    count: int  # accompaniments placed
+
+
 def distance_summary(table: pd.DataFrame, communes: pd.DataFrame, sites: pd.DataFrame, *,
-                     weight: str | None = None, reached: pd.DataFrame | None = None) -> dict:
+                     weight: str | None = None, reached: pd.DataFrame | None = None) -> DistanceSummary:
     """Median and 80th-percentile distance from the nearest support site, over accompaniments.
 
     Each accompaniment is placed at its commune's centroid. The 80th percentile is the
@@ -83,8 +95,7 @@ def distance_summary(table: pd.DataFrame, communes: pd.DataFrame, sites: pd.Data
     d = _commune_distances(table, communes, sites, weight=weight, reached=reached)
     med, p80 = weighted_quantile(d["distance_km"], d["count"], [0.5, 0.8])
     pmed, pp80 = weighted_quantile(d["distance_km"], d["population"], [0.5, 0.8])
-    return {"median_km": float(med), "p80_km": float(p80), "population_median_km": float(pmed),
-            "population_p80_km": float(pp80), "count": int(d["count"].sum())}
+    return DistanceSummary(float(med), float(p80), float(pmed), float(pp80), int(d["count"].sum()))
 
 
 DEFAULT_BANDS = (0, 5, 10, 20, 40, 80, np.inf)

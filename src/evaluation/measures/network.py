@@ -33,6 +33,7 @@ import pandas as pd
 from evaluation.measures.classify import classify
 from evaluation.measures.network_build import (
     Period,
+    TieChange,
     active_actors,
     collaboration_ties,
     copresence,
@@ -66,7 +67,7 @@ class NetworkAnalysis:
     copresence: dict[str, pd.DataFrame]
     collaboration: dict[str, pd.DataFrame]
     description: pd.DataFrame  # one row per (period, network)
-    change: dict
+    change: TieChange
     brokerage: dict[str, pd.DataFrame]
     dyads: pd.DataFrame
     conversion: Conversion

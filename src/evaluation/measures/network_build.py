@@ -13,7 +13,7 @@ import scipy.sparse as sp
 from evaluation.geo.reference import RURAL
 from evaluation.measures.distance import haversine_km
 
-__all__ = ["Period", "split_periods", "active_actors", "copresence", "collaboration_ties", "to_graph", "tie_change",
+__all__ = ["Period", "TieChange", "split_periods", "active_actors", "copresence", "collaboration_ties", "to_graph", "tie_change",
            "dyads"]
 
 
@@ -143,8 +143,23 @@ def _pairs(edges: pd.DataFrame) -> set[tuple[str, str]]:
     return set(zip(edges["actor_a"].astype(str), edges["actor_b"].astype(str), strict=False))
 
 
+@dataclass(frozen=True)
+class TieChange:
+    """Ties and actors of two periods compared."""
+
+    ties_before: int
+    ties_after: int
+    new: int  # ties after and not before
+    kept: int
+    lost: int
+    jaccard: float  # kept / union; NaN without ties
+    joined: list[str]  # actors active after only
+    left: list[str]  # actors active before only
+    stayed: int
+
+
 def tie_change(before: pd.DataFrame, after: pd.DataFrame, *, actors_before: Sequence[str] = (),
-               actors_after: Sequence[str] = ()) -> dict:
+               actors_after: Sequence[str] = ()) -> TieChange:
     """New, kept and lost ties between two periods; Jaccard stability; who joined and left.
 
     .. math:: J = \\frac{|T_1 \\cap T_2|}{|T_1 \\cup T_2|}
@@ -152,9 +167,9 @@ def tie_change(before: pd.DataFrame, after: pd.DataFrame, *, actors_before: Sequ
     t1, t2 = _pairs(before), _pairs(after)
     union = t1 | t2
     n1, n2 = set(map(str, actors_before)), set(map(str, actors_after))
-    return {"ties_before": len(t1), "ties_after": len(t2), "new": len(t2 - t1), "kept": len(t1 & t2),
-            "lost": len(t1 - t2), "jaccard": len(t1 & t2) / len(union) if union else float("nan"),
-            "joined": sorted(n2 - n1), "left": sorted(n1 - n2), "stayed": len(n1 & n2)}
+    return TieChange(ties_before=len(t1), ties_after=len(t2), new=len(t2 - t1), kept=len(t1 & t2),
+                     lost=len(t1 - t2), jaccard=len(t1 & t2) / len(union) if union else float("nan"),
+                     joined=sorted(n2 - n1), left=sorted(n1 - n2), stayed=len(n1 & n2))
 
 
 def dyads(actors: pd.DataFrame, copresence_before: pd.DataFrame, ties_before: pd.DataFrame,

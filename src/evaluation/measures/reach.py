@@ -18,8 +18,10 @@ import pandas as pd
 from evaluation.geo.reference import RURAL
 from evaluation.measures.classify import NON_QPV, QPV, _classified_communes, aggregate, qpv_category
 from evaluation.measures.count_model import CountModel, count_model
-from evaluation.measures.distance import distance_decay, distance_summary
+from evaluation.measures.distance import DistanceSummary, distance_decay, distance_summary
 from evaluation.measures.shares import (
+    Coverage,
+    GoodnessOfFit,
     _group_exposure,
     _representation,
     _with_poisson_rates,
@@ -44,13 +46,13 @@ class ReachSummary:
     by_year: dict[str, pd.DataFrame]
     rates: dict[str, pd.DataFrame]
     representation: dict[str, pd.DataFrame]
-    fit: dict[str, dict]
+    fit: dict[str, GoodnessOfFit]
     reached: pd.DataFrame
-    coverage: dict
+    coverage: Coverage
     lorenz: pd.DataFrame
     gini: float
     gini_population: float
-    distance: dict
+    distance: DistanceSummary | None  # None without sites
     decay: pd.DataFrame
     model: CountModel
     model_density: CountModel
@@ -110,7 +112,7 @@ def reach_summary(accompaniments: pd.DataFrame, communes: pd.DataFrame, *, sites
         coverage=coverage(reached),
         lorenz=lorenz_curve(reached["count"], weights=reached["population"]),
         gini=gini(reached["count"]), gini_population=gini(reached["count"], weights=reached["population"]),
-        distance=distance_summary(agg, communes, sites, reached=reached) if len(sites) else {},
+        distance=distance_summary(agg, communes, sites, reached=reached) if len(sites) else None,
         decay=distance_decay(agg, communes, sites, alpha=alpha, reached=reached) if len(sites) else pd.DataFrame(),
         model=count_model(agg, communes, term="urban_rural", alpha=alpha, reached=reached),
         model_density=count_model(agg, communes, term="density_label", alpha=alpha, reached=reached),

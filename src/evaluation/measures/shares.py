@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -12,7 +13,7 @@ from statsmodels.stats.rates import confint_poisson
 from evaluation.measures.classify import _classified_communes
 from evaluation.measures.stats import wilson_interval
 
-__all__ = ["counts_and_shares", "rates_per_10k", "representation_index", "goodness_of_fit", "communes_reached",
+__all__ = ["Coverage", "GoodnessOfFit", "counts_and_shares", "rates_per_10k", "representation_index", "goodness_of_fit", "communes_reached",
            "coverage"]
 
 
@@ -192,7 +193,32 @@ def _representation(counts: pd.DataFrame, *, alpha: float) -> pd.DataFrame:
     return out
 
 
-def goodness_of_fit(representation: pd.DataFrame, *, n_simulations: int = 20_000, seed: int = 0) -> dict:
+@dataclass(frozen=True)
+class GoodnessOfFit:
+    """Pearson's χ² of the accompaniments' distribution against the population's."""
+
+    statistic: float
+    dof: int
+    p_value: float  # χ² approximation
+    p_value_simulated: float | None  # Monte Carlo, when an expected count is below 5
+    min_expected: float
+    groups: int  # groups with population
+    total: int  # accompaniments
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """Communes and population of the territory reached (a commune with at least one row)."""
+
+    communes: int
+    communes_reached: int
+    share_communes: float
+    population: int
+    population_reached: int
+    share_population: float
+
+
+def goodness_of_fit(representation: pd.DataFrame, *, n_simulations: int = 20_000, seed: int = 0) -> GoodnessOfFit:
     """Pearson χ² test of the accompaniments' distribution against the population's.
 
     .. math:: X^2 = \\sum_g \\frac{(a_g - E_g)^2}{E_g}, \\quad E_g = A\\,P_g/P
@@ -204,27 +230,25 @@ def goodness_of_fit(representation: pd.DataFrame, *, n_simulations: int = 20_000
 
     Returns
     -------
-    dict
-        ``statistic``, ``dof``, ``p_value`` (χ²), ``p_value_simulated`` (or None),
-        ``min_expected``, ``groups``, ``total``.
+    GoodnessOfFit
+        NaN statistic and p-value with fewer than two groups or no accompaniment.
     """
     rep = representation[representation["population"] > 0]
     observed = rep["count"].to_numpy(dtype=float)
     total = observed.sum()
-    result = {"statistic": np.nan, "dof": max(len(rep) - 1, 0), "p_value": np.nan, "p_value_simulated": None,
-              "min_expected": np.nan, "groups": len(rep), "total": int(total)}
+    dof, groups = max(len(rep) - 1, 0), len(rep)
     if len(rep) < 2 or total == 0:
-        return result
+        return GoodnessOfFit(np.nan, dof, np.nan, None, np.nan, groups, int(total))
     probs = rep["population"].to_numpy(dtype=float)
     probs = probs / probs.sum()
     expected = total * probs
     statistic, p_value = stats.chisquare(observed, expected)
-    result.update(statistic=float(statistic), p_value=float(p_value), min_expected=float(expected.min()))
+    simulated_p = None
     if expected.min() < 5:
         draws = np.random.default_rng(seed).multinomial(int(total), probs, size=n_simulations)
         simulated = ((draws - expected) ** 2 / expected).sum(axis=1)
-        result["p_value_simulated"] = float((1 + (simulated >= statistic - 1e-9).sum()) / (n_simulations + 1))
-    return result
+        simulated_p = float((1 + (simulated >= statistic - 1e-9).sum()) / (n_simulations + 1))
+    return GoodnessOfFit(float(statistic), dof, float(p_value), simulated_p, float(expected.min()), groups, int(total))
 
 
 def communes_reached(table: pd.DataFrame, communes: pd.DataFrame, *, code_column: str = "commune_code",
@@ -246,18 +270,18 @@ def communes_reached(table: pd.DataFrame, communes: pd.DataFrame, *, code_column
     return out
 
 
-def coverage(reached: pd.DataFrame) -> dict:
+def coverage(reached: pd.DataFrame) -> Coverage:
     """Number and share of the territory's communes and population reached.
 
     ``reached`` comes from :func:`communes_reached`.
     """
     pop = reached["population"].astype(float)
     n = len(reached)
-    return {
-        "communes": n,
-        "communes_reached": int(reached["reached"].sum()),
-        "share_communes": float(reached["reached"].mean()) if n else np.nan,
-        "population": int(pop.sum()),
-        "population_reached": int(pop[reached["reached"]].sum()),
-        "share_population": float(pop[reached["reached"]].sum() / pop.sum()) if pop.sum() else np.nan,
-    }
+    return Coverage(
+        communes=n,
+        communes_reached=int(reached["reached"].sum()),
+        share_communes=float(reached["reached"].mean()) if n else np.nan,
+        population=int(pop.sum()),
+        population_reached=int(pop[reached["reached"]].sum()),
+        share_population=float(pop[reached["reached"]].sum() / pop.sum()) if pop.sum() else np.nan,
+    )

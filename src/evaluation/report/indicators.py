@@ -104,7 +104,7 @@ def territory_indicators(*, summary: ReachSummary, accompaniments: pd.DataFrame,
             "Accompagnements rapportés à la population municipale du territoire ; intervalle de Poisson exact.",
             count / pop * 1e4, low=lo * 1e4, high=hi * 1e4, unit="pour 10 000 habitants", count=count)
     add("communes_atteintes", "Communes atteintes", "Communes du territoire comptant au moins un accompagnement.",
-        summary.coverage["communes_reached"], unit="communes", protect=False)
+        summary.coverage.communes_reached, unit="communes", protect=False)
     for code, column, label in (("emplois_crees", "jobs_created", "Emplois créés"),
                                 ("emplois_maintenus", "jobs_maintained", "Emplois maintenus")):
         add(code, label, f"Somme déclarée par les structures accompagnées ({label.lower()}).",
@@ -115,11 +115,11 @@ def territory_indicators(*, summary: ReachSummary, accompaniments: pd.DataFrame,
             len(network.active[second]), unit="acteurs", when=period_label(second), protect=False)
         first, second = period_label(first), period_label(second)
         add("liens_avant", "Liens de collaboration avant", "Liens de collaboration actifs avant la date charnière.",
-            network.change["ties_before"], unit="liens", when=first, protect=False)
+            network.change.ties_before, unit="liens", when=first, protect=False)
         add("liens_apres", "Liens de collaboration après", "Liens de collaboration actifs après la date charnière.",
-            network.change["ties_after"], unit="liens", when=second, protect=False)
+            network.change.ties_after, unit="liens", when=second, protect=False)
         add("liens_nouveaux", "Nouveaux liens de collaboration", "Liens actifs après et pas avant.",
-            network.change["new"], unit="liens", when=second, protect=False)
+            network.change.new, unit="liens", when=second, protect=False)
         c = network.conversion
         lo, hi = wilson_interval(c.met_new, c.met_total, alpha=alpha)
         ratio_ok = getattr(c, "estimable", True) and min(c.met_new, c.unmet_new) > 0 and np.isfinite(c.ci_low)

@@ -18,7 +18,7 @@ complete.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import numpy as np
@@ -171,16 +171,16 @@ def _describe(pub: Publication, ctx: ReportContext, summary: ReachSummary, repre
     pub.communes_by_class = {str(k): int(v) for k, v in sorted(by_class.items())}
     if len(c) <= 3:
         pub.commune_classes = [(r.commune_name, r.commune_code, str(r.density_label)) for r in c.itertuples()]
-    pub.fit = {g: (None if representation[g]["suppressed"].any() else dict(summary.fit[g])) for g in summary.fit}
+    pub.fit = {g: (None if representation[g]["suppressed"].any() else summary.fit[g]) for g in summary.fit}
     # A trend test is a statistic, not a share, rate or count: published with withheld years.
     pub.trend_tests = {k: _estimate(_field(test, "zscore"), p_value=_field(test, "p_value"), need_interval=False,
                                     result=test) for k, (_, test) in summary.trends.items()}
-    pub.coverage = dict(summary.coverage)
+    pub.coverage = summary.coverage
     # The Lorenz curve and the Gini indices are drawn from every commune's count: with a withheld
     # commune, the curve's steps (and the indices) would give the counts back.
     if not pub.reached["suppressed"].any():
         pub.lorenz, pub.gini, pub.gini_population = summary.lorenz, summary.gini, summary.gini_population
-    pub.distance = dict(summary.distance)
+    pub.distance = summary.distance
     pub.sites = list(ctx.sites["label"]) if len(ctx.sites) else []
     pub.context_communes = ctx.context_communes
     model = summary.model if not summary.model.table.empty else summary.model_density
@@ -279,7 +279,7 @@ def _publish_network(ctx: ReportContext, net: NetworkAnalysis, conversion_table:
                                                                    net.actors.loc[net.active[p.label], node_columns])
                    for p in net.periods for kind, edges in (("collaboration", net.collaboration),
                                                             ("copresence", net.copresence))}
-    change = {k: (len(v) if isinstance(v, list) else v) for k, v in ch.items()}
+    change = {k: (len(v) if isinstance(v, list) else v) for k, v in asdict(ch).items()}  # counts, not actors
     return NetworkPublication(
         periods=[period_label(p.label) for p in net.periods],
         active={period_label(k): len(v) for k, v in net.active.items()}, change=change,

@@ -9,6 +9,8 @@ import numpy as np
 import pandas as pd
 
 from evaluation.geo.territory import Territory
+from evaluation.measures.distance import DistanceSummary
+from evaluation.measures.shares import Coverage, GoodnessOfFit
 from evaluation.measures.snapshot import Snapshot
 from evaluation.report.secrecy_cells import Publishable
 
@@ -186,13 +188,13 @@ class Publication:
     population: int = 0
     communes_by_class: dict[str, int] = field(default_factory=dict)
     commune_classes: list[tuple[str, str, str]] = field(default_factory=list)  # name, code, density label
-    fit: dict[str, dict | None] = field(default_factory=dict)  # None: withheld
+    fit: dict[str, GoodnessOfFit | None] = field(default_factory=dict)  # None: withheld
     trend_tests: dict[str, Estimate] = field(default_factory=dict)  # value = z
-    coverage: dict = field(default_factory=dict)
+    coverage: Coverage | None = None
     lorenz: pd.DataFrame | None = None
     gini: float = float("nan")
     gini_population: float = float("nan")
-    distance: dict = field(default_factory=dict)
+    distance: DistanceSummary | None = None  # None: no site declared
     sites: list[str] = field(default_factory=list)
     context_communes: gpd.GeoDataFrame | None = None
     model: PublishedModel | None = None

@@ -78,15 +78,15 @@ def reach_reading(pub: Publication) -> str:
         out.append(f"{fr_percent(q['share'])} concernent une structure située en quartier prioritaire (QPV), "
                    f"{level} {fr_interval(q['ci_low'], q['ci_high'])}.")
     cov = pub.coverage
-    if cov["communes"] > 1:
-        out.append(f"L'action touche {cov['communes_reached']} des {cov['communes']} communes, qui regroupent "
-                   f"{fr_percent(cov['share_population'])} de la population du territoire.")
+    if cov.communes > 1:
+        out.append(f"L'action touche {cov.communes_reached} des {cov.communes} communes, qui regroupent "
+                   f"{fr_percent(cov.share_population)} de la population du territoire.")
     dist = pub.distance
-    if dist and cov["communes"] > 1:
-        half = (f"à moins de {fr_number(dist['median_km'], digits=1)} km d'un lieu d'accompagnement"
-                if dist["median_km"] > 0 else "dans une commune où se trouve un lieu d'accompagnement")
+    if dist and cov.communes > 1:
+        half = (f"à moins de {fr_number(dist.median_km, digits=1)} km d'un lieu d'accompagnement"
+                if dist.median_km > 0 else "dans une commune où se trouve un lieu d'accompagnement")
         out.append(f"La moitié des accompagnements se situent {half}, 80 % à moins de "
-                   f"{fr_number(dist['p80_km'], digits=1)} km.")
+                   f"{fr_number(dist.p80_km, digits=1)} km.")
     out.append(_model_sentence(pub))
     test = pub.trend_tests.get("rural")
     if test is not None and test.shown:
@@ -106,11 +106,11 @@ def density(pub: Publication) -> list[Item]:
     if fit is None:
         items.append("Le test d'ajustement à la distribution de la population n'est pas publié : il permettrait de "
                      "retrouver des effectifs qui relèvent du secret statistique.")
-    elif fit["groups"] >= 2:
-        simulated = (f" ; effectifs attendus faibles, {fr_p(fit['p_value_simulated'])} (simulé)"
-                     if fit["p_value_simulated"] is not None else "")
+    elif fit.groups >= 2:
+        simulated = (f" ; effectifs attendus faibles, {fr_p(fit.p_value_simulated)} (simulé)"
+                     if fit.p_value_simulated is not None else "")
         items.append(f"Test d'ajustement du χ² à la distribution de la population : χ² = "
-                     f"{fr_number(fit['statistic'], digits=1)}, {fit['dof']} ddl, {fr_p(fit['p_value'])}{simulated}.")
+                     f"{fr_number(fit.statistic, digits=1)}, {fit.dof} ddl, {fr_p(fit.p_value)}{simulated}.")
     items.append(figures.bar_shares(pub.density_shares, "density_label",
                                   title="Accompagnements par niveau de densité de la commune",
                                   ylabel="", source=pub.source, alpha=pub.alpha).figure)
@@ -167,12 +167,12 @@ def communes_reached(pub: Publication) -> list[Item]:
         figures.map_communes(pub.reached, context=pub.context_communes, column="rate_10k",
                            legend="Pour 10 000 habitants", title=f"Accompagnements pour 10 000 habitants — {t.label}",
                            source=pub.source).figure,
-        f"{cov['communes_reached']} commune(s) atteinte(s) sur {cov['communes']} ({fr_percent(cov['share_communes'])}), "
-        f"regroupant {fr_percent(cov['share_population'])} de la population du territoire."]
-    if cov["communes"] > 1 and pub.lorenz is None:
+        f"{cov.communes_reached} commune(s) atteinte(s) sur {cov.communes} ({fr_percent(cov.share_communes)}), "
+        f"regroupant {fr_percent(cov.share_population)} de la population du territoire."]
+    if cov.communes > 1 and pub.lorenz is None:
         items.append("La courbe de concentration entre communes et l'indice de Gini ne sont pas publiés : "
                      "ils redonneraient les effectifs de communes qui relèvent du secret statistique.")
-    elif cov["communes"] > 1:
+    elif cov.communes > 1:
         items.append(figures.lorenz_plot(pub.lorenz, gini_value=pub.gini_population,
                                        title="Concentration des accompagnements entre communes",
                                        xlabel="Part cumulée de la population (communes classées par taux croissant)",
@@ -191,9 +191,9 @@ def distance(pub: Publication) -> list[Item]:
     if not d or pub.communes <= 1:
         return ["Le territoire compte une seule commune : la distance n'est pas analysée."]
     return [f"Lieux retenus : {', '.join(pub.sites)} (centre de la commune). Distance à vol d'oiseau au lieu le plus "
-            f"proche : médiane {fr_number(d['median_km'], digits=1)} km, 80 % des accompagnements à moins de "
-            f"{fr_number(d['p80_km'], digits=1)} km (population : médiane {fr_number(d['population_median_km'], digits=1)}"
-            f" km, 80 % à moins de {fr_number(d['population_p80_km'], digits=1)} km).",
+            f"proche : médiane {fr_number(d.median_km, digits=1)} km, 80 % des accompagnements à moins de "
+            f"{fr_number(d.p80_km, digits=1)} km (population : médiane {fr_number(d.population_median_km, digits=1)}"
+            f" km, 80 % à moins de {fr_number(d.population_p80_km, digits=1)} km).",
             figures.interval_plot(pub.decay, x="band", title="Accompagnements pour 10 000 habitants selon la distance",
                                 xlabel="Distance au lieu d'accompagnement le plus proche",
                                 ylabel=f"Pour 10 000 habitants ({ci_label(pub.alpha)})", source=pub.source).figure]
