@@ -183,3 +183,24 @@ def test_invalid_data_stops_the_batch_before_any_run(sample_copy, tmp_path):
     with pytest.raises(ValidationError, match="row 4"):
         render_batch(data_dir=sample_copy, out_dir=tmp_path / "out", progress=False)
     assert not (tmp_path / "out").exists()
+
+
+def test_a_batch_at_one_date(local_run, tmp_path):
+    """`report --all --as-of`: every territory evaluated at that date, the date checked once before any run."""
+    import pandas as pd
+
+    from evaluation.measures.snapshot import SnapshotError
+
+    root, _ = local_run
+    options = dict(territories_file=root / "territories.yml", data_dir=root / "data", progress=False, formats="html")
+    with pytest.raises(SnapshotError):
+        render_batch(["chenove"], out_dir=tmp_path / "early", as_of="01/01/2001", **options)
+    assert not (tmp_path / "early").exists()
+    [result] = render_batch(["chenove"], out_dir=tmp_path, as_of="31/12/2022", workers=1, **options)
+    assert result.ok, result.error
+    html = (tmp_path / "chenove" / "report.html").read_text(encoding="utf-8")
+    assert "état au 31/12/2022" in html
+    acc = read_export(root / "data" / "accompaniments.csv")
+    started = pd.to_datetime(acc["start_date"], dayfirst=True) <= "2022-12-31"
+    ind = pd.read_csv(tmp_path / "chenove" / "indicators.csv", sep=";", decimal=",", encoding="utf-8-sig")
+    assert ind.set_index("code").loc["acc_total", "valeur"] == (started & (acc["commune_code"] == "21166")).sum()

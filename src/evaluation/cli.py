@@ -3,7 +3,7 @@
 ::
 
     evaluation report TERRITORY [--as-of DATE] [--baseline EDITION] [--data DIR] [--out DIR] [--formats html,docx,pdf]
-    evaluation report --all [--data DIR] [--out DIR] [--workers N] [--scheduler ADDRESS] [--formats …]
+    evaluation report --all [--as-of DATE] [--data DIR] [--out DIR] [--workers N] [--scheduler ADDRESS] [--formats …]
     evaluation publish TERRITORY (--as-of DATE --edition NAME | --all-milestones) [--baseline EDITION]
     evaluation verify EDITION_FOLDER
     evaluation validate [--data DIR] [--sep SEP] [--encoding ENC] [--header-row N]
@@ -148,11 +148,12 @@ def _report(args: argparse.Namespace) -> int:
         extra = {k: v for k, v in (("as_of", args.as_of), ("baseline", args.baseline)) if v}
         print(render_report(args.territory, **kwargs, parameters=extra or None))
         return 0
-    if args.as_of or args.baseline:
-        print("evaluation report: --as-of and --baseline are given with one TERRITORY (for several dates of one territory, "
-              "use `evaluation publish TERRITORY --all-milestones`)", file=sys.stderr)
+    if args.baseline:
+        print("evaluation report: --baseline is given with one TERRITORY (for the editions of one territory, "
+              "use `evaluation publish TERRITORY --all-milestones --chain`)", file=sys.stderr)
         return 2
-    results = render_batch(workers=args.workers, scheduler=args.scheduler, warm=not args.fresh_kernels, **kwargs)
+    results = render_batch(workers=args.workers, scheduler=args.scheduler, warm=not args.fresh_kernels,
+                           as_of=args.as_of, **kwargs)
     for r in results:
         detail = r.path if r.ok else (r.error.splitlines()[0] if r.error else "")
         print(f"{'ok' if r.ok else 'FAILED':6} {r.territory:28} {detail}")

@@ -29,6 +29,7 @@ from evaluation.geo.reference import load_reference, territory_communes
 from evaluation.geo.territories import load_territories
 from evaluation.io.datasets import load_dataset
 from evaluation.io.pseudonyms import shared_run_key
+from evaluation.measures.snapshot import resolve_as_of
 from evaluation.report.edition_index import trajectories_html
 from evaluation.report.formats import FORMAT_FILES, parse_formats
 from evaluation.report.leaks import check_outputs, raw_names
@@ -133,7 +134,7 @@ def render_batch(territories: list[str] | None = None, *, data_dir: str | Path |
                  territories_file: str | Path | None = None, timeout: int = 900, workers: int | None = None,
                  scheduler: str | None = None, batch_timeout: float | None = None,
                  progress: bool = True, warm: bool = True,
-                 formats: Sequence[str] | str | None = None) -> list[RunResult]:
+                 formats: Sequence[str] | str | None = None, as_of: str | None = None) -> list[RunResult]:
     """Render territories in parallel and write ``index.html``; returns one result each.
 
     The territories file, the territories' communes and the data are validated once,
@@ -160,17 +161,22 @@ def render_batch(territories: list[str] | None = None, *, data_dir: str | Path |
         a clean namespace between territories. ``False`` starts a kernel per territory.
     formats
         Formats of each report (:func:`evaluation.report.formats.parse_formats`; default all three).
+    as_of
+        Evaluate every territory at this date (:func:`evaluation.measures.snapshot.resolve_as_of`,
+        checked once against the data before any run; default: the latest date of the data).
     """
     configured = load_territories(territories_file)
     slugs = list(territories) if territories else list(configured)
     # Validate once for every run: the territories' communes and the data.
     reference = load_reference(reference_dir)
     sizes = {s: len(territory_communes(configured[s], reference)) for s in slugs if s in configured}
-    load_dataset(data_dir, reference=reference, reference_dir=reference_dir, territories=configured)
+    dataset = load_dataset(data_dir, reference=reference, reference_dir=reference_dir, territories=configured)
+    stated = resolve_as_of(dataset.tables, as_of).date.isoformat() if as_of is not None else None
     options = {"data_dir": str(data_dir) if data_dir else None, "out_dir": str(out_dir) if out_dir else None,
                "reference_dir": str(reference_dir) if reference_dir else None,
                "territories_file": str(territories_file) if territories_file else None, "timeout": timeout,
-               "validate": False, "warm": warm, "formats": parse_formats(formats)}
+               "validate": False, "warm": warm, "formats": parse_formats(formats),
+               "parameters": {"as_of": stated} if stated else None}
     workers = max(1, workers or os.cpu_count() or 1)
     limit = batch_timeout or 1800 * max(1, -(-len(slugs) // workers))
     # Every kernel of the batch uses the same pseudonym key, random if none is configured.
