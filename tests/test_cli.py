@@ -121,3 +121,15 @@ def test_report_refuses_unknown_territory(slug, tmp_path):
     assert done.returncode == 1
     assert "territor" in done.stderr
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_help_imports_neither_pandas_nor_the_package_s_modules():
+    """`evaluation --help` builds the parser only: no pandas, no command module."""
+    from evaluation.cli import LANGS
+    from evaluation.problems import LANGS as PROBLEM_LANGS
+
+    assert tuple(LANGS) == tuple(PROBLEM_LANGS)
+    code = ("import sys\nfrom evaluation import cli\ntry:\n    cli.main(['report', '--help'])\nexcept SystemExit:\n"
+            "    pass\nprint(sorted(m for m in sys.modules if m in ('pandas', 'numpy') or m.startswith('evaluation.')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip().splitlines()[-1] == "['evaluation.cli']"

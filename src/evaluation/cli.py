@@ -27,13 +27,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:  # the command's modules (and pandas) are imported when it runs: --help stays fast
+    import pandas as pd
 
-if TYPE_CHECKING:  # the command's modules are imported when it runs
     from evaluation.geo.build import ReferenceBuild
 
-from evaluation.errors import EvaluationError, ValidationError
-from evaluation.problems import LANGS
+#: The languages of problem tables (:data:`evaluation.problems.LANGS`), written here so that
+#: building the parser imports nothing heavy.
+LANGS = ("en", "fr")
 
 __all__ = ["main", "build_parser", "reference_summary"]
 
@@ -123,6 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _report(args: argparse.Namespace) -> int:
+    from evaluation.errors import EvaluationError
     from evaluation.report.batch import render_batch
     from evaluation.report.formats import parse_formats
     from evaluation.report.pdf_report import pdf_unavailable
@@ -204,7 +206,10 @@ def _verify(args: argparse.Namespace) -> int:
 
 def _validate(args: argparse.Namespace) -> int:
     """Check territories.yml and every table; one problems table for all of them."""
+    import pandas as pd  # printing the tables
+
     from evaluation.config import get_paths
+    from evaluation.errors import ValidationError
     from evaluation.geo.reference import load_former_communes, load_reference
     from evaluation.geo.territories import load_territories
     from evaluation.io.datasets import validate_tables
@@ -306,6 +311,8 @@ def reference_summary(build: ReferenceBuild) -> list[str]:
 
 
 def _territories(args: argparse.Namespace) -> int:
+    import pandas as pd  # printing the table
+
     from evaluation.geo.reference import load_reference, territory_communes
     from evaluation.geo.territories import load_territories
 
@@ -319,6 +326,10 @@ def _territories(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``evaluation`` command; return its exit status (0 when done, 1 on bad input or a failed report)."""
     args = build_parser().parse_args(argv)
+    import pandas as pd  # printing problem tables; after parsing, so that --help stays fast
+
+    from evaluation.errors import EvaluationError, ValidationError
+
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
     handler = {"report": _report, "publish": _publish, "verify": _verify, "validate": _validate, "sample": _sample,
