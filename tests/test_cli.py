@@ -133,3 +133,26 @@ def test_help_imports_neither_pandas_nor_the_package_s_modules():
             "    pass\nprint(sorted(m for m in sys.modules if m in ('pandas', 'numpy') or m.startswith('evaluation.')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip().splitlines()[-1] == "['evaluation.cli']"
+
+
+@pytest.mark.parametrize(("option", "value", "said"), [("--threshold", "1", "would withhold no count"),
+                                                       ("--threshold", "cinq", "not a whole number"),
+                                                       ("--alpha", "0,7", "not between 0 and 0.5")])
+def test_report_refuses_a_threshold_or_alpha_that_makes_no_sense(option, value, said, tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["report", "chenove", option, value, "--out", str(tmp_path)])
+    assert exit_.value.code == 2 and said in capsys.readouterr().err
+    assert not any(tmp_path.iterdir())
+
+
+def test_report_with_a_threshold_and_alpha(tmp_path):
+    """`--threshold 11 --alpha 0,1`: 90 % intervals, counts below 11 withheld."""
+    assert main(["report", "chenove", "--threshold", "11", "--alpha", "0,1", "--formats", "html",
+                 "--out", str(tmp_path)]) == 0
+    text = (tmp_path / "chenove" / "report.html").read_text(encoding="utf-8")
+    assert "IC 90" in text and "IC 95" not in text
+    ind = pd.read_csv(tmp_path / "chenove" / "indicators.csv", sep=";", decimal=",", encoding="utf-8-sig")
+    shown = ind.loc[(ind["secret"] == "non") & ind["unite"].isin(["accompagnements", "projets", "structures"]),
+                    "valeur"]
+    assert not ((shown > 0) & (shown < 11)).any()
+    assert (ind["secret"] == "oui").any()  # chenove has counts from 1 to 10 at this threshold

@@ -2,7 +2,7 @@
 
 ::
 
-    evaluation report TERRITORY [--as-of DATE] [--baseline EDITION] [--data DIR] [--out DIR] [--formats html,docx,pdf]
+    evaluation report TERRITORY [--as-of DATE] [--baseline EDITION] [--data DIR] [--out DIR] [--formats html,docx,pdf] [--threshold N] [--alpha A]
     evaluation report --all [--as-of DATE] [--data DIR] [--out DIR] [--workers N] [--scheduler ADDRESS] [--formats …]
     evaluation publish TERRITORY (--as-of DATE --edition NAME | --all-milestones) [--baseline EDITION]
     evaluation verify EDITION_FOLDER
@@ -74,6 +74,10 @@ def build_parser() -> argparse.ArgumentParser:
                         "(default: the latest date of the data)")
     p.add_argument("--baseline", metavar="EDITION",
                    help="add the chapter comparing with this earlier edition (its name or folder)")
+    p.add_argument("--threshold", type=_threshold, default=None, metavar="N",
+                   help="statistical secrecy: counts from 1 to N-1 are withheld (default 5; at least 2)")
+    p.add_argument("--alpha", type=_alpha, default=None, metavar="A",
+                   help="1 - confidence level of the intervals, between 0 and 0.5 (default 0.05: 95 %%)")
     _common(p)
 
     p = sub.add_parser("publish", help="freeze the report of a territory at a date as an edition (point d'étape)")
@@ -123,6 +127,28 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _threshold(text: str) -> int:
+    """``--threshold``: an integer of at least 2 (1 would publish every small count)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 2:
+        raise argparse.ArgumentTypeError(f"{value} would withhold no count: give 2 or more (default 5)")
+    return value
+
+
+def _alpha(text: str) -> float:
+    """``--alpha``: a number strictly between 0 and 0.5 (decimal point or comma)."""
+    try:
+        value = float(text.replace(",", "."))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 < value < 0.5:
+        raise argparse.ArgumentTypeError(f"{text} is not between 0 and 0.5 (0.05 gives 95 % intervals)")
+    return value
+
+
 def _report(args: argparse.Namespace) -> int:
     from evaluation.errors import EvaluationError
     from evaluation.report.batch import render_batch
@@ -146,16 +172,17 @@ def _report(args: argparse.Namespace) -> int:
             return 1
     kwargs = dict(data_dir=args.data, out_dir=args.out, reference_dir=args.reference,
                   territories_file=args.territories, timeout=args.timeout, formats=formats)
+    chosen = {k: v for k, v in (("disclosure_threshold", args.threshold), ("alpha", args.alpha)) if v is not None}
     if args.territory:
         extra = {k: v for k, v in (("as_of", args.as_of), ("baseline", args.baseline)) if v}
-        print(render_report(args.territory, **kwargs, parameters=extra or None))
+        print(render_report(args.territory, **kwargs, parameters={**chosen, **extra} or None))
         return 0
     if args.baseline:
         print("evaluation report: --baseline is given with one TERRITORY (for the editions of one territory, "
               "use `evaluation publish TERRITORY --all-milestones --chain`)", file=sys.stderr)
         return 2
     results = render_batch(workers=args.workers, scheduler=args.scheduler, warm=not args.fresh_kernels,
-                           as_of=args.as_of, **kwargs)
+                           as_of=args.as_of, parameters=chosen or None, **kwargs)
     for r in results:
         detail = r.path if r.ok else (r.error.splitlines()[0] if r.error else "")
         print(f"{'ok' if r.ok else 'FAILED':6} {r.territory:28} {detail}")

@@ -134,7 +134,8 @@ def render_batch(territories: list[str] | None = None, *, data_dir: str | Path |
                  territories_file: str | Path | None = None, timeout: int = 900, workers: int | None = None,
                  scheduler: str | None = None, batch_timeout: float | None = None,
                  progress: bool = True, warm: bool = True,
-                 formats: Sequence[str] | str | None = None, as_of: str | None = None) -> list[RunResult]:
+                 formats: Sequence[str] | str | None = None, as_of: str | None = None,
+                 parameters: dict | None = None) -> list[RunResult]:
     """Render territories in parallel and write ``index.html``; returns one result each.
 
     The territories file, the territories' communes and the data are validated once,
@@ -164,6 +165,8 @@ def render_batch(territories: list[str] | None = None, *, data_dir: str | Path |
     as_of
         Evaluate every territory at this date (:func:`evaluation.measures.snapshot.resolve_as_of`,
         checked once against the data before any run; default: the latest date of the data).
+    parameters
+        Other parameters of every territory's notebook, e.g. ``{"disclosure_threshold": 11}``.
     """
     configured = load_territories(territories_file)
     slugs = list(territories) if territories else list(configured)
@@ -176,7 +179,7 @@ def render_batch(territories: list[str] | None = None, *, data_dir: str | Path |
                "reference_dir": str(reference_dir) if reference_dir else None,
                "territories_file": str(territories_file) if territories_file else None, "timeout": timeout,
                "validate": False, "warm": warm, "formats": parse_formats(formats),
-               "parameters": {"as_of": stated} if stated else None}
+               "parameters": {**(parameters or {}), **({"as_of": stated} if stated else {})} or None}
     workers = max(1, workers or os.cpu_count() or 1)
     limit = batch_timeout or 1800 * max(1, -(-len(slugs) // workers))
     # Every kernel of the batch uses the same pseudonym key, random if none is configured.
