@@ -504,3 +504,24 @@ def test_network_roles_must_name_actors_of_the_actors_table(paths, codes):
     problems = err.value.problems
     assert problems[["file", "column", "value", "code"]].values.tolist() == [
         ["territories.yml", "chenove.network_roles", "A9999", "role_actor_unknown"]]
+
+
+def test_a_label_of_territories_yml_must_not_be_a_name_of_the_exports(paths, codes):
+    """Labels are published as written (titles, figures): a structure's name there would be drawn into images."""
+    from dataclasses import replace
+
+    from evaluation.geo.territories import load_territories
+    from evaluation.geo.territory import Site
+
+    actors = pd.read_excel(paths.sample / "actors.xlsx", dtype=str, engine="openpyxl")
+    name = actors["name"].dropna().iloc[3]
+    territories = load_territories(paths.territories)
+    chenove = territories["chenove"]
+    named = {**territories, "chenove": replace(chenove, venue=Site(f"Tiers-lieu « {name.upper()} »", "21166"),
+                                                network_roles={**chenove.network_roles, "A001": name})}
+    with pytest.raises(ValidationError) as err:
+        validate_tables(paths.sample, commune_codes=codes, territories=named)
+    problems = err.value.problems
+    assert set(problems["code"]) == {"label_is_a_name"}
+    assert sorted(problems["column"]) == ["chenove.network_roles.A001", "chenove.venue.label"]
+    assert problems["file"].eq("territories.yml").all()

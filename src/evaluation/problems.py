@@ -207,6 +207,11 @@ CATALOGUE: dict[str, Message] = {
     "label_markup": Message(
         "'label' contains '<' or '>' (it would be read as HTML in the report)", "write the name without < or >",
         "'label' contient '<' ou '>' (lu comme du HTML dans le rapport)", "écrire le nom sans < ni >"),
+    "label_is_a_name": Message(
+        "this label, published as written, contains the name {name!r} of {source}",
+        "name the place or role without the structure's or person's name",
+        "ce libellé, publié tel quel, contient le nom {name!r} de {source}",
+        "désigner le lieu ou le rôle sans le nom de la structure ou de la personne"),
     "coordinates_invalid": Message(
         "'lat'/'lon' out of range (latitude −90 to 90, longitude −180 to 180)",
         "give the site's latitude and longitude in degrees (WGS 84), e.g. lat: 47.29, lon: 5.04, or its commune",

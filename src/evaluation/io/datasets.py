@@ -46,8 +46,8 @@ from evaluation.io.readers import (
     read_raw,
 )
 from evaluation.io.redaction import redact_texts
+from evaluation.io.redaction_words import fold_key, redaction_version
 from evaluation.io.redaction_words import place_names as kept_places
-from evaluation.io.redaction_words import redaction_version
 from evaluation.io.schema import (
     FREE_TEXT_COLUMNS,
     NAME_COLUMNS,
@@ -213,6 +213,10 @@ def validate_tables(data_dir: Path | str, *, commune_codes: Collection[str] | No
         tables[name] = parse_table(raw, SCHEMAS[name], file=path.name, problems=problems, notices=notices,
                                    commune_codes=codes, former_communes=former_communes)
     _check_references(tables, {n: p.name for n, p in paths.items()}, problems, territories, territories_file)
+    extra = pd.concat(extra_names or [pd.Series([], dtype="string")], ignore_index=True).drop_duplicates()
+    if isinstance(territories, Mapping):
+        _check_labels(territories, tables, extra, problems, territories_file=territories_file, files=paths,
+                      place_names=place_names)
     if problems:
         raise ValidationError(problems.frame())
     for name, schema in SCHEMAS.items():
@@ -220,11 +224,53 @@ def validate_tables(data_dir: Path | str, *, commune_codes: Collection[str] | No
             tables[name] = _empty_table(schema)
     key = pseudonym_key or resolve_key()
     files = {n: {"file": p.name, "sha256": sha256_file(p)} for n, p in paths.items()}
-    extra = pd.concat(extra_names or [pd.Series([], dtype="string")], ignore_index=True).drop_duplicates()
     return Dataset(pseudonymise_tables(tables, key, extra_names=extra, place_names=place_names), files, data_dir,
                    notices=render_problems(notices.frame()),
                    pseudonyms={"source": key.source, "fingerprint": key.fingerprint, "stable": key.stable},
                    ignored=ignored.frame(), _extra_names=extra.reset_index(drop=True), _options=read_options)
+
+
+def _labels(territory: Territory) -> dict[str, str]:
+    """Where → text of everything of a territory that a report prints as written."""
+    out = {"label": territory.label}
+    if territory.venue is not None:
+        out["venue.label"] = territory.venue.label
+    out.update({f"sites[{i + 1}].label": s.label for i, s in enumerate(territory.sites)})
+    out.update({f"network_roles.{k}": v for k, v in territory.network_roles.items()})
+    return out
+
+
+def _check_labels(territories: Mapping[str, Territory], tables: Mapping[str, pd.DataFrame], extra: pd.Series,
+                  problems: Problems, *, territories_file: str, files: Mapping[str, Path],
+                  place_names: Collection[str]) -> None:
+    """A label of territories.yml (territory, tiers-lieu, site, role) is published as written:
+    it must not contain the name of an actor, a structure or a person of the exports.
+
+    Names and labels are compared folded (:func:`evaluation.io.redaction_words.fold_key`), a
+    name as a whole run of words of the label; names of places kept in text (the reference's
+    communes, the bundled neighbourhoods), names shorter than 4 letters and single words of the
+    columns left out of the data model (first names of staff) are not looked for.
+    """
+    places = kept_places(place_names)
+    sources: dict[str, str] = {}
+    for table, cols in NAME_COLUMNS.items():
+        for col in (c for c in cols if table in tables and c in tables[table]):
+            for name in tables[table][col].dropna().astype(str):
+                sources.setdefault(fold_key(name), f"{files[table].name}, column {col!r}")
+    for name in extra.dropna().astype(str):  # contacts, staff: a lone first name is too common a word
+        if len(fold_key(name).split()) > 1:
+            sources.setdefault(fold_key(name), "a column left out of the data model")
+    sources = {k: v for k, v in sources.items() if len(k.replace(" ", "")) >= 4 and k not in places}
+    if not sources:
+        return
+    longest = max(len(k.split()) for k in sources)
+    for slug, territory in territories.items():
+        for where, text in _labels(territory).items():
+            words = fold_key(text).split()
+            runs = {" ".join(words[i:i + n]) for n in range(1, longest + 1) for i in range(len(words) - n + 1)}
+            for name in sorted(runs & sources.keys()):
+                problems.add(territories_file, "label_is_a_name", column=f"{slug}.{where}", rows=[None],
+                             values=[text], name=name, source=sources[name])
 
 
 def _read_table(path: Path, table: str, options: ReadOptions, problems: Problems) -> pd.DataFrame | None:
@@ -319,8 +365,9 @@ def load_dataset(data_dir: Path | str | None = None, *, reference: pd.DataFrame 
 
     files_found = {n: p for n in (*TABLES, "read_options") for ext in ("csv", "xlsx", "yml")
                    for p in [data_dir / f"{n}.{ext}"] if p.is_file()}
-    roles = {s: sorted(t.network_roles) for s, t in territories.items()} if isinstance(territories, Mapping) else {}
-    extra = json.dumps({"key": key.fingerprint, "territories": sorted(territories or []), "roles": roles,
+    # what validation checks of the territories: their roles' actors and their published labels
+    labels = {s: _labels(t) for s, t in territories.items()} if isinstance(territories, Mapping) else {}
+    extra = json.dumps({"key": key.fingerprint, "territories": sorted(territories or []), "labels": labels,
                         "read": repr(read_options), "redaction": redaction_version()})
     cache = processed / f"{data_dir.name}-{_cache_key(files_found, ref_dir / REFERENCE_CSV, extra)}"
     manifest = cache / "manifest.json"
