@@ -256,7 +256,7 @@ def _validate(args: argparse.Namespace) -> int:
     try:
         dataset = validate_tables(data_dir, commune_codes=reference["commune_code"],
                                   former_communes=load_former_communes(args.reference), territories=territories,
-                                  read_options=read_options)
+                                  read_options=read_options, place_names=reference["commune_name"].dropna().tolist())
     except ValidationError as exc:
         problems.extend(exc.recorded)
     if problems:
