@@ -59,18 +59,21 @@ def test_inputs_are_not_modified_and_index_kept(tables):
     assert list(out["accompaniments"].index) == [0, 3]
 
 
-def test_the_latest_date_keeps_everything_as_recorded(tables):
+def test_the_latest_date_is_the_last_start_and_keeps_every_row(tables):
     first, latest = data_dates(tables)
-    assert (first, latest) == (dt.date(2019, 5, 1), dt.date(2025, 1, 1))  # ends count for the latest
+    # starts only: the tie x–z's planned end (2025-01-01) does not move the date past the last activity
+    assert (first, latest) == (dt.date(2019, 5, 1), dt.date(2024, 3, 1))
     out = as_of(tables, latest)
     for name in tables:
-        pd.testing.assert_frame_equal(out[name], tables[name])
+        assert len(out[name]) == len(tables[name])  # every row had started
+    ties = out["collaborations"]
+    assert pd.isna(ties["end_date"].iloc[1]) and ties["end_date"].iloc[0] == D("2020-06-01")  # x–z still open
 
 
 def test_resolve_default_is_the_latest_date_capped_at_today(tables):
     s = resolve_as_of(tables, None, today=dt.date(2030, 1, 1))
-    assert s.default and s.date == dt.date(2025, 1, 1) and s.first == dt.date(2019, 5, 1)
-    assert resolve_as_of(tables, None, today=dt.date(2024, 6, 1)).date == dt.date(2024, 6, 1)
+    assert s.default and s.date == dt.date(2024, 3, 1) and s.first == dt.date(2019, 5, 1)
+    assert resolve_as_of(tables, None, today=dt.date(2024, 2, 1)).date == dt.date(2024, 2, 1)
     s = resolve_as_of(tables, "31/12/2022", today=dt.date(2030, 1, 1))
     assert not s.default and s.date == dt.date(2022, 12, 31)
 
@@ -95,7 +98,9 @@ def test_dated_report_restricts_and_states_the_date():
     assert ctx.dataset.collaborations["start_date"].max() <= D("2021-12-31")
     assert ctx.parameters["as_of"] == "2021-12-31"
     full = prepare_context("chenove")
-    assert full.snapshot.default and full.snapshot.date == dt.date(2024, 12, 31)
+    starts = pd.concat([full.dataset.tables[t][c] for t, c in (("accompaniments", "start_date"), ("events", "date"),
+                                                                ("collaborations", "start_date"), ("testimonies", "date"))])
+    assert full.snapshot.default and full.snapshot.date == starts.max().date()
     expected_2021 = int((full.accompaniments["start_date"].dt.year == 2021).sum())
     m = measure(ctx, permutations=50)
     pub = publish(ctx, m.summary, m.network, m.venue)
@@ -106,7 +111,7 @@ def test_dated_report_restricts_and_states_the_date():
     text = summary_markdown(pub)
     assert text.startswith("# Rapport d'évaluation — Chenôve — quartier du Mail — état au 31/12/2021")
     assert "la date demandée" in text
-    assert "la date la plus récente des données" in summary_markdown(
+    assert "faute de date demandée, date du dernier début enregistré" in summary_markdown(
         publish(full, *(lambda m: (m.summary, m.network, m.venue))(measure(full, permutations=50))))
 
 

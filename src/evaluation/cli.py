@@ -71,7 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="with --all: start a kernel for every territory instead of reusing warm ones")
     p.add_argument("--as-of", metavar="DATE",
                    help="evaluate the situation on that date, YYYY-MM-DD or DD/MM/YYYY "
-                        "(default: the latest date of the data)")
+                        "(default: the latest start date of the data)")
     p.add_argument("--baseline", metavar="EDITION",
                    help="add the chapter comparing with this earlier edition (its name or folder)")
     p.add_argument("--threshold", type=_threshold, default=None, metavar="N",
@@ -83,7 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("publish", help="freeze the report of a territory at a date as an edition (point d'étape)")
     p.add_argument("territory", help="territory slug (see `evaluation territories`)")
     p.add_argument("--as-of", metavar="DATE", help="the date evaluated, YYYY-MM-DD or DD/MM/YYYY "
-                   "(default: the latest date of the data)")
+                   "(default: the latest start date of the data)")
     p.add_argument("--edition", metavar="NAME", help="name of the edition (lowercase, digits, hyphens)")
     p.add_argument("--all-milestones", action="store_true",
                    help="one edition per milestone of the territory in territories.yml (named after it)")

@@ -51,11 +51,13 @@ class Snapshot:
 
 
 def data_dates(tables: Mapping[str, pd.DataFrame]) -> tuple[dt.date, dt.date] | None:
-    """First start date and latest date (start or end) of the dated tables (``None``: no dated row).
+    """First and latest start dates of the dated tables (``None``: no dated row).
 
-    The first is a start (:data:`DATED_COLUMNS`): before it nothing had happened. The latest
-    is any recorded date, ends included, so that the default snapshot keeps every row as
-    recorded.
+    Both are starts (:data:`DATED_COLUMNS`: an accompaniment, a meeting, a tie or a testimony
+    beginning), the records of activity. End dates are left out: exports carry planned ends,
+    often after the export was made, and one of them would move the default « état au » past
+    the last recorded activity (a year with no record would then read as a year with no
+    activity).
     """
     def column(name: str, col: str | None) -> pd.Series:
         table = tables.get(name)
@@ -64,10 +66,9 @@ def data_dates(tables: Mapping[str, pd.DataFrame]) -> tuple[dt.date, dt.date] | 
         return pd.to_datetime(table[col], errors="coerce").dropna()
 
     starts = pd.concat([column(n, s) for n, (s, _) in DATED_COLUMNS.items()])
-    ends = pd.concat([column(n, e) for n, (_, e) in DATED_COLUMNS.items()])
     if starts.empty:
         return None
-    return starts.min().date(), max(starts.max(), ends.max() if len(ends) else starts.max()).date()
+    return starts.min().date(), starts.max().date()
 
 
 def _parse(value: object) -> dt.date:

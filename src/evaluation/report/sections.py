@@ -188,7 +188,8 @@ def as_of_title(pub: Publication) -> str:
 def as_of_sentence(pub: Publication) -> str:
     """The date the report evaluates, and why that date."""
     s = pub.snapshot
-    why = ("la date la plus récente des données, faute de date demandée" if s.default
+    why = ("faute de date demandée, date du dernier début enregistré : accompagnement, rencontre, collaboration "
+           "ou témoignage" if s.default
            else "la date demandée pour ce rapport")
     return (f"**État au {s.date:%d/%m/%Y}** ({why}) : seuls les accompagnements, rencontres, présences, liens de "
             "collaboration et témoignages commencés à cette date sont comptés ; une fin postérieure est ignorée "
