@@ -361,6 +361,8 @@ class TestColumnAliasesEverywhere:
         ("Type d'acteur", "actors", "kind"),
         ("Date de fin", "collaborations", "end_date"),
         ("Nombre d'emplois créés", "accompaniments", "jobs_created"),
+        ("N° témoignage", "testimonies", "testimony_id"),
+        ("Type d'acteur", "testimonies", "actor_kind"),
     ])
     def test_french_headers_with_elisions_and_numero(self, header, table, column):
         from evaluation.io.schema import canonical_columns

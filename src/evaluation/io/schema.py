@@ -52,7 +52,7 @@ VALUE_ALIASES: dict[str, tuple[str, ...]] = {
     # programmes
     "creation": ("Création", "Création d'activité", "Création d'entreprise", "Création d'activités"),
     "development": ("Développement", "Développement d'activité", "Consolidation"),
-    "dla": ("DLA", "Dispositif local d'accompagnement"),
+    "dla": ("DLA", "Dispositif local d'accompagnement", "DLA individuel", "DLA collectif", "Accompagnement DLA"),
     "tiers_lieu": ("Tiers-lieu", "Tiers lieux", "Tiers-lieux"),
     # collaboration kinds
     "joint_project": ("Projet commun", "Projets communs", "Projet partagé", "Projet en commun"),
@@ -247,7 +247,7 @@ TABLE_ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
         "intensity": ("intensite", "niveau", "intensite_du_lien"),
     },
     "testimonies": {
-        "testimony_id": ("id_temoignage", "identifiant_temoignage"),
+        "testimony_id": ("id_temoignage", "identifiant_temoignage", "n_temoignage"),
         "actor_kind": ("type_acteur", "profil"), "territory": ("territoire",),
         "themes": ("theme", "thematiques"), "text": ("texte", "citation", "verbatim", "temoignage"),
         "date": ("date_temoignage", "date_du_temoignage"),
