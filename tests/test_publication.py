@@ -381,3 +381,17 @@ def test_a_territory_without_sites_says_so_rather_than_one_commune():
     assert pub.communes > 1
     text = " ".join(i for i in distance(pub) if isinstance(i, str))
     assert "Aucun lieu d'accompagnement" in text and "une seule commune" not in text
+
+
+def test_the_tiers_lieu_paragraph_tells_no_venue_from_no_event():
+    import dataclasses
+
+    from evaluation.geo.territory import Site
+    from evaluation.report.sections_reach import venue
+
+    ctx = prepare_context("chatillonnais")  # no tiers-lieu declared
+    m = measure(ctx, permutations=99)
+    pub = publish(ctx, m.summary, m.network, m.venue)
+    assert pub.venue is None and "Aucun tiers-lieu n'est déclaré" in venue(pub)[0]
+    declared = dataclasses.replace(pub, territory=dataclasses.replace(pub.territory, venue=Site("Tiers-lieu", "21154")))
+    assert venue(declared)[0].startswith("Aucun événement n'est enregistré au tiers-lieu « Tiers-lieu »")

@@ -215,8 +215,12 @@ def venue(pub: Publication) -> list[Item]:
     v = pub.venue
     if v is None and pub.territory.venue is not None and before_split(pub):
         return [before_split(pub) + " La fréquentation du tiers-lieu, comptée à partir de cette date, est sans objet."]
+    if v is None and pub.territory.venue is None:
+        return ["Aucun tiers-lieu n'est déclaré pour ce territoire (rubrique « venue » de territories.yml) : "
+                "sa fréquentation n'est pas analysée."]
     if v is None:
-        return ["Pas de tiers-lieu ni d'événements enregistrés pour ce territoire."]
+        return [f"Aucun événement n'est enregistré au tiers-lieu « {pub.territory.venue.label} » depuis le "
+                f"{pub.territory.split_date:%d/%m/%Y}."]
     r = v.returning
     back = (f"dont {fr_percent(r.value)} sont revenus au moins une fois ({ci_label(pub.alpha)} "
             f"{fr_interval(r.low, r.high)})" if r.shown else
