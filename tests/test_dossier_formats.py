@@ -331,3 +331,15 @@ def test_command_checks_formats_and_says_once_when_the_pdf_cannot_be_made(monkey
     # the PDF alone was asked for and cannot be made: nothing is rendered, and the command fails
     assert cli.main(["report", "chenove", "--formats", "pdf"]) == 1
     assert "nothing was rendered" in capsys.readouterr().err and len(calls) == 1
+
+
+def test_verbose_logging_does_not_print_weasyprint_s_steps():
+    """`evaluation -v` logs at INFO: WeasyPrint's progress messages (from its import on) stay out."""
+    import subprocess
+    import sys
+
+    code = ("import logging, datetime as dt\nlogging.basicConfig(level=logging.INFO, format='%(name)s %(message)s')\n"
+            "from evaluation.report.pdf_report import pdf_bytes\nfrom evaluation.report.document import Document\n"
+            "assert pdf_bytes(Document('T', 'X', None, dt.date(2024, 1, 1), None, None)).startswith(b'%PDF')\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "weasyprint.progress" not in done.stderr

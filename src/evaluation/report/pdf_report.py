@@ -87,6 +87,9 @@ _NUMERIC = set("0123456789,–-  % []<;")
 @functools.cache
 def pdf_unavailable() -> str | None:
     """Why the PDF cannot be made here (WeasyPrint or its system libraries missing), or ``None``."""
+    # WeasyPrint logs its steps at INFO from its import on (its default stylesheets): with
+    # `evaluation -v` every report would print them.
+    logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
     try:
         import weasyprint  # noqa: F401
     except ImportError:
