@@ -156,3 +156,14 @@ def test_report_with_a_threshold_and_alpha(tmp_path):
                     "valeur"]
     assert not ((shown > 0) & (shown < 11)).any()
     assert (ind["secret"] == "oui").any()  # chenove has counts from 1 to 10 at this threshold
+
+
+def test_validate_checks_the_territories_codes_against_the_reference(tmp_path):
+    """A territory of another département, with the default (Côte-d'Or) reference: said by validate."""
+    territories = tmp_path / "territories.yml"
+    territories.write_text('territories:\n  nevers:\n    label: "Nevers Agglomération"\n    split_date: 2020-01-01\n'
+                           '    epcis: ["245804406"]\n', encoding="utf-8")
+    done = run("validate", "--territories", str(territories))
+    assert done.returncode == 1
+    assert "territory_codes_unknown" in done.stderr or "absent" in done.stderr
+    assert "nevers" in done.stderr and "245804406" in done.stderr and "--reference DIR" in done.stderr

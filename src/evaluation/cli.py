@@ -236,8 +236,8 @@ def _validate(args: argparse.Namespace) -> int:
     import pandas as pd  # printing the tables
 
     from evaluation.config import get_paths
-    from evaluation.errors import ValidationError
-    from evaluation.geo.reference import load_former_communes, load_reference
+    from evaluation.errors import ConfigError, ValidationError
+    from evaluation.geo.reference import load_former_communes, load_reference, territory_communes
     from evaluation.geo.territories import load_territories
     from evaluation.io.datasets import validate_tables
     from evaluation.io.readers import ReadOptions
@@ -250,6 +250,12 @@ def _validate(args: argparse.Namespace) -> int:
     except ValidationError as exc:
         problems.extend(exc.recorded)
     reference = load_reference(args.reference)
+    for slug, territory in (territories or {}).items():  # its codes must be in the reference
+        try:
+            territory_communes(territory, reference)
+        except ConfigError as exc:
+            problems.add(str(args.territories or get_paths().territories), "territory_codes_unknown", column=slug,
+                         codes=str(exc).split(": ", 1)[-1])
     data_dir = args.data or get_paths().sample
     overrides = {"sep": args.sep, "encoding": args.encoding, "header_row": args.header_row}
     read_options = ReadOptions(**overrides) if any(v is not None for v in overrides.values()) else None

@@ -112,11 +112,19 @@ CATALOGUE: dict[str, Message] = {
         "indiquer le code INSEE à 5 caractères de la commune (ex. 21166 pour Chenôve), pas son code postal"),
     "commune_unknown": Message(
         "commune code not in the commune reference",
-        "check the code in INSEE's Code officiel géographique, or extend the reference with "
-        "`evaluation reference --departements …`",
+        "check the code in INSEE's Code officiel géographique; for communes of another département, build "
+        "its reference (`evaluation reference --departements …`) and give it with --reference DIR",
         "code commune absent du référentiel des communes",
-        "vérifier le code dans le Code officiel géographique de l'INSEE, ou étendre le référentiel avec "
-        "`evaluation reference --departements …`"),
+        "vérifier le code dans le Code officiel géographique de l'INSEE ; pour les communes d'un autre "
+        "département, construire son référentiel (`evaluation reference --departements …`) et le donner avec "
+        "--reference DIR"),
+    "territory_codes_unknown": Message(
+        "the territory names codes absent from the commune reference: {codes}",
+        "check the codes; for another département, build its reference (`evaluation reference --departements "
+        "…`) and give it with --reference DIR",
+        "le territoire cite des codes absents du référentiel des communes : {codes}",
+        "vérifier les codes ; pour un autre département, construire son référentiel (`evaluation reference "
+        "--departements …`) et le donner avec --reference DIR"),
     "commune_merged": Message(
         "commune code no longer exists: {name} has merged into {successor_name} ({successor})",
         "replace {value} by {successor}",
