@@ -183,3 +183,26 @@ def test_names_sentence_is_stated_only_after_the_check(chenove_report, paths):
     assert "Aucun nom de personne ou de structure des exports n'apparaît dans ce rapport" in text
     notebook = (paths.notebooks / "territory_report.ipynb").read_text(encoding="utf-8")
     assert "Aucun nom de personne" not in notebook
+
+
+def test_the_published_notebook_names_no_folder_of_the_machine(chenove_report, paths):
+    """Absolute paths name the evaluator's home folder (often after a person) and the working
+    folder names the machine: the executed notebook keeps only their last part.
+    """
+    import socket
+
+    import nbformat
+
+    from evaluation.report.render import _without_paths
+
+    text = (chenove_report.parent / "report.ipynb").read_text(encoding="utf-8")
+    assert str(paths.root) not in text and str(chenove_report.parent.parent) not in text
+    assert f"@{socket.gethostname()}" not in text and ".run." not in text  # the working folder's name
+    nb = nbformat.v4.new_notebook(metadata={"papermill": {"input_path": "/home/jeanne.dupont/n.ipynb",
+                                                          "parameters": {"data_dir": "/home/jeanne.dupont/données"}}})
+    nb.cells.append(nbformat.v4.new_code_cell("data_dir = '/home/jeanne.dupont/données'\n"
+                                              "reference_dir = 'C:\\\\Users\\\\jdupont\\\\ref'\nalpha = 0.05",
+                                              metadata={"tags": ["injected-parameters"]}))
+    _without_paths(nb, territory="chenove")
+    assert nb.cells[0].source == "data_dir = 'données'\nreference_dir = 'ref'\nalpha = 0.05"
+    assert nb.metadata.papermill == {"input_path": "n.ipynb", "parameters": {"data_dir": "données"}}

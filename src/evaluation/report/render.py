@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
 import logging
 import os
@@ -65,8 +66,9 @@ NAMES_CHECKED = ("- Aucun nom de personne ou de structure des exports n'apparaî
                  "(casse, accents et ponctuation ignorés), y compris dans les tables mises en cache.")
 
 
-def _state_names_checked(notebook: Path, searched: int) -> None:
-    """Add the sentence saying no name was found to the tagged cell of the executed notebook.
+def _state_names_checked(notebook: Path, searched: int, *, territory: str) -> None:
+    """Add the sentence saying no name was found to the tagged cell of the executed notebook,
+    and leave out the machine's paths (:func:`_without_paths`).
 
     Called only after :func:`evaluation.report.leaks.check_outputs` passed: a notebook run
     without that check never says so.
@@ -77,7 +79,33 @@ def _state_names_checked(notebook: Path, searched: int) -> None:
     for cell in nb.cells:
         if cell.cell_type == "markdown" and NAMES_CHECK_TAG in cell.metadata.get("tags", []):
             cell.source = cell.source.rstrip() + "\n" + NAMES_CHECKED.format(n=f"{searched:,}".replace(",", " "))
+    _without_paths(nb, territory=territory)
     nbformat.write(nb, notebook)
+
+
+_ABSOLUTE = re.compile(r"^(?:/|[A-Za-z]:[\\/])")
+_PATH_PARAMETER = re.compile(r"""^(\w+) = (["'])((?:/|[A-Za-z]:[\\/]).*)\2$""", re.MULTILINE)
+
+
+def _without_paths(nb: object, *, territory: str) -> None:
+    """Replace the absolute paths papermill records (parameters, input and output paths) by
+    their last part: a path names the evaluator's home folder, often after a person, and the
+    working folder names the machine. The executed notebook is published.
+    """
+    def short(value: object, name: str = "") -> object:
+        if not isinstance(value, str) or not _ABSOLUTE.match(value):
+            return value
+        return territory if name == "output_dir" else re.split(r"[\\/]", value.rstrip("\\/"))[-1]
+
+    meta = nb.metadata.get("papermill", {})
+    meta["parameters"] = {k: short(v, k) for k, v in meta.get("parameters", {}).items()}
+    for key in ("input_path", "output_path"):
+        if key in meta:
+            meta[key] = short(meta[key])
+    for cell in nb.cells:
+        if "injected-parameters" in cell.metadata.get("tags", []):
+            cell.source = _PATH_PARAMETER.sub(lambda m: f"{m[1]} = {short(ast.literal_eval(m[2] + m[3] + m[2]), m[1])!r}",
+                                              cell.source)
 
 
 def render_report(territory: str, *, data_dir: str | Path | None = None, out_dir: str | Path | None = None,
@@ -166,7 +194,7 @@ def render_report(territory: str, *, data_dir: str | Path | None = None, out_dir
         names = raw_names(source)
         cached = sorted(paths.processed.glob(f"{source.name}-*/*.parquet")) if paths.processed.is_dir() else []
         searched = check_outputs([*output_files(work), *cached], names, root=work)
-        _state_names_checked(executed, searched)
+        _state_names_checked(executed, searched, territory=territory)
         if "html" in formats:
             title = f"Rapport d'évaluation — {terr.label}" + (f" — état au {stated:%d/%m/%Y}" if stated else "")
             _export_html(executed, work / "report.html", title=title)
