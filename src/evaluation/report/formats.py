@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from evaluation.errors import ConfigError
-from evaluation.report import pdf_report
+from evaluation.report import pdf_report, shown
 from evaluation.report.document import PUBLICATION_FILE, build_document, load_publication
 from evaluation.report.docx_report import write_docx
 
@@ -69,8 +69,10 @@ def render_documents(folder: str | Path, notebook: str | Path, *, formats: Seque
             if not wanted:
                 return []
     pub, as_of = load_publication(folder)
+    items = shown.load(folder)  # what the notebook showed (figures drawn once, in its kernel)
     (folder / PUBLICATION_FILE).unlink()
-    doc = build_document(pub, notebook, as_of=as_of, edition=edition)
+    (folder / shown.SHOWN_FILE).unlink(missing_ok=True)
+    doc = build_document(pub, notebook, as_of=as_of, edition=edition, shown=items)
     written = []
     if "docx" in wanted:
         written.append(write_docx(doc, folder / FORMAT_FILES["docx"]))
