@@ -26,7 +26,7 @@ from evaluation.measures.snapshot import resolve_as_of
 from evaluation.report.baseline import check_baseline
 from evaluation.report.context import ReportError
 from evaluation.report.disclosure import DEFAULT_THRESHOLD
-from evaluation.report.formats import FORMAT_FILES, parse_formats, render_documents
+from evaluation.report.formats import FORMAT_FILES, parse_formats, start_documents
 from evaluation.report.leaks import check_outputs, output_files, raw_names
 from evaluation.report.warm import WARM_ENGINE
 
@@ -168,10 +168,13 @@ def render_report(territory: str, *, data_dir: str | Path | None = None, out_dir
         cached = sorted(paths.processed.glob(f"{source.name}-*/*.parquet")) if paths.processed.is_dir() else []
         searched = check_outputs([*output_files(work), *cached], names, root=work)
         _state_names_checked(executed, searched)
-        if "html" in formats:
-            title = f"Rapport d'évaluation — {terr.label}" + (f" — état au {stated:%d/%m/%Y}" if stated else "")
-            _export_html(executed, work / "report.html", title=title)
-        documents = render_documents(work, executed, formats=formats)
+        pending = start_documents(work, executed, formats=formats)  # the PDF is laid out meanwhile
+        try:
+            if "html" in formats:
+                title = f"Rapport d'évaluation — {terr.label}" + (f" — état au {stated:%d/%m/%Y}" if stated else "")
+                _export_html(executed, work / "report.html", title=title)
+        finally:
+            documents = pending.wait()
         check_outputs([p for p in (work / "report.html", executed) if p.exists()] + documents, names, root=work)
         with atomic_dir(target) as tmp:
             for name in ("report.ipynb", "report.html", "report.docx", "report.pdf", "indicators.csv",
