@@ -452,3 +452,10 @@ def test_figures_are_drawn_once_the_html_and_word_embed_the_same_pngs(report, wo
     in_word = [hashlib.sha256(blob).hexdigest() for blob in blobs]
     assert len(in_word) >= 4 and in_word == [h for h in in_html if h in set(in_word)]
     assert not (report / ".shown.pickle").exists()
+
+
+def test_the_html_figures_carry_the_same_french_alternative_text(report, word):
+    html = (report / "report.html").read_text(encoding="utf-8")
+    alts = [htmllib.unescape(a) for a in re.findall(r'<img[^>]*\balt="([^"]*)"', html)]
+    assert "No description has been provided for this image" not in alts
+    assert alts == [shape._inline.docPr.get("descr") for shape in word.inline_shapes]

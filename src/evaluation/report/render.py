@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
 import logging
 import os
 import re
@@ -46,7 +47,24 @@ def _export_html(notebook: Path, html: Path, *, title: str) -> None:
             cell.outputs = [o for o in cell.outputs
                             if not any(k.startswith("application/scrapbook") for k in o.get("data", {}))]
     body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
+    body = _image_alts(nb, body)
     html.write_text(re.sub(r"<html[^>]*>", '<html lang="fr">', body, count=1), encoding="utf-8")
+
+
+_NO_ALT = 'alt="No description has been provided for this image"'
+
+
+def _image_alts(nb, body: str) -> str:
+    """Give the HTML's figures the French alternative text :func:`evaluation.report.sections.show`
+    stored with each PNG (nbconvert's template leaves it out, then says none was provided).
+    """
+    alts = [o.get("metadata", {}).get("image/png", {}).get("alt") for cell in nb.cells if cell.cell_type == "code"
+            for o in cell.outputs if "image/png" in o.get("data", {})]
+    if body.count(_NO_ALT) != len(alts):
+        return body
+    pieces = body.split(_NO_ALT)
+    return pieces[0] + "".join((f'alt="{html.escape(alt)}"' if alt else _NO_ALT) + piece
+                               for alt, piece in zip(alts, pieces[1:], strict=True))
 
 
 def _engine(warm: bool) -> dict:

@@ -79,7 +79,7 @@ def show(items: Iterable[Item] | Item) -> None:
         for item in [items] if isinstance(items, str | pd.DataFrame | Figure) else items:
             if isinstance(item, Figure):
                 figure = shown_figure(item)
-                display(Image(data=figure.png, format="png", width=figure.screen_width))
+                display(Image(data=figure.png, format="png", width=figure.screen_width, alt=figure.alt))
                 kept.append(figure)
             elif isinstance(item, pd.DataFrame):
                 display(item.style if item.index.name else item.style.hide(axis="index"))
