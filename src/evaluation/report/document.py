@@ -6,13 +6,15 @@ they are built from the same protected :class:`evaluation.reports.Publication` a
 same section builders (:mod:`evaluation.sections`), in the order of the same notebook.
 :func:`build_document` walks the report notebook's cells: a Markdown cell is parsed into
 headings and paragraphs (mistune, nbconvert's own Markdown parser), a code cell calling a
-builder (``show(sections.density(pub))``) calls it again on the publication. What the
-builders return becomes blocks: headings, paragraphs, numbered tables (« Tableau n ») and
-figures (« Figure n ») with a caption, a source line and alternative text.
+builder (``show(sections.density(pub))``) gives what ``show`` displayed in the kernel
+(:mod:`evaluation.report.shown`: figures drawn once, at print resolution), or, when the run
+kept nothing, calls the builder again on the publication. These items become blocks:
+headings, paragraphs, numbered tables (« Tableau n ») and figures (« Figure n ») with a
+caption, a source line and alternative text.
 
 The notebook's run stores the publication for the renderer with :func:`save_publication`
 (a pickle in the run's temporary folder, never published; :func:`load_publication` reads
-it back and the renderer deletes it).
+it back and the renderer deletes it), and what it showed with :func:`evaluation.report.shown.keep`.
 """
 
 from __future__ import annotations
