@@ -459,3 +459,17 @@ def test_the_html_figures_carry_the_same_french_alternative_text(report, word):
     alts = [htmllib.unescape(a) for a in re.findall(r'<img[^>]*\balt="([^"]*)"', html)]
     assert "No description has been provided for this image" not in alts
     assert alts == [shape._inline.docPr.get("descr") for shape in word.inline_shapes]
+
+
+def test_the_pdf_is_not_forked_from_a_daemonic_process(monkeypatch):
+    """A dask worker is a daemonic process, which may not have children: the PDF is laid out in it."""
+    import multiprocessing
+    import sys
+    from types import SimpleNamespace
+
+    from evaluation.report import formats
+
+    linux = sys.platform.startswith("linux")
+    assert formats._fork_available() == linux
+    monkeypatch.setattr(multiprocessing, "current_process", lambda: SimpleNamespace(daemon=True))
+    assert not formats._fork_available()

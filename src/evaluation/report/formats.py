@@ -78,8 +78,11 @@ class PendingDocuments:
 
 
 def _fork_available() -> bool:
-    """Whether a child process can be forked here (Linux: a copy of this process, nothing to import)."""
-    return sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
+    """Whether a child process can be forked here (Linux: a copy of this process, nothing to import),
+    not from a daemonic process (a dask worker's), which may have no children.
+    """
+    return (sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
+            and not multiprocessing.current_process().daemon)
 
 
 def start_documents(folder: str | Path, notebook: str | Path, *, formats: Sequence[str] = FORMATS,
