@@ -343,3 +343,145 @@ def test_verbose_logging_does_not_print_weasyprint_s_steps():
             "assert pdf_bytes(Document('T', 'X', None, dt.date(2024, 1, 1), None, None)).startswith(b'%PDF')\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "weasyprint.progress" not in done.stderr
+
+
+# --------------------------------------------------------------------------- a new user's findings
+def _body_items(word) -> list[tuple[str, str]]:
+    """``(style, text)`` of the Word body's paragraphs, and ``("table", "")`` for each table, in order."""
+    from docx.text.paragraph import Paragraph
+
+    out = []
+    for el in word.element.body.iterchildren():
+        tag = el.tag.rsplit("}", 1)[-1]
+        if tag == "p":
+            par = Paragraph(el, word)
+            out.append((par.style.name, par.text.strip()))
+        elif tag == "tbl":
+            out.append(("table", ""))
+    return out
+
+
+def test_the_notebooks_checked_facts_are_left_out_of_word_and_pdf(report, word, pages):
+    """``print(sections.territory_facts(pub))`` pins the notebook's results for nbval (slug, raw
+    listing): the analysts' notebook keeps it, the dossier formats do not show it as a raw block.
+    """
+    nb = (report / "report.ipynb").read_text(encoding="utf-8")
+    assert "Territoire : Chenôve — quartier du Mail (chenove)" in nb  # still in the notebook
+    text = "\n".join(p.text for p in word.paragraphs)
+    assert "(chenove)" not in text and "Communes par niveau de densité :" not in text
+    assert not [p.text for p in word.paragraphs if p.style.name == "No Spacing" and p.text.strip()]
+    assert "(chenove)" not in _squash("".join(pages)) and _squash("Communes par niveau de densité :") \
+        not in _squash("".join(pages))
+
+
+def test_a_caption_does_not_repeat_the_heading_above_it(word, pages):
+    items = _body_items(word)
+    heading, captions = "", []
+    for style, text in items:
+        if style.startswith("Heading "):
+            heading = text
+        elif style == "Caption" and text.startswith("Tableau "):
+            caption = text.split(" : ", 1)[1]
+            assert caption != heading, text
+            captions.append(caption)
+    assert len(captions) == len(set(captions)) and len(captions) > 10  # two tables of a section differ too
+    # The Word document's captions are the PDF's.
+    assert all(_squash(c) in _squash("".join(pages)) for c in captions)
+
+
+def test_table_caption_says_what_the_table_shows():
+    frame = pd.DataFrame({"Espace": ["Urbain", "Rural"], "Effectif": ["12", "s"], "Part": ["80 %", "s"],
+                          "IC 95 % (Wilson)": ["[1 ; 2]", "s"]})
+    from evaluation.report.document import table_caption
+
+    assert table_caption(frame) == "Effectif, part et IC 95 % (Wilson), par espace"
+    assert table_caption(frame.set_index("Espace"), index=True) == table_caption(frame)
+    assert table_caption(frame[["Espace", "Part"]]) == "Part, par espace"
+
+
+def test_a_maps_alternative_text_is_french_and_says_what_it_shows():
+    """A map drawn by geopandas has its axes labelled with its CRS's English axis names, not shown."""
+    import geopandas as gpd
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from shapely.geometry import box
+
+    from evaluation.report.shown import figure_alt, shown_figure
+
+    communes = gpd.GeoDataFrame({"rate": [3.0, 7.0]}, geometry=[box(4.9, 47.2, 5.0, 47.3), box(5.0, 47.2, 5.1, 47.3)],
+                                crs="EPSG:4326")
+    fig, ax = plt.subplots()
+    communes.plot(ax=ax, column="rate", legend=True, legend_kwds={"label": "Pour 10 000 habitants"})
+    ax.set_axis_off()
+    ax.set_title("Accompagnements pour 10 000 habitants")
+    assert "Geodetic" in ax.get_xlabel() + ax.get_ylabel()  # what the old alt text said
+    alt = figure_alt(fig)
+    assert alt.startswith("Accompagnements pour 10 000 habitants. Carte des communes, colorées selon : "
+                          "Pour 10 000 habitants.")
+    assert not re.search(r"Geodetic|longitude|latitude|degree|\[", alt)
+    shown = shown_figure(fig)
+    assert shown.alt == alt and shown.png.startswith(b"\x89PNG") and shown.width_px > 600
+
+
+def test_word_alt_texts_carry_no_english_axis_names(word):
+    alts = [shape._inline.docPr.get("descr") for shape in word.inline_shapes]
+    assert any("Carte des communes" in a for a in alts)
+    assert not [a for a in alts if re.search(r"Geodetic|longitude|latitude|degree", a)]
+
+
+def test_word_document_properties(word, report):
+    props = word.core_properties
+    assert props.author == "evaluation" and props.last_modified_by == "evaluation"
+    assert props.title == "Rapport d'évaluation — Chenôve — quartier du Mail"
+    assert re.fullmatch(r"Rapport d'évaluation territorial — Chenôve — quartier du Mail — état au "
+                        r"\d{1,2}(er)? \w+ 20\d\d", props.subject)
+    assert "python-docx" not in f"{props.author} {props.comments} {props.last_modified_by}"
+    assert props.created.date() == dt.date.today() and props.language == "fr-FR"
+
+
+def test_word_has_a_running_header_and_page_numbers(word, pages):
+    section = word.sections[0]
+    header = "\n".join(p.text for p in section.header.paragraphs)
+    assert re.fullmatch(r"Chenôve — quartier du Mail — état au \d{1,2}(er)? \w+ 20\d\d", header)
+    assert _squash(header) in _squash(pages[1])  # the PDF's running header, word for word
+    assert not "".join(p.text for p in section.first_page_header.paragraphs).strip()  # not on the cover
+    footer = section.footer._element.xml
+    assert " PAGE " in footer and " NUMPAGES " in footer
+
+
+def test_figures_are_drawn_once_the_html_and_word_embed_the_same_pngs(report, word):
+    """The notebook draws each figure once at print resolution; Word embeds that very PNG."""
+    import base64
+    import hashlib
+
+    html = (report / "report.html").read_text(encoding="utf-8")
+    in_html = [hashlib.sha256(base64.b64decode(b)).hexdigest()
+               for b in re.findall(r"data:image/png;base64,([A-Za-z0-9+/=]+)", html)]
+    blobs = [word.part.related_parts[shape._inline.graphic.graphicData.pic.blipFill.blip.embed].blob
+             for shape in word.inline_shapes]
+    in_word = [hashlib.sha256(blob).hexdigest() for blob in blobs]
+    assert len(in_word) >= 4 and in_word == [h for h in in_html if h in set(in_word)]
+    assert not (report / ".shown.pickle").exists()
+
+
+def test_the_html_figures_carry_the_same_french_alternative_text(report, word):
+    html = (report / "report.html").read_text(encoding="utf-8")
+    alts = [htmllib.unescape(a) for a in re.findall(r'<img[^>]*\balt="([^"]*)"', html)]
+    assert "No description has been provided for this image" not in alts
+    assert alts == [shape._inline.docPr.get("descr") for shape in word.inline_shapes]
+
+
+def test_the_pdf_is_not_forked_from_a_daemonic_process(monkeypatch):
+    """A dask worker is a daemonic process, which may not have children: the PDF is laid out in it."""
+    import multiprocessing
+    import sys
+    from types import SimpleNamespace
+
+    from evaluation.report import formats
+
+    linux = sys.platform.startswith("linux")
+    assert formats._fork_available() == linux
+    monkeypatch.setattr(multiprocessing, "current_process", lambda: SimpleNamespace(daemon=True))
+    assert not formats._fork_available()

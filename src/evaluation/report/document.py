@@ -6,19 +6,21 @@ they are built from the same protected :class:`evaluation.reports.Publication` a
 same section builders (:mod:`evaluation.sections`), in the order of the same notebook.
 :func:`build_document` walks the report notebook's cells: a Markdown cell is parsed into
 headings and paragraphs (mistune, nbconvert's own Markdown parser), a code cell calling a
-builder (``show(sections.density(pub))``) calls it again on the publication. What the
-builders return becomes blocks: headings, paragraphs, numbered tables (« Tableau n ») and
-figures (« Figure n ») with a caption, a source line and alternative text.
+builder (``show(sections.density(pub))``) gives what ``show`` displayed in the kernel
+(:mod:`evaluation.report.shown`: figures drawn once, at print resolution), or, when the run
+kept nothing, calls the builder again on the publication. These items become blocks:
+headings, paragraphs, numbered tables (« Tableau n ») and figures (« Figure n ») with a
+caption, a source line and alternative text.
 
 The notebook's run stores the publication for the renderer with :func:`save_publication`
 (a pickle in the run's temporary folder, never published; :func:`load_publication` reads
-it back and the renderer deletes it).
+it back and the renderer deletes it), and what it showed with :func:`evaluation.report.shown.keep`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import io
+import logging
 import pickle
 import re
 from collections.abc import Iterable, Sequence
@@ -34,16 +36,18 @@ from evaluation.io.sample import SAMPLE_NOTE
 from evaluation.report import sections
 from evaluation.report.context import captured_warnings
 from evaluation.report.sections import SAMPLE_SEED
+from evaluation.report.shown import FIGURE_DPI, ShownFigure, shown_figure
 from evaluation.report.tables import indicators_table
 
 __all__ = ["Heading", "Paragraph", "Span", "Table", "Picture", "Block", "Document", "build_document",
-           "document_blocks", "save_publication", "load_publication", "PUBLICATION_FILE",
+           "document_blocks", "table_caption", "save_publication", "load_publication", "PUBLICATION_FILE",
            "FIGURE_DPI", "anchor"]
 
 #: File the notebook's run leaves for the renderer in its output folder (deleted before publishing).
 PUBLICATION_FILE = ".publication.pickle"
-#: Resolution of the figures of the Word and PDF reports (print quality for a 16 cm wide figure).
-FIGURE_DPI = 150
+#: Mark of a notebook cell whose output nbval compares (a test's fixture, not a part of the dossier).
+CHECK_MARK = "# NBVAL_CHECK_OUTPUT"
+log = logging.getLogger(__name__)
 _CALL = re.compile(r"^\s*(show|print)\(sections\.(\w+)\(pub\)\)\s*$", re.MULTILINE)
 _COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
 
@@ -252,34 +256,25 @@ def markdown_blocks(text: str) -> list[Block]:
 
 
 # --------------------------------------------------------------------------- building
-def _figure_title(fig) -> str:
-    if fig._suptitle is not None and fig._suptitle.get_text():  # noqa: SLF001 - matplotlib has no public getter
-        return fig._suptitle.get_text()  # noqa: SLF001
-    titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
-    return " — ".join(titles) if titles else "Figure"
+def _lower_first(text: str) -> str:
+    """``"Part de la population"`` → ``"part de la population"``; acronyms (``"IC 95 %"``) kept."""
+    return text[:1].lower() + text[1:] if text[1:2].islower() else text
 
 
-def _figure_alt(fig, title: str) -> str:
-    """Alternative text: what the figure is, and its axes (labels are French and carry units)."""
-    parts = [title]
-    for ax in fig.axes:
-        if ax.get_label() == "<colorbar>":
-            continue
-        bits = [s for s in (ax.get_title(), ax.get_xlabel(), ax.get_ylabel()) if s and s != title]
-        if bits:
-            parts.append(" ; ".join(bits))
-    return ". ".join(parts) + ". Les chiffres de ce graphique sont donnés dans le texte et les tableaux voisins."
+def table_caption(frame: pd.DataFrame, *, index: bool = False) -> str:
+    """A caption saying what a table shows, from its columns: the values, then « par » the first
+    column (``Effectif, part et attendu si proportionnel, par espace``).
 
-
-def _png(fig) -> tuple[bytes, int, int]:
-    import matplotlib.pyplot as plt  # pyplot (a GUI backend) only when figures are drawn
-
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=FIGURE_DPI)
-    plt.close(fig)
-    data = buf.getvalue()
-    width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
-    return data, width, height
+    For a table that has no caption of its own: the section's heading, just above it, would be
+    said twice (« Urbain et rural » then « Tableau 3 : Urbain et rural »), and two tables of one
+    section would share a caption.
+    """
+    columns = [str(c) for c in (frame.reset_index() if index else frame).columns]
+    if len(columns) < 2:
+        return columns[0] if columns else "Tableau"
+    values = [columns[1]] + [_lower_first(c) for c in columns[2:]]
+    listed = values[0] if len(values) == 1 else ", ".join(values[:-1]) + " et " + values[-1]
+    return f"{listed}, par {_lower_first(columns[0])}"
 
 
 class _Builder:
@@ -290,13 +285,9 @@ class _Builder:
         self.blocks: list[Block] = []
         self.tables = 0
         self.figures = 0
-        self.heading = ""
 
     def add_markdown(self, text: str) -> None:
-        for block in markdown_blocks(text):
-            if isinstance(block, Heading):
-                self.heading = block.text
-            self.blocks.append(block)
+        self.blocks.extend(markdown_blocks(text))
 
     def add_table(self, frame: pd.DataFrame, *, caption: str | None = None, appendix: bool = False,
                   source: str | None = None) -> None:
@@ -304,21 +295,21 @@ class _Builder:
         if caption is None and isinstance(last, Paragraph) and len(last.spans) == 1 and last.spans[0].bold:
             caption = last.text.strip()  # a bold line announcing the table is its caption
             self.blocks.pop()
+        index = bool(frame.index.name)
         self.tables += 1
-        self.blocks.append(Table(self.tables, caption or self.heading, frame.astype(str),
-                                 self.source if source is None else source, index=bool(frame.index.name),
-                                 appendix=appendix))
+        self.blocks.append(Table(self.tables, caption or table_caption(frame, index=index), frame.astype(str),
+                                 self.source if source is None else source, index=index, appendix=appendix))
 
-    def add_figure(self, fig) -> None:
-        title = _figure_title(fig)
-        alt = _figure_alt(fig, title)
-        png, width, height = _png(fig)
+    def add_figure(self, figure: ShownFigure) -> None:
         self.figures += 1
-        self.blocks.append(Picture(self.figures, title, png, alt, self.source, width, height))
+        self.blocks.append(Picture(self.figures, figure.title, figure.png, figure.alt, self.source,
+                                   figure.width_px, figure.height_px))
 
     def add(self, items, *, verbatim: bool = False) -> None:
-        for item in [items] if isinstance(items, str | pd.DataFrame | Figure) else items:
+        for item in [items] if isinstance(items, str | pd.DataFrame | Figure | ShownFigure) else items:
             if isinstance(item, Figure):
+                self.add_figure(shown_figure(item))
+            elif isinstance(item, ShownFigure):
                 self.add_figure(item)
             elif isinstance(item, pd.DataFrame):
                 self.add_table(item)
@@ -328,13 +319,24 @@ class _Builder:
                 self.add_markdown(str(item))
 
 
-def document_blocks(pub, cells: Sequence[tuple[str, str]]) -> tuple[list[Block], list[Block]]:
+def document_blocks(pub, cells: Sequence[tuple[str, str]], *,
+                    shown: Sequence[Sequence] | None = None) -> tuple[list[Block], list[Block]]:
     """Body and appendix blocks of the report: ``cells`` are the notebook's ``(cell_type, source)``.
 
-    Markdown cells are parsed, code cells calling a section builder on ``pub`` are run
-    again (other code cells — parameters, set-up — show nothing). The appendix is the
-    indicator table with its definitions, as in the XLSX.
+    Markdown cells are parsed. A code cell ``show(sections.x(pub))`` gives the items the
+    notebook showed, in order, when ``shown`` holds them (:func:`evaluation.report.shown.load`:
+    the figures as drawn, once, in the kernel); without them, or when their number is not the
+    number of ``show`` calls, the builder is run again on ``pub`` and its figures drawn here.
+    Cells whose output nbval checks (:data:`CHECK_MARK`, plain-text facts that pin the
+    notebook's results for the tests) are left out, and other code cells (parameters, set-up)
+    show nothing. The appendix is the indicator table with its definitions, as in the XLSX.
     """
+    calls = sum(how == "show" for kind, source in cells if kind == "code" for how, _ in _CALL.findall(source))
+    if shown is not None and len(shown) != calls:
+        log.warning("the notebook showed %d items for %d show() calls: the sections are built again", len(shown),
+                    calls)
+        shown = None
+    pending = iter(shown or ())
     sections.setup()
     build = _Builder(pub.source)
     for kind, source in cells:
@@ -344,14 +346,18 @@ def document_blocks(pub, cells: Sequence[tuple[str, str]]) -> tuple[list[Block],
         if kind != "code":
             continue
         for how, name in _CALL.findall(source):
-            builder = getattr(sections, name, None)
-            if builder is None or name.startswith("_"):
-                continue
-            with captured_warnings([]):
-                build.add(builder(pub), verbatim=how == "print")
+            if how == "show" and shown is not None:
+                items = next(pending)
+            else:
+                builder = getattr(sections, name, None)
+                if builder is None or name.startswith("_") or CHECK_MARK in source:
+                    continue
+                with captured_warnings([]):
+                    items = builder(pub)
+            if CHECK_MARK not in source:
+                build.add(items, verbatim=how == "print")
     body = build.blocks
     build.blocks = []
-    build.heading = ""
     build.add_markdown("## Annexe : tableau des indicateurs")
     table = indicators_table(pub.indicators, alpha=pub.alpha)
     table.insert(1, "Définition", pub.indicators["definition"].astype(str).to_numpy())
@@ -360,14 +366,15 @@ def document_blocks(pub, cells: Sequence[tuple[str, str]]) -> tuple[list[Block],
 
 
 def build_document(pub, notebook: str | Path, *, as_of: dt.date | None, edition: str | None = None,
-                   run_date: dt.date | None = None) -> Document:
-    """The structured report of ``pub``, in the order of the executed report ``notebook``."""
+                   run_date: dt.date | None = None, shown: Sequence[Sequence] | None = None) -> Document:
+    """The structured report of ``pub``, in the order of the executed report ``notebook``
+    (with what its run showed, ``shown``, when kept: see :func:`document_blocks`).
+    """
     import nbformat  # Jupyter's packages only when a document is built from a notebook
-
 
     nb = nbformat.read(str(notebook), as_version=4)
     cells = [(c.cell_type, c.source) for c in nb.cells]
-    body, appendix = document_blocks(pub, cells)
+    body, appendix = document_blocks(pub, cells, shown=shown)
     t = pub.territory
     warning = (SAMPLE_NOTE.format(seed=SAMPLE_SEED).replace("`", "") + " Les chiffres de ce rapport montrent "
                "la méthode ; ils ne mesurent pas l'action réelle.") if pub.illustrative else None

@@ -1,7 +1,9 @@
 """The report as an editable Word document (report layer; python-docx).
 
 Laid out from :class:`evaluation.document.Document`: a cover page (territory, « état
-au », date, edition, the illustrative-data warning), a table of contents field (Word fills
+au », date, edition, the illustrative-data warning), a running header « territoire — état au
+… » and page numbers on every other page, document properties (author ``evaluation``, title,
+subject with the territory and date), a table of contents field (Word fills
 it when the document is opened: ``updateFields``), Word's built-in heading styles (the
 navigation pane works), real tables with a repeated header row and rows that never split
 across pages, figures at print resolution with alternative text, captions « Tableau n » /
@@ -11,6 +13,7 @@ elsewhere) with their source line, A4 portrait with a binding gutter and page nu
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from pathlib import Path
 
@@ -25,8 +28,10 @@ from docx.shared import Cm, Pt, RGBColor
 from evaluation._io import atomic_write
 from evaluation.report.document import Document, Heading, Paragraph, Picture, Table, fr_date
 
-__all__ = ["write_docx", "docx_bytes", "PAGE_MARGINS_CM"]
+__all__ = ["write_docx", "docx_bytes", "running_header", "PAGE_MARGINS_CM", "AUTHOR"]
 
+#: Author of the Word document (its core properties): the package that writes it.
+AUTHOR = "evaluation"
 #: A4 portrait margins (top, bottom, inside, outside) and the binding gutter, in cm.
 PAGE_MARGINS_CM = {"top": 2.5, "bottom": 2.5, "left": 2.5, "right": 2.0, "gutter": 1.0}
 _TEXT_WIDTH_CM = 21.0 - 2.5 - 2.0 - 1.0
@@ -70,14 +75,18 @@ def _row_props(row, *, header: bool) -> None:
         props.append(OxmlElement("w:tblHeader"))
 
 
-def _setup(doc) -> None:
+def _setup(doc, d: Document) -> None:
     section = doc.sections[0]
     section.orientation = WD_ORIENT.PORTRAIT
     section.page_width, section.page_height = Cm(21.0), Cm(29.7)
     m = PAGE_MARGINS_CM
     section.top_margin, section.bottom_margin = Cm(m["top"]), Cm(m["bottom"])
     section.left_margin, section.right_margin, section.gutter = Cm(m["left"]), Cm(m["right"]), Cm(m["gutter"])
-    section.different_first_page_header_footer = True  # no page number on the cover
+    section.different_first_page_header_footer = True  # no running header nor page number on the cover
+    header = section.header.paragraphs[0]
+    header.text = running_header(d)
+    header.runs[0].font.size = Pt(8)
+    header.runs[0].font.color.rgb = RGBColor(0x55, 0x55, 0x55)
     footer = section.footer.paragraphs[0]
     footer.alignment = WD_ALIGN_PARAGRAPH.CENTER
     footer.add_run("Page ")
@@ -122,8 +131,28 @@ def _cover(doc, d: Document, header: str) -> None:
     _field(toc, 'TOC \\o "1-3" \\h \\z \\u',
            "Table des matières : dans Word, clic droit puis « Mettre à jour les champs ».")
     doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
-    doc.core_properties.title = header
-    doc.core_properties.language = "fr-FR"
+    _properties(doc, d, header)
+
+
+def running_header(d: Document) -> str:
+    """The running header of every page but the cover: « territoire — état au … » (as the PDF's)."""
+    return f"{d.territory} — état au {fr_date(d.as_of)}"
+
+
+def _properties(doc, d: Document, title: str) -> None:
+    """Word's document properties (File › Info), in place of python-docx's template's own."""
+    props = doc.core_properties
+    props.title = title
+    props.subject = f"Rapport d'évaluation territorial — {d.territory} — état au {fr_date(d.as_of)}"
+    props.author = props.last_modified_by = AUTHOR
+    props.comments = (f"Édité le {fr_date(d.run_date)}" + (f" ; édition {d.edition}" if d.edition else "")
+                      + " ; construit à partir de la publication protégée du rapport.")
+    props.keywords = "évaluation ; ANRU ; économie sociale et solidaire"
+    props.category = "Rapport d'évaluation"
+    props.language = "fr-FR"
+    stamp = dt.datetime.combine(d.run_date, dt.time(), tzinfo=dt.UTC)
+    props.created = props.modified = stamp
+    props.revision = 1
 
 
 def _paragraph(doc, p: Paragraph) -> None:
@@ -198,7 +227,7 @@ def _picture(doc, f: Picture) -> None:
 def docx_bytes(d: Document) -> bytes:
     """The Word document of ``d`` (OOXML bytes)."""
     doc = new_docx()
-    _setup(doc)
+    _setup(doc, d)
     _cover(doc, d, f"{d.title} — {d.territory}")
     for block in [*d.blocks, *d.appendix]:
         if isinstance(block, Heading):

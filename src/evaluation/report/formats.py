@@ -2,10 +2,11 @@
 
 ``evaluation report … --formats html,docx,pdf`` (default: all three). The HTML is the
 executed notebook exported by :func:`evaluation.reports.render_report`; the Word and PDF
-documents are built by :func:`render_documents` from the publication the notebook's run
-left in its output folder (:func:`evaluation.document.save_publication`), in the order of
-the executed notebook, once the search for raw names passed (so they carry the same
-sentence saying so). When WeasyPrint or the Pango library it needs is missing, the PDF is
+documents are built by :func:`start_documents` from the publication and the items the
+notebook's run left in its output folder (:func:`evaluation.report.document.save_publication`,
+:mod:`evaluation.report.shown`), in the order of the executed notebook, once the search for
+raw names passed (so they carry the same sentence saying so); the PDF is laid out in a forked
+child process while the HTML is exported. When WeasyPrint or the Pango library it needs is missing, the PDF is
 skipped with a message saying what is missing (:func:`evaluation.report.pdf_report.pdf_unavailable`)
 and HTML and Word are still written.
 """
@@ -13,16 +14,21 @@ and HTML and Word are still written.
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import os
+import sys
 from collections.abc import Iterable, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from evaluation.errors import ConfigError
-from evaluation.report import pdf_report
+from evaluation.report import pdf_report, shown
 from evaluation.report.document import PUBLICATION_FILE, build_document, load_publication
 from evaluation.report.docx_report import write_docx
 
-__all__ = ["FORMATS", "FORMATS_ENV", "parse_formats", "render_documents", "FORMAT_FILES"]
+__all__ = ["FORMATS", "FORMATS_ENV", "parse_formats", "render_documents", "start_documents", "PendingDocuments",
+           "FORMAT_FILES"]
 
 #: Every format of a report, in the order of the index page's links.
 FORMATS: tuple[str, ...] = ("html", "docx", "pdf")
@@ -51,29 +57,78 @@ def parse_formats(formats: str | Iterable[str] | None) -> tuple[str, ...]:
     return tuple(f for f in FORMATS if f in names)
 
 
-def render_documents(folder: str | Path, notebook: str | Path, *, formats: Sequence[str] = FORMATS,
-                     edition: str | None = None) -> list[Path]:
-    """Write ``report.docx`` and/or ``report.pdf`` into ``folder`` from the publication left
-    there by the notebook's run, in the order of the executed ``notebook``; return the files
-    written. The PDF is skipped (logged as a warning) when it cannot be made here.
+@dataclass
+class PendingDocuments:
+    """The Word and PDF documents of a run, under way: :meth:`wait` returns the files written."""
+
+    written: list[Path] = field(default_factory=list)
+    pdf: Future | None = None
+    executor: ProcessPoolExecutor | None = None
+
+    def wait(self) -> list[Path]:
+        """Wait for the PDF (when it is laid out in a child process) and return every file written."""
+        try:
+            if self.pdf is not None:
+                self.written.append(self.pdf.result())
+        finally:
+            if self.executor is not None:
+                self.executor.shutdown()
+            self.pdf = self.executor = None
+        return self.written
+
+
+def _fork_available() -> bool:
+    """Whether a child process can be forked here (Linux: a copy of this process, nothing to import),
+    not from a daemonic process (a dask worker's), which may have no children.
+    """
+    return (sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
+            and not multiprocessing.current_process().daemon)
+
+
+def start_documents(folder: str | Path, notebook: str | Path, *, formats: Sequence[str] = FORMATS,
+                    edition: str | None = None, concurrent: bool = True) -> PendingDocuments:
+    """Start writing ``report.docx`` and/or ``report.pdf`` into ``folder`` from the publication and
+    the items the notebook's run left there, in the order of the executed ``notebook``.
+
+    The document is built here; the PDF's layout (WeasyPrint, the longest step) runs in a forked
+    child process when ``concurrent`` (on Linux), so that it overlaps with what the caller does
+    meanwhile (the HTML export, the Word document); :meth:`PendingDocuments.wait` collects it.
+    The PDF is skipped (logged as a warning) when it cannot be made here.
     """
     folder = Path(folder)
     wanted = [f for f in ("docx", "pdf") if f in formats]
     if not wanted:
-        return []
+        return PendingDocuments()
     if "pdf" in wanted:
         missing = pdf_report.pdf_unavailable()
         if missing:
             log.warning("report.pdf not written: %s", missing)
             wanted.remove("pdf")
             if not wanted:
-                return []
+                return PendingDocuments()
     pub, as_of = load_publication(folder)
+    items = shown.load(folder)  # what the notebook showed (figures drawn once, in its kernel)
     (folder / PUBLICATION_FILE).unlink()
-    doc = build_document(pub, notebook, as_of=as_of, edition=edition)
-    written = []
-    if "docx" in wanted:
-        written.append(write_docx(doc, folder / FORMAT_FILES["docx"]))
-    if "pdf" in wanted:
-        written.append(pdf_report.write_pdf(doc, folder / FORMAT_FILES["pdf"]))
-    return written
+    (folder / shown.SHOWN_FILE).unlink(missing_ok=True)
+    doc = build_document(pub, notebook, as_of=as_of, edition=edition, shown=items)
+    pending = PendingDocuments()
+    if "pdf" in wanted and concurrent and _fork_available():
+        pending.executor = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"))
+        pending.pdf = pending.executor.submit(pdf_report.write_pdf, doc, folder / FORMAT_FILES["pdf"])
+    try:
+        if "docx" in wanted:
+            pending.written.append(write_docx(doc, folder / FORMAT_FILES["docx"]))
+        if "pdf" in wanted and pending.pdf is None:
+            pending.written.append(pdf_report.write_pdf(doc, folder / FORMAT_FILES["pdf"]))
+    except BaseException:
+        pending.wait()
+        raise
+    return pending
+
+
+def render_documents(folder: str | Path, notebook: str | Path, *, formats: Sequence[str] = FORMATS,
+                     edition: str | None = None) -> list[Path]:
+    """Write ``report.docx`` and/or ``report.pdf`` into ``folder`` (:func:`start_documents`) and
+    return the files written.
+    """
+    return start_documents(folder, notebook, formats=formats, edition=edition).wait()

@@ -32,6 +32,7 @@ from evaluation.measures.network import NetworkAnalysis
 from evaluation.measures.qualitative import quotes_by_theme, theme_counts
 from evaluation.measures.reach import ReachSummary
 from evaluation.measures.venue import VenueReach
+from evaluation.report import shown
 from evaluation.report.baseline import check_baseline
 from evaluation.report.context import ReportContext, measure, prepare_context, provenance_table
 from evaluation.report.disclosure import DEFAULT_THRESHOLD, Disclosure
@@ -374,6 +375,7 @@ def report_publication(territory: str, *, data_dir: str | Path | None = None,
     write_outputs(pub, output_dir)
     if output_dir:  # for the Word and PDF documents (evaluation.report.formats.render_documents)
         save_publication(pub, output_dir, as_of=ctx.snapshot.date)
+    shown.start(output_dir)  # what the notebook shows from now on, kept for the same documents
     return pub
 
 

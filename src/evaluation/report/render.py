@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import datetime as dt
+import html
 import logging
 import os
 import re
@@ -26,7 +27,7 @@ from evaluation.measures.snapshot import resolve_as_of
 from evaluation.report.baseline import check_baseline
 from evaluation.report.context import ReportError
 from evaluation.report.disclosure import DEFAULT_THRESHOLD
-from evaluation.report.formats import FORMAT_FILES, parse_formats, render_documents
+from evaluation.report.formats import FORMAT_FILES, parse_formats, start_documents
 from evaluation.report.leaks import check_outputs, output_files, raw_names
 from evaluation.report.warm import WARM_ENGINE
 
@@ -46,7 +47,24 @@ def _export_html(notebook: Path, html: Path, *, title: str) -> None:
             cell.outputs = [o for o in cell.outputs
                             if not any(k.startswith("application/scrapbook") for k in o.get("data", {}))]
     body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
+    body = _image_alts(nb, body)
     html.write_text(re.sub(r"<html[^>]*>", '<html lang="fr">', body, count=1), encoding="utf-8")
+
+
+_NO_ALT = 'alt="No description has been provided for this image"'
+
+
+def _image_alts(nb, body: str) -> str:
+    """Give the HTML's figures the French alternative text :func:`evaluation.report.sections.show`
+    stored with each PNG (nbconvert's template leaves it out, then says none was provided).
+    """
+    alts = [o.get("metadata", {}).get("image/png", {}).get("alt") for cell in nb.cells if cell.cell_type == "code"
+            for o in cell.outputs if "image/png" in o.get("data", {})]
+    if body.count(_NO_ALT) != len(alts):
+        return body
+    pieces = body.split(_NO_ALT)
+    return pieces[0] + "".join((f'alt="{html.escape(alt)}"' if alt else _NO_ALT) + piece
+                               for alt, piece in zip(alts, pieces[1:], strict=True))
 
 
 def _engine(warm: bool) -> dict:
@@ -195,10 +213,13 @@ def render_report(territory: str, *, data_dir: str | Path | None = None, out_dir
         cached = sorted(paths.processed.glob(f"{source.name}-*/*.parquet")) if paths.processed.is_dir() else []
         searched = check_outputs([*output_files(work), *cached], names, root=work)
         _state_names_checked(executed, searched, territory=territory)
-        if "html" in formats:
-            title = f"Rapport d'évaluation — {terr.label}" + (f" — état au {stated:%d/%m/%Y}" if stated else "")
-            _export_html(executed, work / "report.html", title=title)
-        documents = render_documents(work, executed, formats=formats)
+        pending = start_documents(work, executed, formats=formats)  # the PDF is laid out meanwhile
+        try:
+            if "html" in formats:
+                title = f"Rapport d'évaluation — {terr.label}" + (f" — état au {stated:%d/%m/%Y}" if stated else "")
+                _export_html(executed, work / "report.html", title=title)
+        finally:
+            documents = pending.wait()
         check_outputs([p for p in (work / "report.html", executed) if p.exists()] + documents, names, root=work)
         with atomic_dir(target) as tmp:
             for name in ("report.ipynb", "report.html", "report.docx", "report.pdf", "indicators.csv",

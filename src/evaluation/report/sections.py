@@ -34,6 +34,7 @@ from evaluation.report.sections_reach import (
     urban_rural,
     venue,
 )
+from evaluation.report.shown import SCREEN_DPI, keep, shown_figure
 from evaluation.report.tables import (
     SECRET,
     SECRET_TEXT,
@@ -66,19 +67,27 @@ def show(items: Iterable[Item] | Item) -> None:
     """Display a builder's output in a notebook: Markdown, tables without index (unless
     the index is named), figures (then closed, so they are not shown twice). Warnings
     raised while drawing are not printed: their codes go to :data:`DISPLAY_WARNINGS`.
-    """
-    import matplotlib.pyplot as plt  # pyplot (which picks a backend) only in a notebook session
-    from IPython.display import Markdown, display  # IPython only in a notebook session
 
+    Each figure is drawn once, at print resolution (:func:`evaluation.report.shown.shown_figure`),
+    and displayed at its screen size; what is shown is kept for the Word and PDF documents
+    (:func:`evaluation.report.shown.keep`, when the run writes files).
+    """
+    from IPython.display import Image, Markdown, display  # IPython only in a notebook session
+
+    kept: list = []
     with captured_warnings(DISPLAY_WARNINGS):
         for item in [items] if isinstance(items, str | pd.DataFrame | Figure) else items:
             if isinstance(item, Figure):
-                display(item)
-                plt.close(item)
+                figure = shown_figure(item)
+                display(Image(data=figure.png, format="png", width=figure.screen_width, alt=figure.alt))
+                kept.append(figure)
             elif isinstance(item, pd.DataFrame):
                 display(item.style if item.index.name else item.style.hide(axis="index"))
+                kept.append(item)
             else:
                 display(Markdown(item))
+                kept.append(item)
+    keep(kept)
 
 
 def setup() -> None:
@@ -87,7 +96,7 @@ def setup() -> None:
     import seaborn as sns  # seaborn is slow to import: only when drawing
 
     sns.set_theme(style="whitegrid", context="notebook")
-    plt.rcParams.update({"figure.dpi": 110, "axes.titleweight": "bold"})
+    plt.rcParams.update({"figure.dpi": SCREEN_DPI, "axes.titleweight": "bold"})
 
 
 # --------------------------------------------------------------------------- summary
