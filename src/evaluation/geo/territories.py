@@ -5,6 +5,7 @@ territories it declares in bulk (one per EPCI of a département, from the commun
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from pathlib import Path
 from typing import Any
@@ -218,6 +219,17 @@ def load_territories(path: Path | str | None = None, *,
         With a problems table (line, setting, value, what is wrong, how to fix it).
     """
     path = Path(path) if path is not None else get_paths().territories
+    reference = Path(reference_dir) if reference_dir is not None else get_paths().reference
+    # Read once per process and file version (the file and the reference its rules read): a
+    # report asks several times, and every EPCI of France is 1,255 territories.
+    versions = tuple((p.stat().st_mtime_ns, p.stat().st_size) if p.is_file() else None
+                     for p in (path, reference / "communes.csv"))
+    return dict(_load_territories(str(path.resolve()), str(reference.resolve()), versions))
+
+
+@functools.lru_cache(maxsize=8)
+def _load_territories(file: str, reference_dir: str, versions: tuple) -> dict[str, Territory]:
+    path = Path(file)
     report = _Report(path, {})
     if not path.is_file():
         report.add((), "territories_missing", value=str(path))

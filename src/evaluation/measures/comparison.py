@@ -65,18 +65,21 @@ def surrounding_areas(territory_communes: pd.DataFrame, reference: pd.DataFrame,
         The territory's département (:func:`evaluation.geo.areas.territory_departement`).
     """
     areas = [Area("territory", None, None, frozenset(territory_communes["commune_code"]))]
-    held = set(reference["departement"].dropna())
+    dep_of = reference["departement"]
+    held = set(dep_of.dropna())
     deps = departements.set_index("departement")
-    by_dep = reference.groupby("departement")["commune_code"].agg(frozenset)
+
+    def communes_of(codes: set[str]) -> frozenset[str]:
+        return frozenset(reference.loc[dep_of.isin(codes), "commune_code"])
+
     if departement is not None and departement in held:
         name = deps["departement_name"].get(departement)
-        areas.append(Area("departement", departement, name, by_dep[departement]))
+        areas.append(Area("departement", departement, name, communes_of({departement})))
         if departement in deps.index:
             region = deps.loc[departement, "region"]
             members = set(deps.index[deps["region"] == region])
             if members <= held:
-                codes = frozenset().union(*(by_dep[d] for d in members))
-                areas.append(Area("region", region, deps.loc[departement, "region_name"], codes))
+                areas.append(Area("region", region, deps.loc[departement, "region_name"], communes_of(members)))
     if set(deps.index) <= held:
         areas.append(Area("france", None, None, frozenset(reference["commune_code"])))
     return areas
@@ -119,7 +122,7 @@ def compare_areas(accompaniments: pd.DataFrame, reference: pd.DataFrame, areas: 
     position = pd.Series(np.arange(len(ref)), index=ref.index)
     rows = []
     for area in areas:
-        idx = position.reindex(sorted(area.communes)).dropna().astype(int).to_numpy()
+        idx = position.reindex(list(area.communes)).dropna().astype(int).to_numpy()
         n = count[idx].sum()
         rows.append({"level": area.level, "code": area.code, "name": area.name, "communes": len(idx),
                      "population": pop[idx].sum(), "count": n, "rural": count[idx][rural[idx]].sum(),
