@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import hashlib
 import re
 from pathlib import Path
 from typing import Any
@@ -220,10 +221,11 @@ def load_territories(path: Path | str | None = None, *,
     """
     path = Path(path) if path is not None else get_paths().territories
     reference = Path(reference_dir) if reference_dir is not None else get_paths().reference
-    # Read once per process and file version (the file and the reference its rules read): a
-    # report asks several times, and every EPCI of France is 1,255 territories.
-    versions = tuple((p.stat().st_mtime_ns, p.stat().st_size) if p.is_file() else None
-                     for p in (path, reference / "communes.csv"))
+    # Parsed once per process and content (the file's text, and the version of the reference
+    # its rules read): a report asks several times, and every EPCI of France is 1,255 territories.
+    communes = reference / "communes.csv"
+    versions = (hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None,
+                (communes.stat().st_mtime_ns, communes.stat().st_size) if communes.is_file() else None)
     return dict(_load_territories(str(path.resolve()), str(reference.resolve()), versions))
 
 
