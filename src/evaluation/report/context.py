@@ -18,6 +18,7 @@ from evaluation import __version__
 from evaluation._io import sha256_file
 from evaluation.config import get_paths
 from evaluation.errors import EvaluationError
+from evaluation.geo.areas import territories_within
 from evaluation.geo.reference import (
     REFERENCE_CSV,
     REFERENCE_PROVENANCE,
@@ -100,8 +101,9 @@ class ReportContext:
 
     def testimonies(self) -> pd.DataFrame:
         """Testimonies recorded for this territory or for a territory inside it."""
-        inside = {slug for slug, t in load_territories(self.parameters["territories_file"]).items()
-                  if set(territory_communes(t, self.reference)["commune_code"]) <= set(self.communes["commune_code"])}
+        inside = territories_within(load_territories(self.parameters["territories_file"],
+                                                     reference_dir=self.parameters.get("reference_dir")),
+                                    self.reference, self.communes["commune_code"])
         return for_territory(self.dataset.testimonies, inside)
 
 
@@ -116,12 +118,13 @@ def prepare_context(territory: str, *, data_dir: str | Path | None = None,
     default: the latest date of the data, see :func:`evaluation.measures.snapshot.resolve_as_of`).
     """
     paths = get_paths()
-    terr = get_territory(territory, territories_file)
+    terr = get_territory(territory, territories_file, reference_dir=reference_dir)
     reference = load_reference(reference_dir)
     communes = territory_communes(terr, reference)
     data_path = Path(data_dir) if data_dir is not None else paths.sample
     dataset = load_dataset(data_path, reference=reference, reference_dir=reference_dir,
-                           processed_dir=processed_dir, territories=load_territories(territories_file))
+                           processed_dir=processed_dir,
+                           territories=load_territories(territories_file, reference_dir=reference_dir))
     snapshot = resolve_as_of(dataset.tables, as_of)
     dataset = replace(dataset, tables=snapshot_tables(dataset.tables, snapshot.date))
     acc = dataset.accompaniments

@@ -62,8 +62,9 @@ def _inputs(territory: str, *, data_dir, reference_dir, territories_file) -> tup
     ref = Path(reference_dir) if reference_dir else paths.reference
     terr_file = Path(territories_file) if territories_file else paths.territories
     reference = load_reference(ref)
-    territory_communes(get_territory(territory, terr_file), reference)
-    dataset = load_dataset(data, reference=reference, reference_dir=ref, territories=load_territories(terr_file))
+    territory_communes(get_territory(territory, terr_file, reference_dir=ref), reference)
+    dataset = load_dataset(data, reference=reference, reference_dir=ref,
+                           territories=load_territories(terr_file, reference_dir=ref))
     return input_files(exports=dataset.paths.values(), reference_dir=ref, territories_file=terr_file,
                        read_options=data / "read_options.yml"), dataset
 
@@ -139,7 +140,7 @@ def publish_milestones(territory: str, *, chain: bool = False, **options) -> lis
     date is checked before the first edition is written. ``chain``: each edition after the
     first is compared with the one before (its baseline).
     """
-    terr = get_territory(territory, options.get("territories_file"))
+    terr = get_territory(territory, options.get("territories_file"), reference_dir=options.get("reference_dir"))
     if not terr.milestones:
         raise ConfigError(f"territory {territory!r} has no milestones: add to its entry in territories.yml, e.g. "
                           f"milestones: {{convention-2020: 2020-12-31, point-etape-2022: 2022-12-31}}")

@@ -25,14 +25,17 @@ import numpy as np
 import pandas as pd
 
 from evaluation.config import ascii_slug
+from evaluation.errors import ConfigError
+from evaluation.geo.areas import load_departements, whole_departements
 from evaluation.geo.reference import (
     RURAL,
 )
+from evaluation.measures.comparison import departement_geography
 from evaluation.measures.network import NetworkAnalysis
 from evaluation.measures.qualitative import quotes_by_theme, theme_counts
 from evaluation.measures.reach import ReachSummary
 from evaluation.measures.venue import VenueReach
-from evaluation.report import shown
+from evaluation.report import shown, surroundings
 from evaluation.report.baseline import check_baseline
 from evaluation.report.context import ReportContext, measure, prepare_context, provenance_table
 from evaluation.report.disclosure import DEFAULT_THRESHOLD, Disclosure
@@ -81,8 +84,24 @@ def publish(ctx: ReportContext, summary: ReachSummary, network: NetworkAnalysis 
     files (whose ties give the conversion counts back). Estimates
     that cannot be estimated (the measure says so, the interval is not finite, the fit
     did not converge: ``warnings`` from :func:`measure`) are marked so, without numbers.
+
+    **Geography.** A territory that covers two whole départements or more (France, a
+    région: :func:`evaluation.geo.areas.whole_departements`) is published by département,
+    not by commune (:func:`evaluation.measures.comparison.departement_geography`): the map
+    and the table of areas are by département, and no table, curve or file shows a
+    commune's count. Its density levels and départements are linked through the hidden
+    département × density-level table. A territory over several départements without being
+    made of whole ones (an EPCI across a border) keeps its communes, and shows its
+    départements' rows beside them.
     """
     warnings = warnings or {}
+    geography, area_classes = "commune", None
+    if len(whole_departements(ctx.communes, ctx.reference)) >= 2:
+        summary, area_classes = departement_geography(summary)
+        geography = "departement"
+    rates = dict(summary.rates)
+    if "departement" in rates and len(rates["departement"]) < 2:
+        del rates["departement"]  # a territory in one département: the row would be its total
     protect = Disclosure(threshold)  # counts what the venue publication withholds on top
     testimonies = ctx.testimonies()
     # Raw indicators (nothing withheld yet: a threshold of 1 withholds no count), protected below.
@@ -103,12 +122,12 @@ def publish(ctx: ReportContext, summary: ReachSummary, network: NetworkAnalysis 
         threshold=int(threshold), suppressed_cells=0, indicators=indicators,
         representation=dict(summary.representation),
         rural_by_programme=by_programme[by_programme["urban_rural"] == RURAL].reset_index(drop=True),
-        rates=dict(summary.rates), qpv=summary.by["qpv"], reached=reached, themes=themes,
+        rates=rates, qpv=summary.by["qpv"], reached=reached, themes=themes,
         quotes=quotes_by_theme(testimonies), testimonies=len(testimonies),
         venue_origins=venue.origins if venue is not None else None,
         venue_participations=venue.participations if venue is not None else None,
         conversion_hidden=(False, False), trends={k: per_year for k, (per_year, _) in summary.trends.items()},
-        decay=summary.decay, conversion_counts=conversion)
+        decay=summary.decay, conversion_counts=conversion, geography=geography, area_classes=area_classes)
     flagged = _apply_suppression(raw, joint_suppress(linked_cells(raw.publishable()), threshold=int(threshold)))
     conversion_table = None
     if network is not None:
@@ -151,7 +170,21 @@ def publish(ctx: ReportContext, summary: ReachSummary, network: NetworkAnalysis 
     pub.warnings = sorted(recorded | {code for codes in warnings.values() for code in codes})
     pub.provenance = provenance_table(ctx)
     pub.suppressed_cells += protect.suppressed_cells
+    if "departement" in pub.rates:
+        pub.departement_names = _departement_names(ctx, pub.rates["departement"]["departement"])
     return pub
+
+
+def _departement_names(ctx: ReportContext, codes: pd.Series) -> dict[str, str]:
+    """The names of the départements ``codes`` (from the reference's ``departements.csv``, else
+    the committed table; a code without a name is shown as is).
+    """
+    try:
+        table = load_departements(ctx.parameters.get("reference_dir"))
+    except ConfigError:
+        return {}
+    names = dict(zip(table["departement"], table["departement_name"], strict=True))
+    return {str(c): names[str(c)] for c in codes if str(c) in names}
 
 
 def _describe(pub: Publication, ctx: ReportContext, summary: ReachSummary, representation: dict,
@@ -183,7 +216,7 @@ def _describe(pub: Publication, ctx: ReportContext, summary: ReachSummary, repre
         pub.lorenz, pub.gini, pub.gini_population = summary.lorenz, summary.gini, summary.gini_population
     pub.distance = summary.distance
     pub.sites = list(ctx.sites["label"]) if len(ctx.sites) else []
-    pub.context_communes = ctx.context_communes
+    pub.context_communes = ctx.context_communes if pub.geography == "commune" else None
     model = summary.model if not summary.model.table.empty else summary.model_density
     group = representation.get(model.term)
     pub.model = _publish_model(model, "rate_ratio", withheld=group is not None and bool(group["suppressed"].any()),
@@ -362,6 +395,7 @@ def report_publication(territory: str, *, data_dir: str | Path | None = None,
     m = measure(ctx, alpha=alpha)
     pub = publish(ctx, m.summary, m.network, m.venue, threshold=threshold, source=source, alpha=alpha,
                   warnings=m.warnings)
+    pub.comparison = surroundings.comparison(ctx, pub, threshold=threshold, alpha=alpha)
     if baseline is not None:
         _, manifest = check_baseline(baseline, territory, threshold=threshold, reference_dir=reference_dir,
                                      before=ctx.snapshot.date)

@@ -204,6 +204,14 @@ class Publication:
     density_shares: pd.DataFrame | None = None  # shares by density level with Wilson intervals (the bar chart)
     warnings: list[str] = field(default_factory=list)  # codes of the warnings captured while computing
     provenance: pd.DataFrame | None = None
+    # The territory beside its département, région and France (evaluation.report.surroundings), protected.
+    comparison: pd.DataFrame | None = None
+    # "commune", or "departement" for France or a région (reached: one row per département;
+    # evaluation.measures.comparison.departement_geography), with the département × density
+    # pairs the secrecy audit links, and the names of the départements shown.
+    geography: str = "commune"
+    area_classes: pd.DataFrame | None = None
+    departement_names: dict[str, str] = field(default_factory=dict)
     snapshot: Snapshot | None = None  # the « état au » of the report
     evolution: object | None = None  # the comparison with a baseline edition (evaluation.report.evolution_report)
 
@@ -213,7 +221,8 @@ class Publication:
                            qpv=self.qpv, rural_by_programme=self.rural_by_programme, trends=self.trends,
                            decay=self.decay if len(self.decay) else None, indicators=self.indicators,
                            venue_origins=self.venue_origins, venue_participations=self.venue_participations,
-                           conversion=self.conversion_counts, themes=self.themes if len(self.themes) else None)
+                           conversion=self.conversion_counts, themes=self.themes if len(self.themes) else None,
+                           area_classes=self.area_classes)
 
 
 _BLANKED = ("count", "share", "ci_low", "ci_high", "rate", "rate_10k", "index", "expected_count")

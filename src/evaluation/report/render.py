@@ -166,14 +166,15 @@ def render_report(territory: str, *, data_dir: str | Path | None = None, out_dir
         raise ConfigError(f"invalid territory name {territory!r}")
     formats = parse_formats(formats)
     paths = get_paths()
-    terr = get_territory(territory, territories_file)
+    terr = get_territory(territory, territories_file, reference_dir=reference_dir)
     as_of = (parameters or {}).get("as_of")
     stated = dt.date.fromisoformat(str(as_of)) if as_of and not validate else None  # the title's « état au »
     if validate:  # before writing anything (a batch validates once for all its runs)
         reference = load_reference(reference_dir)
         territory_communes(terr, reference)
         dataset = load_dataset(Path(data_dir) if data_dir else paths.sample, reference=reference,
-                               reference_dir=reference_dir, territories=load_territories(territories_file))
+                               reference_dir=reference_dir,
+                               territories=load_territories(territories_file, reference_dir=reference_dir))
         stated = resolve_as_of(dataset.tables, as_of).date
         if as_of is not None:
             parameters = {**parameters, "as_of": stated.isoformat()}

@@ -94,7 +94,10 @@ class Publishable:
     ``density_label``, ``urban_rural``, ``epci_name`` and, when ``decay`` is given,
     ``distance_band``. ``indicators`` is the indicator table (codes and ``valeur``); its
     withheld rows are read from ``secret``. ``conversion`` has ``group`` (``met``,
-    ``unmet``), ``new``, ``total`` and optionally ``suppressed``.
+    ``unmet``), ``new``, ``total`` and optionally ``suppressed``. ``area_classes``, for a
+    publication whose geography is the département (``reached`` holds one row per
+    département, :func:`evaluation.measures.comparison.departement_geography`): the
+    département × density-class pairs present (``commune_code``, ``density_label``).
     """
 
     reached: pd.DataFrame
@@ -109,6 +112,7 @@ class Publishable:
     venue_participations: pd.DataFrame | None = None
     conversion: pd.DataFrame | None = None
     themes: pd.DataFrame | None = None
+    area_classes: pd.DataFrame | None = None
 
 
 class _Builder:

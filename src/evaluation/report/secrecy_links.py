@@ -79,7 +79,8 @@ def linked_cells(tables: Publishable) -> LinkedCells:  # noqa: C901 (one flat li
     total = b.cell("total", _published_total(reached, indicators=tables.indicators), table="total")
     b.sums([total], commune, np.zeros(len(commune), int))
     classified = b.cell("classified", np.nan, table="total", derived=True)
-    for by, name in (("density_label", "density"), ("urban_rural", "urban_rural"), ("epci_name", "epci")):
+    for by, name in (("density_label", "density"), ("urban_rural", "urban_rural"), ("epci_name", "epci"),
+                     ("departement", "departement")):
         rate = tables.rates.get(by)
         rep = tables.representation.get(by)
         frame = rate if rate is not None else rep
@@ -87,7 +88,9 @@ def linked_cells(tables: Publishable) -> LinkedCells:  # noqa: C901 (one flat li
             continue
         labels = frame[by].astype(str).to_numpy()
         ids = b.cells([f"{name}|{v}" for v in labels], frame["count"].to_numpy(dtype=float), table=name)
-        if by != "urban_rural":  # urban and rural are tied to density levels and the hidden cube below
+        by_area = tables.area_classes is not None  # département geography: levels tied to areas by atoms below
+        if by != "urban_rural" and not (by_area and by == "density_label"):
+            # urban and rural are tied to density levels and the hidden cube below
             key = pd.Categorical(reached[by].astype(object).where(reached[by].notna()).astype(str), categories=labels)
             member = np.asarray(key.codes) >= 0
             b.sums(ids, commune[member], np.asarray(key.codes)[member])
@@ -101,6 +104,20 @@ def linked_cells(tables: Publishable) -> LinkedCells:  # noqa: C901 (one flat li
             density = dict(zip(labels, ids, strict=False))
         if by == "urban_rural":
             ur = dict(zip(labels, ids, strict=False))
+    if tables.area_classes is not None and len(tables.area_classes):
+        # Département geography: the hidden département × density-level table (its structure is
+        # public: which levels each département has); each département and each level is the
+        # sum of its atoms (communes without a level: an atom in no level).
+        pairs = tables.area_classes
+        area = pd.Index(codes).get_indexer(pairs["commune_code"].astype(str))
+        labels = pairs["density_label"].astype(str).to_numpy()
+        level = np.array([density.get(v, -1) for v in labels], dtype=int)
+        known = area >= 0
+        atoms = b.new_atoms(int(known.sum()))
+        b.sums(commune, atoms, area[known])
+        in_level = level[known] >= 0
+        levels = np.unique(level[known][in_level])
+        b.sums(levels, atoms[in_level], np.searchsorted(levels, level[known][in_level]))
     # urban and rural from density levels; classified = urban + rural
     for side, levels in ((URBAN, [lv for lv in DENSITY_LABELS if lv not in RURAL_LEVELS]), (RURAL, list(RURAL_LEVELS))):
         kids = [density[DENSITY_LABELS[lv]] for lv in levels if DENSITY_LABELS[lv] in density]

@@ -35,6 +35,7 @@ from evaluation.report.sections_reach import (
     venue,
 )
 from evaluation.report.shown import SCREEN_DPI, keep, shown_figure
+from evaluation.report.surroundings import departements_section, section
 from evaluation.report.tables import (
     SECRET,
     SECRET_TEXT,
@@ -53,7 +54,7 @@ __all__ = ["show", "setup", "summary", "summary_markdown", "caveats_markdown", "
            "territory_facts", "reach_reading", "density", "urban_rural", "rates", "qpv", "trends",
            "communes_reached", "distance", "count_model", "venue", "network_effect", "network_reading",
            "network_details",
-           "testimonies", "evolution", "method", "provenance", "as_of_title", "as_of_sentence", "CHAPTERS"]
+           "testimonies", "evolution", "surroundings", "departements", "method", "provenance", "as_of_title", "as_of_sentence", "CHAPTERS"]
 
 SAMPLE_SEED = 2024
 CHAPTERS = ["Synthèse", "Portée de l'action", "Effets de réseau", "Ce qui ne se quantifie pas", "Méthode et sources"]
@@ -299,3 +300,14 @@ def method(pub: Publication) -> str:
 def provenance(pub: Publication) -> pd.DataFrame:
     """Inputs and versions behind the report (see :func:`evaluation.report.context.provenance_table`)."""
     return pub.provenance
+
+
+# --------------------------------------------------------------------------- surroundings
+def surroundings(pub: Publication) -> list[Item]:
+    """The territory beside its département, its région and France (:mod:`evaluation.report.surroundings`)."""
+    return section(pub)
+
+
+def departements(pub: Publication) -> list[Item]:
+    """The national view of a territory over several départements (:mod:`evaluation.report.surroundings`)."""
+    return departements_section(pub)

@@ -127,7 +127,8 @@ def urban_rural(pub: Publication) -> list[Item]:
 
 def rates(pub: Publication) -> list[Item]:
     """Rates per 10,000 inhabitants by space, density level and (when several) EPCI."""
-    groups = ["urban_rural", "density_label"] + (["epci_name"] if pub.rates["epci_name"]["epci_name"].nunique() > 1
+    epci = pub.rates.get("epci_name")  # none for France or a région (the areas are its départements)
+    groups = ["urban_rural", "density_label"] + (["epci_name"] if epci is not None and epci["epci_name"].nunique() > 1
                                                  else [])
     return [rates_table(pub.rates[g], g, label=GROUP_LABELS[g], alpha=pub.alpha) for g in groups]
 
@@ -161,8 +162,22 @@ def trends(pub: Publication) -> list[Item]:
 
 
 def communes_reached(pub: Publication) -> list[Item]:
-    """Map of the communes reached, coverage, concentration (Lorenz curve and Gini)."""
+    """Map of the communes reached, coverage, concentration (Lorenz curve and Gini); for France
+    or a région, the map by département (metropolitan France; overseas in the table).
+    """
     t, cov = pub.territory, pub.coverage
+    if pub.geography == "departement":
+        overseas = pub.reached["departement"].astype(str).str.startswith("97").to_numpy()
+        note = (f" ; {int(overseas.sum())} département(s) d'outre-mer : voir le tableau par département"
+                if overseas.any() else "")
+        return [figures.map_communes(pub.reached[~overseas], column="rate_10k", legend="Pour 10 000 habitants",
+                                     title=f"Accompagnements pour 10 000 habitants, par département — {t.label}",
+                                     source=pub.source + note).figure,
+                f"{fr_number(cov['communes_reached'])} commune(s) atteinte(s) sur {fr_number(cov['communes'])} "
+                f"({fr_percent(cov['share_communes'])}), regroupant {fr_percent(cov['share_population'])} de la "
+                "population du territoire. Le territoire couvre plusieurs départements entiers : ses résultats sont "
+                "présentés par département, et aucun effectif de commune n'est publié (ni carte, ni courbe de "
+                "concentration entre communes)."]
     items: list[Item] = [
         figures.map_communes(pub.reached, context=pub.context_communes, column="rate_10k",
                            legend="Pour 10 000 habitants", title=f"Accompagnements pour 10 000 habitants — {t.label}",
@@ -185,6 +200,9 @@ def communes_reached(pub: Publication) -> list[Item]:
 def distance(pub: Publication) -> list[Item]:
     """Distances to the support sites and the rate by distance band."""
     d = pub.distance
+    if pub.geography == "departement":
+        return ["Le territoire couvre plusieurs départements entiers : la distance aux lieux d'accompagnement, "
+                "mesurée commune par commune, n'est pas analysée à cette échelle."]
     if not pub.sites:
         return ["Aucun lieu d'accompagnement n'est déclaré pour ce territoire (rubrique « sites » de "
                 "territories.yml) : la distance n'est pas analysée."]

