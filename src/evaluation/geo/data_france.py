@@ -201,6 +201,7 @@ def read_former_communes(source: Path | str | DataFrance, *, departements: Itera
     if current is None:
         current = tables.rows.loc[tables.rows["type"] == "COM", "code"]
     former = read_successors(tables)
-    former = former[~former["commune_code"].isin(set(current))
+    # object dtype: pandas' isin on Arrow strings converts each value one by one (2 s for France)
+    former = former[~former["commune_code"].astype(object).isin(pd.Index(current, dtype=object))
                     & departement_of(former["commune_code"]).isin(deps)]
     return former[["commune_code", "commune_name", "successor_code", "successor_name"]].reset_index(drop=True)
