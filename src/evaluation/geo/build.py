@@ -77,36 +77,37 @@ def make_polygonal(geometry: np.ndarray) -> np.ndarray:
     return out
 
 
-#: Geographic coordinates (longitude, latitude) on WGS84 as a PROJ string: the same
-#: transformation as ``EPSG:4326`` (axes in x/y order), without a look-up in PROJ's
-#: database (30 ms per transformer, 200 transformers for France).
-_LONLAT = "+proj=longlat +datum=WGS84 +no_defs"
-
-
 def _local_equal_area(bounds: np.ndarray) -> str:
-    """A Lambert azimuthal equal-area projection centred on the middle of ``bounds`` (x0, y0, x1, y1)."""
+    """A Lambert azimuthal equal-area projection (PROJ string) centred on the middle of
+    ``bounds`` (x0, y0, x1, y1, in degrees) on the WGS84 ellipsoid.
+    """
     x0, y0, x1, y1 = bounds
     lon, lat = (x0 + x1) / 2, (y0 + y1) / 2
-    return f"+proj=laea +lat_0={lat:.4f} +lon_0={lon:.4f} +datum=WGS84 +units=m +no_defs"
+    return f"+proj=laea +lat_0={lat:.4f} +lon_0={lon:.4f} +x_0=0 +y_0=0 +ellps=WGS84"
 
 
-def _reproject(geometry: np.ndarray, group: np.ndarray, crs: list[str], *, inverse: bool = False) -> np.ndarray:
-    """``geometry`` (lon/lat) projected in ``crs[group]`` (or back from it when ``inverse``).
+def _reproject(geometry: np.ndarray, group: np.ndarray, projections: list[str], *,
+               inverse: bool = False) -> np.ndarray:
+    """``geometry`` (longitude/latitude on WGS84) projected by ``projections[group]``, or
+    brought back from it to longitude/latitude when ``inverse``.
 
-    ``group`` holds integer positions in ``crs``, sorted (the geometries of a group are
-    contiguous). The coordinates of all geometries are taken out once
+    ``group`` holds integer positions in ``projections``, sorted (the geometries of a
+    group are contiguous). The coordinates of all geometries are taken out once
     (``shapely.get_coordinates``), transformed by PROJ one group (one contiguous block)
-    at a time, and put back once.
+    at a time, and put back once. Each transformation is PROJ's pipeline from degrees
+    (what ``Transformer.from_crs("EPSG:4326", …, always_xy=True)`` builds, to the bit),
+    given directly: no look-up in PROJ's database (30 ms per transformer).
     """
     coords, index = shapely.get_coordinates(geometry, return_index=True)
-    bounds = np.searchsorted(group[index], np.arange(len(crs) + 1))
-    for key, target in enumerate(crs):
+    bounds = np.searchsorted(group[index], np.arange(len(projections) + 1))
+    for key, projection in enumerate(projections):
         block = slice(bounds[key], bounds[key + 1])
         if block.start == block.stop:
             continue
-        source, dest = (target, _LONLAT) if inverse else (_LONLAT, target)
-        coords[block, 0], coords[block, 1] = pyproj.Transformer.from_crs(source, dest, always_xy=True).transform(
-            coords[block, 0], coords[block, 1])
+        steps = ([f"+inv {projection}", "+proj=unitconvert +xy_in=rad +xy_out=deg"] if inverse
+                 else ["+proj=unitconvert +xy_in=deg +xy_out=rad", projection])
+        transformer = pyproj.Transformer.from_pipeline("+proj=pipeline " + " ".join(f"+step {s}" for s in steps))
+        coords[block, 0], coords[block, 1] = transformer.transform(coords[block, 0], coords[block, 1])
     return shapely.set_coordinates(geometry.copy(), coords)
 
 
