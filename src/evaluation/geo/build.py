@@ -100,6 +100,7 @@ def _reproject(geometry: np.ndarray, group: np.ndarray, projections: list[str], 
     """
     coords, index = shapely.get_coordinates(geometry, return_index=True)
     bounds = np.searchsorted(group[index], np.arange(len(projections) + 1))
+    x, y = np.ascontiguousarray(coords[:, 0]), np.ascontiguousarray(coords[:, 1])  # PROJ works in place on them
     for key, projection in enumerate(projections):
         block = slice(bounds[key], bounds[key + 1])
         if block.start == block.stop:
@@ -107,8 +108,8 @@ def _reproject(geometry: np.ndarray, group: np.ndarray, projections: list[str], 
         steps = ([f"+inv {projection}", "+proj=unitconvert +xy_in=rad +xy_out=deg"] if inverse
                  else ["+proj=unitconvert +xy_in=deg +xy_out=rad", projection])
         transformer = pyproj.Transformer.from_pipeline("+proj=pipeline " + " ".join(f"+step {s}" for s in steps))
-        coords[block, 0], coords[block, 1] = transformer.transform(coords[block, 0], coords[block, 1])
-    return shapely.set_coordinates(geometry.copy(), coords)
+        transformer.transform(x[block], y[block], inplace=True)
+    return shapely.set_coordinates(geometry.copy(), np.column_stack([x, y]))
 
 
 def _snap_to_grid(geometry: np.ndarray, grid_size: float) -> tuple[np.ndarray, np.ndarray]:
