@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import geopandas as gpd
 import numpy as np
@@ -11,7 +12,10 @@ import pyproj
 import pytest
 import shapely
 
+from evaluation._io import sha256_file
+from evaluation.config import get_paths
 from evaluation.errors import EvaluationError
+from evaluation.geo import reference as reference_module
 from evaluation.geo.build import (
     DEFAULT_DENSITY_FILE,
     _feature_collection,
@@ -283,6 +287,35 @@ class TestCommittedExtract:
         # Bierre-lès-Semur (21073) is now part of Val-Larrey (21272): a real merger in Côte-d'Or.
         assert former.set_index("commune_code").loc["21073", "successor_code"] == "21272"
         assert not former["commune_code"].isin(reference["commune_code"]).any()
+
+
+class TestLoading:
+    def test_read_once_per_process_and_again_when_the_files_change(self, paths, tmp_path):
+        ref_dir = tmp_path / "ref"
+        shutil.copytree(paths.reference, ref_dir)
+        first = load_reference(ref_dir)
+        first.loc[0, "commune_name"] = "changed by a caller"
+        again = load_reference(ref_dir)
+        plain = pd.read_csv(ref_dir / "communes.csv", dtype=str)
+        assert again["commune_name"].tolist() == plain["commune_name"].tolist()
+        table = plain.assign(commune_name=lambda d: d["commune_name"].where(d.index > 0, "Renamed"))
+        table.to_csv(ref_dir / "communes.csv", index=False, lineterminator="\n")
+        assert load_reference(ref_dir).loc[0, "commune_name"] == "Renamed"
+
+    def test_cached_polygons_are_the_geojson_s(self, paths, tmp_path, monkeypatch):
+        """The GeoParquet cache of a large GeoJSON gives the polygons GDAL reads from it."""
+        monkeypatch.setattr(reference_module, "SHAPES_CACHE_MIN_BYTES", 0)
+        monkeypatch.setattr(reference_module, "get_paths", lambda: get_paths(tmp_path / "project"))
+        ref_dir = tmp_path / "ref"
+        shutil.copytree(paths.reference, ref_dir)
+        load_reference(ref_dir)
+        cached = list((tmp_path / "project" / "data" / "processed" / "reference-shapes").glob("*.parquet"))
+        assert [p.stem for p in cached] == [sha256_file(ref_dir / "communes.geojson")]
+        reference_module._loaded.clear()
+        via_cache = load_reference(ref_dir).set_index("commune_code").geometry
+        gdal = gpd.read_file(ref_dir / "communes.geojson").set_index("commune_code").geometry
+        assert len(via_cache) == len(gdal) and via_cache.notna().all()
+        assert shapely.equals_exact(via_cache.to_numpy(), gdal.reindex(via_cache.index).to_numpy(), tolerance=0).all()
 
 
 # --------------------------------------------------------------------------- all of France
