@@ -332,3 +332,67 @@ def test_territory_without_network_data(reference):
     d = load_dataset(reference=reference)
     assert analyse_network(d.actors, d.events, d.attendance, d.collaborations.iloc[:0], reference,
                            communes=["21154"], periods=split_periods("2020-01-01")) is None
+
+
+def test_actor_numbers_are_opaque_stable_and_keyed():
+    from evaluation.io.pseudonyms import resolve_key
+    from evaluation.report.network_export import actor_numbers
+
+    ids = ["A001", "A002", "B7", "12345678900012", "A001"]
+    key = resolve_key("a-key-for-this-test-only-0123")
+    numbers = actor_numbers(ids, key)
+    # Hand-made reference: numbered in the order of HMAC-SHA256(key, id), not of the ids.
+    import hashlib
+    import hmac
+    digest = {i: hmac.new(b"a-key-for-this-test-only-0123", i.encode(), hashlib.sha256).hexdigest() for i in set(ids)}
+    assert [numbers[i] for i in sorted(digest, key=digest.get)] == ["acteur-001", "acteur-002", "acteur-003",
+                                                                    "acteur-004"]
+    assert actor_numbers(reversed(ids), key) == numbers  # the input order does not matter
+    other = actor_numbers(ids, resolve_key("another-key-for-this-test-99"))
+    assert set(other.values()) == set(numbers.values())
+    assert not any(i in n for i in digest for n in numbers.values())
+    assert list(actor_numbers([f"X{k}" for k in range(1000)], key).values())[0].startswith("acteur-")
+    assert len(max(actor_numbers([f"X{k}" for k in range(1000)], key).values())) == len("acteur-1000")
+
+
+def test_published_network_files_hide_raw_ids_and_speak_french(tmp_path, paths):
+    """The report's ``reseau/`` files: no raw actor id, ties between listed actors, French kinds."""
+    import re
+
+    from evaluation.geo.territories import get_territory
+    from evaluation.io.schema import ACTOR_KINDS, INTENSITY_LEVELS
+    from evaluation.report.publication import report_publication
+    from evaluation.report.tables import INTENSITY_LABELS, KIND_LABELS
+
+    report_publication("chenove", output_dir=tmp_path)
+    folder = tmp_path / "reseau"
+    files = sorted(folder.iterdir())
+    assert {p.suffix for p in files} == {".csv", ".graphml"}
+    # Independent reading of the exports with plain pandas.
+    actors = pd.read_excel(paths.sample / "actors.xlsx", engine="openpyxl", dtype=str)
+    raw_ids = set(actors["actor_id"])
+    pattern = re.compile(r"\b(" + "|".join(map(re.escape, sorted(raw_ids))) + r")\b")
+    for path in files:
+        assert not pattern.search(path.read_text(encoding="utf-8")), path.name
+    # The territory's collaboration ties active after the split date, computed from the exports.
+    t = get_territory("chenove")
+    read = lambda name: pd.read_csv(paths.sample / name, sep=";", dtype=str, encoding="utf-8-sig")  # noqa: E731
+    events, attendance, col = read("events.csv"), read("attendance.csv"), read("collaborations.csv")
+    held = events.loc[events["commune_code"].isin(t.communes), "event_id"]
+    ids = set(attendance.loc[attendance["event_id"].isin(held), "actor_id"]) | set(
+        actors.loc[actors["commune_code"].isin(t.communes), "actor_id"])
+    end = pd.to_datetime(col["end_date"], format="%d/%m/%Y")
+    after = col[col["actor_a"].isin(ids) & col["actor_b"].isin(ids) & (end.isna() | (end >= pd.Timestamp(t.split_date)))]
+    pairs = {frozenset(p) for p in zip(after["actor_a"], after["actor_b"], strict=True)}
+    edges = pd.read_csv(folder / "collaboration_apres_edges.csv", dtype=str)
+    nodes = pd.read_csv(folder / "collaboration_apres_nodes.csv", dtype=str, keep_default_na=False)
+    assert len(edges) == len(pairs)
+    assert set(edges["source"]) | set(edges["target"]) <= set(nodes["id"])
+    assert (edges["source"] < edges["target"]).all() and nodes["id"].is_unique
+    assert set(nodes["kind"]) <= set(KIND_LABELS.values()) and not set(nodes["kind"]) & set(ACTOR_KINDS)
+    assert set(edges["intensity"]) <= set(INTENSITY_LABELS.values()) and not set(edges["intensity"]) & set(INTENSITY_LEVELS)
+    assert set(nodes.loc[nodes["role"] != "", "role"]) <= set(t.network_roles.values())
+    # One actor keeps its number (and attributes) across the files of the report.
+    listed = pd.concat([pd.read_csv(p, dtype=str, keep_default_na=False) for p in folder.glob("*_nodes.csv")])
+    assert (listed.drop_duplicates().groupby("id").size() == 1).all()
+    assert listed["id"].str.fullmatch(r"acteur-\d{3,}").all()

@@ -13,8 +13,10 @@ before it), which makes the two samples independent:
   interval (:func:`poisson_interval`); the **pace** since against the pace before (per year
   of each window) is a ratio of two Poisson rates with the exact conditional binomial
   interval (:func:`rate_ratio_exact`);
-* **ties** of the collaboration network: new, kept and lost between the two dates
-  (:func:`tie_changes`).
+* **ties** of the collaboration network: the ties of one network period (as the report's
+  indicators count them) recomputed at each date, compared: new, kept, lost, and how many
+  of the new ones come from actors who entered the network since (:func:`edge_changes`);
+  or the ties active *on* each date (:func:`tie_changes`).
 
 Everything returns numbers and codes; the report layer (:mod:`evaluation.evolution_report`)
 words them and applies disclosure control.
@@ -32,7 +34,7 @@ from scipy import stats
 from evaluation.measures.stats import wilson_interval
 
 __all__ = ["newcombe_difference", "share_change", "poisson_interval", "rate_ratio_exact", "ShareChange",
-           "RateRatio", "TieChanges", "tie_changes", "active_pairs", "years_between"]
+           "RateRatio", "TieChanges", "tie_changes", "edge_changes", "active_pairs", "years_between"]
 
 
 def newcombe_difference(x1: int, n1: int, x2: int, n2: int, *, alpha: float = 0.05) -> tuple[float, float, float]:
@@ -172,13 +174,49 @@ def active_pairs(collaborations: pd.DataFrame, date: dt.date, *, actors: pd.Inde
 
 @dataclass(frozen=True)
 class TieChanges:
-    """Collaboration ties active at the baseline and now: new (now, not then), kept, lost."""
+    """Collaboration ties at the baseline and now: new (now, not then), kept, lost.
+
+    ``entered``: of the new ties, those with an actor who was not in the baseline's network
+    (only :func:`edge_changes` counts them; 0 otherwise).
+    """
 
     baseline: int
     current: int
     new: int
     kept: int
     lost: int
+    entered: int = 0
+
+
+def _pair_keys(edges: pd.DataFrame) -> pd.Index:
+    a, b = edges["actor_a"].astype(str).to_numpy(), edges["actor_b"].astype(str).to_numpy()
+    first, second = np.where(a < b, a, b), np.where(a < b, b, a)
+    return pd.Index(np.char.add(np.char.add(first.astype(str), "|"), second.astype(str))).unique()
+
+
+def edge_changes(baseline: pd.DataFrame, current: pd.DataFrame, *, baseline_actors: pd.Index | None = None) -> TieChanges:
+    r"""The ties of one network period at the baseline and now, compared.
+
+    ``baseline`` and ``current`` are the same period's tie lists (``actor_a``, ``actor_b``;
+    e.g. :func:`evaluation.measures.network_build.collaboration_ties` of the period « after
+    the split date ») recomputed at each date, each on the actors of its date's network:
+    the very ties the report's indicators count. With :math:`B` and :math:`C` their sets of
+    unordered pairs: ``kept`` :math:`= |B \cap C|`, ``new`` :math:`= |C \setminus B|`,
+    ``lost`` :math:`= |B \setminus C|`, so ``current = baseline + new - lost``. ``entered``
+    counts the new pairs with an actor outside ``baseline_actors`` (the baseline's
+    network): ties that enter the count because an actor entered the network since, even
+    when the tie itself is older.
+    """
+    before, after = _pair_keys(baseline), _pair_keys(current)
+    kept = len(before.intersection(after))
+    entered = 0
+    if baseline_actors is not None:
+        added = after.difference(before)
+        ends = added.str.split("|", n=1, expand=True) if len(added) else None
+        known = set(map(str, baseline_actors))
+        if ends is not None:
+            entered = int((~(ends.get_level_values(0).isin(known) & ends.get_level_values(1).isin(known))).sum())
+    return TieChanges(len(before), len(after), len(after) - kept, kept, len(before) - kept, entered)
 
 
 def tie_changes(collaborations: pd.DataFrame, baseline: dt.date, current: dt.date, *,

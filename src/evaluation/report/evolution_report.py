@@ -30,16 +30,16 @@ from evaluation.geo.reference import RURAL
 from evaluation.measures.evolution import (
     RateRatio,
     TieChanges,
+    edge_changes,
     poisson_interval,
     rate_ratio_exact,
     share_change,
-    tie_changes,
     years_between,
 )
 from evaluation.report.manifest import changed_inputs
 from evaluation.report.tables import SECRET, ci_label, fr_number, fr_percent
 
-__all__ = ["EvolutionPublication", "compare_with_baseline", "evolution_rows", "evolution_section"]
+__all__ = ["EvolutionPublication", "compare_with_baseline", "evolution_rows", "evolution_section", "period_ties"]
 
 #: Indicators whose change is a count of records since the baseline (protected by the threshold).
 PROTECTED_COUNTS = ("acc_total", "taux_10k", "emplois_crees", "emplois_maintenus", "temoignages")
@@ -64,7 +64,10 @@ class EvolutionPublication:
     (``"newcombe"``, ``"poisson"`` or a reason why there is none), withheld. ``revisions``:
     code, indicateur, published, recomputed (NaN: withheld or not estimable), published_shown,
     recomputed_shown. ``pace``: accompaniments per year since the baseline against before
-    (``None``: withheld or not estimable).
+    (``None``: withheld or not estimable). ``ties`` and ``ties_before``: the collaboration
+    ties of the periods « après » and « avant » the territory's ``split_date`` at the baseline
+    and now, counted as the indicators ``liens_apres`` and ``liens_avant`` count them
+    (:func:`evaluation.measures.evolution.edge_changes`; ``None``: no network now).
     """
 
     edition: str
@@ -76,6 +79,8 @@ class EvolutionPublication:
     ties: TieChanges | None
     changed_files: list[str] = field(default_factory=list)
     alpha: float = 0.05
+    ties_before: TieChanges | None = None
+    split_date: dt.date | None = None
 
 
 def _small(value: float, threshold: int) -> bool:
@@ -183,12 +188,30 @@ def compare_with_baseline(ctx, pub, measures, base_ctx, base_pub, base_m, *, man
                                 x_base, years_between(start, base_date), alpha=alpha)
         if not all(np.isfinite([pace.ratio, pace.ci_low, pace.ci_high])):
             pace = None
-    ties = None
+    ties = ties_before = None
     if measures.network is not None:
-        ties = tie_changes(ctx.dataset.collaborations, base_date, now_date, actors=measures.network.actors.index)
+        ties_before, ties = period_ties(base_m.network, measures.network)
     changed = [Path(c.path).name for c in changed_inputs(manifest)]
     return EvolutionPublication(manifest["edition"], base_date, now_date, rows,
-                                _revisions(manifest["indicators"], rows), pace, ties, changed, alpha)
+                                _revisions(manifest["indicators"], rows), pace, ties, changed, alpha,
+                                ties_before=ties_before, split_date=ctx.territory.split_date)
+
+
+def period_ties(base, now) -> tuple[TieChanges, TieChanges]:
+    """The ties of the periods « avant » and « après » at the baseline (network ``base``, ``None``
+    when the baseline had none) and now (``now``), compared: the ties the indicators
+    ``liens_avant`` and ``liens_apres`` count at each date, so that the chapter's sentence and its
+    table say the same thing.
+    """
+    out = []
+    for k, period in enumerate(now.periods[:2]):
+        current = now.collaboration[period.label]
+        if base is None:
+            baseline, actors = current.iloc[:0], pd.Index([], dtype=object)
+        else:
+            baseline, actors = base.collaboration[base.periods[k].label], base.actors.index
+        out.append(edge_changes(baseline, current, baseline_actors=actors))
+    return out[0], out[1]
 
 
 # --------------------------------------------------------------------------- French text
@@ -213,6 +236,42 @@ def _interval(low: float, high: float, unit: str) -> str:
     if pd.isna(low) or pd.isna(high):
         return ""
     return f"{_change(low, unit)} à {_change(high, unit)}"
+
+
+def _n(n: int, singular: str, plural: str) -> str:
+    """``n`` and its noun phrase, singular for 0 and 1 as French writes them (« 1 lien terminé »)."""
+    return f"{fr_number(n)} {singular if n < 2 else plural}"
+
+
+def _ties_sentence(e: EvolutionPublication) -> str:
+    """The ties of the table's rows « Liens de collaboration après / avant », decomposed.
+
+    Same definition as the table (:func:`evaluation.measures.evolution.edge_changes`): ties
+    active at some time in the period, between the actors of the territory's network at
+    each date; so ``baseline`` and ``current`` are the table's two values.
+    """
+    t, b = e.ties, e.ties_before
+    split = f" du {e.split_date:%d/%m/%Y}" if e.split_date else ""
+    entered = f" (dont {fr_number(t.entered)} avec un acteur entré dans le réseau depuis)" if t.entered else ""
+    verb = "ne l'est plus" if t.lost < 2 else "ne le sont plus"
+    lost = (f" ; {_n(t.lost, 'lien compté', 'liens comptés')} au point d'étape {verb} (données corrigées depuis)"
+            if t.lost else "")
+    text = (f"Liens de collaboration après la date charnière{split}, comptés comme dans le tableau (liens actifs à un "
+            f"moment entre cette date et la date de l'état, entre les acteurs du réseau du territoire à cette date) : "
+            f"{fr_number(t.baseline)} au point d'étape, {fr_number(t.current)} au {e.current_date:%d/%m/%Y}, dont "
+            f"{_n(t.kept, 'déjà compté', 'déjà comptés')} au point d'étape et {_n(t.new, 'nouveau', 'nouveaux')}"
+            f"{entered}{lost}.")
+    if b is not None and (b.new or b.lost):
+        reasons = []
+        if b.entered:
+            reasons.append(f"{_n(b.entered, 'lien', 'liens')} d'acteurs entrés dans le réseau du territoire depuis le "
+                           f"point d'étape (un acteur y entre à sa première participation à un événement du "
+                           f"territoire ; ses liens antérieurs avec les autres acteurs du réseau sont alors comptés)")
+        if b.new - b.entered or b.lost:
+            reasons.append("des données corrigées depuis")
+        text += (f" Les liens d'avant la date charnière passent de {fr_number(b.baseline)} à {fr_number(b.current)} "
+                 f"bien que cette date n'ait pas changé : " + " et ".join(reasons) + ".")
+    return text
 
 
 def evolution_section(pub) -> list:
@@ -255,9 +314,7 @@ def evolution_section(pub) -> list:
         sentences.append("Le rythme des accompagnements avant et depuis le point d'étape n'est pas comparé "
                          "(trop peu d'accompagnements d'un côté, ou secret statistique).")
     if e.ties is not None:
-        t = e.ties
-        sentences.append(f"Liens de collaboration actifs : {t.baseline} au point d'étape, {t.current} au "
-                         f"{e.current_date:%d/%m/%Y} ; {t.new} nouveaux, {t.kept} maintenus, {t.lost} terminés.")
+        sentences.append(_ties_sentence(e))
     items.append(" ".join(sentences))
     if len(e.revisions):
         items.append("**Révisions.** Chiffres publiés dans l'édition du point d'étape que les données d'aujourd'hui "

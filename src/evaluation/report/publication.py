@@ -30,6 +30,7 @@ from evaluation.geo.areas import load_departements, whole_departements
 from evaluation.geo.reference import (
     RURAL,
 )
+from evaluation.io.pseudonyms import resolve_key
 from evaluation.measures.comparison import departement_geography
 from evaluation.measures.network import NetworkAnalysis
 from evaluation.measures.qualitative import quotes_by_theme, theme_counts
@@ -42,7 +43,7 @@ from evaluation.report.disclosure import DEFAULT_THRESHOLD, Disclosure
 from evaluation.report.document import save_publication
 from evaluation.report.evolution_report import compare_with_baseline
 from evaluation.report.indicators import territory_indicators, write_indicators
-from evaluation.report.network_export import export_network
+from evaluation.report.network_export import actor_numbers, export_network, published_network
 from evaluation.report.published import (
     NetworkPublication,
     Publication,
@@ -309,8 +310,10 @@ def _publish_network(ctx: ReportContext, net: NetworkAnalysis, conversion_table:
     exports = None
     if not hidden and not venue_withheld:
         node_columns = ["kind", "sector", "commune_code", "urban_rural", "qpv"]
-        exports = {f"{kind}_{ascii_slug(period_label(p.label))}": (edges[p.label],
-                                                                   net.actors.loc[net.active[p.label], node_columns])
+        # One opaque number per actor for every file of the report: the exports' ids are never published.
+        numbers = actor_numbers(net.actors.index, resolve_key())
+        exports = {f"{kind}_{ascii_slug(period_label(p.label))}": published_network(
+                       edges[p.label], net.actors.loc[net.active[p.label], node_columns], numbers=numbers, roles=roles)
                    for p in net.periods for kind, edges in (("collaboration", net.collaboration),
                                                             ("copresence", net.copresence))}
     change = {k: (len(v) if isinstance(v, list) else v) for k, v in asdict(ch).items()}  # counts, not actors

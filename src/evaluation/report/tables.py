@@ -8,7 +8,7 @@ import pandas as pd
 
 from evaluation.measures.estimation import confidence_level
 
-__all__ = ["PROGRAMME_LABELS", "KIND_LABELS", "GROUP_LABELS", "NOT_ESTIMABLE", "WARNING_NOTES", "EFFECT_MODELS",
+__all__ = ["PROGRAMME_LABELS", "KIND_LABELS", "INTENSITY_LABELS", "GROUP_LABELS", "NOT_ESTIMABLE", "WARNING_NOTES", "EFFECT_MODELS",
            "EFFECT_REASONS", "CRUDE_NOTE", "fr_label",
            "fr_number", "fr_percent", "fr_interval", "fr_ratio_interval", "fr_pvalue", "fr_p",
            "confidence", "ci_label", "fr_not_estimable", "shares_table", "representation_table", "rates_table",
@@ -24,6 +24,9 @@ PROGRAMME_LABELS = {"creation": "Création", "development": "Développement", "d
 KIND_LABELS = {"association": "Association", "ess_enterprise": "Entreprise de l'ESS", "business": "Entreprise",
                "local_authority": "Collectivité", "social_landlord": "Bailleur social",
                "residents_group": "Collectif d'habitants", "institution": "Institution"}
+#: French labels of the intensity of a tie (the first French word of ``io.schema.VALUE_ALIASES``).
+INTENSITY_LABELS = {"awareness": "Connaissance", "cooperation": "Coopération", "coordination": "Coordination",
+                    "integration": "Intégration"}
 
 #: French labels of the groupings of the reach tables (table columns and axis titles).
 GROUP_LABELS = {"density_label": "Niveau de densité (INSEE)", "urban_rural": "Espace",
