@@ -33,6 +33,9 @@ def test_html_is_french_without_code_and_self_contained(chenove_report):
     html = chenove_report.read_text(encoding="utf-8")
     text = _text(html)
     assert '<html lang="fr">' in html
+    # nothing fetched from elsewhere when it is opened (nbconvert's template loads require.js and MathJax)
+    assert not re.findall(r'<(?:script|img|link|iframe)\b[^>]*(?:src|href)="(?:https?:)?//', html)
+    assert "No description has been provided" not in html
     for heading in ("Rapport d'évaluation", "Synthèse", "Portée de l'action", "Par niveau de densité",
                     "Indice de représentation", "Taux pour 10 000 habitants", "Évolution d'une année sur l'autre",
                     "Communes atteintes", "Modèle de comptage par commune", "Fréquentation du tiers-lieu",

@@ -34,12 +34,22 @@ from evaluation.report.warm import WARM_ENGINE
 __all__ = ["NAMES_CHECK_TAG", "NAMES_CHECKED", "render_report"]
 
 
+#: nbconvert's lab template without the scripts it loads from a CDN (require.js, MathJax): the
+#: report is one self-contained file that contacts no third party when opened (it has no
+#: formula to typeset and no widget).
+_OFFLINE = ('{%- extends "lab/index.html.j2" -%}\n'
+            '{%- block html_head_js -%}{%- endblock html_head_js -%}\n'
+            '{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}\n')
+
+
 def _export_html(notebook: Path, html: Path, *, title: str) -> None:
     import nbformat  # Jupyter's packages only when a notebook is rendered
+    from jinja2 import DictLoader  # with nbconvert, only when a report is exported
     from nbconvert import HTMLExporter  # nbconvert is slow to import: only when a report is exported
 
     exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True,
-                            embed_images=True)
+                            embed_images=True, extra_loaders=[DictLoader({"offline.html.j2": _OFFLINE})],
+                            template_file="offline.html.j2")
     exporter.log.setLevel(logging.ERROR)  # figures have titles and sources, not alt text
     nb = nbformat.read(notebook, as_version=4)
     for cell in nb.cells:  # scrapbook's glued values are data for the index page, not for readers
