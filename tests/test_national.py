@@ -282,7 +282,7 @@ def test_departement_geography_by_hand():
     np.testing.assert_allclose(out.geometry.area, [1.75, 2.0])
     assert out["density_label"].isna().all() and out["epci_name"].isna().all()
     assert list(national.rates) == ["urban_rural"] and national.lorenz is None and national.decay.empty
-    assert national.distance == {} and np.isnan(national.gini) and national.total == 8
+    assert national.distance is None and np.isnan(national.gini) and national.total == 8
     assert pairs.values.tolist() == [["21", "Bourgs ruraux"], ["21", "Petites villes"],
                                      ["71", "Petites villes"], ["71", UNCLASSIFIED]]
 
