@@ -73,8 +73,8 @@ def published_network(edges: pd.DataFrame, nodes: pd.DataFrame, *, numbers: Mapp
     if "intensity" in out_edges:
         out_edges["intensity"] = out_edges["intensity"].map(lambda v: INTENSITY_LABELS.get(v, v))
     out_edges = out_edges.sort_values(["actor_a", "actor_b"], kind="stable").reset_index(drop=True)
-    role = pd.Series(nodes.index.astype(str), index=nodes.index).map(roles).fillna("")
-    out_nodes = nodes.assign(role=role.to_numpy())
+    role = [roles.get(str(actor), "") for actor in nodes.index]  # one label per actor of the table
+    out_nodes = nodes.assign(role=role)
     if "kind" in out_nodes:
         out_nodes["kind"] = out_nodes["kind"].map(lambda v: KIND_LABELS.get(v, v))
     out_nodes.index = pd.Index(number(nodes.index), name="actor_id")
