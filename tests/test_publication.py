@@ -395,3 +395,12 @@ def test_the_tiers_lieu_paragraph_tells_no_venue_from_no_event():
     assert pub.venue is None and "Aucun tiers-lieu n'est déclaré" in venue(pub)[0]
     declared = dataclasses.replace(pub, territory=dataclasses.replace(pub.territory, venue=Site("Tiers-lieu", "21154")))
     assert venue(declared)[0].startswith("Aucun événement n'est enregistré au tiers-lieu « Tiers-lieu »")
+
+
+def test_drawing_warnings_belong_to_one_report():
+    """A warm kernel keeps the module between territories: setup() starts each report afresh."""
+    from evaluation.report import sections
+
+    sections.DISPLAY_WARNINGS.append("overflow")  # a warning drawn in the previous territory's report
+    sections.setup()
+    assert sections.DISPLAY_WARNINGS == []

@@ -92,7 +92,12 @@ def show(items: Iterable[Item] | Item) -> None:
 
 
 def setup() -> None:
-    """The figures' look (seaborn theme, resolution, bold titles)."""
+    """Start a report: the figures' look (seaborn theme, resolution, bold titles), and no
+    drawing warning yet (:data:`DISPLAY_WARNINGS` belongs to one report: a warm kernel keeps
+    the module from one territory to the next, and the method section would say another
+    report's warnings).
+    """
+    DISPLAY_WARNINGS.clear()
     import matplotlib.pyplot as plt  # pyplot (which picks a backend) only in a notebook session
     import seaborn as sns  # seaborn is slow to import: only when drawing
 
