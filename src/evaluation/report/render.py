@@ -9,6 +9,7 @@ import logging
 import os
 import re
 import shutil
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from evaluation.io.datasets import load_dataset
 from evaluation.io.pseudonyms import shared_run_key
 from evaluation.kernel import ensure_kernel
 from evaluation.measures.snapshot import resolve_as_of
+from evaluation.report import pdf_report
 from evaluation.report.baseline import check_baseline
 from evaluation.report.context import ReportError
 from evaluation.report.disclosure import DEFAULT_THRESHOLD
@@ -98,8 +100,9 @@ def _state_names_checked(notebook: Path, searched: int, *, territory: str) -> No
     """Add the sentence saying no name was found to the tagged cell of the executed notebook,
     and leave out the machine's paths (:func:`_without_paths`).
 
-    Called only after :func:`evaluation.report.leaks.check_outputs` passed: a notebook run
-    without that check never says so.
+    Called just before :func:`evaluation.report.leaks.check_outputs` searches every output
+    (so that the Word and PDF documents built meanwhile carry the sentence): when it finds a
+    name, nothing is published, so a notebook run without that check never says so.
     """
     import nbformat  # Jupyter's packages only when a notebook is rendered
 
@@ -134,6 +137,15 @@ def _without_paths(nb: object, *, territory: str) -> None:
         if "injected-parameters" in cell.metadata.get("tags", []):
             cell.source = _PATH_PARAMETER.sub(lambda m: f"{m[1]} = {short(ast.literal_eval(m[2] + m[3] + m[2]), m[1])!r}",
                                               cell.source)
+
+
+def _preload_pdf() -> threading.Thread:
+    """Import WeasyPrint (over a second) in a thread while the notebook runs in its kernel: this
+    process only waits meanwhile, and the PDF's child process, forked from it, inherits the import.
+    """
+    thread = threading.Thread(target=pdf_report.pdf_unavailable, name="import-weasyprint", daemon=True)
+    thread.start()
+    return thread
 
 
 def render_report(territory: str, *, data_dir: str | Path | None = None, out_dir: str | Path | None = None,
@@ -203,6 +215,7 @@ def render_report(territory: str, *, data_dir: str | Path | None = None, out_dir
               "reference_dir": str(Path(reference_dir).resolve()) if reference_dir else None,
               "territories_file": str(Path(territories_file).resolve()) if territories_file else None,
               **(parameters or {})}
+    preload = _preload_pdf() if "pdf" in formats else None
     try:
         executed = work / "report.ipynb"
         with shared_run_key():  # one key for this run, even when none is configured
@@ -218,20 +231,27 @@ def render_report(territory: str, *, data_dir: str | Path | None = None, out_dir
                 what = (f"{exc.ename}: {exc.evalue} (cell {exc.exec_count})" if hasattr(exc, "ename") else str(exc))
                 raise ReportError(f"report {territory!r} failed: {what}; executed notebook kept in "
                                   f"{target / 'report.failed.ipynb'}") from exc
-        # Defence in depth: no raw name in anything written, before anything is published.
+        # Defence in depth: no raw name in anything written, before anything is published. The
+        # documents are started first (the PDF is laid out in a child process meanwhile), so they
+        # carry the sentence saying so; if a name is found, nothing is published.
         source = Path(data_dir) if data_dir else paths.sample
         names = raw_names(source)
         cached = sorted(paths.processed.glob(f"{source.name}-*/*.parquet")) if paths.processed.is_dir() else []
-        searched = check_outputs([*output_files(work), *cached], names, root=work)
-        _state_names_checked(executed, searched, territory=territory)
-        pending = start_documents(work, executed, formats=formats)  # the PDF is laid out meanwhile
+        written = [*output_files(work), *cached]  # listed before the documents are written into work
+        _state_names_checked(executed, len(names), territory=territory)
+        if preload is not None:
+            preload.join()
+        pending = start_documents(work, executed, formats=formats)
         try:
+            check_outputs(written, names, root=work)
             if "html" in formats:
                 title = f"Rapport d'évaluation — {terr.label}" + (f" — état au {stated:%d/%m/%Y}" if stated else "")
                 _export_html(executed, work / "report.html", title=title)
+            written = [p for p in (work / "report.html", *pending.written) if p.exists()]
+            check_outputs(written, names, root=work)
         finally:
             documents = pending.wait()
-        check_outputs([p for p in (work / "report.html", executed) if p.exists()] + documents, names, root=work)
+        check_outputs([p for p in documents if p not in written], names, root=work)
         with atomic_dir(target) as tmp:
             for name in ("report.ipynb", "report.html", "report.docx", "report.pdf", "indicators.csv",
                          "indicators.xlsx", "reseau"):
