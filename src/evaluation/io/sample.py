@@ -29,8 +29,8 @@ __all__ = ["generate_sample", "generate_accompaniments", "sample_anchors", "Anch
 
 FIRST_YEAR, LAST_YEAR = 2018, 2024
 SAMPLE_NOTE = (
-    "Données illustratives générées par `evaluation sample` (graine {seed}) sur les communes "
-    "réelles de Côte-d'Or : elles ne sont pas observées et ne décrivent aucune structure réelle."
+    "Données illustratives générées par `evaluation sample` (graine {seed}) sur des communes "
+    "réelles : elles ne sont pas observées et ne décrivent aucune structure réelle."
 )
 
 # Communes of Côte-d'Or with priority neighbourhoods (QPV), used to draw `in_qpv`.
