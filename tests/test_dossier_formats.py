@@ -421,6 +421,9 @@ def test_a_maps_alternative_text_is_french_and_says_what_it_shows():
     assert alt.startswith("Accompagnements pour 10 000 habitants. Carte des communes, colorées selon : "
                           "Pour 10 000 habitants.")
     assert not re.search(r"Geodetic|longitude|latitude|degree|\[", alt)
+    ax.set_title("Accompagnements pour 10 000 habitants, par département — France")  # France: by département
+    assert "Carte des départements, colorés selon : Pour 10 000 habitants." in figure_alt(fig)
+    ax.set_title("Accompagnements pour 10 000 habitants")
     shown = shown_figure(fig)
     assert shown.alt == alt and shown.png.startswith(b"\x89PNG") and shown.width_px > 600
 

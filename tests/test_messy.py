@@ -174,3 +174,26 @@ def test_redaction_of_names_in_free_text():
     assert out.isna()[2]
     # Same name, other spelling: same pseudonym.
     assert pseudonymise(pd.Series(["  régie de QUARTIER "]), key)[0] == p["Régie de quartier"]
+
+
+def test_an_arrondissement_code_is_told_to_become_its_commune(tmp_path, reference):
+    """Codes of Lyon's, Paris's and Marseille's municipal arrondissements (69383, 75112, 13201): the
+    fix names the commune's code (69123, 75056, 13055), in French and in English.
+    """
+    import shutil
+
+    folder = tmp_path / "arrondissements"
+    shutil.copytree(CASES / "valid_messy", folder)
+    book = openpyxl.load_workbook(folder / "accompaniments.xlsx")
+    sheet = book.active
+    column = [c.value for c in sheet[4]].index("Code INSEE") + 1
+    for row, code in zip((5, 6, 7), ("69383", "75112", "13201"), strict=True):
+        sheet.cell(row=row, column=column, value=code)
+    book.save(folder / "accompaniments.xlsx")
+    _, error = check_folder(folder, reference)
+    french = error.table(lang="fr").set_index("value")
+    assert french.loc["69383", "fix"] == "remplacer 69383 par 69123"
+    assert french.loc["75112", "fix"] == "remplacer 75112 par 75056"
+    assert french.loc["13201", "problem"].startswith("code d'un arrondissement municipal de Marseille")
+    assert french.loc[["69383", "75112", "13201"], "row"].astype(int).tolist() == [5, 6, 7]
+    assert error.table(lang="en").set_index("value").loc["69383", "fix"] == "replace 69383 by 69123"

@@ -5,6 +5,7 @@ of a list of départements or of France, the index page of a large batch.
 from __future__ import annotations
 
 import html.parser
+import re
 
 import geopandas as gpd
 import numpy as np
@@ -287,6 +288,20 @@ def test_departement_geography_by_hand():
                                      ["71", "Petites villes"], ["71", UNCLASSIFIED]]
 
 
+def _every_section(pub) -> str:
+    """The text of every section the report notebook shows (figures closed)."""
+    import matplotlib.pyplot as plt
+
+    from evaluation.report import sections
+
+    from .layout_snapshot import SECTIONS
+
+    sections.setup()
+    items = [item for name in SECTIONS for item in getattr(sections, name)(pub)]
+    plt.close("all")
+    return "\n".join(str(item) for item in items if isinstance(item, str) or hasattr(item, "to_string"))
+
+
 def test_whole_departements():
     ref = pd.DataFrame({"commune_code": ["21001", "21002", "71001", "90001"], "departement": ["21", "21", "71", "90"]})
     assert whole_departements(ref.iloc[[0, 1, 2]], ref) == ["21", "71"]
@@ -328,6 +343,10 @@ def test_a_territory_of_whole_departements_is_published_by_departement(two_depar
                 assert shown.loc[dep, "count"] == expected.get(dep, 0)
         text = "\n".join(str(item) for item in departements_section(pub))
         assert "Par département" in text and "(75)" in text
+        every = _every_section(pub)  # the notebook's sections, as it calls them
+        assert "commune(s) atteinte(s) sur" in every and "nan" not in every.split()
+        assert not re.findall(r"(?<![\d,])\d{5,}", every)  # numbers of five digits or more in groups of three
+        assert "vol d'oiseau" not in every  # no distance analysed by département, so no caveat on distances
     assert withheld  # something was withheld at the larger threshold: the audit had work
     # Belfort alone is one département: published by commune, as before.
     one = prepare_context("belfort", data_dir=out, reference_dir=two_departements, territories_file=territories)

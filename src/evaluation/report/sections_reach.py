@@ -47,7 +47,7 @@ def _model_sentence(pub: Publication) -> str:
            if m.family == "negative binomial" else "modèle de Poisson")
     return (f"À population égale, {group} {verdict} (rapport de taux {fr_number(e.value, digits=2)}, "
             f"{ci_label(pub.alpha)} {fr_number(e.low, digits=2)} à {fr_number(e.high, digits=2)} ; {how} ; "
-            f"{m.units} communes).")
+            f"{fr_number(m.units)} communes).")
 
 
 def reach_reading(pub: Publication) -> str:
@@ -79,7 +79,7 @@ def reach_reading(pub: Publication) -> str:
                    f"{level} {fr_interval(q['ci_low'], q['ci_high'])}.")
     cov = pub.coverage
     if cov.communes > 1:
-        out.append(f"L'action touche {cov.communes_reached} des {cov.communes} communes, qui regroupent "
+        out.append(f"L'action touche {fr_number(cov.communes_reached)} des {fr_number(cov.communes)} communes, qui regroupent "
                    f"{fr_percent(cov.share_population)} de la population du territoire.")
     dist = pub.distance
     if dist and cov.communes > 1:
@@ -173,8 +173,8 @@ def communes_reached(pub: Publication) -> list[Item]:
         return [figures.map_communes(pub.reached[~overseas], column="rate_10k", legend="Pour 10 000 habitants",
                                      title=f"Accompagnements pour 10 000 habitants, par département — {t.label}",
                                      source=pub.source + note).figure,
-                f"{fr_number(cov['communes_reached'])} commune(s) atteinte(s) sur {fr_number(cov['communes'])} "
-                f"({fr_percent(cov['share_communes'])}), regroupant {fr_percent(cov['share_population'])} de la "
+                f"{fr_number(cov.communes_reached)} commune(s) atteinte(s) sur {fr_number(cov.communes)} "
+                f"({fr_percent(cov.share_communes)}), regroupant {fr_percent(cov.share_population)} de la "
                 "population du territoire. Le territoire couvre plusieurs départements entiers : ses résultats sont "
                 "présentés par département, et aucun effectif de commune n'est publié (ni carte, ni courbe de "
                 "concentration entre communes)."]
@@ -182,7 +182,8 @@ def communes_reached(pub: Publication) -> list[Item]:
         figures.map_communes(pub.reached, context=pub.context_communes, column="rate_10k",
                            legend="Pour 10 000 habitants", title=f"Accompagnements pour 10 000 habitants — {t.label}",
                            source=pub.source).figure,
-        f"{cov.communes_reached} commune(s) atteinte(s) sur {cov.communes} ({fr_percent(cov.share_communes)}), "
+        f"{fr_number(cov.communes_reached)} commune(s) atteinte(s) sur {fr_number(cov.communes)} "
+        f"({fr_percent(cov.share_communes)}), "
         f"regroupant {fr_percent(cov.share_population)} de la population du territoire."]
     if cov.communes > 1 and pub.lorenz is None:
         items.append("La courbe de concentration entre communes et l'indice de Gini ne sont pas publiés : "
