@@ -378,3 +378,21 @@ def test_a_territory_of_whole_departements_is_published_by_departement(two_depar
     pub = publish(one, m1.summary, m1.network, m1.venue, threshold=5)
     assert pub.geography == "commune" and len(pub.reached) == len(one.communes)
     assert departements_section(pub) == []
+
+
+def test_a_region_is_declared_by_its_code(tmp_path):
+    """``regions: ["27"]`` is Bourgogne-Franche-Comté's eight départements (INSEE's list),
+    added to those listed; an unknown région code is a problem that names it.
+    """
+    path = tmp_path / "territories.yml"
+    path.write_text('territories:\n  bfc-paris:\n    label: BFC et Paris\n    split_date: 2020-01-01\n'
+                    '    departements: ["75", "21"]\n    regions: ["27"]\n', encoding="utf-8")
+    territory = load_territories(path)["bfc-paris"]
+    assert territory.departements == ("75", "21", "25", "39", "58", "70", "71", "89", "90")
+    path.write_text('territories:\n  nowhere:\n    label: Nulle part\n    split_date: 2020-01-01\n'
+                    '    regions: ["99"]\n', encoding="utf-8")
+    with pytest.raises(TerritoriesError) as caught:
+        load_territories(path)
+    table = caught.value.table(lang="fr")
+    assert table["problem"].str.contains("région inconnu").any() and table["value"].eq("99").any()
+    assert table["fix"].str.contains("27 Bourgogne-Franche-Comté").any()

@@ -249,10 +249,13 @@ CATALOGUE: dict[str, Message] = {
         "'{key}' has malformed codes {bad}", "use {expected}",
         "'{key}' contient des codes mal formés {bad}", "utiliser {expected_fr}"),
     "no_area": Message(
-        "give at least one of 'communes', 'epcis', 'departements'",
-        "list the territory's communes (INSEE codes), EPCI (SIREN) or départements",
-        "indiquer au moins l'un de 'communes', 'epcis', 'departements'",
-        "lister les communes (codes INSEE), EPCI (SIREN) ou départements du territoire"),
+        "give at least one of 'communes', 'epcis', 'departements', 'regions'",
+        "list the territory's communes (INSEE codes), EPCI (SIREN), départements or régions",
+        "indiquer au moins l'un de 'communes', 'epcis', 'departements', 'regions'",
+        "lister les communes (codes INSEE), EPCI (SIREN), départements ou régions du territoire"),
+    "regions_unknown": Message(
+        "unknown région code(s) {codes}", "use INSEE's région codes: {known}",
+        "code(s) de région inconnu(s) {codes}", "utiliser les codes de région de l'INSEE : {known}"),
     "site_invalid": Message(
         "a site needs a 'label' and a 'commune' or 'lat'/'lon'", "add label: and commune: (its INSEE code)",
         "un lieu doit avoir un 'label' et une 'commune' ou 'lat'/'lon'", "ajouter label: et commune: (son code INSEE)"),

@@ -15,7 +15,7 @@ import yaml
 
 from evaluation.config import SLUG_PATTERN, ascii_slug, get_paths
 from evaluation.errors import ConfigError, TerritoriesError
-from evaluation.geo.areas import reference_epcis
+from evaluation.geo.areas import load_departements, reference_epcis
 from evaluation.geo.reference import COMMUNE_CODE_PATTERN
 from evaluation.geo.territory import Site, Territory
 from evaluation.problems import Problems
@@ -26,7 +26,7 @@ __all__ = ["load_territories", "get_territory"]
 #: libyaml's safe loader when PyYAML was built with it (ten times faster), else the pure-Python one.
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-_ALLOWED_KEYS = {"label", "split_date", "communes", "epcis", "departements", "qpv", "sites",
+_ALLOWED_KEYS = {"label", "split_date", "communes", "epcis", "departements", "regions", "qpv", "sites",
                  "venue", "network_roles", "description", "milestones"}
 
 
@@ -94,7 +94,8 @@ _CODE_PATTERNS = {"communes": (COMMUNE_CODE_PATTERN, "5-character INSEE codes su
                   "epcis": (r"\d{9}", "9-digit SIREN numbers such as '242100410'",
                             "des numéros SIREN à 9 chiffres comme '242100410'"),
                   "departements": (r"\d[\dAB]|\d{3}", "département codes such as '21'",
-                                   "des codes de département comme '21'")}
+                                   "des codes de département comme '21'"),
+                  "regions": (r"\d{2}", "région codes (INSEE) such as '27'", "des codes de région (INSEE) comme '27'")}
 
 
 
@@ -114,7 +115,22 @@ def _as_codes(value: Any, *, where: tuple, key: str, report: _Report) -> tuple[s
 
 
 
-def _parse_territory(slug: Any, spec: Any, report: _Report, where: tuple) -> Territory | None:
+def _region_departements(regions: tuple[str, ...], *, where: tuple, report: _Report,
+                         reference_dir: Path | str | None) -> tuple[str, ...]:
+    """The départements of INSEE régions (``departements.csv`` of the reference, else France's)."""
+    if not regions:
+        return ()
+    table = load_departements(reference_dir)
+    unknown = sorted(set(regions) - set(table["region"]))
+    if unknown:
+        report.add(where + ("regions",), "regions_unknown", value=", ".join(unknown), codes=unknown,
+                   known=", ".join(f"{c} {n}" for c, n in table.drop_duplicates("region")[["region", "region_name"]]
+                                   .sort_values("region").itertuples(index=False)))
+    return tuple(table.loc[table["region"].isin(regions), "departement"])
+
+
+def _parse_territory(slug: Any, spec: Any, report: _Report, where: tuple, *,
+                     reference_dir: Path | str | None = None) -> Territory | None:
     before = report.count()
     if not isinstance(slug, str) or not SLUG_PATTERN.match(slug):
         report.add(where, "slug_invalid", value=slug, suggestion=ascii_slug(str(slug)))
@@ -144,7 +160,10 @@ def _parse_territory(slug: Any, spec: Any, report: _Report, where: tuple) -> Ter
     communes = _as_codes(spec.get("communes"), where=where, key="communes", report=report)
     epcis = _as_codes(spec.get("epcis"), where=where, key="epcis", report=report)
     deps = _as_codes(spec.get("departements"), where=where, key="departements", report=report)
-    if not (communes or epcis or deps):
+    regions = _as_codes(spec.get("regions"), where=where, key="regions", report=report)
+    deps += tuple(d for d in _region_departements(regions, where=where, report=report, reference_dir=reference_dir)
+                  if d not in deps)
+    if not (communes or epcis or deps or regions):
         report.add(where, "no_area")
     sites = spec.get("sites") or []
     if not isinstance(sites, list):
@@ -204,7 +223,8 @@ def load_territories(path: Path | str | None = None, *,
     path
         The YAML file (default: ``data/raw/territories.yml`` of the project). Its top-level
         key ``territories`` maps a slug to ``label``, ``split_date`` and at least one of
-        ``communes`` (INSEE codes), ``epcis`` (SIREN) or ``departements``; optional
+        ``communes`` (INSEE codes), ``epcis`` (SIREN), ``departements`` or ``regions`` (INSEE
+        région codes, e.g. ``["27"]``: their départements, from ``departements.csv``); optional
         ``qpv``, ``sites``, ``venue``, ``network_roles``. An optional top-level
         ``generate`` list declares territories in bulk, e.g. ``- {every_epci_of: "21",
         split_date: 2020-01-01}`` for one territory per EPCI of Côte-d'Or;
@@ -212,7 +232,7 @@ def load_territories(path: Path | str | None = None, *,
         commune reference, e.g. the 1,25x EPCI of France on the national reference).
     reference_dir
         The commune reference the ``generate`` rules read (default: ``data/raw/reference``);
-        only its ``communes.csv`` is read, once per file version.
+        its ``communes.csv`` (and ``departements.csv`` for ``regions``) is read once per file version.
 
     Raises
     ------
@@ -223,9 +243,9 @@ def load_territories(path: Path | str | None = None, *,
     reference = Path(reference_dir) if reference_dir is not None else get_paths().reference
     # Parsed once per process and content (the file's text, and the version of the reference
     # its rules read): a report asks several times, and every EPCI of France is 1,255 territories.
-    communes = reference / "communes.csv"
+    read = [reference / "communes.csv", reference / "departements.csv"]
     versions = (hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None,
-                (communes.stat().st_mtime_ns, communes.stat().st_size) if communes.is_file() else None)
+                *((f.stat().st_mtime_ns, f.stat().st_size) if f.is_file() else None for f in read))
     return dict(_load_territories(str(path.resolve()), str(reference.resolve()), versions))
 
 
@@ -251,7 +271,7 @@ def _load_territories(file: str, reference_dir: str, versions: tuple) -> dict[st
         raise TerritoriesError(report.problems.frame())
     territories = {}
     for slug, spec in (doc.get("territories") or {}).items():
-        t = _parse_territory(slug, spec, report, ("territories", slug))
+        t = _parse_territory(slug, spec, report, ("territories", slug), reference_dir=reference_dir)
         if t is not None:
             territories[slug] = t
     rules = doc.get("generate") or []
@@ -262,7 +282,7 @@ def _load_territories(file: str, reference_dir: str, versions: tuple) -> dict[st
         for slug, spec in _generated(rule, where=("generate", i + 1), report=report, reference_dir=reference_dir):
             if slug in territories:
                 continue  # a territory written by hand wins over a generated one
-            t = _parse_territory(slug, spec, report, ("generate", i + 1))
+            t = _parse_territory(slug, spec, report, ("generate", i + 1), reference_dir=reference_dir)
             if t is not None:
                 territories[slug] = t
     if report.count():
