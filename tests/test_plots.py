@@ -48,3 +48,21 @@ def test_map_with_every_shape_has_no_such_line():
     ax = plots.map_communes(communes(shapes), title="t", source="s")
     assert not any("sans contour" in t for t in legend_texts(ax))
     plt.close(ax.figure)
+
+
+def test_the_outline_has_no_ring_in_the_gap_between_two_simplified_communes():
+    """Two communes of 0.1° that simplification left 0.0005° apart, inside a third (a frame): the
+    union has a hole of 5e-5 square degree (under SLIVER_AREA), which the territory's outline does
+    not draw (a dash inside the map); without the fix it has two rings.
+    """
+    import shapely
+
+    west = shapely.box(4.8, 46.8, 4.9, 46.9)
+    east = shapely.box(4.9005, 46.8, 5.0, 46.9)
+    frame = shapely.box(4.79, 46.79, 5.01, 46.91).difference(shapely.box(4.8, 46.8, 5.0, 46.9))
+    shapes = communes([west, east, frame])
+    assert len(shapes.geometry.union_all().interiors) == 1  # the gap
+    ax = plots.map_communes(shapes, title="t", source="s")
+    rings = [p for p in ax.collections[-1].get_paths() if len(p.vertices)]
+    assert len(rings) == 1
+    plt.close(ax.figure)

@@ -31,7 +31,8 @@ from statsmodels.stats.rates import confint_poisson
 from evaluation.measures.reach import ReachSummary
 from evaluation.measures.stats import wilson_interval
 
-__all__ = ["LEVELS", "Area", "surrounding_areas", "compare_areas", "departement_geography", "UNCLASSIFIED"]
+__all__ = ["LEVELS", "Area", "surrounding_areas", "compare_areas", "departement_geography", "UNCLASSIFIED",
+           "SLIVER_AREA", "without_slivers"]
 
 LEVELS = ("territory", "departement", "region", "france")
 RURAL = "rural"
@@ -151,7 +152,7 @@ def compare_areas(accompaniments: pd.DataFrame, reference: pd.DataFrame, areas: 
 SLIVER_AREA = 1e-4
 
 
-def _without_slivers(geometry):
+def without_slivers(geometry):
     """``geometry`` (a polygon or multipolygon) without its interior rings smaller than
     :data:`SLIVER_AREA`.
     """
@@ -214,7 +215,7 @@ def departement_geography(summary: ReachSummary) -> tuple[ReachSummary, pd.DataF
         shapes = shapes[shapes.geometry.notna() & ~shapes.geometry.is_empty]
         # A unary union: the reference's polygons, simplified one by one, are not a clean
         # coverage (GEOS's coverage union refuses them). About 20 s for all of France.
-        dissolved = shapes.dissolve(by="departement").geometry.map(_without_slivers)
+        dissolved = shapes.dissolve(by="departement").geometry.map(without_slivers)
         table = gpd.GeoDataFrame(table, geometry=table["departement"].map(dissolved).to_numpy(), crs=communes.crs)
     pairs = pd.DataFrame({"commune_code": deps.to_numpy(),
                           "density_label": communes["density_label"].astype(object).where(

