@@ -273,6 +273,11 @@ def test_protect_withholds_small_counts_and_small_differences():
     assert out["rate"].isna().tolist() == [False, True, False, True]
     assert out["share_rural"].isna().tolist() == [True, True, False, True]
     assert out["share_qpv"].isna().tolist() == [True, True, False, True]
+    assert out["share_reached"].isna().tolist() == [False, True, False, True]
+    # The territory's count withheld by its publication: its share of communes reached is still
+    # shown, as the publication's indicator « Communes atteintes » shows it.
+    secret = protect(table, threshold=5, territory_secret={"count": True, "rural": False, "qpv": False})
+    assert secret["count_withheld"].iloc[0] and secret["share_reached"].iloc[0] == 1.0
 
 
 def _square(x: float, y: float):

@@ -67,7 +67,9 @@ def protect(table: pd.DataFrame, *, threshold: int, territory_secret: dict[str, 
         out[column] = out[column].astype(float).where(~hidden)
         for derived in _DERIVED[column]:
             out[derived] = out[derived].where(~hidden)
-    out["share_reached"] = out["share_reached"].where(~out["count_withheld"])  # reached = count > 0
+    # An area's communes reached bound its count from below: withheld with it, except the
+    # territory's, which the publication shows anyway (indicator « Communes atteintes »).
+    out["share_reached"] = out["share_reached"].where(~out["count_withheld"] | (out["level"] == "territory"))
     return out
 
 
