@@ -207,7 +207,7 @@ def as_of_sentence(pub: Publication) -> str:
            "ou témoignage" if s.default
            else "la date demandée pour ce rapport")
     return (f"**État au {s.date:%d/%m/%Y}** ({why}) : seuls les accompagnements, rencontres, présences, liens de "
-            "collaboration et témoignages commencés à cette date sont comptés ; une fin postérieure est ignorée "
+            "collaboration et témoignages commencés au plus tard à cette date sont comptés ; une fin postérieure est ignorée "
             "(l'accompagnement ou le lien est alors en cours).")
 
 
