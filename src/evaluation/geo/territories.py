@@ -123,7 +123,7 @@ def _region_departements(regions: tuple[str, ...], *, where: tuple, report: _Rep
     table = load_departements(reference_dir)
     unknown = sorted(set(regions) - set(table["region"]))
     if unknown:
-        report.add(where + ("regions",), "regions_unknown", value=", ".join(unknown), codes=unknown,
+        report.add(where + ("regions",), "regions_unknown", value=", ".join(unknown), codes=", ".join(unknown),
                    known=", ".join(f"{c} {n}" for c, n in table.drop_duplicates("region")[["region", "region_name"]]
                                    .sort_values("region").itertuples(index=False)))
     return tuple(table.loc[table["region"].isin(regions), "departement"])
