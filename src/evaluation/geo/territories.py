@@ -330,9 +330,9 @@ def _generated(rule: Any, *, where: tuple, report: _Report,
     cut = reference_epci_cuts(reference_dir)
     cut = cut[cut.index.isin(epcis["epci_siren"])]
     if len(cut):
-        log.warning("%d EPCI %s cut by the commune reference's border (départements %s missing): %s",
-                    len(cut), "labelled as their part inside it" if partial else "skipped",
-                    ", ".join(sorted({d for deps in cut["departements_out"] for d in deps})),
+        log.warning("%d EPCI cut by the commune reference's border (départements %s missing) %s: %s",
+                    len(cut), ", ".join(sorted({d for deps in cut["departements_out"] for d in deps})),
+                    "are labelled as their part inside it" if partial else "are skipped",
                     "; ".join(f"{s} {n} ({a} of {b} communes)" for s, n, a, b in
                               zip(cut.index, cut["epci_name"], cut["communes_in"], cut["communes_total"],
                                   strict=True)))
