@@ -170,6 +170,7 @@ def _report(args: argparse.Namespace) -> int:
         if not formats:
             print("evaluation report: no format asked for can be written; nothing was rendered", file=sys.stderr)
             return 1
+    _warn_territory_notes(args)
     kwargs = dict(data_dir=args.data, out_dir=args.out, reference_dir=args.reference,
                   territories_file=args.territories, timeout=args.timeout, formats=formats)
     chosen = {k: v for k, v in (("disclosure_threshold", args.threshold), ("alpha", args.alpha)) if v is not None}
@@ -250,6 +251,8 @@ def _validate(args: argparse.Namespace) -> int:
     except ValidationError as exc:
         problems.extend(exc.recorded)
     reference = load_reference(args.reference)
+    if territories is not None:
+        _warn_territory_notes(args)
     for slug, territory in (territories or {}).items():  # its codes must be in the reference
         try:
             territory_communes(territory, reference)
@@ -305,6 +308,14 @@ def _sample(args: argparse.Namespace) -> int:
     print(f"illustrative data (seed {args.seed}) written to {out}: "
           + ", ".join(f"{k} {len(v)}" for k, v in tables.items()))
     return 0
+
+
+def _warn_territory_notes(args: argparse.Namespace) -> None:
+    """Print what reading territories.yml found worth a warning (EPCI cut by the reference's border)."""
+    from evaluation.geo.territories import territory_notes
+
+    for note in territory_notes(args.territories, reference_dir=args.reference):
+        print(f"warning: {note}", file=sys.stderr)
 
 
 def _reference(args: argparse.Namespace) -> int:
@@ -366,6 +377,7 @@ def _territories(args: argparse.Namespace) -> int:
     from evaluation.geo.territories import load_territories
 
     reference = load_reference(args.reference)
+    _warn_territory_notes(args)
     rows = [{"slug": t.slug, "label": t.label, "communes": len(territory_communes(t, reference)),
              "split_date": t.split_date.isoformat()} for t in load_territories(args.territories, reference_dir=args.reference).values()]
     print(pd.DataFrame(rows).to_string(index=False))

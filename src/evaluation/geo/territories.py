@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
-import logging
 import re
 from pathlib import Path
 from typing import Any
@@ -21,9 +20,7 @@ from evaluation.geo.reference import COMMUNE_CODE_PATTERN
 from evaluation.geo.territory import Site, Territory
 from evaluation.problems import Problems
 
-__all__ = ["load_territories", "get_territory"]
-
-log = logging.getLogger(__name__)
+__all__ = ["load_territories", "get_territory", "territory_notes"]
 
 
 #: libyaml's safe loader when PyYAML was built with it (ten times faster), else the pure-Python one.
@@ -39,6 +36,7 @@ class _Report:
 
     def __init__(self, file: Path, lines: dict[tuple, int]) -> None:
         self.file, self.lines, self.problems, self._seen, self.found = file, lines, Problems(), set(), 0
+        self.notes: list[str] = []  # warnings for the command line (never printed into a report)
 
     def add(self, where: tuple, code: str, *, value: Any = None, **params: Any) -> None:
         self.found += 1
@@ -245,6 +243,19 @@ def load_territories(path: Path | str | None = None, *,
     TerritoriesError
         With a problems table (line, setting, value, what is wrong, how to fix it).
     """
+    return dict(_parsed(path, reference_dir)[0])
+
+
+def territory_notes(path: Path | str | None = None, *, reference_dir: Path | str | None = None) -> list[str]:
+    """What the command line warns about when it reads ``territories.yml``
+    (:func:`load_territories`'s arguments): the EPCI a ``generate`` rule found cut by the
+    reference's border, labelled as their part or skipped. Kept out of logging so that a
+    report's notebook, which reads the same file, never prints them.
+    """
+    return list(_parsed(path, reference_dir)[1])
+
+
+def _parsed(path: Path | str | None, reference_dir: Path | str | None) -> tuple[dict[str, Territory], tuple[str, ...]]:
     path = Path(path) if path is not None else get_paths().territories
     reference = Path(reference_dir) if reference_dir is not None else get_paths().reference
     # Parsed once per process and content (the file's text, and the version of the reference
@@ -252,11 +263,11 @@ def load_territories(path: Path | str | None = None, *,
     communes = reference / "communes.csv"
     versions = (hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None,
                 (communes.stat().st_mtime_ns, communes.stat().st_size) if communes.is_file() else None)
-    return dict(_load_territories(str(path.resolve()), str(reference.resolve()), versions))
+    return _load_territories(str(path.resolve()), str(reference.resolve()), versions)
 
 
 @functools.lru_cache(maxsize=8)
-def _load_territories(file: str, reference_dir: str, versions: tuple) -> dict[str, Territory]:
+def _load_territories(file: str, reference_dir: str, versions: tuple) -> tuple[dict[str, Territory], tuple[str, ...]]:
     path = Path(file)
     report = _Report(path, {})
     if not path.is_file():
@@ -293,7 +304,7 @@ def _load_territories(file: str, reference_dir: str, versions: tuple) -> dict[st
                 territories[slug] = t
     if report.count():
         raise TerritoriesError(report.problems.frame())
-    return territories
+    return territories, tuple(report.notes)
 
 
 
@@ -330,12 +341,12 @@ def _generated(rule: Any, *, where: tuple, report: _Report,
     cut = reference_epci_cuts(reference_dir)
     cut = cut[cut.index.isin(epcis["epci_siren"])]
     if len(cut):
-        log.warning("%d EPCI cut by the commune reference's border (départements %s missing) %s: %s",
-                    len(cut), ", ".join(sorted({d for deps in cut["departements_out"] for d in deps})),
-                    "are labelled as their part inside it" if partial else "are skipped",
-                    "; ".join(f"{s} {n} ({a} of {b} communes)" for s, n, a, b in
-                              zip(cut.index, cut["epci_name"], cut["communes_in"], cut["communes_total"],
-                                  strict=True)))
+        report.notes.append(
+            f"{'/'.join(map(str, where))}: {len(cut)} EPCI cut by the commune reference's border (département(s) "
+            f"{', '.join(sorted({d for deps in cut['departements_out'] for d in deps}))} missing) "
+            f"{'are labelled as their part inside it' if partial else 'are skipped'}: "
+            + "; ".join(f"{s} {n} ({a} of {b} communes)" for s, n, a, b in
+                        zip(cut.index, cut["epci_name"], cut["communes_in"], cut["communes_total"], strict=True)))
         if not partial:
             epcis = epcis[~epcis["epci_siren"].isin(cut.index)]
     prefix = str(rule.get("prefix", "epci"))
