@@ -231,8 +231,7 @@ def territory_communes(territory: Territory, reference: pd.DataFrame) -> pd.Data
                         [("communes", unknown), ("EPCI", unknown_epci), ("départements", unknown_dep)] if v)
         )
     if territory.epcis and not territory.partial_epci:
-        cuts = epci_cuts(reference)
-        cut = cuts[cuts.index.isin(territory.epcis)]
+        cut = epci_cuts(reference.loc[reference["epci_siren"].isin(territory.epcis)])  # its EPCI's rows only
         if len(cut):
             raise EpciCutError(territory.slug, cut, sorted(set(reference["departement"].astype(str))))
     mask = (reference["commune_code"].isin(codes) | reference["epci_siren"].isin(territory.epcis)
