@@ -286,10 +286,10 @@ def epci_extent(members: pd.DataFrame) -> pd.DataFrame:
     """
     plain = pd.DataFrame({"epci_siren": members["epci_siren"].astype(object).to_numpy(),
                           "departement": members["departement"].astype(object).to_numpy()}).dropna()
-    grouped = plain.groupby("epci_siren")
+    pairs = plain.drop_duplicates().sort_values(["epci_siren", "departement"])
     return pd.DataFrame({
-        "epci_communes_total": grouped.size().astype("Int64"),
-        "epci_departements": grouped["departement"].agg(lambda d: " ".join(sorted(set(d)))),
+        "epci_communes_total": plain.groupby("epci_siren").size().astype("Int64"),
+        "epci_departements": pairs.groupby("epci_siren")["departement"].agg(" ".join),
     })
 
 
@@ -318,8 +318,9 @@ def check_former_communes(former: pd.DataFrame, *, matches: pd.DataFrame,
     mapped = successor.isin(to_insee.index)
     out = former.assign(successor_code=np.where(mapped, successor.map(to_insee), successor))
     out["successor_name"] = out["successor_name"].astype(object).mask(mapped, out["successor_code"].map(names))
-    itself = (out["commune_code"].astype(object) == out["successor_code"]).to_numpy()
-    unknown = ~out["successor_code"].isin(names.index).to_numpy() & ~itself
+    successor = out["successor_code"].astype(object)  # pandas' isin on Arrow strings: 0.5 s for France
+    itself = (out["commune_code"].astype(object) == successor).to_numpy()
+    unknown = ~successor.isin(names.index).to_numpy() & ~itself
     dropped = out[itself | unknown].assign(reason=np.where(itself[itself | unknown], "self",
                                                            "successor not in INSEE's list"))
     return out[~(itself | unknown)].reset_index(drop=True), dropped.reset_index(drop=True)
@@ -507,7 +508,7 @@ class ReferenceBuild:
     matches: pd.DataFrame | None = None
     former_dropped: pd.DataFrame | None = None
 
-    @property
+    @functools.cached_property
     def cut_epcis(self) -> pd.DataFrame:
         """EPCI with communes in départements the reference lacks (:func:`epci_cuts`)."""
         return epci_cuts(self.reference).reset_index()

