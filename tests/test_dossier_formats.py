@@ -482,9 +482,9 @@ def test_the_pdf_is_not_forked_from_a_daemonic_process(monkeypatch):
     import sys
     from types import SimpleNamespace
 
-    from evaluation.report import formats
+    from evaluation._io import fork_available
 
     linux = sys.platform.startswith("linux")
-    assert formats._fork_available() == linux
+    assert fork_available() == linux
     monkeypatch.setattr(multiprocessing, "current_process", lambda: SimpleNamespace(daemon=True))
-    assert not formats._fork_available()
+    assert not fork_available()

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
 import pytest
 
-from evaluation._io import atomic_dir, atomic_write, remove_orphans, work_dir
+from evaluation import _io
+from evaluation._io import atomic_dir, atomic_write, remove_orphans, start_atomic_write, work_dir
 
 
 def test_failing_write_keeps_the_previous_file(tmp_path):
@@ -22,6 +24,53 @@ def test_failing_write_keeps_the_previous_file(tmp_path):
         atomic_write(target, interrupted)
     assert target.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["indicators.csv"]  # no temporary file left
+
+
+@pytest.mark.skipif(not _io.fork_available(), reason="no fork here")
+def test_a_started_write_is_done_by_a_child_process(tmp_path):
+    target = tmp_path / "communes.geojson"
+    wait = start_atomic_write(target, lambda p: p.write_text(str(os.getpid())))
+    assert wait() == target
+    assert int(target.read_text()) != os.getpid()  # written by the child
+    assert [p.name for p in tmp_path.iterdir()] == ["communes.geojson"]
+
+
+def test_a_write_that_fails_in_the_child_is_done_here(tmp_path):
+    parent = os.getpid()
+
+    def only_here(p):
+        if os.getpid() != parent:
+            raise RuntimeError("no thread in a forked child")
+        p.write_text("here")
+
+    target = tmp_path / "communes.geojson"
+    assert start_atomic_write(target, only_here)() == target
+    assert target.read_text() == "here"
+    assert [p.name for p in tmp_path.iterdir()] == ["communes.geojson"]
+
+
+def test_a_started_write_that_fails_raises_here_and_keeps_the_previous_file(tmp_path):
+    target = tmp_path / "communes.geojson"
+    target.write_text("old")
+
+    def disk_full(p):
+        p.write_text("half")
+        raise OSError(28, "No space left on device")
+
+    wait = start_atomic_write(target, disk_full)
+    with pytest.raises(OSError, match="No space left"):
+        wait()
+    assert target.read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["communes.geojson"]
+
+
+def test_without_fork_a_started_write_is_done_here(tmp_path, monkeypatch):
+    monkeypatch.setattr(_io, "fork_available", lambda: False)
+    target = tmp_path / "communes.geojson"
+    wait = start_atomic_write(target, lambda p: p.write_text(str(os.getpid())))
+    assert not target.exists()  # written when waited for
+    assert wait() == target
+    assert int(target.read_text()) == os.getpid()
 
 
 def test_failing_folder_keeps_the_previous_folder(tmp_path):

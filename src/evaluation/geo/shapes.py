@@ -28,8 +28,9 @@ POLYGON_OK, POLYGON_REPAIRED, POLYGON_REPAIRED_SIMPLIFIED, POLYGON_MISSING = (
 POLYGON_DELEGATED = "union of delegated communes"
 
 
-#: Fewest geometries worth a thread of their own in :func:`_in_threads`.
-_MIN_SLICE = 2_000
+#: Fewest geometries worth a thread of their own in :func:`_in_threads`, and fewest
+#: coordinates in :func:`_reproject`.
+_MIN_SLICE, _MIN_COORDS = 2_000, 50_000
 
 
 def _in_threads(fn: Callable[..., np.ndarray], geometry: np.ndarray, **options: object) -> np.ndarray:
@@ -91,19 +92,29 @@ def _reproject(geometry: np.ndarray, group: np.ndarray, projections: list[str], 
     (``shapely.get_coordinates``), transformed by PROJ one group (one contiguous block)
     at a time, and put back once. Each transformation is PROJ's pipeline from degrees
     (what ``Transformer.from_crs("EPSG:4326", …, always_xy=True)`` builds, to the bit),
-    given directly: no look-up in PROJ's database (30 ms per transformer).
+    given directly: no look-up in PROJ's database (30 ms per transformer). The blocks are
+    shared among the threads of :func:`_threads` (PROJ releases the GIL), in pieces, each with a
+    transformer of its own, made in its thread (a transformer is not shared across threads).
     """
     coords, index = shapely.get_coordinates(geometry, return_index=True)
     bounds = np.searchsorted(group[index], np.arange(len(projections) + 1))
     x, y = np.ascontiguousarray(coords[:, 0]), np.ascontiguousarray(coords[:, 1])  # PROJ works in place on them
-    for key, projection in enumerate(projections):
-        block = slice(bounds[key], bounds[key + 1])
-        if block.start == block.stop:
-            continue
-        steps = ([f"+inv {projection}", "+proj=unitconvert +xy_in=rad +xy_out=deg"] if inverse
-                 else ["+proj=unitconvert +xy_in=deg +xy_out=rad", projection])
+
+    def transform(key: int, block: slice) -> None:
+        steps = ([f"+inv {projections[key]}", "+proj=unitconvert +xy_in=rad +xy_out=deg"] if inverse
+                 else ["+proj=unitconvert +xy_in=deg +xy_out=rad", projections[key]])
         transformer = pyproj.Transformer.from_pipeline("+proj=pipeline " + " ".join(f"+step {s}" for s in steps))
-        transformer.transform(x[block], y[block], inplace=True)
+        transformer.transform(x[block], y[block], inplace=True)  # views: x and y change in place
+
+    # Pieces of at most a quarter of a core's share, so that the threads end together.
+    size = max(_MIN_COORDS, -(-len(x) // (4 * (os.cpu_count() or 1))))
+    pieces = [(key, slice(start, min(start + size, bounds[key + 1])))
+              for key in range(len(projections)) for start in range(bounds[key], bounds[key + 1], size)]
+    if len(x) < 2 * _MIN_COORDS:
+        for piece in pieces:
+            transform(*piece)
+    else:
+        list(_threads().map(lambda piece: transform(*piece), pieces))
     return shapely.set_coordinates(geometry.copy(), np.column_stack([x, y]))
 
 
@@ -179,10 +190,10 @@ def feature_collection(codes: pd.Series, geometry: gpd.GeoSeries) -> str:
     The same document as geopandas' ``to_json(drop_id=True)``, written 10 times faster:
     each geometry is serialised by GEOS (``shapely.to_geojson``, vectorised) and the
     features are assembled by vectorised string concatenation. Commune codes need no
-    JSON escaping (INSEE codes, checked against ``COMMUNE_CODE_PATTERN`` when read).
+    JSON escaping (INSEE codes, checked against ``COMMUNE_CODE_PATTERN`` when read). It uses
+    no thread (GEOS's writer holds the GIL), so it may run in a forked child.
     """
-    shapes = pd.Series(_in_threads(shapely.to_geojson, geometry.to_numpy(dtype=object)), index=codes.index,
-                       dtype=object)
+    shapes = pd.Series(shapely.to_geojson(geometry.to_numpy(dtype=object)), index=codes.index, dtype=object)
     features = ('{"type": "Feature", "properties": {"commune_code": "' + codes.astype(str)
                 + '"}, "geometry": ' + shapes.fillna("null").astype(str) + "}")
     return '{"type": "FeatureCollection", "features": [' + ", ".join(features.tolist()) + "]}"

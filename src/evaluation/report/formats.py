@@ -16,12 +16,12 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
-import sys
 from collections.abc import Iterable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from evaluation._io import fork_available
 from evaluation.errors import ConfigError
 from evaluation.report import pdf_report, shown
 from evaluation.report.document import PUBLICATION_FILE, build_document, load_publication
@@ -77,14 +77,6 @@ class PendingDocuments:
         return self.written
 
 
-def _fork_available() -> bool:
-    """Whether a child process can be forked here (Linux: a copy of this process, nothing to import),
-    not from a daemonic process (a dask worker's), which may have no children.
-    """
-    return (sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
-            and not multiprocessing.current_process().daemon)
-
-
 def start_documents(folder: str | Path, notebook: str | Path, *, formats: Sequence[str] = FORMATS,
                     edition: str | None = None, concurrent: bool = True) -> PendingDocuments:
     """Start writing ``report.docx`` and/or ``report.pdf`` into ``folder`` from the publication and
@@ -112,7 +104,7 @@ def start_documents(folder: str | Path, notebook: str | Path, *, formats: Sequen
     (folder / shown.SHOWN_FILE).unlink(missing_ok=True)
     doc = build_document(pub, notebook, as_of=as_of, edition=edition, shown=items)
     pending = PendingDocuments()
-    if "pdf" in wanted and concurrent and _fork_available():
+    if "pdf" in wanted and concurrent and fork_available():
         pending.executor = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"))
         pending.pdf = pending.executor.submit(pdf_report.write_pdf, doc, folder / FORMAT_FILES["pdf"])
     try:
