@@ -89,12 +89,13 @@ def _reproject(geometry: np.ndarray, group: np.ndarray, projections: list[str], 
 
     ``group`` holds integer positions in ``projections``, sorted (the geometries of a
     group are contiguous). The coordinates of all geometries are taken out once
-    (``shapely.get_coordinates``), transformed by PROJ one group (one contiguous block)
-    at a time, and put back once. Each transformation is PROJ's pipeline from degrees
-    (what ``Transformer.from_crs("EPSG:4326", …, always_xy=True)`` builds, to the bit),
-    given directly: no look-up in PROJ's database (30 ms per transformer). The blocks are
-    shared among the threads of :func:`_threads` (PROJ releases the GIL), in pieces, each with a
-    transformer of its own, made in its thread (a transformer is not shared across threads).
+    (``shapely.get_coordinates``), transformed in place by PROJ, each group's contiguous
+    block by its own projection, and put back once. Each transformation is PROJ's pipeline
+    from degrees (what ``Transformer.from_crs("EPSG:4326", …, always_xy=True)`` builds, to
+    the bit), given directly: no look-up in PROJ's database (30 ms per transformer). The
+    blocks are cut into pieces shared among the threads of :func:`_threads` (PROJ releases
+    the GIL), each piece with a transformer of its own, made in its thread (a transformer is
+    not to be shared across threads); the result is the same as one pass's.
     """
     coords, index = shapely.get_coordinates(geometry, return_index=True)
     bounds = np.searchsorted(group[index], np.arange(len(projections) + 1))
