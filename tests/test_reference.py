@@ -36,7 +36,7 @@ from evaluation.geo.reference import (
     territory_communes,
     urban_rural,
 )
-from evaluation.geo.shapes import _in_threads, _snap_to_grid, feature_collection, make_polygonal
+from evaluation.geo.shapes import _in_threads, _reproject, _snap_to_grid, feature_collection, make_polygonal
 
 from .conftest import square
 
@@ -200,6 +200,34 @@ class TestBuild:
         assert (shapely.is_missing(got) == shapely.is_missing(polygons)).all()
         assert (_in_threads(shapely.is_valid, polygons) == shapely.is_valid(polygons)).all()
         assert list(_in_threads(shapely.to_geojson, polygons)) == list(shapely.to_geojson(polygons))
+
+    def test_projections_in_threads_are_pyproj_s_own(self, monkeypatch):
+        """Two départements' polygons (130,000 coordinates), projected in pieces on (as if)
+        four cores: bit for bit what pyproj's ``Transformer.from_crs`` gives, each with its
+        own projection, and back.
+        """
+        monkeypatch.setattr("evaluation.geo.shapes.os.cpu_count", lambda: 4)
+        rng = np.random.default_rng(11)
+        centres = np.vstack([rng.uniform([4.0, 47.0], [5.0, 48.0], size=(500, 2)),  # Côte-d'Or
+                             rng.uniform([55.2, -21.4], [55.8, -20.9], size=(300, 2))])  # La Réunion
+        polygons = shapely.buffer(shapely.points(centres), 0.01, quad_segs=40)
+        group = np.repeat([0, 1], [500, 300])
+        crs = ["+proj=laea +lat_0=47.5000 +lon_0=4.5000 +x_0=0 +y_0=0 +ellps=WGS84",
+               "+proj=laea +lat_0=-21.1500 +lon_0=55.5000 +x_0=0 +y_0=0 +ellps=WGS84"]
+        assert shapely.get_num_coordinates(polygons).sum() > 100_000
+        got = _reproject(polygons, group, crs)
+        for key, projection in enumerate(crs):
+            mine = group == key
+            x, y = shapely.get_coordinates(polygons[mine]).T
+            px, py = pyproj.Transformer.from_crs("EPSG:4326", projection, always_xy=True).transform(x, y)
+            assert np.array_equal(shapely.get_coordinates(got[mine]), np.column_stack([px, py]))
+        back = _reproject(got, group, crs, inverse=True)
+        for key, projection in enumerate(crs):
+            mine = group == key
+            x, y = shapely.get_coordinates(got[mine]).T
+            px, py = pyproj.Transformer.from_crs(projection, "EPSG:4326", always_xy=True).transform(x, y)
+            assert np.array_equal(shapely.get_coordinates(back[mine]), np.column_stack([px, py]))
+        assert np.allclose(shapely.get_coordinates(back), shapely.get_coordinates(polygons), atol=1e-7, rtol=0)
 
     def test_hex_wkb_decodes_as_geos_reads_it(self):
         polygons = [square(5.0, 47.3), None, shapely.MultiPolygon([square(4.0, 46.0), square(4.2, 46.0)])]
