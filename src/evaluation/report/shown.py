@@ -88,9 +88,9 @@ def figure_alt(fig: Figure, title: str | None = None) -> str:
             if bits:
                 parts.append(" ; ".join(bits))
         elif scales:
-            areas = "départements" if "par département" in title else "communes"  # France, a région: by département
-            parts.append(f"Carte des {areas}" + "".join(f", colorés selon : {s}" if areas == "départements"
-                                                         else f", colorées selon : {s}" for s in scales)
+            areas, coloured = (("départements", "colorés") if "par département" in title  # France, a région
+                               else ("communes", "colorées"))
+            parts.append(f"Carte des {areas}" + "".join(f", {coloured} selon : {s}" for s in scales)
                          + (f" ; légende : {', '.join(keys)}" if keys else ""))
             scales = []
             continue
