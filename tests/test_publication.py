@@ -196,6 +196,10 @@ def test_prose_reads_only_the_publication():
     c = m.network.conversion
     assert fr_percent(c.risk_met) not in prose and fr_percent(c.risk_unmet) not in prose
     assert "relève du secret statistique" in prose
+    # 101 accompaniments in a QPV, withheld (not small: hors QPV, 50, is), not said to be « de 1 à 99 »
+    assert qpv["count"] == 101 and pub.indicators.set_index("code").loc["part_qpv", "secret"]
+    said = re.search(r"en quartier prioritaire \(QPV\) relève du secret statistique \(([^)]*)\)", prose).group(1)
+    assert said == "effectifs de 1 à 99 non publiés, ni ceux qui permettraient de les retrouver par différence"
     assert pub.network.exports is None  # the ties would give the conversion counts back
     effect = pub.network.effect  # the adjusted effect rests on the same counts: withheld with them
     assert effect.effect.withheld and not effect.effect.shown and np.isnan(effect.e_value)

@@ -331,7 +331,7 @@ td:first-child,th:first-child{{text-align:left}}tr.failed td{{color:#a00}}.note{
 <tbody>
 {chr(10).join(rows)}
 </tbody></table>
-<p>« s » : secret statistique (petits effectifs) ; « n.e. » : non estimable sur ces données.
+<p>« s » : secret statistique (petits effectifs, et ceux qui permettraient de les retrouver) ; « n.e. » : non estimable sur ces données.
 Cliquer sur un en-tête de colonne trie le tableau.</p>
 {sort_and_filter_script()}
 {trajectories_html(root, labels)}

@@ -105,7 +105,7 @@ def map_communes(communes: gpd.GeoDataFrame, *, context: gpd.GeoDataFrame | None
                 transform=ax.transAxes, fontsize=10, color="0.35")
     keys = [Patch(facecolor="0.85", edgecolor="white", label="Aucun accompagnement")]
     if secret.any():
-        keys.append(Patch(facecolor="0.65", hatch="///", edgecolor="white", label="Secret statistique (petits effectifs)"))
+        keys.append(Patch(facecolor="0.65", hatch="///", edgecolor="white", label="Secret statistique"))
     if len(shapeless):
         n, k = len(shapeless), int(shapeless["reached"].sum())
         keys.append(Patch(facecolor="none", edgecolor="none",

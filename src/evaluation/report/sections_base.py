@@ -9,6 +9,7 @@ from evaluation.report.published import Publication
 from evaluation.report.tables import (
     SECRET_TEXT,
     fr_number,
+    secret_reason,
 )
 
 __all__ = ["Item", "before_split"]
@@ -18,7 +19,7 @@ Item = str | pd.DataFrame | Figure
 
 
 def _secret(what: str, pub: Publication) -> str:
-    return f"{what} {SECRET_TEXT} (effectifs de 1 à {pub.threshold - 1} non publiés)."
+    return f"{what} {SECRET_TEXT} ({secret_reason(pub.threshold)})."
 
 
 def _plural(n: int, word: str) -> str:

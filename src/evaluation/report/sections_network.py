@@ -19,6 +19,7 @@ from evaluation.report.tables import (
     fr_percent,
     network_description_table,
     odds_table,
+    secret_reason,
 )
 
 __all__ = ["network_effect", "network_reading", "network_details"]
@@ -79,7 +80,7 @@ def network_effect(pub: Publication) -> str:
     if e.withheld:
         return ("**Effet des rencontres à propension des acteurs égale** : l'estimation n'est pas publiée, les "
                 f"effectifs de nouvelles collaborations sur lesquels elle repose relevant du secret statistique "
-                f"(effectifs de 1 à {pub.threshold - 1} non publiés). Les comparaisons ci-dessous sont brutes.")
+                f"({secret_reason(pub.threshold)}). Les comparaisons ci-dessous sont brutes.")
     if not e.estimable:
         return (f"**Les données ne permettent pas de séparer l'effet des rencontres de celui de l'activité des "
                 f"acteurs** ({EFFECT_REASONS.get(e.reason or '', fr_not_estimable(e.reason))}). Les comparaisons "
@@ -159,7 +160,7 @@ def network_reading(pub: Publication) -> str:
         if conv["suppressed"].any():
             out.append(f"Parmi les paires d'acteurs qui s'étaient côtoyées aux rencontres avant le {split} sans "
                        "travailler ensemble, le nombre de celles qui ont commencé à collaborer ensuite "
-                       f"{SECRET_TEXT} (effectifs de 1 à {pub.threshold - 1} non publiés).")
+                       f"{SECRET_TEXT} ({secret_reason(pub.threshold)}).")
         else:
             met, unmet = conv["rate"]
             out.append(f"Parmi les paires d'acteurs qui s'étaient côtoyées aux rencontres avant le {split} sans "

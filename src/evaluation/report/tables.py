@@ -93,6 +93,14 @@ WARNING_NOTES = {  # one note per code of evaluation.measures.estimation.WARNING
 SECRET_TEXT = "relève du secret statistique"  # « X relève du secret statistique »
 
 
+def secret_reason(threshold: int) -> str:
+    """Why a figure is withheld, in French (« X relève du secret statistique (…) »): true of a small
+    count and of one withheld so that a small one cannot be recomputed by difference alike, since
+    saying which would tell a small count from a large one.
+    """
+    return f"effectifs de 1 à {threshold - 1} non publiés, ni ceux qui permettraient de les retrouver par différence"
+
+
 def confidence(alpha: float) -> str:
     """The confidence level of intervals at ``alpha``, in French: ``0.05`` → ``"95"``, ``0.005`` → ``"99,5"``."""
     level = round(confidence_level(alpha), 1)
