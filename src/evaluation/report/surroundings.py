@@ -8,10 +8,11 @@ the smaller area shown above it is** (otherwise département − territory would
 count back); a share or rate built on a withheld count is withheld with it.
 :func:`section` writes it in French for the notebook.
 
-Not covered: differences across reports (the EPCI of a département, each in its own
-report, add up to the département); a reader comparing every report of a batch could
-recover a withheld EPCI count from the département's row. Reports of a batch should be
-read with that in mind, as the README says.
+Not covered: disclosure across reports. The EPCI of a département, each in its own report,
+add up to the département, so a reader comparing every report of a batch could recover a
+withheld EPCI count from the département's row; and an area's figure shown here may be one
+that the area's own report withholds (a secondary suppression of its own tables). The
+README says so.
 """
 
 from __future__ import annotations
