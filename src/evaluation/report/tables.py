@@ -72,7 +72,8 @@ EFFECT_REASONS = {
 
 #: What « brut » means for the crude conversion rate, risk ratio, dyad model and QAP.
 CRUDE_NOTE = ("Brut : ne tient pas compte de ce que les acteurs les plus actifs se rencontrent et collaborent "
-              "davantage, rencontres ou non (voir effet_reseau).")
+              "davantage, rencontres ou non (voir l'indicateur « Effet des rencontres sur les nouvelles collaborations "
+              "(ajusté) »).")
 
 #: What the method section says, in words, about the warnings captured while computing
 #: (codes recorded by :func:`evaluation.report.context.measure`).
