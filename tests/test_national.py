@@ -104,6 +104,41 @@ def test_sample_command_and_validation_on_another_departement(two_departements, 
                  "--data", str(out)]) == 0
 
 
+def test_sample_data_validates_against_the_network_roles_of_its_territories(two_departements, tmp_path):
+    """A new-user trial's file named its own actors (AC01, AC02) in network_roles: the sample it
+    generated had A001… and did not validate against the same file. The roles now name the
+    support organisation and the tiers-lieu, in order; ids stay unique, even when a role takes
+    an id the sample would have given another actor (A050).
+    """
+    territories = tmp_path / "territories.yml"
+    territories.write_text(
+        "territories:\n  belfort:\n    label: Belfort\n    split_date: 2021-06-01\n    communes: [\"90010\"]\n"
+        "    venue: {label: Tiers-lieu, commune: \"90010\"}\n"
+        "    network_roles: {AC01: \"Réseau (appui)\", AC02: Tiers-lieu, A050: Mairie}\n", encoding="utf-8")
+    out = tmp_path / "exports"
+    assert main(["sample", "--reference", str(two_departements), "--territories", str(territories),
+                 "--out", str(out)]) == 0
+    assert main(["validate", "--reference", str(two_departements), "--territories", str(territories),
+                 "--data", str(out)]) == 0
+    ref = load_reference(two_departements)
+    tables = generate_sample(ref, load_territories(territories, reference_dir=two_departements), seed=2024)
+    actors = tables["actors"].set_index("actor_id")
+    assert actors.index.is_unique and len(actors) == 90 and {"AC01", "AC02", "A050"} <= set(actors.index)
+    assert actors.loc["AC01", "name"] == "Pôle d'économie solidaire (fictif)" and actors.loc["AC02", "commune_code"] == "90010"
+    assert "A001" in actors.index and not {"A002", "A003"} & set(actors.index)  # A001, freed, went to the former A050
+    ids = set(actors.index)
+    assert set(tables["events"]["organiser"]) <= {"AC01", "AC02"}
+    assert set(tables["attendance"]["actor_id"]) <= ids
+    assert set(tables["collaborations"]["actor_a"]) | set(tables["collaborations"]["actor_b"]) <= ids
+    # The same draws as without the roles, under the ids the roles give.
+    loaded = load_territories(territories, reference_dir=two_departements)
+    plain = generate_sample(ref, {"belfort": dataclasses.replace(loaded["belfort"], network_roles={})}, seed=2024)
+    renamed = {"A001": "AC01", "A002": "AC02", "A003": "A050", "A050": "A001"}
+    for name, column in (("attendance", "actor_id"), ("collaborations", "actor_a"), ("events", "organiser")):
+        expected = plain[name][column].map(lambda a: renamed.get(a, a))
+        assert tables[name][column].tolist() == expected.tolist(), name
+
+
 def test_every_epci_of_a_list_and_of_all(two_departements, tmp_path):
     communes = pd.read_csv(two_departements / "communes.csv", dtype=str)
     expected = communes.dropna(subset=["epci_siren"]).drop_duplicates("epci_siren")

@@ -375,9 +375,32 @@ def generate_sample(reference: pd.DataFrame, territories: dict[str, Territory], 
     rng = np.random.default_rng(seed)
     anchors = sample_anchors(reference, territories)
     tables = {"accompaniments": _accompaniments(rng, reference, scale=scale, anchors=anchors)}
-    tables.update(_network(rng, reference, anchors))
+    roles = list(dict.fromkeys(a for t in territories.values() for a in t.network_roles))
+    tables.update(_with_actor_ids(_network(rng, reference, anchors), roles))
     tables["testimonies"] = _testimonies(rng, tables["actors"], anchors=anchors)
     return tables
+
+
+#: The columns of the network tables that hold actor ids.
+_ACTOR_COLUMNS = {"actors": ("actor_id",), "events": ("organiser",), "attendance": ("actor_id",),
+                  "collaborations": ("actor_a", "actor_b")}
+
+
+def _with_actor_ids(network: dict[str, pd.DataFrame], ids: list[str]) -> dict[str, pd.DataFrame]:
+    """The network tables with their first actors renamed ``ids``, in order (the support
+    organisation first, then the tiers-lieu), so that the actors a ``territories.yml`` names
+    in its ``network_roles`` exist; an actor already called by one of ``ids`` takes the name
+    freed by the renaming, so that every id stays unique.
+    """
+    old = network["actors"]["actor_id"].astype(str).tolist()
+    ids = ids[:len(old)]
+    if old[:len(ids)] == ids:
+        return network
+    freed = iter(a for a in old[:len(ids)] if a not in ids)
+    mapping = dict(zip(old[:len(ids)], ids, strict=True))
+    mapping.update({a: next(freed) for a in old[len(ids):] if a in ids})
+    return {name: table.assign(**{c: table[c].map(mapping).fillna(table[c]) for c in _ACTOR_COLUMNS[name]})
+            for name, table in network.items()}
 
 
 def write_sample(tables: dict[str, pd.DataFrame], out_dir: Path | str, *, seed: int,
