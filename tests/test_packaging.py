@@ -74,3 +74,16 @@ def test_make_lab_allows_root_only_as_root(paths, tmp_path, uid, flag):
     done = subprocess.run(["/bin/sh", "-c", recipe.replace(".venv/bin/jupyter", str(fake / "jupyter"), 1)],
                           env={"PATH": f"{fake}:/usr/bin:/bin"}, capture_output=True, text=True, check=True)
     assert done.stdout.split() == ["lab", "notebooks/"] + (["--allow-root"] if flag else [])
+
+
+def test_make_setup_makes_the_environment_and_renders_nothing(paths):
+    """A new-user trial wanted the set-up without rendering the bundled reports (`make report`)."""
+    import shutil
+    import subprocess
+
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    every = subprocess.run(["make", "--no-print-directory", "-n", "-B", "setup"], cwd=paths.root,
+                           capture_output=True, text=True, check=True).stdout
+    assert "-m evaluation.kernel" in every and "pip install" in every
+    assert "evaluation report" not in every and "pytest" not in every
