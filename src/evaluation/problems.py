@@ -135,7 +135,7 @@ CATALOGUE: dict[str, Message] = {
         "the territory's EPCI is cut by the commune reference's border: {epcis}",
         "build a reference with the département(s) {departements} (`{command}`) and give it with --reference DIR, "
         "or write `partial_epci: true` in the territory to evaluate the part inside the reference",
-        "l'EPCI du territoire est coupé par la limite du référentiel des communes : {epcis}",
+        "l'EPCI du territoire est coupé par la limite du référentiel des communes : {epcis_fr}",
         "construire un référentiel avec le(s) département(s) {departements} (`{command}`) et le donner avec "
         "--reference DIR, ou écrire `partial_epci: true` dans le territoire pour évaluer la partie dans le "
         "référentiel"),
