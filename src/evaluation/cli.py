@@ -20,12 +20,16 @@ Exit codes: 0 success, 1 invalid input or a failed report, 2 wrong usage.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import functools
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from evaluation.messages_cli import ARGPARSE_FR, CLI_MESSAGES
 
 if TYPE_CHECKING:  # the command's modules (and pandas) are imported when it runs: --help stays fast
     import pandas as pd
@@ -48,7 +52,7 @@ def _common(p: argparse.ArgumentParser, *, data: bool = True) -> None:
                    help="territories file (default: data/raw/territories.yml)")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(*, lang: str = "en") -> argparse.ArgumentParser:
     """The ``evaluation`` command's parser: one sub-command per task (report, validate, sample, reference, territories)."""
     parser = argparse.ArgumentParser(prog="evaluation", description=__doc__.split("\n\n")[0])
     parser.add_argument("-v", "--verbose", action="store_true", help="log what is detected and done")
@@ -73,9 +77,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "(default: the latest start date of the data)")
     p.add_argument("--baseline", metavar="EDITION",
                    help="add the chapter comparing with this earlier edition (its name or folder)")
-    p.add_argument("--threshold", type=_threshold, default=None, metavar="N",
+    p.add_argument("--threshold", type=functools.partial(_threshold, lang=lang), default=None, metavar="N",
                    help="statistical secrecy: counts from 1 to N-1 are withheld (default 5; at least 2)")
-    p.add_argument("--alpha", type=_alpha, default=None, metavar="A",
+    p.add_argument("--alpha", type=functools.partial(_alpha, lang=lang), default=None, metavar="A",
                    help="1 - confidence level of the intervals, between 0 and 0.5 (default 0.05: 95 %%)")
     _common(p)
 
@@ -140,26 +144,61 @@ def reference_summary(build, *, lang: str = "en") -> list[str]:
     return summary(build, lang=lang)
 
 
-def _threshold(text: str) -> int:
+def _refused(code: str, lang: str, value: object) -> argparse.ArgumentTypeError:
+    """An option's value refused while the command line is read (before pandas is imported)."""
+    en, fr = CLI_MESSAGES[code]
+    return argparse.ArgumentTypeError((fr if lang == "fr" else en).format(value=value))
+
+
+def _threshold(text: str, *, lang: str = "en") -> int:
     """``--threshold``: an integer of at least 2 (1 would publish every small count)."""
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        raise _refused("not_whole_number", lang, text) from None
     if value < 2:
-        raise argparse.ArgumentTypeError(f"{value} would withhold no count: give 2 or more (default 5)")
+        raise _refused("threshold_too_low", lang, value)
     return value
 
 
-def _alpha(text: str) -> float:
+def _alpha(text: str, *, lang: str = "en") -> float:
     """``--alpha``: a number strictly between 0 and 0.5 (decimal point or comma)."""
     try:
         value = float(text.replace(",", "."))
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        raise _refused("not_a_number", lang, text) from None
     if not 0 < value < 0.5:
-        raise argparse.ArgumentTypeError(f"{text} is not between 0 and 0.5 (0.05 gives 95 % intervals)")
+        raise _refused("alpha_out_of_range", lang, text)
     return value
+
+
+def _lang_of(argv: Sequence[str]) -> str:
+    """The language asked for (``--lang``, else ``$EVALUATION_LANG``), read before parsing so that
+    argparse's own messages are said in it.
+    """
+    lang = os.environ.get("EVALUATION_LANG", "en")
+    for i, arg in enumerate(argv):
+        if arg == "--lang" and i + 1 < len(argv):
+            lang = argv[i + 1]
+        elif arg.startswith("--lang="):
+            lang = arg.split("=", 1)[1]
+    return lang if lang in LANGS else "en"
+
+
+@contextlib.contextmanager
+def _argparse_in(lang: str) -> Iterator[None]:
+    """Argparse's messages (``usage:``, ``error:``, required or unknown arguments) in ``lang``
+    while the command line is read: its gettext function, swapped for a lookup in French.
+    """
+    if lang != "fr":
+        yield
+        return
+    english = argparse._
+    argparse._ = lambda text: ARGPARSE_FR.get(text, english(text))
+    try:
+        yield
+    finally:
+        argparse._ = english
 
 
 def _report(args: argparse.Namespace) -> int:
@@ -366,7 +405,10 @@ def _territories(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``evaluation`` command; return its exit status (0 when done, 1 on bad input or a failed report)."""
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    lang = _lang_of(argv)
+    with _argparse_in(lang):
+        args = build_parser(lang=lang).parse_args(argv)
     import pandas as pd  # printing problem tables; after parsing, so that --help stays fast
 
     from evaluation.errors import EvaluationError, ValidationError

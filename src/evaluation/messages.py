@@ -15,6 +15,7 @@ narrow no-break space in French, as the reports do.
 
 from __future__ import annotations
 
+import re
 import string
 from dataclasses import dataclass
 from typing import Any
@@ -22,7 +23,7 @@ from typing import Any
 from evaluation.messages_cli import CLI_MESSAGES
 from evaluation.problems import LANGS, Lang
 
-__all__ = ["Text", "MESSAGES", "render_message", "coded"]
+__all__ = ["Text", "MESSAGES", "render_message", "coded", "yaml_problem_fr"]
 
 #: French thousands separator (narrow no-break space), as in the reports' tables.
 NBSP = "\u202f"
@@ -117,7 +118,7 @@ MESSAGES: dict[str, Text] = {
         "{where} : {count:,} EPCI coupé(s) par la limite du référentiel des communes (département(s) {missing} "
         "absent(s)), laissé(s) de côté : {epcis}"),
     "epci_cut_item": Text("{siren} {name} ({communes_in:,} of {communes_total:,} communes)",
-                          "{siren} {name} ({communes_in:,} communes sur {communes_total:,})"),
+                          "{siren} {name} ({communes_in:,} sur {communes_total:,} communes)"),
     "milestones_none": Text(
         "territory '{slug}' has no milestones: add to its entry in territories.yml, e.g. milestones: "
         "{{convention-2020: 2020-12-31, point-etape-2022: 2022-12-31}}",
@@ -244,6 +245,42 @@ MESSAGES: dict[str, Text] = {
 }
 
 
+#: What PyYAML (pure Python or libyaml) and the date parser say of a malformed file, in French:
+#: (pattern of the English text, French template of its groups).
+_YAML_PROBLEMS_FR: tuple[tuple[str, str], ...] = (
+    (r"mapping values are not allowed (here|in this context)",
+     "un « : » inattendu ici (valeur sur la ligne d'une autre clé, ou « : » dans un texte sans guillemets ?)"),
+    (r"did not find expected node content", "contenu attendu introuvable"),
+    (r"did not find expected key", "clé attendue introuvable (indentation décalée ?)"),
+    (r"did not find expected '-' indicator", "tiret « - » attendu introuvable (indentation décalée ?)"),
+    (r"did not find expected ',' or '(.)'", "« , » ou « {0} » attendu introuvable"),
+    (r"could not find expected ':'", "« : » attendu introuvable"),
+    (r"found character '\\t' that cannot start any token|found a tab character.*",
+     "tabulation interdite : indenter avec des espaces"),
+    (r"found character (.*) that cannot start any token", "caractère {0} interdit en début d'élément"),
+    (r"found character that cannot start any token", "caractère interdit en début d'élément"),
+    (r"found unexpected end of stream", "fin de fichier inattendue (guillemet non fermé ?)"),
+    (r"found undefined alias.*", "alias non défini (un « * » en début de valeur ?)"),
+    (r"block sequence entries are not allowed in this context",
+     "élément de liste « - » non permis ici (indentation décalée ?)"),
+    (r"expected <block end>, but found .*", "fin de bloc attendue : indentation décalée ?"),
+    (r"expected (.+), but found (.+)", "{0} attendu, {1} trouvé"),
+    (r"month must be in 1\.\.12", "le mois doit être compris entre 1 et 12"),
+    (r"day is out of range for month", "jour inexistant dans ce mois"),
+)
+
+
+def yaml_problem_fr(problem: str) -> str:
+    """PyYAML's (or the date parser's) description of a malformed file, in French when known,
+    else as it is: ``"did not find expected key"`` → ``"clé attendue introuvable (indentation décalée ?)"``.
+    """
+    for pattern, french in _YAML_PROBLEMS_FR:
+        found = re.fullmatch(pattern, problem.strip())
+        if found:
+            return french.format(*found.groups())
+    return problem
+
+
 def coded(code: str, **params: Any) -> dict[str, Any]:
     """A message as a parameter of another (rendered in the same language), e.g. one EPCI of a list."""
     return {"code": code, "params": params}
@@ -273,7 +310,7 @@ def render_message(code: str, params: dict[str, Any] | None = None, *, lang: Lan
 
     >>> render_message("epci_cut_item", {"siren": "200077014", "name": "CA Vienne Condrieu",
     ...                                  "communes_in": 12, "communes_total": 1030}, lang="fr")
-    '200077014 CA Vienne Condrieu (12 communes sur 1\u202f030)'
+    '200077014 CA Vienne Condrieu (12 sur 1\u202f030 communes)'
     """
     if lang not in LANGS:
         raise ValueError(f"lang must be one of {LANGS}, not {lang!r}")

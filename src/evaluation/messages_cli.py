@@ -5,7 +5,7 @@ and in French: ``code → (English, French)`` :meth:`str.format` templates, rend
 
 from __future__ import annotations
 
-__all__ = ["CLI_MESSAGES"]
+__all__ = ["CLI_MESSAGES", "ARGPARSE_FR"]
 
 CLI_MESSAGES: dict[str, tuple[str, str]] = {
     "error": ("error: {text}", "erreur : {text}"),
@@ -42,6 +42,10 @@ CLI_MESSAGES: dict[str, tuple[str, str]] = {
     "verify_failed": ("{folder}: NOT verified ({inputs:,} input(s) changed, {indicators:,} indicator difference(s))",
                       "{folder} : NON vérifiée ({inputs:,} entrée(s) modifiée(s), {indicators:,} écart(s) "
                       "d'indicateur)"),
+    "role_export": ("export", "export"),
+    "role_read_options": ("read_options", "options de lecture"),
+    "role_reference": ("reference", "référentiel"),
+    "role_territories": ("territories", "territoires"),
     "verify_input_missing": ("{role} {path}: missing", "{role} {path} : absent"),
     "verify_input_changed": ("{role} {path}: SHA-256 changed (recorded {recorded}…, now {current}…)",
                              "{role} {path} : SHA-256 modifié (enregistré {recorded}…, actuel {current}…)"),
@@ -96,7 +100,36 @@ CLI_MESSAGES: dict[str, tuple[str, str]] = {
         "{count:,} EPCI coupé(s) par la limite du référentiel (communes dans des départements non construits ; "
         "un territoire qui en cite un est refusé sauf s'il indique `partial_epci: true`) :"),
     "ref_cut_item": ("{siren} {name}: {communes_in:,} of {communes_total:,} communes; add département {add}",
-                     "{siren} {name} : {communes_in:,} communes sur {communes_total:,} ; ajouter le département "
+                     "{siren} {name} : {communes_in:,} sur {communes_total:,} communes ; ajouter le département "
                      "{add}"),
     "ref_use": ("use it with --reference {folder}", "l'utiliser avec --reference {folder}"),
+    # ---- options checked while the command line is read
+    "not_whole_number": ("{value!r} is not a whole number", "{value!r} n'est pas un nombre entier"),
+    "threshold_too_low": ("{value} would withhold no count: give 2 or more (default 5)",
+                          "{value} ne masquerait aucun effectif : donner 2 ou plus (5 par défaut)"),
+    "not_a_number": ("{value!r} is not a number", "{value!r} n'est pas un nombre"),
+    "alpha_out_of_range": ("{value} is not between 0 and 0.5 (0.05 gives 95 % intervals)",
+                           "{value} n'est pas compris entre 0 et 0,5 (0,05 donne des intervalles à 95 %)"),
+}
+
+#: argparse's own messages (its gettext strings, Python 3.11) in French, for ``--lang fr``.
+ARGPARSE_FR: dict[str, str] = {
+    "usage: ": "utilisation : ",
+    "positional arguments": "arguments positionnels",
+    "options": "options",
+    "show this help message and exit": "afficher cette aide et quitter",
+    "%(prog)s: error: %(message)s\n": "%(prog)s : erreur : %(message)s\n",
+    "argument %(argument_name)s: %(message)s": "argument %(argument_name)s : %(message)s",
+    "the following arguments are required: %s": "arguments obligatoires manquants : %s",
+    "unrecognized arguments: %s": "arguments non reconnus : %s",
+    "invalid choice: %(value)r (choose from %(choices)s)": "choix invalide : %(value)r (choisir parmi %(choices)s)",
+    "invalid %(type)s value: %(value)r": "valeur %(type)s invalide : %(value)r",
+    "expected one argument": "un argument est attendu",
+    "expected at most one argument": "au plus un argument est attendu",
+    "expected at least one argument": "au moins un argument est attendu",
+    "not allowed with argument %s": "incompatible avec l'argument %s",
+    "ignored explicit argument %r": "argument explicite %r ignoré",
+    "one of the arguments %s is required": "l'un des arguments %s est obligatoire",
+    "ambiguous option: %(option)s could match %(matches)s": "option ambiguë : %(option)s peut désigner %(matches)s",
+    "unexpected option string: %s": "option inattendue : %s",
 }

@@ -207,7 +207,7 @@ CATALOGUE: dict[str, Message] = {
     "yaml_invalid": Message(
         "not valid YAML: {error}", "correct the line shown (indent with spaces, put ':' after each key, "
         "write dates as YYYY-MM-DD)",
-        "YAML invalide : {error}", "corriger la ligne indiquée (indentation par espaces, « : » après chaque "
+        "YAML invalide : {error_fr}", "corriger la ligne indiquée (indentation par espaces, « : » après chaque "
         "clé, dates au format AAAA-MM-JJ)"),
     "yaml_top_level": Message(
         "expected a top-level 'territories' mapping (or a 'generate' list) with at least one territory",

@@ -18,7 +18,7 @@ from evaluation.errors import ConfigError, TerritoriesError
 from evaluation.geo.areas import load_departements, part_label, reference_epci_cuts, reference_epcis
 from evaluation.geo.reference import COMMUNE_CODE_PATTERN
 from evaluation.geo.territory import Site, Territory
-from evaluation.messages import coded, render_message
+from evaluation.messages import coded, render_message, yaml_problem_fr
 from evaluation.problems import Lang, Problems
 
 __all__ = ["load_territories", "get_territory", "territory_notes"]
@@ -300,8 +300,9 @@ def _load_territories(file: str, reference_dir: str, versions: tuple) -> tuple[d
         doc = yaml.load(text, Loader=_YAML_LOADER)  # noqa: S506 - a safe loader
     except (yaml.YAMLError, ValueError) as exc:  # ValueError: an impossible date such as 2020-13-01
         mark = getattr(exc, "problem_mark", None)
+        error = str(getattr(exc, "problem", None) or exc)
         report.problems.add(path.name, "yaml_invalid", rows=[mark.line + 1 if mark else None],
-                            error=str(getattr(exc, "problem", None) or exc))
+                            error=error, error_fr=yaml_problem_fr(error))
         raise TerritoriesError(report.problems.frame()) from exc
     if (not isinstance(doc, dict) or not isinstance(doc.get("territories", {}), dict)
             or not (doc.get("territories") or doc.get("generate"))):

@@ -27,7 +27,7 @@ from evaluation.geo.reference import load_reference, territory_communes
 from evaluation.geo.territories import get_territory, load_territories
 from evaluation.io.datasets import load_dataset
 from evaluation.measures.snapshot import resolve_as_of
-from evaluation.messages import render_message
+from evaluation.messages import MESSAGES, render_message
 from evaluation.problems import Lang
 from evaluation.report.baseline import check_baseline, edition_dir
 from evaluation.report.disclosure import DEFAULT_THRESHOLD
@@ -179,8 +179,12 @@ class Verification:
         def say(code: str, /, **params: object) -> str:
             return render_message(code, params, lang=lang)
 
-        out = [say("verify_input_missing", role=c.role, path=c.path) if c.current is None else
-               say("verify_input_changed", role=c.role, path=c.path, recorded=c.recorded[:16], current=c.current[:16])
+        def role(name: str) -> str:
+            return say(f"role_{name}") if f"role_{name}" in MESSAGES else name
+
+        out = [say("verify_input_missing", role=role(c.role), path=c.path) if c.current is None else
+               say("verify_input_changed", role=role(c.role), path=c.path, recorded=c.recorded[:16],
+                   current=c.current[:16])
                for c in self.inputs]
         out += [say("verify_output_changed", name=name) for name in self.outputs]
         out += [say("verify_indicator", code=c.code, field=c.field, recorded=repr(c.recorded), current=repr(c.current))
