@@ -167,3 +167,26 @@ def test_yaml_problems_in_french(tmp_path, capsys):
     assert "not valid YAML: did not find expected key" in capsys.readouterr().err
     assert yaml_problem_fr("month must be in 1..12") == "le mois doit être compris entre 1 et 12"
     assert yaml_problem_fr("something new") == "something new"
+
+
+def test_help_in_french_for_every_option(capsys):
+    """Every help text of every command has its French text, and `--help` shows it."""
+    import argparse
+
+    from evaluation.cli import build_parser
+    from evaluation.messages_cli import HELP_FR
+
+    parser = build_parser()
+    subs = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    helps = {parser.description} | {a.help for a in parser._actions} | {a.help for a in subs._choices_actions}
+    helps |= {a.help for p in subs.choices.values() for a in p._actions}
+    missing = {h for h in helps if h and h != argparse.SUPPRESS} - set(HELP_FR) - {"show this help message and exit"}
+    assert not missing
+    with pytest.raises(SystemExit):
+        main(["--lang", "fr", "publish", "--help"])
+    out = capsys.readouterr().out
+    assert out.startswith("utilisation : evaluation publish") and "options :" in out
+    assert "publier à nouveau une édition existante" in out and "publish again" not in out
+    with pytest.raises(SystemExit):
+        main(["publish", "--help"])
+    assert "publish again an edition that exists" in capsys.readouterr().out

@@ -29,8 +29,6 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from evaluation.messages_cli import ARGPARSE_FR, CLI_MESSAGES
-
 if TYPE_CHECKING:  # the command's modules (and pandas) are imported when it runs: --help stays fast
     import pandas as pd
 
@@ -146,6 +144,8 @@ def reference_summary(build, *, lang: str = "en") -> list[str]:
 
 def _refused(code: str, lang: str, value: object) -> argparse.ArgumentTypeError:
     """An option's value refused while the command line is read (before pandas is imported)."""
+    from evaluation.messages_cli import CLI_MESSAGES
+
     en, fr = CLI_MESSAGES[code]
     return argparse.ArgumentTypeError((fr if lang == "fr" else en).format(value=value))
 
@@ -187,18 +187,24 @@ def _lang_of(argv: Sequence[str]) -> str:
 
 @contextlib.contextmanager
 def _argparse_in(lang: str) -> Iterator[None]:
-    """Argparse's messages (``usage:``, ``error:``, required or unknown arguments) in ``lang``
-    while the command line is read: its gettext function, swapped for a lookup in French.
+    """Argparse's messages (``usage:``, ``error:``, required or unknown arguments) and the
+    options' help in ``lang`` while the command line is read: its gettext function and its
+    help formatter's texts, swapped for lookups in French.
     """
     if lang != "fr":
         yield
         return
-    english = argparse._
-    argparse._ = lambda text: ARGPARSE_FR.get(text, english(text))
+    from evaluation.messages_cli import ARGPARSE_FR, HELP_FR
+
+    english, help_string, text = argparse._, argparse.HelpFormatter._get_help_string, argparse.HelpFormatter._format_text
+    argparse._ = lambda message: ARGPARSE_FR.get(message, english(message))
+    argparse.HelpFormatter._get_help_string = lambda self, action: HELP_FR.get(action.help, action.help)
+    argparse.HelpFormatter._format_text = lambda self, description: text(self, HELP_FR.get(description, description))
     try:
         yield
     finally:
-        argparse._ = english
+        argparse._, argparse.HelpFormatter._get_help_string, argparse.HelpFormatter._format_text = (
+            english, help_string, text)
 
 
 def _report(args: argparse.Namespace) -> int:
@@ -237,7 +243,7 @@ def _report(args: argparse.Namespace) -> int:
                            as_of=args.as_of, parameters=chosen or None, **kwargs)
     for r in results:
         detail = r.path if r.ok else (r.error.splitlines()[0] if r.error else "")
-        print(f"{'ok' if r.ok else 'FAILED':6} {r.territory:28} {detail}")
+        print(f"{_say('run_ok' if r.ok else 'run_failed', args):6} {r.territory:28} {detail}")
     failed = [r.territory for r in results if not r.ok]
     if failed:
         print(_say("reports_failed", args, count=len(failed), slugs=failed), file=sys.stderr)

