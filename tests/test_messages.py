@@ -190,3 +190,22 @@ def test_help_in_french_for_every_option(capsys):
     with pytest.raises(SystemExit):
         main(["publish", "--help"])
     assert "publish again an edition that exists" in capsys.readouterr().out
+
+
+def test_read_options_and_label_problems_in_french(tmp_path, paths, capsys):
+    """`read_options.yml`'s problems and a label holding a name: their details in French too."""
+    import shutil
+
+    data = tmp_path / "data"
+    shutil.copytree(paths.sample, data)
+    (data / "read_options.yml").write_text('accompaniments: {sep: ";", colour: red}\n', encoding="utf-8")
+    assert main(["--lang", "fr", "validate", "--data", str(data)]) == 1
+    err = capsys.readouterr().err
+    assert ("options de lecture invalides : accompaniments : les réglages admis sont ['encoding', 'header_row', "
+            "'sep', 'sheet']") in err and "settings must be" not in err
+    (data / "read_options.yml").write_text('accompaniments: {sep: ";"\n', encoding="utf-8")
+    assert main(["--lang", "fr", "validate", "--data", str(data)]) == 1
+    assert "options de lecture invalides : « , » ou « } » attendu, fin du fichier trouvée (ligne 2)" in (
+        capsys.readouterr().err)
+    assert main(["validate", "--data", str(data)]) == 1
+    assert "invalid reading options: while parsing a flow mapping" in capsys.readouterr().err

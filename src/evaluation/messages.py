@@ -264,7 +264,8 @@ _YAML_PROBLEMS_FR: tuple[tuple[str, str], ...] = (
     (r"block sequence entries are not allowed in this context",
      "élément de liste « - » non permis ici (indentation décalée ?)"),
     (r"expected <block end>, but found .*", "fin de bloc attendue : indentation décalée ?"),
-    (r"expected (.+), but found (.+)", "{0} attendu, {1} trouvé"),
+    (r"expected ',' or '(.)', but got '<stream end>'", "« , » ou « {0} » attendu, fin du fichier trouvée"),
+    (r"expected (.+), but (?:found|got) (.+)", "{0} attendu, {1} trouvé"),
     (r"month must be in 1\.\.12", "le mois doit être compris entre 1 et 12"),
     (r"day is out of range for month", "jour inexistant dans ce mois"),
 )

@@ -84,7 +84,7 @@ CATALOGUE: dict[str, Message] = {
     "read_options_invalid": Message(
         "invalid reading options: {error}",
         "write one entry per table, e.g. accompaniments: {{sep: ';', encoding: cp1252, header_row: 3}}",
-        "options de lecture invalides : {error}",
+        "options de lecture invalides : {error_fr}",
         "écrire une entrée par table, ex. accompaniments: {{sep: ';', encoding: cp1252, header_row: 3}}"),
     "table_needed": Message(
         "needs the {table} table, which is missing", "add {table}.csv (or .xlsx) to the data folder",
@@ -232,7 +232,7 @@ CATALOGUE: dict[str, Message] = {
     "label_is_a_name": Message(
         "this label, published as written, contains the name {name!r} of {source}",
         "name the place or role without the structure's or person's name",
-        "ce libellé, publié tel quel, contient le nom {name!r} de {source}",
+        "ce libellé, publié tel quel, contient le nom {name!r} de {source_fr}",
         "désigner le lieu ou le rôle sans le nom de la structure ou de la personne"),
     "coordinates_invalid": Message(
         "'lat'/'lon' out of range (latitude −90 to 90, longitude −180 to 180)",
