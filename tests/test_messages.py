@@ -209,3 +209,26 @@ def test_read_options_and_label_problems_in_french(tmp_path, paths, capsys):
         capsys.readouterr().err)
     assert main(["validate", "--data", str(data)]) == 1
     assert "invalid reading options: while parsing a flow mapping" in capsys.readouterr().err
+
+
+def test_pdf_unavailable_said_in_french(monkeypatch, capsys):
+    """Where WeasyPrint is missing, `report --formats pdf` says so (and that nothing is rendered)
+    in the language asked for.
+    """
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_weasyprint(name, *args, **kwargs):
+        if name == "weasyprint":
+            raise ImportError(name)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_weasyprint)
+    assert main(["--lang", "fr", "report", "chenove", "--formats", "pdf"]) == 1
+    err = capsys.readouterr().err
+    assert ("evaluation report : report.pdf ne sera pas écrit : le paquet Python weasyprint n'est pas installé "
+            "(c'est une dépendance" in err)
+    assert "evaluation report : aucun des formats demandés ne peut être écrit ; rien n'a été produit" in err
+    assert main(["report", "chenove", "--formats", "pdf"]) == 1
+    assert "report.pdf will not be written: the Python package weasyprint is not installed" in capsys.readouterr().err
