@@ -415,6 +415,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     lang = _lang_of(argv)
     with _argparse_in(lang):
         args = build_parser(lang=lang).parse_args(argv)
+    args.lang = args.lang if args.lang in LANGS else "en"  # EVALUATION_LANG=de: English
     import pandas as pd  # printing problem tables; after parsing, so that --help stays fast
 
     from evaluation.errors import EvaluationError, ValidationError
