@@ -6,6 +6,7 @@ import filecmp
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -167,3 +168,26 @@ def test_validate_checks_the_territories_codes_against_the_reference(tmp_path):
     assert done.returncode == 1
     assert "territory_codes_unknown" in done.stderr or "absent" in done.stderr
     assert "nevers" in done.stderr and "245804406" in done.stderr and "--reference DIR" in done.stderr
+
+
+def test_a_relative_out_folder_is_given_to_the_notebook_absolute(tmp_path, monkeypatch):
+    """The notebook runs in the project root: a relative --out (`publish … --out out` from
+    another folder) must reach it as an absolute path, or its files land in the project root.
+    """
+    import papermill
+
+    from evaluation.report.context import ReportError
+    from evaluation.report.render import render_report
+
+    seen = {}
+
+    def stop(notebook, output, *, parameters, **options):
+        seen.update(parameters)
+        raise RuntimeError("stopped before running")
+
+    monkeypatch.setattr(papermill, "execute_notebook", stop)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ReportError, match="stopped before running"):
+        render_report("chenove", out_dir="out", formats="html")
+    assert Path(seen["output_dir"]).is_absolute()
+    assert Path(seen["output_dir"]).parent == tmp_path / "out"

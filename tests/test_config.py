@@ -164,3 +164,60 @@ def test_a_declared_cut_epci_is_refused_unless_the_part_is_accepted(rhone_only, 
     with pytest.raises(ConfigError) as err:
         load_territories(path, reference_dir=rhone_only)
     assert err.value.problems["code"].tolist() == ["partial_epci_invalid"]
+
+
+def test_cut_epci_said_in_french_under_lang_fr(rhone_only, tmp_path, capsys):
+    """Issue 16: the EPCI cut by the reference's border is described in French (communes in and
+    out, départements), by `territories` (an error) and `validate` (a problem), and still in
+    English by default.
+    """
+    from evaluation.cli import main
+
+    path = tmp_path / "territories.yml"
+    path.write_text("territories:\n  vienne:\n    label: Vienne Condrieu\n    split_date: 2020-01-01\n"
+                    "    epcis: ['200077014']\n", encoding="utf-8")
+    assert main(["--lang", "fr", "territories", "--territories", str(path), "--reference", str(rhone_only)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("erreur : le territoire « vienne » cite un EPCI coupé par la limite du référentiel des "
+                          "communes : EPCI 200077014 CA Vienne Condrieu : 1 de ses 3 communes dans le référentiel "
+                          "(département 69), 2 en dehors (département 38). Construire un référentiel avec le(s) "
+                          "département(s) 38 (`evaluation reference --departements 38,69`)")
+    assert "of its" not in err and "outside it" not in err
+    assert main(["--lang", "fr", "validate", "--territories", str(path), "--reference", str(rhone_only),
+                 "--data", str(tmp_path / "nothing")]) == 1
+    err = capsys.readouterr().err
+    assert ("coupé par la limite du référentiel des communes : EPCI 200077014 CA Vienne Condrieu : 1 de ses 3 "
+            "communes dans le référentiel (département 69), 2 en dehors (département 38)") in err
+    assert "of its" not in err
+    assert main(["--lang", "en", "validate", "--territories", str(path), "--reference", str(rhone_only),
+                 "--data", str(tmp_path / "nothing")]) == 1
+    assert ("cut by the commune reference's border: EPCI 200077014 CA Vienne Condrieu: 1 of its 3 communes in the "
+            "reference (département 69), 2 outside it (département 38)") in capsys.readouterr().err
+
+
+def test_every_epci_of_warning_in_french(rhone_only, tmp_path, capsys, monkeypatch):
+    """Issue 16: the warning about a generated EPCI cut by the reference's border, in French
+    under --lang fr (and EVALUATION_LANG=fr), in English otherwise.
+    """
+    from evaluation.cli import main
+    from evaluation.geo.territories import territory_notes
+
+    path = tmp_path / "territories.yml"
+    path.write_text("generate:\n  - {every_epci_of: '69', split_date: 2021-06-01}\n", encoding="utf-8")
+    expected = ("avertissement : generate/1 : 1 EPCI coupé(s) par la limite du référentiel des communes "
+                "(département(s) 38 absent(s)), nommé(s) d'après leur partie dans le référentiel : 200077014 CA "
+                "Vienne Condrieu (1 sur 3 communes)")
+    assert main(["--lang", "fr", "territories", "--territories", str(path), "--reference", str(rhone_only)]) == 0
+    assert expected in capsys.readouterr().err
+    monkeypatch.setenv("EVALUATION_LANG", "fr")
+    assert main(["territories", "--territories", str(path), "--reference", str(rhone_only)]) == 0
+    assert expected in capsys.readouterr().err
+    monkeypatch.delenv("EVALUATION_LANG")
+    assert main(["territories", "--territories", str(path), "--reference", str(rhone_only)]) == 0
+    assert ("warning: generate/1: 1 EPCI cut by the commune reference's border (département(s) 38 missing) are "
+            "labelled as their part inside it: 200077014 CA Vienne Condrieu (1 of 3 communes)") in capsys.readouterr().err
+    path.write_text("generate:\n  - {every_epci_of: '69', split_date: 2021-06-01, partial_epci: false}\n",
+                    encoding="utf-8")
+    assert territory_notes(path, reference_dir=rhone_only, lang="fr") == [
+        "generate/1 : 1 EPCI coupé(s) par la limite du référentiel des communes (département(s) 38 absent(s)), "
+        "laissé(s) de côté : 200077014 CA Vienne Condrieu (1 sur 3 communes)"]

@@ -527,3 +527,6 @@ def test_a_label_of_territories_yml_must_not_be_a_name_of_the_exports(paths, cod
     assert set(problems["code"]) == {"label_is_a_name"}
     assert sorted(problems["column"]) == ["chenove.network_roles.A001", "chenove.venue.label"]
     assert problems["file"].eq("territories.yml").all()
+    # Where the name was read, in the language of the table (issue 16).
+    assert problems["problem"].str.endswith("of actors.xlsx, column 'name'").all()
+    assert err.value.table(lang="fr")["problem"].str.endswith("de actors.xlsx, colonne 'name'").all()

@@ -97,6 +97,10 @@ def test_verify_names_a_changed_input_and_the_indicators_it_changes(published, c
         assert main(["verify", str(folder)]) == 1
         err = capsys.readouterr().err
         assert "accompaniments.csv: SHA-256 changed" in err and "indicator emplois_crees valeur" in err
+        assert main(["--lang", "fr", "verify", str(folder)]) == 1  # issue 16: in French
+        err = capsys.readouterr().err
+        assert "accompaniments.csv : SHA-256 modifié (enregistré" in err and "indicateur emplois_crees valeur" in err
+        assert f"{folder} : NON vérifiée (1 entrée(s) modifiée(s), 1 écart(s) d'indicateur)" in err
 
 
 def test_one_byte_changed_fails_naming_the_file(published, capsys):

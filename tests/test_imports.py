@@ -1,8 +1,8 @@
 """The import contract (issue 14): layers point one way, no cycles, no hidden imports.
 
 The package is read from its source with :mod:`ast` (nothing is imported). Layers, from the
-bottom: the base modules (``config``, ``errors``, ``problems``, ``_io``, ``_text``, ``kernel``), ``geo``,
-``io``, ``measures``, ``report``, then ``cli``. A module may import from its own layer and from
+bottom: the base modules (``config``, ``errors``, ``problems``, ``messages``, ``messages_cli``,
+``_io``, ``_text``, ``kernel``), ``geo``, ``io``, ``measures``, ``report``, then ``cli``. A module may import from its own layer and from
 the layers below, never from a layer above; the graph of modules has no cycle, even through
 imports made inside functions or under ``TYPE_CHECKING``. Imports inside functions are
 kept for heavy or optional dependencies and must say why in a comment on the line or the
@@ -33,7 +33,8 @@ MODULES = {module_name(p): p for p in sorted(PACKAGE.rglob("*.py"))}
 
 def layer(module: str) -> str:
     parts = module.split(".")
-    if len(parts) == 1 or parts[1] in ("config", "errors", "problems", "_io", "_text", "kernel"):
+    if len(parts) == 1 or parts[1] in ("config", "errors", "problems", "messages", "messages_cli", "_io", "_text",
+                                                "kernel"):
         return "base"
     return parts[1]
 

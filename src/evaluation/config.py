@@ -43,15 +43,12 @@ def project_root() -> Path:
     if env:
         root = Path(env).expanduser().resolve()
         if not (root / "data" / "raw").is_dir():
-            raise ConfigError(f"{ROOT_ENV}={env!r} has no data/raw folder")
+            raise ConfigError(code="root_env_invalid", env=ROOT_ENV, value=repr(env))
         return root
     for parent in Path(__file__).resolve().parents:
         if (parent / "pyproject.toml").is_file() and (parent / "data" / "raw").is_dir():
             return parent
-    raise ConfigError(
-        "cannot find the project root (a folder with pyproject.toml and data/raw): "
-        f"set {ROOT_ENV} to the folder of your clone"
-    )
+    raise ConfigError(code="root_not_found", env=ROOT_ENV)
 
 
 @dataclass(frozen=True)

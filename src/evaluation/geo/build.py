@@ -123,12 +123,9 @@ def build_reference(communes: gpd.GeoDataFrame, density: pd.DataFrame, *,
     insee_dep = departement_of(density["commune_code"])
     uncovered = sorted(set(deps) - set(insee_dep))
     if uncovered:
-        raise EvaluationError(
-            f"INSEE's density file lists no commune of département(s) {', '.join(uncovered)}: it is the "
-            "authority for the list of communes; use INSEE's national file (--density-file)")
+        raise EvaluationError(code="density_no_departement", codes=uncovered)
     if "population_grid" not in density:
-        raise EvaluationError("INSEE's density file has no population column (PMUNyy): the reference takes "
-                              "every commune's population from it")
+        raise EvaluationError(code="density_no_population")
     insee = density.loc[insee_dep.isin(deps)]
     ref = pd.DataFrame({
         "commune_code": insee["commune_code"].to_numpy(),
@@ -325,6 +322,8 @@ def rebuild_reference(departements: Iterable[str] | str, *, density_file: Path |
             "what": "population municipale",
             "year": year,
             "from": f"INSEE's density file ({density_file.name}), column {pop_column}, for every commune",
+            "file": density_file.name,
+            "column": pop_column,
         },
         "communes_without_density_level": reference.loc[reference["density_level"].isna(), "commune_code"].tolist(),
         "communes_without_polygon": _records(build.without_polygon, status_cols),

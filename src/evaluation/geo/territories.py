@@ -18,7 +18,8 @@ from evaluation.errors import ConfigError, TerritoriesError
 from evaluation.geo.areas import load_departements, part_label, reference_epci_cuts, reference_epcis
 from evaluation.geo.reference import COMMUNE_CODE_PATTERN
 from evaluation.geo.territory import Site, Territory
-from evaluation.problems import Problems
+from evaluation.messages import coded, render_message, yaml_problem_fr
+from evaluation.problems import Lang, Problems
 
 __all__ = ["load_territories", "get_territory", "territory_notes"]
 
@@ -36,7 +37,7 @@ class _Report:
 
     def __init__(self, file: Path, lines: dict[tuple, int]) -> None:
         self.file, self.lines, self.problems, self._seen, self.found = file, lines, Problems(), set(), 0
-        self.notes: list[str] = []  # warnings for the command line (never printed into a report)
+        self.notes: list[dict] = []  # warnings for the command line (never printed into a report), coded
 
     def add(self, where: tuple, code: str, *, value: Any = None, **params: Any) -> None:
         self.found += 1
@@ -265,16 +266,17 @@ def load_territories(path: Path | str | None = None, *,
     return dict(_parsed(path, reference_dir)[0])
 
 
-def territory_notes(path: Path | str | None = None, *, reference_dir: Path | str | None = None) -> list[str]:
+def territory_notes(path: Path | str | None = None, *, reference_dir: Path | str | None = None,
+                    lang: Lang = "en") -> list[str]:
     """What the command line warns about when it reads ``territories.yml``
-    (:func:`load_territories`'s arguments): the EPCI a ``generate`` rule found cut by the
-    reference's border, labelled as their part or skipped. Kept out of logging so that a
-    report's notebook, which reads the same file, never prints them.
+    (:func:`load_territories`'s arguments), in ``lang`` (``"en"`` or ``"fr"``): the EPCI a
+    ``generate`` rule found cut by the reference's border, labelled as their part or skipped.
+    Kept out of logging so that a report's notebook, which reads the same file, never prints them.
     """
-    return list(_parsed(path, reference_dir)[1])
+    return [render_message(n["code"], n["params"], lang=lang) for n in _parsed(path, reference_dir)[1]]
 
 
-def _parsed(path: Path | str | None, reference_dir: Path | str | None) -> tuple[dict[str, Territory], tuple[str, ...]]:
+def _parsed(path: Path | str | None, reference_dir: Path | str | None) -> tuple[dict[str, Territory], tuple[dict, ...]]:
     path = Path(path) if path is not None else get_paths().territories
     reference = Path(reference_dir) if reference_dir is not None else get_paths().reference
     # Parsed once per process and content (the file's text, and the version of the reference
@@ -286,7 +288,7 @@ def _parsed(path: Path | str | None, reference_dir: Path | str | None) -> tuple[
 
 
 @functools.lru_cache(maxsize=8)
-def _load_territories(file: str, reference_dir: str, versions: tuple) -> tuple[dict[str, Territory], tuple[str, ...]]:
+def _load_territories(file: str, reference_dir: str, versions: tuple) -> tuple[dict[str, Territory], tuple[dict, ...]]:
     path = Path(file)
     report = _Report(path, {})
     if not path.is_file():
@@ -298,8 +300,9 @@ def _load_territories(file: str, reference_dir: str, versions: tuple) -> tuple[d
         doc = yaml.load(text, Loader=_YAML_LOADER)  # noqa: S506 - a safe loader
     except (yaml.YAMLError, ValueError) as exc:  # ValueError: an impossible date such as 2020-13-01
         mark = getattr(exc, "problem_mark", None)
+        error = str(getattr(exc, "problem", None) or exc)
         report.problems.add(path.name, "yaml_invalid", rows=[mark.line + 1 if mark else None],
-                            error=str(getattr(exc, "problem", None) or exc))
+                            error=error, error_fr=yaml_problem_fr(error))
         raise TerritoriesError(report.problems.frame()) from exc
     if (not isinstance(doc, dict) or not isinstance(doc.get("territories", {}), dict)
             or not (doc.get("territories") or doc.get("generate"))):
@@ -360,12 +363,12 @@ def _generated(rule: Any, *, where: tuple, report: _Report,
     cut = reference_epci_cuts(reference_dir)
     cut = cut[cut.index.isin(epcis["epci_siren"])]
     if len(cut):
-        report.notes.append(
-            f"{'/'.join(map(str, where))}: {len(cut)} EPCI cut by the commune reference's border (département(s) "
-            f"{', '.join(sorted({d for deps in cut['departements_out'] for d in deps}))} missing) "
-            f"{'are labelled as their part inside it' if partial else 'are skipped'}: "
-            + "; ".join(f"{s} {n} ({a} of {b} communes)" for s, n, a, b in
-                        zip(cut.index, cut["epci_name"], cut["communes_in"], cut["communes_total"], strict=True)))
+        report.notes.append(coded(
+            "epci_cut_labelled" if partial else "epci_cut_skipped", where="/".join(map(str, where)), count=len(cut),
+            missing=sorted({d for deps in cut["departements_out"] for d in deps}),
+            epcis=[coded("epci_cut_item", siren=s, name=n, communes_in=int(a), communes_total=int(b))
+                   for s, n, a, b in zip(cut.index, cut["epci_name"], cut["communes_in"], cut["communes_total"],
+                                         strict=True)]))
         if not partial:
             epcis = epcis[~epcis["epci_siren"].isin(cut.index)]
     prefix = str(rule.get("prefix", "epci"))
@@ -388,8 +391,6 @@ def get_territory(slug: str, path: Path | str | None = None, *,
     """Return one territory by slug, with the list of known slugs if it is unknown."""
     territories = load_territories(path, reference_dir=reference_dir)
     if slug not in territories:
-        raise ConfigError(
-            f"unknown territory {slug!r}; territories.yml defines: {', '.join(list(territories)[:30])}"
-            + (f" … ({len(territories)} in all; `evaluation territories` lists them)" if len(territories) > 30 else "")
-        )
+        raise ConfigError(code="territory_unknown_many" if len(territories) > 30 else "territory_unknown",
+                          slug=slug, slugs=list(territories)[:30], count=len(territories))
     return territories[slug]

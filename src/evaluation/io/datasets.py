@@ -252,14 +252,16 @@ def _check_labels(territories: Mapping[str, Territory], tables: Mapping[str, pd.
     columns left out of the data model (first names of staff) are not looked for.
     """
     places = kept_places(place_names)
-    sources: dict[str, str] = {}
+    sources: dict[str, tuple[str, str]] = {}  # folded name → where it was read, in English and French
     for table, cols in NAME_COLUMNS.items():
         for col in (c for c in cols if table in tables and c in tables[table]):
             for name in tables[table][col].dropna().astype(str):
-                sources.setdefault(fold_key(name), f"{files[table].name}, column {col!r}")
+                sources.setdefault(fold_key(name), (f"{files[table].name}, column {col!r}",
+                                                    f"{files[table].name}, colonne {col!r}"))
     for name in extra.dropna().astype(str):  # contacts, staff: a lone first name is too common a word
         if len(fold_key(name).split()) > 1:
-            sources.setdefault(fold_key(name), "a column left out of the data model")
+            sources.setdefault(fold_key(name), ("a column left out of the data model",
+                                                "une colonne hors du modèle de données"))
     sources = {k: v for k, v in sources.items() if len(k.replace(" ", "")) >= 4 and k not in places}
     if not sources:
         return
@@ -270,7 +272,7 @@ def _check_labels(territories: Mapping[str, Territory], tables: Mapping[str, pd.
             runs = {" ".join(words[i:i + n]) for n in range(1, longest + 1) for i in range(len(words) - n + 1)}
             for name in sorted(runs & sources.keys()):
                 problems.add(territories_file, "label_is_a_name", column=f"{slug}.{where}", rows=[None],
-                             values=[text], name=name, source=sources[name])
+                             values=[text], name=name, source=sources[name][0], source_fr=sources[name][1])
 
 
 def _read_table(path: Path, table: str, options: ReadOptions, problems: Problems) -> pd.DataFrame | None:

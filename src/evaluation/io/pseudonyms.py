@@ -88,17 +88,17 @@ def resolve_key(key: bytes | str | None = None) -> PseudonymKey:
     else:
         path = Path(os.environ.get(KEY_FILE_ENV) or DEFAULT_KEY_FILE).expanduser()
         if os.environ.get(KEY_FILE_ENV) and not path.is_file():
-            raise ConfigError(f"{KEY_FILE_ENV} names {path}, which is not a file")
+            raise ConfigError(code="key_file_missing", env=KEY_FILE_ENV, path=str(path))
         if path.is_file():
             if _inside_project(path):
-                raise ConfigError(f"the pseudonym key file {path} is inside the project folder, where it could be "
-                                  "committed: move it outside (e.g. to ~/.config/evaluation/pseudonym.key)")
+                raise ConfigError(code="key_file_in_project", path=str(path))
             secret, source, stable = path.read_bytes().strip(), f"file {path}", True
         else:
             return PseudonymKey(secrets.token_bytes(32), "random key drawn for this run", False)
     if len(secret) < MIN_KEY_BYTES:
-        raise ConfigError(f"the pseudonym key from {source} is too short: give at least {MIN_KEY_BYTES} "
-                          "characters (e.g. `python -c 'import secrets; print(secrets.token_hex(32))'`)")
+        source_fr = {"argument": "argument"}.get(source) or (f"fichier {path}" if source.startswith("file ")
+                                                               else f"variable d'environnement {KEY_ENV}")
+        raise ConfigError(code="key_too_short", source=source, source_fr=source_fr, minimum=MIN_KEY_BYTES)
     return PseudonymKey(secret, source, stable)
 
 

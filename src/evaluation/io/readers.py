@@ -17,6 +17,7 @@ import yaml
 from evaluation._io import decode_text
 from evaluation._text import normalise_name
 from evaluation.io.schema import COLUMN_ALIASES, SCHEMAS, header_key
+from evaluation.messages import yaml_problem_fr
 from evaluation.problems import Problems
 
 __all__ = ["ReadOptions", "READ_OPTIONS_FILE", "CellsBeyondHeader", "read_raw"]
@@ -212,17 +213,23 @@ def _folder_read_options(data_dir: Path, problems: Problems) -> dict[str, ReadOp
     try:
         doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         if not isinstance(doc, dict):
-            raise ValueError("expected one entry per table")
+            raise ValueError("expected one entry per table", "une entrée par table est attendue")
         out = {}
         for table, spec in doc.items():
             if table != "*" and table not in SCHEMAS:
-                raise ValueError(f"unknown table {table!r}")
+                raise ValueError(f"unknown table {table!r}", f"table inconnue {table!r}")
             if not isinstance(spec, dict) or set(spec) - fields:
-                raise ValueError(f"{table}: settings must be among {sorted(fields)}")
+                raise ValueError(f"{table}: settings must be among {sorted(fields)}",
+                                 f"{table} : les réglages admis sont {sorted(fields)}")
             out[table] = ReadOptions(**spec)
         return out
     except (yaml.YAMLError, ValueError, TypeError) as exc:
-        problems.add(path.name, "read_options_invalid", error=str(exc)[:200])
+        ours = isinstance(exc, ValueError) and len(exc.args) == 2  # (English, French), raised above
+        mark = getattr(exc, "problem_mark", None)
+        french = (exc.args[1] if ours else yaml_problem_fr(str(getattr(exc, "problem", None) or exc))
+                  + (f" (ligne {mark.line + 1})" if mark else ""))
+        problems.add(path.name, "read_options_invalid", error=str(exc.args[0] if ours else exc)[:200],
+                     error_fr=french[:200])
         return {}
 
 

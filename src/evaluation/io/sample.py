@@ -335,7 +335,7 @@ def sample_anchors(reference: pd.DataFrame, territories: dict[str, Territory]) -
     peopled = reference[reference["population"].fillna(0) > 0].sort_values(
         ["population", "commune_code"], ascending=[False, True])
     if peopled.empty:
-        raise ConfigError("the commune reference has no commune with a population: no illustrative data can be drawn")
+        raise ConfigError(code="sample_no_population")
     with_venue = [territories[s] for s in inside if territories[s].venue is not None
                   and territories[s].venue.commune in codes]
     anchor_t = with_venue[0] if with_venue else (territories[inside[0]] if inside else None)
@@ -413,8 +413,7 @@ def write_sample(tables: dict[str, pd.DataFrame], out_dir: Path | str, *, seed: 
     out = Path(out_dir)
     existing = sorted(p.name for p in out.glob("*") if p.stem in tables) if out.is_dir() else []
     if existing and not overwrite:
-        raise ConfigError(f"{out} already holds exports ({', '.join(existing)}): raw data are never overwritten; "
-                          "choose another folder with --out, or pass --force to replace them")
+        raise ConfigError(code="sample_exists", folder=str(out), files=existing)
     encodings = {"accompaniments": "cp1252"}
     for name, table in tables.items():
         if name == "actors":

@@ -82,7 +82,7 @@ def _parse(value: object) -> dt.date:
             return dt.datetime.strptime(text, fmt).date()
         except ValueError:
             continue
-    raise SnapshotError(f"as_of {value!r} is not a date: write it as YYYY-MM-DD (e.g. 2024-12-31) or DD/MM/YYYY")
+    raise SnapshotError(code="as_of_invalid", value=repr(value))
 
 
 def resolve_as_of(tables: Mapping[str, pd.DataFrame], as_of: object = None, *,
@@ -102,20 +102,17 @@ def resolve_as_of(tables: Mapping[str, pd.DataFrame], as_of: object = None, *,
             return Snapshot(today, True, today, today)
         date = _parse(as_of)
         if date > today:
-            raise SnapshotError(f"as_of {date.isoformat()} is after today ({today.isoformat()}): "
-                                f"give a date up to today")
+            raise SnapshotError(code="as_of_future", date=date.isoformat(), today=today.isoformat())
         return Snapshot(date, False, date, date)
     first, latest = span
     if as_of is None or (isinstance(as_of, str) and not as_of.strip()):
         return Snapshot(min(latest, today), True, first, latest)
     date = _parse(as_of)
     if date > today:
-        raise SnapshotError(f"as_of {date.isoformat()} is after today ({today.isoformat()}): "
-                            f"give a date up to today, or leave it out to use the latest date of the data "
-                            f"({latest.isoformat()})")
+        raise SnapshotError(code="as_of_future_data", date=date.isoformat(), today=today.isoformat(),
+                            latest=latest.isoformat())
     if date < first:
-        raise SnapshotError(f"as_of {date.isoformat()} is before the first record of the data "
-                            f"({first.isoformat()}): give a date from {first.isoformat()} on")
+        raise SnapshotError(code="as_of_before_data", date=date.isoformat(), first=first.isoformat())
     return Snapshot(date, False, first, latest)
 
 

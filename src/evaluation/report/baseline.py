@@ -27,10 +27,9 @@ EDITIONS = "editions"
 
 def edition_dir(territory: str, edition: str, *, out_dir: str | Path | None = None) -> Path:
     """``<out_dir>/<territory>/editions/<edition>`` (``out_dir`` default ``reports/``)."""
-    for what, name in (("territory", territory), ("edition", edition)):
+    for what, what_fr, name in (("territory", "territoire", territory), ("edition", "l'édition", edition)):
         if not isinstance(name, str) or not SLUG_PATTERN.match(name):
-            raise ConfigError(f"invalid {what} name {name!r}: use lowercase letters, digits and hyphens "
-                              f"(e.g. point-etape-2022)")
+            raise ConfigError(code="name_invalid", what=what, what_fr=what_fr, name=str(name))
     return Path(out_dir if out_dir is not None else get_paths().reports) / territory / EDITIONS / edition
 
 
@@ -52,25 +51,20 @@ def check_baseline(baseline: str | Path, territory: str, *, threshold: int, refe
     """
     folder = find_edition(territory, baseline, out_dir=out_dir)
     manifest = read_manifest(folder)
-    where = f"baseline edition {folder}"
     if manifest["territory"] != territory:
-        raise ManifestError(f"{where} is of territory {manifest['territory']!r}, not {territory!r}: give an edition "
-                            f"of {territory} (its editions are in reports/{territory}/editions/)")
+        raise ManifestError(code="baseline_other_territory", folder=str(folder), other=manifest["territory"],
+                            slug=territory)
     used = int(manifest["parameters"]["disclosure_threshold"])
     if used != int(threshold):
-        raise ManifestError(f"{where} was published with disclosure threshold {used}, this report uses {threshold}: "
-                            f"compare editions made with one threshold (publish the baseline again with "
-                            f"disclosure_threshold={threshold}, or report with {used})")
+        raise ManifestError(code="baseline_threshold", folder=str(folder), used=used, threshold=threshold)
     ref = Path(reference_dir) if reference_dir else get_paths().reference
     recorded = {Path(i["path"]).name: i["sha256"] for i in manifest["inputs"] if i["role"] == "reference"}
     current = {n: sha256_file(ref / n) for n in (REFERENCE_CSV, REFERENCE_GEOJSON, FORMER_COMMUNES_CSV,
                                                  REFERENCE_PROVENANCE) if (ref / n).is_file()}
     if recorded != current:
         differ = sorted(n for n in set(recorded) | set(current) if recorded.get(n) != current.get(n))
-        raise ManifestError(f"{where} was built with another commune reference ({', '.join(differ)} differ): "
-                            f"report with the reference it was built with (--reference), or publish the "
-                            f"baseline again with this reference")
+        raise ManifestError(code="baseline_reference", folder=str(folder), files=differ)
     if before is not None and dt.date.fromisoformat(manifest["as_of"]) >= before:
-        raise ManifestError(f"{where} is dated {manifest['as_of']}, not before this report's date "
-                            f"{before.isoformat()}: give an earlier edition as baseline")
+        raise ManifestError(code="baseline_not_before", folder=str(folder), date=manifest["as_of"],
+                            before=before.isoformat())
     return folder, manifest

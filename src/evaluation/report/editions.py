@@ -22,11 +22,13 @@ import pandas as pd
 from evaluation import __version__
 from evaluation._io import atomic_dir, sha256_file
 from evaluation.config import get_paths
-from evaluation.errors import ConfigError, EvaluationError
+from evaluation.errors import ConfigError, EvaluationError, ValidationError
 from evaluation.geo.reference import load_reference, territory_communes
 from evaluation.geo.territories import get_territory, load_territories
 from evaluation.io.datasets import load_dataset
 from evaluation.measures.snapshot import resolve_as_of
+from evaluation.messages import MESSAGES, render_message
+from evaluation.problems import Lang
 from evaluation.report.baseline import check_baseline, edition_dir
 from evaluation.report.disclosure import DEFAULT_THRESHOLD
 from evaluation.report.manifest import (
@@ -84,8 +86,7 @@ def publish_edition(territory: str, *, edition: str, as_of: object = None, data_
     """
     target = edition_dir(territory, edition, out_dir=out_dir)
     if target.exists() and not replace:
-        raise ManifestError(f"edition {edition!r} of {territory} already exists ({target}); an edition is frozen: "
-                            f"choose another name, or --replace to publish it again")
+        raise ManifestError(code="edition_exists", edition=edition, slug=territory, folder=str(target))
     inputs, dataset = _inputs(territory, data_dir=data_dir, reference_dir=reference_dir,
                               territories_file=territories_file)
     snapshot = resolve_as_of(dataset.tables, as_of)
@@ -142,8 +143,7 @@ def publish_milestones(territory: str, *, chain: bool = False, **options) -> lis
     """
     terr = get_territory(territory, options.get("territories_file"), reference_dir=options.get("reference_dir"))
     if not terr.milestones:
-        raise ConfigError(f"territory {territory!r} has no milestones: add to its entry in territories.yml, e.g. "
-                          f"milestones: {{convention-2020: 2020-12-31, point-etape-2022: 2022-12-31}}")
+        raise ConfigError(code="milestones_none", slug=territory)
     _, dataset = _inputs(territory, data_dir=options.get("data_dir"), reference_dir=options.get("reference_dir"),
                          territories_file=options.get("territories_file"))
     for date in terr.milestones.values():  # every date refused before any edition is written
@@ -168,22 +168,31 @@ class Verification:
     outputs: list[str] = field(default_factory=list)  # outputs whose SHA-256 changed
     absent_outputs: list[str] = field(default_factory=list)  # recorded but not kept (not an error)
     error: str | None = None  # why the indicators could not be recomputed
+    error_fr: str | None = None  # the same, in French
 
     @property
     def ok(self) -> bool:
         """True when no input, indicator or output differs and nothing failed."""
         return not (self.inputs or self.indicators or self.outputs or self.error)
 
-    def lines(self) -> list[str]:
-        """What a person reads: every changed input and indicator, one per line."""
-        out = [f"{c.role} {c.path}: " + ("missing" if c.current is None else
-                                           f"SHA-256 changed (recorded {c.recorded[:16]}…, now {c.current[:16]}…)")
+    def lines(self, *, lang: Lang = "en") -> list[str]:
+        """What a person reads, in ``lang`` (``"en"`` or ``"fr"``): every changed input and indicator, one per line."""
+        def say(code: str, /, **params: object) -> str:
+            return render_message(code, params, lang=lang)
+
+        def role(name: str) -> str:
+            return say(f"role_{name}") if f"role_{name}" in MESSAGES else name
+
+        out = [say("verify_input_missing", role=role(c.role), path=c.path) if c.current is None else
+               say("verify_input_changed", role=role(c.role), path=c.path, recorded=c.recorded[:16],
+                   current=c.current[:16])
                for c in self.inputs]
-        out += [f"output {name}: SHA-256 changed since publication" for name in self.outputs]
-        out += [f"indicator {c.code} {c.field}: recorded {c.recorded!r}, recomputed {c.current!r}"
+        out += [say("verify_output_changed", name=name) for name in self.outputs]
+        out += [say("verify_indicator", code=c.code, field=c.field, recorded=repr(c.recorded), current=repr(c.current))
                 for c in self.indicators]
         if self.error:
-            out.append(f"indicators not recomputed: {self.error}")
+            out.append(say("verify_not_recomputed", error=self.error_fr if lang == "fr" and self.error_fr
+                           else self.error))
         return out
 
 
@@ -219,12 +228,15 @@ def verify_edition(folder: str | Path, *, root: Path | None = None) -> Verificat
         elif sha256_file(path) != item["sha256"]:
             result.outputs.append(item["path"])
     if any(c.current is None for c in result.inputs):
-        result.error = "an input is missing"
+        result.error, result.error_fr = "an input is missing", "une entrée est absente"
         return result
     try:
         current = recompute_indicators(manifest, root=root)
     except EvaluationError as exc:  # a changed input may no longer be valid
         result.error = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+        result.error_fr = (f"{type(exc).__name__} : {len(exc.problems)} problème(s) dans les données d'entrée"
+                           if isinstance(exc, ValidationError) else
+                           f"{type(exc).__name__} : {exc.text(lang='fr').splitlines()[0] if str(exc) else ''}")
         return result
     result.indicators = changed_indicators(manifest["indicators"], current)
     return result

@@ -52,8 +52,8 @@ def parse_formats(formats: str | Iterable[str] | None) -> tuple[str, ...]:
     names = [n for n in names if n]
     unknown = [n for n in names if n not in FORMATS]
     if unknown or not names:
-        raise ConfigError(f"unknown report format(s) {', '.join(map(repr, unknown)) or '(none given)'}: "
-                          f"choose among {', '.join(FORMATS)}")
+        raise ConfigError(code="formats_unknown", names=", ".join(map(repr, unknown)) or "(none given)",
+                          names_fr=", ".join(map(repr, unknown)) or "(aucun)", allowed=list(FORMATS))
     return tuple(f for f in FORMATS if f in names)
 
 

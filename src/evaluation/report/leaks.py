@@ -287,7 +287,6 @@ def check_outputs(paths: Iterable[Path], names: Sequence[RawName], *, root: Path
     leaks = find_leaks(paths, names, root=root, texts=texts)
     if leaks:
         shown = "\n".join(f"  - {leak}" for leak in leaks[:20])
-        more = f"\n  … and {len(leaks) - 20} more" if len(leaks) > 20 else ""
-        raise NameLeakError(f"{len(leaks)} raw name(s) of the exports found in the outputs; nothing was "
-                            f"published:\n{shown}{more}")
+        raise NameLeakError(code="name_leak_more" if len(leaks) > 20 else "name_leak", count=len(leaks),
+                            shown=shown, more=len(leaks) - 20)
     return len(names)

@@ -152,23 +152,19 @@ def read_manifest(folder: Path | str) -> dict:
     """
     folder = Path(folder)
     path = folder / MANIFEST
-    republish = ("publish the edition again with `evaluation publish TERRITORY --as-of DATE --edition NAME`")
     if not folder.is_dir():
-        raise ManifestError(f"{folder}: no such edition folder; editions are in reports/<territory>/editions/<name>, "
-                            f"made by `evaluation publish`")
+        raise ManifestError(code="edition_folder_missing", folder=str(folder))
     if not path.is_file():
-        raise ManifestError(f"{folder}: no {MANIFEST}, so this is not a published edition (or its manifest was "
-                            f"removed): restore {MANIFEST} from where the edition was kept, or {republish}")
+        raise ManifestError(code="manifest_missing", folder=str(folder), file=MANIFEST)
     try:
         content = json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ManifestError(f"{path}: not readable JSON ({exc}): restore it, or {republish}") from exc
+        raise ManifestError(code="manifest_unreadable", path=str(path), error=str(exc)) from exc
     if not isinstance(content, dict) or content.get("format") != FORMAT:
-        raise ManifestError(f"{path}: not an edition manifest of format {FORMAT}: {republish}")
+        raise ManifestError(code="manifest_format", path=str(path), format=FORMAT)
     expected = hashlib.sha256(_canonical(content)).hexdigest()
     if content.get("manifest_sha256") != expected:
-        raise ManifestError(f"{path} was edited after publication (its checksum does not match its content): "
-                            f"restore the original from version control or backup, or {republish}")
+        raise ManifestError(code="manifest_edited", path=str(path))
     return content
 
 

@@ -20,6 +20,8 @@ import logging
 from pathlib import Path
 
 from evaluation._io import atomic_write
+from evaluation.messages import render_message
+from evaluation.problems import Lang
 from evaluation.report.document import (
     Document,
     Heading,
@@ -85,20 +87,17 @@ _NUMERIC = set("0123456789,–-  % []<;")
 
 
 @functools.cache
-def pdf_unavailable() -> str | None:
-    """Why the PDF cannot be made here (WeasyPrint or its system libraries missing), or ``None``."""
+def pdf_unavailable(*, lang: Lang = "en") -> str | None:
+    """Why the PDF cannot be made here (WeasyPrint or its system libraries missing), in ``lang``, or ``None``."""
     # WeasyPrint logs its steps at INFO from its import on (its default stylesheets): with
     # `evaluation -v` every report would print them.
     logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
     try:
         import weasyprint  # noqa: F401
     except ImportError:
-        return ("the Python package weasyprint is not installed (it is a dependency: reinstall with "
-                "`make report` or `pip install weasyprint`)")
+        return render_message("pdf_no_weasyprint", lang=lang)
     except OSError as exc:  # the Pango / GObject shared libraries cannot be loaded
-        return (f"WeasyPrint cannot load the Pango library of the system ({exc}); install it, e.g. "
-                "`apt-get install libpango-1.0-0 libpangoft2-1.0-0` on Debian or Ubuntu, `brew install pango` "
-                "on macOS")
+        return render_message("pdf_no_pango", {"error": str(exc)}, lang=lang)
     return None
 
 

@@ -185,7 +185,7 @@ def render_report(territory: str, *, data_dir: str | Path | None = None, out_dir
     import papermill as pm  # papermill is slow to import: only when a report is rendered
 
     if not SLUG_PATTERN.match(territory):
-        raise ConfigError(f"invalid territory name {territory!r}")
+        raise ConfigError(code="name_invalid", what="territory", what_fr="territoire", name=territory)
     formats = parse_formats(formats)
     paths = get_paths()
     terr = get_territory(territory, territories_file, reference_dir=reference_dir)
@@ -205,7 +205,8 @@ def render_report(territory: str, *, data_dir: str | Path | None = None, out_dir
                                        threshold=int(parameters.get("disclosure_threshold", DEFAULT_THRESHOLD)),
                                        out_dir=out_dir, before=stated)
             parameters = {**parameters, "baseline": str(folder.resolve())}
-    out_root = Path(out_dir) if out_dir is not None else paths.reports
+    # absolute: the notebook runs in the project root, not in the caller's folder (papermill#316)
+    out_root = Path(out_dir).resolve() if out_dir is not None else paths.reports
     target = out_root / territory
     kernel = kernel_name or ensure_kernel()
     remove_orphans(out_root)  # working folders of runs that were killed
@@ -229,8 +230,8 @@ def render_report(territory: str, *, data_dir: str | Path | None = None, out_dir
                     shutil.move(executed, target / "report.failed.ipynb")
                 # papermill's error carries the whole traceback: keep what went wrong, where
                 what = (f"{exc.ename}: {exc.evalue} (cell {exc.exec_count})" if hasattr(exc, "ename") else str(exc))
-                raise ReportError(f"report {territory!r} failed: {what}; executed notebook kept in "
-                                  f"{target / 'report.failed.ipynb'}") from exc
+                raise ReportError(code="report_failed", slug=territory, what=what,
+                                  notebook=str(target / "report.failed.ipynb")) from exc
         # Defence in depth: no raw name in anything written, before anything is published. The
         # documents are started first (the PDF is laid out in a child process meanwhile), so they
         # carry the sentence saying so; if a name is found, nothing is published.
