@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from evaluation.geo.reference import RURAL
 from evaluation.report import figures
 from evaluation.report.published import Estimate, Publication
@@ -22,7 +24,15 @@ from evaluation.report.tables import (
 )
 
 __all__ = ["reach_reading", "density", "urban_rural", "rates", "qpv", "trends", "communes_reached", "distance",
-           "count_model", "venue"]
+           "count_model", "venue", "NOTHING"]
+
+#: Opens every sentence of a section that has nothing to test, measure or draw (no accompaniment).
+NOTHING = "Aucun accompagnement sur la période"
+
+
+def _nothing(pub: Publication) -> bool:
+    """Whether the territory has no accompaniment at all (a published zero, not a withheld count)."""
+    return pub.total == 0
 
 
 def _model_sentence(pub: Publication) -> str:
@@ -56,7 +66,8 @@ def reach_reading(pub: Publication) -> str:
         return "Aucun accompagnement n'est enregistré dans ce territoire : la portée ne peut pas être mesurée."
     level = ci_label(pub.alpha)
     count = f"**{fr_number(pub.total)} accompagnements**" if pub.total is not None else "les accompagnements"
-    out = [f"De {pub.years[0]} à {pub.years[1]}, {count} concernent des structures du territoire."]
+    when = f"En {pub.years[0]}" if pub.years[0] == pub.years[1] else f"De {pub.years[0]} à {pub.years[1]}"
+    out = [f"{when}, {count} concernent des structures du territoire."]
     rep = pub.representation["urban_rural"].set_index("urban_rural")
     if rep["population"].gt(0).all():
         r = rep.loc[RURAL]
@@ -82,7 +93,7 @@ def reach_reading(pub: Publication) -> str:
         out.append(f"L'action touche {fr_number(cov.communes_reached)} des {fr_number(cov.communes)} communes, qui regroupent "
                    f"{fr_percent(cov.share_population)} de la population du territoire.")
     dist = pub.distance
-    if dist and cov.communes > 1:
+    if dist and cov.communes > 1 and pub.total is not None:  # a withheld total: its few distances neither
         half = (f"à moins de {fr_number(dist.median_km, digits=1)} km d'un lieu d'accompagnement"
                 if dist.median_km > 0 else "dans une commune où se trouve un lieu d'accompagnement")
         out.append(f"La moitié des accompagnements se situent {half}, 80 % à moins de "
@@ -102,26 +113,33 @@ def density(pub: Publication) -> list[Item]:
     rep = pub.representation["density_label"]
     items: list[Item] = [representation_table(rep, "density_label", label=GROUP_LABELS["density_label"],
                                               alpha=pub.alpha)]
+    if _nothing(pub):
+        return [*items, f"{NOTHING} : pas de test d'ajustement à la distribution de la population, pas de graphique."]
     fit = pub.fit.get("density_label")
     if fit is None:
         items.append("Le test d'ajustement à la distribution de la population n'est pas publié : il permettrait de "
                      "retrouver des effectifs qui relèvent du secret statistique.")
+    elif fit.groups >= 2 and not math.isfinite(fit.statistic):
+        items.append("Le test d'ajustement à la distribution de la population n'est pas estimable sur ces données.")
     elif fit.groups >= 2:
         simulated = (f" ; effectifs attendus faibles, {fr_p(fit.p_value_simulated)} (simulé)"
                      if fit.p_value_simulated is not None else "")
         items.append(f"Test d'ajustement du χ² à la distribution de la population : χ² = "
                      f"{fr_number(fit.statistic, digits=1)}, {fit.dof} ddl, {fr_p(fit.p_value)}{simulated}.")
-    items.append(figures.bar_shares(pub.density_shares, "density_label",
-                                  title="Accompagnements par niveau de densité de la commune",
-                                  ylabel="", source=pub.source, alpha=pub.alpha).figure)
+    if pub.density_shares["share"].notna().any():  # else every bar is withheld: the table says « s »
+        items.append(figures.bar_shares(pub.density_shares, "density_label",
+                                      title="Accompagnements par niveau de densité de la commune",
+                                      ylabel="", source=pub.source, alpha=pub.alpha).figure)
     return items
 
 
 def urban_rural(pub: Publication) -> list[Item]:
     """Representation urban/rural and the rural share of each programme."""
-    return [representation_table(pub.representation["urban_rural"], "urban_rural", label=GROUP_LABELS["urban_rural"],
-                                 alpha=pub.alpha),
-            "**Part du rural dans chaque programme**",
+    table = representation_table(pub.representation["urban_rural"], "urban_rural", label=GROUP_LABELS["urban_rural"],
+                                 alpha=pub.alpha)
+    if _nothing(pub) or pub.rural_by_programme.empty:
+        return [table, f"{NOTHING} : pas de part du rural par programme."]
+    return [table, "**Part du rural dans chaque programme**",
             shares_table(pub.rural_by_programme, "programme", label=GROUP_LABELS["programme"], alpha=pub.alpha)]
 
 
@@ -147,6 +165,8 @@ def _trend_sentence(test: Estimate, what: str) -> str:
 
 def trends(pub: Publication) -> list[Item]:
     """Yearly rural and QPV shares with their intervals, and the trend tests."""
+    if _nothing(pub) or all(t.empty for t in pub.trends.values()):
+        return [f"{NOTHING} : pas d'évolution annuelle à décrire, pas de test de tendance."]
     items: list[Item] = []
     for key, what in (("rural", "en commune rurale"), ("qpv", "en quartier prioritaire")):
         per_year = pub.trends[key]
@@ -178,6 +198,9 @@ def communes_reached(pub: Publication) -> list[Item]:
                 "population du territoire. Le territoire couvre plusieurs départements entiers : ses résultats sont "
                 "présentés par département, et aucun effectif de commune n'est publié (ni carte, ni courbe de "
                 "concentration entre communes)."]
+    if _nothing(pub):
+        return [f"{NOTHING} : aucune des {fr_number(cov.communes)} communes du territoire n'est atteinte ; pas de "
+                "carte des communes atteintes, pas de courbe de concentration ni d'indice de Gini."]
     items: list[Item] = [
         figures.map_communes(pub.reached, context=pub.context_communes, column="rate_10k",
                            legend="Pour 10 000 habitants", title=f"Accompagnements pour 10 000 habitants — {t.label}",
@@ -209,6 +232,13 @@ def distance(pub: Publication) -> list[Item]:
                 "territories.yml) : la distance n'est pas analysée."]
     if not d or pub.communes <= 1:
         return ["Le territoire compte une seule commune : la distance n'est pas analysée."]
+    population = (f"population du territoire : médiane {fr_number(d.population_median_km, digits=1)} km, 80 % à "
+                  f"moins de {fr_number(d.population_p80_km, digits=1)} km du lieu le plus proche")
+    if _nothing(pub):
+        return [f"{NOTHING} : pas de distance à mesurer ({population})."]
+    if pub.total is None:  # one to a few accompaniments: their median would place them
+        return [_secret("Le nombre d'accompagnements", pub)[:-1] + " : leurs distances aux lieux "
+                f"d'accompagnement ne sont pas publiées ({population})."]
     return [f"Lieux retenus : {', '.join(pub.sites)} (centre de la commune). Distance à vol d'oiseau au lieu le plus "
             f"proche : médiane {fr_number(d.median_km, digits=1)} km, 80 % des accompagnements à moins de "
             f"{fr_number(d.p80_km, digits=1)} km (population : médiane {fr_number(d.population_median_km, digits=1)}"
@@ -220,6 +250,8 @@ def distance(pub: Publication) -> list[Item]:
 
 def count_model(pub: Publication) -> list[Item]:
     """The count model per commune: reading, rate ratios, over-dispersion."""
+    if _nothing(pub):
+        return [f"{NOTHING} : pas de modèle de comptage à estimer."]
     m = pub.model
     items: list[Item] = [_model_sentence(pub)]
     if m is not None and len(m.table):

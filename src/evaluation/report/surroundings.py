@@ -104,6 +104,11 @@ def _area_label(row) -> str:
     return "France"
 
 
+def _share(share: float, low: float, high: float) -> str:
+    """A share and its interval; a single « – » for an area without accompaniment (no share to give)."""
+    return "–" if pd.isna(share) else f"{fr_percent(share)} {fr_interval(low, high)}"
+
+
 def section(pub) -> list:
     """The comparison in French: a sentence and the table (``s``: withheld)."""
     table = getattr(pub, "comparison", None)
@@ -125,10 +130,8 @@ def section(pub) -> list:
             f"Pour 10 000 hab. ({ci})": cell(r, f"{fr_number(r.rate, digits=1)} "
                                                 f"[{fr_number(r.rate_low, digits=1)} ; {fr_number(r.rate_high, digits=1)}]",
                                              "count"),
-            f"Part rurale ({ci})": cell(r, f"{fr_percent(r.share_rural)} {fr_interval(r.share_rural_low, r.share_rural_high)}",
-                                       "count", "rural"),
-            f"Part en QPV ({ci})": cell(r, f"{fr_percent(r.share_qpv)} {fr_interval(r.share_qpv_low, r.share_qpv_high)}",
-                                       "count", "qpv"),
+            f"Part rurale ({ci})": cell(r, _share(r.share_rural, r.share_rural_low, r.share_rural_high), "count", "rural"),
+            f"Part en QPV ({ci})": cell(r, _share(r.share_qpv, r.share_qpv_low, r.share_qpv_high), "count", "qpv"),
             "Communes atteintes": cell(r, fr_percent(r.share_reached), "count"),
         })
     levels = {"departement": "son département", "region": "sa région", "france": "la France"}

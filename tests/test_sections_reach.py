@@ -1,0 +1,120 @@
+"""The reach chapter's French text on tiny data: no accompaniment, one accompaniment.
+
+A territory without accompaniment has nothing to test, measure or draw: each section says so
+in one sentence and draws no figure (a Lorenz curve on the diagonal would read as perfect
+equality). One accompaniment is a withheld count: nothing derived from it (distances) is
+printed either.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+
+import matplotlib
+import pandas as pd
+import pytest
+from matplotlib.figure import Figure
+
+from evaluation.report import sections
+from evaluation.report.context import measure, prepare_context
+from evaluation.report.publication import publish
+
+matplotlib.use("agg")
+
+REACH = ("density", "urban_rural", "rates", "qpv", "trends", "communes_reached", "distance", "count_model")
+
+
+@pytest.fixture(scope="module")
+def context():
+    return prepare_context("chatillonnais")
+
+
+def _publication(ctx, n: int):
+    ctx = dataclasses.replace(ctx, accompaniments=ctx.accompaniments.iloc[:n])
+    m = measure(ctx, permutations=9)
+    return ctx, publish(ctx, m.summary, m.network, m.venue, warnings=m.warnings)
+
+
+@pytest.fixture(scope="module")
+def empty(context):
+    return _publication(context, 0)[1]
+
+
+@pytest.fixture(scope="module")
+def single(context):
+    return _publication(context, 1)
+
+
+def _items(pub, name: str) -> list:
+    out = getattr(sections, name)(pub)
+    return out if isinstance(out, list) else [out]
+
+
+def _text(items) -> str:
+    return " ".join(i for i in items if isinstance(i, str))
+
+
+def test_no_accompaniment_draws_no_figure_and_prints_no_dash_for_a_number(empty):
+    assert empty.total == 0
+    for name in REACH:
+        items = _items(empty, name)
+        text = _text(items)
+        assert not [i for i in items if isinstance(i, Figure)], name
+        # « χ² = –, 2 ddl, p = – », « médiane – km », « Gini – »: a dash standing for a number
+        assert not re.search(r"(= –|– km|Gini –|: –)", text), (name, text)
+        assert not [i for i in items if isinstance(i, pd.DataFrame) and i.empty], name
+    for name in ("density", "trends", "communes_reached", "distance", "count_model", "urban_rural"):
+        assert "Aucun accompagnement sur la période" in _text(_items(empty, name)), name
+
+
+def test_no_accompaniment_says_what_is_not_done(empty):
+    assert "pas de test d'ajustement" in _text(_items(empty, "density"))
+    reached = _text(_items(empty, "communes_reached"))
+    assert "aucune des 107 communes" in reached and "Gini" in reached  # 107 communes in the Châtillonnais
+    distance = _text(_items(empty, "distance"))
+    assert "pas de distance à mesurer" in distance
+    # the population's distances remain a fact of the territory: numbers, not dashes
+    assert re.search(r"population du territoire : médiane \d+,\d km", distance)
+
+
+def test_one_accompaniment_publishes_neither_its_distance_nor_a_range_of_one_year(single):
+    ctx, pub = single
+    assert pub.total is None  # one accompaniment: withheld
+    d = pub.distance
+    assert d.count == 1 and d.median_km == d.p80_km  # the median would be that accompaniment's own distance
+    distance = _text(_items(pub, "distance"))
+    assert "relève du secret statistique" in distance
+    assert f"{d.median_km:.1f}".replace(".", ",") + " km" not in distance
+    reading = sections.reach_reading(pub)
+    year = int(ctx.accompaniments["year"].iloc[0])
+    assert reading.startswith(f"En {year}, ") and f"De {year} à {year}" not in reading
+    assert "km" not in reading
+
+
+def _comparison(rows: list[dict]) -> pd.DataFrame:
+    """A hand-made comparison table, in :func:`evaluation.report.surroundings.protect`'s layout."""
+    nan = float("nan")
+    base = {"name": "", "code": "", "communes": 1, "population": 1, "count": 0.0, "rate": nan, "rate_low": nan,
+            "rate_high": nan, "rural": 0.0, "qpv": 0.0, "share_rural": nan, "share_rural_low": nan,
+            "share_rural_high": nan, "share_qpv": nan, "share_qpv_low": nan, "share_qpv_high": nan,
+            "share_reached": 0.0, "count_withheld": False, "rural_withheld": False, "qpv_withheld": False}
+    return pd.DataFrame([{**base, **r} for r in rows])
+
+
+def test_comparison_row_without_accompaniment_has_no_share():
+    from types import SimpleNamespace
+
+    from evaluation.report.surroundings import section
+
+    # 0 accompaniments among 6,073 inhabitants: exact Poisson bound 10,000 × (−ln 0.025) / 6,073 = 6.07
+    table = _comparison([{"level": "territory", "communes": 22, "population": 6073, "rate": 0.0, "rate_low": 0.0,
+                          "rate_high": 6.0742},
+                         {"level": "france", "communes": 34935, "population": 67664570, "count": 168.0, "rural": 30.0,
+                          "qpv": 37.0, "rate": 0.024828, "rate_low": 0.021216, "rate_high": 0.028880,
+                          "share_rural": 30 / 168, "share_rural_low": 0.128, "share_rural_high": 0.243,
+                          "share_qpv": 37 / 168, "share_qpv_low": 0.164, "share_qpv_high": 0.289,
+                          "share_reached": 0.001}])
+    rows = section(SimpleNamespace(comparison=table, alpha=0.05))[1]
+    row = rows.iloc[0]
+    assert row["Part rurale (IC 95\u202f%)"] == "–" and row["Part en QPV (IC 95\u202f%)"] == "–"
