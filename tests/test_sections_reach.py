@@ -118,3 +118,39 @@ def test_comparison_row_without_accompaniment_has_no_share():
     rows = section(SimpleNamespace(comparison=table, alpha=0.05))[1]
     row = rows.iloc[0]
     assert row["Part rurale (IC 95\u202f%)"] == "–" and row["Part en QPV (IC 95\u202f%)"] == "–"
+
+
+def test_rates_below_one_keep_two_significant_digits():
+    from scipy.stats import chi2
+
+    from evaluation.report.tables import fr_rate, fr_rate_interval, indicators_table, rates_table
+
+    # France: 168 accompaniments for 67,664,570 inhabitants; exact Poisson interval (Garwood) from scipy
+    n, population = 168, 67_664_570
+    rate = n / population * 1e4  # 0.02483
+    low, high = chi2.ppf(0.025, 2 * n) / 2 / population * 1e4, chi2.ppf(0.975, 2 * (n + 1)) / 2 / population * 1e4
+    assert f"{fr_rate(rate)} {fr_rate_interval(low, high)}" == "0,025 [0,021 ; 0,029]"
+    assert fr_rate(0.5) == "0,50" and fr_rate(0.0996) == "0,10" and fr_rate(3.42) == "3,4" and fr_rate(0.0) == "0"
+    table = rates_table(pd.DataFrame({"urban_rural": ["urbain"], "count": [n], "population": [population],
+                                      "rate": [rate], "ci_low": [low], "ci_high": [high]}), "urban_rural", label="Espace")
+    assert table.iloc[0, 3] == "0,025" and table.iloc[0, 4] == "[0,021 ; 0,029]"
+    indicators = indicators_table(pd.DataFrame({
+        "indicateur": ["Accompagnements pour 10 000 habitants"], "valeur": [rate], "ic_bas": [low], "ic_haut": [high],
+        "unite": ["pour 10 000 habitants"], "periode": ["2021–2024"], "secret": [False], "estimable": [True]}))
+    assert indicators.iloc[0, 1] == "0,025" and indicators.iloc[0, 2] == "[0,021 ; 0,029]"
+
+
+def test_comparison_prints_the_national_rate_with_its_digits():
+    from types import SimpleNamespace
+
+    from evaluation.report.surroundings import section
+
+    table = _comparison([{"level": "territory", "communes": 22, "population": 6073, "rate": 0.0, "rate_low": 0.0,
+                          "rate_high": 6.0742},
+                         {"level": "france", "communes": 34935, "population": 67664570, "count": 168.0,
+                          "rate": 0.024828, "rate_low": 0.021216, "rate_high": 0.028880, "share_rural": 0.18,
+                          "share_rural_low": 0.13, "share_rural_high": 0.24, "share_reached": 0.001}])
+    rows = section(SimpleNamespace(comparison=table, alpha=0.05))[1].set_index("Zone")
+    column = "Pour 10 000 hab. (IC 95\u202f%)"
+    assert rows.loc["France", column] == "0,025 [0,021 ; 0,029]"
+    assert rows.loc["Territoire", column] == "0 [0 ; 6,1]"
