@@ -154,3 +154,33 @@ def test_comparison_prints_the_national_rate_with_its_digits():
     column = "Pour 10 000 hab. (IC 95\u202f%)"
     assert rows.loc["France", column] == "0,025 [0,021 ; 0,029]"
     assert rows.loc["Territoire", column] == "0 [0 ; 6,1]"
+
+
+def _distance_pub(median_km: float, p80_km: float, pop_median_km: float, pop_p80_km: float, *, sites=("Antenne",)):
+    """A hand-made publication for the distance paragraph (34 accompaniments, one site)."""
+    from types import SimpleNamespace
+
+    from evaluation.measures.distance import DistanceSummary
+
+    decay = pd.DataFrame({"band": ["0–5 km", "5–10 km"], "rate": [3.4, 5.2], "ci_low": [2.2, 2.4],
+                          "ci_high": [5.0, 9.8], "suppressed": [False, False]})
+    return SimpleNamespace(distance=DistanceSummary(median_km, p80_km, pop_median_km, pop_p80_km, 34),
+                           geography="commune", sites=list(sites), communes=10, total=34, decay=decay, alpha=0.05,
+                           source="test")
+
+
+def test_zero_distances_say_the_commune_of_the_site_not_zero_km():
+    from evaluation.report.sections_reach import distance
+
+    # 26 of 34 accompaniments in the site's own commune (0 km), the others 5.0 km away: the median is 0 km,
+    # the 80th percentile (27.2th of 34) is 5.0 km; 85 % of the population lives in the site's commune.
+    items = distance(_distance_pub(0.0, 5.0, 0.0, 0.0))
+    text = _text(items)
+    assert "0,0 km" not in text
+    assert ("au moins la moitié des accompagnements dans la commune même du lieu, 80 % à moins de 5,0 km "
+            "(population : au moins 80 % dans la commune même du lieu)") in text
+    every = _text(distance(_distance_pub(0.0, 0.0, 0.0, 0.0, sites=("Antenne A", "Antenne B"))))
+    assert "au moins 80 % des accompagnements dans la commune même de l'un des lieux" in every
+    # 0.03 km is not « 0,0 km »: « à moins de 0,1 km »
+    assert "80 % des accompagnements à moins de 0,1 km" in _text(distance(_distance_pub(2.0, 0.03, 4.0, 9.0)))
+    assert "médiane 2,0 km, 80 % des accompagnements à moins de 7,5 km" in _text(distance(_distance_pub(2.0, 7.5, 4, 9)))

@@ -35,6 +35,29 @@ def _nothing(pub: Publication) -> bool:
     return pub.total == 0
 
 
+def _place(pub: Publication) -> str:
+    """Where an accompaniment at 0 km is: in the commune of a support site (distances are
+    measured between commune centres, so 0 km means that commune, not that address).
+    """
+    return "dans la commune même du lieu" if len(pub.sites) <= 1 else "dans la commune même de l'un des lieux"
+
+
+def _within_km(km: float) -> str:
+    """« à moins de 5,0 km », rounded up so that a short positive distance never reads « 0,0 km »."""
+    return f"à moins de {fr_number(max(km, 0.1) if km > 0 else km, digits=1)} km"
+
+
+def _spread(median_km: float, p80_km: float, *, what: str, place: str) -> str:
+    """The median and the 80 % radius of distances in words, saying « dans la commune même du
+    lieu » rather than « 0,0 km »: ``what`` names the units (« des accompagnements », or empty).
+    """
+    if p80_km == 0:
+        return f"au moins 80 %{what} {place}"
+    if median_km == 0:
+        return f"au moins la moitié{what} {place}, 80 % {_within_km(p80_km)}"
+    return f"médiane {fr_number(median_km, digits=1)} km, 80 %{what} {_within_km(p80_km)}"
+
+
 def _model_sentence(pub: Publication) -> str:
     m = pub.model
     if m is None:
@@ -94,10 +117,13 @@ def reach_reading(pub: Publication) -> str:
                    f"{fr_percent(cov.share_population)} de la population du territoire.")
     dist = pub.distance
     if dist and cov.communes > 1 and pub.total is not None:  # a withheld total: its few distances neither
-        half = (f"à moins de {fr_number(dist.median_km, digits=1)} km d'un lieu d'accompagnement"
-                if dist.median_km > 0 else "dans une commune où se trouve un lieu d'accompagnement")
-        out.append(f"La moitié des accompagnements se situent {half}, 80 % à moins de "
-                   f"{fr_number(dist.p80_km, digits=1)} km.")
+        where = "dans une commune où se trouve un lieu d'accompagnement"
+        if dist.p80_km == 0:
+            out.append(f"Au moins 80 % des accompagnements se situent {where}.")
+        else:
+            half = (f"{_within_km(dist.median_km)} d'un lieu d'accompagnement" if dist.median_km > 0 else
+                    where)
+            out.append(f"La moitié des accompagnements se situent {half}, 80 % {_within_km(dist.p80_km)}.")
     out.append(_model_sentence(pub))
     test = pub.trend_tests.get("rural")
     if test is not None and test.shown:
@@ -232,17 +258,17 @@ def distance(pub: Publication) -> list[Item]:
                 "territories.yml) : la distance n'est pas analysée."]
     if not d or pub.communes <= 1:
         return ["Le territoire compte une seule commune : la distance n'est pas analysée."]
-    population = (f"population du territoire : médiane {fr_number(d.population_median_km, digits=1)} km, 80 % à "
-                  f"moins de {fr_number(d.population_p80_km, digits=1)} km du lieu le plus proche")
+    place = _place(pub)
+    population = (f"population du territoire : "
+                  f"{_spread(d.population_median_km, d.population_p80_km, what='', place=place)}")
     if _nothing(pub):
         return [f"{NOTHING} : pas de distance à mesurer ({population})."]
     if pub.total is None:  # one to a few accompaniments: their median would place them
         return [_secret("Le nombre d'accompagnements", pub)[:-1] + " : leurs distances aux lieux "
                 f"d'accompagnement ne sont pas publiées ({population})."]
     return [f"Lieux retenus : {', '.join(pub.sites)} (centre de la commune). Distance à vol d'oiseau au lieu le plus "
-            f"proche : médiane {fr_number(d.median_km, digits=1)} km, 80 % des accompagnements à moins de "
-            f"{fr_number(d.p80_km, digits=1)} km (population : médiane {fr_number(d.population_median_km, digits=1)}"
-            f" km, 80 % à moins de {fr_number(d.population_p80_km, digits=1)} km).",
+            f"proche : {_spread(d.median_km, d.p80_km, what=' des accompagnements', place=place)} (population : "
+            f"{_spread(d.population_median_km, d.population_p80_km, what='', place=place)}).",
             figures.interval_plot(pub.decay, x="band", title="Accompagnements pour 10 000 habitants selon la distance",
                                 xlabel="Distance au lieu d'accompagnement le plus proche",
                                 ylabel=f"Pour 10 000 habitants ({ci_label(pub.alpha)})", source=pub.source).figure]
