@@ -184,3 +184,112 @@ def test_zero_distances_say_the_commune_of_the_site_not_zero_km():
     # 0.03 km is not « 0,0 km »: « à moins de 0,1 km »
     assert "80 % des accompagnements à moins de 0,1 km" in _text(distance(_distance_pub(2.0, 0.03, 4.0, 9.0)))
     assert "médiane 2,0 km, 80 % des accompagnements à moins de 7,5 km" in _text(distance(_distance_pub(2.0, 7.5, 4, 9)))
+
+
+# --------------------------------------------------------------------------- yearly trends
+def _trend_pub(rural: pd.DataFrame, qpv: pd.DataFrame, tests: dict):
+    """A hand-made publication for the trend section (threshold 5)."""
+    from types import SimpleNamespace
+
+    return SimpleNamespace(trends={"rural": rural, "qpv": qpv}, trend_tests=tests, total=34, alpha=0.05,
+                           threshold=5, source="test")
+
+
+def _years(years, counts, totals, lows, highs, withheld):
+    counts = [float("nan") if w else c for c, w in zip(counts, withheld, strict=True)]
+    return pd.DataFrame({"year": years, "count": counts, "total": totals,
+                         "share": [c / t for c, t in zip(counts, totals, strict=True)],
+                         "ci_low": [float("nan") if w else v for v, w in zip(lows, withheld, strict=True)],
+                         "ci_high": [float("nan") if w else v for v, w in zip(highs, withheld, strict=True)],
+                         "suppressed": withheld})
+
+
+def test_a_trend_needs_two_published_years():
+    from evaluation.report.published import Estimate
+    from evaluation.report.sections_reach import trends
+
+    nan = float("nan")
+    # Pays Ajaccien's shape: every rural year withheld; QPV: only 2021 shown, 0 of 6, Wilson
+    # interval [0 ; 0.3903] (statsmodels proportion_confint(0, 6, method="wilson")).
+    rural = _years([2021, 2022, 2023, 2024], [nan] * 4, [6, 7, 13, 8], [nan] * 4, [nan] * 4, [True] * 4)
+    qpv = _years([2021, 2022, 2023, 2024], [0, nan, nan, nan], [6, 7, 13, 8], [0.0, nan, nan, nan],
+                 [0.39033, nan, nan, nan], [False, True, True, True])
+    items = trends(_trend_pub(rural, qpv, {"rural": Estimate(estimable=False, reason="too_few_events"),
+                                           "qpv": Estimate(estimable=True, withheld=True)}))
+    text = _text(items)
+    assert not [i for i in items if isinstance(i, Figure)]
+    assert "z =" not in text
+    assert ("Part des accompagnements en commune rurale, par année : la part de chaque année relève du secret "
+            "statistique") in text
+    assert ("Part des accompagnements en quartier prioritaire, par année : seule l'année 2021 est publiable "
+            "(0,0\u202f%, IC 95\u202f% [0,0\u202f% ; 39,0\u202f%])") in text
+
+    # One year of data: nothing to test, whatever the measure says (3 of 10: Wilson [0.1078 ; 0.6032]).
+    one = _years([2021], [3], [10], [0.10779], [0.60322], [False])
+    items = trends(_trend_pub(one, one, {"rural": Estimate(estimable=False, reason="no_variation"),
+                                         "qpv": Estimate(estimable=False, reason="no_variation")}))
+    assert not [i for i in items if isinstance(i, Figure)]
+    assert "une seule année de données (2021 : 30,0\u202f%, IC 95\u202f% [10,8\u202f% ; 60,3\u202f%])" in _text(items)
+
+
+def test_two_published_years_are_drawn_on_an_axis_that_holds_them():
+    from evaluation.report.published import Estimate
+    from evaluation.report.sections_reach import trends
+
+    # 2 of 8 and 9 of 20 (Wilson, statsmodels: [0.0715 ; 0.5907] and [0.2582 ; 0.6579])
+    two = _years([2022, 2023], [2, 9], [8, 20], [0.07148, 0.25820], [0.59072, 0.65791], [False, False])
+    items = trends(_trend_pub(two, two, {"rural": Estimate(value=1.0, p_value=0.3),
+                                         "qpv": Estimate(value=1.0, p_value=0.3)}))
+    figs = [i for i in items if isinstance(i, Figure)]
+    assert len(figs) == 2
+    ax = figs[0].axes[0]
+    assert ax.get_ylim()[0] <= 0.07148 and ax.get_ylim()[1] >= 0.65791
+    assert "z = 1,00, p = 0,300" in _text(items)
+
+
+def test_the_trend_test_is_withheld_when_no_year_is_published(context):
+    """A publication whose QPV years are all withheld publishes no trend statistic on them."""
+    from evaluation.report.sections_reach import trends
+
+    acc = context.accompaniments.copy()
+    # 14 QPV accompaniments over 7 years, 1 to 3 a year: every year's count is withheld (threshold 5),
+    # while the test rests on 14 events (≥ 10): estimable by the measure.
+    hits = {2018: 1, 2019: 2, 2020: 2, 2021: 1, 2022: 3, 2023: 2, 2024: 3}
+    in_qpv = (acc.groupby("year").cumcount() < acc["year"].map(hits)).to_numpy()
+    acc["in_qpv"] = in_qpv
+    acc["qpv"] = pd.Categorical(["QPV" if q else "hors QPV" for q in in_qpv], categories=acc["qpv"].cat.categories)
+    ctx = dataclasses.replace(context, accompaniments=acc)
+    m = measure(ctx, permutations=9)
+    assert m.summary.trends["qpv"][1].estimable
+    pub = publish(ctx, m.summary, m.network, m.venue, warnings=m.warnings)
+    assert pub.trends["qpv"]["share"].isna().all()
+    test = pub.trend_tests["qpv"]
+    assert test.withheld and not test.shown
+    assert "z =" not in _text(trends(pub))
+
+
+def test_a_figure_says_its_source_once():
+    from evaluation.report.document import _Builder
+    from evaluation.report.figures import interval_plot
+
+    frame = pd.DataFrame({"year": [2022, 2023], "share": [0.25, 0.45], "ci_low": [0.07, 0.26], "ci_high": [0.59, 0.66]})
+    fig = interval_plot(frame, x="year", y="share", title="Part", xlabel="Année", ylabel="Part",
+                        source="exports du test").figure
+    assert fig.get_supxlabel() == "Source : exports du test"  # drawn in the figure, seen in every format
+    build = _Builder("exports du test")
+    build.add(fig)
+    build.add(pd.DataFrame({"a": ["x"], "b": ["1"]}))
+    picture, table = build.blocks
+    assert picture.source == "" and table.source == "Source : exports du test"
+
+
+def test_distance_bands_all_withheld_draw_no_figure():
+    from evaluation.report.sections_reach import distance
+
+    pub = _distance_pub(2.0, 7.5, 4.0, 9.0)
+    nan = float("nan")
+    pub.decay = pub.decay.assign(rate=[nan, nan], ci_low=[nan, nan], ci_high=[nan, nan], suppressed=[True, True])
+    items = distance(pub)
+    assert not [i for i in items if isinstance(i, Figure)]
+    assert "Les taux par tranche de distance relèvent du secret statistique" in _text(items)
+    assert [i for i in distance(_distance_pub(2.0, 7.5, 4.0, 9.0)) if isinstance(i, Figure)]

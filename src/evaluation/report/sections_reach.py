@@ -184,6 +184,8 @@ def qpv(pub: Publication) -> list[Item]:
 
 def _trend_sentence(test: Estimate, what: str) -> str:
     head = f"Tendance de la part des accompagnements {what}"
+    if test.withheld:
+        return f"{head} : le test n'est pas publié, faute d'au moins deux années publiables."
     if not test.estimable:
         return f"{head} : {fr_not_estimable(test.reason)}."
     return f"{head} (test d'association linéaire) : z = {fr_number(test.value, digits=2)}, {fr_p(test.p_value)}."
@@ -199,8 +201,26 @@ def trends(pub: Publication) -> list[Item]:
         if per_year["total"].sum() == 0 or per_year["count"].eq(0).all():
             items.append(f"Aucun accompagnement {what} sur la période.")
             continue
-        items.append(figures.interval_plot(per_year, x="year", y="share", percent=True,
-                                         title=f"Part des accompagnements {what}, par année",
+        years = per_year[per_year["total"] > 0]
+        shown = years[years["share"].notna()]  # withheld years have no share
+        head = f"Part des accompagnements {what}, par année"
+        if len(years) == 1:
+            y = years.iloc[0]
+            share = (f" : {fr_percent(y['share'])}, {ci_label(pub.alpha)} {fr_interval(y['ci_low'], y['ci_high'])}"
+                     if len(shown) else f", dont la part {SECRET_TEXT}")
+            items.append(f"{head} : une seule année de données ({int(y['year'])}{share}) ; pas d'évolution à "
+                         "représenter, pas de test de tendance (il faut au moins deux années).")
+            continue
+        if len(shown) < 2:
+            only = (f"seule l'année {int(shown.iloc[0]['year'])} est publiable ({fr_percent(shown.iloc[0]['share'])}, "
+                    f"{ci_label(pub.alpha)} {fr_interval(shown.iloc[0]['ci_low'], shown.iloc[0]['ci_high'])}), les "
+                    f"autres relèvent du secret statistique" if len(shown) else
+                    f"la part de chaque année {SECRET_TEXT} (effectifs de 1 à {pub.threshold - 1} non publiés, ou qui "
+                    "permettraient de les retrouver)")
+            items.append(f"{head} : {only} ; pas de graphique ni de test de tendance (il faut au moins deux années "
+                         "publiables).")
+            continue
+        items.append(figures.interval_plot(per_year, x="year", y="share", percent=True, title=head,
                                          xlabel="Année de début", ylabel=f"Part ({ci_label(pub.alpha)})",
                                          source=pub.source).figure)
         items.append(_trend_sentence(pub.trend_tests[key], what))
@@ -268,10 +288,17 @@ def distance(pub: Publication) -> list[Item]:
                 f"d'accompagnement ne sont pas publiées ({population})."]
     return [f"Lieux retenus : {', '.join(pub.sites)} (centre de la commune). Distance à vol d'oiseau au lieu le plus "
             f"proche : {_spread(d.median_km, d.p80_km, what=' des accompagnements', place=place)} (population : "
-            f"{_spread(d.population_median_km, d.population_p80_km, what='', place=place)}).",
-            figures.interval_plot(pub.decay, x="band", title="Accompagnements pour 10 000 habitants selon la distance",
-                                xlabel="Distance au lieu d'accompagnement le plus proche",
-                                ylabel=f"Pour 10 000 habitants ({ci_label(pub.alpha)})", source=pub.source).figure]
+            f"{_spread(d.population_median_km, d.population_p80_km, what='', place=place)}).", *_decay(pub)]
+
+
+def _decay(pub: Publication) -> list[Item]:
+    """The rate by distance band, drawn when at least one band is shown (an empty plot says nothing)."""
+    if not len(pub.decay) or not pub.decay["rate"].notna().any():
+        secret = "suppressed" in pub.decay and bool(pub.decay["suppressed"].astype(bool).any())
+        return ["Les taux par tranche de distance relèvent du secret statistique : pas de graphique."] if secret else []
+    return [figures.interval_plot(pub.decay, x="band", title="Accompagnements pour 10 000 habitants selon la distance",
+                                  xlabel="Distance au lieu d'accompagnement le plus proche",
+                                  ylabel=f"Pour 10 000 habitants ({ci_label(pub.alpha)})", source=pub.source).figure]
 
 
 def count_model(pub: Publication) -> list[Item]:
