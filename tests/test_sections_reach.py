@@ -73,7 +73,7 @@ def test_no_accompaniment_says_what_is_not_done(empty):
     reached = _text(_items(empty, "communes_reached"))
     assert "aucune des 107 communes" in reached and "Gini" in reached  # 107 communes in the Châtillonnais
     distance = _text(_items(empty, "distance"))
-    assert "pas de distance à mesurer" in distance
+    assert "pas de distance à mesurer" in distance and distance.startswith("Lieux retenus : ")
     # the population's distances remain a fact of the territory: numbers, not dashes
     assert re.search(r"population du territoire : médiane \d+,\d km", distance)
 

@@ -278,16 +278,15 @@ def distance(pub: Publication) -> list[Item]:
                 "territories.yml) : la distance n'est pas analysée."]
     if not d or pub.communes <= 1:
         return ["Le territoire compte une seule commune : la distance n'est pas analysée."]
-    place = _place(pub)
+    place, sites = _place(pub), f"Lieux retenus : {', '.join(pub.sites)} (centre de la commune)."
     population = (f"population du territoire : "
                   f"{_spread(d.population_median_km, d.population_p80_km, what='', place=place)}")
     if _nothing(pub):
-        return [f"{NOTHING} : pas de distance à mesurer ({population})."]
+        return [f"{sites} {NOTHING} : pas de distance à mesurer ({population})."]
     if pub.total is None:  # one to a few accompaniments: their median would place them
-        return [_secret("Le nombre d'accompagnements", pub)[:-1] + " : leurs distances aux lieux "
+        return [f"{sites} " + _secret("Le nombre d'accompagnements", pub)[:-1] + " : leurs distances aux lieux "
                 f"d'accompagnement ne sont pas publiées ({population})."]
-    return [f"Lieux retenus : {', '.join(pub.sites)} (centre de la commune). Distance à vol d'oiseau au lieu le plus "
-            f"proche : {_spread(d.median_km, d.p80_km, what=' des accompagnements', place=place)} (population : "
+    return [f"{sites} Distance à vol d'oiseau au lieu le plus proche : {_spread(d.median_km, d.p80_km, what=' des accompagnements', place=place)} (population : "
             f"{_spread(d.population_median_km, d.population_p80_km, what='', place=place)}).", *_decay(pub)]
 
 
