@@ -37,7 +37,7 @@ from evaluation.report.formats import FORMAT_FILES, parse_formats
 from evaluation.report.index_page import departement_cell, departement_filter, sort_and_filter_script
 from evaluation.report.leaks import check_outputs, raw_names
 from evaluation.report.render import render_report
-from evaluation.report.tables import fr_interval, fr_number, fr_percent, fr_ratio_interval
+from evaluation.report.tables import fr_interval, fr_number, fr_percent, fr_rate, fr_ratio_interval
 
 __all__ = ["RunResult", "render_batch", "render_one", "write_index", "is_transient", "error_message"]
 
@@ -243,7 +243,8 @@ def _headline(notebook: Path) -> dict | None:
         return None
 
 
-def _cell(figure: dict | None, *, percent: bool = False, ratio: bool = False, digits: int = 0) -> str:
+def _cell(figure: dict | None, *, percent: bool = False, ratio: bool = False, rate: bool = False,
+          digits: int = 0) -> str:
     if not figure:
         return ""
     if figure.get("secret"):
@@ -253,7 +254,7 @@ def _cell(figure: dict | None, *, percent: bool = False, ratio: bool = False, di
     value = figure.get("value")
     if value is None:
         return "–"
-    text = fr_percent(value) if percent else fr_number(value, digits=digits)
+    text = fr_percent(value) if percent else fr_rate(value) if rate else fr_number(value, digits=digits)
     if percent and figure.get("low") is not None:
         text += f"<br><small>{fr_interval(figure['low'], figure['high'])}</small>"
     if ratio and figure.get("low") is not None:
@@ -297,7 +298,7 @@ def write_index(results: list[RunResult], *, out_dir: str | Path | None = None,
             illustrative |= bool(head.get("illustrative"))
             f = head.get("figures", {})
             cells = [_cell(f.get("acc_total")), _cell(f.get("part_rural"), percent=True),
-                     _cell(f.get("part_qpv"), percent=True), _cell(f.get("taux_10k"), digits=1),
+                     _cell(f.get("part_qpv"), percent=True), _cell(f.get("taux_10k"), rate=True),
                      _cell(f.get("liens_nouveaux")), _cell(f.get("effet_reseau"), ratio=True, digits=2),
                      _cell(f.get("taux_conversion"), percent=True)]
             links = " · ".join([*_document_links(root, r.territory),

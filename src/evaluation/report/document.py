@@ -302,7 +302,9 @@ class _Builder:
 
     def add_figure(self, figure: ShownFigure) -> None:
         self.figures += 1
-        self.blocks.append(Picture(self.figures, figure.title, figure.png, figure.alt, self.source,
+        # No source line under a figure: the figure draws its own (figures.add_source), which is the
+        # one the notebook and the HTML show too; a second one under the caption would repeat it.
+        self.blocks.append(Picture(self.figures, figure.title, figure.png, figure.alt, "",
                                    figure.width_px, figure.height_px))
 
     def add(self, items, *, verbatim: bool = False) -> None:

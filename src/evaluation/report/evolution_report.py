@@ -37,7 +37,7 @@ from evaluation.measures.evolution import (
     years_between,
 )
 from evaluation.report.manifest import changed_inputs
-from evaluation.report.tables import SECRET, ci_label, fr_number, fr_percent
+from evaluation.report.tables import SECRET, ci_label, fr_number, fr_percent, fr_rate
 
 __all__ = ["EvolutionPublication", "compare_with_baseline", "evolution_rows", "evolution_section", "period_ties"]
 
@@ -220,7 +220,9 @@ def _value(value: float, unit: str) -> str:
         return "–"
     if unit == "part":
         return fr_percent(value)
-    return fr_number(value, digits=2 if unit == "rapport" else 1 if unit.startswith("pour") else 0)
+    if unit.startswith("pour"):
+        return fr_rate(value)
+    return fr_number(value, digits=2 if unit == "rapport" else 0)
 
 
 def _change(value: float, unit: str) -> str:

@@ -207,9 +207,14 @@ def _describe(pub: Publication, ctx: ReportContext, summary: ReachSummary, repre
     if len(c) <= 3:
         pub.commune_classes = [(r.commune_name, r.commune_code, str(r.density_label)) for r in c.itertuples()]
     pub.fit = {g: (None if representation[g]["suppressed"].any() else summary.fit[g]) for g in summary.fit}
-    # A trend test is a statistic, not a share, rate or count: published with withheld years.
+    # A trend test is a statistic, not a share, rate or count: published with withheld years, as
+    # long as at least two years are shown (a trend drawn through one point, or none, is no trend
+    # a reader can see, and the statistic would be all there is of the withheld years).
+    shown_years = {k: int(pub.trends[k]["share"].notna().sum()) for k in summary.trends}
     pub.trend_tests = {k: _estimate(_field(test, "zscore"), p_value=_field(test, "p_value"), need_interval=False,
-                                    result=test) for k, (_, test) in summary.trends.items()}
+                                    result=test,
+                                    withheld=shown_years[k] < 2 and bool(pub.trends[k]["suppressed"].any()))
+                       for k, (_, test) in summary.trends.items()}
     pub.coverage = summary.coverage
     # The Lorenz curve and the Gini indices are drawn from every commune's count: with a withheld
     # commune, the curve's steps (and the indices) would give the counts back.

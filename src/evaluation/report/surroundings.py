@@ -23,7 +23,15 @@ import pandas as pd
 from evaluation.geo.areas import load_departements, territory_departement
 from evaluation.measures.classify import classify
 from evaluation.measures.comparison import compare_areas, surrounding_areas
-from evaluation.report.tables import SECRET, ci_label, fr_interval, fr_number, fr_percent
+from evaluation.report.tables import (
+    SECRET,
+    ci_label,
+    fr_interval,
+    fr_number,
+    fr_percent,
+    fr_rate,
+    fr_rate_interval,
+)
 
 __all__ = ["comparison", "protect", "section", "departements_section", "COUNTS"]
 
@@ -105,6 +113,11 @@ def _area_label(row) -> str:
     return "France"
 
 
+def _share(share: float, low: float, high: float) -> str:
+    """A share and its interval; a single « – » for an area without accompaniment (no share to give)."""
+    return "–" if pd.isna(share) else f"{fr_percent(share)} {fr_interval(low, high)}"
+
+
 def section(pub) -> list:
     """The comparison in French: a sentence and the table (``s``: withheld)."""
     table = getattr(pub, "comparison", None)
@@ -123,13 +136,10 @@ def section(pub) -> list:
             "Communes": fr_number(r.communes),
             "Population": fr_number(r.population),
             "Accompagnements": cell(r, fr_number(r.count), "count"),
-            f"Pour 10 000 hab. ({ci})": cell(r, f"{fr_number(r.rate, digits=1)} "
-                                                f"[{fr_number(r.rate_low, digits=1)} ; {fr_number(r.rate_high, digits=1)}]",
+            f"Pour 10 000 hab. ({ci})": cell(r, f"{fr_rate(r.rate)} {fr_rate_interval(r.rate_low, r.rate_high)}",
                                              "count"),
-            f"Part rurale ({ci})": cell(r, f"{fr_percent(r.share_rural)} {fr_interval(r.share_rural_low, r.share_rural_high)}",
-                                       "count", "rural"),
-            f"Part en QPV ({ci})": cell(r, f"{fr_percent(r.share_qpv)} {fr_interval(r.share_qpv_low, r.share_qpv_high)}",
-                                       "count", "qpv"),
+            f"Part rurale ({ci})": cell(r, _share(r.share_rural, r.share_rural_low, r.share_rural_high), "count", "rural"),
+            f"Part en QPV ({ci})": cell(r, _share(r.share_qpv, r.share_qpv_low, r.share_qpv_high), "count", "qpv"),
             "Communes atteintes": cell(r, fr_percent(r.share_reached), "count"),
         })
     levels = {"departement": "son département", "region": "sa région", "france": "la France"}
@@ -166,7 +176,7 @@ def departements_section(pub) -> list:
              "Population": fr_number(r.population),
              "Accompagnements": SECRET if r.suppressed else fr_number(r.count),
              f"Pour 10 000 hab. ({ci})": SECRET if r.suppressed else
-             f"{fr_number(r.rate, digits=1)} [{fr_number(r.ci_low, digits=1)} ; {fr_number(r.ci_high, digits=1)}]"}
+             f"{fr_rate(r.rate)} {fr_rate_interval(r.ci_low, r.ci_high)}"}
             for r in table.itertuples(index=False)]
     text = (f"### Par département\n\nLe territoire s'étend sur {len(table)} départements : pour chacun, le nombre "
             "d'accompagnements et le taux pour 10 000 habitants (intervalle de Poisson exact). « s » : secret "

@@ -10,7 +10,7 @@ from evaluation.measures.estimation import confidence_level
 
 __all__ = ["PROGRAMME_LABELS", "KIND_LABELS", "INTENSITY_LABELS", "GROUP_LABELS", "NOT_ESTIMABLE", "WARNING_NOTES", "EFFECT_MODELS",
            "EFFECT_REASONS", "CRUDE_NOTE", "fr_label",
-           "fr_number", "fr_percent", "fr_interval", "fr_ratio_interval", "fr_pvalue", "fr_p",
+           "fr_number", "fr_percent", "fr_rate", "fr_rate_interval", "fr_interval", "fr_ratio_interval", "fr_pvalue", "fr_p",
            "confidence", "ci_label", "fr_not_estimable", "shares_table", "representation_table", "rates_table",
            "model_table", "network_description_table", "odds_table", "indicators_table", "SECRET",
            "SECRET_TEXT", "VENUE_LABELS", "NETWORK_LABELS"]
@@ -145,6 +145,33 @@ def fr_number(value: float | int | None, *, digits: int = 0) -> str:
     return text.replace(",", NBSP).replace(".", ",")
 
 
+def fr_rate(value: float | None) -> str:
+    """A rate per 10,000 inhabitants, with enough digits to be read: one decimal from 1 on
+    (``3.42`` → ``"3,4"``), two significant digits below 1 (``0.02483`` → ``"0,025"``,
+    ``0.5`` → ``"0,50"``), ``"0"`` for zero, ``"–"`` for NaN.
+
+    A national rate (168 accompaniments for 67.7 million inhabitants) would otherwise read
+    « 0,0 [0,0 ; 0,0] ».
+    """
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    if value == 0:
+        return "0"
+    if abs(value) >= 1:
+        return fr_number(value, digits=1)
+    rounded = float(f"{value:.2g}")  # two significant digits; 0.0996 rounds up to 0.1 (still two digits)
+    if abs(rounded) >= 1:
+        return fr_number(rounded, digits=1)
+    return fr_number(rounded, digits=1 - math.floor(math.log10(abs(rounded))))
+
+
+def fr_rate_interval(low: float | None, high: float | None) -> str:
+    """A rate interval: ``"[0,021 ; 0,029]"`` (each bound as :func:`fr_rate`), ``"–"`` without bounds."""
+    if any(v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)) for v in (low, high)):
+        return "–"
+    return f"[{fr_rate(low)} ; {fr_rate(high)}]"
+
+
 def fr_percent(value: float | None, *, digits: int = 1) -> str:
     """``0.4523`` → ``"45,2 %"``."""
     if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
@@ -214,8 +241,8 @@ def rates_table(rates: pd.DataFrame, by: str, *, label: str, alpha: float = 0.05
         label: [fr_label(v) for v in rates[by]],
         "Accompagnements": [fr_number(v) for v in rates["count"]],
         "Population": [fr_number(v) for v in rates["population"]],
-        "Pour 10 000 hab.": [fr_number(v, digits=1) for v in rates["rate"]],
-        f"{ci_label(alpha)} (Poisson exact)": [fr_ratio_interval(lo, hi, digits=1)
+        "Pour 10 000 hab.": [fr_rate(v) for v in rates["rate"]],
+        f"{ci_label(alpha)} (Poisson exact)": [fr_rate_interval(lo, hi)
                                           for lo, hi in zip(rates["ci_low"], rates["ci_high"], strict=False)],
     }), keep=(label, "Population"))
 
@@ -303,6 +330,8 @@ def indicators_table(indicators: pd.DataFrame, *, alpha: float = 0.05) -> pd.Dat
             return "non estimable"
         if row.unite == "part":
             return fr_percent(row.valeur)
+        if row.unite.startswith("pour"):
+            return fr_rate(row.valeur)
         digits = 0 if float(row.valeur).is_integer() else (1 if row.unite.startswith("pour") else 2)
         return fr_number(row.valeur, digits=digits)
 
@@ -311,6 +340,8 @@ def indicators_table(indicators: pd.DataFrame, *, alpha: float = 0.05) -> pd.Dat
             return ""
         if row.unite == "part":
             return fr_interval(row.ic_bas, row.ic_haut)
+        if row.unite.startswith("pour"):
+            return fr_rate_interval(row.ic_bas, row.ic_haut)
         return fr_ratio_interval(row.ic_bas, row.ic_haut, digits=1 if row.unite.startswith("pour") else 2)
 
     rows = list(indicators.itertuples(index=False))
