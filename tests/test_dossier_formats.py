@@ -323,7 +323,7 @@ def test_command_checks_formats_and_says_once_when_the_pdf_cannot_be_made(monkey
     assert "unknown report format(s) 'odt'" in capsys.readouterr().err
     calls = []
     monkeypatch.setattr("evaluation.report.render.render_report", lambda territory, **kw: calls.append(kw) or tmp_path)
-    monkeypatch.setattr(pdf_report, "pdf_unavailable", lambda: "WeasyPrint cannot load the Pango library (test)")
+    monkeypatch.setattr(pdf_report, "pdf_unavailable", lambda **kw: "WeasyPrint cannot load the Pango library (test)")
     assert cli.main(["report", "chenove"]) == 0
     err = capsys.readouterr().err
     assert err.count("report.pdf will not be written: WeasyPrint cannot load the Pango library (test)") == 1
