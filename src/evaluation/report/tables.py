@@ -63,6 +63,9 @@ EFFECT_REASONS = {
     "no_contrast_within_actors": "parmi les acteurs ayant noué de nouveaux liens, aucun nouveau lien entre paires qui "
                                  "se sont côtoyées, ou aucun entre paires qui ne se sont pas croisées",
     "fixed_effects_not_converged": "l'estimation avec un effet fixe par acteur n'a pas abouti",
+    "exposure_not_identified_within_actors": "une fois écartées les paires que le modèle prédit sans collaboration "
+                                             "à coup sûr, le fait de s'être côtoyé ne se distingue plus des effets "
+                                             "des acteurs et des caractéristiques des paires",
     "too_few_new_ties": "moins de deux nouveaux liens",
     "no_new_tie_among_met_or_unmet": "aucun nouveau lien entre paires qui se sont côtoyées, ou aucun entre paires "
                                      "qui ne se sont pas croisées",
