@@ -63,7 +63,7 @@ def _partial_out(chol, rows: np.ndarray, cols: np.ndarray, w: np.ndarray, v: np.
 
 
 def separated_pairs(y: np.ndarray, X: np.ndarray, rows: np.ndarray, cols: np.ndarray, n: int, *,
-                    tol: float = _SEPARATION_TOL, max_iter: int = 1000) -> np.ndarray:
+                    tol: float = _SEPARATION_TOL, max_iter: int = 200) -> np.ndarray:
     """Pairs perfectly predicted to have no tie: their :math:`\\hat\\mu` is 0 at the maximum.
 
     The Poisson likelihood has no finite maximum when some combination
@@ -100,11 +100,11 @@ def separated_pairs(y: np.ndarray, X: np.ndarray, rows: np.ndarray, cols: np.nda
         Xt = _partial_out(chol, rows, cols, w, X, n) if X.shape[1] else X
     else:
         chol, Xt = None, X
-    proj = np.linalg.pinv((Xt.T * w) @ Xt) @ (Xt.T * w) if Xt.shape[1] else np.zeros((0, len(y)))
+    inv = np.linalg.pinv((Xt.T * w) @ Xt)  # k × k: least squares even with collinear columns
     u = zero.astype(float)
     for _ in range(max_iter):
         ut = _partial_out(chol, rows, cols, w, u[:, None], n)[:, 0] if n else u
-        z = u - ut + Xt @ (proj @ ut)
+        z = u - ut + Xt @ (inv @ (Xt.T @ (w * ut)))
         z[np.abs(z) < tol] = 0.0
         if (z >= 0).all():
             return zero & (z > _SEPARATED)
