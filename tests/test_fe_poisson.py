@@ -178,3 +178,15 @@ class TestNetworkEffect:
         d = grouped_table()
         f = falsification(d, controls=("same_group", "both_g"), min_new_ties=2, min_actors=2)
         assert f.effect.estimable and np.isfinite(f.effect.estimate)
+
+    def test_falsification_uses_the_model_of_the_estimate(self):
+        """A placebo with actor effects would vouch for a model the estimate did not use."""
+        d = grouped_table()
+        with_fe = falsification(d, controls=("same_group",), min_new_ties=2, min_actors=2)
+        same = falsification(d, controls=("same_group",), min_new_ties=2, min_actors=2,
+                             model="prior_activity_controls")
+        assert with_fe.effect.model == "actor_fixed_effects"
+        assert same.effect.model == "prior_activity_controls" and same.effect.reason == "same_model_as_estimate"
+        X = sm.add_constant(d[["copresence", "same_group"]].to_numpy(float))
+        ref = sm.GLM(d["new_tie"].to_numpy(float), X, family=sm.families.Poisson()).fit(tol=1e-13)
+        assert same.effect.estimate == pytest.approx(np.exp(ref.params[1]), rel=1e-6)

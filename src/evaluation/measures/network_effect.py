@@ -104,6 +104,7 @@ REASONS = {
     "no_new_tie_among_met_or_unmet": "no new tie among the pairs who met, or among those who did not",
     "no_exposure_contrast": "every pair met, or none did",
     "controls_model_failed": "the prior-activity model could not be fitted (singular or not converged)",
+    "same_model_as_estimate": "a falsification test uses the prior-activity model, as the estimate it tests did",
 }
 
 
@@ -205,7 +206,7 @@ def _result(beta: float, se: float, se_robust: float, se_naive: float, *, alpha:
 
 def network_effect(dyad_table: pd.DataFrame, *, activity: pd.DataFrame | None = None, exposure: Exposure = "any",
                    controls: Sequence[str] = CONTROLS, min_new_ties: int = 20, min_actors: int = 10,
-                   alpha: float = 0.05) -> NetworkEffect:
+                   alpha: float = 0.05, fixed_effects: bool = True) -> NetworkEffect:
     """The effect of co-presence on new ties, adjusted for each actor's propensity.
 
     On the pair table of :func:`evaluation.measures.network_build.dyads` (pairs not tied before;
@@ -233,6 +234,9 @@ def network_effect(dyad_table: pd.DataFrame, *, activity: pd.DataFrame | None = 
     3. not estimable (``estimable=False``) with fewer than 2 new ties, no new tie among
        the pairs who met or among those who did not, or no pair that met.
 
+    ``fixed_effects=False`` skips step 1 (``reason="same_model_as_estimate"``): the
+    falsification test of an estimate that had to use prior-activity controls.
+
     ``reason`` records why (see :data:`REASONS`). The estimate is a rate ratio, which for
     a 0/1 outcome is a risk ratio (Zou 2004); its E-values are attached.
     """
@@ -259,7 +263,9 @@ def network_effect(dyad_table: pd.DataFrame, *, activity: pd.DataFrame | None = 
         return not_estimable("no_new_tie_among_met_or_unmet")
 
     keep = (degree[i] > 0) & (degree[j] > 0)
-    if n_new < min_new_ties:
+    if not fixed_effects:
+        reason = "same_model_as_estimate"
+    elif n_new < min_new_ties:
         reason = "too_few_new_ties_for_fixed_effects"
     elif n_with < min_actors:
         reason = "too_few_actors_with_ties_for_fixed_effects"

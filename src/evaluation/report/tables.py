@@ -71,6 +71,8 @@ EFFECT_REASONS = {
                                      "qui ne se sont pas croisées",
     "no_exposure_contrast": "toutes les paires se sont côtoyées, ou aucune",
     "controls_model_failed": "le modèle ajusté sur l'activité antérieure n'a pas pu être estimé",
+    "same_model_as_estimate": "le test reprend le modèle ajusté sur l'activité antérieure, celui de l'estimation "
+                              "qu'il éprouve",
 }
 
 #: What « brut » means for the crude conversion rate, risk ratio, dyad model and QAP.
