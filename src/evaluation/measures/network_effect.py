@@ -81,7 +81,7 @@ import statsmodels.api as sm
 from scipy import stats
 
 from evaluation.measures.estimation import z_value
-from evaluation.measures.fe_poisson import fe_poisson
+from evaluation.measures.fe_poisson import fe_poisson, identified_columns, separated_pairs
 from evaluation.measures.network_build import Period, _period_attendance, collaboration_ties
 from evaluation.measures.network_inference import CONTROLS, dyad_robust_cov
 
@@ -98,10 +98,13 @@ REASONS = {
     "too_few_actors_with_ties_for_fixed_effects": "fewer actors with a new tie than min_actors",
     "no_contrast_within_actors": "among actors with new ties, the met or the unmet pairs have none",
     "fixed_effects_not_converged": "the fixed-effects fit did not converge",
+    "exposure_not_identified_within_actors": "once the pairs predicted perfectly are set aside, the exposure is in the "
+                                             "span of the actor effects and the pair controls",
     "too_few_new_ties": "fewer than 2 new ties in all",
     "no_new_tie_among_met_or_unmet": "no new tie among the pairs who met, or among those who did not",
     "no_exposure_contrast": "every pair met, or none did",
     "controls_model_failed": "the prior-activity model could not be fitted (singular or not converged)",
+    "same_model_as_estimate": "a falsification test uses the prior-activity model, as the estimate it tests did",
 }
 
 
@@ -154,6 +157,7 @@ class NetworkEffect:
     e_value: float = float("nan")
     e_value_ci: float = float("nan")
     controls: tuple[str, ...] = ()
+    n_separated: int = 0  # pairs without a new tie predicted perfectly, set aside by the fixed-effects fit
 
     @property
     def significant(self) -> bool:
@@ -202,7 +206,7 @@ def _result(beta: float, se: float, se_robust: float, se_naive: float, *, alpha:
 
 def network_effect(dyad_table: pd.DataFrame, *, activity: pd.DataFrame | None = None, exposure: Exposure = "any",
                    controls: Sequence[str] = CONTROLS, min_new_ties: int = 20, min_actors: int = 10,
-                   alpha: float = 0.05) -> NetworkEffect:
+                   alpha: float = 0.05, fixed_effects: bool = True) -> NetworkEffect:
     """The effect of co-presence on new ties, adjusted for each actor's propensity.
 
     On the pair table of :func:`evaluation.measures.network_build.dyads` (pairs not tied before;
@@ -215,13 +219,23 @@ def network_effect(dyad_table: pd.DataFrame, *, activity: pd.DataFrame | None = 
        tie both among pairs who met and among pairs who did not once actors without ties
        are set aside (otherwise :math:`\\hat\\beta` is infinite or rests on a handful of
        actors, and cluster-robust errors on few clusters are unreliable);
+       pairs without a new tie that the model predicts perfectly (separation,
+       :func:`evaluation.measures.fe_poisson.separated_pairs`) are set aside
+       (``n_separated``) and the controls they leave collinear dropped; when the exposure
+       itself is then collinear (``"exposure_not_identified_within_actors"``) or the fit
+       does not converge, the next model is used;
     2. otherwise **controls for prior activity** (``"prior_activity_controls"``): a
        Poisson model with a constant, the same exposure and pair controls, and for each
        column of ``activity`` (:func:`prior_activity`: events attended and ties held
        before — never the outcome) the pair term :math:`\\log(1+a_i) + \\log(1+a_j)`,
-       with dyad-robust errors; it removes the measured part of activity only;
+       with dyad-robust errors; it removes the measured part of activity only (separated
+       pairs set aside in the same way; the exposure collinear or the fit not converged
+       gives ``"controls_model_failed"``);
     3. not estimable (``estimable=False``) with fewer than 2 new ties, no new tie among
        the pairs who met or among those who did not, or no pair that met.
+
+    ``fixed_effects=False`` skips step 1 (``reason="same_model_as_estimate"``): the
+    falsification test of an estimate that had to use prior-activity controls.
 
     ``reason`` records why (see :data:`REASONS`). The estimate is a rate ratio, which for
     a 0/1 outcome is a risk ratio (Zou 2004); its E-values are attached.
@@ -249,7 +263,9 @@ def network_effect(dyad_table: pd.DataFrame, *, activity: pd.DataFrame | None = 
         return not_estimable("no_new_tie_among_met_or_unmet")
 
     keep = (degree[i] > 0) & (degree[j] > 0)
-    if n_new < min_new_ties:
+    if not fixed_effects:
+        reason = "same_model_as_estimate"
+    elif n_new < min_new_ties:
         reason = "too_few_new_ties_for_fixed_effects"
     elif n_with < min_actors:
         reason = "too_few_actors_with_ties_for_fixed_effects"
@@ -258,16 +274,17 @@ def network_effect(dyad_table: pd.DataFrame, *, activity: pd.DataFrame | None = 
     else:
         pair = _pair_controls(d, controls, keep)
         X = pd.DataFrame({"copresence": x, **pair})
-        try:
-            fit = fe_poisson(y, X, i, j, n_actors)
-        except np.linalg.LinAlgError:  # a singular system: actors not linked by enough pairs
-            fit = None
-        if fit is not None and fit.converged and np.isfinite(fit.params.iloc[0]):
+        fit = fe_poisson(y, X, i, j, n_actors)
+        if "copresence" in fit.collinear:
+            reason = "exposure_not_identified_within_actors"
+        elif fit.converged and np.isfinite(fit.params.iloc[0]) and np.isfinite(fit.cov[0, 0]) and fit.cov[0, 0] > 0:
             se = float(np.sqrt(fit.cov[0, 0]))
             return _result(float(fit.params.iloc[0]), se, float(fit.se_robust[0]), float(fit.se_naive[0]),
                            alpha=alpha, model="actor_fixed_effects", reason="fixed_effects",
-                           controls=tuple(pair), **base)
-        reason = "fixed_effects_not_converged"
+                           controls=tuple(c for c in pair if c not in fit.collinear),
+                           n_separated=fit.n_separated, **base)
+        else:
+            reason = "fixed_effects_not_converged"
     try:
         return _controls_fit(d, y, x, activity, controls, reason=reason, alpha=alpha, base=base)
     except (np.linalg.LinAlgError, ValueError, FloatingPointError):
@@ -278,18 +295,29 @@ def _controls_fit(d: pd.DataFrame, y: np.ndarray, x: np.ndarray, activity: pd.Da
                   controls: Sequence[str], *, reason: str, alpha: float, base: dict) -> NetworkEffect:
     act = _activity_controls(d, activity) if activity is not None else {}
     pair = _pair_controls(d, controls)
-    X = sm.add_constant(pd.DataFrame({"copresence": x, **act, **pair}), has_constant="add")
-    fit = sm.GLM(y, X, family=sm.families.Poisson()).fit()
+    X = pd.DataFrame({"copresence": x, "const": 1.0, **act, **pair})
+    # Pairs predicted perfectly (separation) have no finite estimate: set them aside, then
+    # the columns they leave collinear, as fe_poisson does; the exposure must stay identified.
+    none = np.zeros(0, dtype=np.int64)
+    keep = ~separated_pairs(y, X.to_numpy(), none, none, 0)
+    cols = identified_columns(X.to_numpy()[keep], none, none, 0)
+    if not cols[0]:
+        raise ValueError("exposure not identified in the prior-activity model")
+    X = X.loc[keep, cols]
+    fit = sm.GLM(y[keep], X, family=sm.families.Poisson()).fit()
     params = fit.params.to_numpy()
     if not (fit.converged and np.isfinite(params).all()):
         raise ValueError("prior-activity model not converged")
     bread = np.linalg.inv(-fit.model.hessian(params))
     n_actors = int(max(d["i"].max(), d["j"].max()) + 1)
-    robust = dyad_robust_cov(fit.model.score_obs(params), bread, d["i"].to_numpy(), d["j"].to_numpy(), n_actors)
+    robust = dyad_robust_cov(fit.model.score_obs(params), bread, d["i"].to_numpy()[keep], d["j"].to_numpy()[keep],
+                             n_actors)
     k = list(X.columns).index("copresence")
     se_robust, se_naive = float(np.sqrt(max(robust[k, k], 0.0))), float(np.sqrt(bread[k, k]))
+    kept = tuple(c for c in (*act, *pair) if c in X.columns)
     return _result(float(params[k]), max(se_robust, se_naive), se_robust, se_naive, alpha=alpha,
-                   model="prior_activity_controls", reason=reason, controls=tuple(act) + tuple(pair), **base)
+                   model="prior_activity_controls", reason=reason, controls=kept, n_separated=int((~keep).sum()),
+                   **base)
 
 
 # --------------------------------------------------------------------------- sensitivity

@@ -11,7 +11,13 @@ from scipy import stats
 
 from evaluation.measures.estimation import MIN_EVENTS_PER_PARAMETER
 from evaluation.measures.network_build import Period, dyads
-from evaluation.measures.network_effect import Exposure, NetworkEffect, network_effect, prior_activity
+from evaluation.measures.network_effect import (
+    Exposure,
+    ModelCode,
+    NetworkEffect,
+    network_effect,
+    prior_activity,
+)
 from evaluation.measures.network_inference import CONTROLS, QAPResult, qap_test
 
 __all__ = ["falsification_dyads", "Falsification", "falsification", "activity_strata", "stratified_qap",
@@ -42,15 +48,18 @@ class Falsification:
 
 def falsification(dyad_table: pd.DataFrame, *, activity: pd.DataFrame | None = None, exposure: Exposure = "any",
                   controls: Sequence[str] = CONTROLS, min_new_ties: int = 20, min_actors: int = 10,
-                  alpha: float = 0.05) -> Falsification:
+                  alpha: float = 0.05, model: ModelCode | None = None) -> Falsification:
     """Co-presence after predicting ties before, with the model of :func:`network_effect`.
 
     ``dyad_table`` comes from :func:`falsification_dyads`; ``activity`` should measure
     activity in the later period without the ties before (e.g. events attended after).
-    ``warning`` is true when the placebo interval excludes 1.
+    ``model``: that of the estimate tested; ``"prior_activity_controls"`` makes the test use
+    it too (a placebo with actor fixed effects would vouch for a model the estimate did
+    not use). ``warning`` is true when the placebo interval excludes 1.
     """
     effect = network_effect(dyad_table, activity=activity, exposure=exposure, controls=controls,
-                            min_new_ties=min_new_ties, min_actors=min_actors, alpha=alpha)
+                            min_new_ties=min_new_ties, min_actors=min_actors, alpha=alpha,
+                            fixed_effects=model != "prior_activity_controls")
     return Falsification(effect, effect.significant)
 
 
@@ -106,7 +115,8 @@ def adjusted_effects(*, nodes: pd.DataFrame, attendance: pd.DataFrame, events: p
     * :func:`network_effect` on the report's pair table, with the activity before
       (:func:`prior_activity`: events and ties);
     * :func:`falsification` on the actors active in both periods, co-presence after
-      against ties before, activity = events attended after;
+      against ties before, activity = events attended after, with the prior-activity
+      model when the estimate had to use it;
     * :func:`stratified_qap` on the matrix ``x`` of co-presence before (pairs tied before
       zeroed) and the new ties, within ``bins`` strata of events attended before.
     """
@@ -116,7 +126,8 @@ def adjusted_effects(*, nodes: pd.DataFrame, attendance: pd.DataFrame, events: p
     both = universe.intersection(universe_after)
     placebo_table = falsification_dyads(nodes, copresence_after, ties_before, universe=both, coordinates=coordinates)
     placebo = falsification(placebo_table, activity=prior_activity(attendance, events, None, universe=both,
-                                                                    period=second)[["events"]], alpha=alpha)
+                                                                    period=second)[["events"]], alpha=alpha,
+                            model=effect.model)
     strata = activity_strata(activity["events"].to_numpy(), bins=bins)
     qap = stratified_qap(x, new_edges, len(universe), strata, permutations=permutations, seed=seed)
     return AdjustedEffects(effect, placebo, qap, bins)

@@ -63,11 +63,16 @@ EFFECT_REASONS = {
     "no_contrast_within_actors": "parmi les acteurs ayant noué de nouveaux liens, aucun nouveau lien entre paires qui "
                                  "se sont côtoyées, ou aucun entre paires qui ne se sont pas croisées",
     "fixed_effects_not_converged": "l'estimation avec un effet fixe par acteur n'a pas abouti",
+    "exposure_not_identified_within_actors": "une fois écartées les paires que le modèle prédit sans collaboration "
+                                             "à coup sûr, le fait de s'être côtoyé ne se distingue plus des effets "
+                                             "des acteurs et des caractéristiques des paires",
     "too_few_new_ties": "moins de deux nouveaux liens",
     "no_new_tie_among_met_or_unmet": "aucun nouveau lien entre paires qui se sont côtoyées, ou aucun entre paires "
                                      "qui ne se sont pas croisées",
     "no_exposure_contrast": "toutes les paires se sont côtoyées, ou aucune",
     "controls_model_failed": "le modèle ajusté sur l'activité antérieure n'a pas pu être estimé",
+    "same_model_as_estimate": "le test reprend le modèle ajusté sur l'activité antérieure, celui de l'estimation "
+                              "qu'il éprouve",
 }
 
 #: What « brut » means for the crude conversion rate, risk ratio, dyad model and QAP.
