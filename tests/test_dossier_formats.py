@@ -287,7 +287,7 @@ def test_without_pango_the_pdf_is_skipped_and_said(tmp_path, monkeypatch, caplog
     ctx = prepare_context("chatillonnais")
     pub = publish(ctx, ctx.reach(), None, None, source="test")
     save_publication(pub, tmp_path, as_of=dt.date(2024, 12, 31))
-    monkeypatch.setattr(pdf_report, "pdf_unavailable", lambda: "WeasyPrint cannot load the Pango library (test)")
+    monkeypatch.setattr(pdf_report, "pdf_unavailable", lambda **kw: "WeasyPrint cannot load the Pango library (test)")
     with caplog.at_level(logging.WARNING, logger="evaluation.formats"):
         written = formats.render_documents(tmp_path, paths.report_notebook)
     assert [p.name for p in written] == ["report.docx"]

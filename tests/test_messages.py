@@ -227,11 +227,18 @@ def test_pdf_unavailable_said_in_french(monkeypatch, capsys):
             raise ImportError(name)
         return real_import(name, *args, **kwargs)
 
+    from evaluation.report.pdf_report import pdf_unavailable
+
+    pdf_unavailable.cache_clear()  # an earlier test of the session found WeasyPrint
     monkeypatch.setattr(builtins, "__import__", no_weasyprint)
-    assert main(["--lang", "fr", "report", "chenove", "--formats", "pdf"]) == 1
-    err = capsys.readouterr().err
-    assert ("evaluation report : report.pdf ne sera pas écrit : le paquet Python weasyprint n'est pas installé "
-            "(c'est une dépendance" in err)
-    assert "evaluation report : aucun des formats demandés ne peut être écrit ; rien n'a été produit" in err
-    assert main(["report", "chenove", "--formats", "pdf"]) == 1
-    assert "report.pdf will not be written: the Python package weasyprint is not installed" in capsys.readouterr().err
+    try:
+        assert main(["--lang", "fr", "report", "chenove", "--formats", "pdf"]) == 1
+        err = capsys.readouterr().err
+        assert ("evaluation report : report.pdf ne sera pas écrit : le paquet Python weasyprint n'est pas installé "
+                "(c'est une dépendance" in err)
+        assert "evaluation report : aucun des formats demandés ne peut être écrit ; rien n'a été produit" in err
+        assert main(["report", "chenove", "--formats", "pdf"]) == 1
+        assert ("report.pdf will not be written: the Python package weasyprint is not installed"
+                in capsys.readouterr().err)
+    finally:
+        pdf_unavailable.cache_clear()  # the next tests find WeasyPrint again
