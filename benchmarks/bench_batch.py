@@ -3,7 +3,7 @@
 * ``report``: one full report (papermill run of the report notebook and HTML export)
   against papermill running, on the same kernel, a notebook that only imports the same
   libraries — the floor set by kernel start and imports. Target ≤ 2×.
-* ``report_warm``: the same report on a warm kernel (:mod:`evaluation.report.warm`, the pool
+* ``report_warm``: the same report on a warm kernel (:mod:`evaluation.report.runs.warm`, the pool
   batches use) against a kernel started for the run (papermill's default). Target ≤ 0.4.
 * ``batch``: throughput of ``evaluation report --all --workers 2`` (validation, warm
   kernels, notebook, HTML, indicators, index page) against a plain sequential loop of
@@ -28,9 +28,9 @@ from evaluation.config import get_paths  # noqa: E402
 from evaluation.geo.territories import load_territories
 from evaluation.io.pseudonyms import KEY_ENV  # noqa: E402
 from evaluation.kernel import ensure_kernel  # noqa: E402
-from evaluation.report.batch import render_batch  # noqa: E402
-from evaluation.report.render import render_report  # noqa: E402
-from evaluation.report.warm import import_lines  # noqa: E402
+from evaluation.report.runs.batch import render_batch  # noqa: E402
+from evaluation.report.runs.render import render_report  # noqa: E402
+from evaluation.report.runs.warm import import_lines  # noqa: E402
 
 TERRITORIES = """territories: {}
 generate:

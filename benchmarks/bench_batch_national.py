@@ -8,7 +8,7 @@ of France (``every_epci_of: all``, 1,253 territories). Forty of them are drawn a
 
 * floor: a plain sequential loop of ``papermill.execute_notebook`` calls on the report
   notebook in one process (a kernel started for each, the reference read by each);
-* ours: :func:`evaluation.report.batch.render_batch` on a ``dask.distributed.LocalCluster`` of
+* ours: :func:`evaluation.report.runs.batch.render_batch` on a ``dask.distributed.LocalCluster`` of
   two worker processes (one thread each), warm kernels, the reference read once per
   worker, HTML and indicators written, the index page written.
 
@@ -54,7 +54,7 @@ def run() -> tuple[str, bool]:
     from evaluation.io.pseudonyms import KEY_ENV
     from evaluation.io.sample import generate_sample, write_sample
     from evaluation.kernel import ensure_kernel
-    from evaluation.report.batch import render_batch
+    from evaluation.report.runs.batch import render_batch
 
     kernel = ensure_kernel()
     os.environ.setdefault(KEY_ENV, "benchmark-key-0123456789")

@@ -1,10 +1,10 @@
 """Linear-programming audit of secrecy against rendering, on the 19 EPCI of Côte-d'Or.
 
-``disclosure_audit``: the audit (:func:`evaluation.report.secrecy_audit.audit`) of the 19 EPCI
+``disclosure_audit``: the audit (:func:`evaluation.report.secrecy.audit.audit`) of the 19 EPCI
 reports' publications (built with ``context.prepare_context``, the reach summary, the
 network and venue analyses and ``publication.publish``, no notebook) against rendering the
 same 19 reports with ``evaluation report --all --workers 2``
-(:func:`evaluation.report.batch.render_batch`). Target ≤ 0.2, so that the audit can run on
+(:func:`evaluation.report.runs.batch.render_batch`). Target ≤ 0.2, so that the audit can run on
 every batch.
 """
 
@@ -22,8 +22,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 from bench_batch import epci_territories  # noqa: E402
 from evaluation.io.pseudonyms import KEY_ENV  # noqa: E402
 from evaluation.report import context, publication  # noqa: E402
-from evaluation.report.batch import render_batch  # noqa: E402
-from evaluation.report.secrecy_audit import audit  # noqa: E402
+from evaluation.report.runs.batch import render_batch  # noqa: E402
+from evaluation.report.secrecy.audit import audit  # noqa: E402
 
 
 def run() -> list[tuple[str, bool]]:

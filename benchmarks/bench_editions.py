@@ -16,8 +16,8 @@ from pathlib import Path
 from evaluation.geo.territories import load_territories
 from evaluation.io.pseudonyms import KEY_ENV
 from evaluation.kernel import ensure_kernel
-from evaluation.report.editions import publish_milestones
-from evaluation.report.render import render_report
+from evaluation.report.runs.publish import publish_milestones
+from evaluation.report.runs.render import render_report
 
 TERRITORY = "chenove"
 

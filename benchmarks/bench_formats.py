@@ -14,8 +14,8 @@ import time
 from pathlib import Path
 
 from evaluation.io.pseudonyms import KEY_ENV
-from evaluation.report.pdf_report import pdf_unavailable
-from evaluation.report.render import render_report
+from evaluation.report.formats.pdf import pdf_unavailable
+from evaluation.report.runs.render import render_report
 
 TERRITORY = "chenove"
 

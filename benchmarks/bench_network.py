@@ -11,8 +11,8 @@
   errors for 3,000 actors, run in a child process whose peak resident memory is reported
   against a 4 GiB budget. Target ratio ≤ 1.
 * ``network_effect``: the adjusted model (Poisson with one fixed effect per actor,
-  dyad-robust errors, :func:`evaluation.measures.network_effect.network_effect`) vs today's crude
-  logit :func:`evaluation.measures.network_inference.dyad_model`, on the same pair table of a simulated
+  dyad-robust errors, :func:`evaluation.measures.network.effect.network_effect`) vs today's crude
+  logit :func:`evaluation.measures.network.inference.dyad_model`, on the same pair table of a simulated
   territory of 3,000 actors whose activity drives attendance and ties (4.5 million pairs,
   the same pair controls on both sides), in one child process. Target ratio ≤ 3.
 """
@@ -32,8 +32,8 @@ from networkx.algorithms import bipartite
 sys.path.insert(0, str(Path(__file__).parent))
 
 from _timing import best_of  # noqa: E402
-from evaluation.measures.network_build import copresence
-from evaluation.measures.network_inference import qap_test  # noqa: E402
+from evaluation.measures.network.build import copresence
+from evaluation.measures.network.inference import qap_test  # noqa: E402
 
 
 def _attendance(actors: int, events: int, rows: int, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -121,8 +121,8 @@ def bench_qap() -> tuple[str, bool]:
 
 DYAD_CHILD = """
 import resource, time, numpy as np, pandas as pd
-from evaluation.measures.network_build import dyads
-from evaluation.measures.network_inference import dyad_model
+from evaluation.measures.network.build import dyads
+from evaluation.measures.network.inference import dyad_model
 rng = np.random.default_rng(0)
 n = 3000
 ids = pd.Index([f"A{k:04d}" for k in range(n)], name="actor_id")
@@ -161,10 +161,10 @@ def bench_dyad_model() -> tuple[str, bool]:
 
 EFFECT_CHILD = """
 import time, numpy as np, pandas as pd
-from evaluation.measures import network_build as nw
-from evaluation.measures.network_inference import dyad_model
-from evaluation.measures.network_effect import network_effect, prior_activity
-from evaluation.measures.network_simulation import simulate_selection
+from evaluation.measures.network import build as nw
+from evaluation.measures.network.inference import dyad_model
+from evaluation.measures.network.effect import network_effect, prior_activity
+from evaluation.measures.network.simulation import simulate_selection
 s = simulate_selection(n_actors=3000, events_before=40, events_after=40, attendance_rate=0.02,
                        tie_rate=0.0004, tie_rate_before=0.0002, effect=1.0, seed=0)
 before, after = nw.split_periods(s.split_date)

@@ -7,7 +7,7 @@ scale factor) and validated into the processed parquet cache. Both sides then st
 that parquet file:
 
 * floor: read it and count accompaniments by commune once (``value_counts``);
-* ours: read it and compute :func:`evaluation.measures.reach.reach_summary` (counts, shares and
+* ours: read it and compute :func:`evaluation.measures.reach.summary.reach_summary` (counts, shares and
   Wilson intervals by density, urban/rural, QPV and EPCI, per programme and per year,
   rates, representation indices, goodness of fit, communes reached, Lorenz and Gini,
   distances, both count models, trend tests).
@@ -31,8 +31,8 @@ from evaluation.geo.reference import load_reference  # noqa: E402
 from evaluation.geo.territory import Site  # noqa: E402
 from evaluation.io.datasets import load_dataset  # noqa: E402
 from evaluation.io.sample import generate_accompaniments  # noqa: E402
-from evaluation.measures.distance import site_points
-from evaluation.measures.reach import reach_summary  # noqa: E402
+from evaluation.measures.reach.distance import site_points
+from evaluation.measures.reach.summary import reach_summary  # noqa: E402
 
 TARGET = 3.0
 BFC = ["21", "25", "39", "58", "70", "71", "89", "90"]

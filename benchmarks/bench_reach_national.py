@@ -9,7 +9,7 @@ Both sides then start from that file, each in a child process of its own whose p
 (maximum resident set size) is read:
 
 * floor: read it and count accompaniments by commune once (``value_counts``);
-* ours: read it and compute :func:`evaluation.measures.reach.reach_summary` (counts, shares and
+* ours: read it and compute :func:`evaluation.measures.reach.summary.reach_summary` (counts, shares and
   Wilson intervals by density, urban/rural, QPV and EPCI, per programme and per year,
   rates, representation indices, goodness of fit, communes reached, Lorenz and Gini,
   distances, both count models, trend tests) over every commune of France.
@@ -38,8 +38,8 @@ import json, resource, sys, time
 import pandas as pd
 from evaluation.geo.reference import load_reference
 from evaluation.geo.territory import Site
-from evaluation.measures.distance import site_points
-from evaluation.measures.reach import reach_summary
+from evaluation.measures.reach.distance import site_points
+from evaluation.measures.reach.summary import reach_summary
 
 kind, parquet, reference_dir = sys.argv[1:4]
 reference = load_reference(reference_dir)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from evaluation.report.batch import error_message, is_transient, render_batch, render_one, write_index
+from evaluation.report.runs.batch import error_message, is_transient, render_batch, render_one, write_index
 
 from .conftest import read_export, write_export
 
@@ -100,7 +100,7 @@ def test_transient_failures_are_retried_once(monkeypatch, tmp_path):
             raise RuntimeError("ZMQError: Address already in use (addr='tcp://127.0.0.1:5555')")
         return tmp_path / territory / "report.html"
 
-    monkeypatch.setattr("evaluation.report.batch.render_report", flaky)
+    monkeypatch.setattr("evaluation.report.runs.batch.render_report", flaky)
     result = render_one("chenove", {"out_dir": str(tmp_path)})
     assert result.ok and result.attempts == 2 and calls == ["chenove", "chenove"]
 
@@ -112,7 +112,7 @@ def test_other_failures_are_not_retried(monkeypatch, tmp_path):
         calls.append(territory)
         raise ValueError("bad data")
 
-    monkeypatch.setattr("evaluation.report.batch.render_report", broken)
+    monkeypatch.setattr("evaluation.report.runs.batch.render_report", broken)
     result = render_one("x", {"out_dir": str(tmp_path)})
     assert not result.ok and result.attempts == 1 and calls == ["x"] and "bad data" in result.error
 
@@ -141,7 +141,7 @@ def test_error_message_is_the_end_not_the_start():
 
 
 def test_index_shows_the_failure_message(tmp_path):
-    from evaluation.report.batch import RunResult
+    from evaluation.report.runs.batch import RunResult
 
     (tmp_path / "territories.yml").write_text(TERRITORIES, encoding="utf-8")
     write_index([RunResult("broken", False, "", error="ConfigError: commune 99999 <inconnue>\nsecond line")],
@@ -151,7 +151,7 @@ def test_index_shows_the_failure_message(tmp_path):
 
 
 def test_index_shows_the_adjusted_effect_beside_the_crude_conversion(tmp_path):
-    from evaluation.report.batch import RunResult
+    from evaluation.report.runs.batch import RunResult
 
     (tmp_path / "territories.yml").write_text(TERRITORIES, encoding="utf-8")
     figures = {"effet_reseau": {"value": 2.8656, "low": 1.2314, "high": 6.6685, "secret": False, "estimable": True},

@@ -177,7 +177,7 @@ def test_a_relative_out_folder_is_given_to_the_notebook_absolute(tmp_path, monke
     import papermill
 
     from evaluation.report.context import ReportError
-    from evaluation.report.render import render_report
+    from evaluation.report.runs.render import render_report
 
     seen = {}
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from evaluation.report.disclosure import Disclosure, suppress
+from evaluation.report.secrecy.disclosure import Disclosure, suppress
 
 
 def test_primary_and_secondary_suppression():

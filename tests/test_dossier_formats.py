@@ -20,10 +20,10 @@ import pytest
 from pypdf import PdfReader
 
 from evaluation.errors import ConfigError
-from evaluation.report.document import markdown_blocks
-from evaluation.report.formats import parse_formats
-from evaluation.report.leaks import RawName, find_leaks
-from evaluation.report.render import render_report
+from evaluation.report.formats.document import markdown_blocks
+from evaluation.report.formats.write import parse_formats
+from evaluation.report.runs.render import render_report
+from evaluation.report.secrecy.leaks import RawName, find_leaks
 
 THRESHOLD = 11
 NBSPS = {"\u00a0", "\u202f"}
@@ -259,7 +259,7 @@ def test_markdown_blocks_keep_headings_bold_links_and_quotes():
 
 
 def test_docx_and_pdf_text_is_searched_for_names(tmp_path):
-    from evaluation.report.pdf_report import pdf_unavailable
+    from evaluation.report.formats.pdf import pdf_unavailable
 
     d = docx.Document()
     d.add_paragraph("Rien ici.")
@@ -279,9 +279,10 @@ def test_docx_and_pdf_text_is_searched_for_names(tmp_path):
 
 def test_without_pango_the_pdf_is_skipped_and_said(tmp_path, monkeypatch, caplog, paths):
     """HTML and Word are still written; the reason is logged (and printed once by the command)."""
-    from evaluation.report import formats, pdf_report
     from evaluation.report.context import prepare_context
-    from evaluation.report.document import save_publication
+    from evaluation.report.formats import pdf as pdf_report
+    from evaluation.report.formats import write as formats
+    from evaluation.report.formats.document import save_publication
     from evaluation.report.publication import publish
 
     ctx = prepare_context("chatillonnais")
@@ -299,7 +300,7 @@ def test_without_pango_the_pdf_is_skipped_and_said(tmp_path, monkeypatch, caplog
 
 
 def test_index_links_the_formats_written(tmp_path):
-    from evaluation.report.batch import RunResult, write_index
+    from evaluation.report.runs.batch import RunResult, write_index
 
     for slug, files in (("chenove", ("report.html", "report.docx", "report.pdf")), ("auxois", ("report.html",))):
         (tmp_path / slug).mkdir()
@@ -316,13 +317,13 @@ def test_index_links_the_formats_written(tmp_path):
 
 def test_command_checks_formats_and_says_once_when_the_pdf_cannot_be_made(monkeypatch, capsys, tmp_path):
     from evaluation import cli
-    from evaluation.report import pdf_report
+    from evaluation.report.formats import pdf as pdf_report
 
     monkeypatch.delenv("EVALUATION_FORMATS", raising=False)  # the command's default: all three
     assert cli.main(["report", "chenove", "--formats", "html,odt"]) == 2
     assert "unknown report format(s) 'odt'" in capsys.readouterr().err
     calls = []
-    monkeypatch.setattr("evaluation.report.render.render_report", lambda territory, **kw: calls.append(kw) or tmp_path)
+    monkeypatch.setattr("evaluation.report.runs.render.render_report", lambda territory, **kw: calls.append(kw) or tmp_path)
     monkeypatch.setattr(pdf_report, "pdf_unavailable", lambda **kw: "WeasyPrint cannot load the Pango library (test)")
     assert cli.main(["report", "chenove"]) == 0
     err = capsys.readouterr().err
@@ -339,7 +340,7 @@ def test_verbose_logging_does_not_print_weasyprint_s_steps():
     import sys
 
     code = ("import logging, datetime as dt\nlogging.basicConfig(level=logging.INFO, format='%(name)s %(message)s')\n"
-            "from evaluation.report.pdf_report import pdf_bytes\nfrom evaluation.report.document import Document\n"
+            "from evaluation.report.formats.pdf import pdf_bytes\nfrom evaluation.report.formats.document import Document\n"
             "assert pdf_bytes(Document('T', 'X', None, dt.date(2024, 1, 1), None, None)).startswith(b'%PDF')\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "weasyprint.progress" not in done.stderr
@@ -392,7 +393,7 @@ def test_a_caption_does_not_repeat_the_heading_above_it(word, pages):
 def test_table_caption_says_what_the_table_shows():
     frame = pd.DataFrame({"Espace": ["Urbain", "Rural"], "Effectif": ["12", "s"], "Part": ["80 %", "s"],
                           "IC 95 % (Wilson)": ["[1 ; 2]", "s"]})
-    from evaluation.report.document import table_caption
+    from evaluation.report.formats.document import table_caption
 
     assert table_caption(frame) == "Effectif, part et IC 95 % (Wilson), par espace"
     assert table_caption(frame.set_index("Espace"), index=True) == table_caption(frame)
@@ -408,7 +409,7 @@ def test_a_maps_alternative_text_is_french_and_says_what_it_shows():
     import matplotlib.pyplot as plt
     from shapely.geometry import box
 
-    from evaluation.report.shown import figure_alt, shown_figure
+    from evaluation.report.sections.shown import figure_alt, shown_figure
 
     communes = gpd.GeoDataFrame({"rate": [3.0, 7.0]}, geometry=[box(4.9, 47.2, 5.0, 47.3), box(5.0, 47.2, 5.1, 47.3)],
                                 crs="EPSG:4326")

@@ -6,9 +6,9 @@ import json
 
 import pandas as pd
 
-from evaluation.report.batch import RunResult, write_index
-from evaluation.report.edition_index import edition_trajectories, trajectory_figure
-from evaluation.report.manifest import FORMAT, write_manifest
+from evaluation.report.editions.manifest import FORMAT, write_manifest
+from evaluation.report.editions.trajectories import edition_trajectories, trajectory_figure
+from evaluation.report.runs.batch import RunResult, write_index
 
 
 def _edition(root, slug, name, as_of, values):

@@ -17,8 +17,8 @@ from evaluation.cli import main
 from evaluation.errors import TerritoriesError
 from evaluation.geo.territories import load_territories
 from evaluation.measures.snapshot import SnapshotError
-from evaluation.report.editions import check_baseline, publish_edition, verify_edition
-from evaluation.report.manifest import ManifestError, read_manifest, seal
+from evaluation.report.editions.manifest import ManifestError, read_manifest, seal
+from evaluation.report.runs.publish import check_baseline, publish_edition, verify_edition
 
 from .conftest import read_export, write_export
 
@@ -196,7 +196,7 @@ def _counts(data: Path, until: str) -> tuple[int, int]:
 def test_comparison_with_the_baseline(published):
     from statsmodels.stats.proportion import confint_proportions_2indep
 
-    from evaluation.report.evolution_report import evolution_section
+    from evaluation.report.editions.evolution import evolution_section
     from evaluation.report.publication import report_publication
 
     folder, data = published
@@ -236,7 +236,7 @@ def test_a_corrected_export_shows_as_revisions(published):
 
 
 def test_withheld_changes_are_not_recomputable():
-    from evaluation.report.evolution_report import evolution_rows
+    from evaluation.report.editions.evolution import evolution_rows
 
     def ind(values):
         return pd.DataFrame({"code": list(values), "indicateur": list(values),
@@ -265,7 +265,7 @@ def test_a_withheld_comparison_is_not_a_revision():
     """Unchanged data: the rows the comparison withholds must not come back as revisions printing the
     baseline's published value (3 accompaniments since the baseline: 40 published, 43 now; 10 jobs since: shown).
     """
-    from evaluation.report.evolution_report import _revisions, evolution_rows
+    from evaluation.report.editions.evolution import _revisions, evolution_rows
 
     now = pd.DataFrame({"code": ["acc_total", "emplois_crees"], "indicateur": ["a", "e"],
                         "unite": ["accompagnements", "emplois"], "valeur": [43, 12], "secret": False,
@@ -285,7 +285,7 @@ def test_a_withheld_comparison_is_not_a_revision():
 
 def test_committed_example_editions_are_sealed_and_their_inputs_unchanged(paths):
     """The examples CI verifies (.ci/run): sealed manifests whose inputs are this clone's files."""
-    from evaluation.report.manifest import changed_inputs
+    from evaluation.report.editions.manifest import changed_inputs
 
     folders = sorted((paths.root / "examples").glob("*/editions/*"))
     assert [f.name for f in folders] == ["point-etape-2022", "point-etape-2024"]

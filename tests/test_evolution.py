@@ -124,10 +124,10 @@ def test_evolution_sentence_uses_the_table_definition_hand_made(reference):
     """
     from types import SimpleNamespace
 
-    from evaluation.measures.network import analyse_network
-    from evaluation.measures.network_build import split_periods
+    from evaluation.measures.network.analysis import analyse_network
+    from evaluation.measures.network.build import split_periods
     from evaluation.measures.snapshot import as_of
-    from evaluation.report.evolution_report import EvolutionPublication, evolution_section, period_ties
+    from evaluation.report.editions.evolution import EvolutionPublication, evolution_section, period_ties
 
     D = pd.to_datetime
     tables = {

@@ -16,9 +16,9 @@ import pytest
 import statsmodels.api as sm
 from scipy.optimize import linprog
 
-from evaluation.measures.fe_poisson import fe_poisson, identified_columns, separated_pairs
-from evaluation.measures.network_effect import network_effect
-from evaluation.measures.network_robustness import falsification
+from evaluation.measures.network.effect import network_effect
+from evaluation.measures.network.fe_poisson import fe_poisson, identified_columns, separated_pairs
+from evaluation.measures.network.robustness import falsification
 
 # Actors 0-3 form group G, actors 4-6 group H; every pair of the 7 actors, (i, j, met, tie).
 # No pair inside H has a tie: with the control "same group" and the actor effects, those 3

@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 
 from evaluation.report.context import prepare_context
-from evaluation.report.disclosure import Disclosure
 from evaluation.report.indicators import territory_indicators
+from evaluation.report.secrecy.disclosure import Disclosure
 
 # A commune reference for the test. Codes, names, density levels and populations are those
 # of INSEE's grille communale de densité 2024 (national file, PMUN21), read once with

@@ -4,7 +4,8 @@ The package is read from its source with :mod:`ast` (nothing is imported). Layer
 bottom: the base modules (``config``, ``errors``, ``problems``, ``messages``, ``messages_cli``,
 ``_io``, ``_text``, ``kernel``), ``geo``, ``io``, ``measures``, ``report``, then ``cli``. A module may import from its own layer and from
 the layers below, never from a layer above; the graph of modules has no cycle, even through
-imports made inside functions or under ``TYPE_CHECKING``. Imports inside functions are
+imports made inside functions or under ``TYPE_CHECKING``. Inside ``measures`` and ``report``,
+the rooms (sub-packages and top-level modules, :data:`ROOMS`) are ordered the same way. Imports inside functions are
 kept for heavy or optional dependencies and must say why in a comment on the line or the
 line above; the package's own modules are imported at the top (except by ``cli``, which
 imports each command's modules when the command runs, so ``evaluation --help`` stays fast).
@@ -100,13 +101,61 @@ def test_function_level_imports_are_justified():
     assert not bad, "\n".join(bad)
 
 
-@pytest.mark.parametrize("broken", ["upward", "cycle"])
+# Rooms inside a layer (issue 26), from the bottom: a module may import its own room and the
+# rooms before it in the list, never one after it. A room is a sub-package, or a module at
+# the layer's top level. Each sub-package's docstring says the same.
+ROOMS = {
+    "measures": ("stats", "estimation", "snapshot", "qualitative", "reach", "evolution", "network"),
+    "report": ("tables", "figures", "context", "secrecy", "published", "editions", "sections", "formats",
+               "indicators", "network_export", "publication", "runs"),
+}
+
+
+def room(module: str) -> tuple[str, str] | None:
+    """(layer, room) of a module of a layer with rooms; None for the layer's own ``__init__``."""
+    parts = module.split(".")
+    if len(parts) < 3 or parts[1] not in ROOMS:
+        return None
+    return parts[1], parts[2]
+
+
+def downward_in_rooms(edges) -> list[str]:
+    bad = []
+    for a, b in edges:
+        ra, rb = room(a), room(b)
+        if ra and rb and ra[0] == rb[0] and ROOMS[ra[0]].index(rb[1]) > ROOMS[ra[0]].index(ra[1]):
+            bad.append(f"{a} (room {ra[1]}) imports {b} (room {rb[1]}, above it)")
+    return bad
+
+
+def test_every_module_is_in_a_known_room():
+    unknown = [m for m in MODULES if room(m) and room(m)[1] not in ROOMS[room(m)[0]]]
+    assert not unknown, unknown
+
+
+def test_rooms_import_downward():
+    bad = downward_in_rooms(graph().edges)
+    assert not bad, "\n".join(bad)
+
+
+def test_every_room_says_what_it_may_import():
+    """A sub-package's docstring says what it holds and what it may import."""
+    for package in sorted(p for p in PACKAGE.rglob("__init__.py") if p.parent.parent.name in ROOMS):
+        doc = ast.get_docstring(ast.parse(package.read_text(encoding="utf-8"))) or ""
+        assert "import" in doc, f"{package.relative_to(SRC)}: no word on what it may import"
+
+
+@pytest.mark.parametrize("broken", ["upward", "cycle", "room"])
 def test_the_contract_can_fail(broken):
     """The checks see a violation when one is added to the graph."""
     g = graph()
     if broken == "upward":
         g.add_edge("evaluation.geo.reference", "evaluation.report.sections")
         assert any(LAYERS.index(layer(b)) > LAYERS.index(layer(a)) for a, b in g.edges)
+    elif broken == "room":
+        g.add_edge("evaluation.report.secrecy.audit", "evaluation.report.published")
+        g.add_edge("evaluation.measures.reach.distance", "evaluation.measures.network.build")
+        assert len(downward_in_rooms(g.edges)) == 2
     else:
         g.add_edge("evaluation.errors", "evaluation.config")
         g.add_edge("evaluation.config", "evaluation.errors")

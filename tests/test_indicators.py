@@ -79,9 +79,9 @@ def test_files(chenove, tmp_path):
 def test_network_effect_indicators_beside_the_crude_ones():
     from types import SimpleNamespace
 
-    from evaluation.measures.network_build import TieChange
-    from evaluation.measures.network_effect import NetworkEffect
-    from evaluation.measures.network_inference import Conversion
+    from evaluation.measures.network.build import TieChange
+    from evaluation.measures.network.effect import NetworkEffect
+    from evaluation.measures.network.inference import Conversion
     from evaluation.report.indicators import territory_indicators
 
     ctx = prepare_context("chenove")

@@ -8,9 +8,9 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from evaluation.report import render
-from evaluation.report.batch import RunResult, write_index
-from evaluation.report.leaks import NameLeakError, RawName, check_outputs, find_leaks, raw_names
+from evaluation.report.runs import render
+from evaluation.report.runs.batch import RunResult, write_index
+from evaluation.report.secrecy.leaks import NameLeakError, RawName, check_outputs, find_leaks, raw_names
 
 NAMES = [RawName("Épicerie du Pont", "actors.csv, column 'name', row 2"),
          RawName("Jean-Pierre Dubois", "actors.csv, column 'Contact', row 3")]
@@ -59,7 +59,7 @@ def test_a_hit_is_located_without_showing_the_name(tmp_path):
 
 
 def test_index_page_with_a_name_is_not_written(tmp_path, monkeypatch):
-    monkeypatch.setattr("evaluation.report.batch.raw_names", lambda data_dir: NAMES)
+    monkeypatch.setattr("evaluation.report.runs.batch.raw_names", lambda data_dir: NAMES)
     failed = RunResult("chenove", False, "", error="KeyError: 'Épicerie du Pont'")
     with pytest.raises(NameLeakError, match="index.html"):
         write_index([failed], out_dir=tmp_path)

@@ -90,8 +90,8 @@ def test_publish_errors_in_french(tmp_path, capsys):
 
 
 def test_verify_in_french(tmp_path, capsys):
-    from evaluation.report.editions import Verification
-    from evaluation.report.manifest import IndicatorChange, InputChange
+    from evaluation.report.editions.manifest import IndicatorChange, InputChange
+    from evaluation.report.runs.publish import Verification
 
     assert main(["--lang", "fr", "verify", str(tmp_path / "x")]) == 1
     assert f"erreur : {tmp_path / 'x'} : ce dossier d'édition n'existe pas" in capsys.readouterr().err
@@ -227,7 +227,7 @@ def test_pdf_unavailable_said_in_french(monkeypatch, capsys):
             raise ImportError(name)
         return real_import(name, *args, **kwargs)
 
-    from evaluation.report.pdf_report import pdf_unavailable
+    from evaluation.report.formats.pdf import pdf_unavailable
 
     pdf_unavailable.cache_clear()  # an earlier test of the session found WeasyPrint
     monkeypatch.setattr(builtins, "__import__", no_weasyprint)

@@ -25,19 +25,19 @@ from evaluation.geo.reference import load_former_communes, load_reference
 from evaluation.geo.territories import load_territories
 from evaluation.io.datasets import validate_tables
 from evaluation.io.sample import generate_sample, sample_anchors
-from evaluation.measures.comparison import (
+from evaluation.measures.reach.comparison import (
     UNCLASSIFIED,
     compare_areas,
     departement_geography,
     surrounding_areas,
 )
-from evaluation.measures.reach import ReachSummary
-from evaluation.report.batch import RunResult, write_index
+from evaluation.measures.reach.summary import ReachSummary
 from evaluation.report.context import measure, prepare_context
 from evaluation.report.publication import publish
-from evaluation.report.secrecy_audit import audit
-from evaluation.report.secrecy_links import linked_cells
-from evaluation.report.surroundings import departements_section, protect
+from evaluation.report.runs.batch import RunResult, write_index
+from evaluation.report.secrecy.audit import audit
+from evaluation.report.secrecy.links import linked_cells
+from evaluation.report.sections.areas import departements_section, protect
 
 NATIONAL_FILE = "grille_densite_7_niveaux_2024.xlsx"
 

@@ -11,8 +11,8 @@ import pytest
 import statsmodels.api as sm
 from networkx.algorithms import bipartite
 
-from evaluation.measures.network import analyse_network
-from evaluation.measures.network_build import (
+from evaluation.measures.network.analysis import analyse_network
+from evaluation.measures.network.build import (
     Period,
     collaboration_ties,
     copresence,
@@ -21,8 +21,8 @@ from evaluation.measures.network_build import (
     tie_change,
     to_graph,
 )
-from evaluation.measures.network_describe import brokerage, describe, ei_index
-from evaluation.measures.network_inference import conversion, dyad_model, dyad_robust_cov, qap_test
+from evaluation.measures.network.describe import brokerage, describe, ei_index
+from evaluation.measures.network.inference import conversion, dyad_model, dyad_robust_cov, qap_test
 from evaluation.report.network_export import export_network
 
 

@@ -9,23 +9,25 @@ import pandas as pd
 import pytest
 import statsmodels.api as sm
 
-from evaluation.measures import network, network_build, network_inference
-from evaluation.measures.fe_poisson import fe_poisson
-from evaluation.measures.network_effect import (
+from evaluation.measures.network import analysis as network
+from evaluation.measures.network import build as network_build
+from evaluation.measures.network import inference as network_inference
+from evaluation.measures.network.effect import (
     NetworkEffect,
     e_value,
     e_value_interval,
     network_effect,
     prior_activity,
 )
-from evaluation.measures.network_robustness import (
+from evaluation.measures.network.fe_poisson import fe_poisson
+from evaluation.measures.network.robustness import (
     Falsification,
     activity_strata,
     falsification,
     falsification_dyads,
     stratified_qap,
 )
-from evaluation.measures.network_simulation import simulate_selection
+from evaluation.measures.network.simulation import simulate_selection
 
 RUNS = 50
 
@@ -347,7 +349,7 @@ class TestReading:
 
 
 def test_every_reason_code_has_french_words():
-    from evaluation.measures.network_effect import REASONS
+    from evaluation.measures.network.effect import REASONS
     from evaluation.report.tables import EFFECT_REASONS
 
     assert set(REASONS) == set(EFFECT_REASONS)

@@ -19,12 +19,12 @@ import pytest
 
 from evaluation.config import get_paths
 from evaluation.measures.qualitative import theme_counts
-from evaluation.measures.reach import RURAL
-from evaluation.report.batch import RunResult, _headline, write_index
+from evaluation.measures.reach.summary import RURAL
 from evaluation.report.context import measure, prepare_context
 from evaluation.report.publication import publish
 from evaluation.report.published import Publication
-from evaluation.report.render import render_report
+from evaluation.report.runs.batch import RunResult, _headline, write_index
+from evaluation.report.runs.render import render_report
 from evaluation.report.tables import fr_number, fr_percent
 
 from .conftest import read_export, write_export
@@ -376,7 +376,7 @@ def test_a_territory_without_sites_says_so_rather_than_one_commune():
     """`sites: []` in territories.yml: the distance paragraph says no site is declared."""
     import dataclasses
 
-    from evaluation.report.sections_reach import distance
+    from evaluation.report.sections.reach import distance
 
     ctx = prepare_context("chatillonnais")
     ctx = dataclasses.replace(ctx, territory=dataclasses.replace(ctx.territory, sites=()))
@@ -391,7 +391,7 @@ def test_the_tiers_lieu_paragraph_tells_no_venue_from_no_event():
     import dataclasses
 
     from evaluation.geo.territory import Site
-    from evaluation.report.sections_reach import venue
+    from evaluation.report.sections.reach import venue
 
     ctx = prepare_context("chatillonnais")  # no tiers-lieu declared
     m = measure(ctx, permutations=99)

@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from evaluation.measures.classify import classify
-from evaluation.measures.shares import communes_reached, counts_and_shares
+from evaluation.measures.reach.classify import classify
+from evaluation.measures.reach.shares import communes_reached, counts_and_shares
 from evaluation.measures.stats import wilson_interval
 from evaluation.report.tables import fr_interval, fr_number, fr_percent
 
@@ -109,20 +109,20 @@ import pyproj  # noqa: E402
 from scipy import stats as _stats  # noqa: E402
 
 from evaluation.geo.territory import Site  # noqa: E402
-from evaluation.measures.classify import aggregate  # noqa: E402
-from evaluation.measures.count_model import count_model  # noqa: E402
-from evaluation.measures.distance import (  # noqa: E402
+from evaluation.measures.reach.classify import aggregate  # noqa: E402
+from evaluation.measures.reach.count_model import count_model  # noqa: E402
+from evaluation.measures.reach.distance import (  # noqa: E402
     distance_decay,
     distance_summary,
     distance_to_sites,
     haversine_km,
     site_points,
 )
-from evaluation.measures.reach import reach_summary  # noqa: E402
-from evaluation.measures.shares import coverage, goodness_of_fit, rates_per_10k, representation_index  # noqa: E402
+from evaluation.measures.reach.shares import coverage, goodness_of_fit, rates_per_10k, representation_index  # noqa: E402
+from evaluation.measures.reach.summary import reach_summary  # noqa: E402
+from evaluation.measures.reach.trend import share_trend  # noqa: E402
+from evaluation.measures.reach.venue import venue_reach  # noqa: E402
 from evaluation.measures.stats import gini, lorenz_curve, weighted_quantile  # noqa: E402
-from evaluation.measures.trend import share_trend  # noqa: E402
-from evaluation.measures.venue import venue_reach  # noqa: E402
 
 
 def _communes(pops, areas=None, lat=None, lon=None, codes=None):
@@ -219,7 +219,7 @@ class TestConcentration:
 
 class TestDistance:
     def test_haversine_matches_pyproj_on_the_sphere(self):
-        from evaluation.measures.distance import EARTH_RADIUS_KM
+        from evaluation.measures.reach.distance import EARTH_RADIUS_KM
 
         geod = pyproj.Geod(a=EARTH_RADIUS_KM * 1000, b=EARTH_RADIUS_KM * 1000)
         lat1, lon1, lat2, lon2 = 47.29256, 5.00477, 47.85839, 4.59183  # Chenôve → Châtillon-sur-Seine

@@ -13,7 +13,7 @@ import pytest
 
 from evaluation.report.context import prepare_context
 from evaluation.report.publication import publish
-from evaluation.report.render import render_report
+from evaluation.report.runs.render import render_report
 from evaluation.report.sections import network_reading, reach_reading, summary_markdown
 
 from .conftest import read_export, write_export
@@ -196,7 +196,7 @@ def test_the_published_notebook_names_no_folder_of_the_machine(chenove_report, p
 
     import nbformat
 
-    from evaluation.report.render import _without_paths
+    from evaluation.report.runs.render import _without_paths
 
     text = (chenove_report.parent / "report.ipynb").read_text(encoding="utf-8")
     assert str(paths.root) not in text and str(chenove_report.parent.parent) not in text

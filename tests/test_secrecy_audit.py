@@ -11,11 +11,11 @@ import pytest
 from scipy import sparse
 
 from evaluation.geo.reference import RURAL
-from evaluation.measures.reach import reach_summary
-from evaluation.report.disclosure import suppress
-from evaluation.report.secrecy_audit import audit, audit_cells, joint_suppress, sensitive
-from evaluation.report.secrecy_cells import LinkedCells, Publishable
-from evaluation.report.secrecy_links import linked_cells
+from evaluation.measures.reach.summary import reach_summary
+from evaluation.report.secrecy.audit import audit, audit_cells, joint_suppress, sensitive
+from evaluation.report.secrecy.cells import LinkedCells, Publishable
+from evaluation.report.secrecy.disclosure import suppress
+from evaluation.report.secrecy.links import linked_cells
 
 
 def two_by_two(*, own_rows: bool = True) -> LinkedCells:

@@ -93,7 +93,7 @@ def test_one_accompaniment_publishes_neither_its_distance_nor_a_range_of_one_yea
 
 
 def _comparison(rows: list[dict]) -> pd.DataFrame:
-    """A hand-made comparison table, in :func:`evaluation.report.surroundings.protect`'s layout."""
+    """A hand-made comparison table, in :func:`evaluation.report.sections.areas.protect`'s layout."""
     nan = float("nan")
     base = {"name": "", "code": "", "communes": 1, "population": 1, "count": 0.0, "rate": nan, "rate_low": nan,
             "rate_high": nan, "rural": 0.0, "qpv": 0.0, "share_rural": nan, "share_rural_low": nan,
@@ -105,7 +105,7 @@ def _comparison(rows: list[dict]) -> pd.DataFrame:
 def test_comparison_row_without_accompaniment_has_no_share():
     from types import SimpleNamespace
 
-    from evaluation.report.surroundings import section
+    from evaluation.report.sections.areas import section
 
     # 0 accompaniments among 6,073 inhabitants: exact Poisson bound 10,000 × (−ln 0.025) / 6,073 = 6.07
     table = _comparison([{"level": "territory", "communes": 22, "population": 6073, "rate": 0.0, "rate_low": 0.0,
@@ -143,7 +143,7 @@ def test_rates_below_one_keep_two_significant_digits():
 def test_comparison_prints_the_national_rate_with_its_digits():
     from types import SimpleNamespace
 
-    from evaluation.report.surroundings import section
+    from evaluation.report.sections.areas import section
 
     table = _comparison([{"level": "territory", "communes": 22, "population": 6073, "rate": 0.0, "rate_low": 0.0,
                           "rate_high": 6.0742},
@@ -160,7 +160,7 @@ def _distance_pub(median_km: float, p80_km: float, pop_median_km: float, pop_p80
     """A hand-made publication for the distance paragraph (34 accompaniments, one site)."""
     from types import SimpleNamespace
 
-    from evaluation.measures.distance import DistanceSummary
+    from evaluation.measures.reach.distance import DistanceSummary
 
     decay = pd.DataFrame({"band": ["0–5 km", "5–10 km"], "rate": [3.4, 5.2], "ci_low": [2.2, 2.4],
                           "ci_high": [5.0, 9.8], "suppressed": [False, False]})
@@ -170,7 +170,7 @@ def _distance_pub(median_km: float, p80_km: float, pop_median_km: float, pop_p80
 
 
 def test_zero_distances_say_the_commune_of_the_site_not_zero_km():
-    from evaluation.report.sections_reach import distance
+    from evaluation.report.sections.reach import distance
 
     # 26 of 34 accompaniments in the site's own commune (0 km), the others 5.0 km away: the median is 0 km,
     # the 80th percentile (27.2th of 34) is 5.0 km; 85 % of the population lives in the site's commune.
@@ -206,7 +206,7 @@ def _years(years, counts, totals, lows, highs, withheld):
 
 def test_a_trend_needs_two_published_years():
     from evaluation.report.published import Estimate
-    from evaluation.report.sections_reach import trends
+    from evaluation.report.sections.reach import trends
 
     nan = float("nan")
     # Pays Ajaccien's shape: every rural year withheld; QPV: only 2021 shown, 0 of 6, Wilson
@@ -234,7 +234,7 @@ def test_a_trend_needs_two_published_years():
 
 def test_two_published_years_are_drawn_on_an_axis_that_holds_them():
     from evaluation.report.published import Estimate
-    from evaluation.report.sections_reach import trends
+    from evaluation.report.sections.reach import trends
 
     # 2 of 8 and 9 of 20 (Wilson, statsmodels: [0.0715 ; 0.5907] and [0.2582 ; 0.6579])
     two = _years([2022, 2023], [2, 9], [8, 20], [0.07148, 0.25820], [0.59072, 0.65791], [False, False])
@@ -249,7 +249,7 @@ def test_two_published_years_are_drawn_on_an_axis_that_holds_them():
 
 def test_the_trend_test_is_withheld_when_no_year_is_published(context):
     """A publication whose QPV years are all withheld publishes no trend statistic on them."""
-    from evaluation.report.sections_reach import trends
+    from evaluation.report.sections.reach import trends
 
     acc = context.accompaniments.copy()
     # 14 QPV accompaniments over 7 years, 1 to 3 a year: every year's count is withheld (threshold 5),
@@ -269,8 +269,8 @@ def test_the_trend_test_is_withheld_when_no_year_is_published(context):
 
 
 def test_a_figure_says_its_source_once():
-    from evaluation.report.document import _Builder
     from evaluation.report.figures import interval_plot
+    from evaluation.report.formats.document import _Builder
 
     frame = pd.DataFrame({"year": [2022, 2023], "share": [0.25, 0.45], "ci_low": [0.07, 0.26], "ci_high": [0.59, 0.66]})
     fig = interval_plot(frame, x="year", y="share", title="Part", xlabel="Année", ylabel="Part",
@@ -284,7 +284,7 @@ def test_a_figure_says_its_source_once():
 
 
 def test_distance_bands_all_withheld_draw_no_figure():
-    from evaluation.report.sections_reach import distance
+    from evaluation.report.sections.reach import distance
 
     pub = _distance_pub(2.0, 7.5, 4.0, 9.0)
     nan = float("nan")

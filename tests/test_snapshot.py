@@ -152,8 +152,8 @@ def test_a_report_dated_before_the_split_date_says_so():
     from types import SimpleNamespace
 
     from evaluation.measures.snapshot import Snapshot
-    from evaluation.report.sections_network import network_reading
-    from evaluation.report.sections_reach import venue
+    from evaluation.report.sections.network import network_reading
+    from evaluation.report.sections.reach import venue
 
     territory = SimpleNamespace(split_date=dt.date(2021, 1, 1), venue=SimpleNamespace(commune="21166"))
     early = SimpleNamespace(network=None, venue=None, territory=territory,

@@ -15,9 +15,9 @@ import scrapbook as sb
 
 from evaluation.geo.territories import load_territories
 from evaluation.kernel import ensure_kernel
-from evaluation.report.batch import render_batch
-from evaluation.report.render import render_report
-from evaluation.report.warm import WARM_ENGINE, kernel_pool, shutdown_pools
+from evaluation.report.runs.batch import render_batch
+from evaluation.report.runs.render import render_report
+from evaluation.report.runs.warm import WARM_ENGINE, kernel_pool, shutdown_pools
 
 
 def _notebook(path: Path, *cells: str) -> Path:
@@ -67,7 +67,7 @@ def test_nothing_leaks_from_one_run_to_the_next(tmp_path, fresh_pools, monkeypat
     warm = _run(second, tmp_path / "out2.ipynb")
     assert _stdout(warm) == _stdout(fresh)
     assert [c.execution_count for c in warm.cells] == [c.execution_count for c in fresh.cells]
-    pool = next(iter(__import__("evaluation.report.warm", fromlist=["_POOLS"])._POOLS.values()))
+    pool = next(iter(__import__("evaluation.report.runs.warm", fromlist=["_POOLS"])._POOLS.values()))
     assert pool.started == 1  # the same kernel ran both
 
 

@@ -209,10 +209,10 @@ def _argparse_in(lang: str) -> Iterator[None]:
 
 def _report(args: argparse.Namespace) -> int:
     from evaluation.errors import EvaluationError
-    from evaluation.report.batch import render_batch
-    from evaluation.report.formats import parse_formats
-    from evaluation.report.pdf_report import pdf_unavailable
-    from evaluation.report.render import render_report
+    from evaluation.report.formats.pdf import pdf_unavailable
+    from evaluation.report.formats.write import parse_formats
+    from evaluation.report.runs.batch import render_batch
+    from evaluation.report.runs.render import render_report
 
     if args.all == bool(args.territory):
         print(_say("report_usage", args), file=sys.stderr)
@@ -251,7 +251,7 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _publish(args: argparse.Namespace) -> int:
-    from evaluation.report.editions import publish_edition, publish_milestones
+    from evaluation.report.runs.publish import publish_edition, publish_milestones
 
     if args.all_milestones == bool(args.edition) or (args.all_milestones and args.as_of):
         print(_say("publish_usage", args), file=sys.stderr)
@@ -272,7 +272,7 @@ def _publish(args: argparse.Namespace) -> int:
 
 
 def _verify(args: argparse.Namespace) -> int:
-    from evaluation.report.editions import verify_edition
+    from evaluation.report.runs.publish import verify_edition
 
     result = verify_edition(args.edition)
     for name in result.absent_outputs:

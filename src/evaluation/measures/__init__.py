@@ -1,6 +1,12 @@
-"""The measures: shared statistics, reach (classification, shares and rates, distances, the
-count model, trends, the tiers-lieu's reach), networks (build, describe, inference, the
-adjusted network effect) and testimonies. Functions over DataFrames returning typed results.
+"""The measures: functions over DataFrames returning codes and typed results (no French).
 
-Imports ``io``, ``geo`` and the base modules; never ``report`` or ``cli``.
+- shared: ``stats`` (Wilson, Gini, quantiles, trend test), ``estimation`` (confidence levels,
+  estimability), ``snapshot`` (the data as of a date), ``evolution`` (changes between two
+  dates), ``qualitative`` (testimonies);
+- :mod:`evaluation.measures.reach`: who the work reaches, where;
+- :mod:`evaluation.measures.network`: the actors' networks and the networking effect
+  (may import ``reach``, never the reverse).
+
+Imports ``io``, ``geo`` and the base modules; never ``report`` or ``cli``
+(``tests/test_imports.py``).
 """

@@ -18,7 +18,7 @@ before it), which makes the two samples independent:
   of the new ones come from actors who entered the network since (:func:`edge_changes`);
   or the ties active *on* each date (:func:`tie_changes`).
 
-Everything returns numbers and codes; the report layer (:mod:`evaluation.evolution_report`)
+Everything returns numbers and codes; the report layer (:mod:`evaluation.report.editions.evolution`)
 words them and applies disclosure control.
 """
 
@@ -198,7 +198,7 @@ def edge_changes(baseline: pd.DataFrame, current: pd.DataFrame, *, baseline_acto
     r"""The ties of one network period at the baseline and now, compared.
 
     ``baseline`` and ``current`` are the same period's tie lists (``actor_a``, ``actor_b``;
-    e.g. :func:`evaluation.measures.network_build.collaboration_ties` of the period « after
+    e.g. :func:`evaluation.measures.network.build.collaboration_ties` of the period « after
     the split date ») recomputed at each date, each on the actors of its date's network:
     the very ties the report's indicators count. With :math:`B` and :math:`C` their sets of
     unordered pairs: ``kept`` :math:`= |B \cap C|`, ``new`` :math:`= |C \setminus B|`,

@@ -29,16 +29,16 @@ from evaluation.geo.reference import (
 from evaluation.geo.territories import get_territory, load_territories
 from evaluation.geo.territory import Territory
 from evaluation.io.datasets import Dataset, load_dataset
-from evaluation.measures.classify import classify
-from evaluation.measures.distance import site_points
 from evaluation.measures.estimation import warning_code
-from evaluation.measures.network import NetworkAnalysis, analyse_network
-from evaluation.measures.network_build import split_periods
+from evaluation.measures.network.analysis import NetworkAnalysis, analyse_network
+from evaluation.measures.network.build import split_periods
 from evaluation.measures.qualitative import for_territory
-from evaluation.measures.reach import ReachSummary, reach_summary
+from evaluation.measures.reach.classify import classify
+from evaluation.measures.reach.distance import site_points
+from evaluation.measures.reach.summary import ReachSummary, reach_summary
+from evaluation.measures.reach.venue import VenueReach, venue_reach
 from evaluation.measures.snapshot import Snapshot, resolve_as_of
 from evaluation.measures.snapshot import as_of as snapshot_tables
-from evaluation.measures.venue import VenueReach, venue_reach
 
 __all__ = ["ReportError", "ReportContext", "prepare_context", "Measures", "captured_warnings", "measure",
            "provenance_table"]
@@ -53,7 +53,7 @@ class ReportContext:
     """Everything a report notebook needs for one territory.
 
     ``accompaniments`` holds the accompaniments whose commune is in the territory,
-    classified (:func:`evaluation.measures.classify.classify`) and with a ``year`` column.
+    classified (:func:`evaluation.measures.reach.classify.classify`) and with a ``year`` column.
     """
 
     territory: Territory
@@ -77,7 +77,7 @@ class ReportContext:
         return site_points(self.territory.sites, self.reference)
 
     def reach(self, *, alpha: float = 0.05) -> ReachSummary:
-        """Every reach statistic of the territory (:func:`evaluation.measures.reach.reach_summary`)."""
+        """Every reach statistic of the territory (:func:`evaluation.measures.reach.summary.reach_summary`)."""
         return reach_summary(self.accompaniments, self.communes, sites=self.sites, alpha=alpha)
 
     def network(self, *, permutations: int = 1000, seed: int = 0, alpha: float = 0.05) -> NetworkAnalysis | None:

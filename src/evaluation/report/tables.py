@@ -45,7 +45,7 @@ NOT_ESTIMABLE = {
 }
 
 #: The models of the adjusted networking effect (``model`` of
-#: :class:`evaluation.measures.network_effect.NetworkEffect`), as named in the report and the indicators.
+#: :class:`evaluation.measures.network.effect.NetworkEffect`), as named in the report and the indicators.
 EFFECT_MODELS = {
     "actor_fixed_effects": "modèle de Poisson des nouveaux liens par paire d'acteurs avec un effet fixe par acteur "
                            "(propension de chaque acteur à nouer des liens)",
@@ -54,7 +54,7 @@ EFFECT_MODELS = {
 }
 
 #: Why a model of the adjusted networking effect was used, or why nothing was estimable
-#: (``reason`` of :class:`evaluation.measures.network_effect.NetworkEffect`).
+#: (``reason`` of :class:`evaluation.measures.network.effect.NetworkEffect`).
 EFFECT_REASONS = {
     "fixed_effects": "assez de nouveaux liens, répartis entre assez d'acteurs, pour un effet fixe par acteur",
     "too_few_new_ties_for_fixed_effects": "trop peu de nouveaux liens pour un effet fixe par acteur",
@@ -128,7 +128,7 @@ def fr_not_estimable(reason: str | None, *, events: str = "") -> str:
     return f"{events} : {text}" if events else text
 
 
-#: French labels of the tiers-lieu's codes (:data:`evaluation.measures.venue.ORIGINS`, ``VISITS``).
+#: French labels of the tiers-lieu's codes (:data:`evaluation.measures.reach.venue.ORIGINS`, ``VISITS``).
 VENUE_LABELS = {"qpv_of_commune": "QPV de la commune", "rest_of_commune": "Reste de la commune",
                 "rest_of_epci": "Reste de l'intercommunalité", "rural_communes": "Communes rurales",
                 "other_urban_communes": "Autres communes urbaines", "first_visit": "première venue",
@@ -195,7 +195,7 @@ SECRET = "s"  # a cell withheld by disclosure control (secret statistique)
 
 
 def _secret(source: pd.DataFrame, table: pd.DataFrame, *, keep: tuple[str, ...]) -> pd.DataFrame:
-    """Replace the cells of rows marked ``suppressed`` (see :mod:`evaluation.report.disclosure`) by ``s``."""
+    """Replace the cells of rows marked ``suppressed`` (see :mod:`evaluation.report.secrecy.disclosure`) by ``s``."""
     if "suppressed" not in source:
         return table
     hidden = source["suppressed"].to_numpy(dtype=bool)
@@ -206,7 +206,7 @@ def _secret(source: pd.DataFrame, table: pd.DataFrame, *, keep: tuple[str, ...])
 
 
 def shares_table(shares: pd.DataFrame, by: str, *, label: str, alpha: float = 0.05) -> pd.DataFrame:
-    """Format the output of :func:`evaluation.measures.shares.counts_and_shares` for a French report.
+    """Format the output of :func:`evaluation.measures.reach.shares.counts_and_shares` for a French report.
 
     Columns: ``label`` (the group), ``Effectif``, ``Part``, ``IC 95 %`` (Wilson; the level
     follows ``alpha``).
@@ -286,11 +286,11 @@ _DESCRIPTION_ROWS = {
 }
 
 
-#: French names of the networks (codes of :func:`evaluation.measures.network.analyse_network`'s description).
+#: French names of the networks (codes of :func:`evaluation.measures.network.analysis.analyse_network`'s description).
 NETWORK_LABELS = {"copresence": "coprésence", "collaboration": "collaboration"}
 
 
-#: French words of the period codes of :func:`evaluation.measures.network_build.split_periods`.
+#: French words of the period codes of :func:`evaluation.measures.network.build.split_periods`.
 PERIOD_LABELS = {"before": "avant", "after": "après"}
 
 

@@ -1,0 +1,284 @@
+"""Linking a publication's count tables: margins, totals and derived counts written as equations between cells."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from evaluation.geo.reference import DENSITY_LABELS, RURAL, RURAL_LEVELS, URBAN
+from evaluation.measures.reach.classify import NON_QPV, QPV
+from evaluation.measures.reach.distance import DEFAULT_BANDS, distance_to_sites
+from evaluation.measures.reach.venue import VISITS
+from evaluation.report.secrecy.cells import LinkedCells, Publishable, _Builder
+
+__all__ = ["linked_cells", "distance_bands"]
+
+
+def _published_total(frame: pd.DataFrame, *, indicators: pd.DataFrame | None = None) -> float:
+    """The total of a table's counts as a reader knows it: the sum of its counts when all are
+    shown, else its ``total`` column (or the territory's ``acc_total`` indicator), else
+    unknown (NaN). A publication blanks withheld counts, so their sum is not the total.
+    """
+    counts = frame["count"].astype(float)
+    if counts.notna().all():
+        return float(counts.sum())
+    if "total" in frame and frame["total"].notna().any():
+        return float(frame["total"].dropna().iloc[0])
+    if indicators is not None and "acc_total" in set(indicators["code"]):
+        value = indicators.set_index("code").loc["acc_total", "valeur"]
+        return float(value) if pd.notna(value) else float("nan")
+    return float("nan")
+
+
+def _venue_table(b: _Builder, frame: pd.DataFrame, *, key: str, prefix: str, total: str,
+                 rows: str) -> tuple[np.ndarray, int]:
+    """Link one of the tiers-lieu's tables: a cell per row, their published total, their sum."""
+    ids = b.cells([f"{prefix}|{v}" for v in frame[key].astype(str)], frame["count"], table="venue")
+    whole = b.cell(total, _published_total(frame), table="venue", derived=True)
+    placed = b.rows(rows, frame)
+    b.place(ids, placed)
+    b.place(whole, placed)
+    b.sums([whole], ids, np.zeros(len(ids), int))
+    return ids, whole
+
+
+def linked_cells(tables: Publishable) -> LinkedCells:  # noqa: C901 (one flat list of the tables' links)
+    """Every count of a report's tables as cells, and the linear relations between them.
+
+    Relations considered (``=`` means "equals the sum of"):
+
+    * territory total = communes = EPCIs; density level = its communes; urban = levels
+      1–4, rural = levels 5–7; urban + rural = the total of the density and urban/rural
+      tables (revealed by their shares); distance band = its communes;
+    * the hidden programme × year × QPV × urban/rural table (``U × P × Y × Q`` atoms,
+      with a third "unclassified"/"unknown" level on U and Q) has for margins: urban and
+      rural counts, the territory total, rural and urban counts of each programme (the
+      urban count is the programme's total minus its rural count, which the share
+      reveals), rural and urban counts of each year, QPV and non-QPV counts of each year
+      and in all, and the last year's counts of the creation + development and DLA
+      programmes (indicators);
+    * the tiers-lieu: participants = their origins = first visits; participations =
+      first visits + returns;
+    * conversion: pairs who met = new collaborations + the others (likewise for pairs who
+      never met), the pair totals being always printed;
+    * jobs and testimony counts, and theme counts (overlapping: no relation), stand alone.
+
+    Rows a share reveals the total of carry that total as a cell too (so hiding a total
+    hides every row of its table). Indicators are rows of the ``indicators`` table
+    holding the cells they reveal.
+    """
+    b = _Builder()
+    reached = tables.reached
+    codes = reached["commune_code"].astype(str).to_numpy()
+    counts = reached["count"].to_numpy(dtype=float)
+    # ---- geography: communes and their aggregates
+    commune = b.cells([f"commune|{c}" for c in codes], counts, table="reached")
+    b.place(commune, b.rows("reached", reached))
+    total = b.cell("total", _published_total(reached, indicators=tables.indicators), table="total")
+    b.sums([total], commune, np.zeros(len(commune), int))
+    classified = b.cell("classified", np.nan, table="total", derived=True)
+    for by, name in (("density_label", "density"), ("urban_rural", "urban_rural"), ("epci_name", "epci"),
+                     ("departement", "departement")):
+        rate = tables.rates.get(by)
+        rep = tables.representation.get(by)
+        frame = rate if rate is not None else rep
+        if frame is None:
+            continue
+        labels = frame[by].astype(str).to_numpy()
+        ids = b.cells([f"{name}|{v}" for v in labels], frame["count"].to_numpy(dtype=float), table=name)
+        by_area = tables.area_classes is not None  # département geography: levels tied to areas by atoms below
+        if by != "urban_rural" and not (by_area and by == "density_label"):
+            # urban and rural are tied to density levels and the hidden cube below
+            key = pd.Categorical(reached[by].astype(object).where(reached[by].notna()).astype(str), categories=labels)
+            member = np.asarray(key.codes) >= 0
+            b.sums(ids, commune[member], np.asarray(key.codes)[member])
+        if rate is not None:
+            b.place(ids, b.rows(f"rates:{by}", rate))
+        if rep is not None:
+            rows = b.rows(f"representation:{by}", rep)
+            b.place(ids, rows)
+            b.place(classified, rows)
+        if by == "density_label":
+            density = dict(zip(labels, ids, strict=False))
+        if by == "urban_rural":
+            ur = dict(zip(labels, ids, strict=False))
+    if tables.area_classes is not None and len(tables.area_classes):
+        # Département geography: the hidden département × density-level table (its structure is
+        # public: which levels each département has); each département and each level is the
+        # sum of its atoms (communes without a level: an atom in no level).
+        pairs = tables.area_classes
+        area = pd.Index(codes).get_indexer(pairs["commune_code"].astype(str))
+        labels = pairs["density_label"].astype(str).to_numpy()
+        level = np.array([density.get(v, -1) for v in labels], dtype=int)
+        known = area >= 0
+        atoms = b.new_atoms(int(known.sum()))
+        b.sums(commune, atoms, area[known])
+        in_level = level[known] >= 0
+        levels = np.unique(level[known][in_level])
+        b.sums(levels, atoms[in_level], np.searchsorted(levels, level[known][in_level]))
+    # urban and rural from density levels; classified = urban + rural
+    for side, levels in ((URBAN, [lv for lv in DENSITY_LABELS if lv not in RURAL_LEVELS]), (RURAL, list(RURAL_LEVELS))):
+        kids = [density[DENSITY_LABELS[lv]] for lv in levels if DENSITY_LABELS[lv] in density]
+        b.sums([ur[side]], kids, np.zeros(len(kids), int))
+    b.sums([classified], [ur[URBAN], ur[RURAL]], [0, 0])
+    if tables.decay is not None and len(tables.decay):
+        labels = tables.decay["band"].astype(str).to_numpy()
+        ids = b.cells([f"band|{v}" for v in labels], tables.decay["count"].to_numpy(dtype=float), table="band")
+        key = pd.Categorical(reached["distance_band"].astype(object).where(reached["distance_band"].notna())
+                             .astype(str), categories=labels)
+        member = np.asarray(key.codes) >= 0
+        b.sums(ids, commune[member], np.asarray(key.codes)[member])
+        b.place(ids, b.rows("decay", tables.decay))
+    # ---- the hidden programme × year × QPV × urban/rural table
+    prog = tables.rural_by_programme
+    programmes = prog["programme"].astype(str).to_numpy()
+    years = sorted({int(y) for t in tables.trends.values() for y in t["year"]})
+    if tables.indicators is not None:
+        years = sorted(set(years) | {int(p) for p in tables.indicators.loc[
+            tables.indicators["code"].isin(["acc_creation_dev", "acc_dla"]), "periode"] if str(p).isdigit()})
+    n_p, n_y = len(programmes), len(years)
+    shape = (3, max(n_p, 1), max(n_y, 1), 3)  # U: urban, rural, unclassified; Q: QPV, hors QPV, unknown
+    atoms = b.new_atoms(int(np.prod(shape))).reshape(shape)
+    b.sums([total], atoms.ravel(), np.zeros(atoms.size, int))
+    for u, side in enumerate((URBAN, RURAL)):
+        b.sums([ur[side]], atoms[u].ravel(), np.zeros(atoms[u].size, int))
+
+    def margin(parents, sub: np.ndarray, axis_groups: int) -> None:
+        """parents[g] = sum of sub[g, ...] (sub's first axis indexes the groups)."""
+        flat = sub.reshape(axis_groups, -1)
+        b.sums(parents, flat.ravel(), np.repeat(np.arange(axis_groups), flat.shape[1]))
+
+    if n_p:
+        rural_p = b.cells([f"programme_rural|{p}" for p in programmes], prog["count"], table="programme")
+        urban_p = b.cells([f"programme_urban|{p}" for p in programmes], prog["total"] - prog["count"],
+                          table="programme", derived=True)
+        total_p = b.cells([f"programme_total|{p}" for p in programmes], prog["total"], table="programme", derived=True)
+        rows = b.rows("rural_by_programme", prog)
+        for ids in (rural_p, urban_p, total_p):
+            b.place(ids, rows)
+        margin(rural_p, atoms[1], n_p)
+        margin(urban_p, atoms[0], n_p)
+        b.sums(total_p, np.concatenate([rural_p, urban_p]), np.tile(np.arange(n_p), 2))
+    year_pos = {y: k for k, y in enumerate(years)}
+    for key, hit, rest in (("rural", "rural", "urban"), ("qpv", "qpv", "nonqpv")):
+        per = tables.trends.get(key)
+        if per is None or not len(per):
+            continue
+        ys = per["year"].astype(int).to_numpy()
+        c_hit = b.cells([f"year_{hit}|{y}" for y in ys], per["count"], table=f"trend_{key}")
+        c_rest = b.cells([f"year_{rest}|{y}" for y in ys], per["total"] - per["count"], table=f"trend_{key}",
+                         derived=True)
+        c_tot = b.cells([f"year_{key}_total|{y}" for y in ys], per["total"], table=f"trend_{key}", derived=True)
+        rows = b.rows(f"trends:{key}", per)
+        for ids in (c_hit, c_rest, c_tot):
+            b.place(ids, rows)
+        k = np.array([year_pos[y] for y in ys])
+        if key == "rural":
+            hit_atoms, rest_atoms = atoms[1][:, k, :], atoms[0][:, k, :]
+        else:
+            hit_atoms, rest_atoms = atoms[:, :, k, 0], atoms[:, :, k, 1]
+        for ids, sub in ((c_hit, hit_atoms), (c_rest, rest_atoms)):
+            moved = np.moveaxis(sub, 1 if key == "rural" else 2, 0)
+            margin(ids, moved, len(ys))
+        b.sums(c_tot, np.concatenate([c_hit, c_rest]), np.tile(np.arange(len(ys)), 2))
+    # redundant margins over cells (implied by the atoms; they let the relation stage see them)
+    if n_p:
+        b.sums([ur[RURAL], ur[URBAN]], np.concatenate([rural_p, urban_p]), np.repeat([0, 1], n_p))
+    for key, hit, rest, parents in (("rural", "rural", "urban", (ur[RURAL], ur[URBAN])),):
+        per = tables.trends.get(key)
+        if per is not None and len(per) and sorted(per["year"].astype(int)) == years:
+            kids = [b.index[f"year_{hit}|{y}"] for y in years] + [b.index[f"year_{rest}|{y}"] for y in years]
+            b.sums(list(parents), kids, np.repeat([0, 1], len(years)))
+    q = tables.qpv
+    q_ids = b.cells([f"qpv|{v}" for v in q["qpv"].astype(str)], q["count"], table="qpv")
+    q_known = b.cell("qpv_known", _published_total(q), table="qpv", derived=True)
+    rows = b.rows("qpv", q)
+    b.place(q_ids, rows)
+    b.place(q_known, rows)
+    for j, v in enumerate(q["qpv"].astype(str)):
+        col = {QPV: 0, NON_QPV: 1}[v]
+        b.sums([q_ids[j]], atoms[..., col].ravel(), np.zeros(atoms[..., col].size, int))
+    b.sums([q_known], q_ids, np.zeros(len(q_ids), int))
+    per = tables.trends.get("qpv")
+    labels_q = q["qpv"].astype(str).tolist()
+    if per is not None and len(per) and sorted(per["year"].astype(int)) == years and labels_q == [QPV, NON_QPV]:
+        kids = [b.index[f"year_qpv|{y}"] for y in years] + [b.index[f"year_nonqpv|{y}"] for y in years]
+        b.sums(list(q_ids), kids, np.repeat([0, 1], len(years)))
+    # ---- indicators
+    ind = tables.indicators
+    if ind is not None:
+        ind_rows = b.rows("indicators", ind)
+        value = dict(zip(ind["code"], ind["valeur"], strict=False))
+        where = {code: ind_rows[i] for i, code in enumerate(ind["code"])}
+        if "acc_total" in where:
+            b.place(total, where["acc_total"])
+        for code, chosen in (("acc_creation_dev", ("creation", "development")), ("acc_dla", ("dla",))):
+            if code not in where:
+                continue
+            period = str(ind.loc[ind["code"] == code, "periode"].iloc[0])
+            c = b.cell(f"indicator|{code}", value[code], table="indicators")
+            b.place(c, where[code])
+            pick = np.flatnonzero(np.isin(programmes, chosen))
+            sub = atoms[:, pick, year_pos[int(period)], :] if period.isdigit() and n_p else atoms[:, :0, 0, :]
+            b.sums([c], sub.ravel(), np.zeros(sub.size, int))
+        if "part_rural" in where:
+            b.place([ur[RURAL], classified], where["part_rural"])
+        if "part_qpv" in where and QPV in q["qpv"].astype(str).tolist():
+            b.place([q_ids[q["qpv"].astype(str).tolist().index(QPV)], q_known], where["part_qpv"])
+        if "taux_10k" in where:
+            b.place(classified, where["taux_10k"])
+        for code in ("emplois_crees", "emplois_maintenus", "temoignages"):
+            if code in where:
+                b.place(b.cell(f"indicator|{code}", value[code], table="indicators"), where[code])
+    # ---- tiers-lieu
+    if tables.venue_origins is not None:
+        o = tables.venue_origins
+        ids, people = _venue_table(b, o, key="origin", prefix="venue_origin", total="venue_participants",
+                                   rows="venue_origins")
+        if tables.venue_participations is not None:
+            p = tables.venue_participations
+            ids, _ = _venue_table(b, p, key="visit", prefix="venue_visit", total="venue_participations",
+                                  rows="venue_participations")
+            first = [i for i, v in zip(ids, p["visit"].astype(str), strict=False) if v == VISITS[0]]
+            if first:
+                b.sums([people], first, [0])
+    # ---- conversion of co-presence into collaboration
+    if tables.conversion is not None and len(tables.conversion):
+        cv = tables.conversion
+        groups = cv["group"].astype(str).to_numpy()
+        new = b.cells([f"conversion_new|{g}" for g in groups], cv["new"], table="conversion")
+        rest = b.cells([f"conversion_other|{g}" for g in groups], cv["total"] - cv["new"], table="conversion",
+                       derived=True)
+        tot = b.cells([f"conversion_pairs|{g}" for g in groups], cv["total"], table="conversion", derived=True)
+        b.place(new, b.rows("conversion", cv))
+        b.place(tot, b.rows("conversion_pairs", None, len(cv), suppressible=False))
+        b.sums(tot, np.concatenate([new, rest]), np.tile(np.arange(len(cv)), 2))
+        if ind is not None:
+            met = new[groups == "met"]
+            if "taux_conversion" in where and len(met):
+                b.place(met, where["taux_conversion"])
+            for code in ("rapport_conversion", "effet_reseau"):  # ratios of the two groups' new ties
+                if code in where:
+                    b.place(new, where[code])
+    # ---- themes (overlapping counts: no relation)
+    if tables.themes is not None and len(tables.themes):
+        t = tables.themes
+        ids = b.cells([f"theme|{v}" for v in t["theme"].astype(str)], t["count"], table="themes")
+        b.place(ids, b.rows("themes", t))
+    out = b.build()
+    # the classified total's value: urban + rural
+    vals = out.cells["value"].to_numpy(dtype=float).copy()
+    vals[b.index["classified"]] = vals[ur[URBAN]] + vals[ur[RURAL]]
+    out.cells["value"] = vals
+    return out
+
+
+def distance_bands(communes: pd.DataFrame, sites: pd.DataFrame, *, bands: Sequence[float] = DEFAULT_BANDS) -> pd.Series:
+    """The distance band of each commune, labelled as :func:`evaluation.measures.reach.distance.distance_decay` does."""
+    edges = list(bands)
+    labels = [f"{lo:g}–{hi:g} km" if np.isfinite(hi) else f"{lo:g} km et plus"
+              for lo, hi in zip(edges[:-1], edges[1:], strict=False)]
+    d = distance_to_sites(communes, sites)
+    return pd.cut(d, edges, labels=labels, right=False, include_lowest=True).astype(object).rename("distance_band")

@@ -1,0 +1,184 @@
+"""The territory beside its département, its région and France, in a report (report layer).
+
+:func:`protect` turns :func:`evaluation.measures.reach.comparison.compare_areas` into the published
+comparison table: the territory's row is withheld wherever the report's publication
+withholds the same figure (total, rural share, QPV share), and every count of a
+surrounding area is withheld when it is below the threshold **or when its difference with
+the smaller area shown above it is** (otherwise département − territory would give a small
+count back); a share or rate built on a withheld count is withheld with it.
+:func:`section` writes it in French for the notebook.
+
+Not covered: disclosure across reports. The EPCI of a département, each in its own report,
+add up to the département, so a reader comparing every report of a batch could recover a
+withheld EPCI count from the département's row; and an area's figure shown here may be one
+that the area's own report withholds (a secondary suppression of its own tables). The
+README says so.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from evaluation.geo.areas import load_departements, territory_departement
+from evaluation.measures.reach.classify import classify
+from evaluation.measures.reach.comparison import compare_areas, surrounding_areas
+from evaluation.report.tables import (
+    SECRET,
+    ci_label,
+    fr_interval,
+    fr_number,
+    fr_percent,
+    fr_rate,
+    fr_rate_interval,
+)
+
+__all__ = ["comparison", "protect", "section", "departements_section", "COUNTS"]
+
+COUNTS = ("count", "rural", "qpv")
+_DERIVED = {"count": ("rate", "rate_low", "rate_high", "share_rural", "share_rural_low", "share_rural_high",
+                      "share_qpv", "share_qpv_low", "share_qpv_high"),
+            "rural": ("share_rural", "share_rural_low", "share_rural_high"),
+            "qpv": ("share_qpv", "share_qpv_low", "share_qpv_high")}
+#: The publication's indicator code that carries each count's secrecy for the territory's row.
+_INDICATOR = {"count": "acc_total", "rural": "part_rural", "qpv": "part_qpv"}
+
+
+def protect(table: pd.DataFrame, *, threshold: int, territory_secret: dict[str, bool]) -> pd.DataFrame:
+    """Blank the withheld cells (NaN) and mark them in ``<count>_withheld`` columns.
+
+    Parameters
+    ----------
+    table
+        :func:`evaluation.measures.reach.comparison.compare_areas`, areas nested from the smallest.
+    threshold
+        Counts from 1 to ``threshold - 1`` are withheld, and differences between nested
+        areas in that range too.
+    territory_secret
+        For ``count``, ``rural``, ``qpv``: whether the report's publication withholds it.
+    """
+    out = table.copy()
+    for column in COUNTS:
+        values = out[column].to_numpy(dtype=float)
+        hidden = np.zeros(len(out), dtype=bool)
+        last_shown = None
+        for i in range(len(out)):
+            small = 0 < values[i] < threshold
+            if i == 0 and out["level"].iloc[0] == "territory":
+                hidden[i] = small or bool(territory_secret.get(column, False))
+            else:
+                hidden[i] = small or (last_shown is not None and 0 < values[i] - last_shown < threshold)
+            if not hidden[i]:
+                last_shown = values[i]
+        out[f"{column}_withheld"] = hidden
+    for column in COUNTS:
+        hidden = out[f"{column}_withheld"].to_numpy()
+        out[column] = out[column].astype(float).where(~hidden)
+        for derived in _DERIVED[column]:
+            out[derived] = out[derived].where(~hidden)
+    # An area's communes reached bound its count from below: withheld with it, except the
+    # territory's, which the publication shows anyway (indicator « Communes atteintes »).
+    out["share_reached"] = out["share_reached"].where(~out["count_withheld"] | (out["level"] == "territory"))
+    return out
+
+
+def comparison(ctx, pub, *, threshold: int, alpha: float = 0.05) -> pd.DataFrame | None:
+    """The protected comparison of a report (``ctx``: :class:`evaluation.report.context.ReportContext`,
+    ``pub``: its :class:`evaluation.report.published.Publication`), or ``None`` when the reference holds
+    no area around the territory (a territory-only table says nothing).
+    """
+    areas = surrounding_areas(ctx.communes, ctx.reference, load_departements(ctx.parameters.get("reference_dir")),
+                              departement=territory_departement(ctx.communes))
+    # Only the areas that hold the whole territory and more (an EPCI across a border: not its
+    # main département; a département: not itself; France: nothing), so that rows are nested.
+    codes = frozenset(ctx.communes["commune_code"])
+    areas = [a for a in areas if a.level == "territory" or codes < a.communes]
+    if len(areas) < 2:
+        return None
+    every = classify(ctx.dataset.accompaniments, ctx.reference)
+    table = compare_areas(every, ctx.reference, areas, alpha=alpha)
+    ind = pub.indicators.set_index("code")
+    secret = {c: bool(ind.loc[code, "secret"]) if code in ind.index else False for c, code in _INDICATOR.items()}
+    secret["count"] = secret["count"] or pub.total is None
+    return protect(table, threshold=threshold, territory_secret=secret)
+
+
+def _area_label(row) -> str:
+    if row.level == "territory":
+        return "Territoire"
+    if row.level == "departement":
+        return f"Département : {row.name} ({row.code})"
+    if row.level == "region":
+        return f"Région : {row.name}"
+    return "France"
+
+
+def _share(share: float, low: float, high: float) -> str:
+    """A share and its interval; a single « – » for an area without accompaniment (no share to give)."""
+    return "–" if pd.isna(share) else f"{fr_percent(share)} {fr_interval(low, high)}"
+
+
+def section(pub) -> list:
+    """The comparison in French: a sentence and the table (``s``: withheld)."""
+    table = getattr(pub, "comparison", None)
+    if table is None or table.empty:
+        return ["La référence communale ne couvre aucune zone plus large qui contienne le territoire (son "
+                "département, sa région ou la France) : pas de comparaison."]
+    ci = ci_label(pub.alpha)
+
+    def cell(row, value: str, *columns: str) -> str:
+        return SECRET if any(getattr(row, f"{c}_withheld") for c in columns) else value
+
+    rows = []
+    for r in table.itertuples(index=False):
+        rows.append({
+            "Zone": _area_label(r),
+            "Communes": fr_number(r.communes),
+            "Population": fr_number(r.population),
+            "Accompagnements": cell(r, fr_number(r.count), "count"),
+            f"Pour 10 000 hab. ({ci})": cell(r, f"{fr_rate(r.rate)} {fr_rate_interval(r.rate_low, r.rate_high)}",
+                                             "count"),
+            f"Part rurale ({ci})": cell(r, _share(r.share_rural, r.share_rural_low, r.share_rural_high), "count", "rural"),
+            f"Part en QPV ({ci})": cell(r, _share(r.share_qpv, r.share_qpv_low, r.share_qpv_high), "count", "qpv"),
+            "Communes atteintes": cell(r, fr_percent(r.share_reached), "count"),
+        })
+    levels = {"departement": "son département", "region": "sa région", "france": "la France"}
+    around = [levels[lv] for lv in table["level"] if lv in levels]
+    text = ("Le territoire comparé à " + (", ".join(around[:-1]) + " et " + around[-1] if len(around) > 1
+                                          else around[0])
+            + ", à partir des mêmes exports et de la même référence communale : taux pour 10 000 habitants "
+              "(intervalle de Poisson exact), parts d'accompagnements en commune rurale et en quartier prioritaire "
+              "(intervalles de Wilson), part des communes atteintes. « s » : secret statistique (y compris quand "
+              "l'écart entre deux zones emboîtées serait un petit effectif).")
+    return [text, pd.DataFrame(rows)]
+
+
+# --------------------------------------------------------------------------- by département
+def departements_section(pub) -> list:
+    """The rows of each département of a territory over several (France, a région, an EPCI
+    across a border): communes, population, accompaniments and the rate per 10,000
+    inhabitants, from the publication's rates by département (protected with every other
+    table of the report: :func:`evaluation.report.secrecy.links.linked_cells`). Nothing for a
+    territory in one département.
+    """
+    table = pub.rates.get("departement")
+    if table is None or len(table) < 2:
+        return []
+    ci = ci_label(pub.alpha)
+    reached = pub.reached
+    if pub.geography == "departement":
+        communes = dict(zip(reached["departement"].astype(str), reached["communes"], strict=True))
+    else:
+        communes = reached["departement"].astype(str).value_counts().to_dict()
+    names = pub.departement_names
+    rows = [{"Département": f"{names.get(str(r.departement), '')} ({r.departement})".strip(),
+             "Communes": fr_number(communes.get(str(r.departement), 0)),
+             "Population": fr_number(r.population),
+             "Accompagnements": SECRET if r.suppressed else fr_number(r.count),
+             f"Pour 10 000 hab. ({ci})": SECRET if r.suppressed else
+             f"{fr_rate(r.rate)} {fr_rate_interval(r.ci_low, r.ci_high)}"}
+            for r in table.itertuples(index=False)]
+    text = (f"### Par département\n\nLe territoire s'étend sur {len(table)} départements : pour chacun, le nombre "
+            "d'accompagnements et le taux pour 10 000 habitants (intervalle de Poisson exact). « s » : secret "
+            "statistique (petits effectifs, et ceux qui permettraient de les retrouver à partir des autres tableaux).")
+    return [text, pd.DataFrame(rows)]
