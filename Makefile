@@ -39,11 +39,13 @@ setup: $(KERNEL)
 report: $(KERNEL)
 	$(BIN)/evaluation report --all
 
-# The guard rails first (issue 14): the linter, then the import contract (layers, no cycles).
+# The guard rails first (issue 14): the linter, then the import contract (layers, rooms, no cycles);
+# then the whole suite on every core (tests/conftest.py says how tests are grouped), with the
+# 15 slowest tests printed at the end so that growth is seen.
 test: $(KERNEL)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests/test_imports.py
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --dist loadgroup --durations=15
 
 # Jupyter refuses to start as root without --allow-root (containers, some servers).
 lab: $(KERNEL)

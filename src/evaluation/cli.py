@@ -208,15 +208,19 @@ def _argparse_in(lang: str) -> Iterator[None]:
 
 
 def _report(args: argparse.Namespace) -> int:
+    from evaluation.config import SLUG_PATTERN
+    from evaluation.geo.territories import get_territory
+
+    if args.all == bool(args.territory):
+        print(_say("report_usage", args), file=sys.stderr)
+        return 2
+    if args.territory and SLUG_PATTERN.match(args.territory):  # a typo is said before the report layer's imports
+        get_territory(args.territory, args.territories, reference_dir=args.reference)
     from evaluation.errors import EvaluationError
     from evaluation.report.formats.pdf import pdf_unavailable
     from evaluation.report.formats.write import parse_formats
     from evaluation.report.runs.batch import render_batch
     from evaluation.report.runs.render import render_report
-
-    if args.all == bool(args.territory):
-        print(_say("report_usage", args), file=sys.stderr)
-        return 2
     try:
         formats = parse_formats(args.formats)
     except EvaluationError as exc:
