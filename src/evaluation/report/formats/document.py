@@ -2,8 +2,8 @@
 
 The HTML report is the executed notebook exported by nbconvert. The dossier formats
 (:mod:`evaluation.report.formats.docx`, :mod:`evaluation.report.formats.pdf`) are not converted from it:
-they are built from the same protected :class:`evaluation.reports.Publication` and the
-same section builders (:mod:`evaluation.sections`), in the order of the same notebook.
+they are built from the same protected :class:`evaluation.report.published.Publication` and the
+same section builders (:mod:`evaluation.report.sections`), in the order of the same notebook.
 :func:`build_document` walks the report notebook's cells: a Markdown cell is parsed into
 headings and paragraphs (mistune, nbconvert's own Markdown parser), a code cell calling a
 builder (``show(sections.density(pub))``) gives what ``show`` displayed in the kernel
@@ -164,7 +164,7 @@ class Document:
 
 
 def anchor(text: str) -> str:
-    """The id nbconvert gives a heading (spaces → ``-``), as :func:`evaluation.sections.table_of_contents` links it."""
+    """The id nbconvert gives a heading (spaces → ``-``), as :func:`evaluation.report.sections.table_of_contents` links it."""
     return text.replace(" ", "-")
 
 

@@ -1,6 +1,6 @@
 """The report as an editable Word document (report layer; python-docx).
 
-Laid out from :class:`evaluation.document.Document`: a cover page (territory, « état
+Laid out from :class:`evaluation.report.formats.document.Document`: a cover page (territory, « état
 au », date, edition, the illustrative-data warning), a running header « territoire — état au
 … » and page numbers on every other page, document properties (author ``evaluation``, title,
 subject with the territory and date), a table of contents field (Word fills
