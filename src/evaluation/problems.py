@@ -6,7 +6,7 @@ once). The table shown to the user is rendered from :data:`CATALOGUE` in the lan
 asked for, once per distinct message rather than once per row, so a file with a million
 broken cells is reported as fast as one with three.
 
-Columns of a rendered problems table (:data:`PROBLEM_COLUMNS`): ``file``, ``row`` (as the
+Columns of a rendered problems table (``PROBLEM_COLUMNS``): ``file``, ``row`` (as the
 user sees it in a spreadsheet, header = row 1; for ``territories.yml`` the line), ``column``,
 ``value``, ``problem`` (what is wrong), ``fix`` (how to fix it) and ``code`` (stable
 identifier of the kind of problem, for programs and tests).

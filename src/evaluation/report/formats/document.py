@@ -115,7 +115,7 @@ class Table:
 
 @dataclass(frozen=True)
 class Picture:
-    """Figure ``number`` (« Figure n »): a PNG at :data:`FIGURE_DPI`, its caption, source and alt text."""
+    """Figure ``number`` (« Figure n »): a PNG at :data:`~evaluation.report.sections.shown.FIGURE_DPI`, its caption, source and alt text."""
 
     number: int
     caption: str
@@ -329,7 +329,7 @@ def document_blocks(pub, cells: Sequence[tuple[str, str]], *,
     notebook showed, in order, when ``shown`` holds them (:func:`evaluation.report.sections.shown.load`:
     the figures as drawn, once, in the kernel); without them, or when their number is not the
     number of ``show`` calls, the builder is run again on ``pub`` and its figures drawn here.
-    Cells whose output nbval checks (:data:`CHECK_MARK`, plain-text facts that pin the
+    Cells whose output nbval checks (``CHECK_MARK``, plain-text facts that pin the
     notebook's results for the tests) are left out, and other code cells (parameters, set-up)
     show nothing. The appendix is the indicator table with its definitions, as in the XLSX.
     """

@@ -139,7 +139,7 @@ def _picture(f: Picture) -> str:
 
 
 def print_html(d: Document) -> str:
-    """The print HTML of ``d`` (what WeasyPrint lays out with :data:`STYLESHEET`)."""
+    """The print HTML of ``d`` (what WeasyPrint lays out with ``STYLESHEET``)."""
     as_of = fr_date(d.as_of)
     parts = [f'<section class="cover" data-territory="{html.escape(d.territory)}" data-asof="{html.escape(as_of)}">',
              f'<p class="title">{html.escape(d.title)}</p><p class="territory">{html.escape(d.territory)}</p>',

@@ -81,7 +81,7 @@ def publish_edition(territory: str, *, edition: str, as_of: object = None, data_
     Writes ``<out_dir>/<territory>/editions/<edition>/`` (``report.html``, ``report.ipynb``,
     ``indicators.csv``/``.xlsx``, ``reseau/`` when published, ``manifest.json``),
     atomically. Everything is checked before anything is written: the territory, the data,
-    the date, the baseline (:func:`check_baseline`), and that the edition does not exist
+    the date, the baseline (:func:`~evaluation.report.editions.baseline.check_baseline`), and that the edition does not exist
     yet (an edition is frozen: ``replace=True`` to publish it again).
     """
     target = edition_dir(territory, edition, out_dir=out_dir)
