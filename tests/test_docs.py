@@ -98,3 +98,13 @@ def test_a_field_of_a_template_is_shown_by_name(paths):
     assert faq._template("fichier absent de {folder}") == "fichier absent de ‹folder›"
     assert faq._template("contient le nom {name!r} de {source_fr}") == "contient le nom ‹name› de ‹source_fr›"
     assert faq._template("écrire network_roles: {{A001: tiers-lieu}}") == "écrire network_roles: {A001: tiers-lieu}"
+
+
+def test_command_line_options_in_the_faq_stay_as_typed(paths):
+    """« --data » is shown as code, so that typography never turns its dashes into one."""
+    pytest.importorskip("docutils")
+    from docutils import nodes
+
+    table = _faq_module(paths).problems_table("fr")
+    literals = {n.astext() for n in table.findall(nodes.literal)}
+    assert {"--data", "--reference", "--density-file", "--territories"} <= literals

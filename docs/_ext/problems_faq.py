@@ -44,12 +44,19 @@ def problem_rows(lang: str = "fr") -> list[tuple[str, str, str]]:
 HEADERS = {"fr": ("code", "problème", "correction"), "en": ("code", "problem", "fix")}
 
 
+_OPTION = re.compile(r"(--[a-z][a-z-]*)")
+
+
 def _inline(text: str) -> list:
-    """Text with its `back-quoted` parts as literals (commands quoted in the fixes)."""
+    """Text with its `back-quoted` parts and command-line options (``--data``) as literals."""
     out: list = []
     for k, part in enumerate(text.split("`")):
-        if part:
-            out.append(nodes.literal(part, part) if k % 2 else nodes.Text(part))
+        if k % 2:
+            out.append(nodes.literal(part, part))
+            continue
+        for j, piece in enumerate(_OPTION.split(part)):
+            if piece:
+                out.append(nodes.literal(piece, piece) if j % 2 else nodes.Text(piece))
     return out
 
 
