@@ -193,7 +193,7 @@ def write_reference(reference: gpd.GeoDataFrame, out_dir: Path | str, *, provena
     ``null`` geometry), ``former_communes.csv`` and ``provenance.json`` atomically.
 
     The GeoJSON is serialised in a forked child process while this one writes the CSV
-    (``evaluation._io.start_atomic_write``): both steps hold Python's GIL.
+    (:func:`evaluation._io.start_atomic_write`): both steps hold Python's GIL.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

