@@ -8,7 +8,7 @@ sentence, as written in it (in order of appearance when one is repeated).
 - a redacted span of a kind is *right* when it overlaps a gold name of that kind;
 - a place is *kept* when no redacted span overlaps it.
 
-Run ``python -m tests.ner_scoring`` to print the figures quoted in the README.
+Run ``python -m tests.ner_scoring`` to print the figures quoted in docs/methods/secrecy.md.
 """
 
 from __future__ import annotations

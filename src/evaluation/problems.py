@@ -6,7 +6,7 @@ once). The table shown to the user is rendered from :data:`CATALOGUE` in the lan
 asked for, once per distinct message rather than once per row, so a file with a million
 broken cells is reported as fast as one with three.
 
-Columns of a rendered problems table (:data:`PROBLEM_COLUMNS`): ``file``, ``row`` (as the
+Columns of a rendered problems table (``PROBLEM_COLUMNS``): ``file``, ``row`` (as the
 user sees it in a spreadsheet, header = row 1; for ``territories.yml`` the line), ``column``,
 ``value``, ``problem`` (what is wrong), ``fix`` (how to fix it) and ``code`` (stable
 identifier of the kind of problem, for programs and tests).
@@ -299,9 +299,9 @@ CATALOGUE: dict[str, Message] = {
     # ---- columns left out (information, not errors)
     "column_ignored": Message(
         "column not in the data model: not read", "nothing to do; if it holds one of the table's columns, "
-        "rename it (see the README's list of columns and French names)",
+        "rename it (see the documentation's list of columns and French names, guide « Vos exports »)",
         "colonne hors du modèle de données : non lue", "rien à faire ; si elle contient l'une des colonnes de la "
-        "table, la renommer (voir la liste des colonnes et noms français du README)"),
+        "table, la renommer (voir la liste des colonnes et noms français de la documentation, guide « Vos exports »)"),
     "column_ignored_names": Message(
         "column not in the data model, holding names: not read; its names are removed from testimonies and "
         "titles", "nothing to do; better still, leave it out of the export",

@@ -1,4 +1,4 @@
-"""A report's inputs and measures: the territory's data, reference and sites (:class:`ReportContext`), the measures run on them, and the provenance table."""
+"""A report's inputs and measures: the territory's data, reference and sites (:class:`~evaluation.report.context.ReportContext`), the measures run on them, and the provenance table."""
 
 from __future__ import annotations
 
@@ -142,7 +142,7 @@ def prepare_context(territory: str, *, data_dir: str | Path | None = None,
 @dataclass
 class Measures:
     """The raw, unprotected results of a territory's measures (never shown to a reader:
-    :func:`publish` turns them into the :class:`Publication`).
+    :func:`~evaluation.report.publication.publish` turns them into the :class:`~evaluation.report.published.Publication`).
 
     ``warnings`` holds, per measure (``"reach"``, ``"network"``, ``"venue"``), the codes of
     the Python warnings raised while computing it (codes of :data:`evaluation.measures.estimation.WARNING_CODES`).

@@ -1,8 +1,8 @@
 """Territory reports: measures → publication → rendering.
 
-A report is made in three steps. :func:`prepare_context` loads and validates a
-territory's data and :func:`measure` runs every measure on it (raw results, warnings
-captured as codes). :func:`publish` turns those results into the :class:`Publication`:
+A report is made in three steps. :func:`~evaluation.report.context.prepare_context` loads and validates a
+territory's data and :func:`~evaluation.report.context.measure` runs every measure on it (raw results, warnings
+captured as codes). :func:`publish` turns those results into the :class:`~evaluation.report.published.Publication`:
 disclosure control, numbers derived from withheld cells withheld too, estimability
 checked. Everything a reader sees — each sentence, table and figure
 (:mod:`evaluation.report.sections`), the indicator files and network exports
@@ -84,7 +84,7 @@ def publish(ctx: ReportContext, summary: ReachSummary, network: NetworkAnalysis 
     E-values and falsification test) when one of the conversion counts is, and the network
     files (whose ties give the conversion counts back). Estimates
     that cannot be estimated (the measure says so, the interval is not finite, the fit
-    did not converge: ``warnings`` from :func:`measure`) are marked so, without numbers.
+    did not converge: ``warnings`` from :func:`~evaluation.report.context.measure`) are marked so, without numbers.
 
     **Geography.** A territory that covers two whole départements or more (France, a
     région: :func:`evaluation.geo.areas.whole_departements`) is published by département,
@@ -387,7 +387,7 @@ def report_publication(territory: str, *, data_dir: str | Path | None = None,
                        output_dir: str | Path | None = None, as_of: object = None,
                        baseline: str | Path | None = None) -> Publication:
     """What a report notebook does before showing anything: load and validate the territory's
-    data (:func:`prepare_context`), run the measures (:func:`measure`), publish them
+    data (:func:`~evaluation.report.context.prepare_context`), run the measures (:func:`~evaluation.report.context.measure`), publish them
     (:func:`publish`) and write the publication's files (:func:`write_outputs`).
 
     ``as_of``: the date evaluated (« état au »; default: the latest date of the data).

@@ -1,7 +1,7 @@
 """Which formats a report is written in, and the Word and PDF step of a run (report layer).
 
 ``evaluation report … --formats html,docx,pdf`` (default: all three). The HTML is the
-executed notebook exported by :func:`evaluation.reports.render_report`; the Word and PDF
+executed notebook exported by :func:`evaluation.report.runs.render.render_report`; the Word and PDF
 documents are built by :func:`start_documents` from the publication and the items the
 notebook's run left in its output folder (:func:`evaluation.report.formats.document.save_publication`,
 :mod:`evaluation.report.sections.shown`), in the order of the executed notebook, once the search for

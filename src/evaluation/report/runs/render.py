@@ -87,7 +87,7 @@ def _engine(warm: bool) -> dict:
     return {"engine_name": WARM_ENGINE, "notebook_path": str(get_paths().report_notebook)}
 
 
-#: Tag of the notebook's Markdown cell that receives :data:`NAMES_CHECKED` once the check passed.
+#: Tag of the notebook's Markdown cell that receives ``NAMES_CHECKED`` once the check passed.
 NAMES_CHECK_TAG = "names-check"
 
 
@@ -159,7 +159,7 @@ def render_report(territory: str, *, data_dir: str | Path | None = None, out_dir
     anything is written. Outputs go to ``out_dir/<territory>/report.ipynb`` and
     ``report.html``, replacing the previous ones only when both are complete. If the
     notebook fails, the executed notebook (with the error cell) is kept as
-    ``report.failed.ipynb`` and :class:`ReportError` is raised.
+    ``report.failed.ipynb`` and :class:`~evaluation.report.context.ReportError` is raised.
 
     Parameters
     ----------

@@ -76,7 +76,7 @@ DISPLAY_WARNINGS: list[str] = []
 def show(items: Iterable[Item] | Item) -> None:
     """Display a builder's output in a notebook: Markdown, tables without index (unless
     the index is named), figures (then closed, so they are not shown twice). Warnings
-    raised while drawing are not printed: their codes go to :data:`DISPLAY_WARNINGS`.
+    raised while drawing are not printed: their codes go to ``DISPLAY_WARNINGS``.
 
     Each figure is drawn once, at print resolution (:func:`evaluation.report.sections.shown.shown_figure`),
     and displayed at its screen size; what is shown is kept for the Word and PDF documents
@@ -102,7 +102,7 @@ def show(items: Iterable[Item] | Item) -> None:
 
 def setup() -> None:
     """Start a report: the figures' look (seaborn theme, resolution, bold titles), and no
-    drawing warning yet (:data:`DISPLAY_WARNINGS` belongs to one report: a warm kernel keeps
+    drawing warning yet (``DISPLAY_WARNINGS`` belongs to one report: a warm kernel keeps
     the module from one territory to the next, and the method section would say another
     report's warnings).
     """
