@@ -294,3 +294,29 @@ def test_chenove_end_of_2020_a_withheld_result_reads_non_mesurable():
     row = table[table["Indicateur"].str.startswith("Effet des rencontres")].iloc[0]
     assert row["Statut"] == "non mesurable" and row["Résultat (IC 95\u202f%)"] == "non publié (secret statistique)"
     assert "au 31/12/2020" in items[1] and len(table) == len(pub.territory.objectives)
+
+
+def test_verify_recomputes_the_recorded_statuses(paths, monkeypatch):
+    """The committed 2022 edition records its objectives' statuses; verify recomputes them and names
+    one that no longer holds (here a target lowered, as if territories.yml said so).
+    """
+    from dataclasses import replace
+
+    from evaluation.report.runs import publish
+
+    folder = paths.root / "examples" / "chenove" / "editions" / "point-etape-2022"
+    recorded = {r["indicator"]: r["status"] for r in publish.read_manifest(folder)["objectives"]}
+    assert recorded["part_qpv"] == "on_track"
+    real = publish.get_territory
+
+    def lowered(slug, *args, **kwargs):
+        t = real(slug, *args, **kwargs)
+        return replace(t, objectives=tuple(replace(o, target=0.5) if o.indicator == "part_qpv" else o
+                                           for o in t.objectives))
+
+    monkeypatch.setattr(publish, "get_territory", lowered)
+    result = publish.verify_edition(folder)
+    assert not result.ok and not result.inputs and not result.indicators
+    assert [(c.code, c.field, c.recorded, c.current) for c in result.objectives] == [
+        ("part_qpv@2026-12-31", "status", "on_track", "met")]  # its lower bound 0.568 is above 0.5
+    assert result.lines(lang="fr") == ["objectif part_qpv@2026-12-31 status : enregistré 'on_track', recalculé 'met'"]
