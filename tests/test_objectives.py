@@ -320,3 +320,24 @@ def test_verify_recomputes_the_recorded_statuses(paths, monkeypatch):
     assert [(c.code, c.field, c.recorded, c.current) for c in result.objectives] == [
         ("part_qpv@2026-12-31", "status", "on_track", "met")]  # its lower bound 0.568 is above 0.5
     assert result.lines(lang="fr") == ["objectif part_qpv@2026-12-31 status : enregistré 'on_track', recalculé 'met'"]
+
+
+def test_an_objective_label_or_source_must_not_be_a_name_of_the_exports(paths):
+    """An objective's label and source are printed as written: a structure's name there is refused."""
+    from dataclasses import replace
+
+    from evaluation.errors import ValidationError
+    from evaluation.geo.reference import load_reference
+    from evaluation.io.datasets import validate_tables
+
+    actors = pd.read_excel(paths.sample / "actors.xlsx", dtype=str, engine="openpyxl")
+    name = actors["name"].dropna().iloc[3]
+    territories = load_territories(paths.territories)
+    chenove = territories["chenove"]
+    first, *rest = chenove.objectives
+    named = {**territories, "chenove": replace(chenove, objectives=(
+        replace(first, source=f"convention signée avec {name}"), *rest))}
+    with pytest.raises(ValidationError) as err:
+        validate_tables(paths.sample, commune_codes=load_reference()["commune_code"], territories=named)
+    problems = err.value.problems
+    assert problems[["column", "code"]].values.tolist() == [["chenove.objectives[1].source", "label_is_a_name"]]
