@@ -4,7 +4,7 @@
 
     evaluation report TERRITORY [--as-of DATE] [--baseline EDITION] [--data DIR] [--out DIR] [--formats html,docx,pdf] [--threshold N] [--alpha A]
     evaluation report --all [--as-of DATE] [--data DIR] [--out DIR] [--workers N] [--scheduler ADDRESS] [--formats …]
-    evaluation publish TERRITORY (--as-of DATE --edition NAME | --all-milestones) [--baseline EDITION]
+    evaluation publish TERRITORY (--as-of DATE --edition NAME | --all-milestones) [--baseline EDITION] [--formats …] [--alpha A]
     evaluation verify EDITION_FOLDER
     evaluation validate [--data DIR] [--sep SEP] [--encoding ENC] [--header-row N]
     evaluation sample [--out DIR] [--seed N]
@@ -12,7 +12,8 @@
     evaluation territories [--reference DIR] [--territories FILE]
 
 Problems in the input are printed as one table (file, row, column, value, what is wrong,
-how to fix it), in English or in French (``--lang fr``, or ``EVALUATION_LANG=fr``).
+how to fix it), in English or in French (``--lang fr``, or ``EVALUATION_LANG=fr``). A single
+report or edition says its steps on the terminal (``--quiet``: nothing).
 
 Exit codes: 0 success, 1 invalid input or a failed report, 2 wrong usage.
 """
@@ -25,7 +26,7 @@ import functools
 import logging
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -50,6 +51,20 @@ def _common(p: argparse.ArgumentParser, *, data: bool = True) -> None:
                    help="territories file (default: data/raw/territories.yml)")
 
 
+def _dossier(p: argparse.ArgumentParser, *, lang: str) -> None:
+    """The options ``report`` and ``publish`` share: output, formats, secrecy, intervals, progress."""
+    p.add_argument("--out", type=Path, metavar="DIR", help="output folder (default: reports/)")
+    p.add_argument("--timeout", type=int, default=900, help="seconds allowed to each notebook cell")
+    p.add_argument("--formats", default=None, metavar="LIST",
+                   help="formats to write, comma-separated among html, docx, pdf "
+                        "(default: EVALUATION_FORMATS if set, else all three)")
+    p.add_argument("--threshold", type=functools.partial(_threshold, lang=lang), default=None, metavar="N",
+                   help="statistical secrecy: counts from 1 to N-1 are withheld (default 5; at least 2)")
+    p.add_argument("--alpha", type=functools.partial(_alpha, lang=lang), default=None, metavar="A",
+                   help="1 - confidence level of the intervals, between 0 and 0.5 (default 0.05: 95 %%)")
+    p.add_argument("-q", "--quiet", action="store_true", help="do not show the steps on the terminal")
+
+
 def build_parser(*, lang: str = "en") -> argparse.ArgumentParser:
     """The ``evaluation`` command's parser: one sub-command per task (report, validate, sample, reference, territories)."""
     parser = argparse.ArgumentParser(prog="evaluation", description=__doc__.split("\n\n")[0])
@@ -61,13 +76,8 @@ def build_parser(*, lang: str = "en") -> argparse.ArgumentParser:
     p = sub.add_parser("report", help="render the report of one territory, or of all")
     p.add_argument("territory", nargs="?", help="territory slug (see `evaluation territories`)")
     p.add_argument("--all", action="store_true", help="render every configured territory")
-    p.add_argument("--out", type=Path, metavar="DIR", help="output folder (default: reports/)")
-    p.add_argument("--timeout", type=int, default=900, help="seconds allowed to each notebook cell")
     p.add_argument("--workers", type=int, default=None, help="parallel runs with --all (default: number of cores)")
     p.add_argument("--scheduler", metavar="ADDRESS", help="send the runs to an existing Dask cluster")
-    p.add_argument("--formats", default=None, metavar="LIST",
-                   help="formats to write, comma-separated among html, docx, pdf "
-                        "(default: EVALUATION_FORMATS if set, else all three)")
     p.add_argument("--fresh-kernels", action="store_true",
                    help="with --all: start a kernel for every territory instead of reusing warm ones")
     p.add_argument("--as-of", metavar="DATE",
@@ -75,10 +85,7 @@ def build_parser(*, lang: str = "en") -> argparse.ArgumentParser:
                         "(default: the latest start date of the data)")
     p.add_argument("--baseline", metavar="EDITION",
                    help="add the chapter comparing with this earlier edition (its name or folder)")
-    p.add_argument("--threshold", type=functools.partial(_threshold, lang=lang), default=None, metavar="N",
-                   help="statistical secrecy: counts from 1 to N-1 are withheld (default 5; at least 2)")
-    p.add_argument("--alpha", type=functools.partial(_alpha, lang=lang), default=None, metavar="A",
-                   help="1 - confidence level of the intervals, between 0 and 0.5 (default 0.05: 95 %%)")
+    _dossier(p, lang=lang)
     _common(p)
 
     p = sub.add_parser("publish", help="freeze the report of a territory at a date as an edition (point d'étape)")
@@ -93,9 +100,7 @@ def build_parser(*, lang: str = "en") -> argparse.ArgumentParser:
     p.add_argument("--chain", action="store_true",
                    help="with --all-milestones: compare each edition with the one before")
     p.add_argument("--replace", action="store_true", help="publish again an edition that exists")
-    p.add_argument("--threshold", type=int, default=5, help="disclosure threshold (default 5)")
-    p.add_argument("--out", type=Path, metavar="DIR", help="output folder (default: reports/)")
-    p.add_argument("--timeout", type=int, default=900, help="seconds allowed to each notebook cell")
+    _dossier(p, lang=lang)
     _common(p)
 
     p = sub.add_parser("verify", help="recompute an edition from its inputs and compare with its manifest")
@@ -185,60 +190,49 @@ def _lang_of(argv: Sequence[str]) -> str:
     return lang if lang in LANGS else "en"
 
 
-@contextlib.contextmanager
-def _argparse_in(lang: str) -> Iterator[None]:
-    """Argparse's messages (``usage:``, ``error:``, required or unknown arguments) and the
-    options' help in ``lang`` while the command line is read: its gettext function and its
-    help formatter's texts, swapped for lookups in French.
+def _dossier_run(args: argparse.Namespace):
+    """The formats of ``--formats`` that can be written here and the run's progress on the terminal
+    (only there, and without ``--quiet``); the exit status instead when no format can be written.
     """
-    if lang != "fr":
-        yield
-        return
-    from evaluation.messages_cli import ARGPARSE_FR, HELP_FR
-
-    english, help_string, text = argparse._, argparse.HelpFormatter._get_help_string, argparse.HelpFormatter._format_text
-    argparse._ = lambda message: ARGPARSE_FR.get(message, english(message))
-    argparse.HelpFormatter._get_help_string = lambda self, action: HELP_FR.get(action.help, action.help)
-    argparse.HelpFormatter._format_text = lambda self, description: text(self, HELP_FR.get(description, description))
-    try:
-        yield
-    finally:
-        argparse._, argparse.HelpFormatter._get_help_string, argparse.HelpFormatter._format_text = (
-            english, help_string, text)
-
-
-def _report(args: argparse.Namespace) -> int:
-    from evaluation.config import SLUG_PATTERN
-    from evaluation.geo.territories import get_territory
-
-    if args.all == bool(args.territory):
-        print(_say("report_usage", args), file=sys.stderr)
-        return 2
-    if args.territory and SLUG_PATTERN.match(args.territory):  # a typo is said before the report layer's imports
-        get_territory(args.territory, args.territories, reference_dir=args.reference)
     from evaluation.errors import EvaluationError
     from evaluation.report.formats.pdf import pdf_unavailable
     from evaluation.report.formats.write import parse_formats
-    from evaluation.report.runs.batch import render_batch
-    from evaluation.report.runs.render import render_report
+    from evaluation.report.runs.progress import Progress
+
     try:
         formats = parse_formats(args.formats)
     except EvaluationError as exc:
-        print(_say("report_formats", args, text=exc.text(lang=args.lang)), file=sys.stderr)
+        print(_say("report_formats", args, command=args.command, text=exc.text(lang=args.lang)), file=sys.stderr)
         return 2
     if "pdf" in formats and pdf_unavailable():  # said once, before the runs; HTML and Word are still written
-        print(_say("report_no_pdf", args, why=pdf_unavailable(lang=args.lang)), file=sys.stderr)
+        print(_say("report_no_pdf", args, command=args.command, why=pdf_unavailable(lang=args.lang)), file=sys.stderr)
         formats = tuple(f for f in formats if f != "pdf")
-        if not formats:
-            print(_say("report_no_format", args), file=sys.stderr)
-            return 1
-    _warn_territory_notes(args)
+    if not formats:
+        print(_say("report_no_format", args, command=args.command), file=sys.stderr)
+        return 1
+    return formats, Progress(lang=args.lang, stream=sys.stderr, enabled=not args.quiet and sys.stderr.isatty())
+
+
+def _report(args: argparse.Namespace) -> int:
+    if args.all == bool(args.territory):
+        print(_say("report_usage", args), file=sys.stderr)
+        return 2
+    _warn_territory_notes(args)  # and a mistyped territory said, before the report layer's imports
+    from evaluation.report.runs.batch import render_batch
+    from evaluation.report.runs.render import render_report
+
+    run = _dossier_run(args)
+    if isinstance(run, int):
+        return run
+    formats, progress = run
     kwargs = dict(data_dir=args.data, out_dir=args.out, reference_dir=args.reference,
                   territories_file=args.territories, timeout=args.timeout, formats=formats)
     chosen = {k: v for k, v in (("disclosure_threshold", args.threshold), ("alpha", args.alpha)) if v is not None}
     if args.territory:
         extra = {k: v for k, v in (("as_of", args.as_of), ("baseline", args.baseline)) if v}
-        print(render_report(args.territory, **kwargs, parameters={**chosen, **extra} or None))
+        path = render_report(args.territory, **kwargs, parameters={**chosen, **extra} or None, progress=progress)
+        progress.done(path)
+        print(path)
         return 0
     if args.baseline:
         print(_say("report_baseline_all", args), file=sys.stderr)
@@ -260,9 +254,14 @@ def _publish(args: argparse.Namespace) -> int:
     if args.all_milestones == bool(args.edition) or (args.all_milestones and args.as_of):
         print(_say("publish_usage", args), file=sys.stderr)
         return 2
+    run = _dossier_run(args)
+    if isinstance(run, int):
+        return run
+    formats, progress = run
     options = dict(data_dir=args.data, out_dir=args.out, reference_dir=args.reference,
-                   territories_file=args.territories, threshold=args.threshold, replace=args.replace,
-                   timeout=args.timeout, baseline=args.baseline)
+                   territories_file=args.territories, threshold=args.threshold or 5, replace=args.replace,
+                   timeout=args.timeout, baseline=args.baseline, alpha=args.alpha or 0.05, formats=formats,
+                   progress=progress)
     if args.all_milestones:
         if args.baseline:
             print(_say("publish_chain", args), file=sys.stderr)
@@ -270,6 +269,7 @@ def _publish(args: argparse.Namespace) -> int:
         folders = publish_milestones(args.territory, chain=args.chain, **options)
     else:
         folders = [publish_edition(args.territory, edition=args.edition, as_of=args.as_of, **options)]
+    progress.done(folders[-1])
     for folder in folders:
         print(folder)
     return 0
@@ -368,11 +368,14 @@ def _sample(args: argparse.Namespace) -> int:
 
 
 def _warn_territory_notes(args: argparse.Namespace) -> None:
-    """Print what reading territories.yml found worth a warning (EPCI cut by the reference's border)."""
-    from evaluation.geo.territories import territory_notes
+    """Warn of what territories.yml holds (cut EPCI); raise if it lacks ``args.territory``."""
+    from evaluation.config import SLUG_PATTERN
+    from evaluation.geo.territories import get_territory, territory_notes
 
     for note in territory_notes(args.territories, reference_dir=args.reference, lang=args.lang):
         print(_say("warning", args, text=note), file=sys.stderr)
+    if getattr(args, "territory", None) and SLUG_PATTERN.match(args.territory):  # else report's own error
+        get_territory(args.territory, args.territories, reference_dir=args.reference)
 
 
 def _reference(args: argparse.Namespace) -> int:
@@ -417,7 +420,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``evaluation`` command; return its exit status (0 when done, 1 on bad input or a failed report)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     lang = _lang_of(argv)
-    with _argparse_in(lang):
+    with contextlib.ExitStack() as french:
+        if lang == "fr":  # argparse's messages and the options' help in French
+            from evaluation.messages_cli import argparse_in
+
+            french.enter_context(argparse_in(lang))
         args = build_parser(lang=lang).parse_args(argv)
     args.lang = args.lang if args.lang in LANGS else "en"  # EVALUATION_LANG=de: English
     import pandas as pd  # printing problem tables; after parsing, so that --help stays fast

@@ -237,13 +237,15 @@ def _labels(territory: Territory) -> dict[str, str]:
         out["venue.label"] = territory.venue.label
     out.update({f"sites[{i + 1}].label": s.label for i, s in enumerate(territory.sites)})
     out.update({f"network_roles.{k}": v for k, v in territory.network_roles.items()})
+    for i, o in enumerate(territory.objectives):  # printed in « Résultats au regard des objectifs »
+        out.update({f"objectives[{i + 1}].label": o.label, f"objectives[{i + 1}].source": o.source})
     return out
 
 
 def _check_labels(territories: Mapping[str, Territory], tables: Mapping[str, pd.DataFrame], extra: pd.Series,
                   problems: Problems, *, territories_file: str, files: Mapping[str, Path],
                   place_names: Collection[str]) -> None:
-    """A label of territories.yml (territory, tiers-lieu, site, role) is published as written:
+    """A label of territories.yml (territory, tiers-lieu, site, role, objective) is published as written:
     it must not contain the name of an actor, a structure or a person of the exports.
 
     Names and labels are compared folded (:func:`evaluation.io.redaction_words.fold_key`), a

