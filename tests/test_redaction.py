@@ -100,9 +100,11 @@ class TestNamedEntities:
     def test_scoring_counts_what_it_says(self):
         """The scorer on a case counted by hand: 2 persons (1 found), 1 place (kept)."""
         s = score([{"text": "Avec Marie à Dijon.", "per": ["Marie"], "org": [], "loc": ["Dijon"]},
-                   {"text": "on parle à jean dupont.", "per": ["jean dupont"], "org": [], "loc": []}])
+                   {"text": "on parle à jean.", "per": ["jean"], "org": [], "loc": []},
+                   {"text": "Tél. 06 71 45 32 18, Forum", "per": [], "phone": ["06 71 45 32 18"], "keep": ["Forum"]}])
         assert (s.persons, s.person_recall, s.places, s.places_kept) == (2, 0.5, 1, 1.0)
-        assert find_mentions(["on parle à jean dupont."]) == [[]]  # lower-case names are out of reach
+        assert s.identifiers == {"phone": (1, 1.0, 1.0)} and (s.words, s.words_kept) == (1, 1.0)
+        assert find_mentions(["on parle à jean."]) == [[]]  # a lone first name in lower case is out of reach
 
 
 def test_tables_redacted_with_extra_names(reference):

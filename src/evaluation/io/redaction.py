@@ -22,6 +22,14 @@ Free text is redacted in two passes:
    (``data/raw/reference/communes.csv``), neighbourhoods (:data:`NEIGHBOURHOODS`) or larger
    areas is not redacted, and a person's name never extends over a place.
 
+Before both, direct identifiers — e-mails, phone numbers, postal addresses, URLs, IBAN,
+NIR — are replaced by their tags (:mod:`evaluation.io.identifiers`), and the names of an
+e-mail's local part by ``[personne]``. The rules then also find names the gazetteer alone
+misses: a first name that is a common word followed by a surname (``Rose Marchand``,
+``Claire Petit``), a surname before a first name (``Dupont Jean``), names in lower case
+after an honorific or as a first name and surname pair (``mme durand``, ``jean dupont``), and
+the words of the name lists right before a phone number or an e-mail (``Rose au 06…``).
+
 Every distinct text is processed once, and the model runs on all of them with
 ``nlp.pipe`` in batches. Tags and pseudonyms are never redacted again.
 """
@@ -34,25 +42,29 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from evaluation.io.identifiers import PERSON_TAG, TAG_PATTERN, TAGS, identifier_spans, redact_identifiers
 from evaluation.io.redaction_words import (
     _ARTICLES,
     COMMON_WORDS,
+    EVENT_WORDS,
     HONORIFICS,
     KEEP_WORDS,
     ORG_JOINERS,
     ORG_WORDS,
     PARTICLES,
+    all_surnames,
     common_surnames,
     first_names,
     fold,
     fold_key,
     load_model,
     place_names,
+    word_first_names,
 )
 
-__all__ = ["PERSON_TAG", "STRUCTURE_TAG", "KnownNames", "known_names", "Mention", "find_mentions", "redact_texts"]
+__all__ = ["PERSON_TAG", "STRUCTURE_TAG", "KnownNames", "known_names", "Mention", "find_mentions", "find_redactions",
+           "redact_texts"]
 
-PERSON_TAG = "[personne]"
 STRUCTURE_TAG = "[structure]"
 
 
@@ -145,7 +157,7 @@ class Mention:
 
 
 _WORD = re.compile(r"(?:[A-ZÀ-Ý][’'](?=[A-ZÀ-Ý]))?[^\W\d_]+(?:-[^\W\d_]+)*")
-_PROTECTED = re.compile(r"\[(?:personne|structure)\]|P-[0-9a-f]{10}")
+_PROTECTED = re.compile(r"\[structure\]|P-[0-9a-f]{10}|" + TAG_PATTERN.pattern)
 
 
 @dataclass(frozen=True)
@@ -156,13 +168,15 @@ class _Tok:
     key: str
     cap: bool
     upper: bool
+    lower: bool
 
 
 def _tokens(text: str) -> list[_Tok]:
     out = []
     for m in _WORD.finditer(text):
         w = m.group(0)
-        out.append(_Tok(m.start(), m.end(), w, fold_key(w), w[0].isupper(), w.isupper() and len(w) >= 2))
+        out.append(_Tok(m.start(), m.end(), w, fold_key(w), w[0].isupper(), w.isupper() and len(w) >= 2,
+                        w.islower()))
     return out
 
 
@@ -183,9 +197,24 @@ def _is_first_name(tok: _Tok, firsts: frozenset[str], places: frozenset[str]) ->
 
 
 def _name_word(tok: _Tok, places: frozenset[str]) -> bool:
-    """A capitalised word that may be part of a person's name."""
+    """A capitalised word that may be part of a person's name: not a common word, unless it is
+    also a common surname (``Petit``, ``Marchand`` after a first name or an honorific).
+    """
     return (tok.cap and tok.key not in PARTICLES and tok.key not in places and tok.key not in KEEP_WORDS
-            and tok.key not in HONORIFICS and tok.key not in COMMON_WORDS)
+            and tok.key not in HONORIFICS and (tok.key not in COMMON_WORDS or tok.key in all_surnames()))
+
+
+def _surname_after(tok: _Tok, places: frozenset[str]) -> bool:
+    """A capitalised surname after a first name that is also a word (``Rose Marchand``, ``Claire Petit``)."""
+    return (tok.cap and tok.key in all_surnames() and tok.key not in places and tok.key not in PARTICLES
+            and tok.key not in HONORIFICS and tok.key not in ORG_WORDS)
+
+
+def _surname_before(tok: _Tok, places: frozenset[str]) -> bool:
+    """A capitalised surname before a first name (``Dupont Jean``), or an upper-case word (``DUPONT Jean``)."""
+    if tok.key in places or tok.key in KEEP_WORDS or tok.key in ORG_WORDS or tok.key in HONORIFICS:
+        return False
+    return tok.upper or (tok.cap and tok.key in common_surnames())
 
 
 def _org_word(tok: _Tok, places: frozenset[str]) -> bool:
@@ -231,10 +260,17 @@ def _rule_mentions(text: str, firsts: frozenset[str], surnames: frozenset[str],
                    places: frozenset[str]) -> list[Mention]:
     """Persons and organisations found by the rules of the module's docstring."""
     toks = _tokens(text)
-    out: list[Mention] = []
+    out: list[Mention] = _lower_case_mentions(text, toks, firsts, surnames, places)
+    out += _contact_mentions(text, toks, firsts, places) + _around_person_tags(text, toks, places)
     i = 0
     while i < len(toks):
         t = toks[i]
+        if (t.cap and t.key in word_first_names() and i + 1 < len(toks) and _adjacent(text, t, toks[i + 1])
+                and _surname_after(toks[i + 1], places)):  # "Rose Marchand", "Claire Petit"
+            end = _extend_right(text, toks, i + 1, places)
+            out.append(Mention(t.start, toks[end].end, "person"))
+            i = end + 1
+            continue
         if t.key in HONORIFICS and (t.cap or t.key == "madame" or t.key == "monsieur"):
             k = _start_after(text, toks, i, places)
             if k is not None:
@@ -245,8 +281,7 @@ def _rule_mentions(text: str, firsts: frozenset[str], surnames: frozenset[str],
                 continue
         if _is_first_name(t, firsts, places):
             s = i
-            while s > 0 and toks[s - 1].upper and _adjacent(text, toks[s - 1], toks[s]) \
-                    and toks[s - 1].key not in places and toks[s - 1].key not in KEEP_WORDS:
+            while s > 0 and _adjacent(text, toks[s - 1], toks[s]) and _surname_before(toks[s - 1], places):
                 s -= 1
             end = _extend_right(text, toks, i, places)
             out.append(Mention(toks[s].start, toks[end].end, "person"))
@@ -268,6 +303,78 @@ def _rule_mentions(text: str, firsts: frozenset[str], surnames: frozenset[str],
     return out
 
 
+#: Words between a name and the phone number or e-mail that follows it (« Rose au 06… »).
+_CONTACT_FILLERS = frozenset("au a tel tél telephone mail email courriel mobile portable port fixe contact joignable "
+                             "ou par sur e".split())
+_CONTACT_TAGS = re.compile(re.escape(TAGS["phone"]) + "|" + re.escape(TAGS["email"]))
+_LOWER_HONORIFICS = frozenset(("m", "mr", "mme", "mlle", "madame", "monsieur"))
+
+
+def _lower_case_mentions(text: str, toks: list[_Tok], firsts: frozenset[str], surnames: frozenset[str],
+                         places: frozenset[str]) -> list[Mention]:
+    """Names written in lower case: an honorific and a surname or first name (``mme durand``,
+    ``m. dupont``), a first name and a surname in either order (``jean dupont``, ``dupont jean``).
+    Only words of the name lists count, never a common word or a place.
+    """
+    def name(tok: _Tok, names: frozenset[str]) -> bool:
+        return tok.lower and tok.key in names and tok.key not in places and tok.key not in KEEP_WORDS
+
+    out = []
+    for a, b in zip(toks, toks[1:], strict=False):
+        if not b.lower or not _adjacent(text, a, b, dot=True):
+            continue
+        if a.lower and a.key in _LOWER_HONORIFICS and (name(b, surnames) or name(b, firsts)):
+            out.append(Mention(b.start, b.end, "person"))
+        elif _adjacent(text, a, b) and ((name(a, firsts) and name(b, surnames)) or (name(a, surnames)
+                                                                                 and name(b, firsts))):
+            out.append(Mention(a.start, b.end, "person"))
+    return out
+
+
+def _around_person_tags(text: str, toks: list[_Tok], places: frozenset[str]) -> list[Mention]:
+    """The rest of a name whose part became ``[personne]`` (an e-mail's local part named
+    ``sophie``: ``[personne] Bonnet``, ``Karim [personne]``): a capitalised surname right after
+    the tag, a first name or surname right before it.
+    """
+    out = []
+    for tag in re.finditer(re.escape(PERSON_TAG), text):
+        after = next((t for t in toks if t.start >= tag.end()), None)
+        if after is not None and text[tag.end():after.start] == " " and (
+                _name_word(after, places) or _surname_after(after, places)):
+            out.append(Mention(after.start, after.end, "person"))
+        before = next((t for t in reversed(toks) if t.end <= tag.start()), None)
+        if before is not None and text[before.end:tag.start()] == " " and before.cap and (
+                before.key in first_names() or before.key in word_first_names() or _surname_before(before, places)):
+            out.append(Mention(before.start, before.end, "person"))
+    return out
+
+
+def _contact_mentions(text: str, toks: list[_Tok], firsts: frozenset[str], places: frozenset[str]) -> list[Mention]:
+    """Names right before a phone number or an e-mail (``Rose au [téléphone]``, ``Marchand : [courriel]``):
+    up to three words of the name lists (first names, common words among them, and surnames), or
+    upper-case words, with only punctuation or a word such as ``au``, ``tél``, ``mail`` between.
+    """
+    def name(tok: _Tok) -> bool:
+        return ((tok.key in firsts or tok.key in word_first_names() or tok.key in all_surnames() or tok.upper)
+                and tok.key not in places and tok.key not in KEEP_WORDS and tok.key not in HONORIFICS
+                and tok.key not in ORG_WORDS and tok.key not in _CONTACT_FILLERS)
+
+    out = []
+    for tag in _CONTACT_TAGS.finditer(text):
+        j = next((k for k in range(len(toks) - 1, -1, -1) if toks[k].end <= tag.start()), -1)
+        while j >= 0 and toks[j].key in _CONTACT_FILLERS and tag.start() - toks[j].end < 40:
+            j -= 1
+        if j < 0 or not set(fold(text[toks[j].end:tag.start()]).split()) <= _CONTACT_FILLERS:
+            continue
+        first = j
+        while first >= 0 and j - first < 3 and name(toks[first]) and (
+                first == j or _adjacent(text, toks[first], toks[first + 1])):
+            first -= 1
+        if first < j:
+            out.append(Mention(toks[first + 1].start, toks[j].end, "person"))
+    return out
+
+
 def _is_place(span: str, places: frozenset[str]) -> bool:
     key = fold_key(span)
     words = [w for w in key.split() if w not in _ARTICLES]
@@ -282,12 +389,21 @@ def _model_mentions(doc, places: frozenset[str]) -> list[Mention]:
             continue
         if _is_place(ent.text, places) or not any(ch.isupper() for ch in ent.text):
             continue
+        words = fold_key(ent.text).split()
+        named = any(w in first_names() or w in word_first_names() or w in all_surnames() for w in words)
+        if all(w in EVENT_WORDS or w in ORG_WORDS or w in KEEP_WORDS or (w in COMMON_WORDS and not named)
+               for w in words) or (words[0] in EVENT_WORDS and not named):
+            continue  # "Atelier", "Merci", "Formation Créer": words of an event's title or a sentence
         start = ent.start_char
         for tok in ent:  # "M. Le Goff": the honorific stays
             if fold_key(tok.text) not in HONORIFICS and tok.text != ".":
                 start = tok.idx
                 break
-        out.append(Mention(start, ent.end_char, "person" if ent.label_ == "PER" else "structure"))
+        end = ent.end_char
+        while end > start and fold_key(doc.text[start:end]).split()[-1:] in ([p] for p in PARTICLES):
+            end = doc.text.rfind(" ", start, end)  # "Dossier de": a particle does not end a name
+        if end > start:
+            out.append(Mention(start, end, "person" if ent.label_ == "PER" else "structure"))
     return out
 
 
@@ -323,6 +439,43 @@ def find_mentions(texts: Sequence[str], *, places: frozenset[str] | None = None,
     return out
 
 
+def find_redactions(texts: Sequence[str], *, places: frozenset[str] | None = None) -> list[list[Mention]]:
+    """Everything :func:`redact_texts` replaces in each text when no name is known, as spans of
+    the text as given: identifiers (kinds of :data:`evaluation.io.identifiers.KINDS`, and
+    ``"person"`` for an e-mail's local-part names), then persons and structures
+    (:func:`find_mentions` on the text whose identifiers are tags, mapped back). For scoring.
+    """
+    spans = [identifier_spans(t) for t in texts]
+    tagged, maps = [], []
+    for text, found in zip(texts, spans, strict=True):
+        pieces, starts, last = [], [], 0  # starts: (position in the tagged text, in the text, tag length, span)
+        for f in found:
+            pieces.append(text[last:f.start])
+            tag = PERSON_TAG if f.kind == "person" else TAGS[f.kind]
+            starts.append((sum(map(len, pieces)), f.start, len(tag), f.end))
+            pieces.append(tag)
+            last = f.end
+        tagged.append("".join(pieces) + text[last:])
+        maps.append(starts)
+
+    def back(pos: int, starts: list[tuple[int, int, int, int]]) -> int:
+        shift = 0
+        for new, old, length, end in starts:
+            if pos < new:
+                break
+            if pos < new + length:
+                return old
+            shift = end - (new + length)
+        return pos + shift
+
+    out = []
+    for found, mentions, starts in zip(spans, find_mentions(tagged, places=places), maps, strict=True):
+        out.append(sorted([Mention(f.start, f.end, f.kind) for f in found]
+                          + [Mention(back(m.start, starts), back(m.end, starts), m.kind) for m in mentions],
+                          key=lambda m: m.start))
+    return out
+
+
 def _apply(text: str, mentions: Sequence[Mention]) -> str:
     out, last = [], 0
     for m in mentions:
@@ -332,12 +485,17 @@ def _apply(text: str, mentions: Sequence[Mention]) -> str:
 
 
 def redact_texts(texts: pd.Series, *, known: KnownNames | None = None, places: frozenset[str] | None = None,
-                 batch_size: int = 256) -> pd.Series:
-    """Redact free text: known names → their replacement, then other mentions → tags.
+                 batch_size: int = 256, identifiers: bool = True) -> pd.Series:
+    """Redact free text: direct identifiers → tags, known names → their replacement, then other
+    mentions → tags.
 
+    ``identifiers`` (default) first replaces e-mails, phone numbers, addresses, URLs, IBAN and
+    NIR (:func:`evaluation.io.identifiers.redact_identifiers`); ``False`` when the caller did.
     Each distinct text is processed once; missing values stay missing; the index and
     name are kept.
     """
+    if identifiers:
+        texts = redact_identifiers(texts)
     codes, distinct = pd.factorize(texts.astype("string"), use_na_sentinel=True)
     if len(distinct) == 0:
         return texts.astype("string")
