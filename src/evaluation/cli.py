@@ -10,6 +10,7 @@
     evaluation sample [--out DIR] [--seed N]
     evaluation reference --departements 21[,71,…]|all [--density-file PATH] [--out DIR]
     evaluation territories [--reference DIR] [--territories FILE]
+    evaluation cache [list|clear] [--data DIR]
 
 Problems in the input are printed as one table (file, row, column, value, what is wrong,
 how to fix it), in English or in French (``--lang fr``, or ``EVALUATION_LANG=fr``).
@@ -27,11 +28,6 @@ import os
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:  # the command's modules (and pandas) are imported when it runs: --help stays fast
-    import pandas as pd
-
 
 #: The languages of problem tables (:data:`evaluation.problems.LANGS`), written here so that
 #: building the parser imports nothing heavy.
@@ -125,6 +121,9 @@ def build_parser(*, lang: str = "en") -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, metavar="DIR", help="output folder (default: data/processed/reference)")
 
     _common(sub.add_parser("territories", help="list the configured territories and their communes"), data=False)
+    p = sub.add_parser("cache", help="list or clear the cache of validated tables (data/processed)")
+    p.add_argument("action", nargs="?", choices=("list", "clear"), default="list", help="list (default) or clear")
+    p.add_argument("--data", type=Path, metavar="DIR", help="only the cache of this data folder")
     return parser
 
 
@@ -293,11 +292,14 @@ def _validate(args: argparse.Namespace) -> int:
 
     from evaluation.config import get_paths
     from evaluation.errors import EpciCutError, ValidationError
+    from evaluation.geo.areas import load_departements
     from evaluation.geo.reference import load_former_communes, load_reference, territory_members
     from evaluation.geo.territories import load_territories
     from evaluation.io.datasets import validate_tables
+    from evaluation.io.privacy import public_place_names
     from evaluation.io.readers import ReadOptions
-    from evaluation.problems import Problems
+    from evaluation.problems import Problems, problem_text
+    from evaluation.report.secrecy.leaks import check_report_words
 
     problems = Problems()
     territories = None
@@ -319,12 +321,14 @@ def _validate(args: argparse.Namespace) -> int:
     data_dir = args.data or get_paths().sample
     overrides = {"sep": args.sep, "encoding": args.encoding, "header_row": args.header_row}
     read_options = ReadOptions(**overrides) if any(v is not None for v in overrides.values()) else None
+    departements = load_departements(args.reference)
     try:
         dataset = validate_tables(data_dir, commune_codes=reference["commune_code"],
                                   former_communes=load_former_communes(args.reference), territories=territories,
-                                  read_options=read_options, place_names=reference["commune_name"].dropna().tolist())
+                                  read_options=read_options, place_names=public_place_names(reference, departements))
     except ValidationError as exc:
         problems.extend(exc.recorded)
+    check_report_words(data_dir, problems, reference=reference, territories=territories, departements=departements)
     if problems:
         raise ValidationError(problems.frame())
     fr = args.lang == "fr"
@@ -334,20 +338,13 @@ def _validate(args: argparse.Namespace) -> int:
         print(f"  {name:15} {len(table):6} {'lignes' if fr else 'rows'}  {source}")
     if len(dataset.notices):
         print("\nCorrigé à la lecture :" if fr else "\nRepaired while reading:")
-        print(_problem_text(dataset.notices, args.lang).to_string(index=False))
+        print(problem_text(dataset.notices, args.lang).to_string(index=False))
     if len(dataset.ignored):
         print("\nColonnes ignorées (hors du modèle de données, non lues) :" if args.lang == "fr" else
               "\nIgnored columns (not in the data model, not read):")
         with pd.option_context("display.max_colwidth", 120, "display.width", 250):
-            print(_problem_text(dataset.ignored_columns(lang=args.lang), args.lang).to_string(index=False))
+            print(problem_text(dataset.ignored_columns(lang=args.lang), args.lang).to_string(index=False))
     return 0
-
-
-def _problem_text(table: pd.DataFrame, lang: str) -> pd.DataFrame:
-    headers = {"fr": {"file": "fichier", "row": "ligne", "column": "colonne", "value": "valeur",
-                      "problem": "problème", "fix": "correction", "code": "code"}}
-    frame = table.astype(object).where(table.notna(), "").astype(str)
-    return frame.rename(columns=headers.get(lang, {}))
 
 
 def _sample(args: argparse.Namespace) -> int:
@@ -409,6 +406,15 @@ def _territories(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cache(args: argparse.Namespace) -> int:
+    from evaluation.config import get_paths
+    from evaluation.io.cache import cache_folders, clear_cache
+
+    folders = (clear_cache if args.action == "clear" else cache_folders)(get_paths().processed, data_dir=args.data)
+    print(*folders, _say(f"cache_{args.action}ed", args, count=len(folders), folder=get_paths().processed), sep="\n")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``evaluation`` command; return its exit status (0 when done, 1 on bad input or a failed report)."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -419,16 +425,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     import pandas as pd  # printing problem tables; after parsing, so that --help stays fast
 
     from evaluation.errors import EvaluationError, ValidationError
+    from evaluation.problems import problem_text
 
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
     handler = {"report": _report, "publish": _publish, "verify": _verify, "validate": _validate, "sample": _sample,
-               "reference": _reference, "territories": _territories}[args.command]
+               "reference": _reference, "territories": _territories, "cache": _cache}[args.command]
     try:
         return handler(args)
     except ValidationError as exc:
         with pd.option_context("display.max_colwidth", 120, "display.width", 250):
-            print(_problem_text(exc.table(lang=args.lang), args.lang).to_string(index=False), file=sys.stderr)
+            print(problem_text(exc.table(lang=args.lang), args.lang).to_string(index=False), file=sys.stderr)
         done = ("problème(s) : rien n'a été écrit." if args.lang == "fr" else "problem(s): nothing was written.")
         print(f"\n{len(exc.problems)} {done}", file=sys.stderr)
         return 1

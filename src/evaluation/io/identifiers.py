@@ -48,7 +48,7 @@ import pandas as pd
 from evaluation.io.redaction_words import fold, fold_key
 
 __all__ = ["KINDS", "TAGS", "Identifier", "find_identifiers", "identifier_spans", "redact_identifiers",
-           "email_names", "normalise", "TAG_PATTERN"]
+           "email_names", "normalise", "TAG_PATTERN", "MAY_HOLD"]
 
 #: Classes of identifiers, in the order they are looked for (an e-mail's domain is no URL).
 KINDS = ("email", "url", "iban", "nir", "phone", "address")
@@ -114,8 +114,8 @@ _ADDRESS = re.compile(
 
 _PATTERNS = {"email": _EMAIL, "url": _URL, "iban": _IBAN, "nir": _NIR, "phone": _PHONE, "address": _ADDRESS}
 
-#: A text with none of these cannot hold an identifier: it is not scanned.
-_MAYBE = re.compile(r"\d|@|www|://|\.(?:" + _TLDS + r")\b|lieu[- ]dit|\[at\]|\(at\)|arobase", re.IGNORECASE)
+#: A text with none of these holds no identifier: it is not scanned.
+MAY_HOLD = re.compile(r"\d|@|www|://|\.(?:" + _TLDS + r")\b|lieu[- ]dit|\[at\]|\(at\)|arobase", re.IGNORECASE)
 
 #: Local parts of e-mail addresses that are no one's name.
 GENERIC_LOCAL_PARTS = frozenset(
@@ -169,8 +169,9 @@ def _host(url: str) -> str:
 
 @functools.cache
 def _stdnum():
-    from stdnum import iban  # python-stdnum: the checksums of IBAN and NIR, only when a candidate is found
-    from stdnum.fr import nir
+    # python-stdnum's IBAN and NIR checks (20 ms to import): only when a candidate is found
+    from stdnum import iban
+    from stdnum.fr import nir  # the same, for the NIR
 
     return iban, nir
 
@@ -204,7 +205,7 @@ def find_identifiers(text: str, *, kinds: Iterable[str] = KINDS) -> list[Identif
     Classes are looked for in :data:`KINDS` order; a span already taken by an earlier class
     is not taken again (``karim@saveurs.fr`` is an e-mail, not a URL).
     """
-    if not text or not _MAYBE.search(text):
+    if not text or not MAY_HOLD.search(text):
         return []
     taken: list[Identifier] = []
 
@@ -272,7 +273,7 @@ def redact_identifiers(texts: pd.Series) -> pd.Series:
     if len(distinct) == 0:
         return texts.astype("string")
     values = pd.Series(distinct, dtype="string")
-    maybe = values.str.contains(_MAYBE, regex=True).fillna(False).to_numpy(dtype=bool)
+    maybe = values.str.contains(MAY_HOLD, regex=True).fillna(False).to_numpy(dtype=bool)
     out = values.astype(object).to_numpy().copy()
     out[maybe] = [_redact_one(t) for t in out[maybe]]
     array = pd.array([pd.NA, *out], dtype="string")

@@ -11,6 +11,7 @@ manifest, naming every input whose SHA-256 changed and every indicator that diff
 from __future__ import annotations
 
 import datetime as dt
+import json
 import platform
 import shutil
 import tempfile
@@ -49,6 +50,8 @@ from evaluation.report.editions.manifest import (
 from evaluation.report.publication import report_publication
 from evaluation.report.runs.render import render_report
 from evaluation.report.secrecy.disclosure import DEFAULT_THRESHOLD
+from evaluation.report.secrecy.leaks import check_outputs, raw_names
+from evaluation.report.secrecy.patterns import identifier_sources
 
 __all__ = ["publish_edition", "publish_milestones",
            "Verification", "verify_edition", "recompute_indicators"]
@@ -125,6 +128,9 @@ def publish_edition(territory: str, *, edition: str, as_of: object = None, data_
                         for name in EDITION_OUTPUTS if (rendered / name).is_file()],
             "indicators": indicator_records(indicators),
         }
+        source = Path(data_dir) if data_dir else paths.sample  # the manifest is published too: searched like the outputs
+        check_outputs([], raw_names(source), texts={"manifest.json": json.dumps(content, ensure_ascii=False, indent=1)},
+                      identifiers=identifier_sources(source))
         with atomic_dir(target) as tmp:
             for name in (*EDITION_OUTPUTS, "reseau"):
                 if (rendered / name).exists():
