@@ -70,7 +70,7 @@ def test_index_page_with_a_name_is_not_written(tmp_path, monkeypatch):
 
 def test_a_report_with_a_raw_name_is_not_published(tmp_path, monkeypatch):
     """A name the redaction missed (here: a phrase the report prints) stops the run before publication."""
-    monkeypatch.setattr(render, "raw_names", lambda data_dir: [RawName("Grands centres urbains", "test")])
+    monkeypatch.setattr(render, "raw_names", lambda data_dir, **kw: [RawName("Grands centres urbains", "test")])
     located = r"raw name\(s\) of the exports found[\s\S]*  - report.ipynb \(cell \d+\): the name of test"
     with pytest.raises(NameLeakError, match=located):
         render.render_report("chenove", out_dir=tmp_path)
