@@ -165,18 +165,18 @@ MESSAGES: dict[str, Text] = {
         "  … et {more:,} autre(s)"),
     "identifier_leak": Text(
         "{count:,} direct identifier(s) or name(s) found in the outputs (shown by where they are, never as "
-        "written); nothing was published:\n{shown:lines}\n({more:,} more not listed.) What to do: remove each "
-        "one from the export cell named (file, column, row): only testimonies' text, events' titles and "
-        "collaborations' source are redacted, other columns are printed as written; `evaluation validate` lists "
-        "them before any rendering. One read in no export was written into an output after the redaction (or "
-        "by hand): render the report again, and check what changed the output.",
+        "written); nothing was published:\n{shown:lines}{more}\nWhat to do: remove each one from the export "
+        "cell named (file, column, row): only testimonies' text, events' titles and collaborations' source are "
+        "redacted, other columns are printed as written; `evaluation validate` lists them before any rendering. "
+        "One read in no export was written into an output after the redaction (or by hand): render the report "
+        "again, and check what changed the output.",
         "{count:,} identifiant(s) direct(s) ou nom(s) trouvé(s) dans les sorties (indiqués par leur place, jamais "
-        "tels qu'écrits) ; rien n'a été publié :\n{shown:lines}\n({more:,} autre(s) non listé(s).) Que faire : "
-        "retirer chacun de la cellule de l'export indiquée (fichier, colonne, ligne) : seuls le texte des "
-        "témoignages, l'intitulé des événements et la source des collaborations sont expurgés, les autres "
-        "colonnes sont imprimées telles quelles ; `evaluation validate` les liste avant tout rendu. Un "
-        "identifiant lu dans aucun export a été écrit dans une sortie après l'expurgation (ou à la main) : "
-        "produire à nouveau le rapport, et chercher ce qui a modifié la sortie."),
+        "tels qu'écrits) ; rien n'a été publié :\n{shown:lines}{more_fr}\nQue faire : retirer chacun de la "
+        "cellule de l'export indiquée (fichier, colonne, ligne) : seuls le texte des témoignages, l'intitulé des "
+        "événements et la source des collaborations sont expurgés, les autres colonnes sont imprimées telles "
+        "quelles ; `evaluation validate` les liste avant tout rendu. Un identifiant lu dans aucun export a été "
+        "écrit dans une sortie après l'expurgation (ou à la main) : produire à nouveau le rapport, et chercher ce "
+        "qui a modifié la sortie."),
     "leak_name": Text("{file} ({where}): the name of {source}", "{file} ({where_fr}) : le nom de {source_fr}"),
     "leak_identifier": Text("{file} ({where}): {what} read in {source}",
                             "{file} ({where_fr}) : {what_fr} lu(e) dans {source_fr}"),

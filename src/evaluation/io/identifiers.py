@@ -114,8 +114,13 @@ _ADDRESS = re.compile(
 
 _PATTERNS = {"email": _EMAIL, "url": _URL, "iban": _IBAN, "nir": _NIR, "phone": _PHONE, "address": _ADDRESS}
 
-#: A text with none of these holds no identifier: it is not scanned.
-MAY_HOLD = re.compile(r"\d|@|www|://|\.(?:" + _TLDS + r")\b|lieu[- ]dit|\[at\]|\(at\)|arobase", re.IGNORECASE)
+#: A text with none of these holds no identifier, and is not scanned: an e-mail's ``@`` (or
+#: ``[at]``…), a URL's ``www.``, ``://`` or domain ending, ten digits close together (phone,
+#: IBAN, NIR), a Corsican département in a NIR, a number before a street type, ``lieu-dit``.
+MAY_HOLD = re.compile(
+    rf"@|\[at\]|\(at\)|arobase|www\.|://|\.(?:{_TLDS})\b|(?:\d[\s.\-/()+]{{0,3}}){{9}}\d"
+    rf"|\d\s?2[ab]\s?\d{{3}}|\d(?:\s?(?:bis|ter|quater|[a-d]))?,?\s+(?:{_UNAMBIGUOUS}|{_AMBIGUOUS})\b|lieu[- ]dit",
+    re.IGNORECASE)
 
 #: Local parts of e-mail addresses that are no one's name.
 GENERIC_LOCAL_PARTS = frozenset(

@@ -1,4 +1,4 @@
-"""Defence in depth: search every output of a run for the raw names of the exports.
+"""Defence in depth: search every output of a run for the raw names of the exports, and for direct identifiers.
 
 Names are pseudonymised and free text redacted at load (:mod:`evaluation.io.pseudonyms`,
 :mod:`evaluation.io.redaction`). As a last check, before a run publishes anything, the files
@@ -16,7 +16,14 @@ The raw names are read again from the exports (never written to disk; a process 
 in memory only while the export files are unchanged): every value of the data
 model's name columns (:data:`evaluation.io.schema.NAME_COLUMNS`) and of the other columns
 whose header says they hold names (:func:`evaluation.io.schema.holds_names`: ``Contact``,
-``Chargé(e) de mission``, ``Nom de la structure``…, but not ``Type de structure``).
+``Chargé(e) de mission``, ``Nom de la structure``…, but not ``Type de structure``, nor a
+column of yes/no words, numbers or dates). Official names of places and public areas, and
+the names of actors that are public bodies, are not searched (they are not personal data).
+
+The same pass searches every piece of text for direct identifiers — phone numbers,
+e-mails, IBAN, NIR, addresses, personal URLs — by their patterns
+(:mod:`evaluation.report.secrecy.patterns`); a find raises :class:`IdentifierLeakError`,
+naming the output, where in it, and the export cell it was read in, in English or French.
 """
 
 from __future__ import annotations
@@ -386,8 +393,10 @@ def check_outputs(paths: Iterable[Path], names: Sequence[RawName], *, root: Path
     if leaks:
         shown = [leak.coded() for leak in leaks[:20]]
         if any(leak.kind != "name" for leak in leaks):
+            more = len(leaks) - 20
             raise IdentifierLeakError(code="identifier_leak", count=len(leaks), shown=shown,
-                                      more=max(0, len(leaks) - 20))
+                                      more=f"\n  … and {more:,} more" if more > 0 else "",
+                                      more_fr=f"\n  … et {more:,} autre(s)".replace(",", "\u202f") if more > 0 else "")
         raise NameLeakError(code="name_leak_more" if len(leaks) > 20 else "name_leak", count=len(leaks),
                             shown=shown, more=len(leaks) - 20)
     return len(names)
