@@ -45,7 +45,8 @@ class TestRecognisers:
         "12 places disponibles", "3 cours de cuisine par semaine", "le 03/05/2021 à 14h30", "2 500 euros",
         "SIREN 242100410, commune 21166", "P-0671453218 et sha a3f0671453218b9c", "image@2x.png",
         "pandas.io.formats.style", "en 2018, 2019 et 2020 : 12 34 56 personnes", "0 1 2 3 4 5 6 7 8 9",
-        "IBAN FR76 3000 6000 0112 3456 7890 180 (faux)", "1 85 05 78"])
+        "IBAN FR76 3000 6000 0112 3456 7890 180 (faux)", "1 85 05 78", "01/02/2024 12 accompagnements",
+        "au 05.03.2024 14 ateliers"])
     def test_ordinary_text_holds_none(self, text):
         assert find_identifiers(text) == []
 

@@ -56,6 +56,8 @@ def planted(tmp_path_factory, paths):
     ]
     tm.loc[shown, "text"] = texts
     tm["Téléphone du contact"] = ["06 71 45 32 18" if i % 2 else "karim@saveursdeplanoise.fr" for i in range(len(tm))]
+    every = list(PLANTED)  # each class in an extra column too
+    tm["Coordonnées"] = [every[i % len(every)] for i in range(len(tm))]
     tm["Suivi post-création"] = ["oui" if i % 3 else "non" for i in range(len(tm))]
     write_export(tm, data / "testimonies.csv")
     events = read_export(data / "events.csv")

@@ -10,7 +10,8 @@ check where the identifier has one:
   no-break space between them, or none (``06 71 45 32 18``, ``06.71.45.32.18``,
   ``0671453218``, ``06-71-45-32-18``), and international forms (``+33 6 71 45 32 18``,
   ``+33 (0)6 …``, ``0033 6 …``, ``(0)6 …``). Never inside a longer run of digits or hex
-  digits, nor in a pseudonym (``P-0671453218``).
+  digits, nor in a pseudonym (``P-0671453218``), nor a date followed by a number
+  (``01/02/2024 12``).
 - **address** — a number (``12``, ``3 bis``, ``7ter``), a street type (``rue``, ``avenue``,
   ``bd``, ``chemin``, ``impasse``, ``allée``, ``route``, ``place``…), its name (particles and
   words up to the first function word: ``12 rue de Dole``, ``3 bis avenue Jean Jaurès``,
@@ -64,7 +65,7 @@ TAG_PATTERN = re.compile("|".join(re.escape(t) for t in (*TAGS.values(), PERSON_
 
 _SEP = r"[ \t.\-/\u00a0\u202f]{0,3}"
 _PHONE = re.compile(
-    r"(?<![\dA-Za-z+])(?<!P-)"
+    r"(?<![\dA-Za-z+])(?<!P-)(?!\d{2}[/.]\d{2}[/.]\d{4})"  # not a date and a count: "01/02/2024 12"
     r"(?:(?:\+|00)\s?33\s?(?:\(0\)\s?)?|\(0\)\s?|0)[1-9]"
     rf"(?:{_SEP}\d{{2}}){{4}}"
     r"(?![\dA-Za-z])")
