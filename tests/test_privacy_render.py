@@ -3,7 +3,7 @@
 no output of a report (HTML, notebook, Word, PDF, CSV, XLSX, GraphML) nor in the cache; a
 yes/no column with a contact-like header and a public body under its official name do not
 stop the report; and the final search refuses an output in which a phone number is planted
-after rendering.
+after rendering, and a run whose notebook holds one (or a raw name) publishes nothing.
 
 One report is rendered for the whole module (`evaluation report chenove --formats
 html,docx,pdf` on a copy of the sample with the planted values).
@@ -13,13 +13,21 @@ from __future__ import annotations
 
 import re
 import shutil
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from evaluation.cli import main
 from evaluation.io.cache import cache_folders, clear_cache
-from evaluation.report.secrecy.leaks import IdentifierLeakError, _text_chunks, check_outputs, output_files
+from evaluation.report.secrecy.leaks import (
+    IdentifierLeakError,
+    NameLeakError,
+    RawName,
+    _text_chunks,
+    check_outputs,
+    output_files,
+)
 from evaluation.report.secrecy.patterns import identifier_sources
 
 from .conftest import read_export, write_export
@@ -131,3 +139,41 @@ def test_the_final_search_refuses_a_phone_number_planted_after_rendering(planted
                      r"colonne 'titre', ligne 2\n", fr), fr
     assert re.search(r"report\.docx \(paragraphe \d+\) : un numéro de téléphone, lu\(e\) dans aucun fichier", fr), fr
     assert "71.45" not in fr and "99 88" not in fr
+
+
+@pytest.fixture
+def executed_as(planted, monkeypatch):
+    """Make render_report's notebook run a copy of the module's executed notebook (edited by
+    ``edit``): what follows the run — the final search, the documents, the publication — runs for real.
+    """
+    import papermill
+
+    def install(edit=lambda text: text):
+        def fake(source, output, **kwargs):
+            text = (planted[1] / "report.ipynb").read_text(encoding="utf-8")
+            Path(output).write_text(edit(text), encoding="utf-8")
+        monkeypatch.setattr(papermill, "execute_notebook", fake)
+    return install
+
+
+def test_a_report_with_a_raw_name_is_not_published(planted, executed_as, tmp_path, monkeypatch):
+    """A name the redaction missed (here: a phrase the report prints) stops the run before publication."""
+    from evaluation.report.runs import render
+
+    executed_as()
+    monkeypatch.setattr(render, "raw_names", lambda data_dir, **kw: [RawName("Grands centres urbains", "test")])
+    located = r"raw name\(s\) of the exports found[\s\S]*  - report.ipynb \(cell \d+\): the name of test"
+    with pytest.raises(NameLeakError, match=located):
+        render.render_report("chenove", data_dir=planted[0], out_dir=tmp_path)
+    assert [p.name for p in tmp_path.iterdir()] == []
+
+
+def test_a_report_with_a_phone_number_in_its_notebook_is_not_published(planted, executed_as, tmp_path):
+    from evaluation.report.runs.render import render_report
+
+    executed_as(lambda text: text.replace("Méthode et sources", "Méthode et sources (tél. 06 71 45 32 18)", 1))
+    with pytest.raises(IdentifierLeakError) as err:
+        render_report("chenove", data_dir=planted[0], out_dir=tmp_path)
+    assert re.search(r"report\.ipynb \(cell \d+\): a phone number read in events\.csv, column 'titre', row 2",
+                     str(err.value))
+    assert [p.name for p in tmp_path.iterdir()] == []
