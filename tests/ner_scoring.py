@@ -15,8 +15,8 @@ direct identifiers of :data:`IDENTIFIERS` (``"phone": [...]``, ``"email"``, ``"a
 Spans are those of :func:`evaluation.io.redaction.find_redactions`: what
 :func:`~evaluation.io.redaction.redact_texts` replaces when no name is known.
 
-Run ``python -m tests.ner_scoring`` to print the figures quoted in
-``docs/guide/donnees-personnelles.md``.
+Run ``python -m tests.ner_scoring`` to print the figures quoted in docs/methods/secrecy.md
+(names) and ``docs/guide/donnees-personnelles.md`` (identifiers).
 """
 
 from __future__ import annotations

@@ -466,14 +466,15 @@ def test_file_named_with_the_wrong_extension_is_said_in_french(tmp_path, codes):
         ["accompaniments.xlsx", "ce fichier est un CSV nommé .xlsx", "renommez-le accompaniments.csv"]]
 
 
-def test_readme_documents_every_value_alias(paths):
+def test_the_guide_documents_every_value_alias(paths):
+    """The evaluators' guide (docs/guide/exports.md, once the README's) lists every French value read."""
     from evaluation.io.schema import VALUE_ALIASES
 
-    readme = (paths.root / "README.md").read_text(encoding="utf-8")
+    guide = (paths.root / "docs" / "guide" / "exports.md").read_text(encoding="utf-8")
     for code, words in VALUE_ALIASES.items():
-        assert f"`{code}`" in readme, code
+        assert f"`{code}`" in guide, code
         for word in words:
-            assert word in readme, (code, word)
+            assert word in guide, (code, word)
 
 
 @pytest.mark.parametrize("where", ["first", "later"])

@@ -37,7 +37,7 @@ class TestFold:
 
 class TestKnownNames:
     def test_capitals_hyphens_and_spacing_match_the_actor(self):
-        """The README's promise: any spelling of an actor's name gets its pseudonym."""
+        """The documentation's promise (docs/methods/secrecy.md): any spelling of an actor's name gets its pseudonym."""
         texts = pd.Series(["EPICERIE DU PONT a ouvert.", "Merci à epicerie-du-pont !", "L'Épicerie  du Pont.",
                            "L'épicerie du Pontet n'est pas la même."])
         out = redact_names(texts, pd.Series(["Épicerie du Pont"]), KEY)
@@ -88,7 +88,7 @@ class TestNamedEntities:
     @pytest.mark.parametrize("name", ["tuning.jsonl", "holdout.jsonl"])
     def test_targets_on_labelled_sentences(self, name):
         """Recall >= 0.95 on persons and places kept >= 0.95 (issue 10), on the sentences the
-        rules were tuned on and on 50 written afterwards (figures in the README).
+        rules were tuned on and on 50 written afterwards (figures in docs/methods/secrecy.md).
         """
         examples = load(name)
         assert len(examples) >= 50 and (name != "tuning.jsonl" or len(examples) >= 150)

@@ -20,9 +20,8 @@ from .conftest import read_export, write_export
 
 
 @pytest.fixture(scope="module")
-def chenove_report(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("reports")
-    return render_report("chenove", out_dir=out)
+def chenove_report(bundled_reports) -> Path:
+    return bundled_reports / "chenove" / "report.html"
 
 
 def _text(html: str) -> str:

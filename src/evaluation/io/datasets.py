@@ -83,9 +83,9 @@ class Dataset:
     pseudonymised (``pseudonyms`` says with which key: source, fingerprint, stability).
     ``notices`` lists what was repaired automatically (same columns as a problems table).
     ``ignored`` records the columns of the files that are not in the data model, dropped at
-    load (as :meth:`Problems.frame` records them; :meth:`ignored_columns` renders them).
+    load (as :meth:`~evaluation.problems.Problems.frame` records them; :meth:`ignored_columns` renders them).
     ``extra_names`` holds the raw names found in the dropped columns that hold names
-    (:func:`holds_names`): they are redacted from free text, and are kept only in memory,
+    (:func:`~evaluation.io.schema.holds_names`): they are redacted from free text, and are kept only in memory,
     never cached nor logged (when the tables come from the cache, they are read again from
     the raw files on first use).
     """
@@ -131,8 +131,8 @@ def _empty_table(schema: Schema) -> pd.DataFrame:
 def pseudonymise_tables(tables: dict[str, pd.DataFrame], key: PseudonymKey, *,
                         extra_names: Mapping[str, Collection[str]] | pd.Series | None = None,
                         place_names: Collection[str] = ()) -> dict[str, pd.DataFrame]:
-    """Replace the names of :data:`NAME_COLUMNS` by keyed pseudonyms, and redact the free text
-    of :data:`FREE_TEXT_COLUMNS`: direct identifiers (e-mails, phone numbers, addresses,
+    """Replace the names of :data:`~evaluation.io.schema.NAME_COLUMNS` by keyed pseudonyms, and redact the free text
+    of :data:`~evaluation.io.schema.FREE_TEXT_COLUMNS`: direct identifiers (e-mails, phone numbers, addresses,
     URLs, IBAN, NIR) → their tags (:mod:`evaluation.io.identifiers`), known names → their
     pseudonyms, other persons and organisations → ``[personne]`` / ``[structure]`` (see
     :mod:`evaluation.io.redaction`).
@@ -183,7 +183,7 @@ def validate_tables(data_dir: Path | str, *, commune_codes: Collection[str] | No
         Given as the territories themselves (:func:`evaluation.geo.territories.load_territories`),
         the actors named in their ``network_roles`` must also be in the actors table.
     read_options
-        :class:`ReadOptions` for all files, or a mapping from table name (or ``"*"``) to
+        :class:`~evaluation.io.readers.ReadOptions` for all files, or a mapping from table name (or ``"*"``) to
         options; by default those of the folder's ``read_options.yml`` if it has one,
         else everything is detected.
     pseudonym_key
@@ -270,8 +270,8 @@ def _read_table(path: Path, table: str, options: ReadOptions, problems: Problems
 def raw_names(data_dir: Path | str, *,
               read_options: Mapping[str, ReadOptions] | ReadOptions | None = None) -> tuple[pd.Series, pd.Series]:
     """The raw names of a data folder, read again from its files: those of
-    :data:`NAME_COLUMNS`, and those of the columns outside the data model that hold names
-    (:func:`holds_names`). Unreadable files are skipped. Kept in memory only.
+    :data:`~evaluation.io.schema.NAME_COLUMNS`, and those of the columns outside the data model that hold names
+    (:func:`~evaluation.io.schema.holds_names`). Unreadable files are skipped. Kept in memory only.
     """
     data_dir = Path(data_dir)
     if read_options is None:

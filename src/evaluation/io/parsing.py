@@ -175,9 +175,9 @@ def parse_table(raw: pd.DataFrame, schema: Schema, *, file: str, problems: Probl
 
     Problems (missing or duplicated columns, unparsable values, duplicated keys, end
     before start, unknown or merged communes) are added to ``problems``; when called
-    without it, they are raised as a :class:`ValidationError`. Automatic repairs (lost
+    without it, they are raised as a :class:`~evaluation.errors.ValidationError`. Automatic repairs (lost
     leading zeros) are added to ``notices``. Columns not in the schema are left out
-    (:func:`validate_tables` lists them).
+    (:func:`~evaluation.io.datasets.validate_tables` lists them).
     """
     own = problems is None
     checks = _Checks(file, problems if problems is not None else Problems(),

@@ -2,7 +2,7 @@
 finds nothing: names in the labels of ``territories.yml``, direct identifiers in the columns
 a report prints as written, and which names are public (public bodies and places).
 
-- **Labels** of ``territories.yml`` (territory, tiers-lieu, site, role) are published as
+- **Labels** of ``territories.yml`` (territory, tiers-lieu, site, role, objective) are published as
   written: one holding the name of an actor, a structure or a person of the exports, or a
   phone number, an e-mail, a URL, an IBAN or a NIR, is a problem naming the label and
   where the name was read (file, column, row).
@@ -84,6 +84,8 @@ def labels(territory: Territory) -> dict[str, str]:
         out["venue.label"] = territory.venue.label
     out.update({f"sites[{i + 1}].label": s.label for i, s in enumerate(territory.sites)})
     out.update({f"network_roles.{k}": v for k, v in territory.network_roles.items()})
+    for i, o in enumerate(territory.objectives):  # printed in « Résultats au regard des objectifs »
+        out.update({f"objectives[{i + 1}].label": o.label, f"objectives[{i + 1}].source": o.source})
     return out
 
 

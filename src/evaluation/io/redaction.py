@@ -5,7 +5,7 @@ Free text is redacted in two passes:
 1. **Known names** — every name of the data (actors, supported structures, and the extra
    names the loader collected from staff or contact columns) is replaced by its keyed
    pseudonym (:func:`evaluation.io.pseudonyms.pseudonymise`). Matching folds case, accents,
-   punctuation and spacing (:func:`fold`): ``"EPICERIE DU PONT"``,
+   punctuation and spacing (:func:`~evaluation.io.redaction_words.fold`): ``"EPICERIE DU PONT"``,
    ``"epicerie-du-pont"`` and ``"Épicerie  du Pont"`` all match ``"Épicerie du Pont"``.
    A person's name also matches in the other order (``"DUBOIS Jean-Pierre"``), and their
    surname alone when it is at least four letters long, is not a first name, a common
@@ -19,7 +19,7 @@ Free text is redacted in two passes:
    name particles (``de La Fontaine``, ``Le Goff``), upper-case surnames of INSEE's
    common-surname list, and organisation words (``l'association Les Jardins``…).
    Place names are kept: a candidate whose words are all commune names of the reference
-   (``data/raw/reference/communes.csv``), neighbourhoods (:data:`NEIGHBOURHOODS`) or larger
+   (``data/raw/reference/communes.csv``), neighbourhoods (:data:`~evaluation.io.redaction_words.NEIGHBOURHOODS`) or larger
    areas is not redacted, and a person's name never extends over a place.
 
 Before both, direct identifiers — e-mails, phone numbers, postal addresses, URLs, IBAN,
@@ -113,7 +113,7 @@ def known_names(structures: Mapping[str, str] | None = None, persons: Mapping[st
         If given, only names all of whose words occur in these texts enter the pattern,
         so that thousands of names cost little on short texts.
     places
-        Folded place names, never matched as a surname alone (default :func:`place_names`).
+        Folded place names, never matched as a surname alone (default :func:`~evaluation.io.redaction_words.place_names`).
     """
     variants: dict[str, str] = {}
     for name, repl in (structures or {}).items():

@@ -46,7 +46,7 @@ INTENSITY_LEVELS = ("awareness", "cooperation", "coordination", "integration")
 
 
 #: French (and spelled-out) words read as each code of a coded column. Values are compared
-#: after :func:`normalise_name` (case, accents, spaces, hyphens and apostrophes folded), so
+#: after :func:`~evaluation._text.normalise_name` (case, accents, spaces, hyphens and apostrophes folded), so
 #: ``Tiers-lieu``, ``TIERS LIEU`` and ``tiers_lieu`` are the same value; the code itself is
 #: always accepted. The first word of each entry is the French name shown in problems.
 VALUE_ALIASES: dict[str, tuple[str, ...]] = {
@@ -79,7 +79,7 @@ VALUE_ALIASES: dict[str, tuple[str, ...]] = {
 
 
 
-#: Yes/no cells, compared after :func:`normalise_name` (``OUI``, `` Oui `` and ``oui`` are one value).
+#: Yes/no cells, compared after :func:`~evaluation._text.normalise_name` (``OUI``, `` Oui `` and ``oui`` are one value).
 TRUE_WORDS = {"1", "true", "vrai", "oui", "o", "yes", "y", "x"}
 
 
@@ -205,7 +205,7 @@ TABLES = tuple(SCHEMAS)
 
 #: French column names of evaluators' exports for a schema column, in every table that has
 #: that column (``Date de début`` is ``start_date`` in accompaniments and in collaborations).
-#: Names are compared after :func:`normalise_name` (lower case, no accents, ``_`` for
+#: Names are compared after :func:`~evaluation._text.normalise_name` (lower case, no accents, ``_`` for
 #: spaces and punctuation), so ``Code INSEE``, ``code_insee`` and ``CODE-INSEE`` match.
 SHARED_ALIASES: dict[str, tuple[str, ...]] = {
     "commune_code": ("code_commune", "code_insee", "codgeo", "insee", "code_geo", "commune_insee",
@@ -265,7 +265,7 @@ def _table_aliases(table: str) -> dict[str, tuple[str, ...]]:
 
 
 
-#: Every French column name read, per table: :data:`SHARED_ALIASES` for each of the table's
+#: Every French column name read, per table — :data:`SHARED_ALIASES` for each of the table's
 #: columns, then the table's own :data:`TABLE_ALIASES`.
 COLUMN_ALIASES: dict[str, dict[str, tuple[str, ...]]] = {t: _table_aliases(t) for t in SCHEMAS}
 
@@ -279,7 +279,7 @@ _HEADER_NUMBER = frozenset({"n", "no", "num", "numero", "nr"})
 
 
 def header_key(name: str) -> str:
-    """A header after :func:`normalise_name`, without French connecting words, « numéro » as ``n``.
+    """A header after :func:`~evaluation._text.normalise_name`, without French connecting words, « numéro » as ``n``.
 
     ``"n_d_accompagnement"`` → ``"n_accompagnement"``; ``"date_de_debut"`` → ``"date_debut"``.
     """
@@ -289,7 +289,7 @@ def header_key(name: str) -> str:
 
 def canonical_columns(columns: Sequence[str], table: str) -> dict[str, str]:
     """Renaming from a file's column names to the schema's: exact names after
-    :func:`normalise_name`, then the French aliases of :data:`COLUMN_ALIASES`, compared
+    :func:`~evaluation._text.normalise_name`, then the French aliases of :data:`COLUMN_ALIASES`, compared
     without connecting words (:func:`header_key`).
 
     A schema column already present is never taken by an alias.
@@ -312,7 +312,7 @@ def canonical_columns(columns: Sequence[str], table: str) -> dict[str, str]:
 
 
 def choice_lookup(choices: Sequence[str]) -> dict[str, str]:
-    """Folded spelling (:func:`normalise_name`) → code, for the codes ``choices`` and their
+    """Folded spelling (:func:`~evaluation._text.normalise_name`) → code, for the codes ``choices`` and their
     French words in :data:`VALUE_ALIASES`.
     """
     return {normalise_name(word): code for code in choices for word in (code, *VALUE_ALIASES.get(code, ()))}
@@ -331,12 +331,12 @@ NAME_COLUMNS = {"actors": ("name",), "accompaniments": ("structure_name",)}
 
 
 
-#: Free-text columns redacted at load (:func:`pseudonymise_tables`).
+#: Free-text columns redacted at load (:func:`~evaluation.io.datasets.pseudonymise_tables`).
 FREE_TEXT_COLUMNS = {"testimonies": ("text",), "events": ("title",), "collaborations": ("source",)}
 
 
 
-#: Words of a column name (after :func:`normalise_name`) that say the column holds names of
+#: Words of a column name (after :func:`~evaluation._text.normalise_name`) that say the column holds names of
 #: people, structures or contacts: such a column, when it is not in the data model, is
 #: dropped like any other, but its values are first added to the names redacted from free text.
 NAME_HEADER_WORDS = frozenset({
@@ -355,7 +355,7 @@ NAME_HEADER_WORDS = frozenset({
 
 
 
-#: Phrases (folded) that mark a name column even without one of :data:`NAME_HEADER_WORDS`.
+#: Phrases (folded) that mark a name column even without one of ``NAME_HEADER_WORDS``.
 NAME_HEADER_PHRASES = ("raison_sociale", "suivi_par", "e_mail", "charge_de_mission", "charge_e_de_mission")
 
 
@@ -405,8 +405,8 @@ def holds_names(column: str, values: pd.Series | None = None) -> bool:
 
     ``Nom de la structure``, ``Chargé(e) de mission``, ``Contact``, ``Référent``, ``Prénom``,
     ``E-mail`` and ``Téléphone`` do; ``Type de structure``, ``Date du contact`` and
-    ``Nom de la commune`` do not (see :data:`NAME_HEADER_WORDS`, :data:`NAME_HEADER_PHRASES`,
-    :data:`NOT_NAME_FIRST_WORDS`, :data:`PLACE_HEADER_WORDS`); nor does ``Suivi post-création``
+    ``Nom de la commune`` do not (see ``NAME_HEADER_WORDS``, ``NAME_HEADER_PHRASES``,
+    ``NOT_NAME_FIRST_WORDS``, ``PLACE_HEADER_WORDS``); nor does ``Suivi post-création``
     when it holds ``oui`` and ``non``.
     """
     folded = normalise_name(column)

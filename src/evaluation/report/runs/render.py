@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import contextlib
 import datetime as dt
 import html
 import logging
@@ -33,6 +34,7 @@ from evaluation.report.context import ReportError
 from evaluation.report.editions.baseline import check_baseline
 from evaluation.report.formats import pdf as pdf_report
 from evaluation.report.formats.write import FORMAT_FILES, parse_formats, start_documents
+from evaluation.report.runs.progress import Progress, progress_engine
 from evaluation.report.runs.warm import WARM_ENGINE
 from evaluation.report.secrecy.disclosure import DEFAULT_THRESHOLD
 from evaluation.report.secrecy.leaks import check_outputs, output_files, raw_names
@@ -92,7 +94,7 @@ def _engine(warm: bool) -> dict:
     return {"engine_name": WARM_ENGINE, "notebook_path": str(get_paths().report_notebook)}
 
 
-#: Tag of the notebook's Markdown cell that receives :data:`NAMES_CHECKED` once the check passed.
+#: Tag of the notebook's Markdown cell that receives ``NAMES_CHECKED`` once the check passed.
 NAMES_CHECK_TAG = "names-check"
 
 
@@ -171,14 +173,15 @@ def render_report(territory: str, *, data_dir: str | Path | None = None, out_dir
                   reference_dir: str | Path | None = None, territories_file: str | Path | None = None,
                   timeout: int = 900, kernel_name: str | None = None, validate: bool = True,
                   warm: bool = False, parameters: dict | None = None,
-                  formats: Sequence[str] | str | None = None) -> Path:
+                  formats: Sequence[str] | str | None = None, edition: str | None = None,
+                  progress: Progress | None = None) -> Path:
     """Execute the report notebook for one territory and export it to HTML, Word and PDF.
 
     Inputs are validated first: an unknown territory or invalid data raise before
     anything is written. Outputs go to ``out_dir/<territory>/report.ipynb`` and
     ``report.html``, replacing the previous ones only when both are complete. If the
     notebook fails, the executed notebook (with the error cell) is kept as
-    ``report.failed.ipynb`` and :class:`ReportError` is raised.
+    ``report.failed.ipynb`` and :class:`~evaluation.report.context.ReportError` is raised.
 
     Parameters
     ----------
@@ -200,6 +203,11 @@ def render_report(territory: str, *, data_dir: str | Path | None = None, out_dir
     warm
         Run on a warm kernel of this process's pool (:mod:`evaluation.report.runs.warm`) instead of
         starting one for the run; batches do.
+    edition
+        The edition's name, written on the Word and PDF documents' cover (``evaluation publish``).
+    progress
+        Says each step on the terminal (:class:`evaluation.report.runs.progress.Progress`): the data
+        checked, each notebook cell as it starts, the documents, the search for names.
     """
     import papermill as pm  # papermill is slow to import: only when a report is rendered
 
@@ -211,6 +219,8 @@ def render_report(territory: str, *, data_dir: str | Path | None = None, out_dir
     as_of = (parameters or {}).get("as_of")
     stated = dt.date.fromisoformat(str(as_of)) if as_of and not validate else None  # the title's « état au »
     if validate:  # before writing anything (a batch validates once for all its runs)
+        if progress is not None:
+            progress.step("progress_validate", slug=territory)
         reference = load_reference(reference_dir)
         territory_communes(terr, reference)
         dataset = load_dataset(Path(data_dir) if data_dir else paths.sample, reference=reference,
@@ -240,9 +250,11 @@ def render_report(territory: str, *, data_dir: str | Path | None = None, out_dir
         executed = work / "report.ipynb"
         with shared_run_key():  # one key for this run, even when none is configured
             try:
-                pm.execute_notebook(str(paths.report_notebook), str(executed), parameters=params,
-                                    kernel_name=kernel, execution_timeout=timeout, cwd=str(paths.root),
-                                    progress_bar=False, log_output=False, report_mode=True, **_engine(warm))
+                with progress.kernel_stages(work) if progress is not None else contextlib.nullcontext():
+                    pm.execute_notebook(str(paths.report_notebook), str(executed), parameters=params,
+                                        kernel_name=kernel, execution_timeout=timeout, cwd=str(paths.root),
+                                        progress_bar=False, log_output=False, report_mode=True,
+                                        **progress_engine(_engine(warm), progress))
             except Exception as exc:
                 target.mkdir(parents=True, exist_ok=True)
                 if executed.exists():
@@ -261,16 +273,24 @@ def render_report(territory: str, *, data_dir: str | Path | None = None, out_dir
         _state_names_checked(executed, len(names), territory=territory)
         if preload is not None:
             preload.join()
-        pending = start_documents(work, executed, formats=formats)
+        say = progress.step if progress is not None else (lambda code, /, **params: None)
+        pending = start_documents(work, executed, formats=formats, edition=edition,
+                                  step=lambda what: say(f"progress_{what}"))
         try:
+            say("progress_names")
             check_outputs(written, names, root=work, **search)
             if "html" in formats:
+                say("progress_html")
                 title = f"Rapport d'évaluation — {terr.label}" + (f" — état au {stated:%d/%m/%Y}" if stated else "")
                 _export_html(executed, work / "report.html", title=title)
             written = [p for p in (work / "report.html", *pending.written) if p.exists()]
             check_outputs(written, names, root=work, **search)
         finally:
+            if pending.pdf is not None:
+                say("progress_pdf_wait")
             documents = pending.wait()
+        if [p for p in documents if p not in written]:
+            say("progress_names_final")
         check_outputs([p for p in documents if p not in written], names, root=work, **search)
         with atomic_dir(target) as tmp:
             for name in ("report.ipynb", "report.html", "report.docx", "report.pdf", "indicators.csv",
