@@ -11,7 +11,7 @@ a list is written ``a, b, c``; a parameter that is itself a message (``{"code": 
 "params": …}``, or a list of them, written ``a; b``, ``a ; b`` in French) is rendered in the same language;
 the ``,`` format spec (``{count:,}``) groups thousands, with a comma in English and a
 narrow no-break space in French, as the reports do; the ``lines`` format spec
-(``{shown:lines}``) writes a list of messages one per line, each after ``  - ``.
+(``{shown:lines}``) writes a list of messages one per line, each after a dash.
 """
 
 from __future__ import annotations

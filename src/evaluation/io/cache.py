@@ -5,7 +5,7 @@ folder of parquet tables that are already pseudonymised and redacted (names → 
 pseudonyms, free text without names nor direct identifiers), with ``notices.parquet``,
 ``ignored.parquet`` (file and column names, never values) and ``manifest.json`` (the input
 files' names and SHA-256, the key's fingerprint, :func:`source_id` of the data folder and
-the :func:`version` of its content). Raw names are never written.
+the ``version`` of its content). Raw names are never written.
 
 Only the latest version of each data folder is kept: when a folder is written, the others of
 the same data folder whose version differs (older exports, older redaction rules) are

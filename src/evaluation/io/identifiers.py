@@ -115,7 +115,7 @@ _ADDRESS = re.compile(
 
 _PATTERNS = {"email": _EMAIL, "url": _URL, "iban": _IBAN, "nir": _NIR, "phone": _PHONE, "address": _ADDRESS}
 
-#: A text with none of these holds no identifier, and is not scanned: an e-mail's ``@`` (or
+#: Texts without any of these hold no identifier and are not scanned — an e-mail's ``@`` (or
 #: ``[at]``…), a URL's ``www.``, ``://`` or domain ending, ten digits close together (phone,
 #: IBAN, NIR), a Corsican département in a NIR, a number before a street type, ``lieu-dit``.
 MAY_HOLD = re.compile(

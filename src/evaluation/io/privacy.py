@@ -34,7 +34,7 @@ from evaluation.problems import Problems
 __all__ = ["PUBLIC_BODY_KINDS", "KIND_WORDS", "public_body_names", "official_names", "public_place_names", "labels",
            "check_labels", "check_identifiers"]
 
-#: Kinds of actors that are public bodies: their official names are not personal data.
+#: Kinds of actors that are public bodies, whose official names are not personal data.
 PUBLIC_BODY_KINDS = ("local_authority", "institution")
 
 #: Each class of identifier in problems, in English and in French.

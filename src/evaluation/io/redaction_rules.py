@@ -1,7 +1,7 @@
 """The rules that find persons and organisations in French text beside the named-entity model
 (:mod:`evaluation.io.redaction` explains what they find and why).
 
-Each text is split into words (:func:`_tokens`); :func:`rule_mentions` walks them once, with
+Each text is split into words (``_tokens``); :func:`rule_mentions` walks them once, with
 the name lists of :mod:`evaluation.io.redaction_words`.
 """
 
