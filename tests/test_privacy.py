@@ -175,6 +175,6 @@ def test_validate_reports_in_french_what_publication_would_refuse(sample_copy, c
     assert main(["--lang", "fr", "validate", "--data", str(sample_copy)]) == 1
     err = capsys.readouterr().err
     lines = [line for line in err.splitlines() if "accompaniments.csv" in line]
-    assert any("7" in line and "Référent" in line and "refuserait de publier" in line for line in lines), err
+    assert any("7" in line and "Référent" in line and "refus à la" in line for line in lines), err
     assert any("11" in line and "sector" in line and "adresse électronique" in line for line in lines), err
     assert "exemple.fr" not in err and "rien n'a été écrit" in err

@@ -235,29 +235,20 @@ CATALOGUE: dict[str, Message] = {
         "ce libellé, publié tel quel, contient le nom {name!r} de {source_fr}",
         "désigner le lieu ou le rôle sans le nom de la structure ou de la personne"),
     "name_is_a_report_word": Message(
-        "this cell, read as a name (its column's header says it holds names), is also a word or phrase the "
-        "reports print: the last check before publication would find it and refuse to publish",
-        "if the column holds no names, rename its header; otherwise write the name in full (first name and "
-        "surname, or the structure's whole name)",
-        "cette cellule, lue comme un nom (l'en-tête de sa colonne dit qu'elle contient des noms), est aussi un "
-        "mot ou une expression que les rapports impriment : le dernier contrôle avant publication la trouverait "
-        "et refuserait de publier",
-        "si la colonne ne contient pas de noms, renommer son en-tête ; sinon écrire le nom en entier (prénom et "
-        "nom, ou nom complet de la structure)"),
+        "read as a name (its header says so), this cell is also a phrase the reports print: refused at publication",
+        "if the column holds no names, rename its header; otherwise write the name in full",
+        "lue comme un nom (d'après l'en-tête), cette cellule est aussi une expression des rapports : refus à la "
+        "publication", "si la colonne ne contient pas de noms, renommer son en-tête ; sinon écrire le nom en entier"),
     "label_has_identifier": Message(
         "this label, published as written, contains {what}",
         "write the label without it (a public place's address may stay)",
         "ce libellé, publié tel quel, contient {what_fr}",
         "écrire le libellé sans elle (l'adresse d'un lieu public peut rester)"),
     "identifier_in_column": Message(
-        "this column is printed as written in the reports, and these rows hold {what} (not shown here)",
-        "remove it from these cells (only testimonies' text, events' titles and collaborations' source are "
-        "redacted), or leave the column out of the export if it is not one of the data model's",
-        "cette colonne est imprimée telle quelle dans les rapports, et ces lignes contiennent {what_fr} "
-        "(non reproduit ici)",
-        "l'en retirer dans ces cellules (seuls le texte des témoignages, l'intitulé des événements et la source "
-        "des collaborations sont expurgés), ou retirer la colonne de l'export si elle n'est pas du modèle de "
-        "données"),
+        "printed as written in the reports, these rows hold {what} (not shown here)",
+        "remove it from these cells: only testimonies, event titles and collaboration sources are redacted",
+        "imprimée telle quelle dans les rapports, ces lignes contiennent {what_fr} (non reproduit ici)",
+        "l'en retirer : seuls les témoignages, intitulés d'événements et sources de collaborations sont expurgés"),
     "coordinates_invalid": Message(
         "'lat'/'lon' out of range (latitude −90 to 90, longitude −180 to 180)",
         "give the site's latitude and longitude in degrees (WGS 84), e.g. lat: 47.29, lon: 5.04, or its commune",
