@@ -40,7 +40,7 @@ from evaluation.report.secrecy.disclosure import DEFAULT_THRESHOLD
 from evaluation.report.secrecy.leaks import check_outputs, output_files, raw_names
 from evaluation.report.secrecy.patterns import allowed_addresses, identifier_sources
 
-__all__ = ["NAMES_CHECK_TAG", "NAMES_CHECKED", "render_report"]
+__all__ = ["NAMES_CHECK_TAG", "NAMES_CHECKED", "render_report", "searched_for"]
 
 
 #: nbconvert's lab template without the scripts it loads from a CDN (require.js, MathJax): the
@@ -157,7 +157,7 @@ def _preload_pdf() -> threading.Thread:
     return thread
 
 
-def _searched(source: Path, *, reference_dir, territories_file) -> tuple[list, dict]:
+def searched_for(source: Path, *, reference_dir, territories_file) -> tuple[list, dict]:
     """What the final search looks for in a run's outputs: the raw names of the exports (less
     official names and public bodies), and the direct identifiers with where each was read,
     the addresses of the published labels of ``territories.yml`` being allowed.
@@ -267,7 +267,7 @@ def render_report(territory: str, *, data_dir: str | Path | None = None, out_dir
         # documents are started first (the PDF is laid out in a child process meanwhile), so they
         # carry the sentence saying so; if a name is found, nothing is published.
         source = Path(data_dir) if data_dir else paths.sample
-        names, search = _searched(source, reference_dir=reference_dir, territories_file=territories_file)
+        names, search = searched_for(source, reference_dir=reference_dir, territories_file=territories_file)
         cached = [p for folder in cache_folders(paths.processed, data_dir=source) for p in folder.glob("*.parquet")]
         written = [*output_files(work), *cached]  # listed before the documents are written into work
         _state_names_checked(executed, len(names), territory=territory)
