@@ -234,6 +234,21 @@ CATALOGUE: dict[str, Message] = {
         "name the place or role without the structure's or person's name",
         "ce libellé, publié tel quel, contient le nom {name!r} de {source_fr}",
         "désigner le lieu ou le rôle sans le nom de la structure ou de la personne"),
+    "name_is_a_report_word": Message(
+        "read as a name (its header says so), this cell is also a phrase the reports print: refused at publication",
+        "if the column holds no names, rename its header; otherwise write the name in full",
+        "lue comme un nom (d'après l'en-tête), cette cellule est aussi une expression des rapports : refus à la "
+        "publication", "si la colonne ne contient pas de noms, renommer son en-tête ; sinon écrire le nom en entier"),
+    "label_has_identifier": Message(
+        "this label, published as written, contains {what}",
+        "write the label without it (a public place's address may stay)",
+        "ce libellé, publié tel quel, contient {what_fr}",
+        "écrire le libellé sans elle (l'adresse d'un lieu public peut rester)"),
+    "identifier_in_column": Message(
+        "printed as written in the reports, these rows hold {what} (not shown here)",
+        "remove it from these cells: only testimonies, event titles and collaboration sources are redacted",
+        "imprimée telle quelle dans les rapports, ces lignes contiennent {what_fr} (non reproduit ici)",
+        "l'en retirer : seuls les témoignages, intitulés d'événements et sources de collaborations sont expurgés"),
     "coordinates_invalid": Message(
         "'lat'/'lon' out of range (latitude −90 to 90, longitude −180 to 180)",
         "give the site's latitude and longitude in degrees (WGS 84), e.g. lat: 47.29, lon: 5.04, or its commune",
@@ -429,3 +444,4 @@ def render_problems(raw: pd.DataFrame, *, lang: Lang = "en") -> pd.DataFrame:
     order = np.lexsort((np.arange(len(out)), out["row"].fillna(0).to_numpy(dtype="int64"),
                         out["file"].astype(str).to_numpy()))
     return out.iloc[order].reset_index(drop=True)[PROBLEM_COLUMNS]
+

@@ -13,6 +13,7 @@ from evaluation._text import normalise_name
 __all__ = ["Kind", "Column", "Schema", "SCHEMAS", "TABLES", "NAME_COLUMNS", "FREE_TEXT_COLUMNS", "COLUMN_ALIASES", "header_key",
            "SHARED_ALIASES", "TABLE_ALIASES", "VALUE_ALIASES", "PROGRAMMES", "ACTOR_KINDS",
            "COLLABORATION_KINDS", "INTENSITY_LEVELS", "canonical_columns", "choice_lookup", "holds_names",
+           "values_hold_names",
            "split_themes"]
 
 
@@ -378,16 +379,39 @@ PLACE_HEADER_WORDS = frozenset({
 
 
 
-def holds_names(column: str) -> bool:
-    """Whether a column name says it holds names of people, structures or contacts.
+#: A cell that is no one's name: a number (``12``, ``3,5 %``, ``06 71 45 32 18``) or a date
+#: (``18/05/2018``, ``2018-05-18 10:00``, ``05/2018``); yes/no words are :data:`TRUE_WORDS` and
+#: :data:`FALSE_WORDS`.
+_NOT_A_NAME = (r"[+-]?[\d\s.,\u00a0\u202f]*\d[\d\s.,\u00a0\u202f]*(?:%|€|eur|euros)?"
+               r"|\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}(?:\s+\d{1,2}[:h]\d{2}(?::\d{2})?)?"
+               r"|\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2})?)?|\d{1,2}/\d{4}")
+
+
+def values_hold_names(values: pd.Series) -> bool:
+    """Whether a column's cells may be names: not when every filled cell is a yes/no word, a
+    number or a date (``Suivi post-création``: oui/non holds no name, whatever its header).
+    """
+    cells = values.dropna().astype(str).str.strip()
+    cells = cells[cells != ""]
+    if cells.empty:
+        return False
+    plain = cells.str.lower().isin(TRUE_WORDS | FALSE_WORDS) | cells.str.fullmatch(_NOT_A_NAME, case=False)
+    return not bool(plain.all())
+
+
+def holds_names(column: str, values: pd.Series | None = None) -> bool:
+    """Whether a column holds names of people, structures or contacts: its name says so, and
+    its cells, when given, are not all yes/no words, numbers or dates (:func:`values_hold_names`).
 
     ``Nom de la structure``, ``Chargé(e) de mission``, ``Contact``, ``Référent``, ``Prénom``,
     ``E-mail`` and ``Téléphone`` do; ``Type de structure``, ``Date du contact`` and
     ``Nom de la commune`` do not (see ``NAME_HEADER_WORDS``, ``NAME_HEADER_PHRASES``,
-    ``NOT_NAME_FIRST_WORDS``, ``PLACE_HEADER_WORDS``).
+    ``NOT_NAME_FIRST_WORDS``, ``PLACE_HEADER_WORDS``); nor does ``Suivi post-création``
+    when it holds ``oui`` and ``non``.
     """
     folded = normalise_name(column)
     words = folded.split("_")
     if not folded or words[0] in NOT_NAME_FIRST_WORDS or PLACE_HEADER_WORDS & set(words):
         return False
-    return bool(NAME_HEADER_WORDS & set(words)) or any(p in folded for p in NAME_HEADER_PHRASES)
+    named = bool(NAME_HEADER_WORDS & set(words)) or any(p in folded for p in NAME_HEADER_PHRASES)
+    return named and (values is None or values_hold_names(values))

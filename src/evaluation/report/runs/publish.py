@@ -11,6 +11,7 @@ manifest, naming every input whose SHA-256 changed and every indicator that diff
 from __future__ import annotations
 
 import datetime as dt
+import json
 import platform
 import shutil
 import tempfile
@@ -51,8 +52,9 @@ from evaluation.report.editions.manifest import (
 )
 from evaluation.report.publication import report_publication
 from evaluation.report.runs.progress import Progress
-from evaluation.report.runs.render import render_report
+from evaluation.report.runs.render import render_report, searched_for
 from evaluation.report.secrecy.disclosure import DEFAULT_THRESHOLD
+from evaluation.report.secrecy.leaks import check_outputs
 
 __all__ = ["publish_edition", "publish_milestones",
            "Verification", "verify_edition", "recompute_indicators"]
@@ -141,6 +143,10 @@ def publish_edition(territory: str, *, edition: str, as_of: object = None, data_
             "indicators": records,
             "objectives": objective_records(records, terr.objectives, on=snapshot.date),
         }
+        # the manifest is published too: searched like the outputs, for names and identifiers
+        names, search = searched_for(Path(data_dir) if data_dir else paths.sample, reference_dir=reference_dir,
+                                     territories_file=territories_file)
+        check_outputs([], names, texts={"manifest.json": json.dumps(content, ensure_ascii=False, indent=1)}, **search)
         with atomic_dir(target) as tmp:
             for name in (*EDITION_OUTPUTS, "reseau"):
                 if (rendered / name).exists():
