@@ -53,11 +53,25 @@ def best_of(fn: Callable[[], object], *, repeat: int = 7) -> float:
     return min(times)
 
 
+def one_line(text: str, *, limit: int = 300) -> str:
+    """``text`` with its whitespace collapsed, cut to ``limit`` characters."""
+    text = re.sub(r"\s+", " ", text).strip()
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def failed_runs(results: list) -> str:
+    """``"; failed: slug (error), …"`` for the runs of a batch (``RunResult``) that failed, ``""`` if
+    none did; each failure's whole error goes to standard error.
+    """
+    failures = [r for r in results if not r.ok]
+    for r in failures:
+        print(f"{r.territory} failed after {r.attempts} attempt(s), {r.seconds:.0f} s: {r.error}", file=sys.stderr)
+    return "; failed: " + ", ".join(f"{r.territory} ({one_line(r.error, limit=120)})" for r in failures) if failures else ""
+
+
 def error_line(name: str, exc: BaseException) -> str:
     """``NAME: error <ExceptionType>: <message>`` on one line, with where it was raised."""
-    message = re.sub(r"\s+", " ", str(exc)).strip()
-    if len(message) > 300:
-        message = message[:297] + "..."
+    message = one_line(str(exc))
     frames = traceback.extract_tb(exc.__traceback__)
     where = f" (at {frames[-1].filename.rsplit('/', 1)[-1]}:{frames[-1].lineno})" if frames else ""
     return f"{name}: error {type(exc).__name__}: {message}{where}"

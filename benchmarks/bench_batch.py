@@ -26,7 +26,7 @@ import papermill as pm
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from _timing import BENCH_KEY, sized, timed  # noqa: E402
+from _timing import BENCH_KEY, failed_runs, sized, timed  # noqa: E402
 from evaluation.config import get_paths  # noqa: E402
 from evaluation.geo.territories import load_territories  # noqa: E402
 from evaluation.io.pseudonyms import KEY_ENV  # noqa: E402
@@ -104,5 +104,5 @@ def run(*, size: str = "full") -> list[tuple[str, bool]]:
          f"started for it, best of {turns}; {t_warm:.1f} s vs {t_report:.1f} s)", warm_ratio <= 0.4),
         (f"batch: ratio={batch_ratio:.2f} target>=3 (sequential papermill loop in one process vs "
          f"`report --all --workers {workers}`, {len(batch_slugs)} EPCI territories, {ok} rendered; "
-         f"{t_seq:.0f} s vs {t_batch:.0f} s)", batch_ratio >= 3 and ok == len(batch_slugs)),
+         f"{t_seq:.0f} s vs {t_batch:.0f} s{failed_runs(results)})", batch_ratio >= 3 and ok == len(batch_slugs)),
     ]

@@ -32,7 +32,7 @@ import papermill as pm
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from _timing import BENCH_KEY, sized, timed  # noqa: E402
+from _timing import BENCH_KEY, failed_runs, sized, timed  # noqa: E402
 
 TARGET = 1.7
 N = int(os.environ.get("BATCH_NATIONAL_N", "40"))  # fewer for a quick look; the target is stated for 40
@@ -91,5 +91,5 @@ def run(*, size: str = "full") -> list[tuple[str, bool]]:
     where = "France on the national reference" if departements == "all" else f"départements {', '.join(departements)}"
     line = (f"batch_national: ratio={ratio:.2f} target>={TARGET:g} (sequential papermill loop vs render_batch on a "
             f"Dask LocalCluster of {workers} workers, {n} EPCI drawn across {where}, {ok} rendered; "
-            f"{t_seq:.0f} s vs {t_batch:.0f} s; {per_report:.1f} s per report on a worker)")
+            f"{t_seq:.0f} s vs {t_batch:.0f} s; {per_report:.1f} s per report on a worker{failed_runs(results)})")
     return [(line, ratio >= TARGET and ok == n)]

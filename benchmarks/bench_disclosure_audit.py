@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from _timing import BENCH_KEY, sized  # noqa: E402
+from _timing import BENCH_KEY, failed_runs, sized  # noqa: E402
 from bench_batch import epci_territories  # noqa: E402
 from evaluation.io.pseudonyms import KEY_ENV  # noqa: E402
 from evaluation.report import context, publication  # noqa: E402
@@ -63,4 +63,5 @@ def run(*, size: str = "full") -> list[tuple[str, bool]]:
              f"Côte-d'Or, {cells} withheld cells, {failing} failing, vs `report --all --workers {workers}` rendering them "
              f"in {', '.join(parse_formats(formats))}, "
              f"{ok_reports} rendered; {t_audit:.1f} s vs {t_render:.0f} s; building the publications "
-             f"(measures + joint suppression): {t_publish:.0f} s)", ratio <= 0.2 and failing == 0)]
+             f"(measures + joint suppression): {t_publish:.0f} s{failed_runs(results)})",
+             ratio <= 0.2 and failing == 0 and ok_reports == len(slugs))]

@@ -115,3 +115,14 @@ def test_the_size_is_read_from_the_environment(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv(timing.SIZE_ENV, "huge")
     with pytest.raises(SystemExit):
         runner.main(["b_missed"], folder=folder)
+
+
+def test_a_batch_s_failed_runs_are_named_in_the_line_and_told_in_full_on_stderr(capsys):
+    from evaluation.report.runs.batch import RunResult
+
+    results = [RunResult("chenove", True, "r.html"),
+               RunResult("talant", False, "", error="Kernel died\nbefore the first cell " + "x" * 200, attempts=2)]
+    note = timing.failed_runs(results)
+    assert note.startswith("; failed: talant (Kernel died before the first cell xxx") and note.endswith("...)")
+    assert "chenove" not in note and timing.failed_runs(results[:1]) == ""
+    assert "talant failed after 2 attempt(s)" in capsys.readouterr().err
