@@ -27,6 +27,11 @@ def _runner():
 runner = _runner()
 timing = sys.modules["_timing"]
 FILES = runner.benchmark_files()
+# Even at the tiny size these start several Jupyter kernels and processes (a cold report, a floor
+# notebook, a sequential papermill loop, a spawned batch worker, a Dask worker) or create two
+# virtual environments: a minute or more each on a 2-core machine. `slow`, as the national builds:
+# part of `make test` and CI, deselected locally with -m "not slow".
+SLOW = {"batch", "batch_national", "disclosure_audit", "setup"}
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -42,7 +47,7 @@ def test_every_benchmark_module_is_found():
     assert len(FILES) >= 13 and "reach" in FILES and "setup" in FILES
 
 
-@pytest.mark.parametrize("name", sorted(FILES))
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if n in SLOW else n for n in sorted(FILES)])
 def test_benchmark_runs_at_tiny_size(name):
     results = runner.load(FILES[name]).run(size="tiny")  # raises here, with its traceback, if broken
     assert isinstance(results, list) and results, "run() returns a list of (line, ok)"
