@@ -14,6 +14,10 @@ of France (``every_epci_of: all``, 1,253 territories). Forty of them are drawn a
 
 Target: sequential time / batch time ≥ 1.7. The line also gives the mean time per report
 on the cluster, from which docs/methods/national.md extrapolates every EPCI of France on N machines.
+
+At ``size="tiny"`` (the test suite): the reference of one small département (Territoire de
+Belfort, 90) instead of France, the sample at its own scale, one EPCI drawn, a cluster of one
+worker, and no warm-up batch (which only fills the validated-data cache before the timings).
 """
 
 from __future__ import annotations
@@ -21,7 +25,6 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
@@ -29,8 +32,12 @@ import papermill as pm
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+from _timing import BENCH_KEY, failed_runs, sized, timed  # noqa: E402
+
 TARGET = 1.7
 N = int(os.environ.get("BATCH_NATIONAL_N", "40"))  # fewer for a quick look; the target is stated for 40
+# départements, scale of the sample, EPCI drawn, workers of the cluster, warm-up batch
+SCALE = {"full": ("all", 20, N, 2, True), "tiny": (["90"], 1, 1, 1, False)}
 TERRITORIES = """territories: {}
 generate:
   - every_epci_of: all
@@ -38,13 +45,7 @@ generate:
 """
 
 
-def _timed(fn) -> float:
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
-
-
-def run() -> tuple[str, bool]:
+def run(*, size: str = "full") -> list[tuple[str, bool]]:
     from dask.distributed import LocalCluster
 
     from evaluation.config import get_paths
@@ -56,36 +57,39 @@ def run() -> tuple[str, bool]:
     from evaluation.kernel import ensure_kernel
     from evaluation.report.runs.batch import render_batch
 
+    departements, scale, n, workers, warm_up = sized(size, **SCALE)
     kernel = ensure_kernel()
-    os.environ.setdefault(KEY_ENV, "benchmark-key-0123456789")
+    os.environ.setdefault(KEY_ENV, BENCH_KEY)
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         ref_dir = tmp / "reference"
-        rebuild_reference("all", out_dir=ref_dir)
+        rebuild_reference(departements, out_dir=ref_dir)
         terr = tmp / "territories.yml"
         terr.write_text(TERRITORIES, encoding="utf-8")
         territories = load_territories(terr, reference_dir=ref_dir)
         data = tmp / "data"
-        write_sample(generate_sample(load_reference(ref_dir), territories, seed=2024, scale=20), data, seed=2024)
-        slugs = sorted(np.random.default_rng(16).choice(sorted(territories), N, replace=False).tolist())
+        write_sample(generate_sample(load_reference(ref_dir), territories, seed=2024, scale=scale), data,
+                     seed=2024)
+        slugs = sorted(np.random.default_rng(16).choice(sorted(territories), n, replace=False).tolist())
         # notebook and HTML, as the papermill side (the Word and PDF formats: bench_formats.py)
         options = {"territories_file": terr, "data_dir": data, "reference_dir": ref_dir, "formats": "html"}
-        # Fill the validated-data cache once, as both sides then read it.
-        render_batch(slugs[:1], out_dir=tmp / "warmup", workers=1, progress=False, warm=False, **options)
+        if warm_up:  # Fill the validated-data cache once, as both sides then read it.
+            render_batch(slugs[:1], out_dir=tmp / "warmup", workers=1, progress=False, warm=False, **options)
         notebook = str(get_paths().report_notebook)
         parameters = {"territories_file": str(terr), "data_dir": str(data), "reference_dir": str(ref_dir)}
-        t_seq = _timed(lambda: [pm.execute_notebook(notebook, str(tmp / f"seq-{s}.ipynb"), kernel_name=kernel,
-                                                    parameters={"territory": s, **parameters}, progress_bar=False)
-                                for s in slugs])
+        t_seq = timed(lambda: [pm.execute_notebook(notebook, str(tmp / f"seq-{s}.ipynb"), kernel_name=kernel,
+                                                   parameters={"territory": s, **parameters}, progress_bar=False)
+                               for s in slugs])
         results = []
-        with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
-            t_batch = _timed(lambda: results.extend(render_batch(slugs, out_dir=tmp / "batch", progress=False,
-                                                                 scheduler=cluster.scheduler_address,
-                                                                 workers=2, **options)))
+        with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+            t_batch = timed(lambda: results.extend(render_batch(slugs, out_dir=tmp / "batch", progress=False,
+                                                                scheduler=cluster.scheduler_address,
+                                                                workers=workers, **options)))
         ok = sum(r.ok for r in results)
         per_report = float(np.mean([r.seconds for r in results if r.ok])) if ok else float("nan")
     ratio = t_seq / t_batch
+    where = "France on the national reference" if departements == "all" else f"départements {', '.join(departements)}"
     line = (f"batch_national: ratio={ratio:.2f} target>={TARGET:g} (sequential papermill loop vs render_batch on a "
-            f"Dask LocalCluster of 2 workers, {N} EPCI drawn across France on the national reference, {ok} rendered; "
-            f"{t_seq:.0f} s vs {t_batch:.0f} s; {per_report:.1f} s per report on a worker)")
-    return line, ratio >= TARGET and ok == N
+            f"Dask LocalCluster of {workers} workers, {n} EPCI drawn across {where}, {ok} rendered; "
+            f"{t_seq:.0f} s vs {t_batch:.0f} s; {per_report:.1f} s per report on a worker{failed_runs(results)})")
+    return [(line, ratio >= TARGET and ok == n)]

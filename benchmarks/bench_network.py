@@ -15,10 +15,14 @@
   logit :func:`evaluation.measures.network.inference.dyad_model`, on the same pair table of a simulated
   territory of 3,000 actors whose activity drives attendance and ties (4.5 million pairs,
   the same pair controls on both sides), in one child process. Target ratio ≤ 3.
+
+At ``size="tiny"`` (the test suite) each runs on a few hundred actors, once: the same calls, no
+meaningful ratio.
 """
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import time
@@ -31,9 +35,19 @@ from networkx.algorithms import bipartite
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from _timing import best_of  # noqa: E402
-from evaluation.measures.network.build import copresence
+from _timing import best_of, guarded, sized  # noqa: E402
+from evaluation.measures.network.build import copresence  # noqa: E402
 from evaluation.measures.network.inference import qap_test  # noqa: E402
+
+# Sizes of each benchmark, full and tiny.
+COPRESENCE = {"full": (20_000, 5_000, 200_000, 3), "tiny": (500, 100, 3_000, 1)}  # actors, events, rows, turns
+# actors, events, attendance rows, permutations, permutations of the plain loop, ties, turns
+QAP = {"full": (1_000, 300, 12_000, 1_000, 20, 3_000, 3), "tiny": (100, 30, 1_200, 50, 2, 100, 1)}
+DYADS = {"full": (3_000, 60_000, 9_000, 1_000), "tiny": (300, 3_000, 900, 100)}  # actors, meetings, new, prior
+EFFECT = {"full": dict(n_actors=3000, events_before=40, events_after=40, attendance_rate=0.02, tie_rate=0.0004,
+                       tie_rate_before=0.0002, turns=2),
+          "tiny": dict(n_actors=300, events_before=20, events_after=20, attendance_rate=0.05, tie_rate=0.004,
+                       tie_rate_before=0.002, turns=1)}
 
 
 def _attendance(actors: int, events: int, rows: int, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -50,9 +64,10 @@ def _attendance(actors: int, events: int, rows: int, seed: int = 0) -> tuple[pd.
     return att, ev
 
 
-def bench_copresence() -> tuple[str, bool]:
-    att, ev = _attendance(20_000, 5_000, 200_000)
-    t_ours = best_of(lambda: copresence(att, ev), repeat=3)
+def bench_copresence(size: str) -> tuple[str, bool]:
+    actors, events, rows, turns = sized(size, **COPRESENCE)
+    att, ev = _attendance(actors, events, rows)
+    t_ours = best_of(lambda: copresence(att, ev), repeat=turns)
     ours = copresence(att, ev)
 
     def with_networkx() -> nx.Graph:
@@ -77,9 +92,9 @@ def bench_copresence() -> tuple[str, bool]:
             ratio >= 50 and identical)
 
 
-def bench_qap() -> tuple[str, bool]:
-    n, perms, loop_perms = 1_000, 1_000, 20
-    att, ev = _attendance(n, 300, 12_000, seed=1)
+def bench_qap(size: str) -> tuple[str, bool]:
+    n, events, rows, perms, loop_perms, n_ties, turns = sized(size, **QAP)
+    att, ev = _attendance(n, events, rows, seed=1)
     edges = copresence(att, ev)
     ids = [f"A{k}" for k in range(n)]  # every actor, those who never met included
     pos = pd.Series(np.arange(n), index=ids)
@@ -88,9 +103,9 @@ def bench_qap() -> tuple[str, bool]:
     x[r, c] = x[c, r] = edges["weight"].to_numpy()
     rng = np.random.default_rng(2)
     iu = np.triu_indices(n, 1)
-    chosen = rng.choice(iu[0].size, 3_000, replace=False, p=(x[iu] + 0.05) / (x[iu] + 0.05).sum())
+    chosen = rng.choice(iu[0].size, n_ties, replace=False, p=(x[iu] + 0.05) / (x[iu] + 0.05).sum())
     y_edges = (iu[0][chosen], iu[1][chosen])
-    t_ours = best_of(lambda: qap_test(x, y_edges, n, permutations=perms, seed=0), repeat=3)
+    t_ours = best_of(lambda: qap_test(x, y_edges, n, permutations=perms, seed=0), repeat=turns)
 
     g = nx.Graph()
     g.add_nodes_from(range(n))
@@ -120,11 +135,11 @@ def bench_qap() -> tuple[str, bool]:
 
 
 DYAD_CHILD = """
-import resource, time, numpy as np, pandas as pd
+import resource, sys, time, numpy as np, pandas as pd
 from evaluation.measures.network.build import dyads
 from evaluation.measures.network.inference import dyad_model
 rng = np.random.default_rng(0)
-n = 3000
+n, meetings, new, prior = map(int, sys.argv[1:5])
 ids = pd.Index([f"A{k:04d}" for k in range(n)], name="actor_id")
 kinds = np.array(["association", "business", "institution", "ess_enterprise"])
 actors = pd.DataFrame({"kind": rng.choice(kinds, n), "sector": rng.choice(list("abcdefgh"), n),
@@ -132,14 +147,14 @@ actors = pd.DataFrame({"kind": rng.choice(kinds, n), "sector": rng.choice(list("
                        "in_qpv": rng.random(n) < 0.3, "urban_rural": rng.choice(["urbain", "rural"], n)}, index=ids)
 coords = pd.DataFrame({"lat": [47.29, 47.32, 47.86, 47.32], "lon": [5.00, 5.04, 4.59, 4.99]},
                       index=["21166", "21231", "21154", "21617"])
-a, b = rng.integers(0, n, 60_000), rng.integers(0, n, 60_000)
+a, b = rng.integers(0, n, meetings), rng.integers(0, n, meetings)
 keep = a != b
 cop = pd.DataFrame({"actor_a": ids[np.minimum(a, b)[keep]], "actor_b": ids[np.maximum(a, b)[keep]]})
 cop = cop.groupby(["actor_a", "actor_b"]).size().rename("weight").reset_index()
-a2, b2 = rng.integers(0, n, 9_000), rng.integers(0, n, 9_000)
+a2, b2 = rng.integers(0, n, new), rng.integers(0, n, new)
 k2 = a2 != b2
 after = pd.DataFrame({"actor_a": ids[np.minimum(a2, b2)[k2]], "actor_b": ids[np.maximum(a2, b2)[k2]]})
-before = after.iloc[:1000]
+before = after.iloc[:prior]
 start = time.perf_counter()
 table = dyads(actors, cop, before, after, coordinates=coords)
 model = dyad_model(table)
@@ -149,37 +164,41 @@ print(len(table), model.new_ties, round(peak), round(elapsed, 1))
 """
 
 
-def bench_dyad_model() -> tuple[str, bool]:
-    done = subprocess.run([sys.executable, "-c", DYAD_CHILD], capture_output=True, text=True, check=True)
+def bench_dyad_model(size: str) -> tuple[str, bool]:
+    actors = sized(size, **DYADS)
+    done = subprocess.run([sys.executable, "-c", DYAD_CHILD, *map(str, actors)], capture_output=True, text=True,
+                          check=True)
     n_dyads, new_ties, peak_mb, seconds = done.stdout.split()
     budget = 4096
     ratio = float(peak_mb) / budget
     return (f"dyad_model: ratio={ratio:.2f} target<=1 (peak resident memory vs a {budget} MiB budget: dyad table "
-            f"and logistic model with dyad-robust errors for 3000 actors, {n_dyads} dyads, {new_ties} new ties; "
+            f"and logistic model with dyad-robust errors for {actors[0]} actors, {n_dyads} dyads, {new_ties} new ties; "
             f"peak {peak_mb} MiB, {seconds} s)", ratio <= 1)
 
 
 EFFECT_CHILD = """
-import time, numpy as np, pandas as pd
+import json, sys, time, numpy as np, pandas as pd
 from evaluation.measures.network import build as nw
 from evaluation.measures.network.inference import dyad_model
 from evaluation.measures.network.effect import network_effect, prior_activity
 from evaluation.measures.network.simulation import simulate_selection
-s = simulate_selection(n_actors=3000, events_before=40, events_after=40, attendance_rate=0.02,
-                       tie_rate=0.0004, tie_rate_before=0.0002, effect=1.0, seed=0)
+options = json.loads(sys.argv[1])
+turns = options.pop("turns")
+n = options["n_actors"]
+s = simulate_selection(**options, effect=1.0, seed=0)
 before, after = nw.split_periods(s.split_date)
-nodes = s.actors.set_index("actor_id").assign(urban_rural=np.where(np.arange(3000) % 3 == 0, "rural", "urbain"))
-nodes["commune_code"] = np.random.default_rng(1).choice(["21166", "21231", "21154", "21617"], 3000)
+nodes = s.actors.set_index("actor_id").assign(urban_rural=np.where(np.arange(n) % 3 == 0, "rural", "urbain"))
+nodes["commune_code"] = np.random.default_rng(1).choice(["21166", "21231", "21154", "21617"], n)
 coords = pd.DataFrame({"lat": [47.29, 47.32, 47.86, 47.32], "lon": [5.00, 5.04, 4.59, 4.99]},
                       index=["21166", "21231", "21154", "21617"])
-universe = nodes.index  # every actor, as in the dyad_model benchmark: 4.5 million pairs
+universe = nodes.index  # every actor, as in the dyad_model benchmark: 4.5 million pairs at full size
 table = nw.dyads(nodes, nw.copresence(s.attendance, s.events, period=before),
                  nw.collaboration_ties(s.collaborations, period=before),
                  nw.collaboration_ties(s.collaborations, period=after), universe=universe, coordinates=coords)
 activity = prior_activity(s.attendance, s.events, s.collaborations, universe=universe, period=before)
-def best(f, repeat=2):
+def best(f):
     times = []
-    for _ in range(repeat):
+    for _ in range(turns):
         t = time.perf_counter(); out = f(); times.append(time.perf_counter() - t)
     return min(times), out
 t_logit, model = best(lambda: dyad_model(table))
@@ -191,15 +210,20 @@ print(len(universe), len(table), int(table["new_tie"].sum()), effect.model, roun
 """
 
 
-def bench_network_effect() -> tuple[str, bool]:
-    done = subprocess.run([sys.executable, "-c", EFFECT_CHILD], capture_output=True, text=True, check=True)
+def bench_network_effect(size: str) -> tuple[str, bool]:
+    options = sized(size, **EFFECT)
+    done = subprocess.run([sys.executable, "-c", EFFECT_CHILD, json.dumps(options)], capture_output=True, text=True,
+                          check=True)
     actors, pairs, new, model, est, lo, hi, odds, odds_lo, t_logit, t_fe = done.stdout.split()
     ratio = float(t_fe) / float(t_logit)
     return (f"network_effect: ratio={ratio:.2f} target<=3 (adjusted Poisson with actor fixed effects and dyad-robust "
             f"errors vs the crude dyad logit network.dyad_model, same pair table and controls: {actors} actors, "
             f"{pairs} pairs, {new} new ties, no planted effect; adjusted {model} {est} [{lo}; {hi}], crude odds "
-            f"ratio {odds} (low {odds_lo}); {t_fe} s vs {t_logit} s, best of 2)", ratio <= 3)
+            f"ratio {odds} (low {odds_lo}); {t_fe} s vs {t_logit} s, best of {options['turns']})", ratio <= 3)
 
 
-def run() -> list[tuple[str, bool]]:
-    return [bench_copresence(), bench_qap(), bench_dyad_model(), bench_network_effect()]
+def run(*, size: str = "full") -> list[tuple[str, bool]]:
+    sized(size, full=None, tiny=None)  # refuse an unknown size before anything runs
+    return [guarded("copresence", lambda: bench_copresence(size)), guarded("qap", lambda: bench_qap(size)),
+            guarded("dyad_model", lambda: bench_dyad_model(size)),
+            guarded("network_effect", lambda: bench_network_effect(size))]

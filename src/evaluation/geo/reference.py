@@ -158,8 +158,11 @@ def load_reference(directory: Path | str | None = None) -> gpd.GeoDataFrame:
 
 
 def _read_reference(csv_path: Path, geo_path: Path) -> gpd.GeoDataFrame:
+    # epci_departements ("21 71") is text: in a reference whose EPCI all lie in one numbered
+    # département (Territoire de Belfort alone: "90" on every row) it would otherwise read as integers.
     table = pd.read_csv(csv_path, dtype={"commune_code": str, "departement": str, "epci_siren": str,
-                                         "density_level": "Int64", "population": "Int64"})
+                                         "epci_departements": str, "density_level": "Int64",
+                                         "population": "Int64"})
     table["urban_rural"] = urban_rural(table["density_level"])
     if geo_path.is_file():
         shapes = _read_shapes(geo_path)
