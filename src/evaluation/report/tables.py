@@ -42,6 +42,8 @@ NOT_ESTIMABLE = {
     "infinite_interval": "l'intervalle de confiance n'est pas borné, l'effet n'est pas estimable",
     "no_variation": "pas de variation à comparer (un seul groupe, ou aucun cas), l'effet n'est pas estimable",
     "zero_cell": "un des groupes comparés ne compte aucun cas, le rapport n'est pas estimable",
+    "qpv_population_missing": "population des quartiers prioritaires non disponible dans le référentiel communal",
+    "qpv_absent": "aucun quartier prioritaire du territoire dans le référentiel communal",
 }
 
 #: The models of the adjusted networking effect (``model`` of

@@ -13,10 +13,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from evaluation.geo.reference import RURAL
 from evaluation.measures.reach.classify import NON_QPV, QPV, _classified_communes, aggregate, qpv_category
+from evaluation.measures.reach.clustered import (
+    cluster_counts,
+    clustered_wilson,
+    fixed_by_definition,
+    jackknife_representation,
+    weighted_poisson_interval,
+)
 from evaluation.measures.reach.count_model import CountModel, count_model
 from evaluation.measures.reach.distance import DistanceSummary, distance_decay, distance_summary
 from evaluation.measures.reach.shares import (
@@ -57,10 +65,66 @@ class ReachSummary:
     model: CountModel
     model_density: CountModel
     trends: dict[str, tuple[pd.DataFrame, TrendTest]]
+    years: float = float("nan")  # the years covered: exposure of the annual rates (``annual`` columns of ``rates``)
+
+
+def _structures(accompaniments: pd.DataFrame) -> pd.Series:
+    """Each row's structure (its own row when the exports have no ``structure_id``)."""
+    if "structure_id" in accompaniments:
+        return accompaniments["structure_id"].astype(object).where(
+            accompaniments["structure_id"].notna(), pd.Series(accompaniments.index, index=accompaniments.index)
+            .astype(str).radd("row:"))
+    return pd.Series(accompaniments.index, index=accompaniments.index).astype(str).radd("row:")
+
+
+def _annual(rates: pd.DataFrame, by: str, group_of_row: pd.Series, structures: pd.Series, *, years: float,
+            alpha: float) -> pd.DataFrame:
+    """``rates`` with ``annual``, ``annual_low``, ``annual_high``: per 10,000 inhabitants per year
+    over ``years``, the count a compound Poisson count of structures (Fay–Feuer interval,
+    :func:`evaluation.measures.reach.clustered.weighted_poisson_interval`).
+    """
+    pairs = pd.DataFrame({"g": group_of_row.astype(object).to_numpy(), "s": structures.to_numpy()}).dropna()
+    sizes = pairs.groupby(["g", "s"], sort=False).size()
+    per = sizes.groupby(level="g").agg(["sum", lambda m: float((m.astype(float) ** 2).sum()), "max"])
+    per.columns = ["a", "v", "w"]
+    per = per.reindex(rates[by].astype(object))
+    low, high = weighted_poisson_interval(per["a"].fillna(0).to_numpy(), per["v"].fillna(0).to_numpy(),
+                                          per["w"].fillna(1).to_numpy(), alpha=alpha)
+    exposure = rates["population"].to_numpy(dtype=float) * years
+    valid = exposure > 0
+    safe = np.where(valid, exposure, 1.0)
+    out = rates.copy()
+    out["annual"] = np.where(valid, out["count"].to_numpy(dtype=float) / safe * 1e4, np.nan)
+    out["annual_low"] = np.where(valid, low / safe * 1e4, np.nan)
+    out["annual_high"] = np.where(valid, high / safe * 1e4, np.nan)
+    return out
+
+
+def _commune_intervals(per_commune: pd.DataFrame, shares: pd.DataFrame, by: str, *, alpha: float,
+                       representation: pd.DataFrame | None = None) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """The intervals of the shares by a class of communes (and of their representation index)
+    from the delete-one-commune jackknife (:func:`jackknife_representation`): share = index ×
+    population share, whose interval follows; none for a class fixed by definition.
+    """
+    cats = list(shares[by].astype(object))
+    group = pd.Categorical(per_commune[by].astype(object), categories=cats).codes
+    jk = jackknife_representation(per_commune["count"].to_numpy(dtype=float),
+                                  per_commune["population"].fillna(0).to_numpy(dtype=float), group, alpha=alpha)
+    jk = jk.reindex(range(len(cats)))
+    w = jk["exposure_share"].to_numpy()
+    out = shares.copy()
+    out["ci_low"], out["ci_high"] = (jk["ci_low"] * w).to_numpy(), (jk["ci_high"] * w).to_numpy()
+    if representation is None:
+        return out, None
+    rep = representation.copy()
+    rep["ci_low"], rep["ci_high"] = jk["ci_low"].to_numpy(), jk["ci_high"].to_numpy()
+    fixed = fixed_by_definition(rep["population_share"])
+    rep.loc[fixed, ["ci_low", "ci_high"]] = np.nan
+    return out, rep
 
 
 def reach_summary(accompaniments: pd.DataFrame, communes: pd.DataFrame, *, sites: pd.DataFrame | None = None,
-                  alpha: float = 0.05) -> ReachSummary:
+                  alpha: float = 0.05, years: float | None = None) -> ReachSummary:
     """All reach statistics of a territory from its accompaniments (raw or classified).
 
     Rows are first aggregated by commune, programme, year and QPV (:func:`aggregate`),
@@ -74,6 +138,16 @@ def reach_summary(accompaniments: pd.DataFrame, communes: pd.DataFrame, *, sites
         The territory's communes (reference rows, with ``lat``/``lon`` for distances).
     sites
         Support sites (:func:`site_points`); distances are skipped without them.
+    years
+        The years covered, exposure of the annual rates (default: from 1 January of the first
+        year to 31 December of the last year of the accompaniments).
+
+    Intervals allow for clustering (:mod:`evaluation.measures.reach.clustered`): the shares
+    by class of communes and the representation indices come from a delete-one-commune
+    jackknife (none for a class that holds all or none of the population: fixed by
+    definition); the QPV shares are clustered by structure; the annual rates' counts are
+    compound Poisson counts of structures. The yearly and per-programme shares keep Wilson's
+    interval (a structure is rarely accompanied twice in one year or programme).
     """
     geometry = communes.geometry if isinstance(communes, gpd.GeoDataFrame) else None
     communes = _classified_communes(pd.DataFrame(communes.drop(columns="geometry", errors="ignore")))
@@ -91,10 +165,16 @@ def reach_summary(accompaniments: pd.DataFrame, communes: pd.DataFrame, *, sites
     qpv_cats = [QPV, NON_QPV]
     by = {g: counts_and_shares(per_commune, g, weight="count", alpha=alpha)
           for g in ("density_label", "urban_rural", "epci_name")}
+    by = {g: _commune_intervals(per_commune, shares, g, alpha=alpha)[0] for g, shares in by.items()}
     # Programme × year × class counts (a few hundred rows) for the tables by programme and year.
     keys = ["programme", "year", "qpv", "density_label", "urban_rural"]
     small = agg.groupby(keys, observed=True, dropna=False)[w].sum().reset_index()
     by["qpv"] = counts_and_shares(small, "qpv", weight=w, alpha=alpha, categories=qpv_cats)
+    inside = accompaniments[accompaniments["commune_code"].isin(set(communes["commune_code"]))]
+    structures = _structures(inside)
+    hits, sizes = cluster_counts(structures, inside["in_qpv"].astype("boolean"))
+    _, low, high, _ = clustered_wilson(hits, sizes, alpha=alpha)  # QPV: clustered by structure
+    by["qpv"]["ci_low"], by["qpv"]["ci_high"] = [float(low), 1 - float(high)], [float(high), 1 - float(low)]
     groups = {"density_label": None, "urban_rural": None, "qpv": qpv_cats}
     by_programme = {g: counts_and_shares(small, g, within=["programme"], weight=w, alpha=alpha, categories=c)
                     for g, c in groups.items()}
@@ -104,8 +184,16 @@ def reach_summary(accompaniments: pd.DataFrame, communes: pd.DataFrame, *, sites
     # over several départements shows beside its communes.
     groups = ("density_label", "urban_rural", "epci_name") + (("departement",) if "departement" in reached else ())
     exposure = {g: _group_exposure(reached, g) for g in groups}
-    rates = {g: _with_poisson_rates(e, alpha=alpha) for g, e in exposure.items()}
-    representation = {g: _representation(exposure[g], alpha=alpha) for g in ("density_label", "urban_rural")}
+    if years is None:
+        known_years = agg["year"].dropna()
+        years = float(known_years.max() - known_years.min() + 1) if len(known_years) else float("nan")
+    classes = communes.set_index("commune_code")
+    rates = {g: _annual(_with_poisson_rates(e, alpha=alpha), g, inside["commune_code"].map(classes[g])
+                        if g in classes else inside["commune_code"], structures, years=years, alpha=alpha)
+             for g, e in exposure.items()}
+    representation = {g: _commune_intervals(per_commune, by[g], g, alpha=alpha,
+                                            representation=_representation(exposure[g], alpha=alpha))[1]
+                      for g in ("density_label", "urban_rural")}
     fit = {g: goodness_of_fit(r) for g, r in representation.items()}
     sites = sites if sites is not None else pd.DataFrame(columns=["label", "lat", "lon"])
     return ReachSummary(
@@ -121,4 +209,5 @@ def reach_summary(accompaniments: pd.DataFrame, communes: pd.DataFrame, *, sites
         model_density=count_model(agg, communes, term="density_label", alpha=alpha, reached=reached),
         trends={"rural": share_trend(small, "urban_rural", RURAL, weight=w, alpha=alpha),
                 "qpv": share_trend(small, "qpv", QPV, weight=w, alpha=alpha)},
+        years=years,
     )

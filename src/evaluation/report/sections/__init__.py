@@ -9,7 +9,8 @@ estimated it says why (:data:`evaluation.report.tables.NOT_ESTIMABLE`).
 
 This module holds the builders of the summary, testimonies, method and provenance, and
 re-exports the chapters' builders: ``reach`` (the reach chapter), ``network`` (networking
-effects), ``areas`` (the territory beside its département, région and France),
+effects), ``areas`` (the territory beside its département, région and France), ``denominators``
+(reach against who should be reached: structures, QPV populations, target populations),
 ``base`` (what every builder shares) and ``shown`` (what a cell displayed, kept for Word and PDF).
 
 May import ``tables``, ``figures``, ``context``, ``published``,
@@ -31,6 +32,7 @@ from evaluation.report.editions.evolution import evolution_section
 from evaluation.report.published import Publication
 from evaluation.report.sections.areas import departements_section, section
 from evaluation.report.sections.base import Item, _plural
+from evaluation.report.sections.denominators import reach_denominators
 from evaluation.report.sections.network import network_details, network_effect, network_reading
 from evaluation.report.sections.reach import (
     communes_reached,
@@ -63,7 +65,8 @@ __all__ = ["show", "setup", "summary", "summary_markdown", "caveats_markdown", "
            "territory_facts", "reach_reading", "density", "urban_rural", "rates", "qpv", "trends",
            "communes_reached", "distance", "count_model", "venue", "network_effect", "network_reading",
            "network_details",
-           "testimonies", "evolution", "surroundings", "departements", "method", "provenance", "as_of_title", "as_of_sentence", "CHAPTERS"]
+           "testimonies", "evolution", "surroundings", "departements", "method", "provenance", "as_of_title", "as_of_sentence", "CHAPTERS",
+           "reach_denominators"]
 
 SAMPLE_SEED = 2024
 CHAPTERS = ["Synthèse", "Portée de l'action", "Effets de réseau", "Ce qui ne se quantifie pas", "Méthode et sources"]
