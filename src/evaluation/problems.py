@@ -150,9 +150,9 @@ CATALOGUE: dict[str, Message] = {
         "ni oui/non, ni « ne sait pas », ni un code de QPV",
         "écrire oui, non, « ne sait pas » (ou laisser vide si on ne sait pas), ou le code du QPV (ex. QN02104M)"),
     "commune_name_mismatch": Message(
-        "the commune named here is not the commune of code {code} ({reference_name} in the reference)",
+        "the commune named here is not the commune of code {commune} ({reference_name} in the reference)",
         "correct the code or the name (is the code a postcode, or the commune of another row?)",
-        "la commune nommée ici n'est pas celle du code {code} ({reference_name} dans le référentiel)",
+        "la commune nommée ici n'est pas celle du code {commune} ({reference_name} dans le référentiel)",
         "corriger le code ou le nom (le code est-il un code postal, ou celui d'une autre ligne ?)"),
     "bool_invalid": Message(
         "not a yes/no value", "write oui or non (vrai/faux, true/false and 1/0 also work)",

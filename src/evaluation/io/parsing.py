@@ -217,7 +217,7 @@ def _check_commune_names(raw: pd.DataFrame, table: pd.DataFrame, checks: _Checks
     differ = known & (_fold_commune(given.fillna("")) != _fold_commune(expected.fillna(""))).fillna(False)
     for (code, name), rows in table[differ].groupby(["commune_code", expected[differ]]).groups.items():
         checks.problems.add(checks.file, "commune_name_mismatch", rows=rows, column="commune_name",
-                            values=given[rows], code=code, reference_name=name)
+                            values=given[rows], commune=code, reference_name=name)
 
 
 def parse_table(raw: pd.DataFrame, schema: Schema, *, file: str, problems: Problems | None = None,

@@ -243,7 +243,19 @@ def representation_table(rep: pd.DataFrame, by: str, *, label: str, alpha: float
 
 
 def rates_table(rates: pd.DataFrame, by: str, *, label: str, alpha: float = 0.05) -> pd.DataFrame:
-    """Rates per 10,000 inhabitants with exact Poisson intervals (from ``rates_per_10k``)."""
+    """Rates per 10,000 inhabitants with exact Poisson intervals (from ``rates_per_10k``); per year when
+    the frame has the annual rates of :func:`evaluation.measures.reach.summary.reach_summary`
+    (``annual``, ``annual_low``, ``annual_high``), the cumulative count beside.
+    """
+    if "annual" in rates:
+        return _secret(rates, pd.DataFrame({
+            label: [fr_label(v) for v in rates[by]],
+            "Accompagnements (cumul)": [fr_number(v) for v in rates["count"]],
+            "Population": [fr_number(v) for v in rates["population"]],
+            "Par an pour 10 000 hab.": [fr_rate(v) for v in rates["annual"]],
+            f"{ci_label(alpha)} (structures)": [fr_rate_interval(lo, hi) for lo, hi in
+                                                zip(rates["annual_low"], rates["annual_high"], strict=False)],
+        }), keep=(label, "Population"))
     return _secret(rates, pd.DataFrame({
         label: [fr_label(v) for v in rates[by]],
         "Accompagnements": [fr_number(v) for v in rates["count"]],

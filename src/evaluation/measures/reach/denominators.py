@@ -231,7 +231,7 @@ def qpv_representation(accompaniments: pd.DataFrame, communes: pd.DataFrame, ter
         hits, sizes = cluster_counts(accompaniments["structure_id"], hit.astype("boolean").where(flags.notna()))
         p, lo, hi, _ = clustered_wilson(hits, sizes, alpha=alpha)
         shares.append(float(p)), lows.append(float(lo)), highs.append(float(hi)), counts.append(int(hit.sum()))
-    populations = per_qpv["population"].tolist()
+    populations = pd.to_numeric(per_qpv["population"], errors="coerce").astype(float).tolist()
     all_pop = float(np.sum(populations)) if len(populations) and not np.isnan(populations).any() else np.nan
     out = pd.DataFrame({
         "qpv": labels,

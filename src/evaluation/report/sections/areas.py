@@ -192,14 +192,18 @@ def departements_section(pub) -> list:
     else:
         communes = reached["departement"].astype(str).value_counts().to_dict()
     names = pub.departement_names
+    annual = "annual" in table
     rows = [{"Département": f"{names.get(str(r.departement), '')} ({r.departement})".strip(),
              "Communes": fr_number(communes.get(str(r.departement), 0)),
              "Population": fr_number(r.population),
-             "Accompagnements": SECRET if r.suppressed else fr_number(r.count),
-             f"Pour 10 000 hab. ({ci})": SECRET if r.suppressed else
-             f"{fr_rate(r.rate)} {fr_rate_interval(r.ci_low, r.ci_high)}"}
+             "Accompagnements (cumul)" if annual else "Accompagnements": SECRET if r.suppressed else fr_number(r.count),
+             f"{'Par an p' if annual else 'P'}our 10 000 hab. ({ci})": SECRET if r.suppressed else
+             (f"{fr_rate(r.annual)} {fr_rate_interval(r.annual_low, r.annual_high)}" if annual else
+              f"{fr_rate(r.rate)} {fr_rate_interval(r.ci_low, r.ci_high)}")}
             for r in table.itertuples(index=False)]
     text = (f"### Par département\n\nLe territoire s'étend sur {len(table)} départements : pour chacun, le nombre "
-            "d'accompagnements et le taux pour 10 000 habitants (intervalle de Poisson exact). « s » : secret "
+            "d'accompagnements et le taux " + ("annuel pour 10 000 habitants (intervalle tenant compte des structures "
+                                               "accompagnées plusieurs fois)" if annual else
+                                               "pour 10 000 habitants (intervalle de Poisson exact)") + ". « s » : secret "
             "statistique (petits effectifs, et ceux qui permettraient de les retrouver à partir des autres tableaux).")
     return [text, pd.DataFrame(rows)]

@@ -17,6 +17,8 @@ import pandas as pd
 
 from evaluation.geo.reference import RURAL
 from evaluation.measures.reach.denominators import ALL_QPV, UNSPECIFIED_QPV, ReachDenominators
+from evaluation.measures.reach.funnel import funnel_limits, funnel_points, overdispersion
+from evaluation.report import figures
 from evaluation.report.published import Publication
 from evaluation.report.secrecy.cells import LinkedCells
 from evaluation.report.secrecy.denominator_links import QPV_AREAS, TARGET_GROUPS, TARGETS, UNITS
@@ -35,7 +37,7 @@ from evaluation.report.tables import (
     secret_reason,
 )
 
-__all__ = ["protect", "reach_denominators", "consistency", "GUIDE"]
+__all__ = ["protect", "reach_denominators", "consistency", "funnel", "GUIDE"]
 
 #: Where the evaluator learns which file gives QPV populations and how to supply target populations.
 GUIDE = "docs/guide/denominateurs.md"
@@ -170,8 +172,9 @@ def _qpv(pub: Publication, d: ReachDenominators) -> list[Item]:
                      "intervalles de Wilson corrigés des structures accompagnées plusieurs fois, divisés par la part de "
                      "la population (chiffre du recensement, pris comme connu).")
     if not unspecified["suppressed"] and unspecified["count"] > 0:
-        items.append(f"{_plural(int(unspecified['count']), 'accompagnement')} en QPV sans préciser lequel (commune "
-                     "à plusieurs QPV, pas de code de QPV dans l'export) : comptés dans l'ensemble, dans aucun QPV.")
+        items.append(f"{_plural(int(unspecified['count']), 'accompagnement')} en QPV sans que l'on sache lequel (pas de "
+                     "code de QPV dans l'export, et leur commune compte plusieurs QPV, ou aucun QPV déclaré pour le "
+                     "territoire) : comptés dans l'ensemble des QPV, dans aucun en particulier.")
     unknown = d.units.set_index(["unit", "measure"]).loc[("accompaniments", "qpv_unknown")]
     if not unknown["suppressed"] and unknown["count"] > 0:
         items.append(f"{_plural(int(unknown['count']), 'accompagnement')} sans information sur le QPV (« ne sait pas » "
@@ -280,3 +283,62 @@ def reach_denominators(pub: Publication) -> list[Item]:
                 "population."]
     return [*_units(pub, d), _jobs(pub, d), *_qpv(pub, d), *_targets(pub, d), consistency(pub),
             *_reference_notes(d)]
+
+
+def _funnel_units(pub: Publication) -> tuple[pd.DataFrame, str, str, str] | None:
+    """The rates to draw in a funnel: départements (France, a région), else EPCI (five or more),
+    else communes (twenty or more); with their label column and French names.
+    """
+    if pub.geography == "departement" and "departement" in pub.rates:
+        rates = pub.rates["departement"]
+        names = rates["departement"].astype(str).map(lambda c: pub.departement_names.get(c, c))
+        return rates.assign(unit=names), "unit", "département", "départements"
+    epci = pub.rates.get("epci_name")
+    if epci is not None and epci["epci_name"].nunique() >= 5:
+        return epci.assign(unit=epci["epci_name"].astype(str)), "unit", "EPCI", "EPCI"
+    reached = pub.reached
+    if pub.geography == "commune" and len(reached) >= 20:
+        frame = pd.DataFrame({"unit": reached["commune_name"].astype(str).to_numpy(),
+                              "count": reached["count"].to_numpy(dtype=float),
+                              "population": reached["population"].fillna(0).to_numpy(dtype=float),
+                              "suppressed": reached["suppressed"].to_numpy(dtype=bool)})
+        return frame, "unit", "commune", "communes"
+    return None
+
+
+def funnel(pub: Publication) -> list[Item]:
+    """A funnel plot of the annual rates of the territory's départements, EPCI or communes
+    (:mod:`evaluation.measures.reach.funnel`), instead of a ranking; nothing for a territory of a
+    few communes, or when the total or the years covered are not known.
+    """
+    d, found = pub.denominators, _funnel_units(pub)
+    if d is None or found is None or pub.total in (None, 0) or not d.years > 0 or not pub.population:
+        return []
+    rates, label, one, many = found
+    points = funnel_points(rates, label, years=d.years)
+    if len(points) < 3:
+        return []
+    target = pub.total / (pub.population * d.years) * 1e4
+    phi = overdispersion(points["count"].to_numpy(), points["exposure"].to_numpy(), target)
+    widened = bool(phi > 1.5)
+    grid = np.geomspace(max(points["exposure"].min() * 0.8, 1.0), points["exposure"].max() * 1.25, 200)
+    limits = funnel_limits(grid, target, phi=phi if widened else 1.0)
+    outside = ((points["rate"] < np.interp(points["exposure"], grid, limits["low_0.998"]))
+               | (points["rate"] > np.interp(points["exposure"], grid, limits["high_0.998"])))
+    figure = figures.funnel_plot(points, limits, target=target, label=label,
+                                 title=f"Taux annuel pour 10 000 habitants, par {one}",
+                                 xlabel="Population × années couvertes (échelle logarithmique)",
+                                 ylabel="Accompagnements par an pour 10 000 hab.", source=pub.source).figure
+    hidden = len(rates) - len(points)
+    names = ", ".join(points.loc[outside, label].astype(str).tolist()[:8])
+    text = (f"Chaque point est un {one} : son taux annuel d'accompagnements pour 10 000 habitants selon sa taille "
+            f"(population × {_years(d.years)}). Entre les courbes, l'écart au taux du territoire "
+            f"({fr_rate(target)}) s'explique par le hasard ; au-delà des courbes à 99,8 %, il est net. Ce graphique "
+            f"remplace un classement des {many}, qui placerait les plus petits aux deux extrémités par le seul hasard "
+            "(Spiegelhalter 2005). "
+            + (f"Limites élargies pour la surdispersion des taux (φ = {fr_number(phi, digits=1)}). " if widened else "")
+            + (f"Hors des limites à 99,8 % : {names}." if outside.any() else "Aucun point hors des limites à 99,8 %.")
+            + (f" {hidden} {one if hidden == 1 else many} dont l'effectif relève du secret statistique ou sans "
+               "population ne sont pas placés." if hidden else ""))
+    return [figure, text]
+
