@@ -190,7 +190,8 @@ def _qpv_codes(raw: pd.DataFrame, table: pd.DataFrame, checks: _Checks) -> pd.Se
     if bad.any():
         checks.problems.add(checks.file, "qpv_code_malformed", rows=raw.index[bad], column="qpv_code",
                             values=raw.loc[bad, "qpv_code"])
-    said_no = (given != "") & ~bad & table["in_qpv"].eq(False).fillna(False).to_numpy()
+    said_no = ((given != "") & ~bad & table["in_qpv"].eq(False).fillna(False).to_numpy() if "in_qpv" in table
+               else pd.Series(False, index=raw.index))
     if said_no.any():
         checks.problems.add(checks.file, "qpv_value_invalid", rows=raw.index[said_no], column="in_qpv",
                             values=raw.loc[said_no, "in_qpv"])
