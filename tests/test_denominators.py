@@ -399,3 +399,29 @@ def test_the_bundled_reference_says_qpv_populations_are_not_available(paths):
 
     prov = json.loads((paths.reference / "provenance.json").read_text(encoding="utf-8"))
     assert prov["qpv"]["status"] == "not available" and not (paths.reference / "qpv.csv").exists()
+
+
+def test_annual_rates_by_group_by_hand(reference):
+    """Two communes (one urban, one rural) over 4 years: the urban one has structures with 3, 1 and 1
+    accompaniments, the rural one with 2 and 1.
+    """
+    from evaluation.measures.reach.summary import reach_summary
+
+    urban = reference[reference["urban_rural"].astype(str) == "urbain"].iloc[[0]]
+    rural = reference[reference["urban_rural"].astype(str) == "rural"].iloc[[0]]
+    communes = pd.concat([urban, rural])
+    u, r = urban["commune_code"].iloc[0], rural["commune_code"].iloc[0]
+    acc = pd.DataFrame({"accompaniment_id": [f"a{k}" for k in range(8)],
+                        "structure_id": ["s1", "s1", "s1", "s2", "s3", "s4", "s4", "s5"],
+                        "programme": "creation", "commune_code": [u] * 5 + [r] * 3,
+                        "in_qpv": pd.array([False] * 8, dtype="boolean"),
+                        "start_date": pd.to_datetime(["2020-01-10"] * 4 + ["2023-05-01"] * 4)})
+    out = reach_summary(acc, communes, years=4.0).rates["urban_rural"].set_index("urban_rural")
+    for space, pop, a, v, w in (("urbain", urban["population"].iloc[0], 5, 11, 3),
+                                ("rural", rural["population"].iloc[0], 3, 5, 2)):
+        exposure = float(pop) * 4
+        assert out.loc[space, "annual"] == pytest.approx(a / exposure * 1e4)
+        assert out.loc[space, "annual_low"] == pytest.approx(stats.gamma.ppf(0.025, a**2 / v, scale=v / a)
+                                                             / exposure * 1e4)
+        assert out.loc[space, "annual_high"] == pytest.approx(
+            stats.gamma.ppf(0.975, (a + w) ** 2 / (v + w**2), scale=(v + w**2) / (a + w)) / exposure * 1e4)

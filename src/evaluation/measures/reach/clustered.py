@@ -199,13 +199,13 @@ def jackknife_representation(counts: np.ndarray, exposure: np.ndarray, groups: n
                          "se_log": np.where(no_interval, np.nan, se), "communes": communes})
 
 
-def cluster_counts(keys: pd.Series, flags: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Per cluster (``keys``, e.g. ``structure_id``): rows whose ``flags`` is true, and rows whose
-    flag is known (missing flags count in neither).
+def cluster_counts(keys: pd.Series | np.ndarray, flags: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Per cluster (``keys``, e.g. ``structure_id``, or their codes from :func:`pandas.factorize`):
+    rows whose ``flags`` is true, and rows whose flag is known (missing flags count in neither).
     """
     known = flags.notna().to_numpy()
     hit = flags.fillna(False).astype(bool).to_numpy() & known
-    codes, _ = pd.factorize(keys)
+    codes = keys if isinstance(keys, np.ndarray) and keys.dtype.kind in "iu" else pd.factorize(keys)[0]
     n = max(int(codes.max()) + 1, 0) if len(codes) else 0
     return (np.bincount(codes[known], weights=hit[known], minlength=n),
             np.bincount(codes[known], minlength=n).astype(float))

@@ -68,28 +68,42 @@ class ReachSummary:
     years: float = float("nan")  # the years covered: exposure of the annual rates (``annual`` columns of ``rates``)
 
 
-def _structures(accompaniments: pd.DataFrame) -> pd.Series:
-    """Each row's structure (its own row when the exports have no ``structure_id``)."""
-    if "structure_id" in accompaniments:
-        return accompaniments["structure_id"].astype(object).where(
-            accompaniments["structure_id"].notna(), pd.Series(accompaniments.index, index=accompaniments.index)
-            .astype(str).radd("row:"))
-    return pd.Series(accompaniments.index, index=accompaniments.index).astype(str).radd("row:")
+def _structures(accompaniments: pd.DataFrame) -> np.ndarray:
+    """Each row's structure as a code (:func:`pandas.factorize`); a row without ``structure_id``
+    (or exports without the column) is its own structure.
+    """
+    n = len(accompaniments)
+    if "structure_id" not in accompaniments:
+        return np.arange(n)
+    codes, uniques = pd.factorize(accompaniments["structure_id"])
+    missing = codes < 0
+    codes[missing] = len(uniques) + np.arange(int(missing.sum()))
+    return codes
 
 
-def _annual(rates: pd.DataFrame, by: str, group_of_row: pd.Series, structures: pd.Series, *, years: float,
-            alpha: float) -> pd.DataFrame:
+def _annual(rates: pd.DataFrame, groups: np.ndarray, structures: np.ndarray, several: np.ndarray, *,
+            years: float, alpha: float) -> pd.DataFrame:
     """``rates`` with ``annual``, ``annual_low``, ``annual_high``: per 10,000 inhabitants per year
     over ``years``, the count a compound Poisson count of structures (Fay–Feuer interval,
-    :func:`evaluation.measures.reach.clustered.weighted_poisson_interval`).
+    :func:`evaluation.measures.reach.clustered.weighted_poisson_interval`). ``groups`` are the rows'
+    positions in ``rates`` (−1: in none), ``structures`` their structure codes (:func:`_structures`),
+    ``several`` whether their structure has several rows.
+
+    :math:`V_g = \\sum_s m_{gs}^2` is counted without sorting every row: a structure with one row
+    adds 1; only the rows of structures with several are grouped by (group, structure).
     """
-    pairs = pd.DataFrame({"g": group_of_row.astype(object).to_numpy(), "s": structures.to_numpy()}).dropna()
-    sizes = pairs.groupby(["g", "s"], sort=False).size()
-    per = sizes.groupby(level="g").agg(["sum", lambda m: float((m.astype(float) ** 2).sum()), "max"])
-    per.columns = ["a", "v", "w"]
-    per = per.reindex(rates[by].astype(object))
-    low, high = weighted_poisson_interval(per["a"].fillna(0).to_numpy(), per["v"].fillna(0).to_numpy(),
-                                          per["w"].fillna(1).to_numpy(), alpha=alpha)
+    k = len(rates)
+    known = groups >= 0
+    multi = known & several
+    n_struct = int(structures.max()) + 1 if len(structures) else 1
+    keys, sizes = np.unique(groups[multi].astype(np.int64) * n_struct + structures[multi], return_counts=True)
+    owner = keys // n_struct
+    a = np.bincount(groups[known], minlength=k).astype(float)
+    v = np.bincount(groups[known & ~several], minlength=k) + np.bincount(owner, weights=sizes.astype(float) ** 2,
+                                                                        minlength=k)
+    w = np.ones(k)
+    np.maximum.at(w, owner, sizes)
+    low, high = weighted_poisson_interval(a, v, np.maximum(w, 1), alpha=alpha)
     exposure = rates["population"].to_numpy(dtype=float) * years
     valid = exposure > 0
     safe = np.where(valid, exposure, 1.0)
@@ -170,9 +184,12 @@ def reach_summary(accompaniments: pd.DataFrame, communes: pd.DataFrame, *, sites
     keys = ["programme", "year", "qpv", "density_label", "urban_rural"]
     small = agg.groupby(keys, observed=True, dropna=False)[w].sum().reset_index()
     by["qpv"] = counts_and_shares(small, "qpv", weight=w, alpha=alpha, categories=qpv_cats)
-    inside = accompaniments[accompaniments["commune_code"].isin(set(communes["commune_code"]))]
-    structures = _structures(inside)
-    hits, sizes = cluster_counts(structures, inside["in_qpv"].astype("boolean"))
+    commune_index = pd.Index(communes["commune_code"])
+    where = commune_index.get_indexer(accompaniments["commune_code"])  # each row's commune, −1 outside
+    inside = accompaniments[where >= 0]
+    where = where[where >= 0]
+    structure_codes = _structures(inside)
+    hits, sizes = cluster_counts(structure_codes, inside["in_qpv"].astype("boolean"))
     _, low, high, _ = clustered_wilson(hits, sizes, alpha=alpha)  # QPV: clustered by structure
     by["qpv"]["ci_low"], by["qpv"]["ci_high"] = [float(low), 1 - float(high)], [float(high), 1 - float(low)]
     groups = {"density_label": None, "urban_rural": None, "qpv": qpv_cats}
@@ -188,9 +205,13 @@ def reach_summary(accompaniments: pd.DataFrame, communes: pd.DataFrame, *, sites
         known_years = agg["year"].dropna()
         years = float(known_years.max() - known_years.min() + 1) if len(known_years) else float("nan")
     classes = communes.set_index("commune_code")
-    rates = {g: _annual(_with_poisson_rates(e, alpha=alpha), g, inside["commune_code"].map(classes[g])
-                        if g in classes else inside["commune_code"], structures, years=years, alpha=alpha)
-             for g, e in exposure.items()}
+    def positions(g: str, e: pd.DataFrame) -> np.ndarray:  # each grouping looked up per commune, not per row
+        per_commune = pd.Categorical(communes[g].astype(object), categories=list(e[g].astype(object))).codes
+        return per_commune[where]
+
+    several = np.bincount(structure_codes)[structure_codes] > 1 if len(structure_codes) else np.zeros(0, bool)
+    rates = {g: _annual(_with_poisson_rates(e, alpha=alpha), positions(g, e), structure_codes, several, years=years,
+                        alpha=alpha) for g, e in exposure.items()}
     representation = {g: _commune_intervals(per_commune, by[g], g, alpha=alpha,
                                             representation=_representation(exposure[g], alpha=alpha))[1]
                       for g in ("density_label", "urban_rural")}
