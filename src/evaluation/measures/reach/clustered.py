@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-__all__ = ["clustered_wilson", "weighted_poisson_interval", "jackknife_representation", "fixed_by_definition",
+__all__ = ["clustered_wilson", "clustered_wilson_sums", "weighted_poisson_interval", "jackknife_representation", "fixed_by_definition",
            "cluster_counts"]
 
 
@@ -84,14 +84,25 @@ def clustered_wilson(hits: np.ndarray, sizes: np.ndarray, *, alpha: float = 0.05
     """
     y = np.asarray(hits, dtype=float)
     n = np.asarray(sizes, dtype=float)
-    total = n.sum(axis=-1)
-    clusters = (n > 0).sum(axis=-1)
+    return clustered_wilson_sums(y.sum(axis=-1), (y**2).sum(axis=-1), (y * n).sum(axis=-1), n.sum(axis=-1),
+                                 (n**2).sum(axis=-1), (n > 0).sum(axis=-1), alpha=alpha)
+
+
+def clustered_wilson_sums(y: np.ndarray, y2: np.ndarray, yn: np.ndarray, total: np.ndarray, n2: np.ndarray,
+                          clusters: np.ndarray, *, alpha: float = 0.05
+                          ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`clustered_wilson` from the sums it needs (:math:`\\sum y_c`, :math:`\\sum y_c^2`,
+    :math:`\\sum y_c n_c`, :math:`N`, :math:`\\sum n_c^2`, *C*), since
+    :math:`\\sum_c (y_c - p n_c)^2 = \\sum y_c^2 - 2p\\sum y_c n_c + p^2 \\sum n_c^2`: many shares of the
+    same clusters (one per QPV) from sparse per-cluster hits.
+    """
+    y, y2, yn, total, n2, clusters = (np.asarray(v, dtype=float) for v in (y, y2, yn, total, n2, clusters))
     with np.errstate(divide="ignore", invalid="ignore"):
-        p = y.sum(axis=-1) / total
-        spread = ((y - p[..., None] * n) ** 2).sum(axis=-1) / total**2
+        p = y / total
+        spread = np.maximum(y2 - 2 * p * yn + p**2 * n2, 0) / total**2
         v = clusters / (clusters - 1) * spread
         binomial = p * (1 - p) / total
-        most = (n**2).sum(axis=-1) / total
+        most = n2 / total
         deff = np.where(binomial > 0, np.clip(v / np.where(binomial > 0, binomial, 1.0), 1.0, most), most)
         z = stats.norm.ppf(1 - alpha / 2)
         t = stats.t.ppf(1 - alpha / 2, np.maximum(clusters - 1, 1))

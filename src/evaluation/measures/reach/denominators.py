@@ -31,6 +31,7 @@ from evaluation.geo.reference import RURAL, URBAN
 from evaluation.measures.reach.clustered import (
     cluster_counts,
     clustered_wilson,
+    clustered_wilson_sums,
     jackknife_representation,
     weighted_poisson_interval,
 )
@@ -224,13 +225,27 @@ def qpv_representation(accompaniments: pd.DataFrame, communes: pd.DataFrame, ter
     flags = accompaniments["in_qpv"].astype("boolean")
     known = int(flags.notna().sum())
     labels = [*per_qpv["key"].astype(str).tolist(), ALL_QPV, UNSPECIFIED_QPV]
-    rows_hit = [(assigned == key).fillna(False) for key in per_qpv["key"]] + [
-        flags.fillna(False).astype(bool), (assigned == UNSPECIFIED_QPV).fillna(False)]
-    shares, lows, highs, counts = [], [], [], []
-    for hit in rows_hit:
-        hits, sizes = cluster_counts(accompaniments["structure_id"], hit.astype("boolean").where(flags.notna()))
-        p, lo, hi, _ = clustered_wilson(hits, sizes, alpha=alpha)
-        shares.append(float(p)), lows.append(float(lo)), highs.append(float(hi)), counts.append(int(hit.sum()))
+    # Every row's table row (its QPV, or UNSPECIFIED_QPV; −1 outside a QPV), then the sums of
+    # clustered_wilson_sums for all rows at once: one pass over the (row, structure) pairs.
+    position = pd.Series(range(len(labels)), index=labels)
+    row_of = assigned.map(position).fillna(-1).astype(int).to_numpy()
+    structure, _ = pd.factorize(accompaniments["structure_id"])
+    known_rows = flags.notna().to_numpy()
+    sizes = np.bincount(structure[known_rows], minlength=structure.max() + 1 if len(structure) else 0).astype(float)
+    in_qpv = flags.fillna(False).to_numpy(dtype=bool) & known_rows
+    k = len(labels)
+    target = np.concatenate([row_of[in_qpv & (row_of >= 0)], np.full(int(in_qpv.sum()), k - 2)])  # and ALL_QPV
+    owner = np.concatenate([structure[in_qpv & (row_of >= 0)], structure[in_qpv]])
+    keys, y = np.unique(target.astype(np.int64) * (len(sizes) + 1) + owner, return_counts=True)
+    row, cluster = keys // (len(sizes) + 1), keys % (len(sizes) + 1)
+    n_known = np.full(k, sizes.sum())
+    p, lo, hi, _ = clustered_wilson_sums(np.bincount(row, weights=y, minlength=k),
+                                         np.bincount(row, weights=y.astype(float) ** 2, minlength=k),
+                                         np.bincount(row, weights=y * sizes[cluster], minlength=k), n_known,
+                                         np.full(k, (sizes**2).sum()), np.full(k, int((sizes > 0).sum())),
+                                         alpha=alpha)
+    counts = np.bincount(row, weights=y, minlength=k).astype(int).tolist()
+    shares, lows, highs = p.tolist(), lo.tolist(), hi.tolist()
     populations = pd.to_numeric(per_qpv["population"], errors="coerce").astype(float).tolist()
     all_pop = float(np.sum(populations)) if len(populations) and not np.isnan(populations).any() else np.nan
     out = pd.DataFrame({

@@ -44,6 +44,8 @@ GUIDE = "docs/guide/denominateurs.md"
 #: Columns of the denominators' frames blanked on a withheld row.
 _BLANKED = ("count", "total", "share", "ci_low", "ci_high", "rate", "rate_low", "rate_high", "index", "index_low",
             "index_high", "known", "structures", "structures_rate", "structures_rate_low", "structures_rate_high")
+#: Beyond this many QPV, only their whole is shown (a région, France).
+MAX_QPV_ROWS = 30
 _LISTS = {"2024": "quartiers prioritaires 2024, en vigueur depuis le 1er janvier 2024",
           "2015": "quartiers prioritaires de 2015, en vigueur jusqu'au 31 décembre 2023"}
 
@@ -154,8 +156,11 @@ def _qpv(pub: Publication, d: ReachDenominators) -> list[Item]:
     else:
         items.append("**Quartiers prioritaires** : chaque QPV comparé à son poids dans la population du territoire "
                      "(indice de représentation : 1 = à proportion de sa population).")
-        rows = []
-        for r in q[q["qpv"] != UNSPECIFIED_QPV].itertuples(index=False):
+        rows, listed = [], q[q["qpv"] != UNSPECIFIED_QPV]
+        if len(named) > MAX_QPV_ROWS:  # a région or France: the whole, not a table of hundreds of QPV
+            listed = listed[listed["qpv"] == ALL_QPV]
+            items.append(f"Le territoire compte {fr_number(len(named))} QPV : seul leur ensemble est présenté.")
+        for r in listed.itertuples(index=False):
             hidden = bool(r.suppressed)
             label = "Ensemble des QPV du territoire" if r.qpv == ALL_QPV else f"{r.qpv_name or ''} ({r.qpv_code})"
             year = f" ({int(r.population_year)})" if pd.notna(r.population_year) else ""
