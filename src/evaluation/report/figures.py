@@ -50,7 +50,8 @@ def bar_shares(shares: pd.DataFrame, by: str, *, title: str, ylabel: str, source
     ax.set_yticks(y, labels)
     ax.invert_yaxis()
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: fr_percent(v, digits=0)))
-    ax.set_xlim(0, min(1.0, float(np.nanmax(shares["ci_high"].to_numpy(dtype=float), initial=0.1))) * 1.12)
+    ax.set_xlim(0, min(1.0, float(np.nanmax(np.fmax(shares["ci_high"].to_numpy(dtype=float), share),
+                                            initial=0.1))) * 1.12)  # a share without interval (fixed) too
     ax.set_xlabel(f"Part des accompagnements (barres : intervalle de confiance à {confidence(alpha)} %)")
     ax.set_ylabel(ylabel)
     ax.set_title(title)

@@ -211,11 +211,12 @@ def _qpv_indicators(add, d: ReachDenominators) -> None:
     listed = len(rows) > 2
     available = whole is not None and bool(whole["available"]) and listed
     why = "qpv_population_missing" if listed else "qpv_absent"
-    lists = f"liste des QPV {whole['list']}" if whole is not None and isinstance(whole["list"], str) else "liste des QPV"
-    year = (f", population {int(whole['population_year'])}" if whole is not None and pd.notna(whole["population_year"])
-            else "")
+    known = [f"liste des QPV {whole['list']}"] if whole is not None and isinstance(whole["list"], str) else []
+    known += [f"population {int(whole['population_year'])}"] if whole is not None and pd.notna(
+        whole["population_year"]) else []
+    said = f" ({', '.join(known)})" if known else ""
     add("part_pop_qpv", "Part de la population en QPV",
-        f"Population des quartiers prioritaires du territoire ÷ population municipale du territoire ({lists}{year}) ; "
+        f"Population des quartiers prioritaires du territoire ÷ population municipale du territoire{said} ; "
         "chiffre du recensement, sans intervalle.", whole["population_share"] if available else np.nan, unit="part",
         protect=False, estimable=available, reason=None if available else why)
     add("indice_qpv", "Indice de représentation des QPV",

@@ -127,11 +127,13 @@ def _commune_intervals(per_commune: pd.DataFrame, shares: pd.DataFrame, by: str,
     jk = jk.reindex(range(len(cats)))
     w = jk["exposure_share"].to_numpy()
     out = shares.copy()
-    out["ci_low"], out["ci_high"] = (jk["ci_low"] * w).to_numpy(), (jk["ci_high"] * w).to_numpy()
+    # a share is at most 1: the index at most 1 / population share
+    out["ci_low"], out["ci_high"] = (jk["ci_low"] * w).to_numpy(), np.fmin((jk["ci_high"] * w).to_numpy(), 1.0)
     if representation is None:
         return out, None
     rep = representation.copy()
-    rep["ci_low"], rep["ci_high"] = jk["ci_low"].to_numpy(), jk["ci_high"].to_numpy()
+    with np.errstate(divide="ignore"):
+        rep["ci_low"], rep["ci_high"] = jk["ci_low"].to_numpy(), np.fmin(jk["ci_high"].to_numpy(), 1 / w)
     fixed = fixed_by_definition(rep["population_share"])
     rep.loc[fixed, ["ci_low", "ci_high"]] = np.nan
     return out, rep

@@ -195,7 +195,7 @@ def caveats_markdown(pub: Publication) -> str:
     ]
     if not pub.indicators["estimable"].all():
         items.append("certains indicateurs sont **non estimables** sur ces données (trop peu de cas, intervalle non "
-                     "borné) : ils sont signalés comme tels, sans valeur ;")
+                     "borné, donnée de référence manquante) : ils sont signalés comme tels, avec le motif, sans valeur ;")
     if not pub.pseudonyms_stable:
         items.append("**les pseudonymes ne sont pas stables d'une exécution à l'autre** : aucune clé n'étant "
                      "configurée, une clé aléatoire a été tirée pour cette exécution ; ils ne permettent pas de "

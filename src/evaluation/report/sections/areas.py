@@ -125,7 +125,9 @@ def _area_label(row) -> str:
 
 def _share(share: float, low: float, high: float) -> str:
     """A share and its interval; a single « – » for an area without accompaniment (no share to give)."""
-    return "–" if pd.isna(share) else f"{fr_percent(share)} {fr_interval(low, high)}"
+    if pd.isna(share):
+        return "–"
+    return fr_percent(share) if pd.isna(low) else f"{fr_percent(share)} {fr_interval(low, high)}"  # fixed: no interval
 
 
 def section(pub) -> list:
