@@ -425,3 +425,22 @@ def test_annual_rates_by_group_by_hand(reference):
                                                              / exposure * 1e4)
         assert out.loc[space, "annual_high"] == pytest.approx(
             stats.gamma.ppf(0.975, (a + w) ** 2 / (v + w**2), scale=(v + w**2) / (a + w)) / exposure * 1e4)
+
+
+def test_without_a_qpv_table_the_indicators_say_the_population_is_missing(reference):
+    """A reference without qpv.csv does not say the territory has no QPV: the QPV indicators are not
+    estimable because the QPV populations are not available (the bundled reference's case)."""
+    from evaluation.measures.reach.denominators import reach_denominators
+    from evaluation.measures.reach.summary import reach_summary
+    from evaluation.report.indicators import territory_indicators
+
+    communes = reference[reference["commune_code"] == "21166"]
+    acc = _accompaniments().assign(year=lambda d: d["start_date"].dt.year)
+    empty = pd.DataFrame({c: pd.Series(dtype="string") for c in QPV_COLUMNS})
+    for has_table, motif in ((False, "non disponible"), (True, "aucun quartier prioritaire")):
+        d = reach_denominators(acc, communes, territory_qpv=empty, denominators=pd.DataFrame(), declared={},
+                               years=2.0, last_year=2023, qpv_reference=has_table)
+        ind = territory_indicators(summary=reach_summary(acc, communes, years=2.0), accompaniments=acc, source="",
+                                   denominators=d).set_index("code")
+        assert not ind.loc["indice_qpv", "estimable"] and motif in ind.loc["indice_qpv", "motif"]
+        assert ind.loc["structures_total", "valeur"] == 8 and ind.loc["emplois_crees", "valeur"] == 8

@@ -109,7 +109,8 @@ class ReportContext:
                                  territory_qpv=qpv_of_communes(qpv, self.communes["commune_code"],
                                                                declared=self.territory.qpv),
                                  denominators=table, declared=self.territory.denominators, years=self.years,
-                                 last_year=last, qpv_lists=tuple(qpv["list"].dropna()), alpha=alpha)
+                                 last_year=last, qpv_lists=tuple(qpv["list"].dropna()), alpha=alpha,
+                                 qpv_reference=len(qpv) > 0)
         cut = epci_cuts(self.reference)
         cut = cut[cut.index.isin(set(self.communes["epci_siren"].dropna()))]
         out.notes["cut_epcis"] = [(s, n, int(a), int(b)) for s, n, a, b in zip(

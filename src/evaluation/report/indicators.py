@@ -210,7 +210,7 @@ def _qpv_indicators(add, d: ReachDenominators) -> None:
     whole = rows.loc[ALL_QPV] if ALL_QPV in rows.index else None
     listed = len(rows) > 2
     available = whole is not None and bool(whole["available"]) and listed
-    why = "qpv_population_missing" if listed else "qpv_absent"
+    why = "qpv_population_missing" if listed or not d.qpv_reference else "qpv_absent"
     known = [f"liste des QPV {whole['list']}"] if whole is not None and isinstance(whole["list"], str) else []
     known += [f"population {int(whole['population_year'])}"] if whole is not None and pd.notna(
         whole["population_year"]) else []

@@ -61,7 +61,8 @@ class ReachDenominators:
     jobs: DeclaredJobs
     dla_structures_last_year: int = 0
     last_year: int | None = None
-    notes: dict = field(default_factory=dict)  # communes_without_epci, ...
+    notes: dict = field(default_factory=dict)  # communes_without_epci, cut_epcis
+    qpv_reference: bool = False  # the reference has a QPV table (else the territory's QPV are not known)
 
 
 def years_covered(first_year: int | None, as_of: pd.Timestamp | None = None, last_year: int | None = None) -> float:
@@ -336,15 +337,15 @@ def target_rates(accompaniments: pd.DataFrame, communes: pd.DataFrame, denominat
 
 def reach_denominators(accompaniments: pd.DataFrame, communes: pd.DataFrame, *, territory_qpv: pd.DataFrame,
                        denominators: pd.DataFrame, declared: dict[str, dict], years: float,
-                       last_year: int | None, qpv_lists: tuple[str, ...] = (), alpha: float = 0.05
-                       ) -> ReachDenominators:
+                       last_year: int | None, qpv_lists: tuple[str, ...] = (), alpha: float = 0.05,
+                       qpv_reference: bool = True) -> ReachDenominators:
     """Everything of the module docstring for one territory (raw results).
 
     ``accompaniments`` are the territory's (classified or not); ``territory_qpv`` its QPV
     (:func:`evaluation.geo.qpv.qpv_of_communes`); ``denominators`` the validated
     ``denominators.csv`` (possibly empty); ``declared`` the territory's denominators by
     programme; ``years`` the years covered (:func:`years_covered`); ``last_year`` the year of
-    the headline « last year » counts.
+    the headline « last year » counts; ``qpv_reference`` whether the reference has a QPV table.
     """
     acc = accompaniments
     if "structure_id" in acc:
@@ -364,6 +365,6 @@ def reach_denominators(accompaniments: pd.DataFrame, communes: pd.DataFrame, *, 
                                                                          if c[:2] in lists})),
         targets=targets, target_groups=target_groups, jobs=declared_jobs(acc),
         dla_structures_last_year=int(last.loc[last["programme"] == "dla", "structure_id"].nunique()),
-        last_year=last_year,
+        last_year=last_year, qpv_reference=qpv_reference,
         notes={"communes_without_epci": list(zip(no_epci["commune_code"].astype(str),
                                                  no_epci["commune_name"].astype(str), strict=True))})

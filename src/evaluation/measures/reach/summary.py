@@ -128,12 +128,12 @@ def _commune_intervals(per_commune: pd.DataFrame, shares: pd.DataFrame, by: str,
     w = jk["exposure_share"].to_numpy()
     out = shares.copy()
     # a share is at most 1: the index at most 1 / population share
-    out["ci_low"], out["ci_high"] = (jk["ci_low"] * w).to_numpy(), np.fmin((jk["ci_high"] * w).to_numpy(), 1.0)
+    out["ci_low"], out["ci_high"] = (jk["ci_low"] * w).to_numpy(), np.minimum((jk["ci_high"] * w).to_numpy(), 1.0)
     if representation is None:
         return out, None
     rep = representation.copy()
     with np.errstate(divide="ignore"):
-        rep["ci_low"], rep["ci_high"] = jk["ci_low"].to_numpy(), np.fmin(jk["ci_high"].to_numpy(), 1 / w)
+        rep["ci_low"], rep["ci_high"] = jk["ci_low"].to_numpy(), np.minimum(jk["ci_high"].to_numpy(), 1 / w)
     fixed = fixed_by_definition(rep["population_share"])
     rep.loc[fixed, ["ci_low", "ci_high"]] = np.nan
     return out, rep

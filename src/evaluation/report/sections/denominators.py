@@ -136,10 +136,14 @@ def _qpv(pub: Publication, d: ReachDenominators) -> list[Item]:
     vintage = ("Liste des QPV : " + " ; ".join(_LISTS.get(x, x) for x in lists) + "." if lists else "")
     if not len(named):
         said = "" if whole["suppressed"] or not whole["count"] else (
-            f" ; {_plural(int(whole['count']), 'accompagnement')} y {'sont' if whole['count'] > 1 else 'est'} "
-            "pourtant déclaré(s) en QPV dans les exports")
-        return [f"**Quartiers prioritaires** : le référentiel communal ne compte aucun QPV dans ce territoire{said}."
-                + (f" {vintage}" if vintage else "")]
+            f"{_plural(int(whole['count']), 'accompagnement')} {'sont' if whole['count'] > 1 else 'est'} "
+            "déclaré(s) en QPV dans les exports")
+        if not d.qpv_reference:
+            return [f"**Quartiers prioritaires** : le référentiel communal n'a pas de table des QPV et de leurs "
+                    f"populations ({GUIDE}) : les QPV du territoire et leur poids dans sa population ne sont pas "
+                    "connus" + (f" ; {said}, sans pouvoir être rapportés à ce poids." if said else ".")]
+        return ["**Quartiers prioritaires** : le référentiel communal ne compte aucun QPV dans ce territoire"
+                + (f" ; {said} pourtant." if said else ".") + (f" {vintage}" if vintage else "")]
     names = ", ".join(f"« {n} »" for n in named["qpv_name"].fillna(named["qpv_code"]).astype(str))
     if not bool(whole["available"]):
         missing = named[named["population"].isna()]
@@ -336,7 +340,8 @@ def funnel(pub: Publication) -> list[Item]:
                                  ylabel="Accompagnements par an pour 10 000 hab.", source=pub.source).figure
     hidden = len(rates) - len(points)
     names = ", ".join(points.loc[outside, label].astype(str).tolist()[:8])
-    text = (f"Chaque point est un {one} : son taux annuel d'accompagnements pour 10 000 habitants selon sa taille "
+    text = (f"Chaque point est {'une' if one == 'commune' else 'un'} {one} : son taux annuel d'accompagnements pour "
+            "10 000 habitants selon sa taille "
             f"(population × {_years(d.years)}). Entre les courbes, l'écart au taux du territoire "
             f"({fr_rate(target)}) s'explique par le hasard ; au-delà des courbes à 99,8 %, il est net. Ce graphique "
             f"remplace un classement des {many}, qui placerait les plus petits aux deux extrémités par le seul hasard "
