@@ -178,11 +178,12 @@ class TestReadQpv:
         path = tmp_path / "populations_qp.xlsx"
         rows = [["Populations des quartiers prioritaires"] + [None] * 5, ["Source : Insee"] + [None] * 5, [None] * 6,
                 ["CODGEO", "LIBGEO", "COM", "LIBCOM", "PMUN20", "PTOT20"],
-                ["QN02199Z", "Quartier d'essai", "21166", "Chenôve", 5000, 5100],
+                ["QN02199Z", "Quartier d'essai", 21166.0, "Chenôve", 5000.0, 5100],  # numbers as Excel keeps them
                 ["QP021099", "Ancien", "21231", "Dijon", 800, 810]]
         pd.DataFrame(rows).to_excel(path, header=False, index=False)
         out = read_qpv_populations(path, source="INSEE, essai")
         assert out["population"].tolist() == [5000, 800] and out["list"].tolist() == ["2024", "2015"]
+        assert out["commune_code"].tolist() == ["21166", "21231"]
         assert out["population_year"].tolist() == [2020, 2020] and set(out["source"]) == {"INSEE, essai"}
 
     def test_problems_are_located(self, tmp_path):
@@ -429,7 +430,8 @@ def test_annual_rates_by_group_by_hand(reference):
 
 def test_without_a_qpv_table_the_indicators_say_the_population_is_missing(reference):
     """A reference without qpv.csv does not say the territory has no QPV: the QPV indicators are not
-    estimable because the QPV populations are not available (the bundled reference's case)."""
+    estimable because the QPV populations are not available (the bundled reference's case).
+    """
     from evaluation.measures.reach.denominators import reach_denominators
     from evaluation.measures.reach.summary import reach_summary
     from evaluation.report.indicators import territory_indicators

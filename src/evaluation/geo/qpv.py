@@ -95,7 +95,8 @@ def _read_cells(path: Path) -> tuple[pd.DataFrame | None, int]:
             if header is not None:
                 table = raw.iloc[header + 1:].reset_index(drop=True)
                 table.columns = [str(c) for c in raw.iloc[header]]
-                return table.astype("string"), header
+                # a number cell of a workbook (a commune code, a population) may come as 21166.0
+                return table.astype("string").apply(lambda c: c.str.replace(r"^(\d+)\.0$", r"\1", regex=True)), header
         return None, 0
     text = decode_text(path.read_bytes())[0]
     lines = text.splitlines()
