@@ -134,21 +134,28 @@ def compare_areas(accompaniments: pd.DataFrame, reference: pd.DataFrame, areas: 
     qpv, known = per_commune["qpv"].to_numpy(dtype=float), per_commune["qpv_known"].to_numpy(dtype=float)
     position = pd.Series(np.arange(len(ref)), index=ref.index)
     territory = next((a.communes for a in areas if a.level == "territory"), frozenset())
-    structures = (accompaniments["structure_id"].astype(object).where(accompaniments["structure_id"].notna())
-                  if "structure_id" in accompaniments else pd.Series(None, index=accompaniments.index, dtype=object))
-    structures = structures.fillna(pd.Series(accompaniments.index, index=accompaniments.index).astype(str).radd("row:"))
+    # each row's structure as a code, once (a row without structure_id is its own), and its commune's position
+    structures = np.arange(len(accompaniments))
+    if "structure_id" in accompaniments:
+        structures, uniques = pd.factorize(accompaniments["structure_id"])
+        structures[structures < 0] = len(uniques) + np.arange(int((structures < 0).sum()))
+    row_commune = position.reindex(accompaniments["commune_code"].astype(str)).to_numpy()
     rows = []
     for area in areas:
         members = area.communes - territory if rest and area.level != "territory" else area.communes
         idx = position.reindex(list(members)).dropna().astype(int).to_numpy()
         n = count[idx].sum()
-        sizes = structures[accompaniments["commune_code"].astype(str).isin(members).to_numpy()].value_counts()
+        member = np.zeros(len(ref) + 1, dtype=bool)
+        member[idx] = True
+        inside = member[np.nan_to_num(row_commune, nan=len(ref)).astype(int)]
+        sizes = np.bincount(structures[inside])
+        sizes = sizes[sizes > 0]
         rows.append({"level": area.level, "code": area.code, "name": area.name, "rest": rest and area.level != "territory",
                      "communes": len(idx), "population": pop[idx].sum(), "count": n,
                      "rural": count[idx][rural[idx]].sum(), "qpv": qpv[idx].sum(), "qpv_known": known[idx].sum(),
                      "reached": int((count[idx] > 0).sum()), "_v": float((sizes.astype(float) ** 2).sum()),
                      "_rural_pop": pop[idx][rural[idx]].sum(),
-                     "_w": float(sizes.max()) if len(sizes) else 1.0})
+                     "_w": float(sizes.max()) if len(sizes) else 1.0})  # (bincount over all codes: cheap)
     out = pd.DataFrame(rows)
     population = out["population"].to_numpy(dtype=float)
     safe = np.where(population > 0, population, 1.0)
