@@ -41,9 +41,10 @@ __all__ = ["protect", "reach_denominators", "consistency", "funnel", "GUIDE"]
 
 #: Where the evaluator learns which file gives QPV populations and how to supply target populations.
 GUIDE = "docs/guide/denominateurs.md"
-#: Columns of the denominators' frames blanked on a withheld row.
-_BLANKED = ("count", "total", "share", "ci_low", "ci_high", "rate", "rate_low", "rate_high", "index", "index_low",
-            "index_high", "known", "structures", "structures_rate", "structures_rate_low", "structures_rate_high")
+#: Columns of the denominators' frames blanked on a withheld row (their totals are kept, as in the other
+#: tables: a large total is no secret, and a small one is withheld on its own rows by the joint suppression).
+_BLANKED = ("count", "share", "ci_low", "ci_high", "rate", "rate_low", "rate_high", "index", "index_low",
+            "index_high", "structures", "structures_rate", "structures_rate_low", "structures_rate_high")
 #: Beyond this many QPV, only their whole is shown (a région, France).
 MAX_QPV_ROWS = 30
 _LISTS = {"2024": "quartiers prioritaires 2024, en vigueur depuis le 1er janvier 2024",
