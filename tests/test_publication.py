@@ -147,6 +147,7 @@ def published_counts(pub: Publication) -> set[int]:
 def _count_tokens(text: str) -> set[int]:
     text = re.sub(r"10[\s\u202f]000|10 km", " ", text)  # units in labels ("pour 10 000 habitants")
     text = re.sub(r"\b\d{2}/\d{2}/\d{4}\b", " ", text)  # dates (« état au 31/12/2024 ») are not counts
+    text = re.sub(r"\d+(?:,\d+)?[\s\u202f]?%", " ", text)  # nor percentages (« IC 95 % », « 66,9 % »)
     return {int(t.replace("\u202f", "")) for t in re.findall(r"(?<![\w,.\-])\d{1,3}(?:\u202f\d{3})*(?![\w,])", text)}
 
 
