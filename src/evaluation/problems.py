@@ -6,7 +6,7 @@ once). The table shown to the user is rendered from :data:`CATALOGUE` in the lan
 asked for, once per distinct message rather than once per row, so a file with a million
 broken cells is reported as fast as one with three.
 
-Columns of a rendered problems table (:data:`PROBLEM_COLUMNS`): ``file``, ``row`` (as the
+Columns of a rendered problems table (``PROBLEM_COLUMNS``): ``file``, ``row`` (as the
 user sees it in a spreadsheet, header = row 1; for ``territories.yml`` the line), ``column``,
 ``value``, ``problem`` (what is wrong), ``fix`` (how to fix it) and ``code`` (stable
 identifier of the kind of problem, for programs and tests).
@@ -21,6 +21,8 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+
+from evaluation.problems_reach import REACH_PROBLEMS
 
 __all__ = ["Lang", "LANGS", "Message", "CATALOGUE", "PROBLEM_COLUMNS", "Problems", "render_problems"]
 
@@ -144,16 +146,6 @@ CATALOGUE: dict[str, Message] = {
         "replace {value} by {successor}",
         "ce code commune n'existe plus : {name} a fusionné dans {successor_name} ({successor})",
         "remplacer {value} par {successor}"),
-    "qpv_value_invalid": Message(
-        "neither yes/no, 'don't know' nor a QPV code",
-        "write oui, non, « ne sait pas » (or leave empty when unknown), or the QPV's code (e.g. QN02104M)",
-        "ni oui/non, ni « ne sait pas », ni un code de QPV",
-        "écrire oui, non, « ne sait pas » (ou laisser vide si on ne sait pas), ou le code du QPV (ex. QN02104M)"),
-    "commune_name_mismatch": Message(
-        "the commune named here is not the commune of code {commune} ({reference_name} in the reference)",
-        "correct the code or the name (is the code a postcode, or the commune of another row?)",
-        "la commune nommée ici n'est pas celle du code {commune} ({reference_name} dans le référentiel)",
-        "corriger le code ou le nom (le code est-il un code postal, ou celui d'une autre ligne ?)"),
     "bool_invalid": Message(
         "not a yes/no value", "write oui or non (vrai/faux, true/false and 1/0 also work)",
         "pas une valeur oui/non", "écrire oui ou non (vrai/faux, true/false et 1/0 conviennent aussi)"),
@@ -171,8 +163,7 @@ CATALOGUE: dict[str, Message] = {
         "pas un nombre", "écrire un nombre (la virgule décimale convient, ex. 2,5)"),
     "below_minimum": Message(
         "must be at least {minimum}", "correct the value: a count (of jobs, of establishments…) cannot be negative",
-        "doit valoir au moins {minimum}",
-        "corriger la valeur : un effectif (d'emplois, d'établissements…) ne peut pas être négatif"),
+        "doit valoir au moins {minimum}", "corriger la valeur : un effectif ne peut pas être négatif"),
     "id_duplicated": Message(
         "duplicated identifier", "give each row its own identifier, or delete the repeated row",
         "identifiant en double", "donner à chaque ligne son propre identifiant, ou supprimer la ligne répétée"),
@@ -210,31 +201,6 @@ CATALOGUE: dict[str, Message] = {
         "not a density level (1 to 7)", "give INSEE's file as published; levels are whole numbers from 1 to 7",
         "pas un niveau de densité (1 à 7)",
         "fournir le fichier de l'INSEE tel que publié ; les niveaux sont des entiers de 1 à 7"),
-    # ---- QPV populations (INSEE, observatory, or a hand-made table)
-    "qpv_file_missing": Message(
-        "QPV population file not found in {folder}",
-        "download the populations of the QPV (INSEE, « Données sur les quartiers 2024 de la politique de la ville ») "
-        "and give its path with --qpv-file",
-        "fichier des populations des QPV absent de {folder}",
-        "télécharger les populations des QPV (INSEE, « Données sur les quartiers 2024 de la politique de la ville ») "
-        "et donner son chemin avec --qpv-file"),
-    "qpv_no_header": Message(
-        "no QPV code column (CODE_QP, QP, CODGEO or qpv_code, above QPV codes such as QN02104M) in the first 40 "
-        "rows of any sheet", "give the file as published, or a table qpv_code; qpv_name; commune_code; population; "
-        "year; source",
-        "aucune colonne de codes de QPV (CODE_QP, QP, CODGEO ou qpv_code, au-dessus de codes comme QN02104M) dans "
-        "les 40 premières lignes", "fournir le fichier tel que publié, ou un tableau qpv_code; qpv_name; "
-        "commune_code; population; year; source"),
-    "qpv_code_malformed": Message(
-        "not a QPV code (QN + 6 characters for the 2024 list, QP + 6 for the 2015 list)",
-        "correct the code (e.g. QN02104M)",
-        "pas un code de QPV (QN + 6 caractères pour la liste 2024, QP + 6 pour la liste 2015)",
-        "corriger le code (ex. QN02104M)"),
-    "qpv_population_invalid": Message(
-        "not a population (a whole number ≥ 0, or empty when not published)",
-        "give the number of inhabitants as published, or leave the cell empty",
-        "pas une population (un entier ≥ 0, ou vide si elle n'est pas publiée)",
-        "indiquer le nombre d'habitants publié, ou laisser la cellule vide"),
     # ---- territories.yml
     "territories_missing": Message(
         "territories file not found", "create it (copy data/raw/territories.yml) or give its path with --territories",
@@ -270,6 +236,21 @@ CATALOGUE: dict[str, Message] = {
         "name the place or role without the structure's or person's name",
         "ce libellé, publié tel quel, contient le nom {name!r} de {source_fr}",
         "désigner le lieu ou le rôle sans le nom de la structure ou de la personne"),
+    "name_is_a_report_word": Message(
+        "read as a name (its header says so), this cell is also a phrase the reports print: refused at publication",
+        "if the column holds no names, rename its header; otherwise write the name in full",
+        "lue comme un nom (d'après l'en-tête), cette cellule est aussi une expression des rapports : refus à la "
+        "publication", "si la colonne ne contient pas de noms, renommer son en-tête ; sinon écrire le nom en entier"),
+    "label_has_identifier": Message(
+        "this label, published as written, contains {what}",
+        "write the label without it (a public place's address may stay)",
+        "ce libellé, publié tel quel, contient {what_fr}",
+        "écrire le libellé sans elle (l'adresse d'un lieu public peut rester)"),
+    "identifier_in_column": Message(
+        "printed as written in the reports, these rows hold {what} (not shown here)",
+        "remove it from these cells: only testimonies, event titles and collaboration sources are redacted",
+        "imprimée telle quelle dans les rapports, ces lignes contiennent {what_fr} (non reproduit ici)",
+        "l'en retirer : seuls les témoignages, intitulés d'événements et sources de collaborations sont expurgés"),
     "coordinates_invalid": Message(
         "'lat'/'lon' out of range (latitude −90 to 90, longitude −180 to 180)",
         "give the site's latitude and longitude in degrees (WGS 84), e.g. lat: 47.29, lon: 5.04, or its commune",
@@ -316,18 +297,6 @@ CATALOGUE: dict[str, Message] = {
         "write milestones: {{convention: 2020-12-31, point-etape-1: 2022-12-31}}",
         "'milestones' doit associer des noms d'édition (minuscules, chiffres, tirets) à des dates",
         "écrire milestones: {{convention: 2020-12-31, point-etape-1: 2022-12-31}}"),
-    "qpv_invalid": Message(
-        "'qpv' must be a list of mappings with a 'code' (QN… or QP…) or a 'name' and a 'commune'",
-        "write qpv: [{{code: QN02104M}}] or qpv: [{{name: Le Mail, commune: '21166'}}]",
-        "'qpv' doit être une liste de quartiers avec un 'code' (QN… ou QP…) ou un 'name' et une 'commune'",
-        "écrire qpv: [{{code: QN02104M}}] ou qpv: [{{name: Le Mail, commune: '21166'}}]"),
-    "denominators_invalid": Message(
-        "'denominators' must map a programme ({programmes}) to {{variable: …, label: …}} (optional per: 100)",
-        "write denominators: {{dla: {{variable: etablissements_employeurs_ess, label: établissements employeurs "
-        "de l'ESS}}}}",
-        "'denominators' doit associer à un programme ({programmes}) {{variable: …, label: …}} (per: 100 facultatif)",
-        "écrire denominators: {{dla: {{variable: etablissements_employeurs_ess, label: établissements employeurs "
-        "de l'ESS}}}}"),
     "generate_invalid": Message(
         "expected 'every_epci_of' (a département code) and 'split_date'",
         "write - {{every_epci_of: '21', split_date: 2020-01-01}}",
@@ -341,12 +310,44 @@ CATALOGUE: dict[str, Message] = {
         "check the code, or extend the reference with `evaluation reference --departements {dep}`",
         "aucun EPCI du département {dep} dans le référentiel des communes",
         "vérifier le code, ou étendre le référentiel avec `evaluation reference --departements {dep}`"),
+    # ---- territories.yml: objectives (evaluation.geo.objectives)
+    "objective_invalid": Message(
+        "an objective needs 'indicator', 'baseline', 'target' and 'source' (missing: {missing})", "write {example}",
+        "un objectif doit avoir 'indicator', 'baseline', 'target' et 'source' (absent : {missing})", "écrire {example}"),
+    "objective_indicator_unknown": Message(
+        "unknown indicator code", "use one of the codes of the indicator table (indicators.csv): {codes}",
+        "code d'indicateur inconnu", "utiliser l'un des codes du tableau des indicateurs (indicators.csv) : {codes}"),
+    "objective_value_invalid": Message(
+        "not a valid value for {indicator}: expected {expected}", "write the value in the indicator's unit, e.g. "
+        "{example}", "valeur invalide pour {indicator} : attendu {expected_fr}",
+        "écrire la valeur dans l'unité de l'indicateur, ex. {example}"),
+    "objective_date_invalid": Message(
+        "not a date", "write it as YYYY-MM-DD, e.g. 2026-12-31",
+        "pas une date", "l'écrire au format AAAA-MM-JJ, ex. 2026-12-31"),
+    "objective_dates_order": Message(
+        "the target's date ({target}) is not after the baseline's ({baseline})", "correct the dates (swapped?)",
+        "la date de la cible ({target}) n'est pas après celle de la valeur de départ ({baseline})",
+        "corriger les dates (sont-elles inversées ?)"),
+    "objective_setting_invalid": Message(
+        "'{key}' must be {expected}", "write {key}: {example}", "'{key}' doit être {expected_fr}",
+        "écrire {key}: {example}"),
+    "objective_direction_needed": Message(
+        "the baseline equals the target: which way is better cannot be inferred",
+        "add direction: increase (stay at or above the target) or decrease (stay at or below it)",
+        "la valeur de départ égale la cible : le sens du progrès ne peut pas en être déduit",
+        "ajouter direction: increase (rester au moins à la cible) ou decrease (rester au plus à la cible)"),
+    "objective_direction_conflict": Message(
+        "the direction contradicts the values (from {baseline} to {target})", "correct the direction or the values",
+        "le sens contredit les valeurs (de {baseline} à {target})", "corriger le sens ou les valeurs"),
+    "objective_duplicated": Message(
+        "two objectives for the same indicator and target date", "keep one of them",
+        "deux objectifs pour le même indicateur et la même date de cible", "n'en garder qu'un"),
     # ---- columns left out (information, not errors)
     "column_ignored": Message(
         "column not in the data model: not read", "nothing to do; if it holds one of the table's columns, "
-        "rename it (see the README's list of columns and French names)",
+        "rename it (see the documentation's list of columns and French names, guide « Vos exports »)",
         "colonne hors du modèle de données : non lue", "rien à faire ; si elle contient l'une des colonnes de la "
-        "table, la renommer (voir la liste des colonnes et noms français du README)"),
+        "table, la renommer (voir la liste des colonnes et noms français de la documentation, guide « Vos exports »)"),
     "column_ignored_names": Message(
         "column not in the data model, holding names: not read; its names are removed from testimonies and "
         "titles", "nothing to do; better still, leave it out of the export",
@@ -360,6 +361,8 @@ CATALOGUE: dict[str, Message] = {
         "rien à faire ; pour garder le zéro, mettre la colonne au format texte dans le tableur"),
 }
 
+# The problems of QPV populations, territories' QPV and denominators, and honest reach inputs (issue 28).
+CATALOGUE.update({code: Message(*texts) for code, texts in REACH_PROBLEMS.items()})
 
 class Problems:
     """Collects problems while files are checked, to raise them all at once.
@@ -442,3 +445,4 @@ def render_problems(raw: pd.DataFrame, *, lang: Lang = "en") -> pd.DataFrame:
     order = np.lexsort((np.arange(len(out)), out["row"].fillna(0).to_numpy(dtype="int64"),
                         out["file"].astype(str).to_numpy()))
     return out.iloc[order].reset_index(drop=True)[PROBLEM_COLUMNS]
+

