@@ -98,7 +98,7 @@ def part_label(label: str, departements: list[str], directory: Path | str | None
 
 
 def label_epci_parts(reference: pd.DataFrame, directory: Path | str | None = None) -> pd.DataFrame:
-    """``reference`` with the name of every EPCI cut by its border (:func:`epci_cuts`) marked as the
+    """``reference`` with the name of every EPCI cut by its border (:func:`~evaluation.geo.reference.epci_cuts`) marked as the
     part it holds (:func:`part_label`: ``"CA Vienne Condrieu Agglomération (partie Rhône)"``), so that
     every table listing EPCI says it; unchanged (the same frame) when none is cut.
     """

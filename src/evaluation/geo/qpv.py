@@ -8,7 +8,7 @@ A QPV population table is read from the file the evaluator downloads (:func:`rea
   list (codes ``QP…``). The header row is the first row, among the first 40 of any sheet,
   that names a QPV code column (``CODE_QP``, ``QP``, ``CODGEO``, ``qpv_code``…) whose cells
   below are QPV codes; the commune, name and population columns are recognised by their
-  names (:data:`COMMUNE_HEADERS`, :data:`NAME_HEADERS`, a header starting with ``pop``,
+  names (``COMMUNE_HEADERS``, ``NAME_HEADERS``, a header starting with ``pop``,
   ``pmun`` or ``population``, the municipal population preferred to the total);
 * or a small table written by hand in the documented layout ``qpv_code; qpv_name;
   commune_code; population; year; source`` (one row per QPV and commune: a QPV across two
@@ -51,10 +51,10 @@ QPV_CSV = "qpv.csv"
 #: Columns of the reference's QPV table, one row per QPV and commune.
 QPV_COLUMNS = ["qpv_code", "qpv_name", "commune_code", "population", "population_year", "population_scope",
                "list", "source"]
-#: A QPV code: ``QN`` (2024 list) or ``QP`` (2015 list), the département on 3 characters, then 3
-#: characters (``QN02104M``, ``QP021003``; Corsica ``QN02A01M``).
+#: The pattern of a QPV code, ``QN`` (2024 list) or ``QP`` (2015 list), the département on 3 characters,
+#: then 3 characters (``QN02104M``, ``QP021003``; Corsica ``QN02A01M``).
 QPV_CODE_PATTERN = r"Q[NP]\d[\dAB]\d[\dA-Z]{3}"
-#: The lists of QPV by the prefix of their codes: ``QN`` the list in force since 1 January 2024
+#: The list of a QPV by the prefix of its code, ``QN`` the list in force since 1 January 2024
 #: (metropolitan France; overseas from 2025), ``QP`` the list in force from 2015 to 2023.
 QPV_LISTS = {"QN": "2024", "QP": "2015"}
 

@@ -96,7 +96,7 @@ class ReportContext:
 
     @property
     def years(self) -> float:
-        """The years the exports cover, exposure of the annual rates: from 1 January of the first
+        """The years the exports cover (the exposure of the annual rates), from 1 January of the first
         year of all the exports' accompaniments to the report's date (« état au »), or to 31
         December of their last year (:func:`evaluation.measures.reach.denominators.years_covered`).
         """

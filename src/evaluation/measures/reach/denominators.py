@@ -41,8 +41,8 @@ from evaluation.measures.stats import wilson_interval
 __all__ = ["ReachDenominators", "reach_denominators", "units_table", "qpv_representation", "target_rates",
            "assign_qpv", "years_covered", "ALL_QPV", "UNSPECIFIED_QPV"]
 
-#: Rows of the QPV table that are not one QPV: all the territory's QPV, and accompaniments said to
-#: be in a QPV without saying which (several QPV in their commune).
+#: The rows of the QPV table that are not one QPV, all the territory's QPV and the accompaniments said
+#: to be in a QPV without saying which (several QPV in their commune).
 ALL_QPV, UNSPECIFIED_QPV = "all", "unspecified"
 
 
@@ -117,7 +117,8 @@ def units_table(accompaniments: pd.DataFrame, communes: pd.DataFrame, *, years: 
       for accompaniments, plain Wilson for structures;
     * ``qpv_unknown``: situation unknown (« ne sait pas », empty), out of all.
 
-    A structure is where its latest accompaniment is (:func:`latest_per_structure`).
+    A structure is where its latest accompaniment is
+    (:func:`~evaluation.measures.reach.structures.latest_per_structure`).
     """
     pop = float(communes["population"].fillna(0).sum())
     exposure = pop * years
@@ -196,7 +197,7 @@ def qpv_representation(accompaniments: pd.DataFrame, communes: pd.DataFrame, ter
     (the parts of a QPV across a border of the territory count in their own commune only; a QPV
     whose population is only known whole counts only when all its communes are in the
     territory), *P* the territory's population. The interval of the share is Wilson's clustered
-    by structure (:func:`clustered_wilson`); the population share comes from the census and is
+    by structure (:func:`~evaluation.measures.reach.clustered.clustered_wilson`); the population share comes from the census and is
     taken as known, so the index's interval is the share's divided by it.
 
     Returns
@@ -297,7 +298,8 @@ def target_rates(accompaniments: pd.DataFrame, communes: pd.DataFrame, denominat
 
     The second frame gives, per programme and space (urban, rural), the index of the
     programme's accompaniments against the target population, :math:`(a_{pg}/a_p)/(D_g/D)`,
-    with the delete-one-commune jackknife interval (:func:`jackknife_representation`).
+    with the delete-one-commune jackknife interval
+    (:func:`~evaluation.measures.reach.clustered.jackknife_representation`).
     """
     rows, groups = [], []
     codes = communes["commune_code"].astype(str)

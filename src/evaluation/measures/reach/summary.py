@@ -146,6 +146,13 @@ def reach_summary(accompaniments: pd.DataFrame, communes: pd.DataFrame, *, sites
     Rows are first aggregated by commune, programme, year and QPV (:func:`~evaluation.measures.reach.classify.aggregate`),
     classified on the small aggregate, and every statistic runs on it.
 
+    Intervals allow for clustering (:mod:`evaluation.measures.reach.clustered`): the shares
+    by class of communes and the representation indices come from a delete-one-commune
+    jackknife (none for a class that holds all or none of the population: fixed by
+    definition); the QPV shares are clustered by structure; the annual rates' counts are
+    compound Poisson counts of structures. The yearly and per-programme shares keep Wilson's
+    interval (a structure is rarely accompanied twice in one year or programme).
+
     Parameters
     ----------
     accompaniments
@@ -158,12 +165,6 @@ def reach_summary(accompaniments: pd.DataFrame, communes: pd.DataFrame, *, sites
         The years covered, exposure of the annual rates (default: from 1 January of the first
         year to 31 December of the last year of the accompaniments).
 
-    Intervals allow for clustering (:mod:`evaluation.measures.reach.clustered`): the shares
-    by class of communes and the representation indices come from a delete-one-commune
-    jackknife (none for a class that holds all or none of the population: fixed by
-    definition); the QPV shares are clustered by structure; the annual rates' counts are
-    compound Poisson counts of structures. The yearly and per-programme shares keep Wilson's
-    interval (a structure is rarely accompanied twice in one year or programme).
     """
     geometry = communes.geometry if isinstance(communes, gpd.GeoDataFrame) else None
     communes = _classified_communes(pd.DataFrame(communes.drop(columns="geometry", errors="ignore")))

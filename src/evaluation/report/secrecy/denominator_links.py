@@ -20,6 +20,7 @@ counts), so that the new tables are protected jointly with every other table of 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -33,9 +34,9 @@ __all__ = ["link_denominators", "UNITS", "QPV_AREAS", "TARGETS", "TARGET_GROUPS"
 UNITS, QPV_AREAS, TARGETS, TARGET_GROUPS = "units", "qpv_areas", "targets", "target_groups"
 
 
-def link_denominators(b: _Builder, d, ids: Mapping[str, object], *, unknown_atoms: np.ndarray | None = None) -> None:
+def link_denominators(b: Any, d: Any, ids: Mapping[str, object], *, unknown_atoms: np.ndarray | None = None) -> None:
     """Add the cells and relations of ``d`` (a :class:`evaluation.measures.reach.denominators.ReachDenominators`
-    or its protected copy) to ``b``. ``ids`` holds the cells already made: ``total``, ``classified``,
+    or its protected copy) to ``b``, the builder of :func:`~evaluation.report.secrecy.links.linked_cells`. ``ids`` holds the cells already made: ``total``, ``classified``,
     ``rural`` (urban/rural's rural cell), ``qpv``, ``qpv_known`` (the QPV table's), and
     ``programme_total|…``, ``programme_rural|…``, ``programme_urban|…`` by name (``b.index``);
     ``unknown_atoms`` the atoms of the unknown QPV level.
