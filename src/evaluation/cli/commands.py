@@ -164,7 +164,9 @@ def _validate(args: argparse.Namespace) -> int:
     try:
         dataset = validate_tables(data_dir, commune_codes=reference["commune_code"],
                                   former_communes=load_former_communes(args.reference), territories=territories,
-                                  read_options=read_options, place_names=public_place_names(reference, departements))
+                                  read_options=read_options, place_names=public_place_names(reference, departements),
+                                  commune_names=dict(zip(reference["commune_code"], reference["commune_name"],
+                                                         strict=True)))
     except ValidationError as exc:
         problems.extend(exc.recorded)
     # what the final search before publication would refuse (issue 24)
@@ -231,7 +233,8 @@ def _reference(args: argparse.Namespace) -> int:
     quiet.setLevel(logging.INFO if args.verbose else logging.ERROR)
     try:
         build = rebuild_reference("all" if wanted.lower() == "all" else wanted.split(","),
-                                  density_file=args.density_file, communes_source=args.communes_source, out_dir=out)
+                                  density_file=args.density_file, communes_source=args.communes_source, out_dir=out,
+                                  qpv_file=args.qpv_file, qpv_source=args.qpv_source)
     finally:
         quiet.setLevel(level)
     for line in reference_summary(build, lang=args.lang):

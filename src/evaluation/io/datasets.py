@@ -165,7 +165,8 @@ def validate_tables(data_dir: Path | str, *, commune_codes: Collection[str] | No
                     territories: Collection[str] | Mapping[str, Territory] | None = None,
                     territories_file: str = "territories.yml",
                     read_options: Mapping[str, ReadOptions] | ReadOptions | None = None,
-                    pseudonym_key: PseudonymKey | None = None, place_names: Collection[str] = ()) -> Dataset:
+                    pseudonym_key: PseudonymKey | None = None, place_names: Collection[str] = (),
+                    commune_names: Mapping[str, str] | None = None) -> Dataset:
     """Read, type, cross-check and pseudonymise every table of a data folder; raise on any problem.
 
     Parameters
@@ -190,6 +191,9 @@ def validate_tables(data_dir: Path | str, *, commune_codes: Collection[str] | No
         Key of the name pseudonyms (default: :func:`evaluation.io.pseudonyms.resolve_key`).
     place_names
         Names of the reference's communes, kept in free text (besides the bundled ones).
+    commune_names
+        Commune code → name of the reference: a commune named beside its code in an export
+        (``commune_name``) must be that commune.
 
     Returns
     -------
@@ -220,7 +224,7 @@ def validate_tables(data_dir: Path | str, *, commune_codes: Collection[str] | No
         raw, names = _drop_extra_columns(raw, SCHEMAS[name], path.name, ignored, sources=extra_sources)
         extra_names.append(names)
         tables[name] = parse_table(raw, SCHEMAS[name], file=path.name, problems=problems, notices=notices,
-                                   commune_codes=codes, former_communes=former_communes)
+                                   commune_codes=codes, former_communes=former_communes, commune_names=commune_names)
     _check_references(tables, {n: p.name for n, p in paths.items()}, problems, territories, territories_file)
     check_identifiers(tables, {n: p.name for n, p in paths.items()}, problems)
     extra = pd.concat(extra_names or [pd.Series([], dtype="string")], ignore_index=True).drop_duplicates()
@@ -350,7 +354,10 @@ def load_dataset(data_dir: Path | str | None = None, *, reference: pd.DataFrame 
     dataset = validate_tables(data_dir, commune_codes=reference["commune_code"],
                               former_communes=load_former_communes(ref_dir), territories=territories,
                               read_options=read_options, pseudonym_key=key,
-                              place_names=public_place_names(reference, load_departements(ref_dir)))
+                              place_names=public_place_names(reference, load_departements(ref_dir)),
+                              commune_names=dict(zip(reference["commune_code"].astype(str),
+                                                     reference["commune_name"].astype(str), strict=True))
+                              if "commune_name" in reference else None)
     if use_cache:
         with atomic_dir(cache) as tmp:
             for name, table in dataset.tables.items():

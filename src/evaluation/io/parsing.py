@@ -12,6 +12,7 @@ import pandas as pd
 
 from evaluation._text import normalise_names
 from evaluation.errors import ValidationError
+from evaluation.geo.qpv import QPV_CODE_PATTERN
 from evaluation.geo.reference import COMMUNE_CODE_PATTERN
 from evaluation.geo.territory import Territory
 from evaluation.io.redaction_words import fold_key
@@ -21,6 +22,7 @@ from evaluation.io.schema import (
     FALSE_WORDS,
     INTENSITY_LEVELS,
     TRUE_WORDS,
+    UNKNOWN_WORDS,
     VALUE_ALIASES,
     Column,
     Schema,
@@ -63,6 +65,7 @@ class _Checks:
     notices: Problems
     commune_codes: frozenset[str] | None = None
     former_communes: pd.DataFrame | None = None
+    commune_names: Mapping[str, str] | None = None
 
 
 
@@ -135,6 +138,13 @@ def _parse_column(col: Column, text: pd.Series, checks: _Checks) -> pd.Series:
         return pd.Categorical(codes, categories=col.choices, ordered=col.choices == INTENSITY_LEVELS)
     if kind == "commune":
         return _commune(col, text, empty, checks)
+    if kind == "qpv":  # oui / non / unknown (missing, counted apart) / a QPV code (oui)
+        folded = normalise_names(text)
+        code = text.str.strip().str.upper().str.fullmatch(QPV_CODE_PATTERN).fillna(False)
+        unknown = folded.isin(UNKNOWN_WORDS) | folded.isin({"", "_"})
+        flag(~empty & ~unknown & ~code & ~folded.isin(TRUE_WORDS | FALSE_WORDS), "qpv_value_invalid")
+        answer = pd.Series(pd.NA, index=text.index, dtype="boolean")
+        return answer.mask(folded.isin(TRUE_WORDS) | code, True).mask(folded.isin(FALSE_WORDS), False)
     if kind == "bool":
         folded = normalise_names(text)
         flag(~empty & ~folded.isin(TRUE_WORDS | FALSE_WORDS), "bool_invalid")
@@ -168,20 +178,69 @@ def _aliases(table: str, column: str) -> dict[str, str]:
 
 
 
+def _qpv_codes(raw: pd.DataFrame, table: pd.DataFrame, checks: _Checks) -> pd.Series:
+    """The QPV code of each row: its ``qpv_code`` cell, else its ``in_qpv`` cell when that is a
+    code (``QN02104M``: in that QPV). A malformed code, or a code beside « non », is a problem.
+    """
+    flagged = raw["in_qpv"].str.strip().str.upper() if "in_qpv" in raw else pd.Series("", index=raw.index)
+    from_flag = flagged.where(flagged.str.fullmatch(QPV_CODE_PATTERN).fillna(False))
+    if "qpv_code" not in raw:
+        return from_flag.astype("string")
+    given = raw["qpv_code"].str.strip().str.upper()
+    bad = (given != "") & ~given.str.fullmatch(QPV_CODE_PATTERN).fillna(False)
+    if bad.any():
+        checks.problems.add(checks.file, "qpv_code_malformed", rows=raw.index[bad], column="qpv_code",
+                            values=raw.loc[bad, "qpv_code"])
+    said_no = ((given != "") & ~bad & table["in_qpv"].eq(False).fillna(False).to_numpy() if "in_qpv" in table
+               else pd.Series(False, index=raw.index))
+    if said_no.any():
+        checks.problems.add(checks.file, "qpv_value_invalid", rows=raw.index[said_no], column="in_qpv",
+                            values=raw.loc[said_no, "in_qpv"])
+    return given.where((given != "") & ~bad, from_flag).astype("string")
+
+
+def _fold_commune(names: pd.Series) -> pd.Series:
+    """A commune's name folded for comparison: no case, accents, article, postcode; ``St`` = ``Saint``."""
+    folded = normalise_names(names.str.replace(r"\d{5}", " ", regex=True))
+    folded = folded.str.replace(r"^(le|la|les|l)_", "", regex=True)
+    return folded.str.replace(r"(^|_)st(?=_|$)", r"\1saint", regex=True).str.replace(
+        r"(^|_)ste(?=_|$)", r"\1sainte", regex=True)
+
+
+def _check_commune_names(raw: pd.DataFrame, table: pd.DataFrame, checks: _Checks) -> None:
+    """A commune named beside its code must be the reference's commune of that code."""
+    if "commune_name" not in table or "commune_code" not in table or not checks.commune_names:
+        return
+    given = table["commune_name"]
+    expected = table["commune_code"].map(checks.commune_names)
+    known = given.notna() & expected.notna()
+    if not known.any():
+        return
+    differ = known & (_fold_commune(given.fillna("")) != _fold_commune(expected.fillna(""))).fillna(False)
+    for (code, name), rows in table[differ].groupby(["commune_code", expected[differ]]).groups.items():
+        checks.problems.add(checks.file, "commune_name_mismatch", rows=rows, column="commune_name",
+                            values=given[rows], commune=code, reference_name=name)
+
+
 def parse_table(raw: pd.DataFrame, schema: Schema, *, file: str, problems: Problems | None = None,
                 notices: Problems | None = None, commune_codes: frozenset[str] | None = None,
-                former_communes: pd.DataFrame | None = None) -> pd.DataFrame:
+                former_communes: pd.DataFrame | None = None,
+                commune_names: Mapping[str, str] | None = None) -> pd.DataFrame:
     """Type the text cells of one raw table according to its schema.
 
     Problems (missing or duplicated columns, unparsable values, duplicated keys, end
-    before start, unknown or merged communes) are added to ``problems``; when called
-    without it, they are raised as a :class:`~evaluation.errors.ValidationError`. Automatic repairs (lost
-    leading zeros) are added to ``notices``. Columns not in the schema are left out
-    (:func:`~evaluation.io.datasets.validate_tables` lists them).
+    before start, unknown or merged communes, a commune named beside its code that is not
+    the reference's commune of that code, with ``commune_names``) are added to
+    ``problems``; when called without it, they are raised as a
+    :class:`~evaluation.errors.ValidationError`. Automatic repairs (lost leading zeros) are
+    added to ``notices``. Columns not in the schema are left out
+    (:func:`~evaluation.io.datasets.validate_tables` lists them). A ``qpv`` column
+    (``in_qpv``) reads oui/non, « ne sait pas » or an empty cell as unknown (missing), and a
+    QPV code as oui, the code going to ``qpv_code``.
     """
     own = problems is None
     checks = _Checks(file, problems if problems is not None else Problems(),
-                     notices if notices is not None else Problems(), commune_codes, former_communes)
+                     notices if notices is not None else Problems(), commune_codes, former_communes, commune_names)
     for c in raw.columns[raw.columns.duplicated()].unique():
         checks.problems.add(file, "column_duplicated", column=c)
     raw = raw.loc[:, ~raw.columns.duplicated()]
@@ -192,8 +251,14 @@ def parse_table(raw: pd.DataFrame, schema: Schema, *, file: str, problems: Probl
                 checks.problems.add(file, "column_missing", column=col.name, found=", ".join(raw.columns) or "-",
                                     **_aliases(schema.name, col.name))
             continue
-        out[col.name] = _parse_column(col, raw[col.name], checks)
+        if col.name != "qpv_code":  # from its own column or in_qpv, below
+            out[col.name] = _parse_column(col, raw[col.name], checks)
     table = pd.DataFrame(out, index=raw.index)
+    if any(c.kind == "qpv" for c in schema.columns) and "qpv_code" in {c.name for c in schema.columns}:
+        table["qpv_code"] = _qpv_codes(raw, table, checks)
+        if "in_qpv" in table:
+            table["in_qpv"] = table["in_qpv"].mask(table["in_qpv"].isna() & table["qpv_code"].notna(), True)
+    _check_commune_names(raw, table, checks)
     if schema.key and all(k in table for k in schema.key):
         dup = table.duplicated(list(schema.key), keep=False) & table[list(schema.key)].notna().all(axis=1)
         if dup.any():

@@ -17,11 +17,11 @@ __all__ = ["Kind", "Column", "Schema", "SCHEMAS", "TABLES", "NAME_COLUMNS", "FRE
            "split_themes"]
 
 
-Kind = Literal["id", "text", "commune", "bool", "date", "int", "float", "choice"]
+Kind = Literal["id", "text", "commune", "bool", "qpv", "date", "int", "float", "choice"]
 
 
 
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 
 
 
@@ -88,6 +88,13 @@ FALSE_WORDS = {"0", "false", "faux", "non", "n", "no"}
 
 
 
+#: Cells of a ``qpv`` column (``in_qpv``) saying the situation is not known: read as missing,
+#: counted apart (never as « non »). Compared after :func:`normalise_name`.
+UNKNOWN_WORDS = {"ne_sait_pas", "nsp", "ns", "ne_sais_pas", "inconnu", "inconnue", "non_renseigne", "nr", "nc",
+                 "non_connu", "a_verifier", "unknown", "dont_know", "don_t_know"}
+
+
+
 EARLIEST_DATE = pd.Timestamp("1990-01-01")
 
 
@@ -133,13 +140,18 @@ SCHEMAS: dict[str, Schema] = {
                 Column("structure_id", "id"),
                 Column("programme", "choice", choices=PROGRAMMES, categorical=False),
                 Column("commune_code", "commune"),
-                Column("in_qpv", "bool"),
+                # oui / non / « ne sait pas » (or empty: unknown, counted apart) / a QPV code (then oui)
+                Column("in_qpv", "qpv", nullable=True),
                 Column("start_date", "date"),
                 Column("end_date", "date", nullable=True),
                 Column("sector", "text", nullable=True),
                 Column("jobs_created", "int", nullable=True, min_value=0),
                 Column("jobs_maintained", "int", nullable=True, min_value=0),
                 Column("structure_name", "text", required=False, nullable=True),
+                # the commune's name beside its code: checked against the reference
+                Column("commune_name", "text", required=False, nullable=True),
+                # the QPV's code (QN… or QP…), from its own column or from in_qpv
+                Column("qpv_code", "text", required=False, nullable=True),
             ),
             key=("accompaniment_id",),
             required_file=True,
@@ -194,6 +206,19 @@ SCHEMAS: dict[str, Schema] = {
             ),
             key=("testimony_id",),
         ),
+        # The evaluator's target populations, per commune (ESS employer establishments, business
+        # creations, jobseekers…): optional, the denominators of the programmes (territories.yml).
+        Schema(
+            "denominators",
+            (
+                Column("commune_code", "commune"),
+                Column("variable", "id"),
+                Column("value", "float", min_value=0),
+                Column("year", "int", min_value=1900),
+                Column("source", "text"),
+            ),
+            key=("commune_code", "variable", "year"),
+        ),
     ]
 }
 
@@ -218,6 +243,7 @@ SHARED_ALIASES: dict[str, tuple[str, ...]] = {
     "date": ("jour",),
     "event_id": ("id_evenement", "id_rencontre", "identifiant_evenement", "n_evenement"),
     "actor_id": ("id_acteur", "identifiant_acteur", "n_acteur"),
+    "source": ("origine", "source_des_donnees", "provenance"),
 }
 
 
@@ -231,6 +257,8 @@ TABLE_ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
         "programme": ("dispositif", "type_accompagnement", "type_d_accompagnement", "programme_d_accompagnement"),
         "jobs_created": ("emplois_crees", "nb_emplois_crees", "nombre_d_emplois_crees"),
         "jobs_maintained": ("emplois_maintenus", "nb_emplois_maintenus", "nombre_d_emplois_maintenus"),
+        "commune_name": ("commune", "nom_commune", "ville", "libelle_commune", "nom_de_la_commune", "libgeo"),
+        "qpv_code": ("code_qpv", "code_qp", "code_quartier", "code_du_quartier_prioritaire"),
     },
     "actors": {
         "name": ("nom", "raison_sociale", "nom_acteur", "nom_de_l_acteur"),
@@ -252,6 +280,11 @@ TABLE_ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
         "actor_kind": ("type_acteur", "profil"), "territory": ("territoire",),
         "themes": ("theme", "thematiques"), "text": ("texte", "citation", "verbatim", "temoignage"),
         "date": ("date_temoignage", "date_du_temoignage"),
+    },
+    "denominators": {
+        "variable": ("indicateur", "variable_cible", "population_cible", "denominateur"),
+        "value": ("valeur", "nombre", "effectif"),
+        "year": ("annee", "millesime"),
     },
 }
 

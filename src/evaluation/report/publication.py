@@ -57,6 +57,7 @@ from evaluation.report.secrecy.cells import LinkedCells
 from evaluation.report.secrecy.disclosure import DEFAULT_THRESHOLD, Disclosure
 from evaluation.report.secrecy.links import distance_bands, linked_cells
 from evaluation.report.sections import areas, shown
+from evaluation.report.sections import denominators as denominator_section
 from evaluation.report.tables import ci_label, period_label
 
 __all__ = ["publish", "write_outputs", "report_publication", "HEADLINE_CODES", "headline"]
@@ -67,7 +68,7 @@ __all__ = ["publish", "write_outputs", "report_publication", "HEADLINE_CODES", "
 
 def publish(ctx: ReportContext, summary: ReachSummary, network: NetworkAnalysis | None, venue: VenueReach | None,
             *, threshold: int = DEFAULT_THRESHOLD, source: str = "", alpha: float = 0.05,
-            warnings: dict[str, list[str]] | None = None) -> Publication:
+            warnings: dict[str, list[str]] | None = None, denominators=None) -> Publication:
     """Turn the measures' results into the publication: disclosure control, then estimability.
 
     Suppression is decided for every table the report shows, all tables together: their
@@ -85,6 +86,7 @@ def publish(ctx: ReportContext, summary: ReachSummary, network: NetworkAnalysis 
     files (whose ties give the conversion counts back). Estimates
     that cannot be estimated (the measure says so, the interval is not finite, the fit
     did not converge: ``warnings`` from :func:`~evaluation.report.context.measure`) are marked so, without numbers.
+    ``denominators`` (structures, QPV, target populations) is linked and withheld with the rest.
 
     **Geography.** A territory that covers two whole départements or more (France, a
     région: :func:`evaluation.geo.areas.whole_departements`) is published by département,
@@ -108,7 +110,8 @@ def publish(ctx: ReportContext, summary: ReachSummary, network: NetworkAnalysis 
     # Raw indicators (nothing withheld yet: a threshold of 1 withholds no count), protected below.
     indicators = territory_indicators(summary=summary, accompaniments=ctx.accompaniments, network=network,
                                       testimonies=testimonies, disclosure=Disclosure(1), source=source, alpha=alpha,
-                                      as_of=ctx.snapshot.date if ctx.snapshot is not None else None)
+                                      as_of=ctx.snapshot.date if ctx.snapshot is not None else None,
+                                      denominators=denominators)
     by_programme = summary.by_programme["urban_rural"]
     themes = theme_counts(testimonies, alpha=alpha)
     reached = summary.reached.copy()
@@ -128,8 +131,10 @@ def publish(ctx: ReportContext, summary: ReachSummary, network: NetworkAnalysis 
         venue_origins=venue.origins if venue is not None else None,
         venue_participations=venue.participations if venue is not None else None,
         conversion_hidden=(False, False), trends={k: per_year for k, (per_year, _) in summary.trends.items()},
-        decay=summary.decay, conversion_counts=conversion, geography=geography, area_classes=area_classes)
-    flagged = _apply_suppression(raw, joint_suppress(linked_cells(raw.publishable()), threshold=int(threshold)))
+        decay=summary.decay, conversion_counts=conversion, geography=geography, area_classes=area_classes,
+        denominators=denominators)
+    flagged = _apply_suppression(raw, decided := joint_suppress(linked_cells(raw.publishable()), threshold=int(threshold)))
+    flagged.denominators = denominator_section.protect(denominators, decided)
     conversion_table = None
     if network is not None:
         c = network.conversion
@@ -141,8 +146,7 @@ def publish(ctx: ReportContext, summary: ReachSummary, network: NetworkAnalysis 
             new=flagged.conversion_counts["new"].astype(float).where(~hidden))
     representation, trends = flagged.representation, flagged.trends
     pub = replace(
-        flagged,
-        representation={g: _blank(r) for g, r in representation.items()},
+        flagged, representation={g: _blank(r) for g, r in representation.items()},
         rural_by_programme=_blank(flagged.rural_by_programme), rates={g: _blank(r) for g, r in flagged.rates.items()},
         qpv=_blank(flagged.qpv), reached=_blank(flagged.reached), themes=_blank(flagged.themes),
         venue_origins=_blank(flagged.venue_origins) if venue is not None else None,
@@ -403,8 +407,8 @@ def report_publication(territory: str, *, data_dir: str | Path | None = None,
     m = measure(ctx, alpha=alpha)
     stage("secrecy")
     pub = publish(ctx, m.summary, m.network, m.venue, threshold=threshold, source=source, alpha=alpha,
-                  warnings=m.warnings)
-    pub.comparison = areas.comparison(ctx, pub, threshold=threshold, alpha=alpha)
+                  warnings=m.warnings, denominators=m.denominators)
+    pub.comparison = areas.comparison(ctx, pub, threshold=threshold, alpha=alpha, years=ctx.years)
     if baseline is not None:
         stage("baseline")
         _, manifest = check_baseline(baseline, territory, threshold=threshold, reference_dir=reference_dir,
@@ -413,7 +417,7 @@ def report_publication(territory: str, *, data_dir: str | Path | None = None,
                                    territories_file=territories_file, as_of=manifest["as_of"])
         base_m = measure(base_ctx, alpha=alpha)
         base_pub = publish(base_ctx, base_m.summary, base_m.network, base_m.venue, threshold=threshold,
-                           source=source, alpha=alpha, warnings=base_m.warnings)
+                           source=source, alpha=alpha, warnings=base_m.warnings, denominators=base_m.denominators)
         pub.evolution = compare_with_baseline(ctx, pub, m, base_ctx, base_pub, base_m, manifest=manifest,
                                               threshold=threshold, alpha=alpha)
     write_outputs(pub, output_dir)

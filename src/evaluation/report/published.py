@@ -214,6 +214,9 @@ class Publication:
     departement_names: dict[str, str] = field(default_factory=dict)
     snapshot: Snapshot | None = None  # the « état au » of the report
     evolution: object | None = None  # the comparison with a baseline edition (evaluation.report.editions.evolution)
+    # Reach against its denominators (structures, QPV, target populations), protected
+    # (evaluation.measures.reach.denominators.ReachDenominators; evaluation.report.sections.denominators).
+    denominators: object | None = None
 
     def publishable(self) -> Publishable:
         """The publication's count tables, as :mod:`evaluation.report.secrecy.audit` links them."""
@@ -222,10 +225,11 @@ class Publication:
                            decay=self.decay if len(self.decay) else None, indicators=self.indicators,
                            venue_origins=self.venue_origins, venue_participations=self.venue_participations,
                            conversion=self.conversion_counts, themes=self.themes if len(self.themes) else None,
-                           area_classes=self.area_classes)
+                           area_classes=self.area_classes, denominators=self.denominators)
 
 
-_BLANKED = ("count", "share", "ci_low", "ci_high", "rate", "rate_10k", "index", "expected_count")
+_BLANKED = ("count", "share", "ci_low", "ci_high", "rate", "rate_10k", "index", "expected_count", "annual",
+            "annual_low", "annual_high")
 
 
 def _blank(frame: pd.DataFrame) -> pd.DataFrame:

@@ -42,6 +42,8 @@ NOT_ESTIMABLE = {
     "infinite_interval": "l'intervalle de confiance n'est pas borné, l'effet n'est pas estimable",
     "no_variation": "pas de variation à comparer (un seul groupe, ou aucun cas), l'effet n'est pas estimable",
     "zero_cell": "un des groupes comparés ne compte aucun cas, le rapport n'est pas estimable",
+    "qpv_population_missing": "population des quartiers prioritaires non disponible dans le référentiel communal",
+    "qpv_absent": "aucun quartier prioritaire du territoire dans le référentiel communal",
 }
 
 #: The models of the adjusted networking effect (``model`` of
@@ -241,7 +243,19 @@ def representation_table(rep: pd.DataFrame, by: str, *, label: str, alpha: float
 
 
 def rates_table(rates: pd.DataFrame, by: str, *, label: str, alpha: float = 0.05) -> pd.DataFrame:
-    """Rates per 10,000 inhabitants with exact Poisson intervals (from ``rates_per_10k``)."""
+    """Rates per 10,000 inhabitants with exact Poisson intervals (from ``rates_per_10k``); per year when
+    the frame has the annual rates of :func:`evaluation.measures.reach.summary.reach_summary`
+    (``annual``, ``annual_low``, ``annual_high``), the cumulative count beside.
+    """
+    if "annual" in rates:
+        return _secret(rates, pd.DataFrame({
+            label: [fr_label(v) for v in rates[by]],
+            "Accompagnements (cumul)": [fr_number(v) for v in rates["count"]],
+            "Population": [fr_number(v) for v in rates["population"]],
+            "Par an pour 10 000 hab.": [fr_rate(v) for v in rates["annual"]],
+            f"{ci_label(alpha)} (structures)": [fr_rate_interval(lo, hi) for lo, hi in
+                                                zip(rates["annual_low"], rates["annual_high"], strict=False)],
+        }), keep=(label, "Population"))
     return _secret(rates, pd.DataFrame({
         label: [fr_label(v) for v in rates[by]],
         "Accompagnements": [fr_number(v) for v in rates["count"]],

@@ -28,6 +28,7 @@ import pandas as pd
 import shapely
 from statsmodels.stats.rates import confint_poisson
 
+from evaluation.measures.reach.clustered import fixed_by_definition, weighted_poisson_interval
 from evaluation.measures.reach.summary import ReachSummary
 from evaluation.measures.stats import wilson_interval
 
@@ -87,8 +88,18 @@ def surrounding_areas(territory_communes: pd.DataFrame, reference: pd.DataFrame,
 
 
 def compare_areas(accompaniments: pd.DataFrame, reference: pd.DataFrame, areas: list[Area], *,
-                  alpha: float = 0.05) -> pd.DataFrame:
+                  alpha: float = 0.05, rest: bool = False, years: float | None = None) -> pd.DataFrame:
     """Figures of each area from the same accompaniments.
+
+    With ``rest``, each area around the territory is taken **without the territory** (the rest
+    of its département, of its région, of France: ``rest`` column true), so that the territory
+    is compared with the places it is not, not with a zone that contains it. With ``years``
+    (the years covered), ``annual``, ``annual_low`` and ``annual_high`` give the rate per
+    10,000 inhabitants per year, the count being a compound Poisson count of structures
+    (Fay–Feuer interval, :func:`evaluation.measures.reach.clustered.weighted_poisson_interval`)
+    when the accompaniments have a ``structure_id``; ``rate`` stays the cumulative rate.
+    The QPV share is among the accompaniments whose QPV situation is known (``qpv_known``):
+    an unknown situation is not counted as « hors QPV ».
 
     Parameters
     ----------
@@ -112,22 +123,39 @@ def compare_areas(accompaniments: pd.DataFrame, reference: pd.DataFrame, areas: 
         .. math:: r = 10^4\\,\\frac{n}{P}, \\qquad \\hat p = \\frac{k}{n}
     """
     ref = reference.set_index("commune_code")
+    flag = accompaniments["in_qpv"].astype("boolean")
     flags = pd.DataFrame({"commune_code": accompaniments["commune_code"].astype(str), "count": 1,
-                          "qpv": accompaniments["in_qpv"].fillna(False).astype(bool).astype("int64")})
-    per_commune = flags.groupby("commune_code")[["count", "qpv"]].sum()
+                          "qpv": flag.fillna(False).astype("int64"), "qpv_known": flag.notna().astype("int64")})
+    per_commune = flags.groupby("commune_code")[["count", "qpv", "qpv_known"]].sum()
     per_commune = per_commune.reindex(ref.index, fill_value=0)
     rural = (ref["urban_rural"].astype(str) == RURAL).to_numpy()
     pop = ref["population"].fillna(0).astype(float).to_numpy()
     count = per_commune["count"].to_numpy(dtype=float)
-    qpv = per_commune["qpv"].to_numpy(dtype=float)
+    qpv, known = per_commune["qpv"].to_numpy(dtype=float), per_commune["qpv_known"].to_numpy(dtype=float)
     position = pd.Series(np.arange(len(ref)), index=ref.index)
+    territory = next((a.communes for a in areas if a.level == "territory"), frozenset())
+    # each row's structure as a code, once (a row without structure_id is its own), and its commune's position
+    structures = np.arange(len(accompaniments))
+    if "structure_id" in accompaniments:
+        structures, uniques = pd.factorize(accompaniments["structure_id"])
+        structures[structures < 0] = len(uniques) + np.arange(int((structures < 0).sum()))
+    row_commune = position.reindex(accompaniments["commune_code"].astype(str)).to_numpy()
     rows = []
     for area in areas:
-        idx = position.reindex(list(area.communes)).dropna().astype(int).to_numpy()
+        members = area.communes - territory if rest and area.level != "territory" else area.communes
+        idx = position.reindex(list(members)).dropna().astype(int).to_numpy()
         n = count[idx].sum()
-        rows.append({"level": area.level, "code": area.code, "name": area.name, "communes": len(idx),
-                     "population": pop[idx].sum(), "count": n, "rural": count[idx][rural[idx]].sum(),
-                     "qpv": qpv[idx].sum(), "reached": int((count[idx] > 0).sum())})
+        member = np.zeros(len(ref) + 1, dtype=bool)
+        member[idx] = True
+        inside = member[np.nan_to_num(row_commune, nan=len(ref)).astype(int)]
+        sizes = np.bincount(structures[inside])
+        sizes = sizes[sizes > 0]
+        rows.append({"level": area.level, "code": area.code, "name": area.name, "rest": rest and area.level != "territory",
+                     "communes": len(idx), "population": pop[idx].sum(), "count": n,
+                     "rural": count[idx][rural[idx]].sum(), "qpv": qpv[idx].sum(), "qpv_known": known[idx].sum(),
+                     "reached": int((count[idx] > 0).sum()), "_v": float((sizes.astype(float) ** 2).sum()),
+                     "_rural_pop": pop[idx][rural[idx]].sum(),
+                     "_w": float(sizes.max()) if len(sizes) else 1.0})  # (bincount over all codes: cheap)
     out = pd.DataFrame(rows)
     population = out["population"].to_numpy(dtype=float)
     safe = np.where(population > 0, population, 1.0)
@@ -136,15 +164,24 @@ def compare_areas(accompaniments: pd.DataFrame, reference: pd.DataFrame, areas: 
     out["rate"] = np.where(valid, out["count"] / safe * 1e4, np.nan)
     out["rate_low"] = np.where(valid, low * 1e4, np.nan)
     out["rate_high"] = np.where(valid, high * 1e4, np.nan)
-    for column in ("rural", "qpv"):
-        lo, hi = wilson_interval(out[column], out["count"], alpha=alpha)
-        out[f"share_{column}"] = np.where(out["count"] > 0, out[column] / out["count"].where(out["count"] > 0, 1),
-                                          np.nan)
+    if years is not None:
+        a_low, a_high = weighted_poisson_interval(out["count"].to_numpy(dtype=float), out["_v"].to_numpy(),
+                                                  out["_w"].to_numpy(), alpha=alpha)
+        exposure = np.where(valid, safe * years, 1.0)
+        out["annual"] = np.where(valid, out["count"] / exposure * 1e4, np.nan)
+        out["annual_low"] = np.where(valid, a_low / exposure * 1e4, np.nan)
+        out["annual_high"] = np.where(valid, a_high / exposure * 1e4, np.nan)
+    for column, base in (("rural", "count"), ("qpv", "qpv_known")):
+        lo, hi = wilson_interval(out[column], out[base], alpha=alpha)
+        out[f"share_{column}"] = np.where(out[base] > 0, out[column] / out[base].where(out[base] > 0, 1), np.nan)
         out[f"share_{column}_low"], out[f"share_{column}_high"] = lo, hi
+    # an area all urban or all rural: its rural share is 0 or 1 by definition, without an interval
+    fixed = fixed_by_definition(out["_rural_pop"] / out["population"].where(out["population"] > 0))
+    out.loc[fixed, ["share_rural_low", "share_rural_high"]] = np.nan
     out["share_reached"] = out["reached"] / out["communes"].where(out["communes"] > 0)
-    for column in ("count", "rural", "qpv", "population"):
+    for column in ("count", "rural", "qpv", "qpv_known", "population"):
         out[column] = out[column].astype("int64")
-    return out
+    return out.drop(columns=["_v", "_w", "_rural_pop"])
 
 
 #: Holes smaller than this (square degrees, about 0.8 km² in France) are the gaps left between

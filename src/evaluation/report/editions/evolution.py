@@ -42,7 +42,7 @@ from evaluation.report.tables import SECRET, ci_label, fr_number, fr_percent, fr
 __all__ = ["EvolutionPublication", "compare_with_baseline", "evolution_rows", "evolution_section", "period_ties"]
 
 #: Indicators whose change is a count of records since the baseline (protected by the threshold).
-PROTECTED_COUNTS = ("acc_total", "taux_10k", "emplois_crees", "emplois_maintenus", "temoignages")
+PROTECTED_COUNTS = ("acc_total", "taux_10k", "emplois_crees", "emplois_maintenus", "temoignages", "structures_total")
 #: Indicators whose change has no interval here (say why in the table).
 NO_INTERVAL = {"emplois_crees": "somme déclarée", "emplois_maintenus": "somme déclarée",
                "communes_atteintes": "dénombrement", "acteurs_reseau": "dénombrement",
@@ -121,6 +121,8 @@ def evolution_rows(now: pd.DataFrame, base: pd.DataFrame, *, shares: dict[str, t
         if code == "acc_total":
             total_withheld = withheld
         if code in shares and total_withheld:  # with the totals, the shares would give the counts back
+            withheld = True
+        if code == "taux_annuel_10k" and total_withheld:  # × population × years: the totals, hence their change
             withheld = True
         if withheld:
             old, change, low, high = np.nan, np.nan, np.nan, np.nan

@@ -98,6 +98,9 @@ class Publishable:
     publication whose geography is the département (``reached`` holds one row per
     département, :func:`evaluation.measures.reach.comparison.departement_geography`): the
     département × density-class pairs present (``commune_code``, ``density_label``).
+    ``denominators`` (:class:`evaluation.measures.reach.denominators.ReachDenominators`): distinct
+    structures, the territory's QPV, the programmes against their target populations
+    (:mod:`evaluation.report.secrecy.denominator_links`).
     """
 
     reached: pd.DataFrame
@@ -113,6 +116,7 @@ class Publishable:
     conversion: pd.DataFrame | None = None
     themes: pd.DataFrame | None = None
     area_classes: pd.DataFrame | None = None
+    denominators: object | None = None
 
 
 class _Builder:

@@ -12,6 +12,7 @@ from evaluation.measures.reach.classify import NON_QPV, QPV
 from evaluation.measures.reach.distance import DEFAULT_BANDS, distance_to_sites
 from evaluation.measures.reach.venue import VISITS
 from evaluation.report.secrecy.cells import LinkedCells, Publishable, _Builder
+from evaluation.report.secrecy.denominator_links import link_denominators
 
 __all__ = ["linked_cells", "distance_bands"]
 
@@ -206,6 +207,10 @@ def linked_cells(tables: Publishable) -> LinkedCells:  # noqa: C901 (one flat li
     if per is not None and len(per) and sorted(per["year"].astype(int)) == years and labels_q == [QPV, NON_QPV]:
         kids = [b.index[f"year_qpv|{y}"] for y in years] + [b.index[f"year_nonqpv|{y}"] for y in years]
         b.sums(list(q_ids), kids, np.repeat([0, 1], len(years)))
+    if tables.denominators is not None:  # structures, the QPV of the territory, target populations
+        link_denominators(b, tables.denominators, {"total": total, "classified": classified, "rural": ur[RURAL],
+                                                   "qpv": q_ids[labels_q.index(QPV)], "qpv_known": q_known},
+                          unknown_atoms=atoms[..., 2].ravel())
     # ---- indicators
     ind = tables.indicators
     if ind is not None:
@@ -229,6 +234,15 @@ def linked_cells(tables: Publishable) -> LinkedCells:  # noqa: C901 (one flat li
             b.place([q_ids[q["qpv"].astype(str).tolist().index(QPV)], q_known], where["part_qpv"])
         if "taux_10k" in where:
             b.place(classified, where["taux_10k"])
+        if "taux_annuel_10k" in where:
+            b.place(total, where["taux_annuel_10k"])
+        if "indice_qpv" in where and QPV in labels_q:
+            b.place([q_ids[labels_q.index(QPV)], q_known], where["indice_qpv"])
+        if "structures_total" in where and "structures|total" in b.index:
+            b.place(b.index["structures|total"], where["structures_total"])
+        if "structures_dla" in where:
+            b.place(b.cell("indicator|structures_dla", value["structures_dla"], table="indicators"),
+                    where["structures_dla"])
         for code in ("emplois_crees", "emplois_maintenus", "temoignages"):
             if code in where:
                 b.place(b.cell(f"indicator|{code}", value[code], table="indicators"), where[code])

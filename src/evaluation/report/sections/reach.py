@@ -170,11 +170,15 @@ def urban_rural(pub: Publication) -> list[Item]:
 
 
 def rates(pub: Publication) -> list[Item]:
-    """Rates per 10,000 inhabitants by space, density level and (when several) EPCI."""
+    """Rates per 10,000 inhabitants per year by space, density level and (when several) EPCI."""
     epci = pub.rates.get("epci_name")  # none for France or a région (the areas are its départements)
     groups = ["urban_rural", "density_label"] + (["epci_name"] if epci is not None and epci["epci_name"].nunique() > 1
                                                  else [])
-    return [rates_table(pub.rates[g], g, label=GROUP_LABELS[g], alpha=pub.alpha) for g in groups]
+    items: list[Item] = [rates_table(pub.rates[g], g, label=GROUP_LABELS[g], alpha=pub.alpha) for g in groups]
+    if "annual" in pub.rates["urban_rural"]:
+        items.append("Taux par an sur les années couvertes par les exports, le nombre cumulé d'accompagnements à "
+                     "côté ; intervalle tenant compte des structures accompagnées plusieurs fois (Fay et Feuer).")
+    return items
 
 
 def qpv(pub: Publication) -> list[Item]:
