@@ -7,7 +7,13 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from evaluation.measures.snapshot import SnapshotError, as_of, data_dates, resolve_as_of
+from evaluation.measures.snapshot import (
+    SnapshotError,
+    as_of,
+    data_dates,
+    last_complete_month_end,
+    resolve_as_of,
+)
 
 D = pd.Timestamp
 
@@ -70,12 +76,25 @@ def test_the_latest_date_is_the_last_start_and_keeps_every_row(tables):
     assert pd.isna(ties["end_date"].iloc[1]) and ties["end_date"].iloc[0] == D("2020-06-01")  # x–z still open
 
 
-def test_resolve_default_is_the_latest_date_capped_at_today(tables):
+def test_resolve_default_is_the_end_of_the_last_complete_month_capped_at_today(tables):
     s = resolve_as_of(tables, None, today=dt.date(2030, 1, 1))
-    assert s.default and s.date == dt.date(2024, 3, 1) and s.first == dt.date(2019, 5, 1)
-    assert resolve_as_of(tables, None, today=dt.date(2024, 2, 1)).date == dt.date(2024, 2, 1)
+    # the latest record is on 1 March 2024: February is the last complete month
+    assert s.default and s.date == dt.date(2024, 2, 29) and s.first == dt.date(2019, 5, 1)
+    assert s.latest == dt.date(2024, 3, 1)
+    assert resolve_as_of(tables, None, today=dt.date(2024, 2, 1)).date == dt.date(2024, 1, 31)
     s = resolve_as_of(tables, "31/12/2022", today=dt.date(2030, 1, 1))
     assert not s.default and s.date == dt.date(2022, 12, 31)
+
+
+@pytest.mark.parametrize(("latest", "first", "expected"), [
+    (dt.date(2024, 12, 30), None, dt.date(2024, 11, 30)),  # December is not complete
+    (dt.date(2024, 12, 31), None, dt.date(2024, 12, 31)),  # the last day: complete
+    (dt.date(2024, 3, 1), None, dt.date(2024, 2, 29)),  # leap year
+    (dt.date(2024, 1, 15), None, dt.date(2023, 12, 31)),  # across a year
+    (dt.date(2024, 1, 15), dt.date(2024, 1, 3), dt.date(2024, 1, 15)),  # less than a month of data: the latest
+])
+def test_last_complete_month_end(latest, first, expected):
+    assert last_complete_month_end(latest, first=first) == expected
 
 
 @pytest.mark.parametrize(("value", "match"), [
@@ -98,9 +117,20 @@ def test_dated_report_restricts_and_states_the_date():
     assert ctx.dataset.collaborations["start_date"].max() <= D("2021-12-31")
     assert ctx.parameters["as_of"] == "2021-12-31"
     full = prepare_context("chenove")
+    # The sample's latest record, read plainly: a meeting or an accompaniment of 30 December 2024.
+    from evaluation.config import get_paths
+
+    from .conftest import read_export
+    sample = get_paths().sample
+    raw = [pd.to_datetime(read_export(sample / f)[c], dayfirst=True).max()
+           for f, c in (("accompaniments.csv", "start_date"), ("events.csv", "date"))]
+    assert max(raw) == D("2024-12-30")
+    # December 2024 is not complete: the default date is the end of November, said as such
+    assert full.snapshot.default and full.snapshot.latest == dt.date(2024, 12, 30)
+    assert full.snapshot.date == dt.date(2024, 11, 30)
     starts = pd.concat([full.dataset.tables[t][c] for t, c in (("accompaniments", "start_date"), ("events", "date"),
                                                                 ("collaborations", "start_date"), ("testimonies", "date"))])
-    assert full.snapshot.default and full.snapshot.date == starts.max().date()
+    assert starts.max() <= D("2024-11-30")
     expected_2021 = int((full.accompaniments["start_date"].dt.year == 2021).sum())
     m = measure(ctx, permutations=50)
     pub = publish(ctx, m.summary, m.network, m.venue)

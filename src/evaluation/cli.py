@@ -66,13 +66,13 @@ def build_parser(*, lang: str = "en") -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=None, help="parallel runs with --all (default: number of cores)")
     p.add_argument("--scheduler", metavar="ADDRESS", help="send the runs to an existing Dask cluster")
     p.add_argument("--formats", default=None, metavar="LIST",
-                   help="formats to write, comma-separated among html, docx, pdf "
-                        "(default: EVALUATION_FORMATS if set, else all three)")
+                   help="formats to write, comma-separated among html, docx, pdf, fiche (the one-page fiche) "
+                        "(default: EVALUATION_FORMATS if set, else all four)")
     p.add_argument("--fresh-kernels", action="store_true",
                    help="with --all: start a kernel for every territory instead of reusing warm ones")
     p.add_argument("--as-of", metavar="DATE",
                    help="evaluate the situation on that date, YYYY-MM-DD or DD/MM/YYYY "
-                        "(default: the latest start date of the data)")
+                        "(default: the end of the last complete month of the data)")
     p.add_argument("--baseline", metavar="EDITION",
                    help="add the chapter comparing with this earlier edition (its name or folder)")
     p.add_argument("--threshold", type=functools.partial(_threshold, lang=lang), default=None, metavar="N",
@@ -84,7 +84,7 @@ def build_parser(*, lang: str = "en") -> argparse.ArgumentParser:
     p = sub.add_parser("publish", help="freeze the report of a territory at a date as an edition (point d'étape)")
     p.add_argument("territory", help="territory slug (see `evaluation territories`)")
     p.add_argument("--as-of", metavar="DATE", help="the date evaluated, YYYY-MM-DD or DD/MM/YYYY "
-                   "(default: the latest start date of the data)")
+                   "(default: the end of the last complete month of the data)")
     p.add_argument("--edition", metavar="NAME", help="name of the edition (lowercase, digits, hyphens)")
     p.add_argument("--all-milestones", action="store_true",
                    help="one edition per milestone of the territory in territories.yml (named after it)")

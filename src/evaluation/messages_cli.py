@@ -157,9 +157,10 @@ HELP_FR: dict[str, str] = {
     "parallel runs with --all (default: number of cores)":
         "exécutions en parallèle avec --all (par défaut : nombre de cœurs)",
     "send the runs to an existing Dask cluster": "envoyer les exécutions à une grappe Dask existante",
-    "formats to write, comma-separated among html, docx, pdf (default: EVALUATION_FORMATS if set, else all three)":
-        "formats à écrire, séparés par des virgules parmi html, docx, pdf (par défaut : EVALUATION_FORMATS s'il "
-        "est défini, sinon les trois)",
+    "formats to write, comma-separated among html, docx, pdf, fiche (the one-page fiche) (default: "
+    "EVALUATION_FORMATS if set, else all four)":
+        "formats à écrire, séparés par des virgules parmi html, docx, pdf, fiche (la fiche d'une page) (par "
+        "défaut : EVALUATION_FORMATS s'il est défini, sinon les quatre)",
     "with --all: start a kernel for every territory instead of reusing warm ones":
         "avec --all : démarrer un noyau par territoire au lieu de réutiliser des noyaux prêts",
     "evaluate the situation on that date, YYYY-MM-DD or DD/MM/YYYY (default: the latest start date of the data)":

@@ -119,15 +119,24 @@ def _share(share: float, low: float, high: float) -> str:
 
 
 def section(pub) -> list:
-    """The comparison in French: a sentence and the table (``s``: withheld)."""
+    """The comparison in French (annex): a heading, a sentence and the table (« non publié »:
+    withheld; « sans objet »: the territory's rural share when it is all urban or all rural, its
+    QPV share when it has none, fixed by definition). Nothing without a surrounding area (the
+    report's gaps say so).
+    """
     table = getattr(pub, "comparison", None)
     if table is None or table.empty:
-        return ["La référence communale ne couvre aucune zone plus large qui contienne le territoire (son "
-                "département, sa région ou la France) : pas de comparaison."]
+        return []
     ci = ci_label(pub.alpha)
+    rep = pub.representation["urban_rural"]
+    one_space = int((rep["population"] > 0).sum()) == 1
+    no_qpv = not pub.territory.qpv
 
     def cell(row, value: str, *columns: str) -> str:
         return SECRET if any(getattr(row, f"{c}_withheld") for c in columns) else value
+
+    def fixed(row, value: str, by_definition: bool) -> str:
+        return "sans objet" if by_definition and row.level == "territory" else value
 
     rows = []
     for r in table.itertuples(index=False):
@@ -138,8 +147,10 @@ def section(pub) -> list:
             "Accompagnements": cell(r, fr_number(r.count), "count"),
             f"Pour 10 000 hab. ({ci})": cell(r, f"{fr_rate(r.rate)} {fr_rate_interval(r.rate_low, r.rate_high)}",
                                              "count"),
-            f"Part rurale ({ci})": cell(r, _share(r.share_rural, r.share_rural_low, r.share_rural_high), "count", "rural"),
-            f"Part en QPV ({ci})": cell(r, _share(r.share_qpv, r.share_qpv_low, r.share_qpv_high), "count", "qpv"),
+            f"Part rurale ({ci})": fixed(r, cell(r, _share(r.share_rural, r.share_rural_low, r.share_rural_high),
+                                                 "count", "rural"), one_space),
+            f"Part en QPV ({ci})": fixed(r, cell(r, _share(r.share_qpv, r.share_qpv_low, r.share_qpv_high), "count",
+                                                 "qpv"), no_qpv and not r.qpv),
             "Communes atteintes": cell(r, fr_percent(r.share_reached), "count"),
         })
     levels = {"departement": "son département", "region": "sa région", "france": "la France"}
@@ -148,9 +159,10 @@ def section(pub) -> list:
                                           else around[0])
             + ", à partir des mêmes exports et de la même référence communale : taux pour 10 000 habitants "
               "(intervalle de Poisson exact), parts d'accompagnements en commune rurale et en quartier prioritaire "
-              "(intervalles de Wilson), part des communes atteintes. « s » : secret statistique (y compris quand "
-              "l'écart entre deux zones emboîtées serait un petit effectif).")
-    return [text, pd.DataFrame(rows)]
+              "(intervalles de Wilson), part des communes atteintes. « non publié » : secret statistique (y compris "
+              "quand l'écart entre deux zones emboîtées serait un petit effectif) ; « sans objet » : une part fixée "
+              "par définition (aucune commune rurale, ou aucun quartier prioritaire, dans le territoire).")
+    return ["### Le territoire dans son département, sa région et la France", text, pd.DataFrame(rows)]
 
 
 # --------------------------------------------------------------------------- by département
@@ -179,6 +191,6 @@ def departements_section(pub) -> list:
              f"{fr_rate(r.rate)} {fr_rate_interval(r.ci_low, r.ci_high)}"}
             for r in table.itertuples(index=False)]
     text = (f"### Par département\n\nLe territoire s'étend sur {len(table)} départements : pour chacun, le nombre "
-            "d'accompagnements et le taux pour 10 000 habitants (intervalle de Poisson exact). « s » : secret "
+            "d'accompagnements et le taux pour 10 000 habitants (intervalle de Poisson exact). « non publié » : secret "
             "statistique (petits effectifs, et ceux qui permettraient de les retrouver à partir des autres tableaux).")
     return [text, pd.DataFrame(rows)]
