@@ -110,7 +110,8 @@ def test_bad_dates_refused_with_what_to_do(tables, value, match):
 def test_dated_report_restricts_and_states_the_date():
     from evaluation.report.context import measure, prepare_context
     from evaluation.report.publication import publish
-    from evaluation.report.sections import summary_markdown
+    from evaluation.report.sections import as_of_sentence
+    from evaluation.report.sections.overview import title_text
 
     ctx = prepare_context("chenove", as_of="2021-12-31")
     assert ctx.accompaniments["start_date"].max() <= D("2021-12-31")
@@ -138,11 +139,13 @@ def test_dated_report_restricts_and_states_the_date():
     assert ind.loc["acc_total", "valeur"] == (full.accompaniments["start_date"] <= D("2021-12-31")).sum()
     assert ind.loc["acc_creation_dev", "periode"] == "2021"
     assert expected_2021 > 0
-    text = summary_markdown(pub)
-    assert text.startswith("# Rapport d'évaluation — Chenôve — quartier du Mail — état au 31/12/2021")
-    assert "la date demandée" in text
-    assert "faute de date demandée, date du dernier début enregistré" in summary_markdown(
-        publish(full, *(lambda m: (m.summary, m.network, m.venue))(measure(full, permutations=50))))
+    pub.comparison = None
+    text = title_text(pub)
+    assert text.startswith("# Chenôve (dont le QPV du Mail)\n\nRapport d'évaluation, 2018–2021 (données arrêtées au "
+                           "31 décembre 2021)")
+    assert "la date demandée" in as_of_sentence(pub)  # why that date: said once, in the annex's method
+    again = publish(full, *(lambda m: (m.summary, m.network, m.venue))(measure(full, permutations=50)))
+    assert "fin du dernier mois complet des données (dernier enregistrement : 30 décembre 2024)" in as_of_sentence(again)
 
 
 def test_latest_year_is_the_year_of_the_date_even_when_partial():
@@ -175,8 +178,9 @@ def test_no_dated_record_is_not_an_error():
 
 
 def test_a_report_dated_before_the_split_date_says_so():
-    """Before the « avant / après » date there is no "after": the network and tiers-lieu chapters say
-    why they are empty, instead of claiming the territory has no network data or no tiers-lieu.
+    """Before the « avant / après » date there is no "after": the network and tiers-lieu chapters leave
+    the report, and « Limites » says why, instead of claiming the territory has no network data or
+    no tiers-lieu.
     """
     import datetime as dt
     from types import SimpleNamespace
@@ -184,12 +188,14 @@ def test_a_report_dated_before_the_split_date_says_so():
     from evaluation.measures.snapshot import Snapshot
     from evaluation.report.sections.network import network_reading
     from evaluation.report.sections.reach import venue
+    from evaluation.report.sections.scope import CHECKS
 
     territory = SimpleNamespace(split_date=dt.date(2021, 1, 1), venue=SimpleNamespace(commune="21166"))
     early = SimpleNamespace(network=None, venue=None, territory=territory,
                             snapshot=Snapshot(dt.date(2020, 12, 31), False, dt.date(2019, 1, 1), dt.date(2024, 6, 1)))
-    assert "31/12/2020" in network_reading(early) and "01/01/2021" in network_reading(early)
-    assert "n'est pas encore atteinte" in venue(early)[0]
+    assert network_reading(early) == "" and venue(early) == []
+    assert CHECKS["network"](early).why == "la date qui sépare « avant » et « après » n'est pas encore atteinte"
+    assert CHECKS["venue"](early).why == "la date qui sépare « avant » et « après » n'est pas encore atteinte"
     late = SimpleNamespace(**{**vars(early), "snapshot": Snapshot(dt.date(2022, 6, 30), False, dt.date(2019, 1, 1),
                                                                    dt.date(2024, 6, 1))})
-    assert "pas de données de réseau" in network_reading(late)
+    assert "pas de données sur les rencontres" in CHECKS["network"](late).why

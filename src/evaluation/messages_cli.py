@@ -163,8 +163,9 @@ HELP_FR: dict[str, str] = {
         "défaut : EVALUATION_FORMATS s'il est défini, sinon les quatre)",
     "with --all: start a kernel for every territory instead of reusing warm ones":
         "avec --all : démarrer un noyau par territoire au lieu de réutiliser des noyaux prêts",
-    "evaluate the situation on that date, YYYY-MM-DD or DD/MM/YYYY (default: the latest start date of the data)":
-        "évaluer la situation à cette date, AAAA-MM-JJ ou JJ/MM/AAAA (par défaut : la dernière date de début "
+    "evaluate the situation on that date, YYYY-MM-DD or DD/MM/YYYY (default: the end of the last complete month "
+    "of the data)":
+        "évaluer la situation à cette date, AAAA-MM-JJ ou JJ/MM/AAAA (par défaut : la fin du dernier mois complet "
         "des données)",
     "add the chapter comparing with this earlier edition (its name or folder)":
         "ajouter le chapitre de comparaison avec cette édition antérieure (son nom ou son dossier)",
@@ -174,8 +175,8 @@ HELP_FR: dict[str, str] = {
         "1 - niveau de confiance des intervalles, entre 0 et 0,5 (0,05 par défaut : 95 %%)",
     "freeze the report of a territory at a date as an edition (point d'étape)":
         "figer le rapport d'un territoire à une date en une édition (point d'étape)",
-    "the date evaluated, YYYY-MM-DD or DD/MM/YYYY (default: the latest start date of the data)":
-        "la date évaluée, AAAA-MM-JJ ou JJ/MM/AAAA (par défaut : la dernière date de début des données)",
+    "the date evaluated, YYYY-MM-DD or DD/MM/YYYY (default: the end of the last complete month of the data)":
+        "la date évaluée, AAAA-MM-JJ ou JJ/MM/AAAA (par défaut : la fin du dernier mois complet des données)",
     "name of the edition (lowercase, digits, hyphens)": "nom de l'édition (minuscules, chiffres, tirets)",
     "one edition per milestone of the territory in territories.yml (named after it)":
         "une édition par jalon du territoire dans territories.yml (nommée d'après lui)",

@@ -403,7 +403,7 @@ def indicators_table(indicators: pd.DataFrame, *, alpha: float = 0.05, fixed: fr
         return fr_number(row.valeur, digits=digits)
 
     def interval(row) -> str:
-        if row.secret or pd.isna(row.ic_bas) or pd.isna(row.ic_haut) or row.code in fixed:
+        if row.secret or pd.isna(row.ic_bas) or pd.isna(row.ic_haut) or getattr(row, "code", None) in fixed:
             return ""
         if row.unite == "part":
             return fr_interval(row.ic_bas, row.ic_haut)

@@ -21,6 +21,9 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from docx import Document as new_docx
+from docx.shared import Cm, Pt, RGBColor
+
 from evaluation._io import atomic_write
 from evaluation.report.formats.document import fr_date
 from evaluation.report.published import Publication
@@ -142,9 +145,6 @@ def fiche_pdf_bytes(f: Fiche) -> bytes:
 # --------------------------------------------------------------------------- Word
 def fiche_docx_bytes(f: Fiche) -> bytes:
     """The fiche as an editable Word document (A4, narrow margins, one page of content)."""
-    from docx import Document as new_docx  # python-docx only when the fiche is written
-    from docx.shared import Cm, Pt, RGBColor
-
     doc = new_docx()
     section = doc.sections[0]
     section.page_width, section.page_height = Cm(21.0), Cm(29.7)

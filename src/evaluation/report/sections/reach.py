@@ -8,7 +8,7 @@ from evaluation.geo.reference import RURAL
 from evaluation.report import figures
 from evaluation.report.published import Estimate, Publication
 from evaluation.report.sections.base import Item, _plural, _secret
-from evaluation.report.sections.scope import all_one_space, shows
+from evaluation.report.sections.scope import meaningful_trends, shows
 from evaluation.report.tables import (
     GROUP_LABELS,
     SECRET_TEXT,
@@ -148,7 +148,7 @@ def density(pub: Publication) -> list[Item]:
     """Representation by density level: table (the levels the territory has), goodness-of-fit
     test, bar chart; nothing when every commune has the same level.
     """
-    if not shows(pub, "density"):
+    if not shows(pub, "density") or _nothing(pub):
         return []
     rep = pub.representation["density_label"]
     lived = rep["population"].to_numpy() > 0
@@ -159,8 +159,6 @@ def density(pub: Publication) -> list[Item]:
         "d'accompagnements si ceux-ci suivaient exactement la population. Niveaux de la grille communale de densité "
         "de l'INSEE présents dans le territoire.",
         representation_table(rep[lived], "density_label", label=GROUP_LABELS["density_label"], alpha=pub.alpha)]
-    if _nothing(pub):
-        return [*items, f"{NOTHING} : pas de test d'ajustement à la distribution de la population, pas de graphique."]
     fit = pub.fit.get("density_label")
     if fit is None:
         items.append("Le test d'ajustement à la distribution de la population n'est pas publié : il permettrait de "
@@ -183,12 +181,12 @@ def urban_rural(pub: Publication) -> list[Item]:
     """Representation urban/rural and the rural share of each programme; nothing when the whole
     territory is urban (or rural).
     """
-    if not shows(pub, "urban_rural"):
+    if not shows(pub, "urban_rural") or _nothing(pub):
         return []
     table = representation_table(pub.representation["urban_rural"], "urban_rural", label=GROUP_LABELS["urban_rural"],
                                  alpha=pub.alpha)
-    if _nothing(pub) or pub.rural_by_programme.empty:
-        return ["### Urbain et rural", table, f"{NOTHING} : pas de part du rural par programme."]
+    if pub.rural_by_programme.empty:
+        return ["### Urbain et rural", table]
     return ["### Urbain et rural", table, "**Part du rural dans chaque programme**",
             shares_table(pub.rural_by_programme, "programme", label=GROUP_LABELS["programme"], alpha=pub.alpha)]
 
@@ -198,6 +196,8 @@ def rates(pub: Publication) -> list[Item]:
     groups the territory has (a group without inhabitants has no rate); nothing when it has one
     group of each.
     """
+    if _nothing(pub):
+        return []
     epci = pub.rates.get("epci_name")  # none for France or a région (the areas are its départements)
     groups = ([g for g, key in (("urban_rural", "urban_rural"), ("density_label", "density")) if shows(pub, key)]
               + (["epci_name"] if epci is not None and epci["epci_name"].nunique() > 1 else []))
@@ -208,7 +208,7 @@ def rates(pub: Publication) -> list[Item]:
 
 def qpv(pub: Publication) -> list[Item]:
     """Accompaniments in and out of priority neighbourhoods (nothing when the territory has none)."""
-    if not shows(pub, "qpv"):
+    if not shows(pub, "qpv") or _nothing(pub):
         return []
     return ["### Quartiers prioritaires de la politique de la ville",
             shares_table(pub.qpv, "qpv", label=GROUP_LABELS["qpv"], alpha=pub.alpha)]
@@ -228,9 +228,10 @@ def trends(pub: Publication) -> list[Item]:
     if _nothing(pub) or all(t.empty for t in pub.trends.values()) or not shows(pub, "trends"):
         return []
     items: list[Item] = ["### Évolution d'une année sur l'autre"]
+    kept = meaningful_trends(pub)  # a share fixed by definition (an all-urban territory's rural share) has no trend
     for key, what in (("rural", "en commune rurale"), ("qpv", "en quartier prioritaire")):
-        if (key == "rural" and all_one_space(pub) is not None) or (key == "qpv" and not shows(pub, "qpv")):
-            continue  # a share fixed by definition (an all-urban territory's rural share) has no trend
+        if key not in kept:
+            continue
         per_year = pub.trends[key]
         if per_year["total"].sum() == 0 or per_year["count"].eq(0).all():
             items.append(f"Aucun accompagnement {what} sur la période.")
@@ -269,7 +270,7 @@ def communes_reached(pub: Publication) -> list[Item]:
     or a région, the map by département (metropolitan France; overseas in the table).
     """
     t, cov = pub.territory, pub.coverage
-    if not shows(pub, "communes"):
+    if not shows(pub, "communes") or _nothing(pub):
         return []
     if pub.geography == "departement":
         overseas = pub.reached["departement"].astype(str).str.startswith("97").to_numpy()
@@ -283,9 +284,6 @@ def communes_reached(pub: Publication) -> list[Item]:
                 "population du territoire. Le territoire couvre plusieurs départements entiers : ses résultats sont "
                 "présentés par département, et aucun effectif de commune n'est publié (ni carte, ni courbe de "
                 "concentration entre communes)."]
-    if _nothing(pub):
-        return [HEAD_COMMUNES, f"{NOTHING} : aucune des {fr_number(cov.communes)} communes du territoire n'est "
-                "atteinte ; pas de carte des communes atteintes, pas de courbe de concentration ni d'indice de Gini."]
     items: list[Item] = [
         HEAD_COMMUNES,
         figures.map_communes(pub.reached, context=pub.context_communes, column="rate_10k",
@@ -312,14 +310,12 @@ def distance(pub: Publication) -> list[Item]:
     is one commune, has no declared site or is published by département: listed in its gaps).
     """
     d = pub.distance
-    if not shows(pub, "distance") or not d:
+    if not shows(pub, "distance") or not d or _nothing(pub):
         return []
     head = "### Distance aux lieux d'accompagnement"
     place, sites = _place(pub), f"Lieux retenus : {', '.join(pub.sites)} (centre de la commune)."
     population = (f"population du territoire : "
                   f"{_spread(d.population_median_km, d.population_p80_km, what='', place=place)}")
-    if _nothing(pub):
-        return [head, f"{sites} {NOTHING} : pas de distance à mesurer ({population})."]
     if pub.total is None:  # one to a few accompaniments: their median would place them
         return [head, f"{sites} " + _secret("Le nombre d'accompagnements", pub)[:-1] + " : leurs distances aux lieux "
                 f"d'accompagnement ne sont pas publiées ({population})."]
