@@ -111,7 +111,6 @@ def _areas_pub(table: pd.DataFrame):
 
 
 def test_comparison_row_without_accompaniment_has_no_share():
-    from types import SimpleNamespace
 
     from evaluation.report.sections.areas import section
 
@@ -149,7 +148,6 @@ def test_rates_below_one_keep_two_significant_digits():
 
 
 def test_comparison_prints_the_national_rate_with_its_digits():
-    from types import SimpleNamespace
 
     from evaluation.report.sections.areas import section
 

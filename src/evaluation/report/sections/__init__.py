@@ -301,7 +301,7 @@ def provenance(pub: Publication) -> list[Item]:
     """Inputs and versions behind the report, with the files' fingerprints and the pseudonyms' key
     (see :func:`evaluation.report.context.provenance_table`).
     """
-    return ["### Provenance", pub.provenance]
+    return ["### Provenance", "**Paramètres, versions, sources et empreintes des fichiers du rapport**", pub.provenance]
 
 
 # --------------------------------------------------------------------------- surroundings

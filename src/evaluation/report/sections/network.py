@@ -207,8 +207,11 @@ def network_details(pub: Publication) -> list[Item]:
     items: list[Item] = [
         figures.network_drawing({p.capitalize(): g for p, g in net.graphs.items()}, roles=net.roles,
                               title="Réseau de collaboration avant et après", source=pub.source),
-        "### Description des réseaux", network_description_table(net.description),
+        "### Description des réseaux",
+        "**Mesures des réseaux de co-présence et de collaboration, avant et après**",
+        network_description_table(net.description),
         "### Évolution des liens de collaboration",
+        "**Liens de collaboration avant et après, et acteurs arrivés ou partis**",
         pd.DataFrame({"Indicateur": ["Liens avant", "Liens après", "Nouveaux liens", "Liens maintenus",
                                      "Liens arrêtés", "Stabilité (indice de Jaccard)", "Acteurs arrivés",
                                      "Acteurs partis", "Acteurs présents aux deux périodes"],
@@ -245,7 +248,8 @@ def network_details(pub: Publication) -> list[Item]:
             f"nouvelles collaborations, tous acteurs interchangeables : {qap}{stratified}.")
     if net.roles and len(net.brokerage):
         b = net.brokerage
-        items += ["### Rôle d'intermédiaire des structures d'appui", pd.DataFrame({
+        items += ["### Rôle d'intermédiaire des structures d'appui",
+                  "**Liens et position dans le réseau des structures d'appui, avant et après**", pd.DataFrame({
             "Période": b["period"], "Structure": b["role"], "Liens": [fr_number(v) for v in b["degree"]],
             "Intermédiarité": [fr_number(v, digits=3) for v in b["betweenness"]],
             "Contrainte (Burt)": [fr_number(v, digits=2) for v in b["constraint"]],
