@@ -132,6 +132,14 @@ def published_counts(pub: Publication) -> set[int]:
         e = net.effect
         if e is not None and e.effect.shown:  # the counts its reading names (none when it is withheld)
             add([e.pairs, e.new_ties, e.actors_with_ties, e.qap_permutations, e.strata])
+    # L'essentiel's comparators, rounded for reading: the rest of the département's rate and QPV share,
+    # differences of published counts (« 105 pour 10 000 habitants, contre 12 dans le reste du département »)
+    from evaluation.report.sections.findings import rest_of_area
+
+    rest = rest_of_area(pub) if pub.comparison is not None else None
+    if rest is not None:
+        add([round(rest.count / rest.population * 1e4), round(rest.count)]
+            + ([round(100 * rest.qpv / rest.count), round(rest.qpv)] if rest.qpv is not None and rest.count else []))
     return out
 
 
@@ -153,6 +161,9 @@ def test_no_withheld_value_anywhere(tmp_path, threshold):
     ctx = prepare_context("chenove")
     m = measure(ctx)
     pub = publish(ctx, m.summary, m.network, m.venue, threshold=threshold, warnings=m.warnings)
+    from evaluation.report.sections.areas import comparison
+
+    pub.comparison = comparison(ctx, pub, threshold=threshold)  # as the report's publication has it
     cells = withheld_cells(ctx, pub, m)
     if threshold == 100:  # the cases of the issue: QPV shares and conversion rates
         assert {"qpv", "conversion"} <= set(cells["table"])

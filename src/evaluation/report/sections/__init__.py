@@ -13,8 +13,8 @@ The order is the dossier's (issue 27): :func:`title`, L'essentiel (:func:`key_fi
 :mod:`~evaluation.report.sections.grades`), the results against the objectives
 (:func:`objectives`), the body for an élu (:mod:`~evaluation.report.sections.overview`: context,
 reach, networks, voices, limits; prose in Jinja2 templates, :mod:`~evaluation.report.sections.prose`),
-then the technical annex (:func:`annex`, the detailed builders of ``reach``, ``network`` and
-``areas``, :func:`testimonies`, :func:`method`, :func:`caveats`, :func:`provenance`,
+then the technical annex (:func:`annex`, :func:`evolution` since a baseline edition, the detailed
+builders of ``reach``, ``network`` and ``areas``, :func:`testimonies`, :func:`method`, :func:`caveats`, :func:`provenance`,
 :func:`glossary`). This module holds the annex's testimonies, method, caveats and provenance,
 and re-exports the others; ``base`` is what every builder shares and ``shown`` what a cell
 displayed, kept for Word and PDF.
