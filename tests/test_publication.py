@@ -146,6 +146,8 @@ def published_counts(pub: Publication) -> set[int]:
 def _count_tokens(text: str) -> set[int]:
     text = re.sub(r"10[\s\u202f]000|10 km", " ", text)  # units in labels ("pour 10 000 habitants")
     text = re.sub(r"\b\d{2}/\d{2}/\d{4}\b", " ", text)  # dates (« état au 31/12/2024 ») are not counts
+    months = "janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|décembre"
+    text = re.sub(rf"\b\d{{1,2}}(?:er)?\s(?:{months})\s\d{{4}}\b", " ", text)  # « au 30 novembre 2024 »
     return {int(t.replace("\u202f", "")) for t in re.findall(r"(?<![\w,.\-])\d{1,3}(?:\u202f\d{3})*(?![\w,])", text)}
 
 

@@ -1,8 +1,9 @@
 """« L'essentiel »: the findings an élu reads first, each with a comparator and a grade (report layer).
 
 :func:`findings` picks, from the publication alone, four to six findings in plain French
-(:data:`ORDER`: volume and rate, priority neighbourhoods, rural communes, communes
-reached, networking effect, tiers-lieu, distance, testimonies), each built only when its
+(:data:`ORDER`: volume and rate, the change since a baseline edition, priority
+neighbourhoods, rural communes, communes reached, networking effect, tiers-lieu, distance,
+testimonies), each built only when its
 numbers are published and it has something to compare with; each carries its confidence
 grade (:func:`evaluation.report.sections.grades.grade`) and a short key figure for the
 fiche. :func:`key_findings` is the page « L'essentiel »
@@ -32,7 +33,7 @@ from evaluation.report.sections.base import (
 )
 from evaluation.report.sections.grades import Evidence, Grade, grade
 from evaluation.report.sections.scope import all_one_space, gaps
-from evaluation.report.tables import fr_month, fr_number, fr_percent
+from evaluation.report.tables import fr_long_date, fr_month, fr_number, fr_percent
 
 __all__ = ["Finding", "findings", "key_findings", "ORDER", "MAX_FINDINGS", "plain_percent", "plain_rate", "times",
            "rest_of_area", "split_words", "cannot_say", "question"]
@@ -146,6 +147,21 @@ def _reach(pub: Publication) -> Finding | None:
     return Finding("reach", text, grade(evidence), values["count"], f"accompagnements, {period_text(pub)}")
 
 
+def _edition(pub: Publication) -> Finding | None:
+    """Since the baseline edition (a point d'étape), when one was given and its counts are published."""
+    e = getattr(pub, "evolution", None)
+    rows = e.rows.set_index("code") if e is not None else None
+    if rows is None or "acc_total" not in rows.index or bool(rows.loc["acc_total", "withheld"]):
+        return None
+    row = rows.loc["acc_total"]
+    if pd.isna(row["baseline"]) or pd.isna(row["change"]):
+        return None
+    text = prose.phrase("constats.md.j2", "edition", date=fr_long_date(e.baseline_date),
+                        since=fr_number(row["change"]), before=fr_number(row["baseline"]))
+    return Finding("edition", text, grade(Evidence("count")), f"+ {fr_number(row['change'])}",
+                   f"accompagnements depuis le {fr_long_date(e.baseline_date)}")
+
+
 def _qpv(pub: Publication) -> Finding | None:
     row = pub.qpv.set_index("qpv").iloc[0]
     if not pub.total or bool(row["suppressed"]) or (not pub.territory.qpv and not row["count"]):
@@ -240,7 +256,7 @@ def _testimonies(pub: Publication) -> Finding | None:
 
 #: The findings, in the order they are considered (the first :data:`MAX_FINDINGS` that apply).
 ORDER: tuple[Callable[[Publication], Finding | None], ...] = (
-    _reach, _qpv, _rural, _coverage, _network, _venue, _distance, _testimonies)
+    _reach, _edition, _qpv, _rural, _coverage, _network, _venue, _distance, _testimonies)
 
 
 def findings(pub: Publication) -> list[Finding]:
