@@ -297,11 +297,12 @@ def method(pub: Publication) -> str:
     return "\n".join(f"- {line}" for line in lines)
 
 
-def provenance(pub: Publication) -> list[Item]:
+def provenance(pub: Publication) -> pd.DataFrame:
     """Inputs and versions behind the report, with the files' fingerprints and the pseudonyms' key
-    (see :func:`evaluation.report.context.provenance_table`).
+    (see :func:`evaluation.report.context.provenance_table`; its heading is a Markdown cell of the
+    notebook).
     """
-    return ["### Provenance", "**Paramètres, versions, sources et empreintes des fichiers du rapport**", pub.provenance]
+    return pub.provenance
 
 
 # --------------------------------------------------------------------------- surroundings
