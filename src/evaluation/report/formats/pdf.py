@@ -1,6 +1,6 @@
 """The report as a paginated PDF (report layer; WeasyPrint from a print stylesheet).
 
-Laid out from :class:`evaluation.document.Document` as print HTML (not the notebook's
+Laid out from :class:`evaluation.report.formats.document.Document` as print HTML (not the notebook's
 HTML): A4 pages with a binding margin on the inside, the cover of the Word document, a
 clickable table of contents with page numbers, PDF bookmarks for chapters and sections
 (WeasyPrint makes them from the headings), a running header with the territory and the
@@ -174,7 +174,7 @@ def _paragraph(block: Paragraph) -> str:
 
 
 def print_html(d: Document) -> str:
-    """The print HTML of ``d`` (what WeasyPrint lays out with :data:`STYLESHEET`): the cover, the
+    """The print HTML of ``d`` (what WeasyPrint lays out with ``STYLESHEET``): the cover, the
     table of contents, then the blocks; chapters (level 2) start a page, except the first
     (L'essentiel, set larger in a ``div.essentiel`` up to the next chapter).
     """

@@ -60,7 +60,7 @@ from scipy.sparse.csgraph import connected_components
 from evaluation.report.secrecy.cells import LinkedCells, Publishable
 from evaluation.report.secrecy.links import linked_cells
 
-__all__ = ["AUDIT_COLUMNS", "audit", "audit_cells", "sensitive", "joint_suppress"]
+__all__ = ["AUDIT_COLUMNS", "Audited", "audit", "audit_cells", "sensitive", "joint_suppress"]
 
 AUDIT_COLUMNS = ["cell", "table", "low", "high", "ok"]
 
@@ -107,7 +107,7 @@ def audit_cells(linked: LinkedCells, *, threshold: int, withheld: np.ndarray | N
     For each withheld cell *i*: ``low = min x_i`` and ``high = max x_i`` subject to
     ``R x = rhs``, published cells fixed to their values, every unknown ≥ 0 (with
     ``nonzero_known``, withheld cells that a reader can tell are non-zero ≥ 1, see
-    :func:`_lower_bounds`); integrality relaxed. Solved with HiGHS
+    ``_lower_bounds``); integrality relaxed. Solved with HiGHS
     (``scipy.optimize.linprog(method="highs")``) on each connected block of the
     relations separately, published cells substituted out. Fewer programs are solved
     than two per cell, with the same results: one program finds every cell that can grow
@@ -215,10 +215,10 @@ def audit(publication: Audited, *, extra: Sequence[tuple[Mapping[str, float], fl
     """Audit a report's publication: the feasible range of every withheld cell.
 
     The cells and relations are derived from the publication's own tables
-    (:func:`linked_cells` on :meth:`evaluation.report.published.Publication.publishable`), so the
+    (:func:`~evaluation.report.secrecy.links.linked_cells` on :meth:`evaluation.report.published.Publication.publishable`), so the
     audit sees what the report shows. ``extra`` adds numbers published elsewhere (in
     sentences, for instance) as ``(terms, value)`` pairs, see
-    :meth:`LinkedCells.with_published`.
+    :meth:`~evaluation.report.secrecy.cells.LinkedCells.with_published`.
 
     Returns
     -------

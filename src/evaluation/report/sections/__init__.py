@@ -11,7 +11,7 @@ why (:mod:`evaluation.report.sections.scope`).
 The order is the dossier's (issue 27): :func:`title`, L'essentiel (:func:`key_findings`,
 :mod:`~evaluation.report.sections.findings`, with confidence grades:
 :mod:`~evaluation.report.sections.grades`), the results against the objectives
-(:func:`objectives`), the body for an élu (:mod:`~evaluation.report.sections.overview`: context,
+(:func:`objectives`, ``targets``), the body for an élu (:mod:`~evaluation.report.sections.overview`: context,
 reach, networks, voices, limits; prose in Jinja2 templates, :mod:`~evaluation.report.sections.prose`),
 then the technical annex (:func:`annex`, :func:`evolution` since a baseline edition, the detailed
 builders of ``reach``, ``network`` and ``areas``, :func:`testimonies`, :func:`method`, :func:`caveats`, :func:`provenance`,
@@ -63,6 +63,7 @@ from evaluation.report.sections.reach import (
     venue,
 )
 from evaluation.report.sections.shown import SCREEN_DPI, keep, shown_figure
+from evaluation.report.sections.targets import objectives
 from evaluation.report.tables import (
     SECRET,
     WARNING_NOTES,
@@ -93,7 +94,7 @@ DISPLAY_WARNINGS: list[str] = []
 def show(items: Iterable[Item] | Item) -> None:
     """Display a builder's output in a notebook: Markdown, tables without index (unless
     the index is named), figures (then closed, so they are not shown twice). Warnings
-    raised while drawing are not printed: their codes go to :data:`DISPLAY_WARNINGS`.
+    raised while drawing are not printed: their codes go to ``DISPLAY_WARNINGS``.
 
     Each figure is drawn once, at print resolution (:func:`evaluation.report.sections.shown.shown_figure`),
     and displayed at its screen size; what is shown is kept for the Word and PDF documents
@@ -119,7 +120,7 @@ def show(items: Iterable[Item] | Item) -> None:
 
 def setup() -> None:
     """Start a report: the figures' look (seaborn theme, resolution, bold titles), and no
-    drawing warning yet (:data:`DISPLAY_WARNINGS` belongs to one report: a warm kernel keeps
+    drawing warning yet (``DISPLAY_WARNINGS`` belongs to one report: a warm kernel keeps
     the module from one territory to the next, and the method section would say another
     report's warnings).
     """
@@ -147,17 +148,6 @@ def table_of_contents(pub: Publication) -> str:
     chapters += ["Limites", "Annexe technique"]
     return "**Sommaire** : " + " · ".join(f"[{c}](#{quote(c.replace(' ', '-'), safe=chr(39) + '-?')})"
                                            for c in chapters)
-
-
-def objectives(pub: Publication) -> list[Item]:
-    """« Résultats au regard des objectifs », right after L'essentiel: the place of the table of
-    objectives and targets (issue 27, item 2, built by the objectives' builder). Nothing when the
-    territory declares no objective (``territories.yml``), as here.
-    """
-    table = getattr(pub, "objectives", None)
-    if table is None or not len(table):
-        return []
-    return ["## Résultats au regard des objectifs", table]
 
 
 def as_of_sentence(pub: Publication) -> str:

@@ -12,7 +12,7 @@ Not covered: disclosure across reports. The EPCI of a département, each in its 
 add up to the département, so a reader comparing every report of a batch could recover a
 withheld EPCI count from the département's row; and an area's figure shown here may be one
 that the area's own report withholds (a secondary suppression of its own tables). The
-README says so.
+documentation says so (methods, « Secrecy »; guide, « Le référentiel des communes »).
 """
 
 from __future__ import annotations
