@@ -516,7 +516,7 @@ def _page_lines(text: str) -> list[str]:
 
 
 def test_page_3_is_l_essentiel_on_one_page_in_short_sentences_without_jargon(pages, word):
-    from evaluation.report.sections.glossary import terms_in
+    from evaluation.report.sections.lexicon import terms_in
 
     from .test_essentiel import sentence_lengths
 

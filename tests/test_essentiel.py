@@ -20,8 +20,8 @@ from evaluation.report import sections
 from evaluation.report.publication import report_publication
 from evaluation.report.sections.base import of_place
 from evaluation.report.sections.findings import findings, key_findings, times
-from evaluation.report.sections.glossary import load_glossary, terms_in
 from evaluation.report.sections.grades import Evidence, grade, precision
+from evaluation.report.sections.lexicon import load_glossary, terms_in
 from evaluation.report.sections.quotes import readable_quotes, readable_text
 from evaluation.report.sections.scope import gaps, shows
 

@@ -192,12 +192,12 @@ def fr_interval(low: float, high: float, *, digits: int = 1) -> str:
     return f"[{fr_percent(low, digits=digits)} ; {fr_percent(high, digits=digits)}]"
 
 
-#: A table cell withheld by disclosure control (secret statistique). It is not « moins de 5 »: a
+#: A table cell withheld by disclosure control, « non publié ». Not « moins de 5 », since a
 #: cell is also withheld so that a small one cannot be recomputed from the others (secondary
 #: suppression), and saying which would tell the small ones apart.
 SECRET = "non publié"
-#: A withheld cell that is known to be small: counts that get primary suppression only (the
-#: testimonies' themes), « moins de 5 » (see :func:`small_label`).
+#: A withheld cell known to be small, « moins de 5 », for counts that get primary suppression
+#: only, the testimonies' themes (see :func:`small_label`).
 SMALL = "moins de {threshold}"
 #: Every word a withheld cell may read (tables' numeric columns recognise them).
 WITHHELD_WORDS = frozenset({SECRET, "s"})

@@ -39,7 +39,7 @@ __all__ = ["Fiche", "fiche", "fiche_html", "fiche_pdf_bytes", "fiche_docx_bytes"
 FICHE_FILES = {"pdf": "fiche.pdf", "docx": "fiche.docx"}
 #: Key figures on the fiche.
 KEY_FIGURES = 4
-#: Heights tried for the chart, in cm, until the PDF fits one page (0: no chart).
+#: Heights tried for the chart, in cm, until the PDF fits one page; the last, 0, draws no chart.
 CHART_HEIGHTS_CM = (7.0, 5.5, 4.0, 0.0)
 
 

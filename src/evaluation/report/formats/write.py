@@ -35,7 +35,7 @@ __all__ = ["FORMATS", "FORMATS_ENV", "parse_formats", "render_documents", "start
 
 #: Every format of a report, in the order of the index page's links.
 FORMATS: tuple[str, ...] = ("html", "docx", "pdf", "fiche")
-#: File of each format in a report's folder (the fiche: its PDF; its Word twin is ``fiche.docx``).
+#: File of each format in a report's folder; for the fiche its PDF, whose Word twin is ``fiche.docx``.
 FORMAT_FILES = {"html": "report.html", "docx": "report.docx", "pdf": "report.pdf", "fiche": FICHE_FILES["pdf"]}
 #: Every file the formats write in a report's folder.
 WRITTEN_FILES = ("report.html", "report.docx", "report.pdf", *FICHE_FILES.values())

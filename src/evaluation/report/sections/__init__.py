@@ -38,7 +38,7 @@ from evaluation.report.published import Publication
 from evaluation.report.sections.areas import departements_section, section
 from evaluation.report.sections.base import Item, cutoff_text, period_text, report_title
 from evaluation.report.sections.findings import key_findings
-from evaluation.report.sections.glossary import glossary
+from evaluation.report.sections.lexicon import glossary
 from evaluation.report.sections.network import network_details, network_effect, network_reading
 from evaluation.report.sections.overview import (
     annex,

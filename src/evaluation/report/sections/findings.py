@@ -35,7 +35,7 @@ from evaluation.report.sections.grades import Evidence, Grade, grade
 from evaluation.report.sections.scope import all_one_space, gaps
 from evaluation.report.tables import fr_long_date, fr_month, fr_number, fr_percent
 
-__all__ = ["Finding", "findings", "key_findings", "ORDER", "MAX_FINDINGS", "plain_percent", "plain_rate", "times",
+__all__ = ["Finding", "Rest", "findings", "key_findings", "ORDER", "MAX_FINDINGS", "plain_percent", "plain_rate", "times",
            "rest_of_area", "split_words", "cannot_say", "question"]
 
 #: At most this many findings on the page.

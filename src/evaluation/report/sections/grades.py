@@ -55,9 +55,9 @@ GRADES: tuple[Grade, ...] = ("solide", "indicatif", "fragile")
 MIN_CASES = 20
 #: An estimate is solid only from this many cases on.
 SOLID_CASES = 100
-#: Width of a share's interval (high − low, as a proportion): narrow up to 0.20, wide up to 0.40.
+#: Width of a share's interval, high − low as a proportion, narrow up to 0.20 and wide up to 0.40.
 SHARE_NARROW, SHARE_WIDE = 0.20, 0.40
-#: Ratio of a ratio's or a rate's bounds (high / low): narrow up to 2, wide up to 10.
+#: Ratio of a ratio's or a rate's bounds, high / low, narrow up to 2 and wide up to 10.
 RATIO_NARROW, RATIO_WIDE = 2.0, 10.0
 
 

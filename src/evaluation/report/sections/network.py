@@ -71,7 +71,7 @@ HEAD_EFFECT, HEAD_CRUDE = "### Réseaux : estimation ajustée", "### Réseaux : 
 
 
 def network_effect(pub: Publication) -> str:
-    """The adjusted networking effect in detail (technical annex, under :data:`HEAD_EFFECT`): the
+    """The adjusted networking effect in detail (technical annex, under ``HEAD_EFFECT``): the
     estimate at equal propensity of the actors to form ties (or that the data cannot separate
     meeting from activity), the model and why, the falsification test, the E-value and the
     QAP stratified by activity. Empty without network data.
@@ -151,7 +151,7 @@ def _effect_text(pub: Publication) -> str:
 
 
 def network_reading(pub: Publication) -> str:
-    """The crude comparisons of the networking effects (technical annex, under :data:`HEAD_CRUDE`):
+    """The crude comparisons of the networking effects (technical annex, under ``HEAD_CRUDE``):
     whether co-presence became collaboration, before any adjustment. Empty without network
     data (the report's gaps say why).
     """

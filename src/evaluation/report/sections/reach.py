@@ -89,7 +89,7 @@ READING = "### Portée : lecture détaillée"
 
 
 def reach_reading(pub: Publication) -> str:
-    """The detailed French reading of the reach results (technical annex), under :data:`READING`."""
+    """The detailed French reading of the reach results (technical annex), under ``READING``."""
     return f"{READING}\n\n{_reading(pub)}"
 
 

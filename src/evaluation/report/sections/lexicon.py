@@ -1,5 +1,8 @@
 """The report's glossary: technical terms and their plain French definitions (report layer).
 
+(The module is ``lexicon`` so that the builder :func:`glossary`, re-exported by
+:mod:`evaluation.report.sections`, keeps its name.)
+
 The glossary is data, ``evaluation/report/templates/glossaire.yml`` (term, other forms,
 definition), that an evaluator may reword. Its terms belong to the technical annex:
 L'essentiel and the body of the report say the same things without them
