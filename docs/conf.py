@@ -55,7 +55,7 @@ napoleon_use_rtype = False
 # references to them are not checked.
 nitpicky = True
 _EXTERNAL = (
-    "_thread", "argparse", "collections", "concurrent", "datetime", "geopandas", "jupyter_client",
+    "_thread", "argparse", "collections", "concurrent", "datetime", "geopandas", "jinja2", "jupyter_client",
     "matplotlib", "networkx", "np", "numpy", "pandas", "papermill", "pathlib", "pd", "re", "scipy",
     "shapely", "spacy", "str", "typing", "warnings",
 )

@@ -20,11 +20,20 @@ import tempfile
 from pathlib import Path
 
 EXPECTED = Path(__file__).parent / "expected"
+NOTEBOOK = Path(__file__).parents[1] / "notebooks" / "territory_report.ipynb"
+
+
+def notebook_sections() -> tuple[str, ...]:
+    """The builders the notebook's cells call, in order (``show(sections.x(pub))``, ``print(…)``)."""
+    import json
+
+    cells = json.loads(NOTEBOOK.read_text(encoding="utf-8"))["cells"]
+    return tuple(name for c in cells if c["cell_type"] == "code"
+                 for name in re.findall(r"sections\.(\w+)\(pub\)", "".join(c["source"])))
+
+
 #: The notebook's section cells, in order (notebooks/territory_report.ipynb).
-SECTIONS = ("summary", "objectives", "territory_facts", "surroundings", "departements", "reach_reading", "density",
-            "urban_rural", "rates", "funnel", "qpv", "reach_denominators", "trends",
-            "communes_reached", "distance", "count_model", "venue", "network_effect", "network_reading",
-            "network_details", "testimonies", "method", "provenance")
+SECTIONS = notebook_sections()
 
 
 def _figure_text(fig) -> str:

@@ -33,7 +33,7 @@ NBSPS = {"\u00a0", "\u202f"}
 def report(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("formats")
     html = render_report("chenove", out_dir=out, parameters={"disclosure_threshold": THRESHOLD},
-                         formats="html,docx,pdf")
+                         formats="html,docx,pdf,fiche")
     return html.parent
 
 
@@ -89,11 +89,13 @@ def _french_to_float(text: str) -> float:
 # --------------------------------------------------------------------------- structure
 def test_headings_and_their_order_match_the_html(report, word, pdf):
     html = _html_headings(report)
-    assert len(html) > 15 and html[0][0] == 1 and ("Méthode et sources" in [t for _, t in html])
+    # The HTML opens on the title, which Word and the PDF put on their cover.
+    assert html[0] == (1, "Chenôve (dont le QPV du Mail)")
+    assert len(html) > 15 and ("Méthode et sources" in [t for _, t in html])
     body = _word_headings(word)
-    assert body[-1] == (2, "Annexe : tableau des indicateurs")
-    assert body[:-1] == html
-    assert _outline(pdf) == [t for _, t in html] + ["Annexe : tableau des indicateurs"]
+    assert body == html[1:]
+    assert body[0] == (2, "L'essentiel") and body[-1] == (3, "Glossaire")
+    assert _outline(pdf) == [t for _, t in html[1:]]
 
 
 def test_captions_are_numbered_without_gaps_with_sources_and_alt_text(word, pages):
@@ -127,17 +129,17 @@ def test_word_page_setup_toc_fields_and_cover(word, report):
     assert 'TOC \\o "1-3"' in xml
     assert "w:updateFields" in word.settings.element.xml
     cover = "\n".join(p.text for p in word.paragraphs[:12])
-    assert "Chenôve — quartier du Mail" in cover and "État au " in cover and "Édité le " in cover
+    assert "Chenôve (dont le QPV du Mail)" in cover and "Période : 2018–2024" in cover and "Édité le " in cover
     assert "Données illustratives générées par evaluation sample" in cover
-    # « état au »: the latest date of the data, not after today
-    assert re.search(r"État au \d{1,2}(er)? \w+ 20\d\d", cover)
+    # the date: the end of the last complete month of the data
+    assert "Données arrêtées au 30 novembre 2024" in cover
     for style in ("Heading 1", "Heading 2", "Heading 3"):
         assert word.styles[style].builtin
 
 
 def test_pdf_is_a4_with_bookmarks_embedded_fonts_header_and_page_numbers(pdf, pages):
     assert all(round(float(p.mediabox.width)) == 595 and round(float(p.mediabox.height)) == 842 for p in pdf.pages)
-    assert {"Synthèse", "Portée de l'action", "Effets de réseau", "Méthode et sources"} <= set(_outline(pdf))
+    assert {"L'essentiel", "Qui l'action atteint-elle ?", "Annexe technique", "Méthode et sources"} <= set(_outline(pdf))
     fonts = 0
     for page in pdf.pages:
         for font in page["/Resources"].get("/Font", {}).values():
@@ -151,7 +153,7 @@ def test_pdf_is_a4_with_bookmarks_embedded_fonts_header_and_page_numbers(pdf, pa
     assert "Page" not in pages[0]  # the cover has no number
     for i, text in enumerate(pages[1:], start=2):
         assert f"Page {i} sur {n}" in text
-        assert "Chenôve — quartier du Mail — état au" in text
+        assert "Chenôve (dont le QPV du Mail) — données au" in text
     # The table of contents links to the chapters' pages.
     links = [a.get_object() for a in pdf.pages[1].get("/Annots", [])]
     assert len(links) >= 5 and all(a["/Subtype"] == "/Link" for a in links)
@@ -160,7 +162,7 @@ def test_pdf_is_a4_with_bookmarks_embedded_fonts_header_and_page_numbers(pdf, pa
 # --------------------------------------------------------------------------- content
 def test_every_indicator_figure_appears_in_both_with_the_same_french_formatting(report, word, pages):
     csv = pd.read_csv(report / "indicators.csv", sep=";", decimal=",", encoding="utf-8-sig")
-    appendix = _word_tables(word)[-1]
+    appendix = _indicator_table(word)
     header = appendix[0]
     assert header[:3] == ["Indicateur", "Définition", "Valeur"]
     rows = {r[0]: r for r in appendix[1:]}
@@ -172,7 +174,9 @@ def test_every_indicator_figure_appears_in_both_with_the_same_french_formatting(
         value = row[2]
         assert row[1] == ind.definition
         if ind.secret == "oui":
-            assert value == "s", ind.code
+            assert value == "non publié", ind.code
+        elif ind.unite == "oui (1) / non (0)":  # a flag reads in words
+            assert value == ("oui" if ind.valeur else "non"), ind.code
         elif ind.estimable == "non":
             assert value == "non estimable", ind.code
         else:  # the figure as written reads back as the CSV's value
@@ -180,35 +184,46 @@ def test_every_indicator_figure_appears_in_both_with_the_same_french_formatting(
             half_unit = 0.5 * 10 ** -decimals / (100 if "%" in value else 1)  # rounded to the digits shown
             assert abs(_french_to_float(value) - ind.valeur) <= half_unit + 1e-9, (ind.code, value)
             assert "." not in value
-        # the same string in the HTML's table of headline indicators and on a page of the PDF
-        assert re.search(rf">{re.escape(ind.indicateur)}</td>\s*<td[^>]*>{re.escape(value)}</td>", html), ind.code
+        # the same string in the HTML's table of indicators (after the definition) and on a page of the PDF
+        assert re.search(rf">{re.escape(ind.indicateur)}</td>\s*<td[^>]*>[^<]*</td>\s*<td[^>]*>{re.escape(value)}</td>",
+                         html), ind.code
         assert _squash(ind.indicateur + value) in text or (
             _squash(ind.indicateur) in text and _squash(value) in text), ind.code
     assert (csv["secret"] == "oui").sum() >= 2  # the threshold of 11 withholds some indicators
 
 
-def test_every_withheld_cell_is_s_in_both(report, word, pages):
-    html = (report / "report.html").read_text(encoding="utf-8")
-    html_s = len(re.findall(r"<td[^>]*>s</td>", html))
+WITHHELD = {"non publié", f"moins de {THRESHOLD}"}
+
+
+def _indicator_table(word) -> list[list[str]]:
+    return next(t for t in _word_tables(word) if t[0][:3] == ["Indicateur", "Définition", "Valeur"])
+
+
+def test_every_withheld_cell_reads_in_words_in_both(report, word, pages):
+    """No « s » anywhere: a withheld cell reads « non publié », or « moins de 11 » where it is known to be small."""
+    html = htmllib.unescape((report / "report.html").read_text(encoding="utf-8"))
+    cells = re.findall(r"<td[^>]*>([^<]*)</td>", html)
+    assert "s" not in cells
+    html_w = sum(c in WITHHELD for c in cells)
     tables = _word_tables(word)
-    body_s = sum(cell == "s" for t in tables[:-1] for row in t[1:] for cell in row)
-    appendix_s = sum(row[2] == "s" for row in tables[-1][1:])
-    assert html_s > 0 and body_s == html_s
+    assert not [c for t in tables for row in t for c in row if c == "s"]
+    word_w = sum(cell in WITHHELD for t in tables for row in t[1:] for cell in row)
+    assert html_w > 0 and word_w == html_w
     csv = pd.read_csv(report / "indicators.csv", sep=";", decimal=",", encoding="utf-8-sig")
-    assert appendix_s == (csv["secret"] == "oui").sum()
-    # In the PDF, each row with a withheld cell is whole on a page that shows « s » as a word.
+    assert sum(row[2] == "non publié" for row in _indicator_table(word)[1:]) == (csv["secret"] == "oui").sum()
+    # In the PDF, each row with a withheld cell is whole on a page.
     words = [re.findall(r"\w+", p) for p in pages]
     for t in tables:
         for row in t[1:]:
-            if "s" in row:
+            if WITHHELD & set(row):
                 needed = set(re.findall(r"\w+", " ".join(row)))
-                assert any(needed <= set(w) and "s" in w for w in words), row
+                assert any(needed <= set(w) for w in words), row
     # No withheld number leaks through the withheld rows: a threshold of 11 hides every count below it.
     for t in tables:
-        counts = [i for i, h in enumerate(t[0]) if h in {"Effectif", "Accompagnements"}]
+        counts = [i for i, h in enumerate(t[0]) if h in {"Effectif", "Accompagnements", "Témoignages qui l'abordent"}]
         for row in t[1:]:
             for i in counts:
-                if row[i] not in {"s", "–", ""}:
+                if row[i] not in WITHHELD | {"–", ""}:
                     value = _french_to_float(row[i])
                     assert value == 0 or value >= THRESHOLD, (t[0], row)
 
@@ -242,11 +257,12 @@ def test_figures_fit_their_page(pdf):
 # --------------------------------------------------------------------------- pieces
 def test_parse_formats(monkeypatch):
     monkeypatch.delenv("EVALUATION_FORMATS", raising=False)
-    assert parse_formats(None) == ("html", "docx", "pdf")
+    assert parse_formats(None) == ("html", "docx", "pdf", "fiche")
     monkeypatch.setenv("EVALUATION_FORMATS", "pdf,html")
     assert parse_formats(None) == ("html", "pdf")
     assert parse_formats("pdf, HTML") == ("html", "pdf")
-    with pytest.raises(ConfigError, match="'odt'.*html, docx, pdf"):
+    assert parse_formats("fiche") == ("fiche",)
+    with pytest.raises(ConfigError, match="'odt'.*html, docx, pdf, fiche"):
         parse_formats("html,odt")
 
 
@@ -291,12 +307,13 @@ def test_without_pango_the_pdf_is_skipped_and_said(tmp_path, monkeypatch, caplog
     monkeypatch.setattr(pdf_report, "pdf_unavailable", lambda **kw: "WeasyPrint cannot load the Pango library (test)")
     with caplog.at_level(logging.WARNING, logger="evaluation.formats"):
         written = formats.render_documents(tmp_path, paths.report_notebook)
-    assert [p.name for p in written] == ["report.docx"]
+    assert [p.name for p in written] == ["fiche.docx", "report.docx"]
     assert "report.pdf not written: WeasyPrint cannot load the Pango library" in caplog.text
+    assert "fiche.pdf not written: WeasyPrint cannot load the Pango library" in caplog.text
     assert not (tmp_path / "report.pdf").exists() and not (tmp_path / ".publication.pickle").exists()
     word = docx.Document(io.BytesIO((tmp_path / "report.docx").read_bytes()))
     assert "Châtillonnais" in "\n".join(p.text for p in word.paragraphs[:5])
-    assert "État au 31 décembre 2024" in "\n".join(p.text for p in word.paragraphs[:8])
+    assert "Données arrêtées au 31 décembre 2024" in "\n".join(p.text for p in word.paragraphs[:8])
 
 
 def test_index_links_the_formats_written(tmp_path):
@@ -328,7 +345,7 @@ def test_command_checks_formats_and_says_once_when_the_pdf_cannot_be_made(monkey
     assert cli.main(["report", "chenove"]) == 0
     err = capsys.readouterr().err
     assert err.count("report.pdf will not be written: WeasyPrint cannot load the Pango library (test)") == 1
-    assert calls[0]["formats"] == ("html", "docx")  # HTML and Word still written, no second message per report
+    assert calls[0]["formats"] == ("html", "docx", "fiche")  # HTML, Word, the fiche's Word: no second message
     # the PDF alone was asked for and cannot be made: nothing is rendered, and the command fails
     assert cli.main(["report", "chenove", "--formats", "pdf"]) == 1
     assert "nothing was rendered" in capsys.readouterr().err and len(calls) == 1
@@ -431,16 +448,15 @@ def test_a_maps_alternative_text_is_french_and_says_what_it_shows():
 
 def test_word_alt_texts_carry_no_english_axis_names(word):
     alts = [shape._inline.docPr.get("descr") for shape in word.inline_shapes]
-    assert any("Carte des communes" in a for a in alts)
+    assert alts and all(alts)
     assert not [a for a in alts if re.search(r"Geodetic|longitude|latitude|degree", a)]
 
 
 def test_word_document_properties(word, report):
     props = word.core_properties
     assert props.author == "evaluation" and props.last_modified_by == "evaluation"
-    assert props.title == "Rapport d'évaluation — Chenôve — quartier du Mail"
-    assert re.fullmatch(r"Rapport d'évaluation territorial — Chenôve — quartier du Mail — état au "
-                        r"\d{1,2}(er)? \w+ 20\d\d", props.subject)
+    assert props.title == "Rapport d'évaluation — Chenôve (dont le QPV du Mail)"
+    assert props.subject == "Rapport d'évaluation territorial — Chenôve (dont le QPV du Mail) — données au 30 novembre 2024"
     assert "python-docx" not in f"{props.author} {props.comments} {props.last_modified_by}"
     assert props.created.date() == dt.date.today() and props.language == "fr-FR"
 
@@ -448,7 +464,7 @@ def test_word_document_properties(word, report):
 def test_word_has_a_running_header_and_page_numbers(word, pages):
     section = word.sections[0]
     header = "\n".join(p.text for p in section.header.paragraphs)
-    assert re.fullmatch(r"Chenôve — quartier du Mail — état au \d{1,2}(er)? \w+ 20\d\d", header)
+    assert header == "Chenôve (dont le QPV du Mail) — données au 30 novembre 2024"
     assert _squash(header) in _squash(pages[1])  # the PDF's running header, word for word
     assert not "".join(p.text for p in section.first_page_header.paragraphs).strip()  # not on the cover
     footer = section.footer._element.xml
@@ -489,3 +505,47 @@ def test_the_pdf_is_not_forked_from_a_daemonic_process(monkeypatch):
     assert fork_available() == linux
     monkeypatch.setattr(multiprocessing, "current_process", lambda: SimpleNamespace(daemon=True))
     assert not fork_available()
+
+
+# --------------------------------------------------------------------------- L'essentiel and the fiche (issue 27)
+def _page_lines(text: str) -> list[str]:
+    """A page's lines without its running header (first line) and page number (last line)."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return [line for line in lines if not line.startswith("Chenôve (dont le QPV du Mail) — données au")
+            and not re.fullmatch(r"Page \d+ sur \d+", line)]
+
+
+def test_page_3_is_l_essentiel_on_one_page_in_short_sentences_without_jargon(pages, word):
+    from evaluation.report.sections.lexicon import terms_in
+
+    from .test_essentiel import sentence_lengths
+
+    essentiel = _page_lines(pages[2])
+    assert essentiel[0] == "L'essentiel"
+    following = _word_headings(word)[1]  # the chapter after L'essentiel (the objectives, when declared)
+    assert following[0] == 2 and _page_lines(pages[3])[0] == following[1]  # it starts the next page: L'essentiel fits
+    text = "\n".join(essentiel)
+    lengths = sentence_lengths(text)
+    assert len(lengths) >= 10
+    assert sum(lengths) / len(lengths) <= 20 and max(lengths) <= 35, lengths
+    assert terms_in(text) == []
+    assert {"solide", "indicatif", "fragile"} & set(re.findall(r"Confiance : (\w+)", text))
+
+
+def test_the_fiche_is_one_a4_page_in_pdf_and_word(report):
+    fiche = PdfReader(str(report / "fiche.pdf"))
+    assert len(fiche.pages) == 1
+    page = fiche.pages[0]
+    assert round(float(page.mediabox.width)) == 595 and round(float(page.mediabox.height)) == 842
+    text = page.extract_text()
+    assert "Chenôve (dont le QPV du Mail)" in text and "Période 2018–2024" in text and "Source :" in text
+    assert len(re.findall(r"Confiance : (?:solide|indicatif|fragile)", text)) >= 4 + 3  # key figures and findings
+    assert len(page.images) == 1  # one chart
+    word = docx.Document(str(report / "fiche.docx"))
+    assert "Chenôve (dont le QPV du Mail)" in "\n".join(p.text for p in word.paragraphs[:4])
+
+
+def test_no_pseudonym_code_in_any_format(report, word, pages):
+    html = (report / "report.html").read_text(encoding="utf-8")
+    text = "\n".join(p.text for p in word.paragraphs) + "".join(pages) + html
+    assert not re.search(r"\bP-[0-9a-f]{6,}", text)

@@ -220,7 +220,13 @@ def test_comparison_with_the_baseline(published):
     assert e.ties is not None and e.ties.current == e.ties.baseline + e.ties.new - e.ties.lost
     assert len(e.revisions) == 0 and e.changed_files == []
     text = "\n".join(x for x in evolution_section(pub) if isinstance(x, str))
-    assert "## Évolution depuis le point d'étape du 31/12/2022" in text and "Aucune" in text
+    assert "### Évolution depuis le point d'étape du 31/12/2022" in text and "Aucune" in text
+    # L'essentiel compares with the point d'étape, in words (issue 27)
+    from evaluation.report.sections.findings import findings
+
+    since = next(f for f in findings(pub) if f.key == "edition")
+    assert since.text == (f"Depuis le point d'étape du 31 décembre 2022, **{nn - nb} accompagnements** ont commencé, "
+                          f"après {nb} jusqu'à cette date.") and since.grade == "solide"
 
 
 def test_a_corrected_export_shows_as_revisions(published):

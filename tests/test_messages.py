@@ -137,7 +137,7 @@ def test_sample_and_report_usage_in_french(paths, capsys):
     assert capsys.readouterr().err.strip() == "evaluation report : donner un TERRITOIRE ou --all (pas les deux)"
     assert main(["--lang", "fr", "report", "chenove", "--formats", "odt"]) == 2
     assert capsys.readouterr().err.strip() == ("evaluation report : format(s) de rapport inconnu(s) 'odt' : choisir "
-                                               "parmi html, docx, pdf")
+                                               "parmi html, docx, pdf, fiche")
     assert main(["report", "chenove", "--formats", "odt"]) == 2
     assert "unknown report format(s) 'odt': choose among html, docx, pdf" in capsys.readouterr().err
 

@@ -302,7 +302,7 @@ class TestReading:
         ctx, m = measures
         net = dataclasses.replace(m.network, effect=effect, falsification=placebo)
         pub = publish(ctx, m.summary, net, m.venue, threshold=threshold)
-        return sections.network_effect(pub), pub
+        return sections.network_effect(pub).split("\n\n", 1)[-1], pub  # the text under its annex heading
 
     def test_leads_with_adjusted_estimate_model_falsification_and_e_value(self, chenove_measures):
         placebo = Falsification(self.effect(2.5, 1.4, 4.4), warning=True)
@@ -316,6 +316,12 @@ class TestReading:
         assert "au moins 3,0" in text
         ind = pub.indicators.set_index("code")
         assert ind.loc["effet_reseau", "valeur"] == 3.9 and ind.loc["effet_reseau_evalue", "valeur"] == 1
+        # In plain words for L'essentiel: the alarm is said, and the finding is graded fragile (issue 27).
+        from evaluation.report.sections.findings import findings
+
+        plain = next(f for f in findings(pub) if f.key == "network")
+        assert "sans doute trop forte" in plain.text and plain.grade == "fragile"
+        assert "environ quatre fois plus souvent" in plain.text
 
     def test_says_when_meeting_and_activity_cannot_be_separated(self, chenove_measures):
         text, _ = self.reading(chenove_measures, self.effect(1.1, 0.7, 1.7),

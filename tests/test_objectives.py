@@ -241,7 +241,7 @@ def test_the_table_shows_no_withheld_value_and_says_non_mesurable():
     items = objectives_section(_pub(objectives, ind))
     table = next(i for i in items if isinstance(i, pd.DataFrame))
     assert list(table["Statut"]) == ["non mesurable", "en bonne voie", "non mesurable"]
-    assert list(table["Résultat (IC 95\u202f%)"]) == ["non publié (secret statistique)",
+    assert list(table["Résultat (fourchette à 95 %)"]) == ["non publié (secret statistique)",
                                                       "66,0\u202f% [57,0\u202f% ; 75,0\u202f%]", "non estimable"]
     assert table.loc[1, "Cible"] == "au moins 75,0\u202f% au 31/12/2026"
     assert "objectif illustratif" in table.loc[1, "Source"] and "s" not in set(table.to_numpy().ravel())
@@ -292,7 +292,7 @@ def test_chenove_end_of_2020_a_withheld_result_reads_non_mesurable():
     items = objectives_section(pub)
     table = next(i for i in items if isinstance(i, pd.DataFrame))
     row = table[table["Indicateur"].str.startswith("Effet des rencontres")].iloc[0]
-    assert row["Statut"] == "non mesurable" and row["Résultat (IC 95\u202f%)"] == "non publié (secret statistique)"
+    assert row["Statut"] == "non mesurable" and row["Résultat (fourchette à 95 %)"] == "non publié (secret statistique)"
     assert "au 31/12/2020" in items[1] and len(table) == len(pub.territory.objectives)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html as htmllib
 import json
 import re
 import subprocess
@@ -14,7 +15,7 @@ import pytest
 from evaluation.report.context import prepare_context
 from evaluation.report.publication import publish
 from evaluation.report.runs.render import render_report
-from evaluation.report.sections import network_reading, reach_reading, summary_markdown
+from evaluation.report.sections import key_findings, network_reading, reach_reading
 
 from .conftest import read_export, write_export
 
@@ -35,15 +36,19 @@ def test_html_is_french_without_code_and_self_contained(chenove_report):
     # nothing fetched from elsewhere when it is opened (nbconvert's template loads require.js and MathJax)
     assert not re.findall(r'<(?:script|img|link|iframe)\b[^>]*(?:src|href)="(?:https?:)?//', html)
     assert "No description has been provided" not in html
-    for heading in ("Rapport d'évaluation", "Synthèse", "Portée de l'action", "Par niveau de densité",
-                    "Indice de représentation", "Taux pour 10 000 habitants", "Évolution d'une année sur l'autre",
-                    "Communes atteintes", "Modèle de comptage par commune", "Fréquentation du tiers-lieu",
-                    "QPV de la commune", "Effets de réseau", "Description des réseaux",
+    for heading in ("Chenôve (dont le QPV du Mail)", "L'essentiel", "Le territoire et l'action",
+                    "Qui l'action atteint-elle ?", "Le tiers-lieu du Mail",
+                    "Les rencontres ont-elles fait naître des collaborations ?", "Ce que les chiffres ne disent pas",
+                    "Limites", "Ce que ce rapport ne couvre pas", "Annexe technique", "Indicateurs",
+                    "Évolution d'une année sur l'autre", "Tiers-lieu du Mail : détail", "QPV de la commune",
+                    "Réseaux : estimation ajustée", "Description des réseaux",
                     "De la co-présence à la collaboration : comparaison brute",
-                    "Modèle logistique brut des nouvelles collaborations",
-                    "Ce qui ne se quantifie pas", "Indicateurs clés", "Précautions de lecture", "Sommaire",
-                    "Méthode et sources", "Données illustratives"):
-        assert heading in html, heading
+                    "Modèle logistique brut des nouvelles collaborations", "Témoignages : thèmes",
+                    "Précautions de lecture", "Sommaire", "Méthode et sources", "Données illustratives", "Glossaire"):
+        assert htmllib.unescape(heading) in htmllib.unescape(html), heading
+    # A one-commune, all-urban territory has no density, urban/rural, map or count-model section (issue 27).
+    for pruned in ("Par niveau de densité", "Urbain et rural", "Communes atteintes", "Modèle de comptage par commune"):
+        assert not re.search(rf"<h[1-4][^>]*>{re.escape(pruned)}", html), pruned
     assert "Grands centres urbains" in text
     # The network chapter leads with the adjusted estimate, its model, falsification and E-value.
     assert "avec un effet fixe par acteur" in text and "Test de falsification" in text
@@ -86,10 +91,12 @@ def test_checked_notebook_output_agrees_with_raw_data(paths):
 def test_summary_figures(paths):
     ctx = prepare_context("chatillonnais")
     raw = read_export(paths.sample / "accompaniments.csv")
-    assert len(ctx.accompaniments) == raw["commune_code"].isin(ctx.communes["commune_code"]).sum()
+    # by default the data stop at the end of the last complete month: the latest record is of 30/12/2024
+    started = pd.to_datetime(raw["start_date"], dayfirst=True) <= "2024-11-30"
+    assert len(ctx.accompaniments) == (raw["commune_code"].isin(ctx.communes["commune_code"]) & started).sum()
     summary = ctx.reach()
-    text = summary_markdown(publish(ctx, summary, None, None))
-    assert "## Synthèse" in text and "témoignages" in text
+    text = key_findings(publish(ctx, summary, None, None))[0]
+    assert text.startswith("## L'essentiel") and "structures ou projets" in text
     assert ctx.illustrative
 
 
@@ -135,10 +142,15 @@ def test_reach_reading_per_territory():
     assert prepare_context("chatillonnais").venue() is None
 
 
-def test_territory_without_network_says_so_in_one_line():
+def test_territory_without_network_leaves_the_chapter_out_and_says_why_once():
+    from evaluation.report.sections.scope import gaps
+
     ctx = prepare_context("auxois")
     assert ctx.network() is None
-    assert network_reading(publish(ctx, ctx.reach(), None, None)).count(".") == 1
+    pub = publish(ctx, ctx.reach(), None, None)
+    assert network_reading(pub) == ""
+    assert [g.why for g in gaps(pub) if g.key == "network"] == [
+        "ce territoire n'a pas de données sur les rencontres et les collaborations entre acteurs"]
 
 
 def test_the_pseudonym_key_is_never_written(chenove_report):

@@ -64,18 +64,17 @@ def test_no_accompaniment_draws_no_figure_and_prints_no_dash_for_a_number(empty)
         # « χ² = –, 2 ddl, p = – », « médiane – km », « Gini – »: a dash standing for a number
         assert not re.search(r"(= –|– km|Gini –|: –)", text), (name, text)
         assert not [i for i in items if isinstance(i, pd.DataFrame) and i.empty], name
-    for name in ("density", "trends", "communes_reached", "distance", "count_model", "urban_rural"):
-        assert "Aucun accompagnement sur la période" in _text(_items(empty, name)), name
+        assert items == [], name  # nothing to show: the section leaves the report (issue 27)
 
 
 def test_no_accompaniment_says_what_is_not_done(empty):
-    assert "pas de test d'ajustement" in _text(_items(empty, "density"))
-    reached = _text(_items(empty, "communes_reached"))
-    assert "aucune des 107 communes" in reached and "Gini" in reached  # 107 communes in the Châtillonnais
-    distance = _text(_items(empty, "distance"))
-    assert "pas de distance à mesurer" in distance and distance.startswith("Lieux retenus : ")
-    # the population's distances remain a fact of the territory: numbers, not dashes
-    assert re.search(r"population du territoire : médiane \d+,\d km", distance)
+    """The sections leave the report; « Limites » says once why."""
+    from evaluation.report.sections.scope import gaps
+
+    said = [g.sentence for g in gaps(empty)]
+    assert said[0] == "La portée de l'action : aucun accompagnement n'est enregistré dans ce territoire."
+    assert said[0] in _text(sections.limits(empty))
+    assert "Aucun accompagnement n'est enregistré" in sections.reach_reading(empty)
 
 
 def test_one_accompaniment_publishes_neither_its_distance_nor_a_range_of_one_year(single):
@@ -86,7 +85,7 @@ def test_one_accompaniment_publishes_neither_its_distance_nor_a_range_of_one_yea
     distance = _text(_items(pub, "distance"))
     assert "relève du secret statistique" in distance
     assert f"{d.median_km:.1f}".replace(".", ",") + " km" not in distance
-    reading = sections.reach_reading(pub)
+    reading = sections.reach_reading(pub).split("\n\n", 1)[1]  # under its heading
     year = int(ctx.accompaniments["year"].iloc[0])
     assert reading.startswith(f"En {year}, ") and f"De {year} à {year}" not in reading
     assert "km" not in reading
@@ -102,8 +101,16 @@ def _comparison(rows: list[dict]) -> pd.DataFrame:
     return pd.DataFrame([{**base, **r} for r in rows])
 
 
-def test_comparison_row_without_accompaniment_has_no_share():
+def _areas_pub(table: pd.DataFrame):
+    """A hand-made publication for the comparison table: urban and rural communes, one QPV."""
     from types import SimpleNamespace
+
+    spaces = pd.DataFrame({"urban_rural": ["urbain", "rural"], "population": [3000, 3073]})
+    return SimpleNamespace(comparison=table, alpha=0.05, representation={"urban_rural": spaces},
+                           territory=SimpleNamespace(qpv=({"name": "Q"},)))
+
+
+def test_comparison_row_without_accompaniment_has_no_share():
 
     from evaluation.report.sections.areas import section
 
@@ -115,7 +122,7 @@ def test_comparison_row_without_accompaniment_has_no_share():
                           "share_rural": 30 / 168, "share_rural_low": 0.128, "share_rural_high": 0.243,
                           "share_qpv": 37 / 168, "share_qpv_low": 0.164, "share_qpv_high": 0.289,
                           "share_reached": 0.001}])
-    rows = section(SimpleNamespace(comparison=table, alpha=0.05))[1]
+    rows = section(_areas_pub(table))[-1]
     row = rows.iloc[0]
     assert row["Part rurale (IC 95\u202f%)"] == "–" and row["Part en QPV (IC 95\u202f%)"] == "–"
 
@@ -141,7 +148,6 @@ def test_rates_below_one_keep_two_significant_digits():
 
 
 def test_comparison_prints_the_national_rate_with_its_digits():
-    from types import SimpleNamespace
 
     from evaluation.report.sections.areas import section
 
@@ -150,7 +156,7 @@ def test_comparison_prints_the_national_rate_with_its_digits():
                          {"level": "france", "communes": 34935, "population": 67664570, "count": 168.0,
                           "rate": 0.024828, "rate_low": 0.021216, "rate_high": 0.028880, "share_rural": 0.18,
                           "share_rural_low": 0.13, "share_rural_high": 0.24, "share_reached": 0.001}])
-    rows = section(SimpleNamespace(comparison=table, alpha=0.05))[1].set_index("Zone")
+    rows = section(_areas_pub(table))[-1].set_index("Zone")
     column = "Pour 10 000 hab. (IC 95\u202f%)"
     assert rows.loc["France", column] == "0,025 [0,021 ; 0,029]"
     assert rows.loc["Territoire", column] == "0 [0 ; 6,1]"
@@ -191,8 +197,10 @@ def _trend_pub(rural: pd.DataFrame, qpv: pd.DataFrame, tests: dict):
     """A hand-made publication for the trend section (threshold 5)."""
     from types import SimpleNamespace
 
+    spaces = pd.DataFrame({"urban_rural": ["urbain", "rural"], "population": [3000, 3073]})  # both: a rural trend
     return SimpleNamespace(trends={"rural": rural, "qpv": qpv}, trend_tests=tests, total=34, alpha=0.05,
-                           threshold=5, source="test")
+                           threshold=5, source="test", representation={"urban_rural": spaces},
+                           territory=SimpleNamespace(qpv=({"name": "Q"},)))
 
 
 def _years(years, counts, totals, lows, highs, withheld):
@@ -214,21 +222,30 @@ def test_a_trend_needs_two_published_years():
     rural = _years([2021, 2022, 2023, 2024], [nan] * 4, [6, 7, 13, 8], [nan] * 4, [nan] * 4, [True] * 4)
     qpv = _years([2021, 2022, 2023, 2024], [0, nan, nan, nan], [6, 7, 13, 8], [0.0, nan, nan, nan],
                  [0.39033, nan, nan, nan], [False, True, True, True])
-    items = trends(_trend_pub(rural, qpv, {"rural": Estimate(estimable=False, reason="too_few_events"),
-                                           "qpv": Estimate(estimable=True, withheld=True)}))
+    withheld = {"rural": Estimate(estimable=False, reason="too_few_events"), "qpv": Estimate(estimable=True, withheld=True)}
+    pub = _trend_pub(rural, qpv, withheld)
+    # no share has two published years: the section leaves the report, « Limites » says why
+    from evaluation.report.sections.scope import CHECKS
+
+    assert trends(pub) == []
+    assert CHECKS["trends"](pub).why == "il faudrait au moins deux années publiables (non protégées par le secret statistique)"
+
+    # with two published QPV years (2 of 8, 9 of 20), the rural share says its years are withheld
+    two = _years([2022, 2023], [2, 9], [8, 20], [0.07148, 0.25820], [0.59072, 0.65791], [False, False])
+    items = trends(_trend_pub(rural, two, {**withheld, "qpv": Estimate(value=1.0, p_value=0.3)}))
     text = _text(items)
-    assert not [i for i in items if isinstance(i, Figure)]
-    assert "z =" not in text
+    assert len([i for i in items if isinstance(i, Figure)]) == 1  # the QPV share only
     assert ("Part des accompagnements en commune rurale, par année : la part de chaque année relève du secret "
             "statistique") in text
-    assert ("Part des accompagnements en quartier prioritaire, par année : seule l'année 2021 est publiable "
-            "(0,0\u202f%, IC 95\u202f% [0,0\u202f% ; 39,0\u202f%])") in text
+    items = trends(_trend_pub(rural, qpv.assign(share=[0.0, 0.1, nan, nan], ci_low=[0.0, 0.01, nan, nan],
+                                                 ci_high=[0.39033, 0.4, nan, nan], suppressed=[False, False, True, True]),
+                              {**withheld, "qpv": Estimate(estimable=True, withheld=True)}))
+    assert "z =" not in _text(items)  # a withheld test prints no statistic
 
     # One year of data: nothing to test, whatever the measure says (3 of 10: Wilson [0.1078 ; 0.6032]).
     one = _years([2021], [3], [10], [0.10779], [0.60322], [False])
-    items = trends(_trend_pub(one, one, {"rural": Estimate(estimable=False, reason="no_variation"),
-                                         "qpv": Estimate(estimable=False, reason="no_variation")}))
-    assert not [i for i in items if isinstance(i, Figure)]
+    items = trends(_trend_pub(one, two, {"rural": Estimate(estimable=False, reason="no_variation"),
+                                         "qpv": Estimate(value=1.0, p_value=0.3)}))
     assert "une seule année de données (2021 : 30,0\u202f%, IC 95\u202f% [10,8\u202f% ; 60,3\u202f%])" in _text(items)
 
 

@@ -7,7 +7,13 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from evaluation.measures.snapshot import SnapshotError, as_of, data_dates, resolve_as_of
+from evaluation.measures.snapshot import (
+    SnapshotError,
+    as_of,
+    data_dates,
+    last_complete_month_end,
+    resolve_as_of,
+)
 
 D = pd.Timestamp
 
@@ -70,12 +76,25 @@ def test_the_latest_date_is_the_last_start_and_keeps_every_row(tables):
     assert pd.isna(ties["end_date"].iloc[1]) and ties["end_date"].iloc[0] == D("2020-06-01")  # x–z still open
 
 
-def test_resolve_default_is_the_latest_date_capped_at_today(tables):
+def test_resolve_default_is_the_end_of_the_last_complete_month_capped_at_today(tables):
     s = resolve_as_of(tables, None, today=dt.date(2030, 1, 1))
-    assert s.default and s.date == dt.date(2024, 3, 1) and s.first == dt.date(2019, 5, 1)
-    assert resolve_as_of(tables, None, today=dt.date(2024, 2, 1)).date == dt.date(2024, 2, 1)
+    # the latest record is on 1 March 2024: February is the last complete month
+    assert s.default and s.date == dt.date(2024, 2, 29) and s.first == dt.date(2019, 5, 1)
+    assert s.latest == dt.date(2024, 3, 1)
+    assert resolve_as_of(tables, None, today=dt.date(2024, 2, 1)).date == dt.date(2024, 1, 31)
     s = resolve_as_of(tables, "31/12/2022", today=dt.date(2030, 1, 1))
     assert not s.default and s.date == dt.date(2022, 12, 31)
+
+
+@pytest.mark.parametrize(("latest", "first", "expected"), [
+    (dt.date(2024, 12, 30), None, dt.date(2024, 11, 30)),  # December is not complete
+    (dt.date(2024, 12, 31), None, dt.date(2024, 12, 31)),  # the last day: complete
+    (dt.date(2024, 3, 1), None, dt.date(2024, 2, 29)),  # leap year
+    (dt.date(2024, 1, 15), None, dt.date(2023, 12, 31)),  # across a year
+    (dt.date(2024, 1, 15), dt.date(2024, 1, 3), dt.date(2024, 1, 15)),  # less than a month of data: the latest
+])
+def test_last_complete_month_end(latest, first, expected):
+    assert last_complete_month_end(latest, first=first) == expected
 
 
 @pytest.mark.parametrize(("value", "match"), [
@@ -91,16 +110,28 @@ def test_bad_dates_refused_with_what_to_do(tables, value, match):
 def test_dated_report_restricts_and_states_the_date():
     from evaluation.report.context import measure, prepare_context
     from evaluation.report.publication import publish
-    from evaluation.report.sections import summary_markdown
+    from evaluation.report.sections import as_of_sentence
+    from evaluation.report.sections.overview import title_text
 
     ctx = prepare_context("chenove", as_of="2021-12-31")
     assert ctx.accompaniments["start_date"].max() <= D("2021-12-31")
     assert ctx.dataset.collaborations["start_date"].max() <= D("2021-12-31")
     assert ctx.parameters["as_of"] == "2021-12-31"
     full = prepare_context("chenove")
+    # The sample's latest record, read plainly: a meeting or an accompaniment of 30 December 2024.
+    from evaluation.config import get_paths
+
+    from .conftest import read_export
+    sample = get_paths().sample
+    raw = [pd.to_datetime(read_export(sample / f)[c], dayfirst=True).max()
+           for f, c in (("accompaniments.csv", "start_date"), ("events.csv", "date"))]
+    assert max(raw) == D("2024-12-30")
+    # December 2024 is not complete: the default date is the end of November, said as such
+    assert full.snapshot.default and full.snapshot.latest == dt.date(2024, 12, 30)
+    assert full.snapshot.date == dt.date(2024, 11, 30)
     starts = pd.concat([full.dataset.tables[t][c] for t, c in (("accompaniments", "start_date"), ("events", "date"),
                                                                 ("collaborations", "start_date"), ("testimonies", "date"))])
-    assert full.snapshot.default and full.snapshot.date == starts.max().date()
+    assert starts.max() <= D("2024-11-30")
     expected_2021 = int((full.accompaniments["start_date"].dt.year == 2021).sum())
     m = measure(ctx, permutations=50)
     pub = publish(ctx, m.summary, m.network, m.venue)
@@ -108,11 +139,13 @@ def test_dated_report_restricts_and_states_the_date():
     assert ind.loc["acc_total", "valeur"] == (full.accompaniments["start_date"] <= D("2021-12-31")).sum()
     assert ind.loc["acc_creation_dev", "periode"] == "2021"
     assert expected_2021 > 0
-    text = summary_markdown(pub)
-    assert text.startswith("# Rapport d'évaluation — Chenôve — quartier du Mail — état au 31/12/2021")
-    assert "la date demandée" in text
-    assert "faute de date demandée, date du dernier début enregistré" in summary_markdown(
-        publish(full, *(lambda m: (m.summary, m.network, m.venue))(measure(full, permutations=50))))
+    pub.comparison = None
+    text = title_text(pub)
+    assert text.startswith("# Chenôve (dont le QPV du Mail)\n\nRapport d'évaluation, 2018–2021 (données arrêtées au "
+                           "31 décembre 2021)")
+    assert "la date demandée" in as_of_sentence(pub)  # why that date: said once, in the annex's method
+    again = publish(full, *(lambda m: (m.summary, m.network, m.venue))(measure(full, permutations=50)))
+    assert "fin du dernier mois complet des données (dernier enregistrement : 30 décembre 2024)" in as_of_sentence(again)
 
 
 def test_latest_year_is_the_year_of_the_date_even_when_partial():
@@ -145,8 +178,9 @@ def test_no_dated_record_is_not_an_error():
 
 
 def test_a_report_dated_before_the_split_date_says_so():
-    """Before the « avant / après » date there is no "after": the network and tiers-lieu chapters say
-    why they are empty, instead of claiming the territory has no network data or no tiers-lieu.
+    """Before the « avant / après » date there is no "after": the network and tiers-lieu chapters leave
+    the report, and « Limites » says why, instead of claiming the territory has no network data or
+    no tiers-lieu.
     """
     import datetime as dt
     from types import SimpleNamespace
@@ -154,12 +188,14 @@ def test_a_report_dated_before_the_split_date_says_so():
     from evaluation.measures.snapshot import Snapshot
     from evaluation.report.sections.network import network_reading
     from evaluation.report.sections.reach import venue
+    from evaluation.report.sections.scope import CHECKS
 
     territory = SimpleNamespace(split_date=dt.date(2021, 1, 1), venue=SimpleNamespace(commune="21166"))
     early = SimpleNamespace(network=None, venue=None, territory=territory,
                             snapshot=Snapshot(dt.date(2020, 12, 31), False, dt.date(2019, 1, 1), dt.date(2024, 6, 1)))
-    assert "31/12/2020" in network_reading(early) and "01/01/2021" in network_reading(early)
-    assert "n'est pas encore atteinte" in venue(early)[0]
+    assert network_reading(early) == "" and venue(early) == []
+    assert CHECKS["network"](early).why == "la date qui sépare « avant » et « après » n'est pas encore atteinte"
+    assert CHECKS["venue"](early).why == "la date qui sépare « avant » et « après » n'est pas encore atteinte"
     late = SimpleNamespace(**{**vars(early), "snapshot": Snapshot(dt.date(2022, 6, 30), False, dt.date(2019, 1, 1),
                                                                    dt.date(2024, 6, 1))})
-    assert "pas de données de réseau" in network_reading(late)
+    assert "pas de données sur les rencontres" in CHECKS["network"](late).why

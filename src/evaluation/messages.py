@@ -137,10 +137,10 @@ MESSAGES: dict[str, Text] = {
                          "la date {date} (as_of) est postérieure à aujourd'hui ({today}) : donner une date "
                          "jusqu'à aujourd'hui"),
     "as_of_future_data": Text(
-        "as_of {date} is after today ({today}): give a date up to today, or leave it out to use the latest "
-        "date of the data ({latest})",
+        "as_of {date} is after today ({today}): give a date up to today, or leave it out to use the end of the "
+        "last complete month of the data (latest record: {latest})",
         "la date {date} (as_of) est postérieure à aujourd'hui ({today}) : donner une date jusqu'à aujourd'hui, "
-        "ou l'omettre pour prendre la dernière date des données ({latest})"),
+        "ou l'omettre pour prendre la fin du dernier mois complet des données (dernier enregistrement : {latest})"),
     "as_of_before_data": Text(
         "as_of {date} is before the first record of the data ({first}): give a date from {first} on",
         "la date {date} (as_of) précède le premier enregistrement des données ({first}) : donner une date à "

@@ -62,6 +62,8 @@ CLI_MESSAGES: dict[str, tuple[str, str]] = {
     "progress_stage_secrecy": ("statistical secrecy and publication", "secret statistique et publication"),
     "progress_stage_baseline": ("the same at the baseline edition's date", "de même à la date de l'édition de "
                                 "référence"),
+    "progress_fiche": ("writing the one-page fiche (fiche.docx, fiche.pdf)",
+                       "écriture de la fiche d'une page (fiche.docx, fiche.pdf)"),
     "progress_document": ("assembling the Word and PDF document", "assemblage du document Word et PDF"),
     "progress_docx": ("writing report.docx", "écriture de report.docx"),
     "progress_pdf": ("laying out report.pdf (in the background)", "mise en page de report.pdf (en arrière-plan)"),
@@ -206,13 +208,15 @@ HELP_FR: dict[str, str] = {
     "parallel runs with --all (default: number of cores)":
         "exécutions en parallèle avec --all (par défaut : nombre de cœurs)",
     "send the runs to an existing Dask cluster": "envoyer les exécutions à une grappe Dask existante",
-    "formats to write, comma-separated among html, docx, pdf (default: EVALUATION_FORMATS if set, else all three)":
-        "formats à écrire, séparés par des virgules parmi html, docx, pdf (par défaut : EVALUATION_FORMATS s'il "
-        "est défini, sinon les trois)",
+    "formats to write, comma-separated among html, docx, pdf, fiche (the one-page fiche) (default: "
+    "EVALUATION_FORMATS if set, else all four)":
+        "formats à écrire, séparés par des virgules parmi html, docx, pdf, fiche (la fiche d'une page) (par "
+        "défaut : EVALUATION_FORMATS s'il est défini, sinon les quatre)",
     "with --all: start a kernel for every territory instead of reusing warm ones":
         "avec --all : démarrer un noyau par territoire au lieu de réutiliser des noyaux prêts",
-    "evaluate the situation on that date, YYYY-MM-DD or DD/MM/YYYY (default: the latest start date of the data)":
-        "évaluer la situation à cette date, AAAA-MM-JJ ou JJ/MM/AAAA (par défaut : la dernière date de début "
+    "evaluate the situation on that date, YYYY-MM-DD or DD/MM/YYYY (default: the end of the last complete month "
+    "of the data)":
+        "évaluer la situation à cette date, AAAA-MM-JJ ou JJ/MM/AAAA (par défaut : la fin du dernier mois complet "
         "des données)",
     "add the chapter comparing with this earlier edition (its name or folder)":
         "ajouter le chapitre de comparaison avec cette édition antérieure (son nom ou son dossier)",
@@ -222,8 +226,8 @@ HELP_FR: dict[str, str] = {
         "1 - niveau de confiance des intervalles, entre 0 et 0,5 (0,05 par défaut : 95 %%)",
     "freeze the report of a territory at a date as an edition (point d'étape)":
         "figer le rapport d'un territoire à une date en une édition (point d'étape)",
-    "the date evaluated, YYYY-MM-DD or DD/MM/YYYY (default: the latest start date of the data)":
-        "la date évaluée, AAAA-MM-JJ ou JJ/MM/AAAA (par défaut : la dernière date de début des données)",
+    "the date evaluated, YYYY-MM-DD or DD/MM/YYYY (default: the end of the last complete month of the data)":
+        "la date évaluée, AAAA-MM-JJ ou JJ/MM/AAAA (par défaut : la fin du dernier mois complet des données)",
     "name of the edition (lowercase, digits, hyphens)": "nom de l'édition (minuscules, chiffres, tirets)",
     "one edition per milestone of the territory in territories.yml (named after it)":
         "une édition par jalon du territoire dans territories.yml (nommée d'après lui)",

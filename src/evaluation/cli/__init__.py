@@ -2,7 +2,7 @@
 
 ::
 
-    evaluation report TERRITORY [--as-of DATE] [--baseline EDITION] [--data DIR] [--out DIR] [--formats html,docx,pdf] [--threshold N] [--alpha A]
+    evaluation report TERRITORY [--as-of DATE] [--baseline EDITION] [--data DIR] [--out DIR] [--formats html,docx,pdf,fiche] [--threshold N] [--alpha A]
     evaluation report --all [--as-of DATE] [--data DIR] [--out DIR] [--workers N] [--scheduler ADDRESS] [--formats …]
     evaluation publish TERRITORY (--as-of DATE --edition NAME | --all-milestones) [--baseline EDITION] [--formats …] [--alpha A]
     evaluation verify EDITION_FOLDER
@@ -52,8 +52,8 @@ def _dossier(p: argparse.ArgumentParser, *, lang: str) -> None:
     p.add_argument("--out", type=Path, metavar="DIR", help="output folder (default: reports/)")
     p.add_argument("--timeout", type=int, default=900, help="seconds allowed to each notebook cell")
     p.add_argument("--formats", default=None, metavar="LIST",
-                   help="formats to write, comma-separated among html, docx, pdf "
-                        "(default: EVALUATION_FORMATS if set, else all three)")
+                   help="formats to write, comma-separated among html, docx, pdf, fiche (the one-page fiche) "
+                        "(default: EVALUATION_FORMATS if set, else all four)")
     p.add_argument("--threshold", type=functools.partial(_threshold, lang=lang), default=None, metavar="N",
                    help="statistical secrecy: counts from 1 to N-1 are withheld (default 5; at least 2)")
     p.add_argument("--alpha", type=functools.partial(_alpha, lang=lang), default=None, metavar="A",
@@ -78,7 +78,7 @@ def build_parser(*, lang: str = "en") -> argparse.ArgumentParser:
                    help="with --all: start a kernel for every territory instead of reusing warm ones")
     p.add_argument("--as-of", metavar="DATE",
                    help="evaluate the situation on that date, YYYY-MM-DD or DD/MM/YYYY "
-                        "(default: the latest start date of the data)")
+                        "(default: the end of the last complete month of the data)")
     p.add_argument("--baseline", metavar="EDITION",
                    help="add the chapter comparing with this earlier edition (its name or folder)")
     _dossier(p, lang=lang)
@@ -87,7 +87,7 @@ def build_parser(*, lang: str = "en") -> argparse.ArgumentParser:
     p = sub.add_parser("publish", help="freeze the report of a territory at a date as an edition (point d'étape)")
     p.add_argument("territory", help="territory slug (see `evaluation territories`)")
     p.add_argument("--as-of", metavar="DATE", help="the date evaluated, YYYY-MM-DD or DD/MM/YYYY "
-                   "(default: the latest start date of the data)")
+                   "(default: the end of the last complete month of the data)")
     p.add_argument("--edition", metavar="NAME", help="name of the edition (lowercase, digits, hyphens)")
     p.add_argument("--all-milestones", action="store_true",
                    help="one edition per milestone of the territory in territories.yml (named after it)")

@@ -203,6 +203,7 @@ SCHEMAS: dict[str, Schema] = {
                 Column("territory", "text"),
                 Column("themes", "text"),
                 Column("text", "text"),
+                Column("highlight", "bool", required=False, nullable=True),
             ),
             key=("testimony_id",),
         ),
@@ -280,6 +281,7 @@ TABLE_ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
         "actor_kind": ("type_acteur", "profil"), "territory": ("territoire",),
         "themes": ("theme", "thematiques"), "text": ("texte", "citation", "verbatim", "temoignage"),
         "date": ("date_temoignage", "date_du_temoignage"),
+        "highlight": ("a_citer", "citation_retenue", "mise_en_avant", "retenu"),
     },
     "denominators": {
         "variable": ("indicateur", "variable_cible", "population_cible", "denominateur"),

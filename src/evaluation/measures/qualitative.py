@@ -36,26 +36,43 @@ def theme_counts(testimonies: pd.DataFrame, *, alpha: float = 0.05) -> pd.DataFr
 
 def quotes_by_theme(testimonies: pd.DataFrame, *, per_theme: int = 1, themes: Iterable[str] | None = None
                     ) -> pd.DataFrame:
-    """Quotes chosen per theme: the most recent testimonies of each theme, each quoted once.
+    """Quotes chosen per theme by a stated rule, each testimony quoted once.
 
-    Themes are taken from the most to the least frequent; within a theme the most recent
-    testimony whose text is not quoted yet is chosen (ties by id), so the choice is
-    deterministic and no quote appears twice.
-    Returns ``theme``, ``text``, ``actor_kind``, ``year``, ``testimony_id``.
+    Themes are taken from the most to the least frequent (:func:`theme_counts`). For each
+    theme, among its testimonies whose text is not quoted yet, the first by:
+
+    1. marked ``highlight`` by the evaluator (optional yes/no column of the testimonies: the
+       quote they want read);
+    2. most focused on the theme: the fewest themes coded (a testimony coded « confiance »
+       alone says more about trust than one coded with three themes);
+    3. a speaker kind (``actor_kind``) not quoted yet for an earlier theme (several voices
+       rather than one);
+    4. the testimony id (a stable tie-break; not the date: the most recent is not the most
+       telling).
+
+    Returns ``theme``, ``text``, ``actor_kind``, ``year``, ``testimony_id`` and
+    ``highlight`` (whether the evaluator chose it).
     """
-    data = testimonies.assign(theme_list=split_themes(testimonies["themes"]))
+    columns = ["theme", "text", "actor_kind", "year", "testimony_id", "highlight"]
+    marked = (testimonies["highlight"].fillna(False).astype(bool) if "highlight" in testimonies
+              else pd.Series(False, index=testimonies.index))
+    data = testimonies.assign(theme=split_themes(testimonies["themes"]), highlight=marked.to_numpy())
+    data["n_themes"] = data["theme"].map(len)
+    data["id_key"] = data["testimony_id"].astype(str)
+    by_theme = data.explode("theme")  # one row per testimony and theme it mentions
     order = list(themes) if themes is not None else list(theme_counts(testimonies)["theme"])
-    data = data.sort_values(["date", "testimony_id"], ascending=[False, True])
-    used: set = set()
+    used_texts: set = set()
+    used_kinds: set = set()
     rows = []
-    for theme in order:
-        picked = 0
-        for r in data.itertuples():
-            if picked >= per_theme:
+    for theme in order:  # a loop over themes (a handful), each choice vectorised
+        for _ in range(per_theme):
+            pool = by_theme[(by_theme["theme"] == theme) & ~by_theme["text"].isin(used_texts)]
+            if pool.empty:
                 break
-            if theme in r.theme_list and r.text not in used:
-                used.add(r.text)
-                rows.append({"theme": theme, "text": r.text, "actor_kind": r.actor_kind,
-                             "year": int(r.date.year), "testimony_id": r.testimony_id})
-                picked += 1
-    return pd.DataFrame(rows, columns=["theme", "text", "actor_kind", "year", "testimony_id"])
+            r = pool.assign(heard=pool["actor_kind"].isin(used_kinds)).sort_values(
+                ["highlight", "n_themes", "heard", "id_key"], ascending=[False, True, True, True]).iloc[0]
+            used_texts.add(r["text"])
+            used_kinds.add(r["actor_kind"])
+            rows.append({"theme": theme, "text": r["text"], "actor_kind": r["actor_kind"], "year": int(r["date"].year),
+                         "testimony_id": r["testimony_id"], "highlight": bool(r["highlight"])})
+    return pd.DataFrame(rows, columns=columns)

@@ -18,7 +18,8 @@ import pandas as pd
 
 from evaluation.errors import EvaluationError
 
-__all__ = ["SnapshotError", "DATED_COLUMNS", "Snapshot", "data_dates", "resolve_as_of", "as_of"]
+__all__ = ["SnapshotError", "DATED_COLUMNS", "Snapshot", "data_dates", "last_complete_month_end", "resolve_as_of",
+           "as_of"]
 
 
 class SnapshotError(EvaluationError, ValueError):
@@ -39,9 +40,10 @@ DATED_COLUMNS: dict[str, tuple[str, str | None]] = {
 class Snapshot:
     """The date a report is evaluated at.
 
-    ``date`` is the « état au »; ``default`` is true when it was not asked for and is the
-    latest date of the data (a report states it); ``first`` and ``latest`` are the data's
-    first start date and latest date (:func:`data_dates`).
+    ``date`` is the « état au »; ``default`` is true when it was not asked for and is the end
+    of the last complete month of the data (:func:`last_complete_month_end`; a report states
+    it); ``first`` and ``latest`` are the data's first start date and latest date
+    (:func:`data_dates`).
     """
 
     date: dt.date
@@ -71,6 +73,21 @@ def data_dates(tables: Mapping[str, pd.DataFrame]) -> tuple[dt.date, dt.date] | 
     return starts.min().date(), starts.max().date()
 
 
+def last_complete_month_end(latest: dt.date, *, first: dt.date | None = None) -> dt.date:
+    """The last day of the last complete month of data whose latest record is on ``latest``.
+
+    A month is complete when the data reach its last day: ``latest`` itself when it is the
+    last day of its month (2024-12-31 → 2024-12-31), else the end of the month before
+    (2024-12-30 → 2024-11-30: December's records so far are a part of the month, and a
+    monthly or yearly count cut there would read as a drop in activity). When that date
+    would fall before ``first`` (the data span less than one complete month), ``latest``.
+    """
+    if (latest + dt.timedelta(days=1)).month != latest.month:
+        return latest
+    end = latest.replace(day=1) - dt.timedelta(days=1)
+    return latest if first is not None and end < first else end
+
+
 def _parse(value: object) -> dt.date:
     if isinstance(value, dt.datetime):
         return value.date()
@@ -87,7 +104,8 @@ def _parse(value: object) -> dt.date:
 
 def resolve_as_of(tables: Mapping[str, pd.DataFrame], as_of: object = None, *,
                   today: dt.date | None = None) -> Snapshot:
-    """The date to evaluate at: ``as_of`` checked, or by default the latest date of the data.
+    """The date to evaluate at: ``as_of`` checked, or by default the end of the last complete
+    month of the data (:func:`last_complete_month_end` of the latest date, capped at ``today``).
 
     Raises
     ------
@@ -106,7 +124,7 @@ def resolve_as_of(tables: Mapping[str, pd.DataFrame], as_of: object = None, *,
         return Snapshot(date, False, date, date)
     first, latest = span
     if as_of is None or (isinstance(as_of, str) and not as_of.strip()):
-        return Snapshot(min(latest, today), True, first, latest)
+        return Snapshot(last_complete_month_end(min(latest, today), first=first), True, first, latest)
     date = _parse(as_of)
     if date > today:
         raise SnapshotError(code="as_of_future_data", date=date.isoformat(), today=today.isoformat(),

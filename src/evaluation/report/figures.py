@@ -21,7 +21,7 @@ from evaluation.measures.reach.comparison import without_slivers
 from evaluation.report.tables import confidence, fr_label, fr_number, fr_percent
 
 __all__ = ["bar_shares", "map_communes", "lorenz_plot", "interval_plot", "monthly_plot", "network_drawing",
-           "add_source", "funnel_plot"]
+           "add_source", "funnel_plot", "rate_bars", "before_after_bars"]
 
 PALETTE = "crest"
 
@@ -34,7 +34,7 @@ def add_source(ax: Axes, text: str) -> None:
 def bar_shares(shares: pd.DataFrame, by: str, *, title: str, ylabel: str, source: str, alpha: float = 0.05,
                ax: Axes | None = None) -> Axes:
     """Horizontal bars of shares with their confidence intervals (from ``counts_and_shares``);
-    rows marked ``suppressed`` are drawn without a bar, marked ``s``.
+    rows marked ``suppressed`` are drawn without a bar, marked « non publié ».
     """
     if ax is None:
         _, ax = plt.subplots(figsize=(8, 0.5 * len(shares) + 1.6), layout="constrained")
@@ -58,7 +58,7 @@ def bar_shares(shares: pd.DataFrame, by: str, *, title: str, ylabel: str, source
     ends = np.fmin(np.fmax(share, shares["ci_high"].to_numpy(dtype=float)), ax.get_xlim()[1])
     for yi, (s, end, n, secret) in enumerate(zip(share, ends, shares["count"], hidden, strict=False)):
         if secret:
-            ax.text(0, yi, "  s (secret statistique)", va="center", fontsize=8, color="0.35")
+            ax.text(0, yi, "  non publié (secret statistique)", va="center", fontsize=8, color="0.35")
         elif not np.isnan(s):
             ax.text(end, yi, f"  {fr_number(n)}", va="center", fontsize=8, color="0.2")
     add_source(ax, source)
@@ -143,11 +143,19 @@ def lorenz_plot(curve: pd.DataFrame, *, gini_value: float, title: str, xlabel: s
 def interval_plot(frame: pd.DataFrame, *, x: str, y: str = "rate", low: str = "ci_low", high: str = "ci_high",
                   title: str, xlabel: str, ylabel: str, source: str, percent: bool = False,
                   ax: Axes | None = None) -> Axes:
-    """Points with interval bars joined by a line (distance decay, yearly shares)."""
+    """Points with interval bars joined by a line (distance decay, yearly shares). Withheld
+    points (``suppressed``) are not drawn, and the note under the axis says which.
+    """
     if ax is None:
         _, ax = plt.subplots(figsize=(8, 4), layout="constrained")
+    note = ""
     if "suppressed" in frame:  # withheld points are not drawn
-        frame = frame.assign(**{c: frame[c].where(~frame["suppressed"].astype(bool)) for c in (y, low, high)})
+        hidden = frame["suppressed"].astype(bool)
+        frame = frame.assign(**{c: frame[c].where(~hidden) for c in (y, low, high)})
+        left = [str(v) for v in frame.loc[hidden.to_numpy(), x]]
+        if left:
+            note = (f"\n{', '.join(left[:-1]) + ' et ' + left[-1] if len(left) > 1 else left[0]} : non "
+                    f"publié{'s' if len(left) > 1 else ''} (secret statistique)")
     pos = np.arange(len(frame))
     val = frame[y].to_numpy(dtype=float)
     err = np.clip(np.vstack([val - frame[low].to_numpy(dtype=float), frame[high].to_numpy(dtype=float) - val]), 0, None)
@@ -156,7 +164,7 @@ def interval_plot(frame: pd.DataFrame, *, x: str, y: str = "rate", low: str = "c
     ax.set_ylim(bottom=0)
     if percent:
         ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: fr_percent(v, digits=0)))
-    ax.set_xlabel(xlabel)
+    ax.set_xlabel(xlabel + note)
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     add_source(ax, source)
@@ -206,7 +214,9 @@ def network_drawing(graphs: dict, *, roles: dict[str, str], title: str, source: 
     handles = [Line2D([], [], marker="o", linestyle="", color=palette[k], label=fr_label(k)) for k in kinds]
     handles += [Line2D([], [], marker="o", linestyle="", color="0.4", label="Commune urbaine"),
                 Line2D([], [], marker="^", linestyle="", color="0.4", label="Commune rurale")]
-    fig.legend(handles=handles, loc="outside lower center", ncol=min(len(handles), 5), fontsize=8, frameon=False)
+    # On the right: at the bottom, constrained layout stacks it over the source line (supxlabel);
+    # at the top, over the title.
+    fig.legend(handles=handles, loc="outside right upper", ncol=1, fontsize=8, frameon=False)
     fig.suptitle(title, fontweight="bold")
     add_source(axes[0], source)
     return fig
@@ -247,3 +257,54 @@ def funnel_plot(points: pd.DataFrame, limits: pd.DataFrame, *, target: float, la
     add_source(ax, source)
     return ax
 
+
+def rate_bars(frame: pd.DataFrame, *, title: str, xlabel: str, source: str, note: str = "") -> Figure:
+    """Horizontal bars of rates with their interval as a thin line, the value written at the bar's
+    end: the body's simple visual of reach (``frame``: ``label``, ``rate``, ``low``, ``high``).
+    ``note`` (a withheld area, a fixed quantity) is written under the axis, above the source.
+    """
+    fig, ax = plt.subplots(figsize=(8, 0.55 * len(frame) + 1.9), layout="constrained")
+    y = np.arange(len(frame))
+    rate = frame["rate"].to_numpy(dtype=float)
+    err = np.clip(np.vstack([rate - frame["low"].to_numpy(dtype=float), frame["high"].to_numpy(dtype=float) - rate]),
+                  0, None)
+    ax.barh(y, rate, color=["#2a6f81"] + ["#9cc5cf"] * (len(frame) - 1), xerr=np.nan_to_num(err), ecolor="0.3",
+            capsize=3)
+    ax.set_yticks(y, frame["label"].astype(str).to_numpy())
+    ax.invert_yaxis()
+    top = float(np.nanmax(frame["high"].to_numpy(dtype=float), initial=1.0))
+    ax.set_xlim(0, top * 1.18)
+    for yi, (r, h) in enumerate(zip(rate, frame["high"].to_numpy(dtype=float), strict=True)):
+        ax.text((h if np.isfinite(h) else r) + top * 0.015, yi, fr_rate_text(r), va="center", fontsize=9, color="0.15")
+    ax.set_xlabel(xlabel + (f"\n{note}" if note else ""))
+    ax.set_title(title)
+    ax.grid(axis="y", visible=False)
+    add_source(ax, source)
+    return fig
+
+
+def fr_rate_text(value: float) -> str:
+    """A rate at a bar's end: no decimal from 10 on, one below."""
+    return fr_number(value, digits=0 if value >= 10 else 1)
+
+
+def before_after_bars(panels: dict[str, tuple[list[str], list[float], list[str]]], *, title: str,
+                      source: str) -> Figure:
+    """Side-by-side panels of two or three bars each (before / after), the value written above
+    each bar: ``panels`` maps a panel's title to its bar labels, heights and the text written
+    on each bar. No legend (the bars are labelled), so nothing can overprint the source line.
+    """
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 3.6), layout="constrained",
+                             squeeze=False)
+    for ax, (panel, (labels, values, texts)) in zip(axes[0], panels.items(), strict=True):
+        x = np.arange(len(labels))
+        ax.bar(x, values, color=["#9cc5cf", "#2a6f81", "#1d3b47"][:len(labels)], width=0.6)
+        ax.set_xticks(x, labels)
+        ax.set_ylim(0, max(max(values, default=0), 1) * 1.25)
+        for xi, (v, t) in enumerate(zip(values, texts, strict=True)):
+            ax.text(xi, v, t, ha="center", va="bottom", fontsize=9, color="0.15")
+        ax.set_title(panel, fontsize=10)
+        ax.grid(axis="x", visible=False)
+    fig.suptitle(title, fontweight="bold")
+    add_source(axes[0][0], source)
+    return fig

@@ -58,6 +58,7 @@ from evaluation.report.secrecy.disclosure import DEFAULT_THRESHOLD, Disclosure
 from evaluation.report.secrecy.links import distance_bands, linked_cells
 from evaluation.report.sections import areas, shown
 from evaluation.report.sections import denominators as denominator_section
+from evaluation.report.sections.quotes import readable_quotes
 from evaluation.report.tables import ci_label, period_label
 
 __all__ = ["publish", "write_outputs", "report_publication", "HEADLINE_CODES", "headline"]
@@ -127,7 +128,7 @@ def publish(ctx: ReportContext, summary: ReachSummary, network: NetworkAnalysis 
         representation=dict(summary.representation),
         rural_by_programme=by_programme[by_programme["urban_rural"] == RURAL].reset_index(drop=True),
         rates=rates, qpv=summary.by["qpv"], reached=reached, themes=themes,
-        quotes=quotes_by_theme(testimonies), testimonies=len(testimonies),
+        quotes=readable_quotes(quotes_by_theme(testimonies)), testimonies=len(testimonies),
         venue_origins=venue.origins if venue is not None else None,
         venue_participations=venue.participations if venue is not None else None,
         conversion_hidden=(False, False), trends={k: per_year for k, (per_year, _) in summary.trends.items()},

@@ -167,7 +167,7 @@ class Publication:
     qpv: pd.DataFrame
     reached: gpd.GeoDataFrame
     themes: pd.DataFrame
-    quotes: pd.DataFrame
+    quotes: pd.DataFrame  # theme, text (codes in words), actor_kind, speaker (a generic role), year, testimony_id
     testimonies: int  # shown only when ``testimonies_shown`` (the indicator is not withheld)
     venue_origins: pd.DataFrame | None
     venue_participations: pd.DataFrame | None

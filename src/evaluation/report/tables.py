@@ -13,7 +13,8 @@ __all__ = ["PROGRAMME_LABELS", "KIND_LABELS", "INTENSITY_LABELS", "GROUP_LABELS"
            "fr_number", "fr_percent", "fr_rate", "fr_rate_interval", "fr_interval", "fr_ratio_interval", "fr_pvalue", "fr_p",
            "confidence", "ci_label", "fr_not_estimable", "shares_table", "representation_table", "rates_table",
            "model_table", "network_description_table", "odds_table", "indicators_table", "SECRET",
-           "SECRET_TEXT", "VENUE_LABELS", "NETWORK_LABELS"]
+           "SECRET_TEXT", "VENUE_LABELS", "NETWORK_LABELS", "fr_long_date", "fr_month", "SMALL", "small_label",
+           "WITHHELD_WORDS", "SPEAKER_ROLES", "speaker_role"]
 
 NBSP = "\u202f"  # narrow no-break space, the French thousands separator
 
@@ -193,33 +194,85 @@ def fr_interval(low: float, high: float, *, digits: int = 1) -> str:
     return f"[{fr_percent(low, digits=digits)} ; {fr_percent(high, digits=digits)}]"
 
 
-SECRET = "s"  # a cell withheld by disclosure control (secret statistique)
+#: A table cell withheld by disclosure control, « non publié ». Not « moins de 5 », since a
+#: cell is also withheld so that a small one cannot be recomputed from the others (secondary
+#: suppression), and saying which would tell the small ones apart.
+SECRET = "non publié"
+#: A withheld cell known to be small, « moins de 5 », for counts that get primary suppression
+#: only, the testimonies' themes (see :func:`small_label`).
+SMALL = "moins de {threshold}"
+#: Every word a withheld cell may read (tables' numeric columns recognise them).
+WITHHELD_WORDS = frozenset({SECRET, "s"})
 
 
-def _secret(source: pd.DataFrame, table: pd.DataFrame, *, keep: tuple[str, ...]) -> pd.DataFrame:
-    """Replace the cells of rows marked ``suppressed`` (see :mod:`evaluation.report.secrecy.disclosure`) by ``s``."""
+def small_label(threshold: int) -> str:
+    """« moins de 5 »: a count withheld because it is from 1 to ``threshold − 1``."""
+    return SMALL.format(threshold=threshold)
+
+
+_MONTHS = ("janvier février mars avril mai juin juillet août septembre octobre novembre décembre").split()
+
+
+def fr_long_date(day) -> str:
+    """``2024-11-30`` → ``"30 novembre 2024"`` (``"1er"`` for the first day); ``None`` → ``"–"``."""
+    if day is None:
+        return "–"
+    return f"{'1er' if day.day == 1 else day.day} {_MONTHS[day.month - 1]} {day.year}"
+
+
+def fr_month(day) -> str:
+    """``2020-01-01`` → ``"janvier 2020"``."""
+    return f"{_MONTHS[day.month - 1]} {day.year}"
+
+
+#: The speaker of a quote as a generic role (testimonies' ``actor_kind``: the data model's
+#: actor kinds and the free words evaluators use), never a name.
+SPEAKER_ROLES = {"association": "une association", "ess_enterprise": "une entreprise de l'ESS",
+                 "business": "une entreprise", "local_authority": "une collectivité",
+                 "social_landlord": "un bailleur social", "residents_group": "un collectif d'habitants",
+                 "institution": "une institution", "habitant": "un habitant", "habitante": "une habitante",
+                 "porteur de projet": "un porteur de projet", "porteuse de projet": "une porteuse de projet",
+                 "salarie": "une personne salariée", "salarié": "une personne salariée",
+                 "benevole": "une personne bénévole", "bénévole": "une personne bénévole"}
+
+
+def speaker_role(kind: object) -> str:
+    """A quote's speaker as a generic role: ``"association"`` → ``"une association"``; an
+    unknown kind → ``"un acteur du territoire"`` (a free word may carry a name).
+    """
+    text = " ".join(str(kind).strip().lower().split()) if kind is not None and not pd.isna(kind) else ""
+    return SPEAKER_ROLES.get(text, "un acteur du territoire")
+
+
+def _secret(source: pd.DataFrame, table: pd.DataFrame, *, keep: tuple[str, ...], text: str = SECRET
+            ) -> pd.DataFrame:
+    """Replace the cells of rows marked ``suppressed`` (see :mod:`evaluation.report.secrecy.disclosure`)
+    by ``text`` (:data:`SECRET`, « non publié »).
+    """
     if "suppressed" not in source:
         return table
     hidden = source["suppressed"].to_numpy(dtype=bool)
     for col in table.columns:
         if col not in keep:
-            table.loc[hidden, col] = SECRET
+            table.loc[hidden, col] = text
     return table
 
 
-def shares_table(shares: pd.DataFrame, by: str, *, label: str, alpha: float = 0.05) -> pd.DataFrame:
+def shares_table(shares: pd.DataFrame, by: str, *, label: str, alpha: float = 0.05, withheld: str = SECRET
+                 ) -> pd.DataFrame:
     """Format the output of :func:`evaluation.measures.reach.shares.counts_and_shares` for a French report.
 
     Columns: ``label`` (the group), ``Effectif``, ``Part``, ``IC 95 %`` (Wilson; the level
     follows ``alpha``).
-    Rows marked ``suppressed`` show ``s`` (secret statistique).
+    Rows marked ``suppressed`` read ``withheld`` (:data:`SECRET`, or « moins de 5 » for
+    counts that get primary suppression only: :func:`small_label`).
     """
     return _secret(shares, pd.DataFrame({
         label: [fr_label(v) for v in shares[by]],
         "Effectif": [fr_number(v) for v in shares["count"]],
         "Part": [fr_percent(v) for v in shares["share"]],
         f"{ci_label(alpha)} (Wilson)": [fr_interval(lo, hi) for lo, hi in zip(shares["ci_low"], shares["ci_high"], strict=False)],
-    }), keep=(label,))
+    }), keep=(label,), text=withheld)
 
 
 def fr_ratio_interval(low: float, high: float, *, digits: int = 2) -> str:
@@ -338,15 +391,24 @@ def odds_table(table: pd.DataFrame, *, alpha: float = 0.05) -> pd.DataFrame:
     })
 
 
-def indicators_table(indicators: pd.DataFrame, *, alpha: float = 0.05) -> pd.DataFrame:
+#: Indicators whose unit is a yes/no flag, read as « oui » / « non » rather than 1 / 0.
+FLAG_UNIT = "oui (1) / non (0)"
+
+
+def indicators_table(indicators: pd.DataFrame, *, alpha: float = 0.05, fixed: frozenset[str] = frozenset()
+                     ) -> pd.DataFrame:
     """The indicator table (from ``territory_indicators``) formatted for reading: withheld values
-    read ``s``, estimates that cannot be estimated ``non estimable``.
+    read :data:`SECRET`, estimates that cannot be estimated ``non estimable``, yes/no flags
+    « oui » / « non »; the indicators of ``fixed`` (codes) are fixed by definition for the
+    territory (the rural share of an all-urban one) and have no interval.
     """
     def value(row) -> str:
         if row.secret:
             return SECRET
         if not getattr(row, "estimable", True):
             return "non estimable"
+        if row.unite == FLAG_UNIT:
+            return "oui" if row.valeur else "non"
         if row.unite == "part":
             return fr_percent(row.valeur)
         if row.unite.startswith("pour"):
@@ -355,7 +417,7 @@ def indicators_table(indicators: pd.DataFrame, *, alpha: float = 0.05) -> pd.Dat
         return fr_number(row.valeur, digits=digits)
 
     def interval(row) -> str:
-        if row.secret or pd.isna(row.ic_bas) or pd.isna(row.ic_haut):
+        if row.secret or pd.isna(row.ic_bas) or pd.isna(row.ic_haut) or getattr(row, "code", None) in fixed:
             return ""
         if row.unite == "part":
             return fr_interval(row.ic_bas, row.ic_haut)
@@ -365,5 +427,6 @@ def indicators_table(indicators: pd.DataFrame, *, alpha: float = 0.05) -> pd.Dat
 
     rows = list(indicators.itertuples(index=False))
     return pd.DataFrame({"Indicateur": [r.indicateur for r in rows], "Valeur": [value(r) for r in rows],
-                         ci_label(alpha): [interval(r) for r in rows], "Unité": [r.unite for r in rows],
+                         ci_label(alpha): [interval(r) for r in rows],
+                         "Unité": ["oui / non" if r.unite == FLAG_UNIT else r.unite for r in rows],
                          "Période": [r.periode for r in rows]})

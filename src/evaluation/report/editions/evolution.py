@@ -279,13 +279,13 @@ def _ties_sentence(e: EvolutionPublication) -> str:
 
 
 def evolution_section(pub) -> list:
-    """The chapter « Évolution depuis le point d'étape du … » (nothing without a baseline)."""
+    """The annex's section « Évolution depuis le point d'étape du … » (nothing without a baseline)."""
     e = pub.evolution
     if e is None:
         return []
     level = ci_label(e.alpha)
     items: list = [
-        f"## Évolution depuis le point d'étape du {e.baseline_date:%d/%m/%Y}\n\n"
+        f"### Évolution depuis le point d'étape du {e.baseline_date:%d/%m/%Y}\n\n"
         f"Comparaison avec l'édition « {e.edition} » (état au {e.baseline_date:%d/%m/%Y}). Les deux dates sont "
         f"recalculées à partir des données d'aujourd'hui ; les chiffres publiés alors et recalculés autrement sont "
         f"listés plus bas comme révisions. Les données du {e.current_date:%d/%m/%Y} contiennent celles du point "

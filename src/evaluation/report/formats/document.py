@@ -37,7 +37,7 @@ from evaluation.report import sections
 from evaluation.report.context import captured_warnings
 from evaluation.report.sections import SAMPLE_SEED
 from evaluation.report.sections.shown import FIGURE_DPI, ShownFigure, shown_figure
-from evaluation.report.tables import indicators_table
+from evaluation.report.tables import fr_long_date
 
 __all__ = ["Heading", "Paragraph", "Span", "Table", "Picture", "Block", "Document", "build_document",
            "document_blocks", "table_caption", "save_publication", "load_publication", "PUBLICATION_FILE",
@@ -47,6 +47,8 @@ __all__ = ["Heading", "Paragraph", "Span", "Table", "Picture", "Block", "Documen
 PUBLICATION_FILE = ".publication.pickle"
 #: Mark of a notebook cell whose output nbval compares (a test's fixture, not a part of the dossier).
 CHECK_MARK = "# NBVAL_CHECK_OUTPUT"
+#: The builder that opens the technical annex: what follows it is the document's appendix.
+ANNEX = "annex"
 log = logging.getLogger(__name__)
 _CALL = re.compile(r"^\s*(show|print)\(sections\.(\w+)\(pub\)\)\s*$", re.MULTILINE)
 _COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
@@ -146,6 +148,7 @@ class Document:
     warning: str | None  # the illustrative-data warning, when it applies
     blocks: list[Block] = field(default_factory=list)
     appendix: list[Block] = field(default_factory=list)
+    period: str = ""  # the years the data cover, « 2018–2024 »
 
     @property
     def tables(self) -> list[Table]:
@@ -163,17 +166,24 @@ class Document:
         return [b for b in [*self.blocks, *self.appendix] if isinstance(b, Heading)]
 
 
+#: Cells that stand for a number (withheld, not estimable, fixed by definition): a column of
+#: numbers and such words is still a column of numbers (aligned right).
+PLACEHOLDERS = frozenset({"", "s", "–", "non publié", "non estimable", "sans objet"})
+
+
+def is_placeholder(text: str) -> bool:
+    """Whether a cell is a word standing for a number (:data:`PLACEHOLDERS`, « moins de 5 »)."""
+    return text in PLACEHOLDERS or text.startswith("moins de ")
+
+
 def anchor(text: str) -> str:
     """The id nbconvert gives a heading (spaces → ``-``), as :func:`evaluation.report.sections.table_of_contents` links it."""
     return text.replace(" ", "-")
 
 
 def fr_date(day: dt.date | None) -> str:
-    """``2024-12-31`` → ``"31 décembre 2024"``."""
-    if day is None:
-        return "–"
-    months = ("janvier février mars avril mai juin juillet août septembre octobre novembre décembre").split()
-    return f"{'1er' if day.day == 1 else day.day} {months[day.month - 1]} {day.year}"
+    """``2024-12-31`` → ``"31 décembre 2024"`` (:func:`evaluation.report.tables.fr_long_date`)."""
+    return fr_long_date(day)
 
 
 # --------------------------------------------------------------------------- publication hand-over
@@ -285,11 +295,12 @@ class _Builder:
         self.blocks: list[Block] = []
         self.tables = 0
         self.figures = 0
+        self.appendix = False  # from the annex's opening on, tables are set in the appendix's style
 
     def add_markdown(self, text: str) -> None:
         self.blocks.extend(markdown_blocks(text))
 
-    def add_table(self, frame: pd.DataFrame, *, caption: str | None = None, appendix: bool = False,
+    def add_table(self, frame: pd.DataFrame, *, caption: str | None = None, appendix: bool | None = None,
                   source: str | None = None) -> None:
         last = self.blocks[-1] if self.blocks else None
         if caption is None and isinstance(last, Paragraph) and len(last.spans) == 1 and last.spans[0].bold:
@@ -298,7 +309,8 @@ class _Builder:
         index = bool(frame.index.name)
         self.tables += 1
         self.blocks.append(Table(self.tables, caption or table_caption(frame, index=index), frame.astype(str),
-                                 self.source if source is None else source, index=index, appendix=appendix))
+                                 self.source if source is None else source, index=index,
+                                 appendix=self.appendix if appendix is None else appendix))
 
     def add_figure(self, figure: ShownFigure) -> None:
         self.figures += 1
@@ -330,8 +342,10 @@ def document_blocks(pub, cells: Sequence[tuple[str, str]], *,
     the figures as drawn, once, in the kernel); without them, or when their number is not the
     number of ``show`` calls, the builder is run again on ``pub`` and its figures drawn here.
     Cells whose output nbval checks (``CHECK_MARK``, plain-text facts that pin the
-    notebook's results for the tests) are left out, and other code cells (parameters, set-up)
-    show nothing. The appendix is the indicator table with its definitions, as in the XLSX.
+    notebook's results for the tests) are left out, as are the builders of the cover
+    (:data:`evaluation.report.sections.COVER`: the title, which the documents put on their cover
+    page), and other code cells (parameters, set-up) show nothing. The appendix is what follows
+    the annex's opening cell (``sections.annex``): its tables are set in the appendix's style.
     """
     calls = sum(how == "show" for kind, source in cells if kind == "code" for how, _ in _CALL.findall(source))
     if shown is not None and len(shown) != calls:
@@ -341,6 +355,7 @@ def document_blocks(pub, cells: Sequence[tuple[str, str]], *,
     pending = iter(shown or ())
     sections.setup()
     build = _Builder(pub.source)
+    body: list[Block] = []
     for kind, source in cells:
         if kind == "markdown":
             build.add_markdown(source)
@@ -356,15 +371,13 @@ def document_blocks(pub, cells: Sequence[tuple[str, str]], *,
                     continue
                 with captured_warnings([]):
                     items = builder(pub)
-            if CHECK_MARK not in source:
+            if name == ANNEX and not build.appendix:
+                body, build.blocks, build.appendix = build.blocks, [], True
+            if CHECK_MARK not in source and name not in sections.COVER:
                 build.add(items, verbatim=how == "print")
-    body = build.blocks
-    build.blocks = []
-    build.add_markdown("## Annexe : tableau des indicateurs")
-    table = indicators_table(pub.indicators, alpha=pub.alpha)
-    table.insert(1, "Définition", pub.indicators["definition"].astype(str).to_numpy())
-    build.add_table(table, caption="Indicateurs, avec leur définition (comme dans indicators.xlsx)")
-    return body, build.blocks
+    if build.appendix:
+        return body, build.blocks
+    return build.blocks, []
 
 
 def build_document(pub, notebook: str | Path, *, as_of: dt.date | None, edition: str | None = None,
@@ -377,12 +390,11 @@ def build_document(pub, notebook: str | Path, *, as_of: dt.date | None, edition:
     nb = nbformat.read(str(notebook), as_version=4)
     cells = [(c.cell_type, c.source) for c in nb.cells]
     body, appendix = document_blocks(pub, cells, shown=shown)
-    t = pub.territory
     warning = (SAMPLE_NOTE.format(seed=SAMPLE_SEED).replace("`", "") + " Les chiffres de ce rapport montrent "
                "la méthode ; ils ne mesurent pas l'action réelle.") if pub.illustrative else None
-    return Document(title="Rapport d'évaluation", territory=t.label, as_of=as_of,
+    return Document(title="Rapport d'évaluation", territory=sections.report_title(pub), as_of=as_of,
                     run_date=run_date or dt.date.today(), edition=edition, warning=warning, blocks=body,
-                    appendix=appendix)
+                    appendix=appendix, period=sections.period_text(pub))
 
 
 def toc_entries(doc: Document, *, levels: int = 2) -> list[Heading]:

@@ -26,7 +26,15 @@ from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
 
 from evaluation._io import atomic_write
-from evaluation.report.formats.document import Document, Heading, Paragraph, Picture, Table, fr_date
+from evaluation.report.formats.document import (
+    Document,
+    Heading,
+    Paragraph,
+    Picture,
+    Table,
+    fr_date,
+    is_placeholder,
+)
 
 __all__ = ["write_docx", "docx_bytes", "running_header", "PAGE_MARGINS_CM", "AUTHOR"]
 
@@ -115,8 +123,8 @@ def _cover(doc, d: Document, header: str) -> None:
     sub = doc.add_paragraph()
     run = sub.add_run(d.territory)
     run.bold, run.font.size = True, Pt(22)
-    for text in (f"État au {fr_date(d.as_of)}", f"Édité le {fr_date(d.run_date)}",
-                 *([f"Édition : {d.edition}"] if d.edition else [])):
+    for text in (*([f"Période : {d.period}"] if d.period else []), f"Données arrêtées au {fr_date(d.as_of)}",
+                 f"Édité le {fr_date(d.run_date)}", *([f"Édition : {d.edition}"] if d.edition else [])):
         p = doc.add_paragraph(text)
         p.runs[0].font.size = Pt(13)
     if d.warning:
@@ -135,15 +143,15 @@ def _cover(doc, d: Document, header: str) -> None:
 
 
 def running_header(d: Document) -> str:
-    """The running header of every page but the cover: « territoire — état au … » (as the PDF's)."""
-    return f"{d.territory} — état au {fr_date(d.as_of)}"
+    """The running header of every page but the cover: « territoire — données au … » (as the PDF's)."""
+    return f"{d.territory} — données au {fr_date(d.as_of)}"
 
 
 def _properties(doc, d: Document, title: str) -> None:
     """Word's document properties (File › Info), in place of python-docx's template's own."""
     props = doc.core_properties
     props.title = title
-    props.subject = f"Rapport d'évaluation territorial — {d.territory} — état au {fr_date(d.as_of)}"
+    props.subject = f"Rapport d'évaluation territorial — {d.territory} — données au {fr_date(d.as_of)}"
     props.author = props.last_modified_by = AUTHOR
     props.comments = (f"Édité le {fr_date(d.run_date)}" + (f" ; édition {d.edition}" if d.edition else "")
                       + " ; construit à partir de la publication protégée du rapport.")
@@ -193,7 +201,7 @@ def _table(doc, t: Table) -> None:
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     small = Pt(8 if len(rows[0]) > 5 or t.appendix else 9)
-    numeric = [all(set(r[j]) <= _NUMERIC or r[j] in {"s", "", "non estimable"} for r in rows[1:]) and j > 0
+    numeric = [all(set(r[j]) <= _NUMERIC or is_placeholder(r[j]) for r in rows[1:]) and j > 0
                for j in range(len(rows[0]))]
     for i, (values, row) in enumerate(zip(rows, table.rows, strict=False)):
         _row_props(row, header=i == 0)
@@ -229,10 +237,12 @@ def docx_bytes(d: Document) -> bytes:
     doc = new_docx()
     _setup(doc, d)
     _cover(doc, d, f"{d.title} — {d.territory}")
+    chapter = False
     for block in [*d.blocks, *d.appendix]:
         if isinstance(block, Heading):
-            if block.text.startswith("Annexe"):
+            if block.level <= 2 and chapter:  # chapters start a page, as in the PDF (L'essentiel on its own)
                 doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
+            chapter |= block.level <= 2
             doc.add_heading(block.text, level=block.level)
         elif isinstance(block, Paragraph):
             _paragraph(doc, block)

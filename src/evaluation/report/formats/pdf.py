@@ -31,6 +31,7 @@ from evaluation.report.formats.document import (
     Table,
     fr_date,
     href_anchor,
+    is_placeholder,
     toc_entries,
 )
 
@@ -38,7 +39,7 @@ __all__ = ["write_pdf", "pdf_bytes", "print_html", "pdf_unavailable", "STYLESHEE
 
 STYLESHEET = """
 @page { size: A4 portrait; margin: 2.5cm 2cm 2.2cm 3cm;
-  @top-left { content: string(territory) " — état au " string(asof); font-size: 8pt; color: #555; }
+  @top-left { content: string(territory) " — données au " string(asof); font-size: 8pt; color: #555; }
   @bottom-center { content: "Page " counter(page) " sur " counter(pages); font-size: 8pt; color: #555; } }
 @page :left { margin: 2.5cm 3cm 2.2cm 2cm; }
 @page :first { @top-left { content: none; } @bottom-center { content: none; } }
@@ -68,7 +69,9 @@ blockquote { margin: .4em 1.2em; padding-left: .6em; border-left: 2px solid #9bb
 ul { margin: .3em 0; padding-left: 1.4em; }
 pre { font-family: inherit; font-size: 8pt; white-space: pre-wrap; }
 code { font-family: inherit; font-size: 8.5pt; color: #1d3b47; }
-em { font-style: normal; text-decoration: underline; }
+em { font-style: italic; }
+.essentiel { font-size: 11pt; line-height: 1.4; }
+.essentiel li { margin: .25em 0; }
 a { color: #1d5a73; }
 .caption { font-weight: bold; font-size: 8.5pt; margin: .9em 0 .25em; break-after: avoid; }
 .source { font-size: 7.5pt; color: #555; margin: .2em 0 .8em; }
@@ -84,6 +87,8 @@ figure img { max-width: 100%; max-height: 20cm; }
 """
 
 _NUMERIC = set("0123456789,–-  % []<;")
+#: The heading of the page « L'essentiel » (set larger than the rest).
+ESSENTIEL = "L'essentiel"
 
 
 @functools.cache
@@ -120,7 +125,7 @@ def _spans(spans: tuple[Span, ...]) -> str:
 
 def _table(t: Table) -> str:
     rows = t.rows()
-    numeric = [j > 0 and all(set(r[j]) <= _NUMERIC or r[j] in {"s", "", "non estimable"} for r in rows[1:])
+    numeric = [j > 0 and all(set(r[j]) <= _NUMERIC or is_placeholder(r[j]) for r in rows[1:])
                for j in range(len(rows[0]))]
     head = "".join(f"<th>{html.escape(c)}</th>" for c in rows[0])
     body = "\n".join("<tr>" + "".join(f'<td{" class=num" if numeric[j] else ""}>{html.escape(v)}</td>'
@@ -138,12 +143,13 @@ def _picture(f: Picture) -> str:
             + (f'<p class="source">{html.escape(f.source)}</p>' if f.source else "") + "</figure>")
 
 
-def print_html(d: Document) -> str:
-    """The print HTML of ``d`` (what WeasyPrint lays out with ``STYLESHEET``)."""
+def _cover(d: Document) -> list[str]:
+    """The cover page and the table of contents."""
     as_of = fr_date(d.as_of)
     parts = [f'<section class="cover" data-territory="{html.escape(d.territory)}" data-asof="{html.escape(as_of)}">',
              f'<p class="title">{html.escape(d.title)}</p><p class="territory">{html.escape(d.territory)}</p>',
-             f"<p>État au {html.escape(as_of)}</p><p>Édité le {html.escape(fr_date(d.run_date))}</p>"]
+             *([f"<p>Période : {html.escape(d.period)}</p>"] if d.period else []),
+             f"<p>Données arrêtées au {html.escape(as_of)}</p><p>Édité le {html.escape(fr_date(d.run_date))}</p>"]
     if d.edition:
         parts.append(f"<p>Édition : {html.escape(d.edition)}</p>")
     if d.warning:
@@ -153,37 +159,53 @@ def print_html(d: Document) -> str:
     parts += [f'<li class="l{h.level}"><a href="#{html.escape(h.anchor)}">{html.escape(h.text)}</a></li>'
               for h in toc_entries(d)]
     parts.append("</ul></nav>")
-    chapter = False
-    in_list = False
+    return parts
+
+
+def _paragraph(block: Paragraph) -> str:
+    text = _spans(block.spans)
+    if block.kind == "bullet":
+        return f"<li>{text}</li>"
+    if block.kind == "quote":
+        return f"<blockquote>{text}</blockquote>"
+    if block.kind == "pre":
+        return f"<pre>{html.escape(block.text)}</pre>"
+    return f"<p>{text}</p>"
+
+
+def print_html(d: Document) -> str:
+    """The print HTML of ``d`` (what WeasyPrint lays out with ``STYLESHEET``): the cover, the
+    table of contents, then the blocks; chapters (level 2) start a page, except the first
+    (L'essentiel, set larger in a ``div.essentiel`` up to the next chapter).
+    """
+    parts = _cover(d)
+    chapter = in_list = essentiel = False
     for block in [*d.blocks, *d.appendix]:
-        if in_list and not (isinstance(block, Paragraph) and block.kind == "bullet"):
+        bullet = isinstance(block, Paragraph) and block.kind == "bullet"
+        if in_list and not bullet:
             parts.append("</ul>")
-            in_list = False
+        in_list = in_list and bullet
+        if isinstance(block, Heading) and block.level <= 2:
+            if essentiel:
+                parts.append("</div>")
+            essentiel = block.level == 2 and block.text == ESSENTIEL
+            if essentiel:
+                parts.append('<div class="essentiel">')
         if isinstance(block, Heading):
-            # Chapters (level 2) start a page, except the summary that follows the title.
             cls = ' class="chapter"' if block.level == 2 and chapter else ""
             chapter |= block.level == 2
             parts.append(f'<h{block.level} id="{html.escape(block.anchor)}"{cls}>{html.escape(block.text)}'
                          f"</h{block.level}>")
         elif isinstance(block, Paragraph):
-            text = _spans(block.spans)
-            if block.kind == "bullet":
-                if not in_list:
-                    parts.append("<ul>")
-                    in_list = True
-                parts.append(f"<li>{text}</li>")
-            elif block.kind == "quote":
-                parts.append(f"<blockquote>{text}</blockquote>")
-            elif block.kind == "pre":
-                parts.append(f"<pre>{html.escape(block.text)}</pre>")
-            else:
-                parts.append(f"<p>{text}</p>")
+            if bullet and not in_list:
+                parts.append("<ul>")
+                in_list = True
+            parts.append(_paragraph(block))
         elif isinstance(block, Table):
             parts.append(_table(block))
         elif isinstance(block, Picture):
             parts.append(_picture(block))
-    if in_list:
-        parts.append("</ul>")
+    parts += ["</ul>"] * in_list + ["</div>"] * essentiel
     title = html.escape(f"{d.title} — {d.territory}")
     return (f'<!DOCTYPE html><html lang="fr"><head><meta charset="utf-8"><title>{title}</title>'
             f'<meta name="author" content="evaluation"></head><body>\n' + "\n".join(parts) + "\n</body></html>")

@@ -1,6 +1,6 @@
 """Which formats a report is written in, and the Word and PDF step of a run (report layer).
 
-``evaluation report … --formats html,docx,pdf`` (default: all three). The HTML is the
+``evaluation report … --formats html,docx,pdf,fiche`` (default: all four). The HTML is the
 executed notebook exported by :func:`evaluation.report.runs.render.render_report`; the Word and PDF
 documents are built by :func:`start_documents` from the publication and the items the
 notebook's run left in its output folder (:func:`evaluation.report.formats.document.save_publication`,
@@ -8,7 +8,8 @@ notebook's run left in its output folder (:func:`evaluation.report.formats.docum
 raw names passed (so they carry the same sentence saying so); the PDF is laid out in a forked
 child process while the HTML is exported. When WeasyPrint or the Pango library it needs is missing, the PDF is
 skipped with a message saying what is missing (:func:`evaluation.report.formats.pdf.pdf_unavailable`)
-and HTML and Word are still written.
+and HTML and Word are still written. ``fiche`` is the one-page fiche of the territory
+(:mod:`evaluation.report.formats.fiche`): ``fiche.docx``, and ``fiche.pdf`` when the PDF can be made.
 """
 
 from __future__ import annotations
@@ -26,15 +27,18 @@ from evaluation.errors import ConfigError
 from evaluation.report.formats import pdf as pdf_report
 from evaluation.report.formats.document import PUBLICATION_FILE, build_document, load_publication
 from evaluation.report.formats.docx import write_docx
+from evaluation.report.formats.fiche import FICHE_FILES, write_fiche
 from evaluation.report.sections import shown
 
 __all__ = ["FORMATS", "FORMATS_ENV", "parse_formats", "render_documents", "start_documents", "PendingDocuments",
-           "FORMAT_FILES"]
+           "FORMAT_FILES", "WRITTEN_FILES"]
 
 #: Every format of a report, in the order of the index page's links.
-FORMATS: tuple[str, ...] = ("html", "docx", "pdf")
-#: File of each format in a report's folder.
-FORMAT_FILES = {"html": "report.html", "docx": "report.docx", "pdf": "report.pdf"}
+FORMATS: tuple[str, ...] = ("html", "docx", "pdf", "fiche")
+#: File of each format in a report's folder; for the fiche its PDF, whose Word twin is ``fiche.docx``.
+FORMAT_FILES = {"html": "report.html", "docx": "report.docx", "pdf": "report.pdf", "fiche": FICHE_FILES["pdf"]}
+#: Every file the formats write in a report's folder.
+WRITTEN_FILES = ("report.html", "report.docx", "report.pdf", *FICHE_FILES.values())
 
 log = logging.getLogger(__name__)
 
@@ -88,27 +92,34 @@ def start_documents(folder: str | Path, notebook: str | Path, *, formats: Sequen
     child process when ``concurrent`` (on Linux), so that it overlaps with what the caller does
     meanwhile (the HTML export, the Word document); :meth:`PendingDocuments.wait` collects it.
     The PDF is skipped (logged as a warning) when it cannot be made here. ``step`` is told of each
-    step as it starts (``"document"``, ``"docx"``, ``"pdf"``), for a run's progress on the terminal.
+    step as it starts (``"fiche"``, ``"document"``, ``"docx"``, ``"pdf"``), for a run's progress on the terminal;
+    ``fiche`` writes the one-page fiche (``fiche.docx``, and ``fiche.pdf`` when the PDF can be made).
     """
     step = step or (lambda what: None)
     folder = Path(folder)
-    wanted = [f for f in ("docx", "pdf") if f in formats]
+    wanted = [f for f in ("docx", "pdf", "fiche") if f in formats]
     if not wanted:
         return PendingDocuments()
-    if "pdf" in wanted:
-        missing = pdf_report.pdf_unavailable()
-        if missing:
-            log.warning("report.pdf not written: %s", missing)
-            wanted.remove("pdf")
-            if not wanted:
-                return PendingDocuments()
-    step("document")
+    missing = pdf_report.pdf_unavailable() if {"pdf", "fiche"} & set(wanted) else None
+    if missing and "pdf" in wanted:
+        log.warning("report.pdf not written: %s", missing)
+        wanted.remove("pdf")
+    if missing and "fiche" in wanted:
+        log.warning("fiche.pdf not written: %s", missing)
+    if not wanted:
+        return PendingDocuments()
     pub, as_of = load_publication(folder)
     items = shown.load(folder)  # what the notebook showed (figures drawn once, in its kernel)
     (folder / PUBLICATION_FILE).unlink()
     (folder / shown.SHOWN_FILE).unlink(missing_ok=True)
-    doc = build_document(pub, notebook, as_of=as_of, edition=edition, shown=items)
     pending = PendingDocuments()
+    if "fiche" in wanted:
+        step("fiche")
+        pending.written += write_fiche(pub, folder, pdf=not missing)
+    if not {"docx", "pdf"} & set(wanted):
+        return pending
+    step("document")
+    doc = build_document(pub, notebook, as_of=as_of, edition=edition, shown=items)
     if "pdf" in wanted:
         step("pdf")
     if "pdf" in wanted and concurrent and fork_available():

@@ -264,7 +264,7 @@ def _cell(figure: dict | None, *, percent: bool = False, ratio: bool = False, ra
 
 
 #: Link text of each format of a report on the index page.
-FORMAT_LINKS = {"html": "rapport (HTML)", "docx": "Word", "pdf": "PDF"}
+FORMAT_LINKS = {"html": "rapport (HTML)", "docx": "Word", "pdf": "PDF", "fiche": "fiche"}
 
 
 def _document_links(root: Path, territory: str) -> list[str]:

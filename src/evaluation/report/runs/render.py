@@ -33,7 +33,7 @@ from evaluation.measures.snapshot import resolve_as_of
 from evaluation.report.context import ReportError
 from evaluation.report.editions.baseline import check_baseline
 from evaluation.report.formats import pdf as pdf_report
-from evaluation.report.formats.write import FORMAT_FILES, parse_formats, start_documents
+from evaluation.report.formats.write import FORMAT_FILES, WRITTEN_FILES, parse_formats, start_documents
 from evaluation.report.runs.progress import Progress, progress_engine
 from evaluation.report.runs.warm import WARM_ENGINE
 from evaluation.report.secrecy.disclosure import DEFAULT_THRESHOLD
@@ -283,7 +283,7 @@ def render_report(territory: str, *, data_dir: str | Path | None = None, out_dir
                 say("progress_html")
                 title = f"Rapport d'évaluation — {terr.label}" + (f" — état au {stated:%d/%m/%Y}" if stated else "")
                 _export_html(executed, work / "report.html", title=title)
-            written = [p for p in (work / "report.html", *pending.written) if p.exists()]
+            written = [p for p in (work / "report.html", *pending.written) if p.exists()]  # the fiche too
             check_outputs(written, names, root=work, **search)
         finally:
             if pending.pdf is not None:
@@ -293,8 +293,7 @@ def render_report(territory: str, *, data_dir: str | Path | None = None, out_dir
             say("progress_names_final")
         check_outputs([p for p in documents if p not in written], names, root=work, **search)
         with atomic_dir(target) as tmp:
-            for name in ("report.ipynb", "report.html", "report.docx", "report.pdf", "indicators.csv",
-                         "indicators.xlsx", "reseau"):
+            for name in ("report.ipynb", *WRITTEN_FILES, "indicators.csv", "indicators.xlsx", "reseau"):
                 if (work / name).exists():
                     shutil.move(work / name, tmp / name)
             if (target / "editions").is_dir():  # published editions outlive the report (hard links: no copy)

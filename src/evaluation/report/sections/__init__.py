@@ -4,15 +4,20 @@ Every builder takes a :class:`evaluation.report.published.Publication` — the p
 numbers — and returns what the cell shows: Markdown text, tables (DataFrames already
 formatted in French) and figures, in order. :func:`show` displays them. No builder sees
 the measures' raw results, so no sentence can print a withheld cell: where a number is
-withheld the sentence says it is covered by statistical secrecy, and where it cannot be
-estimated it says why (:data:`evaluation.report.tables.NOT_ESTIMABLE`).
+withheld it reads « non publié » (or « moins de 5 » where it is known to be small), and
+where it cannot be estimated the section leaves the report and the chapter « Limites » says
+why (:mod:`evaluation.report.sections.scope`).
 
-This module holds the builders of the summary, testimonies, method and provenance, and
-re-exports the chapters' builders: ``reach`` (the reach chapter), ``network`` (networking
-effects), ``areas`` (the territory beside its département, région and France),
-``objectives`` (results against the convention's objectives), ``denominators`` (reach against
-who should be reached: structures, QPV populations, target populations),
-``base`` (what every builder shares) and ``shown`` (what a cell displayed, kept for Word and PDF).
+The order is the dossier's (issue 27): :func:`title`, L'essentiel (:func:`key_findings`,
+:mod:`~evaluation.report.sections.findings`, with confidence grades:
+:mod:`~evaluation.report.sections.grades`), the results against the objectives
+(:func:`objectives`, ``targets``), the body for an élu (:mod:`~evaluation.report.sections.overview`: context,
+reach, networks, voices, limits; prose in Jinja2 templates, :mod:`~evaluation.report.sections.prose`),
+then the technical annex (:func:`annex`, :func:`evolution` since a baseline edition, the detailed
+builders of ``reach``, ``denominators`` (reach against who should be reached: structures, QPV populations, target populations), ``network`` and ``areas``, :func:`testimonies`, :func:`method`, :func:`caveats`, :func:`provenance`,
+:func:`glossary`). This module holds the annex's testimonies, method, caveats and provenance,
+and re-exports the others; ``base`` is what every builder shares and ``shown`` what a cell
+displayed, kept for Word and PDF.
 
 May import ``tables``, ``figures``, ``context``, ``published``,
 :mod:`evaluation.report.editions`, :mod:`evaluation.report.secrecy`, the measures and the
@@ -27,14 +32,25 @@ from urllib.parse import quote
 import pandas as pd
 from matplotlib.figure import Figure
 
-from evaluation.io.sample import SAMPLE_NOTE
 from evaluation.report.context import captured_warnings
 from evaluation.report.editions.evolution import evolution_section
 from evaluation.report.published import Publication
 from evaluation.report.sections.areas import departements_section, section
-from evaluation.report.sections.base import Item, _plural
+from evaluation.report.sections.base import Item, cutoff_text, period_text, report_title
 from evaluation.report.sections.denominators import funnel, reach_denominators
+from evaluation.report.sections.findings import key_findings
+from evaluation.report.sections.lexicon import glossary
 from evaluation.report.sections.network import network_details, network_effect, network_reading
+from evaluation.report.sections.overview import (
+    annex,
+    context,
+    limits,
+    network_overview,
+    reach_overview,
+    title_text,
+    venue_overview,
+    voices,
+)
 from evaluation.report.sections.reach import (
     communes_reached,
     count_model,
@@ -51,27 +67,25 @@ from evaluation.report.sections.shown import SCREEN_DPI, keep, shown_figure
 from evaluation.report.sections.targets import objectives
 from evaluation.report.tables import (
     SECRET,
-    SECRET_TEXT,
     WARNING_NOTES,
-    ci_label,
     confidence,
-    fr_interval,
-    fr_label,
+    fr_long_date,
     fr_number,
-    fr_percent,
-    indicators_table,
     shares_table,
+    small_label,
 )
 
-__all__ = ["show", "setup", "summary", "summary_markdown", "caveats_markdown", "table_of_contents",
-           "objectives", "territory_facts", "reach_reading", "density", "urban_rural", "rates", "qpv", "trends",
-           "communes_reached", "distance", "count_model", "venue", "network_effect", "network_reading",
-           "network_details",
-           "testimonies", "evolution", "surroundings", "departements", "method", "provenance", "as_of_title", "as_of_sentence", "CHAPTERS",
-           "reach_denominators", "funnel"]
+__all__ = ["show", "setup", "title", "key_findings", "objectives", "context", "territory_facts", "reach_overview",
+           "venue_overview", "network_overview", "voices", "limits", "annex", "reach_reading", "density",
+           "urban_rural", "rates", "qpv", "trends", "communes_reached", "distance", "count_model", "venue",
+           "network_effect", "network_reading", "network_details", "testimonies", "evolution", "surroundings",
+           "departements", "method", "caveats", "caveats_markdown", "provenance", "glossary", "as_of_sentence",
+           "table_of_contents", "reach_denominators", "funnel", "report_title", "period_text", "cutoff_text", "COVER", "SAMPLE_SEED"]
 
 SAMPLE_SEED = 2024
-CHAPTERS = ["Synthèse", "Portée de l'action", "Effets de réseau", "Ce qui ne se quantifie pas", "Méthode et sources"]
+#: Builders whose output is the report's cover in Word and PDF (title, period, date, warning):
+#: the HTML shows it as its first lines, the documents on their cover page.
+COVER = ("title",)
 
 
 #: Codes of the warnings raised while displaying (drawing figures…), said in :func:`method`.
@@ -119,69 +133,41 @@ def setup() -> None:
     plt.rcParams.update({"figure.dpi": SCREEN_DPI, "axes.titleweight": "bold"})
 
 
-# --------------------------------------------------------------------------- summary
-def summary_markdown(pub: Publication) -> str:
-    """The French one-page summary opening a report: reading in a few sentences."""
-    t = pub.territory
-    parts = [f"# Rapport d'évaluation — {t.label}" + (f" — {as_of_title(pub)}" if pub.snapshot else ""), ""]
-    if pub.snapshot is not None:
-        parts += [as_of_sentence(pub), ""]
-    if pub.illustrative:
-        parts += ["> **Données illustratives.** " + SAMPLE_NOTE.format(seed=SAMPLE_SEED)
-                  + " Les chiffres ci-dessous montrent la méthode ; ils ne mesurent pas l'action réelle.", ""]
-    if t.description:
-        parts += [t.description, ""]
-    parts += ["## Synthèse", ""]
-    if pub.total == 0 or pub.years is None:
-        return "\n".join(parts + ["Aucun accompagnement n'est enregistré dans ce territoire."])
-    ind = pub.indicators.set_index("code")
-    count = (f"{fr_number(pub.total)} accompagnements ont" if pub.total is not None
-             else f"des accompagnements (leur nombre {SECRET_TEXT}) ont")
-    sentences = [f"De {pub.years[0]} à {pub.years[1]}, {count} concerné des structures du territoire "
-                 f"({_plural(pub.communes, 'commune')}, {fr_number(pub.population)} habitants)."]
-    level = ci_label(pub.alpha)
-    rural, qpv = ind.loc["part_rural"], ind.loc["part_qpv"]
-    mixed = pub.representation["urban_rural"]["population"].gt(0).all()
-    where = []
-    if mixed and not rural["secret"] and rural["estimable"]:
-        where.append(f"{fr_percent(rural['valeur'])} en commune rurale ({level} "
-                     f"{fr_interval(rural['ic_bas'], rural['ic_haut'])})")
-    if not qpv["secret"] and qpv["estimable"] and qpv["valeur"] > 0:
-        where.append(f"{fr_percent(qpv['valeur'])} en quartier prioritaire ({level} "
-                     f"{fr_interval(qpv['ic_bas'], qpv['ic_haut'])})")
-    if where:
-        sentences.append("Ils sont pour " + " et ".join(where) + ".")
-    net = pub.network
-    if net is not None and not net.conversion["suppressed"].any() and net.conversion["pairs"].gt(0).all():
-        met, unmet = net.conversion["rate"]
-        ratio = (f" (rapport brut {fr_number(net.risk_ratio.value, digits=2)})" if net.risk_ratio.shown else "")
-        sentences.append(f"Parmi les acteurs qui se côtoyaient sans travailler ensemble, {fr_percent(met)} des "
-                         f"paires ont ensuite collaboré, contre {fr_percent(unmet)} des paires qui ne s'étaient "
-                         f"pas croisées{ratio}.")
-    effect = net.effect if net is not None else None
-    if effect is not None and effect.effect.shown:
-        e = effect.effect
-        sentences.append(f"À propension des acteurs égale, le rapport ajusté est de {fr_number(e.value, digits=2)} "
-                         f"({level} {fr_number(e.low, digits=2)} à {fr_number(e.high, digits=2)}).")
-    elif effect is not None and not effect.effect.estimable:
-        sentences.append("Les données ne permettent pas de séparer l'effet des rencontres de celui de l'activité "
-                         "des acteurs.")
-    if pub.testimonies:
-        top = pub.themes.iloc[0]["theme"] if len(pub.themes) else ""
-        count = f"{pub.testimonies} témoignages" if pub.testimonies_shown else "Des témoignages"
-        sentences.append(f"{count} complètent ces chiffres ; le thème le plus cité est "
-                         f"« {top} ».")
-    return "\n".join(parts + [" ".join(sentences)])
+# --------------------------------------------------------------------------- opening
+def title(pub: Publication) -> list[Item]:
+    """The report's first lines in HTML: what the data cover, period, date, the illustrative-data
+    warning, and links to the chapters. Word and PDF show the same on their cover (:data:`COVER`).
+    """
+    return [title_text(pub), table_of_contents(pub)]
 
 
-def table_of_contents() -> str:
-    """Links to the report's chapters (anchors as nbconvert makes them from headings)."""
-    return "**Sommaire** : " + " · ".join(f"[{c}](#{quote(c.replace(' ', '-'), safe=chr(39) + '-')})"
-                                           for c in CHAPTERS)
+def table_of_contents(pub: Publication) -> str:
+    """Links to the report's chapters present for ``pub`` (anchors as nbconvert makes them)."""
+    chapters = ["L'essentiel", "Le territoire et l'action", "Qui l'action atteint-elle ?"]
+    chapters += ["Les rencontres ont-elles fait naître des collaborations ?"] if pub.network is not None else []
+    chapters += ["Ce que les chiffres ne disent pas"] if pub.testimonies else []
+    chapters += ["Limites", "Annexe technique"]
+    return "**Sommaire** : " + " · ".join(f"[{c}](#{quote(c.replace(' ', '-'), safe=chr(39) + '-?')})"
+                                           for c in chapters)
+
+
+def as_of_sentence(pub: Publication) -> str:
+    """The date the report evaluates, and why that date (said once, in the annex's method)."""
+    s = pub.snapshot
+    why = (f"fin du dernier mois complet des données (dernier enregistrement : {fr_long_date(s.latest)})"
+           if s.default else "la date demandée pour ce rapport")
+    return (f"**Date d'arrêt : {fr_long_date(s.date)}** ({why}). Seuls les accompagnements, rencontres, présences, "
+            "liens de collaboration et témoignages commencés au plus tard à cette date sont comptés ; une fin "
+            "postérieure est ignorée (l'accompagnement ou le lien est alors en cours).")
+
+
+def caveats(pub: Publication) -> list[Item]:
+    """The annex's precautions: what each accompaniment is attached to, secrecy, pseudonyms."""
+    return ["### Précautions de lecture, secret statistique et pseudonymes", caveats_markdown(pub)]
 
 
 def caveats_markdown(pub: Publication) -> str:
-    """The caveats shown under the headline indicators."""
+    """The caveats of the annex: attachment to communes, distances, secrecy, pseudonyms."""
     items = []
     if pub.illustrative:
         items.append("les données sont **illustratives** (générées), pas observées ;")
@@ -191,9 +177,13 @@ def caveats_markdown(pub: Publication) -> str:
         *(["les distances sont mesurées à vol d'oiseau entre centres de communes ;"] if pub.distance else []),
         f"secret statistique : les effectifs de 1 à {pub.threshold - 1} ne sont pas publiés, ni ceux qui "
         f"permettraient de les retrouver par différence, ni les parts, taux ou phrases qui en découlent ; "
-        f"**{pub.suppressed_cells} cellule(s)** sont masquées (« s ») dans ce rapport ;",
+        f"**{pub.suppressed_cells} cellule(s)** ne sont pas publiées dans ce rapport. Elles se lisent « non publié », "
+        f"ou « {small_label(pub.threshold)} » quand le nombre est connu pour être petit (les thèmes des "
+        "témoignages, qui ne sont masqués que pour eux-mêmes) ; « non publié » ne dit pas si le nombre est petit "
+        "ou masqué pour en protéger un autre, car le dire permettrait de les distinguer ;",
         "aucun nom de personne ou de structure n'apparaît dans le rapport : les noms sont remplacés dès la lecture "
-        "des exports par des pseudonymes (« P-… », hachage à clé HMAC-SHA256) ;",
+        "des exports par des pseudonymes (« P-… », hachage à clé HMAC-SHA256), et dans les citations par « [une "
+        "structure] » ou « [une personne] » ; l'auteur d'une citation est désigné par son rôle (« une association ») ;",
     ]
     if not pub.indicators["estimable"].all():
         items.append("certains indicateurs sont **non estimables** sur ces données (trop peu de cas, intervalle non "
@@ -206,29 +196,7 @@ def caveats_markdown(pub: Publication) -> str:
         items.append(f"{pub.repaired_codes} code(s) commune avaient perdu leur zéro initial dans le tableur et ont "
                      "été rétablis à la lecture ;")
     items[-1] = items[-1].rstrip(" ;") + "."
-    return "**Précautions de lecture** :\n\n" + "\n".join(f"- {i}" for i in items)
-
-
-def as_of_title(pub: Publication) -> str:
-    """« état au 31/12/2024 »."""
-    return f"état au {pub.snapshot.date:%d/%m/%Y}"
-
-
-def as_of_sentence(pub: Publication) -> str:
-    """The date the report evaluates, and why that date."""
-    s = pub.snapshot
-    why = ("faute de date demandée, date du dernier début enregistré : accompagnement, rencontre, collaboration "
-           "ou témoignage" if s.default
-           else "la date demandée pour ce rapport")
-    return (f"**État au {s.date:%d/%m/%Y}** ({why}) : seuls les accompagnements, rencontres, présences, liens de "
-            "collaboration et témoignages commencés au plus tard à cette date sont comptés ; une fin postérieure est ignorée "
-            "(l'accompagnement ou le lien est alors en cours).")
-
-
-def summary(pub: Publication) -> list[Item]:
-    """The opening page: summary, headline indicators, caveats, table of contents."""
-    return [summary_markdown(pub), "**Indicateurs clés**", indicators_table(pub.indicators, alpha=pub.alpha),
-            caveats_markdown(pub), table_of_contents()]
+    return "\n".join(f"- {i}" for i in items)
 
 
 def territory_facts(pub: Publication) -> str:
@@ -243,23 +211,24 @@ def territory_facts(pub: Publication) -> str:
     return "\n".join(lines)
 
 
-# --------------------------------------------------------------------------- reach
-
-
-# --------------------------------------------------------------------------- network
-
-
 # --------------------------------------------------------------------------- testimonies, method
 def testimonies(pub: Publication) -> list[Item]:
-    """Themes of the testimonies (counts and shares) and one quote per theme."""
+    """The themes of the testimonies with their shares and intervals (annex; the quotes are in
+    the body, beside the numbers), and the rule that chose the quotes. Nothing without testimonies.
+    """
     if pub.testimonies == 0:
-        return ["Aucun témoignage n'est enregistré pour ce territoire."]
+        return []
     themes = pub.themes.assign(theme=pub.themes["theme"].str.capitalize())
     label = f"Thème (sur {pub.testimonies} témoignages)" if pub.testimonies_shown else "Thème"
-    items: list[Item] = [shares_table(themes, "theme", label=label, alpha=pub.alpha)]
-    items += [f"**{q.theme.capitalize()}**\n\n> « {q.text} »\n>\n> — {fr_label(q.actor_kind)}, {q.year}"
-              for q in pub.quotes.itertuples()]
-    return items
+    chosen = int(pub.quotes["highlight"].sum()) if "highlight" in pub.quotes else 0
+    return ["### Témoignages : thèmes",
+            shares_table(themes, "theme", label=label, alpha=pub.alpha, withheld=small_label(pub.threshold)),
+            "**Choix des citations.** Une citation par thème, du plus au moins fréquent, chaque témoignage cité une "
+            "fois : d'abord ceux que l'évaluateur a retenus (colonne `highlight` des témoignages"
+            + (f", {fr_number(chosen)} ici" if chosen else ", aucun ici") + "), puis le plus centré sur le thème (le "
+            "moins de thèmes codés), puis celui d'un type d'acteur pas encore cité, puis l'identifiant. Les citations "
+            "sont placées à côté des chiffres qu'elles éclairent (portée, réseaux) ; les autres dans « Ce que les "
+            "chiffres ne disent pas »."]
 
 
 def evolution(pub: Publication) -> list[Item]:
@@ -275,6 +244,7 @@ def method(pub: Publication) -> str:
     """
     level = confidence(pub.alpha)
     lines = [
+        *([as_of_sentence(pub)] if pub.snapshot is not None else []),
         "**Accompagnements** : une ligne par projet ou structure accompagnée, rattachée à sa commune (code INSEE).",
         "**Urbain / rural** : grille communale de densité à 7 niveaux, INSEE, édition 2024 (géographie au "
         "01/01/2024), niveaux 1 à 4 urbains, 5 à 7 ruraux. L'INSEE calcule ce niveau à partir de carreaux de 1 km², "
@@ -306,9 +276,10 @@ def method(pub: Publication) -> str:
         "après et liens avant. Valeur E (VanderWeele et Ding 2017). Test QAP restreint à des acteurs de même classe "
         "d'activité.",
         "**Témoignages** : thèmes codés par l'évaluateur ; un témoignage peut aborder plusieurs thèmes.",
-        f"**Secret statistique** : effectifs de 1 à {pub.threshold - 1} masqués (« s »), avec masquage secondaire pour "
-        "qu'ils ne se déduisent pas des totaux ; les parts, taux, rapports et phrases qui permettraient de les "
-        "retrouver ne sont pas publiés non plus.",
+        f"**Secret statistique** : effectifs de 1 à {pub.threshold - 1} masqués (« non publié », ou « "
+        f"{small_label(pub.threshold)} » pour les thèmes des témoignages), avec masquage secondaire pour qu'ils ne se "
+        "déduisent pas des totaux ; les parts, taux, rapports et phrases qui permettraient de les retrouver ne sont "
+        "pas publiés non plus.",
         "**Estimabilité** : une estimation n'est publiée que si elle repose sur assez de cas, que son ajustement a "
         "convergé et que son intervalle de confiance est borné ; sinon le rapport dit pourquoi.",
     ]
@@ -318,12 +289,16 @@ def method(pub: Publication) -> str:
                                                      for c in codes) + ".")
     lines.append("**Noms** : les noms des exports sont remplacés par des pseudonymes ; dans les textes libres, les "
                  "autres noms de personnes et de structures par « [personne] » et « [structure] » (modèle de langue "
-                 "français).")
+                 "français) ; le rapport écrit « [une personne] » et « [une structure] » à la place des uns et des "
+                 "autres.")
     return "\n".join(f"- {line}" for line in lines)
 
 
 def provenance(pub: Publication) -> pd.DataFrame:
-    """Inputs and versions behind the report (see :func:`evaluation.report.context.provenance_table`)."""
+    """Inputs and versions behind the report, with the files' fingerprints and the pseudonyms' key
+    (see :func:`evaluation.report.context.provenance_table`; its heading is a Markdown cell of the
+    notebook).
+    """
     return pub.provenance
 
 

@@ -131,17 +131,26 @@ def _share(share: float, low: float, high: float) -> str:
 
 
 def section(pub) -> list:
-    """The comparison in French: a sentence and the table (``s``: withheld)."""
+    """The comparison in French (annex): a heading, a sentence and the table (« non publié »:
+    withheld; « sans objet »: the territory's rural share when it is all urban or all rural, its
+    QPV share when it has none, fixed by definition). Nothing without a surrounding area (the
+    report's gaps say so).
+    """
     table = getattr(pub, "comparison", None)
     if table is None or table.empty:
-        return ["La référence communale ne couvre aucune zone plus large qui contienne le territoire (son "
-                "département, sa région ou la France) : pas de comparaison."]
+        return []
     ci = ci_label(pub.alpha)
+    rep = pub.representation["urban_rural"]
+    one_space = int((rep["population"] > 0).sum()) == 1
+    no_qpv = not pub.territory.qpv
 
     def cell(row, value: str, *columns: str) -> str:
         return SECRET if any(getattr(row, f"{c}_withheld") for c in columns) else value
 
     annual = "annual" in table
+    def fixed(row, value: str, by_definition: bool) -> str:
+        return "sans objet" if by_definition and row.level == "territory" else value
+
     rows = []
     for r in table.itertuples(index=False):
         rate = (f"{fr_rate(r.annual)} {fr_rate_interval(r.annual_low, r.annual_high)}" if annual
@@ -152,8 +161,10 @@ def section(pub) -> list:
             "Population": fr_number(r.population),
             "Accompagnements (cumul)" if annual else "Accompagnements": cell(r, fr_number(r.count), "count"),
             f"Par an pour 10 000 hab. ({ci})" if annual else f"Pour 10 000 hab. ({ci})": cell(r, rate, "count"),
-            f"Part rurale ({ci})": cell(r, _share(r.share_rural, r.share_rural_low, r.share_rural_high), "count", "rural"),
-            f"Part en QPV ({ci})": cell(r, _share(r.share_qpv, r.share_qpv_low, r.share_qpv_high), "count", "qpv"),
+            f"Part rurale ({ci})": fixed(r, cell(r, _share(r.share_rural, r.share_rural_low, r.share_rural_high),
+                                                 "count", "rural"), one_space),
+            f"Part en QPV ({ci})": fixed(r, cell(r, _share(r.share_qpv, r.share_qpv_low, r.share_qpv_high), "count",
+                                                 "qpv"), no_qpv and not r.qpv),
             "Communes atteintes": cell(r, fr_percent(r.share_reached), "count"),
         })
     rest = "rest" in table and bool(table["rest"].any())
@@ -170,10 +181,11 @@ def section(pub) -> list:
                if rest else "")
             + f", à partir des mêmes exports et de la même référence communale : {rate}, parts d'accompagnements en "
               "commune rurale et en quartier prioritaire (parmi ceux dont la situation est connue ; intervalles de "
-              "Wilson), part des communes atteintes. « s » : secret statistique (y compris quand l'écart entre deux "
-              "zones emboîtées serait un petit effectif, et pour le reste d'une zone quand le chiffre du territoire "
-              "est masqué).")
-    return [text, pd.DataFrame(rows)]
+              "Wilson), part des communes atteintes. « non publié » : secret statistique (y compris quand l'écart "
+              "entre deux zones emboîtées serait un petit effectif, et pour le reste d'une zone quand le chiffre du "
+              "territoire est masqué) ; « sans objet » : une part fixée par définition (aucune commune rurale, ou "
+              "aucun quartier prioritaire, dans le territoire).")
+    return ["### Le territoire dans son département, sa région et la France", text, pd.DataFrame(rows)]
 
 
 # --------------------------------------------------------------------------- by département
@@ -206,6 +218,6 @@ def departements_section(pub) -> list:
     text = (f"### Par département\n\nLe territoire s'étend sur {len(table)} départements : pour chacun, le nombre "
             "d'accompagnements et le taux " + ("annuel pour 10 000 habitants (intervalle tenant compte des structures "
                                                "accompagnées plusieurs fois)" if annual else
-                                               "pour 10 000 habitants (intervalle de Poisson exact)") + ". « s » : secret "
+                                               "pour 10 000 habitants (intervalle de Poisson exact)") + ". « non publié » : secret "
             "statistique (petits effectifs, et ceux qui permettraient de les retrouver à partir des autres tableaux).")
     return [text, pd.DataFrame(rows)]

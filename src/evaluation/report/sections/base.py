@@ -8,11 +8,13 @@ from matplotlib.figure import Figure
 from evaluation.report.published import Publication
 from evaluation.report.tables import (
     SECRET_TEXT,
+    fr_long_date,
     fr_number,
     secret_reason,
 )
 
-__all__ = ["Item", "before_split"]
+__all__ = ["Item", "before_split", "report_title", "period_text", "period_words", "cutoff_text", "of_place",
+           "place_words", "split_periods"]
 
 
 Item = str | pd.DataFrame | Figure
@@ -33,3 +35,72 @@ def before_split(pub: Publication) -> str | None:
         return None
     return (f"Au {s.date:%d/%m/%Y}, la date qui sépare « avant » et « après » pour ce territoire ({split:%d/%m/%Y}) "
             f"n'est pas encore atteinte : il n'y a pas encore de période « après » à comparer.")
+
+
+def of_place(name: str) -> str:
+    """« du Mail », « de la Fontaine », « des Grésilles », « de l'Arc », « d'Épirey », « de Chenôve »:
+    ``name`` after « de », with French contraction of its article.
+    """
+    lowered = name.lower()
+    for article, contracted in (("le ", "du "), ("les ", "des "), ("la ", "de la "), ("l'", "de l'"), ("l’", "de l’")):
+        if lowered.startswith(article):
+            return contracted + name[len(article):]
+    return ("d'" if name[:1].lower() in "aeiouyéèêàâîôûh" else "de ") + name
+
+
+def _one_commune(pub: Publication) -> bool:
+    """Whether the territory is one commune, declared as such (not an EPCI of one commune)."""
+    t = pub.territory
+    return len(t.communes) == 1 and not t.epcis and not t.departements and len(pub.commune_classes) == 1
+
+
+def report_title(pub: Publication) -> str:
+    """What the data cover, as the report's title: for a one-commune territory the commune and
+    its priority neighbourhoods (« Chenôve (dont le QPV du Mail) »: the data are the whole
+    commune's, not the neighbourhood's alone), else the territory's label.
+    """
+    t = pub.territory
+    if not _one_commune(pub):
+        return t.label
+    name = pub.commune_classes[0][0]
+    qpv = [str(q["name"]) for q in t.qpv if q.get("name")]
+    if not qpv:
+        return name
+    if len(qpv) == 1:
+        return f"{name} (dont le QPV {of_place(qpv[0])})"
+    return f"{name} (dont les QPV {', '.join(of_place(q) for q in qpv[:-1])} et {of_place(qpv[-1])})"
+
+
+def period_text(pub: Publication) -> str:
+    """The years the data cover: « 2018–2024 », « 2024 », or « – » without data."""
+    if pub.years is None:
+        return "–"
+    first, last = pub.years
+    return str(first) if first == last else f"{first}–{last}"
+
+
+def period_words(pub: Publication) -> str:
+    """The years in a sentence: « de 2018 à 2024 », « en 2024 »."""
+    if pub.years is None:
+        return "sur la période"
+    first, last = pub.years
+    return f"en {first}" if first == last else f"de {first} à {last}"
+
+
+def place_words(pub: Publication) -> str:
+    """Where, in a sentence: « à Chenôve » for a one-commune territory, else « dans ce territoire »."""
+    return f"à {pub.commune_classes[0][0]}" if _one_commune(pub) else "dans ce territoire"
+
+
+def split_periods(day) -> tuple[str, str]:
+    """The two periods around the « avant / après » date, as labels: (« Avant 2020 », « Depuis
+    2020 ») for a split on the 1st of January, else (« Avant le 15/03/2020 », « Depuis le 15/03/2020 »).
+    """
+    if day.month == 1 and day.day == 1:
+        return f"Avant {day.year}", f"Depuis {day.year}"
+    return f"Avant le {day:%d/%m/%Y}", f"Depuis le {day:%d/%m/%Y}"
+
+
+def cutoff_text(pub: Publication) -> str:
+    """« données arrêtées au 30 novembre 2024 » (the report's « état au »), or ``""`` without one."""
+    return f"données arrêtées au {fr_long_date(pub.snapshot.date)}" if pub.snapshot is not None else ""

@@ -285,13 +285,13 @@ def _reference_notes(d: ReachDenominators) -> list[str]:
 def reach_denominators(pub: Publication) -> list[Item]:
     """The section « Au regard de qui devrait être atteint » (see the module docstring)."""
     d = pub.denominators
-    if d is None:
-        return ["Les dénominateurs (structures distinctes, populations des QPV, populations cibles) n'ont pas été "
-                "calculés pour ce rapport."]
-    if pub.total == 0:
-        return ["Aucun accompagnement sur la période : ni structure atteinte, ni part en QPV à rapporter à une "
-                "population."]
-    return [*_units(pub, d), _jobs(pub, d), *_qpv(pub, d), *_targets(pub, d), consistency(pub),
+    if d is None or pub.total == 0:  # nothing to relate to a population: the chapter « Limites » says so
+        return []
+    return ["### Au regard de qui devrait être atteint",
+            "Les structures atteintes (chacune une fois) à côté des accompagnements réalisés, chaque quartier "
+            "prioritaire rapporté à son poids dans la population, et chaque programme rapporté à la population qu'il "
+            "sert.",
+            *_units(pub, d), _jobs(pub, d), *_qpv(pub, d), *_targets(pub, d), consistency(pub),
             *_reference_notes(d)]
 
 

@@ -6,7 +6,7 @@ import pandas as pd
 
 from evaluation.report import figures
 from evaluation.report.published import Estimate, Publication
-from evaluation.report.sections.base import Item, _plural, before_split
+from evaluation.report.sections.base import Item, _plural
 from evaluation.report.tables import (
     EFFECT_MODELS,
     EFFECT_REASONS,
@@ -66,15 +66,24 @@ def _ratio(e: Estimate, pub: Publication) -> str:
             f"{fr_number(e.high, digits=2)}, {fr_p(e.p_value)})")
 
 
+#: Headings of the network's sections of the technical annex.
+HEAD_EFFECT, HEAD_CRUDE = "### Réseaux : estimation ajustée", "### Réseaux : comparaisons brutes"
+
+
 def network_effect(pub: Publication) -> str:
-    """The adjusted networking effect, leading the network chapter: the estimate at equal
-    propensity of the actors to form ties (or that the data cannot separate meeting from
-    activity), the model and why, the falsification test, the E-value and the QAP
-    stratified by activity.
+    """The adjusted networking effect in detail (technical annex, under ``HEAD_EFFECT``): the
+    estimate at equal propensity of the actors to form ties (or that the data cannot separate
+    meeting from activity), the model and why, the falsification test, the E-value and the
+    QAP stratified by activity. Empty without network data.
     """
     net = pub.network
     if net is None or net.effect is None:
         return ""
+    return f"{HEAD_EFFECT}\n\n{_effect_text(pub)}"
+
+
+def _effect_text(pub: Publication) -> str:
+    net = pub.network
     pe, e = net.effect, net.effect.effect
     split = f"{pub.territory.split_date:%d/%m/%Y}"
     if e.withheld:
@@ -142,12 +151,18 @@ def network_effect(pub: Publication) -> str:
 
 
 def network_reading(pub: Publication) -> str:
-    """A French reading of the networking effects: whether co-presence became collaboration."""
+    """The crude comparisons of the networking effects (technical annex, under ``HEAD_CRUDE``):
+    whether co-presence became collaboration, before any adjustment. Empty without network
+    data (the report's gaps say why).
+    """
     net = pub.network
-    if net is None and before_split(pub):
-        return before_split(pub) + " Le chapitre sur les effets de réseau est sans objet à cette date."
     if net is None:
-        return "Ce territoire n'a pas de données de réseau (acteurs, rencontres, collaborations) : chapitre sans objet."
+        return ""
+    return f"{HEAD_CRUDE}\n\n{_crude_text(pub)}"
+
+
+def _crude_text(pub: Publication) -> str:
+    net = pub.network
     split = f"{pub.territory.split_date:%d/%m/%Y}"
     first, second = net.periods[:2]
     ch = net.change
@@ -178,7 +193,7 @@ def network_reading(pub: Publication) -> str:
         out.append(f"Test de permutation (QAP) : {fr_not_estimable(q.reason)}.")
     if net.effect is not None and conv["pairs"].gt(0).all():
         out.append("Ces comparaisons sont **brutes** : " + (
-            "l'estimation ajustée ci-dessus est celle à retenir." if net.effect.effect.shown else
+            "l'estimation ajustée (section précédente) est celle à retenir." if net.effect.effect.shown else
             "elles ne séparent pas l'effet des rencontres de celui de l'activité des acteurs."))
     return " ".join(out)
 
@@ -192,8 +207,11 @@ def network_details(pub: Publication) -> list[Item]:
     items: list[Item] = [
         figures.network_drawing({p.capitalize(): g for p, g in net.graphs.items()}, roles=net.roles,
                               title="Réseau de collaboration avant et après", source=pub.source),
-        "### Description des réseaux", network_description_table(net.description),
+        "### Description des réseaux",
+        "**Mesures des réseaux de co-présence et de collaboration, avant et après**",
+        network_description_table(net.description),
         "### Évolution des liens de collaboration",
+        "**Liens de collaboration avant et après, et acteurs arrivés ou partis**",
         pd.DataFrame({"Indicateur": ["Liens avant", "Liens après", "Nouveaux liens", "Liens maintenus",
                                      "Liens arrêtés", "Stabilité (indice de Jaccard)", "Acteurs arrivés",
                                      "Acteurs partis", "Acteurs présents aux deux périodes"],
@@ -230,7 +248,8 @@ def network_details(pub: Publication) -> list[Item]:
             f"nouvelles collaborations, tous acteurs interchangeables : {qap}{stratified}.")
     if net.roles and len(net.brokerage):
         b = net.brokerage
-        items += ["### Rôle d'intermédiaire des structures d'appui", pd.DataFrame({
+        items += ["### Rôle d'intermédiaire des structures d'appui",
+                  "**Liens et position dans le réseau des structures d'appui, avant et après**", pd.DataFrame({
             "Période": b["period"], "Structure": b["role"], "Liens": [fr_number(v) for v in b["degree"]],
             "Intermédiarité": [fr_number(v, digits=3) for v in b["betweenness"]],
             "Contrainte (Burt)": [fr_number(v, digits=2) for v in b["constraint"]],

@@ -7,7 +7,8 @@ import math
 from evaluation.geo.reference import RURAL
 from evaluation.report import figures
 from evaluation.report.published import Estimate, Publication
-from evaluation.report.sections.base import Item, _plural, _secret, before_split
+from evaluation.report.sections.base import Item, _plural, _secret
+from evaluation.report.sections.scope import meaningful_trends, shows
 from evaluation.report.tables import (
     GROUP_LABELS,
     SECRET_TEXT,
@@ -83,8 +84,16 @@ def _model_sentence(pub: Publication) -> str:
             f"{fr_number(m.units)} communes).")
 
 
+#: The heading of the annex's detailed reading of reach.
+READING = "### Portée : lecture détaillée"
+
+
 def reach_reading(pub: Publication) -> str:
-    """A short French reading of the reach results, to open the reach chapter."""
+    """The detailed French reading of the reach results (technical annex), under ``READING``."""
+    return f"{READING}\n\n{_reading(pub)}"
+
+
+def _reading(pub: Publication) -> str:
     if pub.total == 0 or pub.years is None:
         return "Aucun accompagnement n'est enregistré dans ce territoire : la portée ne peut pas être mesurée."
     level = ci_label(pub.alpha)
@@ -124,7 +133,8 @@ def reach_reading(pub: Publication) -> str:
             half = (f"{_within_km(dist.median_km)} d'un lieu d'accompagnement" if dist.median_km > 0 else
                     where)
             out.append(f"La moitié des accompagnements se situent {half}, 80 % {_within_km(dist.p80_km)}.")
-    out.append(_model_sentence(pub))
+    if shows(pub, "count_model"):
+        out.append(_model_sentence(pub))
     test = pub.trend_tests.get("rural")
     if test is not None and test.shown:
         trend = ("augmente" if test.value > 0 else "diminue") if test.p_value < pub.alpha else None
@@ -135,12 +145,20 @@ def reach_reading(pub: Publication) -> str:
 
 
 def density(pub: Publication) -> list[Item]:
-    """Representation by density level: table, goodness-of-fit test, bar chart."""
+    """Representation by density level: table (the levels the territory has), goodness-of-fit
+    test, bar chart; nothing when every commune has the same level.
+    """
+    if not shows(pub, "density") or _nothing(pub):
+        return []
     rep = pub.representation["density_label"]
-    items: list[Item] = [representation_table(rep, "density_label", label=GROUP_LABELS["density_label"],
-                                              alpha=pub.alpha)]
-    if _nothing(pub):
-        return [*items, f"{NOTHING} : pas de test d'ajustement à la distribution de la population, pas de graphique."]
+    lived = rep["population"].to_numpy() > 0
+    items: list[Item] = [
+        "### Par niveau de densité",
+        "L'**indice de représentation** rapporte la part des accompagnements à la part de la population : 1 signifie que "
+        "le groupe est accompagné à proportion de son poids démographique. La colonne « attendu » donne le nombre "
+        "d'accompagnements si ceux-ci suivaient exactement la population. Niveaux de la grille communale de densité "
+        "de l'INSEE présents dans le territoire.",
+        representation_table(rep[lived], "density_label", label=GROUP_LABELS["density_label"], alpha=pub.alpha)]
     fit = pub.fit.get("density_label")
     if fit is None:
         items.append("Le test d'ajustement à la distribution de la population n'est pas publié : il permettrait de "
@@ -152,38 +170,53 @@ def density(pub: Publication) -> list[Item]:
                      if fit.p_value_simulated is not None else "")
         items.append(f"Test d'ajustement du χ² à la distribution de la population : χ² = "
                      f"{fr_number(fit.statistic, digits=1)}, {fit.dof} ddl, {fr_p(fit.p_value)}{simulated}.")
-    if pub.density_shares["share"].notna().any():  # else every bar is withheld: the table says « s »
-        items.append(figures.bar_shares(pub.density_shares, "density_label",
+    if pub.density_shares["share"].notna().any():  # else every bar is withheld: the table says so
+        items.append(figures.bar_shares(pub.density_shares[lived], "density_label",
                                       title="Accompagnements par niveau de densité de la commune",
                                       ylabel="", source=pub.source, alpha=pub.alpha).figure)
     return items
 
 
 def urban_rural(pub: Publication) -> list[Item]:
-    """Representation urban/rural and the rural share of each programme."""
+    """Representation urban/rural and the rural share of each programme; nothing when the whole
+    territory is urban (or rural).
+    """
+    if not shows(pub, "urban_rural") or _nothing(pub):
+        return []
     table = representation_table(pub.representation["urban_rural"], "urban_rural", label=GROUP_LABELS["urban_rural"],
                                  alpha=pub.alpha)
-    if _nothing(pub) or pub.rural_by_programme.empty:
-        return [table, f"{NOTHING} : pas de part du rural par programme."]
-    return [table, "**Part du rural dans chaque programme**",
+    if pub.rural_by_programme.empty:
+        return ["### Urbain et rural", table]
+    return ["### Urbain et rural", table, "**Part du rural dans chaque programme**",
             shares_table(pub.rural_by_programme, "programme", label=GROUP_LABELS["programme"], alpha=pub.alpha)]
 
 
 def rates(pub: Publication) -> list[Item]:
-    """Rates per 10,000 inhabitants per year by space, density level and (when several) EPCI."""
+    """Rates per 10,000 inhabitants by space, density level and (when several) EPCI, for the
+    groups the territory has (a group without inhabitants has no rate); nothing when it has one
+    group of each.
+    """
+    if _nothing(pub):
+        return []
     epci = pub.rates.get("epci_name")  # none for France or a région (the areas are its départements)
-    groups = ["urban_rural", "density_label"] + (["epci_name"] if epci is not None and epci["epci_name"].nunique() > 1
-                                                 else [])
-    items: list[Item] = [rates_table(pub.rates[g], g, label=GROUP_LABELS[g], alpha=pub.alpha) for g in groups]
-    if "annual" in pub.rates["urban_rural"]:
-        items.append("Taux par an sur les années couvertes par les exports, le nombre cumulé d'accompagnements à "
-                     "côté ; intervalle tenant compte des structures accompagnées plusieurs fois (Fay et Feuer).")
-    return items
+    groups = ([g for g, key in (("urban_rural", "urban_rural"), ("density_label", "density")) if shows(pub, key)]
+              + (["epci_name"] if epci is not None and epci["epci_name"].nunique() > 1 else []))
+    tables = [rates_table(pub.rates[g][pub.rates[g]["population"] > 0], g, label=GROUP_LABELS[g], alpha=pub.alpha)
+              for g in groups]
+    if not tables:
+        return []
+    annual = ["Taux par an sur les années couvertes par les exports, le nombre cumulé d'accompagnements à côté ; "
+              "intervalle tenant compte des structures accompagnées plusieurs fois (Fay et Feuer)."
+              ] if "annual" in pub.rates["urban_rural"] else []
+    return ["### Taux pour 10 000 habitants", *tables, *annual]
 
 
 def qpv(pub: Publication) -> list[Item]:
-    """Accompaniments in and out of priority neighbourhoods."""
-    return [shares_table(pub.qpv, "qpv", label=GROUP_LABELS["qpv"], alpha=pub.alpha)]
+    """Accompaniments in and out of priority neighbourhoods (nothing when the territory has none)."""
+    if not shows(pub, "qpv") or _nothing(pub):
+        return []
+    return ["### Quartiers prioritaires de la politique de la ville",
+            shares_table(pub.qpv, "qpv", label=GROUP_LABELS["qpv"], alpha=pub.alpha)]
 
 
 def _trend_sentence(test: Estimate, what: str) -> str:
@@ -197,10 +230,13 @@ def _trend_sentence(test: Estimate, what: str) -> str:
 
 def trends(pub: Publication) -> list[Item]:
     """Yearly rural and QPV shares with their intervals, and the trend tests."""
-    if _nothing(pub) or all(t.empty for t in pub.trends.values()):
-        return [f"{NOTHING} : pas d'évolution annuelle à décrire, pas de test de tendance."]
-    items: list[Item] = []
+    if _nothing(pub) or all(t.empty for t in pub.trends.values()) or not shows(pub, "trends"):
+        return []
+    items: list[Item] = ["### Évolution d'une année sur l'autre"]
+    kept = meaningful_trends(pub)  # a share fixed by definition (an all-urban territory's rural share) has no trend
     for key, what in (("rural", "en commune rurale"), ("qpv", "en quartier prioritaire")):
+        if key not in kept:
+            continue
         per_year = pub.trends[key]
         if per_year["total"].sum() == 0 or per_year["count"].eq(0).all():
             items.append(f"Aucun accompagnement {what} sur la période.")
@@ -231,16 +267,21 @@ def trends(pub: Publication) -> list[Item]:
     return items
 
 
+HEAD_COMMUNES = "### Communes atteintes"
+
+
 def communes_reached(pub: Publication) -> list[Item]:
     """Map of the communes reached, coverage, concentration (Lorenz curve and Gini); for France
     or a région, the map by département (metropolitan France; overseas in the table).
     """
     t, cov = pub.territory, pub.coverage
+    if not shows(pub, "communes") or _nothing(pub):
+        return []
     if pub.geography == "departement":
         overseas = pub.reached["departement"].astype(str).str.startswith("97").to_numpy()
         note = (f" ; {int(overseas.sum())} département(s) d'outre-mer : voir le tableau par département"
                 if overseas.any() else "")
-        return [figures.map_communes(pub.reached[~overseas], column="rate_10k", legend="Pour 10 000 habitants",
+        return [HEAD_COMMUNES, figures.map_communes(pub.reached[~overseas], column="rate_10k", legend="Pour 10 000 habitants",
                                      title=f"Accompagnements pour 10 000 habitants, par département — {t.label}",
                                      source=pub.source + note).figure,
                 f"{fr_number(cov.communes_reached)} commune(s) atteinte(s) sur {fr_number(cov.communes)} "
@@ -248,10 +289,8 @@ def communes_reached(pub: Publication) -> list[Item]:
                 "population du territoire. Le territoire couvre plusieurs départements entiers : ses résultats sont "
                 "présentés par département, et aucun effectif de commune n'est publié (ni carte, ni courbe de "
                 "concentration entre communes)."]
-    if _nothing(pub):
-        return [f"{NOTHING} : aucune des {fr_number(cov.communes)} communes du territoire n'est atteinte ; pas de "
-                "carte des communes atteintes, pas de courbe de concentration ni d'indice de Gini."]
     items: list[Item] = [
+        HEAD_COMMUNES,
         figures.map_communes(pub.reached, context=pub.context_communes, column="rate_10k",
                            legend="Pour 10 000 habitants", title=f"Accompagnements pour 10 000 habitants — {t.label}",
                            source=pub.source).figure,
@@ -272,25 +311,20 @@ def communes_reached(pub: Publication) -> list[Item]:
 
 
 def distance(pub: Publication) -> list[Item]:
-    """Distances to the support sites and the rate by distance band."""
+    """Distances to the support sites and the rate by distance band (nothing when the territory
+    is one commune, has no declared site or is published by département: listed in its gaps).
+    """
     d = pub.distance
-    if pub.geography == "departement":
-        return ["Le territoire couvre plusieurs départements entiers : la distance aux lieux d'accompagnement, "
-                "mesurée commune par commune, n'est pas analysée à cette échelle."]
-    if not pub.sites:
-        return ["Aucun lieu d'accompagnement n'est déclaré pour ce territoire (rubrique « sites » de "
-                "territories.yml) : la distance n'est pas analysée."]
-    if not d or pub.communes <= 1:
-        return ["Le territoire compte une seule commune : la distance n'est pas analysée."]
+    if not shows(pub, "distance") or not d or _nothing(pub):
+        return []
+    head = "### Distance aux lieux d'accompagnement"
     place, sites = _place(pub), f"Lieux retenus : {', '.join(pub.sites)} (centre de la commune)."
     population = (f"population du territoire : "
                   f"{_spread(d.population_median_km, d.population_p80_km, what='', place=place)}")
-    if _nothing(pub):
-        return [f"{sites} {NOTHING} : pas de distance à mesurer ({population})."]
     if pub.total is None:  # one to a few accompaniments: their median would place them
-        return [f"{sites} " + _secret("Le nombre d'accompagnements", pub)[:-1] + " : leurs distances aux lieux "
+        return [head, f"{sites} " + _secret("Le nombre d'accompagnements", pub)[:-1] + " : leurs distances aux lieux "
                 f"d'accompagnement ne sont pas publiées ({population})."]
-    return [f"{sites} Distance à vol d'oiseau au lieu le plus proche : {_spread(d.median_km, d.p80_km, what=' des accompagnements', place=place)} (population : "
+    return [head, f"{sites} Distance à vol d'oiseau au lieu le plus proche : {_spread(d.median_km, d.p80_km, what=' des accompagnements', place=place)} (population : "
             f"{_spread(d.population_median_km, d.population_p80_km, what='', place=place)}).", *_decay(pub)]
 
 
@@ -305,11 +339,18 @@ def _decay(pub: Publication) -> list[Item]:
 
 
 def count_model(pub: Publication) -> list[Item]:
-    """The count model per commune: reading, rate ratios, over-dispersion."""
-    if _nothing(pub):
-        return [f"{NOTHING} : pas de modèle de comptage à estimer."]
+    """The count model per commune: reading, rate ratios, over-dispersion (nothing when it is not
+    published: listed in the report's gaps with why).
+    """
+    if _nothing(pub) or not shows(pub, "count_model") or pub.communes <= 1:
+        return []
     m = pub.model
-    items: list[Item] = [_model_sentence(pub)]
+    items: list[Item] = [
+        "### Modèle de comptage par commune",
+        "Nombre d'accompagnements par commune, rapporté à la population (décalage logarithmique), selon l'espace "
+        "urbain ou rural (ou, si le territoire est tout rural ou tout urbain, selon le niveau de densité). Un rapport "
+        "de taux de 2 signifie deux fois plus d'accompagnements par habitant que dans le groupe de référence.",
+        _model_sentence(pub)]
     if m is not None and len(m.table):
         items.append(model_table(m.table.rename(columns={"ratio": "rate_ratio"}), reference_level=m.reference_level,
                                  alpha=pub.alpha))
@@ -318,24 +359,21 @@ def count_model(pub: Publication) -> list[Item]:
 
 
 def venue(pub: Publication) -> list[Item]:
-    """Attendance of the tiers-lieu: origins, first visits and returns, monthly activity."""
+    """Attendance of the tiers-lieu in detail (annex): origins, first visits and returns, monthly
+    activity; nothing without one (listed in the report's gaps with why).
+    """
     v = pub.venue
-    if v is None and pub.territory.venue is not None and before_split(pub):
-        return [before_split(pub) + " La fréquentation du tiers-lieu, comptée à partir de cette date, est sans objet."]
-    if v is None and pub.territory.venue is None:
-        return ["Aucun tiers-lieu n'est déclaré pour ce territoire (rubrique « venue » de territories.yml) : "
-                "sa fréquentation n'est pas analysée."]
     if v is None:
-        return [f"Aucun événement n'est enregistré au tiers-lieu « {pub.territory.venue.label} » depuis le "
-                f"{pub.territory.split_date:%d/%m/%Y}."]
+        return []
     r = v.returning
     back = (f"dont {fr_percent(r.value)} sont revenus au moins une fois ({ci_label(pub.alpha)} "
             f"{fr_interval(r.low, r.high)})" if r.shown else
-            f"le nombre de ceux qui sont revenus {SECRET_TEXT}" if r.withheld else
+            f"le nombre de ceux qui sont revenus n'est pas publié : lui ou celui des autres compte moins de "
+            f"{pub.threshold} acteurs (secret statistique)" if r.withheld else
             "la part de ceux qui sont revenus n'est pas estimable")
     who = (f"{v.participants} acteurs différents y ont participé, {back}" if v.participants is not None else
            f"le nombre d'acteurs différents qui y ont participé {SECRET_TEXT}")
-    return [f"{v.events} événements depuis le {pub.territory.split_date:%d/%m/%Y} ; {who}.",
+    return [f"### {v.label} : détail", f"{v.events} événements depuis le {pub.territory.split_date:%d/%m/%Y} ; {who}.",
             shares_table(v.origins, "origin", label=GROUP_LABELS["origin"], alpha=pub.alpha),
             shares_table(v.participations, "visit", label=GROUP_LABELS["visit"], alpha=pub.alpha),
             figures.monthly_plot(v.monthly, title=f"Activité mensuelle — {v.label}", source=pub.source).figure]

@@ -19,7 +19,7 @@ from evaluation.measures.objectives import objective_status
 from evaluation.report.published import Publication
 from evaluation.report.sections.base import Item
 from evaluation.report.tables import (
-    ci_label,
+    confidence,
     fr_interval,
     fr_number,
     fr_percent,
@@ -38,12 +38,12 @@ STATUS_LABELS = {"met": "atteint", "on_track": "en bonne voie", "not_met": "non 
 NOT_MEASURABLE_LABELS = {"withheld": "non publié (secret statistique)", "not_estimable": "non estimable",
                          "absent": "absent de ce rapport", "before_baseline": "date antérieure au départ"}
 
-READING = ("**Lecture du statut** : *atteint* si tout l'intervalle de confiance du résultat est au niveau de la "
-           "cible ou au-delà ; *en bonne voie* si, avant l'échéance, l'intervalle atteint la trajectoire prévue "
-           "(une ligne droite de la valeur de départ à la cible) ; *non atteint* si tout l'intervalle reste en deçà "
+READING = ("**Lecture du statut** : *atteint* si toute la fourchette du résultat est au niveau de la "
+           "cible ou au-delà ; *en bonne voie* si, avant l'échéance, la fourchette atteint la trajectoire prévue "
+           "(une ligne droite de la valeur de départ à la cible) ; *non atteint* si toute la fourchette reste en deçà "
            "de cette trajectoire, ou si l'échéance est passée sans que la cible soit sûrement atteinte ; *non "
            "mesurable* si le résultat n'est pas publié (secret statistique), n'est pas estimable ou manque. Un "
-           "décompte (accompagnements, emplois déclarés, liens) est exact : il n'a pas d'intervalle.")
+           "décompte (accompagnements, emplois déclarés, liens) est exact : il n'a pas de fourchette.")
 
 
 def objective_results(pub: Publication) -> pd.DataFrame:
@@ -86,7 +86,7 @@ def objectives_table(pub: Publication, results: pd.DataFrame | None = None) -> p
     units = ind["unite"].reindex(results["indicator"]).fillna("").astype(str).to_numpy()
     names = ind["indicateur"].reindex(results["indicator"]).fillna("").astype(str).to_numpy()
     date = f"{pub.snapshot.date:%d/%m/%Y}" if pub.snapshot is not None else "ce jour"
-    level = ci_label(pub.alpha)
+    level = f"fourchette à {confidence(pub.alpha)} %"  # the body says it in words (issue 27: no « IC »)
     rows = []
     for r, unit, name in zip(results.itertuples(index=False), units, names, strict=True):  # a few objectives
         bound = "au moins" if r.direction == "increase" else "au plus"
@@ -118,7 +118,7 @@ def objectives(pub: Publication) -> list[Item]:
     date = f"au {pub.snapshot.date:%d/%m/%Y}" if pub.snapshot is not None else "à ce jour"
     intro = (f"{'Un objectif chiffré est fixé' if n == 1 else f'{fr_number(n)} objectifs chiffrés sont fixés'} "
              f"à ce territoire. Chaque résultat {date} est comparé à sa cible et à la trajectoire prévue, "
-             f"en tenant compte de son intervalle de confiance. Statuts : {said}.")
+             f"en tenant compte de sa fourchette d'incertitude. Statuts : {said}.")
     made_up = int(results["illustrative"].sum())
     if made_up:
         who = ("Cet objectif a été inventé" if n == 1 else "Ces objectifs ont été inventés" if made_up == n
