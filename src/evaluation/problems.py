@@ -180,6 +180,17 @@ CATALOGUE: dict[str, Message] = {
     "tie_duplicated": Message(
         "the same collaboration is declared twice (same pair, kind and date)", "delete one of the rows",
         "la même collaboration est déclarée deux fois (même paire, nature et date)", "supprimer l'une des lignes"),
+    "structure_unknown": Message(
+        "unknown structure (not in {target})", "correct the identifier: it must be a structure_id of {target}",
+        "structure inconnue (absente de {target})", "corriger l'identifiant : ce doit être un structure_id de {target}"),
+    "followup_before_start": Message(
+        "follow-up dated before the structure's first accompaniment started (in {target})",
+        "correct the date (a follow-up comes after the accompaniment), or the structure's identifier",
+        "suivi daté d'avant le début du premier accompagnement de la structure (dans {target})",
+        "corriger la date (un suivi vient après l'accompagnement), ou l'identifiant de la structure"),
+    "benchmark_share_invalid": Message(
+        "a survival rate above 1", "write it as a share (0,61) or a percentage (61 %)",
+        "un taux de survie supérieur à 1", "l'écrire comme une part (0,61) ou un pourcentage (61 %)"),
     "territory_unknown": Message(
         "territory not defined in {target}", "use one of: {slugs}; or add the territory to {target}",
         "territoire non défini dans {target}", "utiliser l'un de : {slugs} ; ou ajouter le territoire à {target}"),
