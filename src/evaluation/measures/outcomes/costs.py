@@ -75,6 +75,7 @@ def _ratios(amount: pd.Series, acc: pd.DataFrame, keys: list[str]) -> pd.DataFra
                                                  structures=("structure_id", "nunique"))
     out = amount.to_frame("amount").join(counts, how="left").fillna({"accompaniments": 0, "structures": 0})
     out[["accompaniments", "structures"]] = out[["accompaniments", "structures"]].astype(int)
+    out["amount"] = out["amount"].astype(float)
     with np.errstate(divide="ignore", invalid="ignore"):
         out["per_accompaniment"] = out["amount"] / out["accompaniments"].where(out["accompaniments"] > 0)
         out["per_structure"] = out["amount"] / out["structures"].where(out["structures"] > 0)
@@ -91,7 +92,8 @@ def cost_ratios(costs: pd.DataFrame, accompaniments: pd.DataFrame, *, scope: str
     two years, left out when ``None``.
     """
     as_of = pd.Timestamp(as_of)
-    c = costs[costs["year"].astype(float) <= as_of.year].assign(year=lambda d: d["year"].astype(int))
+    c = costs[costs["year"].astype(float) <= as_of.year]
+    c = c.assign(year=c["year"].astype(int), amount=c["amount"].astype(float).fillna(0.0))
     years = tuple(sorted(c["year"].unique().tolist()))
     acc = accompaniments.assign(year=accompaniments["start_date"].dt.year.astype(int))
     acc = acc[acc["year"].isin(years)]

@@ -99,16 +99,16 @@ def jobs_over_time(histories: pd.DataFrame, followups: pd.DataFrame, *, as_of: d
             fte = pd.Series(np.nan, index=eligible.index)
         else:
             when = target[eligible.index]
-            lost = eligible["closed"] & (eligible["end"] <= when)
-            merged = eligible["followed"] & ~eligible["closed"] & (eligible["end"] <= when) \
-                & (eligible["last_status"] == "merged")
+            lost = (eligible["closed"] & (eligible["end"] <= when)).fillna(False).astype(bool)
+            merged = (eligible["followed"] & ~eligible["closed"] & (eligible["end"] <= when)
+                      & (eligible["last_status"] == "merged")).fillna(False).astype(bool)
             near = f[f["structure_id"].isin(eligible.index)]
             near = near.assign(gap=(near["date"] - near["structure_id"].map(when)).abs().dt.days / YEAR_DAYS)
             near = near[near["gap"] <= window].sort_values(["structure_id", "gap"]).drop_duplicates("structure_id")
             near = near.set_index("structure_id").reindex(eligible.index)
-            seen = near["date"].notna() & ~lost & ~merged
+            seen = (near["date"].notna() & ~lost & ~merged).to_numpy(bool)
             jobs = pd.Series(np.where(lost, 0.0, near["jobs"].astype(float)), index=eligible.index)
-            state = pd.Series(np.select([lost, merged, seen & jobs.notna(), seen],
+            state = pd.Series(np.select([lost.to_numpy(), merged.to_numpy(), seen & jobs.notna().to_numpy(), seen],
                                         ["closed", "merged", "observed", "alive_unknown_jobs"], "unknown"),
                               index=eligible.index)
             verified = near["verified"].astype("boolean").fillna(False).astype(bool) & (state == "observed")
