@@ -107,7 +107,7 @@ def test_function_level_imports_are_justified():
 ROOMS = {
     "measures": ("stats", "estimation", "snapshot", "objectives", "qualitative", "reach", "outcomes", "evolution",
                  "network"),
-    "report": ("tables", "figures", "context", "secrecy", "published", "editions", "sections", "formats",
+    "report": ("tables", "figures", "context", "secrecy", "published", "outcomes", "editions", "sections", "formats",
                "indicators", "network_export", "publication", "runs"),
 }
 

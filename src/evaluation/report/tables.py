@@ -42,6 +42,9 @@ NOT_ESTIMABLE = {
     "infinite_interval": "l'intervalle de confiance n'est pas borné, l'effet n'est pas estimable",
     "no_variation": "pas de variation à comparer (un seul groupe, ou aucun cas), l'effet n'est pas estimable",
     "zero_cell": "un des groupes comparés ne compte aucun cas, le rapport n'est pas estimable",
+    "not_followed": "aucune structure n'est suivie aussi longtemps, la survie n'est pas estimable",
+    "no_data": "aucune donnée pour l'estimer",
+    "too_few_followed": "trop peu de structures suivies pour estimer un intervalle",
 }
 
 #: The models of the adjusted networking effect (``model`` of

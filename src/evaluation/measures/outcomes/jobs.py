@@ -70,7 +70,7 @@ def _expansion(values: np.ndarray, eligible: int, *, alpha: float) -> tuple[floa
     if n == eligible:
         return float(total), float(values.sum()), float(values.sum()), None
     if n < 2:
-        return float(total), np.nan, np.nan, "too_few_units"
+        return float(total), np.nan, np.nan, "too_few_followed"
     half = stats.t.ppf(1 - alpha / 2, n - 1) * eligible * np.sqrt((1 - n / eligible) * values.var(ddof=1) / n)
     return float(total), float(max(total - half, values.sum())), float(total + half), None
 

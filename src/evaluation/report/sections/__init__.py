@@ -10,7 +10,8 @@ estimated it says why (:data:`evaluation.report.tables.NOT_ESTIMABLE`).
 This module holds the builders of the summary, testimonies, method and provenance, and
 re-exports the chapters' builders: ``reach`` (the reach chapter), ``network`` (networking
 effects), ``areas`` (the territory beside its département, région and France),
-``objectives`` (results against the convention's objectives),
+``objectives`` (results against the convention's objectives), ``outcomes`` (what became of the
+structures after the accompaniment, their jobs, the cost per result),
 ``base`` (what every builder shares) and ``shown`` (what a cell displayed, kept for Word and PDF).
 
 May import ``tables``, ``figures``, ``context``, ``published``,
@@ -34,6 +35,7 @@ from evaluation.report.sections.areas import departements_section, section
 from evaluation.report.sections.base import Item, _plural
 from evaluation.report.sections.network import network_details, network_effect, network_reading
 from evaluation.report.sections.objectives import objectives
+from evaluation.report.sections.outcomes import costs, outcomes, outcomes_details
 from evaluation.report.sections.reach import (
     communes_reached,
     count_model,
@@ -64,7 +66,7 @@ from evaluation.report.tables import (
 __all__ = ["show", "setup", "summary", "summary_markdown", "caveats_markdown", "table_of_contents",
            "objectives", "territory_facts", "reach_reading", "density", "urban_rural", "rates", "qpv", "trends",
            "communes_reached", "distance", "count_model", "venue", "network_effect", "network_reading",
-           "network_details",
+           "network_details", "outcomes", "outcomes_details", "costs",
            "testimonies", "evolution", "surroundings", "departements", "method", "provenance", "as_of_title", "as_of_sentence", "CHAPTERS"]
 
 SAMPLE_SEED = 2024
