@@ -10,7 +10,7 @@ what joint suppression withheld and applies the rules of this chapter:
   at its time, or when the closures up to then are from 1 to the threshold − 1 (the cells it
   rests on, linked); it is *not estimable* when no structure is observed that long;
 * a curve is cut where fewer structures than the threshold remain observed, and drawn only for
-  groups shown;
+  groups none of whose estimates is withheld (its steps would show them);
 * a total of jobs is withheld by the p % rule (:mod:`evaluation.report.secrecy.dominance`) or when
   it rests on fewer structures than the threshold; the jobs lost in closures when fewer
   structures than the threshold closed;
@@ -42,7 +42,9 @@ def outcome_tables(summary: OutcomesSummary) -> dict[str, pd.DataFrame]:
     c = summary.counts
     out = {"counts": pd.DataFrame({"item": ["structures", "followed", "unknown_last"],
                                    "count": [c["structures"], c["followed"], c["unknown_last"]]}),
-           "survival": summary.survival.copy(), "jobs": summary.jobs.table.copy()}
+           "survival": summary.survival.copy(), "jobs": summary.jobs.table.copy(),
+           "survival_groups": summary.survival.drop_duplicates(["grouping", "group"])[
+               ["grouping", "group", "structures"]].reset_index(drop=True)}
     r = summary.costs
     if r is not None:
         for name, frame in zip(COST_TABLES, (r.by_year_programme, r.by_programme, r.by_year, r.total), strict=True):
@@ -62,13 +64,18 @@ def _curve(curve: pd.DataFrame, threshold: int) -> pd.DataFrame:
     return shown[["time", "survival", "ci_low", "ci_high"]].reset_index(drop=True)
 
 
-def _survival(summary: OutcomesSummary, hidden: np.ndarray) -> pd.DataFrame:
+def _survival(summary: OutcomesSummary, hidden: np.ndarray, groups: pd.DataFrame, group_hidden: np.ndarray
+              ) -> pd.DataFrame:
     s = summary.survival
+    key = pd.MultiIndex.from_frame(s[["grouping", "group"]])
+    small_group = pd.Series(group_hidden, index=pd.MultiIndex.from_frame(groups[["grouping", "group"]]))
+    group_off = small_group.reindex(key).to_numpy(dtype=bool)
+    hidden = hidden | group_off
     estimable = (s["at_risk"] > 0).to_numpy()
     blank = hidden | ~estimable
     return pd.DataFrame({
         "grouping": s["grouping"], "group": s["group"], "time": s["time"],
-        "structures": s["structures"].astype(float).where(~hidden), "survival": s["survival"].where(~blank),
+        "structures": s["structures"].astype(float).where(~group_off), "survival": s["survival"].where(~blank),
         "ci_low": s["ci_low"].where(~blank), "ci_high": s["ci_high"].where(~blank), "suppressed": hidden,
         "estimable": estimable | hidden})
 
@@ -146,13 +153,20 @@ def publish_outcomes(summary: OutcomesSummary, tables: dict[str, pd.DataFrame], 
                                      zip(tables["counts"]["item"], tables["counts"]["count"], counts_hidden, strict=True)}
     for item in ("closures", "not_created", "origin_end_date"):
         counts[item] = None if 0 < c[item] < threshold else int(c[item])
-    survival = _survival(summary, _flags(decided, "survival", tables["survival"]))
-    group_hidden = survival.groupby(["grouping", "group"])["suppressed"].all()
+    groups = tables["survival_groups"]
+    survival = _survival(summary, _flags(decided, "survival", tables["survival"]), groups,
+                         _flags(decided, "survival_groups", groups))
+    group_hidden = pd.Series(_flags(decided, "survival_groups", groups),
+                             index=pd.MultiIndex.from_frame(groups[["grouping", "group"]]))
     curves: dict[str, pd.DataFrame | None] = {}
     for (grouping, group), curve in summary.curves.items():
         if grouping in ("all", "programme"):
-            shown = not group_hidden.get((grouping, group), True) and int(curve["at_risk"].iloc[0]) >= threshold
-            curves[f"{grouping}:{group}"] = _curve(curve, threshold) if shown else None
+            drawn = _curve(curve, threshold)
+            mine = survival[(survival["grouping"] == grouping) & (survival["group"] == group)]
+            # its steps up to where it stops would show an estimate withheld there
+            hides = bool(mine.loc[mine["time"] <= drawn["time"].max(), "suppressed"].any()) if len(drawn) else True
+            shown = not hides and int(curve["at_risk"].iloc[0]) >= threshold
+            curves[f"{grouping}:{group}"] = drawn if shown else None
     tests = {}
     for grouping, t in summary.tests.items():
         withheld = bool(group_hidden[grouping].any()) if grouping in group_hidden.index.get_level_values(0) else False

@@ -3,10 +3,11 @@
 Called by :func:`evaluation.report.secrecy.links.linked_cells`. Cells and relations:
 
 * ``outc|structures``, ``outc|followed``, ``outc|unknown_last`` (the counts the text gives);
-* each survival row (group × time) shows the group's structures followed, and rests on the
-  structures still observed at its time and the closures up to then (derived cells: a
-  survival rate lets a reader come close to them); the groups of a grouping add up to the
-  structures followed when none is missing (programmes always);
+* each group of the survival table shows its structures followed (a row of its own), and each
+  survival estimate (group × time) rests on the structures still observed at its time and the
+  closures up to then (derived cells: a survival rate lets a reader come close to them); the
+  groups of a grouping add up to the structures followed when none is missing (programmes
+  always);
 * each jobs row (anniversary) rests on the structures observed then;
 * each cost row shows its accompaniments and structures (the amount is printed, the ratio
   gives the denominator back); accompaniments add up over the years of a programme and over
@@ -40,15 +41,14 @@ def _sum_if_equal(b: _Builder, parent: int, kids: np.ndarray, values: np.ndarray
         b.sums([parent], kids, np.zeros(len(kids), int))
 
 
-def _survival(b: _Builder, s: pd.DataFrame, followed: int, where: Mapping[str, int]) -> None:
-    rows = b.rows("outcomes:survival", s)
-    group_key = s["grouping"].astype(str) + "|" + s["group"].astype(str)
-    first = ~group_key.duplicated()
-    groups = s[first]
+def _survival(b: _Builder, s: pd.DataFrame, groups: pd.DataFrame, followed: int, where: Mapping[str, int]) -> None:
+    """Each group's structures on its row of ``survival_groups``; each survival row (group × time) on
+    the structures observed at its time and the closures up to then.
+    """
     n_ids = b.cells(_names("surv_n", groups["grouping"], groups["group"]), groups["structures"], table="outcomes")
     n_ids = np.where(groups["grouping"].to_numpy() == "all", followed, n_ids)
-    cell_of = dict(zip(group_key[first], n_ids, strict=True))
-    b.place(group_key.map(cell_of).to_numpy(dtype=int), rows)
+    b.place(n_ids, b.rows("outcomes:survival_groups", groups))
+    rows = b.rows("outcomes:survival", s)
     risk = b.cells(_names("surv_risk", s["grouping"], s["group"], s["time"]), s["at_risk"], table="outcomes",
                    derived=True)
     closed = b.cells(_names("surv_closed", s["grouping"], s["group"], s["time"]), s["closures_by"],
@@ -114,7 +114,7 @@ def link_outcomes(b: _Builder, outcomes: Mapping[str, pd.DataFrame] | None, *, a
     if "suivi_taux" in where:
         b.place([cell["followed"], cell["structures"]], where["suivi_taux"])
     if len(outcomes["survival"]):
-        _survival(b, outcomes["survival"], int(cell["followed"]), where)
+        _survival(b, outcomes["survival"], outcomes["survival_groups"], int(cell["followed"]), where)
     jobs = outcomes["jobs"]
     observed = b.cells(_names("jobs_observed", jobs["horizon"]), jobs["observed"], table="outcomes")
     b.place(observed, b.rows("outcomes:jobs", jobs))

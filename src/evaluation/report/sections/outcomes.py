@@ -152,9 +152,9 @@ def survival_table(pub: Publication) -> pd.DataFrame:
     s = pub.outcomes.survival
     rows = []
     for (grouping, group), part in s.groupby(["grouping", "group"], sort=False):
-        shown = part.loc[~part["suppressed"], "structures"]
+        n = part["structures"].iloc[0]
         row = {"Groupe": GROUPING_LABELS[grouping], "": _GROUP_LABELS.get(group, str(group)),
-               "Structures suivies": fr_number(shown.iloc[0]) if len(shown) else SECRET}
+               "Structures suivies": SECRET if pd.isna(n) else fr_number(n)}
         row.update({f"À {_YEARS[int(t)]} ({ci_label(pub.alpha)})": _cell(r) for t, r in
                     zip(part["time"], (r for _, r in part.iterrows()), strict=True)})
         rows.append(row)
