@@ -132,6 +132,16 @@ def test_jobs_at_two_years(tables):
     assert start["jobs"] == 3 + 0 + 7 + 3  # S1, S2, S3 (once), S5; S4 has no origin
 
 
+def test_no_followup_yet(tables):
+    """Before any follow-up (an early « état au »), nobody is followed and jobs after are unknown."""
+    early = pd.Timestamp("2021-06-30")
+    none = tables["followups"].iloc[:0]
+    h = structure_histories(tables["accompaniments"], none, as_of=early)
+    assert not h["followed"].any() and (h["followups"] == 0).all()
+    row = jobs_over_time(h, none, as_of=early).table.set_index("horizon").loc[2]
+    assert (row["eligible"], row["observed"]) == (2, 0) and not row["estimable"]  # S5 and S1
+
+
 def test_costs_match_a_hand_computation(tables):
     """Cost years 2019 and 2020 (65 000 €): accompaniments started then are A1 (development 2019),
     A2 (creation 2019) and A3 (DLA 2020) — three structures. Per accompaniment: 65 000 / 3; DLA:

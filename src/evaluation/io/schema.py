@@ -107,7 +107,7 @@ VALUE_ALIASES: dict[str, tuple[str, ...]] = {
                "Radiée", "Radié", "Dissoute", "Dissous", "Fin d'activité", "Arrêt d'activité", "Cessée"),
     "merged": ("Fusionnée", "Fusion", "Fusionné", "Absorbée", "Absorbé", "Reprise", "Reprise par une autre structure"),
     "unknown": ("Inconnu", "Inconnue", "Sans nouvelles", "Ne sait pas", "NSP", "Injoignable", "Perdue de vue",
-                "Non renseigné", "?"),
+                "Non renseigné"),
     # benchmark groups (programmes are read by their own words above)
     "all": ("Ensemble", "Tous", "Toutes", "Total", "Toutes structures", "Tous secteurs", "France"),
     "urban": ("Urbain", "Urbaine", "Commune urbaine", "Urbains"),
@@ -306,6 +306,7 @@ SHARED_ALIASES: dict[str, tuple[str, ...]] = {
     "programme": ("dispositif", "type_accompagnement", "type_d_accompagnement", "programme_d_accompagnement"),
     "year": ("annee", "exercice", "millesime"),
     "territory": ("territoire",),
+    "source": ("origine", "provenance"),
 }
 
 
@@ -345,7 +346,7 @@ TABLE_ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
         "status": ("statut", "situation", "etat", "statut_structure", "situation_de_la_structure"),
         "jobs": ("emplois", "effectif", "effectifs", "nb_salaries", "salaries", "nombre_d_emplois", "nb_emplois"),
         "fte": ("etp", "equivalents_temps_plein", "nb_etp"),
-        "source": ("origine", "mode_de_suivi", "moyen_de_suivi"),
+        "source": ("mode_de_suivi", "moyen_de_suivi"),
         "verified": ("verifie", "emplois_verifies", "verification"),
     },
     "costs": {

@@ -87,7 +87,6 @@ def jobs_over_time(histories: pd.DataFrame, followups: pd.DataFrame, *, as_of: d
     h = histories[histories["origin"].notna()]
     f = followups[followups["structure_id"].isin(h.index) & (followups["date"] <= as_of)
                   & (followups["status"] == "active")]
-    f = f.assign(origin=f["structure_id"].map(h["origin"]))
     rows, contributions = [], {}
     for horizon in horizons:  # a few anniversaries
         target = h["origin"] + pd.to_timedelta(horizon * YEAR_DAYS, unit="D")
@@ -103,7 +102,8 @@ def jobs_over_time(histories: pd.DataFrame, followups: pd.DataFrame, *, as_of: d
             merged = (eligible["followed"] & ~eligible["closed"] & (eligible["end"] <= when)
                       & (eligible["last_status"] == "merged")).fillna(False).astype(bool)
             near = f[f["structure_id"].isin(eligible.index)]
-            near = near.assign(gap=(near["date"] - near["structure_id"].map(when)).abs().dt.days / YEAR_DAYS)
+            aim = near["structure_id"].map(when).astype("datetime64[ns]")  # typed even when empty
+            near = near.assign(gap=(near["date"] - aim).abs().dt.days / YEAR_DAYS)
             near = near[near["gap"] <= window].sort_values(["structure_id", "gap"]).drop_duplicates("structure_id")
             near = near.set_index("structure_id").reindex(eligible.index)
             seen = (near["date"].notna() & ~lost & ~merged).to_numpy(bool)

@@ -71,13 +71,9 @@ def _survival_row(pub: Publication, grouping: str, group: str, years: int) -> pd
 
 
 def _survival_sentence(pub: Publication) -> str:
-    o = pub.outcomes
-    followed = o.counts.get("followed")
-    if not followed:
-        return ("Aucun suivi des structures après leur accompagnement n'a été fourni (followups.csv) : ce que "
-                "sont devenues les structures n'est pas mesuré.")
+    followed = pub.outcomes.counts.get("followed")
     who = (f"Parmi les {fr_number(followed)} structures dont on a eu des nouvelles après leur accompagnement"
-           if followed else "Parmi les structures dont on a eu des nouvelles")
+           if followed else "Parmi les structures dont on a eu des nouvelles après leur accompagnement")
     for years, word in ((2, "deux"), (1, "un")):
         r = _survival_row(pub, "all", "all", years)
         if r is None or not r["estimable"]:
@@ -123,6 +119,13 @@ def outcomes(pub: Publication) -> list[Item]:
     o = pub.outcomes
     if o is None:
         return []
+    followed = o.counts.get("followed")
+    if followed == 0:
+        return ["## Après l'accompagnement\n\nAucun suivi des structures après leur accompagnement n'a été fourni "
+                "(followups.csv) : ce que sont devenues les structures n'est pas mesuré."]
+    if followed is None:
+        return ["## Après l'accompagnement\n\n" + _secret("Le nombre de structures suivies après leur "
+                                                         "accompagnement", pub)]
     items: list[Item] = ["## Après l'accompagnement\n\n" + _survival_sentence(pub) + " " + _comparison_sentence(pub)]
     curves = _figure_curves(pub)
     if curves:
