@@ -109,7 +109,7 @@ def test_a_dominated_jobs_total_is_withheld(measured):
 
 def test_the_french_text(measured):
     pub, _ = _publish(measured, "chenove", 5)
-    body = sections.outcomes(pub)
+    body = sections.after_accompaniment(pub)
     assert body[0].startswith("## Après l'accompagnement")
     assert "sur 100 étaient encore en activité deux ans après" in body[0]
     assert "Aucune valeur de référence publiée n'a été fournie" in body[0]
@@ -128,7 +128,7 @@ def test_a_benchmark_is_compared_and_cited(measured):
                           "source": ["Publication de test"]})
     bench = benchmark_table(given, m.outcomes.survival, m.outcomes.costs)
     pub, _ = _publish(measured, "cote-d-or", 5, outcomes=dataclasses.replace(m.outcomes, benchmarks=bench))
-    body = sections.outcomes(pub)[0]
+    body = sections.after_accompaniment(pub)[0]
     assert "Publication de test donne 50 sur 100 à 3 ans" in body and "le territoire fait mieux" in body
 
 
@@ -139,7 +139,7 @@ def test_without_followups_or_costs_the_chapter_leaves_the_report(measured):
                                                      "costs": ctx.dataset.costs.iloc[:0]})
     assert dataclasses.replace(ctx, dataset=empty).outcomes() is None
     pub, _ = _publish(measured, "chenove", 5)
-    assert sections.outcomes(dataclasses.replace(pub, outcomes=None)) == []
+    assert sections.after_accompaniment(dataclasses.replace(pub, outcomes=None)) == []
 
 
 @pytest.mark.parametrize("slug", ["chenove", "cote-d-or"])

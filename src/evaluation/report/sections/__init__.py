@@ -35,7 +35,7 @@ from evaluation.report.sections.areas import departements_section, section
 from evaluation.report.sections.base import Item, _plural
 from evaluation.report.sections.network import network_details, network_effect, network_reading
 from evaluation.report.sections.objectives import objectives
-from evaluation.report.sections.outcomes import costs, outcomes, outcomes_details
+from evaluation.report.sections.outcomes import after_accompaniment, costs, outcomes_details
 from evaluation.report.sections.reach import (
     communes_reached,
     count_model,
@@ -66,7 +66,7 @@ from evaluation.report.tables import (
 __all__ = ["show", "setup", "summary", "summary_markdown", "caveats_markdown", "table_of_contents",
            "objectives", "territory_facts", "reach_reading", "density", "urban_rural", "rates", "qpv", "trends",
            "communes_reached", "distance", "count_model", "venue", "network_effect", "network_reading",
-           "network_details", "outcomes", "outcomes_details", "costs",
+           "network_details", "after_accompaniment", "outcomes_details", "costs",
            "testimonies", "evolution", "surroundings", "departements", "method", "provenance", "as_of_title", "as_of_sentence", "CHAPTERS"]
 
 SAMPLE_SEED = 2024

@@ -1,6 +1,6 @@
 """« Après l'accompagnement » and « Moyens et coût par résultat »: what became of the structures, their jobs, the cost.
 
-Three builders: :func:`outcomes` for the body (two plain sentences and one curve),
+Three builders: :func:`after_accompaniment` for the body (two plain sentences and one curve),
 :func:`outcomes_details` for the technical annex (survival by group with intervals, the
 log-rank tests, jobs over time, the published benchmarks, the method) and :func:`costs` (the
 cost ratios, plainly a ratio of means to results, not a cost–benefit analysis). All read the
@@ -29,7 +29,7 @@ from evaluation.report.tables import (
     fr_percent,
 )
 
-__all__ = ["GROUPING_LABELS", "BENCHMARK_GROUP_LABELS", "WHERE_PUBLISHED", "outcomes", "outcomes_details",
+__all__ = ["GROUPING_LABELS", "BENCHMARK_GROUP_LABELS", "WHERE_PUBLISHED", "after_accompaniment", "outcomes_details",
            "survival_table", "jobs_table", "costs", "costs_tables"]
 
 #: The groupings of the survival table, in French.
@@ -114,7 +114,7 @@ def _figure_curves(pub: Publication) -> dict[str, pd.DataFrame]:
     return {"Toutes les structures suivies": c} if c is not None and len(c) > 1 else {}
 
 
-def outcomes(pub: Publication) -> list[Item]:
+def after_accompaniment(pub: Publication) -> list[Item]:
     """« Après l'accompagnement » (body): survival at two years in plain words, its comparator, the curve."""
     o = pub.outcomes
     if o is None:
