@@ -61,7 +61,7 @@ _EXTERNAL = (
 )
 nitpick_ignore_regex = [(r"py:.*", rf"({'|'.join(_EXTERNAL)})\..+")]
 # spaCy's pipeline type, annotated under TYPE_CHECKING (spaCy is imported only to redact).
-nitpick_ignore = [("py:class", "Language")]
+nitpick_ignore = [("py:class", "Language"), ("py:class", "Lang")]
 
 html_theme = "pydata_sphinx_theme"
 html_title = "evaluation"

@@ -34,8 +34,8 @@ MODULES = {module_name(p): p for p in sorted(PACKAGE.rglob("*.py"))}
 
 def layer(module: str) -> str:
     parts = module.split(".")
-    if len(parts) == 1 or parts[1] in ("config", "errors", "problems", "messages", "messages_cli", "_io", "_text",
-                                                "kernel"):
+    if len(parts) == 1 or parts[1] in ("config", "errors", "problems", "problems_outcomes", "messages", "messages_cli",
+                                       "_io", "_text", "kernel"):
         return "base"
     return parts[1]
 

@@ -25,7 +25,7 @@ from evaluation.geo.territory import Objective
 from evaluation.measures.objectives import objective_status
 from evaluation.report.editions.manifest import changed_objectives, indicator_records, objective_records
 from evaluation.report.sections import objectives as objectives_section
-from evaluation.report.sections.objectives import objectives_table
+from evaluation.report.sections.targets import objectives_table
 
 D = dt.date
 

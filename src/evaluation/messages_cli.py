@@ -38,6 +38,14 @@ CLI_MESSAGES: dict[str, tuple[str, str]] = {
         "evaluation publish: with --all-milestones, use --chain to compare each edition with the one before",
         "evaluation publish : avec --all-milestones, utiliser --chain pour comparer chaque édition à la "
         "précédente"),
+    # ---- evaluation cache
+    "cache_listed": ("{count:,} cache folder(s) in {folder} (validated tables, pseudonymised and redacted; only the "
+                     "latest version of each data folder is kept)",
+                     "{count:,} dossier(s) de cache dans {folder} (tables validées, pseudonymisées et expurgées ; "
+                     "seule la dernière version de chaque dossier de données est gardée)"),
+    "cache_cleared": ("{count:,} cache folder(s) removed from {folder}; they are written again at the next run",
+                      "{count:,} dossier(s) de cache supprimé(s) de {folder} ; ils seront réécrits à la prochaine "
+                      "exécution"),
     # ---- a report's progress on the terminal (evaluation.report.runs.progress)
     "progress_validate": ("reading and checking the data of {slug}", "lecture et vérification des données de {slug}"),
     "progress_notebook": ("running the report notebook ({cells:,} code cells)",
@@ -243,6 +251,10 @@ HELP_FR: dict[str, str] = {
         "paquets)",
     "output folder (default: data/processed/reference)": "dossier de sortie (par défaut : data/processed/reference)",
     "list the configured territories and their communes": "lister les territoires configurés et leurs communes",
+    "list or clear the cache of validated tables (data/processed)":
+        "lister ou vider le cache des tables validées (data/processed)",
+    "list (default) or clear": "list (par défaut) pour lister, clear pour vider",
+    "only the cache of this data folder": "seulement le cache de ce dossier de données",
     "do not show the steps on the terminal": "ne pas afficher les étapes dans le terminal",
 }
 

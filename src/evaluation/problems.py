@@ -22,6 +22,8 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from evaluation.problems_outcomes import OUTCOME_PROBLEMS
+
 __all__ = ["Lang", "LANGS", "Message", "CATALOGUE", "PROBLEM_COLUMNS", "Problems", "render_problems"]
 
 Lang = Literal["en", "fr"]
@@ -180,17 +182,6 @@ CATALOGUE: dict[str, Message] = {
     "tie_duplicated": Message(
         "the same collaboration is declared twice (same pair, kind and date)", "delete one of the rows",
         "la même collaboration est déclarée deux fois (même paire, nature et date)", "supprimer l'une des lignes"),
-    "structure_unknown": Message(
-        "unknown structure (not in {target})", "correct the identifier: it must be a structure_id of {target}",
-        "structure inconnue (absente de {target})", "corriger l'identifiant : ce doit être un structure_id de {target}"),
-    "followup_before_start": Message(
-        "follow-up dated before the structure's first accompaniment started (in {target})",
-        "correct the date (a follow-up comes after the accompaniment), or the structure's identifier",
-        "suivi daté d'avant le début du premier accompagnement de la structure (dans {target})",
-        "corriger la date (un suivi vient après l'accompagnement), ou l'identifiant de la structure"),
-    "benchmark_share_invalid": Message(
-        "a survival rate above 1", "write it as a share (0,61) or a percentage (61 %)",
-        "un taux de survie supérieur à 1", "l'écrire comme une part (0,61) ou un pourcentage (61 %)"),
     "territory_unknown": Message(
         "territory not defined in {target}", "use one of: {slugs}; or add the territory to {target}",
         "territoire non défini dans {target}", "utiliser l'un de : {slugs} ; ou ajouter le territoire à {target}"),
@@ -245,6 +236,21 @@ CATALOGUE: dict[str, Message] = {
         "name the place or role without the structure's or person's name",
         "ce libellé, publié tel quel, contient le nom {name!r} de {source_fr}",
         "désigner le lieu ou le rôle sans le nom de la structure ou de la personne"),
+    "name_is_a_report_word": Message(
+        "read as a name (its header says so), this cell is also a phrase the reports print: refused at publication",
+        "if the column holds no names, rename its header; otherwise write the name in full",
+        "lue comme un nom (d'après l'en-tête), cette cellule est aussi une expression des rapports : refus à la "
+        "publication", "si la colonne ne contient pas de noms, renommer son en-tête ; sinon écrire le nom en entier"),
+    "label_has_identifier": Message(
+        "this label, published as written, contains {what}",
+        "write the label without it (a public place's address may stay)",
+        "ce libellé, publié tel quel, contient {what_fr}",
+        "écrire le libellé sans elle (l'adresse d'un lieu public peut rester)"),
+    "identifier_in_column": Message(
+        "printed as written in the reports, these rows hold {what} (not shown here)",
+        "remove it from these cells: only testimonies, event titles and collaboration sources are redacted",
+        "imprimée telle quelle dans les rapports, ces lignes contiennent {what_fr} (non reproduit ici)",
+        "l'en retirer : seuls les témoignages, intitulés d'événements et sources de collaborations sont expurgés"),
     "coordinates_invalid": Message(
         "'lat'/'lon' out of range (latitude −90 to 90, longitude −180 to 180)",
         "give the site's latitude and longitude in degrees (WGS 84), e.g. lat: 47.29, lon: 5.04, or its commune",
@@ -357,6 +363,7 @@ CATALOGUE: dict[str, Message] = {
         "le code commune avait perdu son zéro initial ; lu comme 0{value}",
         "rien à faire ; pour garder le zéro, mettre la colonne au format texte dans le tableur"),
 }
+CATALOGUE.update({code: Message(*texts) for code, texts in OUTCOME_PROBLEMS.items()})  # follow-ups, benchmarks
 
 
 class Problems:

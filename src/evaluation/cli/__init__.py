@@ -10,6 +10,7 @@
     evaluation sample [--out DIR] [--seed N]
     evaluation reference --departements 21[,71,…]|all [--density-file PATH] [--out DIR]
     evaluation territories [--reference DIR] [--territories FILE]
+    evaluation cache [list|clear] [--data DIR]
 
 Problems in the input are printed as one table (file, row, column, value, what is wrong,
 how to fix it), in English or in French (``--lang fr``, or ``EVALUATION_LANG=fr``). A single
@@ -125,6 +126,9 @@ def build_parser(*, lang: str = "en") -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, metavar="DIR", help="output folder (default: data/processed/reference)")
 
     _common(sub.add_parser("territories", help="list the configured territories and their communes"), data=False)
+    p = sub.add_parser("cache", help="list or clear the cache of validated tables (data/processed)")
+    p.add_argument("action", nargs="?", choices=("list", "clear"), default="list", help="list (default) or clear")
+    p.add_argument("--data", type=Path, metavar="DIR", help="only the cache of this data folder")
     return parser
 
 

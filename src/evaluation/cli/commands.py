@@ -131,11 +131,14 @@ def _validate(args: argparse.Namespace) -> int:
 
     from evaluation.config import get_paths
     from evaluation.errors import EpciCutError, ValidationError
+    from evaluation.geo.areas import load_departements
     from evaluation.geo.reference import load_former_communes, load_reference, territory_members
     from evaluation.geo.territories import load_territories
     from evaluation.io.datasets import validate_tables
+    from evaluation.io.privacy import public_place_names
     from evaluation.io.readers import ReadOptions
     from evaluation.problems import Problems
+    from evaluation.report.secrecy.leaks import check_report_words
 
     problems = Problems()
     territories = None
@@ -157,12 +160,15 @@ def _validate(args: argparse.Namespace) -> int:
     data_dir = args.data or get_paths().sample
     overrides = {"sep": args.sep, "encoding": args.encoding, "header_row": args.header_row}
     read_options = ReadOptions(**overrides) if any(v is not None for v in overrides.values()) else None
+    departements = load_departements(args.reference)
     try:
         dataset = validate_tables(data_dir, commune_codes=reference["commune_code"],
                                   former_communes=load_former_communes(args.reference), territories=territories,
-                                  read_options=read_options, place_names=reference["commune_name"].dropna().tolist())
+                                  read_options=read_options, place_names=public_place_names(reference, departements))
     except ValidationError as exc:
         problems.extend(exc.recorded)
+    # what the final search before publication would refuse (issue 24)
+    check_report_words(data_dir, problems, reference=reference, territories=territories, departements=departements)
     if problems:
         raise ValidationError(problems.frame())
     fr = args.lang == "fr"
@@ -252,5 +258,16 @@ def _territories(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cache(args: argparse.Namespace) -> int:
+    """List the cache folders of validated tables, or clear them (all, or those of ``--data``)."""
+    from evaluation.config import get_paths
+    from evaluation.io.cache import cache_folders, clear_cache
+
+    processed = get_paths().processed
+    folders = (clear_cache if args.action == "clear" else cache_folders)(processed, data_dir=args.data)
+    print(*folders, say(f"cache_{args.action}ed", args, count=len(folders), folder=processed), sep="\n")
+    return 0
+
+
 COMMANDS = {"report": _report, "publish": _publish, "verify": _verify, "validate": _validate, "sample": _sample,
-            "reference": _reference, "territories": _territories}
+            "reference": _reference, "territories": _territories, "cache": _cache}

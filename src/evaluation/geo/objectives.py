@@ -26,7 +26,7 @@ from typing import Any, Protocol
 
 from evaluation.geo.territory import Objective
 
-__all__ = ["INDICATOR_KINDS", "OBJECTIVE_KEYS", "parse_objectives"]
+__all__ = ["INDICATOR_KINDS", "OBJECTIVE_KEYS", "ProblemReport", "parse_objectives"]
 
 #: Every code of the indicator table (:func:`evaluation.report.indicators.territory_indicators`)
 #: with the kind of number it holds: what an objective's values are checked against.
@@ -57,8 +57,11 @@ _EXAMPLE = ("- {indicator: part_qpv, baseline: {value: 0.55, date: 2019-12-31}, 
             "target: {value: 0.7, date: 2026-12-31}, source: 'convention ANRU, article 7'}")
 
 
-class _Report(Protocol):
-    def add(self, where: tuple, code: str, *, value: Any = None, **params: Any) -> None: ...
+class ProblemReport(Protocol):
+    """Where the territories file's problems are collected (its problems table)."""
+
+    def add(self, where: tuple, code: str, *, value: Any = None, **params: Any) -> None:
+        """Record problem ``code`` at ``where`` (file, line, column)."""
 
 
 def _value(raw: Any, kind: str) -> float | None:
@@ -99,7 +102,7 @@ def _date(raw: Any) -> dt.date | None:
     return None
 
 
-def _point(raw: Any, kind: str, where: tuple, report: _Report, *, indicator: str) -> tuple[float | None, dt.date | None]:
+def _point(raw: Any, kind: str, where: tuple, report: ProblemReport, *, indicator: str) -> tuple[float | None, dt.date | None]:
     """The ``{value, date}`` of a baseline or a target."""
     if not isinstance(raw, dict) or not {"value", "date"} <= set(raw):
         report.add(where, "objective_setting_invalid", value=raw, key=where[-1], expected="{value: …, date: …}",
@@ -119,7 +122,7 @@ def _point(raw: Any, kind: str, where: tuple, report: _Report, *, indicator: str
     return value, date
 
 
-def _text(spec: dict, key: str, where: tuple, report: _Report) -> str | None:
+def _text(spec: dict, key: str, where: tuple, report: ProblemReport) -> str | None:
     """An objective's text (``label``, ``source``), printed in the report as written: no markup."""
     raw = spec.get(key, "")
     if isinstance(raw, str | int | float) and not isinstance(raw, bool) and not re.search(r"[<>]", str(raw)):
@@ -129,7 +132,7 @@ def _text(spec: dict, key: str, where: tuple, report: _Report) -> str | None:
     return None
 
 
-def _objective(spec: Any, where: tuple, report: _Report) -> Objective | None:
+def _objective(spec: Any, where: tuple, report: ProblemReport) -> Objective | None:
     """One objective, or ``None`` when it has a problem (recorded in ``report``)."""
     missing = [k for k in _REQUIRED if not isinstance(spec, dict) or spec.get(k) in (None, "")]
     if missing:
@@ -177,7 +180,7 @@ def _objective(spec: Any, where: tuple, report: _Report) -> Objective | None:
                      label=label, illustrative=illustrative, direction_declared=direction is not None)
 
 
-def parse_objectives(value: Any, where: tuple, report: _Report) -> tuple[Objective, ...]:
+def parse_objectives(value: Any, where: tuple, report: ProblemReport) -> tuple[Objective, ...]:
     """The ``objectives`` list of one territory; each problem goes to ``report`` (its ``add``
     locates it by ``where``, the YAML path of the setting), and the objective is left out.
     """

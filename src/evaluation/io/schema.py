@@ -3,29 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Literal
 
 import pandas as pd
 
 from evaluation._text import normalise_name
-from evaluation.io.name_headers import (  # re-exported: the schema says which columns hold names
-    NAME_HEADER_PHRASES,
-    NAME_HEADER_WORDS,
-    NOT_NAME_FIRST_WORDS,
-    PLACE_HEADER_WORDS,
-    holds_names,
+from evaluation.io.columns import Column, Kind, Schema
+from evaluation.io.schema_outcomes import (
+    BENCHMARK_GROUPS,
+    BENCHMARK_INDICATORS,
+    FOLLOWUP_STATUSES,
+    OUTCOME_TABLE_ALIASES,
+    OUTCOME_VALUE_ALIASES,
+    VERIFIED_SOURCE_WORDS,
+    outcome_schemas,
 )
 
 __all__ = ["Kind", "Column", "Schema", "SCHEMAS", "TABLES", "NAME_COLUMNS", "FREE_TEXT_COLUMNS", "COLUMN_ALIASES", "header_key",
            "SHARED_ALIASES", "TABLE_ALIASES", "VALUE_ALIASES", "PROGRAMMES", "ACTOR_KINDS",
-           "COLLABORATION_KINDS", "INTENSITY_LEVELS", "FOLLOWUP_STATUSES", "BENCHMARK_INDICATORS", "BENCHMARK_GROUPS",
-           "VERIFIED_SOURCE_WORDS", "canonical_columns", "choice_lookup", "holds_names", "split_themes", "NAME_HEADER_WORDS", "NAME_HEADER_PHRASES", "NOT_NAME_FIRST_WORDS",
-           "PLACE_HEADER_WORDS"]
-
-
-Kind = Literal["id", "text", "commune", "bool", "date", "int", "float", "choice"]
-
+           "COLLABORATION_KINDS", "INTENSITY_LEVELS", "canonical_columns", "choice_lookup", "holds_names",
+           "values_hold_names", "split_themes", "FOLLOWUP_STATUSES", "BENCHMARK_INDICATORS", "BENCHMARK_GROUPS",
+           "VERIFIED_SOURCE_WORDS"]
 
 
 SCHEMA_VERSION = "3"
@@ -52,35 +49,6 @@ INTENSITY_LEVELS = ("awareness", "cooperation", "coordination", "integration")
 
 
 
-#: What a follow-up found of a structure (``followups.status``). ``merged`` (absorbed, taken
-#: over) is not a closure: the survival analysis censors the structure at that date.
-FOLLOWUP_STATUSES = ("active", "closed", "merged", "unknown")
-
-
-
-#: Indicators a published benchmark (``benchmarks.csv``) can be given for: survival at 1, 2, 3 and
-#: 5 years (a share) and the cost ratios (euros).
-BENCHMARK_INDICATORS = ("survie_1an", "survie_2ans", "survie_3ans", "survie_5ans", "cout_par_accompagnement",
-                        "cout_par_structure")
-
-
-
-#: Groups a benchmark applies to: all structures, a programme, urban or rural communes, in or out of a QPV.
-BENCHMARK_GROUPS = ("all", "creation", "development", "dla", "tiers_lieu", "urban", "rural", "qpv", "not_qpv")
-
-
-
-#: Words of a follow-up's ``source`` (folded) that say it was checked in an administrative source
-#: (a register, payroll declarations, accounts) rather than declared by the structure: its jobs
-#: are then *verified* (unless the ``verified`` column says otherwise).
-VERIFIED_SOURCE_WORDS = frozenset({
-    "sirene", "insee", "rne", "rcs", "bodacc", "infogreffe", "greffe", "registre", "register", "registry",
-    "urssaf", "dsn", "msa", "bilan", "bilans", "liasse", "comptes", "pieces", "justificatif", "justificatifs",
-    "verifie", "verifiee", "verification", "verified", "administratif", "administrative",
-})
-
-
-
 #: French (and spelled-out) words read as each code of a coded column. Values are compared
 #: after :func:`~evaluation._text.normalise_name` (case, accents, spaces, hyphens and apostrophes folded), so
 #: ``Tiers-lieu``, ``TIERS LIEU`` and ``tiers_lieu`` are the same value; the code itself is
@@ -101,19 +69,6 @@ VALUE_ALIASES: dict[str, tuple[str, ...]] = {
     "cooperation": ("Coopération",),
     "coordination": ("Coordination",),
     "integration": ("Intégration",),
-    # follow-up statuses
-    "active": ("Active", "Actif", "En activité", "Activité", "Ouverte", "Ouvert", "Toujours active", "Pérenne"),
-    "closed": ("Fermée", "Fermé", "Fermeture", "Cessation", "Cessation d'activité", "Liquidation", "Liquidée",
-               "Radiée", "Radié", "Dissoute", "Dissous", "Fin d'activité", "Arrêt d'activité", "Cessée"),
-    "merged": ("Fusionnée", "Fusion", "Fusionné", "Absorbée", "Absorbé", "Reprise", "Reprise par une autre structure"),
-    "unknown": ("Inconnu", "Inconnue", "Sans nouvelles", "Ne sait pas", "NSP", "Injoignable", "Perdue de vue",
-                "Non renseigné"),
-    # benchmark groups (programmes are read by their own words above)
-    "all": ("Ensemble", "Tous", "Toutes", "Total", "Toutes structures", "Tous secteurs", "France"),
-    "urban": ("Urbain", "Urbaine", "Commune urbaine", "Urbains"),
-    "rural": ("Rural", "Rurale", "Commune rurale", "Ruraux"),
-    "qpv": ("QPV", "En QPV", "Quartier prioritaire", "Quartiers prioritaires"),
-    "not_qpv": ("Hors QPV", "Non QPV", "Hors quartier prioritaire"),
     # actor kinds
     "association": ("Association", "Asso"),
     "ess_enterprise": ("Entreprise de l'ESS", "Entreprise ESS", "Structure de l'ESS",
@@ -124,6 +79,7 @@ VALUE_ALIASES: dict[str, tuple[str, ...]] = {
     "residents_group": ("Collectif d'habitants", "Collectif habitants", "Groupe d'habitants",
                         "Association d'habitants"),
     "institution": ("Institution", "Institution publique", "Établissement public"),
+    **OUTCOME_VALUE_ALIASES,  # follow-up statuses, benchmark groups
 }
 
 
@@ -138,37 +94,6 @@ FALSE_WORDS = {"0", "false", "faux", "non", "n", "no"}
 
 
 EARLIEST_DATE = pd.Timestamp("1990-01-01")
-
-
-
-@dataclass(frozen=True)
-class Column:
-    """One column of a raw table.
-
-    ``required`` columns must be present; ``nullable`` columns may have empty cells.
-    A ``choice`` column holds one of ``choices`` (or a word of :data:`VALUE_ALIASES` for
-    it), as a categorical (ordered when the choices are a scale) if ``categorical``, else
-    as plain strings.
-    """
-
-    name: str
-    kind: Kind
-    required: bool = True
-    nullable: bool = False
-    choices: tuple[str, ...] = ()
-    min_value: float | None = None
-    categorical: bool = True
-
-
-
-@dataclass(frozen=True)
-class Schema:
-    """A raw table: its columns and the columns whose values must be unique together."""
-
-    name: str
-    columns: tuple[Column, ...]
-    key: tuple[str, ...] = ()
-    required_file: bool = False
 
 
 
@@ -244,40 +169,7 @@ SCHEMAS: dict[str, Schema] = {
             ),
             key=("testimony_id",),
         ),
-        Schema(  # what became of a structure after its accompaniment (DLA « suivi à deux ans », surveys)
-            "followups",
-            (
-                Column("structure_id", "id"),
-                Column("date", "date"),
-                Column("status", "choice", choices=FOLLOWUP_STATUSES, categorical=False),
-                Column("jobs", "int", nullable=True, min_value=0),
-                Column("fte", "float", required=False, nullable=True, min_value=0),
-                Column("source", "text", required=False, nullable=True),
-                Column("verified", "bool", required=False, nullable=True),
-            ),
-            key=("structure_id", "date"),
-        ),
-        Schema(  # the means of the support organisation, by year, programme and funder
-            "costs",
-            (
-                Column("year", "int", min_value=1990),
-                Column("programme", "choice", nullable=True, choices=PROGRAMMES, categorical=False),
-                Column("amount", "float", min_value=0),
-                Column("funder", "text", nullable=True),
-                Column("territory", "text", required=False, nullable=True),
-            ),
-        ),
-        Schema(  # published reference figures the evaluator supplies (INSEE SINE survival, DLA follow-up)
-            "benchmarks",
-            (
-                Column("indicator", "choice", choices=BENCHMARK_INDICATORS, categorical=False),
-                Column("group", "choice", nullable=True, choices=BENCHMARK_GROUPS, categorical=False),
-                Column("value", "float", min_value=0),
-                Column("year", "int", nullable=True, min_value=1900),
-                Column("source", "text"),
-            ),
-            key=("indicator", "group"),
-        ),
+        *outcome_schemas(PROGRAMMES),  # followups, costs, benchmarks (evaluation.io.schema_outcomes)
     ]
 }
 
@@ -304,9 +196,7 @@ SHARED_ALIASES: dict[str, tuple[str, ...]] = {
     "actor_id": ("id_acteur", "identifiant_acteur", "n_acteur"),
     "structure_id": ("id_structure", "identifiant_structure", "n_structure", "siret_structure"),
     "programme": ("dispositif", "type_accompagnement", "type_d_accompagnement", "programme_d_accompagnement"),
-    "year": ("annee", "exercice", "millesime"),
-    "territory": ("territoire",),
-    "source": ("origine", "provenance"),
+    "year": ("annee", "exercice", "millesime"), "territory": ("territoire",), "source": ("origine", "provenance"),
 }
 
 
@@ -341,24 +231,7 @@ TABLE_ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
         "themes": ("theme", "thematiques"), "text": ("texte", "citation", "verbatim", "temoignage"),
         "date": ("date_temoignage", "date_du_temoignage"),
     },
-    "followups": {
-        "date": ("date_suivi", "date_du_suivi", "date_de_suivi", "date_de_l_enquete", "date_contact"),
-        "status": ("statut", "situation", "etat", "statut_structure", "situation_de_la_structure"),
-        "jobs": ("emplois", "effectif", "effectifs", "nb_salaries", "salaries", "nombre_d_emplois", "nb_emplois"),
-        "fte": ("etp", "equivalents_temps_plein", "nb_etp"),
-        "source": ("mode_de_suivi", "moyen_de_suivi"),
-        "verified": ("verifie", "emplois_verifies", "verification"),
-    },
-    "costs": {
-        "amount": ("montant", "cout", "depense", "depenses", "montant_eur", "budget", "montant_en_euros"),
-        "funder": ("financeur", "financeurs", "source_de_financement", "financement"),
-    },
-    "benchmarks": {
-        "indicator": ("indicateur", "code_indicateur"),
-        "group": ("groupe", "champ", "population"),
-        "value": ("valeur", "taux"),
-        "source": ("reference", "publication"),
-    },
+    **OUTCOME_TABLE_ALIASES,
 }
 
 
@@ -440,3 +313,85 @@ NAME_COLUMNS = {"actors": ("name",), "accompaniments": ("structure_name",)}
 #: Free-text columns redacted at load (:func:`~evaluation.io.datasets.pseudonymise_tables`).
 FREE_TEXT_COLUMNS = {"testimonies": ("text",), "events": ("title",), "collaborations": ("source",),
                      "followups": ("source",)}
+
+
+
+#: Words of a column name (after :func:`~evaluation._text.normalise_name`) that say the column holds names of
+#: people, structures or contacts: such a column, when it is not in the data model, is
+#: dropped like any other, but its values are first added to the names redacted from free text.
+NAME_HEADER_WORDS = frozenset({
+    "nom", "noms", "prenom", "prenoms", "name", "names", "firstname", "lastname", "surname", "contact", "contacts",
+    "referent", "referente", "referents", "responsable", "responsables", "charge", "chargee", "charges",
+    "interlocuteur", "interlocutrice", "interlocuteurs", "porteur", "porteuse", "porteurs", "porteuses",
+    "structure", "structures", "organisme", "organisation", "denomination", "enseigne", "sigle", "mail", "email",
+    "mails", "emails", "courriel", "courriels", "telephone", "tel", "portable", "mobile", "phone", "dirigeant",
+    "dirigeante", "president", "presidente", "gerant", "gerante", "directeur", "directrice", "signataire",
+    "accompagnateur", "accompagnatrice", "conseiller", "conseillere", "animateur", "animatrice", "coordinateur",
+    "coordinatrice", "salarie", "salariee", "salaries", "benevole", "benevoles", "representant", "representante",
+    "participant", "participante", "participants", "beneficiaire", "beneficiaires", "partenaire", "partenaires",
+    "personne", "personnes", "auteur", "autrice", "temoin", "interviewe", "interviewee", "suivi", "membre",
+    "membres", "adherent", "adherente", "adherents",
+})
+
+
+
+#: Phrases (folded) that mark a name column even without one of ``NAME_HEADER_WORDS``.
+NAME_HEADER_PHRASES = ("raison_sociale", "suivi_par", "e_mail", "charge_de_mission", "charge_e_de_mission")
+
+
+
+#: First words of a column name that describe something *about* a person or structure
+#: (``Type de structure``, ``Date du contact``, ``Nombre de bénévoles``), not a name.
+NOT_NAME_FIRST_WORDS = frozenset({
+    "type", "types", "categorie", "nature", "code", "codes", "id", "identifiant", "numero", "n", "no", "num", "nb",
+    "nombre", "date", "dates", "statut", "forme", "secteur", "taille", "montant", "qualite", "fonction", "role",
+    "poste", "genre", "sexe", "age", "annee", "mode", "motif", "objet", "duree", "siret", "siren", "effectif",
+    "effectifs",
+})
+
+
+
+#: Words of a column name that say it holds places (``Nom de la commune``), kept out of the names.
+PLACE_HEADER_WORDS = frozenset({
+    "commune", "communes", "ville", "localite", "quartier", "territoire", "departement", "region", "epci", "lieu",
+    "site", "adresse", "pays", "cp", "postal", "iris", "qpv",
+})
+
+
+
+#: A cell that is no one's name: a number (``12``, ``3,5 %``, ``06 71 45 32 18``) or a date
+#: (``18/05/2018``, ``2018-05-18 10:00``, ``05/2018``); yes/no words are :data:`TRUE_WORDS` and
+#: :data:`FALSE_WORDS`.
+_NOT_A_NAME = (r"[+-]?[\d\s.,\u00a0\u202f]*\d[\d\s.,\u00a0\u202f]*(?:%|€|eur|euros)?"
+               r"|\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}(?:\s+\d{1,2}[:h]\d{2}(?::\d{2})?)?"
+               r"|\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2})?)?|\d{1,2}/\d{4}")
+
+
+def values_hold_names(values: pd.Series) -> bool:
+    """Whether a column's cells may be names: not when every filled cell is a yes/no word, a
+    number or a date (``Suivi post-création``: oui/non holds no name, whatever its header).
+    """
+    cells = values.dropna().astype(str).str.strip()
+    cells = cells[cells != ""]
+    if cells.empty:
+        return False
+    plain = cells.str.lower().isin(TRUE_WORDS | FALSE_WORDS) | cells.str.fullmatch(_NOT_A_NAME, case=False)
+    return not bool(plain.all())
+
+
+def holds_names(column: str, values: pd.Series | None = None) -> bool:
+    """Whether a column holds names of people, structures or contacts: its name says so, and
+    its cells, when given, are not all yes/no words, numbers or dates (:func:`values_hold_names`).
+
+    ``Nom de la structure``, ``Chargé(e) de mission``, ``Contact``, ``Référent``, ``Prénom``,
+    ``E-mail`` and ``Téléphone`` do; ``Type de structure``, ``Date du contact`` and
+    ``Nom de la commune`` do not (see ``NAME_HEADER_WORDS``, ``NAME_HEADER_PHRASES``,
+    ``NOT_NAME_FIRST_WORDS``, ``PLACE_HEADER_WORDS``); nor does ``Suivi post-création``
+    when it holds ``oui`` and ``non``.
+    """
+    folded = normalise_name(column)
+    words = folded.split("_")
+    if not folded or words[0] in NOT_NAME_FIRST_WORDS or PLACE_HEADER_WORDS & set(words):
+        return False
+    named = bool(NAME_HEADER_WORDS & set(words)) or any(p in folded for p in NAME_HEADER_PHRASES)
+    return named and (values is None or values_hold_names(values))

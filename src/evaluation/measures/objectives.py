@@ -69,7 +69,7 @@ def objective_status(objectives: Sequence[Objective], results: pd.DataFrame, *, 
     Parameters
     ----------
     objectives
-        The territory's objectives (:attr:`evaluation.geo.territory.Territory.objectives`).
+        The territory's objectives (``Territory.objectives``, :class:`evaluation.geo.territory.Territory`).
     results
         The published indicators, indexed by indicator code, with columns ``value``, ``low``,
         ``high`` (NaN where there is none, or where it is withheld or not estimable),

@@ -36,6 +36,7 @@ from evaluation.report.context import STAGES_ENV
 
 __all__ = ["PROGRESS_ENGINE", "Progress", "ProgressEngine", "cell_label", "progress_engine"]
 
+#: The papermill engine that follows a report's cells (registered when this module is imported).
 PROGRESS_ENGINE = "evaluation-progress"
 #: File of the run's folder where the kernel notes its stages (never published: the folder is removed).
 STAGES_FILE = ".stages"
@@ -116,7 +117,7 @@ class Progress:
 
     @contextlib.contextmanager
     def kernel_stages(self, folder: Path | str, *, every: float = 0.3) -> Iterator[None]:
-        """While the notebook runs: the stages its kernel notes in ``folder``'s :data:`STAGES_FILE`
+        """While the notebook runs: the stages its kernel notes in ``folder``'s ``STAGES_FILE``
         (the environment variable :data:`evaluation.report.context.STAGES_ENV` names it for the
         kernel) said as they come, each under the cell running. Nothing when not enabled.
         """

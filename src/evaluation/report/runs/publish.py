@@ -1,9 +1,9 @@
 """Editions: reports frozen at a date (points d'étape), and their verification (report layer).
 
 ``evaluation publish TERRITORY --as-of DATE --edition NAME`` renders the report of that
-date (:func:`evaluation.reports.render_report` with the notebook parameter ``as_of``) and
+date (:func:`evaluation.report.runs.render.render_report` with the notebook parameter ``as_of``) and
 freezes it in ``reports/<territory>/editions/<name>/``: the outputs plus ``manifest.json``
-(:mod:`evaluation.manifest`). ``evaluation verify <edition folder>`` recomputes the
+(:mod:`evaluation.report.editions.manifest`). ``evaluation verify <edition folder>`` recomputes the
 edition's indicators from its inputs with its parameters and compares them with the
 manifest, naming every input whose SHA-256 changed and every indicator that differs.
 """
@@ -11,6 +11,7 @@ manifest, naming every input whose SHA-256 changed and every indicator that diff
 from __future__ import annotations
 
 import datetime as dt
+import json
 import platform
 import shutil
 import tempfile
@@ -51,8 +52,9 @@ from evaluation.report.editions.manifest import (
 )
 from evaluation.report.publication import report_publication
 from evaluation.report.runs.progress import Progress
-from evaluation.report.runs.render import render_report
+from evaluation.report.runs.render import render_report, searched_for
 from evaluation.report.secrecy.disclosure import DEFAULT_THRESHOLD
+from evaluation.report.secrecy.leaks import check_outputs
 
 __all__ = ["publish_edition", "publish_milestones",
            "Verification", "verify_edition", "recompute_indicators"]
@@ -141,6 +143,10 @@ def publish_edition(territory: str, *, edition: str, as_of: object = None, data_
             "indicators": records,
             "objectives": objective_records(records, terr.objectives, on=snapshot.date),
         }
+        # the manifest is published too: searched like the outputs, for names and identifiers
+        names, search = searched_for(Path(data_dir) if data_dir else paths.sample, reference_dir=reference_dir,
+                                     territories_file=territories_file)
+        check_outputs([], names, texts={"manifest.json": json.dumps(content, ensure_ascii=False, indent=1)}, **search)
         with atomic_dir(target) as tmp:
             for name in (*EDITION_OUTPUTS, "reseau"):
                 if (rendered / name).exists():
@@ -217,7 +223,7 @@ class Verification:
 
 def recompute_indicators(manifest: dict, *, root: Path | None = None) -> list[dict]:
     """The indicators of an edition recomputed from its inputs with its parameters (the same
-    publication the report notebook builds, :func:`evaluation.reports.report_publication`).
+    publication the report notebook builds, :func:`evaluation.report.publication.report_publication`).
     """
     p = manifest["parameters"]
     pub = report_publication(p["territory"], data_dir=resolve_path(p["data_dir"], root=root),
@@ -230,7 +236,7 @@ def recompute_indicators(manifest: dict, *, root: Path | None = None) -> list[di
 def verify_edition(folder: str | Path, *, root: Path | None = None) -> Verification:
     """Check an edition against its inputs: recompute it and compare.
 
-    Raises :class:`~evaluation.manifest.ManifestError` when the manifest is missing or was
+    Raises :class:`~evaluation.report.editions.manifest.ManifestError` when the manifest is missing or was
     edited. Otherwise returns a :class:`Verification` naming every input whose SHA-256
     changed (or that is missing), every kept output whose SHA-256 changed, and every
     indicator whose recomputed value differs. Indicators are recomputed even when inputs

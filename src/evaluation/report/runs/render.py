@@ -1,4 +1,4 @@
-"""Rendering a report: papermill runs the notebook, nbconvert exports HTML without code, and the outputs are checked for raw names before they replace the previous report."""
+"""Rendering a report: papermill runs the notebook, nbconvert exports HTML without code, and the outputs (and the cached tables) are checked for raw names and direct identifiers before they replace the previous report."""
 
 from __future__ import annotations
 
@@ -17,12 +17,16 @@ from pathlib import Path
 from evaluation._io import atomic_dir, remove_orphans, work_dir
 from evaluation.config import SLUG_PATTERN, get_paths
 from evaluation.errors import ConfigError
+from evaluation.geo.areas import load_departements
 from evaluation.geo.reference import (
     load_reference,
     territory_communes,
 )
 from evaluation.geo.territories import get_territory, load_territories
+from evaluation.io.cache import cache_folders
 from evaluation.io.datasets import load_dataset
+from evaluation.io.privacy import labels as territory_labels
+from evaluation.io.privacy import official_names
 from evaluation.io.pseudonyms import shared_run_key
 from evaluation.kernel import ensure_kernel
 from evaluation.measures.snapshot import resolve_as_of
@@ -34,8 +38,9 @@ from evaluation.report.runs.progress import Progress, progress_engine
 from evaluation.report.runs.warm import WARM_ENGINE
 from evaluation.report.secrecy.disclosure import DEFAULT_THRESHOLD
 from evaluation.report.secrecy.leaks import check_outputs, output_files, raw_names
+from evaluation.report.secrecy.patterns import allowed_addresses, identifier_sources
 
-__all__ = ["NAMES_CHECK_TAG", "NAMES_CHECKED", "render_report"]
+__all__ = ["NAMES_CHECK_TAG", "NAMES_CHECKED", "render_report", "searched_for"]
 
 
 #: nbconvert's lab template without the scripts it loads from a CDN (require.js, MathJax): the
@@ -95,7 +100,9 @@ NAMES_CHECK_TAG = "names-check"
 
 NAMES_CHECKED = ("- Aucun nom de personne ou de structure des exports n'apparaît dans ce rapport ni dans ses "
                  "fichiers : les {n} noms lus dans les exports y ont été recherchés à la fin de l'exécution "
-                 "(casse, accents et ponctuation ignorés), y compris dans les tables mises en cache.")
+                 "(casse, accents et ponctuation ignorés), y compris dans les tables mises en cache ; aucun "
+                 "numéro de téléphone, adresse électronique ou postale, IBAN ou numéro de sécurité sociale non "
+                 "plus : leurs formes y ont été recherchées de même.")
 
 
 def _state_names_checked(notebook: Path, searched: int, *, territory: str) -> None:
@@ -148,6 +155,18 @@ def _preload_pdf() -> threading.Thread:
     thread = threading.Thread(target=pdf_report.pdf_unavailable, name="import-weasyprint", daemon=True)
     thread.start()
     return thread
+
+
+def searched_for(source: Path, *, reference_dir, territories_file) -> tuple[list, dict]:
+    """What the final search looks for in a run's outputs: the raw names of the exports (less
+    official names and public bodies), and the direct identifiers with where each was read,
+    the addresses of the published labels of ``territories.yml`` being allowed.
+    """
+    territories = load_territories(territories_file, reference_dir=reference_dir)
+    official = official_names(load_reference(reference_dir), territories, load_departements(reference_dir))
+    allowed = allowed_addresses([text for t in territories.values() for text in territory_labels(t).values()])
+    return (raw_names(source, official=official),
+            {"identifiers": identifier_sources(source), "allowed": allowed})
 
 
 def render_report(territory: str, *, data_dir: str | Path | None = None, out_dir: str | Path | None = None,
@@ -248,8 +267,8 @@ def render_report(territory: str, *, data_dir: str | Path | None = None, out_dir
         # documents are started first (the PDF is laid out in a child process meanwhile), so they
         # carry the sentence saying so; if a name is found, nothing is published.
         source = Path(data_dir) if data_dir else paths.sample
-        names = raw_names(source)
-        cached = sorted(paths.processed.glob(f"{source.name}-*/*.parquet")) if paths.processed.is_dir() else []
+        names, search = searched_for(source, reference_dir=reference_dir, territories_file=territories_file)
+        cached = [p for folder in cache_folders(paths.processed, data_dir=source) for p in folder.glob("*.parquet")]
         written = [*output_files(work), *cached]  # listed before the documents are written into work
         _state_names_checked(executed, len(names), territory=territory)
         if preload is not None:
@@ -259,20 +278,20 @@ def render_report(territory: str, *, data_dir: str | Path | None = None, out_dir
                                   step=lambda what: say(f"progress_{what}"))
         try:
             say("progress_names")
-            check_outputs(written, names, root=work)
+            check_outputs(written, names, root=work, **search)
             if "html" in formats:
                 say("progress_html")
                 title = f"Rapport d'évaluation — {terr.label}" + (f" — état au {stated:%d/%m/%Y}" if stated else "")
                 _export_html(executed, work / "report.html", title=title)
             written = [p for p in (work / "report.html", *pending.written) if p.exists()]
-            check_outputs(written, names, root=work)
+            check_outputs(written, names, root=work, **search)
         finally:
             if pending.pdf is not None:
                 say("progress_pdf_wait")
             documents = pending.wait()
         if [p for p in documents if p not in written]:
             say("progress_names_final")
-        check_outputs([p for p in documents if p not in written], names, root=work)
+        check_outputs([p for p in documents if p not in written], names, root=work, **search)
         with atomic_dir(target) as tmp:
             for name in ("report.ipynb", "report.html", "report.docx", "report.pdf", "indicators.csv",
                          "indicators.xlsx", "reseau"):

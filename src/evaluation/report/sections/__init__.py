@@ -34,7 +34,6 @@ from evaluation.report.published import Publication
 from evaluation.report.sections.areas import departements_section, section
 from evaluation.report.sections.base import Item, _plural
 from evaluation.report.sections.network import network_details, network_effect, network_reading
-from evaluation.report.sections.objectives import objectives
 from evaluation.report.sections.outcomes import after_accompaniment, costs, outcomes_details
 from evaluation.report.sections.reach import (
     communes_reached,
@@ -49,6 +48,7 @@ from evaluation.report.sections.reach import (
     venue,
 )
 from evaluation.report.sections.shown import SCREEN_DPI, keep, shown_figure
+from evaluation.report.sections.targets import objectives
 from evaluation.report.tables import (
     SECRET,
     SECRET_TEXT,
