@@ -87,7 +87,8 @@ def structure_histories(accompaniments: pd.DataFrame, followups: pd.DataFrame, *
     f = f.sort_values(["structure_id", "date"], kind="stable")
     out["followups"] = f.groupby("structure_id").size().reindex(out.index, fill_value=0)
     out["last_status"] = f.groupby("structure_id")["status"].last().reindex(out.index)
-    after = f[f["date"] >= f["structure_id"].map(out["origin"]).astype("datetime64[ns]")]
+    origin_of = out["origin"].reindex(f["structure_id"].to_numpy()).to_numpy(dtype="datetime64[ns]")
+    after = f[f["date"].to_numpy(dtype="datetime64[ns]") >= origin_of]
     by = after.groupby("structure_id")
 
     def first_date(status: str, how: str) -> pd.Series:

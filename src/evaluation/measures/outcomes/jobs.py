@@ -102,8 +102,9 @@ def jobs_over_time(histories: pd.DataFrame, followups: pd.DataFrame, *, as_of: d
             merged = (eligible["followed"] & ~eligible["closed"] & (eligible["end"] <= when)
                       & (eligible["last_status"] == "merged")).fillna(False).astype(bool)
             near = f[f["structure_id"].isin(eligible.index)]
-            aim = near["structure_id"].map(when).astype("datetime64[ns]")  # typed even when empty
-            near = near.assign(gap=(near["date"] - aim).abs().dt.days / YEAR_DAYS)
+            aim = when.reindex(near["structure_id"].to_numpy()).to_numpy(dtype="datetime64[ns]")
+            gap = np.abs(near["date"].to_numpy(dtype="datetime64[ns]") - aim) / np.timedelta64(1, "D")
+            near = near.assign(gap=np.floor(gap) / YEAR_DAYS)
             near = near[near["gap"] <= window].sort_values(["structure_id", "gap"]).drop_duplicates("structure_id")
             near = near.set_index("structure_id").reindex(eligible.index)
             seen = (near["date"].notna() & ~lost & ~merged).to_numpy(bool)

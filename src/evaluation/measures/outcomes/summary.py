@@ -104,7 +104,7 @@ def benchmark_table(benchmarks: pd.DataFrame, survival: pd.DataFrame, costs: Cos
             grouping, value = BENCHMARK_TARGETS[group]
             hit = survival[(survival["grouping"] == grouping) & (survival["group"] == value)
                            & (survival["time"] == years)]
-            if len(hit):
+            if len(hit) and hit["at_risk"].iloc[0] > 0:  # someone followed that long
                 r = hit.iloc[0]
                 est = {"estimate": r["survival"], "ci_low": r["ci_low"], "ci_high": r["ci_high"],
                        "structures": int(r["structures"]), "at_risk": int(r["at_risk"])}

@@ -93,6 +93,9 @@ def survival_at(durations: np.ndarray, events: np.ndarray, times: np.ndarray | f
     """
     t, _, surv, green = _steps(durations, events)
     times = np.atleast_1d(np.asarray(times, dtype=float))
+    if t.shape[1] == 0:  # no unit: nothing observed, no interval
+        nan = np.full((t.shape[0], len(times)), np.nan)
+        return np.ones_like(nan), nan, nan.copy()
     idx = (t[:, :, None] <= times[None, None, :]).sum(axis=1)  # observations up to each time
     pick = np.clip(idx - 1, 0, None)
     s = np.where(idx > 0, np.take_along_axis(surv, pick, axis=1), 1.0)
