@@ -9,7 +9,8 @@ what joint suppression withheld and applies the rules of this chapter:
 * a survival estimate is withheld when fewer structures than the threshold are still observed
   at its time, or when the closures up to then are from 1 to the threshold − 1 (the cells it
   rests on, linked); it is *not estimable* when no structure is observed that long;
-* a curve is cut where fewer structures than the threshold remain observed, and drawn only for
+* a curve is read every quarter (no step dates one structure's closure), cut where fewer
+  structures than the threshold remain observed, and drawn only for
   groups none of whose estimates is withheld (its steps would show them);
 * a total of jobs is withheld by the p % rule (:mod:`evaluation.report.secrecy.dominance`) or when
   it rests on fewer structures than the threshold; the jobs lost in closures when fewer
@@ -58,10 +59,22 @@ def _flags(decided: LinkedCells, name: str, frame: pd.DataFrame) -> np.ndarray:
     return hidden
 
 
+#: The curves are read every quarter: their steps do not date any one structure's closure or follow-up.
+CURVE_STEP = 0.25
+
+
 def _curve(curve: pd.DataFrame, threshold: int) -> pd.DataFrame:
-    """A Kaplan–Meier curve without its counts, up to the last time at least ``threshold`` are observed."""
+    """A Kaplan–Meier curve without its counts, read every :data:`CURVE_STEP` years up to the last
+    time at least ``threshold`` structures are observed.
+    """
     shown = curve[curve["at_risk"] >= threshold]
-    return shown[["time", "survival", "ci_low", "ci_high"]].reset_index(drop=True)
+    if shown.empty:
+        return pd.DataFrame(columns=["time", "survival", "ci_low", "ci_high"])
+    grid = np.arange(0.0, float(shown["time"].max()) + 1e-9, CURVE_STEP)
+    at = np.searchsorted(curve["time"].to_numpy(float), grid, side="right") - 1
+    rows = curve.iloc[np.clip(at, 0, None)]
+    return pd.DataFrame({"time": grid, "survival": rows["survival"].to_numpy(float),
+                         "ci_low": rows["ci_low"].to_numpy(float), "ci_high": rows["ci_high"].to_numpy(float)})
 
 
 def _survival(summary: OutcomesSummary, hidden: np.ndarray, groups: pd.DataFrame, group_hidden: np.ndarray
