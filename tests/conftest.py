@@ -45,7 +45,8 @@ def _warm_renders():
     render.render_report.__kwdefaults__["warm"] = False
 
 # Test modules that share a session-scoped render run in one xdist group (one worker, see tests/grouping.py).
-SHARED_GROUPS = {"test_warm": "bundled", "test_report": "bundled", "test_publication": "bundled"}
+SHARED_GROUPS = {"test_warm": "bundled", "test_report": "bundled", "test_publication": "bundled",
+                 "test_outcomes_report": "bundled"}
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which reads the groups

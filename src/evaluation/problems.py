@@ -22,6 +22,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from evaluation.problems_outcomes import OUTCOME_PROBLEMS
 from evaluation.problems_reach import REACH_PROBLEMS
 
 __all__ = ["Lang", "LANGS", "Message", "CATALOGUE", "PROBLEM_COLUMNS", "Problems", "render_problems"]
@@ -360,6 +361,7 @@ CATALOGUE: dict[str, Message] = {
         "le code commune avait perdu son zéro initial ; lu comme 0{value}",
         "rien à faire ; pour garder le zéro, mettre la colonne au format texte dans le tableur"),
 }
+CATALOGUE.update({code: Message(*texts) for code, texts in OUTCOME_PROBLEMS.items()})  # follow-ups, benchmarks
 
 # The problems of QPV populations, territories' QPV and denominators, and honest reach inputs (issue 28).
 CATALOGUE.update({code: Message(*texts) for code, texts in REACH_PROBLEMS.items()})
@@ -445,4 +447,3 @@ def render_problems(raw: pd.DataFrame, *, lang: Lang = "en") -> pd.DataFrame:
     order = np.lexsort((np.arange(len(out)), out["row"].fillna(0).to_numpy(dtype="int64"),
                         out["file"].astype(str).to_numpy()))
     return out.iloc[order].reset_index(drop=True)[PROBLEM_COLUMNS]
-

@@ -36,7 +36,8 @@ INDICATOR_KINDS: dict[str, str] = {
     "part_qpv": "share", "taux_10k": "rate", "communes_atteintes": "count", "emplois_crees": "count",
     "emplois_maintenus": "count", "acteurs_reseau": "count", "liens_avant": "count", "liens_apres": "count",
     "liens_nouveaux": "count", "effet_reseau": "ratio", "effet_reseau_evalue": "flag", "taux_conversion": "share",
-    "rapport_conversion": "ratio", "temoignages": "count",
+    "rapport_conversion": "ratio", "temoignages": "count", "survie_2ans": "share", "survie_3ans": "share",
+    "emplois_a_2ans": "count", "cout_par_structure": "count", "suivi_taux": "share",
 }
 
 #: The settings of one objective.

@@ -24,6 +24,7 @@ from evaluation.io.schema import (
     TRUE_WORDS,
     UNKNOWN_WORDS,
     VALUE_ALIASES,
+    VERIFIED_SOURCE_WORDS,
     Column,
     Schema,
     choice_lookup,
@@ -37,11 +38,16 @@ log = logging.getLogger(__name__)
 
 
 def _parse_number(text: pd.Series) -> pd.Series:
-    """French or English numbers: ``1 234,5``, ``1.234,5``, ``1234.5`` → 1234.5."""
-    cleaned = text.str.replace(r"[\s\u00a0\u202f']", "", regex=True)
+    """French or English numbers: ``1 234,5``, ``1.234,5``, ``1234.5`` → 1234.5; a percentage ``61 %`` → 0.61;
+    a currency sign (``12 000 €``) is dropped.
+    """
+    cleaned = text.str.replace(r"[\s\u00a0\u202f'€]", "", regex=True)
+    percent = cleaned.str.endswith("%")
+    cleaned = cleaned.str.removesuffix("%")
     comma = cleaned.str.contains(",", regex=False)
     cleaned = cleaned.mask(comma, cleaned.str.replace(".", "", regex=False).str.replace(",", ".", regex=False))
-    return pd.to_numeric(cleaned.replace("", None), errors="coerce")
+    number = pd.to_numeric(cleaned.replace("", None), errors="coerce")
+    return number.where(~percent, number / 100)
 
 
 
@@ -270,10 +276,25 @@ def parse_table(raw: pd.DataFrame, schema: Schema, *, file: str, problems: Probl
         if bad.any():
             checks.problems.add(file, "end_before_start", rows=table.index[bad], column="end_date",
                                 values=table.loc[bad, "end_date"].dt.strftime("%d/%m/%Y"))
+    if schema.name == "followups" and "source" in table:
+        table = _verified_from_source(table)
     if own and checks.problems:
         raise ValidationError(checks.problems.frame())
     return table
 
+
+
+def _verified_from_source(followups: pd.DataFrame) -> pd.DataFrame:
+    """Fill a follow-up's empty ``verified`` from its ``source``: true when the source names an
+    administrative check (:data:`~evaluation.io.schema.VERIFIED_SOURCE_WORDS`), false when it names
+    something else (a survey, a call), empty when there is no source. Done before the source is redacted.
+    """
+    words = normalise_names(followups["source"].fillna("")).str.split("_")
+    named = words.map(lambda ws: bool(VERIFIED_SOURCE_WORDS.intersection(ws))).astype("boolean")
+    said = followups["verified"] if "verified" in followups else pd.Series(pd.NA, index=followups.index,
+                                                                           dtype="boolean")
+    guessed = named.where(followups["source"].notna(), pd.NA)
+    return followups.assign(verified=said.astype("boolean").fillna(guessed))
 
 
 def _check_references(tables: dict[str, pd.DataFrame], files: dict[str, str], problems: Problems,
@@ -297,15 +318,9 @@ def _check_references(tables: dict[str, pd.DataFrame], files: dict[str, str], pr
         for need in needs:
             if dependent in tables and need not in files:  # a file that failed is reported already
                 problems.add(files[dependent], "table_needed", table=need)
-    testimonies = tables.get("testimonies")
-    if territories is not None and testimonies is not None and "territory" in testimonies:
-        where = testimonies["territory"]
-        bad = where.notna() & ~where.isin(list(territories))
-        if bad.any():
-            known = sorted(territories)
-            slugs = ", ".join(known[:8]) + (f"… ({len(known)} in all)" if len(known) > 8 else "")
-            problems.add(files["testimonies"], "territory_unknown", rows=where.index[bad], column="territory",
-                         values=where[bad], target=territories_file, slugs=slugs)
+    refs("followups", "structure_id", "accompaniments", "structure_id", "structure_unknown")
+    _check_outcomes(tables, files, problems)
+    _check_territory_columns(tables, files, problems, territories, territories_file)
     actors = tables.get("actors")
     if isinstance(territories, Mapping) and actors is not None and "actor_id" in actors:
         known = pd.Index(actors["actor_id"].dropna().astype(str).unique())
@@ -329,6 +344,45 @@ def _check_references(tables: dict[str, pd.DataFrame], files: dict[str, str], pr
         if dup.any():
             problems.add(files["collaborations"], "tie_duplicated", rows=collab.index[dup], column="actor_a / actor_b",
                          values=lo[dup] + " – " + hi[dup])
+
+
+
+def _check_territory_columns(tables: dict[str, pd.DataFrame], files: dict[str, str], problems: Problems,
+                             territories: Collection[str] | Mapping[str, Territory] | None,
+                             territories_file: str) -> None:
+    """A testimony's or a cost's ``territory`` must be a slug of the territories file."""
+    for name in ("testimonies", "costs"):
+        table = tables.get(name)
+        if territories is None or table is None or "territory" not in table:
+            continue
+        where = table["territory"]
+        bad = where.notna() & ~where.isin(list(territories))
+        if bad.any():
+            known = sorted(territories)
+            slugs = ", ".join(known[:8]) + (f"… ({len(known)} in all)" if len(known) > 8 else "")
+            problems.add(files[name], "territory_unknown", rows=where.index[bad], column="territory",
+                         values=where[bad], target=territories_file, slugs=slugs)
+
+
+
+def _check_outcomes(tables: dict[str, pd.DataFrame], files: dict[str, str], problems: Problems) -> None:
+    """A follow-up dated before the structure's first accompaniment started is a problem, and so is
+    a benchmark survival rate above 1 (a percentage written without its sign).
+    """
+    follow, acc = tables.get("followups"), tables.get("accompaniments")
+    if follow is not None and acc is not None and {"structure_id", "date"} <= set(follow) \
+            and {"structure_id", "start_date"} <= set(acc):
+        start = follow["structure_id"].map(acc.groupby("structure_id")["start_date"].min())
+        early = (follow["date"] < start).fillna(False).astype(bool)
+        if early.any():
+            problems.add(files["followups"], "followup_before_start", rows=follow.index[early], column="date",
+                         values=follow.loc[early, "date"].dt.strftime("%d/%m/%Y"), target=files["accompaniments"])
+    bench = tables.get("benchmarks")
+    if bench is not None and {"indicator", "value"} <= set(bench):
+        share = bench["indicator"].fillna("").str.startswith("survie") & (bench["value"] > 1).fillna(False)
+        if share.any():
+            problems.add(files["benchmarks"], "benchmark_share_invalid", rows=bench.index[share], column="value",
+                         values=bench.loc[share, "value"])
 
 
 

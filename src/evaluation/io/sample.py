@@ -24,6 +24,7 @@ import pandas as pd
 from evaluation._io import atomic_write
 from evaluation.errors import ConfigError
 from evaluation.geo.territory import Territory
+from evaluation.io.sample_outcomes import generate_costs, generate_followups
 
 __all__ = ["generate_sample", "generate_accompaniments", "sample_anchors", "Anchors", "write_sample", "SAMPLE_NOTE", "FIRST_YEAR", "LAST_YEAR"]
 
@@ -378,6 +379,9 @@ def generate_sample(reference: pd.DataFrame, territories: dict[str, Territory], 
     roles = list(dict.fromkeys(a for t in territories.values() for a in t.network_roles))
     tables.update(_with_actor_ids(_network(rng, reference, anchors), roles))
     tables["testimonies"] = _testimonies(rng, tables["actors"], anchors=anchors)
+    # their own generator: the tables above do not change (evaluation.io.sample_outcomes)
+    tables["followups"] = generate_followups(tables["accompaniments"], seed=seed)
+    tables["costs"] = generate_costs(tables["accompaniments"], seed=seed)
     return tables
 
 

@@ -3,22 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Literal
 
 import pandas as pd
 
 from evaluation._text import normalise_name
+from evaluation.io.columns import Column, Kind, Schema
+from evaluation.io.schema_outcomes import (
+    BENCHMARK_GROUPS,
+    BENCHMARK_INDICATORS,
+    FOLLOWUP_STATUSES,
+    OUTCOME_TABLE_ALIASES,
+    OUTCOME_VALUE_ALIASES,
+    VERIFIED_SOURCE_WORDS,
+    outcome_schemas,
+)
 
 __all__ = ["Kind", "Column", "Schema", "SCHEMAS", "TABLES", "NAME_COLUMNS", "FREE_TEXT_COLUMNS", "COLUMN_ALIASES", "header_key",
            "SHARED_ALIASES", "TABLE_ALIASES", "VALUE_ALIASES", "PROGRAMMES", "ACTOR_KINDS",
            "COLLABORATION_KINDS", "INTENSITY_LEVELS", "canonical_columns", "choice_lookup", "holds_names",
-           "values_hold_names",
-           "split_themes"]
-
-
-Kind = Literal["id", "text", "commune", "bool", "qpv", "date", "int", "float", "choice"]
-
+           "values_hold_names", "split_themes", "FOLLOWUP_STATUSES", "BENCHMARK_INDICATORS", "BENCHMARK_GROUPS",
+           "VERIFIED_SOURCE_WORDS"]
 
 
 SCHEMA_VERSION = "3"
@@ -75,6 +79,7 @@ VALUE_ALIASES: dict[str, tuple[str, ...]] = {
     "residents_group": ("Collectif d'habitants", "Collectif habitants", "Groupe d'habitants",
                         "Association d'habitants"),
     "institution": ("Institution", "Institution publique", "Établissement public"),
+    **OUTCOME_VALUE_ALIASES,  # follow-up statuses, benchmark groups
 }
 
 
@@ -96,37 +101,6 @@ UNKNOWN_WORDS = {"ne_sait_pas", "nsp", "ns", "ne_sais_pas", "inconnu", "inconnue
 
 
 EARLIEST_DATE = pd.Timestamp("1990-01-01")
-
-
-
-@dataclass(frozen=True)
-class Column:
-    """One column of a raw table.
-
-    ``required`` columns must be present; ``nullable`` columns may have empty cells.
-    A ``choice`` column holds one of ``choices`` (or a word of :data:`VALUE_ALIASES` for
-    it), as a categorical (ordered when the choices are a scale) if ``categorical``, else
-    as plain strings.
-    """
-
-    name: str
-    kind: Kind
-    required: bool = True
-    nullable: bool = False
-    choices: tuple[str, ...] = ()
-    min_value: float | None = None
-    categorical: bool = True
-
-
-
-@dataclass(frozen=True)
-class Schema:
-    """A raw table: its columns and the columns whose values must be unique together."""
-
-    name: str
-    columns: tuple[Column, ...]
-    key: tuple[str, ...] = ()
-    required_file: bool = False
 
 
 
@@ -152,6 +126,7 @@ SCHEMAS: dict[str, Schema] = {
                 Column("commune_name", "text", required=False, nullable=True),
                 # the QPV's code (QN… or QP…), from its own column or from in_qpv
                 Column("qpv_code", "text", required=False, nullable=True),
+                Column("creation_date", "date", required=False, nullable=True),
             ),
             key=("accompaniment_id",),
             required_file=True,
@@ -220,6 +195,7 @@ SCHEMAS: dict[str, Schema] = {
             ),
             key=("commune_code", "variable", "year"),
         ),
+        *outcome_schemas(PROGRAMMES),  # followups, costs, benchmarks (evaluation.io.schema_outcomes)
     ]
 }
 
@@ -244,7 +220,9 @@ SHARED_ALIASES: dict[str, tuple[str, ...]] = {
     "date": ("jour",),
     "event_id": ("id_evenement", "id_rencontre", "identifiant_evenement", "n_evenement"),
     "actor_id": ("id_acteur", "identifiant_acteur", "n_acteur"),
-    "source": ("origine", "source_des_donnees", "provenance"),
+    "structure_id": ("id_structure", "identifiant_structure", "n_structure", "siret_structure"),
+    "programme": ("dispositif", "type_accompagnement", "type_d_accompagnement", "programme_d_accompagnement"),
+    "year": ("annee", "exercice", "millesime"), "territory": ("territoire",), "source": ("origine", "source_des_donnees", "provenance"),
 }
 
 
@@ -253,9 +231,8 @@ SHARED_ALIASES: dict[str, tuple[str, ...]] = {
 TABLE_ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
     "accompaniments": {
         "accompaniment_id": ("id_accompagnement", "identifiant_accompagnement", "n_accompagnement"),
-        "structure_id": ("id_structure", "identifiant_structure", "n_structure"),
         "structure_name": ("nom_structure", "raison_sociale", "structure", "nom_de_la_structure"),
-        "programme": ("dispositif", "type_accompagnement", "type_d_accompagnement", "programme_d_accompagnement"),
+        "creation_date": ("date_creation", "date_de_creation", "date_immatriculation", "creation"),
         "jobs_created": ("emplois_crees", "nb_emplois_crees", "nombre_d_emplois_crees"),
         "jobs_maintained": ("emplois_maintenus", "nb_emplois_maintenus", "nombre_d_emplois_maintenus"),
         "commune_name": ("commune", "nom_commune", "ville", "libelle_commune", "nom_de_la_commune", "libgeo"),
@@ -278,7 +255,7 @@ TABLE_ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
     },
     "testimonies": {
         "testimony_id": ("id_temoignage", "identifiant_temoignage", "n_temoignage"),
-        "actor_kind": ("type_acteur", "profil"), "territory": ("territoire",),
+        "actor_kind": ("type_acteur", "profil"),
         "themes": ("theme", "thematiques"), "text": ("texte", "citation", "verbatim", "temoignage"),
         "date": ("date_temoignage", "date_du_temoignage"),
         "highlight": ("a_citer", "citation_retenue", "mise_en_avant", "retenu"),
@@ -288,6 +265,7 @@ TABLE_ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
         "value": ("valeur", "nombre", "effectif"),
         "year": ("annee", "millesime"),
     },
+    **OUTCOME_TABLE_ALIASES,
 }
 
 
@@ -367,7 +345,8 @@ NAME_COLUMNS = {"actors": ("name",), "accompaniments": ("structure_name",)}
 
 
 #: Free-text columns redacted at load (:func:`~evaluation.io.datasets.pseudonymise_tables`).
-FREE_TEXT_COLUMNS = {"testimonies": ("text",), "events": ("title",), "collaborations": ("source",)}
+FREE_TEXT_COLUMNS = {"testimonies": ("text",), "events": ("title",), "collaborations": ("source",),
+                     "followups": ("source",)}
 
 
 

@@ -4,6 +4,8 @@
   estimability), ``snapshot`` (the data as of a date), ``objectives`` (results against the
   convention's targets), ``evolution`` (changes between two dates), ``qualitative`` (testimonies);
 - :mod:`evaluation.measures.reach`: who the work reaches, where;
+- :mod:`evaluation.measures.outcomes`: what became of the structures after the accompaniment
+  (survival, jobs) and at what cost (may import ``reach``);
 - :mod:`evaluation.measures.network`: the actors' networks and the networking effect
   (may import ``reach``, never the reverse).
 

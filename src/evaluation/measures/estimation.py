@@ -67,6 +67,8 @@ REASONS: dict[str, str] = {
     "not_converged": "the fit did not reach the maximum of the likelihood (no convergence, or the "
                      "gradient is not near zero)",
     "infinite_interval": "an interval bound or a standard error is not finite (e.g. separation)",
+    "not_followed": "no structure is followed that long after its accompaniment (survival)",
+    "too_few_followed": "fewer than two structures observed: no interval (jobs after the accompaniment)",
 }
 
 #: Codes of the warnings captured during a computation.

@@ -1,7 +1,7 @@
 """The data as they stood on a date (« état au »): io layer.
 
 A dated report evaluates the situation on a date ``as_of``: only the accompaniments,
-events, attendance, ties and testimonies that had started (or taken place) by then, with
+events, attendance, ties, testimonies and follow-ups that had started (or taken place) by then, with
 end dates after it treated as open (the end was not known on that date). Actors carry no
 date and are kept: an actor with no event or tie by then is simply inactive.
 
@@ -33,6 +33,7 @@ DATED_COLUMNS: dict[str, tuple[str, str | None]] = {
     "events": ("date", None),
     "collaborations": ("start_date", "end_date"),
     "testimonies": ("date", None),
+    "followups": ("date", None),
 }
 
 

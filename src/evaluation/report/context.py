@@ -35,6 +35,7 @@ from evaluation.io.datasets import Dataset, load_dataset
 from evaluation.measures.estimation import warning_code
 from evaluation.measures.network.analysis import NetworkAnalysis, analyse_network
 from evaluation.measures.network.build import split_periods
+from evaluation.measures.outcomes.summary import OutcomesSummary, outcomes_summary
 from evaluation.measures.qualitative import for_territory
 from evaluation.measures.reach.classify import classify
 from evaluation.measures.reach.denominators import ReachDenominators, reach_denominators, years_covered
@@ -152,6 +153,18 @@ class ReportContext:
                           since=self.territory.split_date, alpha=alpha)
         return out if out.events else None
 
+    def outcomes(self, *, alpha: float = 0.05) -> OutcomesSummary | None:
+        """What became of the territory's structures and the cost ratios
+        (:func:`evaluation.measures.outcomes.summary.outcomes_summary`); ``None`` without follow-ups nor costs.
+        """
+        d = self.dataset
+        if d.followups.empty and d.costs.empty:
+            return None
+        as_of = self.snapshot.date if self.snapshot is not None else dt.date.today()
+        return outcomes_summary(self.accompaniments, d.followups, costs=d.costs, benchmarks=d.benchmarks,
+                                all_accompaniments=d.accompaniments, territory=self.territory.slug, as_of=as_of,
+                                alpha=alpha)
+
     def testimonies(self) -> pd.DataFrame:
         """Testimonies recorded for this territory or for a territory inside it."""
         inside = territories_within(load_territories(self.parameters["territories_file"],
@@ -197,7 +210,7 @@ class Measures:
     """The raw, unprotected results of a territory's measures (never shown to a reader:
     :func:`~evaluation.report.publication.publish` turns them into the :class:`~evaluation.report.published.Publication`).
 
-    ``warnings`` holds, per measure (``"reach"``, ``"network"``, ``"venue"``), the codes of
+    ``warnings`` holds, per measure (``"reach"``, ``"network"``, ``"venue"``, ``"outcomes"``), the codes of
     the Python warnings raised while computing it (codes of :data:`evaluation.measures.estimation.WARNING_CODES`).
     """
 
@@ -206,6 +219,7 @@ class Measures:
     venue: VenueReach | None
     warnings: dict[str, list[str]] = field(default_factory=dict)
     denominators: ReachDenominators | None = None
+    outcomes: OutcomesSummary | None = None  # after the accompaniment (None: no follow-up nor cost)
 
 
 @contextmanager
@@ -222,7 +236,7 @@ def captured_warnings(codes: list[str]) -> Iterator[list[str]]:
 def measure(ctx: ReportContext, *, alpha: float = 0.05, permutations: int = 1000, seed: int = 0) -> Measures:
     """Run every measure of the report on ``ctx``, capturing the warnings they raise."""
     stage("measures")
-    caught: dict[str, list[str]] = {"reach": [], "network": [], "venue": []}
+    caught: dict[str, list[str]] = {"reach": [], "network": [], "venue": [], "outcomes": []}
     with captured_warnings(caught["reach"]):
         summary = ctx.reach(alpha=alpha)
         denominators = ctx.denominators(alpha=alpha)
@@ -230,7 +244,9 @@ def measure(ctx: ReportContext, *, alpha: float = 0.05, permutations: int = 1000
         network = ctx.network(permutations=permutations, seed=seed, alpha=alpha)
     with captured_warnings(caught["venue"]):
         venue = ctx.venue(alpha=alpha)
-    return Measures(summary, network, venue, caught, denominators)
+    with captured_warnings(caught["outcomes"]):
+        outcomes = ctx.outcomes(alpha=alpha)
+    return Measures(summary, network, venue, caught, denominators, outcomes)
 
 
 _PATH_PARAMETERS = ("data_dir", "reference_dir", "territories_file", "output_dir")

@@ -21,7 +21,7 @@ from evaluation.measures.reach.comparison import without_slivers
 from evaluation.report.tables import confidence, fr_label, fr_number, fr_percent
 
 __all__ = ["bar_shares", "map_communes", "lorenz_plot", "interval_plot", "monthly_plot", "network_drawing",
-           "add_source", "funnel_plot", "rate_bars", "before_after_bars"]
+           "add_source", "funnel_plot", "rate_bars", "before_after_bars", "survival_curves"]
 
 PALETTE = "crest"
 
@@ -167,6 +167,35 @@ def interval_plot(frame: pd.DataFrame, *, x: str, y: str = "rate", low: str = "c
     ax.set_xlabel(xlabel + note)
     ax.set_ylabel(ylabel)
     ax.set_title(title)
+    add_source(ax, source)
+    return ax
+
+
+def survival_curves(curves: dict[str, pd.DataFrame], *, title: str, source: str, alpha: float = 0.05,
+                    references: pd.DataFrame | None = None, ax: Axes | None = None) -> Axes:
+    """Kaplan–Meier step curves (label → ``time``, ``survival``, ``ci_low``, ``ci_high``; years), the
+    interval shaded when there is one curve; ``references`` (``time``, ``value``, ``label``) as
+    diamonds: published figures to compare with.
+    """
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 4), layout="constrained")
+    colours = sns_palette(max(len(curves), 1))
+    for (label, c), colour in zip(curves.items(), colours, strict=False):
+        ax.step(c["time"], c["survival"], where="post", color=colour, label=label, linewidth=2)
+        if len(curves) == 1:
+            ax.fill_between(c["time"], c["ci_low"].fillna(c["survival"]), c["ci_high"].fillna(c["survival"]),
+                            step="post", color=colour, alpha=0.2, linewidth=0,
+                            label=f"intervalle de confiance à {confidence(alpha)} %")
+    if references is not None and len(references):
+        ax.scatter(references["time"], references["value"], marker="D", color="#b8562e", zorder=3,
+                   label="valeur de référence publiée")
+    ax.set_ylim(0, 1.02)
+    ax.set_xlim(left=0)
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: fr_percent(v, digits=0)))
+    ax.set_xlabel("Années depuis le début de l'accompagnement (création : depuis la création)")
+    ax.set_ylabel("Structures encore en activité")
+    ax.set_title(title)
+    ax.legend(loc="lower left", fontsize=8, frameon=False)
     add_source(ax, source)
     return ax
 

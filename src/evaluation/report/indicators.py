@@ -18,10 +18,12 @@ from statsmodels.stats.rates import confint_poisson
 from evaluation._io import atomic_write
 from evaluation.geo.reference import RURAL
 from evaluation.measures.network.analysis import NetworkAnalysis
+from evaluation.measures.outcomes.summary import OutcomesSummary
 from evaluation.measures.reach.denominators import ALL_QPV, ReachDenominators
 from evaluation.measures.reach.summary import ReachSummary
 from evaluation.measures.stats import wilson_interval
 from evaluation.report.secrecy.disclosure import Disclosure
+from evaluation.report.secrecy.dominance import p_percent_sensitive
 from evaluation.report.tables import (
     CRUDE_NOTE,
     EFFECT_MODELS,
@@ -41,7 +43,8 @@ def territory_indicators(*, summary: ReachSummary, accompaniments: pd.DataFrame,
                          network: NetworkAnalysis | None = None,
                          testimonies: pd.DataFrame | None = None, disclosure: Disclosure | None = None,
                          source: str, alpha: float = 0.05, as_of: dt.date | None = None,
-                         denominators: ReachDenominators | None = None) -> pd.DataFrame:
+                         denominators: ReachDenominators | None = None,
+                         outcomes: OutcomesSummary | None = None) -> pd.DataFrame:
     """Headline indicators of one territory with their intervals.
 
     Counts of accompaniments, structures, jobs and testimonies below the disclosure
@@ -54,6 +57,9 @@ def territory_indicators(*, summary: ReachSummary, accompaniments: pd.DataFrame,
     (``taux_annuel_10k``), the QPV's share of the population (``part_pop_qpv``) and their
     representation index (``indice_qpv``), and counts jobs once per structure (its latest
     declaration) instead of once per accompaniment.
+    ``outcomes`` (:func:`evaluation.measures.outcomes.summary.outcomes_summary`) adds survival at two
+    and three years, jobs at two years (withheld by the p % rule of
+    :mod:`evaluation.report.secrecy.dominance`), the cost per structure and the share followed.
 
     ``as_of`` (the « état au » of a dated report) makes "the latest year" the year of that
     date, even when nothing started in it, and the definition says so when that year is not
@@ -70,9 +76,9 @@ def territory_indicators(*, summary: ReachSummary, accompaniments: pd.DataFrame,
     rows: list[dict] = []
 
     def add(code, label, definition, value, *, low=np.nan, high=np.nan, unit="", when=period, count=None,
-            protect=True, estimable=True, reason=None):
+            protect=True, estimable=True, reason=None, withheld=False):
         secret = (disclosure.value(count if count is not None else value)
-                  if protect and pd.notna(value) else False)
+                  if protect and pd.notna(value) else False) or withheld
         if estimable and not secret:  # a missing value or an unbounded interval is not an estimate
             if pd.isna(value):
                 estimable, reason = False, reason or "no_variation"
@@ -178,6 +184,8 @@ def territory_indicators(*, summary: ReachSummary, accompaniments: pd.DataFrame,
     if testimonies is not None:
         add("temoignages", "Témoignages recueillis", "Témoignages et observations qualitatives codés par thème.",
             len(testimonies), unit="témoignages")
+    if outcomes is not None:
+        _outcome_indicators(add, outcomes, alpha=alpha)
     return pd.DataFrame(rows, columns=INDICATOR_COLUMNS)
 
 
@@ -226,6 +234,48 @@ def _qpv_indicators(add, d: ReachDenominators) -> None:
         low=whole["index_low"] if available else np.nan, high=whole["index_high"] if available else np.nan,
         unit="indice", count=whole["count"] if whole is not None else None, estimable=available,
         reason=None if available else why)
+_SURVIVAL = ("Part estimée des structures accompagnées encore en activité {when} après le début de leur "
+             "accompagnement (création : après la création), méthode de Kaplan-Meier : les structures perdues de vue, "
+             "au statut inconnu ou absorbées comptent jusqu'à leur dernier suivi connu ; intervalle log-log de "
+             "Greenwood.")
+
+
+def _outcome_indicators(add, o: OutcomesSummary, *, alpha: float) -> None:
+    """The rows of what became of the structures (``add`` is :func:`territory_indicators`' own)."""
+    s = o.survival
+    for code, years, when in (("survie_2ans", 2, "deux ans"), ("survie_3ans", 3, "trois ans")):
+        row = s[(s["grouping"] == "all") & (s["time"] == years)]
+        r = row.iloc[0] if len(row) else None
+        ok = r is not None and r["at_risk"] > 0
+        add(code, f"Structures encore actives à {when}", _SURVIVAL.format(when=when),
+            r["survival"] if ok else np.nan, low=r["ci_low"] if ok else np.nan, high=r["ci_high"] if ok else np.nan,
+            unit="part", protect=False, estimable=ok, reason=None if ok else "not_followed")
+    jobs = o.jobs.table.set_index("horizon")
+    if 2 in jobs.index:
+        j = jobs.loc[2]
+        add("emplois_a_2ans", "Emplois présents deux ans après l'accompagnement",
+            f"Emplois des structures deux ans après le début de leur accompagnement, une fois par structure ; une "
+            f"structure fermée compte 0 (emplois perdus). Estimé pour les {int(j['eligible'])} structures concernées "
+            f"à partir des {int(j['observed'])} dont la situation est connue (estimateur par expansion, intervalle "
+            "de Student) ; emplois déclarés par les structures ou vérifiés (SIRENE, DSN).", j["estimate"],
+            low=j["ci_low"], high=j["ci_high"], unit="emplois", protect=False, estimable=bool(j["estimable"]),
+            reason=j["reason"], withheld=p_percent_sensitive(o.jobs.contributions.get(2, [])))
+    c = o.costs
+    if c is not None and len(c.total):
+        t = c.total.iloc[0]
+        whose = ("du territoire" if c.scope == "territory" else "de l'ensemble de l'organisme (coûts sans territoire)")
+        add("cout_par_structure", "Coût par structure accompagnée",
+            f"Dépenses {whose} des années {c.years[0]}–{c.years[-1]} rapportées aux structures distinctes dont un "
+            "accompagnement a commencé ces années-là. Ratio de coût, pas une analyse coût-bénéfice.",
+            t["per_structure"], unit="euros par structure", protect=False,
+            estimable=bool(np.isfinite(t["per_structure"])), reason=None if np.isfinite(t["per_structure"])
+            else "no_variation")
+    n, k = o.counts["structures"], o.counts["followed"]
+    lo, hi = wilson_interval(k, n, alpha=alpha)
+    add("suivi_taux", "Part des structures suivies",
+        "Part des structures accompagnées dont un suivi (enquête, appel, vérification SIRENE…) a établi la "
+        "situation après le début de l'accompagnement ; intervalle de Wilson.", k / n if n else np.nan,
+        low=float(lo), high=float(hi), unit="part", protect=False)
 
 
 #: Units of indicators that are not counts (shares, rates, ratios): written with their decimals.

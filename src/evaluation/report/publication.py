@@ -27,11 +27,10 @@ import pandas as pd
 from evaluation.config import ascii_slug
 from evaluation.errors import ConfigError
 from evaluation.geo.areas import load_departements, whole_departements
-from evaluation.geo.reference import (
-    RURAL,
-)
+from evaluation.geo.reference import RURAL
 from evaluation.io.pseudonyms import resolve_key
 from evaluation.measures.network.analysis import NetworkAnalysis
+from evaluation.measures.outcomes.summary import OutcomesSummary
 from evaluation.measures.qualitative import quotes_by_theme, theme_counts
 from evaluation.measures.reach.comparison import departement_geography
 from evaluation.measures.reach.summary import ReachSummary
@@ -42,6 +41,7 @@ from evaluation.report.editions.evolution import compare_with_baseline
 from evaluation.report.formats.document import save_publication
 from evaluation.report.indicators import territory_indicators, write_indicators
 from evaluation.report.network_export import actor_numbers, export_network, published_network
+from evaluation.report.outcomes import outcome_tables, publish_outcomes
 from evaluation.report.published import (
     NetworkPublication,
     Publication,
@@ -69,7 +69,8 @@ __all__ = ["publish", "write_outputs", "report_publication", "HEADLINE_CODES", "
 
 def publish(ctx: ReportContext, summary: ReachSummary, network: NetworkAnalysis | None, venue: VenueReach | None,
             *, threshold: int = DEFAULT_THRESHOLD, source: str = "", alpha: float = 0.05,
-            warnings: dict[str, list[str]] | None = None, denominators=None) -> Publication:
+            warnings: dict[str, list[str]] | None = None, denominators=None,
+            outcomes: OutcomesSummary | None = None) -> Publication:
     """Turn the measures' results into the publication: disclosure control, then estimability.
 
     Suppression is decided for every table the report shows, all tables together: their
@@ -112,7 +113,7 @@ def publish(ctx: ReportContext, summary: ReachSummary, network: NetworkAnalysis 
     indicators = territory_indicators(summary=summary, accompaniments=ctx.accompaniments, network=network,
                                       testimonies=testimonies, disclosure=Disclosure(1), source=source, alpha=alpha,
                                       as_of=ctx.snapshot.date if ctx.snapshot is not None else None,
-                                      denominators=denominators)
+                                      denominators=denominators, outcomes=outcomes)
     by_programme = summary.by_programme["urban_rural"]
     themes = theme_counts(testimonies, alpha=alpha)
     reached = summary.reached.copy()
@@ -133,7 +134,8 @@ def publish(ctx: ReportContext, summary: ReachSummary, network: NetworkAnalysis 
         venue_participations=venue.participations if venue is not None else None,
         conversion_hidden=(False, False), trends={k: per_year for k, (per_year, _) in summary.trends.items()},
         decay=summary.decay, conversion_counts=conversion, geography=geography, area_classes=area_classes,
-        denominators=denominators)
+        denominators=denominators,
+        outcome_tables=outcome_tables(outcomes) if outcomes is not None else None)
     flagged = _apply_suppression(raw, decided := joint_suppress(linked_cells(raw.publishable()), threshold=int(threshold)))
     flagged.denominators = denominator_section.protect(denominators, decided)
     conversion_table = None
@@ -175,6 +177,8 @@ def publish(ctx: ReportContext, summary: ReachSummary, network: NetworkAnalysis 
     recorded = {code for r in results for code in (getattr(r, "warnings", None) or ())}
     pub.warnings = sorted(recorded | {code for codes in warnings.values() for code in codes})
     pub.provenance = provenance_table(ctx)
+    if outcomes is not None:  # what became of the structures (evaluation.report.outcomes)
+        pub.outcomes = publish_outcomes(outcomes, raw.outcome_tables, decided, threshold=int(threshold))
     pub.suppressed_cells += protect.suppressed_cells
     if "departement" in pub.rates:
         pub.departement_names = _departement_names(ctx, pub.rates["departement"]["departement"])
@@ -408,7 +412,7 @@ def report_publication(territory: str, *, data_dir: str | Path | None = None,
     m = measure(ctx, alpha=alpha)
     stage("secrecy")
     pub = publish(ctx, m.summary, m.network, m.venue, threshold=threshold, source=source, alpha=alpha,
-                  warnings=m.warnings, denominators=m.denominators)
+                  warnings=m.warnings, denominators=m.denominators, outcomes=m.outcomes)
     pub.comparison = areas.comparison(ctx, pub, threshold=threshold, alpha=alpha, years=ctx.years)
     if baseline is not None:
         stage("baseline")
@@ -418,7 +422,8 @@ def report_publication(territory: str, *, data_dir: str | Path | None = None,
                                    territories_file=territories_file, as_of=manifest["as_of"])
         base_m = measure(base_ctx, alpha=alpha)
         base_pub = publish(base_ctx, base_m.summary, base_m.network, base_m.venue, threshold=threshold,
-                           source=source, alpha=alpha, warnings=base_m.warnings, denominators=base_m.denominators)
+                           source=source, alpha=alpha, warnings=base_m.warnings, denominators=base_m.denominators,
+                           outcomes=base_m.outcomes)
         pub.evolution = compare_with_baseline(ctx, pub, m, base_ctx, base_pub, base_m, manifest=manifest,
                                               threshold=threshold, alpha=alpha)
     write_outputs(pub, output_dir)

@@ -14,7 +14,8 @@ from evaluation.measures.reach.shares import Coverage, GoodnessOfFit
 from evaluation.measures.snapshot import Snapshot
 from evaluation.report.secrecy.cells import Publishable
 
-__all__ = ["Estimate", "PublishedModel", "PublishedEffect", "NetworkPublication", "VenuePublication", "Publication"]
+__all__ = ["Estimate", "PublishedModel", "PublishedEffect", "NetworkPublication", "VenuePublication",
+           "OutcomesPublication", "Publication"]
 
 
 @dataclass
@@ -151,6 +152,32 @@ class VenuePublication:
 
 
 @dataclass
+class OutcomesPublication:
+    """What became of the structures, their jobs, and at what cost, as published
+    (:func:`evaluation.report.outcomes.publish_outcomes`; withheld cells blanked, ``suppressed`` set).
+
+    ``counts``: ``structures``, ``followed``, ``unknown_last``, ``closures``, ``not_created``,
+    ``origin_end_date`` (``None`` when withheld). ``survival``: one row per grouping, group and
+    time (``structures``, ``survival``, ``ci_low``, ``ci_high``, ``suppressed``; ``at_risk`` and
+    ``closures_by`` are never shown). ``curves``: the Kaplan–Meier curve of every structure
+    followed and of each programme, cut where fewer than the threshold remain observed (``None``
+    when the group is withheld). ``tests``: the log-rank test per grouping. ``jobs``: one row per
+    anniversary (``dominated`` when the p % rule withholds its totals). ``costs``: the cost
+    ratios (``None`` without ``costs.csv``). ``benchmarks``: each published reference figure
+    beside our estimate (blank when withheld).
+    """
+
+    counts: dict[str, int | None]
+    survival: pd.DataFrame
+    curves: dict[str, pd.DataFrame | None]
+    tests: dict[str, Estimate]
+    jobs: pd.DataFrame
+    costs: dict | None
+    benchmarks: pd.DataFrame
+    threshold: int = 5
+
+
+@dataclass
 class Publication:
     """Everything a report shows, after disclosure control and estimability checks (see
     :func:`~evaluation.report.publication.publish`). Every sentence, table, figure, indicator file and headline figure is
@@ -217,6 +244,8 @@ class Publication:
     # Reach against its denominators (structures, QPV, target populations), protected
     # (evaluation.measures.reach.denominators.ReachDenominators; evaluation.report.sections.denominators).
     denominators: object | None = None
+    outcomes: OutcomesPublication | None = None  # after the accompaniment (None: not measured)
+    outcome_tables: dict[str, pd.DataFrame] | None = None  # their counts, as the secrecy audit links them
 
     def publishable(self) -> Publishable:
         """The publication's count tables, as :mod:`evaluation.report.secrecy.audit` links them."""
@@ -225,7 +254,8 @@ class Publication:
                            decay=self.decay if len(self.decay) else None, indicators=self.indicators,
                            venue_origins=self.venue_origins, venue_participations=self.venue_participations,
                            conversion=self.conversion_counts, themes=self.themes if len(self.themes) else None,
-                           area_classes=self.area_classes, denominators=self.denominators)
+                           area_classes=self.area_classes, denominators=self.denominators,
+                           outcomes=self.outcome_tables)
 
 
 _BLANKED = ("count", "share", "ci_low", "ci_high", "rate", "rate_10k", "index", "expected_count", "annual",

@@ -45,6 +45,9 @@ NOT_ESTIMABLE = {
     "zero_cell": "un des groupes comparés ne compte aucun cas, le rapport n'est pas estimable",
     "qpv_population_missing": "population des quartiers prioritaires non disponible dans le référentiel communal",
     "qpv_absent": "aucun quartier prioritaire du territoire dans le référentiel communal",
+    "not_followed": "aucune structure n'est suivie aussi longtemps, la survie n'est pas estimable",
+    "no_data": "aucune donnée pour l'estimer",
+    "too_few_followed": "trop peu de structures suivies pour estimer un intervalle",
 }
 
 #: The models of the adjusted networking effect (``model`` of

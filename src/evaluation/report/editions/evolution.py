@@ -48,7 +48,9 @@ NO_INTERVAL = {"emplois_crees": "somme déclarée", "emplois_maintenus": "somme 
                "communes_atteintes": "dénombrement", "acteurs_reseau": "dénombrement",
                "liens_avant": "dénombrement", "liens_apres": "dénombrement", "liens_nouveaux": "dénombrement",
                "temoignages": "dénombrement", "acc_creation_dev": "années différentes",
-               "acc_dla": "années différentes",
+               "acc_dla": "années différentes", "survie_2ans": "estimations sur des suivis communs",
+               "survie_3ans": "estimations sur des suivis communs", "emplois_a_2ans": "estimations sur des suivis communs",
+               "cout_par_structure": "ratio de coût", "suivi_taux": "structures communes",
                "taux_conversion": "mêmes paires suivies plus longtemps",
                "rapport_conversion": "mêmes paires suivies plus longtemps",
                "effet_reseau": "mêmes paires suivies plus longtemps", "effet_reseau_evalue": "indicateur 0/1"}

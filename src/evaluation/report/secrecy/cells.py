@@ -101,6 +101,8 @@ class Publishable:
     ``denominators`` (:class:`evaluation.measures.reach.denominators.ReachDenominators`): distinct
     structures, the territory's QPV, the programmes against their target populations
     (:mod:`evaluation.report.secrecy.denominator_links`).
+    ``outcomes``: the counts of the chapter after the accompaniment
+    (:func:`evaluation.report.outcomes.outcome_tables`).
     """
 
     reached: pd.DataFrame
@@ -117,6 +119,7 @@ class Publishable:
     themes: pd.DataFrame | None = None
     area_classes: pd.DataFrame | None = None
     denominators: object | None = None
+    outcomes: Mapping[str, pd.DataFrame] | None = None
 
 
 class _Builder:

@@ -13,6 +13,7 @@ from evaluation.measures.reach.distance import DEFAULT_BANDS, distance_to_sites
 from evaluation.measures.reach.venue import VISITS
 from evaluation.report.secrecy.cells import LinkedCells, Publishable, _Builder
 from evaluation.report.secrecy.denominator_links import link_denominators
+from evaluation.report.secrecy.outcome_links import link_outcomes
 
 __all__ = ["linked_cells", "distance_bands"]
 
@@ -64,7 +65,9 @@ def linked_cells(tables: Publishable) -> LinkedCells:  # noqa: C901 (one flat li
       first visits + returns;
     * conversion: pairs who met = new collaborations + the others (likewise for pairs who
       never met), the pair totals being always printed;
-    * jobs and testimony counts, and theme counts (overlapping: no relation), stand alone.
+    * jobs and testimony counts, and theme counts (overlapping: no relation), stand alone;
+    * what became of the structures after the accompaniment and the cost ratios:
+      :mod:`evaluation.report.secrecy.outcome_links`.
 
     Rows a share reveals the total of carry that total as a cell too (so hiding a total
     hides every row of its table). Indicators are rows of the ``indicators`` table
@@ -281,6 +284,8 @@ def linked_cells(tables: Publishable) -> LinkedCells:  # noqa: C901 (one flat li
         t = tables.themes
         ids = b.cells([f"theme|{v}" for v in t["theme"].astype(str)], t["count"], table="themes")
         b.place(ids, b.rows("themes", t))
+    link_outcomes(b, tables.outcomes, atoms=atoms, programmes=programmes, year_pos=year_pos,
+                  where=where if ind is not None else {})
     out = b.build()
     # the classified total's value: urban + rural
     vals = out.cells["value"].to_numpy(dtype=float).copy()
