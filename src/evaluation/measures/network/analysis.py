@@ -50,7 +50,9 @@ from evaluation.measures.network.inference import (
     dyad_model,
     qap_test,
 )
+from evaluation.measures.network.mechanisms import Mechanisms, analyse_mechanisms
 from evaluation.measures.network.robustness import Falsification, adjusted_effects
+from evaluation.measures.network.venues import VenueSpec
 from evaluation.measures.reach.classify import classify
 
 __all__ = ["NetworkAnalysis", "analyse_network"]
@@ -78,6 +80,8 @@ class NetworkAnalysis:
     falsification: Falsification | None = None
     qap_stratified: QAPResult | None = None
     qap_strata: int = 0  # activity classes of ``qap_stratified``
+    # Dose, timing, venues, structure, equivalence, bridging, boundary (evaluation.measures.network.mechanisms).
+    mechanisms: Mechanisms | None = None
 
     def graph(self, period: str, network: str = "collaboration") -> nx.Graph:
         """The ``network`` (``collaboration`` or ``copresence``) of ``period`` as a graph of its active actors."""
@@ -88,12 +92,15 @@ class NetworkAnalysis:
 def analyse_network(actors: pd.DataFrame, events: pd.DataFrame, attendance: pd.DataFrame,
                     collaborations: pd.DataFrame, reference: pd.DataFrame, *, communes: Sequence[str],
                     periods: Sequence[Period], brokers: Sequence[str] = (), permutations: int = 1000,
-                    seed: int = 0, alpha: float = 0.05) -> NetworkAnalysis | None:
+                    seed: int = 0, alpha: float = 0.05, venues: Sequence[VenueSpec] = (),
+                    mechanisms: bool = True) -> NetworkAnalysis | None:
     """The territory's actors' networks per period, their change, conversion, model and QAP.
 
     Beside the crude conversion and dyad model it adds the estimate adjusted for each
     actor's propensity to form ties, its falsification test and a QAP stratified by
-    activity (:func:`evaluation.measures.network.robustness.adjusted_effects`).
+    activity (:func:`evaluation.measures.network.robustness.adjusted_effects`), and with
+    ``mechanisms`` the dose, timing, venues (``venues``), structure, equivalence, bridging and
+    boundary of :func:`evaluation.measures.network.mechanisms.analyse_mechanisms`.
 
     The territory's network is made of the events held in its ``communes``, the actors who
     attended them or are located there, and the declared ties between those actors. The
@@ -145,6 +152,11 @@ def analyse_network(actors: pd.DataFrame, events: pd.DataFrame, attendance: pd.D
                                 universe=universe, universe_after=active[second], dyad_table=dyad_table,
                                 coordinates=coords, x=x, new_edges=(new["i"].to_numpy(), new["j"].to_numpy()),
                                 permutations=permutations, seed=seed, alpha=alpha)
+    extra = analyse_mechanisms(nodes=nodes, actors=actors, attendance=att, events=ev, collaborations=col,
+                               periods=periods, communes=communes, universe=universe, active=active,
+                               dyad_table=dyad_table, ties=tie, effect=adjusted.effect,
+                               falsification=adjusted.falsification, coordinates=coords, venues=venues,
+                               permutations=permutations, seed=seed, alpha=alpha) if mechanisms else None
     return NetworkAnalysis(list(periods), nodes, active, cop, tie, pd.DataFrame(rows), change, brok, dyad_table,
                            conversion(dyad_table, alpha=alpha), dyad_model(dyad_table, alpha=alpha), qap,
-                           adjusted.effect, adjusted.falsification, adjusted.qap, adjusted.strata)
+                           adjusted.effect, adjusted.falsification, adjusted.qap, adjusted.strata, extra)
