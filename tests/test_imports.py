@@ -107,7 +107,7 @@ def test_function_level_imports_are_justified():
 ROOMS = {
     "measures": ("stats", "estimation", "snapshot", "qualitative", "reach", "evolution", "network"),
     "report": ("tables", "figures", "context", "secrecy", "published", "editions", "sections", "formats",
-               "indicators", "network_export", "publication", "runs"),
+               "indicators", "network_export", "mechanisms", "publication", "runs"),
 }
 
 

@@ -132,6 +132,13 @@ def published_counts(pub: Publication) -> set[int]:
         e = net.effect
         if e is not None and e.effect.shown:  # the counts its reading names (none when it is withheld)
             add([e.pairs, e.new_ties, e.actors_with_ties, e.qap_permutations, e.strata])
+        mm = net.mechanisms
+        if mm is not None:  # the annex's counts of actors, ties, events and pairs (withheld ones are NaN or None)
+            add(mm.mixing[["actors", "group_actors", "ties", "bridging"]].to_numpy().ravel())
+            add([v for v in mm.boundary.values() if isinstance(v, int | np.integer) and not isinstance(v, bool)])
+            add([mm.panel_rows, mm.panel_ties, mm.small_threshold, *mm.split["new_ties"]])
+            if mm.venues is not None:
+                add(mm.venues[["events", "participants", "pairs_met", "new_ties"]].to_numpy().ravel())
     return out
 
 

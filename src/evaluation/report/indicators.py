@@ -25,8 +25,10 @@ from evaluation.report.tables import (
     CRUDE_NOTE,
     EFFECT_MODELS,
     EFFECT_REASONS,
+    MECHANISM_REASONS,
     NOT_ESTIMABLE,
     ci_label,
+    fr_percent,
     period_label,
 )
 
@@ -76,7 +78,7 @@ def territory_indicators(*, summary: ReachSummary, accompaniments: pd.DataFrame,
                      "ic_haut": high if shown else np.nan, "unite": unit, "periode": when, "source": source,
                      "secret": bool(secret), "estimable": bool(estimable or secret),
                      "motif": "" if estimable or secret else NOT_ESTIMABLE.get(reason or "", EFFECT_REASONS.get(
-                         reason or "", "non estimable"))})
+                         reason or "", MECHANISM_REASONS.get(reason or "", "non estimable")))})
 
     n = summary.total
     add("acc_total", "Accompagnements", "Projets et structures accompagnés dont la commune est dans le territoire.",
@@ -139,6 +141,9 @@ def territory_indicators(*, summary: ReachSummary, accompaniments: pd.DataFrame,
                 "1 si les données permettent d'estimer l'effet des rencontres en tenant compte de l'activité des "
                 f"acteurs, 0 sinon ; ici : {EFFECT_REASONS.get(e.reason, e.reason)}.", int(e.estimable),
                 unit="oui (1) / non (0)", when=second, protect=False)
+        if getattr(network, "mechanisms", None) is not None:
+            _mechanism_indicators(add, network.mechanisms, count=min((v for v in (c.met_new, c.unmet_new) if v > 0),
+                                                                     default=0), when=second)
         add("taux_conversion", "Taux de conversion brut de la co-présence en collaboration",
             "Part des paires d'acteurs qui s'étaient côtoyées aux rencontres avant, sans collaborer, et qui "
             f"collaborent après ; intervalle de Wilson. {CRUDE_NOTE}", c.risk_met, low=float(lo), high=float(hi),
@@ -152,6 +157,39 @@ def territory_indicators(*, summary: ReachSummary, accompaniments: pd.DataFrame,
         add("temoignages", "Témoignages recueillis", "Témoignages et observations qualitatives codés par thème.",
             len(testimonies), unit="témoignages")
     return pd.DataFrame(rows, columns=INDICATOR_COLUMNS)
+
+
+def _mechanism_indicators(add, m, *, count: int, when: str) -> None:
+    """``effet_reseau_dose``, ``effet_tiers_lieu`` and ``liens_passerelles`` (issue 29), added with ``add``."""
+    row = m.dose.count.term("shared_events")
+    add("effet_reseau_dose", "Effet de chaque rencontre partagée supplémentaire (ajusté)",
+        "Rapport des probabilités de nouvelle collaboration pour chaque rencontre supplémentaire à laquelle les deux "
+        "acteurs d'une paire ont assisté ensemble avant la date charnière, à propension des acteurs égale (même modèle "
+        "que l'effet des rencontres) ; intervalle robuste aux dépendances entre paires partageant un acteur.",
+        row["ratio"], low=row["ci_low"], high=row["ci_high"], unit="rapport", when=when, count=count,
+        estimable=bool(row["estimable"]), reason=None if row["estimable"] else m.dose.count.reason or "not_identified")
+    v = m.venues
+    if v is not None:
+        r = v.together.term("met_venues")
+        labels = " ; ".join(f"« {x} »" for x in v.labels)
+        add("effet_tiers_lieu", "Effet des rencontres du tiers-lieu (ajusté)",
+            f"Rapport des probabilités de première collaboration, chaque année, entre paires qui s'étaient croisées "
+            f"avant cette année à une rencontre du tiers-lieu ({labels}) et paires qui ne s'y étaient pas croisées, les "
+            "rencontres tenues ailleurs étant comptées à part ; modèle en temps discret par année (années de même "
+            "durée, un effet par année), un effet fixe par acteur ; intervalle robuste aux dépendances entre paires.",
+            r["ratio"], low=r["ci_low"], high=r["ci_high"], unit="rapport",
+            when=f"{m.windows[0]}–{m.windows[-1]}" if m.windows else "",
+            count=int(v.reach.loc[v.reach.index[len(v.labels)], "new_ties_after"]), estimable=bool(r["estimable"]),
+            reason=None if r["estimable"] else v.together.reason or "not_identified")
+    q = next((x for x in m.mixing if x.attribute == "qpv" and x.period == "after"), None)
+    if q is not None and q.group_actors:
+        add("liens_passerelles", "Part des liens entre structures du QPV et hors QPV",
+            "Part des liens de collaboration actifs après la date charnière qui relient une structure située en QPV et "
+            "une structure hors QPV ; si les liens se formaient au hasard entre les "
+            f"{q.actors} acteurs présents ({q.group_actors} en QPV), la part attendue serait de {fr_percent(q.expected)} "
+            f"(intervalle de permutation à 95 % : {fr_percent(q.low)} à {fr_percent(q.high)}).",
+            q.share, unit="part", when=when, protect=False, estimable=q.ties > 0,
+            reason=None if q.ties > 0 else "no_variation")
 
 
 #: Units of indicators that are not counts (shares, rates, ratios): written with their decimals.

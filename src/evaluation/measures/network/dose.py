@@ -88,10 +88,12 @@ def dose_response(dyad_table: pd.DataFrame, *, attendance: pd.DataFrame, events:
                           **fit)
     newman = adjusted_model("dose_newman", dyad_table,
                             {"newman": values(None, "newman") * (NEWMAN_UNIT - 1)}, **fit)
-    kinds = ev["kind"].astype(str).value_counts()
+    kinds = ev["kind"].dropna().astype(str).value_counts() if "kind" in ev else pd.Series(dtype=int)
     chosen = [k for k in kinds.index[:max_kinds]]
     kind_terms = {f"kind:{k}": values(pd.Series((ev["kind"].astype(str) == k).to_numpy(), index=ids.to_numpy()))
                   for k in chosen}
+    if not kind_terms:
+        kind_terms = {"kind:": np.zeros(len(dyad_table))}  # no kind recorded: nothing to split
     kind_model = adjusted_model("dose_kinds", dyad_table, kind_terms, **fit)
     met = count[count > 0]
     return Dose(count_model, classes, size, newman, kind_model, threshold, {f"kind:{k}": k for k in chosen},

@@ -98,6 +98,8 @@ class Publishable:
     publication whose geography is the département (``reached`` holds one row per
     département, :func:`evaluation.measures.reach.comparison.departement_geography`): the
     département × density-class pairs present (``commune_code``, ``density_label``).
+    ``network_counts``: the network annex's counts standing alone (``key``, ``count``: new
+    ties after meeting at a venue, :func:`evaluation.report.mechanisms.mechanism_counts`).
     """
 
     reached: pd.DataFrame
@@ -113,6 +115,7 @@ class Publishable:
     conversion: pd.DataFrame | None = None
     themes: pd.DataFrame | None = None
     area_classes: pd.DataFrame | None = None
+    network_counts: pd.DataFrame | None = None
 
 
 class _Builder:

@@ -7,6 +7,7 @@ import pandas as pd
 from evaluation.report import figures
 from evaluation.report.published import Estimate, Publication
 from evaluation.report.sections.base import Item, _plural, before_split
+from evaluation.report.sections.network_annex import mechanisms_body, network_annex
 from evaluation.report.tables import (
     EFFECT_MODELS,
     EFFECT_REASONS,
@@ -70,8 +71,14 @@ def network_effect(pub: Publication) -> str:
     """The adjusted networking effect, leading the network chapter: the estimate at equal
     propensity of the actors to form ties (or that the data cannot separate meeting from
     activity), the model and why, the falsification test, the E-value and the QAP
-    stratified by activity.
+    stratified by activity; then, in a paragraph of two or three plain sentences, the dose,
+    the tiers-lieu's own part and the bridging ties (:mod:`evaluation.report.sections.network_annex`).
     """
+    text, body = _effect_text(pub), mechanisms_body(pub)
+    return f"{text}\n\n{body}" if text and body else text or body
+
+
+def _effect_text(pub: Publication) -> str:
     net = pub.network
     if net is None or net.effect is None:
         return ""
@@ -239,4 +246,4 @@ def network_details(pub: Publication) -> list[Item]:
                  "rapport, pour Gephi, igraph ou RSiena." if net.exports else
                  "Les réseaux ne sont pas exportés : leurs liens permettraient de retrouver des effectifs "
                  "qui relèvent du secret statistique.")
-    return items
+    return items + network_annex(pub)
