@@ -31,10 +31,10 @@ import pandas as pd
 
 from evaluation.measures.network.build import Period, _period_attendance
 from evaluation.measures.network.exposure import dose_classes, pair_values, shared_events
-from evaluation.measures.network.fe_poisson import PairDesign
+from evaluation.measures.network.fe_poisson import FEPoissonFit, PairDesign
 from evaluation.measures.network.models import AdjustedModel, adjusted_model
 
-__all__ = ["Dose", "dose_response", "NEWMAN_UNIT"]
+__all__ = ["Dose", "dose_terms", "dose_response", "NEWMAN_UNIT"]
 
 #: Participants of the event that counts 1 in the size-weighted exposure (9/(n − 1) per event).
 NEWMAN_UNIT = 10
@@ -54,17 +54,11 @@ class Dose:
     median_shared: float  # median shared events among pairs who met
 
 
-def dose_response(dyad_table: pd.DataFrame, *, attendance: pd.DataFrame, events: pd.DataFrame, period: Period,
-                  universe: Sequence[str], model: str | None, controls: Mapping[str, np.ndarray],
-                  activity: pd.DataFrame | None = None, alpha: float = 0.05, seed: int = 0,
-                  design: PairDesign | None = None, max_kinds: int = 6, weights: np.ndarray | None = None) -> Dose:
-    """The five dose models on ``dyad_table`` (:func:`evaluation.measures.network.build.dyads` of
-    ``universe``), with the events of ``period`` (the earlier one).
-
-    ``model`` is the headline estimate's; ``controls`` the pair controls (one array per
-    column of the table). The ``max_kinds`` most frequent kinds get a term each (the
-    others none: their events still count in ``count``). ``weights``: the rows' weights when
-    ``dyad_table`` is a sample of the pairs.
+def dose_terms(dyad_table: pd.DataFrame, *, attendance: pd.DataFrame, events: pd.DataFrame, period: Period,
+               universe: Sequence[str], max_kinds: int = 6) -> tuple[dict[str, dict[str, np.ndarray]], float,
+                                                                     dict[str, str]]:
+    """The exposure columns of the five dose models (model → term → one value per pair of
+    ``dyad_table``), the small events' threshold and the kinds' terms (see the module).
     """
     i, j = dyad_table["i"].to_numpy(), dyad_table["j"].to_numpy()
     count = dyad_table["copresence"].to_numpy(dtype=float)
@@ -72,29 +66,44 @@ def dose_response(dyad_table: pd.DataFrame, *, attendance: pd.DataFrame, events:
     att = _period_attendance(attendance, ev, None)
     sizes = att["event_id"].astype(str).value_counts()
     threshold = float(sizes.median()) if len(sizes) else float("nan")
-    common = dict(model=model, controls=controls, activity=activity, alpha=alpha, seed=seed, design=design,
-                  weights=weights)
-    count_model = adjusted_model("dose_count", dyad_table, {"shared_events": count}, **common)
-    start = count_model.fit
-    fit = dict(common, start=start)
-    classes = adjusted_model("dose_classes", dyad_table, dose_classes(count), **fit)
     ids = ev["event_id"].astype(str)
     small = pd.Series(ids.map(sizes).fillna(0).to_numpy() <= threshold, index=ids.to_numpy())
 
     def values(keep: pd.Series | None, weighting: str = "count") -> np.ndarray:
         return pair_values(shared_events(att, ev, keep=keep, weighting=weighting), universe, i, j)
 
-    size = adjusted_model("dose_size", dyad_table, {"small_events": values(small), "large_events": values(~small)},
-                          **fit)
-    newman = adjusted_model("dose_newman", dyad_table,
-                            {"newman": values(None, "newman") * (NEWMAN_UNIT - 1)}, **fit)
     kinds = ev["kind"].dropna().astype(str).value_counts() if "kind" in ev else pd.Series(dtype=int)
     chosen = [k for k in kinds.index[:max_kinds]]
     kind_terms = {f"kind:{k}": values(pd.Series((ev["kind"].astype(str) == k).to_numpy(), index=ids.to_numpy()))
-                  for k in chosen}
-    if not kind_terms:
-        kind_terms = {"kind:": np.zeros(len(dyad_table))}  # no kind recorded: nothing to split
-    kind_model = adjusted_model("dose_kinds", dyad_table, kind_terms, **fit)
+                  for k in chosen} or {"kind:": np.zeros(len(dyad_table))}  # no kind recorded: nothing to split
+    terms = {"count": {"shared_events": count}, "classes": dose_classes(count),
+             "size": {"small_events": values(small), "large_events": values(~small)},
+             "newman": {"newman": values(None, "newman") * (NEWMAN_UNIT - 1)}, "kinds": kind_terms}
+    return terms, threshold, {f"kind:{k}": k for k in chosen}
+
+
+def dose_response(dyad_table: pd.DataFrame, *, attendance: pd.DataFrame, events: pd.DataFrame, period: Period,
+                  universe: Sequence[str], model: str | None, controls: Mapping[str, np.ndarray],
+                  activity: pd.DataFrame | None = None, alpha: float = 0.05, seed: int = 0,
+                  design: PairDesign | None = None, max_kinds: int = 6, weights: np.ndarray | None = None,
+                  terms: tuple | None = None, start: FEPoissonFit | None = None) -> Dose:
+    """The five dose models on ``dyad_table`` (:func:`evaluation.measures.network.build.dyads` of
+    ``universe``), with the events of ``period`` (the earlier one).
+
+    ``model`` is the headline estimate's; ``controls`` the pair controls (one array per
+    column of the table). The ``max_kinds`` most frequent kinds get a term each (the
+    others none: their events still count in ``count``). ``weights``: the rows' weights when
+    ``dyad_table`` is a sample of the pairs; ``terms``: :func:`dose_terms` when already computed;
+    ``start``: a fit to start the first model from (the others start from the first).
+    """
+    columns, threshold, kinds = terms or dose_terms(dyad_table, attendance=attendance, events=events, period=period,
+                                                    universe=universe, max_kinds=max_kinds)
+    common = dict(model=model, controls=controls, activity=activity, alpha=alpha, seed=seed, design=design,
+                  weights=weights)
+    fits = {"count": adjusted_model("dose_count", dyad_table, columns["count"], start=start, **common)}
+    for name in ("classes", "size", "newman", "kinds"):
+        fits[name] = adjusted_model(f"dose_{name}", dyad_table, columns[name], start=fits["count"].fit, **common)
+    count = dyad_table["copresence"].to_numpy(dtype=float)
     met = count[count > 0]
-    return Dose(count_model, classes, size, newman, kind_model, threshold, {f"kind:{k}": k for k in chosen},
+    return Dose(fits["count"], fits["classes"], fits["size"], fits["newman"], fits["kinds"], threshold, kinds,
                 float(np.median(met)) if len(met) else float("nan"))

@@ -46,6 +46,7 @@ class PairDesign:
     """
 
     factors: dict = field(default_factory=dict)
+    certified: set = field(default_factory=set)  # pairs (keys) no column set in use separates
 
     @staticmethod
     def key(kind: str, rows: np.ndarray, cols: np.ndarray, n: int) -> str:

@@ -6,11 +6,13 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import scipy.linalg as sla
 
 from evaluation.measures.network.fe_linalg import PairDesign, actor_sums, factor, gram, partial_out, solve
 from evaluation.measures.network.inference import dyad_robust_cov
 
-__all__ = ["FEPoissonFit", "PairDesign", "fe_poisson", "separated_pairs", "identified_columns"]
+__all__ = ["FEPoissonFit", "PairDesign", "fe_poisson", "separated_pairs", "identified_columns", "certify",
+           "start_from"]
 
 #: Weight of the pairs with a positive outcome in the iterative rectifier (their linear
 #: combination must be 0; a larger weight costs precision in the Cholesky factor).
@@ -24,6 +26,39 @@ _SEPARATED = 1e-3
 _COLLINEAR_TOL = 1e-5
 #: A fitted mean below this is a separated pair the rectifier missed: the fit is refused.
 _MU_FLOOR = 1e-10
+
+
+def start_from(effects: pd.Series | None, universe) -> FEPoissonFit | None:
+    """A start for :func:`fe_poisson` on the actors of the sorted ``universe`` from actor effects by id."""
+    if effects is None:
+        return None
+    ids = pd.Index(sorted(map(str, universe)))
+    a = effects.reindex(ids).to_numpy(dtype=float)
+    nan = np.full(0, np.nan)
+    return FEPoissonFit(pd.Series(dtype=float), np.empty((0, 0)), nan, nan, a, 0, len(ids), 0, True, float("nan"))
+
+
+def certify(design: PairDesign, y: np.ndarray, X: np.ndarray, i: np.ndarray, j: np.ndarray, n_actors: int) -> bool:
+    """Check once that no combination of the columns of ``X`` (the union of several models' columns on
+    the same pairs) and the actor effects separates any pair (:func:`separated_pairs`); when none
+    does, no model using a subset of those columns can be separated either, and :func:`fe_poisson`
+    given ``design`` skips its own check on these pairs. Returns whether it is certified.
+    """
+    y = np.asarray(y, dtype=float)
+    i, j = np.asarray(i, dtype=np.int64), np.asarray(j, dtype=np.int64)
+    degree = np.bincount(i, y, minlength=n_actors) + np.bincount(j, y, minlength=n_actors)
+    keep = (degree[i] > 0) & (degree[j] > 0)
+    pos = np.cumsum(degree > 0) - 1
+    rows, cols, n = pos[i[keep]], pos[j[keep]], int((degree > 0).sum())
+    X = np.asarray(X, dtype=float)[keep]
+    X = X[:, np.ptp(X, axis=0) > 0] if len(X) else X
+    try:
+        clear = not separated_pairs(y[keep], X, rows, cols, n, design=design).any()
+    except (np.linalg.LinAlgError, ValueError):
+        clear = False
+    if clear:
+        design.certified.add(PairDesign.key("rows", rows, cols, n))
+    return clear
 
 
 @dataclass
@@ -91,8 +126,18 @@ def separated_pairs(y: np.ndarray, X: np.ndarray, rows: np.ndarray, cols: np.nda
     zero = y == 0
     if not zero.any() or zero.all():
         return np.zeros(len(y), dtype=bool)
-    w = np.where(zero, 1.0, _SEPARATION_WEIGHT)
     X = np.asarray(X, dtype=float).reshape(len(y), -1)
+    plain = _one_signed(y, X)
+    rest = np.flatnonzero(~plain)
+    kept = np.zeros(n, dtype=bool)
+    if n:
+        kept[np.r_[rows[rest], cols[rest]].astype(np.int64)] = True
+    if plain.any() and kept.all():  # rows a column of one sign and no tie separates: set aside, then the rest
+        out = plain.copy()
+        r, c = (rows[rest], cols[rest]) if n else (rows, cols)
+        out[rest] = separated_pairs(y[rest], X[rest], r, c, n, tol=tol, max_iter=max_iter, design=design)
+        return out
+    w = np.where(zero, 1.0, _SEPARATION_WEIGHT)
     if n:
         tag = PairDesign.key("y", np.flatnonzero(~zero), np.empty(0, dtype=np.int64), len(y))
         chol = _cached(design, f"separation-{tag}", rows, cols, w, n)
@@ -109,6 +154,23 @@ def separated_pairs(y: np.ndarray, X: np.ndarray, rows: np.ndarray, cols: np.nda
             return zero & (z > _SEPARATED)
         u = np.where(zero, np.maximum(z, 0.0), 0.0)
     return np.zeros(len(y), dtype=bool)
+
+
+def _one_signed(y: np.ndarray, X: np.ndarray) -> np.ndarray:
+    """Rows separated by a single column: a column ≥ 0 (or ≤ 0) everywhere and 0 on every row with a tie
+    gives :math:`z = \\pm x`; its nonzero rows are separated. Repeated until no column does (a dummy
+    of a cell without tie, in the event study). Cheap (one pass over X per round).
+    """
+    out = np.zeros(len(y), dtype=bool)
+    tie = y > 0
+    while True:
+        rest = ~out
+        Xr = X[rest]
+        signed = (Xr >= 0).all(axis=0) | (Xr <= 0).all(axis=0)
+        free = signed & ~(Xr[tie[rest]] != 0).any(axis=0) & (Xr != 0).any(axis=0)
+        if not free.any():
+            return out
+        out[np.flatnonzero(rest)[(Xr[:, free] != 0).any(axis=1)]] = True
 
 
 def identified_columns(X: np.ndarray, rows: np.ndarray, cols: np.ndarray, n: int, *,
@@ -183,10 +245,12 @@ def fe_poisson(y: np.ndarray, X: np.ndarray | pd.DataFrame, i: np.ndarray, j: np
         when the pairs without a tie were sampled (Horvitz–Thompson weighting of the
         likelihood equations); the dyad-robust covariance then carries the sampling.
     design
-        Factors shared with other fits of the same pairs (:class:`PairDesign`).
+        Factors shared with other fits of the same pairs (:class:`PairDesign`), and whether
+        their separation check was already passed by a larger set of columns (:func:`certify`).
     start
-        A fit of another model on the same pairs: its actor effects and the coefficients of
-        the columns of the same names start the iterations (0 for the others).
+        A fit of another model of the same actors (:func:`start_from` maps one by actor id):
+        its actor effects and the coefficients of the columns of the same names start the
+        iterations (0 for the others; an actor it lacks starts from its ties).
     """
     names = list(X.columns) if isinstance(X, pd.DataFrame) else [f"x{k}" for k in range(np.shape(X)[1])]
     X = np.asarray(X, dtype=float)
@@ -208,8 +272,10 @@ def fe_poisson(y: np.ndarray, X: np.ndarray | pd.DataFrame, i: np.ndarray, j: np
 
     if not keep.any() or not np.isfinite(X[keep]).all() or not (np.isfinite(w) & (w > 0)).all():
         return failed()
+    certified = design is not None and PairDesign.key("rows", pos[i[keep]], pos[j[keep]], n) in design.certified
     try:
-        sep = separated_pairs(y[keep], X[keep], pos[i[keep]], pos[j[keep]], n, design=design)
+        sep = (np.zeros(int(keep.sum()), dtype=bool) if certified else
+               separated_pairs(y[keep], X[keep], pos[i[keep]], pos[j[keep]], n, design=design))
     except (np.linalg.LinAlgError, ValueError):  # F'F singular: the actors' pairs do not pin their effects down
         return failed(int(keep.sum()))
     n_separated = int(sep.sum())
@@ -226,7 +292,10 @@ def fe_poisson(y: np.ndarray, X: np.ndarray | pd.DataFrame, i: np.ndarray, j: np
     alpha0 = beta0 = None
     if start is not None and len(start.fixed_effects) == n_actors:
         a = start.fixed_effects[kept_actors]
-        alpha0 = a if np.isfinite(a).all() else None
+        seen = np.isfinite(a)
+        if seen.mean() > 0.5:  # the others from their ties, as a cold start does
+            tied = actor_sums(rows, cols, w[keep] * yk, n)
+            alpha0 = np.where(seen, a, np.log(tied / np.sqrt(tied.sum())))
         beta0 = np.nan_to_num(start.params.reindex([c for c, ok in zip(names, ident, strict=True) if ok])
                               .to_numpy(dtype=float))
     fit = _newton(yk, Xk, rows, cols, n, w[keep], tol=tol, max_iter=max_iter, alpha=alpha0, beta=beta0,
@@ -255,10 +324,14 @@ def _deviance(y: np.ndarray, mu: np.ndarray, w: np.ndarray) -> float:
 _PCG_FROM = 500
 
 
-def _solve(matrix: np.ndarray, fac, rhs: np.ndarray):
-    """``(factor, solution)``: conjugate gradients with the last factor, else a fresh factor."""
+def _solve(matrix: np.ndarray, fac, rhs: np.ndarray, *, tol: float = 1e-12):
+    """``(factor, solution)``: conjugate gradients with the last factor, else a fresh factor.
+
+    Newton steps need no more than ``tol`` = 1e-9 (an inexact Newton step converges to the
+    same maximum); the covariance is computed with 1e-12.
+    """
     if fac is not None and len(matrix) >= _PCG_FROM:
-        x, ok = solve(matrix, fac, rhs)
+        x, ok = solve(matrix, fac, rhs, tol=tol)
         if ok:
             return fac, x
     fac = factor(matrix)
@@ -270,7 +343,8 @@ def _newton(yk: np.ndarray, Xk: np.ndarray, rows: np.ndarray, cols: np.ndarray, 
             design: PairDesign | None):
     """The Newton iterations of :func:`fe_poisson` on the pairs kept; None when they leave the finite numbers."""
     XT = np.ascontiguousarray(Xk.T)  # k × N: one contiguous row per column
-    if alpha is None:
+    cold = alpha is None
+    if cold:
         degree = actor_sums(rows, cols, w * yk, n)
         alpha = np.log(degree / np.sqrt(degree.sum()))
     beta = np.zeros(len(XT)) if beta is None else beta.copy()
@@ -284,10 +358,16 @@ def _newton(yk: np.ndarray, Xk: np.ndarray, rows: np.ndarray, cols: np.ndarray, 
             deviance = _deviance(yk, mu, w)
             if not np.isfinite(deviance):
                 return None
+            chord = fac is not None and n >= _PCG_FROM and not cold  # large: steps from the last factor (below)
+            last_step = np.inf
             for it in range(1, max_iter + 1):  # noqa: B007 (the count of iterations is read after the loop)
                 wm, r = w * mu, w * (yk - mu)
                 B = actor_sums(rows, cols, wm * XT, n)
-                fac, sol = _solve(gram(rows, cols, wm, n), fac, np.column_stack([actor_sums(rows, cols, r, n), B]))
+                rhs = np.column_stack([actor_sums(rows, cols, r, n), B])
+                if chord:
+                    sol = sla.cho_solve(fac, rhs, check_finite=False)
+                else:
+                    fac, sol = _solve(gram(rows, cols, wm, n), fac, rhs, tol=1e-9)
                 schur = (XT * wm) @ XT.T - B.T @ sol[:, 1:]
                 d_beta = np.linalg.solve(schur, XT @ r - B.T @ sol[:, 0])
                 d_alpha = sol[:, 0] - sol[:, 1:] @ d_beta
@@ -299,15 +379,27 @@ def _newton(yk: np.ndarray, Xk: np.ndarray, rows: np.ndarray, cols: np.ndarray, 
                     if np.isfinite(dev_new) and dev_new <= deviance + 1e-12 * max(1.0, abs(deviance)):
                         break
                 else:
+                    if chord:  # the old factor gave no ascent direction: factorise afresh and start again
+                        chord, fac = False, None
+                        continue
                     return None
                 alpha, beta, eta, mu = alpha + t * d_alpha, beta + t * d_beta, eta + t * step, mu_new
                 if not (mu > _MU_FLOOR).all():
                     return None
-                done = abs(deviance - dev_new) <= tol * max(1.0, abs(dev_new))
+                size = float(np.max(np.abs(t * d_beta), initial=0.0))
+                gain = abs(deviance - dev_new) / max(1.0, abs(dev_new))
+                done = gain <= tol and (not chord or size <= 1e-9 * max(1.0, float(np.max(np.abs(beta), initial=0.0))))
                 deviance = dev_new
                 if done:
                     converged = True
                     break
+                # Large actor systems: exact Newton steps (a factor per step) while the steps are large, then
+                # chord steps from the last factor, which converge linearly; when they slow down (or were
+                # shortened), one more factor at the current weights.
+                if chord and (halving or size > 0.5 * last_step):
+                    fac = factor(gram(rows, cols, w * mu, n))
+                last_step = size
+                chord = n >= _PCG_FROM and fac is not None and (chord or gain < 1e-6)
             # Inference at the estimate: the Schur complement is the bread (X̃ᵀWX̃), X̃ = X − F K⁻¹B.
             wm, r = w * mu, w * (yk - mu)
             B = actor_sums(rows, cols, wm * XT, n)

@@ -41,9 +41,9 @@ from evaluation.measures.network.build import (
     dyads,
     split_periods,
 )
-from evaluation.measures.network.dose import Dose, dose_response
+from evaluation.measures.network.dose import Dose, dose_response, dose_terms
 from evaluation.measures.network.effect import NetworkEffect, prior_activity
-from evaluation.measures.network.fe_poisson import PairDesign
+from evaluation.measures.network.fe_poisson import PairDesign, certify, start_from
 from evaluation.measures.network.inference import CONTROLS
 from evaluation.measures.network.models import (
     MAX_ROWS,
@@ -58,7 +58,7 @@ from evaluation.measures.network.robustness import (
     Falsification,
     equivalence_test,
 )
-from evaluation.measures.network.structure import structural_model
+from evaluation.measures.network.structure import common_partners, structural_model
 from evaluation.measures.network.timing import (
     EventStudy,
     Panel,
@@ -151,10 +151,22 @@ def analyse_mechanisms(*, nodes: pd.DataFrame, actors: pd.DataFrame, attendance:
     design = PairDesign()
     ctrl = _table_controls(d)
     common = dict(model=model, controls=ctrl, activity=activity, alpha=alpha, seed=seed, design=design)
-    dose = dose_response(d, attendance=attendance, events=events, period=first, universe=universe,
-                         weights=w, **common)
-    start = dose.count.fit
+    terms = dose_terms(d, attendance=attendance, events=events, period=first, universe=universe)
     met = (d["copresence"].to_numpy() > 0).astype(float)
+    i, j = d["i"].to_numpy(), d["j"].to_numpy()
+    cp = common_partners(ties[first.label], universe, i, j)
+    ids = pd.Index(sorted(map(str, universe)))
+    q = nodes["qpv"].reindex(ids).astype(object).to_numpy()
+    bridges = {"qpv": ((q[i] != q[j]) & pd.notna(q[i]) & pd.notna(q[j])).astype(float)}
+    if "urban_rural_pair" in d:
+        bridges["urban_rural"] = d["urban_rural_pair"].to_numpy(dtype=float)
+    if model == "actor_fixed_effects":  # one separation check for every model of the table (fe_poisson.certify)
+        certify(design, d["new_tie"].to_numpy(), np.column_stack(
+            [*ctrl.values(), *(v for t in terms[0].values() for v in t.values()), met, cp,
+             *(met * b for b in bridges.values())]), i, j, len(universe))
+    dose = dose_response(d, attendance=attendance, events=events, period=first, universe=universe,
+                         weights=w, terms=terms, start=start_from(effect.actor_effects, universe), **common)
+    start = dose.count.fit
     structure = structural_model(d, ties_before=ties[first.label], universe=universe, exposure=met, start=start,
                                  weights=w, **common)
     equivalence = equivalence_test(falsification.effect if falsification is not None else None, margin=margin,
@@ -163,12 +175,6 @@ def analyse_mechanisms(*, nodes: pd.DataFrame, actors: pd.DataFrame, attendance:
     labels = {"qpv": nodes["qpv"], "urban_rural": nodes["urban_rural"]}
     mixes = [mixing(ties[p.label], labels[a], active[p.label], attribute=a, period=p.label,
                     permutations=permutations, seed=seed) for a in labels for p in (first, second)]
-    ids = pd.Index(sorted(map(str, universe)))
-    q = nodes["qpv"].reindex(ids).astype(object).to_numpy()
-    i, j = d["i"].to_numpy(), d["j"].to_numpy()
-    bridges = {"qpv": ((q[i] != q[j]) & pd.notna(q[i]) & pd.notna(q[j])).astype(float)}
-    if "urban_rural_pair" in d:
-        bridges["urban_rural"] = d["urban_rural_pair"].to_numpy(dtype=float)
     bridging = bridging_models(d, exposure=met, bridges=bridges, start=start, weights=w, **common)
     # ---- timing: pairs × equal windows of every actor of the network
     dates = pd.concat([events["date"], collaborations["start_date"]])
@@ -191,8 +197,15 @@ def analyse_mechanisms(*, nodes: pd.DataFrame, actors: pd.DataFrame, attendance:
             if venue.each is not None:
                 venue.each = not_estimable("venues_each", list(venue.each.table["term"]), why, **counts)
     else:
-        dt = discrete_time_model(panel, **pcommon)
-        study = event_study(panel, start=dt.fit, **pcommon)
+        windows_ = np.column_stack([(t["window"].to_numpy() == k) for k in range(1, len(wins))] or
+                                   [np.zeros(len(t))]).astype(float)
+        certify(pcommon["design"], t["new_tie"].to_numpy(), np.column_stack(
+            [*pc.values(), windows_, t["met"].to_numpy(float),
+             *(t[c].to_numpy(float) for c in t.columns if c.startswith("met_"))]), t["i"].to_numpy(),
+            t["j"].to_numpy(), len(panel.universe))
+        dt = discrete_time_model(panel, start=start_from(effect.actor_effects, panel.universe), **pcommon)
+        # the event study's columns are not among those certified: shared factors, its own separation check
+        study = event_study(panel, start=dt.fit, **{**pcommon, "design": PairDesign(pcommon["design"].factors)})
         venue = (venue_effects(panel, attendance=attendance, events=events, venues=venues, subsets=subsets,
                                start=dt.fit, **pcommon) if venues else None)
     shifts = _split_sensitivity(nodes=nodes, attendance=attendance, events=events, collaborations=collaborations,
@@ -235,7 +248,7 @@ def _split_sensitivity(*, nodes, attendance, events, collaborations, periods, co
             activity = prior_activity(attendance, events, collaborations, universe=universe, period=before)
             m = adjusted_model("split", table, {"met": (table["copresence"].to_numpy() > 0).astype(float)},
                                model=model, controls=_table_controls(table), activity=activity, alpha=alpha,
-                               seed=seed, max_rows=max_rows)
+                               seed=seed, max_rows=max_rows, start=start_from(effect.actor_effects, universe))
         row = m.term("met")
         rows.append({"shift": shift, "split": at, "ratio": row["ratio"], "ci_low": row["ci_low"],
                      "ci_high": row["ci_high"], "new_ties": m.n_new_ties, "estimable": bool(row["estimable"]),

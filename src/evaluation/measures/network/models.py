@@ -46,7 +46,7 @@ from evaluation.measures.network.inference import dyad_robust_cov
 __all__ = ["REASONS", "AdjustedModel", "adjusted_model", "not_estimable", "combination", "sample_rows", "MAX_ROWS"]
 
 #: Rows above which the rows without a tie are sampled (see the module).
-MAX_ROWS = 400_000
+MAX_ROWS = 200_000
 
 #: Why a model of this module is not estimable.
 REASONS = {
@@ -143,7 +143,7 @@ def adjusted_model(name: str, table: pd.DataFrame, terms: Mapping[str, np.ndarra
     vary are left out. Terms not identified are rows with NaN (``"not_identified"``).
     ``design`` shares factors between fits of the same rows; ``start`` starts the
     iterations from another fit on them. ``weights``: the rows' weights when the table is
-    itself a sample (:func:`sample_rows`); a table still above ``max_rows`` is sampled again.
+    itself a sample (:func:`sample_rows`), which is then not sampled again.
     """
     weights_in = weights
     y_all = table[outcome].to_numpy(dtype=float)
@@ -168,11 +168,12 @@ def adjusted_model(name: str, table: pd.DataFrame, terms: Mapping[str, np.ndarra
         exposed |= v != 0
     if not exposed.any():
         return refused("no_exposure")
-    rows, weights = sample_rows(y_all, exposed, max_rows=max_rows, seed=seed)
+    if weights_in is None:
+        rows, weights = sample_rows(y_all, exposed, max_rows=max_rows, seed=seed)
+    else:  # a sample already (sample_rows, or a panel built sampled): never sampled twice
+        rows, weights = np.arange(len(table)), np.asarray(weights_in, dtype=float)
     sampled = len(rows) < len(table)
-    given = np.ones(len(table)) if weights_in is None else np.asarray(weights_in, dtype=float)
-    weights = weights * given[rows]
-    weighted = sampled or weights_in is not None and bool((given != 1).any())
+    weighted = sampled or bool((weights != 1).any())
     y, i, j = y_all[rows], i_all[rows], j_all[rows]
     ctrl = {}
     for c, v in (controls or {}).items():
@@ -183,7 +184,7 @@ def adjusted_model(name: str, table: pd.DataFrame, terms: Mapping[str, np.ndarra
     X = pd.DataFrame({**ctrl, **{t: v[rows] for t, v in X_terms.items()}})
     if model == "actor_fixed_effects":
         fit = fe_poisson(y, X, i, j, n_actors, weights=weights if weighted else None,
-                         design=design if not sampled else None, start=start if not sampled else None)
+                         design=design if not sampled else None, start=start)
         if not fit.converged:
             return refused("not_converged", sampled=sampled)
         params, cov, kept_fit = fit.params, fit.cov, fit
