@@ -187,7 +187,7 @@ def _mechanism_indicators(add, m, *, count: int, when: str) -> None:
             "Part des liens de collaboration actifs après la date charnière qui relient une structure située en QPV et "
             "une structure hors QPV ; si les liens se formaient au hasard entre les "
             f"{q.actors} acteurs présents ({q.group_actors} en QPV), la part attendue serait de {fr_percent(q.expected)} "
-            f"(intervalle de permutation à 95 % : {fr_percent(q.low)} à {fr_percent(q.high)}).",
+            f"(intervalle de permutation à 95 % : {fr_percent(q.low)} à {fr_percent(q.high)}).",
             q.share, unit="part", when=when, protect=False, estimable=q.ties > 0,
             reason=None if q.ties > 0 else "no_variation")
 

@@ -241,10 +241,10 @@ def _equivalence(m: PublishedMechanisms, pub: Publication) -> list[Item]:
     return [head, f"Les rencontres d'après la date charnière ne peuvent pas avoir causé les liens d'avant : leur "
                   f"rapport doit être proche de 1. Deux tests unilatéraux (Schuirmann 1987) éprouvent qu'il reste entre "
                   f"1/{margin} et {margin} (marge documentée : un rapport de {margin} serait moins de la moitié, en "
-                  f"logarithme, de l'effet principal type) : intervalle à {level} % de {fr_number(e['low'], digits=2)} "
+                  f"logarithme, de l'effet principal type) : intervalle à {level} % de {fr_number(e['low'], digits=2)} "
                   f"à {fr_number(e['high'], digits=2)}, p = {fr_pvalue(e['p_value'])}. Verdict : "
                   f"**{_VERDICT[e['verdict']]}** (compatible avec l'absence d'effet si l'intervalle tient dans la "
-                  "marge ; alerte si l'intervalle à 95 % exclut 1 ; non concluant sinon : trop large pour distinguer "
+                  "marge ; alerte si l'intervalle à 95 % exclut 1 ; non concluant sinon : trop large pour distinguer "
                   "l'absence d'effet d'un effet aussi grand que la marge)."]
 
 
@@ -268,7 +268,7 @@ def _bridging(m: PublishedMechanisms, pub: Publication) -> list[Item]:
     items: list[Item] = ["#### Passerelles : entre QPV et hors QPV, entre urbain et rural", table,
                          "Part attendue au hasard : celle des liens si chacun reliait deux acteurs présents tirés au "
                          "hasard, 2q(n − q)/(n(n − 1)) avec q acteurs du groupe parmi n ; l'intervalle de permutation "
-                         "(95 %) redistribue au hasard les étiquettes entre les acteurs présents, liens inchangés."
+                         "(95 %) redistribue au hasard les étiquettes entre les acteurs présents, liens inchangés."
                          + (f" Les nombres d'acteurs du QPV ou ruraux et les parts attendues {SECRET_TEXT} : ils "
                             "permettraient de retrouver des effectifs du tableau des participants du tiers-lieu."
                             if m.attributes_withheld else "")]
