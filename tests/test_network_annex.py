@@ -67,7 +67,7 @@ class TestBody:
         assert "des tiers-lieux" in mechanisms_body(pub)
         table = next(i for i in network_annex(pub) if isinstance(i, pd.DataFrame) and "Lieu" in i)
         assert list(table["Lieu"]) == ["« Tiers-lieu du Mail »", "« Tiers-lieu de Dijon (illustratif) »",
-                                       "Tous les tiers-lieux", "Rencontres tenues ailleurs"]
+                                       "Tous les tiers-lieux", "Autres rencontres"]
         ind = pub.indicators.set_index("code")
         assert "« Tiers-lieu du Mail » ; « Tiers-lieu de Dijon (illustratif) »" in ind.loc["effet_tiers_lieu",
                                                                                            "definition"]

@@ -390,3 +390,20 @@ def test_boundary_by_hand():
     assert (b.known_here, b.participants, b.participants_from_outside, b.never_attended) == (3, 3, 1, 1)
     assert (b.with_ties, b.network, b.left, b.arrived) == (2, 4, 2, 1)
     assert b.dated and b.left_dated == 1 and b.arrived_dated == 1
+
+
+def test_actors_ended_before_the_later_period_leave_the_pairs(reference):
+    from evaluation.measures.network.analysis import analyse_network
+
+    s = simulate_selection(seed=1, n_actors=60)
+    gone = s.actors["actor_id"].iloc[:10]
+    actors = s.actors.assign(end_date=np.where(s.actors["actor_id"].isin(gone), s.split_date - pd.Timedelta(days=1),
+                                               pd.NaT))
+    periods = nb.split_periods(s.split_date)
+    kept = analyse_network(actors, s.events, s.attendance, s.collaborations, reference, communes=[s.commune_code],
+                           periods=periods, permutations=20, mechanisms=False)
+    plain = analyse_network(s.actors, s.events, s.attendance, s.collaborations, reference,
+                            communes=[s.commune_code], periods=periods, permutations=20, mechanisms=False)
+    ids = set(kept.dyads["actor_a"].astype(str)) | set(kept.dyads["actor_b"].astype(str))
+    assert not ids & set(gone) and len(kept.dyads) < len(plain.dyads)
+    assert set(plain.dyads["actor_a"].astype(str)) & set(gone)

@@ -104,8 +104,9 @@ def analyse_network(actors: pd.DataFrame, events: pd.DataFrame, attendance: pd.D
 
     The territory's network is made of the events held in its ``communes``, the actors who
     attended them or are located there, and the declared ties between those actors. The
-    first two periods are compared (earlier → later). Returns ``None`` when the territory
-    has no event and no tie.
+    first two periods are compared (earlier → later); the pairs compared are those of the
+    actors active in the earlier period, less those whose optional ``end_date`` falls before
+    the later one. Returns ``None`` when the territory has no event and no tie.
     """
     communes = set(map(str, communes))
     ev = events[events["commune_code"].astype(str).isin(communes)]
@@ -133,6 +134,9 @@ def analyse_network(actors: pd.DataFrame, events: pd.DataFrame, attendance: pd.D
     change = tie_change(tie[first], tie[second], actors_before=active[first], actors_after=active[second])
     coords = pd.DataFrame(reference).set_index("commune_code")[["lat", "lon"]]
     universe = active[first]
+    if "end_date" in actors:  # actors known to have stopped before the later period cannot form ties in it
+        ended = pd.to_datetime(actors["end_date"]) < periods[1].start
+        universe = universe.difference(pd.Index(actors.loc[ended.fillna(False).to_numpy(), "actor_id"].astype(str)))
     dyad_table = dyads(nodes, cop[first], tie[first], tie[second], universe=universe, coordinates=coords)
     n = len(universe)
     pos = pd.Series(np.arange(n), index=universe)

@@ -83,7 +83,7 @@ def mechanisms_body(pub: Publication) -> str:
                        f"collaboré {fr_number(v.value, digits=1)} fois plus souvent ({_span(v)}).")
         else:
             elsewhere = m.venues.set_index("key").loc["venue_new|elsewhere"]
-            tail = (" ; les rencontres tenues ailleurs sont, elles, suivies de davantage de collaborations"
+            tail = (" ; les autres rencontres sont, elles, suivies de davantage de collaborations"
                     if elsewhere["estimable"] and elsewhere["ci_low"] > 1 else "")
             out.append(f"Les données ne montrent pas d'effet propre des rencontres {name} "
                        f"({fr_number(v.value, digits=2)}, {_span(v)}){tail}.")
@@ -193,7 +193,7 @@ def _venues(m: PublishedMechanisms, pub: Publication) -> list[Item]:
     v = m.venues
     if v is None:
         return []
-    names = {"venue_new|all": "Tous les tiers-lieux", "venue_new|elsewhere": "Rencontres tenues ailleurs"}
+    names = {"venue_new|all": "Tous les tiers-lieux", "venue_new|elsewhere": "Autres rencontres"}
     label = [names.get(k, f"« {x} »") for k, x in zip(v["key"], v["venue"], strict=True)]
     table = pd.DataFrame({
         "Lieu": label, "Rencontres": [fr_number(x) for x in v["events"]],
@@ -204,10 +204,11 @@ def _venues(m: PublishedMechanisms, pub: Publication) -> list[Item]:
         "Rapport": [_cell_ratio(r) for _, r in v.iterrows()],
         ci_label(pub.alpha): [fr_ratio_interval(lo, hi) for lo, hi in zip(v["ci_low"], v["ci_high"], strict=True)]})
     text = ("Chaque exposition est datée de l'année précédente, dans le modèle en temps discret : s'être croisé à une "
-            "rencontre du lieu, ou à une rencontre tenue ailleurs (une paire peut avoir les deux). Les rencontres d'un "
+            "rencontre du lieu, ou à une autre rencontre (une paire peut avoir les deux). Les rencontres d'un "
             "tiers-lieu sont celles qu'il organise quand le fichier des territoires nomme son organisateur, sinon "
-            "celles tenues dans sa commune, à partir de la date charnière. Un effet n'est attribué au tiers-lieu que si "
-            "son propre intervalle exclut 1.")
+            "celles tenues dans sa commune, à partir de la date charnière : les autres rencontres comprennent donc "
+            "toutes celles d'avant son ouverture. Un effet n'est attribué au tiers-lieu que si son propre intervalle "
+            "exclut 1.")
     if v["suppressed"].any():
         text += f" Certains effectifs {SECRET_TEXT} ({secret_reason(pub.threshold)}) : le rapport de la ligne aussi."
     return ["#### Tiers-lieux : leurs rencontres et les autres", table, text]
