@@ -108,7 +108,7 @@ ROOMS = {
     "measures": ("stats", "estimation", "snapshot", "objectives", "qualitative", "reach", "outcomes", "evolution",
                  "network"),
     "report": ("tables", "figures", "context", "secrecy", "published", "outcomes", "editions", "sections", "formats",
-               "indicators", "network_export", "publication", "runs"),
+               "indicators", "network_export", "mechanisms", "publication", "runs"),
 }
 
 

@@ -149,6 +149,13 @@ def published_counts(pub: Publication) -> set[int]:
     if rest is not None:
         add([round(rest.count / rest.population * 1e4), round(rest.count)]
             + ([round(100 * rest.qpv / rest.count), round(rest.qpv)] if rest.qpv is not None and rest.count else []))
+        mm = net.mechanisms
+        if mm is not None:  # the annex's counts of actors, ties, events and pairs (withheld ones are NaN or None)
+            add(mm.mixing[["actors", "group_actors", "ties", "bridging"]].to_numpy().ravel())
+            add([v for v in mm.boundary.values() if isinstance(v, int | np.integer) and not isinstance(v, bool)])
+            add([mm.panel_rows, mm.panel_ties, mm.small_threshold, *mm.split["new_ties"]])
+            if mm.venues is not None:
+                add(mm.venues[["events", "participants", "pairs_met", "new_ties"]].to_numpy().ravel())
     return out
 
 

@@ -96,7 +96,8 @@ def _parse_site(s: Any, where: tuple, report: _Report) -> Site | None:
         report.add(where, "coordinates_invalid", value=f"lat {lat}, lon {lon}")
         return None
     return Site(label=str(s["label"]), commune=str(s["commune"]) if s.get("commune") else None,
-                lat=_number(s.get("lat")), lon=_number(s.get("lon")))
+                lat=_number(s.get("lat")), lon=_number(s.get("lon")),
+                organiser=str(s["organiser"]) if s.get("organiser") not in (None, "") else None)
 
 
 
@@ -211,9 +212,16 @@ def _parse_territory(slug: Any, spec: Any, report: _Report, where: tuple, *,
         report.add(where + ("sites",), "list_expected", value=sites, key="sites")
         sites = []
     sites = [_parse_site(s, where + ("sites", i + 1), report) for i, s in enumerate(sites)]
-    venue = _parse_site(spec["venue"], where + ("venue",), report) if spec.get("venue") else None
-    if venue is not None and venue.commune is None:
-        report.add(where + ("venue",), "venue_commune_missing", value=spec["venue"])
+    listed = spec.get("venue") or []
+    listed = listed if isinstance(listed, list) else [listed]  # one tiers-lieu, or several
+    venues = []
+    for k, item in enumerate(listed):
+        at = where + (("venue", k + 1) if isinstance(spec.get("venue"), list) else ("venue",))
+        v = _parse_site(item, at, report)
+        if v is not None and v.commune is None:
+            report.add(at, "venue_commune_missing", value=item)
+        venues.append(v)
+    venue = venues[0] if venues else None
     roles = spec.get("network_roles") or {}
     if not isinstance(roles, dict):
         report.add(where + ("network_roles",), "roles_invalid", value=roles)
@@ -236,7 +244,7 @@ def _parse_territory(slug: Any, spec: Any, report: _Report, where: tuple, *,
                      epcis=epcis, departements=deps,
                      qpv=tuple({k: str(v).strip().upper() if k == "code" else str(v) for k, v in q.items()}
                                for q in qpv),
-                     sites=tuple(x for x in sites if x), venue=venue,
+                     sites=tuple(x for x in sites if x), venue=venue, venues=tuple(v for v in venues if v),
                      network_roles={str(k): str(v) for k, v in roles.items()},
                      description=str(spec.get("description", "")).strip(), milestones=milestones,
                      objectives=objectives, denominators=denominators)
@@ -294,7 +302,8 @@ def load_territories(path: Path | str | None = None, *,
         key ``territories`` maps a slug to ``label``, ``split_date`` and at least one of
         ``communes`` (INSEE codes), ``epcis`` (SIREN), ``departements`` or ``regions`` (INSEE
         région codes, e.g. ``["27"]``: their départements, from ``departements.csv``); optional
-        ``qpv``, ``sites``, ``venue``, ``network_roles``, ``milestones``, ``objectives`` (the
+        ``qpv``, ``sites``, ``venue`` (a tiers-lieu, or a list of them: ``label``, ``commune``,
+        optional ``organiser``, the actor id organising its events), ``network_roles``, ``milestones``, ``objectives`` (the
         convention's targets, :mod:`evaluation.geo.objectives`). An optional top-level
         ``generate`` list declares territories in bulk, e.g. ``- {every_epci_of: "21",
         split_date: 2020-01-01}`` for one territory per EPCI of Côte-d'Or;

@@ -11,12 +11,17 @@ __all__ = ["Site", "Objective", "Territory"]
 
 @dataclass(frozen=True)
 class Site:
-    """A place where support is given (for distances): a commune and/or coordinates."""
+    """A place where support is given (for distances): a commune and/or coordinates.
+
+    A tiers-lieu (``venue``) may also name the actor id that organises its events in the
+    events table (``organiser``): its events are then that actor's, not all those held in its commune.
+    """
 
     label: str
     commune: str | None = None
     lat: float | None = None
     lon: float | None = None
+    organiser: str | None = None
 
 
 
@@ -60,7 +65,7 @@ class Territory:
     departements: tuple[str, ...] = ()
     qpv: tuple[dict[str, str], ...] = ()
     sites: tuple[Site, ...] = ()
-    venue: Site | None = None
+    venue: Site | None = None  # the first tiers-lieu (the reach chapter's)
     network_roles: dict[str, str] = field(default_factory=dict)
     description: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
@@ -70,3 +75,4 @@ class Territory:
     # programme → {"variable", "label", "per"}: the target population of each programme, a
     # variable of the evaluator's denominators.csv (DLA → ESS employers; creation → business creations)
     denominators: dict[str, dict[str, Any]] = field(default_factory=dict)
+    venues: tuple[Site, ...] = ()  # every tiers-lieu (``venue`` is the first), for the network chapter

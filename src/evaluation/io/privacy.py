@@ -82,6 +82,7 @@ def labels(territory: Territory) -> dict[str, str]:
     out = {"label": territory.label}
     if territory.venue is not None:
         out["venue.label"] = territory.venue.label
+    out.update({f"venue[{i + 1}].label": v.label for i, v in enumerate(territory.venues) if i})
     out.update({f"sites[{i + 1}].label": s.label for i, s in enumerate(territory.sites)})
     out.update({f"network_roles.{k}": v for k, v in territory.network_roles.items()})
     for i, o in enumerate(territory.objectives):  # printed in « Résultats au regard des objectifs »

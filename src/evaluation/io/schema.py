@@ -140,6 +140,10 @@ SCHEMAS: dict[str, Schema] = {
                 Column("sector", "text", nullable=True),
                 Column("commune_code", "commune"),
                 Column("in_qpv", "bool"),
+                # Optional: when the actor started and stopped (the network's boundary, the
+                # discrete-time model's risk set: evaluation.measures.network.timing).
+                Column("start_date", "date", required=False, nullable=True),
+                Column("end_date", "date", required=False, nullable=True),
             ),
             key=("actor_id",),
         ),

@@ -13,8 +13,9 @@ Rooms, from the bottom (each may import the rooms and modules above it in this l
 - :mod:`evaluation.report.editions`: manifests, baselines, the comparison with an edition;
 - :mod:`evaluation.report.sections`: the builders the notebook calls, one per cell;
 - :mod:`evaluation.report.formats`: the report as a document, Word and PDF;
-- ``indicators``, ``network_export``, ``publication``: the indicator table, network files,
-  and :func:`~evaluation.report.publication.publish` (measures → publication);
+- ``indicators``, ``network_export``, ``mechanisms``, ``publication``: the indicator table,
+  network files, the network chapter's mechanisms as published, and
+  :func:`~evaluation.report.publication.publish` (measures → publication);
 - :mod:`evaluation.report.runs`: rendering one report, a batch, a dated edition.
 
 ``tests/test_imports.py`` checks this order. Only ``cli`` imports this layer.

@@ -35,6 +35,7 @@ from evaluation.io.datasets import Dataset, load_dataset
 from evaluation.measures.estimation import warning_code
 from evaluation.measures.network.analysis import NetworkAnalysis, analyse_network
 from evaluation.measures.network.build import split_periods
+from evaluation.measures.network.venues import VenueSpec
 from evaluation.measures.outcomes.summary import OutcomesSummary, outcomes_summary
 from evaluation.measures.qualitative import for_territory
 from evaluation.measures.reach.classify import classify
@@ -138,10 +139,12 @@ class ReportContext:
         d = self.dataset
         if d.actors.empty or (self.snapshot is not None and self.snapshot.date < self.territory.split_date):
             return None  # before the split date there is no "after" to compare with
+        split = pd.Timestamp(self.territory.split_date)
+        venues = [VenueSpec(v.label, v.commune, v.organiser, split) for v in self.territory.venues]
         return analyse_network(d.actors, d.events, d.attendance, d.collaborations, self.reference,
                                communes=self.communes["commune_code"], periods=split_periods(self.territory.split_date),
                                brokers=list(self.territory.network_roles), permutations=permutations, seed=seed,
-                               alpha=alpha)
+                               alpha=alpha, venues=venues)
 
     def venue(self, *, alpha: float = 0.05) -> VenueReach | None:
         """Reach of the territory's tiers-lieu from its events since the split date, if any."""
@@ -150,7 +153,7 @@ class ReportContext:
         if v is None or v.commune is None or d.events.empty:
             return None
         out = venue_reach(d.events, d.attendance, d.actors, self.reference, commune=v.commune,
-                          since=self.territory.split_date, alpha=alpha)
+                          since=self.territory.split_date, alpha=alpha, organiser=v.organiser)
         return out if out.events else None
 
     def outcomes(self, *, alpha: float = 0.05) -> OutcomesSummary | None:

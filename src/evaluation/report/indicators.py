@@ -28,8 +28,10 @@ from evaluation.report.tables import (
     CRUDE_NOTE,
     EFFECT_MODELS,
     EFFECT_REASONS,
+    MECHANISM_REASONS,
     NOT_ESTIMABLE,
     ci_label,
+    fr_percent,
     period_label,
 )
 
@@ -90,7 +92,7 @@ def territory_indicators(*, summary: ReachSummary, accompaniments: pd.DataFrame,
                      "ic_haut": high if shown else np.nan, "unite": unit, "periode": when, "source": source,
                      "secret": bool(secret), "estimable": bool(estimable or secret),
                      "motif": "" if estimable or secret else NOT_ESTIMABLE.get(reason or "", EFFECT_REASONS.get(
-                         reason or "", "non estimable"))})
+                         reason or "", MECHANISM_REASONS.get(reason or "", "non estimable")))})
 
     n = summary.total
     add("acc_total", "Accompagnements", "Projets et structures accompagnés dont la commune est dans le territoire "
@@ -143,50 +145,58 @@ def territory_indicators(*, summary: ReachSummary, accompaniments: pd.DataFrame,
         summary.coverage.communes_reached, unit="communes", protect=False)
     _jobs(add, accompaniments, d)
     if network is not None:
-        first, second = (p.label for p in network.periods[:2])
-        add("acteurs_reseau", "Acteurs du réseau", f"Acteurs actifs dans la période « {period_label(second)} ».",
-            len(network.active[second]), unit="acteurs", when=period_label(second), protect=False)
-        first, second = period_label(first), period_label(second)
-        add("liens_avant", "Liens de collaboration avant", "Liens de collaboration actifs avant la date charnière.",
-            network.change.ties_before, unit="liens", when=first, protect=False)
-        add("liens_apres", "Liens de collaboration après", "Liens de collaboration actifs après la date charnière.",
-            network.change.ties_after, unit="liens", when=second, protect=False)
-        add("liens_nouveaux", "Nouveaux liens de collaboration", "Liens actifs après et pas avant.",
-            network.change.new, unit="liens", when=second, protect=False)
-        c = network.conversion
-        lo, hi = wilson_interval(c.met_new, c.met_total, alpha=alpha)
-        ratio_ok = getattr(c, "estimable", True) and min(c.met_new, c.unmet_new) > 0 and np.isfinite(c.ci_low)
-        ratio_reason = getattr(c, "reason", None) or ("zero_cell" if min(c.met_new, c.unmet_new) == 0
-                                                      else "infinite_interval")
-        e = getattr(network, "effect", None)
-        if e is not None:  # withheld with the conversion counts, as in the publication
-            add("effet_reseau", "Effet des rencontres sur les nouvelles collaborations (ajusté)",
-                "Rapport des probabilités de nouvelle collaboration entre paires qui se sont côtoyées aux rencontres "
-                "avant et paires qui ne se sont pas croisées, à propension des acteurs égale ; "
-                f"{EFFECT_MODELS.get(e.model, 'aucun modèle estimable')} ; intervalle robuste aux dépendances entre "
-                "paires partageant un acteur (Aronow, Samii et Assenova 2015).",
-                e.estimate, low=e.ci_low, high=e.ci_high, unit="rapport", when=second,
-                count=min((v for v in (c.met_new, c.unmet_new) if v > 0), default=0),
-                estimable=e.estimable, reason=None if e.estimable else e.reason)
-            add("effet_reseau_evalue", "Effet des rencontres estimable",
-                "1 si les données permettent d'estimer l'effet des rencontres en tenant compte de l'activité des "
-                f"acteurs, 0 sinon ; ici : {EFFECT_REASONS.get(e.reason, e.reason)}.", int(e.estimable),
-                unit="oui (1) / non (0)", when=second, protect=False)
-        add("taux_conversion", "Taux de conversion brut de la co-présence en collaboration",
-            "Part des paires d'acteurs qui s'étaient côtoyées aux rencontres avant, sans collaborer, et qui "
-            f"collaborent après ; intervalle de Wilson. {CRUDE_NOTE}", c.risk_met, low=float(lo), high=float(hi),
-            unit="part", when=second, count=c.met_new)
-        add("rapport_conversion", "Rapport de risques de conversion brut",
-            "Taux de conversion des paires qui se sont côtoyées ÷ taux des paires qui ne se sont pas croisées ; "
-            f"intervalle de Katz. {CRUDE_NOTE}", c.risk_ratio, low=c.ci_low, high=c.ci_high, unit="rapport",
-            when=second, count=min(c.met_new, c.unmet_new), estimable=ratio_ok,
-            reason=None if ratio_ok else ratio_reason)
+        _network_indicators(add, network, alpha=alpha)
     if testimonies is not None:
         add("temoignages", "Témoignages recueillis", "Témoignages et observations qualitatives codés par thème.",
             len(testimonies), unit="témoignages")
     if outcomes is not None:
         _outcome_indicators(add, outcomes, alpha=alpha)
     return pd.DataFrame(rows, columns=INDICATOR_COLUMNS)
+
+
+def _network_indicators(add, network: NetworkAnalysis, *, alpha: float) -> None:
+    """The rows of the network chapter (``add`` is :func:`territory_indicators`' own)."""
+    first, second = (p.label for p in network.periods[:2])
+    add("acteurs_reseau", "Acteurs du réseau", f"Acteurs actifs dans la période « {period_label(second)} ».",
+        len(network.active[second]), unit="acteurs", when=period_label(second), protect=False)
+    first, second = period_label(first), period_label(second)
+    add("liens_avant", "Liens de collaboration avant", "Liens de collaboration actifs avant la date charnière.",
+        network.change.ties_before, unit="liens", when=first, protect=False)
+    add("liens_apres", "Liens de collaboration après", "Liens de collaboration actifs après la date charnière.",
+        network.change.ties_after, unit="liens", when=second, protect=False)
+    add("liens_nouveaux", "Nouveaux liens de collaboration", "Liens actifs après et pas avant.",
+        network.change.new, unit="liens", when=second, protect=False)
+    c = network.conversion
+    lo, hi = wilson_interval(c.met_new, c.met_total, alpha=alpha)
+    ratio_ok = getattr(c, "estimable", True) and min(c.met_new, c.unmet_new) > 0 and np.isfinite(c.ci_low)
+    ratio_reason = getattr(c, "reason", None) or ("zero_cell" if min(c.met_new, c.unmet_new) == 0
+                                                  else "infinite_interval")
+    e = getattr(network, "effect", None)
+    if e is not None:  # withheld with the conversion counts, as in the publication
+        add("effet_reseau", "Effet des rencontres sur les nouvelles collaborations (ajusté)",
+            "Rapport des probabilités de nouvelle collaboration entre paires qui se sont côtoyées aux rencontres "
+            "avant et paires qui ne se sont pas croisées, à propension des acteurs égale ; "
+            f"{EFFECT_MODELS.get(e.model, 'aucun modèle estimable')} ; intervalle robuste aux dépendances entre "
+            "paires partageant un acteur (Aronow, Samii et Assenova 2015).",
+            e.estimate, low=e.ci_low, high=e.ci_high, unit="rapport", when=second,
+            count=min((v for v in (c.met_new, c.unmet_new) if v > 0), default=0),
+            estimable=e.estimable, reason=None if e.estimable else e.reason)
+        add("effet_reseau_evalue", "Effet des rencontres estimable",
+            "1 si les données permettent d'estimer l'effet des rencontres en tenant compte de l'activité des "
+            f"acteurs, 0 sinon ; ici : {EFFECT_REASONS.get(e.reason, e.reason)}.", int(e.estimable),
+            unit="oui (1) / non (0)", when=second, protect=False)
+    if getattr(network, "mechanisms", None) is not None:
+        _mechanism_indicators(add, network.mechanisms, count=min((v for v in (c.met_new, c.unmet_new) if v > 0),
+                                                                 default=0), when=second)
+    add("taux_conversion", "Taux de conversion brut de la co-présence en collaboration",
+        "Part des paires d'acteurs qui s'étaient côtoyées aux rencontres avant, sans collaborer, et qui "
+        f"collaborent après ; intervalle de Wilson. {CRUDE_NOTE}", c.risk_met, low=float(lo), high=float(hi),
+        unit="part", when=second, count=c.met_new)
+    add("rapport_conversion", "Rapport de risques de conversion brut",
+        "Taux de conversion des paires qui se sont côtoyées ÷ taux des paires qui ne se sont pas croisées ; "
+        f"intervalle de Katz. {CRUDE_NOTE}", c.risk_ratio, low=c.ci_low, high=c.ci_high, unit="rapport",
+        when=second, count=min(c.met_new, c.unmet_new), estimable=ratio_ok,
+        reason=None if ratio_ok else ratio_reason)
 
 
 def _jobs(add, accompaniments: pd.DataFrame, d: ReachDenominators | None) -> None:
@@ -276,6 +286,39 @@ def _outcome_indicators(add, o: OutcomesSummary, *, alpha: float) -> None:
         "Part des structures accompagnées dont un suivi (enquête, appel, vérification SIRENE…) a établi la "
         "situation après le début de l'accompagnement ; intervalle de Wilson.", k / n if n else np.nan,
         low=float(lo), high=float(hi), unit="part", protect=False)
+
+
+def _mechanism_indicators(add, m, *, count: int, when: str) -> None:
+    """``effet_reseau_dose``, ``effet_tiers_lieu`` and ``liens_passerelles`` (issue 29), added with ``add``."""
+    row = m.dose.count.term("shared_events")
+    add("effet_reseau_dose", "Effet de chaque rencontre partagée supplémentaire (ajusté)",
+        "Rapport des probabilités de nouvelle collaboration pour chaque rencontre supplémentaire à laquelle les deux "
+        "acteurs d'une paire ont assisté ensemble avant la date charnière, à propension des acteurs égale (même modèle "
+        "que l'effet des rencontres) ; intervalle robuste aux dépendances entre paires partageant un acteur.",
+        row["ratio"], low=row["ci_low"], high=row["ci_high"], unit="rapport", when=when, count=count,
+        estimable=bool(row["estimable"]), reason=None if row["estimable"] else m.dose.count.reason or "not_identified")
+    v = m.venues
+    if v is not None:
+        r = v.together.term("met_venues")
+        labels = " ; ".join(f"« {x} »" for x in v.labels)
+        add("effet_tiers_lieu", "Effet des rencontres du tiers-lieu (ajusté)",
+            f"Rapport des probabilités de première collaboration, chaque année, entre paires qui s'étaient croisées "
+            f"avant cette année à une rencontre du tiers-lieu ({labels}) et paires qui ne s'y étaient pas croisées, les "
+            "rencontres tenues ailleurs étant comptées à part ; modèle en temps discret par année (années de même "
+            "durée, un effet par année), un effet fixe par acteur ; intervalle robuste aux dépendances entre paires.",
+            r["ratio"], low=r["ci_low"], high=r["ci_high"], unit="rapport",
+            when=f"{m.windows[0]}–{m.windows[-1]}" if m.windows else "",
+            count=int(v.reach.loc[v.reach.index[len(v.labels)], "new_ties_after"]), estimable=bool(r["estimable"]),
+            reason=None if r["estimable"] else v.together.reason or "not_identified")
+    q = next((x for x in m.mixing if x.attribute == "qpv" and x.period == "after"), None)
+    if q is not None and q.group_actors:
+        add("liens_passerelles", "Part des liens entre structures du QPV et hors QPV",
+            "Part des liens de collaboration actifs après la date charnière qui relient une structure située en QPV et "
+            "une structure hors QPV ; si les liens se formaient au hasard entre les "
+            f"{q.actors} acteurs présents ({q.group_actors} en QPV), la part attendue serait de {fr_percent(q.expected)} "
+            f"(intervalle de permutation à 95 % : {fr_percent(q.low)} à {fr_percent(q.high)}).",
+            q.share, unit="part", when=when, protect=False, estimable=q.ties > 0,
+            reason=None if q.ties > 0 else "no_variation")
 
 
 #: Units of indicators that are not counts (shares, rates, ratios): written with their decimals.

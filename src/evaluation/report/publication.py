@@ -40,6 +40,7 @@ from evaluation.report.editions.baseline import check_baseline
 from evaluation.report.editions.evolution import compare_with_baseline
 from evaluation.report.formats.document import save_publication
 from evaluation.report.indicators import territory_indicators, write_indicators
+from evaluation.report.mechanisms import mechanism_counts, publish_mechanisms
 from evaluation.report.network_export import actor_numbers, export_network, published_network
 from evaluation.report.outcomes import outcome_tables, publish_outcomes
 from evaluation.report.published import (
@@ -135,7 +136,8 @@ def publish(ctx: ReportContext, summary: ReachSummary, network: NetworkAnalysis 
         conversion_hidden=(False, False), trends={k: per_year for k, (per_year, _) in summary.trends.items()},
         decay=summary.decay, conversion_counts=conversion, geography=geography, area_classes=area_classes,
         denominators=denominators,
-        outcome_tables=outcome_tables(outcomes) if outcomes is not None else None)
+        outcome_tables=outcome_tables(outcomes) if outcomes is not None else None,
+        network_counts=mechanism_counts(network))
     flagged = _apply_suppression(raw, decided := joint_suppress(linked_cells(raw.publishable()), threshold=int(threshold)))
     flagged.denominators = denominator_section.protect(denominators, decided)
     conversion_table = None
@@ -156,6 +158,7 @@ def publish(ctx: ReportContext, summary: ReachSummary, network: NetworkAnalysis 
         venue_participations=_blank(flagged.venue_participations) if venue is not None else None,
         trends={k: _blank(t) for k, t in trends.items()},
         decay=_blank(flagged.decay) if len(flagged.decay) else flagged.decay,
+        network_counts=_blank(flagged.network_counts) if flagged.network_counts is not None else None,
     )
     # The bar chart's shares: the same cells as the representation table, withheld alike.
     flags = representation["density_label"].set_index("density_label")["suppressed"]
@@ -171,6 +174,8 @@ def publish(ctx: ReportContext, summary: ReachSummary, network: NetworkAnalysis 
                              for t in (pub.venue_origins, pub.venue_participations))
         pub.network = _publish_network(ctx, network, conversion_table, protect, warnings=warnings.get("network", []),
                                        venue_withheld=venue_withheld)
+        pub.network.mechanisms = publish_mechanisms(network, pub.network, counts=flagged.network_counts, venue=pub.venue,
+                                                    threshold=int(threshold), indicators=pub.indicators)
     results = [summary.model, summary.model_density, *(test for _, test in summary.trends.values())]
     if network is not None:
         results += [network.conversion, network.model, network.qap]
@@ -373,6 +378,7 @@ def _apply_suppression(raw: Publication, decided: LinkedCells) -> Publication:
         venue_participations=mark(raw.venue_participations, "venue_participations"),
         conversion_hidden=hidden_conv, trends={k: mark(t, f"trends:{k}") for k, t in raw.trends.items()},
         decay=mark(raw.decay, "decay") if len(raw.decay) else raw.decay, conversion_counts=conversion,
+        network_counts=mark(raw.network_counts, "network_counts"),
         suppressed_cells=int((rows["suppressed"] & shown_tables).sum()) + int(ind["secret"].sum()))
 
 

@@ -14,8 +14,8 @@ from evaluation.measures.reach.shares import Coverage, GoodnessOfFit
 from evaluation.measures.snapshot import Snapshot
 from evaluation.report.secrecy.cells import Publishable
 
-__all__ = ["Estimate", "PublishedModel", "PublishedEffect", "NetworkPublication", "VenuePublication",
-           "OutcomesPublication", "Publication"]
+__all__ = ["Estimate", "PublishedModel", "PublishedEffect", "PublishedMechanisms", "NetworkPublication",
+           "VenuePublication", "OutcomesPublication", "Publication"]
 
 
 @dataclass
@@ -116,6 +116,46 @@ class PublishedEffect:
 
 
 @dataclass
+class PublishedMechanisms:
+    """Dose, timing, venues, structure, equivalence, bridging and boundary as published
+    (:func:`evaluation.report.mechanisms.publish_mechanisms`).
+
+    Every table of ratios has ``term`` (or its key), ``ratio``, ``ci_low``, ``ci_high``,
+    ``p_value``, ``estimable`` and ``reason`` (a code of
+    :data:`evaluation.measures.network.models.REASONS`); numbers are NaN where not estimable
+    or withheld. Ratios of the two-period pair table are withheld with the conversion counts
+    (``withheld``), as the headline estimate; a venue's row with its count of new ties.
+    """
+
+    model: str | None  # of the headline estimate, used by every model below
+    withheld: bool  # the two-period ratios are withheld (conversion counts withheld)
+    dose: pd.DataFrame  # model (count, classes, size, newman, kinds), term, ratio, ci_low, ci_high, p_value, ...
+    dose_per_event: Estimate  # the indicator effet_reseau_dose
+    small_threshold: float  # small events have at most this many participants
+    small_vs_large: Estimate  # ratio per small shared event ÷ ratio per large one
+    kind_labels: dict[str, str]  # term → kind as written in the events table
+    structure: pd.DataFrame  # terms met, common_partners
+    structure_controls: list[str]  # pair controls of the models (codes of CONTROLS)
+    equivalence: dict  # verdict, margin, p_value, low, high (the 1 − 2α interval), estimable
+    mixing: pd.DataFrame  # attribute, period, actors, group_actors, ties, bridging, share, expected, low, high, p_value
+    bridging: pd.DataFrame  # attribute, term (met_bridging, met_within), ratio, …
+    discrete_time: Estimate  # the discrete-time model's ratio (met before the window)
+    discrete_time_model: str | None
+    discrete_time_reason: str | None
+    windows: list[str]
+    panel_rows: int  # pair-windows at risk
+    panel_ties: int  # first ties in the windows
+    event_study: pd.DataFrame  # bin, ratio, ci_low, ci_high, p_value, rows, cohorts
+    split: pd.DataFrame  # shift, split, ratio, ci_low, ci_high, new_ties, estimable, reason
+    venues: pd.DataFrame | None  # venue, events, participants, pairs_met, new_ties (NaN withheld), suppressed,
+    #                               ratio, ci_low, ci_high, p_value, estimable, reason (rows: each venue, "all", "elsewhere")
+    venue_effect: Estimate | None  # all venues together (the indicator effet_tiers_lieu)
+    boundary: dict  # the fields of evaluation.measures.network.boundary.Boundary (None: withheld)
+    sampled: bool  # rows without a tie were sampled (large networks)
+    attributes_withheld: bool = False  # counts of actors by QPV, rurality or origin withheld
+
+
+@dataclass
 class NetworkPublication:
     """What the network chapter publishes (counts of actors and ties describe the network and
     are published; conversion counts are protected).
@@ -136,6 +176,7 @@ class NetworkPublication:
     brokerage: pd.DataFrame  # period, role, degree, betweenness, constraint, effective_size
     exports: dict[str, tuple[pd.DataFrame, pd.DataFrame]] | None  # name → (edges, nodes); None: withheld
     effect: PublishedEffect | None = None  # adjusted for actors' propensity (None: not measured)
+    mechanisms: PublishedMechanisms | None = None  # dose, timing, venues, structure, bridging (None: not measured)
 
 
 @dataclass
@@ -202,6 +243,7 @@ class Publication:
     trends: dict[str, pd.DataFrame]
     decay: pd.DataFrame
     conversion_counts: pd.DataFrame | None = None  # met/unmet: new ties (blanked when withheld), pairs
+    network_counts: pd.DataFrame | None = None  # the network annex's protected counts (key, count, suppressed)
     # What the text builders read (all protected).
     alpha: float = 0.05
     source: str = ""
@@ -255,7 +297,7 @@ class Publication:
                            venue_origins=self.venue_origins, venue_participations=self.venue_participations,
                            conversion=self.conversion_counts, themes=self.themes if len(self.themes) else None,
                            area_classes=self.area_classes, denominators=self.denominators,
-                           outcomes=self.outcome_tables)
+                           outcomes=self.outcome_tables, network_counts=self.network_counts)
 
 
 _BLANKED = ("count", "share", "ci_low", "ci_high", "rate", "rate_10k", "index", "expected_count", "annual",

@@ -81,6 +81,19 @@ EFFECT_REASONS = {
                               "qu'il éprouve",
 }
 
+#: Why a model of the network annex (dose, timing, venues, structure, bridging) gave no
+#: estimate (``reason`` of :class:`evaluation.measures.network.models.AdjustedModel`).
+MECHANISM_REASONS = {
+    "no_model": "l'effet des rencontres lui-même n'est pas estimable",
+    "too_few_new_ties": "moins de deux nouveaux liens",
+    "no_exposure": "aucune paire concernée",
+    "not_identified": "trop peu de nouveaux liens, ou aucun, parmi les paires concernées pour l'estimer",
+    "not_converged": "l'ajustement du modèle n'a pas abouti",
+    "too_few_ties_for_fixed_effects": "trop peu de premières collaborations pour un effet fixe par acteur",
+    "no_windows": "les données couvrent moins de deux périodes",
+    "split_outside_data": "la date décalée laisse une période sans rencontre ou sans nouveau lien",
+}
+
 #: What « brut » means for the crude conversion rate, risk ratio, dyad model and QAP.
 CRUDE_NOTE = ("Brut : ne tient pas compte de ce que les acteurs les plus actifs se rencontrent et collaborent "
               "davantage, rencontres ou non (voir l'indicateur « Effet des rencontres sur les nouvelles collaborations "

@@ -50,7 +50,9 @@ from evaluation.measures.network.inference import (
     dyad_model,
     qap_test,
 )
+from evaluation.measures.network.mechanisms import Mechanisms, analyse_mechanisms
 from evaluation.measures.network.robustness import Falsification, adjusted_effects
+from evaluation.measures.network.venues import VenueSpec
 from evaluation.measures.reach.classify import classify
 
 __all__ = ["NetworkAnalysis", "analyse_network"]
@@ -78,6 +80,8 @@ class NetworkAnalysis:
     falsification: Falsification | None = None
     qap_stratified: QAPResult | None = None
     qap_strata: int = 0  # activity classes of ``qap_stratified``
+    # Dose, timing, venues, structure, equivalence, bridging, boundary (evaluation.measures.network.mechanisms).
+    mechanisms: Mechanisms | None = None
 
     def graph(self, period: str, network: str = "collaboration") -> nx.Graph:
         """The ``network`` (``collaboration`` or ``copresence``) of ``period`` as a graph of its active actors."""
@@ -88,17 +92,21 @@ class NetworkAnalysis:
 def analyse_network(actors: pd.DataFrame, events: pd.DataFrame, attendance: pd.DataFrame,
                     collaborations: pd.DataFrame, reference: pd.DataFrame, *, communes: Sequence[str],
                     periods: Sequence[Period], brokers: Sequence[str] = (), permutations: int = 1000,
-                    seed: int = 0, alpha: float = 0.05) -> NetworkAnalysis | None:
+                    seed: int = 0, alpha: float = 0.05, venues: Sequence[VenueSpec] = (),
+                    mechanisms: bool = True) -> NetworkAnalysis | None:
     """The territory's actors' networks per period, their change, conversion, model and QAP.
 
     Beside the crude conversion and dyad model it adds the estimate adjusted for each
     actor's propensity to form ties, its falsification test and a QAP stratified by
-    activity (:func:`evaluation.measures.network.robustness.adjusted_effects`).
+    activity (:func:`evaluation.measures.network.robustness.adjusted_effects`), and with
+    ``mechanisms`` the dose, timing, venues (``venues``), structure, equivalence, bridging and
+    boundary of :func:`evaluation.measures.network.mechanisms.analyse_mechanisms`.
 
     The territory's network is made of the events held in its ``communes``, the actors who
     attended them or are located there, and the declared ties between those actors. The
-    first two periods are compared (earlier → later). Returns ``None`` when the territory
-    has no event and no tie.
+    first two periods are compared (earlier → later); the pairs compared are those of the
+    actors active in the earlier period, less those whose optional ``end_date`` falls before
+    the later one. Returns ``None`` when the territory has no event and no tie.
     """
     communes = set(map(str, communes))
     ev = events[events["commune_code"].astype(str).isin(communes)]
@@ -126,6 +134,9 @@ def analyse_network(actors: pd.DataFrame, events: pd.DataFrame, attendance: pd.D
     change = tie_change(tie[first], tie[second], actors_before=active[first], actors_after=active[second])
     coords = pd.DataFrame(reference).set_index("commune_code")[["lat", "lon"]]
     universe = active[first]
+    if "end_date" in actors:  # actors known to have stopped before the later period cannot form ties in it
+        ended = pd.to_datetime(actors["end_date"]) < periods[1].start
+        universe = universe.difference(pd.Index(actors.loc[ended.fillna(False).to_numpy(), "actor_id"].astype(str)))
     dyad_table = dyads(nodes, cop[first], tie[first], tie[second], universe=universe, coordinates=coords)
     n = len(universe)
     pos = pd.Series(np.arange(n), index=universe)
@@ -145,6 +156,11 @@ def analyse_network(actors: pd.DataFrame, events: pd.DataFrame, attendance: pd.D
                                 universe=universe, universe_after=active[second], dyad_table=dyad_table,
                                 coordinates=coords, x=x, new_edges=(new["i"].to_numpy(), new["j"].to_numpy()),
                                 permutations=permutations, seed=seed, alpha=alpha)
+    extra = analyse_mechanisms(nodes=nodes, actors=actors, attendance=att, events=ev, collaborations=col,
+                               periods=periods, communes=communes, universe=universe, active=active,
+                               dyad_table=dyad_table, ties=tie, effect=adjusted.effect,
+                               falsification=adjusted.falsification, coordinates=coords, venues=venues,
+                               permutations=permutations, seed=seed, alpha=alpha) if mechanisms else None
     return NetworkAnalysis(list(periods), nodes, active, cop, tie, pd.DataFrame(rows), change, brok, dyad_table,
                            conversion(dyad_table, alpha=alpha), dyad_model(dyad_table, alpha=alpha), qap,
-                           adjusted.effect, adjusted.falsification, adjusted.qap, adjusted.strata)
+                           adjusted.effect, adjusted.falsification, adjusted.qap, adjusted.strata, extra)

@@ -72,7 +72,7 @@ analysis of dyadic data. *Social Networks* 10, 359–381.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
@@ -158,6 +158,8 @@ class NetworkEffect:
     e_value_ci: float = float("nan")
     controls: tuple[str, ...] = ()
     n_separated: int = 0  # pairs without a new tie predicted perfectly, set aside by the fixed-effects fit
+    # The fixed-effects fit's actor effects by actor id (to start other models' fits from them).
+    actor_effects: pd.Series | None = field(default=None, repr=False, compare=False)
 
     @property
     def significant(self) -> bool:
@@ -282,13 +284,21 @@ def network_effect(dyad_table: pd.DataFrame, *, activity: pd.DataFrame | None = 
             return _result(float(fit.params.iloc[0]), se, float(fit.se_robust[0]), float(fit.se_naive[0]),
                            alpha=alpha, model="actor_fixed_effects", reason="fixed_effects",
                            controls=tuple(c for c in pair if c not in fit.collinear),
-                           n_separated=fit.n_separated, **base)
+                           n_separated=fit.n_separated, actor_effects=_by_id(d, fit.fixed_effects), **base)
         else:
             reason = "fixed_effects_not_converged"
     try:
         return _controls_fit(d, y, x, activity, controls, reason=reason, alpha=alpha, base=base)
     except (np.linalg.LinAlgError, ValueError, FloatingPointError):
         return not_estimable("controls_model_failed")
+
+
+def _by_id(d: pd.DataFrame, effects: np.ndarray) -> pd.Series | None:
+    """Actor effects by id, when the pair table names its actors (``actor_a``/``actor_b`` categoricals)."""
+    if "actor_a" not in d or not isinstance(d["actor_a"].dtype, pd.CategoricalDtype):
+        return None
+    labels = d["actor_a"].cat.categories
+    return pd.Series(effects[:len(labels)], index=labels.astype(str)) if len(labels) == len(effects) else None
 
 
 def _controls_fit(d: pd.DataFrame, y: np.ndarray, x: np.ndarray, activity: pd.DataFrame | None,

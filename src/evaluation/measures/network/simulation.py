@@ -29,7 +29,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-__all__ = ["SimulatedNetwork", "simulate_selection"]
+__all__ = ["SimulatedNetwork", "simulate_selection", "SimulatedClosure", "simulate_transitivity", "SimulatedPanel",
+           "simulate_panel"]
 
 
 @dataclass(frozen=True)
@@ -77,7 +78,7 @@ def _attend(rng: np.random.Generator, p: np.ndarray, n_events: int) -> np.ndarra
 def simulate_selection(*, n_actors: int = 150, events_before: int = 20, events_after: int = 20,
                        effect: float = 1.0, sigma: float = 1.2, attendance_rate: float = 0.05,
                        max_attendance: float = 0.9, tie_rate: float = 0.0025, tie_rate_before: float = 0.0015,
-                       activity_cap: float | None = None, seed: int = 0,
+                       activity_cap: float | None = None, seed: int = 0, per_event: float = 1.0,
                        split_date: str = "2022-01-01", commune_code: str = "21166") -> SimulatedNetwork:
     """Generate one territory where activity drives attendance and ties (see the module).
 
@@ -95,6 +96,10 @@ def simulate_selection(*, n_actors: int = 150, events_before: int = 20, events_a
     activity_cap
         :math:`A_{max}`; by default :math:`e^{2\\sigma}` (the 97.7th percentile), and the
         rates are checked to keep every probability at most one.
+    per_event
+        δ, a dose–response: each event the pair attended together before the split
+        multiplies the chance of a new tie by δ (:math:`\\rho^{m_{ij}} \\delta^{k_{ij}}`, k the
+        shared events; 1: no dose–response, the default).
     """
     rng = np.random.default_rng(seed)
     n = n_actors
@@ -111,7 +116,12 @@ def simulate_selection(*, n_actors: int = 150, events_before: int = 20, events_a
     met = (before[i] & before[j]).any(axis=1)
     base = f[i] * f[j]
     tie_before = rng.random(len(i)) < tie_rate_before * base
-    new_tie = (rng.random(len(i)) < tie_rate * base * np.where(met, effect, 1.0)) & ~tie_before
+    p_new = tie_rate * base * np.where(met, effect, 1.0)
+    if per_event != 1.0:
+        p_new = p_new * per_event ** (before[i] & before[j]).sum(axis=1)
+        if p_new.max() > 1:
+            raise ValueError(f"per_event={per_event} makes a tie probability exceed 1: lower the rate")
+    new_tie = (rng.random(len(i)) < p_new) & ~tie_before
 
     split = pd.Timestamp(split_date)
     ids = np.array([f"S{k:04d}" for k in range(n)], dtype=object)
@@ -136,3 +146,158 @@ def simulate_selection(*, n_actors: int = 150, events_before: int = 20, events_a
     pairs, prior = _direct_tables(ids, before, i, j, tie_before, new_tie)
     return SimulatedNetwork(actors, events, attendance, collaborations, pd.Series(activity, index=ids, name="activity"),
                             float(effect), split, commune_code, pairs, prior)
+
+
+# --------------------------------------------------------------------------- transitivity
+@dataclass(frozen=True)
+class SimulatedClosure:
+    """A two-period territory where partners of partners become partners and meeting does nothing."""
+
+    actors: pd.DataFrame
+    events: pd.DataFrame
+    attendance: pd.DataFrame
+    collaborations: pd.DataFrame
+    split_date: pd.Timestamp
+    closure: float  # τ: each common partner before multiplies the chance of a new tie by τ
+    pairs: pd.DataFrame  # i, j, copresence, new_tie of the actors active before (as dyads builds it)
+    universe: pd.Index  # the actors active before, sorted
+
+
+def simulate_transitivity(*, n_actors: int = 200, groups: int = 8, events_before: int = 16, closure: float = 2.0,
+                          sigma: float = 0.6, attendance_in: float = 0.25, attendance_out: float = 0.01,
+                          tie_rate_before: float = 0.004, within: float = 12.0, tie_rate: float = 0.003,
+                          seed: int = 0, split_date: str = "2022-01-01") -> SimulatedClosure:
+    """Groups whose members meet at their group's events and are partners before; then closure.
+
+    After the split,
+
+    .. math:: P(y_{ij} = 1) = c\\, f(A_i) f(A_j)\\, \\tau^{c_{ij}}
+
+    with :math:`c_{ij}` the pair's common partners before (triadic closure) and no effect of
+    meeting: pairs who met are pairs of the same group, who share partners, and a model
+    without the common partners credits the meetings with closure. Actors attend their
+    group's events with probability ``attendance_in`` × activity, others' with
+    ``attendance_out`` × activity; ties before are ``within`` times likelier inside a group.
+    A pair whose probability exceeds 1 (many common partners) forms a tie for sure.
+    """
+    rng = np.random.default_rng(seed)
+    n = n_actors
+    activity = np.exp(rng.normal(0.0, sigma, n))
+    f = np.minimum(activity, np.exp(2 * sigma))
+    group = rng.integers(0, groups, n)
+    ev_group = rng.integers(0, groups, events_before)
+    same_ev = group[:, None] == ev_group[None, :]
+    p = np.minimum(0.95, np.where(same_ev, attendance_in, attendance_out) * activity[:, None])
+    before = rng.random((n, events_before)) < p
+    i, j = np.triu_indices(n, k=1)
+    same = group[i] == group[j]
+    p_before = tie_rate_before * f[i] * f[j] * np.where(same, within, 1.0)
+    tie_before = rng.random(len(i)) < np.minimum(p_before, 1.0)
+    adj = np.zeros((n, n))
+    adj[i[tie_before], j[tie_before]] = adj[j[tie_before], i[tie_before]] = 1
+    common = (adj @ adj)[i, j]
+    p_new = tie_rate * f[i] * f[j] * closure ** common
+    new_tie = (rng.random(len(i)) < p_new) & ~tie_before  # a probability above 1 is a sure tie
+    split = pd.Timestamp(split_date)
+    ids = np.array([f"S{k:04d}" for k in range(n)], dtype=object)
+    actors = pd.DataFrame({"actor_id": ids, "kind": "association", "sector": "care", "commune_code": "21166",
+                           "in_qpv": False})
+    event_ids = np.array([f"V{k:04d}" for k in range(events_before)], dtype=object)
+    events = pd.DataFrame({"event_id": event_ids,
+                           "date": split - pd.to_timedelta(rng.integers(1, 700, events_before), unit="D"),
+                           "kind": "atelier", "commune_code": "21166", "organiser": "pole"})
+    who, which = np.nonzero(before)
+    attendance = pd.DataFrame({"event_id": event_ids[which], "actor_id": ids[who]})
+    rows = []
+    for mask, lo, hi in ((tie_before, -900, -1), (new_tie, 1, 700)):
+        rows.append(pd.DataFrame({"actor_a": ids[i[mask]], "actor_b": ids[j[mask]],
+                                  "start_date": split + pd.to_timedelta(rng.integers(lo, hi, int(mask.sum())), unit="D"),
+                                  "kind": "partnership", "source": "simulation"}))
+    pairs, prior = _direct_tables(ids, before, i, j, tie_before, new_tie)
+    return SimulatedClosure(actors, events, attendance, pd.concat(rows, ignore_index=True), split, float(closure),
+                            pairs, prior.index)
+
+
+# --------------------------------------------------------------------------- pairs × windows
+@dataclass(frozen=True)
+class SimulatedPanel:
+    """A territory followed over equal windows, with a venue opening during the period."""
+
+    actors: pd.DataFrame
+    events: pd.DataFrame  # organiser "venue" for the venue's events
+    attendance: pd.DataFrame
+    collaborations: pd.DataFrame
+    start: pd.Timestamp  # first day of the first window (calendar year)
+    years: int
+    venue_from: int  # first window of the venue's events
+    effect_venue: float
+    effect_elsewhere: float
+
+
+def simulate_panel(*, n_actors: int = 200, years: int = 7, events_per_year: int = 8, venue_from: int = 2,
+                   venue_share: float = 0.5, effect_venue: float = 1.0, effect_elsewhere: float = 1.0,
+                   baseline: tuple[float, ...] | None = None, sigma: float = 1.0, attendance_rate: float = 0.05,
+                   max_attendance: float = 0.8, tie_rate: float = 0.0012, join_share: float = 0.0, seed: int = 0,
+                   first_year: int = 2018) -> SimulatedPanel:
+    """A territory over yearly windows where meeting at the venue (or elsewhere) raises the hazard of a first tie.
+
+    In window *t* each pair not yet tied forms its first tie with probability
+
+    .. math:: h_{ij,t} = c\\, f(A_i) f(A_j)\\, \\lambda_t\\, \\rho_V^{v_{ij,t-1}}\\, \\rho_E^{e_{ij,t-1}}
+
+    where :math:`v_{ij,t-1}` (:math:`e_{ij,t-1}`) says whether the pair attended an event of
+    the venue (of elsewhere) together before window *t*, :math:`\\rho_V` = ``effect_venue``,
+    :math:`\\rho_E` = ``effect_elsewhere`` and :math:`\\lambda_t` = ``baseline`` (default 1,
+    e.g. a COVID dip). Activity drives attendance and ties as in :func:`simulate_selection`.
+    Each window holds ``events_per_year`` events; from window ``venue_from`` on each is the
+    venue's with probability ``venue_share`` (organiser ``"venue"``). A share ``join_share``
+    of the actors joins at a window drawn from 1 … ``years`` − 1 (``actors.start_date`` its
+    first day): before it, they neither attend nor tie.
+    """
+    rng = np.random.default_rng(seed)
+    n = n_actors
+    lam = np.ones(years) if baseline is None else np.asarray(baseline, dtype=float)
+    activity = np.exp(rng.normal(0.0, sigma, n))
+    f = np.minimum(activity, np.exp(2 * sigma))
+    p_attend = np.minimum(max_attendance, attendance_rate * activity)
+    joins = np.where(rng.random(n) < join_share, rng.integers(1, max(years, 2), n), 0)
+    i, j = np.triu_indices(n, k=1)
+    base = tie_rate * f[i] * f[j]
+    if base.max() * lam.max() * effect_venue * effect_elsewhere > 1:
+        raise ValueError("a tie probability exceeds 1: lower the rate")
+    met_v = np.zeros(len(i), dtype=bool)
+    met_e = np.zeros(len(i), dtype=bool)
+    tied = np.zeros(len(i), dtype=bool)
+    tie_window = np.full(len(i), -1)
+    start = pd.Timestamp(first_year, 1, 1)
+    ev_rows, att_rows = [], []
+    for t in range(years):
+        h = base * lam[t] * np.where(met_v, effect_venue, 1.0) * np.where(met_e, effect_elsewhere, 1.0)
+        h = h * ((joins[i] <= t) & (joins[j] <= t))
+        new = ~tied & (rng.random(len(i)) < h)
+        tie_window[new] = t
+        tied |= new
+        at_venue = (rng.random(events_per_year) < venue_share) & (t >= venue_from)
+        present = (rng.random((n, events_per_year)) < p_attend[:, None]) & (joins <= t)[:, None]
+        for mask, met in ((at_venue, met_v), (~at_venue, met_e)):
+            b = present[:, mask].astype(float)
+            met |= ((b @ b.T)[i, j] > 0)
+        w0 = start + pd.DateOffset(years=t)
+        ids_t = [f"V{t:02d}{k:03d}" for k in range(events_per_year)]
+        ev_rows.append(pd.DataFrame({"event_id": ids_t,
+                                     "date": w0 + pd.to_timedelta(rng.integers(0, 365, events_per_year), unit="D"),
+                                     "kind": "atelier", "commune_code": "21166",
+                                     "organiser": np.where(at_venue, "venue", "pole")}))
+        who, which = np.nonzero(present)
+        att_rows.append(pd.DataFrame({"event_id": np.asarray(ids_t, dtype=object)[which],
+                                      "actor_id": [f"S{k:04d}" for k in who]}))
+    ids = np.array([f"S{k:04d}" for k in range(n)], dtype=object)
+    actors = pd.DataFrame({"actor_id": ids, "kind": "association", "sector": "care", "commune_code": "21166",
+                           "in_qpv": False, "start_date": [start + pd.DateOffset(years=int(y)) for y in joins]})
+    k = tie_window >= 0
+    days = rng.integers(0, 365, int(k.sum()))
+    dates = pd.to_datetime([start + pd.DateOffset(years=int(t)) for t in tie_window[k]]) + pd.to_timedelta(days, unit="D")
+    collaborations = pd.DataFrame({"actor_a": ids[i[k]], "actor_b": ids[j[k]], "start_date": dates,
+                                   "kind": "partnership", "source": "simulation"})
+    return SimulatedPanel(actors, pd.concat(ev_rows, ignore_index=True), pd.concat(att_rows, ignore_index=True),
+                          collaborations, start, years, venue_from, float(effect_venue), float(effect_elsewhere))

@@ -48,7 +48,8 @@ class VenueReach:
 
 
 def venue_reach(events: pd.DataFrame, attendance: pd.DataFrame, actors: pd.DataFrame, reference: pd.DataFrame,
-                *, commune: str, since: object = None, until: object = None, alpha: float = 0.05) -> VenueReach:
+                *, commune: str, since: object = None, until: object = None, alpha: float = 0.05,
+                organiser: str | None = None) -> VenueReach:
     """Who comes to the events held in ``commune`` (from ``since``), and who comes back.
 
     Participants are the actors present at those events. Each is given one origin, the
@@ -58,12 +59,16 @@ def venue_reach(events: pd.DataFrame, attendance: pd.DataFrame, actors: pd.DataF
     when it is the actor's first event of the period, a return otherwise; the share of
     participants who come back is those with two events or more.
 
+    With ``organiser`` (the venue's actor id, ``territories.yml``), the venue's events are
+    those it organised, wherever they were held; ``commune`` still places its participants.
+
     Returns
     -------
     VenueReach
         Counts with Wilson intervals, and activity by month.
     """
-    ev = events[events["commune_code"] == commune]
+    ev = (events[events["organiser"].astype(str) == str(organiser)] if organiser is not None
+          else events[events["commune_code"] == commune])
     if since is not None:
         ev = ev[ev["date"] >= pd.Timestamp(since)]
     if until is not None:

@@ -103,6 +103,8 @@ class Publishable:
     (:mod:`evaluation.report.secrecy.denominator_links`).
     ``outcomes``: the counts of the chapter after the accompaniment
     (:func:`evaluation.report.outcomes.outcome_tables`).
+    ``network_counts``: the network annex's counts standing alone (``key``, ``count``: new
+    ties after meeting at a venue, :func:`evaluation.report.mechanisms.mechanism_counts`).
     """
 
     reached: pd.DataFrame
@@ -120,6 +122,7 @@ class Publishable:
     area_classes: pd.DataFrame | None = None
     denominators: object | None = None
     outcomes: Mapping[str, pd.DataFrame] | None = None
+    network_counts: pd.DataFrame | None = None
 
 
 class _Builder:

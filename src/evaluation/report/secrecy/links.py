@@ -65,6 +65,9 @@ def linked_cells(tables: Publishable) -> LinkedCells:  # noqa: C901 (one flat li
       first visits + returns;
     * conversion: pairs who met = new collaborations + the others (likewise for pairs who
       never met), the pair totals being always printed;
+    * the network annex's counts of new ties after meeting at each venue, at all of them and
+      elsewhere stand alone (a pair may meet at several: no sum); the indicator
+      ``effet_tiers_lieu`` rests on the count for all venues;
     * jobs and testimony counts, and theme counts (overlapping: no relation), stand alone;
     * what became of the structures after the accompaniment and the cost ratios:
       :mod:`evaluation.report.secrecy.outcome_links`.
@@ -276,9 +279,17 @@ def linked_cells(tables: Publishable) -> LinkedCells:  # noqa: C901 (one flat li
             met = new[groups == "met"]
             if "taux_conversion" in where and len(met):
                 b.place(met, where["taux_conversion"])
-            for code in ("rapport_conversion", "effet_reseau"):  # ratios of the two groups' new ties
+            for code in ("rapport_conversion", "effet_reseau", "effet_reseau_dose"):  # on both groups' new ties
                 if code in where:
                     b.place(new, where[code])
+    # ---- the network annex's counts (new ties after meeting at a venue): alone, each on its rows
+    if tables.network_counts is not None and len(tables.network_counts):
+        nc = tables.network_counts
+        keys = nc["key"].astype(str).tolist()
+        ids = b.cells([f"network|{k}" for k in keys], nc["count"], table="network_counts")
+        b.place(ids, b.rows("network_counts", nc))
+        if ind is not None and "effet_tiers_lieu" in where and "venue_new|all" in keys:
+            b.place(ids[keys.index("venue_new|all")], where["effet_tiers_lieu"])
     # ---- themes (overlapping counts: no relation)
     if tables.themes is not None and len(tables.themes):
         t = tables.themes

@@ -7,6 +7,7 @@ import pandas as pd
 from evaluation.report import figures
 from evaluation.report.published import Estimate, Publication
 from evaluation.report.sections.base import Item, _plural
+from evaluation.report.sections.network_annex import network_annex
 from evaluation.report.tables import (
     EFFECT_MODELS,
     EFFECT_REASONS,
@@ -74,7 +75,9 @@ def network_effect(pub: Publication) -> str:
     """The adjusted networking effect in detail (technical annex, under ``HEAD_EFFECT``): the
     estimate at equal propensity of the actors to form ties (or that the data cannot separate
     meeting from activity), the model and why, the falsification test, the E-value and the
-    QAP stratified by activity. Empty without network data.
+    QAP stratified by activity. The dose, the tiers-lieu's own part and bridging are said in the
+    body (:func:`evaluation.report.sections.overview.network_overview`) and detailed in
+    :mod:`evaluation.report.sections.network_annex`. Empty without network data.
     """
     net = pub.network
     if net is None or net.effect is None:
@@ -258,4 +261,4 @@ def network_details(pub: Publication) -> list[Item]:
                  "rapport, pour Gephi, igraph ou RSiena." if net.exports else
                  "Les réseaux ne sont pas exportés : leurs liens permettraient de retrouver des effectifs "
                  "qui relèvent du secret statistique.")
-    return items
+    return items + network_annex(pub)

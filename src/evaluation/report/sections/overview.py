@@ -29,6 +29,7 @@ from evaluation.report.sections.findings import (
     rest_of_area,
     rest_rate_interval,
 )
+from evaluation.report.sections.network_annex import mechanisms_body
 from evaluation.report.sections.quotes import quote_items, quotes_for
 from evaluation.report.sections.scope import all_one_space, gaps, one_density_level
 from evaluation.report.tables import (
@@ -168,7 +169,8 @@ def network_chart(pub: Publication) -> object | None:
 
 def network_overview(pub: Publication) -> list[Item]:
     """« Les rencontres ont-elles fait naître des collaborations ? »: the adjusted estimate in two
-    or three plain sentences, one chart (structures with a partner, ties across the
+    or three plain sentences, then the dose, the tiers-lieu's own part and bridging
+    (:func:`evaluation.report.sections.network_annex.mechanisms_body`), one chart (structures with a partner, ties across the
     neighbourhood's border, before and after), quotes; models and tests are in the annex.
     """
     net = pub.network
@@ -185,7 +187,9 @@ def network_overview(pub: Publication) -> list[Item]:
                           partners_before=fr_number(_partners(net.graphs[first])),
                           active_after=fr_number(net.active[second]),
                           partners_after=fr_number(_partners(net.graphs[second])))
-    items += [" ".join(said) + " " + counts, network_chart(pub)]
+    items += [" ".join(said) + " " + counts]
+    mechanisms = mechanisms_body(pub)  # dose, the tiers-lieu's own part, bridging: plain sentences
+    items += ([mechanisms] if mechanisms else []) + [network_chart(pub)]
     items += quote_items(quotes_for(pub.quotes, "network"))
     return items + ["Les modèles, les tests et le détail des mesures du réseau sont en annexe."]
 
