@@ -34,8 +34,8 @@ MODULES = {module_name(p): p for p in sorted(PACKAGE.rglob("*.py"))}
 
 def layer(module: str) -> str:
     parts = module.split(".")
-    if len(parts) == 1 or parts[1] in ("config", "errors", "problems", "messages", "messages_cli", "_io", "_text",
-                                                "kernel"):
+    if len(parts) == 1 or parts[1] in ("config", "errors", "problems", "problems_survey", "messages", "messages_cli",
+                                        "_io", "_text", "kernel"):
         return "base"
     return parts[1]
 
@@ -105,8 +105,9 @@ def test_function_level_imports_are_justified():
 # rooms before it in the list, never one after it. A room is a sub-package, or a module at
 # the layer's top level. Each sub-package's docstring says the same.
 ROOMS = {
-    "measures": ("stats", "estimation", "snapshot", "objectives", "qualitative", "reach", "evolution", "network"),
-    "report": ("tables", "figures", "context", "secrecy", "published", "editions", "sections", "formats",
+    "measures": ("stats", "estimation", "snapshot", "objectives", "qualitative", "reach", "evolution", "network",
+                 "survey"),
+    "report": ("tables", "figures", "context", "secrecy", "published", "survey", "editions", "sections", "formats",
                "indicators", "network_export", "publication", "runs"),
 }
 

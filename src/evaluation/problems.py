@@ -22,6 +22,8 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from evaluation.problems_survey import SURVEY_PROBLEMS
+
 __all__ = ["Lang", "LANGS", "Message", "CATALOGUE", "PROBLEM_COLUMNS", "Problems", "render_problems"]
 
 Lang = Literal["en", "fr"]
@@ -346,6 +348,7 @@ CATALOGUE: dict[str, Message] = {
         "le code commune avait perdu son zéro initial ; lu comme 0{value}",
         "rien à faire ; pour garder le zéro, mettre la colonne au format texte dans le tableur"),
 }
+CATALOGUE.update({code: Message(*texts) for code, texts in SURVEY_PROBLEMS.items()})  # the partner survey's
 
 
 class Problems:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -195,9 +196,18 @@ def _sample(args: argparse.Namespace) -> int:
     from evaluation.geo.territories import load_territories
     from evaluation.io.sample import generate_sample, write_sample
 
-    tables = generate_sample(load_reference(args.reference), load_territories(args.territories, reference_dir=args.reference),
-                             seed=args.seed, scale=args.scale)
+    reference = load_reference(args.reference)
+    territories = load_territories(args.territories, reference_dir=args.reference)
+    tables = generate_sample(reference, territories, seed=args.seed, scale=args.scale)
     out = write_sample(tables, args.out or get_paths().sample, seed=args.seed, overwrite=args.force)
+    chenove = territories.get("chenove")
+    if chenove is not None and set(chenove.communes) and set(chenove.communes) <= set(reference["commune_code"]):
+        from evaluation.io.survey.questions import SURVEY_FOLDER
+        from evaluation.io.survey.sample import write_bundled_survey
+
+        names = dict(zip(reference["commune_code"].astype(str), reference["commune_name"].astype(str), strict=True))
+        write_bundled_survey(tables, out / SURVEY_FOLDER, communes=tuple(chenove.communes), commune_names=names,
+                             overwrite=args.force)
     print(say("sample_written", args, seed=args.seed, folder=out, tables=[f"{k} {len(v)}" for k, v in tables.items()]))
     return 0
 
@@ -252,5 +262,76 @@ def _territories(args: argparse.Namespace) -> int:
     return 0
 
 
+def _survey(args: argparse.Namespace) -> int:
+    """``evaluation survey form`` / ``check``."""
+    import datetime as dt  # imports when the command runs: --help stays fast
+
+    import pandas as pd  # the roster's names
+
+    from evaluation.config import get_paths
+    from evaluation.errors import ConfigError
+    from evaluation.geo.reference import load_reference, territory_communes
+    from evaluation.geo.territories import get_territory, load_territories
+    from evaluation.io.datasets import load_dataset
+    from evaluation.io.pseudonyms import resolve_key
+    from evaluation.io.survey.answers import read_survey
+    from evaluation.io.survey.questions import SURVEY_FOLDER
+
+    reference = load_reference(args.reference)
+    data = args.data or get_paths().sample
+    territories = load_territories(args.territories, reference_dir=args.reference)
+    key = resolve_key()
+    dataset = load_dataset(data, reference=reference, reference_dir=args.reference, territories=territories,
+                           pseudonym_key=key)
+    if args.survey_command == "check":
+        folder = args.folder or data / SURVEY_FOLDER
+        answers = read_survey(folder, actors=dataset.actors, key=key, territories=list(territories),
+                              communes=reference)
+        print(say("survey_checked", args, folder=folder, waves=len(answers.waves)))
+        for w in answers.waves.itertuples():
+            ties = answers.ties[answers.ties["wave"] == w.wave]
+            print(say("survey_wave_line", args, territory=w.territory, wave=w.wave, date=f"{w.wave_date:%d/%m/%Y}",
+                      responses=int(w.responses), ties=len(ties)))
+        if len(answers.notices):
+            print(problem_text(answers.notices, args.lang).to_string(index=False))
+        return 0
+    from evaluation.io.survey.form import check_form, form_sheets, write_form, write_limesurvey_guide
+    from evaluation.io.survey.roster import actor_names, roster_frame
+
+    territory = get_territory(args.territory, args.territories, reference_dir=args.reference)
+    date = dt.date.today()
+    if args.date:
+        formats = [f for f in ("%Y-%m-%d", "%d/%m/%Y") if _parses(args.date.strip(), f)]
+        if not formats:
+            raise ConfigError(code="survey_date_invalid", value=args.date)
+        date = dt.datetime.strptime(args.date.strip(), formats[0]).date()
+    communes = territory_communes(territory, reference)
+    d = dataset.tables
+    roster = roster_frame(d["actors"], d["events"], d["attendance"], communes=communes["commune_code"], until=date)
+    names = actor_names(data).reindex(roster.index)
+    listed = roster.assign(name=names.fillna(pd.Series(roster.index, index=roster.index))).reset_index()
+    places = reference[reference["commune_code"].isin(set(listed["commune_code"]) | set(communes["commune_code"]))]
+    sheets = form_sheets(listed, territory=territory.slug, label=territory.label, wave=args.wave, date=date,
+                         communes=places[["commune_code", "commune_name"]].sort_values("commune_name"))
+    out = args.out or Path(f"enquete-{territory.slug}-{args.wave}.xlsx")
+    path = write_form(sheets, out, overwrite=args.force)
+    warnings = check_form(path, odk_validate=args.odk_validate)
+    guide = write_limesurvey_guide(listed, path.with_name(f"{path.stem}-limesurvey.txt"))
+    print(say("survey_form_written", args, path=path, territory=territory.slug, wave=args.wave,
+              date=f"{date:%d/%m/%Y}", actors=len(listed), warnings=len(warnings), guide=guide))
+    return 0
+
+
+def _parses(text: str, fmt: str) -> bool:
+    """Whether ``text`` is a date written as ``fmt``."""
+    import datetime as dt  # imports when the command runs: --help stays fast
+
+    try:
+        dt.datetime.strptime(text, fmt)
+    except ValueError:
+        return False
+    return True
+
+
 COMMANDS = {"report": _report, "publish": _publish, "verify": _verify, "validate": _validate, "sample": _sample,
-            "reference": _reference, "territories": _territories}
+            "reference": _reference, "territories": _territories, "survey": _survey}

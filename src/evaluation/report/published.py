@@ -214,6 +214,7 @@ class Publication:
     departement_names: dict[str, str] = field(default_factory=dict)
     snapshot: Snapshot | None = None  # the « état au » of the report
     evolution: object | None = None  # the comparison with a baseline edition (evaluation.report.editions.evolution)
+    survey: object | None = None  # the partner survey (evaluation.report.survey.SurveyPublication); None: no survey
 
     def publishable(self) -> Publishable:
         """The publication's count tables, as :mod:`evaluation.report.secrecy.audit` links them."""

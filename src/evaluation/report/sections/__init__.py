@@ -10,7 +10,8 @@ estimated it says why (:data:`evaluation.report.tables.NOT_ESTIMABLE`).
 This module holds the builders of the summary, testimonies, method and provenance, and
 re-exports the chapters' builders: ``reach`` (the reach chapter), ``network`` (networking
 effects), ``areas`` (the territory beside its département, région and France),
-``objectives`` (results against the convention's objectives),
+``objectives`` (results against the convention's objectives), ``survey`` (« Qualité des relations »,
+the partner survey),
 ``base`` (what every builder shares) and ``shown`` (what a cell displayed, kept for Word and PDF).
 
 May import ``tables``, ``figures``, ``context``, ``published``,
@@ -47,6 +48,7 @@ from evaluation.report.sections.reach import (
     venue,
 )
 from evaluation.report.sections.shown import SCREEN_DPI, keep, shown_figure
+from evaluation.report.sections.survey import survey, survey_annex, survey_method
 from evaluation.report.tables import (
     SECRET,
     SECRET_TEXT,
@@ -64,7 +66,7 @@ from evaluation.report.tables import (
 __all__ = ["show", "setup", "summary", "summary_markdown", "caveats_markdown", "table_of_contents",
            "objectives", "territory_facts", "reach_reading", "density", "urban_rural", "rates", "qpv", "trends",
            "communes_reached", "distance", "count_model", "venue", "network_effect", "network_reading",
-           "network_details",
+           "network_details", "survey", "survey_annex", "survey_method",
            "testimonies", "evolution", "surroundings", "departements", "method", "provenance", "as_of_title", "as_of_sentence", "CHAPTERS"]
 
 SAMPLE_SEED = 2024
