@@ -154,8 +154,8 @@ class _Reader:
         text = self.cells(m, "commune")
         other = normalise_names(text).isin(OTHER_WORDS)
         text = text.mask(other, self.cells(m, "commune_autre"))
-        code = text.where(text.str.fullmatch(r"\d[0-9AB]\d{3}"))
-        code = code.fillna(normalise_names(text).map(self.communes))
+        by_name = normalise_names(text).map(self.communes).astype(object)
+        code = text.astype(object).where(text.str.fullmatch(r"\d[0-9AB]\d{3}"), by_name)
         unread = (text != "") & code.isna()
         if unread.any():
             self.notices.add(self.e.where["main"], "survey_commune_unread", rows=m.index[unread],

@@ -27,7 +27,16 @@ import pandas as pd
 from evaluation._io import atomic_write
 from evaluation.config import get_paths
 from evaluation.errors import ConfigError
-from evaluation.io.survey.questions import CHOICES, ITEMS, LABELS, LIMESURVEY, PARTNER_FIELDS, limesurvey_code
+from evaluation.io.survey.questions import (
+    CHOICES,
+    ITEMS,
+    LABELS,
+    LIMESURVEY,
+    OTHER_ACTOR,
+    OTHER_COMMUNE,
+    PARTNER_FIELDS,
+    limesurvey_code,
+)
 
 __all__ = ["FR", "EN", "WAVE_PATTERN", "form_sheets", "write_form", "check_form", "limesurvey_guide",
            "write_limesurvey_guide"]
@@ -116,13 +125,13 @@ def form_sheets(roster: pd.DataFrame, *, territory: str, label: str, wave: str, 
     ]
     choices = [{"list_name": "acteurs", "name": i, f"label::{FR}": n, f"label::{EN}": n}
                for i, n in zip(ids, names, strict=True)]
-    choices.append({"list_name": "acteurs", "name": "autre", f"label::{FR}": "Autre structure (pas dans la liste)",
-                    f"label::{EN}": "Another organisation (not in the list)"})
+    choices.append({"list_name": "acteurs", "name": "autre", f"label::{FR}": OTHER_ACTOR[0],
+                    f"label::{EN}": OTHER_ACTOR[1]})
     choices += [{**c, "list_name": "liste"} for c in choices[:-1]]
     choices += [{"list_name": "communes", "name": str(r.commune_code), f"label::{FR}": str(r.commune_name),
                  f"label::{EN}": str(r.commune_name)} for r in communes.itertuples()]
-    choices.append({"list_name": "communes", "name": "autre", f"label::{FR}": "Autre commune",
-                    f"label::{EN}": "Another municipality"})
+    choices.append({"list_name": "communes", "name": "autre", f"label::{FR}": OTHER_COMMUNE[0],
+                    f"label::{EN}": OTHER_COMMUNE[1]})
     choices += [{"list_name": list_name, "name": c.name, f"label::{FR}": c.fr, f"label::{EN}": c.en}
                 for list_name, options in CHOICES.items() for c in options]
     settings = pd.DataFrame([{"form_title": f"Enquête partenaires — {label} — {wave}",

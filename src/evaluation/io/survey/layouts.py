@@ -163,7 +163,10 @@ def _kobo_xlsx(path: Path, problems: Problems) -> Export | None:
 
 
 def _kobo_csv(name: str, frame: pd.DataFrame) -> Export:
-    """The current KoboToolbox CSV (main section only), or the legacy one whose repeats are flattened."""
+    """The current KoboToolbox CSV (main section only), or the legacy one whose repeats are flattened
+    (kobocat's, which writes ``n/a`` for an empty cell).
+    """
+    frame = frame.mask(frame == "n/a", "")
     main, headers = _fields(frame, set(MAIN_FIELDS))
     key = (frame["_uuid"] if "_uuid" in frame else frame["_id"] if "_id" in frame
            else pd.Series(frame.index.astype(str), index=frame.index))
@@ -227,7 +230,7 @@ def _limesurvey(name: str, frame: pd.DataFrame) -> Export:
                                                                          _field="_known", _row=frame.index)
                             for sub, col in known if repeat == "partenaires"])
         wide = long.pivot_table(index=["_row", "_parent", "_sub"], columns="_field", values="value", aggfunc="first")
-        wide = wide.reindex(columns=sorted(set(wide.columns) | {"_known"}))
+        wide = wide.reindex(columns=sorted(set(wide.columns) | {"_known"})).astype(object)
         answered = (wide.drop(columns="_known").fillna("") != "").any(axis=1) | wide["_known"].fillna("").str.upper().eq("Y")
         wide = wide[answered].reset_index().sort_values(["_row", "_sub"])
         if repeat == "partenaires":

@@ -21,7 +21,7 @@ from evaluation._text import normalise_name
 from evaluation.io.schema import ACTOR_KINDS, INTENSITY_LEVELS, VALUE_ALIASES
 
 __all__ = ["Choice", "CHOICES", "TRUST_ITEMS", "VALUE_ITEMS", "ITEMS", "MAIN_FIELDS", "PARTNER_FIELDS",
-           "OTHER_FIELDS", "REPEATS", "LABELS", "LIMESURVEY", "OTHER_WORDS", "SURVEY_FOLDER", "choice_codes",
+           "OTHER_FIELDS", "REPEATS", "LABELS", "LIMESURVEY", "OTHER_WORDS", "OTHER_ACTOR", "OTHER_COMMUNE", "SURVEY_FOLDER", "choice_codes",
            "limesurvey_code"]
 
 #: The sub-folder of a data folder holding the survey's exports (one file, zip or set of CSV per wave).
@@ -142,8 +142,12 @@ LIMESURVEY: dict[str, str] = {
     "AUTREINFL": "autre_influence", "AUTREIMPL": "autre_implication", "AUTRERESS": "autre_ressources",
 }
 
-#: Answers that mean « another structure, not in the list » (XLSForm's ``autre``, LimeSurvey's ``-oth-``).
-OTHER_WORDS = frozenset({"autre", "other", "oth", "autre_non_listee", "autre_structure"})
+#: The « autre » answers of the lists of actors and of communes (French, English), as the form labels them.
+OTHER_ACTOR = ("Autre structure (pas dans la liste)", "Another organisation (not in the list)")
+OTHER_COMMUNE = ("Autre commune", "Another municipality")
+#: Answers that mean « another, not in the list » (XLSForm's ``autre`` and its labels, LimeSurvey's ``-oth-``),
+#: folded (:func:`~evaluation._text.normalise_name`).
+OTHER_WORDS = frozenset({"autre", "other", "oth", *(normalise_name(t) for t in OTHER_ACTOR + OTHER_COMMUNE)})
 
 
 def choice_codes(list_name: str) -> dict[str, str]:

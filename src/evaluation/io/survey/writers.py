@@ -21,7 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from evaluation._io import atomic_write
-from evaluation.io.survey.questions import CHOICES, ITEMS, LABELS, OTHER_FIELDS, PARTNER_FIELDS
+from evaluation.io.survey.questions import CHOICES, ITEMS, LABELS, OTHER_ACTOR, OTHER_FIELDS, PARTNER_FIELDS
 
 __all__ = ["write_kobo_xlsx", "write_odk_zip"]
 
@@ -64,7 +64,7 @@ def _parts(respondents: pd.DataFrame, ties: pd.DataFrame, names: Mapping[str, st
     code = r["commune_code"].astype(object).where(r["commune_code"].notna(), "").astype(str)
     main = pd.DataFrame({
         "territoire": r["territory"], "vague": r["wave"], "date_vague": r["wave_date"].dt.strftime("%Y-%m-%d"),
-        "repondant": (written if labels else who).where(listed, "Autre structure (pas dans la liste)" if labels
+        "repondant": (written if labels else who).where(listed, OTHER_ACTOR[0] if labels
                                                         else "autre"),
         "repondant_autre": written.where(~listed, ""), "type_structure": _labels("types", r["kind"], labels),
         "commune": code.map(communes).fillna(code) if labels else code, "commune_autre": "",
