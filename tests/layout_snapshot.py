@@ -23,7 +23,7 @@ EXPECTED = Path(__file__).parent / "expected"
 #: The notebook's section cells, in order (notebooks/territory_report.ipynb).
 SECTIONS = ("summary", "objectives", "territory_facts", "surroundings", "departements", "reach_reading", "density", "urban_rural", "rates", "qpv", "trends",
             "communes_reached", "distance", "count_model", "venue", "network_effect", "network_reading",
-            "network_details", "survey", "survey_annex", "testimonies", "method", "provenance")
+            "network_details", "relations", "relations_annex", "testimonies", "method", "provenance")
 
 
 def _figure_text(fig) -> str:

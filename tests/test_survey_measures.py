@@ -31,7 +31,7 @@ from evaluation.measures.survey.matrices import wave_matrices
 from evaluation.measures.survey.nonresponse import compare_respondents, density_bounds, rule_density
 from evaluation.measures.survey.scores import network_scores, received_scores
 from evaluation.measures.survey.waves import wave_change
-from evaluation.report.sections.survey import survey as survey_body
+from evaluation.report.sections.survey import relations as survey_body
 from evaluation.report.survey import publish_survey
 
 ROSTER = pd.Index(["A", "B", "C", "D"], name="actor_id")

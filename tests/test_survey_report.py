@@ -24,7 +24,7 @@ from evaluation.io.survey.answers import read_survey
 from evaluation.io.survey.sample import simulate_wave, write_bundled_survey
 from evaluation.measures.survey.analysis import analyse_wave
 from evaluation.report.indicators import survey_indicators
-from evaluation.report.sections.survey import survey, survey_annex
+from evaluation.report.sections.survey import relations, relations_annex
 from evaluation.report.survey import publish_survey
 
 matplotlib.use("Agg")
@@ -81,9 +81,9 @@ def test_too_few_respondents_withhold_the_wave():
     assert rows["secret"].all() and rows["valeur"].isna().all()
     assert set(rows.index) == {"confiance_moyenne", "valeur_moyenne", "taux_reponse_enquete", "reciprocite"}
     pub = SimpleNamespace(survey=s, source="test")
-    body = survey(pub)
+    body = relations(pub)
     assert len(body) == 1 and "trop peu de réponses" in body[0] and "moins de 5" in body[0]
-    annex = [i for i in survey_annex(pub) if isinstance(i, pd.DataFrame)]
+    annex = [i for i in relations_annex(pub) if isinstance(i, pd.DataFrame)]
     scores = annex[0].set_index("Mesure")
     assert (scores.loc["Confiance"] == "s").all() and (scores.loc["Structures répondantes"] == "moins de 5").all()
 
@@ -99,7 +99,7 @@ def test_enough_respondents_publish_the_wave():
 
 def test_without_survey_nothing_is_shown():
     pub = SimpleNamespace(survey=None, source="test")
-    assert survey(pub) == [] and survey_annex(pub) == []
+    assert relations(pub) == [] and relations_annex(pub) == []
     assert survey_indicators(None, source="test").empty
     assert publish_survey(None, threshold=5, alpha=0.05) is None
 
@@ -113,7 +113,7 @@ def test_chenoves_report_holds_the_survey(paths):
     for code in ("confiance_moyenne", "valeur_moyenne", "taux_reponse_enquete", "reciprocite"):
         row = ind.loc[code]
         assert row["periode"] == "vague-2 (15/10/2024)" and row["ic_bas"] <= row["valeur"] <= row["ic_haut"]
-    assert "biais possible" in survey(pub)[0]  # non-response related to attendance in the illustrative wave 2
+    assert "biais possible" in relations(pub)[0]  # non-response related to attendance in the illustrative wave 2
     provenance = pub.provenance.set_index("Élément")
     assert "Enquête partenaires enquete/enquete_chenove_vague_2.zip" in provenance.index
     files, _ = _inputs("chenove", data_dir=None, reference_dir=None, territories_file=None)

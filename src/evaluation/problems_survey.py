@@ -14,8 +14,8 @@ _EXPORT = ("export the answers again from the tool (guide « Enquête partenaire
            "réexporter les réponses depuis l'outil (guide « Enquête partenaires »), ou sortir le fichier du dossier de "
            "l'enquête")
 
-#: Problems of the survey's exports (errors, and ``survey_incomplete``, ``survey_unlisted``,
-#: ``survey_commune_unread``: notices of what was left out or repaired).
+#: Problems of the survey's exports, errors (the notices of what was left out or repaired are
+#: ``survey_incomplete``, ``survey_unlisted`` and ``survey_commune_unread``).
 SURVEY_PROBLEMS: dict[str, tuple[str, str, str, str]] = {
     "survey_folder_empty": (
         "no export of the partner survey in this folder", "put the exports of KoboToolbox, ODK Central or "

@@ -135,7 +135,10 @@ def _validate(args: argparse.Namespace) -> int:
     from evaluation.geo.reference import load_former_communes, load_reference, territory_members
     from evaluation.geo.territories import load_territories
     from evaluation.io.datasets import validate_tables
+    from evaluation.io.pseudonyms import resolve_key
     from evaluation.io.readers import ReadOptions
+    from evaluation.io.survey.answers import read_survey, survey_files
+    from evaluation.io.survey.questions import SURVEY_FOLDER
     from evaluation.problems import Problems
 
     problems = Problems()
@@ -158,10 +161,15 @@ def _validate(args: argparse.Namespace) -> int:
     data_dir = args.data or get_paths().sample
     overrides = {"sep": args.sep, "encoding": args.encoding, "header_row": args.header_row}
     read_options = ReadOptions(**overrides) if any(v is not None for v in overrides.values()) else None
+    key, answers = resolve_key(), None
     try:
         dataset = validate_tables(data_dir, commune_codes=reference["commune_code"],
                                   former_communes=load_former_communes(args.reference), territories=territories,
-                                  read_options=read_options, place_names=reference["commune_name"].dropna().tolist())
+                                  read_options=read_options, place_names=reference["commune_name"].dropna().tolist(),
+                                  pseudonym_key=key)
+        if survey_files(Path(data_dir) / SURVEY_FOLDER):  # the partner survey's exports, with the same key
+            answers = read_survey(Path(data_dir) / SURVEY_FOLDER, actors=dataset.actors, key=key,
+                                  territories=list(territories or {}) or None, communes=reference)
     except ValidationError as exc:
         problems.extend(exc.recorded)
     if problems:
@@ -171,6 +179,8 @@ def _validate(args: argparse.Namespace) -> int:
     for name, table in dataset.tables.items():
         source = dataset.files[name]["file"] if name in dataset.files else ("(absente)" if fr else "(absent)")
         print(f"  {name:15} {len(table):6} {'lignes' if fr else 'rows'}  {source}")
+    if answers is not None:
+        print(say("survey_checked", args, folder=Path(data_dir) / SURVEY_FOLDER, waves=len(answers.waves)))
     if len(dataset.notices):
         print("\nCorrigé à la lecture :" if fr else "\nRepaired while reading:")
         print(problem_text(dataset.notices, args.lang).to_string(index=False))

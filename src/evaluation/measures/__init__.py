@@ -5,7 +5,9 @@
   convention's targets), ``evolution`` (changes between two dates), ``qualitative`` (testimonies);
 - :mod:`evaluation.measures.reach`: who the work reaches, where;
 - :mod:`evaluation.measures.network`: the actors' networks and the networking effect
-  (may import ``reach``, never the reverse).
+  (may import ``reach``, never the reverse);
+- :mod:`evaluation.measures.survey`: the partner survey (trust, value, ties as the actors rate
+  them; may import ``network``).
 
 Imports ``io``, ``geo`` and the base modules; never ``report`` or ``cli``
 (``tests/test_imports.py``).

@@ -8,6 +8,7 @@ Rooms, from the bottom (each may import the rooms and modules above it in this l
 - :mod:`evaluation.report.secrecy`: disclosure control, the linked cells, the audit, the
   search of outputs for names;
 - ``published``: the publication's types (what a report may show);
+- ``survey``: the partner survey as published (protected), its labels and its figure;
 - :mod:`evaluation.report.editions`: manifests, baselines, the comparison with an edition;
 - :mod:`evaluation.report.sections`: the builders the notebook calls, one per cell;
 - :mod:`evaluation.report.formats`: the report as a document, Word and PDF;

@@ -71,7 +71,7 @@ class SurveyAnswers:
 
     @property
     def waves(self) -> pd.DataFrame:
-        """One row per territory and wave: its date and number of questionnaires, by date."""
+        """The territories and waves, one row each with its date and number of questionnaires, by date."""
         r = self.respondents
         return (r.groupby(["territory", "wave"], observed=True).agg(wave_date=("wave_date", "min"),
                                                                     responses=("response", "size"))

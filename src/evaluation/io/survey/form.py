@@ -42,7 +42,7 @@ __all__ = ["FR", "EN", "WAVE_PATTERN", "form_sheets", "write_form", "check_form"
            "write_limesurvey_guide"]
 
 FR, EN = "Français (fr)", "English (en)"
-#: A wave's name: lowercase letters, digits and hyphens (``vague-1``, ``2024``).
+#: The pattern of a wave's name (lowercase letters, digits and hyphens, like ``vague-1`` or ``2024``).
 WAVE_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$")
 _CHOICE_NAME = re.compile(r"^[A-Za-z0-9_.:-]+$")
 _ITEM_FIELDS = {c: n for n, c in PARTNER_FIELDS.items() if c in ITEMS}

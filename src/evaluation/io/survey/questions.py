@@ -67,8 +67,8 @@ TRUST_ITEMS = ("reliability", "mission", "openness")
 VALUE_ITEMS = ("influence", "involvement", "resources")
 ITEMS = TRUST_ITEMS + VALUE_ITEMS
 
-#: XLSForm name → canonical column, per part of the form: the main questionnaire, the repeat
-#: over the listed partners the respondent knows, and the repeat over partners not listed.
+#: The canonical column of each XLSForm name, per part of the form (the main questionnaire, the
+#: repeat over the listed partners the respondent knows, the repeat over partners not listed).
 MAIN_FIELDS = {"territoire": "territory", "vague": "wave", "date_vague": "wave_date", "repondant": "respondent",
                "repondant_autre": "respondent_other", "type_structure": "kind", "commune": "commune_code",
                "commune_autre": "commune_other", "participation": "attended"}
@@ -129,9 +129,9 @@ LABELS: dict[str, tuple[str, str]] = {
     **_partner_labels("autre_", "« ${autre_nom} »"),
 }
 
-#: LimeSurvey question code → XLSForm name. A LimeSurvey survey has no repeat group: the listed
-#: partners are the sub-questions of arrays (one per actor, coded after its ``actor_id``), the
-#: partners not listed the sub-questions ``SQ001``… of the ``AUTRE…`` arrays.
+#: The XLSForm name of each LimeSurvey question code. A LimeSurvey survey has no repeat group, so
+#: the listed partners are the sub-questions of arrays (one per actor, coded after its ``actor_id``)
+#: and the partners not listed the sub-questions ``SQ001``… of the ``AUTRE…`` arrays.
 LIMESURVEY: dict[str, str] = {
     "TERRITOIRE": "territoire", "VAGUE": "vague", "DATEVAGUE": "date_vague", "REPONDANT": "repondant",
     "TYPE": "type_structure", "COMMUNE": "commune", "PARTICIPATION": "participation", "CONNUS": "connus",

@@ -38,7 +38,7 @@ __all__ = ["SurveyModel", "simulate_wave", "drop_respondents", "true_scores", "b
 
 #: Seed of the illustrative survey's own generator (the sample's tables use theirs).
 SURVEY_SEED = 31
-#: The illustrative waves of ``chenove``: name, date, the model's changes, non-response.
+#: The illustrative waves of ``chenove`` (name and date; see :func:`bundled_survey` for the rest).
 BUNDLED_WAVES = (("vague-1", dt.date(2019, 11, 15)), ("vague-2", dt.date(2024, 10, 15)))
 
 

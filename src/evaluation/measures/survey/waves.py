@@ -29,7 +29,7 @@ from evaluation.measures.survey.scores import SCORES, network_scores
 
 __all__ = ["WaveChange", "wave_change", "GROUP_SCORES"]
 
-#: Scores compared between attendees and non-attendees (reciprocity needs pairs across groups: left out).
+#: Scores compared between attendees and non-attendees (not reciprocity, whose pairs cross the groups).
 GROUP_SCORES = tuple(s for s in SCORES if s != "reciprocity")
 
 

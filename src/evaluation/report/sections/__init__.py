@@ -48,7 +48,7 @@ from evaluation.report.sections.reach import (
     venue,
 )
 from evaluation.report.sections.shown import SCREEN_DPI, keep, shown_figure
-from evaluation.report.sections.survey import survey, survey_annex, survey_method
+from evaluation.report.sections.survey import relations, relations_annex, survey_method
 from evaluation.report.tables import (
     SECRET,
     SECRET_TEXT,
@@ -66,7 +66,7 @@ from evaluation.report.tables import (
 __all__ = ["show", "setup", "summary", "summary_markdown", "caveats_markdown", "table_of_contents",
            "objectives", "territory_facts", "reach_reading", "density", "urban_rural", "rates", "qpv", "trends",
            "communes_reached", "distance", "count_model", "venue", "network_effect", "network_reading",
-           "network_details", "survey", "survey_annex", "survey_method",
+           "network_details", "relations", "relations_annex", "survey_method",
            "testimonies", "evolution", "surroundings", "departements", "method", "provenance", "as_of_title", "as_of_sentence", "CHAPTERS"]
 
 SAMPLE_SEED = 2024

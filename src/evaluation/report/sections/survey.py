@@ -1,7 +1,7 @@
 """The chapter « Qualité des relations »: the partner survey, when the territory has one.
 
-:func:`survey` is the body: two plain sentences and one picture (trust and value at each wave).
-:func:`survey_annex` is what a statistician reads: every score with its interval, the rules for
+:func:`relations` is the body: two plain sentences and one picture (trust and value at each wave).
+:func:`relations_annex` is what a statistician reads: every score with its interval, the rules for
 ties reported by one side and their bounds, who answered, the change between waves, attendees
 against non-attendees with the selection caveat, the agreement with the declared
 collaborations and the method. Both show nothing without survey data. They read the protected
@@ -36,7 +36,7 @@ from evaluation.report.tables import (
     secret_reason,
 )
 
-__all__ = ["survey", "survey_annex", "survey_method", "bias_sentence"]
+__all__ = ["relations", "relations_annex", "survey_method", "bias_sentence"]
 
 _PERCENT_SCORES = {s for s in SCORE_LABELS if s.startswith("density") or s == "reciprocity"}
 _CATEGORY = {"True": "oui", "False": "non"}
@@ -80,7 +80,7 @@ def _respondents(wave: PublishedWave, threshold: int) -> str:
     return f"{fr_number(wave.respondents)} structures sur {fr_number(wave.listed)} ont répondu"
 
 
-def survey(pub: Publication) -> list[Item]:
+def relations(pub: Publication) -> list[Item]:
     """The body of « Qualité des relations »: two plain sentences and the picture of trust and value."""
     s: SurveyPublication | None = pub.survey
     if s is None:
@@ -251,7 +251,7 @@ def survey_method(pub: Publication) -> str:
         "structures ne sont jamais publiés."])
 
 
-def survey_annex(pub: Publication) -> list[Item]:
+def relations_annex(pub: Publication) -> list[Item]:
     """The survey's technical annex: scores and intervals, rules and bounds, who answered, change, κ, method."""
     s: SurveyPublication | None = pub.survey
     if s is None:
