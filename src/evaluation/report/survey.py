@@ -50,7 +50,8 @@ _MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "ao
 def fr_month(date: dt.date, *, of: bool = False) -> str:
     """« novembre 2019 »; with ``of``, « de novembre 2019 », « d'octobre 2024 »."""
     month = _MONTHS[date.month - 1]
-    return f"{('d’' if month[0] in 'aeiou' else 'de ') if of else ''}{month} {date.year}"
+    article = ("d'" if month[0] in "aeiou" else "de ") if of else ""
+    return f"{article}{month} {date.year}"
 
 
 @dataclass
