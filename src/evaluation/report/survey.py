@@ -134,7 +134,7 @@ def _comparison(table: pd.DataFrame, threshold: int) -> pd.DataFrame:
 
 def _wave(w: WaveScores, *, threshold: int) -> PublishedWave:
     r = w.rate
-    withheld = 0 < r.respondents < threshold
+    withheld = r.respondents < threshold  # none listed among them: nothing to show either
     scores = _blank(w.scores, ["value", "low", "high"], withheld)
     densities = _blank(w.densities, ["value", "low", "high", "bound_low", "bound_high"], withheld)
     comparison = _comparison(w.comparison, threshold)

@@ -44,6 +44,7 @@ from scipy.stats import fisher_exact
 
 from evaluation.measures.stats import wilson_interval
 from evaluation.measures.survey.matrices import WaveMatrices
+from evaluation.measures.survey.scores import pair_sums
 
 __all__ = ["Rule", "RULES", "ResponseRate", "response_rate", "rule_density", "density_bounds",
            "compare_respondents", "COMPARED"]
@@ -98,7 +99,7 @@ def rule_density(m: WaveMatrices, weights: np.ndarray, *, rule: Rule = "or", lev
     w = np.atleast_2d(np.asarray(weights, dtype=float))
     tie, to_out, outside = _pairs(m, rule, level)
     i, j = np.nonzero(np.triu(tie, k=1))  # ties between respondents, each pair once
-    within = (w[:, i] * w[:, j]).sum(axis=1)
+    within = pair_sums(w, i, j)
     pairs = 0.5 * (w.sum(axis=1) ** 2 - (w ** 2).sum(axis=1))
     if rule != "reciprocated":
         within, pairs = within + w @ to_out, pairs + w.sum(axis=1) * outside

@@ -37,7 +37,7 @@ import numpy as np
 from evaluation.io.schema import INTENSITY_LEVELS
 from evaluation.measures.survey.matrices import WaveMatrices
 
-__all__ = ["SCORES", "DENSITY_SCORES", "network_scores", "received_scores"]
+__all__ = ["SCORES", "DENSITY_SCORES", "network_scores", "received_scores", "pair_sums"]
 
 DENSITY_SCORES = tuple(f"density_{level}" for level in INTENSITY_LEVELS)
 #: The network's scores, in the order the report shows them.
@@ -47,6 +47,20 @@ SCORES = ("trust", "value", "intensity", *DENSITY_SCORES, "reciprocity")
 def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     num, den = np.asarray(num, dtype=float), np.asarray(den, dtype=float)
     return np.divide(num, den, out=np.full(np.broadcast(num, den).shape, np.nan), where=den > 0)
+
+
+#: Draws × pairs held in memory at once by :func:`pair_sums` (32 MB of floats).
+_CHUNK = 4_000_000
+
+
+def pair_sums(w: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    r""":math:`\sum_e w_{b, i_e} w_{b, j_e}` for each row :math:`b` of ``w``, over the pairs ``(i, j)``,
+    a block of draws at a time (a pair list of 20,000 ties and 2,000 draws stays within 32 MB).
+    """
+    w = np.atleast_2d(w)
+    step = max(1, _CHUNK // max(i.size, 1))
+    return np.concatenate([(w[k:k + step, i] * w[k:k + step, j]).sum(axis=1) for k in range(0, len(w), step)]
+                          ) if len(w) else np.zeros(0)
 
 
 def network_scores(m: WaveMatrices, weights: np.ndarray, *, scores: tuple[str, ...] = SCORES) -> dict[str, np.ndarray]:
@@ -69,7 +83,7 @@ def network_scores(m: WaveMatrices, weights: np.ndarray, *, scores: tuple[str, .
         between = tied & m.responded[None, :]
         i, j = np.nonzero(between)
         both = between[j, i]
-        out["reciprocity"] = _ratio((w[:, i[both]] * w[:, j[both]]).sum(axis=1), (w[:, i] * w[:, j]).sum(axis=1))
+        out["reciprocity"] = _ratio(pair_sums(w, i[both], j[both]), pair_sums(w, i, j))
     return out
 
 
