@@ -34,7 +34,7 @@ MODULES = {module_name(p): p for p in sorted(PACKAGE.rglob("*.py"))}
 
 def layer(module: str) -> str:
     parts = module.split(".")
-    if len(parts) == 1 or parts[1] in ("config", "errors", "problems", "problems_reach", "problems_outcomes", "messages", "messages_cli",
+    if len(parts) == 1 or parts[1] in ("config", "errors", "problems", "problems_reach", "problems_outcomes", "problems_survey", "messages", "messages_cli",
                                                 "_io", "_text", "kernel"):
         return "base"
     return parts[1]
@@ -106,9 +106,9 @@ def test_function_level_imports_are_justified():
 # the layer's top level. Each sub-package's docstring says the same.
 ROOMS = {
     "measures": ("stats", "estimation", "snapshot", "objectives", "qualitative", "reach", "outcomes", "evolution",
-                 "network"),
-    "report": ("tables", "figures", "context", "secrecy", "published", "outcomes", "editions", "sections", "formats",
-               "indicators", "network_export", "mechanisms", "publication", "runs"),
+                 "network", "survey"),
+    "report": ("tables", "figures", "context", "secrecy", "published", "outcomes", "survey", "editions", "sections",
+               "formats", "indicators", "network_export", "mechanisms", "publication", "runs"),
 }
 
 

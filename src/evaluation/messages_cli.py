@@ -101,6 +101,19 @@ CLI_MESSAGES: dict[str, tuple[str, str]] = {
     "verify_objective": ("objective {code} {field}: recorded {recorded}, recomputed {current}",
                          "objectif {code} {field} : enregistré {recorded}, recalculé {current}"),
     "verify_not_recomputed": ("indicators not recomputed: {error}", "indicateurs non recalculés : {error}"),
+    # ---- evaluation survey
+    "survey_form_written": (
+        "{path}: the XLSForm of {territory}, wave {wave} ({date}), listing {actors:,} actors; pyxform converts it "
+        "({warnings:,} warning(s)). It holds the actors' names (personal data): keep it with your exports, never in "
+        "reports/. LimeSurvey's question codes and sub-questions: {guide}",
+        "{path} : le XLSForm de {territory}, vague {wave} ({date}), qui liste {actors:,} acteurs ; pyxform le convertit "
+        "({warnings:,} avertissement(s)). Il contient les noms des acteurs (données personnelles) : le garder avec vos "
+        "exports, jamais dans reports/. Codes des questions et sous-questions pour LimeSurvey : {guide}"),
+    "survey_checked": ("{folder}: the survey's exports are valid ({waves:,} wave(s))",
+                       "{folder} : les exports de l'enquête sont valides ({waves:,} vague(s))"),
+    "survey_wave_line": ("  {territory} {wave} ({date}): {responses:,} questionnaire(s), {ties:,} partner(s) rated",
+                         "  {territory} {wave} ({date}) : {responses:,} questionnaire(s), {ties:,} partenaire(s) "
+                         "évalué(s)"),
     # ---- evaluation sample
     "sample_written": ("illustrative data (seed {seed}) written to {folder}: {tables}",
                        "données illustratives (graine {seed}) écrites dans {folder} : {tables}"),
@@ -270,6 +283,23 @@ HELP_FR: dict[str, str] = {
     "list (default) or clear": "list (par défaut) pour lister, clear pour vider",
     "only the cache of this data folder": "seulement le cache de ce dossier de données",
     "do not show the steps on the terminal": "ne pas afficher les étapes dans le terminal",
+    "the partner survey: write its questionnaire, check its exports":
+        "l'enquête partenaires : produire son questionnaire, vérifier ses exports",
+    "write the XLSForm of a territory's partner survey (it lists the actors' names: personal data, never written in "
+    "reports/)": "produire le XLSForm de l'enquête partenaires d'un territoire (il liste les noms des acteurs : "
+                 "données personnelles, jamais écrites dans reports/)",
+    "the wave's name, written in every answer (default: vague-1)":
+        "nom de la vague, écrit dans chaque réponse (par défaut : vague-1)",
+    "the wave's date, YYYY-MM-DD or DD/MM/YYYY (default: today)":
+        "date de la vague, AAAA-MM-JJ ou JJ/MM/AAAA (par défaut : aujourd'hui)",
+    "the XLSForm to write (default: enquete-TERRITORY-WAVE.xlsx in the current folder)":
+        "le XLSForm à écrire (par défaut : enquete-TERRITOIRE-VAGUE.xlsx dans le dossier courant)",
+    "replace the file if it exists": "remplacer le fichier s'il existe",
+    "also check the form with ODK Validate (needs Java)": "vérifier aussi le formulaire avec ODK Validate (Java requis)",
+    "read a folder of survey exports (KoboToolbox, ODK Central, LimeSurvey) and list every problem":
+        "lire un dossier d'exports de l'enquête (KoboToolbox, ODK Central, LimeSurvey) et lister chaque problème",
+    "the exports' folder (default: the data folder's enquete/)":
+        "le dossier des exports (par défaut : enquete/ dans le dossier des données)",
 }
 
 

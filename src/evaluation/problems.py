@@ -24,6 +24,7 @@ import pandas as pd
 
 from evaluation.problems_outcomes import OUTCOME_PROBLEMS
 from evaluation.problems_reach import REACH_PROBLEMS
+from evaluation.problems_survey import SURVEY_PROBLEMS
 
 __all__ = ["Lang", "LANGS", "Message", "CATALOGUE", "PROBLEM_COLUMNS", "Problems", "render_problems"]
 
@@ -362,6 +363,7 @@ CATALOGUE: dict[str, Message] = {
         "rien à faire ; pour garder le zéro, mettre la colonne au format texte dans le tableur"),
 }
 CATALOGUE.update({code: Message(*texts) for code, texts in OUTCOME_PROBLEMS.items()})  # follow-ups, benchmarks
+CATALOGUE.update({code: Message(*texts) for code, texts in SURVEY_PROBLEMS.items()})  # the partner survey's
 
 # The problems of QPV populations, territories' QPV and denominators, and honest reach inputs (issue 28).
 CATALOGUE.update({code: Message(*texts) for code, texts in REACH_PROBLEMS.items()})

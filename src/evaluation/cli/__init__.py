@@ -11,6 +11,8 @@
     evaluation reference --departements 21[,71,…]|all [--density-file PATH] [--qpv-file PATH] [--out DIR]
     evaluation territories [--reference DIR] [--territories FILE]
     evaluation cache [list|clear] [--data DIR]
+    evaluation survey form TERRITORY [--wave NAME] [--date DATE] [--out FILE] [--data DIR]
+    evaluation survey check [FOLDER] [--data DIR]
 
 Problems in the input are printed as one table (file, row, column, value, what is wrong,
 how to fix it), in English or in French (``--lang fr``, or ``EVALUATION_LANG=fr``). A single
@@ -132,7 +134,28 @@ def build_parser(*, lang: str = "en") -> argparse.ArgumentParser:
     p = sub.add_parser("cache", help="list or clear the cache of validated tables (data/processed)")
     p.add_argument("action", nargs="?", choices=("list", "clear"), default="list", help="list (default) or clear")
     p.add_argument("--data", type=Path, metavar="DIR", help="only the cache of this data folder")
+    _survey_parser(sub)
     return parser
+
+
+def _survey_parser(sub: argparse._SubParsersAction) -> None:
+    """``evaluation survey form`` and ``evaluation survey check``: the partner survey."""
+    p = sub.add_parser("survey", help="the partner survey: write its questionnaire, check its exports")
+    survey = p.add_subparsers(dest="survey_command", required=True)
+    p = survey.add_parser("form", help="write the XLSForm of a territory's partner survey (it lists the actors' "
+                                       "names: personal data, never written in reports/)")
+    p.add_argument("territory", help="territory slug (see `evaluation territories`)")
+    p.add_argument("--wave", default="vague-1", help="the wave's name, written in every answer (default: vague-1)")
+    p.add_argument("--date", metavar="DATE", help="the wave's date, YYYY-MM-DD or DD/MM/YYYY (default: today)")
+    p.add_argument("--out", type=Path, metavar="FILE",
+                   help="the XLSForm to write (default: enquete-TERRITORY-WAVE.xlsx in the current folder)")
+    p.add_argument("--force", action="store_true", help="replace the file if it exists")
+    p.add_argument("--odk-validate", action="store_true", help="also check the form with ODK Validate (needs Java)")
+    _common(p)
+    p = survey.add_parser("check", help="read a folder of survey exports (KoboToolbox, ODK Central, LimeSurvey) "
+                                        "and list every problem")
+    p.add_argument("folder", nargs="?", type=Path, help="the exports' folder (default: the data folder's enquete/)")
+    _common(p)
 
 
 def _refused(code: str, lang: str, value: object) -> argparse.ArgumentTypeError:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -136,7 +137,10 @@ def _validate(args: argparse.Namespace) -> int:
     from evaluation.geo.territories import load_territories
     from evaluation.io.datasets import validate_tables
     from evaluation.io.privacy import public_place_names
+    from evaluation.io.pseudonyms import resolve_key
     from evaluation.io.readers import ReadOptions
+    from evaluation.io.survey.answers import read_survey, survey_files
+    from evaluation.io.survey.questions import SURVEY_FOLDER
     from evaluation.problems import Problems
     from evaluation.report.secrecy.leaks import check_report_words
 
@@ -161,12 +165,16 @@ def _validate(args: argparse.Namespace) -> int:
     overrides = {"sep": args.sep, "encoding": args.encoding, "header_row": args.header_row}
     read_options = ReadOptions(**overrides) if any(v is not None for v in overrides.values()) else None
     departements = load_departements(args.reference)
+    key, answers = resolve_key(), None
     try:
         dataset = validate_tables(data_dir, commune_codes=reference["commune_code"],
                                   former_communes=load_former_communes(args.reference), territories=territories,
                                   read_options=read_options, place_names=public_place_names(reference, departements),
                                   commune_names=dict(zip(reference["commune_code"], reference["commune_name"],
-                                                         strict=True)))
+                                                         strict=True)), pseudonym_key=key)
+        if survey_files(Path(data_dir) / SURVEY_FOLDER):  # the partner survey's exports, with the same key
+            answers = read_survey(Path(data_dir) / SURVEY_FOLDER, actors=dataset.actors, key=key,
+                                  territories=list(territories or {}) or None, communes=reference)
     except ValidationError as exc:
         problems.extend(exc.recorded)
     # what the final search before publication would refuse (issue 24)
@@ -178,6 +186,8 @@ def _validate(args: argparse.Namespace) -> int:
     for name, table in dataset.tables.items():
         source = dataset.files[name]["file"] if name in dataset.files else ("(absente)" if fr else "(absent)")
         print(f"  {name:15} {len(table):6} {'lignes' if fr else 'rows'}  {source}")
+    if answers is not None:
+        print(say("survey_checked", args, folder=Path(data_dir) / SURVEY_FOLDER, waves=len(answers.waves)))
     if len(dataset.notices):
         print("\nCorrigé à la lecture :" if fr else "\nRepaired while reading:")
         print(problem_text(dataset.notices, args.lang).to_string(index=False))
@@ -203,9 +213,18 @@ def _sample(args: argparse.Namespace) -> int:
     from evaluation.geo.territories import load_territories
     from evaluation.io.sample import generate_sample, write_sample
 
-    tables = generate_sample(load_reference(args.reference), load_territories(args.territories, reference_dir=args.reference),
-                             seed=args.seed, scale=args.scale)
+    reference = load_reference(args.reference)
+    territories = load_territories(args.territories, reference_dir=args.reference)
+    tables = generate_sample(reference, territories, seed=args.seed, scale=args.scale)
     out = write_sample(tables, args.out or get_paths().sample, seed=args.seed, overwrite=args.force)
+    chenove = territories.get("chenove")
+    if chenove is not None and set(chenove.communes) and set(chenove.communes) <= set(reference["commune_code"]):
+        from evaluation.io.survey.questions import SURVEY_FOLDER
+        from evaluation.io.survey.sample import write_bundled_survey
+
+        names = dict(zip(reference["commune_code"].astype(str), reference["commune_name"].astype(str), strict=True))
+        write_bundled_survey(tables, out / SURVEY_FOLDER, communes=tuple(chenove.communes), commune_names=names,
+                             overwrite=args.force)
     print(say("sample_written", args, seed=args.seed, folder=out, tables=[f"{k} {len(v)}" for k, v in tables.items()]))
     return 0
 
@@ -272,5 +291,76 @@ def _cache(args: argparse.Namespace) -> int:
     return 0
 
 
+def _survey(args: argparse.Namespace) -> int:
+    """``evaluation survey form`` / ``check``."""
+    import datetime as dt  # imports when the command runs: --help stays fast
+
+    import pandas as pd  # the roster's names
+
+    from evaluation.config import get_paths
+    from evaluation.errors import ConfigError
+    from evaluation.geo.reference import load_reference, territory_communes
+    from evaluation.geo.territories import get_territory, load_territories
+    from evaluation.io.datasets import load_dataset
+    from evaluation.io.pseudonyms import resolve_key
+    from evaluation.io.survey.answers import read_survey
+    from evaluation.io.survey.questions import SURVEY_FOLDER
+
+    reference = load_reference(args.reference)
+    data = args.data or get_paths().sample
+    territories = load_territories(args.territories, reference_dir=args.reference)
+    key = resolve_key()
+    dataset = load_dataset(data, reference=reference, reference_dir=args.reference, territories=territories,
+                           pseudonym_key=key)
+    if args.survey_command == "check":
+        folder = args.folder or data / SURVEY_FOLDER
+        answers = read_survey(folder, actors=dataset.actors, key=key, territories=list(territories),
+                              communes=reference)
+        print(say("survey_checked", args, folder=folder, waves=len(answers.waves)))
+        for w in answers.waves.itertuples():
+            ties = answers.ties[answers.ties["wave"] == w.wave]
+            print(say("survey_wave_line", args, territory=w.territory, wave=w.wave, date=f"{w.wave_date:%d/%m/%Y}",
+                      responses=int(w.responses), ties=len(ties)))
+        if len(answers.notices):
+            print(problem_text(answers.notices, args.lang).to_string(index=False))
+        return 0
+    from evaluation.io.survey.form import check_form, form_sheets, write_form, write_limesurvey_guide
+    from evaluation.io.survey.roster import actor_names, roster_frame
+
+    territory = get_territory(args.territory, args.territories, reference_dir=args.reference)
+    date = dt.date.today()
+    if args.date:
+        formats = [f for f in ("%Y-%m-%d", "%d/%m/%Y") if _parses(args.date.strip(), f)]
+        if not formats:
+            raise ConfigError(code="survey_date_invalid", value=args.date)
+        date = dt.datetime.strptime(args.date.strip(), formats[0]).date()
+    communes = territory_communes(territory, reference)
+    d = dataset.tables
+    roster = roster_frame(d["actors"], d["events"], d["attendance"], communes=communes["commune_code"], until=date)
+    names = actor_names(data).reindex(roster.index)
+    listed = roster.assign(name=names.fillna(pd.Series(roster.index, index=roster.index))).reset_index()
+    places = reference[reference["commune_code"].isin(set(listed["commune_code"]) | set(communes["commune_code"]))]
+    sheets = form_sheets(listed, territory=territory.slug, label=territory.label, wave=args.wave, date=date,
+                         communes=places[["commune_code", "commune_name"]].sort_values("commune_name"))
+    out = args.out or Path(f"enquete-{territory.slug}-{args.wave}.xlsx")
+    path = write_form(sheets, out, overwrite=args.force)
+    warnings = check_form(path, odk_validate=args.odk_validate)
+    guide = write_limesurvey_guide(listed, path.with_name(f"{path.stem}-limesurvey.txt"))
+    print(say("survey_form_written", args, path=path, territory=territory.slug, wave=args.wave,
+              date=f"{date:%d/%m/%Y}", actors=len(listed), warnings=len(warnings), guide=guide))
+    return 0
+
+
+def _parses(text: str, fmt: str) -> bool:
+    """Whether ``text`` is a date written as ``fmt``."""
+    import datetime as dt  # imports when the command runs: --help stays fast
+
+    try:
+        dt.datetime.strptime(text, fmt)
+    except ValueError:
+        return False
+    return True
+
+
 COMMANDS = {"report": _report, "publish": _publish, "verify": _verify, "validate": _validate, "sample": _sample,
-            "reference": _reference, "territories": _territories, "cache": _cache}
+            "reference": _reference, "territories": _territories, "cache": _cache, "survey": _survey}

@@ -38,6 +38,8 @@ INDICATOR_KINDS: dict[str, str] = {
     "liens_nouveaux": "count", "effet_reseau": "ratio", "effet_reseau_evalue": "flag", "taux_conversion": "share",
     "rapport_conversion": "ratio", "temoignages": "count", "survie_2ans": "share", "survie_3ans": "share",
     "emplois_a_2ans": "count", "cout_par_structure": "count", "suivi_taux": "share",
+    "rapport_conversion": "ratio", "temoignages": "count", "confiance_moyenne": "score", "valeur_moyenne": "score",
+    "taux_reponse_enquete": "share", "reciprocite": "share",
 }
 
 #: The settings of one objective.
@@ -52,6 +54,7 @@ _EXPECTED = {
     "rate": ("a rate per 10,000 inhabitants, zero or more", "un taux pour 10 000 habitants, positif ou nul", "95.5"),
     "ratio": ("a ratio, above zero", "un rapport, supérieur à zéro", "1.5"),
     "flag": ("1 (yes) or 0 (no)", "1 (oui) ou 0 (non)", "1"),
+    "score": ("a score from 1 to 4", "une note de 1 à 4", "3.2"),
 }
 _EXAMPLE = ("- {indicator: part_qpv, baseline: {value: 0.55, date: 2019-12-31}, "
             "target: {value: 0.7, date: 2026-12-31}, source: 'convention ANRU, article 7'}")
@@ -82,7 +85,7 @@ def _value(raw: Any, kind: str) -> float | None:
         return None
     value = float(raw)
     ok = {"share": 0 <= value <= 1, "count": value >= 0, "rate": value >= 0, "ratio": value > 0,
-          "flag": value in (0, 1)}[kind]
+          "flag": value in (0, 1), "score": 1 <= value <= 4}[kind]
     return value if ok else None
 
 

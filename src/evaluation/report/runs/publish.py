@@ -28,6 +28,8 @@ from evaluation.errors import ConfigError, EvaluationError, ValidationError
 from evaluation.geo.reference import load_reference, territory_communes
 from evaluation.geo.territories import get_territory, load_territories
 from evaluation.io.datasets import load_dataset
+from evaluation.io.survey.answers import survey_files
+from evaluation.io.survey.questions import SURVEY_FOLDER
 from evaluation.measures.snapshot import resolve_as_of
 from evaluation.messages import MESSAGES, render_message
 from evaluation.problems import Lang
@@ -73,7 +75,8 @@ def _inputs(territory: str, *, data_dir, reference_dir, territories_file) -> tup
     territory_communes(get_territory(territory, terr_file, reference_dir=ref), reference)
     dataset = load_dataset(data, reference=reference, reference_dir=ref,
                            territories=load_territories(terr_file, reference_dir=ref))
-    return input_files(exports=dataset.paths.values(), reference_dir=ref, territories_file=terr_file,
+    exports = [*dataset.paths.values(), *survey_files(data / SURVEY_FOLDER)]  # the partner survey's too
+    return input_files(exports=exports, reference_dir=ref, territories_file=terr_file,
                        read_options=data / "read_options.yml"), dataset
 
 

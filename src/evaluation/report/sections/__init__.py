@@ -14,7 +14,7 @@ The order is the dossier's (issue 27): :func:`title`, L'essentiel (:func:`key_fi
 (:func:`objectives`, ``targets``), the body for an élu (:mod:`~evaluation.report.sections.overview`: context,
 reach, networks, voices, limits; prose in Jinja2 templates, :mod:`~evaluation.report.sections.prose`),
 then the technical annex (:func:`annex`, :func:`evolution` since a baseline edition, the detailed
-builders of ``reach``, ``denominators`` (reach against who should be reached: structures, QPV populations, target populations), ``network``, ``outcomes`` (what became of the structures after the accompaniment, their jobs, the cost per result) and ``areas``, :func:`testimonies`, :func:`method`, :func:`caveats`, :func:`provenance`,
+builders of ``reach``, ``denominators`` (reach against who should be reached: structures, QPV populations, target populations), ``network``, ``survey`` (« Qualité des relations », the partner survey), ``outcomes`` (what became of the structures after the accompaniment, their jobs, the cost per result) and ``areas``, :func:`testimonies`, :func:`method`, :func:`caveats`, :func:`provenance`,
 :func:`glossary`). This module holds the annex's testimonies, method, caveats and provenance,
 and re-exports the others; ``base`` is what every builder shares and ``shown`` what a cell
 displayed, kept for Word and PDF.
@@ -65,6 +65,7 @@ from evaluation.report.sections.reach import (
     venue,
 )
 from evaluation.report.sections.shown import SCREEN_DPI, keep, shown_figure
+from evaluation.report.sections.survey import relations, relations_annex, survey_method
 from evaluation.report.sections.targets import objectives
 from evaluation.report.tables import (
     SECRET,
@@ -79,7 +80,7 @@ from evaluation.report.tables import (
 __all__ = ["show", "setup", "title", "key_findings", "objectives", "context", "territory_facts", "reach_overview",
            "venue_overview", "network_overview", "voices", "limits", "annex", "reach_reading", "density",
            "urban_rural", "rates", "qpv", "trends", "communes_reached", "distance", "count_model", "venue",
-           "network_effect", "network_reading", "network_details", "after_accompaniment", "outcomes_details", "costs", "testimonies", "evolution", "surroundings",
+           "network_effect", "network_reading", "network_details", "after_accompaniment", "outcomes_details", "costs", "relations", "relations_annex", "survey_method", "testimonies", "evolution", "surroundings",
            "departements", "method", "caveats", "caveats_markdown", "provenance", "glossary", "as_of_sentence",
            "table_of_contents", "reach_denominators", "funnel", "report_title", "period_text", "cutoff_text", "COVER", "SAMPLE_SEED"]
 
