@@ -38,8 +38,10 @@ INDICATOR_KINDS: dict[str, str] = {
     "liens_nouveaux": "count", "effet_reseau": "ratio", "effet_reseau_evalue": "flag", "taux_conversion": "share",
     "rapport_conversion": "ratio", "temoignages": "count", "survie_2ans": "share", "survie_3ans": "share",
     "emplois_a_2ans": "count", "cout_par_structure": "count", "suivi_taux": "share",
-    "rapport_conversion": "ratio", "temoignages": "count", "confiance_moyenne": "score", "valeur_moyenne": "score",
-    "taux_reponse_enquete": "share", "reciprocite": "share",
+    "confiance_moyenne": "score", "valeur_moyenne": "score",
+    "taux_reponse_enquete": "share", "reciprocite": "share", "structures_total": "count", "structures_dla": "count",
+    "part_pop_qpv": "share", "indice_qpv": "ratio", "taux_annuel_10k": "rate", "effet_reseau_dose": "ratio",
+    "effet_tiers_lieu": "ratio", "liens_passerelles": "share",
 }
 
 #: The settings of one objective.
