@@ -144,12 +144,13 @@ def test_the_indicator_codes_are_those_the_indicator_table_writes():
     written = {}
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "add" and node.args:
-            unit = next((k.value.value for k in node.keywords if k.arg == "unit"), None)
+            unit = next((k.value.body.value if isinstance(k.value, ast.IfExp) else k.value.value  # either: a count
+                         for k in node.keywords if k.arg == "unit"), None)
             codes = [node.args[0].value] if isinstance(node.args[0], ast.Constant) else looped[id(node)]
             written.update(dict.fromkeys(codes, unit))
     assert set(written) == set(INDICATOR_KINDS)
-    kinds = {"part": "share", "pour 10 000 habitants": "rate", "rapport": "ratio", "oui (1) / non (0)": "flag",
-             "score sur 4": "score"}
+    kinds = {"part": "share", "pour 10 000 habitants": "rate", "pour 10 000 habitants par an": "rate",
+             "rapport": "ratio", "indice": "ratio", "oui (1) / non (0)": "flag", "score sur 4": "score"}
     assert {c: kinds.get(u, "count") for c, u in written.items()} == INDICATOR_KINDS
 
 

@@ -362,11 +362,10 @@ CATALOGUE: dict[str, Message] = {
         "le code commune avait perdu son zéro initial ; lu comme 0{value}",
         "rien à faire ; pour garder le zéro, mettre la colonne au format texte dans le tableur"),
 }
-CATALOGUE.update({code: Message(*texts) for code, texts in OUTCOME_PROBLEMS.items()})  # follow-ups, benchmarks
-CATALOGUE.update({code: Message(*texts) for code, texts in SURVEY_PROBLEMS.items()})  # the partner survey's
+# Follow-ups and benchmarks, the partner survey, QPV and denominators (issue 28): modules of their own.
+CATALOGUE.update({code: Message(*texts) for part in (OUTCOME_PROBLEMS, SURVEY_PROBLEMS, REACH_PROBLEMS)
+                  for code, texts in part.items()})
 
-# The problems of QPV populations, territories' QPV and denominators, and honest reach inputs (issue 28).
-CATALOGUE.update({code: Message(*texts) for code, texts in REACH_PROBLEMS.items()})
 
 class Problems:
     """Collects problems while files are checked, to raise them all at once.

@@ -40,7 +40,6 @@ PROGRAMMES = ("creation", "development", "dla", "tiers_lieu")
 _QPV_CODE = re.compile(QPV_CODE_PATTERN)
 
 
-
 class _Report:
     """Problems of ``territories.yml``, located by the YAML line of the setting concerned."""
 
@@ -62,7 +61,6 @@ class _Report:
         return self.found
 
 
-
 def _yaml_lines(node: Any, prefix: tuple = ()) -> dict[tuple, int]:
     """Line (1-based) of every mapping key and list item of a composed YAML document."""
     lines: dict[tuple, int] = {}
@@ -78,10 +76,8 @@ def _yaml_lines(node: Any, prefix: tuple = ()) -> dict[tuple, int]:
     return lines
 
 
-
 def _number(value: Any) -> float | None:
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
-
 
 
 def _parse_site(s: Any, where: tuple, report: _Report) -> Site | None:
@@ -100,7 +96,6 @@ def _parse_site(s: Any, where: tuple, report: _Report) -> Site | None:
                 organiser=str(s["organiser"]) if s.get("organiser") not in (None, "") else None)
 
 
-
 _CODE_PATTERNS = {"communes": (COMMUNE_CODE_PATTERN, "5-character INSEE codes such as '21166'",
                                "des codes INSEE à 5 caractères comme '21166'"),
                   "epcis": (r"\d{9}", "9-digit SIREN numbers such as '242100410'",
@@ -108,7 +103,6 @@ _CODE_PATTERNS = {"communes": (COMMUNE_CODE_PATTERN, "5-character INSEE codes su
                   "departements": (r"\d[\dAB]|\d{3}", "département codes such as '21'",
                                    "des codes de département comme '21'"),
                   "regions": (r"\d{2}", "région codes (INSEE) such as '27'", "des codes de région (INSEE) comme '27'")}
-
 
 
 def _as_codes(value: Any, *, where: tuple, key: str, report: _Report) -> tuple[str, ...]:
@@ -124,7 +118,6 @@ def _as_codes(value: Any, *, where: tuple, key: str, report: _Report) -> tuple[s
         report.add(where + (key,), "codes_malformed", value=", ".join(bad), key=key, bad=bad,
                    expected=expected, expected_fr=expected_fr)
     return codes
-
 
 
 def _region_departements(regions: tuple[str, ...], *, where: tuple, report: _Report,
@@ -290,7 +283,6 @@ def _parse_milestones(value: Any, where: tuple, report: _Report) -> dict[str, dt
     return out
 
 
-
 def load_territories(path: Path | str | None = None, *,
                      reference_dir: Path | str | None = None) -> dict[str, Territory]:
     """Read and check ``territories.yml``; every problem is reported in one error.
@@ -389,7 +381,6 @@ def _load_territories(file: str, reference_dir: str, versions: tuple) -> tuple[d
     if report.count():
         raise TerritoriesError(report.problems.frame())
     return territories, tuple(report.notes)
-
 
 
 def _generated(rule: Any, *, where: tuple, report: _Report,
