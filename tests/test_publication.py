@@ -141,14 +141,6 @@ def published_counts(pub: Publication) -> set[int]:
         e = net.effect
         if e is not None and e.effect.shown:  # the counts its reading names (none when it is withheld)
             add([e.pairs, e.new_ties, e.actors_with_ties, e.qap_permutations, e.strata])
-    # L'essentiel's comparators, rounded for reading: the rest of the département's rate and QPV share,
-    # differences of published counts (« 105 pour 10 000 habitants, contre 12 dans le reste du département »)
-    from evaluation.report.sections.findings import rest_of_area
-
-    rest = rest_of_area(pub) if pub.comparison is not None else None
-    if rest is not None:
-        add([round(rest.count / rest.population * 1e4), round(rest.count)]
-            + ([round(100 * rest.qpv / rest.count), round(rest.qpv)] if rest.qpv is not None and rest.count else []))
         mm = net.mechanisms
         if mm is not None:  # the annex's counts of actors, ties, events and pairs (withheld ones are NaN or None)
             add(mm.mixing[["actors", "group_actors", "ties", "bridging"]].to_numpy().ravel())
@@ -156,6 +148,16 @@ def published_counts(pub: Publication) -> set[int]:
             add([mm.panel_rows, mm.panel_ties, mm.small_threshold, *mm.split["new_ties"]])
             if mm.venues is not None:
                 add(mm.venues[["events", "participants", "pairs_met", "new_ties"]].to_numpy().ravel())
+    # L'essentiel's comparators, rounded for reading: the rest of the département's rate and QPV share,
+    # differences of published counts (« 105 pour 10 000 habitants, contre 12 dans le reste du département »)
+    from evaluation.report.sections.findings import rest_of_area
+
+    rest = rest_of_area(pub) if pub.comparison is not None else None
+    if rest is not None:
+        years = pub.denominators.years if pub.denominators is not None else 1.0  # L'essentiel's rate per year
+        add([round(rest.count / rest.population * 1e4), round(rest.count / rest.population * 1e4 / years),
+             round(rest.count)]
+            + ([round(100 * rest.qpv / rest.count), round(rest.qpv)] if rest.qpv is not None and rest.count else []))
     return out
 
 

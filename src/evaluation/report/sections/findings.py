@@ -21,6 +21,7 @@ import pandas as pd
 from statsmodels.stats.rates import confint_poisson
 
 from evaluation.geo.reference import RURAL
+from evaluation.measures.reach.denominators import ALL_QPV
 from evaluation.report.published import Publication
 from evaluation.report.sections import prose
 from evaluation.report.sections.base import (
@@ -110,13 +111,15 @@ def rest_of_area(pub: Publication) -> Rest | None:
     own, area = table.iloc[0], table.iloc[1]
     if own["level"] != "territory" or bool(own["count_withheld"]) or bool(area["count_withheld"]):
         return None
-    count, population = float(area["count"] - own["count"]), float(area["population"] - own["population"])
+    rest = bool(area.get("rest", False))  # the table's row is already the area without the territory
+    count = float(area["count"] if rest else area["count"] - own["count"])
+    population = float(area["population"] if rest else area["population"] - own["population"])
     if count < 0 or population <= 0:
         return None
     words = {"departement": "le reste du département", "region": "le reste de la région",
              "france": "le reste de la France"}.get(str(area["level"]), "le reste de la zone")
     qpv = (None if bool(own["qpv_withheld"]) or bool(area["qpv_withheld"]) or count == 0
-           else float(area["qpv"] - own["qpv"]))
+           else float(area["qpv"] if rest else area["qpv"] - own["qpv"]))
     return Rest(words, count, population, qpv)
 
 
@@ -129,19 +132,28 @@ def _indicator(pub: Publication, code: str) -> pd.Series | None:
 
 
 def _reach(pub: Publication) -> Finding | None:
-    rate = _indicator(pub, "taux_10k")
+    """Accompaniments and the distinct structures behind them; the rate per year when the years
+    covered are known (:mod:`evaluation.measures.reach.denominators`), else over the period.
+    """
+    cumulative, annual = _indicator(pub, "taux_10k"), _indicator(pub, "taux_annuel_10k")
+    years = pub.denominators.years if annual is not None and pub.denominators is not None else None
+    rate = annual if years else cumulative
     if pub.total is None or not pub.total or rate is None:
         return None
+    per = years or 1.0  # the comparators' cumulative rates over the same years
     evidence = Evidence("rate", cases=pub.total, low=float(rate["ic_bas"]), high=float(rate["ic_haut"]))
-    values = {"count": fr_number(pub.total), "period": period_words(pub), "rate": plain_rate(rate["valeur"])}
+    structures = _indicator(pub, "structures_total")
+    values = {"count": fr_number(pub.total), "period": period_words(pub), "rate": plain_rate(rate["valeur"]),
+              "per_year": bool(years),
+              "structures": fr_number(structures["valeur"]) if structures is not None else ""}
     rest = rest_of_area(pub)
     rates = pub.rates["urban_rural"].set_index("urban_rural")
     if rest is not None:
         text = prose.phrase("constats.md.j2", "reach", comparator=rest.words,
-                            comparator_rate=plain_rate(rest.count / rest.population * 1e4), **values)
+                            comparator_rate=plain_rate(rest.count / rest.population * 1e4 / per), **values)
     elif all_one_space(pub) is None and not rates["suppressed"].astype(bool).any():
-        text = prose.phrase("constats.md.j2", "reach_by_space", urban_rate=plain_rate(rates.loc["urbain", "rate"]),
-                            rural_rate=plain_rate(rates.loc[RURAL, "rate"]), **values)
+        text = prose.phrase("constats.md.j2", "reach_by_space", urban_rate=plain_rate(rates.loc["urbain", "rate"] / per),
+                            rural_rate=plain_rate(rates.loc[RURAL, "rate"] / per), **values)
     else:
         text = prose.phrase("constats.md.j2", "reach", comparator="", comparator_rate="", **values)
     return Finding("reach", text, grade(evidence), values["count"], f"accompagnements, {period_text(pub)}")
@@ -162,6 +174,19 @@ def _edition(pub: Publication) -> Finding | None:
                    f"accompagnements depuis le {fr_long_date(e.baseline_date)}")
 
 
+def qpv_population_share(pub: Publication) -> float | None:
+    """The share of the territory's inhabitants living in its QPV (census, the reference's QPV
+    table: :class:`evaluation.measures.reach.denominators.ReachDenominators`), or ``None`` when
+    it is not known.
+    """
+    d = pub.denominators
+    rows = d.qpv.set_index("qpv") if d is not None and len(d.qpv) else None
+    if rows is None or ALL_QPV not in rows.index or not bool(rows.loc[ALL_QPV, "available"]):
+        return None
+    share = rows.loc[ALL_QPV, "population_share"]
+    return float(share) if pd.notna(share) else None
+
+
 def _qpv(pub: Publication) -> Finding | None:
     row = pub.qpv.set_index("qpv").iloc[0]
     if not pub.total or bool(row["suppressed"]) or (not pub.territory.qpv and not row["count"]):
@@ -170,9 +195,11 @@ def _qpv(pub: Publication) -> Finding | None:
     place = (f"du quartier prioritaire {of_place(names[0])}" if len(names) == 1 else "d'un quartier prioritaire")
     rest = rest_of_area(pub)
     share = (rest.qpv / rest.count) if rest is not None and rest.qpv is not None and rest.count else None
+    population = qpv_population_share(pub)
     text = prose.phrase("constats.md.j2", "qpv", share=plain_percent(row["share"]), place=place,
                         comparator=rest.words if share is not None else "",
-                        comparator_share=plain_percent(share) if share is not None else "")
+                        comparator_share=plain_percent(share) if share is not None else "",
+                        population_share=plain_percent(population) if population is not None else "")
     evidence = Evidence("share", cases=pub.total, low=float(row["ci_low"]), high=float(row["ci_high"]))
     return Finding("qpv", text, grade(evidence), plain_percent(row["share"]), "des accompagnements en quartier prioritaire")
 
