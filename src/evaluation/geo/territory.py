@@ -67,3 +67,12 @@ class Territory:
     milestones: dict[str, dt.date] = field(default_factory=dict)  # edition name → date (points d'étape)
     partial_epci: bool = False  # accepts an EPCI cut by the reference's border (its part inside)
     objectives: tuple[Objective, ...] = ()  # targets of the convention (evaluation.geo.objectives)
+    #: Line in ``territories.yml`` of each setting, by its path under the territory (``("label",)``,
+    #: ``("sites", 1, "label")``, ``("network_roles", "A001")``; ``()`` the territory's own line).
+    lines: dict[tuple, int] = field(default_factory=dict, compare=False, repr=False)
+
+    def line(self, *path: object) -> int | None:
+        """The line of ``territories.yml`` where the setting at ``path`` is written (or, when it is
+        not written there, the nearest setting above it), ``None`` for a territory not read from a file.
+        """
+        return next((self.lines[path[:k]] for k in range(len(path), -1, -1) if path[:k] in self.lines), None)
