@@ -137,7 +137,7 @@ def test_the_final_search_refuses_a_phone_number_planted_after_rendering(planted
     # the first cell of the exports that holds it: the first event's title (row 2: the header is row 1)
     assert re.search(r"report\.html \(ligne \d+\) : un numéro de téléphone lu\(e\) dans events\.csv, "
                      r"colonne 'titre', ligne 2\n", fr), fr
-    assert re.search(r"report\.docx \(paragraphe \d+\) : un numéro de téléphone, lu\(e\) dans aucun fichier", fr), fr
+    assert re.search(r"report\.docx \(paragraphe \d+\) : un numéro de téléphone, lu\(e\) dans aucune entrée", fr), fr
     assert "71.45" not in fr and "99 88" not in fr
 
 

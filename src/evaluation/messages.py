@@ -155,33 +155,43 @@ MESSAGES: dict[str, Text] = {
     "report_failed": Text("report '{slug}' failed: {what}; executed notebook kept in {notebook}",
                           "le rapport « {slug} » a échoué : {what} ; carnet exécuté conservé dans {notebook}"),
     "name_leak": Text("{count:,} raw name(s) of the exports found in the outputs; nothing was published:\n"
-                      "{shown:lines}",
+                      "{shown:lines}{removed}",
                       "{count:,} nom(s) en clair des exports trouvé(s) dans les sorties ; rien n'a été publié :\n"
-                      "{shown:lines}"),
+                      "{shown:lines}{removed}"),
     "name_leak_more": Text(
         "{count:,} raw name(s) of the exports found in the outputs; nothing was published:\n{shown:lines}\n  … and "
-        "{more:,} more",
+        "{more:,} more{removed}",
         "{count:,} nom(s) en clair des exports trouvé(s) dans les sorties ; rien n'a été publié :\n{shown:lines}\n"
-        "  … et {more:,} autre(s)"),
+        "  … et {more:,} autre(s){removed}"),
     "identifier_leak": Text(
         "{count:,} direct identifier(s) or name(s) found in the outputs (shown by where they are, never as "
-        "written); nothing was published:\n{shown:lines}{more}\nWhat to do: remove each one from the export "
-        "cell named (file, column, row): only testimonies' text, events' titles and collaborations' source are "
-        "redacted, other columns are printed as written; `evaluation validate` lists them before any rendering. "
-        "One read in no export was written into an output after the redaction (or by hand): render the report "
-        "again, and check what changed the output.",
+        "written); nothing was published:\n{shown:lines}{more}{removed}\nWhat to do: remove each one where it was "
+        "read. A key of territories.yml (key, line) is printed as written: write it without the identifier or the "
+        "name. In the exports (file, column, row), only testimonies' text, events' titles and collaborations' "
+        "source are redacted, other columns are printed as written: remove it from the cell named. "
+        "`evaluation validate` lists both before any rendering. One read in no input (neither the exports nor "
+        "territories.yml) was written by something else: look for it in the report notebook "
+        "(notebooks/territory_report.ipynb), in a baseline edition, or in a file edited by hand, and remove it there.",
         "{count:,} identifiant(s) direct(s) ou nom(s) trouvé(s) dans les sorties (indiqués par leur place, jamais "
-        "tels qu'écrits) ; rien n'a été publié :\n{shown:lines}{more_fr}\nQue faire : retirer chacun de la "
-        "cellule de l'export indiquée (fichier, colonne, ligne) : seuls le texte des témoignages, l'intitulé des "
-        "événements et la source des collaborations sont expurgés, les autres colonnes sont imprimées telles "
-        "quelles ; `evaluation validate` les liste avant tout rendu. Un identifiant lu dans aucun export a été "
-        "écrit dans une sortie après l'expurgation (ou à la main) : produire à nouveau le rapport, et chercher ce "
-        "qui a modifié la sortie."),
+        "tels qu'écrits) ; rien n'a été publié :\n{shown:lines}{more_fr}{removed}\nQue faire : retirer chacun là "
+        "où il a été lu. Une clé de territories.yml (clé, ligne) est imprimée telle quelle : la réécrire sans "
+        "l'identifiant ni le nom. Dans les exports (fichier, colonne, ligne), seuls le texte des témoignages, "
+        "l'intitulé des événements et la source des collaborations sont expurgés, les autres colonnes sont "
+        "imprimées telles quelles : le retirer de la cellule indiquée. `evaluation validate` signale les deux "
+        "avant tout rendu. Un identifiant lu dans aucune entrée (ni les exports, ni territories.yml) a été écrit "
+        "par autre chose : le chercher dans le carnet du rapport (notebooks/territory_report.ipynb), dans une édition de "
+        "référence ou dans un fichier modifié à la main, et l'y retirer."),
     "leak_name": Text("{file} ({where}): the name of {source}", "{file} ({where_fr}) : le nom de {source_fr}"),
     "leak_identifier": Text("{file} ({where}): {what} read in {source}",
                             "{file} ({where_fr}) : {what_fr} lu(e) dans {source_fr}"),
-    "leak_identifier_unread": Text("{file} ({where}): {what}, read in no export file",
-                                   "{file} ({where_fr}) : {what_fr}, lu(e) dans aucun fichier d'export"),
+    "leak_identifier_unread": Text("{file} ({where}): {what}, read in no input (exports, territories.yml)",
+                                   "{file} ({where_fr}) : {what_fr}, lu(e) dans aucune entrée (exports, "
+                                   "territories.yml)"),
+    "leak_cache_removed": Text(
+        "\nThe cache of validated tables that held one was removed ({folders}): it is written again, redacted, "
+        "at the next run.",
+        "\nLe cache des tables validées qui en contenait a été supprimé ({folders}) : il sera réécrit, expurgé, "
+        "à la prochaine exécution."),
     "pdf_no_weasyprint": Text(
         "the Python package weasyprint is not installed (it is a dependency: reinstall with `make report` or "
         "`pip install weasyprint`)",

@@ -43,6 +43,12 @@ CLI_MESSAGES: dict[str, tuple[str, str]] = {
                      "latest version of each data folder is kept)",
                      "{count:,} dossier(s) de cache dans {folder} (tables validées, pseudonymisées et expurgées ; "
                      "seule la dernière version de chaque dossier de données est gardée)"),
+    "cache_no_folder": ("evaluation cache: the data folder {folder} does not exist and has no cache",
+                        "evaluation cache : le dossier de données {folder} n'existe pas et n'a pas de cache"),
+    "cache_none": ("no cache folder of {folder} in {processed}: nothing to {action}",
+                   "aucun dossier de cache de {folder} dans {processed} : rien à {action_fr}"),
+    "cache_gone_folder": ("(the data folder {folder} no longer exists; its cache is listed or cleared all the same)",
+                          "(le dossier de données {folder} n'existe plus ; son cache est listé ou vidé quand même)"),
     "cache_cleared": ("{count:,} cache folder(s) removed from {folder}; they are written again at the next run",
                       "{count:,} dossier(s) de cache supprimé(s) de {folder} ; ils seront réécrits à la prochaine "
                       "exécution"),
@@ -203,7 +209,9 @@ ARGPARSE_FR: dict[str, str] = {
 #: ``evaluation --help``'s texts in French: the English help of each option (as written in
 #: :func:`evaluation.cli.build_parser`) → its French text (``%%`` for a percent sign).
 HELP_FR: dict[str, str] = {
-    "The ``evaluation`` command.": "La commande ``evaluation``.",
+    "Territorial evaluation reports from an association's exports: check the data, render, publish.":
+        "Rapports d'évaluation territoriale à partir des exports d'une association : vérifier les données, "
+        "produire, publier.",
     "log what is detected and done": "journaliser ce qui est détecté et fait",
     "language of problem tables (default: $EVALUATION_LANG or en)":
         "langue des messages (par défaut : $EVALUATION_LANG, sinon en)",

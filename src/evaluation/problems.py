@@ -57,20 +57,17 @@ CATALOGUE: dict[str, Message] = {
     "file_missing": Message(
         "file not found in {folder}", "export the table as {table}.csv or {table}.xlsx into that folder",
         "fichier absent de {folder}", "exporter la table sous le nom {table}.csv ou {table}.xlsx dans ce dossier"),
-    "two_files": Message(
-        "two files for the same table", "keep only one of {table}.csv and {table}.xlsx",
-        "deux fichiers pour la même table", "ne garder que {table}.csv ou {table}.xlsx"),
+    "two_files": Message("two files for the same table", "keep only one of {table}.csv and {table}.xlsx",
+                         "deux fichiers pour la même table", "ne garder que {table}.csv ou {table}.xlsx"),
     "unreadable": Message(
         "the file cannot be read ({error})",
         "re-export it from the spreadsheet as CSV (UTF-8, ';' separator) or XLSX",
         "le fichier est illisible ({error})",
         "le réexporter depuis le tableur en CSV (UTF-8, séparateur « ; ») ou en XLSX"),
-    "file_is_csv": Message(
-        "this file is a CSV named {suffix}", "rename it {stem}.csv",
-        "ce fichier est un CSV nommé {suffix}", "renommez-le {stem}.csv"),
-    "file_is_xlsx": Message(
-        "this file is an Excel workbook (XLSX) named .csv", "rename it {stem}.xlsx",
-        "ce fichier est un classeur Excel (XLSX) nommé .csv", "renommez-le {stem}.xlsx"),
+    "file_is_csv": Message("this file is a CSV named {suffix}", "rename it {stem}.csv",
+                           "ce fichier est un CSV nommé {suffix}", "renommez-le {stem}.csv"),
+    "file_is_xlsx": Message("this file is an Excel workbook (XLSX) named .csv", "rename it {stem}.xlsx",
+                            "ce fichier est un classeur Excel (XLSX) nommé .csv", "renommez-le {stem}.xlsx"),
     "file_is_xls": Message(
         "this file is an old Excel workbook (.xls)",
         "open it in the spreadsheet and save it as {stem}.xlsx (Excel workbook) or {stem}.csv",
@@ -101,9 +98,8 @@ CATALOGUE: dict[str, Message] = {
         "missing column (columns found: {found})", "add a column named {column}{aliases_en}",
         "colonne manquante (colonnes trouvées : {found})", "ajouter une colonne nommée {column}{aliases_fr}"),
     # ---- cells
-    "value_empty": Message(
-        "empty cell in a required column", "fill in the cell",
-        "cellule vide dans une colonne obligatoire", "remplir la cellule"),
+    "value_empty": Message("empty cell in a required column", "fill in the cell",
+                           "cellule vide dans une colonne obligatoire", "remplir la cellule"),
     "choice_unknown": Message(
         "unknown value (not one of the allowed values)",
         "use one of: {choices} (or their French names: {names}; case and accents do not matter)",
@@ -133,8 +129,7 @@ CATALOGUE: dict[str, Message] = {
         "code of a municipal arrondissement of {name}: the commune reference counts {name} as one commune",
         "replace {value} by {commune}",
         "code d'un arrondissement municipal de {name} : le référentiel des communes compte {name} comme une "
-        "seule commune",
-        "remplacer {value} par {commune}"),
+        "seule commune", "remplacer {value} par {commune}"),
     "territory_epci_cut": Message(
         "the territory's EPCI is cut by the commune reference's border: {epcis}",
         "build a reference with the département(s) {departements} (`{command}`) and give it with --reference DIR, "
@@ -154,15 +149,12 @@ CATALOGUE: dict[str, Message] = {
     "date_invalid": Message(
         "not a date", "write the date as dd/mm/yyyy (e.g. 03/02/2022) and check that the day exists",
         "pas une date", "écrire la date au format jj/mm/aaaa (ex. 03/02/2022) et vérifier que le jour existe"),
-    "date_out_of_range": Message(
-        "date out of the plausible range ({first} to {last})", "check the year",
-        "date hors de la période plausible ({first} – {last})", "vérifier l'année"),
-    "int_invalid": Message(
-        "not a whole number", "write a whole number without units or text (e.g. 3)",
-        "pas un nombre entier", "écrire un nombre entier, sans unité ni texte (ex. 3)"),
-    "number_invalid": Message(
-        "not a number", "write a number (a decimal comma is fine, e.g. 2,5)",
-        "pas un nombre", "écrire un nombre (la virgule décimale convient, ex. 2,5)"),
+    "date_out_of_range": Message("date out of the plausible range ({first} to {last})", "check the year",
+                                 "date hors de la période plausible ({first} – {last})", "vérifier l'année"),
+    "int_invalid": Message("not a whole number", "write a whole number without units or text (e.g. 3)",
+                           "pas un nombre entier", "écrire un nombre entier, sans unité ni texte (ex. 3)"),
+    "number_invalid": Message("not a number", "write a number (a decimal comma is fine, e.g. 2,5)",
+                              "pas un nombre", "écrire un nombre (la virgule décimale convient, ex. 2,5)"),
     "below_minimum": Message(
         "must be at least {minimum}", "correct the value: a count (of jobs, of establishments…) cannot be negative",
         "doit valoir au moins {minimum}", "corriger la valeur : un effectif ne peut pas être négatif"),
@@ -234,20 +226,30 @@ CATALOGUE: dict[str, Message] = {
         "'label' contains '<' or '>' (it would be read as HTML in the report)", "write the name without < or >",
         "'label' contient '<' ou '>' (lu comme du HTML dans le rapport)", "écrire le nom sans < ni >"),
     "label_is_a_name": Message(
-        "this label, published as written, contains the name {name!r} of {source}",
+        "this text, published as written, contains a name read in {source} (not shown here)",
         "name the place or role without the structure's or person's name",
-        "ce libellé, publié tel quel, contient le nom {name!r} de {source_fr}",
+        "ce texte, publié tel quel, contient un nom lu dans {source_fr} (non reproduit ici)",
         "désigner le lieu ou le rôle sans le nom de la structure ou de la personne"),
+    "label_has_person": Message(
+        "this text, published as written, contains what the redaction takes for a person's name (not shown here)",
+        "write it without the person's name: name their role (« la référente du projet »)",
+        "ce texte, publié tel quel, contient ce que l'expurgation prend pour un nom de personne (non reproduit ici)",
+        "l'écrire sans le nom de la personne : nommer son rôle (« la référente du projet »)"),
     "name_is_a_report_word": Message(
         "read as a name (its header says so), this cell is also a phrase the reports print: refused at publication",
         "if the column holds no names, rename its header; otherwise write the name in full",
         "lue comme un nom (d'après l'en-tête), cette cellule est aussi une expression des rapports : refus à la "
         "publication", "si la colonne ne contient pas de noms, renommer son en-tête ; sinon écrire le nom en entier"),
     "label_has_identifier": Message(
-        "this label, published as written, contains {what}",
-        "write the label without it (a public place's address may stay)",
-        "ce libellé, publié tel quel, contient {what_fr}",
-        "écrire le libellé sans elle (l'adresse d'un lieu public peut rester)"),
+        "this text, published as written, contains {what}", "remove this identifier from the text (a public "
+        "place's address may stay)", "ce texte, publié tel quel, contient {what_fr}",
+        "retirer cet identifiant du texte (l'adresse d'un lieu public peut rester)"),
+    "name_in_column": Message(
+        "printed as written in the reports, these rows hold a name of the exports or a person's name (not shown here)",
+        "recode the value as a category (« habitant », « alimentation »): names belong in the name columns, "
+        "which are pseudonymised", "imprimées telles quelles dans les rapports, ces lignes contiennent un nom des "
+        "exports ou un nom de personne (non reproduit ici)", "recoder la valeur en une catégorie (« habitant », "
+        "« alimentation ») : les noms ont leur place dans les colonnes de noms, qui sont pseudonymisées"),
     "identifier_in_column": Message(
         "printed as written in the reports, these rows hold {what} (not shown here)",
         "remove it from these cells: only testimonies, event titles and collaboration sources are redacted",
@@ -269,12 +271,10 @@ CATALOGUE: dict[str, Message] = {
     "split_date_missing": Message(
         "'split_date' (YYYY-MM-DD) is required", "add split_date: with the date that separates the two periods",
         "'split_date' (AAAA-MM-JJ) est obligatoire", "ajouter split_date: avec la date qui sépare les deux périodes"),
-    "list_expected": Message(
-        "'{key}' must be a list", "write {key}: ['…', '…']",
-        "'{key}' doit être une liste", "écrire {key}: ['…', '…']"),
-    "codes_malformed": Message(
-        "'{key}' has malformed codes {bad}", "use {expected}",
-        "'{key}' contient des codes mal formés {bad}", "utiliser {expected_fr}"),
+    "list_expected": Message("'{key}' must be a list", "write {key}: ['…', '…']",
+                             "'{key}' doit être une liste", "écrire {key}: ['…', '…']"),
+    "codes_malformed": Message("'{key}' has malformed codes {bad}", "use {expected}",
+                               "'{key}' contient des codes mal formés {bad}", "utiliser {expected_fr}"),
     "no_area": Message(
         "give at least one of 'communes', 'epcis', 'departements', 'regions'",
         "list the territory's communes (INSEE codes), EPCI (SIREN), départements or régions",
@@ -323,9 +323,8 @@ CATALOGUE: dict[str, Message] = {
         "not a valid value for {indicator}: expected {expected}", "write the value in the indicator's unit, e.g. "
         "{example}", "valeur invalide pour {indicator} : attendu {expected_fr}",
         "écrire la valeur dans l'unité de l'indicateur, ex. {example}"),
-    "objective_date_invalid": Message(
-        "not a date", "write it as YYYY-MM-DD, e.g. 2026-12-31",
-        "pas une date", "l'écrire au format AAAA-MM-JJ, ex. 2026-12-31"),
+    "objective_date_invalid": Message("not a date", "write it as YYYY-MM-DD, e.g. 2026-12-31",
+                                      "pas une date", "l'écrire au format AAAA-MM-JJ, ex. 2026-12-31"),
     "objective_dates_order": Message(
         "the target's date ({target}) is not after the baseline's ({baseline})", "correct the dates (swapped?)",
         "la date de la cible ({target}) n'est pas après celle de la valeur de départ ({baseline})",

@@ -36,7 +36,10 @@ from pathlib import Path
 #: building the parser imports nothing heavy.
 LANGS = ("en", "fr")
 
-__all__ = ["main", "build_parser"]
+__all__ = ["main", "build_parser", "DESCRIPTION"]
+
+#: What ``evaluation --help`` says first, as plain text (the module's docstring is reStructuredText).
+DESCRIPTION = "Territorial evaluation reports from an association's exports: check the data, render, publish."
 
 
 def _common(p: argparse.ArgumentParser, *, data: bool = True) -> None:
@@ -65,7 +68,7 @@ def _dossier(p: argparse.ArgumentParser, *, lang: str) -> None:
 
 def build_parser(*, lang: str = "en") -> argparse.ArgumentParser:
     """The ``evaluation`` command's parser: one sub-command per task (report, validate, sample, reference, territories)."""
-    parser = argparse.ArgumentParser(prog="evaluation", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="evaluation", description=DESCRIPTION)
     parser.add_argument("-v", "--verbose", action="store_true", help="log what is detected and done")
     parser.add_argument("--lang", choices=LANGS, default=os.environ.get("EVALUATION_LANG", "en"),
                         help="language of problem tables (default: $EVALUATION_LANG or en)")

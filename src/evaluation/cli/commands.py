@@ -153,13 +153,14 @@ def _validate(args: argparse.Namespace) -> int:
     reference = load_reference(args.reference)
     if territories is not None:
         _warn_territory_notes(args)
+    territories_file = Path(args.territories or get_paths().territories)
     for slug, exc in territory_members(territories or {}, reference)[1].items():  # codes must be in the reference
         if isinstance(exc, EpciCutError):
-            problems.add(str(args.territories or get_paths().territories), "territory_epci_cut", column=slug,
+            problems.add(str(territories_file), "territory_epci_cut", column=slug, rows=[territories[slug].line("epcis")],
                          epcis="; ".join(exc.epci_texts()), epcis_fr=" ; ".join(exc.epci_texts(lang="fr")),
                          departements=", ".join(exc.departements), command=exc.command)
         else:
-            problems.add(str(args.territories or get_paths().territories), "territory_codes_unknown", column=slug,
+            problems.add(str(territories_file), "territory_codes_unknown", column=slug, rows=[territories[slug].line()],
                          codes=exc.params.get("codes") or str(exc).split(": ", 1)[-1])
     data_dir = args.data or get_paths().sample
     overrides = {"sep": args.sep, "encoding": args.encoding, "header_row": args.header_row}
@@ -169,7 +170,8 @@ def _validate(args: argparse.Namespace) -> int:
     try:
         dataset = validate_tables(data_dir, commune_codes=reference["commune_code"],
                                   former_communes=load_former_communes(args.reference), territories=territories,
-                                  read_options=read_options, place_names=public_place_names(reference, departements),
+                                  territories_file=territories_file.name, read_options=read_options,
+                                  place_names=public_place_names(reference, departements),
                                   commune_names=dict(zip(reference["commune_code"], reference["commune_name"],
                                                          strict=True)), pseudonym_key=key)
         if survey_files(Path(data_dir) / SURVEY_FOLDER):  # the partner survey's exports, with the same key
@@ -286,6 +288,15 @@ def _cache(args: argparse.Namespace) -> int:
     from evaluation.io.cache import cache_folders, clear_cache
 
     processed = get_paths().processed
+    if args.data is not None and not cache_folders(processed, data_dir=args.data):
+        if not args.data.is_dir():  # a mistyped path: say so, not « 0 folders removed »
+            print(say("cache_no_folder", args, folder=args.data), file=sys.stderr)
+            return 1
+        print(say("cache_none", args, folder=args.data, processed=processed, action=args.action,
+                  action_fr="lister" if args.action == "list" else "vider"))
+        return 0
+    if args.data is not None and not args.data.is_dir():  # exports deleted since: their cache may still go
+        print(say("cache_gone_folder", args, folder=args.data))
     folders = (clear_cache if args.action == "clear" else cache_folders)(processed, data_dir=args.data)
     print(*folders, say(f"cache_{args.action}ed", args, count=len(folders), folder=processed), sep="\n")
     return 0

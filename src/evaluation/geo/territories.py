@@ -240,7 +240,15 @@ def _parse_territory(slug: Any, spec: Any, report: _Report, where: tuple, *,
                      sites=tuple(x for x in sites if x), venue=venue, venues=tuple(v for v in venues if v),
                      network_roles={str(k): str(v) for k, v in roles.items()},
                      description=str(spec.get("description", "")).strip(), milestones=milestones,
-                     objectives=objectives, denominators=denominators)
+                     objectives=objectives, denominators=denominators,
+                     lines=_lines_under(report.lines, where))
+
+
+def _lines_under(lines: dict[tuple, int], where: tuple) -> dict[tuple, int]:
+    """The lines of the settings under ``where`` (a territory, or the ``generate`` rule that made it), by
+    their path below it.
+    """
+    return {key[len(where):]: line for key, line in lines.items() if key[:len(where)] == where}
 
 
 def _check_label(label: Any, where: tuple, report: _Report) -> Any:

@@ -76,3 +76,12 @@ class Territory:
     # variable of the evaluator's denominators.csv (DLA → ESS employers; creation → business creations)
     denominators: dict[str, dict[str, Any]] = field(default_factory=dict)
     venues: tuple[Site, ...] = ()  # every tiers-lieu (``venue`` is the first), for the network chapter
+    #: Line in ``territories.yml`` of each setting, by its path under the territory (``("label",)``,
+    #: ``("sites", 1, "label")``, ``("network_roles", "A001")``; ``()`` the territory's own line).
+    lines: dict[tuple, int] = field(default_factory=dict, compare=False, repr=False)
+
+    def line(self, *path: object) -> int | None:
+        """The line of ``territories.yml`` where the setting at ``path`` is written (or, when it is
+        not written there, the nearest setting above it), ``None`` for a territory not read from a file.
+        """
+        return next((self.lines[path[:k]] for k in range(len(path), -1, -1) if path[:k] in self.lines), None)

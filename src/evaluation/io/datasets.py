@@ -39,7 +39,13 @@ from evaluation.geo.territory import Territory
 from evaluation.io.cache import purge_versions, source_id
 from evaluation.io.identifiers import redact_identifiers
 from evaluation.io.parsing import _check_references, _drop_extra_columns, _name_cells, parse_table
-from evaluation.io.privacy import check_identifiers, check_labels, public_place_names
+from evaluation.io.privacy import (
+    check_identifiers,
+    check_labels,
+    check_printed_columns,
+    public_bodies,
+    public_place_names,
+)
 from evaluation.io.privacy import labels as territory_labels
 from evaluation.io.pseudonyms import PseudonymKey, pseudonymise, redact_names, resolve_key
 from evaluation.io.readers import (
@@ -52,8 +58,8 @@ from evaluation.io.readers import (
     read_raw,
 )
 from evaluation.io.redaction import redact_texts
+from evaluation.io.redaction_words import fold_key, redaction_version
 from evaluation.io.redaction_words import place_names as kept_places
-from evaluation.io.redaction_words import redaction_version
 from evaluation.io.schema import (
     FREE_TEXT_COLUMNS,
     NAME_COLUMNS,
@@ -140,14 +146,19 @@ def pseudonymise_tables(tables: dict[str, pd.DataFrame], key: PseudonymKey, *,
     ``extra_names`` maps ``"person"`` and ``"structure"`` to raw names found in columns
     that are not kept (staff, contacts; :attr:`Dataset.extra_names`): they are redacted from
     free text like known names. A plain Series is taken as structure names (matched whole).
-    ``place_names`` (the reference's communes) stay in free text, with the bundled ones.
+    ``place_names`` (the reference's communes) stay in free text, with the bundled ones; so do
+    the names of the actors that are public bodies (:func:`evaluation.io.privacy.public_bodies`:
+    official names, not personal data), which free text keeps as written.
     """
     places = kept_places(place_names)
     out = dict(tables)
     extra = ({"structure": extra_names.dropna().tolist()} if isinstance(extra_names, pd.Series)
              else extra_names or {})
+    public = public_bodies(tables.get("actors", pd.DataFrame()))
+    kept = [n for n in dict.fromkeys([*public, *place_names]) if n in public or " " in fold_key(n)]
     names = pd.concat([tables[t][c] for t, cols in NAME_COLUMNS.items() for c in cols
                        if t in tables and c in tables[t]] + [pd.Series(list(extra.get("structure", ())), dtype="string")])
+    names = names[~names.astype("string").str.strip().isin(public).fillna(False).astype(bool)]
     persons = pd.Series(list(extra.get("person", ())), dtype="string")
     for t, cols in NAME_COLUMNS.items():
         for c in (c for c in cols if t in out and c in out[t]):
@@ -156,7 +167,7 @@ def pseudonymise_tables(tables: dict[str, pd.DataFrame], key: PseudonymKey, *,
         for c in (c for c in cols if t in out and c in out[t]):
             bare = redact_identifiers(out[t][c])  # before the names: an e-mail's domain names a structure
             known = redact_names(bare, names, key, persons=persons)
-            out[t] = out[t].assign(**{c: redact_texts(known, places=places, identifiers=False)})
+            out[t] = out[t].assign(**{c: redact_texts(known, places=places, kept=kept, identifiers=False)})
     return out
 
 
@@ -227,6 +238,8 @@ def validate_tables(data_dir: Path | str, *, commune_codes: Collection[str] | No
                                    commune_codes=codes, former_communes=former_communes, commune_names=commune_names)
     _check_references(tables, {n: p.name for n, p in paths.items()}, problems, territories, territories_file)
     check_identifiers(tables, {n: p.name for n, p in paths.items()}, problems)
+    check_printed_columns(tables, {n: p.name for n, p in paths.items()}, problems, extra=extra_sources,
+                          place_names=place_names)
     extra = pd.concat(extra_names or [pd.Series([], dtype="string")], ignore_index=True).drop_duplicates()
     if isinstance(territories, Mapping):
         check_labels(territories, tables, extra_sources, problems, territories_file=territories_file, files=paths,

@@ -328,7 +328,8 @@ def _check_references(tables: dict[str, pd.DataFrame], files: dict[str, str], pr
             missing = [a for a in territory.network_roles if a not in known]
             if missing:
                 problems.add(territories_file, "role_actor_unknown", column=f"{slug}.network_roles",
-                             rows=[None] * len(missing), values=missing, target=files["actors"])
+                             rows=[territory.line("network_roles", a) for a in missing], values=missing,
+                             target=files["actors"])
     collab = tables.get("collaborations")
     if collab is not None and {"actor_a", "actor_b"} <= set(collab):
         self_tie = (collab["actor_a"] == collab["actor_b"]).fillna(False).astype(bool)
@@ -410,15 +411,26 @@ def _drop_extra_columns(raw: pd.DataFrame, schema: Schema, file: str, ignored: P
     extra = [c for c in dict.fromkeys(raw.columns) if c not in wanted]
     if not extra:
         return raw, pd.Series([], dtype="string")
-    named = [c for c in extra if holds_names(c, raw.loc[:, raw.columns == c].stack())]
+    named = [c for c in extra if holds_names(c, _cells_of(raw, [c]).droplevel(1))]
     for column in extra:
         ignored.add(file, "column_ignored_names" if column in named else "column_ignored", column=column)
     log.info("%s: %d column(s) not in the data model, not read: %s", file, len(extra), ", ".join(map(repr, extra)))
     names = _name_cells(raw.loc[:, raw.columns.isin(named)]) if named else pd.Series([], dtype="string")
     if sources is not None and named:
-        cells = raw.loc[:, raw.columns.isin(named)].stack()
+        cells = _cells_of(raw, named)
         cells = cells[cells.astype(str).str.strip() != ""]
         keys = cells.astype(str).map(fold_key)
         for (row, column), key in keys[~keys.duplicated()].items():
             sources.setdefault(key, (file, str(column), int(row)))
     return raw.loc[:, ~raw.columns.isin(extra)], names
+
+
+def _cells_of(raw: pd.DataFrame, columns: list) -> pd.Series:
+    """The filled cells of the ``columns`` of ``raw``, indexed by (row, column), row by row. By
+    position: an export may repeat a header (``DataFrame.stack`` refuses repeated labels).
+    """
+    mask = raw.columns.isin(columns)
+    block = raw.loc[:, mask]
+    values = pd.Series(block.to_numpy().ravel(), dtype=object,
+                       index=pd.MultiIndex.from_product([raw.index, raw.columns[mask]]))
+    return values[values.notna()]

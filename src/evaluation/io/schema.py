@@ -18,7 +18,8 @@ from evaluation.io.schema_outcomes import (
     outcome_schemas,
 )
 
-__all__ = ["Kind", "Column", "Schema", "SCHEMAS", "TABLES", "NAME_COLUMNS", "FREE_TEXT_COLUMNS", "COLUMN_ALIASES", "header_key",
+__all__ = ["Kind", "Column", "Schema", "SCHEMAS", "TABLES", "NAME_COLUMNS", "FREE_TEXT_COLUMNS", "PRINTED_COLUMNS",
+           "COLUMN_ALIASES", "header_key",
            "SHARED_ALIASES", "TABLE_ALIASES", "VALUE_ALIASES", "PROGRAMMES", "ACTOR_KINDS",
            "COLLABORATION_KINDS", "INTENSITY_LEVELS", "canonical_columns", "choice_lookup", "holds_names",
            "values_hold_names", "split_themes", "FOLLOWUP_STATUSES", "BENCHMARK_INDICATORS", "BENCHMARK_GROUPS",
@@ -354,6 +355,15 @@ FREE_TEXT_COLUMNS = {"testimonies": ("text",), "events": ("title",), "collaborat
 
 
 
+#: Text columns a report prints as written (tables, headings, the line under each quote, the
+#: network files): checked at load for names and direct identifiers like free text, but refused
+#: rather than redacted (:func:`~evaluation.io.privacy.check_printed_columns`). Coded columns
+#: (programmes, actor kinds, collaboration kinds) are printed by their French label, never as written.
+PRINTED_COLUMNS = {"accompaniments": ("sector",), "actors": ("sector",), "events": ("kind",),
+                   "testimonies": ("actor_kind", "themes")}
+
+
+
 #: Words of a column name (after :func:`~evaluation._text.normalise_name`) that say the column holds names of
 #: people, structures or contacts: such a column, when it is not in the data model, is
 #: dropped like any other, but its values are first added to the names redacted from free text.
@@ -367,14 +377,17 @@ NAME_HEADER_WORDS = frozenset({
     "accompagnateur", "accompagnatrice", "conseiller", "conseillere", "animateur", "animatrice", "coordinateur",
     "coordinatrice", "salarie", "salariee", "salaries", "benevole", "benevoles", "representant", "representante",
     "participant", "participante", "participants", "beneficiaire", "beneficiaires", "partenaire", "partenaires",
-    "personne", "personnes", "auteur", "autrice", "temoin", "interviewe", "interviewee", "suivi", "membre",
-    "membres", "adherent", "adherente", "adherents",
+    "personne", "personnes", "auteur", "autrice", "auteurs", "temoin", "interviewe", "interviewee", "suivi", "membre",
+    "membres", "adherent", "adherente", "adherents", "animateurs", "animatrices", "redacteur", "redactrice",
+    "intervenant", "intervenante", "intervenants", "formateur", "formatrice", "enqueteur", "enquetrice",
 })
 
 
 
 #: Phrases (folded) that mark a name column even without one of ``NAME_HEADER_WORDS``.
-NAME_HEADER_PHRASES = ("raison_sociale", "suivi_par", "e_mail", "charge_de_mission", "charge_e_de_mission")
+NAME_HEADER_PHRASES = ("raison_sociale", "suivi_par", "e_mail", "charge_de_mission", "charge_e_de_mission",
+                       "recueilli_par", "recueillie_par", "recueillis_par", "saisi_par", "saisie_par", "redige_par",
+                       "anime_par", "animee_par", "realise_par", "realisee_par", "note_par", "ecrit_par")
 
 
 
@@ -397,23 +410,28 @@ PLACE_HEADER_WORDS = frozenset({
 
 
 
-#: A cell that is no one's name: a number (``12``, ``3,5 %``, ``06 71 45 32 18``) or a date
-#: (``18/05/2018``, ``2018-05-18 10:00``, ``05/2018``); yes/no words are :data:`TRUE_WORDS` and
-#: :data:`FALSE_WORDS`.
+#: A cell that is no one's name: a number (``12``, ``3,5 %``) or a date (``18/05/2018``,
+#: ``2018-05-18 10:00``, ``05/2018``); yes/no words are :data:`TRUE_WORDS` and :data:`FALSE_WORDS`.
+#: A French phone number (:data:`_PHONE`) is written with digits but is a contact's: not one of them.
 _NOT_A_NAME = (r"[+-]?[\d\s.,\u00a0\u202f]*\d[\d\s.,\u00a0\u202f]*(?:%|€|eur|euros)?"
                r"|\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}(?:\s+\d{1,2}[:h]\d{2}(?::\d{2})?)?"
                r"|\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2})?)?|\d{1,2}/\d{4}")
 
+#: A French phone number as written in a cell: ``06 71 45 32 18``, ``0380123456``, ``+33 6 71…``, ``03.81.69.12.34``.
+_PHONE = r"(?:\+\s*33\s*(?:\(0\))?|0033\s*|0)\s*[1-9](?:[\s.\-\u00a0]*\d{2}){4}"
+
 
 def values_hold_names(values: pd.Series) -> bool:
     """Whether a column's cells may be names: not when every filled cell is a yes/no word, a
-    number or a date (``Suivi post-création``: oui/non holds no name, whatever its header).
+    number or a date (``Suivi post-création``: oui/non holds no name, whatever its header). Phone
+    numbers are a contact's, not numbers: a ``Téléphone`` column of them holds personal data.
     """
     cells = values.dropna().astype(str).str.strip()
     cells = cells[cells != ""]
     if cells.empty:
         return False
-    plain = cells.str.lower().isin(TRUE_WORDS | FALSE_WORDS) | cells.str.fullmatch(_NOT_A_NAME, case=False)
+    plain = ((cells.str.lower().isin(TRUE_WORDS | FALSE_WORDS) | cells.str.fullmatch(_NOT_A_NAME, case=False))
+             & ~cells.str.fullmatch(_PHONE))
     return not bool(plain.all())
 
 

@@ -30,6 +30,7 @@ from evaluation.io.privacy import official_names
 from evaluation.io.pseudonyms import shared_run_key
 from evaluation.kernel import ensure_kernel
 from evaluation.measures.snapshot import resolve_as_of
+from evaluation.messages import coded
 from evaluation.report.context import ReportError
 from evaluation.report.editions.baseline import check_baseline
 from evaluation.report.formats import pdf as pdf_report
@@ -37,8 +38,13 @@ from evaluation.report.formats.write import FORMAT_FILES, WRITTEN_FILES, parse_f
 from evaluation.report.runs.progress import Progress, progress_engine
 from evaluation.report.runs.warm import WARM_ENGINE
 from evaluation.report.secrecy.disclosure import DEFAULT_THRESHOLD
-from evaluation.report.secrecy.leaks import check_outputs, output_files, raw_names
-from evaluation.report.secrecy.patterns import allowed_addresses, identifier_sources
+from evaluation.report.secrecy.leaks import NameLeakError, check_outputs, output_files, raw_names, trace_names
+from evaluation.report.secrecy.patterns import (
+    allowed_addresses,
+    identifier_sources,
+    territory_sources,
+    territory_texts,
+)
 
 __all__ = ["NAMES_CHECK_TAG", "NAMES_CHECKED", "render_report", "searched_for"]
 
@@ -161,12 +167,45 @@ def searched_for(source: Path, *, reference_dir, territories_file) -> tuple[list
     """What the final search looks for in a run's outputs: the raw names of the exports (less
     official names and public bodies), and the direct identifiers with where each was read,
     the addresses of the published labels of ``territories.yml`` being allowed.
+
+    Where each was read: in ``territories.yml`` first (its key and line,
+    :func:`evaluation.report.secrecy.patterns.territory_texts`), whose texts a report prints as
+    written, then in the exports (file, column, row).
     """
     territories = load_territories(territories_file, reference_dir=reference_dir)
     official = official_names(load_reference(reference_dir), territories, load_departements(reference_dir))
     allowed = allowed_addresses([text for t in territories.values() for text in territory_labels(t).values()])
-    return (raw_names(source, official=official),
-            {"identifiers": identifier_sources(source), "allowed": allowed})
+    texts = territory_texts(territories_file)
+    return (trace_names(raw_names(source, official=official), texts),
+            {"identifiers": {**identifier_sources(source), **territory_sources(texts)}, "allowed": allowed})
+
+
+def _check_with_cache(written: Sequence[Path], names: list, *, cached: Sequence[Path], root: Path,
+                      search: dict) -> None:
+    """:func:`~evaluation.report.secrecy.leaks.check_outputs` on what a run wrote and the cached
+    tables it read; a cache folder where a name or an identifier is found is removed (:func:`_drop_leaking_cache`).
+    """
+    try:
+        check_outputs(written, names, root=root, **search)
+    except NameLeakError as exc:
+        raise _drop_leaking_cache(exc, cached) from None
+
+
+def _drop_leaking_cache(error: NameLeakError, cached: Sequence[Path]) -> NameLeakError:
+    """Remove the cache folders in which the final search found a name or an identifier (a cached
+    table must hold neither: it is written again, redacted, at the next run) and return the error
+    saying so.
+    """
+    files = {str(p): p.parent for p in cached}
+    folders = list(dict.fromkeys(files[leak.file] for leak in error.leaks if leak.file in files))
+    if not folders:
+        return error
+    for folder in folders:
+        shutil.rmtree(folder, ignore_errors=True)
+    again = type(error)(code=error.code, **{**error.params, "removed": coded(
+        "leak_cache_removed", folders=[f.name for f in folders])})
+    again.leaks = error.leaks
+    return again
 
 
 def render_report(territory: str, *, data_dir: str | Path | None = None, out_dir: str | Path | None = None,
@@ -278,7 +317,7 @@ def render_report(territory: str, *, data_dir: str | Path | None = None, out_dir
                                   step=lambda what: say(f"progress_{what}"))
         try:
             say("progress_names")
-            check_outputs(written, names, root=work, **search)
+            _check_with_cache(written, names, cached=cached, root=work, search=search)
             if "html" in formats:
                 say("progress_html")
                 title = f"Rapport d'évaluation — {terr.label}" + (f" — état au {stated:%d/%m/%Y}" if stated else "")

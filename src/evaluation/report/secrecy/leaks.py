@@ -32,17 +32,17 @@ import html
 import json
 import re
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pandas as pd
 
 from evaluation._text import normalise_names
 from evaluation.errors import EvaluationError
-from evaluation.io.privacy import PUBLIC_BODY_KINDS, official_names
+from evaluation.io.privacy import PUBLIC_BODY_KINDS, official_names, searched_name
 from evaluation.io.readers import _folder_read_options, _read_options, read_raw
 from evaluation.io.redaction import known_names
-from evaluation.io.redaction_words import KEEP_WORDS, fold, fold_key, place_names
+from evaluation.io.redaction_words import fold, fold_key, place_names
 from evaluation.io.schema import (
     ACTOR_KINDS,
     NAME_COLUMNS,
@@ -56,17 +56,20 @@ from evaluation.messages import coded, render_message
 from evaluation.problems import Problems
 from evaluation.report.secrecy.patterns import Origin, kind_words, report_words, scan_text, where_fr
 
-__all__ = ["RawName", "Leak", "NameLeakError", "IdentifierLeakError", "raw_names", "find_leaks", "check_outputs",
-           "output_files", "names_in_report_words", "check_report_words"]
+__all__ = ["RawName", "Leak", "NameLeakError", "IdentifierLeakError", "raw_names", "trace_names", "find_leaks",
+           "check_outputs", "output_files", "names_in_report_words", "check_report_words"]
 
-#: Words of a name that say it is a public body of a place (``Mairie de Chenôve``), not searched.
-_PUBLIC_BODY_WORDS = frozenset("ville commune mairie de du des d la le les l communaute communes "
-                               "agglomeration metropole departement conseil".split())
 _DATA_URI = re.compile(r"data:[\w/+.-]+;base64,[A-Za-z0-9+/=\s]+")
 
 
 class NameLeakError(EvaluationError, RuntimeError):
-    """A raw name of the exports was found in an output: nothing was published."""
+    """A raw name of the exports was found in an output: nothing was published.
+
+    ``leaks`` lists every find (:class:`Leak`); ``removed`` says which cache folders holding one
+    were removed (:func:`evaluation.report.runs.render.render_report`), as a message parameter.
+    """
+
+    leaks: list[Leak] = []
 
 
 class IdentifierLeakError(NameLeakError):
@@ -114,10 +117,11 @@ class Leak:
                      source=self.source, source_fr=where_fr(self.source), **what)
 
 
-def _name_columns(raw: pd.DataFrame, table: str) -> list[str]:
-    """The columns of a raw table that hold names: the data model's name columns, and the
-    columns outside the data model whose header says so and whose cells are not all yes/no
-    words, numbers or dates (:func:`evaluation.io.schema.holds_names`).
+def _name_columns(raw: pd.DataFrame, table: str) -> list[int]:
+    """The positions of the columns of a raw table that hold names: the data model's name
+    columns, and the columns outside the data model whose header says so and whose cells are
+    not all yes/no words, numbers or dates (:func:`evaluation.io.schema.holds_names`). By
+    position: an export may repeat a header.
     """
     columns = list(raw.columns)
     canonical = canonical_columns(columns, table)
@@ -127,7 +131,7 @@ def _name_columns(raw: pd.DataFrame, table: str) -> list[str]:
     for i, col in enumerate(columns):
         name = canonical.get(col, col)
         if name in wanted or (name not in modelled and holds_names(col, raw.iloc[:, i])):
-            out.append(col)
+            out.append(i)
     return out
 
 
@@ -167,7 +171,8 @@ def _public_rows(raw: pd.DataFrame, table: str) -> pd.Index:
                 "kind" if "kind" in raw.columns else None)
     if table != "actors" or kind is None:
         return pd.Index([])
-    codes = normalise_names(raw[kind].astype("string")).map(choice_lookup(ACTOR_KINDS))
+    first = list(raw.columns).index(kind)  # a repeated header: the first column, as validation reads it
+    codes = normalise_names(raw.iloc[:, first].astype("string")).map(choice_lookup(ACTOR_KINDS))
     return raw.index[codes.isin(PUBLIC_BODY_KINDS).to_numpy()]
 
 
@@ -184,15 +189,14 @@ def _read_raw_names(data_dir: Path, official: frozenset[str]) -> list[RawName]:
             except Exception:  # noqa: BLE001 - unreadable files are reported by validation
                 continue
             public = _public_rows(raw, table)
-            for col in _name_columns(raw, table):
+            for i in _name_columns(raw, table):
+                col = raw.columns[i]
                 modelled = canonical_columns([col], table).get(col, col) in NAME_COLUMNS.get(table, ())
-                for row, value in raw[col].items():
+                for row, value in raw.iloc[:, i].items():
                     if modelled and row in public:
                         continue  # a public body's official name
                     key = fold_key(str(value))
-                    words = [w for w in key.split() if w not in _PUBLIC_BODY_WORDS]
-                    if (len(key.replace(" ", "")) < 3 or key in seen or key in places or key in KEEP_WORDS
-                            or (words and " ".join(words) in places)):
+                    if key in seen or not searched_name(key, places):
                         continue
                     seen.add(key)
                     out.append(RawName(str(value).strip(), f"{path.name}, column {col!r}, row {row}", path.name,
@@ -308,6 +312,24 @@ def output_files(folder: Path | str) -> list[Path]:
     return [folder] if folder.is_file() else sorted(p for p in folder.rglob("*") if p.is_file())
 
 
+def trace_names(names: Sequence[RawName], texts: Sequence[tuple[Origin, str]]) -> list[RawName]:
+    """The raw names, each traced to the first text of ``territories.yml`` that holds it
+    (:func:`evaluation.report.secrecy.patterns.territory_texts`: its key and line) rather than to
+    the export cell it was read in: a report prints those texts as written, so a name found in an
+    output most likely came from there, and is removed there.
+    """
+    keys = {fold_key(n.name): n for n in names}
+    matcher = known_names(dict.fromkeys(keys, ""), texts=[t for _, t in texts], places=frozenset()) if keys else None
+    if matcher is None or matcher.pattern is None:
+        return list(names)
+    where: dict[str, Origin] = {}
+    for origin, text in texts:
+        for m in matcher.pattern.finditer(fold(text)):
+            where.setdefault(" ".join(m.group(0).split()), origin)
+    return [replace(n, source=where[k].text(), file=where[k].file, column=where[k].column, row=where[k].row)
+            if k in where else n for k, n in keys.items()]
+
+
 def names_in_report_words(names: Sequence[RawName]) -> list[RawName]:
     """The raw names that are also words or phrases every report prints
     (:func:`evaluation.report.secrecy.patterns.report_words`): the final search would refuse
@@ -394,9 +416,13 @@ def check_outputs(paths: Iterable[Path], names: Sequence[RawName], *, root: Path
         shown = [leak.coded() for leak in leaks[:20]]
         if any(leak.kind != "name" for leak in leaks):
             more = len(leaks) - 20
-            raise IdentifierLeakError(code="identifier_leak", count=len(leaks), shown=shown,
-                                      more=f"\n  … and {more:,} more" if more > 0 else "",
-                                      more_fr=f"\n  … et {more:,} autre(s)".replace(",", "\u202f") if more > 0 else "")
-        raise NameLeakError(code="name_leak_more" if len(leaks) > 20 else "name_leak", count=len(leaks),
-                            shown=shown, more=len(leaks) - 20)
+            error: NameLeakError = IdentifierLeakError(
+                code="identifier_leak", count=len(leaks), shown=shown, removed="",
+                more=f"\n  … and {more:,} more" if more > 0 else "",
+                more_fr=f"\n  … et {more:,} autre(s)".replace(",", "\u202f") if more > 0 else "")
+        else:
+            error = NameLeakError(code="name_leak_more" if len(leaks) > 20 else "name_leak", count=len(leaks),
+                                  shown=shown, more=len(leaks) - 20, removed="")
+        error.leaks = leaks
+        raise error
     return len(names)

@@ -8,11 +8,12 @@ in every output of a run (HTML, notebook, Word, PDF text, XLSX, CSV, GraphML, ma
 and in the cached tables. It does not depend on the redaction having run: an identifier
 planted in an output after rendering is found all the same.
 
-Each identifier found is traced back to where it was read: every cell of the exports, in
-every column, is scanned once (:func:`identifier_sources`, kept in memory while the export
-files are unchanged) and the identifier's normalised form (:func:`evaluation.io.identifiers.normalise`:
-``+33 6 71…`` and ``06.71…`` are one number) gives the file, column and row. The error
-names them, never the identifier.
+Each identifier found is traced back to where it was read: every text of ``territories.yml``
+(:func:`territory_texts`: the labels and the description a report prints as written) first,
+with its key and line, then every cell of the exports, in every column (:func:`identifier_sources`,
+kept in memory while the files are unchanged); the identifier's normalised form
+(:func:`evaluation.io.identifiers.normalise`: ``+33 6 71…`` and ``06.71…`` are one number) gives
+the file, key or column, and line or row. The error names them, never the identifier.
 
 Two classes are narrowed to avoid false alarms on what reports legitimately carry: a URL is
 refused when it was read in the exports or points to a person's page on a social network
@@ -30,6 +31,8 @@ from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+import yaml
+
 from evaluation.config import get_paths
 from evaluation.io.identifiers import MAY_HOLD, find_identifiers
 from evaluation.io.privacy import KIND_WORDS
@@ -37,8 +40,8 @@ from evaluation.io.readers import _folder_read_options, _read_options, read_raw
 from evaluation.io.schema import TABLES
 from evaluation.problems import Problems
 
-__all__ = ["Origin", "identifier_sources", "scan_text", "allowed_addresses", "where_fr", "SOCIAL_HOSTS",
-           "report_words"]
+__all__ = ["Origin", "identifier_sources", "territory_texts", "territory_sources", "scan_text", "allowed_addresses",
+           "where_fr", "SOCIAL_HOSTS", "report_words"]
 
 #: Sites whose pages are people's (a path after the host is a person's page).
 SOCIAL_HOSTS = ("facebook.com", "fb.com", "instagram.com", "linkedin.com", "twitter.com", "x.com", "tiktok.com",
@@ -48,14 +51,22 @@ SOCIAL_HOSTS = ("facebook.com", "fb.com", "instagram.com", "linkedin.com", "twit
 
 @dataclass(frozen=True)
 class Origin:
-    """Where an identifier was read in the exports: file, column, row (as a spreadsheet shows it)."""
+    """Where an identifier or a name was read: in the exports, file, column, row (as a spreadsheet
+    shows it); in ``territories.yml`` (``setting``), the file, the setting's key and its line.
+    """
 
     file: str
     column: str
     row: int
+    setting: bool = False
 
     def text(self, lang: str = "en") -> str:
-        """``"testimonies.csv, column 'text', row 4"`` (or in French)."""
+        """``"testimonies.csv, column 'text', row 4"``, ``"territories.yml, key 'territories: chenove:
+        description', line 25"`` (or in French).
+        """
+        if self.setting:
+            return (f"{self.file}, clé {self.column!r}, ligne {self.row}" if lang == "fr"
+                    else f"{self.file}, key {self.column!r}, line {self.row}")
         return (f"{self.file}, colonne {self.column!r}, ligne {self.row}" if lang == "fr"
                 else f"{self.file}, column {self.column!r}, row {self.row}")
 
@@ -109,6 +120,56 @@ def _read_sources(data_dir: Path) -> dict[tuple[str, str], Origin]:
     return out
 
 
+_TEXTS: dict[tuple, tuple[tuple[Origin, str], ...]] = {}
+
+
+def territory_texts(path: Path | str | None = None) -> tuple[tuple[Origin, str], ...]:
+    """Every text of ``territories.yml`` (default: the project's) with its key and line
+    (:class:`Origin` with ``setting``), in the file's order: what a report may print of it as
+    written (labels, description, roles, objectives) is among them. Kept in memory while the
+    file is unchanged; ``()`` when it cannot be read (its own check says why).
+    """
+    path = Path(path) if path is not None else get_paths().territories
+    if not path.is_file():
+        return ()
+    key = _stamp([path])
+    if key not in _TEXTS:
+        out: list[tuple[Origin, str]] = []
+
+        def walk(node: yaml.Node, where: tuple[str, ...]) -> None:
+            if isinstance(node, yaml.ScalarNode) and any(ch.isalnum() for ch in node.value):
+                out.append((Origin(path.name, ": ".join(where), node.start_mark.line + 1, setting=True), node.value))
+            elif isinstance(node, yaml.MappingNode):
+                for k, v in node.value:
+                    walk(v, (*where, str(k.value)))
+            elif isinstance(node, yaml.SequenceNode):
+                for i, item in enumerate(node.value, start=1):
+                    walk(item, (*where, str(i)))
+
+        try:
+            root = yaml.compose(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        except (yaml.YAMLError, UnicodeDecodeError):
+            root = None
+        if root is not None:
+            walk(root, ())
+        _TEXTS.clear()
+        _TEXTS[key] = tuple(out)
+    return _TEXTS[key]
+
+
+def territory_sources(texts: tuple[tuple[Origin, str], ...]) -> dict[tuple[str, str], Origin]:
+    """``(class, normalised value)`` → its first key of ``territories.yml`` (:func:`territory_texts`),
+    like :func:`identifier_sources` for the exports.
+    """
+    out: dict[tuple[str, str], Origin] = {}
+    for origin, text in texts:
+        for f in find_identifiers(text):
+            out.setdefault((f.kind, f.value), origin)
+            if _short(f.kind, f.value):
+                out.setdefault((f.kind, _short(f.kind, f.value)), origin)
+    return out
+
+
 def _personal_url(value: str) -> bool:
     host, _, path = value.partition("/")
     return bool(path.strip("/")) and any(host == h or host.endswith("." + h) for h in SOCIAL_HOSTS)
@@ -133,7 +194,7 @@ def scan_text(text: str, sources: Mapping[tuple[str, str], Origin], *,
         yield f.kind, origin
 
 
-_WHERE_FR = ((r"\bline (\d+)", r"ligne \1"), (r"\bcell (\d+)$", r"cellule \1"), (r"\bsheet ", "feuille "),
+_WHERE_FR = ((r"\bline (\d+)", r"ligne \1"), (r", key '", ", clé '"), (r"\bcell (\d+)$", r"cellule \1"), (r"\bsheet ", "feuille "),
              (r", cell ", ", cellule "), (r"\bcolumn ", "colonne "), (r"\brow ", "ligne "),
              (r"\bparagraph ", "paragraphe "), (r"\btable (\d+)", r"tableau \1"), (r"^page ", "page "),
              (r"first-page header", "en-tête de première page"), (r"first-page footer", "pied de première page"),
