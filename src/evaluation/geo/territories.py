@@ -17,13 +17,13 @@ from evaluation.config import SLUG_PATTERN, ascii_slug, get_paths
 from evaluation.errors import ConfigError, TerritoriesError
 from evaluation.geo.areas import load_departements, part_label, reference_epci_cuts, reference_epcis
 from evaluation.geo.objectives import parse_objectives
-from evaluation.geo.qpv import QPV_CODE_PATTERN
 from evaluation.geo.reference import COMMUNE_CODE_PATTERN
+from evaluation.geo.settings import PROGRAMMES, number, parse_denominators, parse_milestones, qpv_entry_ok
 from evaluation.geo.territory import Site, Territory
 from evaluation.messages import coded, render_message, yaml_problem_fr
 from evaluation.problems import Lang, Problems
 
-__all__ = ["load_territories", "get_territory", "territory_notes"]
+__all__ = ["load_territories", "get_territory", "territory_notes", "PROGRAMMES"]
 
 
 #: libyaml's safe loader when PyYAML was built with it (ten times faster), else the pure-Python one.
@@ -32,12 +32,6 @@ _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _ALLOWED_KEYS = {"label", "split_date", "communes", "epcis", "departements", "regions", "qpv", "sites",
                  "venue", "network_roles", "description", "milestones", "partial_epci", "objectives",
                  "denominators"}
-
-#: The programmes a denominator may be declared for (those of :data:`evaluation.io.schema.PROGRAMMES`,
-#: which this layer cannot import; a test keeps both equal).
-PROGRAMMES = ("creation", "development", "dla", "tiers_lieu")
-#: A QPV code of territories.yml (:data:`evaluation.geo.qpv.QPV_CODE_PATTERN`).
-_QPV_CODE = re.compile(QPV_CODE_PATTERN)
 
 
 class _Report:
@@ -76,23 +70,19 @@ def _yaml_lines(node: Any, prefix: tuple = ()) -> dict[tuple, int]:
     return lines
 
 
-def _number(value: Any) -> float | None:
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
-
-
 def _parse_site(s: Any, where: tuple, report: _Report) -> Site | None:
     ok = isinstance(s, dict) and "label" in s and ("commune" in s or {"lat", "lon"} <= set(s))
-    if ok and "lat" in s and (_number(s.get("lat")) is None or _number(s.get("lon")) is None):
+    if ok and "lat" in s and (number(s.get("lat")) is None or number(s.get("lon")) is None):
         ok = False
     if not ok:
         report.add(where, "site_invalid", value=s)
         return None
-    lat, lon = _number(s.get("lat")), _number(s.get("lon"))
+    lat, lon = number(s.get("lat")), number(s.get("lon"))
     if lat is not None and not (-90 <= lat <= 90 and -180 <= lon <= 180):
         report.add(where, "coordinates_invalid", value=f"lat {lat}, lon {lon}")
         return None
     return Site(label=str(s["label"]), commune=str(s["commune"]) if s.get("commune") else None,
-                lat=_number(s.get("lat")), lon=_number(s.get("lon")),
+                lat=number(s.get("lat")), lon=number(s.get("lon")),
                 organiser=str(s["organiser"]) if s.get("organiser") not in (None, "") else None)
 
 
@@ -132,39 +122,6 @@ def _region_departements(regions: tuple[str, ...], *, where: tuple, report: _Rep
                    known=", ".join(f"{c} {n}" for c, n in table.drop_duplicates("region")[["region", "region_name"]]
                                    .sort_values("region").itertuples(index=False)))
     return tuple(table.loc[table["region"].isin(regions), "departement"])
-
-
-def _qpv_entry_ok(q: Any) -> bool:
-    """A QPV of a territory: ``{code: QN02104M}`` (and optionally its name), or ``{name, commune}``."""
-    if not isinstance(q, dict):
-        return False
-    if "code" in q:
-        return bool(_QPV_CODE.fullmatch(str(q["code"]).strip().upper()))
-    return "name" in q
-
-
-def _parse_denominators(value: Any, where: tuple, report: _Report, *,
-                        defaults: dict[str, dict] | None = None) -> dict[str, dict]:
-    """``denominators: {dla: {variable: etablissements_employeurs_ess, label: "…", per: 100}}``: the
-    target population of each programme (a variable of denominators.csv), over ``defaults``.
-    """
-    out = dict(defaults or {})
-    if value is None:
-        return out
-    ok = isinstance(value, dict)
-    for programme, item in (value.items() if ok else []):
-        good = (programme in PROGRAMMES and isinstance(item, dict) and set(item) <= {"variable", "label", "per"}
-                and isinstance(item.get("variable"), str) and item["variable"].strip()
-                and isinstance(item.get("label"), str) and item["label"].strip() and "<" not in item["label"]
-                and _number(item.get("per", 100)) is not None and float(item.get("per", 100)) > 0)
-        if not good:
-            ok = False
-            continue
-        out[programme] = {"variable": item["variable"].strip(), "label": item["label"].strip(),
-                          "per": float(item.get("per", 100))}
-    if not ok:
-        report.add(where, "denominators_invalid", value=value, programmes=", ".join(PROGRAMMES))
-    return out
 
 
 def _parse_territory(slug: Any, spec: Any, report: _Report, where: tuple, *,
@@ -220,12 +177,12 @@ def _parse_territory(slug: Any, spec: Any, report: _Report, where: tuple, *,
         report.add(where + ("network_roles",), "roles_invalid", value=roles)
         roles = {}
     qpv = spec.get("qpv") or []
-    if not isinstance(qpv, list) or not all(_qpv_entry_ok(q) for q in qpv):
+    if not isinstance(qpv, list) or not all(qpv_entry_ok(q) for q in qpv):
         report.add(where + ("qpv",), "qpv_invalid", value=qpv)
         qpv = []
-    denominators = _parse_denominators(spec.get("denominators"), where + ("denominators",), report,
+    denominators = parse_denominators(spec.get("denominators"), where + ("denominators",), report,
                                        defaults=defaults)
-    milestones = _parse_milestones(spec.get("milestones"), where + ("milestones",), report)
+    milestones = parse_milestones(spec.get("milestones"), where + ("milestones",), report)
     objectives = parse_objectives(spec.get("objectives"), where + ("objectives",), report)
     partial = spec.get("partial_epci", False)
     if not isinstance(partial, bool):
@@ -268,27 +225,6 @@ def _label_of_part(label: str, epcis: tuple[str, ...], reference_dir: Path | str
     if not len(cut):
         return label
     return part_label(label, sorted({d for deps in cut["departements_in"] for d in deps}), reference_dir)
-
-
-def _parse_milestones(value: Any, where: tuple, report: _Report) -> dict[str, dt.date]:
-    """``milestones: {convention: 2020-12-31, point-etape-1: 2022-12-31}``: edition name → date."""
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        report.add(where, "milestones_invalid", value=value)
-        return {}
-    out = {}
-    for name, date in value.items():
-        if isinstance(date, str):
-            try:
-                date = dt.date.fromisoformat(date)
-            except ValueError:
-                date = None
-        if not isinstance(name, str) or not SLUG_PATTERN.match(name) or not isinstance(date, dt.date):
-            report.add(where + (name,), "milestones_invalid", value=f"{name}: {date}")
-            continue
-        out[name] = date
-    return out
 
 
 def load_territories(path: Path | str | None = None, *,
@@ -368,7 +304,7 @@ def _load_territories(file: str, reference_dir: str, versions: tuple) -> tuple[d
         raise TerritoriesError(report.problems.frame())
     territories = {}
     # Denominators declared once for every territory (each may override a programme's).
-    defaults = _parse_denominators(doc.get("denominators"), ("denominators",), report)
+    defaults = parse_denominators(doc.get("denominators"), ("denominators",), report)
     for slug, spec in (doc.get("territories") or {}).items():
         t = _parse_territory(slug, spec, report, ("territories", slug), reference_dir=reference_dir,
                              defaults=defaults)

@@ -176,7 +176,7 @@ def validate_tables(data_dir: Path | str, *, commune_codes: Collection[str] | No
                     territories: Collection[str] | Mapping[str, Territory] | None = None,
                     territories_file: str = "territories.yml",
                     read_options: Mapping[str, ReadOptions] | ReadOptions | None = None,
-                    pseudonym_key: PseudonymKey | None = None, place_names: Collection[str] = (),
+                    pseudonym_key: PseudonymKey | None = None, place_names: Collection[str] | None = None,
                     commune_names: Mapping[str, str] | None = None) -> Dataset:
     """Read, type, cross-check and pseudonymise every table of a data folder; raise on any problem.
 
@@ -201,7 +201,9 @@ def validate_tables(data_dir: Path | str, *, commune_codes: Collection[str] | No
     pseudonym_key
         Key of the name pseudonyms (default: :func:`evaluation.io.pseudonyms.resolve_key`).
     place_names
-        Names of the reference's communes, kept in free text (besides the bundled ones).
+        Official names kept in free text and in what is printed as written, never taken for a
+        person's (:func:`evaluation.io.privacy.public_place_names`); by default those of the
+        project's commune reference (communes, EPCI, départements).
     commune_names
         Commune code → name of the reference: a commune named beside its code in an export
         (``commune_name``) must be that commune.
@@ -223,6 +225,10 @@ def validate_tables(data_dir: Path | str, *, commune_codes: Collection[str] | No
         problems.add(str(data_dir), "folder_missing")
         raise ValidationError(problems.frame())
     codes = frozenset(commune_codes) if commune_codes is not None else None
+    if place_names is None:
+        ref_dir = get_paths().reference
+        place_names = (public_place_names(load_reference(ref_dir), load_departements(ref_dir))
+                       if (Path(ref_dir) / REFERENCE_CSV).exists() else ())
     if read_options is None:
         read_options = _folder_read_options(data_dir, problems)
     paths = _find_files(data_dir, problems)

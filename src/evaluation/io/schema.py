@@ -29,10 +29,8 @@ __all__ = ["Kind", "Column", "Schema", "SCHEMAS", "TABLES", "NAME_COLUMNS", "FRE
 SCHEMA_VERSION = "3"
 
 
-
 #: Programmes of the support organisation (``tables.PROGRAMME_LABELS`` gives their French names).
 PROGRAMMES = ("creation", "development", "dla", "tiers_lieu")
-
 
 
 #: Kinds of local actors (``tables.KIND_LABELS`` gives their French names).
@@ -40,14 +38,11 @@ ACTOR_KINDS = ("association", "ess_enterprise", "business", "local_authority", "
                "residents_group", "institution")
 
 
-
 COLLABORATION_KINDS = ("joint_project", "partnership", "purchase", "pooling")
-
 
 
 #: Ordered intensity scale of network-evaluation surveys.
 INTENSITY_LEVELS = ("awareness", "cooperation", "coordination", "integration")
-
 
 
 #: French (and spelled-out) words read as each code of a coded column. Values are compared
@@ -84,14 +79,11 @@ VALUE_ALIASES: dict[str, tuple[str, ...]] = {
 }
 
 
-
 #: Yes/no cells, compared after :func:`~evaluation._text.normalise_name` (``OUI``, `` Oui `` and ``oui`` are one value).
 TRUE_WORDS = {"1", "true", "vrai", "oui", "o", "yes", "y", "x"}
 
 
-
 FALSE_WORDS = {"0", "false", "faux", "non", "n", "no"}
-
 
 
 #: Cells of a ``qpv`` column (``in_qpv``) saying the situation is not known: read as missing,
@@ -100,9 +92,7 @@ UNKNOWN_WORDS = {"ne_sait_pas", "nsp", "ns", "ne_sais_pas", "inconnu", "inconnue
                  "non_connu", "a_verifier", "unknown", "dont_know", "don_t_know"}
 
 
-
 EARLIEST_DATE = pd.Timestamp("1990-01-01")
-
 
 
 SCHEMAS: dict[str, Schema] = {
@@ -205,9 +195,7 @@ SCHEMAS: dict[str, Schema] = {
 }
 
 
-
 TABLES = tuple(SCHEMAS)
-
 
 
 #: French column names of evaluators' exports for a schema column, in every table that has
@@ -215,6 +203,7 @@ TABLES = tuple(SCHEMAS)
 #: Names are compared after :func:`~evaluation._text.normalise_name` (lower case, no accents, ``_`` for
 #: spaces and punctuation), so ``Code INSEE``, ``code_insee`` and ``CODE-INSEE`` match.
 SHARED_ALIASES: dict[str, tuple[str, ...]] = {
+    "value": ("valeur",),
     "commune_code": ("code_commune", "code_insee", "codgeo", "insee", "code_geo", "commune_insee",
                      "code_insee_commune", "code_officiel_geographique"),
     "in_qpv": ("qpv", "en_qpv", "quartier_prioritaire", "quartier_prioritaire_de_la_ville"),
@@ -229,7 +218,6 @@ SHARED_ALIASES: dict[str, tuple[str, ...]] = {
     "programme": ("dispositif", "type_accompagnement", "type_d_accompagnement", "programme_d_accompagnement"),
     "year": ("annee", "exercice", "millesime"), "territory": ("territoire",), "source": ("origine", "source_des_donnees", "provenance"),
 }
-
 
 
 #: French column names whose meaning depends on the table (an actor's ``kind`` is not an event's).
@@ -267,12 +255,11 @@ TABLE_ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
     },
     "denominators": {
         "variable": ("indicateur", "variable_cible", "population_cible", "denominateur"),
-        "value": ("valeur", "nombre", "effectif"),
+        "value": ("nombre", "effectif"),
         "year": ("annee", "millesime"),
     },
     **OUTCOME_TABLE_ALIASES,
 }
-
 
 
 def _table_aliases(table: str) -> dict[str, tuple[str, ...]]:
@@ -282,11 +269,9 @@ def _table_aliases(table: str) -> dict[str, tuple[str, ...]]:
             if SHARED_ALIASES.get(c) or own.get(c)}
 
 
-
 #: Every French column name read, per table — :data:`SHARED_ALIASES` for each of the table's
 #: columns, then the table's own :data:`TABLE_ALIASES`.
 COLUMN_ALIASES: dict[str, dict[str, tuple[str, ...]]] = {t: _table_aliases(t) for t in SCHEMAS}
-
 
 
 #: Words a French header may add or elide without changing its meaning (``N° d'accompagnement``,
@@ -328,13 +313,11 @@ def canonical_columns(columns: Sequence[str], table: str) -> dict[str, str]:
     return {k: v for k, v in mapping.items() if k != v}
 
 
-
 def choice_lookup(choices: Sequence[str]) -> dict[str, str]:
     """Folded spelling (:func:`~evaluation._text.normalise_name`) → code, for the codes ``choices`` and their
     French words in :data:`VALUE_ALIASES`.
     """
     return {normalise_name(word): code for code in choices for word in (code, *VALUE_ALIASES.get(code, ()))}
-
 
 
 def split_themes(themes: pd.Series) -> pd.Series:
@@ -343,16 +326,13 @@ def split_themes(themes: pd.Series) -> pd.Series:
         lambda xs: [x for x in xs if x])
 
 
-
 #: Columns holding names of people or structures, replaced by pseudonyms at load.
 NAME_COLUMNS = {"actors": ("name",), "accompaniments": ("structure_name",)}
-
 
 
 #: Free-text columns redacted at load (:func:`~evaluation.io.datasets.pseudonymise_tables`).
 FREE_TEXT_COLUMNS = {"testimonies": ("text",), "events": ("title",), "collaborations": ("source",),
                      "followups": ("source",)}
-
 
 
 #: Text columns a report prints as written (tables, headings, the line under each quote, the
@@ -361,7 +341,6 @@ FREE_TEXT_COLUMNS = {"testimonies": ("text",), "events": ("title",), "collaborat
 #: (programmes, actor kinds, collaboration kinds) are printed by their French label, never as written.
 PRINTED_COLUMNS = {"accompaniments": ("sector",), "actors": ("sector",), "events": ("kind",),
                    "testimonies": ("actor_kind", "themes")}
-
 
 
 #: Words of a column name (after :func:`~evaluation._text.normalise_name`) that say the column holds names of
@@ -383,12 +362,10 @@ NAME_HEADER_WORDS = frozenset({
 })
 
 
-
 #: Phrases (folded) that mark a name column even without one of ``NAME_HEADER_WORDS``.
 NAME_HEADER_PHRASES = ("raison_sociale", "suivi_par", "e_mail", "charge_de_mission", "charge_e_de_mission",
                        "recueilli_par", "recueillie_par", "recueillis_par", "saisi_par", "saisie_par", "redige_par",
                        "anime_par", "animee_par", "realise_par", "realisee_par", "note_par", "ecrit_par")
-
 
 
 #: First words of a column name that describe something *about* a person or structure
@@ -401,13 +378,11 @@ NOT_NAME_FIRST_WORDS = frozenset({
 })
 
 
-
 #: Words of a column name that say it holds places (``Nom de la commune``), kept out of the names.
 PLACE_HEADER_WORDS = frozenset({
     "commune", "communes", "ville", "localite", "quartier", "territoire", "departement", "region", "epci", "lieu",
     "site", "adresse", "pays", "cp", "postal", "iris", "qpv",
 })
-
 
 
 #: A cell that is no one's name: a number (``12``, ``3,5 %``) or a date (``18/05/2018``,

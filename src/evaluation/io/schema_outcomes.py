@@ -67,7 +67,7 @@ OUTCOME_TABLE_ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
     "benchmarks": {
         "indicator": ("indicateur", "code_indicateur"),
         "group": ("groupe", "champ", "population"),
-        "value": ("valeur", "taux"),
+        "value": ("taux",),
         "source": ("reference", "publication"),
     },
 }
