@@ -298,7 +298,10 @@ def thin_exports(sample_copy) -> Path:
     write_export(col[(start < "2020-01-01") | col.index.isin(after[:2])], sample_copy / "collaborations.csv")
     acc = read_export(sample_copy / "accompaniments.csv")
     here = acc["commune_code"] == "21166"
-    write_export(acc[~here | acc.index.isin(acc.index[here][:8])], sample_copy / "accompaniments.csv")
+    kept = acc[~here | acc.index.isin(acc.index[here][:8])]
+    write_export(kept, sample_copy / "accompaniments.csv")
+    followups = read_export(sample_copy / "followups.csv")  # only of the structures still accompanied
+    write_export(followups[followups["structure_id"].isin(kept["structure_id"])], sample_copy / "followups.csv")
     return sample_copy
 
 
