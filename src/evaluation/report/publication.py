@@ -52,10 +52,10 @@ from evaluation.report.published import (
     _estimate,
     _field,
 )
-from evaluation.report.secrecy.audit import joint_suppress
 from evaluation.report.secrecy.cells import LinkedCells
 from evaluation.report.secrecy.disclosure import DEFAULT_THRESHOLD, Disclosure
 from evaluation.report.secrecy.links import distance_bands, linked_cells
+from evaluation.report.secrecy.optimal import joint_suppress
 from evaluation.report.sections import areas, shown
 from evaluation.report.tables import ci_label, period_label
 

@@ -15,7 +15,7 @@ counts nobody publishes (the interior of the programme × year × QPV × urban/r
 they are unknowns of the system, never targets. **Relations** are linear equalities
 ``R x = 0`` over cells and atoms (each total equals the sum of its parts).
 
-:func:`joint_suppress` does primary suppression (counts from 1 to ``threshold − 1``),
+:func:`greedy_suppress` does primary suppression (counts from 1 to ``threshold − 1``),
 then secondary suppression in two stages: a relation whose only unknown is one withheld
 cell gets its smallest published non-zero cell withheld too (repeated until no relation
 pins a cell, vectorised over all relations), then the linear-programming audit
@@ -60,7 +60,7 @@ from scipy.sparse.csgraph import connected_components
 from evaluation.report.secrecy.cells import LinkedCells, Publishable
 from evaluation.report.secrecy.links import linked_cells
 
-__all__ = ["AUDIT_COLUMNS", "audit", "audit_cells", "sensitive", "joint_suppress"]
+__all__ = ["AUDIT_COLUMNS", "audit", "audit_cells", "sensitive", "greedy_suppress", "failing"]
 
 AUDIT_COLUMNS = ["cell", "table", "low", "high", "ok"]
 
@@ -120,10 +120,10 @@ def audit_cells(linked: LinkedCells, *, threshold: int, withheld: np.ndarray | N
     Returns
     -------
     DataFrame
-        ``cell``, ``table``, ``low``, ``high`` (``inf`` when unbounded), ``ok`` (``high −
-        low ≥ threshold − 1``, or ``high = 0``: a cell known to be zero reveals nobody, and
-        zeros are published anyway). One row per target: by default the cells of
-        :func:`sensitive`.
+        ``cell``, ``table``, ``low``, ``high`` (``inf`` when unbounded), ``ok`` (not
+        :func:`failing`: ``high − low ≥ threshold − 1``, or ``high = 0`` — a cell known to be
+        zero reveals nobody, and zeros are published anyway —, or ``low ≥ threshold``). One
+        row per target: by default the cells of :func:`sensitive`.
     """
     withheld = linked.withheld if withheld is None else withheld
     targets = sensitive(linked, threshold=threshold, withheld=withheld) if targets is None else targets & withheld
@@ -208,11 +208,27 @@ def audit_cells(linked: LinkedCells, *, threshold: int, withheld: np.ndarray | N
     return pd.DataFrame({"cell": linked.cells["cell"].to_numpy()[targets],
                          "table": linked.cells["table"].to_numpy()[targets],
                          "low": low, "high": high,
-                         "ok": ((high - low) >= gap) | (high <= 1e-9)})
+                         "ok": ~failing(low, high, threshold=threshold)})
+
+
+def failing(low: np.ndarray, high: np.ndarray, *, threshold: int, need: np.ndarray | float | None = None
+            ) -> np.ndarray:
+    """Whether withheld cells of feasible range ``[low, high]`` are disclosed: the range is
+    narrower than the protection interval ``need`` (default ``threshold − 1``) while the cell
+    could be a small count, ``high > 0`` (a cell known to be zero reveals nobody) and
+    ``low < threshold`` (a count known to be at least the threshold is no small count).
+
+    The rule needs no withheld value, so a reader's audit of the published files
+    (:mod:`evaluation.report.secrecy.sets`) applies it exactly as the publisher does.
+    """
+    low, high = np.asarray(low, dtype=float), np.asarray(high, dtype=float)
+    need = float(threshold - 1) if need is None else np.asarray(need, dtype=float)
+    return ((high - low) < need - 1e-9) & (high > 1e-9) & (low < threshold - 1e-9)
 
 
 def audit(publication: Audited, *, extra: Sequence[tuple[Mapping[str, float], float]] = ()) -> pd.DataFrame:
-    """Audit a report's publication: the feasible range of every withheld cell.
+    """Audit a report's publication: the feasible range of every withheld cell, from what the
+    publication shows alone (withheld values are blanked in it).
 
     The cells and relations are derived from the publication's own tables
     (:func:`linked_cells` on :meth:`evaluation.report.published.Publication.publishable`), so the
@@ -228,7 +244,7 @@ def audit(publication: Audited, *, extra: Sequence[tuple[Mapping[str, float], fl
     linked = linked_cells(publication.publishable())
     for terms, value in extra:
         linked = linked.with_published(terms, value)
-    targets = sensitive(linked, threshold=publication.threshold)  # the only use of withheld values
+    targets = linked.withheld  # every withheld cell: the rule of `failing` needs no withheld value
     # A cell the publication leaves empty (an indicator that cannot be estimated) is unknown
     # to a reader, like a withheld one.
     unknown = linked.withheld | np.isnan(linked.cells["value"].to_numpy(dtype=float))
@@ -261,8 +277,10 @@ def _withhold(linked: LinkedCells, cells: np.ndarray) -> None:
     linked.rows.iloc[rows[ok], col] = True
 
 
-def joint_suppress(linked: LinkedCells, *, threshold: int, max_rounds: int = 200) -> LinkedCells:
-    """Decide suppression for all the linked tables of a report together.
+def greedy_suppress(linked: LinkedCells, *, threshold: int, max_rounds: int = 200) -> LinkedCells:
+    """Decide suppression for all the linked tables of a report together, greedily (the
+    heuristic :func:`evaluation.report.secrecy.optimal.joint_suppress` is compared with, and
+    falls back on).
 
     1. Primary: every cell from 1 to ``threshold − 1`` is withheld (all its rows
        suppressed).
@@ -320,24 +338,24 @@ def joint_suppress(linked: LinkedCells, *, threshold: int, max_rounds: int = 200
         checked |= withheld
         failing_before = np.zeros(n, dtype=bool)
         failing_before[pd.Index(out.cells["cell"]).get_indexer(result.loc[~result["ok"], "cell"])] = True
-        failing = pd.Index(out.cells["cell"]).get_indexer(result.loc[~result["ok"], "cell"])
-        if not len(failing):
+        bad = pd.Index(out.cells["cell"]).get_indexer(result.loc[~result["ok"], "cell"])
+        if not len(bad):
             break
         # a secondary cell pinned by what is published protects nothing: once nothing else
         # fails, it is published again
-        pinned = failing[(result.loc[~result["ok"], "high"] - result.loc[~result["ok"], "low"]).to_numpy() < 1e-9]
+        pinned = bad[(result.loc[~result["ok"], "high"] - result.loc[~result["ok"], "low"]).to_numpy() < 1e-9]
         harmless = pinned[values[pinned] >= threshold]
-        if len(harmless) == len(failing):
+        if len(harmless) == len(bad):
             if restored[harmless].all() or not _restore(out, harmless, threshold=threshold):
                 break
             restored[harmless] = True
             candidate_value[harmless] = np.inf  # not chosen again
             continue
         # for each failing cell, the cells sharing a relation with it, positive for its siblings
-        share = (R[:, failing].T @ signed).tocsr()
+        share = (R[:, bad].T @ signed).tocsr()
         picks = _smallest_published(share, candidate_value, withheld)
         if not len(picks):  # one step further, through the atoms: cells of the relations of its relations' unknowns
-            touched = ((R[:, failing] != 0).T.astype(np.int64) @ incidence).tocsr()  # failing × variables
+            touched = ((R[:, bad] != 0).T.astype(np.int64) @ incidence).tocsr()  # failing × variables
             reach = (touched @ incidence.T @ cell_part).tocsr()
             picks = _smallest_published(reach, candidate_value, withheld)
         if not len(picks):
