@@ -190,6 +190,7 @@ SCHEMAS: dict[str, Schema] = {
                 Column("territory", "text"),
                 Column("themes", "text"),
                 Column("text", "text"),
+                Column("consent", "bool", required=False, nullable=True),
             ),
             key=("testimony_id",),
         ),
@@ -251,6 +252,7 @@ TABLE_ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
         "actor_kind": ("type_acteur", "profil"), "territory": ("territoire",),
         "themes": ("theme", "thematiques"), "text": ("texte", "citation", "verbatim", "temoignage"),
         "date": ("date_temoignage", "date_du_temoignage"),
+        "consent": ("consentement", "accord_citation", "accord_publication"),
     },
 }
 

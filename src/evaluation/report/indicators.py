@@ -39,7 +39,8 @@ INDICATOR_COLUMNS = ["code", "indicateur", "definition", "valeur", "ic_bas", "ic
 def territory_indicators(*, summary: ReachSummary, accompaniments: pd.DataFrame,
                          network: NetworkAnalysis | None = None,
                          testimonies: pd.DataFrame | None = None, disclosure: Disclosure | None = None,
-                         source: str, alpha: float = 0.05, as_of: dt.date | None = None) -> pd.DataFrame:
+                         source: str, alpha: float = 0.05, as_of: dt.date | None = None,
+                         group_years_below: int | None = None) -> pd.DataFrame:
     """Headline indicators of one territory with their intervals.
 
     Counts of accompaniments, structures, jobs and testimonies below the disclosure
@@ -50,12 +51,17 @@ def territory_indicators(*, summary: ReachSummary, accompaniments: pd.DataFrame,
     ``as_of`` (the « état au » of a dated report) makes "the latest year" the year of that
     date, even when nothing started in it, and the definition says so when that year is not
     complete on that date.
+
+    ``group_years_below`` (the disclosure threshold): the counts of « the latest year »
+    (creation and development projects, DLA structures) cover the latest years, back from
+    the latest, until they reach that many (or are zero): years grouped into a period rather
+    than a withheld count (coarsening, :mod:`evaluation.report.secrecy.coarsen`); the period
+    and the definition say so.
     """
     disclosure = disclosure or Disclosure()
     years = accompaniments["year"].dropna().astype(int)
     period = f"{years.min()}–{years.max()}" if len(years) else ""
     latest = as_of.year if as_of is not None else int(years.max()) if len(years) else None
-    last = accompaniments[accompaniments["year"] == latest] if latest else accompaniments.iloc[:0]
     latest_period = str(latest or "")  # a year: the secrecy audit links it to the yearly tables
     partial = ("" if as_of is None or (as_of.month, as_of.day) == (12, 31)
                else f" (année {latest} en cours : jusqu'au {as_of:%d/%m/%Y})")
@@ -81,13 +87,16 @@ def territory_indicators(*, summary: ReachSummary, accompaniments: pd.DataFrame,
     n = summary.total
     add("acc_total", "Accompagnements", "Projets et structures accompagnés dont la commune est dans le territoire.",
         n, unit="accompagnements")
-    creation = int(last["programme"].isin(["creation", "development"]).sum())
-    add("acc_creation_dev", "Projets accompagnés en création ou développement",
-        f"Accompagnements des programmes création et développement commencés la dernière année{partial}.", creation,
-        unit="projets", when=latest_period)
-    add("acc_dla", "Structures accompagnées par le DLA",
-        f"Accompagnements du Dispositif local d'accompagnement commencés la dernière année{partial}.",
-        int((last["programme"] == "dla").sum()), unit="structures", when=latest_period)
+    for code, label, chosen, what, unit in (
+            ("acc_creation_dev", "Projets accompagnés en création ou développement", ("creation", "development"),
+             "des programmes création et développement", "projets"),
+            ("acc_dla", "Structures accompagnées par le DLA", ("dla",),
+             "du Dispositif local d'accompagnement", "structures")):
+        first, value = _latest_years(accompaniments, chosen, latest=latest, below=group_years_below)
+        when = latest_period if first == latest else f"{first}–{latest}"
+        since = ("la dernière année" if first == latest else
+                 f"de {first} à {latest} (années regroupées : moins de {group_years_below} la dernière année)")
+        add(code, label, f"Accompagnements {what} commencés {since}{partial}.", value, unit=unit, when=when)
     for code, column, value, label in (("part_rural", "urban_rural", RURAL, "Part en commune rurale"),
                                        ("part_qpv", "qpv", "QPV", "Part en quartier prioritaire (QPV)")):
         row = summary.by[column].set_index(column).loc[value]
@@ -152,6 +161,24 @@ def territory_indicators(*, summary: ReachSummary, accompaniments: pd.DataFrame,
         add("temoignages", "Témoignages recueillis", "Témoignages et observations qualitatives codés par thème.",
             len(testimonies), unit="témoignages")
     return pd.DataFrame(rows, columns=INDICATOR_COLUMNS)
+
+
+def _latest_years(accompaniments: pd.DataFrame, programmes: tuple[str, ...], *, latest: int | None,
+                  below: int | None) -> tuple[int | None, int]:
+    """The first year and the count of the accompaniments of ``programmes`` started from that
+    year to ``latest``: the latest year alone, or as many years back as it takes for the count
+    to be zero or at least ``below``.
+    """
+    if latest is None:
+        return None, 0
+    years = accompaniments.loc[accompaniments["programme"].isin(programmes), "year"].dropna().astype(int)
+    per_year = years.value_counts()
+    first, count = latest, int(per_year.get(latest, 0))
+    earliest = int(accompaniments["year"].dropna().min()) if accompaniments["year"].notna().any() else latest
+    while below and 0 < count < below and first > earliest:
+        first -= 1
+        count += int(per_year.get(first, 0))
+    return first, count
 
 
 #: Units of indicators that are not counts (shares, rates, ratios): written with their decimals.

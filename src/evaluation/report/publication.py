@@ -18,6 +18,7 @@ complete.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import asdict, replace
 from pathlib import Path
 
@@ -27,15 +28,17 @@ import pandas as pd
 from evaluation.config import ascii_slug
 from evaluation.errors import ConfigError
 from evaluation.geo.areas import load_departements, whole_departements
-from evaluation.geo.reference import (
-    RURAL,
-)
 from evaluation.io.pseudonyms import resolve_key
 from evaluation.measures.network.analysis import NetworkAnalysis
-from evaluation.measures.qualitative import quotes_by_theme, theme_counts
+from evaluation.measures.qualitative import generalise_roles, quotes_by_theme, theme_counts
 from evaluation.measures.reach.comparison import departement_geography
+from evaluation.measures.reach.count_model import count_model
+from evaluation.measures.reach.distance import distance_summary
+from evaluation.measures.reach.shares import goodness_of_fit
 from evaluation.measures.reach.summary import ReachSummary
+from evaluation.measures.reach.trend import period_trend
 from evaluation.measures.reach.venue import VenueReach
+from evaluation.measures.stats import gini, lorenz_curve
 from evaluation.report.context import ReportContext, measure, prepare_context, provenance_table
 from evaluation.report.editions.baseline import check_baseline
 from evaluation.report.editions.evolution import compare_with_baseline
@@ -43,23 +46,30 @@ from evaluation.report.formats.document import save_publication
 from evaluation.report.indicators import territory_indicators, write_indicators
 from evaluation.report.network_export import actor_numbers, export_network, published_network
 from evaluation.report.published import (
+    Estimate,
     NetworkPublication,
     Publication,
-    PublishedEffect,
-    PublishedModel,
     VenuePublication,
     _blank,
     _estimate,
-    _field,
+    _publish_effect,
+    _publish_model,
 )
-from evaluation.report.secrecy.cells import LinkedCells
+from evaluation.report.secrecy.apply import apply_suppression, published_counts
+from evaluation.report.secrecy.cells import withhold_cells
+from evaluation.report.secrecy.coarsen import CODES
 from evaluation.report.secrecy.disclosure import DEFAULT_THRESHOLD, Disclosure
+from evaluation.report.secrecy.dominance import dominance, structure_contributions
 from evaluation.report.secrecy.links import distance_bands, linked_cells
 from evaluation.report.secrecy.optimal import joint_suppress
+from evaluation.report.secrecy.recode import coarsen_reach, coarsen_themes, coarsen_venue
 from evaluation.report.sections import areas, shown
 from evaluation.report.tables import ci_label, period_label
 
-__all__ = ["publish", "write_outputs", "report_publication", "HEADLINE_CODES", "headline"]
+__all__ = ["publish", "write_outputs", "report_publication", "HEADLINE_CODES", "headline", "MAGNITUDES"]
+
+#: Summed magnitudes of a report: indicator code → the column of the accompaniments summed.
+MAGNITUDES = {"emplois_crees": "jobs_created", "emplois_maintenus": "jobs_maintained"}
 
 
 # --------------------------------------------------------------------------- publication
@@ -67,8 +77,16 @@ __all__ = ["publish", "write_outputs", "report_publication", "HEADLINE_CODES", "
 
 def publish(ctx: ReportContext, summary: ReachSummary, network: NetworkAnalysis | None, venue: VenueReach | None,
             *, threshold: int = DEFAULT_THRESHOLD, source: str = "", alpha: float = 0.05,
-            warnings: dict[str, list[str]] | None = None) -> Publication:
+            warnings: dict[str, list[str]] | None = None, withhold: Collection[str] = ()) -> Publication:
     """Turn the measures' results into the publication: disclosure control, then estimability.
+
+    Tables are first **coarsened** where one of their counts is small
+    (:mod:`evaluation.report.secrecy.coarsen`: density levels by side, small EPCI, programmes,
+    themes and origins into « autres », years into periods, communes into one group), then the
+    remaining small counts are withheld with the complementary cells an integer programme
+    chooses (:func:`evaluation.report.secrecy.optimal.joint_suppress`). ``withhold``: cells
+    (by name) that must be withheld too, decided for a publication set
+    (:mod:`evaluation.report.secrecy.sets`).
 
     Suppression is decided for every table the report shows, all tables together: their
     counts (and the indicators') are linked by the relations of
@@ -108,28 +126,43 @@ def publish(ctx: ReportContext, summary: ReachSummary, network: NetworkAnalysis 
     # Raw indicators (nothing withheld yet: a threshold of 1 withholds no count), protected below.
     indicators = territory_indicators(summary=summary, accompaniments=ctx.accompaniments, network=network,
                                       testimonies=testimonies, disclosure=Disclosure(1), source=source, alpha=alpha,
-                                      as_of=ctx.snapshot.date if ctx.snapshot is not None else None)
-    by_programme = summary.by_programme["urban_rural"]
-    themes = theme_counts(testimonies, alpha=alpha)
+                                      as_of=ctx.snapshot.date if ctx.snapshot is not None else None,
+                                      group_years_below=int(threshold))
     reached = summary.reached.copy()
     if len(summary.decay):
         reached["distance_band"] = distance_bands(reached, ctx.sites).to_numpy()
+    # Coarsening before suppressing (evaluation.report.secrecy.coarsen): categories merged where a count is small.
+    coarse = coarsen_reach(summary, reached, threshold=int(threshold), alpha=alpha, geography=geography, rates=rates)
+    coarsening = dict(coarse.coarsening)
+    themes, merged = coarsen_themes(testimonies, theme_counts(testimonies, alpha=alpha), threshold=int(threshold),
+                                    alpha=alpha)
+    coarsening.update({"theme": merged} if merged is not None else {})
+    origins = monthly = None
+    if venue is not None:
+        origins, monthly, by_venue = coarsen_venue(venue, threshold=int(threshold), alpha=alpha)
+        coarsening.update(by_venue)
     conversion = None
     if network is not None:
         c = network.conversion
         conversion = pd.DataFrame({"group": ["met", "unmet"], "new": [c.met_new, c.unmet_new],
                                    "total": [c.met_total, c.unmet_total]})
     raw = Publication(
-        threshold=int(threshold), suppressed_cells=0, indicators=indicators,
-        representation=dict(summary.representation),
-        rural_by_programme=by_programme[by_programme["urban_rural"] == RURAL].reset_index(drop=True),
-        rates=rates, qpv=summary.by["qpv"], reached=reached, themes=themes,
-        quotes=quotes_by_theme(testimonies), testimonies=len(testimonies),
-        venue_origins=venue.origins if venue is not None else None,
-        venue_participations=venue.participations if venue is not None else None,
-        conversion_hidden=(False, False), trends={k: per_year for k, (per_year, _) in summary.trends.items()},
-        decay=summary.decay, conversion_counts=conversion, geography=geography, area_classes=area_classes)
-    flagged = _apply_suppression(raw, joint_suppress(linked_cells(raw.publishable()), threshold=int(threshold)))
+        threshold=int(threshold), suppressed_cells=0, indicators=indicators, representation=coarse.representation,
+        rural_by_programme=coarse.rural_by_programme, rates=coarse.rates, qpv=summary.by["qpv"],
+        reached=coarse.reached, themes=themes, quotes=quotes_by_theme(testimonies), testimonies=len(testimonies),
+        venue_origins=origins, venue_participations=venue.participations if venue is not None else None,
+        conversion_hidden=(False, False), trends=coarse.trends, decay=coarse.decay, conversion_counts=conversion,
+        geography=geography, area_classes=area_classes, coarsening=coarsening, commune_groups=coarse.commune_groups,
+        venue_monthly=monthly)
+    linked = linked_cells(raw.publishable())
+    if withhold:
+        linked = withhold_cells(linked, withhold)
+    # Magnitudes (jobs): the count rule on their contributors and the (n, k) dominance rule.
+    rules = {code: dominance(structure_contributions(ctx.accompaniments, column), threshold=int(threshold))
+             for code, column in MAGNITUDES.items()}
+    protection = pd.Series({f"indicator|{c}": r.protection for c, r in rules.items() if r.sensitive}, dtype=float)
+    flagged = apply_suppression(raw, joint_suppress(linked, threshold=int(threshold), protection=protection,
+                                                    magnitudes=[f"indicator|{c}" for c in MAGNITUDES]))
     conversion_table = None
     if network is not None:
         c = network.conversion
@@ -144,17 +177,29 @@ def publish(ctx: ReportContext, summary: ReachSummary, network: NetworkAnalysis 
         flagged,
         representation={g: _blank(r) for g, r in representation.items()},
         rural_by_programme=_blank(flagged.rural_by_programme), rates={g: _blank(r) for g, r in flagged.rates.items()},
-        qpv=_blank(flagged.qpv), reached=_blank(flagged.reached), themes=_blank(flagged.themes),
+        qpv=_blank(flagged.qpv), reached=_blank(flagged.reached.assign(suppressed=flagged.reached["suppressed"]
+                                                                         | flagged.reached["grouped"])
+                                                 ).assign(suppressed=flagged.reached["suppressed"]),
+        themes=_blank(flagged.themes),
         venue_origins=_blank(flagged.venue_origins) if venue is not None else None,
         venue_participations=_blank(flagged.venue_participations) if venue is not None else None,
+        venue_monthly=_blank(flagged.venue_monthly) if venue is not None else None,
+        commune_groups=_blank(flagged.commune_groups) if flagged.commune_groups is not None else None,
         trends={k: _blank(t) for k, t in trends.items()},
         decay=_blank(flagged.decay) if len(flagged.decay) else flagged.decay,
     )
     # The bar chart's shares: the same cells as the representation table, withheld alike.
     flags = representation["density_label"].set_index("density_label")["suppressed"]
-    shares = summary.by["density_label"]
+    shares = coarse.density_shares
     pub.density_shares = _blank(shares.assign(
-        suppressed=shares["density_label"].map(flags).fillna(False).astype(bool).to_numpy()))
+        suppressed=shares["density_label"].astype(str).map(flags).fillna(False).astype(bool).to_numpy()))
+    # Quotes: only for themes whose count is shown, signed with a role that names no organisation.
+    shown_themes = set(pub.themes.loc[~pub.themes["suppressed"], "theme"].astype(str)) - set(CODES)
+    actors = ctx.dataset.actors
+    kinds = actors.loc[actors["commune_code"].astype(str).isin(set(ctx.communes["commune_code"])), "kind"] \
+        if len(actors) and "kind" in actors else pd.Series([], dtype=object)
+    pub.quotes = generalise_roles(pub.quotes[pub.quotes["theme"].astype(str).isin(shown_themes)], kinds,
+                                  threshold=int(threshold))
     _describe(pub, ctx, summary, representation, trends, alpha=alpha, source=source,
               warnings=warnings.get("reach", []))
     if venue is not None:
@@ -206,54 +251,47 @@ def _describe(pub: Publication, ctx: ReportContext, summary: ReachSummary, repre
     pub.communes_by_class = {str(k): int(v) for k, v in sorted(by_class.items())}
     if len(c) <= 3:
         pub.commune_classes = [(r.commune_name, r.commune_code, str(r.density_label)) for r in c.itertuples()]
-    pub.fit = {g: (None if representation[g]["suppressed"].any() else summary.fit[g]) for g in summary.fit}
-    # A trend test is a statistic, not a share, rate or count: published with withheld years, as
-    # long as at least two years are shown (a trend drawn through one point, or none, is no trend
-    # a reader can see, and the statistic would be all there is of the withheld years).
-    shown_years = {k: int(pub.trends[k]["share"].notna().sum()) for k in summary.trends}
-    pub.trend_tests = {k: _estimate(_field(test, "zscore"), p_value=_field(test, "p_value"), need_interval=False,
-                                    result=test,
-                                    withheld=shown_years[k] < 2 and bool(pub.trends[k]["suppressed"].any()))
-                       for k, (_, test) in summary.trends.items()}
+    # Statistics of the tables are computed on the published tables (coarsened), and shown only
+    # when every cell they rest on is published: then they reveal nothing the tables do not.
+    pub.fit = {g: (None if representation[g]["suppressed"].any() else goodness_of_fit(representation[g]))
+               for g in summary.fit}
+    pub.trend_tests = {k: _trend_test(pub.trends[k]) for k in summary.trends}
     pub.coverage = summary.coverage
-    # The Lorenz curve and the Gini indices are drawn from every commune's count: with a withheld
-    # commune, the curve's steps (and the indices) would give the counts back.
-    if not pub.reached["suppressed"].any():
-        pub.lorenz, pub.gini, pub.gini_population = summary.lorenz, summary.gini, summary.gini_population
-    pub.distance = summary.distance
+    # Statistics over communes are computed on the counts a reader can compute from the
+    # publication (evaluation.report.secrecy.apply.published_counts): grouped or withheld
+    # communes share their published total.
+    counts = published_counts(pub.reached, groups=pub.commune_groups, total=pub.total) \
+        if pub.geography == "commune" else None
+    if counts is not None:
+        on_published = summary.reached.assign(count=counts.to_numpy(), reached=counts.to_numpy() > 0)
+        pub.lorenz = lorenz_curve(on_published["count"], weights=on_published["population"])
+        pub.gini = gini(on_published["count"])
+        pub.gini_population = gini(on_published["count"], weights=on_published["population"])
+        pub.distance = (distance_summary(on_published, ctx.communes, ctx.sites, reached=on_published)
+                        if summary.distance is not None else None)
+    elif summary.distance is not None and pub.geography == "commune":  # the total withheld: distances of the
+        d = summary.distance  # population only (the report says the accompaniments' are not published)
+        pub.distance = replace(d, median_km=float("nan"), p80_km=float("nan"), count=0)
+    else:
+        pub.distance = summary.distance  # France, a région: distances are not shown
     pub.sites = list(ctx.sites["label"]) if len(ctx.sites) else []
     pub.context_communes = ctx.context_communes if pub.geography == "commune" else None
     model = summary.model if not summary.model.table.empty else summary.model_density
     group = representation.get(model.term)
-    pub.model = _publish_model(model, "rate_ratio", withheld=group is not None and bool(group["suppressed"].any()),
-                               units=model.n_communes, not_converged="convergence" in warnings,
-                               dispersion=model.dispersion)
+    withheld = (group is None or bool(group["suppressed"].any()) or model.term in pub.coarsening
+                or counts is None)
+    if not withheld:  # the same model on the published counts
+        model = count_model(None, ctx.communes, term=model.term, alpha=alpha, reached=on_published)
+    pub.model = _publish_model(model, "rate_ratio", withheld=withheld, units=model.n_communes,
+                               not_converged="convergence" in warnings, dispersion=model.dispersion)
 
 
-def _publish_model(model, ratio: str, *, withheld: bool, units: int, not_converged: bool, events: int = 0,
-                   dispersion: float = float("nan")) -> PublishedModel:
-    """A count or dyad model for publication: its ratios when estimable and not withheld."""
-    table = model.table
-    params = len(table) + 1 if len(table) else 2
-    reason = ("too_few_events" if events and events < params else  # fewer events than coefficients
-              "not_converged" if not_converged else
-              "too_few_events" if table.empty and hasattr(model, "new_ties") else
-              "no_variation" if table.empty else None)
-    if table.empty:
-        first = _estimate(float("nan"), result=model, reason=reason, withheld=withheld)
-    else:
-        row = table.iloc[0]
-        first = _estimate(row[ratio], row["ci_low"], row["ci_high"], row["p_value"], result=model, reason=reason,
-                          withheld=withheld)
-    finite = table[["ci_low", "ci_high", ratio]].apply(pd.to_numeric).map(np.isfinite).all(axis=1) \
-        if len(table) else pd.Series(dtype=bool)
-    shown = table[finite.to_numpy()] if first.shown else table.iloc[:0]
-    out = pd.DataFrame({"term": shown["term"].astype(str), "ratio": shown[ratio].astype(float),
-                        "ci_low": shown["ci_low"].astype(float), "ci_high": shown["ci_high"].astype(float),
-                        "p_value": shown["p_value"].astype(float)}).reset_index(drop=True)
-    return PublishedModel(getattr(model, "family", "logistic"), str(getattr(model, "reference_level", "")), out,
-                          first, units, events, dispersion if first.shown else float("nan"),
-                          note=str(getattr(model, "note", "")))
+def _trend_test(table: pd.DataFrame) -> Estimate:
+    """The trend test of a published table by year or period: withheld when a row is."""
+    if "suppressed" in table and table["suppressed"].any():
+        return Estimate(withheld=True)
+    test = period_trend(table)
+    return _estimate(test.zscore, p_value=test.p_value, need_interval=False, result=test)
 
 
 def _publish_venue(ctx: ReportContext, venue: VenueReach, pub: Publication, protect: Disclosure) -> VenuePublication:
@@ -265,32 +303,7 @@ def _publish_venue(ctx: ReportContext, venue: VenueReach, pub: Publication, prot
     participants = None if first or 0 < n < protect.threshold else venue.participants
     return VenuePublication(ctx.territory.venue.label, venue.events, participants,
                             _estimate(r.share, r.ci_low, r.ci_high, withheld=withheld),
-                            pub.venue_origins, pub.venue_participations, venue.monthly)
-
-
-def _publish_effect(net: NetworkAnalysis, *, hidden: bool, protect: Disclosure) -> PublishedEffect | None:
-    """The adjusted effect, its E-values, falsification test and stratified QAP for publication:
-    withheld when the conversion counts are (``hidden``).
-    """
-    e = net.effect
-    if e is None:
-        return None
-    effect = _estimate(e.estimate, e.ci_low, e.ci_high, e.p_value, result=e, withheld=hidden)
-    placebo, warning = None, False
-    if net.falsification is not None:
-        f = net.falsification.effect
-        placebo = _estimate(f.estimate, f.ci_low, f.ci_high, f.p_value, result=f,
-                            withheld=hidden or 0 < f.n_new_ties < protect.threshold)
-        warning = bool(placebo.shown and net.falsification.warning)
-    qap, q = None, net.qap_stratified
-    if q is not None:
-        qap = _estimate(q.statistic, p_value=q.p_value, result=q, need_interval=False,
-                        reason=None if np.isfinite(q.statistic) else "no_variation")
-    shown = effect.shown
-    return PublishedEffect(effect, e.model, e.reason, e.n_pairs, e.n_new_ties, e.n_actors_with_ties,
-                           e.e_value if shown else float("nan"), e.e_value_ci if shown else float("nan"),
-                           placebo, warning, qap, q.permutations if q is not None else 0,
-                           net.qap_strata)
+                            pub.venue_origins, pub.venue_participations, pub.venue_monthly)
 
 
 def _publish_network(ctx: ReportContext, net: NetworkAnalysis, conversion_table: pd.DataFrame,
@@ -330,41 +343,6 @@ def _publish_network(ctx: ReportContext, net: NetworkAnalysis, conversion_table:
         conversion=_blank(conversion_table), risk_ratio=risk, model=model, qap=qap,
         qap_permutations=q.permutations, qap_seed=q.seed, brokerage=pd.DataFrame(rows), exports=exports,
         effect=_publish_effect(net, hidden=hidden, protect=protect))
-
-
-def _apply_suppression(raw: Publication, decided: LinkedCells) -> Publication:
-    """Copy the publication with each table's ``suppressed`` column (and withheld indicators) set."""
-    def mark(frame: pd.DataFrame | None, table: str) -> pd.DataFrame | None:
-        if frame is None:
-            return None
-        hidden = np.zeros(len(frame), dtype=bool)
-        hidden[decided.suppressed_rows(table)] = True
-        return frame.assign(suppressed=hidden)
-
-    ind = raw.indicators.copy()
-    secret = np.zeros(len(ind), dtype=bool)
-    secret[decided.suppressed_rows("indicators")] = True
-    ind["secret"] = ind["secret"].to_numpy(dtype=bool) | secret
-    ind.loc[ind["secret"], ["valeur", "ic_bas", "ic_haut"]] = np.nan
-    representation = {g: mark(r, f"representation:{g}") for g, r in raw.representation.items()}
-    for g, r in representation.items():  # the expected counts reveal the total when every row is withheld
-        if len(r) and r["suppressed"].all():
-            representation[g] = r.assign(expected=np.nan)
-    conversion = mark(raw.conversion_counts, "conversion")
-    hidden_conv = tuple(bool(v) for v in conversion["suppressed"]) if conversion is not None else (False, False)
-    rows = decided.rows
-    shown_tables = ~rows["table"].isin(["indicators"])
-    return replace(
-        raw, indicators=ind, representation=representation,
-        rural_by_programme=mark(raw.rural_by_programme, "rural_by_programme"),
-        rates={g: mark(r, f"rates:{g}") for g, r in raw.rates.items()}, qpv=mark(raw.qpv, "qpv"),
-        reached=mark(raw.reached, "reached"),
-        themes=mark(raw.themes, "themes") if len(raw.themes) else raw.themes.assign(suppressed=False),
-        venue_origins=mark(raw.venue_origins, "venue_origins"),
-        venue_participations=mark(raw.venue_participations, "venue_participations"),
-        conversion_hidden=hidden_conv, trends={k: mark(t, f"trends:{k}") for k, t in raw.trends.items()},
-        decay=mark(raw.decay, "decay") if len(raw.decay) else raw.decay, conversion_counts=conversion,
-        suppressed_cells=int((rows["suppressed"] & shown_tables).sum()) + int(ind["secret"].sum()))
 
 
 def write_outputs(pub: Publication, output_dir: str | Path | None) -> list[Path]:

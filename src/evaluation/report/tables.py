@@ -13,7 +13,8 @@ __all__ = ["PROGRAMME_LABELS", "KIND_LABELS", "INTENSITY_LABELS", "GROUP_LABELS"
            "fr_number", "fr_percent", "fr_rate", "fr_rate_interval", "fr_interval", "fr_ratio_interval", "fr_pvalue", "fr_p",
            "confidence", "ci_label", "fr_not_estimable", "shares_table", "representation_table", "rates_table",
            "model_table", "network_description_table", "odds_table", "indicators_table", "SECRET",
-           "SECRET_TEXT", "VENUE_LABELS", "NETWORK_LABELS"]
+           "SECRET_TEXT", "VENUE_LABELS", "NETWORK_LABELS", "activity_period", "COARSE_LABELS",
+           "coarsening_notes"]
 
 NBSP = "\u202f"  # narrow no-break space, the French thousands separator
 
@@ -23,7 +24,11 @@ PROGRAMME_LABELS = {"creation": "Création", "development": "Développement", "d
 #: French labels of the actor kinds used in the raw tables.
 KIND_LABELS = {"association": "Association", "ess_enterprise": "Entreprise de l'ESS", "business": "Entreprise",
                "local_authority": "Collectivité", "social_landlord": "Bailleur social",
-               "residents_group": "Collectif d'habitants", "institution": "Institution"}
+               "residents_group": "Collectif d'habitants", "institution": "Institution",
+               # roles a quote is signed with when its own kind is too rare in the territory
+               # (evaluation.measures.qualitative.generalise_roles)
+               "civil_society": "Association ou collectif", "enterprise": "Entreprise",
+               "public_body": "Acteur public", "local_actor": "Acteur local"}
 #: French labels of the intensity of a tie (the first French word of ``io.schema.VALUE_ALIASES``).
 INTENSITY_LABELS = {"awareness": "Connaissance", "cooperation": "Coopération", "coordination": "Coordination",
                     "integration": "Intégration"}
@@ -107,6 +112,14 @@ def secret_reason(threshold: int) -> str:
     return f"effectifs de 1 à {threshold - 1} non publiés, ni ceux qui permettraient de les retrouver par différence"
 
 
+def activity_period(table: pd.DataFrame) -> str:
+    """« mensuelle », « trimestrielle » or « annuelle »: the period of the tiers-lieu's activity
+    table (``period``, coarsened from months where a month's count was small).
+    """
+    freq = pd.PeriodIndex(table["period"]).freqstr[0] if len(table) else "M"
+    return {"Q": "trimestrielle", "Y": "annuelle"}.get(freq, "mensuelle")
+
+
 def confidence(alpha: float) -> str:
     """The confidence level of intervals at ``alpha``, in French: ``0.05`` → ``"95"``, ``0.005`` → ``"99,5"``."""
     level = round(confidence_level(alpha), 1)
@@ -135,9 +148,52 @@ VENUE_LABELS = {"qpv_of_commune": "QPV de la commune", "rest_of_commune": "Reste
                 "return_visit": "retour"}
 
 
+#: French labels of the categories merged before suppression (codes of
+#: :data:`evaluation.report.secrecy.coarsen.CODES`).
+COARSE_LABELS = {"levels_5_7": "Rural (niveaux 5 à 7)", "levels_1_4": "Urbain (niveaux 1 à 4)",
+                 "other_epci": "Autres EPCI", "other_programmes": "Autres programmes",
+                 "all_programmes": "Tous programmes", "other_communes": "Autres communes",
+                 "other_origins": "Autres origines", "other_themes": "autres thèmes"}
+
+
+def coarsening_notes(pub, *tables: str) -> list[str]:
+    """What was merged in ``tables`` before secrecy, in French, one sentence each (for under the
+    table; ``pub`` is a publication with ``coarsening`` and ``threshold``).
+    """
+    out = []
+    for key in tables:
+        c = getattr(pub, "coarsening", {}).get(key)
+        if c is None:
+            continue
+        small = f"au moins un effectif de 1 à {pub.threshold - 1}"
+        named = ", ".join(f"« {COARSE_LABELS.get(g, g)} »" for g in c.groups)
+        if c.rule == "levels_by_side":
+            what = f"niveaux de densité regroupés en {named}"
+        elif c.rule == "years_into_periods":
+            what = "années regroupées en périodes (" + ", ".join(c.groups) + ")"
+        elif c.rule == "adjacent_bands":
+            what = "tranches de distance regroupées (" + ", ".join(c.groups) + ")"
+        elif c.rule in ("months_into_quarters", "months_into_years"):
+            what = "activité présentée par " + ("trimestre" if c.rule == "months_into_quarters" else "année")
+            small = f"au moins un mois comptait de 1 à {pub.threshold - 1} participations ou premières venues"
+        elif key == "communes":
+            groups = getattr(pub, "commune_groups", None)
+            n = len(c.groups.get("other_communes", ()))
+            total = (SECRET if groups is None or bool(groups.get("suppressed", pd.Series([False])).iloc[0])
+                     else fr_number(groups["count"].iloc[0]))
+            what = f"{n} communes atteintes regroupées sur la carte (ensemble : {total} accompagnements)"
+        else:
+            what = f"{sum(len(m) for m in c.groups.values())} catégories regroupées en {named}"
+        out.append(f"Regroupement avant secret statistique : {what} ({small}).")
+    return out
+
+
 def fr_label(value: object) -> str:
-    """French label of a code (programme, actor kind and tiers-lieu codes; others capitalised as they are)."""
+    """French label of a code (programme, actor kind, tiers-lieu and merged categories' codes;
+    others capitalised as they are).
+    """
     text = str(value)
+    text = COARSE_LABELS.get(text, text)
     text = VENUE_LABELS.get(text, text)
     return PROGRAMME_LABELS.get(text, KIND_LABELS.get(text, text[:1].upper() + text[1:]))
 

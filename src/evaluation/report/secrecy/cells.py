@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-__all__ = ["LinkedCells", "Publishable"]
+__all__ = ["LinkedCells", "Publishable", "withhold_cells"]
 
 
 @dataclass
@@ -85,6 +85,20 @@ class LinkedCells:
         return replace(self, cells=cells)
 
 
+def withhold_cells(linked: LinkedCells, names) -> LinkedCells:
+    """A copy of ``linked`` with every suppressible row of the named cells suppressed (names
+    absent from ``linked`` are ignored: a publication set may name cells another report holds).
+    """
+    idx = pd.Index(linked.cells["cell"]).get_indexer(list(names))
+    idx = idx[idx >= 0]
+    rows = linked.rows.copy()
+    if len(idx):
+        hit = np.unique(linked.positions[idx].indices)
+        hit = hit[rows["suppressible"].to_numpy(dtype=bool)[hit]]
+        rows.iloc[hit, rows.columns.get_loc("suppressed")] = True
+    return replace(linked, rows=rows)
+
+
 @dataclass
 class Publishable:
     """The tables of one report that carry counts, as :func:`linked_cells` reads them.
@@ -98,6 +112,12 @@ class Publishable:
     publication whose geography is the département (``reached`` holds one row per
     département, :func:`evaluation.measures.reach.comparison.departement_geography`): the
     département × density-class pairs present (``commune_code``, ``density_label``).
+    ``coarsening``: for each coarsened table (``density_label``, ``epci_name``,
+    ``programme``), its merged fine categories → their group
+    (:class:`evaluation.report.secrecy.coarsen.Coarsened`); trend tables may hold periods
+    (``year`` to ``year_end``). ``reached`` may mark ``grouped`` communes, whose counts are
+    shown only as the total of ``commune_groups``. ``venue_monthly``: the tiers-lieu's
+    activity by period (``period``, ``participations``, ``new_participants``).
     """
 
     reached: pd.DataFrame
@@ -113,6 +133,9 @@ class Publishable:
     conversion: pd.DataFrame | None = None
     themes: pd.DataFrame | None = None
     area_classes: pd.DataFrame | None = None
+    coarsening: Mapping[str, Mapping[str, str]] | None = None
+    commune_groups: pd.DataFrame | None = None
+    venue_monthly: pd.DataFrame | None = None
 
 
 class _Builder:

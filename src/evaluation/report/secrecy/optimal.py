@@ -55,6 +55,7 @@ tables. *Inference Control in Statistical Databases*, LNCS 2316, 74–82 (τ-ARG
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -286,7 +287,8 @@ class _Component:
 
 
 def optimal_suppress(linked: LinkedCells, *, threshold: int, protection: pd.Series | None = None,
-                     fixed_rows: np.ndarray | None = None, time_limit: float = 60.0, max_rounds: int = 100,
+                     magnitudes: Collection[str] = (), fixed_rows: np.ndarray | None = None,
+                     time_limit: float = 60.0, max_rounds: int = 100,
                      stats: SuppressionStats | None = None) -> LinkedCells:
     """Secondary suppression by integer programming (see the module's docstring).
 
@@ -302,6 +304,9 @@ def optimal_suppress(linked: LinkedCells, *, threshold: int, protection: pd.Seri
         Other cells to protect, by name, with their protection interval (a magnitude that a
         dominance rule withholds, :mod:`evaluation.report.secrecy.dominance`); they are
         withheld too.
+    magnitudes
+        Cells that are sums of amounts (jobs), not counts: the count threshold does not apply to
+        their value; they are withheld when ``protection`` names them.
     fixed_rows
         Rows whose status cannot change (an earlier edition's, already published).
     time_limit
@@ -315,7 +320,8 @@ def optimal_suppress(linked: LinkedCells, *, threshold: int, protection: pd.Seri
     names = out.cells["cell"].to_numpy()
     values = out.cells["value"].to_numpy(dtype=float)
     n = len(values)
-    need = np.where((values > 0) & (values < threshold), float(threshold - 1), 0.0)
+    counts = ~np.isin(names, list(magnitudes))
+    need = np.where((values > 0) & (values < threshold) & counts, float(threshold - 1), 0.0)
     if protection is not None and len(protection):
         idx = pd.Index(names).get_indexer(protection.index)
         ok = idx >= 0

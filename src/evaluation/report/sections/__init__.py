@@ -50,6 +50,7 @@ from evaluation.report.tables import (
     SECRET_TEXT,
     WARNING_NOTES,
     ci_label,
+    coarsening_notes,
     confidence,
     fr_interval,
     fr_label,
@@ -251,7 +252,7 @@ def testimonies(pub: Publication) -> list[Item]:
         return ["Aucun témoignage n'est enregistré pour ce territoire."]
     themes = pub.themes.assign(theme=pub.themes["theme"].str.capitalize())
     label = f"Thème (sur {pub.testimonies} témoignages)" if pub.testimonies_shown else "Thème"
-    items: list[Item] = [shares_table(themes, "theme", label=label, alpha=pub.alpha)]
+    items: list[Item] = [shares_table(themes, "theme", label=label, alpha=pub.alpha), *coarsening_notes(pub, "theme")]
     items += [f"**{q.theme.capitalize()}**\n\n> « {q.text} »\n>\n> — {fr_label(q.actor_kind)}, {q.year}"
               for q in pub.quotes.itertuples()]
     return items

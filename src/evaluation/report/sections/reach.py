@@ -11,7 +11,9 @@ from evaluation.report.sections.base import Item, _plural, _secret, before_split
 from evaluation.report.tables import (
     GROUP_LABELS,
     SECRET_TEXT,
+    activity_period,
     ci_label,
+    coarsening_notes,
     fr_interval,
     fr_not_estimable,
     fr_number,
@@ -138,7 +140,7 @@ def density(pub: Publication) -> list[Item]:
     """Representation by density level: table, goodness-of-fit test, bar chart."""
     rep = pub.representation["density_label"]
     items: list[Item] = [representation_table(rep, "density_label", label=GROUP_LABELS["density_label"],
-                                              alpha=pub.alpha)]
+                                              alpha=pub.alpha), *coarsening_notes(pub, "density_label")]
     if _nothing(pub):
         return [*items, f"{NOTHING} : pas de test d'ajustement à la distribution de la population, pas de graphique."]
     fit = pub.fit.get("density_label")
@@ -166,7 +168,8 @@ def urban_rural(pub: Publication) -> list[Item]:
     if _nothing(pub) or pub.rural_by_programme.empty:
         return [table, f"{NOTHING} : pas de part du rural par programme."]
     return [table, "**Part du rural dans chaque programme**",
-            shares_table(pub.rural_by_programme, "programme", label=GROUP_LABELS["programme"], alpha=pub.alpha)]
+            shares_table(pub.rural_by_programme, "programme", label=GROUP_LABELS["programme"], alpha=pub.alpha),
+            *coarsening_notes(pub, "programme")]
 
 
 def rates(pub: Publication) -> list[Item]:
@@ -174,7 +177,8 @@ def rates(pub: Publication) -> list[Item]:
     epci = pub.rates.get("epci_name")  # none for France or a région (the areas are its départements)
     groups = ["urban_rural", "density_label"] + (["epci_name"] if epci is not None and epci["epci_name"].nunique() > 1
                                                  else [])
-    return [rates_table(pub.rates[g], g, label=GROUP_LABELS[g], alpha=pub.alpha) for g in groups]
+    return [rates_table(pub.rates[g], g, label=GROUP_LABELS[g], alpha=pub.alpha) for g in groups] + \
+        coarsening_notes(pub, *(g for g in groups if g != "density_label"))
 
 
 def qpv(pub: Publication) -> list[Item]:
@@ -220,10 +224,12 @@ def trends(pub: Publication) -> list[Item]:
             items.append(f"{head} : {only} ; pas de graphique ni de test de tendance (il faut au moins deux années "
                          "publiables).")
             continue
-        items.append(figures.interval_plot(per_year, x="year", y="share", percent=True, title=head,
+        items.append(figures.interval_plot(per_year, x="period" if "period" in per_year else "year", y="share",
+                                         percent=True, title=head,
                                          xlabel="Année de début", ylabel=f"Part ({ci_label(pub.alpha)})",
                                          source=pub.source).figure)
         items.append(_trend_sentence(pub.trend_tests[key], what))
+        items += coarsening_notes(pub, f"trend:{key}")
     return items
 
 
@@ -253,7 +259,8 @@ def communes_reached(pub: Publication) -> list[Item]:
                            source=pub.source).figure,
         f"{fr_number(cov.communes_reached)} commune(s) atteinte(s) sur {fr_number(cov.communes)} "
         f"({fr_percent(cov.share_communes)}), "
-        f"regroupant {fr_percent(cov.share_population)} de la population du territoire."]
+        f"regroupant {fr_percent(cov.share_population)} de la population du territoire.",
+        *coarsening_notes(pub, "communes")]
     if cov.communes > 1 and pub.lorenz is None:
         items.append("La courbe de concentration entre communes et l'indice de Gini ne sont pas publiés : "
                      "ils redonneraient les effectifs de communes qui relèvent du secret statistique.")
@@ -297,7 +304,8 @@ def _decay(pub: Publication) -> list[Item]:
         return ["Les taux par tranche de distance relèvent du secret statistique : pas de graphique."] if secret else []
     return [figures.interval_plot(pub.decay, x="band", title="Accompagnements pour 10 000 habitants selon la distance",
                                   xlabel="Distance au lieu d'accompagnement le plus proche",
-                                  ylabel=f"Pour 10 000 habitants ({ci_label(pub.alpha)})", source=pub.source).figure]
+                                  ylabel=f"Pour 10 000 habitants ({ci_label(pub.alpha)})", source=pub.source).figure,
+            *coarsening_notes(pub, "band")]
 
 
 def count_model(pub: Publication) -> list[Item]:
@@ -334,4 +342,8 @@ def venue(pub: Publication) -> list[Item]:
     return [f"{v.events} événements depuis le {pub.territory.split_date:%d/%m/%Y} ; {who}.",
             shares_table(v.origins, "origin", label=GROUP_LABELS["origin"], alpha=pub.alpha),
             shares_table(v.participations, "visit", label=GROUP_LABELS["visit"], alpha=pub.alpha),
-            figures.monthly_plot(v.monthly, title=f"Activité mensuelle — {v.label}", source=pub.source).figure]
+            figures.monthly_plot(v.monthly, title=f"Activité {activity_period(v.monthly)} — {v.label}",
+                                 source=pub.source).figure
+            if len(v.monthly) and not v.monthly["suppressed"].all() else
+            f"L'activité {activity_period(v.monthly)} du tiers-lieu {SECRET_TEXT} : pas de graphique.",
+            *coarsening_notes(pub, "origin", "monthly")]
