@@ -20,6 +20,7 @@ from evaluation.geo.reference import RURAL
 from evaluation.measures.network.analysis import NetworkAnalysis
 from evaluation.measures.reach.summary import ReachSummary
 from evaluation.measures.stats import wilson_interval
+from evaluation.report.published import Publication
 from evaluation.report.secrecy.disclosure import Disclosure
 from evaluation.report.tables import (
     CRUDE_NOTE,
@@ -30,7 +31,7 @@ from evaluation.report.tables import (
     period_label,
 )
 
-__all__ = ["INDICATOR_COLUMNS", "territory_indicators", "write_indicators"]
+__all__ = ["INDICATOR_COLUMNS", "territory_indicators", "write_indicators", "HEADLINE_CODES", "headline"]
 
 INDICATOR_COLUMNS = ["code", "indicateur", "definition", "valeur", "ic_bas", "ic_haut", "unite", "periode",
                      "source", "secret", "estimable", "motif"]
@@ -249,3 +250,26 @@ def _write_xlsx(indicators: pd.DataFrame, path: Path, *, alpha: float) -> None:
                 cell.number_format = "0.0%" if unit == "part" else "#,##0.0" if isinstance(cell.value, float) else "#,##0"
         for row in book["Définitions"].iter_rows(min_row=2):
             row[2].alignment = Alignment(wrap_text=True, vertical="top")
+
+
+HEADLINE_CODES = ["acc_total", "part_rural", "part_qpv", "taux_10k", "liens_nouveaux", "effet_reseau",
+                  "taux_conversion"]
+
+
+def headline(publication: Publication) -> dict:
+    """Headline figures for the index page (JSON-safe; withheld or not estimable values are
+    ``None``; ``interval`` is the label of the intervals, e.g. ``"IC 95 %"``).
+    """
+    ind = publication.indicators.set_index("code")
+    figures = {}
+    for code in HEADLINE_CODES:
+        if code in ind.index:
+            row = ind.loc[code]
+            figures[code] = {k: (None if pd.isna(row[c]) else float(row[c]))
+                             for k, c in (("value", "valeur"), ("low", "ic_bas"), ("high", "ic_haut"))}
+            figures[code].update(label=str(row["indicateur"]), unit=str(row["unite"]), secret=bool(row["secret"]),
+                                 estimable=bool(row["estimable"]))
+    t = publication.territory
+    return {"territory": t.slug, "label": t.label, "illustrative": publication.illustrative,
+            "suppressed_cells": publication.suppressed_cells, "interval": ci_label(publication.alpha),
+            "figures": figures}

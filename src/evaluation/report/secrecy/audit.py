@@ -60,7 +60,7 @@ from scipy.sparse.csgraph import connected_components
 from evaluation.report.secrecy.cells import LinkedCells, Publishable
 from evaluation.report.secrecy.links import linked_cells
 
-__all__ = ["AUDIT_COLUMNS", "audit", "audit_cells", "sensitive", "greedy_suppress", "failing"]
+__all__ = ["AUDIT_COLUMNS", "audit", "audit_cells", "sensitive", "greedy_suppress", "failing", "involved_cells"]
 
 AUDIT_COLUMNS = ["cell", "table", "low", "high", "ok"]
 
@@ -101,7 +101,7 @@ def sensitive(linked: LinkedCells, *, threshold: int, withheld: np.ndarray | Non
 
 def audit_cells(linked: LinkedCells, *, threshold: int, withheld: np.ndarray | None = None,
                 targets: np.ndarray | None = None, exact: bool = True,
-                nonzero_known: bool = False) -> pd.DataFrame:
+                nonzero_known: bool = False, wide: np.ndarray | None = None) -> pd.DataFrame:
     """The feasible range of every sensitive withheld cell given what is published.
 
     For each withheld cell *i*: ``low = min x_i`` and ``high = max x_i`` subject to
@@ -113,9 +113,10 @@ def audit_cells(linked: LinkedCells, *, threshold: int, withheld: np.ndarray | N
     than two per cell, with the same results: one program finds every cell that can grow
     without bound (the support of the recession cone ``{d ≥ 0 : R d = 0}``), and a cell
     already seen at its lower bound in a solution of another program has that bound for
-    minimum. With ``exact=False`` (used while suppressing) a cell is also passed without
-    its own programs once two solutions found so far set it ``threshold − 1`` apart; its
-    ``low``/``high`` are then those solutions' values.
+    minimum. With ``exact=False`` (used while suppressing, and by the audit of a set) a cell
+    is also passed without its own programs once two solutions found so far set it
+    ``threshold − 1`` apart (``wide``: per cell, a larger width to reach first); its
+    ``low``/``high`` are then those solutions' values, and pass/fail is the same as exact.
 
     Returns
     -------
@@ -155,6 +156,7 @@ def audit_cells(linked: LinkedCells, *, threshold: int, withheld: np.ndarray | N
     low, high = lb[tvars].copy(), np.full(len(tvars), np.inf)
     need = np.isin(var_label[tvars], rel_label)  # the others are in no relation: [lb, ∞)
     gap = threshold - 1 - 1e-9
+    widths = np.full(len(tvars), gap) if wide is None else np.maximum(gap, np.asarray(wide, float)[targets] - 1e-9)
     for block in np.unique(var_label[tvars][need]):
         vars_ = np.flatnonzero(var_label == block)
         A, b_eq = U[rel_label == block][:, vars_].tocsc(), rhs[rel_label == block]
@@ -181,9 +183,14 @@ def audit_cells(linked: LinkedCells, *, threshold: int, withheld: np.ndarray | N
         c = np.zeros(len(vars_))
         c[j] = 1.0
         record(solve(c).x)
+        if not exact:  # programmes pushing every open target at once, each up or down at random
+            def still(unbounded=unbounded, in_block=in_block):
+                return ~unbounded & (seen_hi - seen_lo < widths[in_block])  # noqa: B023 - the ranges seen so far
+
+            _push(solve, record, j, len(vars_), still)
         lo_b, hi_b = np.full(len(j), np.nan), np.where(unbounded, np.inf, np.nan)
         for q in range(len(j)):
-            if not exact and (unbounded[q] or seen_hi[q] - seen_lo[q] >= gap):
+            if not exact and (unbounded[q] or seen_hi[q] - seen_lo[q] >= widths[in_block[q]]):
                 lo_b[q], hi_b[q] = seen_lo[q], max(seen_hi[q], seen_lo[q]) if not unbounded[q] else np.inf
                 continue
             if not unbounded[q]:
@@ -249,6 +256,27 @@ def audit(publication: Audited, *, extra: Sequence[tuple[Mapping[str, float], fl
     # to a reader, like a withheld one.
     unknown = linked.withheld | np.isnan(linked.cells["value"].to_numpy(dtype=float))
     return audit_cells(linked.masked(), threshold=publication.threshold, targets=targets, withheld=unknown)
+
+
+def _push(solve, record, j: np.ndarray, n_vars: int, still, *, rounds: int = 8) -> None:
+    """Record solutions of programmes that push the targets still open (``still()``) at random,
+    half up and half down, then the reverse, until few are left or little changes: most
+    targets are then seen ``threshold − 1`` apart and need no programme of their own.
+    """
+    rng = np.random.default_rng(0)
+    for _ in range(rounds):
+        open_ = still()
+        if open_.sum() < 4:
+            return
+        signs = rng.choice([-1.0, 1.0], int(open_.sum())) * rng.uniform(0.5, 1.5, int(open_.sum()))
+        for flip in (1.0, -1.0):
+            c = np.zeros(n_vars)
+            c[j[open_]] = flip * signs
+            res = solve(c)
+            if res.status == 0:
+                record(res.x)
+        if still().sum() > 0.9 * open_.sum():
+            return
 
 
 def _unbounded(A: sparse.spmatrix) -> np.ndarray:
@@ -391,3 +419,34 @@ def _smallest_published(part: sparse.csr_matrix, candidate_value: np.ndarray, wi
     best = frame.sort_values(["row", "sibling", "value", "cell"], ascending=[True, False, True, True],
                              kind="stable").drop_duplicates("row")
     return np.unique(best["cell"].to_numpy())
+
+
+def involved_cells(linked: LinkedCells, cell: str, *, withheld: np.ndarray, limit: int = 12) -> list[str]:
+    """The published cells that bound ``cell``'s feasible range: those whose value constrains
+    the attacker's programmes at their optimum (non-zero reduced cost), the largest first; the
+    evidence ``evaluation audit`` prints beside a recoverable cell.
+    """
+    names = linked.cells["cell"].to_numpy()
+    s = int(np.flatnonzero(names == cell)[0])
+    n, k = len(names), linked.atoms
+    values = np.nan_to_num(linked.cells["value"].to_numpy(dtype=float))
+    lo = np.concatenate([np.where(withheld, 0.0, values), np.zeros(k)])
+    hi = np.concatenate([np.where(withheld, np.inf, values), np.full(k, np.inf)])
+    # the relations of the cell's connected block only
+    R = linked.relations.tocsr()
+    adj = sparse.bmat([[None, (R != 0).astype(np.int8)], [(R != 0).astype(np.int8).T, None]]).tocsr()
+    labels = connected_components(adj, directed=False)[1]
+    block = np.flatnonzero(labels[R.shape[0]:] == labels[R.shape[0] + s])
+    rows = np.flatnonzero(labels[:R.shape[0]] == labels[R.shape[0] + s])
+    A = R[rows][:, block]
+    weight = np.zeros(len(block))
+    for sign in (1.0, -1.0):
+        c = np.zeros(len(block))
+        c[np.searchsorted(block, s)] = sign
+        res = linprog(c, A_eq=A, b_eq=linked.rhs[rows], bounds=np.column_stack([lo[block], hi[block]]),
+                      method="highs")
+        if res.status == 0:
+            weight += np.abs(res.lower.marginals) + np.abs(np.where(np.isfinite(hi[block]), res.upper.marginals, 0))
+    published = (block < n) & ~np.concatenate([withheld, np.ones(k, bool)])[block] & (weight > 1e-9)
+    order = np.argsort(-weight[published], kind="stable")
+    return [str(names[v]) for v in block[published][order][:limit]]

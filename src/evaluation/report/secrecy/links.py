@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -356,6 +357,8 @@ def linked_cells(tables: Publishable) -> LinkedCells:  # noqa: C901 (one flat li
         ids = b.cells([f"theme|{v}" for v in t["theme"].astype(str)], t["count"], table="themes")
         b.place(ids, b.rows("themes", t))
     out = b.build()
+    out = replace(out, cube=len(out.cells) - 1 - atoms, cube_programmes=tuple(str(p) for p in programmes),
+                  cube_years=tuple(int(y) for y in years))
     # the classified total's value: urban + rural
     vals = out.cells["value"].to_numpy(dtype=float).copy()
     vals[b.index["classified"]] = vals[ur[URBAN]] + vals[ur[RURAL]]

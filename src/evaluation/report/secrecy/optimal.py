@@ -37,8 +37,9 @@ relation nor row never interact); each is solved on its own, and only those hold
 protected cell. Cuts are kept from one round to the next (the master starts from everything
 learnt so far), and the audit of a round checks only the cells it has to.
 
-**Optimality.** With ``M`` larger than any range the data allow, the cuts exclude no
-protected choice, so the first choice that passes the audit is optimal (up to HiGHS's
+**Optimality.** ``M`` is twice the largest count plus ``10 × threshold``: moving along a
+relation's ±1 coefficients, a withheld cell's range is then capped far beyond any protection
+interval, so the cuts exclude no protected choice, so the first choice that passes the audit is optimal (up to HiGHS's
 zero gap). With ``time_limit`` reached, the best choice found is kept if it passes the audit;
 otherwise the greedy heuristic (:func:`evaluation.report.secrecy.audit.greedy_suppress`)
 decides, as it does whenever it withholds less. Tests compare the programme with an exhaustive
@@ -69,6 +70,8 @@ from evaluation.report.secrecy.cells import LinkedCells
 
 __all__ = ["joint_suppress", "optimal_suppress", "row_costs", "SuppressionStats", "TOTAL_ROW_COST"]
 
+#: Capacity cuts added per round of the master programme, at most.
+CUTS_PER_ROUND = 25
 #: Cost of withholding the row of the territory's total (printed throughout a report): only
 #: when nothing else protects a cell.
 TOTAL_ROW_COST = 50.0
@@ -320,6 +323,7 @@ def optimal_suppress(linked: LinkedCells, *, threshold: int, protection: pd.Seri
     names = out.cells["cell"].to_numpy()
     values = out.cells["value"].to_numpy(dtype=float)
     n = len(values)
+    unknown_values = np.isnan(values)
     counts = ~np.isin(names, list(magnitudes))
     need = np.where((values > 0) & (values < threshold) & counts, float(threshold - 1), 0.0)
     if protection is not None and len(protection):
@@ -339,7 +343,9 @@ def optimal_suppress(linked: LinkedCells, *, threshold: int, protection: pd.Seri
     free = suppressible & ~z0 & ~fixed
     rows["suppressed"] = z0
     cost = row_costs(out)
-    big_m = 2.0 * float(np.nansum(np.abs(values))) + 10.0 * threshold + 1.0
+    # the attacker's bound on a withheld cell: larger than any count of the tables (the tighter,
+    # the stronger the cuts), so that it caps no range a protection needs
+    big_m = 2.0 * float(np.nanmax(np.abs(values), initial=0.0)) + 10.0 * threshold + 1.0
     _, labels = _components(out)
     cell_label = labels[:n]
     todo = np.unique(cell_label[protected])
@@ -352,25 +358,27 @@ def optimal_suppress(linked: LinkedCells, *, threshold: int, protection: pd.Seri
         part = _Component(out, cells, atoms, z0=z0, free_rows=free, cost=cost, big_m=big_m)
         stats.components += 1
         part.pinning_cuts(protected[cells])
+        suspects = np.zeros(n, dtype=bool)  # cells that failed or were newly withheld: audited first
+        before = out.withheld | unknown_values
         for round_ in range(max_rounds):
             z, proven = part.solve_master(time_limit=time_limit)
             stats.solves += 1
             rows.iloc[part.rows, col] = z > 0.5
-            withheld = out.withheld
-            target = np.zeros(n, dtype=bool)
-            target[cells] = withheld[cells]
-            result = audit_cells(out, threshold=threshold, withheld=withheld, targets=target,
-                                 exact=round_ == max_rounds - 1)
-            bad = result[_failing(result, threshold=threshold, protection=protect_by_name)]
-            if bad.empty:
-                result = audit_cells(out, threshold=threshold, withheld=withheld, targets=target, exact=True)
-                bad = result[_failing(result, threshold=threshold, protection=protect_by_name)]
+            hidden = out.withheld
+            withheld = hidden | unknown_values  # a value nobody knows is an unknown too
+            bad = _audit_failing(out, cells, withheld, hidden & (suspects | ~before), threshold=threshold,
+                                 need=need, protection=protect_by_name, hidden=hidden)
+            before = withheld.copy()
             if bad.empty:
                 stats.rounds.append(round_ + 1)
                 unsettled |= not proven
                 break
             local = pd.Index(names[cells]).get_indexer(bad["cell"])
+            suspects = np.zeros(n, dtype=bool)
+            suspects[cells[local]] = True
             w_local = withheld[cells]
+            # the protected cells first; at most CUTS_PER_ROUND cuts a round (one cut often settles a cycle)
+            local = local[np.argsort(need[cells[local]] <= 0, kind="stable")][:CUTS_PER_ROUND]
             added = 0
             for s in local:
                 need_s = need[cells[s]] if need[cells[s]] > 0 else float(threshold - 1)
@@ -383,12 +391,30 @@ def optimal_suppress(linked: LinkedCells, *, threshold: int, protection: pd.Seri
             unsettled = True
     if unsettled:  # keep the greedy heuristic's choice when it withholds less, or when ours failed
         greedy = greedy_suppress(linked, threshold=threshold)
-        ours_ok = not _failing(audit_cells(out, threshold=threshold, targets=out.withheld), threshold=threshold,
-                               protection=protect_by_name).any()
+        ours_ok = not _failing(audit_cells(out, threshold=threshold, targets=out.withheld,
+                                           withheld=out.withheld | unknown_values),
+                               threshold=threshold, protection=protect_by_name).any()
         if not ours_ok or cost @ _rows(greedy) < cost @ _rows(out):
             stats.fallback += 1
             return greedy
     return out
+
+
+def _audit_failing(out: LinkedCells, cells: np.ndarray, withheld: np.ndarray, suspects: np.ndarray, *,
+                   threshold: int, need: np.ndarray, protection: pd.Series, hidden: np.ndarray) -> pd.DataFrame:
+    """The withheld cells (``hidden``; ``withheld``: every unknown) of a component that fail the
+    audit: the suspects first (cheap when they fail), then all of them.
+    """
+    target = np.zeros(len(withheld), dtype=bool)
+    target[cells] = hidden[cells] & suspects[cells]
+    if target.any():
+        result = audit_cells(out, threshold=threshold, withheld=withheld, targets=target, exact=False, wide=need)
+        bad = result[_failing(result, threshold=threshold, protection=protection)]
+        if not bad.empty:
+            return bad
+    target[cells] = hidden[cells]
+    result = audit_cells(out, threshold=threshold, withheld=withheld, targets=target, exact=False, wide=need)
+    return result[_failing(result, threshold=threshold, protection=protection)]
 
 
 def _rows(linked: LinkedCells) -> np.ndarray:

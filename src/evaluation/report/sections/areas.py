@@ -8,11 +8,9 @@ the smaller area shown above it is** (otherwise département − territory would
 count back); a share or rate built on a withheld count is withheld with it.
 :func:`section` writes it in French for the notebook.
 
-Not covered: disclosure across reports. The EPCI of a département, each in its own report,
-add up to the département, so a reader comparing every report of a batch could recover a
-withheld EPCI count from the département's row; and an area's figure shown here may be one
-that the area's own report withholds (a secondary suppression of its own tables). The
-README says so.
+Disclosure across reports (the EPCI of a département, each in its own report, add up to the
+département shown here) is controlled over the publication set
+(:mod:`evaluation.report.secrecy.sets`): the areas' rows take part in it as published.
 """
 
 from __future__ import annotations
@@ -33,7 +31,7 @@ from evaluation.report.tables import (
     fr_rate_interval,
 )
 
-__all__ = ["comparison", "protect", "section", "departements_section", "COUNTS"]
+__all__ = ["comparison", "protect", "section", "departements_section", "COUNTS", "area_sets"]
 
 COUNTS = ("count", "rural", "qpv")
 _DERIVED = {"count": ("rate", "rate_low", "rate_high", "share_rural", "share_rural_low", "share_rural_high",
@@ -68,8 +66,8 @@ def protect(table: pd.DataFrame, *, threshold: int, territory_secret: dict[str, 
                 hidden[i] = small or bool(territory_secret.get(column, False))
             else:
                 hidden[i] = small or (last_shown is not None and 0 < values[i] - last_shown < threshold)
-            if not hidden[i]:
-                last_shown = values[i]
+            if not hidden[i] or i == 0:  # the territory's own count, even withheld: the rows of the
+                last_shown = values[i]  # areas then do not depend on the report's other decisions
         out[f"{column}_withheld"] = hidden
     for column in COUNTS:
         hidden = out[f"{column}_withheld"].to_numpy()
@@ -87,20 +85,28 @@ def comparison(ctx, pub, *, threshold: int, alpha: float = 0.05) -> pd.DataFrame
     ``pub``: its :class:`evaluation.report.published.Publication`), or ``None`` when the reference holds
     no area around the territory (a territory-only table says nothing).
     """
-    areas = surrounding_areas(ctx.communes, ctx.reference, load_departements(ctx.parameters.get("reference_dir")),
-                              departement=territory_departement(ctx.communes))
-    # Only the areas that hold the whole territory and more (an EPCI across a border: not its
-    # main département; a département: not itself; France: nothing), so that rows are nested.
-    codes = frozenset(ctx.communes["commune_code"])
-    areas = [a for a in areas if a.level == "territory" or codes < a.communes]
+    areas = area_sets(ctx)
     if len(areas) < 2:
         return None
     every = classify(ctx.dataset.accompaniments, ctx.reference)
     table = compare_areas(every, ctx.reference, areas, alpha=alpha)
-    ind = pub.indicators.set_index("code")
-    secret = {c: bool(ind.loc[code, "secret"]) if code in ind.index else False for c, code in _INDICATOR.items()}
-    secret["count"] = secret["count"] or pub.total is None
+    secret = {}
+    if pub is not None:  # None: the areas' rows alone matter (a publication set links the territory's own)
+        ind = pub.indicators.set_index("code")
+        secret = {c: bool(ind.loc[code, "secret"]) if code in ind.index else False for c, code in _INDICATOR.items()}
+        secret["count"] = secret["count"] or pub.total is None
     return protect(table, threshold=threshold, territory_secret=secret)
+
+
+def area_sets(ctx) -> list:
+    """The territory and the areas around it that hold it whole and more (an EPCI across a
+    border: not its main département; a département: not itself; France: nothing), nested,
+    as :class:`evaluation.measures.reach.comparison.Area` (level, code, name, communes).
+    """
+    areas = surrounding_areas(ctx.communes, ctx.reference, load_departements(ctx.parameters.get("reference_dir")),
+                              departement=territory_departement(ctx.communes))
+    codes = frozenset(ctx.communes["commune_code"])
+    return [a for a in areas if a.level == "territory" or codes < a.communes]
 
 
 def _area_label(row) -> str:
