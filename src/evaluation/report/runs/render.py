@@ -29,6 +29,7 @@ from evaluation.report.context import ReportError
 from evaluation.report.editions.baseline import check_baseline
 from evaluation.report.formats import pdf as pdf_report
 from evaluation.report.formats.write import FORMAT_FILES, parse_formats, start_documents
+from evaluation.report.runs.secrecy import SET_FILE, decide_set, earlier_members
 from evaluation.report.runs.warm import WARM_ENGINE
 from evaluation.report.secrecy.disclosure import DEFAULT_THRESHOLD
 from evaluation.report.secrecy.leaks import check_outputs, output_files, raw_names
@@ -211,6 +212,13 @@ def render_report(territory: str, *, data_dir: str | Path | None = None, out_dir
     kernel = kernel_name or ensure_kernel()
     remove_orphans(out_root)  # working folders of runs that were killed
     work = work_dir(out_root, f"{territory}.run")
+    if validate and not (parameters or {}).get("secrecy_set"):  # the editions already published: one set
+        threshold = int((parameters or {}).get("disclosure_threshold", DEFAULT_THRESHOLD))
+        if earlier_members(out_root, [territory], before=stated, reference_dir=reference_dir):
+            decision = decide_set([territory], threshold=threshold, out_dir=out_root, target=work / SET_FILE,
+                                  alpha=float((parameters or {}).get("alpha", 0.05)), data_dir=data_dir,
+                                  reference_dir=reference_dir, territories_file=territories_file, as_of=stated)
+            parameters = {**(parameters or {}), "secrecy_set": str(decision)}
     params = {"territory": territory, "output_dir": str(work),
               "data_dir": str(Path(data_dir).resolve()) if data_dir else None,
               "reference_dir": str(Path(reference_dir).resolve()) if reference_dir else None,

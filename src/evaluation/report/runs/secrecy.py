@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -29,9 +30,11 @@ import pandas as pd
 
 from evaluation._io import atomic_write
 from evaluation.config import get_paths
+from evaluation.errors import EvaluationError
 from evaluation.geo.areas import load_departements
 from evaluation.geo.reference import load_reference, territory_communes
 from evaluation.geo.territories import get_territory
+from evaluation.messages import render_message
 from evaluation.report.context import measure, prepare_context
 from evaluation.report.editions.manifest import MANIFEST, read_manifest, resolve_path
 from evaluation.report.publication import MAGNITUDE_CELLS, publication_member, publish
@@ -43,20 +46,32 @@ from evaluation.report.secrecy.register import REGISTER, indicator_member, read_
 from evaluation.report.secrecy.sets import Member, SetCells, link_set
 from evaluation.report.sections import areas
 
-__all__ = ["SET_FILE", "decide_set", "set_publications", "Published", "earlier_members", "audit_folder",
+__all__ = ["SET_FILE", "decide_set", "set_publications", "set_drafts", "Published", "earlier_members", "audit_folder",
            "audit_members", "SetAudit"]
+
+log = logging.getLogger(__name__)
 
 #: The decision of a batch's publication set, in its output folder.
 SET_FILE = "secret-set.json"
 
 
-def _drafts(territories: Sequence[str], *, threshold: int, alpha: float = 0.05, **options) -> list[tuple]:
-    """For each territory: (context, measures, draft, member with its true values)."""
+def _drafts(territories: Sequence[str], *, threshold: int, alpha: float = 0.05, skip_failed: bool = False,
+            **options) -> list[tuple]:
+    """For each territory: (context, measures, draft, member with its true values). With
+    ``skip_failed``, a territory whose data cannot be read is left out (a batch reports its
+    failure when rendering it) rather than stopping the others.
+    """
     out = []
     for slug in territories:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            ctx = prepare_context(slug, **options)
+            try:
+                ctx = prepare_context(slug, **options)
+            except EvaluationError:
+                if not skip_failed:
+                    raise
+                log.warning("%s: left out of the publication set (its data cannot be read)", slug)
+                continue
             m = measure(ctx, alpha=alpha, permutations=9)  # counts only: the permutations change no cell
             draft = publish(ctx, m.summary, m.network, m.venue, threshold=threshold, alpha=alpha,
                             warnings=m.warnings, draft=True)
@@ -140,13 +155,14 @@ def _decide(members: list[Member], drafts, *, threshold: int) -> SetCells:
 
 
 def decide_set(territories: Sequence[str], *, threshold: int, out_dir: str | Path | None = None,
-               alpha: float = 0.05, target: str | Path | None = None, **options) -> Path:
+               alpha: float = 0.05, target: str | Path | None = None, skip_failed: bool = False,
+               **options) -> Path:
     """Decide secrecy for the publication set of ``territories`` (with their editions already
     published in ``out_dir``) and write the decision (``{slug@date: [cells withheld]}``) to
     ``target`` (default ``out_dir/secret-set.json``).
     """
-    drafts = _drafts(territories, threshold=threshold, alpha=alpha, **options)
-    before = min(m.as_of for (_, _, _, m) in drafts)
+    drafts = _drafts(territories, threshold=threshold, alpha=alpha, skip_failed=skip_failed, **options)
+    before = min((m.as_of for (_, _, _, m) in drafts), default=dt.date.max)
     earlier = earlier_members(out_dir, territories, before=before, reference_dir=options.get("reference_dir"))
     decided = _decide([m for (*_, m) in drafts] + earlier, drafts, threshold=threshold)
     withheld = {k: v for k, v in decided.withheld_by_member().items() if k in {m.key for (*_, m) in drafts}}
@@ -165,13 +181,20 @@ class Published:
     member: Member
 
 
+def set_drafts(territories: Sequence[str], *, threshold: int, alpha: float = 0.05, **options) -> list[tuple]:
+    """The drafts of :func:`set_publications` (to decide the same set several ways)."""
+    return _drafts(territories, threshold=threshold, alpha=alpha, **options)
+
+
 def set_publications(territories: Sequence[str], *, threshold: int, alpha: float = 0.05,
-                     earlier: Sequence[Member] = (), linked: bool = True, **options) -> dict[str, Published]:
+                     earlier: Sequence[Member] = (), linked: bool = True, drafts: list | None = None,
+                     **options) -> dict[str, Published]:
     """The publications of ``territories`` decided as one set (with ``earlier``: editions already
     published), in this process, by slug; with ``linked=False``, each decided alone (as before
-    publication sets: what the set logic prevents can then be seen).
+    publication sets: what the set logic prevents can then be seen). ``drafts``: from
+    :func:`set_drafts`, not computed again.
     """
-    drafts = _drafts(territories, threshold=threshold, alpha=alpha, **options)
+    drafts = drafts if drafts is not None else _drafts(territories, threshold=threshold, alpha=alpha, **options)
     withheld: dict[str, list[str]] = {}
     if linked:
         withheld = _decide([m for (*_, m) in drafts] + list(earlier), drafts, threshold=threshold).withheld_by_member()
@@ -204,6 +227,24 @@ class SetAudit:
     def ok(self) -> bool:
         """True when no withheld count can be recovered."""
         return self.recoverable.empty
+
+    def lines(self, folder: str | Path, *, lang: str = "en") -> list[str]:
+        """What ``evaluation audit`` prints, in ``lang``: a summary, then every recoverable cell
+        with the published cells it is recovered from.
+        """
+        def say(code: str, /, **params: object) -> str:
+            return render_message(code, params, lang=lang)
+
+        if not self.reports:
+            return [say("audit_none", folder=str(folder))]
+        if self.ok:
+            return [say("audit_ok", folder=str(folder), reports=len(self.reports), cells=self.cells)]
+        out = [say("audit_failed", folder=str(folder), count=len(self.recoverable), reports=len(self.reports))]
+        for r in self.recoverable.itertuples(index=False):
+            cells = ", ".join(r[4]) or "—"
+            out.append(say("audit_exact", cell=r.cell, low=r.low, cells=cells) if r.exact else
+                       say("audit_range", cell=r.cell, low=r.low, high=r.high, cells=cells))
+        return out
 
 
 def audit_members(members: Sequence[Member], *, threshold: int) -> SetAudit:
