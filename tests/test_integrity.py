@@ -156,7 +156,7 @@ def all_reports(tmp_path_factory, paths):
     before = _hashes(paths.raw)
     done = subprocess.run([sys.executable, "-m", "evaluation.cli", "report", "--all", "--workers", "2",
                            "--out", str(out)], capture_output=True, text=True, env=env)
-    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     return out, before
 
 

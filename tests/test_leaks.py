@@ -8,7 +8,6 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from evaluation.report.runs import render
 from evaluation.report.runs.batch import RunResult, write_index
 from evaluation.report.secrecy.leaks import NameLeakError, RawName, check_outputs, find_leaks, raw_names
 
@@ -68,11 +67,4 @@ def test_index_page_with_a_name_is_not_written(tmp_path, monkeypatch):
     assert (tmp_path / "index.html").is_file()
 
 
-def test_a_report_with_a_raw_name_is_not_published(tmp_path, monkeypatch):
-    """A name the redaction missed (here: a phrase the report prints) stops the run before publication."""
-    monkeypatch.setattr(render, "raw_names", lambda data_dir: [RawName("Grands centres urbains", "test")])
-    located = r"raw name\(s\) of the exports found[\s\S]*  - report.ipynb \(cell \d+\): the name of test"
-    with pytest.raises(NameLeakError, match=located):
-        render.render_report("chenove", out_dir=tmp_path)
-    assert not (tmp_path / "chenove").exists()
-    assert [p.name for p in tmp_path.iterdir()] == []
+# test_a_report_with_a_raw_name_is_not_published: in tests/test_privacy_render.py, on its rendered report.

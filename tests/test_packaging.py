@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 import tomllib
 
 import nbformat
@@ -87,3 +90,26 @@ def test_make_setup_makes_the_environment_and_renders_nothing(paths):
                            capture_output=True, text=True, check=True).stdout
     assert "-m evaluation.kernel" in every and "pip install" in every
     assert "evaluation report" not in every and "pytest" not in every
+
+
+def test_the_suite_s_groups_hold_on_workers(tmp_path, paths):
+    """`make test` spreads the suite over workers by group (tests/grouping.py): a module runs on
+    one worker, modules of one shared group too. pytest 9.2 with pytest-xdist 3.8 silently
+    dropped the groups (pytest-xdist#1386); this test fails if that happens again.
+    """
+    (tmp_path / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
+    (tmp_path / "conftest.py").write_text(
+        "import pytest\nfrom tests.grouping import assign_groups\n\n"
+        "@pytest.hookimpl(tryfirst=True)\ndef pytest_collection_modifyitems(config, items):\n"
+        "    assign_groups(items, {'test_b': 'shared', 'test_c': 'shared'})\n", encoding="utf-8")
+    body = ("import os, pytest\n\n@pytest.mark.parametrize('i', range(6))\ndef test_x(i, worker_id):\n"
+            "    with open(os.path.join({folder!r}, '{name}.' + worker_id), 'a') as fh:\n        fh.write('x')\n")
+    for name in ("test_a", "test_b", "test_c", "test_d"):
+        (tmp_path / f"{name}.py").write_text(body.format(folder=str(tmp_path), name=name), encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-c", str(tmp_path / "pytest.ini"),
+                           "-n", "2", "--dist", "loadgroup", str(tmp_path)], capture_output=True, text=True,
+                          cwd=paths.root, env={**os.environ, "PYTHONPATH": str(paths.root)})
+    assert done.returncode == 0, done.stdout[-2000:]
+    workers = {n: {p.suffix for p in tmp_path.glob(f"{n}.gw*")} for n in ("test_a", "test_b", "test_c", "test_d")}
+    assert all(len(w) == 1 for w in workers.values()), workers
+    assert workers["test_b"] == workers["test_c"]

@@ -20,9 +20,8 @@ from .conftest import read_export, write_export
 
 
 @pytest.fixture(scope="module")
-def chenove_report(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("reports")
-    return render_report("chenove", out_dir=out)
+def chenove_report(bundled_reports) -> Path:
+    return bundled_reports / "chenove" / "report.html"
 
 
 def _text(html: str) -> str:
@@ -153,15 +152,17 @@ def test_the_pseudonym_key_is_never_written(chenove_report):
     assert "stables entre exécutions" in text and "pas stables" not in text
 
 
-def test_a_killed_run_leaves_the_previous_report_intact(chenove_report):
+def test_a_killed_run_leaves_the_previous_report_intact(chenove_report, tmp_path):
     """SIGKILL while the notebook runs: the previous report stays as it was, complete."""
     import os
+    import shutil
     import signal
     import time
 
     from evaluation._io import remove_orphans, sha256_file
 
-    folder = chenove_report.parent
+    folder = tmp_path / "chenove"  # a copy: the shared render is read-only
+    shutil.copytree(chenove_report.parent, folder)
     before = {p.relative_to(folder): sha256_file(p) for p in folder.rglob("*") if p.is_file()}
     proc = subprocess.Popen([sys.executable, "-m", "evaluation.cli", "report", "chenove", "--out", str(folder.parent)],
                             start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -59,27 +59,27 @@ class Paths:
 
     @property
     def raw(self) -> Path:
-        """Raw inputs, never modified by code: ``data/raw``."""
+        """Raw inputs, never modified by code (``data/raw``)."""
         return self.root / "data" / "raw"
 
     @property
     def reference(self) -> Path:
-        """The committed commune reference: ``data/raw/reference``."""
+        """The committed commune reference (``data/raw/reference``)."""
         return self.raw / "reference"
 
     @property
     def sample(self) -> Path:
-        """The generated illustrative exports: ``data/raw/sample``."""
+        """The generated illustrative exports (``data/raw/sample``)."""
         return self.raw / "sample"
 
     @property
     def territories(self) -> Path:
-        """The territories file: ``data/raw/territories.yml``."""
+        """The territories file (``data/raw/territories.yml``)."""
         return self.raw / "territories.yml"
 
     @property
     def processed(self) -> Path:
-        """Validated, typed tables (parquet cache): ``data/processed``."""
+        """Validated, typed tables, the parquet cache (``data/processed``)."""
         return self.root / "data" / "processed"
 
     @property
@@ -89,12 +89,12 @@ class Paths:
 
     @property
     def reports(self) -> Path:
-        """Generated reports: ``reports/``."""
+        """Generated reports (``reports/``)."""
         return self.root / "reports"
 
     @property
     def notebooks(self) -> Path:
-        """The report notebooks: ``notebooks/``."""
+        """The report notebooks (``notebooks/``)."""
         return self.root / "notebooks"
 
     @property

@@ -98,7 +98,7 @@ class ValidationError(EvaluationError, ValueError):
     Attributes
     ----------
     problems
-        The problems table in English, columns :data:`PROBLEM_COLUMNS`: file, row as the
+        The problems table in English, columns ``PROBLEM_COLUMNS``: file, row as the
         user sees it in a spreadsheet (header = row 1; empty when the problem concerns a
         whole file or column), column, offending value, what is wrong, how to fix it, and
         the problem's code. :meth:`table` gives it in French.

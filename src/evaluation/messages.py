@@ -6,11 +6,12 @@ SIREN, the counts, the paths), never wording of its own; the text is rendered fr
 :data:`MESSAGES` in the language asked for (``--lang fr`` / ``EVALUATION_LANG=fr``). An
 error's ``str()`` is its English text, for Python users and logs.
 
-Templates are :meth:`str.format` templates with three additions (:func:`render_message`):
+Templates are :meth:`str.format` templates with four additions (:func:`render_message`):
 a list is written ``a, b, c``; a parameter that is itself a message (``{"code": …,
 "params": …}``, or a list of them, written ``a; b``, ``a ; b`` in French) is rendered in the same language;
 the ``,`` format spec (``{count:,}``) groups thousands, with a comma in English and a
-narrow no-break space in French, as the reports do.
+narrow no-break space in French, as the reports do; the ``lines`` format spec
+(``{shown:lines}``) writes a list of messages one per line, each after a dash.
 """
 
 from __future__ import annotations
@@ -153,14 +154,34 @@ MESSAGES: dict[str, Text] = {
                             "format(s) de rapport inconnu(s) {names_fr} : choisir parmi {allowed}"),
     "report_failed": Text("report '{slug}' failed: {what}; executed notebook kept in {notebook}",
                           "le rapport « {slug} » a échoué : {what} ; carnet exécuté conservé dans {notebook}"),
-    "name_leak": Text("{count:,} raw name(s) of the exports found in the outputs; nothing was published:\n{shown}",
+    "name_leak": Text("{count:,} raw name(s) of the exports found in the outputs; nothing was published:\n"
+                      "{shown:lines}",
                       "{count:,} nom(s) en clair des exports trouvé(s) dans les sorties ; rien n'a été publié :\n"
-                      "{shown}"),
+                      "{shown:lines}"),
     "name_leak_more": Text(
-        "{count:,} raw name(s) of the exports found in the outputs; nothing was published:\n{shown}\n  … and "
+        "{count:,} raw name(s) of the exports found in the outputs; nothing was published:\n{shown:lines}\n  … and "
         "{more:,} more",
-        "{count:,} nom(s) en clair des exports trouvé(s) dans les sorties ; rien n'a été publié :\n{shown}\n  … "
-        "et {more:,} autre(s)"),
+        "{count:,} nom(s) en clair des exports trouvé(s) dans les sorties ; rien n'a été publié :\n{shown:lines}\n"
+        "  … et {more:,} autre(s)"),
+    "identifier_leak": Text(
+        "{count:,} direct identifier(s) or name(s) found in the outputs (shown by where they are, never as "
+        "written); nothing was published:\n{shown:lines}{more}\nWhat to do: remove each one from the export "
+        "cell named (file, column, row): only testimonies' text, events' titles and collaborations' source are "
+        "redacted, other columns are printed as written; `evaluation validate` lists them before any rendering. "
+        "One read in no export was written into an output after the redaction (or by hand): render the report "
+        "again, and check what changed the output.",
+        "{count:,} identifiant(s) direct(s) ou nom(s) trouvé(s) dans les sorties (indiqués par leur place, jamais "
+        "tels qu'écrits) ; rien n'a été publié :\n{shown:lines}{more_fr}\nQue faire : retirer chacun de la "
+        "cellule de l'export indiquée (fichier, colonne, ligne) : seuls le texte des témoignages, l'intitulé des "
+        "événements et la source des collaborations sont expurgés, les autres colonnes sont imprimées telles "
+        "quelles ; `evaluation validate` les liste avant tout rendu. Un identifiant lu dans aucun export a été "
+        "écrit dans une sortie après l'expurgation (ou à la main) : produire à nouveau le rapport, et chercher ce "
+        "qui a modifié la sortie."),
+    "leak_name": Text("{file} ({where}): the name of {source}", "{file} ({where_fr}) : le nom de {source_fr}"),
+    "leak_identifier": Text("{file} ({where}): {what} read in {source}",
+                            "{file} ({where_fr}) : {what_fr} lu(e) dans {source_fr}"),
+    "leak_identifier_unread": Text("{file} ({where}): {what}, read in no export file",
+                                   "{file} ({where_fr}) : {what_fr}, lu(e) dans aucun fichier d'export"),
     "pdf_no_weasyprint": Text(
         "the Python package weasyprint is not installed (it is a dependency: reinstall with `make report` or "
         "`pip install weasyprint`)",
@@ -300,6 +321,8 @@ class _Formatter(string.Formatter):
         self.lang = lang
 
     def format_field(self, value: Any, format_spec: str) -> str:
+        if format_spec == "lines":  # a list of messages, one per line: "  - …"
+            return "\n".join(f"  - {self.format_field(v, '')}" for v in value)
         if _is_coded(value):
             return render_message(value["code"], value["params"], lang=self.lang)
         if isinstance(value, (list, tuple)):

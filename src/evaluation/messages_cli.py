@@ -5,7 +5,11 @@ and in French: ``code → (English, French)`` :meth:`str.format` templates, rend
 
 from __future__ import annotations
 
-__all__ = ["CLI_MESSAGES", "ARGPARSE_FR", "HELP_FR"]
+import argparse
+import contextlib
+from collections.abc import Iterator
+
+__all__ = ["CLI_MESSAGES", "ARGPARSE_FR", "HELP_FR", "argparse_in"]
 
 CLI_MESSAGES: dict[str, tuple[str, str]] = {
     "error": ("error: {text}", "erreur : {text}"),
@@ -13,11 +17,12 @@ CLI_MESSAGES: dict[str, tuple[str, str]] = {
     # ---- evaluation report / publish: usage
     "report_usage": ("evaluation report: give a TERRITORY or --all (not both)",
                      "evaluation report : donner un TERRITOIRE ou --all (pas les deux)"),
-    "report_formats": ("evaluation report: {text}", "evaluation report : {text}"),
-    "report_no_pdf": ("evaluation report: report.pdf will not be written: {why}",
-                      "evaluation report : report.pdf ne sera pas écrit : {why}"),
-    "report_no_format": ("evaluation report: no format asked for can be written; nothing was rendered",
-                         "evaluation report : aucun des formats demandés ne peut être écrit ; rien n'a été produit"),
+    "report_formats": ("evaluation {command}: {text}", "evaluation {command} : {text}"),
+    "report_no_pdf": ("evaluation {command}: report.pdf will not be written: {why}",
+                      "evaluation {command} : report.pdf ne sera pas écrit : {why}"),
+    "report_no_format": ("evaluation {command}: no format asked for can be written; nothing was rendered",
+                         "evaluation {command} : aucun des formats demandés ne peut être écrit ; rien n'a été "
+                         "produit"),
     "report_baseline_all": (
         "evaluation report: --baseline is given with one TERRITORY (for the editions of one territory, use "
         "`evaluation publish TERRITORY --all-milestones --chain`)",
@@ -33,14 +38,50 @@ CLI_MESSAGES: dict[str, tuple[str, str]] = {
         "evaluation publish: with --all-milestones, use --chain to compare each edition with the one before",
         "evaluation publish : avec --all-milestones, utiliser --chain pour comparer chaque édition à la "
         "précédente"),
+    # ---- evaluation cache
+    "cache_listed": ("{count:,} cache folder(s) in {folder} (validated tables, pseudonymised and redacted; only the "
+                     "latest version of each data folder is kept)",
+                     "{count:,} dossier(s) de cache dans {folder} (tables validées, pseudonymisées et expurgées ; "
+                     "seule la dernière version de chaque dossier de données est gardée)"),
+    "cache_cleared": ("{count:,} cache folder(s) removed from {folder}; they are written again at the next run",
+                      "{count:,} dossier(s) de cache supprimé(s) de {folder} ; ils seront réécrits à la prochaine "
+                      "exécution"),
+    # ---- a report's progress on the terminal (evaluation.report.runs.progress)
+    "progress_validate": ("reading and checking the data of {slug}", "lecture et vérification des données de {slug}"),
+    "progress_notebook": ("running the report notebook ({cells:,} code cells)",
+                          "exécution du carnet du rapport ({cells:,} cellules de code)"),
+    "progress_cell": ("cell {index}/{total}: {what}", "cellule {index}/{total} : {what}"),
+    "progress_cell_parameters": ("parameters", "paramètres"),
+    "progress_cell_measures": ("loading the data, computing the measures and statistical secrecy",
+                               "chargement des données, calcul des mesures et du secret statistique"),
+    "progress_cell_section": ("section {name}", "section {name}"),
+    "progress_cell_code": ("{code}", "{code}"),
+    "progress_stage_loading": ("reading the exports, the commune reference and the territories",
+                               "lecture des exports, du référentiel des communes et des territoires"),
+    "progress_stage_measures": ("computing the measures", "calcul des mesures"),
+    "progress_stage_secrecy": ("statistical secrecy and publication", "secret statistique et publication"),
+    "progress_stage_baseline": ("the same at the baseline edition's date", "de même à la date de l'édition de "
+                                "référence"),
+    "progress_document": ("assembling the Word and PDF document", "assemblage du document Word et PDF"),
+    "progress_docx": ("writing report.docx", "écriture de report.docx"),
+    "progress_pdf": ("laying out report.pdf (in the background)", "mise en page de report.pdf (en arrière-plan)"),
+    "progress_names": ("searching every output for the names of the exports",
+                       "recherche des noms des exports dans chaque sortie"),
+    "progress_html": ("exporting report.html", "export de report.html"),
+    "progress_pdf_wait": ("waiting for report.pdf", "attente de report.pdf"),
+    "progress_names_final": ("searching the Word and PDF documents for names", "recherche des noms dans les "
+                             "documents Word et PDF"),
+    "progress_edition": ("freezing edition {edition} (manifest, SHA-256)", "gel de l'édition {edition} (manifeste, "
+                         "SHA-256)"),
+    "progress_done": ("done in {seconds:,} s: {path}", "terminé en {seconds:,} s : {path}"),
     # ---- evaluation verify
     "verify_absent": ("note: output {name} is not kept in this folder (not checked)",
                       "note : la sortie {name} n'est pas conservée dans ce dossier (non vérifiée)"),
     "verify_ok": (
-        "{folder}: verified, every input has its recorded SHA-256 and every indicator recomputes to its "
-        "published value",
-        "{folder} : vérifiée, chaque entrée a le SHA-256 enregistré et chaque indicateur recalculé a sa valeur "
-        "publiée"),
+        "{folder}: verified, every input has its recorded SHA-256 and every indicator (and objective's status) "
+        "recomputes to its published value",
+        "{folder} : vérifiée, chaque entrée a le SHA-256 enregistré et chaque indicateur (et statut d'objectif) "
+        "recalculé a sa valeur publiée"),
     "verify_failed": ("{folder}: NOT verified ({inputs:,} input(s) changed, {indicators:,} indicator difference(s))",
                       "{folder} : NON vérifiée ({inputs:,} entrée(s) modifiée(s), {indicators:,} écart(s) "
                       "d'indicateur)"),
@@ -55,6 +96,8 @@ CLI_MESSAGES: dict[str, tuple[str, str]] = {
                               "sortie {name} : SHA-256 modifié depuis la publication"),
     "verify_indicator": ("indicator {code} {field}: recorded {recorded}, recomputed {current}",
                          "indicateur {code} {field} : enregistré {recorded}, recalculé {current}"),
+    "verify_objective": ("objective {code} {field}: recorded {recorded}, recomputed {current}",
+                         "objectif {code} {field} : enregistré {recorded}, recalculé {current}"),
     "verify_not_recomputed": ("indicators not recomputed: {error}", "indicateurs non recalculés : {error}"),
     # ---- evaluation audit
     "audit_none": ("{folder}: no published report found (no secret.json nor manifest.json)",
@@ -228,4 +271,29 @@ HELP_FR: dict[str, str] = {
         "paquets)",
     "output folder (default: data/processed/reference)": "dossier de sortie (par défaut : data/processed/reference)",
     "list the configured territories and their communes": "lister les territoires configurés et leurs communes",
+    "list or clear the cache of validated tables (data/processed)":
+        "lister ou vider le cache des tables validées (data/processed)",
+    "list (default) or clear": "list (par défaut) pour lister, clear pour vider",
+    "only the cache of this data folder": "seulement le cache de ce dossier de données",
+    "do not show the steps on the terminal": "ne pas afficher les étapes dans le terminal",
 }
+
+
+@contextlib.contextmanager
+def argparse_in(lang: str) -> Iterator[None]:
+    """Argparse's messages (``usage:``, ``error:``, required or unknown arguments) and the
+    options' help in ``lang`` while the command line is read: its gettext function and its
+    help formatter's texts, swapped for lookups in French (:data:`ARGPARSE_FR`, :data:`HELP_FR`).
+    """
+    if lang != "fr":
+        yield
+        return
+    english, help_string, text = argparse._, argparse.HelpFormatter._get_help_string, argparse.HelpFormatter._format_text
+    argparse._ = lambda message: ARGPARSE_FR.get(message, english(message))
+    argparse.HelpFormatter._get_help_string = lambda self, action: HELP_FR.get(action.help, action.help)
+    argparse.HelpFormatter._format_text = lambda self, description: text(self, HELP_FR.get(description, description))
+    try:
+        yield
+    finally:
+        argparse._, argparse.HelpFormatter._get_help_string, argparse.HelpFormatter._format_text = (
+            english, help_string, text)

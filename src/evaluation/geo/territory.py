@@ -1,12 +1,12 @@
-"""A territory and its sites: the communes, QPV, tiers-lieu sites and split date one report covers."""
+"""A territory and its sites: the communes, QPV, tiers-lieu sites, split date and objectives one report covers."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
-__all__ = ["Site", "Territory"]
+__all__ = ["Site", "Objective", "Territory"]
 
 
 @dataclass(frozen=True)
@@ -18,6 +18,29 @@ class Site:
     lat: float | None = None
     lon: float | None = None
 
+
+
+@dataclass(frozen=True)
+class Objective:
+    """A target the territory's convention sets on one indicator of the indicator table.
+
+    ``indicator`` is a code of :data:`evaluation.geo.objectives.INDICATOR_KINDS`; values are in
+    the indicator's unit (a share between 0 and 1). ``direction`` says which way is better:
+    declared (``direction_declared``) or inferred from the baseline and the target. ``source``
+    names the document that sets it (« convention ANRU, article 7 »); ``illustrative`` marks a
+    target made up to show the method.
+    """
+
+    indicator: str
+    baseline: float
+    baseline_date: dt.date
+    target: float
+    target_date: dt.date
+    direction: Literal["increase", "decrease"]
+    source: str
+    label: str = ""
+    illustrative: bool = False
+    direction_declared: bool = False
 
 
 @dataclass(frozen=True)
@@ -43,3 +66,4 @@ class Territory:
     extra: dict[str, Any] = field(default_factory=dict)
     milestones: dict[str, dt.date] = field(default_factory=dict)  # edition name → date (points d'étape)
     partial_epci: bool = False  # accepts an EPCI cut by the reference's border (its part inside)
+    objectives: tuple[Objective, ...] = ()  # targets of the convention (evaluation.geo.objectives)

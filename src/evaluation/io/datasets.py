@@ -15,7 +15,8 @@ are validated (:mod:`evaluation.io.pseudonyms`).
 
 Validated, typed tables are cached as parquet in ``data/processed/`` under a key made of
 the content hashes of the input files and of the commune reference; they are reused
-while those inputs are unchanged.
+while those inputs are unchanged. Only pseudonymised and redacted tables are written, and
+only the latest version of each data folder is kept (:mod:`evaluation.io.cache`).
 """
 
 from __future__ import annotations
@@ -32,9 +33,14 @@ import pandas as pd
 from evaluation._io import atomic_dir, sha256_file
 from evaluation.config import get_paths
 from evaluation.errors import ValidationError
+from evaluation.geo.areas import load_departements
 from evaluation.geo.reference import REFERENCE_CSV, load_former_communes, load_reference
 from evaluation.geo.territory import Territory
+from evaluation.io.cache import purge_versions, source_id
+from evaluation.io.identifiers import redact_identifiers
 from evaluation.io.parsing import _check_references, _drop_extra_columns, _name_cells, parse_table
+from evaluation.io.privacy import check_identifiers, check_labels, public_place_names
+from evaluation.io.privacy import labels as territory_labels
 from evaluation.io.pseudonyms import PseudonymKey, pseudonymise, redact_names, resolve_key
 from evaluation.io.readers import (
     CellsBeyondHeader,
@@ -46,8 +52,8 @@ from evaluation.io.readers import (
     read_raw,
 )
 from evaluation.io.redaction import redact_texts
-from evaluation.io.redaction_words import fold_key, redaction_version
 from evaluation.io.redaction_words import place_names as kept_places
+from evaluation.io.redaction_words import redaction_version
 from evaluation.io.schema import (
     FREE_TEXT_COLUMNS,
     NAME_COLUMNS,
@@ -77,9 +83,9 @@ class Dataset:
     pseudonymised (``pseudonyms`` says with which key: source, fingerprint, stability).
     ``notices`` lists what was repaired automatically (same columns as a problems table).
     ``ignored`` records the columns of the files that are not in the data model, dropped at
-    load (as :meth:`Problems.frame` records them; :meth:`ignored_columns` renders them).
+    load (as :meth:`~evaluation.problems.Problems.frame` records them; :meth:`ignored_columns` renders them).
     ``extra_names`` holds the raw names found in the dropped columns that hold names
-    (:func:`holds_names`): they are redacted from free text, and are kept only in memory,
+    (:func:`~evaluation.io.schema.holds_names`): they are redacted from free text, and are kept only in memory,
     never cached nor logged (when the tables come from the cache, they are read again from
     the raw files on first use).
     """
@@ -125,9 +131,11 @@ def _empty_table(schema: Schema) -> pd.DataFrame:
 def pseudonymise_tables(tables: dict[str, pd.DataFrame], key: PseudonymKey, *,
                         extra_names: Mapping[str, Collection[str]] | pd.Series | None = None,
                         place_names: Collection[str] = ()) -> dict[str, pd.DataFrame]:
-    """Replace the names of :data:`NAME_COLUMNS` by keyed pseudonyms, and redact the free text
-    of :data:`FREE_TEXT_COLUMNS`: known names → their pseudonyms, other persons and
-    organisations → ``[personne]`` / ``[structure]`` (see :mod:`evaluation.io.redaction`).
+    """Replace the names of :data:`~evaluation.io.schema.NAME_COLUMNS` by keyed pseudonyms, and redact the free text
+    of :data:`~evaluation.io.schema.FREE_TEXT_COLUMNS`: direct identifiers (e-mails, phone numbers, addresses,
+    URLs, IBAN, NIR) → their tags (:mod:`evaluation.io.identifiers`), known names → their
+    pseudonyms, other persons and organisations → ``[personne]`` / ``[structure]`` (see
+    :mod:`evaluation.io.redaction`).
 
     ``extra_names`` maps ``"person"`` and ``"structure"`` to raw names found in columns
     that are not kept (staff, contacts; :attr:`Dataset.extra_names`): they are redacted from
@@ -146,8 +154,9 @@ def pseudonymise_tables(tables: dict[str, pd.DataFrame], key: PseudonymKey, *,
             out[t] = out[t].assign(**{c: pseudonymise(out[t][c], key)})
     for t, cols in FREE_TEXT_COLUMNS.items():
         for c in (c for c in cols if t in out and c in out[t]):
-            known = redact_names(out[t][c], names, key, persons=persons)
-            out[t] = out[t].assign(**{c: redact_texts(known, places=places)})
+            bare = redact_identifiers(out[t][c])  # before the names: an e-mail's domain names a structure
+            known = redact_names(bare, names, key, persons=persons)
+            out[t] = out[t].assign(**{c: redact_texts(known, places=places, identifiers=False)})
     return out
 
 
@@ -174,7 +183,7 @@ def validate_tables(data_dir: Path | str, *, commune_codes: Collection[str] | No
         Given as the territories themselves (:func:`evaluation.geo.territories.load_territories`),
         the actors named in their ``network_roles`` must also be in the actors table.
     read_options
-        :class:`ReadOptions` for all files, or a mapping from table name (or ``"*"``) to
+        :class:`~evaluation.io.readers.ReadOptions` for all files, or a mapping from table name (or ``"*"``) to
         options; by default those of the folder's ``read_options.yml`` if it has one,
         else everything is detected.
     pseudonym_key
@@ -203,20 +212,21 @@ def validate_tables(data_dir: Path | str, *, commune_codes: Collection[str] | No
         read_options = _folder_read_options(data_dir, problems)
     paths = _find_files(data_dir, problems)
     tables: dict[str, pd.DataFrame] = {}
-    ignored, extra_names = Problems(), []
+    ignored, extra_names, extra_sources = Problems(), [], {}
     for name, path in paths.items():
         raw = _read_table(path, name, _read_options(read_options, name), problems)
         if raw is None:
             continue
-        raw, names = _drop_extra_columns(raw, SCHEMAS[name], path.name, ignored)
+        raw, names = _drop_extra_columns(raw, SCHEMAS[name], path.name, ignored, sources=extra_sources)
         extra_names.append(names)
         tables[name] = parse_table(raw, SCHEMAS[name], file=path.name, problems=problems, notices=notices,
                                    commune_codes=codes, former_communes=former_communes)
     _check_references(tables, {n: p.name for n, p in paths.items()}, problems, territories, territories_file)
+    check_identifiers(tables, {n: p.name for n, p in paths.items()}, problems)
     extra = pd.concat(extra_names or [pd.Series([], dtype="string")], ignore_index=True).drop_duplicates()
     if isinstance(territories, Mapping):
-        _check_labels(territories, tables, extra, problems, territories_file=territories_file, files=paths,
-                      place_names=place_names)
+        check_labels(territories, tables, extra_sources, problems, territories_file=territories_file, files=paths,
+                     place_names=place_names)
     if problems:
         raise ValidationError(problems.frame())
     for name, schema in SCHEMAS.items():
@@ -228,51 +238,6 @@ def validate_tables(data_dir: Path | str, *, commune_codes: Collection[str] | No
                    notices=render_problems(notices.frame()),
                    pseudonyms={"source": key.source, "fingerprint": key.fingerprint, "stable": key.stable},
                    ignored=ignored.frame(), _extra_names=extra.reset_index(drop=True), _options=read_options)
-
-
-def _labels(territory: Territory) -> dict[str, str]:
-    """Where → text of everything of a territory that a report prints as written."""
-    out = {"label": territory.label}
-    if territory.venue is not None:
-        out["venue.label"] = territory.venue.label
-    out.update({f"sites[{i + 1}].label": s.label for i, s in enumerate(territory.sites)})
-    out.update({f"network_roles.{k}": v for k, v in territory.network_roles.items()})
-    return out
-
-
-def _check_labels(territories: Mapping[str, Territory], tables: Mapping[str, pd.DataFrame], extra: pd.Series,
-                  problems: Problems, *, territories_file: str, files: Mapping[str, Path],
-                  place_names: Collection[str]) -> None:
-    """A label of territories.yml (territory, tiers-lieu, site, role) is published as written:
-    it must not contain the name of an actor, a structure or a person of the exports.
-
-    Names and labels are compared folded (:func:`evaluation.io.redaction_words.fold_key`), a
-    name as a whole run of words of the label; names of places kept in text (the reference's
-    communes, the bundled neighbourhoods), names shorter than 4 letters and single words of the
-    columns left out of the data model (first names of staff) are not looked for.
-    """
-    places = kept_places(place_names)
-    sources: dict[str, tuple[str, str]] = {}  # folded name → where it was read, in English and French
-    for table, cols in NAME_COLUMNS.items():
-        for col in (c for c in cols if table in tables and c in tables[table]):
-            for name in tables[table][col].dropna().astype(str):
-                sources.setdefault(fold_key(name), (f"{files[table].name}, column {col!r}",
-                                                    f"{files[table].name}, colonne {col!r}"))
-    for name in extra.dropna().astype(str):  # contacts, staff: a lone first name is too common a word
-        if len(fold_key(name).split()) > 1:
-            sources.setdefault(fold_key(name), ("a column left out of the data model",
-                                                "une colonne hors du modèle de données"))
-    sources = {k: v for k, v in sources.items() if len(k.replace(" ", "")) >= 4 and k not in places}
-    if not sources:
-        return
-    longest = max(len(k.split()) for k in sources)
-    for slug, territory in territories.items():
-        for where, text in _labels(territory).items():
-            words = fold_key(text).split()
-            runs = {" ".join(words[i:i + n]) for n in range(1, longest + 1) for i in range(len(words) - n + 1)}
-            for name in sorted(runs & sources.keys()):
-                problems.add(territories_file, "label_is_a_name", column=f"{slug}.{where}", rows=[None],
-                             values=[text], name=name, source=sources[name][0], source_fr=sources[name][1])
 
 
 def _read_table(path: Path, table: str, options: ReadOptions, problems: Problems) -> pd.DataFrame | None:
@@ -305,8 +270,8 @@ def _read_table(path: Path, table: str, options: ReadOptions, problems: Problems
 def raw_names(data_dir: Path | str, *,
               read_options: Mapping[str, ReadOptions] | ReadOptions | None = None) -> tuple[pd.Series, pd.Series]:
     """The raw names of a data folder, read again from its files: those of
-    :data:`NAME_COLUMNS`, and those of the columns outside the data model that hold names
-    (:func:`holds_names`). Unreadable files are skipped. Kept in memory only.
+    :data:`~evaluation.io.schema.NAME_COLUMNS`, and those of the columns outside the data model that hold names
+    (:func:`~evaluation.io.schema.holds_names`). Unreadable files are skipped. Kept in memory only.
     """
     data_dir = Path(data_dir)
     if read_options is None:
@@ -368,10 +333,11 @@ def load_dataset(data_dir: Path | str | None = None, *, reference: pd.DataFrame 
     files_found = {n: p for n in (*TABLES, "read_options") for ext in ("csv", "xlsx", "yml")
                    for p in [data_dir / f"{n}.{ext}"] if p.is_file()}
     # what validation checks of the territories: their roles' actors and their published labels
-    labels = {s: _labels(t) for s, t in territories.items()} if isinstance(territories, Mapping) else {}
+    labels = {s: territory_labels(t) for s, t in territories.items()} if isinstance(territories, Mapping) else {}
     extra = json.dumps({"key": key.fingerprint, "territories": sorted(territories or []), "labels": labels,
                         "read": repr(read_options), "redaction": redaction_version()})
     cache = processed / f"{data_dir.name}-{_cache_key(files_found, ref_dir / REFERENCE_CSV, extra)}"
+    version = _cache_key(files_found, ref_dir / REFERENCE_CSV, redaction_version())  # the exports' content
     manifest = cache / "manifest.json"
     if use_cache and manifest.is_file():
         meta = json.loads(manifest.read_text(encoding="utf-8"))
@@ -384,8 +350,7 @@ def load_dataset(data_dir: Path | str | None = None, *, reference: pd.DataFrame 
     dataset = validate_tables(data_dir, commune_codes=reference["commune_code"],
                               former_communes=load_former_communes(ref_dir), territories=territories,
                               read_options=read_options, pseudonym_key=key,
-                              place_names=reference["commune_name"].dropna().tolist()
-                              if "commune_name" in reference else ())
+                              place_names=public_place_names(reference, load_departements(ref_dir)))
     if use_cache:
         with atomic_dir(cache) as tmp:
             for name, table in dataset.tables.items():
@@ -393,5 +358,7 @@ def load_dataset(data_dir: Path | str | None = None, *, reference: pd.DataFrame 
             dataset.notices.to_parquet(tmp / "notices.parquet")
             dataset.ignored.to_parquet(tmp / "ignored.parquet")  # file and column names, never values
             (tmp / "manifest.json").write_text(
-                json.dumps({"files": dataset.files, "pseudonyms": dataset.pseudonyms}, indent=2), encoding="utf-8")
+                json.dumps({"files": dataset.files, "pseudonyms": dataset.pseudonyms, "source": source_id(data_dir),
+                            "version": version}, indent=2), encoding="utf-8")
+        purge_versions(processed, data_dir, keep=cache, version=version)  # older exports: never kept
     return dataset

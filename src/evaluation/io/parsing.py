@@ -14,6 +14,7 @@ from evaluation._text import normalise_names
 from evaluation.errors import ValidationError
 from evaluation.geo.reference import COMMUNE_CODE_PATTERN
 from evaluation.geo.territory import Territory
+from evaluation.io.redaction_words import fold_key
 from evaluation.io.schema import (
     COLUMN_ALIASES,
     EARLIEST_DATE,
@@ -174,9 +175,9 @@ def parse_table(raw: pd.DataFrame, schema: Schema, *, file: str, problems: Probl
 
     Problems (missing or duplicated columns, unparsable values, duplicated keys, end
     before start, unknown or merged communes) are added to ``problems``; when called
-    without it, they are raised as a :class:`ValidationError`. Automatic repairs (lost
+    without it, they are raised as a :class:`~evaluation.errors.ValidationError`. Automatic repairs (lost
     leading zeros) are added to ``notices``. Columns not in the schema are left out
-    (:func:`validate_tables` lists them).
+    (:func:`~evaluation.io.datasets.validate_tables` lists them).
     """
     own = problems is None
     checks = _Checks(file, problems if problems is not None else Problems(),
@@ -278,18 +279,27 @@ def _name_cells(cells: pd.DataFrame) -> pd.Series:
 
 
 
-def _drop_extra_columns(raw: pd.DataFrame, schema: Schema, file: str,
-                        ignored: Problems) -> tuple[pd.DataFrame, pd.Series]:
+def _drop_extra_columns(raw: pd.DataFrame, schema: Schema, file: str, ignored: Problems, *,
+                        sources: dict[str, tuple[str, str, int]] | None = None) -> tuple[pd.DataFrame, pd.Series]:
     """Drop the columns of ``raw`` that are not in ``schema``, recording each in ``ignored``;
     return the kept columns and the names held by the dropped name columns.
+
+    ``sources``, if given, receives where each name was first read: folded name → (file,
+    column, spreadsheet row), for messages that must say where a name came from.
     """
     wanted = {c.name for c in schema.columns}
     extra = [c for c in dict.fromkeys(raw.columns) if c not in wanted]
     if not extra:
         return raw, pd.Series([], dtype="string")
-    named = [c for c in extra if holds_names(c)]
+    named = [c for c in extra if holds_names(c, raw.loc[:, raw.columns == c].stack())]
     for column in extra:
         ignored.add(file, "column_ignored_names" if column in named else "column_ignored", column=column)
     log.info("%s: %d column(s) not in the data model, not read: %s", file, len(extra), ", ".join(map(repr, extra)))
     names = _name_cells(raw.loc[:, raw.columns.isin(named)]) if named else pd.Series([], dtype="string")
+    if sources is not None and named:
+        cells = raw.loc[:, raw.columns.isin(named)].stack()
+        cells = cells[cells.astype(str).str.strip() != ""]
+        keys = cells.astype(str).map(fold_key)
+        for (row, column), key in keys[~keys.duplicated()].items():
+            sources.setdefault(key, (file, str(column), int(row)))
     return raw.loc[:, ~raw.columns.isin(extra)], names

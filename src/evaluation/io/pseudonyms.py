@@ -11,8 +11,8 @@ hash, which anyone can compute for a list of candidate names (Krawczyk, Bellare 
 RFC 2104, 1997; EDPB, *Guidelines 01/2025 on pseudonymisation*). Names quoted in
 testimonies and event titles are replaced by the same pseudonyms.
 
-The key is read, in this order, from the environment variable :data:`KEY_ENV`, from the
-file named by :data:`KEY_FILE_ENV`, or from :data:`DEFAULT_KEY_FILE` in the user's home.
+The key is read, in this order, from the environment variable ``KEY_ENV``, from the
+file named by ``KEY_FILE_ENV``, or from ``DEFAULT_KEY_FILE`` in the user's home.
 A key file inside the project folder is refused (it could be committed). Without a key,
 a random one is drawn for the run: pseudonyms are then not stable from one run to the
 next, and reports say so. The key itself is never written anywhere; reports show only
@@ -43,7 +43,7 @@ __all__ = ["KEY_ENV", "KEY_FILE_ENV", "DEFAULT_KEY_FILE", "PseudonymKey", "resol
 
 KEY_ENV = "EVALUATION_PSEUDONYM_KEY"
 KEY_FILE_ENV = "EVALUATION_PSEUDONYM_KEY_FILE"
-#: Set by :func:`shared_run_key` for child processes: the key in :data:`KEY_ENV` is random.
+#: Set by :func:`shared_run_key` for child processes: the key in ``KEY_ENV`` is random.
 EPHEMERAL_ENV = "EVALUATION_PSEUDONYM_KEY_EPHEMERAL"
 DEFAULT_KEY_FILE = Path("~/.config/evaluation/pseudonym.key")
 MIN_KEY_BYTES = 16

@@ -5,7 +5,7 @@ Free text is redacted in two passes:
 1. **Known names** — every name of the data (actors, supported structures, and the extra
    names the loader collected from staff or contact columns) is replaced by its keyed
    pseudonym (:func:`evaluation.io.pseudonyms.pseudonymise`). Matching folds case, accents,
-   punctuation and spacing (:func:`fold`): ``"EPICERIE DU PONT"``,
+   punctuation and spacing (:func:`~evaluation.io.redaction_words.fold`): ``"EPICERIE DU PONT"``,
    ``"epicerie-du-pont"`` and ``"Épicerie  du Pont"`` all match ``"Épicerie du Pont"``.
    A person's name also matches in the other order (``"DUBOIS Jean-Pierre"``), and their
    surname alone when it is at least four letters long, is not a first name, a common
@@ -19,8 +19,16 @@ Free text is redacted in two passes:
    name particles (``de La Fontaine``, ``Le Goff``), upper-case surnames of INSEE's
    common-surname list, and organisation words (``l'association Les Jardins``…).
    Place names are kept: a candidate whose words are all commune names of the reference
-   (``data/raw/reference/communes.csv``), neighbourhoods (:data:`NEIGHBOURHOODS`) or larger
+   (``data/raw/reference/communes.csv``), neighbourhoods (:data:`~evaluation.io.redaction_words.NEIGHBOURHOODS`) or larger
    areas is not redacted, and a person's name never extends over a place.
+
+Before both, direct identifiers — e-mails, phone numbers, postal addresses, URLs, IBAN,
+NIR — are replaced by their tags (:mod:`evaluation.io.identifiers`), and the names of an
+e-mail's local part by ``[personne]``. The rules then also find names the gazetteer alone
+misses: a first name that is a common word followed by a surname (``Rose Marchand``,
+``Claire Petit``), a surname before a first name (``Dupont Jean``), names in lower case
+after an honorific or as a first name and surname pair (``mme durand``, ``jean dupont``), and
+the words of the name lists right before a phone number or an e-mail (``Rose au 06…``).
 
 Every distinct text is processed once, and the model runs on all of them with
 ``nlp.pipe`` in batches. Tags and pseudonyms are never redacted again.
@@ -34,25 +42,29 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from evaluation.io.identifiers import PERSON_TAG, TAG_PATTERN, TAGS, identifier_spans, redact_identifiers
+from evaluation.io.redaction_rules import Mention, rule_mentions
 from evaluation.io.redaction_words import (
     _ARTICLES,
     COMMON_WORDS,
+    EVENT_WORDS,
     HONORIFICS,
     KEEP_WORDS,
-    ORG_JOINERS,
     ORG_WORDS,
     PARTICLES,
+    all_surnames,
     common_surnames,
     first_names,
     fold,
     fold_key,
     load_model,
     place_names,
+    word_first_names,
 )
 
-__all__ = ["PERSON_TAG", "STRUCTURE_TAG", "KnownNames", "known_names", "Mention", "find_mentions", "redact_texts"]
+__all__ = ["PERSON_TAG", "STRUCTURE_TAG", "KnownNames", "known_names", "Mention", "find_mentions", "find_redactions",
+           "redact_texts"]
 
-PERSON_TAG = "[personne]"
 STRUCTURE_TAG = "[structure]"
 
 
@@ -101,7 +113,7 @@ def known_names(structures: Mapping[str, str] | None = None, persons: Mapping[st
         If given, only names all of whose words occur in these texts enter the pattern,
         so that thousands of names cost little on short texts.
     places
-        Folded place names, never matched as a surname alone (default :func:`place_names`).
+        Folded place names, never matched as a surname alone (default :func:`~evaluation.io.redaction_words.place_names`).
     """
     variants: dict[str, str] = {}
     for name, repl in (structures or {}).items():
@@ -135,137 +147,7 @@ def known_names(structures: Mapping[str, str] | None = None, persons: Mapping[st
 
 
 # --------------------------------------------------------------------------- other mentions
-@dataclass(frozen=True)
-class Mention:
-    """A span of a text to redact: ``text[start:end]`` is a ``"person"`` or a ``"structure"``."""
-
-    start: int
-    end: int
-    kind: str
-
-
-_WORD = re.compile(r"(?:[A-ZÀ-Ý][’'](?=[A-ZÀ-Ý]))?[^\W\d_]+(?:-[^\W\d_]+)*")
-_PROTECTED = re.compile(r"\[(?:personne|structure)\]|P-[0-9a-f]{10}")
-
-
-@dataclass(frozen=True)
-class _Tok:
-    start: int
-    end: int
-    text: str
-    key: str
-    cap: bool
-    upper: bool
-
-
-def _tokens(text: str) -> list[_Tok]:
-    out = []
-    for m in _WORD.finditer(text):
-        w = m.group(0)
-        out.append(_Tok(m.start(), m.end(), w, fold_key(w), w[0].isupper(), w.isupper() and len(w) >= 2))
-    return out
-
-
-def _adjacent(text: str, a: _Tok, b: _Tok, *, dot: bool = False) -> bool:
-    """``b`` follows ``a`` with only a few spaces between (or ``"."`` after an abbreviation,
-    or an apostrophe after a particle: ``d'Artagnan``).
-    """
-    gap = text[a.end:b.start]
-    if dot and gap.startswith("."):
-        gap = gap[1:]
-    return (len(gap) <= 3 and gap.strip() == "") or (gap in ("'", "’") and a.key in PARTICLES)
-
-
-def _is_first_name(tok: _Tok, firsts: frozenset[str], places: frozenset[str]) -> bool:
-    if not tok.cap or tok.key in places or tok.key in KEEP_WORDS:
-        return False
-    return all(p in firsts for p in tok.key.split())
-
-
-def _name_word(tok: _Tok, places: frozenset[str]) -> bool:
-    """A capitalised word that may be part of a person's name."""
-    return (tok.cap and tok.key not in PARTICLES and tok.key not in places and tok.key not in KEEP_WORDS
-            and tok.key not in HONORIFICS and tok.key not in COMMON_WORDS)
-
-
-def _org_word(tok: _Tok, places: frozenset[str]) -> bool:
-    """A capitalised word that may be part of an organisation's name."""
-    return tok.cap and tok.key not in PARTICLES and tok.key not in places and tok.key not in KEEP_WORDS
-
-
-def _extend_right(text: str, toks: list[_Tok], i: int, places: frozenset[str], *, org: bool = False) -> int:
-    """Index of the last token of the name that starts at ``toks[i]``: following capitalised
-    words, and up to two particles followed by one (``de La Fontaine``, ``Le Goff``); for an
-    organisation also ``et`` (``Bois et Compagnie``).
-    """
-    word = _org_word if org else _name_word
-    links = PARTICLES | ORG_JOINERS if org else PARTICLES
-    j = i
-    while j + 1 < len(toks) and _adjacent(text, toks[j], toks[j + 1]):
-        if word(toks[j + 1], places):
-            j += 1
-            continue
-        k = j + 1
-        while k < len(toks) and k - j <= 2 and toks[k].key in links and _adjacent(text, toks[k - 1], toks[k]):
-            k += 1
-        if k > j + 1 and k < len(toks) and _adjacent(text, toks[k - 1], toks[k]) and word(toks[k], places):
-            j = k
-            continue
-        break
-    return j
-
-
-def _start_after(text: str, toks: list[_Tok], i: int, places: frozenset[str], *, org: bool = False) -> int | None:
-    """Where a name starts right after ``toks[i]`` (an honorific or organisation word), if any."""
-    k = i + 1
-    while k < len(toks) and k - i <= 2 and toks[k].key in PARTICLES and _adjacent(text, toks[k - 1], toks[k],
-                                                                                   dot=k == i + 1):
-        k += 1
-    if k < len(toks) and _adjacent(text, toks[k - 1], toks[k], dot=k == i + 1) and (
-            (_org_word if org else _name_word)(toks[k], places) or toks[k].upper and toks[k].key not in KEEP_WORDS):
-        return k
-    return None
-
-
-def _rule_mentions(text: str, firsts: frozenset[str], surnames: frozenset[str],
-                   places: frozenset[str]) -> list[Mention]:
-    """Persons and organisations found by the rules of the module's docstring."""
-    toks = _tokens(text)
-    out: list[Mention] = []
-    i = 0
-    while i < len(toks):
-        t = toks[i]
-        if t.key in HONORIFICS and (t.cap or t.key == "madame" or t.key == "monsieur"):
-            k = _start_after(text, toks, i, places)
-            if k is not None:
-                first = i + 1  # particles right after the honorific belong to the name
-                end = _extend_right(text, toks, k, places)
-                out.append(Mention(toks[first].start, toks[end].end, "person"))
-                i = end + 1
-                continue
-        if _is_first_name(t, firsts, places):
-            s = i
-            while s > 0 and toks[s - 1].upper and _adjacent(text, toks[s - 1], toks[s]) \
-                    and toks[s - 1].key not in places and toks[s - 1].key not in KEEP_WORDS:
-                s -= 1
-            end = _extend_right(text, toks, i, places)
-            out.append(Mention(toks[s].start, toks[end].end, "person"))
-            i = end + 1
-            continue
-        if t.upper and len(t.key) >= 3 and t.key in surnames and t.key not in places and t.key not in KEEP_WORDS:
-            out.append(Mention(t.start, t.end, "person"))
-        elif t.key in ORG_WORDS:
-            k = _start_after(text, toks, i, places, org=True)
-            first = i + 1
-            if k is None and t.cap and i > 0 and not text[:t.start].rstrip().endswith((".", "!", "?")):
-                k = first = i  # "la Ressourcerie du Morvan": the capitalised word starts the name
-            end = _extend_right(text, toks, k, places, org=True) if k is not None else i
-            if end > i:
-                out.append(Mention(toks[first].start, toks[end].end, "structure"))
-                i = end + 1
-                continue
-        i += 1
-    return out
+_PROTECTED = re.compile(r"\[structure\]|P-[0-9a-f]{10}|" + TAG_PATTERN.pattern)
 
 
 def _is_place(span: str, places: frozenset[str]) -> bool:
@@ -282,12 +164,21 @@ def _model_mentions(doc, places: frozenset[str]) -> list[Mention]:
             continue
         if _is_place(ent.text, places) or not any(ch.isupper() for ch in ent.text):
             continue
+        words = fold_key(ent.text).split()
+        named = any(w in first_names() or w in word_first_names() or w in all_surnames() for w in words)
+        if all(w in EVENT_WORDS or w in ORG_WORDS or w in KEEP_WORDS or (w in COMMON_WORDS and not named)
+               for w in words) or (words[0] in EVENT_WORDS and not named):
+            continue  # "Atelier", "Merci", "Formation Créer": words of an event's title or a sentence
         start = ent.start_char
         for tok in ent:  # "M. Le Goff": the honorific stays
             if fold_key(tok.text) not in HONORIFICS and tok.text != ".":
                 start = tok.idx
                 break
-        out.append(Mention(start, ent.end_char, "person" if ent.label_ == "PER" else "structure"))
+        end = ent.end_char
+        while end > start and fold_key(doc.text[start:end]).split()[-1:] in ([p] for p in PARTICLES):
+            end = doc.text.rfind(" ", start, end)  # "Dossier de": a particle does not end a name
+        if end > start:
+            out.append(Mention(start, end, "person" if ent.label_ == "PER" else "structure"))
     return out
 
 
@@ -318,8 +209,45 @@ def find_mentions(texts: Sequence[str], *, places: frozenset[str] | None = None,
     nlp = load_model()
     out = []
     for text, doc in zip(texts, nlp.pipe(texts, batch_size=batch_size), strict=False):
-        found = _rule_mentions(text, firsts, surnames, places) + _model_mentions(doc, places)
+        found = rule_mentions(text, firsts, surnames, places) + _model_mentions(doc, places)
         out.append(_trim_protected(text, _merge(found)))
+    return out
+
+
+def find_redactions(texts: Sequence[str], *, places: frozenset[str] | None = None) -> list[list[Mention]]:
+    """Everything :func:`redact_texts` replaces in each text when no name is known, as spans of
+    the text as given: identifiers (kinds of :data:`evaluation.io.identifiers.KINDS`, and
+    ``"person"`` for an e-mail's local-part names), then persons and structures
+    (:func:`find_mentions` on the text whose identifiers are tags, mapped back). For scoring.
+    """
+    spans = [identifier_spans(t) for t in texts]
+    tagged, maps = [], []
+    for text, found in zip(texts, spans, strict=True):
+        pieces, starts, last = [], [], 0  # starts: (position in the tagged text, in the text, tag length, span)
+        for f in found:
+            pieces.append(text[last:f.start])
+            tag = PERSON_TAG if f.kind == "person" else TAGS[f.kind]
+            starts.append((sum(map(len, pieces)), f.start, len(tag), f.end))
+            pieces.append(tag)
+            last = f.end
+        tagged.append("".join(pieces) + text[last:])
+        maps.append(starts)
+
+    def back(pos: int, starts: list[tuple[int, int, int, int]]) -> int:
+        shift = 0
+        for new, old, length, end in starts:
+            if pos < new:
+                break
+            if pos < new + length:
+                return old
+            shift = end - (new + length)
+        return pos + shift
+
+    out = []
+    for found, mentions, starts in zip(spans, find_mentions(tagged, places=places), maps, strict=True):
+        out.append(sorted([Mention(f.start, f.end, f.kind) for f in found]
+                          + [Mention(back(m.start, starts), back(m.end, starts), m.kind) for m in mentions],
+                          key=lambda m: m.start))
     return out
 
 
@@ -332,12 +260,17 @@ def _apply(text: str, mentions: Sequence[Mention]) -> str:
 
 
 def redact_texts(texts: pd.Series, *, known: KnownNames | None = None, places: frozenset[str] | None = None,
-                 batch_size: int = 256) -> pd.Series:
-    """Redact free text: known names → their replacement, then other mentions → tags.
+                 batch_size: int = 256, identifiers: bool = True) -> pd.Series:
+    """Redact free text: direct identifiers → tags, known names → their replacement, then other
+    mentions → tags.
 
+    ``identifiers`` (default) first replaces e-mails, phone numbers, addresses, URLs, IBAN and
+    NIR (:func:`evaluation.io.identifiers.redact_identifiers`); ``False`` when the caller did.
     Each distinct text is processed once; missing values stay missing; the index and
     name are kept.
     """
+    if identifiers:
+        texts = redact_identifiers(texts)
     codes, distinct = pd.factorize(texts.astype("string"), use_na_sentinel=True)
     if len(distinct) == 0:
         return texts.astype("string")

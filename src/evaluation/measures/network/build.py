@@ -38,7 +38,7 @@ class Period:
 def split_periods(split_date: object, *, labels: tuple[str, str] = ("before", "after"),
                   start: object = None, end: object = None) -> list[Period]:
     """Two periods on either side of ``split_date`` (the territory's ``split_date``), coded
-    ``before`` and ``after`` (the report layer words them, :data:`evaluation.report.tables.PERIOD_LABELS`).
+    ``before`` and ``after`` (the report layer words them, ``evaluation.report.tables.PERIOD_LABELS``).
     """
     split = pd.Timestamp(split_date)
     return [Period(labels[0], pd.Timestamp(start) if start is not None else None, split),

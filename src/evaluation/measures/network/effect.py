@@ -5,15 +5,15 @@ who met with pairs who did not (:func:`evaluation.measures.network.inference.con
 :func:`evaluation.measures.network.inference.dyad_model`) then credits the meetings with what active actors
 would have done anyway. This module estimates the effect of co-presence *within* actors:
 
-* :func:`fe_poisson` — a Poisson model of new ties on the pair table with a fixed effect
+* :func:`~evaluation.measures.network.fe_poisson.fe_poisson` — a Poisson model of new ties on the pair table with a fixed effect
   for each actor on either side of the pair, fitted by our own vectorised algorithm;
 * :func:`network_effect` — the adjusted rate ratio with dyad-robust inference, falling
   back to controls for prior activity (events attended, ties held before) when the data
   are too thin for fixed effects, the model used and why recorded as codes;
-* :func:`falsification` — the same model with co-presence *after* predicting ties that
+* :func:`~evaluation.measures.network.robustness.falsification` — the same model with co-presence *after* predicting ties that
   already existed *before*: a "significant" effect there is a warning sign;
 * :func:`e_value` — sensitivity to unmeasured confounding (VanderWeele & Ding 2017);
-* :func:`stratified_qap` — a QAP permutation test whose permutations only swap actors of
+* :func:`~evaluation.measures.network.robustness.stratified_qap` — a QAP permutation test whose permutations only swap actors of
   the same activity stratum, so that activity is not part of what is permuted away.
 
 Model choice
@@ -213,7 +213,7 @@ def network_effect(dyad_table: pd.DataFrame, *, activity: pd.DataFrame | None = 
     ``copresence``, ``new_tie``, ``i``, ``j`` and pair controls):
 
     1. **actor fixed effects** (``model="actor_fixed_effects"``): the Poisson model of
-       :func:`fe_poisson` with ``x`` = met before (``exposure="any"``) or shared events
+       :func:`~evaluation.measures.network.fe_poisson.fe_poisson` with ``x`` = met before (``exposure="any"``) or shared events
        (``"count"``) and the pair controls that vary; used when there are at least
        ``min_new_ties`` new ties, at least ``min_actors`` actors with a new tie, and a new
        tie both among pairs who met and among pairs who did not once actors without ties

@@ -52,7 +52,7 @@ class Conversion:
 def conversion(dyad_table: pd.DataFrame, *, alpha: float = 0.05) -> Conversion:
     """Share of pairs who start collaborating, among pairs who met vs pairs who never met.
 
-    On the dyads of :func:`dyads` (pairs not collaborating in the earlier period), with
+    On the dyads of :func:`~evaluation.measures.network.build.dyads` (pairs not collaborating in the earlier period), with
     *a* of the *a + b* pairs who co-attended and *c* of the *c + d* pairs who never met
     starting a collaboration:
 

@@ -49,7 +49,7 @@ class Falsification:
 def falsification(dyad_table: pd.DataFrame, *, activity: pd.DataFrame | None = None, exposure: Exposure = "any",
                   controls: Sequence[str] = CONTROLS, min_new_ties: int = 20, min_actors: int = 10,
                   alpha: float = 0.05, model: ModelCode | None = None) -> Falsification:
-    """Co-presence after predicting ties before, with the model of :func:`network_effect`.
+    """Co-presence after predicting ties before, with the model of :func:`~evaluation.measures.network.effect.network_effect`.
 
     ``dyad_table`` comes from :func:`falsification_dyads`; ``activity`` should measure
     activity in the later period without the ties before (e.g. events attended after).
@@ -112,8 +112,8 @@ def adjusted_effects(*, nodes: pd.DataFrame, attendance: pd.DataFrame, events: p
                      permutations: int = 1000, seed: int = 0, bins: int = 5, alpha: float = 0.05) -> AdjustedEffects:
     """Everything :func:`evaluation.measures.network.analysis.analyse_network` adds about selection.
 
-    * :func:`network_effect` on the report's pair table, with the activity before
-      (:func:`prior_activity`: events and ties);
+    * :func:`~evaluation.measures.network.effect.network_effect` on the report's pair table, with the activity before
+      (:func:`~evaluation.measures.network.effect.prior_activity`: events and ties);
     * :func:`falsification` on the actors active in both periods, co-presence after
       against ties before, activity = events attended after, with the prior-activity
       model when the estimate had to use it;

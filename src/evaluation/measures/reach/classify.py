@@ -15,7 +15,7 @@ QPV, NON_QPV = "QPV", "hors QPV"
 
 
 def qpv_category(flags: pd.Series) -> pd.Categorical:
-    """Yes/no/missing ``in_qpv`` flags as the categories :data:`QPV` and :data:`NON_QPV` (missing stays missing)."""
+    """Yes/no/missing ``in_qpv`` flags as the categories ``QPV`` and ``NON_QPV`` (missing stays missing)."""
     flag = flags.astype("boolean")
     return pd.Categorical(np.where(flag.isna(), None, np.where(flag.fillna(False), QPV, NON_QPV)),
                           categories=[QPV, NON_QPV])

@@ -86,15 +86,15 @@ def count_model(table: pd.DataFrame, communes: pd.DataFrame, *,
     ``overdispersion_threshold`` a negative binomial model is used instead, whose
     intervals allow for the extra variance. Communes with no population are excluded
     (the offset is undefined) and counted in ``excluded_zero_population``. ``reached``
-    (from :func:`communes_reached`) may be passed to skip counting ``table`` again.
+    (from :func:`~evaluation.measures.reach.shares.communes_reached`) may be passed to skip counting ``table`` again.
 
     **Negative binomial.** NB2, :math:`\\operatorname{Var}(a_c) = \\mu_c + \\alpha\\mu_c^2`
     (R's ``MASS::glm.nb`` has :math:`\\theta = 1/\\alpha`). The dispersion
     :math:`\\alpha` is estimated by maximum likelihood *jointly* with :math:`\\beta`
     (statsmodels ``NegativeBinomial``): BFGS from the Poisson estimates, then Newton's
-    method to the maximum (:func:`_negative_binomial`). The fit counts as converged when
+    method to the maximum (``_negative_binomial``). The fit counts as converged when
     the optimiser says so and every component of the score is at most
-    :data:`GRADIENT_TOLERANCE` × the number of accompaniments in absolute value
+    :data:`~evaluation.measures.estimation.GRADIENT_TOLERANCE` × the number of accompaniments in absolute value
     (``gradient_max`` records the largest; the same check applies to the Poisson fit). Standard
     errors are the square roots of the inverse **observed** information of
     :math:`(\\beta, \\alpha)` jointly (the negative Hessian of the log-likelihood at the

@@ -90,7 +90,7 @@ def distance_summary(table: pd.DataFrame, communes: pd.DataFrame, sites: pd.Data
     Each accompaniment is placed at its commune's centroid. The 80th percentile is the
     radius within which 80 % of the accompaniments lie. Also returned: the same two
     figures over the population, for comparison. ``reached`` (from
-    :func:`communes_reached`) may be passed to skip counting ``table`` again.
+    :func:`~evaluation.measures.reach.shares.communes_reached`) may be passed to skip counting ``table`` again.
     """
     d = _commune_distances(table, communes, sites, weight=weight, reached=reached)
     med, p80 = weighted_quantile(d["distance_km"], d["count"], [0.5, 0.8])
@@ -107,7 +107,7 @@ def distance_decay(table: pd.DataFrame, communes: pd.DataFrame, sites: pd.DataFr
     """Accompaniments per 10,000 inhabitants by distance band from the nearest site.
 
     Returns ``band`` (e.g. ``"5–10 km"``), ``communes``, ``count``, ``population``,
-    ``rate``, ``ci_low``, ``ci_high`` (exact Poisson, see :func:`rates_per_10k`); empty
+    ``rate``, ``ci_low``, ``ci_high`` (exact Poisson, see :func:`~evaluation.measures.reach.shares.rates_per_10k`); empty
     bands are dropped. ``reached`` as in :func:`distance_summary`.
     """
     d = _commune_distances(table, communes, sites, weight=weight, reached=reached)

@@ -37,7 +37,7 @@ def counts_and_shares(table: pd.DataFrame, by: str, *, within: Sequence[str] = (
     Parameters
     ----------
     table
-        One row per unit counted (e.g. accompaniments, classified by :func:`classify`),
+        One row per unit counted (e.g. accompaniments, classified by :func:`~evaluation.measures.reach.classify.classify`),
         or aggregated counts with ``weight``.
     by
         The grouping whose shares are computed (e.g. ``"urban_rural"``,

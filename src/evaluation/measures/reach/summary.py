@@ -5,7 +5,7 @@ Functions take a table with a ``commune_code`` column (accompaniments, actors…
 territory's communes (rows of the commune reference), and return tidy frames ready for a
 report table. Every counting function accepts ``weight=``: the name of a column holding
 counts, so that the same statistics run on per-unit rows or on pre-aggregated counts
-(:func:`aggregate`), which is how :func:`reach_summary` stays fast on a million rows.
+(:func:`~evaluation.measures.reach.classify.aggregate`), which is how :func:`reach_summary` stays fast on a million rows.
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ def reach_summary(accompaniments: pd.DataFrame, communes: pd.DataFrame, *, sites
                   alpha: float = 0.05) -> ReachSummary:
     """All reach statistics of a territory from its accompaniments (raw or classified).
 
-    Rows are first aggregated by commune, programme, year and QPV (:func:`aggregate`),
+    Rows are first aggregated by commune, programme, year and QPV (:func:`~evaluation.measures.reach.classify.aggregate`),
     classified on the small aggregate, and every statistic runs on it.
 
     Parameters
@@ -73,7 +73,7 @@ def reach_summary(accompaniments: pd.DataFrame, communes: pd.DataFrame, *, sites
     communes
         The territory's communes (reference rows, with ``lat``/``lon`` for distances).
     sites
-        Support sites (:func:`site_points`); distances are skipped without them.
+        Support sites (:func:`~evaluation.measures.reach.distance.site_points`); distances are skipped without them.
     """
     geometry = communes.geometry if isinstance(communes, gpd.GeoDataFrame) else None
     communes = _classified_communes(pd.DataFrame(communes.drop(columns="geometry", errors="ignore")))

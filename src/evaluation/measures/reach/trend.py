@@ -43,7 +43,7 @@ def share_trend(table: pd.DataFrame, column: str, value: str, *, year: str = "ye
     """Share of ``column == value`` by year, and a test for a linear trend across years.
 
     The test is the Cochran–Armitage trend test with the years as scores
-    (:func:`cochran_armitage`, R's ``prop.trend.test``). It is estimable with at least
+    (:func:`~evaluation.measures.stats.cochran_armitage`, R's ``prop.trend.test``). It is estimable with at least
     two years and at least 10 of the rarer outcome (one parameter, see
     :mod:`evaluation.measures.estimation`); otherwise ``zscore`` and ``p_value`` are NaN and
     ``reason`` says why (``"no_data"``, ``"no_variation"``, ``"too_few_events"``).
@@ -56,7 +56,7 @@ def share_trend(table: pd.DataFrame, column: str, value: str, *, year: str = "ye
 
     References
     ----------
-    Armitage, P. (1955), see :func:`cochran_armitage`.
+    Armitage, P. (1955), see :func:`~evaluation.measures.stats.cochran_armitage`.
     """
     data = table[table[column].notna() & table[year].notna()]
     w = _weights(data, weight)

@@ -17,7 +17,7 @@ __all__ = ["ORIGINS", "VISITS", "Returning", "VenueReach", "venue_reach"]
 #: Codes of where a participant comes from, in the tables' order (French labels:
 #: :data:`evaluation.report.tables.VENUE_LABELS`).
 ORIGINS = ["qpv_of_commune", "rest_of_commune", "rest_of_epci", "rural_communes", "other_urban_communes"]
-#: Codes of a participation: an actor's first event at the tiers-lieu, or a return.
+#: Codes of a participation — an actor's first event at the tiers-lieu, or a return.
 VISITS = ["first_visit", "return_visit"]
 
 

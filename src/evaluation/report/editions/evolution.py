@@ -3,7 +3,7 @@
 :func:`compare_with_baseline` recomputes the territory at the baseline's date from today's
 data (the same publication a report of that date would make), then puts each indicator at
 the baseline and now side by side with its change and an interval fitting it
-(:mod:`evaluation.evolution`), and lists **revisions**: figures published in the baseline
+(:mod:`evaluation.measures.evolution`), and lists **revisions**: figures published in the baseline
 edition that today's data recompute differently (a corrected export), with both values.
 
 Disclosure control. Each side is the protected publication of its date (withheld cells stay

@@ -13,10 +13,11 @@ verifies on any clone); others are stored absolute.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -32,10 +33,13 @@ from evaluation.geo.reference import (
     REFERENCE_GEOJSON,
     REFERENCE_PROVENANCE,
 )
+from evaluation.geo.territory import Objective
+from evaluation.measures.objectives import objective_status
 
 __all__ = ["ManifestError", "MANIFEST", "FORMAT", "LIBRARIES", "InputChange", "IndicatorChange",
-           "input_files", "hash_inputs", "library_versions", "indicator_records", "seal", "write_manifest",
-           "read_manifest", "changed_inputs", "changed_indicators", "stored_path", "resolve_path"]
+           "input_files", "hash_inputs", "library_versions", "indicator_records", "objective_records", "seal",
+           "write_manifest", "read_manifest", "changed_inputs", "changed_indicators", "changed_objectives",
+           "stored_path", "resolve_path"]
 
 MANIFEST = "manifest.json"
 FORMAT = 1
@@ -122,6 +126,27 @@ def indicator_records(indicators: pd.DataFrame) -> list[dict]:
             row[k] = "" if row[k] is None or (isinstance(row[k], float) and math.isnan(row[k])) else str(row[k])
         rows.append(row)
     return rows
+
+
+def objective_records(indicators: Sequence[Mapping], objectives: Sequence[Objective], *, on: dt.date) -> list[dict]:
+    """The status of each objective at the edition's date ``on``, as a manifest records it, from the
+    edition's indicator records (:func:`indicator_records`: a withheld or non-estimable value is
+    ``null``, so its objective is ``not_measurable``; :func:`evaluation.measures.objectives.objective_status`).
+    """
+    if not objectives:
+        return []
+    frame = pd.DataFrame(list(indicators), columns=["code", "valeur", "ic_bas", "ic_haut", "secret", "estimable"])
+    results = pd.DataFrame({"value": frame["valeur"], "low": frame["ic_bas"], "high": frame["ic_haut"],
+                            "withheld": frame["secret"], "estimable": frame["estimable"]}).astype(
+        {"value": float, "low": float, "high": float, "withheld": bool, "estimable": bool}).set_axis(frame["code"])
+    status = objective_status(objectives, results, on=on)
+    return [{"indicator": r["indicator"], "label": r["label"], "direction": r["direction"],
+             "baseline": {"value": r["baseline"], "date": r["baseline_date"].isoformat()},
+             "target": {"value": r["target"], "date": r["target_date"].isoformat()},
+             "source": r["source"], "illustrative": bool(r["illustrative"]),
+             "value": _number(r["value"]), "low": _number(r["low"]), "high": _number(r["high"]),
+             "expected": _number(r["expected"]), "status": r["status"], "reason": r["reason"]}
+            for r in status.to_dict("records")]
 
 
 def _canonical(content: Mapping) -> bytes:
@@ -221,4 +246,22 @@ def changed_indicators(recorded: list[dict], current: list[dict], *, tolerance: 
                     out.append(IndicatorChange(code, f, x, y))
             elif x != y:
                 out.append(IndicatorChange(code, f, x, y))
+    return out
+
+
+def changed_objectives(recorded: list[dict], current: list[dict]) -> list[IndicatorChange]:
+    """Every objective whose status (or why it is not measurable) differs between two records, or
+    that is recorded on one side only; ``code`` names it ``indicator@target date``.
+    """
+    def key(r: dict) -> str:
+        return f"{r['indicator']}@{r['target']['date']}"
+
+    old, new = {key(r): r for r in recorded}, {key(r): r for r in current}
+    out = []
+    for code in list(old) + [c for c in new if c not in old]:
+        a, b = old.get(code), new.get(code)
+        if a is None or b is None:
+            out.append(IndicatorChange(code, "presence", a is not None, b is not None))
+            continue
+        out += [IndicatorChange(code, f, a.get(f), b.get(f)) for f in ("status", "reason") if a.get(f) != b.get(f)]
     return out

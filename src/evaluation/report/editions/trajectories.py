@@ -1,7 +1,7 @@
 """Trajectories of a territory's headline indicators across its editions, for the index page
 (report layer).
 
-Read from the editions' manifests (:mod:`evaluation.manifest`: already protected, withheld
+Read from the editions' manifests (:mod:`evaluation.report.editions.manifest`: already protected, withheld
 values are ``null``); an edition whose manifest is missing or edited is left out and
 named. One small-multiples figure per territory: one panel per headline indicator, the
 editions' dates on the horizontal axis, intervals as error bars.

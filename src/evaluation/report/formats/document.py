@@ -2,8 +2,8 @@
 
 The HTML report is the executed notebook exported by nbconvert. The dossier formats
 (:mod:`evaluation.report.formats.docx`, :mod:`evaluation.report.formats.pdf`) are not converted from it:
-they are built from the same protected :class:`evaluation.reports.Publication` and the
-same section builders (:mod:`evaluation.sections`), in the order of the same notebook.
+they are built from the same protected :class:`evaluation.report.published.Publication` and the
+same section builders (:mod:`evaluation.report.sections`), in the order of the same notebook.
 :func:`build_document` walks the report notebook's cells: a Markdown cell is parsed into
 headings and paragraphs (mistune, nbconvert's own Markdown parser), a code cell calling a
 builder (``show(sections.density(pub))``) gives what ``show`` displayed in the kernel
@@ -115,7 +115,7 @@ class Table:
 
 @dataclass(frozen=True)
 class Picture:
-    """Figure ``number`` (« Figure n »): a PNG at :data:`FIGURE_DPI`, its caption, source and alt text."""
+    """Figure ``number`` (« Figure n »): a PNG at :data:`~evaluation.report.sections.shown.FIGURE_DPI`, its caption, source and alt text."""
 
     number: int
     caption: str
@@ -164,7 +164,7 @@ class Document:
 
 
 def anchor(text: str) -> str:
-    """The id nbconvert gives a heading (spaces → ``-``), as :func:`evaluation.sections.table_of_contents` links it."""
+    """The id nbconvert gives a heading (spaces → ``-``), as :func:`evaluation.report.sections.table_of_contents` links it."""
     return text.replace(" ", "-")
 
 
@@ -329,7 +329,7 @@ def document_blocks(pub, cells: Sequence[tuple[str, str]], *,
     notebook showed, in order, when ``shown`` holds them (:func:`evaluation.report.sections.shown.load`:
     the figures as drawn, once, in the kernel); without them, or when their number is not the
     number of ``show`` calls, the builder is run again on ``pub`` and its figures drawn here.
-    Cells whose output nbval checks (:data:`CHECK_MARK`, plain-text facts that pin the
+    Cells whose output nbval checks (``CHECK_MARK``, plain-text facts that pin the
     notebook's results for the tests) are left out, and other code cells (parameters, set-up)
     show nothing. The appendix is the indicator table with its definitions, as in the XLSX.
     """

@@ -1,6 +1,6 @@
 """The report as an editable Word document (report layer; python-docx).
 
-Laid out from :class:`evaluation.document.Document`: a cover page (territory, « état
+Laid out from :class:`evaluation.report.formats.document.Document`: a cover page (territory, « état
 au », date, edition, the illustrative-data warning), a running header « territoire — état au
 … » and page numbers on every other page, document properties (author ``evaluation``, title,
 subject with the territory and date), a table of contents field (Word fills
@@ -30,7 +30,7 @@ from evaluation.report.formats.document import Document, Heading, Paragraph, Pic
 
 __all__ = ["write_docx", "docx_bytes", "running_header", "PAGE_MARGINS_CM", "AUTHOR"]
 
-#: Author of the Word document (its core properties): the package that writes it.
+#: Author of the Word document (its core properties) — the package that writes it.
 AUTHOR = "evaluation"
 #: A4 portrait margins (top, bottom, inside, outside) and the binding gutter, in cm.
 PAGE_MARGINS_CM = {"top": 2.5, "bottom": 2.5, "left": 2.5, "right": 2.0, "gutter": 1.0}

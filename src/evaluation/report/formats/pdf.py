@@ -1,6 +1,6 @@
 """The report as a paginated PDF (report layer; WeasyPrint from a print stylesheet).
 
-Laid out from :class:`evaluation.document.Document` as print HTML (not the notebook's
+Laid out from :class:`evaluation.report.formats.document.Document` as print HTML (not the notebook's
 HTML): A4 pages with a binding margin on the inside, the cover of the Word document, a
 clickable table of contents with page numbers, PDF bookmarks for chapters and sections
 (WeasyPrint makes them from the headings), a running header with the territory and the
@@ -139,7 +139,7 @@ def _picture(f: Picture) -> str:
 
 
 def print_html(d: Document) -> str:
-    """The print HTML of ``d`` (what WeasyPrint lays out with :data:`STYLESHEET`)."""
+    """The print HTML of ``d`` (what WeasyPrint lays out with ``STYLESHEET``)."""
     as_of = fr_date(d.as_of)
     parts = [f'<section class="cover" data-territory="{html.escape(d.territory)}" data-asof="{html.escape(as_of)}">',
              f'<p class="title">{html.escape(d.title)}</p><p class="territory">{html.escape(d.territory)}</p>',

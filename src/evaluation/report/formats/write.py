@@ -1,7 +1,7 @@
 """Which formats a report is written in, and the Word and PDF step of a run (report layer).
 
 ``evaluation report … --formats html,docx,pdf`` (default: all three). The HTML is the
-executed notebook exported by :func:`evaluation.reports.render_report`; the Word and PDF
+executed notebook exported by :func:`evaluation.report.runs.render.render_report`; the Word and PDF
 documents are built by :func:`start_documents` from the publication and the items the
 notebook's run left in its output folder (:func:`evaluation.report.formats.document.save_publication`,
 :mod:`evaluation.report.sections.shown`), in the order of the executed notebook, once the search for
@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -79,15 +79,18 @@ class PendingDocuments:
 
 
 def start_documents(folder: str | Path, notebook: str | Path, *, formats: Sequence[str] = FORMATS,
-                    edition: str | None = None, concurrent: bool = True) -> PendingDocuments:
+                    edition: str | None = None, concurrent: bool = True,
+                    step: Callable[[str], None] | None = None) -> PendingDocuments:
     """Start writing ``report.docx`` and/or ``report.pdf`` into ``folder`` from the publication and
     the items the notebook's run left there, in the order of the executed ``notebook``.
 
     The document is built here; the PDF's layout (WeasyPrint, the longest step) runs in a forked
     child process when ``concurrent`` (on Linux), so that it overlaps with what the caller does
     meanwhile (the HTML export, the Word document); :meth:`PendingDocuments.wait` collects it.
-    The PDF is skipped (logged as a warning) when it cannot be made here.
+    The PDF is skipped (logged as a warning) when it cannot be made here. ``step`` is told of each
+    step as it starts (``"document"``, ``"docx"``, ``"pdf"``), for a run's progress on the terminal.
     """
+    step = step or (lambda what: None)
     folder = Path(folder)
     wanted = [f for f in ("docx", "pdf") if f in formats]
     if not wanted:
@@ -99,17 +102,21 @@ def start_documents(folder: str | Path, notebook: str | Path, *, formats: Sequen
             wanted.remove("pdf")
             if not wanted:
                 return PendingDocuments()
+    step("document")
     pub, as_of = load_publication(folder)
     items = shown.load(folder)  # what the notebook showed (figures drawn once, in its kernel)
     (folder / PUBLICATION_FILE).unlink()
     (folder / shown.SHOWN_FILE).unlink(missing_ok=True)
     doc = build_document(pub, notebook, as_of=as_of, edition=edition, shown=items)
     pending = PendingDocuments()
+    if "pdf" in wanted:
+        step("pdf")
     if "pdf" in wanted and concurrent and fork_available():
         pending.executor = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"))
         pending.pdf = pending.executor.submit(pdf_report.write_pdf, doc, folder / FORMAT_FILES["pdf"])
     try:
         if "docx" in wanted:
+            step("docx")
             pending.written.append(write_docx(doc, folder / FORMAT_FILES["docx"]))
         if "pdf" in wanted and pending.pdf is None:
             pending.written.append(pdf_report.write_pdf(doc, folder / FORMAT_FILES["pdf"]))

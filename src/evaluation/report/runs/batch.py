@@ -39,6 +39,7 @@ from evaluation.report.runs.render import render_report
 from evaluation.report.runs.secrecy import decide_set
 from evaluation.report.secrecy.disclosure import DEFAULT_THRESHOLD
 from evaluation.report.secrecy.leaks import check_outputs, raw_names
+from evaluation.report.secrecy.patterns import identifier_sources
 from evaluation.report.tables import fr_interval, fr_number, fr_percent, fr_rate, fr_ratio_interval
 
 __all__ = ["RunResult", "render_batch", "render_one", "write_index", "is_transient", "error_message"]
@@ -348,5 +349,6 @@ Cliquer sur un en-tête de colonne trie le tableau.</p>
 {trajectories_html(root, labels)}
 </body></html>
 """
-    check_outputs([], raw_names(Path(data_dir) if data_dir else get_paths().sample), texts={"index.html": page})
+    source = Path(data_dir) if data_dir else get_paths().sample
+    check_outputs([], raw_names(source), texts={"index.html": page}, identifiers=identifier_sources(source))
     return atomic_write(root / "index.html", lambda p: p.write_text(page, encoding="utf-8"))

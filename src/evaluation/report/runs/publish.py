@@ -1,9 +1,9 @@
 """Editions: reports frozen at a date (points d'étape), and their verification (report layer).
 
 ``evaluation publish TERRITORY --as-of DATE --edition NAME`` renders the report of that
-date (:func:`evaluation.reports.render_report` with the notebook parameter ``as_of``) and
+date (:func:`evaluation.report.runs.render.render_report` with the notebook parameter ``as_of``) and
 freezes it in ``reports/<territory>/editions/<name>/``: the outputs plus ``manifest.json``
-(:mod:`evaluation.manifest`). ``evaluation verify <edition folder>`` recomputes the
+(:mod:`evaluation.report.editions.manifest`). ``evaluation verify <edition folder>`` recomputes the
 edition's indicators from its inputs with its parameters and compares them with the
 manifest, naming every input whose SHA-256 changed and every indicator that differs.
 """
@@ -15,6 +15,7 @@ import json
 import platform
 import shutil
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,26 +39,32 @@ from evaluation.report.editions.manifest import (
     ManifestError,
     changed_indicators,
     changed_inputs,
+    changed_objectives,
     hash_inputs,
     indicator_records,
     input_files,
     library_versions,
+    objective_records,
     read_manifest,
     resolve_path,
     stored_path,
     write_manifest,
 )
 from evaluation.report.publication import report_publication
-from evaluation.report.runs.render import render_report
+from evaluation.report.runs.progress import Progress
+from evaluation.report.runs.render import render_report, searched_for
 from evaluation.report.runs.secrecy import SET_FILE, decide_set, earlier_members
 from evaluation.report.secrecy.disclosure import DEFAULT_THRESHOLD
+from evaluation.report.secrecy.leaks import check_outputs
 from evaluation.report.secrecy.sets import member_key
 
 __all__ = ["publish_edition", "publish_milestones",
            "Verification", "verify_edition", "recompute_indicators"]
 
-#: Outputs of a report kept in an edition (those present).
-EDITION_OUTPUTS = ("report.html", "report.ipynb", "indicators.csv", "indicators.xlsx", "secret.json")
+#: Outputs of a report kept in an edition (those present: the formats asked for, as ``evaluation report``,
+#: and the register of what it published, ``secret.json``).
+EDITION_OUTPUTS = ("report.html", "report.docx", "report.pdf", "report.ipynb", "indicators.csv", "indicators.xlsx",
+                   "secret.json")
 
 
 def _inputs(territory: str, *, data_dir, reference_dir, territories_file) -> tuple[list[tuple[str, Path]], object]:
@@ -78,18 +85,25 @@ def publish_edition(territory: str, *, edition: str, as_of: object = None, data_
                     out_dir: str | Path | None = None, reference_dir: str | Path | None = None,
                     territories_file: str | Path | None = None, threshold: int = DEFAULT_THRESHOLD,
                     alpha: float = 0.05, baseline: str | Path | None = None, replace: bool = False,
-                    timeout: int = 900, warm: bool = False) -> Path:
+                    timeout: int = 900, warm: bool = False, formats: Sequence[str] | str | None = None,
+                    progress: Progress | None = None) -> Path:
     """Render the report of ``territory`` at ``as_of`` and freeze it as an edition.
 
-    Writes ``<out_dir>/<territory>/editions/<edition>/`` (``report.html``, ``report.ipynb``,
-    ``indicators.csv``/``.xlsx``, ``reseau/`` when published, ``manifest.json``),
-    atomically. Everything is checked before anything is written: the territory, the data,
-    the date, the baseline (:func:`check_baseline`), and that the edition does not exist
-    yet (an edition is frozen: ``replace=True`` to publish it again).
+    Writes ``<out_dir>/<territory>/editions/<edition>/`` (the report in ``formats`` — as
+    ``evaluation report``: ``report.html``, ``report.docx``, ``report.pdf``, by default all three
+    or ``EVALUATION_FORMATS`` —, ``report.ipynb``, ``indicators.csv``/``.xlsx``, ``reseau/`` when
+    published, ``manifest.json``), atomically. The manifest records the indicators and the
+    status of each objective of the territory at the edition's date
+    (:func:`evaluation.report.editions.manifest.objective_records`). Everything is checked
+    before anything is written: the territory, the data, the date, the baseline
+    (:func:`~evaluation.report.editions.baseline.check_baseline`), and that the edition does not exist yet (an edition is frozen:
+    ``replace=True`` to publish it again). ``progress`` says each step on the terminal.
     """
     target = edition_dir(territory, edition, out_dir=out_dir)
     if target.exists() and not replace:
         raise ManifestError(code="edition_exists", edition=edition, slug=territory, folder=str(target))
+    if progress is not None:
+        progress.step("progress_validate", slug=territory)
     inputs, dataset = _inputs(territory, data_dir=data_dir, reference_dir=reference_dir,
                               territories_file=territories_file)
     snapshot = resolve_as_of(dataset.tables, as_of)
@@ -113,13 +127,17 @@ def publish_edition(territory: str, *, edition: str, as_of: object = None, data_
             withheld = json.loads(decision.read_text(encoding="utf-8")).get(member_key(territory, snapshot.date), [])
         render_report(territory, data_dir=data_dir, out_dir=work, reference_dir=reference_dir,
                       territories_file=territories_file, timeout=timeout, validate=False, warm=warm,
-                      parameters=parameters)
+                      parameters=parameters, formats=formats, edition=edition, progress=progress)
+        if progress is not None:
+            progress.step("progress_edition", edition=edition)
         rendered = work / territory
         indicators = pd.read_csv(rendered / "indicators.csv", sep=";", decimal=",", encoding="utf-8-sig",
                                  keep_default_na=False, na_values=[""])
         paths = get_paths()
+        terr = get_territory(territory, territories_file, reference_dir=reference_dir)
+        records = indicator_records(indicators)
         content = {
-            "format": FORMAT, "territory": territory, "label": get_territory(territory, territories_file).label,
+            "format": FORMAT, "territory": territory, "label": terr.label,
             "edition": edition, "as_of": snapshot.date.isoformat(), "as_of_default": snapshot.default,
             "published": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
             "parameters": {
@@ -135,8 +153,13 @@ def publish_edition(territory: str, *, edition: str, as_of: object = None, data_
             "libraries": library_versions(),
             "outputs": [{"path": name, "sha256": sha256_file(rendered / name)}
                         for name in EDITION_OUTPUTS if (rendered / name).is_file()],
-            "indicators": indicator_records(indicators),
+            "indicators": records,
+            "objectives": objective_records(records, terr.objectives, on=snapshot.date),
         }
+        # the manifest is published too: searched like the outputs, for names and identifiers
+        names, search = searched_for(Path(data_dir) if data_dir else paths.sample, reference_dir=reference_dir,
+                                     territories_file=territories_file)
+        check_outputs([], names, texts={"manifest.json": json.dumps(content, ensure_ascii=False, indent=1)}, **search)
         with atomic_dir(target) as tmp:
             for name in (*EDITION_OUTPUTS, "reseau"):
                 if (rendered / name).exists():
@@ -177,6 +200,7 @@ class Verification:
     folder: Path
     inputs: list[InputChange] = field(default_factory=list)
     indicators: list[IndicatorChange] = field(default_factory=list)
+    objectives: list[IndicatorChange] = field(default_factory=list)  # statuses that differ (code: indicator@date)
     outputs: list[str] = field(default_factory=list)  # outputs whose SHA-256 changed
     absent_outputs: list[str] = field(default_factory=list)  # recorded but not kept (not an error)
     error: str | None = None  # why the indicators could not be recomputed
@@ -184,8 +208,8 @@ class Verification:
 
     @property
     def ok(self) -> bool:
-        """True when no input, indicator or output differs and nothing failed."""
-        return not (self.inputs or self.indicators or self.outputs or self.error)
+        """True when no input, indicator, objective's status or output differs and nothing failed."""
+        return not (self.inputs or self.indicators or self.objectives or self.outputs or self.error)
 
     def lines(self, *, lang: Lang = "en") -> list[str]:
         """What a person reads, in ``lang`` (``"en"`` or ``"fr"``): every changed input and indicator, one per line."""
@@ -202,6 +226,8 @@ class Verification:
         out += [say("verify_output_changed", name=name) for name in self.outputs]
         out += [say("verify_indicator", code=c.code, field=c.field, recorded=repr(c.recorded), current=repr(c.current))
                 for c in self.indicators]
+        out += [say("verify_objective", code=c.code, field=c.field, recorded=repr(c.recorded), current=repr(c.current))
+                for c in self.objectives]
         if self.error:
             out.append(say("verify_not_recomputed", error=self.error_fr if lang == "fr" and self.error_fr
                            else self.error))
@@ -210,7 +236,7 @@ class Verification:
 
 def recompute_indicators(manifest: dict, *, root: Path | None = None) -> list[dict]:
     """The indicators of an edition recomputed from its inputs with its parameters (the same
-    publication the report notebook builds, :func:`evaluation.reports.report_publication`).
+    publication the report notebook builds, :func:`evaluation.report.publication.report_publication`).
     """
     p = manifest["parameters"]
     pub = report_publication(p["territory"], data_dir=resolve_path(p["data_dir"], root=root),
@@ -225,7 +251,7 @@ def recompute_indicators(manifest: dict, *, root: Path | None = None) -> list[di
 def verify_edition(folder: str | Path, *, root: Path | None = None) -> Verification:
     """Check an edition against its inputs: recompute it and compare.
 
-    Raises :class:`~evaluation.manifest.ManifestError` when the manifest is missing or was
+    Raises :class:`~evaluation.report.editions.manifest.ManifestError` when the manifest is missing or was
     edited. Otherwise returns a :class:`Verification` naming every input whose SHA-256
     changed (or that is missing), every kept output whose SHA-256 changed, and every
     indicator whose recomputed value differs. Indicators are recomputed even when inputs
@@ -253,4 +279,10 @@ def verify_edition(folder: str | Path, *, root: Path | None = None) -> Verificat
                            f"{type(exc).__name__} : {exc.text(lang='fr').splitlines()[0] if str(exc) else ''}")
         return result
     result.indicators = changed_indicators(manifest["indicators"], current)
+    if "objectives" in manifest:  # editions published before objectives were recorded have none
+        p = manifest["parameters"]
+        terr = get_territory(p["territory"], resolve_path(p["territories_file"], root=root),
+                             reference_dir=resolve_path(p["reference_dir"], root=root))
+        result.objectives = changed_objectives(
+            manifest["objectives"], objective_records(current, terr.objectives, on=dt.date.fromisoformat(p["as_of"])))
     return result

@@ -1,8 +1,9 @@
-"""Rendering a report: papermill runs the notebook, nbconvert exports HTML without code, and the outputs are checked for raw names before they replace the previous report."""
+"""Rendering a report: papermill runs the notebook, nbconvert exports HTML without code, and the outputs (and the cached tables) are checked for raw names and direct identifiers before they replace the previous report."""
 
 from __future__ import annotations
 
 import ast
+import contextlib
 import datetime as dt
 import html
 import logging
@@ -16,12 +17,16 @@ from pathlib import Path
 from evaluation._io import atomic_dir, remove_orphans, work_dir
 from evaluation.config import SLUG_PATTERN, get_paths
 from evaluation.errors import ConfigError
+from evaluation.geo.areas import load_departements
 from evaluation.geo.reference import (
     load_reference,
     territory_communes,
 )
 from evaluation.geo.territories import get_territory, load_territories
+from evaluation.io.cache import cache_folders
 from evaluation.io.datasets import load_dataset
+from evaluation.io.privacy import labels as territory_labels
+from evaluation.io.privacy import official_names
 from evaluation.io.pseudonyms import shared_run_key
 from evaluation.kernel import ensure_kernel
 from evaluation.measures.snapshot import resolve_as_of
@@ -29,12 +34,14 @@ from evaluation.report.context import ReportError
 from evaluation.report.editions.baseline import check_baseline
 from evaluation.report.formats import pdf as pdf_report
 from evaluation.report.formats.write import FORMAT_FILES, parse_formats, start_documents
+from evaluation.report.runs.progress import Progress, progress_engine
 from evaluation.report.runs.secrecy import SET_FILE, decide_set, earlier_members
 from evaluation.report.runs.warm import WARM_ENGINE
 from evaluation.report.secrecy.disclosure import DEFAULT_THRESHOLD
 from evaluation.report.secrecy.leaks import check_outputs, output_files, raw_names
+from evaluation.report.secrecy.patterns import allowed_addresses, identifier_sources
 
-__all__ = ["NAMES_CHECK_TAG", "NAMES_CHECKED", "render_report"]
+__all__ = ["NAMES_CHECK_TAG", "NAMES_CHECKED", "render_report", "searched_for"]
 
 
 #: nbconvert's lab template without the scripts it loads from a CDN (require.js, MathJax): the
@@ -88,13 +95,15 @@ def _engine(warm: bool) -> dict:
     return {"engine_name": WARM_ENGINE, "notebook_path": str(get_paths().report_notebook)}
 
 
-#: Tag of the notebook's Markdown cell that receives :data:`NAMES_CHECKED` once the check passed.
+#: Tag of the notebook's Markdown cell that receives ``NAMES_CHECKED`` once the check passed.
 NAMES_CHECK_TAG = "names-check"
 
 
 NAMES_CHECKED = ("- Aucun nom de personne ou de structure des exports n'apparaît dans ce rapport ni dans ses "
                  "fichiers : les {n} noms lus dans les exports y ont été recherchés à la fin de l'exécution "
-                 "(casse, accents et ponctuation ignorés), y compris dans les tables mises en cache.")
+                 "(casse, accents et ponctuation ignorés), y compris dans les tables mises en cache ; aucun "
+                 "numéro de téléphone, adresse électronique ou postale, IBAN ou numéro de sécurité sociale non "
+                 "plus : leurs formes y ont été recherchées de même.")
 
 
 def _state_names_checked(notebook: Path, searched: int, *, territory: str) -> None:
@@ -149,18 +158,47 @@ def _preload_pdf() -> threading.Thread:
     return thread
 
 
+def searched_for(source: Path, *, reference_dir, territories_file) -> tuple[list, dict]:
+    """What the final search looks for in a run's outputs: the raw names of the exports (less
+    official names and public bodies), and the direct identifiers with where each was read,
+    the addresses of the published labels of ``territories.yml`` being allowed.
+    """
+    territories = load_territories(territories_file, reference_dir=reference_dir)
+    official = official_names(load_reference(reference_dir), territories, load_departements(reference_dir))
+    allowed = allowed_addresses([text for t in territories.values() for text in territory_labels(t).values()])
+    return (raw_names(source, official=official),
+            {"identifiers": identifier_sources(source), "allowed": allowed})
+
+
+def _with_set(territory: str, parameters: dict | None, *, out_root: Path, target: Path, as_of, alone: bool,
+              **options) -> dict:
+    """The notebook's parameters with the decision of the publication set the report forms with
+    the territory's editions already published in ``out_root`` (none, or not ``alone``: a
+    batch's or an edition's run, which decided its set: unchanged).
+    """
+    parameters = dict(parameters or {})
+    if not alone or parameters.get("secrecy_set") or not earlier_members(out_root, [territory], before=as_of,
+                                                            reference_dir=options.get("reference_dir")):
+        return parameters
+    decision = decide_set([territory], threshold=int(parameters.get("disclosure_threshold", DEFAULT_THRESHOLD)),
+                          alpha=float(parameters.get("alpha", 0.05)), out_dir=out_root, target=target, as_of=as_of,
+                          **options)
+    return {**parameters, "secrecy_set": str(decision)}
+
+
 def render_report(territory: str, *, data_dir: str | Path | None = None, out_dir: str | Path | None = None,
                   reference_dir: str | Path | None = None, territories_file: str | Path | None = None,
                   timeout: int = 900, kernel_name: str | None = None, validate: bool = True,
                   warm: bool = False, parameters: dict | None = None,
-                  formats: Sequence[str] | str | None = None) -> Path:
+                  formats: Sequence[str] | str | None = None, edition: str | None = None,
+                  progress: Progress | None = None) -> Path:
     """Execute the report notebook for one territory and export it to HTML, Word and PDF.
 
     Inputs are validated first: an unknown territory or invalid data raise before
     anything is written. Outputs go to ``out_dir/<territory>/report.ipynb`` and
     ``report.html``, replacing the previous ones only when both are complete. If the
     notebook fails, the executed notebook (with the error cell) is kept as
-    ``report.failed.ipynb`` and :class:`ReportError` is raised.
+    ``report.failed.ipynb`` and :class:`~evaluation.report.context.ReportError` is raised.
 
     Parameters
     ----------
@@ -182,6 +220,11 @@ def render_report(territory: str, *, data_dir: str | Path | None = None, out_dir
     warm
         Run on a warm kernel of this process's pool (:mod:`evaluation.report.runs.warm`) instead of
         starting one for the run; batches do.
+    edition
+        The edition's name, written on the Word and PDF documents' cover (``evaluation publish``).
+    progress
+        Says each step on the terminal (:class:`evaluation.report.runs.progress.Progress`): the data
+        checked, each notebook cell as it starts, the documents, the search for names.
     """
     import papermill as pm  # papermill is slow to import: only when a report is rendered
 
@@ -193,6 +236,8 @@ def render_report(territory: str, *, data_dir: str | Path | None = None, out_dir
     as_of = (parameters or {}).get("as_of")
     stated = dt.date.fromisoformat(str(as_of)) if as_of and not validate else None  # the title's « état au »
     if validate:  # before writing anything (a batch validates once for all its runs)
+        if progress is not None:
+            progress.step("progress_validate", slug=territory)
         reference = load_reference(reference_dir)
         territory_communes(terr, reference)
         dataset = load_dataset(Path(data_dir) if data_dir else paths.sample, reference=reference,
@@ -212,13 +257,10 @@ def render_report(territory: str, *, data_dir: str | Path | None = None, out_dir
     kernel = kernel_name or ensure_kernel()
     remove_orphans(out_root)  # working folders of runs that were killed
     work = work_dir(out_root, f"{territory}.run")
-    if validate and not (parameters or {}).get("secrecy_set"):  # the editions already published: one set
-        threshold = int((parameters or {}).get("disclosure_threshold", DEFAULT_THRESHOLD))
-        if earlier_members(out_root, [territory], before=stated, reference_dir=reference_dir):
-            decision = decide_set([territory], threshold=threshold, out_dir=out_root, target=work / SET_FILE,
-                                  alpha=float((parameters or {}).get("alpha", 0.05)), data_dir=data_dir,
-                                  reference_dir=reference_dir, territories_file=territories_file, as_of=stated)
-            parameters = {**(parameters or {}), "secrecy_set": str(decision)}
+    # the editions already published with it: one publication set (a batch decided its own)
+    parameters = _with_set(territory, parameters, out_root=out_root, target=work / SET_FILE, as_of=stated,
+                           alone=validate, data_dir=data_dir, reference_dir=reference_dir,
+                           territories_file=territories_file)
     params = {"territory": territory, "output_dir": str(work),
               "data_dir": str(Path(data_dir).resolve()) if data_dir else None,
               "reference_dir": str(Path(reference_dir).resolve()) if reference_dir else None,
@@ -229,9 +271,11 @@ def render_report(territory: str, *, data_dir: str | Path | None = None, out_dir
         executed = work / "report.ipynb"
         with shared_run_key():  # one key for this run, even when none is configured
             try:
-                pm.execute_notebook(str(paths.report_notebook), str(executed), parameters=params,
-                                    kernel_name=kernel, execution_timeout=timeout, cwd=str(paths.root),
-                                    progress_bar=False, log_output=False, report_mode=True, **_engine(warm))
+                with progress.kernel_stages(work) if progress is not None else contextlib.nullcontext():
+                    pm.execute_notebook(str(paths.report_notebook), str(executed), parameters=params,
+                                        kernel_name=kernel, execution_timeout=timeout, cwd=str(paths.root),
+                                        progress_bar=False, log_output=False, report_mode=True,
+                                        **progress_engine(_engine(warm), progress))
             except Exception as exc:
                 target.mkdir(parents=True, exist_ok=True)
                 if executed.exists():
@@ -244,26 +288,34 @@ def render_report(territory: str, *, data_dir: str | Path | None = None, out_dir
         # documents are started first (the PDF is laid out in a child process meanwhile), so they
         # carry the sentence saying so; if a name is found, nothing is published.
         source = Path(data_dir) if data_dir else paths.sample
-        names = raw_names(source)
-        cached = sorted(paths.processed.glob(f"{source.name}-*/*.parquet")) if paths.processed.is_dir() else []
+        names, search = searched_for(source, reference_dir=reference_dir, territories_file=territories_file)
+        cached = [p for folder in cache_folders(paths.processed, data_dir=source) for p in folder.glob("*.parquet")]
         written = [*output_files(work), *cached]  # listed before the documents are written into work
         _state_names_checked(executed, len(names), territory=territory)
         if preload is not None:
             preload.join()
-        pending = start_documents(work, executed, formats=formats)
+        say = progress.step if progress is not None else (lambda code, /, **params: None)
+        pending = start_documents(work, executed, formats=formats, edition=edition,
+                                  step=lambda what: say(f"progress_{what}"))
         try:
-            check_outputs(written, names, root=work)
+            say("progress_names")
+            check_outputs(written, names, root=work, **search)
             if "html" in formats:
+                say("progress_html")
                 title = f"Rapport d'évaluation — {terr.label}" + (f" — état au {stated:%d/%m/%Y}" if stated else "")
                 _export_html(executed, work / "report.html", title=title)
             written = [p for p in (work / "report.html", *pending.written) if p.exists()]
-            check_outputs(written, names, root=work)
+            check_outputs(written, names, root=work, **search)
         finally:
+            if pending.pdf is not None:
+                say("progress_pdf_wait")
             documents = pending.wait()
-        check_outputs([p for p in documents if p not in written], names, root=work)
+        if [p for p in documents if p not in written]:
+            say("progress_names_final")
+        check_outputs([p for p in documents if p not in written], names, root=work, **search)
         with atomic_dir(target) as tmp:
             for name in ("report.ipynb", "report.html", "report.docx", "report.pdf", "indicators.csv",
-                         "indicators.xlsx", "reseau"):
+                         "indicators.xlsx", "secret.json", "reseau"):  # secret.json: what it published, for audits
                 if (work / name).exists():
                     shutil.move(work / name, tmp / name)
             if (target / "editions").is_dir():  # published editions outlive the report (hard links: no copy)

@@ -39,7 +39,8 @@ from evaluation.report.context import measure, prepare_context
 from evaluation.report.editions.manifest import MANIFEST, read_manifest, resolve_path
 from evaluation.report.publication import MAGNITUDE_CELLS, publication_member, publish
 from evaluation.report.published import Publication
-from evaluation.report.secrecy.audit import audit_cells, failing, involved_cells
+from evaluation.report.secrecy.audit import audit_cells, failing
+from evaluation.report.secrecy.evidence import involved_cells
 from evaluation.report.secrecy.links import linked_cells
 from evaluation.report.secrecy.optimal import joint_suppress
 from evaluation.report.secrecy.register import REGISTER, indicator_member, read_register

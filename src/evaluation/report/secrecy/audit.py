@@ -60,7 +60,7 @@ from scipy.sparse.csgraph import connected_components
 from evaluation.report.secrecy.cells import LinkedCells, Publishable
 from evaluation.report.secrecy.links import linked_cells
 
-__all__ = ["AUDIT_COLUMNS", "audit", "audit_cells", "sensitive", "greedy_suppress", "failing", "involved_cells"]
+__all__ = ["AUDIT_COLUMNS", "Audited", "audit", "audit_cells", "sensitive", "greedy_suppress", "failing"]
 
 AUDIT_COLUMNS = ["cell", "table", "low", "high", "ok"]
 
@@ -107,7 +107,7 @@ def audit_cells(linked: LinkedCells, *, threshold: int, withheld: np.ndarray | N
     For each withheld cell *i*: ``low = min x_i`` and ``high = max x_i`` subject to
     ``R x = rhs``, published cells fixed to their values, every unknown ≥ 0 (with
     ``nonzero_known``, withheld cells that a reader can tell are non-zero ≥ 1, see
-    :func:`_lower_bounds`); integrality relaxed. Solved with HiGHS
+    ``_lower_bounds``); integrality relaxed. Solved with HiGHS
     (``scipy.optimize.linprog(method="highs")``) on each connected block of the
     relations separately, published cells substituted out. Fewer programs are solved
     than two per cell, with the same results: one program finds every cell that can grow
@@ -238,10 +238,10 @@ def audit(publication: Audited, *, extra: Sequence[tuple[Mapping[str, float], fl
     publication shows alone (withheld values are blanked in it).
 
     The cells and relations are derived from the publication's own tables
-    (:func:`linked_cells` on :meth:`evaluation.report.published.Publication.publishable`), so the
+    (:func:`~evaluation.report.secrecy.links.linked_cells` on :meth:`evaluation.report.published.Publication.publishable`), so the
     audit sees what the report shows. ``extra`` adds numbers published elsewhere (in
     sentences, for instance) as ``(terms, value)`` pairs, see
-    :meth:`LinkedCells.with_published`.
+    :meth:`~evaluation.report.secrecy.cells.LinkedCells.with_published`.
 
     Returns
     -------
@@ -419,34 +419,3 @@ def _smallest_published(part: sparse.csr_matrix, candidate_value: np.ndarray, wi
     best = frame.sort_values(["row", "sibling", "value", "cell"], ascending=[True, False, True, True],
                              kind="stable").drop_duplicates("row")
     return np.unique(best["cell"].to_numpy())
-
-
-def involved_cells(linked: LinkedCells, cell: str, *, withheld: np.ndarray, limit: int = 12) -> list[str]:
-    """The published cells that bound ``cell``'s feasible range: those whose value constrains
-    the attacker's programmes at their optimum (non-zero reduced cost), the largest first; the
-    evidence ``evaluation audit`` prints beside a recoverable cell.
-    """
-    names = linked.cells["cell"].to_numpy()
-    s = int(np.flatnonzero(names == cell)[0])
-    n, k = len(names), linked.atoms
-    values = np.nan_to_num(linked.cells["value"].to_numpy(dtype=float))
-    lo = np.concatenate([np.where(withheld, 0.0, values), np.zeros(k)])
-    hi = np.concatenate([np.where(withheld, np.inf, values), np.full(k, np.inf)])
-    # the relations of the cell's connected block only
-    R = linked.relations.tocsr()
-    adj = sparse.bmat([[None, (R != 0).astype(np.int8)], [(R != 0).astype(np.int8).T, None]]).tocsr()
-    labels = connected_components(adj, directed=False)[1]
-    block = np.flatnonzero(labels[R.shape[0]:] == labels[R.shape[0] + s])
-    rows = np.flatnonzero(labels[:R.shape[0]] == labels[R.shape[0] + s])
-    A = R[rows][:, block]
-    weight = np.zeros(len(block))
-    for sign in (1.0, -1.0):
-        c = np.zeros(len(block))
-        c[np.searchsorted(block, s)] = sign
-        res = linprog(c, A_eq=A, b_eq=linked.rhs[rows], bounds=np.column_stack([lo[block], hi[block]]),
-                      method="highs")
-        if res.status == 0:
-            weight += np.abs(res.lower.marginals) + np.abs(np.where(np.isfinite(hi[block]), res.upper.marginals, 0))
-    published = (block < n) & ~np.concatenate([withheld, np.ones(k, bool)])[block] & (weight > 1e-9)
-    order = np.argsort(-weight[published], kind="stable")
-    return [str(names[v]) for v in block[published][order][:limit]]

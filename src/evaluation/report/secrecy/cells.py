@@ -110,7 +110,7 @@ def withhold_cells(linked: LinkedCells, names) -> LinkedCells:
 
 @dataclass
 class Publishable:
-    """The tables of one report that carry counts, as :func:`linked_cells` reads them.
+    """The tables of one report that carry counts, as :func:`~evaluation.report.secrecy.links.linked_cells` reads them.
 
     Frames are those of :class:`evaluation.report.published.Publication` (optionally with a
     boolean ``suppressed`` column). ``reached`` needs ``commune_code``, ``count``,

@@ -1,4 +1,4 @@
-"""Defence in depth: search every output of a run for the raw names of the exports.
+"""Defence in depth: search every output of a run for the raw names of the exports, and for direct identifiers.
 
 Names are pseudonymised and free text redacted at load (:mod:`evaluation.io.pseudonyms`,
 :mod:`evaluation.io.redaction`). As a last check, before a run publishes anything, the files
@@ -16,7 +16,14 @@ The raw names are read again from the exports (never written to disk; a process 
 in memory only while the export files are unchanged): every value of the data
 model's name columns (:data:`evaluation.io.schema.NAME_COLUMNS`) and of the other columns
 whose header says they hold names (:func:`evaluation.io.schema.holds_names`: ``Contact``,
-``Chargé(e) de mission``, ``Nom de la structure``…, but not ``Type de structure``).
+``Chargé(e) de mission``, ``Nom de la structure``…, but not ``Type de structure``, nor a
+column of yes/no words, numbers or dates). Official names of places and public areas, and
+the names of actors that are public bodies, are not searched (they are not personal data).
+
+The same pass searches every piece of text for direct identifiers — phone numbers,
+e-mails, IBAN, NIR, addresses, personal URLs — by their patterns
+(:mod:`evaluation.report.secrecy.patterns`); a find raises :class:`IdentifierLeakError`,
+naming the output, where in it, and the export cell it was read in, in English or French.
 """
 
 from __future__ import annotations
@@ -24,21 +31,33 @@ from __future__ import annotations
 import html
 import json
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
+from evaluation._text import normalise_names
 from evaluation.errors import EvaluationError
+from evaluation.io.privacy import PUBLIC_BODY_KINDS, official_names
 from evaluation.io.readers import _folder_read_options, _read_options, read_raw
 from evaluation.io.redaction import known_names
 from evaluation.io.redaction_words import KEEP_WORDS, fold, fold_key, place_names
-from evaluation.io.schema import NAME_COLUMNS, SCHEMAS, TABLES, canonical_columns, holds_names
+from evaluation.io.schema import (
+    ACTOR_KINDS,
+    NAME_COLUMNS,
+    SCHEMAS,
+    TABLES,
+    canonical_columns,
+    choice_lookup,
+    holds_names,
+)
+from evaluation.messages import coded, render_message
 from evaluation.problems import Problems
+from evaluation.report.secrecy.patterns import Origin, kind_words, report_words, scan_text, where_fr
 
-__all__ = ["RawName", "Leak", "NameLeakError", "raw_names", "find_leaks", "check_outputs",
-           "output_files"]
+__all__ = ["RawName", "Leak", "NameLeakError", "IdentifierLeakError", "raw_names", "find_leaks", "check_outputs",
+           "output_files", "names_in_report_words", "check_report_words"]
 
 #: Words of a name that say it is a public body of a place (``Mairie de Chenôve``), not searched.
 _PUBLIC_BODY_WORDS = frozenset("ville commune mairie de du des d la le les l communaute communes "
@@ -50,37 +69,64 @@ class NameLeakError(EvaluationError, RuntimeError):
     """A raw name of the exports was found in an output: nothing was published."""
 
 
+class IdentifierLeakError(NameLeakError):
+    """A direct identifier (phone, e-mail, address…) was found in an output: nothing was published."""
+
+
 @dataclass(frozen=True)
 class RawName:
-    """A name read from the exports and where it was read (file, column, row)."""
+    """A name read from the exports and where it was read (``source``: file, column, row; also
+    apart when known).
+    """
 
     name: str
     source: str
+    file: str = ""
+    column: str = ""
+    row: int | None = None
 
 
 @dataclass(frozen=True)
 class Leak:
-    """A raw name found in an output file: the file, where in it, and the name's source."""
+    """A raw name or a direct identifier found in an output file: the file, where in it, and
+    where it was read in the exports (``source``; empty for an identifier read in no export).
+    ``kind`` is ``"name"`` or a class of :data:`evaluation.io.identifiers.KINDS`.
+    """
 
     file: str
     where: str
     source: str
+    kind: str = "name"
 
     def __str__(self) -> str:
-        return f"{self.file} ({self.where}): the name of {self.source}"
+        return render_message(**self.coded())
+
+    def coded(self) -> dict:
+        """The leak as a message (:func:`evaluation.messages.coded`), said in either language."""
+        if self.kind == "name":
+            return coded("leak_name", file=self.file, where=self.where, where_fr=where_fr(self.where),
+                         source=self.source, source_fr=where_fr(self.source))
+        what = {"what": kind_words(self.kind), "what_fr": kind_words(self.kind, "fr")}
+        if not self.source:
+            return coded("leak_identifier_unread", file=self.file, where=self.where, where_fr=where_fr(self.where),
+                         **what)
+        return coded("leak_identifier", file=self.file, where=self.where, where_fr=where_fr(self.where),
+                     source=self.source, source_fr=where_fr(self.source), **what)
 
 
-def _name_columns(columns: Sequence[str], table: str) -> list[str]:
+def _name_columns(raw: pd.DataFrame, table: str) -> list[str]:
     """The columns of a raw table that hold names: the data model's name columns, and the
-    columns outside the data model whose header says so (:func:`datasets.holds_names`).
+    columns outside the data model whose header says so and whose cells are not all yes/no
+    words, numbers or dates (:func:`evaluation.io.schema.holds_names`).
     """
+    columns = list(raw.columns)
     canonical = canonical_columns(columns, table)
     wanted = set(NAME_COLUMNS.get(table, ()))
     modelled = {c.name for c in SCHEMAS[table].columns}
     out = []
-    for col in columns:
+    for i, col in enumerate(columns):
         name = canonical.get(col, col)
-        if name in wanted or (name not in modelled and holds_names(col)):
+        if name in wanted or (name not in modelled and holds_names(col, raw.iloc[:, i])):
             out.append(col)
     return out
 
@@ -96,25 +142,38 @@ _RAW_NAMES: dict[tuple, list[RawName]] = {}
 _CLEAN_CACHED: set[tuple] = set()
 
 
-def raw_names(data_dir: Path | str) -> list[RawName]:
+def raw_names(data_dir: Path | str, *, official: Collection[str] = ()) -> list[RawName]:
     """Every name of the exports of ``data_dir`` (see the module's docstring), read as raw text.
 
-    Names shorter than three letters, and names of a public body of a place
-    (``Mairie de Chenôve``) or of a place alone, are left out: they would be found in
-    every report that names the place. The result is kept in memory while no file of
-    ``data_dir`` changes (modification time and size).
+    Names shorter than three letters, names of a public body of a place (``Mairie de
+    Chenôve``) or of a place alone, official names (``official``, folded: communes, EPCI,
+    départements, QPV; :func:`evaluation.io.privacy.official_names`) and the names of actors
+    whose kind is a public body (``local_authority``, ``institution``) are left out: they are
+    not personal data, and would be found in every report that names the place. The result is
+    kept in memory while no file of ``data_dir`` changes (modification time and size).
     """
     data_dir = Path(data_dir)
-    key = _stamp(p for p in data_dir.iterdir() if p.is_file()) if data_dir.is_dir() else ()
+    key = (_stamp(p for p in data_dir.iterdir() if p.is_file()) if data_dir.is_dir() else (),
+           hash(frozenset(official)))
     if key not in _RAW_NAMES:
         _RAW_NAMES.clear()
-        _RAW_NAMES[key] = _read_raw_names(data_dir)
+        _RAW_NAMES[key] = _read_raw_names(data_dir, frozenset(official))
     return list(_RAW_NAMES[key])
 
 
-def _read_raw_names(data_dir: Path) -> list[RawName]:
+def _public_rows(raw: pd.DataFrame, table: str) -> pd.Index:
+    """Rows of a raw actors table whose kind is a public body (``Collectivité``, ``institution``…)."""
+    kind = next((c for c, name in canonical_columns(list(raw.columns), table).items() if name == "kind"),
+                "kind" if "kind" in raw.columns else None)
+    if table != "actors" or kind is None:
+        return pd.Index([])
+    codes = normalise_names(raw[kind].astype("string")).map(choice_lookup(ACTOR_KINDS))
+    return raw.index[codes.isin(PUBLIC_BODY_KINDS).to_numpy()]
+
+
+def _read_raw_names(data_dir: Path, official: frozenset[str]) -> list[RawName]:
     options = _folder_read_options(data_dir, Problems())
-    places = place_names()
+    places = place_names() | official
     out, seen = [], set()
     for table in TABLES:
         for path in (data_dir / f"{table}.{ext}" for ext in ("csv", "xlsx")):
@@ -124,15 +183,20 @@ def _read_raw_names(data_dir: Path) -> list[RawName]:
                 raw = read_raw(path, table=table, options=_read_options(options, table))
             except Exception:  # noqa: BLE001 - unreadable files are reported by validation
                 continue
-            for col in _name_columns(list(raw.columns), table):
+            public = _public_rows(raw, table)
+            for col in _name_columns(raw, table):
+                modelled = canonical_columns([col], table).get(col, col) in NAME_COLUMNS.get(table, ())
                 for row, value in raw[col].items():
+                    if modelled and row in public:
+                        continue  # a public body's official name
                     key = fold_key(str(value))
                     words = [w for w in key.split() if w not in _PUBLIC_BODY_WORDS]
                     if (len(key.replace(" ", "")) < 3 or key in seen or key in places or key in KEEP_WORDS
                             or (words and " ".join(words) in places)):
                         continue
                     seen.add(key)
-                    out.append(RawName(str(value).strip(), f"{path.name}, column {col!r}, row {row}"))
+                    out.append(RawName(str(value).strip(), f"{path.name}, column {col!r}, row {row}", path.name,
+                                       str(col), int(row)))
     return out
 
 
@@ -244,20 +308,54 @@ def output_files(folder: Path | str) -> list[Path]:
     return [folder] if folder.is_file() else sorted(p for p in folder.rglob("*") if p.is_file())
 
 
+def names_in_report_words(names: Sequence[RawName]) -> list[RawName]:
+    """The raw names that are also words or phrases every report prints
+    (:func:`evaluation.report.secrecy.patterns.report_words`): the final search would refuse
+    every report. ``evaluation validate`` lists them beforehand.
+    """
+    sources = {fold_key(n.name): n for n in names}
+    words = report_words()
+    matcher = known_names(dict.fromkeys(sources, ""), texts=words, places=frozenset())
+    if matcher.pattern is None:
+        return []
+    found = {" ".join(m.group(0).split()) for t in words for m in matcher.pattern.finditer(fold(t))}
+    return [sources[k] for k in sorted(found)]
+
+
+def check_report_words(data_dir: Path | str, problems: Problems, *, reference: pd.DataFrame | None = None,
+                       territories: Mapping | None = None, departements: pd.DataFrame | None = None) -> None:
+    """Record, for ``evaluation validate``, each raw name that the final search would find in
+    every report (:func:`names_in_report_words`), with its file, column and row.
+    """
+    official = official_names(reference, territories, departements)
+    for n in names_in_report_words(raw_names(data_dir, official=official)):
+        problems.add(n.file, "name_is_a_report_word", rows=[n.row], column=n.column)
+
+
 def find_leaks(paths: Iterable[Path], names: Sequence[RawName], *, root: Path | None = None,
-               texts: Mapping[str, str] | None = None) -> list[Leak]:
-    """Where each raw name occurs in the files ``paths`` (and in the named ``texts``).
+               texts: Mapping[str, str] | None = None,
+               identifiers: Mapping[tuple[str, str], Origin] | None = None,
+               allowed: Collection[str] = ()) -> list[Leak]:
+    """Where each raw name, and each direct identifier, occurs in the files ``paths`` (and in
+    the named ``texts``).
 
     A name occurs where its folded words occur in a row, as whole words, with any spacing or
     punctuation between them (the same matching as :func:`evaluation.io.redaction.known_names`).
+    With ``identifiers`` (:func:`evaluation.report.secrecy.patterns.identifier_sources`), every
+    piece of text is also searched for identifier patterns
+    (:func:`~evaluation.report.secrecy.patterns.scan_text`; ``allowed``: addresses that may be printed).
     """
-    if not names:
-        return []
     leaks = []
     sources = {fold_key(n.name): n.source for n in names}
 
     def search(label: str, chunks: Iterable[tuple[str, str]]) -> None:
         chunks = list(chunks)
+        if identifiers is not None:
+            for where, text in chunks:
+                leaks.extend(Leak(label, where, origin.text() if origin else "", kind)
+                             for kind, origin in scan_text(text, identifiers, allowed=allowed))
+        if not sources:
+            return
         matcher = known_names(dict.fromkeys(sources, ""), texts=[t for _, t in chunks], places=frozenset())
         if matcher.pattern is None:
             return
@@ -265,7 +363,7 @@ def find_leaks(paths: Iterable[Path], names: Sequence[RawName], *, root: Path | 
             for m in matcher.pattern.finditer(fold(text)):
                 leaks.append(Leak(label, where, sources[" ".join(m.group(0).split())]))
 
-    names_key = hash(tuple(sorted(sources)))
+    names_key = hash((tuple(sorted(sources)), identifiers is not None, frozenset(allowed)))
     for path in paths:
         # processed tables are inputs of many runs: one search per state of the file and names
         key = (_stamp([path]), names_key) if path.suffix == ".parquet" else None
@@ -282,11 +380,23 @@ def find_leaks(paths: Iterable[Path], names: Sequence[RawName], *, root: Path | 
 
 
 def check_outputs(paths: Iterable[Path], names: Sequence[RawName], *, root: Path | None = None,
-                  texts: Mapping[str, str] | None = None) -> int:
-    """Raise :class:`NameLeakError` if any raw name occurs in the outputs; return how many names were searched."""
-    leaks = find_leaks(paths, names, root=root, texts=texts)
+                  texts: Mapping[str, str] | None = None,
+                  identifiers: Mapping[tuple[str, str], Origin] | None = None,
+                  allowed: Collection[str] = ()) -> int:
+    """Raise if any raw name or direct identifier occurs in the outputs; return how many names were searched.
+
+    :class:`IdentifierLeakError` (a :class:`NameLeakError`) when an identifier is among the
+    finds, :class:`NameLeakError` when only names are: each find is listed (at most 20) with
+    the output file and where in it, and where it was read in the exports, never its text.
+    """
+    leaks = find_leaks(paths, names, root=root, texts=texts, identifiers=identifiers, allowed=allowed)
     if leaks:
-        shown = "\n".join(f"  - {leak}" for leak in leaks[:20])
+        shown = [leak.coded() for leak in leaks[:20]]
+        if any(leak.kind != "name" for leak in leaks):
+            more = len(leaks) - 20
+            raise IdentifierLeakError(code="identifier_leak", count=len(leaks), shown=shown,
+                                      more=f"\n  … and {more:,} more" if more > 0 else "",
+                                      more_fr=f"\n  … et {more:,} autre(s)".replace(",", "\u202f") if more > 0 else "")
         raise NameLeakError(code="name_leak_more" if len(leaks) > 20 else "name_leak", count=len(leaks),
                             shown=shown, more=len(leaks) - 20)
     return len(names)

@@ -10,6 +10,7 @@ estimated it says why (:data:`evaluation.report.tables.NOT_ESTIMABLE`).
 This module holds the builders of the summary, testimonies, method and provenance, and
 re-exports the chapters' builders: ``reach`` (the reach chapter), ``network`` (networking
 effects), ``areas`` (the territory beside its département, région and France),
+``objectives`` (results against the convention's objectives),
 ``base`` (what every builder shares) and ``shown`` (what a cell displayed, kept for Word and PDF).
 
 May import ``tables``, ``figures``, ``context``, ``published``,
@@ -45,6 +46,7 @@ from evaluation.report.sections.reach import (
     venue,
 )
 from evaluation.report.sections.shown import SCREEN_DPI, keep, shown_figure
+from evaluation.report.sections.targets import objectives
 from evaluation.report.tables import (
     SECRET,
     SECRET_TEXT,
@@ -61,7 +63,7 @@ from evaluation.report.tables import (
 )
 
 __all__ = ["show", "setup", "summary", "summary_markdown", "caveats_markdown", "table_of_contents",
-           "territory_facts", "reach_reading", "density", "urban_rural", "rates", "qpv", "trends",
+           "objectives", "territory_facts", "reach_reading", "density", "urban_rural", "rates", "qpv", "trends",
            "communes_reached", "distance", "count_model", "venue", "network_effect", "network_reading",
            "network_details",
            "testimonies", "evolution", "surroundings", "departements", "method", "provenance", "as_of_title", "as_of_sentence", "CHAPTERS"]
@@ -77,7 +79,7 @@ DISPLAY_WARNINGS: list[str] = []
 def show(items: Iterable[Item] | Item) -> None:
     """Display a builder's output in a notebook: Markdown, tables without index (unless
     the index is named), figures (then closed, so they are not shown twice). Warnings
-    raised while drawing are not printed: their codes go to :data:`DISPLAY_WARNINGS`.
+    raised while drawing are not printed: their codes go to ``DISPLAY_WARNINGS``.
 
     Each figure is drawn once, at print resolution (:func:`evaluation.report.sections.shown.shown_figure`),
     and displayed at its screen size; what is shown is kept for the Word and PDF documents
@@ -103,7 +105,7 @@ def show(items: Iterable[Item] | Item) -> None:
 
 def setup() -> None:
     """Start a report: the figures' look (seaborn theme, resolution, bold titles), and no
-    drawing warning yet (:data:`DISPLAY_WARNINGS` belongs to one report: a warm kernel keeps
+    drawing warning yet (``DISPLAY_WARNINGS`` belongs to one report: a warm kernel keeps
     the module from one territory to the next, and the method section would say another
     report's warnings).
     """
