@@ -19,7 +19,7 @@ __all__ = ["for_territory", "theme_counts", "quotes_by_theme", "quotable", "gene
 ROLE_FAMILIES = {"association": "civil_society", "residents_group": "civil_society",
                  "ess_enterprise": "enterprise", "business": "enterprise",
                  "local_authority": "public_body", "social_landlord": "public_body", "institution": "public_body"}
-#: The role of last resort: an organisation of the territory, of whatever kind.
+#: The role of last resort, an organisation of the territory of whatever kind.
 LOCAL_ACTOR = "local_actor"
 
 

@@ -71,9 +71,9 @@ from evaluation.report.sections import areas, shown
 from evaluation.report.sections.areas import area_sets
 from evaluation.report.tables import period_label
 
-__all__ = ["publish", "write_outputs", "report_publication", "HEADLINE_CODES", "headline", "MAGNITUDES"]
+__all__ = ["publish", "write_outputs", "report_publication", "HEADLINE_CODES", "headline", "MAGNITUDES", "Draft"]
 
-#: Summed magnitudes of a report: indicator code → the column of the accompaniments summed.
+#: Summed magnitudes of a report, by indicator code, with the column of the accompaniments summed.
 MAGNITUDES = {"emplois_crees": "jobs_created", "emplois_maintenus": "jobs_maintained"}
 MAGNITUDE_CELLS = [f"indicator|{c}" for c in MAGNITUDES]
 
@@ -123,13 +123,13 @@ def publish(ctx: ReportContext, summary: ReachSummary, network: NetworkAnalysis 
     programme chooses (:func:`evaluation.report.secrecy.optimal.joint_suppress`); jobs follow a
     dominance rule (:mod:`evaluation.report.secrecy.dominance`). ``withhold``: cells (by name)
     withheld too, as decided for a publication set (:mod:`evaluation.report.secrecy.sets`);
-    ``draft``: return the :class:`Draft` before suppression instead (what a set links).
+    ``draft``: return the ``Draft`` before suppression instead (what a set links).
     Withheld cells are blanked. Numbers computed from cells (tests, models, Gini, distances,
     charts) are computed on published cells only or withheld
     (:mod:`evaluation.report.secrecy.derived`); the network files are withheld with the
     conversion counts their ties give back. Estimates that cannot be estimated (the measure
     says so, the interval is not finite, the fit did not converge: ``warnings`` from
-    :func:`measure`) are marked so, without numbers.
+    :func:`~evaluation.report.context.measure`) are marked so, without numbers.
 
     **Geography.** A territory that covers two whole départements or more (France, a
     région: :func:`evaluation.geo.areas.whole_departements`) is published by département,

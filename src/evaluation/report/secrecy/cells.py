@@ -36,12 +36,12 @@ class LinkedCells:
         Right-hand sides of the relations (0 for structural relations).
     atoms
         Number of unpublished unknowns after the cells.
-    cube, cube_programmes, cube_years
+    cube
         The hidden programme × year × QPV × urban/rural table of the report: the variable
         (column of ``relations``) of each of its atoms, shape ``(3, P, Y, 3)`` (urban, rural,
         unclassified × programme × year × QPV, non-QPV, unknown), and the labels of its
-        programme and year axes. A publication set ties the cubes of its reports
-        (:mod:`evaluation.report.secrecy.sets`).
+        programme and year axes (``cube_programmes``, ``cube_years``). A publication set ties
+        the cubes of its reports (:mod:`evaluation.report.secrecy.sets`).
     """
 
     cells: pd.DataFrame

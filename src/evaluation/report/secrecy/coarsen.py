@@ -61,7 +61,7 @@ __all__ = ["CODES", "Coarsened", "is_small", "side_groups", "side_members", "sma
            "adjacent_groups", "months_frequency", "regroup_exposure", "regroup_shares", "regroup_trend",
            "regroup_rates", "regroup_monthly", "period_label"]
 
-#: Codes of merged categories (French labels: :data:`evaluation.report.tables.COARSE_LABELS`).
+#: Codes of merged categories, whose French labels are in :data:`evaluation.report.tables.COARSE_LABELS`.
 CODES = ("levels_5_7", "levels_1_4", "other_epci", "other_programmes", "all_programmes", "other_communes",
          "other_origins", "other_themes")
 _RURAL = [DENSITY_LABELS[k] for k in RURAL_LEVELS]

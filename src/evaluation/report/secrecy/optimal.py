@@ -72,8 +72,8 @@ __all__ = ["joint_suppress", "optimal_suppress", "row_costs", "SuppressionStats"
 
 #: Capacity cuts added per round of the master programme, at most.
 CUTS_PER_ROUND = 25
-#: Cost of withholding the row of the territory's total (printed throughout a report): only
-#: when nothing else protects a cell.
+#: Cost of withholding the row of the territory's total, printed throughout a report, so that
+#: it is withheld only when nothing else protects a cell.
 TOTAL_ROW_COST = 50.0
 
 
@@ -316,7 +316,11 @@ def optimal_suppress(linked: LinkedCells, *, threshold: int, protection: pd.Seri
         Seconds per master programme; beyond, the best choice found is used, or the greedy
         heuristic's when it withholds less.
 
-    Returns a copy of ``linked`` with ``rows["suppressed"]`` set.
+
+    Returns
+    -------
+    LinkedCells
+        A copy of ``linked`` with ``rows["suppressed"]`` set.
     """
     stats = stats if stats is not None else SuppressionStats()
     out = replace(linked, rows=linked.rows.copy())
