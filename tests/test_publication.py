@@ -19,12 +19,13 @@ import pytest
 
 from evaluation.config import get_paths
 from evaluation.measures.qualitative import theme_counts
-from evaluation.measures.reach.summary import RURAL
 from evaluation.report.context import measure, prepare_context
 from evaluation.report.publication import publish
 from evaluation.report.published import Publication
 from evaluation.report.runs.batch import RunResult, _headline, write_index
 from evaluation.report.runs.render import render_report
+from evaluation.report.secrecy.links import distance_bands
+from evaluation.report.secrecy.recode import coarsen_reach, coarsen_themes, coarsen_venue
 from evaluation.report.tables import fr_number, fr_percent
 
 from .conftest import read_export, write_export
@@ -40,21 +41,29 @@ def _text(page: str) -> str:
 # --------------------------------------------------------------------------- withheld cells
 def withheld_cells(ctx, pub: Publication, measures) -> pd.DataFrame:
     """Every cell the publication withholds, with its true count, share and rate taken from the
-    unprotected results (one row per cell: table, count, share, rate).
+    unprotected results (one row per cell: table, count, share, rate). Tables are compared once
+    coarsened as the publication coarsens them (the same rules, on the unprotected results), and
+    the communes grouped for their small counts are withheld cells too.
     """
     s, net, venue = measures.summary, measures.network, measures.venue
-    pairs = [(f"representation/{g}", pub.representation[g], s.representation[g]) for g in pub.representation]
-    pairs += [(f"rates/{g}", pub.rates[g], s.rates[g]) for g in pub.rates]
-    pairs += [("qpv", pub.qpv, s.by["qpv"]), ("reached", pub.reached, s.reached),
-              ("themes", pub.themes, theme_counts(ctx.testimonies(), alpha=pub.alpha))]
-    pairs.append(("density_shares", pub.density_shares, s.by["density_label"]))
-    rural = s.by_programme["urban_rural"]
-    pairs.append(("rural_by_programme", pub.rural_by_programme, rural[rural["urban_rural"] == RURAL]))
-    pairs += [(f"trend/{k}", pub.trends[k], s.trends[k][0]) for k in pub.trends]
+    reached = s.reached.copy()
     if len(s.decay):
-        pairs.append(("decay", pub.decay, s.decay))
+        reached["distance_band"] = distance_bands(reached, ctx.sites).to_numpy()
+    coarse = coarsen_reach(s, reached, threshold=pub.threshold, alpha=pub.alpha, geography=pub.geography,
+                           rates={g: s.rates[g] for g in pub.rates})
+    themes, _ = coarsen_themes(ctx.testimonies(), theme_counts(ctx.testimonies(), alpha=pub.alpha),
+                               threshold=pub.threshold, alpha=pub.alpha)
+    pairs = [(f"representation/{g}", pub.representation[g], coarse.representation[g]) for g in pub.representation]
+    pairs += [(f"rates/{g}", pub.rates[g], coarse.rates[g]) for g in pub.rates]
+    pairs += [("qpv", pub.qpv, s.by["qpv"]), ("reached", pub.reached, s.reached), ("themes", pub.themes, themes)]
+    pairs.append(("density_shares", pub.density_shares, coarse.density_shares))
+    pairs.append(("rural_by_programme", pub.rural_by_programme, coarse.rural_by_programme))
+    pairs += [(f"trend/{k}", pub.trends[k], coarse.trends[k]) for k in pub.trends]
+    if len(s.decay):
+        pairs.append(("decay", pub.decay, coarse.decay))
     if venue is not None:
-        pairs += [("venue_origins", pub.venue_origins, venue.origins),
+        origins, _, _ = coarsen_venue(venue, threshold=pub.threshold, alpha=pub.alpha)
+        pairs += [("venue_origins", pub.venue_origins, origins),
                   ("venue_participations", pub.venue_participations, venue.participations)]
     if net is not None:
         c = net.conversion
@@ -67,11 +76,16 @@ def withheld_cells(ctx, pub: Publication, measures) -> pd.DataFrame:
     for name, published, raw in pairs:
         published, raw = published.reset_index(drop=True), pd.DataFrame(raw).reset_index(drop=True)
         assert len(published) == len(raw), name
-        for k in np.flatnonzero(published["suppressed"].to_numpy(dtype=bool)):
+        hidden = published["suppressed"].to_numpy(dtype=bool)
+        if name == "reached":
+            hidden = hidden | published["grouped"].to_numpy(dtype=bool)
+        for k in np.flatnonzero(hidden):
             r = raw.iloc[k]
-            # the published row keeps no trace of the withheld numbers
-            assert all(pd.isna(published.loc[k, c]) for c in ("count", "share", "rate", "rate_10k")
-                       if c in published), name
+            # the published row keeps no trace of the withheld numbers (a grouped commune's row
+            # shows no count: the map draws it as one of the group)
+            if name != "reached" or published.loc[k, "suppressed"]:
+                assert all(pd.isna(published.loc[k, c]) for c in ("count", "share", "rate", "rate_10k")
+                           if c in published), name
             rows.append({"table": name, "count": float(r["count"]),
                          "share": float(r["share"]) if "share" in r else np.nan,
                          "rate": float(r.get("rate", r.get("rate_10k", np.nan)))})

@@ -12,10 +12,11 @@ from scipy import sparse
 
 from evaluation.geo.reference import RURAL
 from evaluation.measures.reach.summary import reach_summary
-from evaluation.report.secrecy.audit import audit, audit_cells, joint_suppress, sensitive
+from evaluation.report.secrecy.audit import audit, audit_cells, sensitive
 from evaluation.report.secrecy.cells import LinkedCells, Publishable
 from evaluation.report.secrecy.disclosure import suppress
 from evaluation.report.secrecy.links import linked_cells
+from evaluation.report.secrecy.optimal import joint_suppress
 
 
 def two_by_two(*, own_rows: bool = True) -> LinkedCells:
@@ -82,7 +83,11 @@ class TestLinearProgrammingRanges:
                              linked.positions, linked.relations, linked.rhs, 0)
         result = audit_cells(linked.masked(), threshold=5).set_index("cell")
         # r1 = c1 + c2 − r2 = 9 + 11 − 10: withholding one margin of a two-way table protects nothing
-        assert result.loc["r1", "low"] == result.loc["r1", "high"] == 10 and not result.loc["r1", "ok"]
+        assert result.loc["r1", "low"] == result.loc["r1", "high"] == 10
+        # ... but 10 is no small count at threshold 5 (a reader learns it is 10, nobody's count
+        # below 5): the audit passes it; at threshold 11 it could be small, and fails
+        assert result.loc["r1", "ok"]
+        assert not audit_cells(linked.masked(), threshold=11).set_index("cell").loc["r1", "ok"]
         assert (result.loc["a", "low"], result.loc["a", "high"]) == (0, 9)
 
     def test_unbounded_cell(self):
@@ -187,7 +192,9 @@ def test_audit_passes_on_every_bundled_territory(contexts, slug, threshold):
     assert len(result)  # something is withheld at these thresholds on the sample
     bad = result[~result["ok"]]
     assert bad.empty, bad.to_string()
-    # the tables a reader sees agree with the decision: a withheld count is shown as "s"
+    # the tables a reader sees agree with the decision: a withheld count is shown as "s", or
+    # only inside the group of communes with small counts (coarsening)
     hidden = set(result["cell"])
-    reached = pub.reached.set_index("commune_code")["suppressed"]
-    assert all(reached[c.split("|", 1)[1]] for c in hidden if c.startswith("commune|"))
+    reached = pub.reached.set_index("commune_code")
+    shown_alone = ~(reached["suppressed"] | reached["grouped"])
+    assert not any(shown_alone[c.split("|", 1)[1]] for c in hidden if c.startswith("commune|"))

@@ -12,6 +12,7 @@ import dataclasses
 import re
 
 import matplotlib
+import numpy as np
 import pandas as pd
 import pytest
 from matplotlib.figure import Figure
@@ -80,8 +81,10 @@ def test_no_accompaniment_says_what_is_not_done(empty):
 def test_one_accompaniment_publishes_neither_its_distance_nor_a_range_of_one_year(single):
     ctx, pub = single
     assert pub.total is None  # one accompaniment: withheld
-    d = pub.distance
+    d = ctx.reach().distance
     assert d.count == 1 and d.median_km == d.p80_km  # the median would be that accompaniment's own distance
+    # the publication keeps the population's distances only
+    assert pub.distance.count == 0 and np.isnan(pub.distance.median_km) and np.isnan(pub.distance.p80_km)
     distance = _text(_items(pub, "distance"))
     assert "relève du secret statistique" in distance
     assert f"{d.median_km:.1f}".replace(".", ",") + " km" not in distance
@@ -264,8 +267,11 @@ def test_two_published_years_are_drawn_on_an_axis_that_holds_them():
     assert "z = 1,00, p = 0,300" in _text(items)
 
 
-def test_the_trend_test_is_withheld_when_no_year_is_published(context):
-    """A publication whose QPV years are all withheld publishes no trend statistic on them."""
+def test_the_trend_test_rests_on_published_periods_only(context):
+    """QPV years too small to publish are grouped into periods; the trend statistic is the test
+    of the published periods (or withheld with one of them), never one over withheld years.
+    """
+    from evaluation.measures.reach.trend import period_trend
     from evaluation.report.sections.reach import trends
 
     acc = context.accompaniments.copy()
@@ -279,10 +285,15 @@ def test_the_trend_test_is_withheld_when_no_year_is_published(context):
     m = measure(ctx, permutations=9)
     assert m.summary.trends["qpv"][1].estimable
     pub = publish(ctx, m.summary, m.network, m.venue, warnings=m.warnings)
-    assert pub.trends["qpv"]["share"].isna().all()
-    test = pub.trend_tests["qpv"]
-    assert test.withheld and not test.shown
-    assert "z =" not in _text(trends(pub))
+    table, test = pub.trends["qpv"], pub.trend_tests["qpv"]
+    assert len(table) < 7 and table["period"].str.contains("–").any()  # years grouped into periods
+    if table["suppressed"].any():
+        assert test.withheld and not test.shown and "z =" not in _text(trends(pub))
+    else:
+        counts = table["count"].to_numpy()
+        assert not ((counts > 0) & (counts < 5)).any()
+        assert test.value == pytest.approx(period_trend(table).zscore)
+        assert test.value != pytest.approx(m.summary.trends["qpv"][1].zscore)  # not the test over the years
 
 
 def test_a_figure_says_its_source_once():

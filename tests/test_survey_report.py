@@ -23,9 +23,8 @@ from evaluation.io.sample import generate_sample
 from evaluation.io.survey.answers import read_survey
 from evaluation.io.survey.sample import simulate_wave, write_bundled_survey
 from evaluation.measures.survey.analysis import analyse_wave
-from evaluation.report.indicators import survey_indicators
 from evaluation.report.sections.survey import relations, relations_annex
-from evaluation.report.survey import publish_survey
+from evaluation.report.survey import publish_survey, survey_indicators
 
 matplotlib.use("Agg")
 KEY = resolve_key(b"survey-report-key-0123456789")

@@ -120,6 +120,22 @@ CLI_MESSAGES: dict[str, tuple[str, str]] = {
     "survey_wave_line": ("  {territory} {wave} ({date}): {responses:,} questionnaire(s), {ties:,} partner(s) rated",
                          "  {territory} {wave} ({date}) : {responses:,} questionnaire(s), {ties:,} partenaire(s) "
                          "évalué(s)"),
+    # ---- evaluation audit
+    "audit_none": ("{folder}: no published report found (no secret.json nor manifest.json)",
+                   "{folder} : aucun rapport publié trouvé (ni secret.json ni manifest.json)"),
+    "audit_ok": ("{folder}: {reports:,} report(s) audited as one publication set, {cells:,} withheld cell(s): "
+                 "none can be recovered",
+                 "{folder} : {reports:,} rapport(s) audité(s) comme un seul ensemble de publications, {cells:,} "
+                 "cellule(s) masquée(s) : aucune ne peut être retrouvée"),
+    "audit_exact": ("{cell}: recovered exactly ({low:g}) from {cells}",
+                    "{cell} : retrouvée exactement ({low:g}) à partir de {cells}"),
+    "audit_range": ("{cell}: bounded within [{low:g} ; {high:g}], narrower than the protection interval, by {cells}",
+                    "{cell} : encadrée dans [{low:g} ; {high:g}], plus étroit que l'intervalle de protection, par "
+                    "{cells}"),
+    "audit_failed": ("{folder}: {count:,} withheld count(s) of the {reports:,} report(s) can be recovered from what "
+                     "they publish",
+                     "{folder} : {count:,} effectif(s) masqué(s) des {reports:,} rapport(s) peuvent être retrouvés à "
+                     "partir de ce qu'ils publient"),
     # ---- evaluation sample
     "sample_written": ("illustrative data (seed {seed}) written to {folder}: {tables}",
                        "données illustratives (graine {seed}) écrites dans {folder} : {tables}"),
@@ -260,6 +276,10 @@ HELP_FR: dict[str, str] = {
         "recalculer une édition depuis ses entrées et la comparer à son manifeste",
     "the edition folder, e.g. reports/chenove/editions/point-etape-2022":
         "le dossier de l'édition, ex. reports/chenove/editions/point-etape-2022",
+    "check that no withheld count of the reports in a folder can be recovered":
+        "vérifier qu'aucun effectif masqué des rapports d'un dossier ne peut être retrouvé",
+    "a folder of published reports (and editions), e.g. reports":
+        "un dossier de rapports publiés (et d'éditions), ex. reports",
     "check the raw tables and territories.yml, list every problem":
         "vérifier les tables brutes et territories.yml, lister chaque problème",
     "CSV separator of every file (default: detected)": "séparateur CSV de chaque fichier (par défaut : détecté)",

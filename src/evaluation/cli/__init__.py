@@ -6,6 +6,7 @@
     evaluation report --all [--as-of DATE] [--data DIR] [--out DIR] [--workers N] [--scheduler ADDRESS] [--formats …]
     evaluation publish TERRITORY (--as-of DATE --edition NAME | --all-milestones) [--baseline EDITION] [--formats …] [--alpha A]
     evaluation verify EDITION_FOLDER
+    evaluation audit FOLDER [--reference DIR]
     evaluation validate [--data DIR] [--sep SEP] [--encoding ENC] [--header-row N]
     evaluation sample [--out DIR] [--seed N]
     evaluation reference --departements 21[,71,…]|all [--density-file PATH] [--qpv-file PATH] [--out DIR]
@@ -106,6 +107,10 @@ def build_parser(*, lang: str = "en") -> argparse.ArgumentParser:
 
     p = sub.add_parser("verify", help="recompute an edition from its inputs and compare with its manifest")
     p.add_argument("edition", type=Path, help="the edition folder, e.g. reports/chenove/editions/point-etape-2022")
+
+    p = sub.add_parser("audit", help="check that no withheld count of the reports in a folder can be recovered")
+    p.add_argument("folder", type=Path, help="a folder of published reports (and editions), e.g. reports")
+    _common(p, data=False)
 
     p = sub.add_parser("validate", help="check the raw tables and territories.yml, list every problem")
     _common(p)

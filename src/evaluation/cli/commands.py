@@ -126,6 +126,15 @@ def _verify(args: argparse.Namespace) -> int:
     return 1
 
 
+def _audit(args: argparse.Namespace) -> int:
+    """Audit every report under a folder as one publication set (``evaluation audit``)."""
+    from evaluation.report.runs.secrecy import audit_folder
+
+    result = audit_folder(args.folder, reference_dir=args.reference)
+    print("\n".join(result.lines(args.folder, lang=args.lang)), file=sys.stdout if result.ok else sys.stderr)
+    return int(not result.ok)
+
+
 def _validate(args: argparse.Namespace) -> int:
     """Check territories.yml and every table; one problems table for all of them."""
     import pandas as pd  # printing the tables
@@ -373,5 +382,5 @@ def _parses(text: str, fmt: str) -> bool:
     return True
 
 
-COMMANDS = {"report": _report, "publish": _publish, "verify": _verify, "validate": _validate, "sample": _sample,
-            "reference": _reference, "territories": _territories, "cache": _cache, "survey": _survey}
+COMMANDS = {"report": _report, "publish": _publish, "verify": _verify, "audit": _audit, "validate": _validate,
+            "sample": _sample, "reference": _reference, "territories": _territories, "cache": _cache, "survey": _survey}

@@ -174,6 +174,7 @@ SCHEMAS: dict[str, Schema] = {
                 Column("themes", "text"),
                 Column("text", "text"),
                 Column("highlight", "bool", required=False, nullable=True),
+                Column("consent", "bool", required=False, nullable=True),
             ),
             key=("testimony_id",),
         ),
@@ -252,6 +253,7 @@ TABLE_ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
         "themes": ("theme", "thematiques"), "text": ("texte", "citation", "verbatim", "temoignage"),
         "date": ("date_temoignage", "date_du_temoignage"),
         "highlight": ("a_citer", "citation_retenue", "mise_en_avant", "retenu"),
+        "consent": ("consentement", "accord_citation", "accord_publication"),
     },
     "denominators": {
         "variable": ("indicateur", "variable_cible", "population_cible", "denominateur"),

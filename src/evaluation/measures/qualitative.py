@@ -4,12 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+import numpy as np
 import pandas as pd
 
 from evaluation.io.schema import split_themes
 from evaluation.measures.stats import wilson_interval
 
-__all__ = ["for_territory", "theme_counts", "quotes_by_theme"]
+__all__ = ["for_territory", "theme_counts", "quotes_by_theme", "quotable", "generalise_roles", "ROLE_FAMILIES",
+           "LOCAL_ACTOR"]
+
+#: Families of the organisation kinds (codes of :data:`evaluation.io.schema.ACTOR_KINDS`), the
+#: role a quote is signed with when its own kind is too rare in the territory (French labels:
+#: :data:`evaluation.report.tables.KIND_LABELS`).
+ROLE_FAMILIES = {"association": "civil_society", "residents_group": "civil_society",
+                 "ess_enterprise": "enterprise", "business": "enterprise",
+                 "local_authority": "public_body", "social_landlord": "public_body", "institution": "public_body"}
+#: The role of last resort, an organisation of the territory of whatever kind.
+LOCAL_ACTOR = "local_actor"
 
 
 def for_territory(testimonies: pd.DataFrame, slugs: Iterable[str]) -> pd.DataFrame:
@@ -34,11 +45,50 @@ def theme_counts(testimonies: pd.DataFrame, *, alpha: float = 0.05) -> pd.DataFr
     return out.sort_values(["count", "theme"], ascending=[False, True], ignore_index=True)
 
 
+def quotable(testimonies: pd.DataFrame) -> pd.Series:
+    """Which testimonies may be quoted: those whose ``consent`` is yes.
+
+    **Default.** ``consent`` is optional. Without the column, every testimony may be quoted:
+    an export without it is taken to hold testimonies collected for publication, as the
+    evaluation's interviews are (and as before the column existed). With the column, only
+    ``oui`` is quoted: an empty cell means consent was not recorded for that testimony, and
+    a quote without recorded consent is not published. The testimony is counted in its
+    themes either way (a count names no one).
+    """
+    if "consent" not in testimonies:
+        return pd.Series(True, index=testimonies.index, name="consent")
+    return testimonies["consent"].astype("boolean").fillna(False).astype(bool).rename("consent")
+
+
+def generalise_roles(quotes: pd.DataFrame, kinds: pd.Series, *, threshold: int) -> pd.DataFrame:
+    """Sign each quote with a role that does not single an organisation out.
+
+    An organisation kind (``actor_kind`` in :data:`ROLE_FAMILIES`) with fewer than
+    ``threshold`` organisations of that kind in the territory (``kinds``: the kind of each
+    actor of the territory) would nearly name one (« bailleur social » in a commune with one
+    social landlord): the quote is signed with its family (« un acteur public »), or, if the
+    family too has fewer than ``threshold``, with :data:`LOCAL_ACTOR`. Other roles (a
+    resident, a project holder: people, not organisations) are kept. Adds
+    ``role_generalised`` (bool).
+    """
+    counts = kinds.astype(str).value_counts()
+    families = kinds.astype(str).map(ROLE_FAMILIES).value_counts()
+    role = quotes["actor_kind"].astype(str)
+    family = role.map(ROLE_FAMILIES)
+    own = role.map(counts).fillna(0).to_numpy()
+    fam = family.map(families).fillna(0).to_numpy()
+    organisation = family.notna().to_numpy()
+    generalised = organisation & (own < threshold)
+    signed = np.where(~generalised, role, np.where(fam >= threshold, family, LOCAL_ACTOR))
+    return quotes.assign(actor_kind=signed, role_generalised=generalised)
+
+
 def quotes_by_theme(testimonies: pd.DataFrame, *, per_theme: int = 1, themes: Iterable[str] | None = None
                     ) -> pd.DataFrame:
     """Quotes chosen per theme by a stated rule, each testimony quoted once.
 
-    Themes are taken from the most to the least frequent (:func:`theme_counts`). For each
+    Themes are taken from the most to the least frequent (:func:`theme_counts`), or in the order
+    of ``themes``. Only :func:`quotable` testimonies are quoted (consent not refused). For each
     theme, among its testimonies whose text is not quoted yet, the first by:
 
     1. marked ``highlight`` by the evaluator (optional yes/no column of the testimonies: the
@@ -54,9 +104,10 @@ def quotes_by_theme(testimonies: pd.DataFrame, *, per_theme: int = 1, themes: It
     ``highlight`` (whether the evaluator chose it).
     """
     columns = ["theme", "text", "actor_kind", "year", "testimony_id", "highlight"]
-    marked = (testimonies["highlight"].fillna(False).astype(bool) if "highlight" in testimonies
-              else pd.Series(False, index=testimonies.index))
-    data = testimonies.assign(theme=split_themes(testimonies["themes"]), highlight=marked.to_numpy())
+    pool_of = testimonies[quotable(testimonies).to_numpy()]
+    marked = (pool_of["highlight"].fillna(False).astype(bool) if "highlight" in pool_of
+              else pd.Series(False, index=pool_of.index))
+    data = pool_of.assign(theme=split_themes(pool_of["themes"]), highlight=marked.to_numpy())
     data["n_themes"] = data["theme"].map(len)
     data["id_key"] = data["testimony_id"].astype(str)
     by_theme = data.explode("theme")  # one row per testimony and theme it mentions

@@ -90,9 +90,13 @@ def map_communes(communes: gpd.GeoDataFrame, *, context: gpd.GeoDataFrame | None
     if not unreached.empty:
         unreached.plot(ax=ax, color="0.85", edgecolor="white", linewidth=0.3)
     secret = communes["suppressed"].to_numpy(dtype=bool) if "suppressed" in communes else np.zeros(len(communes), bool)
+    grouped = (communes["grouped"].to_numpy(dtype=bool) if "grouped" in communes
+               else np.zeros(len(communes), bool)) & ~secret
     if secret.any():
         communes[secret].plot(ax=ax, color="0.65", edgecolor="white", linewidth=0.3, hatch="///")
-    reached = communes[communes["reached"] & ~secret]
+    if grouped.any():  # coarsened: each has a small count, shown only as their group's total
+        communes[grouped].plot(ax=ax, color="#d9e8ec", edgecolor="white", linewidth=0.3, hatch="...")
+    reached = communes[communes["reached"] & ~secret & ~grouped]
     if not reached.empty:
         reached.plot(ax=ax, column=column, cmap=PALETTE, edgecolor="white", linewidth=0.3,
                      vmin=0, vmax=max(1.0, float(reached[column].max())),
@@ -105,6 +109,9 @@ def map_communes(communes: gpd.GeoDataFrame, *, context: gpd.GeoDataFrame | None
         ax.text(0.5, 0.5, "Aucun contour de commune disponible", ha="center", va="center",
                 transform=ax.transAxes, fontsize=10, color="0.35")
     keys = [Patch(facecolor="0.85", edgecolor="white", label="Aucun accompagnement")]
+    if grouped.any():
+        keys.append(Patch(facecolor="#d9e8ec", hatch="...", edgecolor="white",
+                          label="Regroupées : petits effectifs (total sous la carte)"))
     if secret.any():
         keys.append(Patch(facecolor="0.65", hatch="///", edgecolor="white", label="Secret statistique"))
     if len(shapeless):
@@ -201,16 +208,29 @@ def survival_curves(curves: dict[str, pd.DataFrame], *, title: str, source: str,
 
 
 def monthly_plot(monthly: pd.DataFrame, *, title: str, source: str, ax: Axes | None = None) -> Axes:
-    """Participations and new participants by month (from ``venue_reach``)."""
+    """Participations and new participants by period (months, quarters or years: ``period``,
+    a pandas Period, from :func:`evaluation.report.secrecy.coarsen.regroup_monthly`). Periods
+    withheld by disclosure control (``suppressed``) have no bar and are marked ``s``.
+    """
     if ax is None:
         _, ax = plt.subplots(figsize=(9, 3.8), layout="constrained")
-    x = monthly["month"].dt.to_timestamp()
-    ax.bar(x, monthly["participations"], width=20, color="#9cc5cf", label="Participations")
-    ax.bar(x, monthly["new_participants"], width=20, color="#2a6f81", label="dont premières venues")
+    period = pd.PeriodIndex(monthly["period"])
+    x = period.start_time
+    width = {"M": 20, "Q": 70, "Y": 300}.get(period.freqstr[0] if len(period) else "M", 20)
+    hidden = monthly["suppressed"].to_numpy(dtype=bool) if "suppressed" in monthly else np.zeros(len(monthly), bool)
+    shown = ~hidden
+    ax.bar(x[shown], monthly["participations"].to_numpy(dtype=float)[shown], width=width, color="#9cc5cf",
+           label="Participations", align="edge")
+    ax.bar(x[shown], monthly["new_participants"].to_numpy(dtype=float)[shown], width=width, color="#2a6f81",
+           label="dont premières venues", align="edge")
+    for when in x[hidden]:
+        ax.text(when + pd.Timedelta(days=width / 2), 0, "s", ha="center", va="bottom", fontsize=9, color="0.3")
+    if len(x):
+        ax.set_xlim(x.min() - pd.Timedelta(days=15), x.max() + pd.Timedelta(days=width + 15))
     ax.set_ylabel("Participations d'acteurs")
     ax.set_title(title)
     ax.legend(fontsize=9)
-    add_source(ax, source)
+    add_source(ax, source + (" ; s : secret statistique" if hidden.any() else ""))
     return ax
 
 

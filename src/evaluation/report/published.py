@@ -9,10 +9,12 @@ import numpy as np
 import pandas as pd
 
 from evaluation.geo.territory import Territory
+from evaluation.measures.network.analysis import NetworkAnalysis
 from evaluation.measures.reach.distance import DistanceSummary
 from evaluation.measures.reach.shares import Coverage, GoodnessOfFit
 from evaluation.measures.snapshot import Snapshot
 from evaluation.report.secrecy.cells import Publishable
+from evaluation.report.secrecy.disclosure import Disclosure
 
 __all__ = ["Estimate", "PublishedModel", "PublishedEffect", "PublishedMechanisms", "NetworkPublication",
            "VenuePublication", "OutcomesPublication", "Publication"]
@@ -289,6 +291,11 @@ class Publication:
     outcomes: OutcomesPublication | None = None  # after the accompaniment (None: not measured)
     outcome_tables: dict[str, pd.DataFrame] | None = None  # their counts, as the secrecy audit links them
     survey: object | None = None  # the partner survey (evaluation.report.survey.SurveyPublication); None: no survey
+    # How each coarsened table was coarsened (evaluation.report.secrecy.coarsen.Coarsened, by table:
+    # density_label, epci_name, programme, trend:rural, trend:qpv, band, communes, origin, theme, monthly).
+    coarsening: dict = field(default_factory=dict)
+    commune_groups: pd.DataFrame | None = None  # the communes grouped for their small counts: count, communes
+    venue_monthly: pd.DataFrame | None = None  # the tiers-lieu's activity by period (months, quarters or years)
 
     def publishable(self) -> Publishable:
         """The publication's count tables, as :mod:`evaluation.report.secrecy.audit` links them."""
@@ -298,7 +305,61 @@ class Publication:
                            venue_origins=self.venue_origins, venue_participations=self.venue_participations,
                            conversion=self.conversion_counts, themes=self.themes if len(self.themes) else None,
                            area_classes=self.area_classes, denominators=self.denominators,
-                           outcomes=self.outcome_tables, network_counts=self.network_counts)
+                           outcomes=self.outcome_tables, network_counts=self.network_counts,
+                           coarsening={k: c.mapping for k, c in self.coarsening.items()},
+                           commune_groups=self.commune_groups, venue_monthly=self.venue_monthly)
+
+
+def _publish_model(model, ratio: str, *, withheld: bool, units: int, not_converged: bool, events: int = 0,
+                   dispersion: float = float("nan")) -> PublishedModel:
+    """A count or dyad model for publication: its ratios when estimable and not withheld."""
+    table = model.table
+    params = len(table) + 1 if len(table) else 2
+    reason = ("too_few_events" if events and events < params else  # fewer events than coefficients
+              "not_converged" if not_converged else
+              "too_few_events" if table.empty and hasattr(model, "new_ties") else
+              "no_variation" if table.empty else None)
+    if table.empty:
+        first = _estimate(float("nan"), result=model, reason=reason, withheld=withheld)
+    else:
+        row = table.iloc[0]
+        first = _estimate(row[ratio], row["ci_low"], row["ci_high"], row["p_value"], result=model, reason=reason,
+                          withheld=withheld)
+    finite = table[["ci_low", "ci_high", ratio]].apply(pd.to_numeric).map(np.isfinite).all(axis=1) \
+        if len(table) else pd.Series(dtype=bool)
+    shown = table[finite.to_numpy()] if first.shown else table.iloc[:0]
+    out = pd.DataFrame({"term": shown["term"].astype(str), "ratio": shown[ratio].astype(float),
+                        "ci_low": shown["ci_low"].astype(float), "ci_high": shown["ci_high"].astype(float),
+                        "p_value": shown["p_value"].astype(float)}).reset_index(drop=True)
+    return PublishedModel(getattr(model, "family", "logistic"), str(getattr(model, "reference_level", "")), out,
+                          first, units, events, dispersion if first.shown else float("nan"),
+                          note=str(getattr(model, "note", "")))
+
+
+def _publish_effect(net: NetworkAnalysis, *, hidden: bool, protect: Disclosure) -> PublishedEffect | None:
+    """The adjusted effect, its E-values, falsification test and stratified QAP for publication:
+    withheld when the conversion counts are (``hidden``).
+    """
+    e = net.effect
+    if e is None:
+        return None
+    effect = _estimate(e.estimate, e.ci_low, e.ci_high, e.p_value, result=e, withheld=hidden)
+    placebo, warning = None, False
+    if net.falsification is not None:
+        f = net.falsification.effect
+        placebo = _estimate(f.estimate, f.ci_low, f.ci_high, f.p_value, result=f,
+                            withheld=hidden or 0 < f.n_new_ties < protect.threshold)
+        warning = bool(placebo.shown and net.falsification.warning)
+    qap, q = None, net.qap_stratified
+    if q is not None:
+        qap = _estimate(q.statistic, p_value=q.p_value, result=q, need_interval=False,
+                        reason=None if np.isfinite(q.statistic) else "no_variation")
+    shown = effect.shown
+    return PublishedEffect(effect, e.model, e.reason, e.n_pairs, e.n_new_ties, e.n_actors_with_ties,
+                           e.e_value if shown else float("nan"), e.e_value_ci if shown else float("nan"),
+                           placebo, warning, qap, q.permutations if q is not None else 0,
+                           net.qap_strata)
+
 
 
 _BLANKED = ("count", "share", "ci_low", "ci_high", "rate", "rate_10k", "index", "expected_count", "annual",

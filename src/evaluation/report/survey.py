@@ -26,12 +26,12 @@ from matplotlib.figure import Figure
 from evaluation.measures.survey.agreement import Agreement
 from evaluation.measures.survey.analysis import SurveyAnalysis, WaveScores
 from evaluation.report.figures import add_source
-from evaluation.report.published import Estimate, _estimate
+from evaluation.report.published import Estimate, Publication, _estimate
 from evaluation.report.secrecy.disclosure import suppress
-from evaluation.report.tables import confidence, fr_number
+from evaluation.report.tables import INDICATOR_COLUMNS, NOT_ESTIMABLE, confidence, fr_number
 
 __all__ = ["PublishedWave", "PublishedChange", "SurveyPublication", "publish_survey", "survey_figure",
-           "SCORE_LABELS", "RULE_LABELS", "VARIABLE_LABELS", "fr_month"]
+           "SCORE_LABELS", "RULE_LABELS", "VARIABLE_LABELS", "fr_month", "survey_indicators", "with_survey"]
 
 SCORE_LABELS = {"trust": "Confiance", "value": "Valeur des partenaires", "intensity": "Intensité moyenne des liens",
                 "density_awareness": "Densité : liens de toute intensité (connaissance ou plus)",
@@ -192,3 +192,51 @@ def survey_figure(survey: SurveyPublication, *, source: str) -> Figure:
               title_fontsize=8)
     add_source(ax, source)
     return fig
+
+
+def survey_indicators(survey: SurveyPublication | None, *, source: str) -> pd.DataFrame:
+    """The partner survey's indicators at its latest wave: mean trust and value (PARTNER's scores, 1 to 4),
+    response rate and reciprocity, with their intervals; withheld when fewer structures than the
+    threshold answered (:mod:`evaluation.report.survey`). No row without survey.
+    """
+    rows: list[dict] = []
+    if survey is None:
+        return pd.DataFrame(rows, columns=INDICATOR_COLUMNS)
+    w = survey.last
+    when = f"{w.wave} ({w.date:%d/%m/%Y})"
+    scale = ("(fiabilité, soutien de la mission, ouverture à la discussion)", "(influence, implication, ressources "
+             "apportées)")
+
+    def add(code, label, definition, estimate, *, unit):
+        shown = estimate.shown
+        rows.append({"code": code, "indicateur": label, "definition": definition, "valeur": estimate.value if shown
+                     else np.nan, "ic_bas": estimate.low if shown else np.nan, "ic_haut": estimate.high if shown
+                     else np.nan, "unite": unit, "periode": when, "source": f"enquête partenaires ; {source}",
+                     "secret": bool(w.withheld), "estimable": bool(estimate.estimable or w.withheld),
+                     "motif": "" if shown or w.withheld else NOT_ESTIMABLE.get(estimate.reason or "", "non estimable")})
+
+    boot = f"intervalle bootstrap sur les structures répondantes ({survey.draws} tirages)"
+    add("confiance_moyenne", "Confiance moyenne entre partenaires",
+        f"Note moyenne de confiance {scale[0]}, de 1 à 4, que les structures répondantes donnent aux partenaires "
+        f"qu'elles connaissent (outil PARTNER, Varda et al. 2012) ; {boot}.", w.score("trust"), unit="score sur 4")
+    add("valeur_moyenne", "Valeur moyenne des partenaires",
+        f"Note moyenne de ce qu'apportent les partenaires {scale[1]}, de 1 à 4, selon les structures répondantes "
+        f"(outil PARTNER) ; {boot}.", w.score("value"), unit="score sur 4")
+    add("taux_reponse_enquete", "Taux de réponse à l'enquête partenaires",
+        "Part des structures de la liste du territoire qui ont répondu ; intervalle de Wilson.", w.rate, unit="part")
+    add("reciprocite", "Réciprocité des liens déclarés",
+        "Part des liens qu'une structure répondante déclare avec une autre structure répondante que celle-ci "
+        f"déclare aussi ; {boot}.", w.score("reciprocity"), unit="part")
+    return pd.DataFrame(rows, columns=INDICATOR_COLUMNS)
+
+
+def with_survey(pub: Publication, survey: object | None, *, threshold: int, alpha: float, source: str) -> Publication:
+    """Add the partner survey to a publication: its protected chapter
+    (:func:`evaluation.report.survey.publish_survey`) and its indicators (:func:`survey_indicators`).
+    """
+    pub.survey = publish_survey(survey, threshold=threshold, alpha=alpha)
+    rows = survey_indicators(pub.survey, source=source)
+    if len(rows):
+        pub.indicators = pd.concat([pub.indicators, rows], ignore_index=True)
+        pub.suppressed_cells += int(rows["secret"].sum())
+    return pub

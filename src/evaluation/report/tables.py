@@ -12,9 +12,9 @@ __all__ = ["PROGRAMME_LABELS", "KIND_LABELS", "INTENSITY_LABELS", "GROUP_LABELS"
            "EFFECT_REASONS", "CRUDE_NOTE", "fr_label",
            "fr_number", "fr_percent", "fr_rate", "fr_rate_interval", "fr_interval", "fr_ratio_interval", "fr_pvalue", "fr_p",
            "confidence", "ci_label", "fr_not_estimable", "shares_table", "representation_table", "rates_table",
-           "model_table", "network_description_table", "odds_table", "indicators_table", "SECRET",
+           "model_table", "indicators_table", "SECRET",
            "SECRET_TEXT", "VENUE_LABELS", "NETWORK_LABELS", "fr_long_date", "fr_month", "SMALL", "small_label",
-           "WITHHELD_WORDS", "SPEAKER_ROLES", "speaker_role"]
+           "WITHHELD_WORDS", "SPEAKER_ROLES", "speaker_role", "COARSE_LABELS"]
 
 NBSP = "\u202f"  # narrow no-break space, the French thousands separator
 
@@ -24,7 +24,11 @@ PROGRAMME_LABELS = {"creation": "Création", "development": "Développement", "d
 #: French labels of the actor kinds used in the raw tables.
 KIND_LABELS = {"association": "Association", "ess_enterprise": "Entreprise de l'ESS", "business": "Entreprise",
                "local_authority": "Collectivité", "social_landlord": "Bailleur social",
-               "residents_group": "Collectif d'habitants", "institution": "Institution"}
+               "residents_group": "Collectif d'habitants", "institution": "Institution",
+               # roles a quote is signed with when its own kind is too rare in the territory
+               # (evaluation.measures.qualitative.generalise_roles)
+               "civil_society": "Association ou collectif", "enterprise": "Entreprise",
+               "public_body": "Acteur public", "local_actor": "Acteur local"}
 #: French labels of the intensity of a tie (the first French word of ``io.schema.VALUE_ALIASES``).
 INTENSITY_LABELS = {"awareness": "Connaissance", "cooperation": "Coopération", "coordination": "Coordination",
                     "integration": "Intégration"}
@@ -154,9 +158,20 @@ VENUE_LABELS = {"qpv_of_commune": "QPV de la commune", "rest_of_commune": "Reste
                 "return_visit": "retour"}
 
 
+#: French labels of the categories merged before suppression (codes of
+#: :data:`evaluation.report.secrecy.coarsen.CODES`).
+COARSE_LABELS = {"levels_5_7": "Rural (niveaux 5 à 7)", "levels_1_4": "Urbain (niveaux 1 à 4)",
+                 "other_epci": "Autres EPCI", "other_programmes": "Autres programmes",
+                 "all_programmes": "Tous programmes", "other_communes": "Autres communes",
+                 "other_origins": "Autres origines", "other_themes": "autres thèmes"}
+
+
 def fr_label(value: object) -> str:
-    """French label of a code (programme, actor kind and tiers-lieu codes; others capitalised as they are)."""
+    """French label of a code (programme, actor kind, tiers-lieu and merged categories' codes;
+    others capitalised as they are).
+    """
     text = str(value)
+    text = COARSE_LABELS.get(text, text)
     text = VENUE_LABELS.get(text, text)
     return PROGRAMME_LABELS.get(text, KIND_LABELS.get(text, text[:1].upper() + text[1:]))
 
@@ -358,17 +373,6 @@ def fr_pvalue(p: float) -> str:
     return f"<{NBSP}0,001" if p < 0.001 else fr_number(p, digits=3)
 
 
-_DESCRIPTION_ROWS = {
-    "actors": ("Acteurs", 0), "ties": ("Liens", 0), "density": ("Densité", 3), "mean_degree": ("Degré moyen", 2),
-    "clustering": ("Coefficient de regroupement", 2), "components": ("Composantes", 0),
-    "largest_component_share": ("Part dans la plus grande composante", None),
-    "centralisation": ("Centralisation des degrés", 2), "modularity": ("Modularité (Louvain)", 2),
-    "two_step_reach": ("Portée à deux pas (part moyenne)", None), "ei_kind": ("Indice E-I par type d'acteur", 2),
-    "ei_urban_rural": ("Indice E-I urbain/rural", 2), "ei_qpv": ("Indice E-I QPV/hors QPV", 2),
-    "bridging_urban_rural": ("Liens urbain–rural", None), "bridging_qpv": ("Liens QPV–hors QPV", None),
-}
-
-
 #: French names of the networks (codes of :func:`evaluation.measures.network.analysis.analyse_network`'s description).
 NETWORK_LABELS = {"copresence": "coprésence", "collaboration": "collaboration"}
 
@@ -380,31 +384,6 @@ PERIOD_LABELS = {"before": "avant", "after": "après"}
 def period_label(code: str) -> str:
     """« avant » / « après » for a period code; any other period is shown by its own label."""
     return PERIOD_LABELS.get(code, code)
-
-
-def network_description_table(description: pd.DataFrame) -> pd.DataFrame:
-    """One column per (network, period), one row per measure, French labels."""
-    cols = {}
-    for row in description.itertuples(index=False):
-        values = row._asdict()
-        network = NETWORK_LABELS.get(values["network"], values["network"])
-        cols[f"{network.capitalize()} — {period_label(values['period'])}"] = [
-            (fr_percent(values[k]) if digits is None else fr_number(values[k], digits=digits))
-            for k, (_, digits) in _DESCRIPTION_ROWS.items()]
-    return pd.DataFrame(cols, index=[label for label, _ in _DESCRIPTION_ROWS.values()]).rename_axis("Mesure")
-
-
-def odds_table(table: pd.DataFrame, *, alpha: float = 0.05) -> pd.DataFrame:
-    """Odds ratios of the dyad model (from ``dyad_model``)."""
-    labels = {"copresence": "Événements partagés avant (par événement)", "same_kind": "Même type d'acteur",
-              "same_sector": "Même secteur", "same_commune": "Même commune", "both_qpv": "Tous deux en QPV",
-              "urban_rural_pair": "Paire urbain–rural", "distance_km": "Distance (par 10 km)"}
-    return pd.DataFrame({
-        "Variable": [labels.get(t, t) for t in table["term"]],
-        "Rapport de cotes": [fr_number(v, digits=2) for v in table["odds_ratio"]],
-        ci_label(alpha): [fr_ratio_interval(lo, hi) for lo, hi in zip(table["ci_low"], table["ci_high"], strict=False)],
-        "p": [fr_pvalue(v) for v in table["p_value"]],
-    })
 
 
 #: Indicators whose unit is a yes/no flag, read as « oui » / « non » rather than 1 / 0.
@@ -446,3 +425,8 @@ def indicators_table(indicators: pd.DataFrame, *, alpha: float = 0.05, fixed: fr
                          ci_label(alpha): [interval(r) for r in rows],
                          "Unité": ["oui / non" if r.unite == FLAG_UNIT else r.unite for r in rows],
                          "Période": [r.periode for r in rows]})
+
+
+#: The columns of a territory's indicator table (indicators.csv).
+INDICATOR_COLUMNS = ["code", "indicateur", "definition", "valeur", "ic_bas", "ic_haut", "unite", "periode",
+                     "source", "secret", "estimable", "motif"]

@@ -13,7 +13,7 @@ from statsmodels.stats.rates import confint_poisson
 from evaluation.measures.reach.classify import _classified_communes
 from evaluation.measures.stats import wilson_interval
 
-__all__ = ["Coverage", "GoodnessOfFit", "counts_and_shares", "rates_per_10k", "representation_index", "goodness_of_fit", "communes_reached",
+__all__ = ["Coverage", "GoodnessOfFit", "counts_and_shares", "rates_per_10k", "with_poisson_rates", "representation_index", "goodness_of_fit", "communes_reached",
            "coverage"]
 
 
@@ -157,6 +157,10 @@ def _with_poisson_rates(frame: pd.DataFrame, *, alpha: float, per: float = 10_00
     out["ci_low"] = np.where(valid, low * per, np.nan)
     out["ci_high"] = np.where(valid, high * per, np.nan)
     return out
+
+
+#: Rates with exact Poisson intervals from ``count`` and ``population`` (public name).
+with_poisson_rates = _with_poisson_rates
 
 
 def representation_index(table: pd.DataFrame, communes: pd.DataFrame, by: str, *, weight: str | None = None,

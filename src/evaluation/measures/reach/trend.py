@@ -14,7 +14,7 @@ from evaluation.measures.estimation import (
 from evaluation.measures.reach.shares import _weights
 from evaluation.measures.stats import cochran_armitage, wilson_interval
 
-__all__ = ["TrendTest", "share_trend"]
+__all__ = ["TrendTest", "share_trend", "period_trend"]
 
 
 @dataclass
@@ -81,3 +81,30 @@ def share_trend(table: pd.DataFrame, column: str, value: str, *, year: str = "ye
         else:
             test.estimable, test.reason = False, "no_variation"
     return out, test
+
+
+def period_trend(table: pd.DataFrame) -> TrendTest:
+    """The Cochran–Armitage trend test of :func:`share_trend` on a table by period.
+
+    ``table`` has ``year`` (first year of each period), ``count`` and ``total``, and
+    optionally ``year_end`` (last year; default ``year``): each period is scored by its
+    middle year, ``(year + year_end) / 2``. With one row per year this is
+    :func:`share_trend`'s test. Used on a report's published periods, so that the test
+    is a function of published counts only.
+    """
+    first = table["year"].astype(float).to_numpy()
+    last = table["year_end"].astype(float).to_numpy() if "year_end" in table else first
+    hits, totals = table["count"].to_numpy(dtype=float), table["total"].to_numpy(dtype=float)
+    events = int(min(hits.sum(), totals.sum() - hits.sum())) if len(table) else 0
+    counted = int((totals > 0).sum())
+    reason = "no_data" if counted == 0 else "no_variation" if counted < 2 else events_reason(events, 1)
+    test = TrendTest(float("nan"), float("nan"), 0, len(table), events, estimable=reason is None, reason=reason)
+    if reason is None:
+        with capture_warnings() as captured:
+            z, p = cochran_armitage(hits, totals, (first + last) / 2)
+        test.warnings = captured.codes
+        if np.isfinite(z):
+            test.zscore, test.p_value, test.direction = z, p, int(np.sign(z))
+        else:
+            test.estimable, test.reason = False, "no_variation"
+    return test

@@ -36,6 +36,8 @@ from evaluation.report.editions.trajectories import trajectories_html
 from evaluation.report.formats.write import FORMAT_FILES, parse_formats
 from evaluation.report.runs.index_page import departement_cell, departement_filter, sort_and_filter_script
 from evaluation.report.runs.render import render_report
+from evaluation.report.runs.secrecy import decide_set
+from evaluation.report.secrecy.disclosure import DEFAULT_THRESHOLD
 from evaluation.report.secrecy.leaks import check_outputs, raw_names
 from evaluation.report.secrecy.patterns import identifier_sources
 from evaluation.report.tables import fr_interval, fr_number, fr_percent, fr_rate, fr_ratio_interval
@@ -186,6 +188,14 @@ def render_batch(territories: list[str] | None = None, *, data_dir: str | Path |
                "territories_file": str(territories_file) if territories_file else None, "timeout": timeout,
                "validate": False, "warm": warm, "formats": parse_formats(formats),
                "parameters": {**(parameters or {}), **({"as_of": stated} if stated else {})} or None}
+    # One publication set: the reports of the batch and the editions already published, decided together.
+    params = options["parameters"] or {}
+    if slugs and not params.get("secrecy_set"):
+        decision = decide_set(slugs, threshold=int(params.get("disclosure_threshold", DEFAULT_THRESHOLD)),
+                              alpha=float(params.get("alpha", 0.05)), out_dir=out_dir, data_dir=data_dir,
+                              reference_dir=reference_dir, territories_file=territories_file,
+                              as_of=stated or resolve_as_of(dataset.tables, None).date.isoformat(), skip_failed=True)
+        options["parameters"] = {**params, "secrecy_set": str(Path(decision).resolve())}
     workers = max(1, workers or os.cpu_count() or 1)
     limit = batch_timeout or 1800 * max(1, -(-len(slugs) // workers))
     # Every kernel of the batch uses the same pseudonym key, random if none is configured.

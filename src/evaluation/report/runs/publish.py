@@ -55,14 +55,18 @@ from evaluation.report.editions.manifest import (
 from evaluation.report.publication import report_publication
 from evaluation.report.runs.progress import Progress
 from evaluation.report.runs.render import render_report, searched_for
+from evaluation.report.runs.secrecy import SET_FILE, decide_set, earlier_members
 from evaluation.report.secrecy.disclosure import DEFAULT_THRESHOLD
 from evaluation.report.secrecy.leaks import check_outputs
+from evaluation.report.secrecy.sets import member_key
 
 __all__ = ["publish_edition", "publish_milestones",
            "Verification", "verify_edition", "recompute_indicators"]
 
-#: Outputs of a report kept in an edition (those present: the formats asked for, as ``evaluation report``).
-EDITION_OUTPUTS = ("report.html", "report.docx", "report.pdf", "report.ipynb", "indicators.csv", "indicators.xlsx")
+#: Outputs of a report kept in an edition (those present: the formats asked for, as ``evaluation report``,
+#: and the register of what it published, ``secret.json``).
+EDITION_OUTPUTS = ("report.html", "report.docx", "report.pdf", "report.ipynb", "indicators.csv", "indicators.xlsx",
+                   "secret.json")
 
 
 def _inputs(territory: str, *, data_dir, reference_dir, territories_file) -> tuple[list[tuple[str, Path]], object]:
@@ -116,6 +120,14 @@ def publish_edition(territory: str, *, edition: str, as_of: object = None, data_
     root.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{edition}.render.", dir=root))
     try:
+        # The editions published before this one, with it, form one publication set.
+        withheld = None
+        if earlier_members(out_dir, [territory], before=snapshot.date, reference_dir=reference_dir):
+            decision = decide_set([territory], threshold=int(threshold), alpha=float(alpha), out_dir=out_dir,
+                                  target=work / SET_FILE, data_dir=data_dir, reference_dir=reference_dir,
+                                  territories_file=territories_file, as_of=snapshot.date)
+            parameters["secrecy_set"] = str(decision)
+            withheld = json.loads(decision.read_text(encoding="utf-8")).get(member_key(territory, snapshot.date), [])
         render_report(territory, data_dir=data_dir, out_dir=work, reference_dir=reference_dir,
                       territories_file=territories_file, timeout=timeout, validate=False, warm=warm,
                       parameters=parameters, formats=formats, edition=edition, progress=progress)
@@ -137,7 +149,8 @@ def publish_edition(territory: str, *, edition: str, as_of: object = None, data_
                 "data_dir": stored_path(Path(data_dir) if data_dir else paths.sample),
                 "reference_dir": stored_path(Path(reference_dir) if reference_dir else paths.reference),
                 "territories_file": stored_path(Path(territories_file) if territories_file else paths.territories),
-                "baseline": stored_path(parameters["baseline"]) if baseline is not None else None},
+                "baseline": stored_path(parameters["baseline"]) if baseline is not None else None,
+                **({"withheld_for_set": withheld} if withheld is not None else {})},
             "inputs": hashes,
             "package": {"evaluation": __version__, "python": platform.python_version()},
             "libraries": library_versions(),
@@ -232,7 +245,9 @@ def recompute_indicators(manifest: dict, *, root: Path | None = None) -> list[di
     pub = report_publication(p["territory"], data_dir=resolve_path(p["data_dir"], root=root),
                              reference_dir=resolve_path(p["reference_dir"], root=root),
                              territories_file=resolve_path(p["territories_file"], root=root),
-                             threshold=int(p["disclosure_threshold"]), alpha=float(p["alpha"]), as_of=p["as_of"])
+                             threshold=int(p["disclosure_threshold"]), alpha=float(p["alpha"]), as_of=p["as_of"],
+                             secrecy_set={member_key(p["territory"], p["as_of"]): p["withheld_for_set"]}
+                             if p.get("withheld_for_set") is not None else None)
     return indicator_records(pub.indicators)
 
 

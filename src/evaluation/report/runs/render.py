@@ -36,6 +36,7 @@ from evaluation.report.editions.baseline import check_baseline
 from evaluation.report.formats import pdf as pdf_report
 from evaluation.report.formats.write import FORMAT_FILES, WRITTEN_FILES, parse_formats, start_documents
 from evaluation.report.runs.progress import Progress, progress_engine
+from evaluation.report.runs.secrecy import SET_FILE, decide_set, earlier_members
 from evaluation.report.runs.warm import WARM_ENGINE
 from evaluation.report.secrecy.disclosure import DEFAULT_THRESHOLD
 from evaluation.report.secrecy.leaks import NameLeakError, check_outputs, output_files, raw_names, trace_names
@@ -208,6 +209,22 @@ def _drop_leaking_cache(error: NameLeakError, cached: Sequence[Path]) -> NameLea
     return again
 
 
+def _with_set(territory: str, parameters: dict | None, *, out_root: Path, target: Path, as_of, alone: bool,
+              **options) -> dict:
+    """The notebook's parameters with the decision of the publication set the report forms with
+    the territory's editions already published in ``out_root`` (none, or not ``alone``: a
+    batch's or an edition's run, which decided its set: unchanged).
+    """
+    parameters = dict(parameters or {})
+    if not alone or parameters.get("secrecy_set") or not earlier_members(out_root, [territory], before=as_of,
+                                                            reference_dir=options.get("reference_dir")):
+        return parameters
+    decision = decide_set([territory], threshold=int(parameters.get("disclosure_threshold", DEFAULT_THRESHOLD)),
+                          alpha=float(parameters.get("alpha", 0.05)), out_dir=out_root, target=target, as_of=as_of,
+                          **options)
+    return {**parameters, "secrecy_set": str(decision)}
+
+
 def render_report(territory: str, *, data_dir: str | Path | None = None, out_dir: str | Path | None = None,
                   reference_dir: str | Path | None = None, territories_file: str | Path | None = None,
                   timeout: int = 900, kernel_name: str | None = None, validate: bool = True,
@@ -279,6 +296,10 @@ def render_report(territory: str, *, data_dir: str | Path | None = None, out_dir
     kernel = kernel_name or ensure_kernel()
     remove_orphans(out_root)  # working folders of runs that were killed
     work = work_dir(out_root, f"{territory}.run")
+    # the editions already published with it: one publication set (a batch decided its own)
+    parameters = _with_set(territory, parameters, out_root=out_root, target=work / SET_FILE, as_of=stated,
+                           alone=validate, data_dir=data_dir, reference_dir=reference_dir,
+                           territories_file=territories_file)
     params = {"territory": territory, "output_dir": str(work),
               "data_dir": str(Path(data_dir).resolve()) if data_dir else None,
               "reference_dir": str(Path(reference_dir).resolve()) if reference_dir else None,
@@ -332,7 +353,7 @@ def render_report(territory: str, *, data_dir: str | Path | None = None, out_dir
             say("progress_names_final")
         check_outputs([p for p in documents if p not in written], names, root=work, **search)
         with atomic_dir(target) as tmp:
-            for name in ("report.ipynb", *WRITTEN_FILES, "indicators.csv", "indicators.xlsx", "reseau"):
+            for name in ("report.ipynb", *WRITTEN_FILES, "indicators.csv", "indicators.xlsx", "secret.json", "reseau"):  # secret.json: for audits
                 if (work / name).exists():
                     shutil.move(work / name, tmp / name)
             if (target / "editions").is_dir():  # published editions outlive the report (hard links: no copy)

@@ -15,7 +15,7 @@ counts nobody publishes (the interior of the programme × year × QPV × urban/r
 they are unknowns of the system, never targets. **Relations** are linear equalities
 ``R x = 0`` over cells and atoms (each total equals the sum of its parts).
 
-:func:`joint_suppress` does primary suppression (counts from 1 to ``threshold − 1``),
+:func:`greedy_suppress` does primary suppression (counts from 1 to ``threshold − 1``),
 then secondary suppression in two stages: a relation whose only unknown is one withheld
 cell gets its smallest published non-zero cell withheld too (repeated until no relation
 pins a cell, vectorised over all relations), then the linear-programming audit
@@ -60,7 +60,7 @@ from scipy.sparse.csgraph import connected_components
 from evaluation.report.secrecy.cells import LinkedCells, Publishable
 from evaluation.report.secrecy.links import linked_cells
 
-__all__ = ["AUDIT_COLUMNS", "Audited", "audit", "audit_cells", "sensitive", "joint_suppress"]
+__all__ = ["AUDIT_COLUMNS", "Audited", "audit", "audit_cells", "sensitive", "greedy_suppress", "failing"]
 
 AUDIT_COLUMNS = ["cell", "table", "low", "high", "ok"]
 
@@ -101,7 +101,7 @@ def sensitive(linked: LinkedCells, *, threshold: int, withheld: np.ndarray | Non
 
 def audit_cells(linked: LinkedCells, *, threshold: int, withheld: np.ndarray | None = None,
                 targets: np.ndarray | None = None, exact: bool = True,
-                nonzero_known: bool = False) -> pd.DataFrame:
+                nonzero_known: bool = False, wide: np.ndarray | None = None) -> pd.DataFrame:
     """The feasible range of every sensitive withheld cell given what is published.
 
     For each withheld cell *i*: ``low = min x_i`` and ``high = max x_i`` subject to
@@ -113,17 +113,18 @@ def audit_cells(linked: LinkedCells, *, threshold: int, withheld: np.ndarray | N
     than two per cell, with the same results: one program finds every cell that can grow
     without bound (the support of the recession cone ``{d ≥ 0 : R d = 0}``), and a cell
     already seen at its lower bound in a solution of another program has that bound for
-    minimum. With ``exact=False`` (used while suppressing) a cell is also passed without
-    its own programs once two solutions found so far set it ``threshold − 1`` apart; its
-    ``low``/``high`` are then those solutions' values.
+    minimum. With ``exact=False`` (used while suppressing, and by the audit of a set) a cell
+    is also passed without its own programs once two solutions found so far set it
+    ``threshold − 1`` apart (``wide``: per cell, a larger width to reach first); its
+    ``low``/``high`` are then those solutions' values, and pass/fail is the same as exact.
 
     Returns
     -------
     DataFrame
-        ``cell``, ``table``, ``low``, ``high`` (``inf`` when unbounded), ``ok`` (``high −
-        low ≥ threshold − 1``, or ``high = 0``: a cell known to be zero reveals nobody, and
-        zeros are published anyway). One row per target: by default the cells of
-        :func:`sensitive`.
+        ``cell``, ``table``, ``low``, ``high`` (``inf`` when unbounded), ``ok`` (not
+        :func:`failing`: ``high − low ≥ threshold − 1``, or ``high = 0`` — a cell known to be
+        zero reveals nobody, and zeros are published anyway —, or ``low ≥ threshold``). One
+        row per target: by default the cells of :func:`sensitive`.
     """
     withheld = linked.withheld if withheld is None else withheld
     targets = sensitive(linked, threshold=threshold, withheld=withheld) if targets is None else targets & withheld
@@ -155,6 +156,7 @@ def audit_cells(linked: LinkedCells, *, threshold: int, withheld: np.ndarray | N
     low, high = lb[tvars].copy(), np.full(len(tvars), np.inf)
     need = np.isin(var_label[tvars], rel_label)  # the others are in no relation: [lb, ∞)
     gap = threshold - 1 - 1e-9
+    widths = np.full(len(tvars), gap) if wide is None else np.maximum(gap, np.asarray(wide, float)[targets] - 1e-9)
     for block in np.unique(var_label[tvars][need]):
         vars_ = np.flatnonzero(var_label == block)
         A, b_eq = U[rel_label == block][:, vars_].tocsc(), rhs[rel_label == block]
@@ -181,9 +183,14 @@ def audit_cells(linked: LinkedCells, *, threshold: int, withheld: np.ndarray | N
         c = np.zeros(len(vars_))
         c[j] = 1.0
         record(solve(c).x)
+        if not exact:  # programmes pushing every open target at once, each up or down at random
+            def still(unbounded=unbounded, in_block=in_block):
+                return ~unbounded & (seen_hi - seen_lo < widths[in_block])  # noqa: B023 - the ranges seen so far
+
+            _push(solve, record, j, len(vars_), still)
         lo_b, hi_b = np.full(len(j), np.nan), np.where(unbounded, np.inf, np.nan)
         for q in range(len(j)):
-            if not exact and (unbounded[q] or seen_hi[q] - seen_lo[q] >= gap):
+            if not exact and (unbounded[q] or seen_hi[q] - seen_lo[q] >= widths[in_block[q]]):
                 lo_b[q], hi_b[q] = seen_lo[q], max(seen_hi[q], seen_lo[q]) if not unbounded[q] else np.inf
                 continue
             if not unbounded[q]:
@@ -208,11 +215,27 @@ def audit_cells(linked: LinkedCells, *, threshold: int, withheld: np.ndarray | N
     return pd.DataFrame({"cell": linked.cells["cell"].to_numpy()[targets],
                          "table": linked.cells["table"].to_numpy()[targets],
                          "low": low, "high": high,
-                         "ok": ((high - low) >= gap) | (high <= 1e-9)})
+                         "ok": ~failing(low, high, threshold=threshold)})
+
+
+def failing(low: np.ndarray, high: np.ndarray, *, threshold: int, need: np.ndarray | float | None = None
+            ) -> np.ndarray:
+    """Whether withheld cells of feasible range ``[low, high]`` are disclosed: the range is
+    narrower than the protection interval ``need`` (default ``threshold − 1``) while the cell
+    could be a small count, ``high > 0`` (a cell known to be zero reveals nobody) and
+    ``low < threshold`` (a count known to be at least the threshold is no small count).
+
+    The rule needs no withheld value, so a reader's audit of the published files
+    (:mod:`evaluation.report.secrecy.sets`) applies it exactly as the publisher does.
+    """
+    low, high = np.asarray(low, dtype=float), np.asarray(high, dtype=float)
+    need = float(threshold - 1) if need is None else np.asarray(need, dtype=float)
+    return ((high - low) < need - 1e-9) & (high > 1e-9) & (low < threshold - 1e-9)
 
 
 def audit(publication: Audited, *, extra: Sequence[tuple[Mapping[str, float], float]] = ()) -> pd.DataFrame:
-    """Audit a report's publication: the feasible range of every withheld cell.
+    """Audit a report's publication: the feasible range of every withheld cell, from what the
+    publication shows alone (withheld values are blanked in it).
 
     The cells and relations are derived from the publication's own tables
     (:func:`~evaluation.report.secrecy.links.linked_cells` on :meth:`evaluation.report.published.Publication.publishable`), so the
@@ -228,11 +251,32 @@ def audit(publication: Audited, *, extra: Sequence[tuple[Mapping[str, float], fl
     linked = linked_cells(publication.publishable())
     for terms, value in extra:
         linked = linked.with_published(terms, value)
-    targets = sensitive(linked, threshold=publication.threshold)  # the only use of withheld values
+    targets = linked.withheld  # every withheld cell: the rule of `failing` needs no withheld value
     # A cell the publication leaves empty (an indicator that cannot be estimated) is unknown
     # to a reader, like a withheld one.
     unknown = linked.withheld | np.isnan(linked.cells["value"].to_numpy(dtype=float))
     return audit_cells(linked.masked(), threshold=publication.threshold, targets=targets, withheld=unknown)
+
+
+def _push(solve, record, j: np.ndarray, n_vars: int, still, *, rounds: int = 8) -> None:
+    """Record solutions of programmes that push the targets still open (``still()``) at random,
+    half up and half down, then the reverse, until few are left or little changes: most
+    targets are then seen ``threshold − 1`` apart and need no programme of their own.
+    """
+    rng = np.random.default_rng(0)
+    for _ in range(rounds):
+        open_ = still()
+        if open_.sum() < 4:
+            return
+        signs = rng.choice([-1.0, 1.0], int(open_.sum())) * rng.uniform(0.5, 1.5, int(open_.sum()))
+        for flip in (1.0, -1.0):
+            c = np.zeros(n_vars)
+            c[j[open_]] = flip * signs
+            res = solve(c)
+            if res.status == 0:
+                record(res.x)
+        if still().sum() > 0.9 * open_.sum():
+            return
 
 
 def _unbounded(A: sparse.spmatrix) -> np.ndarray:
@@ -261,8 +305,10 @@ def _withhold(linked: LinkedCells, cells: np.ndarray) -> None:
     linked.rows.iloc[rows[ok], col] = True
 
 
-def joint_suppress(linked: LinkedCells, *, threshold: int, max_rounds: int = 200) -> LinkedCells:
-    """Decide suppression for all the linked tables of a report together.
+def greedy_suppress(linked: LinkedCells, *, threshold: int, max_rounds: int = 200) -> LinkedCells:
+    """Decide suppression for all the linked tables of a report together, greedily (the
+    heuristic :func:`evaluation.report.secrecy.optimal.joint_suppress` is compared with, and
+    falls back on).
 
     1. Primary: every cell from 1 to ``threshold − 1`` is withheld (all its rows
        suppressed).
@@ -320,24 +366,24 @@ def joint_suppress(linked: LinkedCells, *, threshold: int, max_rounds: int = 200
         checked |= withheld
         failing_before = np.zeros(n, dtype=bool)
         failing_before[pd.Index(out.cells["cell"]).get_indexer(result.loc[~result["ok"], "cell"])] = True
-        failing = pd.Index(out.cells["cell"]).get_indexer(result.loc[~result["ok"], "cell"])
-        if not len(failing):
+        bad = pd.Index(out.cells["cell"]).get_indexer(result.loc[~result["ok"], "cell"])
+        if not len(bad):
             break
         # a secondary cell pinned by what is published protects nothing: once nothing else
         # fails, it is published again
-        pinned = failing[(result.loc[~result["ok"], "high"] - result.loc[~result["ok"], "low"]).to_numpy() < 1e-9]
+        pinned = bad[(result.loc[~result["ok"], "high"] - result.loc[~result["ok"], "low"]).to_numpy() < 1e-9]
         harmless = pinned[values[pinned] >= threshold]
-        if len(harmless) == len(failing):
+        if len(harmless) == len(bad):
             if restored[harmless].all() or not _restore(out, harmless, threshold=threshold):
                 break
             restored[harmless] = True
             candidate_value[harmless] = np.inf  # not chosen again
             continue
         # for each failing cell, the cells sharing a relation with it, positive for its siblings
-        share = (R[:, failing].T @ signed).tocsr()
+        share = (R[:, bad].T @ signed).tocsr()
         picks = _smallest_published(share, candidate_value, withheld)
         if not len(picks):  # one step further, through the atoms: cells of the relations of its relations' unknowns
-            touched = ((R[:, failing] != 0).T.astype(np.int64) @ incidence).tocsr()  # failing × variables
+            touched = ((R[:, bad] != 0).T.astype(np.int64) @ incidence).tocsr()  # failing × variables
             reach = (touched @ incidence.T @ cell_part).tocsr()
             picks = _smallest_published(reach, candidate_value, withheld)
         if not len(picks):

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-__all__ = ["LinkedCells", "Publishable"]
+__all__ = ["LinkedCells", "Publishable", "withhold_cells"]
 
 
 @dataclass
@@ -36,6 +36,12 @@ class LinkedCells:
         Right-hand sides of the relations (0 for structural relations).
     atoms
         Number of unpublished unknowns after the cells.
+    cube
+        The hidden programme × year × QPV × urban/rural table of the report: the variable
+        (column of ``relations``) of each of its atoms, shape ``(3, P, Y, 3)`` (urban, rural,
+        unclassified × programme × year × QPV, non-QPV, unknown), and the labels of its
+        programme and year axes (``cube_programmes``, ``cube_years``). A publication set ties
+        the cubes of its reports (:mod:`evaluation.report.secrecy.sets`).
     """
 
     cells: pd.DataFrame
@@ -44,6 +50,9 @@ class LinkedCells:
     relations: sparse.csr_matrix
     rhs: np.ndarray
     atoms: int
+    cube: np.ndarray | None = None
+    cube_programmes: tuple = ()
+    cube_years: tuple = ()
 
     @property
     def withheld(self) -> np.ndarray:
@@ -85,6 +94,20 @@ class LinkedCells:
         return replace(self, cells=cells)
 
 
+def withhold_cells(linked: LinkedCells, names) -> LinkedCells:
+    """A copy of ``linked`` with every suppressible row of the named cells suppressed (names
+    absent from ``linked`` are ignored: a publication set may name cells another report holds).
+    """
+    idx = pd.Index(linked.cells["cell"]).get_indexer(list(names))
+    idx = idx[idx >= 0]
+    rows = linked.rows.copy()
+    if len(idx):
+        hit = np.unique(linked.positions[idx].indices)
+        hit = hit[rows["suppressible"].to_numpy(dtype=bool)[hit]]
+        rows.iloc[hit, rows.columns.get_loc("suppressed")] = True
+    return replace(linked, rows=rows)
+
+
 @dataclass
 class Publishable:
     """The tables of one report that carry counts, as :func:`~evaluation.report.secrecy.links.linked_cells` reads them.
@@ -105,6 +128,12 @@ class Publishable:
     (:func:`evaluation.report.outcomes.outcome_tables`).
     ``network_counts``: the network annex's counts standing alone (``key``, ``count``: new
     ties after meeting at a venue, :func:`evaluation.report.mechanisms.mechanism_counts`).
+    ``coarsening``: for each coarsened table (``density_label``, ``epci_name``,
+    ``programme``), its merged fine categories → their group
+    (:class:`evaluation.report.secrecy.coarsen.Coarsened`); trend tables may hold periods
+    (``year`` to ``year_end``). ``reached`` may mark ``grouped`` communes, whose counts are
+    shown only as the total of ``commune_groups``. ``venue_monthly``: the tiers-lieu's
+    activity by period (``period``, ``participations``, ``new_participants``).
     """
 
     reached: pd.DataFrame
@@ -123,6 +152,9 @@ class Publishable:
     denominators: object | None = None
     outcomes: Mapping[str, pd.DataFrame] | None = None
     network_counts: pd.DataFrame | None = None
+    coarsening: Mapping[str, Mapping[str, str]] | None = None
+    commune_groups: pd.DataFrame | None = None
+    venue_monthly: pd.DataFrame | None = None
 
 
 class _Builder:

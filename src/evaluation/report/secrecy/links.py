@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -15,7 +16,7 @@ from evaluation.report.secrecy.cells import LinkedCells, Publishable, _Builder
 from evaluation.report.secrecy.denominator_links import link_denominators
 from evaluation.report.secrecy.outcome_links import link_outcomes
 
-__all__ = ["linked_cells", "distance_bands"]
+__all__ = ["linked_cells", "distance_bands", "trend_cells"]
 
 
 def _published_total(frame: pd.DataFrame, *, indicators: pd.DataFrame | None = None) -> float:
@@ -44,6 +45,70 @@ def _venue_table(b: _Builder, frame: pd.DataFrame, *, key: str, prefix: str, tot
     b.place(whole, placed)
     b.sums([whole], ids, np.zeros(len(ids), int))
     return ids, whole
+
+
+def _members(labels, mapping) -> list[list[str]]:
+    """The fine categories of each row's label (a merged row: its members, else itself)."""
+    groups: dict[str, list[str]] = {}
+    for fine, g in mapping.items():
+        groups.setdefault(g, []).append(fine)
+    return [sorted(groups.get(v, [v])) for v in labels]
+
+
+def _spans(per: pd.DataFrame) -> list[tuple[int, int]]:
+    """The years of each row of a trend table: ``(year, year_end)`` (a period), or the year alone."""
+    first = per["year"].astype(int).to_numpy()
+    last = per["year_end"].astype(int).to_numpy() if "year_end" in per else first
+    return list(zip(first.tolist(), last.tolist(), strict=True))
+
+
+def trend_cells(per: pd.DataFrame, key: str, *, shown_only: bool = False) -> list[str]:
+    """The names of the cells of a trend table's rows (``key``: ``rural`` or ``qpv``): each
+    row's count and total (those of the rows shown with ``shown_only``).
+    """
+    keep = ~per["suppressed"].to_numpy(dtype=bool) if shown_only and "suppressed" in per else np.ones(len(per), bool)
+    periods = [_period(a, z) for (a, z), k in zip(_spans(per), keep, strict=True) if k]
+    return [f"year_{key}|{p}" for p in periods] + [f"year_{key}_total|{p}" for p in periods]
+
+
+def _years_of(period: object) -> list[int]:
+    """The years of an indicator's period: ``"2024"`` or ``"2022–2024"``; none for another text."""
+    text = str(period)
+    parts = text.split("–")
+    if len(parts) == 2 and all(p.isdigit() for p in parts):
+        return list(range(int(parts[0]), int(parts[1]) + 1))
+    return [int(text)] if text.isdigit() else []
+
+
+def _period(first: int, last: int) -> str:
+    return str(first) if first == last else f"{first}-{last}"
+
+
+def _covered(per: pd.DataFrame) -> list[int]:
+    """Every year a trend table covers, sorted."""
+    return sorted({y for a, z in _spans(per) for y in range(a, z + 1)})
+
+
+def _group_axis(sub: np.ndarray, of_row: np.ndarray, n_rows: int) -> list[np.ndarray]:
+    """The variables of ``sub`` (first axis: fine categories) gathered by row (``of_row``: the
+    row of each fine category), one flat array per row.
+    """
+    flat = sub.reshape(sub.shape[0], -1)
+    return [flat[of_row == r].ravel() for r in range(n_rows)]
+
+
+def _venue_periods(b: _Builder, monthly: pd.DataFrame, *, first: int, participations: int) -> None:
+    """The tiers-lieu's activity by period: first visits add up to the first visits of the
+    participations table, participations to its total.
+    """
+    labels = monthly["period"].astype(str).tolist()
+    new = b.cells([f"venue_period_first|{p}" for p in labels], monthly["new_participants"], table="venue")
+    part = b.cells([f"venue_period_part|{p}" for p in labels], monthly["participations"], table="venue")
+    rows = b.rows("venue_monthly", monthly)
+    b.place(new, rows)
+    b.place(part, rows)
+    b.sums([first], new, np.zeros(len(new), int))
+    b.sums([participations], part, np.zeros(len(part), int))
 
 
 def linked_cells(tables: Publishable) -> LinkedCells:  # noqa: C901 (one flat list of the tables' links)
@@ -78,11 +143,18 @@ def linked_cells(tables: Publishable) -> LinkedCells:  # noqa: C901 (one flat li
     """
     b = _Builder()
     reached = tables.reached
+    coarse = {k: dict(v) for k, v in (tables.coarsening or {}).items()}
     codes = reached["commune_code"].astype(str).to_numpy()
     counts = reached["count"].to_numpy(dtype=float)
     # ---- geography: communes and their aggregates
     commune = b.cells([f"commune|{c}" for c in codes], counts, table="reached")
-    b.place(commune, b.rows("reached", reached))
+    grouped = reached["grouped"].to_numpy(dtype=bool) if "grouped" in reached else np.zeros(len(codes), bool)
+    rows = b.rows("reached", reached)
+    b.place(commune[~grouped], rows[~grouped])  # a grouped commune's count is shown in no row
+    if tables.commune_groups is not None and len(tables.commune_groups):
+        g = b.cell("communes_grouped", float(tables.commune_groups["count"].iloc[0]), table="reached")
+        b.place(g, b.rows("commune_groups", tables.commune_groups))
+        b.sums([g], commune[grouped], np.zeros(int(grouped.sum()), int))
     total = b.cell("total", _published_total(reached, indicators=tables.indicators), table="total")
     b.sums([total], commune, np.zeros(len(commune), int))
     classified = b.cell("classified", np.nan, table="total", derived=True)
@@ -98,7 +170,8 @@ def linked_cells(tables: Publishable) -> LinkedCells:  # noqa: C901 (one flat li
         by_area = tables.area_classes is not None  # département geography: levels tied to areas by atoms below
         if by != "urban_rural" and not (by_area and by == "density_label"):
             # urban and rural are tied to density levels and the hidden cube below
-            key = pd.Categorical(reached[by].astype(object).where(reached[by].notna()).astype(str), categories=labels)
+            fine = reached[by].astype(object).where(reached[by].notna()).astype(str)
+            key = pd.Categorical(fine.replace(coarse.get(by, {})), categories=labels)
             member = np.asarray(key.codes) >= 0
             b.sums(ids, commune[member], np.asarray(key.codes)[member])
         if rate is not None:
@@ -106,7 +179,9 @@ def linked_cells(tables: Publishable) -> LinkedCells:  # noqa: C901 (one flat li
         if rep is not None:
             rows = b.rows(f"representation:{by}", rep)
             b.place(ids, rows)
-            b.place(classified, rows)
+            # a group without population (a density level absent from the territory) shows no share,
+            # expected count nor interval that the total would explain
+            b.place(classified, rows[rep["population"].to_numpy(dtype=float) > 0] if "population" in rep else rows)
         if by == "density_label":
             density = dict(zip(labels, ids, strict=False))
         if by == "urban_rural":
@@ -126,8 +201,10 @@ def linked_cells(tables: Publishable) -> LinkedCells:  # noqa: C901 (one flat li
         levels = np.unique(level[known][in_level])
         b.sums(levels, atoms[in_level], np.searchsorted(levels, level[known][in_level]))
     # urban and rural from density levels; classified = urban + rural
+    merged = coarse.get("density_label", {})
     for side, levels in ((URBAN, [lv for lv in DENSITY_LABELS if lv not in RURAL_LEVELS]), (RURAL, list(RURAL_LEVELS))):
-        kids = [density[DENSITY_LABELS[lv]] for lv in levels if DENSITY_LABELS[lv] in density]
+        names = {merged.get(DENSITY_LABELS[lv], DENSITY_LABELS[lv]) for lv in levels}
+        kids = [density[v] for v in sorted(names) if v in density]
         b.sums([ur[side]], kids, np.zeros(len(kids), int))
     b.sums([classified], [ur[URBAN], ur[RURAL]], [0, 0])
     if tables.decay is not None and len(tables.decay):
@@ -140,11 +217,13 @@ def linked_cells(tables: Publishable) -> LinkedCells:  # noqa: C901 (one flat li
         b.place(ids, b.rows("decay", tables.decay))
     # ---- the hidden programme × year × QPV × urban/rural table
     prog = tables.rural_by_programme
-    programmes = prog["programme"].astype(str).to_numpy()
-    years = sorted({int(y) for t in tables.trends.values() for y in t["year"]})
+    rows_p = prog["programme"].astype(str).to_numpy()
+    members_p = _members(rows_p, coarse.get("programme", {}))
+    programmes = np.array([m for ms in members_p for m in ms], dtype=object)
+    years = sorted({y for t in tables.trends.values() for a, z in _spans(t) for y in range(a, z + 1)})
     if tables.indicators is not None:
-        years = sorted(set(years) | {int(p) for p in tables.indicators.loc[
-            tables.indicators["code"].isin(["acc_creation_dev", "acc_dla"]), "periode"] if str(p).isdigit()})
+        years = sorted(set(years) | {y for p in tables.indicators.loc[
+            tables.indicators["code"].isin(["acc_creation_dev", "acc_dla"]), "periode"] for y in _years_of(p)})
     n_p, n_y = len(programmes), len(years)
     shape = (3, max(n_p, 1), max(n_y, 1), 3)  # U: urban, rural, unclassified; Q: QPV, hors QPV, unknown
     atoms = b.new_atoms(int(np.prod(shape))).reshape(shape)
@@ -152,28 +231,31 @@ def linked_cells(tables: Publishable) -> LinkedCells:  # noqa: C901 (one flat li
     for u, side in enumerate((URBAN, RURAL)):
         b.sums([ur[side]], atoms[u].ravel(), np.zeros(atoms[u].size, int))
 
-    def margin(parents, sub: np.ndarray, axis_groups: int) -> None:
-        """parents[g] = sum of sub[g, ...] (sub's first axis indexes the groups)."""
-        flat = sub.reshape(axis_groups, -1)
-        b.sums(parents, flat.ravel(), np.repeat(np.arange(axis_groups), flat.shape[1]))
+    def margin(parents, parts: list[np.ndarray]) -> None:
+        """parents[g] = the sum of the variables ``parts[g]``."""
+        b.sums(parents, np.concatenate(parts) if parts else np.array([], int),
+               np.repeat(np.arange(len(parts)), [len(p) for p in parts]))
 
+    n_rows_p = len(rows_p)
     if n_p:
-        rural_p = b.cells([f"programme_rural|{p}" for p in programmes], prog["count"], table="programme")
-        urban_p = b.cells([f"programme_urban|{p}" for p in programmes], prog["total"] - prog["count"],
+        rural_p = b.cells([f"programme_rural|{p}" for p in rows_p], prog["count"], table="programme")
+        urban_p = b.cells([f"programme_urban|{p}" for p in rows_p], prog["total"] - prog["count"],
                           table="programme", derived=True)
-        total_p = b.cells([f"programme_total|{p}" for p in programmes], prog["total"], table="programme", derived=True)
+        total_p = b.cells([f"programme_total|{p}" for p in rows_p], prog["total"], table="programme", derived=True)
         rows = b.rows("rural_by_programme", prog)
         for ids in (rural_p, urban_p, total_p):
             b.place(ids, rows)
-        margin(rural_p, atoms[1], n_p)
-        margin(urban_p, atoms[0], n_p)
-        b.sums(total_p, np.concatenate([rural_p, urban_p]), np.tile(np.arange(n_p), 2))
+        of_row = np.repeat(np.arange(n_rows_p), [len(ms) for ms in members_p])  # the row of each fine programme
+        margin(rural_p, _group_axis(atoms[1], of_row, n_rows_p))
+        margin(urban_p, _group_axis(atoms[0], of_row, n_rows_p))
+        b.sums(total_p, np.concatenate([rural_p, urban_p]), np.tile(np.arange(n_rows_p), 2))
     year_pos = {y: k for k, y in enumerate(years)}
     for key, hit, rest in (("rural", "rural", "urban"), ("qpv", "qpv", "nonqpv")):
         per = tables.trends.get(key)
         if per is None or not len(per):
             continue
-        ys = per["year"].astype(int).to_numpy()
+        spans = _spans(per)
+        ys = [_period(a, z) for a, z in spans]
         c_hit = b.cells([f"year_{hit}|{y}" for y in ys], per["count"], table=f"trend_{key}")
         c_rest = b.cells([f"year_{rest}|{y}" for y in ys], per["total"] - per["count"], table=f"trend_{key}",
                          derived=True)
@@ -181,23 +263,25 @@ def linked_cells(tables: Publishable) -> LinkedCells:  # noqa: C901 (one flat li
         rows = b.rows(f"trends:{key}", per)
         for ids in (c_hit, c_rest, c_tot):
             b.place(ids, rows)
-        k = np.array([year_pos[y] for y in ys])
+        k = np.array([year_pos[y] for a, z in spans for y in range(a, z + 1)])
+        of_row = np.repeat(np.arange(len(spans)), [z - a + 1 for a, z in spans])
         if key == "rural":
             hit_atoms, rest_atoms = atoms[1][:, k, :], atoms[0][:, k, :]
         else:
             hit_atoms, rest_atoms = atoms[:, :, k, 0], atoms[:, :, k, 1]
         for ids, sub in ((c_hit, hit_atoms), (c_rest, rest_atoms)):
             moved = np.moveaxis(sub, 1 if key == "rural" else 2, 0)
-            margin(ids, moved, len(ys))
-        b.sums(c_tot, np.concatenate([c_hit, c_rest]), np.tile(np.arange(len(ys)), 2))
+            margin(ids, _group_axis(moved, of_row, len(spans)))
+        b.sums(c_tot, np.concatenate([c_hit, c_rest]), np.tile(np.arange(len(spans)), 2))
     # redundant margins over cells (implied by the atoms; they let the relation stage see them)
     if n_p:
-        b.sums([ur[RURAL], ur[URBAN]], np.concatenate([rural_p, urban_p]), np.repeat([0, 1], n_p))
+        b.sums([ur[RURAL], ur[URBAN]], np.concatenate([rural_p, urban_p]), np.repeat([0, 1], n_rows_p))
     for key, hit, rest, parents in (("rural", "rural", "urban", (ur[RURAL], ur[URBAN])),):
         per = tables.trends.get(key)
-        if per is not None and len(per) and sorted(per["year"].astype(int)) == years:
-            kids = [b.index[f"year_{hit}|{y}"] for y in years] + [b.index[f"year_{rest}|{y}"] for y in years]
-            b.sums(list(parents), kids, np.repeat([0, 1], len(years)))
+        if per is not None and len(per) and _covered(per) == years:
+            ys = [_period(a, z) for a, z in _spans(per)]
+            kids = [b.index[f"year_{hit}|{y}"] for y in ys] + [b.index[f"year_{rest}|{y}"] for y in ys]
+            b.sums(list(parents), kids, np.repeat([0, 1], len(ys)))
     q = tables.qpv
     q_ids = b.cells([f"qpv|{v}" for v in q["qpv"].astype(str)], q["count"], table="qpv")
     q_known = b.cell("qpv_known", _published_total(q), table="qpv", derived=True)
@@ -210,9 +294,10 @@ def linked_cells(tables: Publishable) -> LinkedCells:  # noqa: C901 (one flat li
     b.sums([q_known], q_ids, np.zeros(len(q_ids), int))
     per = tables.trends.get("qpv")
     labels_q = q["qpv"].astype(str).tolist()
-    if per is not None and len(per) and sorted(per["year"].astype(int)) == years and labels_q == [QPV, NON_QPV]:
-        kids = [b.index[f"year_qpv|{y}"] for y in years] + [b.index[f"year_nonqpv|{y}"] for y in years]
-        b.sums(list(q_ids), kids, np.repeat([0, 1], len(years)))
+    if per is not None and len(per) and _covered(per) == years and labels_q == [QPV, NON_QPV]:
+        ys = [_period(a, z) for a, z in _spans(per)]
+        kids = [b.index[f"year_qpv|{y}"] for y in ys] + [b.index[f"year_nonqpv|{y}"] for y in ys]
+        b.sums(list(q_ids), kids, np.repeat([0, 1], len(ys)))
     if tables.denominators is not None:  # structures, the QPV of the territory, target populations
         link_denominators(b, tables.denominators, {"total": total, "classified": classified, "rural": ur[RURAL],
                                                    "qpv": q_ids[labels_q.index(QPV)], "qpv_known": q_known},
@@ -232,7 +317,8 @@ def linked_cells(tables: Publishable) -> LinkedCells:  # noqa: C901 (one flat li
             c = b.cell(f"indicator|{code}", value[code], table="indicators")
             b.place(c, where[code])
             pick = np.flatnonzero(np.isin(programmes, chosen))
-            sub = atoms[:, pick, year_pos[int(period)], :] if period.isdigit() and n_p else atoms[:, :0, 0, :]
+            span = [year_pos[y] for y in _years_of(period)]
+            sub = atoms[:, pick][:, :, span, :] if span and n_p else atoms[:, :0, 0, :]
             b.sums([c], sub.ravel(), np.zeros(sub.size, int))
         if "part_rural" in where:
             b.place([ur[RURAL], classified], where["part_rural"])
@@ -264,6 +350,9 @@ def linked_cells(tables: Publishable) -> LinkedCells:  # noqa: C901 (one flat li
             first = [i for i, v in zip(ids, p["visit"].astype(str), strict=False) if v == VISITS[0]]
             if first:
                 b.sums([people], first, [0])
+            if tables.venue_monthly is not None and len(tables.venue_monthly) and first:
+                _venue_periods(b, tables.venue_monthly, first=first[0],
+                               participations=b.index["venue_participations"])
     # ---- conversion of co-presence into collaboration
     if tables.conversion is not None and len(tables.conversion):
         cv = tables.conversion
@@ -298,6 +387,8 @@ def linked_cells(tables: Publishable) -> LinkedCells:  # noqa: C901 (one flat li
     link_outcomes(b, tables.outcomes, atoms=atoms, programmes=programmes, year_pos=year_pos,
                   where=where if ind is not None else {})
     out = b.build()
+    out = replace(out, cube=len(out.cells) - 1 - atoms, cube_programmes=tuple(str(p) for p in programmes),
+                  cube_years=tuple(int(y) for y in years))
     # the classified total's value: urban + rural
     vals = out.cells["value"].to_numpy(dtype=float).copy()
     vals[b.index["classified"]] = vals[ur[URBAN]] + vals[ur[RURAL]]

@@ -36,7 +36,7 @@ from evaluation.report.context import captured_warnings
 from evaluation.report.editions.evolution import evolution_section
 from evaluation.report.published import Publication
 from evaluation.report.sections.areas import departements_section, section
-from evaluation.report.sections.base import Item, cutoff_text, period_text, report_title
+from evaluation.report.sections.base import Item, coarsening_notes, cutoff_text, period_text, report_title
 from evaluation.report.sections.denominators import funnel, reach_denominators
 from evaluation.report.sections.findings import key_findings
 from evaluation.report.sections.lexicon import glossary
@@ -225,6 +225,7 @@ def testimonies(pub: Publication) -> list[Item]:
     chosen = int(pub.quotes["highlight"].sum()) if "highlight" in pub.quotes else 0
     return ["### Témoignages : thèmes",
             shares_table(themes, "theme", label=label, alpha=pub.alpha, withheld=small_label(pub.threshold)),
+            *coarsening_notes(pub, "theme"),
             "**Choix des citations.** Une citation par thème, du plus au moins fréquent, chaque témoignage cité une "
             "fois : d'abord ceux que l'évaluateur a retenus (colonne `highlight` des témoignages"
             + (f", {fr_number(chosen)} ici" if chosen else ", aucun ici") + "), puis le plus centré sur le thème (le "

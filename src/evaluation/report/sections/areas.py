@@ -12,11 +12,9 @@ area's own report publishes its whole (whole − rest would give the territory's
 are per 10,000 inhabitants per year, the cumulative count beside.
 :func:`section` writes it in French for the notebook.
 
-Not covered: disclosure across reports. The EPCI of a département, each in its own report,
-add up to the département, so a reader comparing every report of a batch could recover a
-withheld EPCI count from the département's row; and an area's figure shown here may be one
-that the area's own report withholds (a secondary suppression of its own tables). The
-documentation says so (methods, « Secrecy »; guide, « Le référentiel des communes »).
+Disclosure across reports (the EPCI of a département, each in its own report, add up to the
+département shown here) is controlled over the publication set
+(:mod:`evaluation.report.secrecy.sets`): the areas' rows take part in it as published.
 """
 
 from __future__ import annotations
@@ -37,7 +35,7 @@ from evaluation.report.tables import (
     fr_rate_interval,
 )
 
-__all__ = ["comparison", "protect", "section", "departements_section", "COUNTS"]
+__all__ = ["comparison", "protect", "section", "departements_section", "COUNTS", "area_sets"]
 
 COUNTS = ("count", "rural", "qpv")
 _DERIVED = {"count": ("rate", "rate_low", "rate_high", "annual", "annual_low", "annual_high", "share_rural",
@@ -71,8 +69,8 @@ def protect(table: pd.DataFrame, *, threshold: int, territory_secret: dict[str, 
             small = 0 < values[i] < threshold
             if i == 0 and out["level"].iloc[0] == "territory":
                 hidden[i] = small or bool(territory_secret.get(column, False))
-                if not hidden[i] and not rest.any():  # a rest of an area is disjoint from the territory
-                    last_shown = values[i]
+                if not rest.any():  # the territory's own count, even withheld: the areas' rows then do not
+                    last_shown = values[i]  # depend on the report's other decisions (a rest is disjoint from it)
                 continue
             hidden[i] = small or (last_shown is not None and 0 < values[i] - last_shown < threshold)
             if rest[i] and len(out) and out["level"].iloc[0] == "territory" and hidden[0]:
@@ -96,20 +94,28 @@ def comparison(ctx, pub, *, threshold: int, alpha: float = 0.05, years: float | 
     ``pub``: its :class:`evaluation.report.published.Publication`), or ``None`` when the reference holds
     no area around the territory (a territory-only table says nothing).
     """
-    areas = surrounding_areas(ctx.communes, ctx.reference, load_departements(ctx.parameters.get("reference_dir")),
-                              departement=territory_departement(ctx.communes))
-    # Only the areas that hold the whole territory and more (an EPCI across a border: not its
-    # main département; a département: not itself; France: nothing), so that rows are nested.
-    codes = frozenset(ctx.communes["commune_code"])
-    areas = [a for a in areas if a.level == "territory" or codes < a.communes]
+    areas = area_sets(ctx)
     if len(areas) < 2:
         return None
     every = classify(ctx.dataset.accompaniments, ctx.reference)
     table = compare_areas(every, ctx.reference, areas, alpha=alpha, rest=True, years=years)
-    ind = pub.indicators.set_index("code")
-    secret = {c: bool(ind.loc[code, "secret"]) if code in ind.index else False for c, code in _INDICATOR.items()}
-    secret["count"] = secret["count"] or pub.total is None
+    secret = {}
+    if pub is not None:  # None: the areas' rows alone matter (a publication set links the territory's own)
+        ind = pub.indicators.set_index("code")
+        secret = {c: bool(ind.loc[code, "secret"]) if code in ind.index else False for c, code in _INDICATOR.items()}
+        secret["count"] = secret["count"] or pub.total is None
     return protect(table, threshold=threshold, territory_secret=secret)
+
+
+def area_sets(ctx) -> list:
+    """The territory and the areas around it that hold it whole and more (an EPCI across a
+    border: not its main département; a département: not itself; France: nothing), nested,
+    as :class:`evaluation.measures.reach.comparison.Area` (level, code, name, communes).
+    """
+    areas = surrounding_areas(ctx.communes, ctx.reference, load_departements(ctx.parameters.get("reference_dir")),
+                              departement=territory_departement(ctx.communes))
+    codes = frozenset(ctx.communes["commune_code"])
+    return [a for a in areas if a.level == "territory" or codes < a.communes]
 
 
 def _area_label(row) -> str:

@@ -7,13 +7,15 @@ from matplotlib.figure import Figure
 
 from evaluation.report.published import Publication
 from evaluation.report.tables import (
+    COARSE_LABELS,
+    SECRET,
     SECRET_TEXT,
     fr_long_date,
     fr_number,
     secret_reason,
 )
 
-__all__ = ["Item", "before_split", "report_title", "period_text", "period_words", "cutoff_text", "of_place",
+__all__ = ["Item", "activity_period", "coarsening_notes", "before_split", "report_title", "period_text", "period_words", "cutoff_text", "of_place",
            "place_words", "split_periods"]
 
 
@@ -104,3 +106,43 @@ def split_periods(day) -> tuple[str, str]:
 def cutoff_text(pub: Publication) -> str:
     """« données arrêtées au 30 novembre 2024 » (the report's « état au »), or ``""`` without one."""
     return f"données arrêtées au {fr_long_date(pub.snapshot.date)}" if pub.snapshot is not None else ""
+
+
+def activity_period(table: pd.DataFrame) -> str:
+    """« mensuelle », « trimestrielle » or « annuelle »: the period of the tiers-lieu's activity
+    table (``period``, coarsened from months where a month's count was small).
+    """
+    freq = pd.PeriodIndex(table["period"]).freqstr[0] if len(table) else "M"
+    return {"Q": "trimestrielle", "Y": "annuelle"}.get(freq, "mensuelle")
+
+
+def coarsening_notes(pub, *tables: str) -> list[str]:
+    """What was merged in ``tables`` before secrecy, in French, one sentence each (for under the
+    table; ``pub`` is a publication with ``coarsening`` and ``threshold``).
+    """
+    out = []
+    for key in tables:
+        c = getattr(pub, "coarsening", {}).get(key)
+        if c is None:
+            continue
+        small = f"au moins un effectif de 1 à {pub.threshold - 1}"
+        named = ", ".join(f"« {COARSE_LABELS.get(g, g)} »" for g in c.groups)
+        if c.rule == "levels_by_side":
+            what = f"niveaux de densité regroupés en {named}"
+        elif c.rule == "years_into_periods":
+            what = "années regroupées en périodes (" + ", ".join(c.groups) + ")"
+        elif c.rule == "adjacent_bands":
+            what = "tranches de distance regroupées (" + ", ".join(c.groups) + ")"
+        elif c.rule in ("months_into_quarters", "months_into_years"):
+            what = "activité présentée par " + ("trimestre" if c.rule == "months_into_quarters" else "année")
+            small = f"au moins un mois comptait de 1 à {pub.threshold - 1} participations ou premières venues"
+        elif key == "communes":
+            groups = getattr(pub, "commune_groups", None)
+            n = len(c.groups.get("other_communes", ()))
+            total = (SECRET if groups is None or bool(groups.get("suppressed", pd.Series([False])).iloc[0])
+                     else fr_number(groups["count"].iloc[0]))
+            what = f"{n} communes atteintes regroupées sur la carte (ensemble : {total} accompagnements)"
+        else:
+            what = f"{sum(len(m) for m in c.groups.values())} catégories regroupées en {named}"
+        out.append(f"Regroupement avant secret statistique : {what} ({small}).")
+    return out

@@ -11,6 +11,7 @@ from evaluation.report.sections.network_annex import network_annex
 from evaluation.report.tables import (
     EFFECT_MODELS,
     EFFECT_REASONS,
+    NETWORK_LABELS,
     SECRET,
     SECRET_TEXT,
     ci_label,
@@ -18,12 +19,51 @@ from evaluation.report.tables import (
     fr_number,
     fr_p,
     fr_percent,
-    network_description_table,
-    odds_table,
+    fr_pvalue,
+    fr_ratio_interval,
+    period_label,
     secret_reason,
 )
 
 __all__ = ["network_effect", "network_reading", "network_details"]
+
+
+#: The network description's measures: French label and decimals (``None``: a percentage).
+_DESCRIPTION_ROWS = {
+    "actors": ("Acteurs", 0), "ties": ("Liens", 0), "density": ("Densité", 3), "mean_degree": ("Degré moyen", 2),
+    "clustering": ("Coefficient de regroupement", 2), "components": ("Composantes", 0),
+    "largest_component_share": ("Part dans la plus grande composante", None),
+    "centralisation": ("Centralisation des degrés", 2), "modularity": ("Modularité (Louvain)", 2),
+    "two_step_reach": ("Portée à deux pas (part moyenne)", None), "ei_kind": ("Indice E-I par type d'acteur", 2),
+    "ei_urban_rural": ("Indice E-I urbain/rural", 2), "ei_qpv": ("Indice E-I QPV/hors QPV", 2),
+    "bridging_urban_rural": ("Liens urbain–rural", None), "bridging_qpv": ("Liens QPV–hors QPV", None),
+}
+
+
+def network_description_table(description: pd.DataFrame) -> pd.DataFrame:
+    """One column per (network, period), one row per measure, French labels."""
+    cols = {}
+    for row in description.itertuples(index=False):
+        values = row._asdict()
+        network = NETWORK_LABELS.get(values["network"], values["network"])
+        cols[f"{network.capitalize()} — {period_label(values['period'])}"] = [
+            (fr_percent(values[k]) if digits is None else fr_number(values[k], digits=digits))
+            for k, (_, digits) in _DESCRIPTION_ROWS.items()]
+    return pd.DataFrame(cols, index=[label for label, _ in _DESCRIPTION_ROWS.values()]).rename_axis("Mesure")
+
+
+def odds_table(table: pd.DataFrame, *, alpha: float = 0.05) -> pd.DataFrame:
+    """Odds ratios of the dyad model (from ``dyad_model``)."""
+    labels = {"copresence": "Événements partagés avant (par événement)", "same_kind": "Même type d'acteur",
+              "same_sector": "Même secteur", "same_commune": "Même commune", "both_qpv": "Tous deux en QPV",
+              "urban_rural_pair": "Paire urbain–rural", "distance_km": "Distance (par 10 km)"}
+    return pd.DataFrame({
+        "Variable": [labels.get(t, t) for t in table["term"]],
+        "Rapport de cotes": [fr_number(v, digits=2) for v in table["odds_ratio"]],
+        ci_label(alpha): [fr_ratio_interval(lo, hi) for lo, hi in zip(table["ci_low"], table["ci_high"], strict=False)],
+        "p": [fr_pvalue(v) for v in table["p_value"]],
+    })
+
 
 
 def _risk_ratio_text(pub: Publication) -> str:

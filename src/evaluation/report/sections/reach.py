@@ -7,7 +7,7 @@ import math
 from evaluation.geo.reference import RURAL
 from evaluation.report import figures
 from evaluation.report.published import Estimate, Publication
-from evaluation.report.sections.base import Item, _plural, _secret
+from evaluation.report.sections.base import Item, _plural, _secret, activity_period, coarsening_notes
 from evaluation.report.sections.scope import meaningful_trends, shows
 from evaluation.report.tables import (
     GROUP_LABELS,
@@ -158,7 +158,8 @@ def density(pub: Publication) -> list[Item]:
         "le groupe est accompagné à proportion de son poids démographique. La colonne « attendu » donne le nombre "
         "d'accompagnements si ceux-ci suivaient exactement la population. Niveaux de la grille communale de densité "
         "de l'INSEE présents dans le territoire.",
-        representation_table(rep[lived], "density_label", label=GROUP_LABELS["density_label"], alpha=pub.alpha)]
+        representation_table(rep[lived], "density_label", label=GROUP_LABELS["density_label"], alpha=pub.alpha),
+        *coarsening_notes(pub, "density_label")]
     fit = pub.fit.get("density_label")
     if fit is None:
         items.append("Le test d'ajustement à la distribution de la population n'est pas publié : il permettrait de "
@@ -188,7 +189,8 @@ def urban_rural(pub: Publication) -> list[Item]:
     if pub.rural_by_programme.empty:
         return ["### Urbain et rural", table]
     return ["### Urbain et rural", table, "**Part du rural dans chaque programme**",
-            shares_table(pub.rural_by_programme, "programme", label=GROUP_LABELS["programme"], alpha=pub.alpha)]
+            shares_table(pub.rural_by_programme, "programme", label=GROUP_LABELS["programme"], alpha=pub.alpha),
+            *coarsening_notes(pub, "programme")]
 
 
 def rates(pub: Publication) -> list[Item]:
@@ -208,7 +210,8 @@ def rates(pub: Publication) -> list[Item]:
     annual = ["Taux par an sur les années couvertes par les exports, le nombre cumulé d'accompagnements à côté ; "
               "intervalle tenant compte des structures accompagnées plusieurs fois (Fay et Feuer)."
               ] if "annual" in pub.rates["urban_rural"] else []
-    return ["### Taux pour 10 000 habitants", *tables, *annual]
+    notes = coarsening_notes(pub, *(g for g in groups if g != "density_label"))
+    return ["### Taux pour 10 000 habitants", *tables, *notes, *annual]
 
 
 def qpv(pub: Publication) -> list[Item]:
@@ -260,10 +263,12 @@ def trends(pub: Publication) -> list[Item]:
             items.append(f"{head} : {only} ; pas de graphique ni de test de tendance (il faut au moins deux années "
                          "publiables).")
             continue
-        items.append(figures.interval_plot(per_year, x="year", y="share", percent=True, title=head,
+        items.append(figures.interval_plot(per_year, x="period" if "period" in per_year else "year", y="share",
+                                         percent=True, title=head,
                                          xlabel="Année de début", ylabel=f"Part ({ci_label(pub.alpha)})",
                                          source=pub.source).figure)
         items.append(_trend_sentence(pub.trend_tests[key], what))
+        items += coarsening_notes(pub, f"trend:{key}")
     return items
 
 
@@ -296,7 +301,8 @@ def communes_reached(pub: Publication) -> list[Item]:
                            source=pub.source).figure,
         f"{fr_number(cov.communes_reached)} commune(s) atteinte(s) sur {fr_number(cov.communes)} "
         f"({fr_percent(cov.share_communes)}), "
-        f"regroupant {fr_percent(cov.share_population)} de la population du territoire."]
+        f"regroupant {fr_percent(cov.share_population)} de la population du territoire.",
+        *coarsening_notes(pub, "communes")]
     if cov.communes > 1 and pub.lorenz is None:
         items.append("La courbe de concentration entre communes et l'indice de Gini ne sont pas publiés : "
                      "ils redonneraient les effectifs de communes qui relèvent du secret statistique.")
@@ -335,7 +341,8 @@ def _decay(pub: Publication) -> list[Item]:
         return ["Les taux par tranche de distance relèvent du secret statistique : pas de graphique."] if secret else []
     return [figures.interval_plot(pub.decay, x="band", title="Accompagnements pour 10 000 habitants selon la distance",
                                   xlabel="Distance au lieu d'accompagnement le plus proche",
-                                  ylabel=f"Pour 10 000 habitants ({ci_label(pub.alpha)})", source=pub.source).figure]
+                                  ylabel=f"Pour 10 000 habitants ({ci_label(pub.alpha)})", source=pub.source).figure,
+            *coarsening_notes(pub, "band")]
 
 
 def count_model(pub: Publication) -> list[Item]:
@@ -376,4 +383,8 @@ def venue(pub: Publication) -> list[Item]:
     return [f"### {v.label} : détail", f"{v.events} événements depuis le {pub.territory.split_date:%d/%m/%Y} ; {who}.",
             shares_table(v.origins, "origin", label=GROUP_LABELS["origin"], alpha=pub.alpha),
             shares_table(v.participations, "visit", label=GROUP_LABELS["visit"], alpha=pub.alpha),
-            figures.monthly_plot(v.monthly, title=f"Activité mensuelle — {v.label}", source=pub.source).figure]
+            figures.monthly_plot(v.monthly, title=f"Activité {activity_period(v.monthly)} — {v.label}",
+                                 source=pub.source).figure
+            if len(v.monthly) and not v.monthly["suppressed"].all() else
+            f"L'activité {activity_period(v.monthly)} du tiers-lieu {SECRET_TEXT} : pas de graphique.",
+            *coarsening_notes(pub, "origin", "monthly")]
