@@ -134,20 +134,34 @@ def test_objectives_not_a_list_and_duplicates(tmp_path):
 
 def test_the_indicator_codes_are_those_the_indicator_table_writes():
     """INDICATOR_KINDS lists every code of territory_indicators, with a kind matching its unit."""
-    source = Path(__file__).resolve().parents[1] / "src" / "evaluation" / "report" / "indicators.py"
-    tree = ast.parse(source.read_text(encoding="utf-8"))
-    looped = {}  # add(code, …) inside « for code, … in (("part_rural", …), …) »: the loop's first items
+    report = Path(__file__).resolve().parents[1] / "src" / "evaluation" / "report"
+    # The indicator table's rows are added in indicators.py, outcomes.py (after the accompaniment) and survey.py.
+    tree = ast.Module(body=[node for name in ("indicators.py", "outcomes.py", "survey.py")
+                            for node in ast.parse((report / name).read_text(encoding="utf-8")).body], type_ignores=[])
+    looped = {}  # add(code, …) inside « for code, …, unit in (("part_rural", …, "part"), …) »: the loop's rows
     for loop in (n for n in ast.walk(tree) if isinstance(n, ast.For) and isinstance(n.iter, ast.Tuple)):
-        codes = [t.elts[0].value for t in loop.iter.elts if isinstance(t, ast.Tuple)]
+        names = [t.id for t in loop.target.elts] if isinstance(loop.target, ast.Tuple) else [loop.target.id]
+        rows = [dict(zip(names, t.elts, strict=True)) for t in loop.iter.elts if isinstance(t, ast.Tuple)]
         for call in (n for n in ast.walk(loop) if isinstance(n, ast.Call) and getattr(n.func, "id", None) == "add"):
-            looped[id(call)] = codes
+            looped[id(call)] = rows
+
+    def constant(node, row=None):
+        """A unit as written: a string, either branch of « a if … else b » (both counts), or a loop variable."""
+        if isinstance(node, ast.IfExp):
+            return constant(node.body, row)
+        if isinstance(node, ast.Name):
+            return constant(row[node.id], row)
+        return node.value
+
     written = {}
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "add" and node.args:
-            unit = next((k.value.body.value if isinstance(k.value, ast.IfExp) else k.value.value  # either: a count
-                         for k in node.keywords if k.arg == "unit"), None)
-            codes = [node.args[0].value] if isinstance(node.args[0], ast.Constant) else looped[id(node)]
-            written.update(dict.fromkeys(codes, unit))
+            unit = next((k.value for k in node.keywords if k.arg == "unit"), None)
+            if isinstance(node.args[0], ast.Constant):
+                written[node.args[0].value] = constant(unit) if unit is not None else None
+            else:
+                for row in looped[id(node)]:
+                    written[constant(node.args[0], row)] = constant(unit, row) if unit is not None else None
     assert set(written) == set(INDICATOR_KINDS)
     kinds = {"part": "share", "pour 10 000 habitants": "rate", "pour 10 000 habitants par an": "rate",
              "rapport": "ratio", "indice": "ratio", "oui (1) / non (0)": "flag", "score sur 4": "score"}
