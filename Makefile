@@ -17,7 +17,7 @@ EXAMPLE := docs/_build/extra/exemple/chenove/report.html
 EXAMPLE_INPUTS := $(shell find src/evaluation -name '*.py') notebooks/territory_report.ipynb \
   data/raw/territories.yml $(wildcard data/raw/sample/* data/raw/reference/*)
 
-.PHONY: setup report test lab bench docs clean-reports
+.PHONY: setup report test lab bench docs examples clean-reports
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -78,6 +78,15 @@ docs: $(DOCS_STAMP) $(EXAMPLE)
 $(EXAMPLE): $(EXAMPLE_INPUTS) | $(KERNEL)
 	$(BIN)/evaluation report chenove --out docs/_build/extra/exemple --formats html,pdf
 	touch $(EXAMPLE)
+
+# The two committed example editions of Chenôve (.ci/run verifies them), published again after a
+# change of the sample, the reference or territories.yml: manifest, indicators and secrecy register kept.
+EDITIONS := examples/chenove/editions
+examples: $(KERNEL)
+	$(BIN)/evaluation publish chenove --as-of 2022-12-31 --edition point-etape-2022 --out examples --replace --quiet
+	$(BIN)/evaluation publish chenove --as-of 2024-12-31 --edition point-etape-2024 --out examples --replace --quiet \
+	  --baseline $(EDITIONS)/point-etape-2022
+	cd $(EDITIONS) && rm -rf */report.* */indicators.xlsx */reseau
 
 clean-reports:
 	rm -rf reports/*/ reports/index.html
