@@ -17,7 +17,7 @@ EXAMPLE := docs/_build/extra/exemple/chenove/report.html
 EXAMPLE_INPUTS := $(shell find src/evaluation -name '*.py') notebooks/territory_report.ipynb \
   data/raw/territories.yml $(wildcard data/raw/sample/* data/raw/reference/*)
 
-.PHONY: setup report test lab bench docs examples clean-reports
+.PHONY: setup report test coverage lab bench docs examples clean-reports
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -61,6 +61,10 @@ test: $(KERNEL)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests/test_imports.py
 	$(BIN)/python -m pytest -n auto --dist loadgroup --durations=15
+
+# The same suite with line coverage (pytest-cov), per module; slower than make test.
+coverage: $(KERNEL)
+	$(BIN)/python -m pytest -n auto --dist loadgroup -q --cov=evaluation --cov-report=term:skip-covered
 
 # Jupyter refuses to start as root without --allow-root (containers, some servers).
 lab: $(KERNEL)
