@@ -6,9 +6,9 @@ against rendering the same 19 reports with ``report --all --workers 2``. The rep
 written by the publication step of each report (``report_publication`` with the batch's set
 decision, no notebook); rendering 19 notebooks takes long, so the render side is the time of
 three reports rendered one after the other (HTML), scaled to 19 and halved for two workers —
-the line says so. Target ≤ 0.3, so that a batch can be audited at no great cost. Territories:
-``every_epci_of: "21"`` with the committed reference; data drawn for that territories file
-(``evaluation sample --territories FILE``).
+the line says so. Target ≤ 0.3, so that a batch can be audited at no great cost. Territories
+and data: those of the ``batch`` benchmark (the 19 EPCI of Côte-d'Or, the sample without its
+testimonies). At ``size="tiny"`` (the test suite): two EPCI, one report rendered.
 """
 
 from __future__ import annotations
@@ -22,34 +22,25 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from evaluation.geo.reference import load_reference  # noqa: E402
-from evaluation.geo.territories import load_territories  # noqa: E402
+from _timing import BENCH_KEY, sized  # noqa: E402
+from bench_batch import epci_territories  # noqa: E402
 from evaluation.io.pseudonyms import KEY_ENV  # noqa: E402
-from evaluation.io.sample import generate_sample, write_sample  # noqa: E402
 from evaluation.report.publication import report_publication  # noqa: E402
 from evaluation.report.runs.render import render_report  # noqa: E402
 from evaluation.report.runs.secrecy import audit_folder, decide_set  # noqa: E402
 
-TERRITORIES = """territories: {}
-generate:
-  - every_epci_of: "21"
-    split_date: 2020-01-01
-    sites:
-      - {label: "Pôle d'économie solidaire (Dijon)", commune: "21231"}
-"""
-RENDERED = 3  # reports rendered to time the render side
+# EPCI in the set (None: the 19) and reports rendered to time the render side
+SCALE = {"full": (None, 3), "tiny": (2, 1)}
 
 
-def run() -> list[tuple[str, bool]]:
-    os.environ.setdefault(KEY_ENV, "benchmark-key-0123456789")
+def run(*, size: str = "full") -> list[tuple[str, bool]]:
+    n_territories, rendered = sized(size, **SCALE)
+    os.environ.setdefault(KEY_ENV, BENCH_KEY)
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        terr = tmp / "territories.yml"
-        terr.write_text(TERRITORIES, encoding="utf-8")
-        territories = load_territories(terr)
-        write_sample(generate_sample(load_reference(), territories), tmp / "data", seed=2024)
-        slugs = list(territories)
-        options = {"territories_file": terr, "data_dir": tmp / "data"}
+        terr, slugs, data = epci_territories(tmp)
+        slugs = slugs[:n_territories]
+        options = {"territories_file": terr, "data_dir": data}
         out = tmp / "reports"
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -62,15 +53,15 @@ def run() -> list[tuple[str, bool]]:
         result = audit_folder(out)
         t_audit = time.perf_counter() - start
         start = time.perf_counter()
-        for slug in slugs[:RENDERED]:
+        for slug in slugs[:rendered]:
             render_report(slug, out_dir=tmp / "rendered", formats="html", parameters={"secrecy_set": str(decision)},
                           **options)
-        t_render = (time.perf_counter() - start) / RENDERED * len(slugs) / 2
+        t_render = (time.perf_counter() - start) / rendered * len(slugs) / 2
     ratio = t_audit / t_render
-    return [(f"secrecy_set: ratio={ratio:.3f} target<=0.3 (audit of the publication set of the {len(slugs)} EPCI "
+    return [(f"secrecy_set: ratio={ratio:.3f} target<=0.3 (audit of the publication set of {len(slugs)} EPCI "
              f"of Côte-d'Or from their files, {result.cells} withheld cells, {len(result.recoverable)} recoverable, "
-             f"vs rendering them with 2 workers, estimated from {RENDERED} reports rendered one after the other "
-             f"(HTML) × {len(slugs)} / {RENDERED} / 2; {t_audit:.1f} s vs {t_render:.0f} s; deciding the set "
+             f"vs rendering them with 2 workers, estimated from {rendered} report(s) rendered one after the other "
+             f"(HTML) × {len(slugs)} / {rendered} / 2; {t_audit:.1f} s vs {t_render:.0f} s; deciding the set "
              f"beforehand: {t_decide:.0f} s)", ratio <= 0.3 and result.ok)]
 
 

@@ -31,7 +31,7 @@ FILES = runner.benchmark_files()
 # notebook, a sequential papermill loop, a spawned batch worker, a Dask worker) or create two
 # virtual environments: a minute or more each on a 2-core machine. `slow`, as the national builds:
 # part of `make test` and CI, deselected locally with -m "not slow".
-SLOW = {"batch", "batch_national", "disclosure_audit", "setup"}
+SLOW = {"batch", "batch_national", "disclosure_audit", "secrecy_set", "setup"}
 
 
 @pytest.fixture(scope="module", autouse=True)
