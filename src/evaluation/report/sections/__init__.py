@@ -220,7 +220,7 @@ def testimonies(pub: Publication) -> list[Item]:
     """
     if pub.testimonies == 0:
         return []
-    themes = pub.themes.assign(theme=pub.themes["theme"].str.capitalize())
+    themes = pub.themes  # shares_table writes each theme as fr_label does (merged themes in words)
     label = f"Thème (sur {pub.testimonies} témoignages)" if pub.testimonies_shown else "Thème"
     chosen = int(pub.quotes["highlight"].sum()) if "highlight" in pub.quotes else 0
     return ["### Témoignages : thèmes",

@@ -15,7 +15,7 @@ from evaluation.report.tables import (
     secret_reason,
 )
 
-__all__ = ["Item", "activity_period", "coarsening_notes", "before_split", "report_title", "period_text", "period_words", "cutoff_text", "of_place",
+__all__ = ["Item", "activity_period", "coarsening_notes", "followed", "before_split", "report_title", "period_text", "period_words", "cutoff_text", "of_place",
            "place_words", "split_periods"]
 
 
@@ -146,3 +146,8 @@ def coarsening_notes(pub, *tables: str) -> list[str]:
             what = f"{sum(len(m) for m in c.groups.values())} catégories regroupées en {named}"
         out.append(f"Regroupement avant secret statistique : {what} ({small}).")
     return out
+
+
+def followed(pub: Publication) -> bool:
+    """Whether structures were followed after their accompaniment (``followups.csv``)."""
+    return bool(pub.outcomes is not None and (pub.outcomes.counts.get("followed") or 0) > 0)

@@ -23,10 +23,12 @@ from statsmodels.stats.rates import confint_poisson
 from evaluation.geo.reference import RURAL
 from evaluation.measures.reach.denominators import ALL_QPV
 from evaluation.report.published import Publication
+from evaluation.report.secrecy.coarsen import CODES
 from evaluation.report.sections import prose
 from evaluation.report.sections.base import (
     Item,
     cutoff_text,
+    followed,
     of_place,
     period_text,
     period_words,
@@ -152,8 +154,10 @@ def _reach(pub: Publication) -> Finding | None:
         text = prose.phrase("constats.md.j2", "reach", comparator=rest.words,
                             comparator_rate=plain_rate(rest.count / rest.population * 1e4 / per), **values)
     elif all_one_space(pub) is None and not rates["suppressed"].astype(bool).any():
+        m = pub.model  # the count model per commune: its urban/rural ratio, with the communes' dispersion
+        unclear = m is not None and m.first.shown and m.first.low <= 1 <= m.first.high
         text = prose.phrase("constats.md.j2", "reach_by_space", urban_rate=plain_rate(rates.loc["urbain", "rate"] / per),
-                            rural_rate=plain_rate(rates.loc[RURAL, "rate"] / per), **values)
+                            rural_rate=plain_rate(rates.loc[RURAL, "rate"] / per), unclear=unclear, **values)
     else:
         text = prose.phrase("constats.md.j2", "reach", comparator="", comparator_rate="", **values)
     return Finding("reach", text, grade(evidence), values["count"], f"accompagnements, {period_text(pub)}")
@@ -187,12 +191,22 @@ def qpv_population_share(pub: Publication) -> float | None:
     return float(share) if pd.notna(share) else None
 
 
+def named_qpv(pub: Publication) -> str | None:
+    """The name of the territory's QPV when a share of its accompaniments in QPV is that QPV's: a
+    one-commune territory that declares one QPV (elsewhere, the share counts every QPV of the
+    territory, and the one the report is about may be only part of it).
+    """
+    names = [str(q["name"]) for q in pub.territory.qpv if q.get("name")]
+    one_commune = pub.geography == "commune" and len(pub.reached) == 1
+    return names[0] if len(names) == 1 and one_commune else None
+
+
 def _qpv(pub: Publication) -> Finding | None:
     row = pub.qpv.set_index("qpv").iloc[0]
     if not pub.total or bool(row["suppressed"]) or (not pub.territory.qpv and not row["count"]):
         return None
-    names = [str(q["name"]) for q in pub.territory.qpv if q.get("name")]
-    place = (f"du quartier prioritaire {of_place(names[0])}" if len(names) == 1 else "d'un quartier prioritaire")
+    name = named_qpv(pub)
+    place = f"du quartier prioritaire {of_place(name)}" if name else "d'un quartier prioritaire"
     rest = rest_of_area(pub)
     share = (rest.qpv / rest.count) if rest is not None and rest.qpv is not None and rest.count else None
     population = qpv_population_share(pub)
@@ -225,6 +239,18 @@ def _coverage(pub: Publication) -> Finding | None:
                    f"{fr_number(cov.communes)}", "communes atteintes")
 
 
+def anticipation(pub: Publication) -> bool:
+    """Whether the event study finds pairs already closer two years or more before their first
+    shared meeting (its ``lead`` bin excludes 1): the meetings then do not explain the whole gap.
+    """
+    m = pub.network.mechanisms if pub.network is not None else None
+    study = m.event_study.set_index("bin") if m is not None and len(m.event_study) else None
+    if study is None or "lead" not in study.index:
+        return False
+    lead = study.loc["lead"]
+    return bool(np.isfinite(lead["ratio"]) and (lead["ci_low"] > 1 or lead["ci_high"] < 1))
+
+
 def _network(pub: Publication) -> Finding | None:
     net = pub.network
     if net is None or net.effect is None or not net.effect.effect.shown:
@@ -232,12 +258,15 @@ def _network(pub: Publication) -> Finding | None:
     pe, e = net.effect, net.effect.effect
     f = pe.falsification
     passed = None if f is None or not f.shown else not pe.falsification_warning
+    early = anticipation(pub)
+    passed = False if early else passed  # pairs already closer before meeting: not a clean effect
     evidence = Evidence("ratio", cases=pe.new_ties, low=e.low, high=e.high, falsification=passed, effect=True)
     level = grade(evidence)
     direction = "more" if e.low > 1 else "less" if e.high < 1 else "none"
     text = prose.phrase("constats.md.j2", "network", direction=direction, times=times(e.value),
                         before=split_words(pub.territory.split_date), low=fr_number(e.low, digits=1),
-                        high=fr_number(e.high, digits=1), alarm=passed is False, precise=level == "solide")
+                        high=fr_number(e.high, digits=1), alarm=passed is False, precise=level == "solide",
+                        anticipation=early)
     return Finding("network", text, level, f"× {fr_number(e.value, digits=1)}",
                    "collaborations nouvelles après s'être croisées aux rencontres")
 
@@ -269,6 +298,7 @@ def _distance(pub: Publication) -> Finding | None:
 
 def _testimonies(pub: Publication) -> Finding | None:
     themes = pub.themes[~pub.themes["suppressed"].astype(bool)] if len(pub.themes) else pub.themes
+    themes = themes[~themes["theme"].astype(str).isin(CODES)]  # themes merged for secrecy are no theme to name
     if not pub.testimonies or not pub.testimonies_shown or themes.empty:
         return None
     first = themes.iloc[0]
@@ -295,9 +325,9 @@ def findings(pub: Publication) -> list[Finding]:
 # --------------------------------------------------------------------------- the page
 def question(pub: Publication) -> str:
     """The question the report answers, in plain French."""
-    names = [str(q["name"]) for q in pub.territory.qpv if q.get("name")]
+    name = named_qpv(pub)
     return prose.phrase("essentiel_phrases.md.j2", "question", place=place_words(pub),
-                        qpv=of_place(names[0]) if len(names) == 1 else "", network=pub.network is not None)
+                        qpv=of_place(name) if name else "", network=pub.network is not None)
 
 
 def cannot_say(pub: Publication) -> list[str]:
@@ -307,7 +337,8 @@ def cannot_say(pub: Publication) -> list[str]:
     return prose.phrase_lines("essentiel_phrases.md.j2", "cannot",
                               jobs=fr_number(jobs["valeur"]) if jobs is not None and jobs["valeur"] else "",
                               qpv=bool(pub.territory.qpv), network=pub.network is not None,
-                              left_out=fr_number(left_out) if left_out else "", plural=left_out > 1)
+                              left_out=fr_number(left_out) if left_out else "", plural=left_out > 1,
+                              followed=followed(pub))
 
 
 def key_findings(pub: Publication) -> list[Item]:

@@ -314,12 +314,14 @@ def costs(pub: Publication) -> list[Item]:
         elif not e.estimable:
             head += f" Coût par emploi présent deux ans après : {NOT_ESTIMABLE.get(e.reason or '', 'non estimable')}."
         else:
-            head += (f" Rapportées aux emplois encore présents deux ans après l'accompagnement, les dépenses des "
-                     f"années {years} font {_euros(e.value)} par emploi ({ci_label(pub.alpha)} {_euros(e.low)} "
-                     f"à {_euros(e.high)} : le nombre d'emplois est estimé).")
+            head += (f" Rapportées à tous les emplois présents deux ans après l'accompagnement dans les structures "
+                     f"accompagnées (emplois créés et emplois qui existaient déjà), les dépenses des années {years} "
+                     f"font {_euros(e.value)} par emploi ({ci_label(pub.alpha)} {_euros(e.low)} à {_euros(e.high)} : "
+                     "le nombre d'emplois est estimé). Ce n'est pas le coût d'un emploi créé.")
     if c["unallocated"] and np.isfinite(c["unallocated"]):
         head += (f" {fr_percent(c['unallocated'], digits=0)} des dépenses ne sont rattachées à aucun programme : "
                  "elles comptent dans les totaux, pas dans les lignes par programme.")
     t = costs_tables(pub)
-    return [head, "**Dépenses et coût par programme**", t["programme"], "**Par année**", t["year"],
-            "**Part des financeurs**", t["funders"]]
+    scope = "" if c["scope"] == "territory" else " — ensemble de l'organisme, tous territoires"
+    return [head, f"**Dépenses et coût par programme{scope}**", t["programme"], f"**Par année{scope}**", t["year"],
+            f"**Part des financeurs{scope}**", t["funders"]]

@@ -22,7 +22,14 @@ from evaluation.geo.reference import RURAL
 from evaluation.report import figures
 from evaluation.report.published import Publication
 from evaluation.report.sections import prose
-from evaluation.report.sections.base import Item, cutoff_text, period_text, report_title, split_periods
+from evaluation.report.sections.base import (
+    Item,
+    cutoff_text,
+    followed,
+    period_text,
+    report_title,
+    split_periods,
+)
 from evaluation.report.sections.findings import (
     findings,
     plain_percent,
@@ -36,8 +43,10 @@ from evaluation.report.tables import (
     VENUE_LABELS,
     ci_label,
     confidence,
+    fr_label,
     fr_month,
     fr_number,
+    fr_percent,
     indicators_table,
     small_label,
 )
@@ -72,26 +81,35 @@ def context(pub: Publication) -> list[Item]:
 
 
 def reach_chart(pub: Publication) -> object | None:
-    """Rate per 10,000 inhabitants: the territory beside the rest of its area, else urban beside rural."""
-    rate = pub.indicators.set_index("code").loc["taux_10k"] if "taux_10k" in set(pub.indicators["code"]) else None
+    """Rate per 10,000 inhabitants, per year when the years covered are known (as L'essentiel
+    says it), else over the period: the territory beside the rest of its area, else urban
+    beside rural.
+    """
+    ind = pub.indicators.set_index("code")
+    annual = ind.loc["taux_annuel_10k"] if "taux_annuel_10k" in ind.index else None
+    years = pub.denominators.years if annual is not None and pub.denominators is not None else None
+    rate = annual if years else ind.loc["taux_10k"] if "taux_10k" in ind.index else None
     if rate is None or bool(rate["secret"]) or not pub.total:
         return None
+    per = years or 1.0  # the comparators' counts cover the same years
     name = report_title(pub).split(" (")[0]
     rows = [{"label": name, "rate": rate["valeur"], "low": rate["ic_bas"], "high": rate["ic_haut"]}]
     rest = rest_of_area(pub)
     if rest is not None:
         value, low, high = rest_rate_interval(rest, alpha=pub.alpha)
-        rows.append({"label": rest.words[:1].upper() + rest.words[1:], "rate": value, "low": low, "high": high})
+        rows.append({"label": rest.words[:1].upper() + rest.words[1:], "rate": value / per, "low": low / per,
+                     "high": high / per})
         what = f"{name} et {rest.words}"
     else:
         what = "communes urbaines et rurales"
         rates = pub.rates["urban_rural"]
         if all_one_space(pub) is not None or rates["suppressed"].astype(bool).any():
             return None
-        rows = [{"label": f"Communes {'rurales' if r.urban_rural == RURAL else 'urbaines'}", "rate": r.rate,
-                 "low": r.ci_low, "high": r.ci_high} for r in rates.itertuples()]
-    return figures.rate_bars(pd.DataFrame(rows), title=f"Accompagnements pour 10 000 habitants : {what}",
-                             xlabel=f"Pour 10 000 habitants (trait : fourchette à {confidence(pub.alpha)} %)",
+        rows = [{"label": f"Communes {'rurales' if r.urban_rural == RURAL else 'urbaines'}", "rate": r.rate / per,
+                 "low": r.ci_low / per, "high": r.ci_high / per} for r in rates.itertuples()]
+    unit = "par an pour 10 000 habitants" if years else "pour 10 000 habitants, sur toute la période"
+    return figures.rate_bars(pd.DataFrame(rows), title=f"Accompagnements {unit} : {what}",
+                             xlabel=f"{unit[:1].upper() + unit[1:]} (trait : fourchette à {confidence(pub.alpha)} %)",
                              source=pub.source)
 
 
@@ -110,7 +128,8 @@ def reach_overview(pub: Publication) -> list[Item]:
 def _origins(pub: Publication) -> str:
     origins = pub.venue.origins
     shown = origins[~origins["suppressed"].astype(bool) & (origins["count"] > 0)]
-    words = {"qpv_of_commune": "du quartier prioritaire de la commune", "rest_of_commune": "du reste de la commune",
+    commune = "de la commune" if len(pub.reached) == 1 else "de la commune du tiers-lieu"
+    words = {"qpv_of_commune": f"du quartier prioritaire {commune}", "rest_of_commune": f"du reste {commune}",
              "rest_of_epci": "du reste de l'intercommunalité", "rural_communes": "de communes rurales",
              "other_urban_communes": "d'autres communes urbaines"}
     parts = [f"{plain_percent(r.share)} {words.get(r.origin, VENUE_LABELS.get(r.origin, r.origin))}"
@@ -157,11 +176,20 @@ def network_chart(pub: Publication) -> object | None:
         [f"{fr_number(_partners(net.graphs[p]))} sur {fr_number(net.active[p])}" for p in (first, second)])}
     collab = net.description[net.description["network"] == "collaboration"].set_index("period")
     codes = list(collab.index)[:2]
-    column, words = (("bridging_qpv", "Liens entre structures du quartier prioritaire et d'ailleurs")
-                     if pub.territory.qpv else ("bridging_urban_rural", "Liens entre communes urbaines et rurales"))
+    attribute, column, words = (
+        ("qpv", "bridging_qpv", "Part des liens entre structures du quartier prioritaire et d'ailleurs (%)")
+        if pub.territory.qpv else
+        ("urban_rural", "bridging_urban_rural", "Part des liens entre communes urbaines et rurales (%)"))
     if column in collab and len(codes) == 2:
-        ties = [round(float(collab.loc[c, column]) * float(collab.loc[c, "ties"])) for c in codes]
-        panels[words] = ([before, after], ties, [fr_number(v) for v in ties])
+        # Shares, not counts: the periods differ in length; beside them, the share random mixing would give.
+        shares = [float(collab.loc[c, column]) for c in codes]
+        labels, values = [before, after], [100 * v for v in shares]
+        mixing = net.mechanisms.mixing if net.mechanisms is not None else None
+        row = (mixing[(mixing["attribute"] == attribute) & (mixing["period"] == "after")]
+               if mixing is not None and len(mixing) else None)
+        if row is not None and len(row) and pd.notna(row["expected"].iloc[0]):
+            labels, values = [*labels, "Au hasard"], [*values, 100 * float(row["expected"].iloc[0])]
+        panels[words] = (labels, values, [fr_percent(v / 100) for v in values])
     return figures.before_after_bars({textwrap.fill(k, 34): v for k, v in panels.items()},
                                      title=f"Les collaborations entre structures, {before.lower()} et {after.lower()}",
                                      source=pub.source)
@@ -202,7 +230,7 @@ def voices(pub: Publication) -> list[Item]:
         return []
     themes = pub.themes
     small = small_label(pub.threshold)
-    table = pd.DataFrame({"Thème": [str(t).capitalize() for t in themes["theme"]],
+    table = pd.DataFrame({"Thème": [fr_label(t) for t in themes["theme"]],
                           "Témoignages qui l'abordent": [small if s else fr_number(c) for c, s in
                                                          zip(themes["count"], themes["suppressed"], strict=True)]})
     items: list[Item] = ["## Ce que les chiffres ne disent pas",
@@ -228,7 +256,7 @@ def limits(pub: Publication) -> list[Item]:
     lines = prose.phrase_lines(_CORPS, "limits", jobs=fr_number(jobs["valeur"]) if jobs is not None and
                                not jobs["secret"] and jobs["valeur"] else "", qpv=bool(pub.territory.qpv),
                                network=pub.network is not None, threshold=pub.threshold,
-                               illustrative=pub.illustrative)
+                               illustrative=pub.illustrative, followed=followed(pub))
     return items + ["### Ce que les chiffres ne peuvent pas dire", "\n".join(f"- {line}" for line in lines)]
 
 
