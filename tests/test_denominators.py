@@ -144,6 +144,16 @@ class TestQpv:
         assert q["index_low"] == pytest.approx(lo / (5000 / pop)) and q["index_high"] == pytest.approx(hi / (5000 / pop))
         assert out.loc[ALL_QPV, "index"] == pytest.approx(q["index"]) and bool(out.loc[ALL_QPV, "available"])
 
+    def test_a_qpv_across_two_communes_counts_its_population_once(self, reference):
+        """The QPV's whole population (scope « qpv ») on each of its two communes' rows: 3,000, not 6,000."""
+        two = reference[reference["commune_code"].isin(["21166", "21231"])]
+        table = pd.concat([_qpv_table(3000).assign(population_scope="qpv"),
+                           _qpv_table(3000).assign(population_scope="qpv", commune_code="21231")])
+        out = qpv_representation(_accompaniments(), two, table).set_index("qpv")
+        pop = float(two["population"].sum())
+        assert out.loc["QN02199Z", "population"] == 3000 and out.loc[ALL_QPV, "population"] == 3000
+        assert out.loc[ALL_QPV, "population_share"] == pytest.approx(3000 / pop)
+
     def test_population_not_available_is_said(self, chenove):
         out = qpv_representation(_accompaniments(), chenove, _qpv_table(None)).set_index("qpv")
         assert not out.loc[ALL_QPV, "available"] and np.isnan(out.loc["QN02199Z", "index"])

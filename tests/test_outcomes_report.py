@@ -21,6 +21,7 @@ from evaluation.report.publication import publish
 from evaluation.report.secrecy.audit import audit
 from evaluation.report.secrecy.dominance import p_percent_sensitive
 from evaluation.report.sections.outcomes import jobs_table
+from evaluation.report.tables import SECRET
 
 CODES = ["survie_2ans", "survie_3ans", "emplois_a_2ans", "cout_par_structure", "suivi_taux"]
 
@@ -104,7 +105,21 @@ def test_a_dominated_jobs_total_is_withheld(measured):
     assert row["dominated"] and np.isnan(row["jobs"]) and np.isnan(row["estimate"])
     assert pub.indicators.set_index("code").loc["emplois_a_2ans", "secret"]
     jobs_row = jobs_table(pub).iloc[2]
-    assert jobs_row["Emplois comptés"] == "s"
+    assert jobs_row["Emplois comptés"] == SECRET
+
+
+def test_a_part_of_the_jobs_from_few_structures_is_withheld_with_the_other_part(measured):
+    """One structure checked in an administrative source: its jobs (« dont vérifiés ») are its own;
+    the declared part would give them back from the total, so both parts are withheld.
+    """
+    _, m = measured("chenove")
+    table = m.outcomes.jobs.table.copy()
+    table.loc[table["horizon"] == 2, ["verified_structures", "verified"]] = [1, 8.0]
+    thin = dataclasses.replace(m.outcomes, jobs=dataclasses.replace(m.outcomes.jobs, table=table))
+    pub, _ = _publish(measured, "chenove", 5, outcomes=thin)
+    row = pub.outcomes.jobs.set_index("horizon").loc[2]
+    assert np.isnan(row["verified"]) and np.isnan(row["declared"])
+    assert jobs_table(pub).iloc[2]["dont vérifiés"] == SECRET == jobs_table(pub).iloc[2]["dont déclarés"]
 
 
 def test_the_french_text(measured):

@@ -13,7 +13,8 @@ what joint suppression withheld and applies the rules of this chapter:
   structures than the threshold remain observed, and drawn only for
   groups none of whose estimates is withheld (its steps would show them);
 * a total of jobs is withheld by the p % rule (:mod:`evaluation.report.secrecy.dominance`) or when
-  it rests on fewer structures than the threshold; the jobs lost in closures when fewer
+  it rests on fewer structures than the threshold; its verified and declared parts when either
+  rests on fewer; the jobs lost in closures when fewer
   structures than the threshold closed;
 * a log-rank test is withheld when one of its groups is;
 * a cost ratio is withheld with its accompaniments or structures; the cost per job at two years
@@ -102,6 +103,12 @@ def _jobs(summary: OutcomesSummary, hidden: np.ndarray, threshold: int, p: float
     withheld = hidden | dominated | few
     for col in _JOB_MAGNITUDES:
         j[col] = j[col].astype(float).where(~withheld)
+    # Verified and declared parts: each a total over fewer structures; both withheld when either rests
+    # on 1 to threshold − 1 structures (the other part and the total would give it back).
+    parts = j[["verified_structures", "declared_structures"]].to_numpy(dtype=float)
+    thin = ((parts > 0) & (parts < threshold)).any(axis=1)
+    for col in ("verified", "declared"):
+        j[col] = j[col].where(~thin)
     for col in ("eligible", "observed", "unknown", "merged"):
         j[col] = j[col].astype(float).where(~hidden)
     closed = j["closed"].to_numpy(dtype=float)

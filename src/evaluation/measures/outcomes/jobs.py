@@ -51,7 +51,8 @@ class JobsOverTime:
 
     ``table`` has one row per ``horizon`` (years): ``eligible`` structures, ``observed``
     (closed ones included), ``closed``, ``merged``, ``unknown``, ``jobs`` (observed total),
-    ``verified`` and ``declared`` (its parts), ``fte``, ``jobs_declared_start`` (what the same
+    ``verified`` and ``declared`` (its parts, with ``verified_structures`` and
+    ``declared_structures``: how many structures with jobs each part sums), ``fte``, ``jobs_declared_start`` (what the same
     observed structures declared at the accompaniment), ``jobs_lost`` (declared at the
     accompaniment by those closed), ``estimate``, ``ci_low``, ``ci_high``, ``estimable``,
     ``reason``. ``contributions`` holds each horizon's observed jobs per structure (for the
@@ -124,6 +125,8 @@ def jobs_over_time(histories: pd.DataFrame, followups: pd.DataFrame, *, as_of: d
                      "unknown": int(state.isin(["unknown", "alive_unknown_jobs"]).sum()),
                      "jobs": float(values.sum()), "verified": float(jobs[observed & verified].sum()),
                      "declared": float(jobs[observed & ~verified].sum()),
+                     "verified_structures": int((observed & verified & (jobs > 0)).sum()),
+                     "declared_structures": int((observed & ~verified & (jobs > 0)).sum()),
                      "fte": float(fte[observed].sum()) if fte[observed].notna().any() else np.nan,
                      "jobs_declared_start": float(eligible.loc[observed, "jobs_declared"].sum()),
                      "jobs_lost": float(eligible.loc[closed, "jobs_declared"].sum()),

@@ -215,6 +215,12 @@ def qpv_representation(accompaniments: pd.DataFrame, communes: pd.DataFrame, ter
     whole_inside = q.groupby("qpv_code", dropna=False)["commune_code"].transform(lambda c: set(c) <= inside_communes)
     q = q[(q["population_scope"] != "qpv") | whole_inside.astype(bool)]
     part = q.drop_duplicates(["qpv_code", "commune_code"]) if q["qpv_code"].notna().any() else q
+    # A population of the whole QPV (scope "qpv") is written on each of its communes' rows: shared
+    # between them, so that their sum is the QPV's once; a commune's part (scope "commune") is summed.
+    rows_of = part.groupby(part["qpv_code"].fillna(part["qpv_name"]), dropna=False)["commune_code"].transform("size")
+    whole = (part["population_scope"] == "qpv").to_numpy()
+    part = part.assign(population=pd.to_numeric(part["population"], errors="coerce").astype(float)
+                       .where(~whole, pd.to_numeric(part["population"], errors="coerce").astype(float) / rows_of))
     per_qpv = part.groupby(part["qpv_code"].fillna(part["qpv_name"]), sort=True, dropna=False).agg(
         qpv_code=("qpv_code", "first"), qpv_name=("qpv_name", "first"),
         communes=("commune_code", lambda c: " ".join(sorted(set(c.dropna().astype(str))))),

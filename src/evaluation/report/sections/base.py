@@ -15,7 +15,7 @@ from evaluation.report.tables import (
     secret_reason,
 )
 
-__all__ = ["Item", "activity_period", "coarsening_notes", "followed", "before_split", "report_title", "period_text", "period_words", "cutoff_text", "of_place",
+__all__ = ["Item", "activity_period", "coarsening_notes", "followed", "qpv_names", "before_split", "report_title", "period_text", "period_words", "cutoff_text", "of_place",
            "place_words", "split_periods"]
 
 
@@ -56,6 +56,18 @@ def _one_commune(pub: Publication) -> bool:
     return len(t.communes) == 1 and not t.epcis and not t.departements and len(pub.commune_classes) == 1
 
 
+def qpv_names(pub: Publication) -> list[str]:
+    """The names of the territory's QPV: as territories.yml declares them, or, for a QPV declared
+    by its code, as the reference's QPV table names it.
+    """
+    declared = [str(q["name"]) for q in pub.territory.qpv if q.get("name")]
+    d = getattr(pub, "denominators", None)
+    if declared or d is None or not len(d.qpv):
+        return declared
+    named = d.qpv[d.qpv["qpv_code"].notna() & d.qpv["qpv_name"].notna()]
+    return list(dict.fromkeys(named["qpv_name"].astype(str)))
+
+
 def report_title(pub: Publication) -> str:
     """What the data cover, as the report's title: for a one-commune territory the commune and
     its priority neighbourhoods (« Chenôve (dont le QPV du Mail) »: the data are the whole
@@ -65,7 +77,7 @@ def report_title(pub: Publication) -> str:
     if not _one_commune(pub):
         return t.label
     name = pub.commune_classes[0][0]
-    qpv = [str(q["name"]) for q in t.qpv if q.get("name")]
+    qpv = qpv_names(pub)
     if not qpv:
         return name
     if len(qpv) == 1:

@@ -33,6 +33,7 @@ from evaluation.report.sections.base import (
     period_text,
     period_words,
     place_words,
+    qpv_names,
 )
 from evaluation.report.sections.grades import Evidence, Grade, grade
 from evaluation.report.sections.scope import all_one_space, gaps
@@ -196,7 +197,7 @@ def named_qpv(pub: Publication) -> str | None:
     one-commune territory that declares one QPV (elsewhere, the share counts every QPV of the
     territory, and the one the report is about may be only part of it).
     """
-    names = [str(q["name"]) for q in pub.territory.qpv if q.get("name")]
+    names = qpv_names(pub)
     one_commune = pub.geography == "commune" and len(pub.reached) == 1
     return names[0] if len(names) == 1 and one_commune else None
 
