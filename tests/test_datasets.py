@@ -248,9 +248,13 @@ class TestFrenchValues:
         # The report layer's French labels are what evaluators write: each must read as its code.
         from evaluation._text import normalise_name
         from evaluation.io.schema import ACTOR_KINDS, PROGRAMMES, choice_lookup
+        from evaluation.measures.qualitative import LOCAL_ACTOR, ROLE_FAMILIES
         from evaluation.report.tables import KIND_LABELS, PROGRAMME_LABELS
 
-        for labels, codes in ((PROGRAMME_LABELS, PROGRAMMES), (KIND_LABELS, ACTOR_KINDS)):
+        families = {*ROLE_FAMILIES.values(), LOCAL_ACTOR}  # the broader roles rare kinds are quoted under: labels only
+        kinds = {k: v for k, v in KIND_LABELS.items() if k not in families}
+        assert set(KIND_LABELS) == set(ACTOR_KINDS) | families
+        for labels, codes in ((PROGRAMME_LABELS, PROGRAMMES), (kinds, ACTOR_KINDS)):
             assert set(labels) == set(codes)
             lookup = choice_lookup(codes)
             for code, label in labels.items():

@@ -282,7 +282,12 @@ def _describe(pub: Publication, ctx: ReportContext, summary: ReachSummary, repre
     """Fill the publication's descriptive fields (territory, totals, tests, model)."""
     c = ctx.communes
     ind = pub.indicators.set_index("code")
-    years = ctx.accompaniments["year"].dropna()
+    # The years the exports cover (all territories'), not this territory's first and last records:
+    # a territory with few accompaniments would otherwise give their dates away.
+    starts = pd.to_datetime(ctx.dataset.accompaniments["start_date"], errors="coerce").dropna()
+    if ctx.snapshot is not None:
+        starts = starts[starts <= pd.Timestamp(ctx.snapshot.date)]
+    years = starts.dt.year
     pub.alpha, pub.source, pub.territory, pub.illustrative = alpha, source, ctx.territory, ctx.illustrative
     pub.snapshot = ctx.snapshot
     pub.pseudonyms_stable = bool(ctx.dataset.pseudonyms.get("stable", False))

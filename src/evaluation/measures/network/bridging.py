@@ -116,7 +116,7 @@ def bridging_models(dyad_table: pd.DataFrame, *, exposure: np.ndarray, bridges: 
     out = {}
     for kind, bridge in bridges.items():
         bridge = np.asarray(bridge, dtype=float)
-        if np.ptp(bridge) == 0:
+        if bridge.size == 0 or np.ptp(bridge) == 0:  # no pair, or all on one side
             continue
         out[kind] = adjusted_model(f"bridging_{kind}", dyad_table,
                                    {"met_bridging": exposure * bridge, "met_within": exposure * (1 - bridge)},

@@ -57,7 +57,9 @@ def common_partners(ties: pd.DataFrame, universe: Sequence[str], i: np.ndarray, 
     one sparse product; ties with an actor outside ``universe`` are left out.
     """
     a = _adjacency(ties, universe)
-    return np.asarray((a @ a)[i, j]).ravel().astype(float)
+    values = (a @ a).tocsr()[np.asarray(i, dtype=np.int64), np.asarray(j, dtype=np.int64)]
+    values = values.toarray() if sp.issparse(values) else values  # scipy gives a sparse row for some inputs
+    return np.asarray(values, dtype=float).ravel()
 
 
 def degrees(ties: pd.DataFrame, universe: Sequence[str]) -> np.ndarray:

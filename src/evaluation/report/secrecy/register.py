@@ -41,6 +41,11 @@ def register_content(member: Member, *, threshold: int) -> dict:
     """
     lk = member.linked
     pos = lk.positions.tocoo()
+    # A cell's value is in the register only when a published row shows it (or lets a reader
+    # compute it): a total that only withheld rows reveal is not published, whatever its value.
+    shown_rows = ~lk.rows["suppressed"].to_numpy(dtype=bool)
+    shown = np.asarray(lk.positions.astype(bool) @ shown_rows.astype(int)).ravel() > 0
+    values = np.where(shown, lk.cells["value"].to_numpy(dtype=float), np.nan)
     rel = lk.relations.tocoo()
     comparison = None
     if member.comparison is not None:
@@ -59,7 +64,7 @@ def register_content(member: Member, *, threshold: int) -> dict:
                                      communes.get("departement", pd.Series([None] * len(communes))).astype(object)]},
         "comparison": comparison,
         "cells": {"cell": lk.cells["cell"].astype(str).tolist(), "table": lk.cells["table"].astype(str).tolist(),
-                  "value": [_null(float(v)) for v in lk.cells["value"]],
+                  "value": [_null(float(v)) for v in values],
                   "derived": lk.cells["derived"].astype(bool).tolist()},
         "rows": {"table": lk.rows["table"].astype(str).tolist(), "index": lk.rows["index"].astype(int).tolist(),
                  "suppressible": lk.rows["suppressible"].astype(bool).tolist(),

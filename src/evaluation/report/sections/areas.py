@@ -69,8 +69,8 @@ def protect(table: pd.DataFrame, *, threshold: int, territory_secret: dict[str, 
             small = 0 < values[i] < threshold
             if i == 0 and out["level"].iloc[0] == "territory":
                 hidden[i] = small or bool(territory_secret.get(column, False))
-                if not rest.any():  # the territory's own count, even withheld: the areas' rows then do not
-                    last_shown = values[i]  # depend on the report's other decisions (a rest is disjoint from it)
+                if not hidden[i] and not rest.any():  # a rest of an area is disjoint from the territory
+                    last_shown = values[i]
                 continue
             hidden[i] = small or (last_shown is not None and 0 < values[i] - last_shown < threshold)
             if rest[i] and len(out) and out["level"].iloc[0] == "territory" and hidden[0]:

@@ -349,10 +349,12 @@ def key_findings(pub: Publication) -> list[Item]:
     if not pub.total or pub.years is None:
         return [prose.render("essentiel.md.j2", illustrative=pub.illustrative, question=question(pub),
                              period=period_text(pub), cutoff=cutoff_text(pub), findings=[],
-                             cannot=cannot_say(pub), network=False, qpv=False)]
+                             cannot=cannot_say(pub), network=False, qpv=False, withheld=pub.total is None,
+                             threshold=pub.threshold)]
     return [prose.render("essentiel.md.j2", illustrative=pub.illustrative, question=question(pub),
                          period=period_text(pub), cutoff=cutoff_text(pub), findings=findings(pub),
-                         cannot=cannot_say(pub), network=pub.network is not None, qpv=bool(pub.territory.qpv))]
+                         cannot=cannot_say(pub), network=pub.network is not None, qpv=bool(pub.territory.qpv),
+                         withheld=False, threshold=pub.threshold)]
 
 
 def rest_rate_interval(rest: Rest, *, alpha: float) -> tuple[float, float, float]:

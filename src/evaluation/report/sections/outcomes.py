@@ -23,6 +23,7 @@ from evaluation.report.tables import (
     PROGRAMME_LABELS,
     SECRET,
     ci_label,
+    confidence,
     fr_interval,
     fr_number,
     fr_p,
@@ -316,8 +317,8 @@ def costs(pub: Publication) -> list[Item]:
         else:
             head += (f" Rapportées à tous les emplois présents deux ans après l'accompagnement dans les structures "
                      f"accompagnées (emplois créés et emplois qui existaient déjà), les dépenses des années {years} "
-                     f"font {_euros(e.value)} par emploi ({ci_label(pub.alpha)} {_euros(e.low)} à {_euros(e.high)} : "
-                     "le nombre d'emplois est estimé). Ce n'est pas le coût d'un emploi créé.")
+                     f"font {_euros(e.value)} par emploi (fourchette à {confidence(pub.alpha)} % : de {_euros(e.low)} à "
+                     f"{_euros(e.high)}, le nombre d'emplois étant estimé). Ce n'est pas le coût d'un emploi créé.")
     if c["unallocated"] and np.isfinite(c["unallocated"]):
         head += (f" {fr_percent(c['unallocated'], digits=0)} des dépenses ne sont rattachées à aucun programme : "
                  "elles comptent dans les totaux, pas dans les lignes par programme.")

@@ -100,7 +100,7 @@ def relations(pub: Publication) -> list[Item]:
         row = c.changes.set_index("score").loc["trust"]
         moved = ("a progressé" if row["low"] > 0 else "a baissé" if row["high"] < 0 else "n'a pas nettement changé")
         second = (f"Depuis {fr_month(c.first_date)}, la confiance {moved} : "
-                  f"{_change('trust', row['change'], row['low'], row['high'], alpha=s.alpha)}"
+                  f"{_change('trust', row['change'], row['low'], row['high'])}"
                   + (f" ; {bias}." if bias else "."))
     else:
         second = (bias[:1].upper() + bias[1:] + "." if bias else
