@@ -352,3 +352,17 @@ class TestQuotes:
         from evaluation.io.redaction import redact_texts
 
         assert redact_texts(pd.Series([text]), kept=["Grand Besançon Métropole"]).iloc[0] == expected
+
+
+def test_a_contact_named_like_a_place_leaves_the_place_and_its_official_names():
+    """A contact column holding « Besançon » (a commune of the reference): the place stays in quotes,
+    and so does the official name that holds it (« Grand Besançon Métropole »); a person's name does not.
+    """
+    from evaluation.io.redaction import known_names
+    from evaluation.io.redaction_words import fold_key
+
+    places = frozenset({fold_key("Besançon")})
+    names = known_names(persons={"Besançon": "[personne]", "Rose Marchand": "[personne]"}, places=places)
+    text = "Rose Marchand travaille avec Grand Besançon Métropole, à Besançon."
+    out = names.sub(text)
+    assert "Besançon" in out and "Grand Besançon Métropole" in out and "Rose Marchand" not in out

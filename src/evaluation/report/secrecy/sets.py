@@ -336,7 +336,7 @@ def _link_member_cube(m: Member, cube: np.ndarray, parts: list[np.ndarray], prog
 def _link_comparison(m: Member, areas, codes, piece_of, margins, rel: _Relations, extra_cells: list[dict],
                      shared: dict) -> None:
     """The comparison table's areas (count, rural, QPV): each the sum of its pieces' margins (a
-    row of the rest of an area, without the territory: the sum of the pieces left).
+    row of the rest of an area, without the territory, is left out: see below).
     """
     if m.comparison is None or not len(m.comparison):
         return
@@ -347,9 +347,11 @@ def _link_comparison(m: Member, areas, codes, piece_of, margins, rel: _Relations
             key, communes = (str(r.level), str(r.code)), areas.get((str(r.level), str(r.code)))
             if communes is None:
                 continue
-            if bool(getattr(r, "rest", False)):  # the area without the territory: a cell of this report alone
-                key = (*key, "rest", m.key)
-                communes = frozenset(communes) - frozenset(m.communes["commune_code"].astype(str))
+            if bool(getattr(r, "rest", False)):
+                # The area without the territory: the area's count less the territory's, both in the set
+                # already (the area's own report, this report's total); the report withholds it with the
+                # territory's (evaluation.report.sections.areas.protect), so it adds nothing to recover.
+                continue
         pieces = np.unique(piece_of[np.isin(codes, list(communes))])
         for what, col in (("count", 0), ("rural", 1), ("qpv", 2)):
             if (key, what) not in shared:
