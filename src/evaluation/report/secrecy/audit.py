@@ -127,9 +127,12 @@ def audit_cells(linked: LinkedCells, *, threshold: int, withheld: np.ndarray | N
         row per target: by default the cells of :func:`sensitive`.
     """
     withheld = linked.withheld if withheld is None else withheld
-    targets = sensitive(linked, threshold=threshold, withheld=withheld) if targets is None else targets & withheld
     n, k = len(linked.cells), linked.atoms
     values = linked.cells["value"].to_numpy(dtype=float)
+    # A cell without a value (blanked by its own table's rule, or not in a register) is unknown
+    # to a reader: an unknown, not a published zero.
+    withheld = np.asarray(withheld, dtype=bool) | np.isnan(values)
+    targets = sensitive(linked, threshold=threshold, withheld=withheld) if targets is None else targets & withheld
     unknown = np.concatenate([withheld, np.ones(k, dtype=bool)])
     R = linked.relations.tocsc()
     known = ~withheld

@@ -99,7 +99,9 @@ def _failing(result: pd.DataFrame, *, threshold: int, protection: pd.Series) -> 
 def row_costs(linked: LinkedCells) -> np.ndarray:
     """Cost of withholding each row: 1 (a cell read « s »), plus a tie-break of at most 0.01 by
     the largest count on it (the less information lost, the better); the row showing the
-    territory's total costs :data:`TOTAL_ROW_COST`.
+    territory's total costs :data:`TOTAL_ROW_COST`, and so does a row whose counts are all zero:
+    a zero withheld protects nothing once a later edition or another report shows it (a commune
+    not reached by then was not reached before), so it is chosen only when nothing else will do.
     """
     values = np.nan_to_num(linked.cells["value"].to_numpy(dtype=float))
     pos = linked.positions.tocsr()
@@ -107,6 +109,9 @@ def row_costs(linked: LinkedCells) -> np.ndarray:
     coo = pos.tocoo()
     np.maximum.at(top, coo.col, values[coo.row])
     cost = 1.0 + 0.01 * top / max(float(values.max(initial=0.0)), 1.0)
+    shown = np.zeros(pos.shape[1], dtype=bool)
+    shown[coo.col] = True
+    cost[shown & (top == 0)] = TOTAL_ROW_COST
     grand = np.flatnonzero(linked.cells["cell"].to_numpy() == "total")
     if len(grand):
         cost[pos[grand].indices] = TOTAL_ROW_COST

@@ -50,8 +50,9 @@ def register_content(member: Member, *, threshold: int) -> dict:
     comparison = None
     if member.comparison is not None:
         keep = ["level", "code", "count", "rural", "qpv", "count_withheld", "rural_withheld", "qpv_withheld"]
+        keep += ["rest"] if "rest" in member.comparison else []  # a row of the area without the territory
         comparison = [{k: (_null(float(v)) if k in ("count", "rural", "qpv") else
-                           bool(v) if k.endswith("_withheld") else (None if pd.isna(v) else str(v)))
+                           bool(v) if k.endswith("_withheld") or k == "rest" else (None if pd.isna(v) else str(v)))
                        for k, v in row.items()}
                       for row in member.comparison[keep].to_dict("records")]
     communes = member.communes

@@ -47,6 +47,7 @@ from scipy import sparse
 
 from evaluation.geo.reference import RURAL, URBAN
 from evaluation.report.secrecy.cells import LinkedCells
+from evaluation.report.secrecy.coarsen import CODES as COARSE_CODES
 
 __all__ = ["Member", "SetCells", "link_set", "member_key"]
 
@@ -377,9 +378,10 @@ def _link_editions(members, index, var_maps, rel: _Relations) -> None:
             early, late = members[a], members[b]
             if early.as_of == late.as_of:
                 continue
-            for name, var in index[b].items():  # communes, jobs and themes grow
-                if (name.startswith(("commune|", "theme|")) or name in ("indicator|emplois_crees",
-                                                                        "indicator|emplois_maintenus")) \
+            # Communes and themes grow. Not jobs: each structure's latest declaration is counted, which
+            # may be lower than its earlier one; nor a category merged for secrecy, whose members change.
+            for name, var in index[b].items():
+                if name.startswith(("commune|", "theme|")) and name.split("|")[-1] not in COARSE_CODES \
                         and name in index[a]:
                     rel.add([var], [index[a][name], rel.atoms((1,))[0]])
             ca, cb = _cube_vars(early, var_maps[a]), _cube_vars(late, var_maps[b])
