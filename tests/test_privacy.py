@@ -366,3 +366,15 @@ def test_a_contact_named_like_a_place_leaves_the_place_and_its_official_names():
     text = "Rose Marchand travaille avec Grand Besançon Métropole, à Besançon."
     out = names.sub(text)
     assert "Besançon" in out and "Grand Besançon Métropole" in out and "Rose Marchand" not in out
+
+
+def test_place_like_labels_are_not_persons_and_names_still_are():
+    """Site labels an evaluator in the Doubs wrote (« Vallée de la Loue », « Antenne de Pontarlier »)
+    are places, not persons; a full name, a first name after « chez », an honorific still are.
+    """
+    from evaluation.io.privacy import persons_in
+    from evaluation.io.redaction_words import place_names
+
+    texts = ["Vallée de la Loue", "Antenne de Pontarlier", "Tiers-lieu du Mail", "Rose Marchand",
+             "amie de Sophie Martin", "chez Karim", "M. Dupont"]
+    assert persons_in(texts, places=frozenset(place_names())) == [False, False, False, True, True, True, True]

@@ -189,14 +189,23 @@ def persons_in(texts: list[str], *, places: frozenset[str], kept: Iterable[str] 
             for text, found in zip(tagged, find_mentions(tagged, places=places, kept=list(kept)), strict=True)]
 
 
+#: Particles before a place's name (folded): « de Pontarlier », « du Mail », « des Grésilles ».
+_PARTICLES = frozenset({"de", "du", "des", "d", "la", "le", "les", "l"})
+
+
 def _name_like(text: str, start: int, end: int) -> bool:
     """Whether ``text[start:end]`` looks like a person's name: two words or more (``Rose Marchand``),
-    a word of the first names' lists (``Karim``, ``Jean-Pierre``), or an honorific before it (``M. Dupont``).
+    a word of the first names' lists (``Karim``, ``Jean-Pierre``) not after a particle (« Vallée de
+    la Loue » is a river), or an honorific before it (``M. Dupont``).
     """
-    span = text[start:end]
-    before = fold_key(text[:start]).split()[-1:]
-    return (len(span.split()) > 1 or any(w in first_names() or w in word_first_names() for w in fold_key(span).split())
-            or bool(before) and before[0] in HONORIFICS)
+    words = fold_key(text[start:end]).split()
+    while words and words[0] in _PARTICLES:  # « de Pontarlier »: one word, a place's way of being named
+        words = words[1:]
+    before = fold_key(text[:start]).split()
+    # After « de », « du », « de la »… a lone first name is a place (« Vallée de la Loue »), as in labels.
+    placed = bool(before) and (before[-1] in _PARTICLES or before[-2:] == ["de", "la"])
+    return (len(words) > 1 or not placed and any(w in first_names() or w in word_first_names() for w in words)
+            or bool(before) and before[-1] in HONORIFICS)
 
 
 def _matcher(sources: Mapping[str, tuple[str, str]], texts: Iterable[str]):
