@@ -48,12 +48,12 @@ generate:
 
 def epci_territories(tmp: Path) -> tuple[Path, list[str], Path]:
     """A territories file with the 19 EPCI of Côte-d'Or and a copy of the sample without its
-    testimonies (they name territories this file does not define), in ``tmp``.
+    testimonies and its partner survey (they name territories this file does not define), in ``tmp``.
     """
     terr = tmp / "territories.yml"
     terr.write_text(TERRITORIES, encoding="utf-8")
     data = tmp / "data"
-    shutil.copytree(get_paths().sample, data, ignore=shutil.ignore_patterns("testimonies.*"))
+    shutil.copytree(get_paths().sample, data, ignore=shutil.ignore_patterns("testimonies.*", "enquete"))
     return terr, list(load_territories(terr)), data
 
 

@@ -96,7 +96,10 @@ def test_summary_figures(paths):
     assert len(ctx.accompaniments) == (raw["commune_code"].isin(ctx.communes["commune_code"]) & started).sum()
     summary = ctx.reach()
     text = key_findings(publish(ctx, summary, None, None))[0]
-    assert text.startswith("## L'essentiel") and "structures ou projets" in text
+    assert text.startswith("## L'essentiel") and f"**{len(ctx.accompaniments)} accompagnements** ont été menés" in text
+    # with the distinct structures behind them (the denominators), as the report publishes them
+    text = key_findings(publish(ctx, summary, None, None, denominators=ctx.denominators()))[0]
+    assert "structures ou projets** différents" in text
     assert ctx.illustrative
 
 

@@ -90,7 +90,9 @@ def test_one_accompaniment_publishes_neither_its_distance_nor_a_range_of_one_yea
     assert f"{d.median_km:.1f}".replace(".", ",") + " km" not in distance
     reading = sections.reach_reading(pub).split("\n\n", 1)[1]  # under its heading
     year = int(ctx.accompaniments["year"].iloc[0])
-    assert reading.startswith(f"En {year}, ") and f"De {year} à {year}" not in reading
+    # the period is the exports' years, not the year of this territory's one accompaniment
+    first, last = (int(y) for y in pd.to_datetime(ctx.dataset.accompaniments["start_date"]).dt.year.agg(["min", "max"]))
+    assert reading.startswith(f"De {first} à {last}, ") and f"De {year} à {year}" not in reading
     assert "km" not in reading
 
 

@@ -198,13 +198,14 @@ def _name_like(text: str, start: int, end: int) -> bool:
     a word of the first names' lists (``Karim``, ``Jean-Pierre``) not after a particle (« Vallée de
     la Loue » is a river), or an honorific before it (``M. Dupont``).
     """
-    words = fold_key(text[start:end]).split()
-    while words and words[0] in _PARTICLES:  # « de Pontarlier »: one word, a place's way of being named
+    words = text[start:end].split()  # words as written: « Creusot-Montceau » is one
+    while words and fold_key(words[0]) in _PARTICLES:  # « de Pontarlier »: one word, a place's way of being named
         words = words[1:]
     before = fold_key(text[:start]).split()
     # After « de », « du », « de la »… a lone first name is a place (« Vallée de la Loue »), as in labels.
     placed = bool(before) and (before[-1] in _PARTICLES or before[-2:] == ["de", "la"])
-    return (len(words) > 1 or not placed and any(w in first_names() or w in word_first_names() for w in words)
+    folded = fold_key(" ".join(words)).split()
+    return (len(words) > 1 or not placed and any(w in first_names() or w in word_first_names() for w in folded)
             or bool(before) and before[-1] in HONORIFICS)
 
 

@@ -192,7 +192,7 @@ def survival_curves(curves: dict[str, pd.DataFrame], *, title: str, source: str,
         if len(curves) == 1:
             ax.fill_between(c["time"], c["ci_low"].fillna(c["survival"]), c["ci_high"].fillna(c["survival"]),
                             step="post", color=colour, alpha=0.2, linewidth=0,
-                            label=f"intervalle de confiance à {confidence(alpha)} %")
+                            label=f"fourchette à {confidence(alpha)} %")
     if references is not None and len(references):
         ax.scatter(references["time"], references["value"], marker="D", color="#b8562e", zorder=3,
                    label="valeur de référence publiée")

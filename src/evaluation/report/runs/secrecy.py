@@ -30,7 +30,6 @@ import pandas as pd
 
 from evaluation._io import atomic_write
 from evaluation.config import get_paths
-from evaluation.errors import EvaluationError
 from evaluation.geo.areas import load_departements
 from evaluation.geo.reference import load_reference, territory_communes
 from evaluation.geo.territories import get_territory
@@ -68,15 +67,15 @@ def _drafts(territories: Sequence[str], *, threshold: int, alpha: float = 0.05, 
             warnings.simplefilter("ignore")
             try:
                 ctx = prepare_context(slug, **options)
-            except EvaluationError:
+                m = measure(ctx, alpha=alpha, permutations=9)  # counts only: the permutations change no cell
+                draft = publish(ctx, m.summary, m.network, m.venue, threshold=threshold, alpha=alpha,
+                                warnings=m.warnings, denominators=m.denominators, outcomes=m.outcomes, draft=True)
+                table = areas.comparison(ctx, None, threshold=threshold, alpha=alpha, years=ctx.years)
+            except Exception:  # noqa: BLE001 — its own run will fail and say why; the others go on
                 if not skip_failed:
                     raise
-                log.warning("%s: left out of the publication set (its data cannot be read)", slug)
+                log.warning("%s: left out of the publication set (it cannot be measured)", slug)
                 continue
-            m = measure(ctx, alpha=alpha, permutations=9)  # counts only: the permutations change no cell
-            draft = publish(ctx, m.summary, m.network, m.venue, threshold=threshold, alpha=alpha,
-                            warnings=m.warnings, denominators=m.denominators, outcomes=m.outcomes, draft=True)
-            table = areas.comparison(ctx, None, threshold=threshold, alpha=alpha, years=ctx.years)
         table = table[table["level"] != "territory"] if table is not None else None
         member = publication_member(ctx, draft.linked, geography=draft.geography, comparison=table)
         out.append((ctx, m, draft, member))

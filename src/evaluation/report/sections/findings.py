@@ -259,15 +259,15 @@ def _network(pub: Publication) -> Finding | None:
     pe, e = net.effect, net.effect.effect
     f = pe.falsification
     passed = None if f is None or not f.shown else not pe.falsification_warning
-    early = anticipation(pub)
-    passed = False if early else passed  # pairs already closer before meeting: not a clean effect
-    evidence = Evidence("ratio", cases=pe.new_ties, low=e.low, high=e.high, falsification=passed, effect=True)
+    early = anticipation(pub)  # pairs already closer before meeting: not a clean effect either
+    evidence = Evidence("ratio", cases=pe.new_ties, low=e.low, high=e.high,
+                        falsification=False if early else passed, effect=True)
     level = grade(evidence)
     direction = "more" if e.low > 1 else "less" if e.high < 1 else "none"
     text = prose.phrase("constats.md.j2", "network", direction=direction, times=times(e.value),
                         before=split_words(pub.territory.split_date), low=fr_number(e.low, digits=1),
                         high=fr_number(e.high, digits=1), alarm=passed is False, precise=level == "solide",
-                        anticipation=early)
+                        anticipation=early and passed is not False)
     return Finding("network", text, level, f"× {fr_number(e.value, digits=1)}",
                    "collaborations nouvelles après s'être croisées aux rencontres")
 

@@ -134,7 +134,7 @@ def _dose(m: PublishedMechanisms, pub: Publication) -> list[Item]:
               (("newman", "newman"), "Exposition pondérée par la taille (Newman), par rencontre de 10 participants")]
     labels += [(("kinds", t), f"Par rencontre « {k} » partagée") for t, k in m.kind_labels.items()]
     rows = [(label, d.loc[key]) for key, label in labels if key in d.index]
-    items: list[Item] = ["#### Dose : nombre, taille et type des rencontres partagées",
+    items: list[Item] = ["### Dose : nombre, taille et type des rencontres partagées",
                          _rows_table(rows, pub, first="Exposition avant la date charnière")]
     c = m.small_vs_large
     if c.shown:
@@ -150,7 +150,7 @@ def _dose(m: PublishedMechanisms, pub: Publication) -> list[Item]:
 
 
 def _timing(m: PublishedMechanisms, pub: Publication) -> list[Item]:
-    items: list[Item] = ["#### Temporalité : des périodes de même durée"]
+    items: list[Item] = ["### Temporalité : des périodes de même durée"]
     e = m.discrete_time
     span = f"{m.windows[0]} à {m.windows[-1]}" if m.windows else ""
     if e.shown:
@@ -211,7 +211,7 @@ def _venues(m: PublishedMechanisms, pub: Publication) -> list[Item]:
             "exclut 1.")
     if v["suppressed"].any():
         text += f" Certains effectifs {SECRET_TEXT} ({secret_reason(pub.threshold)}) : le rapport de la ligne aussi."
-    return ["#### Tiers-lieux : leurs rencontres et les autres", table, text]
+    return ["### Tiers-lieux : leurs rencontres et les autres", table, text]
 
 
 def _structure(m: PublishedMechanisms, pub: Publication) -> list[Item]:
@@ -223,7 +223,7 @@ def _structure(m: PublishedMechanisms, pub: Publication) -> list[Item]:
                 "tout ce qui le caractérise" if m.model == "actor_fixed_effects" else
                 "le nombre de liens de chaque acteur avant (son degré) et ses rencontres suivies sont des variables "
                 "du modèle")
-    return ["#### Structure : les partenaires de partenaires", _rows_table(rows, pub, first="Modèle de sensibilité"),
+    return ["### Structure : les partenaires de partenaires", _rows_table(rows, pub, first="Modèle de sensibilité"),
             "Deux structures qui ont des partenaires communs tendent à devenir partenaires (fermeture des triades) ; si "
             "elles se croisent aussi aux mêmes rencontres, les rencontres en recevraient le mérite. Le modèle de "
             f"sensibilité ajoute le nombre de partenaires communs avant la date charnière ; {absorbed}. Contrôles de "
@@ -232,7 +232,7 @@ def _structure(m: PublishedMechanisms, pub: Publication) -> list[Item]:
 
 def _equivalence(m: PublishedMechanisms, pub: Publication) -> list[Item]:
     e = m.equivalence
-    head = "#### Test de falsification lu comme un test d'équivalence"
+    head = "### Test de falsification lu comme un test d'équivalence"
     margin = fr_number(e["margin"], digits=1)
     if not e["shown"]:
         return [head, "Le test de falsification n'est pas publié ou n'a pas pu être mené : pas de test d'équivalence."]
@@ -266,7 +266,7 @@ def _bridging(m: PublishedMechanisms, pub: Publication) -> list[Item]:
                                       if ok else "–" for lo, hi, ok in zip(shown["low"], shown["high"],
                                                                           shown["estimable"], strict=True)],
         "p": [fr_pvalue(p) for p in shown["p_value"]]})
-    items: list[Item] = ["#### Passerelles : entre QPV et hors QPV, entre urbain et rural", table,
+    items: list[Item] = ["### Passerelles : entre QPV et hors QPV, entre urbain et rural", table,
                          "Part attendue au hasard : celle des liens si chacun reliait deux acteurs présents tirés au "
                          "hasard, 2q(n − q)/(n(n − 1)) avec q acteurs du groupe parmi n ; l'intervalle de permutation "
                          "(95 %) redistribue au hasard les étiquettes entre les acteurs présents, liens inchangés."
@@ -306,7 +306,7 @@ def _boundary(m: PublishedMechanisms) -> list[Item]:
                  "charnière : sans date de fin dans le fichier des acteurs, on ne peut pas dire s'ils ont cessé leur "
                  "activité, déménagé ou seulement cessé de venir. Des colonnes facultatives start_date et end_date "
                  "dans ce fichier permettraient de le dire, et de retirer ces acteurs des paires à risque.")
-    return ["#### Qui est dans le réseau", text]
+    return ["### Qui est dans le réseau", text]
 
 
 def network_annex(pub: Publication) -> list[Item]:

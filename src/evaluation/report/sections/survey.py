@@ -162,7 +162,7 @@ def _change_tables(s: SurveyPublication) -> list[Item]:
         return []
     head = f"{c.first} ({c.first_date:%d/%m/%Y})", f"{c.second} ({c.second_date:%d/%m/%Y})"
     ch = c.changes
-    items: list[Item] = [f"#### Évolution de {c.first} à {c.second}", pd.DataFrame({
+    items: list[Item] = [f"### Évolution de {c.first} à {c.second}", pd.DataFrame({
         "Mesure": [SCORE_LABELS[v] for v in ch["score"]],
         head[0]: [SECRET if c.withheld else _value(sc, v) for sc, v in zip(ch["score"], ch["first"], strict=True)],
         head[1]: [SECRET if c.withheld else _value(sc, v) for sc, v in zip(ch["score"], ch["second"], strict=True)],
@@ -182,7 +182,7 @@ def _change_tables(s: SurveyPublication) -> list[Item]:
                      "Pas venues": _change(score, other["change"], other["low"], other["high"]),
                      "Écart entre les deux évolutions": _change(score, diff["value"], diff["low"], diff["high"])})
     sizes = g.drop_duplicates("attended").set_index("attended")
-    items += ["#### Structures venues aux rencontres entre les deux vagues et les autres", pd.DataFrame(rows),
+    items += ["### Structures venues aux rencontres entre les deux vagues et les autres", pd.DataFrame(rows),
               f"Répondantes venues : {_count(sizes.loc[True, 'respondents_first'], s.threshold)} puis "
               f"{_count(sizes.loc[True, 'respondents_second'], s.threshold)} ; pas venues : "
               f"{_count(sizes.loc[False, 'respondents_first'], s.threshold)} puis "
@@ -258,16 +258,16 @@ def relations_annex(pub: Publication) -> list[Item]:
         return []
     w = s.last
     items: list[Item] = ["### Enquête partenaires : résultats détaillés", _scores_table(s),
-                         f"#### Liens déclarés d'un seul côté ({w.wave})", _densities_table(w, s.alpha),
+                         f"### Liens déclarés d'un seul côté ({w.wave})", _densities_table(w, s.alpha),
                          f"{fr_number(w.ties)} liens déclarés entre structures de la liste ; "
                          f"{fr_number(w.outside_ties)} liens vers des structures hors liste et "
                          f"{fr_number(w.outside_respondents)} répondante(s) hors liste, comptés à part.",
-                         f"#### Qui a répondu ({w.wave})", _comparison_table(w), _tests_text(w, s.alpha)]
+                         f"### Qui a répondu ({w.wave})", _comparison_table(w), _tests_text(w, s.alpha)]
     items += _change_tables(s)
     agreement = _agreement_text(w, s.alpha)
     items += [agreement] if agreement else []
     if len(w.by_kind):
-        items += [f"#### Confiance et valeur reçues, par type de structure ({w.wave})", _by_kind_table(w, s.alpha, s.threshold)]
+        items += [f"### Confiance et valeur reçues, par type de structure ({w.wave})", _by_kind_table(w, s.alpha, s.threshold)]
     items.append(survey_method(pub))
     if w.withheld:
         items.insert(1, f"Les résultats de la vague {w.wave} relèvent du secret statistique "
