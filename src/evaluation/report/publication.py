@@ -369,6 +369,17 @@ def write_outputs(pub: Publication, output_dir: str | Path | None) -> list[Path]
     return written
 
 
+def set_file(path: str | Path) -> Path:
+    """The publication set's decision file: as given, or, for the bare name a published notebook
+    keeps (it names no folder of the machine), the file of that name in a folder above the
+    notebook's (a batch writes it beside its reports' folders).
+    """
+    p = Path(path)
+    if p.is_absolute() or p.exists():
+        return p
+    return next((d / p for d in Path.cwd().parents[:3] if (d / p).is_file()), p)
+
+
 def report_publication(territory: str, *, data_dir: str | Path | None = None,
                        reference_dir: str | Path | None = None, territories_file: str | Path | None = None,
                        threshold: int = DEFAULT_THRESHOLD, alpha: float = 0.05,
@@ -397,7 +408,7 @@ def report_publication(territory: str, *, data_dir: str | Path | None = None,
     m = measure(ctx, alpha=alpha)
     stage("secrecy")
     decided = secrecy_set if isinstance(secrecy_set, dict) else \
-        json.loads(Path(secrecy_set).read_text(encoding="utf-8")) if secrecy_set else {}
+        json.loads(set_file(secrecy_set).read_text(encoding="utf-8")) if secrecy_set else {}
     withhold = decided.get(member_key(territory, ctx.snapshot.date), [])
     pub = with_survey(publish(ctx, m.summary, m.network, m.venue, threshold=threshold, source=source, alpha=alpha,
                               warnings=m.warnings, denominators=m.denominators, outcomes=m.outcomes,
