@@ -61,7 +61,8 @@ _EXTERNAL = (
 )
 nitpick_ignore_regex = [(r"py:.*", rf"({'|'.join(_EXTERNAL)})\..+")]
 # spaCy's pipeline type, annotated under TYPE_CHECKING (spaCy is imported only to redact).
-nitpick_ignore = [("py:class", "Language"), ("py:class", "Lang")]
+nitpick_ignore = [("py:class", "Language"), ("py:class", "Lang"),
+                  ("py:class", "evaluation.report.secrecy.cells._Builder")]  # a private helper in a signature
 
 html_theme = "pydata_sphinx_theme"
 html_title = "evaluation"

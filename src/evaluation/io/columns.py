@@ -1,4 +1,4 @@
-"""The building blocks of the raw tables' schema: a column (:class:`Column`) and a table (:class:`Schema`)."""
+"""The building blocks of the raw tables' schema: a column (``Column``) and a table (``Schema``)."""
 
 from __future__ import annotations
 

@@ -179,7 +179,7 @@ def persons_in(texts: list[str], *, places: frozenset[str], kept: Iterable[str] 
     names ``kept`` (public bodies, official names) and places left out.
 
     Texts printed as written are short (labels, themes): a mention counts only when it looks like
-    a name (:func:`_name_like`: two words, a first name, or an honorific before it), not a single
+    a name (``_name_like``: two words, a first name, or an honorific before it), not a single
     word the model alone took for a person (``Creusot-Montceau``, a territory's label).
     """
     if not texts:

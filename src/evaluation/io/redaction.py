@@ -238,7 +238,7 @@ def _trim_protected(text: str, mentions: list[Mention], kept: KnownNames | None 
 
 def kept_names(names: Iterable[str], texts: Iterable[str]) -> KnownNames | None:
     """The pattern of names never redacted in ``texts`` (official names of public bodies and of
-    areas: :func:`evaluation.io.privacy.kept_official_names`), or ``None`` when none occurs there.
+    areas: :func:`evaluation.io.privacy.official_names`), or ``None`` when none occurs there.
     """
     names = [n for n in names if isinstance(n, str) and len(fold_key(n).replace(" ", "")) >= 3]
     matcher = known_names(dict.fromkeys(names, ""), texts=texts, places=frozenset()) if names else None

@@ -1,7 +1,7 @@
 """The optional tables of what happened after the accompaniment: ``followups``, ``costs``, ``benchmarks``.
 
 Their columns, codes and French words; :mod:`evaluation.io.schema` adds them to the raw tables
-(:data:`~evaluation.io.schema.SCHEMAS`, the aliases and coded values) like the others.
+(``SCHEMAS`` of :mod:`evaluation.io.schema`, the aliases and coded values) like the others.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ FOLLOWUP_STATUSES = ("active", "closed", "merged", "unknown")
 BENCHMARK_INDICATORS = ("survie_1an", "survie_2ans", "survie_3ans", "survie_5ans", "cout_par_accompagnement",
                         "cout_par_structure")
 
-#: Groups a benchmark applies to: all structures, a programme, urban or rural communes, in or out of a QPV.
+#: Groups a benchmark applies to — all structures, a programme, urban or rural communes, in or out of a QPV.
 BENCHMARK_GROUPS = ("all", "creation", "development", "dla", "tiers_lieu", "urban", "rural", "qpv", "not_qpv")
 
 #: Words of a follow-up's ``source`` (folded) that say it was checked in an administrative source

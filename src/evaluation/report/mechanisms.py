@@ -1,4 +1,4 @@
-"""Publishing the network chapter: :func:`publish_network` (the crude comparisons, the models, the
+"""Publishing the network chapter: ``publish_network`` (the crude comparisons, the models, the
 network files and the adjusted effect) and its mechanisms (dose, timing, venues, structure,
 bridging): what may be shown.
 

@@ -34,7 +34,7 @@ from evaluation.report.secrecy.dominance import DEFAULT_P, p_percent_sensitive
 
 __all__ = ["COST_TABLES", "outcome_tables", "publish_outcomes", "outcome_indicators"]
 
-#: The cost tables, from the finest: by year and programme, by programme, by year, in all.
+#: The cost tables, from the finest — by year and programme, by programme, by year, in all.
 COST_TABLES = ("costs_year_programme", "costs_programme", "costs_year", "costs_total")
 
 _JOB_MAGNITUDES = ("jobs", "verified", "declared", "fte", "jobs_declared_start", "estimate", "ci_low", "ci_high")
@@ -166,7 +166,7 @@ def _benchmarks(summary: OutcomesSummary, survival: pd.DataFrame, costs: dict | 
 def publish_outcomes(summary: OutcomesSummary, tables: dict[str, pd.DataFrame], decided: LinkedCells, *,
                      threshold: int, p: float = DEFAULT_P) -> OutcomesPublication:
     """The chapter as published (see the module's rules), from ``tables`` (:func:`outcome_tables`)
-    and the suppression decided for them (``decided``, from :func:`evaluation.report.secrecy.audit.joint_suppress`).
+    and the suppression decided for them (``decided``, from :func:`evaluation.report.secrecy.optimal.joint_suppress`).
     """
     counts_hidden = _flags(decided, "counts", tables["counts"])
     c = summary.counts

@@ -17,7 +17,7 @@
 
 Every model uses the headline estimate's model (actor fixed effects, or prior-activity
 controls when the data are too thin: :func:`evaluation.measures.network.effect.network_effect`)
-and its pair controls (:data:`evaluation.measures.network.inference.CONTROLS`); tables above
+and its pair controls (``CONTROLS`` of :mod:`evaluation.measures.network.inference`); tables above
 :data:`evaluation.measures.network.models.MAX_ROWS` rows are sampled once, and every model of
 the table is fitted on the same sample.
 """

@@ -134,7 +134,7 @@ def adjusted_effects(*, nodes: pd.DataFrame, attendance: pd.DataFrame, events: p
     return AdjustedEffects(effect, placebo, qap, bins)
 
 
-#: Equivalence margin of the falsification test: a placebo rate ratio inside (1/1.5, 1.5) is
+#: Equivalence margin of the falsification test — a placebo rate ratio inside (1/1.5, 1.5) is
 #: "no effect" for practical purposes — under half the headline Chenôve estimate (2.9) on the
 #: log scale, and the usual bound of a "small" rate ratio in epidemiology.
 EQUIVALENCE_MARGIN = 1.5

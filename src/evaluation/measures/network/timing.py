@@ -54,7 +54,7 @@ from evaluation.measures.network.build import Period, _period_attendance
 from evaluation.measures.network.fe_poisson import PairDesign
 from evaluation.measures.network.models import MAX_ROWS, AdjustedModel, adjusted_model, combination
 
-__all__ = ["windows", "Panel", "pair_periods", "discrete_time_model", "event_study", "EVENT_BINS"]
+__all__ = ["windows", "Panel", "pair_periods", "discrete_time_model", "event_study", "EventStudy", "EVENT_BINS"]
 
 #: Relative windows of the event study (ℓ = −1 is the reference).
 EVENT_BINS = ("lead", "0", "1", "2+")

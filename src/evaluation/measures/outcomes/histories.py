@@ -30,7 +30,7 @@ __all__ = ["YEAR_DAYS", "ORIGIN_BASES", "structure_histories", "declared_jobs"]
 
 YEAR_DAYS = 365.25
 
-#: How a structure's origin was dated: ``start`` (start of its first accompaniment), ``creation_date``
+#: How a structure's origin was dated — ``start`` (start of its first accompaniment), ``creation_date``
 #: (creation programme, date given), ``end_date`` (creation programme, end of the support used for
 #: the creation), ``not_created`` (creation programme, neither: left out).
 ORIGIN_BASES = ("start", "creation_date", "end_date", "not_created")

@@ -24,7 +24,7 @@ SURVIVAL_TIMES = (1, 2, 3, 5)
 #: The groupings of the survival table (``all``: every structure followed).
 GROUPINGS = ("all", "programme", "urban_rural", "qpv")
 
-#: Where each benchmark group (:data:`evaluation.io.schema.BENCHMARK_GROUPS`) is in the survival table.
+#: Where each benchmark group (:data:`evaluation.io.schema_outcomes.BENCHMARK_GROUPS`) is in the survival table.
 BENCHMARK_TARGETS = {"all": ("all", "all"), "creation": ("programme", "creation"),
                      "development": ("programme", "development"), "dla": ("programme", "dla"),
                      "tiers_lieu": ("programme", "tiers_lieu"), "urban": ("urban_rural", URBAN),

@@ -3,7 +3,7 @@ jobs, each QPV against its population, the programmes against their target popul
 
 :func:`protect` turns the measures' :class:`~evaluation.measures.reach.denominators.ReachDenominators`
 into its published copy (rows withheld by the joint suppression of
-:func:`evaluation.report.secrecy.audit.joint_suppress` marked ``suppressed`` and blanked);
+:func:`evaluation.report.secrecy.optimal.joint_suppress` marked ``suppressed`` and blanked);
 :func:`reach_denominators` writes it for the notebook; :func:`consistency` says how the representation
 table and the count model read together, and which interval the report shows and why.
 """

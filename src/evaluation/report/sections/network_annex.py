@@ -28,7 +28,7 @@ from evaluation.report.tables import (
 
 __all__ = ["mechanisms_body", "network_annex", "CONTROL_LABELS"]
 
-#: The pair controls (:data:`evaluation.measures.network.inference.CONTROLS`) in words.
+#: The pair controls (``CONTROLS`` of :mod:`evaluation.measures.network.inference`) in words.
 CONTROL_LABELS = {"same_kind": "même type d'acteur", "same_sector": "même secteur", "same_commune": "même commune",
                   "both_qpv": "toutes deux en QPV", "urban_rural_pair": "l'une urbaine, l'autre rurale",
                   "distance_km": "distance entre leurs communes"}

@@ -35,7 +35,7 @@ __all__ = ["GROUPING_LABELS", "BENCHMARK_GROUP_LABELS", "WHERE_PUBLISHED", "afte
 
 #: The groupings of the survival table, in French.
 GROUPING_LABELS = {"all": "Ensemble", "programme": "Programme", "urban_rural": "Espace", "qpv": "Quartier"}
-#: The groups a benchmark applies to (:data:`evaluation.io.schema.BENCHMARK_GROUPS`), in French.
+#: The groups a benchmark applies to (:data:`evaluation.io.schema_outcomes.BENCHMARK_GROUPS`), in French.
 BENCHMARK_GROUP_LABELS = {"all": "ensemble des structures", **{k: v.lower() for k, v in PROGRAMME_LABELS.items()},
                           "dla": "DLA", "urban": "communes urbaines", "rural": "communes rurales",
                           "qpv": "quartiers prioritaires", "not_qpv": "hors quartiers prioritaires"}

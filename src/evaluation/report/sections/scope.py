@@ -38,7 +38,7 @@ class Gap:
 
     @property
     def sentence(self) -> str:
-        """The gap in one sentence, « What : why. »."""
+        """The gap in one sentence (« what » then « why »)."""
         return f"{self.what[:1].upper()}{self.what[1:]} : {self.why}."
 
 
