@@ -35,6 +35,7 @@ from evaluation.io.redaction import find_mentions, known_names
 from evaluation.io.redaction_words import (
     HONORIFICS,
     KEEP_WORDS,
+    PARTICLES,
     first_names,
     fold,
     fold_key,
@@ -189,21 +190,17 @@ def persons_in(texts: list[str], *, places: frozenset[str], kept: Iterable[str] 
             for text, found in zip(tagged, find_mentions(tagged, places=places, kept=list(kept)), strict=True)]
 
 
-#: Particles before a place's name (folded): « de Pontarlier », « du Mail », « des Grésilles ».
-_PARTICLES = frozenset({"de", "du", "des", "d", "la", "le", "les", "l"})
-
-
 def _name_like(text: str, start: int, end: int) -> bool:
     """Whether ``text[start:end]`` looks like a person's name: two words or more (``Rose Marchand``),
     a word of the first names' lists (``Karim``, ``Jean-Pierre``) not after a particle (« Vallée de
     la Loue » is a river), or an honorific before it (``M. Dupont``).
     """
     words = text[start:end].split()  # words as written: « Creusot-Montceau » is one
-    while words and fold_key(words[0]) in _PARTICLES:  # « de Pontarlier »: one word, a place's way of being named
+    while words and fold_key(words[0]) in PARTICLES:  # « de Pontarlier »: one word, a place's way of being named
         words = words[1:]
     before = fold_key(text[:start]).split()
     # After « de », « du », « de la »… a lone first name is a place (« Vallée de la Loue »), as in labels.
-    placed = bool(before) and (before[-1] in _PARTICLES or before[-2:] == ["de", "la"])
+    placed = bool(before) and before[-1] in PARTICLES
     folded = fold_key(" ".join(words)).split()
     return (len(words) > 1 or not placed and any(w in first_names() or w in word_first_names() for w in folded)
             or bool(before) and before[-1] in HONORIFICS)

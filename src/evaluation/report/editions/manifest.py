@@ -17,7 +17,7 @@ import datetime as dt
 import hashlib
 import json
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -226,19 +226,25 @@ def changed_inputs(manifest: Mapping, *, root: Path | None = None) -> list[Input
     return out
 
 
+def _paired(old: dict, new: dict, out: list) -> Iterator[tuple[str, dict, dict]]:
+    """The records of both sides by key, in order (the old ones, then the new); a key on one
+    side only is appended to ``out`` as a ``presence`` change and not yielded.
+    """
+    for code in list(old) + [c for c in new if c not in old]:
+        a, b = old.get(code), new.get(code)
+        if a is None or b is None:
+            out.append(IndicatorChange(code, "presence", a is not None, b is not None))
+        else:
+            yield code, a, b
+
+
 def changed_indicators(recorded: list[dict], current: list[dict], *, tolerance: float = 1.5e-6) -> list[IndicatorChange]:
     """Every indicator field that differs between two indicator records (numbers, recorded to
     6 decimals, are equal within ``tolerance``: their published precision, a last digit
     rounded either way; an indicator present on one side only is a difference).
     """
-    old = {r["code"]: r for r in recorded}
-    new = {r["code"]: r for r in current}
     out = []
-    for code in list(old) + [c for c in new if c not in old]:
-        a, b = old.get(code), new.get(code)
-        if a is None or b is None:
-            out.append(IndicatorChange(code, "presence", a is not None, b is not None))
-            continue
+    for code, a, b in _paired({r["code"]: r for r in recorded}, {r["code"]: r for r in current}, out):
         for f in INDICATOR_FIELDS[1:]:
             x, y = a.get(f), b.get(f)
             if f in _NUMBERS and x is not None and y is not None:
@@ -256,12 +262,7 @@ def changed_objectives(recorded: list[dict], current: list[dict]) -> list[Indica
     def key(r: dict) -> str:
         return f"{r['indicator']}@{r['target']['date']}"
 
-    old, new = {key(r): r for r in recorded}, {key(r): r for r in current}
     out = []
-    for code in list(old) + [c for c in new if c not in old]:
-        a, b = old.get(code), new.get(code)
-        if a is None or b is None:
-            out.append(IndicatorChange(code, "presence", a is not None, b is not None))
-            continue
+    for code, a, b in _paired({key(r): r for r in recorded}, {key(r): r for r in current}, out):
         out += [IndicatorChange(code, f, a.get(f), b.get(f)) for f in ("status", "reason") if a.get(f) != b.get(f)]
     return out

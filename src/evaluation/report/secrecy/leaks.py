@@ -40,21 +40,26 @@ import pandas as pd
 from evaluation._text import normalise_names
 from evaluation.errors import EvaluationError
 from evaluation.io.privacy import PUBLIC_BODY_KINDS, official_names, searched_name
-from evaluation.io.readers import _folder_read_options, _read_options, read_raw
 from evaluation.io.redaction import known_names
 from evaluation.io.redaction_words import fold, fold_key, place_names
 from evaluation.io.schema import (
     ACTOR_KINDS,
     NAME_COLUMNS,
     SCHEMAS,
-    TABLES,
     canonical_columns,
     choice_lookup,
     holds_names,
 )
 from evaluation.messages import coded, render_message
 from evaluation.problems import Problems
-from evaluation.report.secrecy.patterns import Origin, kind_words, report_words, scan_text, where_fr
+from evaluation.report.secrecy.patterns import (
+    Origin,
+    kind_words,
+    raw_exports,
+    report_words,
+    scan_text,
+    where_fr,
+)
 
 __all__ = ["RawName", "Leak", "NameLeakError", "IdentifierLeakError", "raw_names", "trace_names", "find_leaks",
            "check_outputs", "output_files", "names_in_report_words", "check_report_words"]
@@ -177,30 +182,22 @@ def _public_rows(raw: pd.DataFrame, table: str) -> pd.Index:
 
 
 def _read_raw_names(data_dir: Path, official: frozenset[str]) -> list[RawName]:
-    options = _folder_read_options(data_dir, Problems())
     places = place_names() | official
     out, seen = [], set()
-    for table in TABLES:
-        for path in (data_dir / f"{table}.{ext}" for ext in ("csv", "xlsx")):
-            if not path.is_file():
-                continue
-            try:
-                raw = read_raw(path, table=table, options=_read_options(options, table))
-            except Exception:  # noqa: BLE001 - unreadable files are reported by validation
-                continue
-            public = _public_rows(raw, table)
-            for i in _name_columns(raw, table):
-                col = raw.columns[i]
-                modelled = canonical_columns([col], table).get(col, col) in NAME_COLUMNS.get(table, ())
-                for row, value in raw.iloc[:, i].items():
-                    if modelled and row in public:
-                        continue  # a public body's official name
-                    key = fold_key(str(value))
-                    if key in seen or not searched_name(key, places):
-                        continue
-                    seen.add(key)
-                    out.append(RawName(str(value).strip(), f"{path.name}, column {col!r}, row {row}", path.name,
-                                       str(col), int(row)))
+    for table, path, raw in raw_exports(data_dir):
+        public = _public_rows(raw, table)
+        for i in _name_columns(raw, table):
+            col = raw.columns[i]
+            modelled = canonical_columns([col], table).get(col, col) in NAME_COLUMNS.get(table, ())
+            for row, value in raw.iloc[:, i].items():
+                if modelled and row in public:
+                    continue  # a public body's official name
+                key = fold_key(str(value))
+                if key in seen or not searched_name(key, places):
+                    continue
+                seen.add(key)
+                out.append(RawName(str(value).strip(), f"{path.name}, column {col!r}, row {row}", path.name,
+                                   str(col), int(row)))
     return out
 
 

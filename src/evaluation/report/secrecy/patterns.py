@@ -31,6 +31,7 @@ from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+import pandas as pd
 import yaml
 
 from evaluation.config import get_paths
@@ -40,7 +41,7 @@ from evaluation.io.readers import _folder_read_options, _read_options, read_raw
 from evaluation.io.schema import TABLES
 from evaluation.problems import Problems
 
-__all__ = ["Origin", "identifier_sources", "territory_texts", "territory_sources", "scan_text", "allowed_addresses",
+__all__ = ["Origin", "raw_exports", "identifier_sources", "territory_texts", "territory_sources", "scan_text", "allowed_addresses",
            "where_fr", "SOCIAL_HOSTS", "report_words"]
 
 #: Sites whose pages are people's (a path after the host is a person's page).
@@ -97,9 +98,11 @@ def identifier_sources(data_dir: Path | str) -> dict[tuple[str, str], Origin]:
     return _SOURCES[key]
 
 
-def _read_sources(data_dir: Path) -> dict[tuple[str, str], Origin]:
+def raw_exports(data_dir: Path) -> Iterator[tuple[str, Path, pd.DataFrame]]:
+    """``(table, path, raw cells as text)`` of every export of ``data_dir`` as written, with the
+    folder's read options; a file that cannot be read is left out (validation reports it).
+    """
     options = _folder_read_options(data_dir, Problems())
-    out: dict[tuple[str, str], Origin] = {}
     for table in TABLES:
         for path in (data_dir / f"{table}.{ext}" for ext in ("csv", "xlsx")):
             if not path.is_file():
@@ -108,15 +111,21 @@ def _read_sources(data_dir: Path) -> dict[tuple[str, str], Origin]:
                 raw = read_raw(path, table=table, options=_read_options(options, table))
             except Exception:  # noqa: BLE001 - unreadable files are reported by validation
                 continue
-            for i, col in enumerate(raw.columns):
-                cells = raw.iloc[:, i]
-                cells = cells[cells.str.contains(MAY_HOLD, regex=True)]
-                for row, cell in cells.items():  # only cells with a digit, "@", "www"…
-                    for f in find_identifiers(cell):
-                        origin = Origin(path.name, str(col), int(row))
-                        out.setdefault((f.kind, f.value), origin)
-                        if _short(f.kind, f.value):
-                            out.setdefault((f.kind, _short(f.kind, f.value)), origin)
+            yield table, path, raw
+
+
+def _read_sources(data_dir: Path) -> dict[tuple[str, str], Origin]:
+    out: dict[tuple[str, str], Origin] = {}
+    for _, path, raw in raw_exports(data_dir):
+        for i, col in enumerate(raw.columns):
+            cells = raw.iloc[:, i]
+            cells = cells[cells.str.contains(MAY_HOLD, regex=True)]
+            for row, cell in cells.items():  # only cells with a digit, "@", "www"…
+                for f in find_identifiers(cell):
+                    origin = Origin(path.name, str(col), int(row))
+                    out.setdefault((f.kind, f.value), origin)
+                    if _short(f.kind, f.value):
+                        out.setdefault((f.kind, _short(f.kind, f.value)), origin)
     return out
 
 
