@@ -541,3 +541,19 @@ def test_a_label_of_territories_yml_must_not_be_a_name_of_the_exports(paths, cod
     assert err.value.table(lang="fr")["problem"].str.contains("dans actors.xlsx, colonne 'name', ligne 5 (non reproduit",
                                                               regex=False).all()
     assert not problems["problem"].str.contains(name, regex=False).any()  # the name itself is never repeated
+
+
+def test_actors_without_their_id_column_give_a_problem_not_a_crash(tmp_path, paths, codes):
+    """An actors' workbook whose id column is headed « Identifiant » (not an alias): a missing
+    column in the problems table, not a traceback from the cross-table checks.
+    """
+    import shutil
+
+    data = tmp_path / "exports"
+    shutil.copytree(paths.sample, data)
+    actors = pd.read_excel(data / "actors.xlsx", dtype=str, engine="openpyxl")
+    actors.rename(columns={"actor_id": "Identifiant"}).to_excel(data / "actors.xlsx", index=False)
+    with pytest.raises(ValidationError) as err:
+        validate_tables(data, commune_codes=codes)
+    problems = err.value.problems
+    assert set(problems["code"]) == {"column_missing"} and problems["column"].tolist() == ["actor_id"]

@@ -12,6 +12,7 @@ import datetime as dt
 import re
 
 import matplotlib
+import numpy as np
 import pandas as pd
 import pytest
 from matplotlib.figure import Figure
@@ -202,3 +203,13 @@ def test_chenove_reads_as_the_commune_with_its_qpv_and_has_no_rural_table(pub):
     assert sections.urban_rural(pub) == [] and sections.density(pub) == []
     assert sections.distance(pub) == [] and sections.count_model(pub) == []
     assert "non estimable" not in _text(sections.reach_reading(pub))
+
+
+def test_a_rest_of_the_area_without_accompaniment_has_a_rate_of_zero_and_its_exact_interval():
+    """Every accompaniment of the exports in the territory (a Jura EPCI's own exports): the rest of
+    the département has none; its rate is 0 with Garwood's upper bound 3.689 / 1,000 × 10,000.
+    """
+    from evaluation.report.sections.findings import Rest, rest_rate_interval
+
+    rate, low, high = rest_rate_interval(Rest("le reste du département", 0.0, 1000.0, None), alpha=0.05)
+    assert rate == 0 and low == 0 and high == pytest.approx(-np.log(0.025) / 1000 * 1e4, rel=1e-4)

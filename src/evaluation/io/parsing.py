@@ -300,7 +300,8 @@ def _verified_from_source(followups: pd.DataFrame) -> pd.DataFrame:
 def _check_references(tables: dict[str, pd.DataFrame], files: dict[str, str], problems: Problems,
                       territories: Collection[str] | Mapping[str, Territory] | None, territories_file: str) -> None:
     def refs(table: str, column: str, target: str, target_col: str, code: str) -> None:
-        if table not in tables or target not in tables or column not in tables[table]:
+        if table not in tables or target not in tables or column not in tables[table] \
+                or target_col not in tables[target]:  # a missing column is reported already
             return
         values = tables[table][column]
         targets = pd.Index(tables[target][target_col].dropna().astype(str).unique())

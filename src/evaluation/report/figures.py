@@ -349,7 +349,8 @@ def before_after_bars(panels: dict[str, tuple[list[str], list[float], list[str]]
         x = np.arange(len(labels))
         ax.bar(x, values, color=["#9cc5cf", "#2a6f81", "#1d3b47"][:len(labels)], width=0.6)
         ax.set_xticks(x, labels)
-        ax.set_ylim(0, max(max(values, default=0), 1) * 1.25)
+        finite = [v for v in values if np.isfinite(v)]  # a share of no tie is not a number
+        ax.set_ylim(0, max(max(finite, default=0), 1) * 1.25)
         for xi, (v, t) in enumerate(zip(values, texts, strict=True)):
             ax.text(xi, v, t, ha="center", va="bottom", fontsize=9, color="0.15")
         ax.set_title(panel, fontsize=10)

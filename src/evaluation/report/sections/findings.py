@@ -360,4 +360,5 @@ def key_findings(pub: Publication) -> list[Item]:
 def rest_rate_interval(rest: Rest, *, alpha: float) -> tuple[float, float, float]:
     """The rest of the area's rate per 10,000 inhabitants with its exact Poisson interval (Garwood)."""
     low, high = confint_poisson(np.array([rest.count]), np.array([rest.population]), method="exact-c", alpha=alpha)
+    low, high = np.atleast_1d(low), np.atleast_1d(high)  # statsmodels gives scalars for a count of zero
     return rest.count / rest.population * 1e4, float(low[0]) * 1e4, float(high[0]) * 1e4

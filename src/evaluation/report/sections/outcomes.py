@@ -122,8 +122,9 @@ def after_accompaniment(pub: Publication) -> list[Item]:
         return []
     followed = o.counts.get("followed")
     if followed == 0:
-        return ["## Après l'accompagnement\n\nAucun suivi des structures après leur accompagnement n'a été fourni "
-                "(followups.csv) : ce que sont devenues les structures n'est pas mesuré."]
+        return ["## Après l'accompagnement\n\nAucun suivi des structures daté d'avant la date d'arrêt du rapport "
+                "(followups.csv) : ce que sont devenues les structures n'est pas mesuré. Des suivis plus récents "
+                "comptent dans un rapport arrêté plus tard (--as-of)."]
     if followed is None:
         return ["## Après l'accompagnement\n\n" + _secret("Le nombre de structures suivies après leur "
                                                          "accompagnement", pub)]
